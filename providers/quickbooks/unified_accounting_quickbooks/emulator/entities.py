@@ -1,0 +1,884 @@
+"""Business rules of the emulated entities: Invoice, Customer, Payment, Item, Account, CompanyInfo.
+
+What is modelled:
+
+* Create, full update (omitted writable fields become null; read-only fields are kept or recomputed),
+  sparse update (``"sparse": true``: only sent fields change; a sent ``Line`` replaces all lines).
+* Optimistic locking: every write needs the current ``SyncToken`` (else 5010) and increments it.
+* Invoice totals: ``SalesItemLineDetail`` amounts (``Qty × UnitPrice`` when ``Amount`` is omitted, fault
+  6070 when both are sent and disagree), ``DiscountLineDetail`` (fixed or percent), a computed
+  ``SubTotalLineDetail`` line, ``TxnTaxDetail.TotalTax`` from a flat rate per ``TaxCodeRef`` (option
+  ``tax_rates``; codes without a configured rate keep a client-sent ``TotalTax``), ``TotalAmt`` and ``Balance``.
+* Payments lower the balance of each linked invoice and bump its SyncToken (the cause of many 5010s in
+  real integrations); void/delete restore the balances. Applying more than the open balance is fault 6000.
+* Void invoice: kept, amounts and quantities zeroed, "Voided" prepended to ``PrivateNote``.
+  Voiding or deleting an invoice that has payments applied is refused with 6000 (delete or void the
+  payment first) — the real service's handling of that case is UNVERIFIED.
+* Customers, items and accounts are never deleted (``Active=false``); their names are unique
+  (case-insensitive), duplicates give 6240. Customer ``Balance`` follows its open invoices.
+* References to ids that do not exist give 2500; references to inactive objects give 610.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from . import faults
+from .clock import EmulatorClock
+from .faults import QBOFault
+from .options import EmulatorOptions
+from .state import ENTITY_BY_LOWER, RealmState, Record, Tombstone
+
+CENT = Decimal("0.01")
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+SYSTEM_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse", "status", "time"})
+READ_ONLY: dict[str, frozenset[str]] = {
+    "Invoice": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn", "DeliveryInfo"}),
+    "Customer": frozenset({"Balance", "BalanceWithJobs", "FullyQualifiedName"}),
+    "Payment": frozenset({"UnappliedAmt"}),
+    "Item": frozenset({"FullyQualifiedName"}),
+    "Account": frozenset({"CurrentBalance", "CurrentBalanceWithSubAccounts", "FullyQualifiedName"}),
+    "CompanyInfo": frozenset(),
+}
+ACCOUNT_CLASSIFICATION = {
+    "Bank": "Asset",
+    "Other Current Asset": "Asset",
+    "Fixed Asset": "Asset",
+    "Other Asset": "Asset",
+    "Accounts Receivable": "Asset",
+    "Equity": "Equity",
+    "Expense": "Expense",
+    "Other Expense": "Expense",
+    "Cost of Goods Sold": "Expense",
+    "Accounts Payable": "Liability",
+    "Credit Card": "Liability",
+    "Long Term Liability": "Liability",
+    "Other Current Liability": "Liability",
+    "Income": "Revenue",
+    "Other Income": "Revenue",
+}
+ITEM_TYPES = frozenset({"Service", "NonInventory", "Inventory", "Category", "Group"})
+CURRENCY_NAMES = {
+    "USD": "United States Dollar",
+    "CAD": "Canadian Dollar",
+    "GBP": "British Pound Sterling",
+    "EUR": "Euro",
+    "AUD": "Australian Dollar",
+}
+INVALID_NAME_CHARS = (":", "\t", "\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A committed change, as reported by webhooks."""
+
+    realm_id: str
+    entity: str
+    id: str
+    operation: str
+    when: datetime
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_decimal(value: Any, element: str) -> Decimal:
+    if isinstance(value, bool):
+        raise faults.request_parse(f"{element} must be a number")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float | str):
+        try:
+            result = Decimal(str(value))
+        except InvalidOperation:
+            raise faults.request_parse(f"{element} must be a number") from None
+    else:
+        raise faults.request_parse(f"{element} must be a number")
+    if not result.is_finite():
+        raise faults.request_parse(f"{element} must be a finite number")
+    return result
+
+
+def optional_decimal(value: Any, element: str) -> Decimal | None:
+    return None if value is None else to_decimal(value, element)
+
+
+def check_date(value: Any, element: str) -> str:
+    if not isinstance(value, str):
+        raise faults.request_parse(f"{element} must be a date (yyyy-mm-dd)")
+    try:
+        date.fromisoformat(value[:10])
+    except ValueError:
+        raise faults.request_parse(f"{element} must be a date (yyyy-mm-dd)") from None
+    return value[:10]
+
+
+def entity_name(path_part: str) -> str | None:
+    return ENTITY_BY_LOWER.get(path_part.lower())
+
+
+def ref_value(ref: Any) -> str | None:
+    if isinstance(ref, dict):
+        value = ref.get("value")
+        return None if value in (None, "") else str(value)
+    if isinstance(ref, str | int) and not isinstance(ref, bool):
+        return str(ref)
+    return None
+
+
+class Ledger:
+    """Applies reads and writes to one company, enforcing the rules above."""
+
+    def __init__(
+        self,
+        realm: RealmState,
+        options: EmulatorOptions,
+        clock: EmulatorClock,
+        on_change: Callable[[Change], None] | None = None,
+    ) -> None:
+        self.realm = realm
+        self.options = options
+        self.clock = clock
+        self.tax_rates = options.tax_rate_table()
+        self.on_change = on_change
+
+    # ------------------------------------------------------------------ helpers
+    def _emit(self, entity: str, record_id: str, operation: str, when: datetime) -> None:
+        if self.on_change is not None:
+            self.on_change(Change(self.realm.realm_id, entity, record_id, operation, when))
+
+    def currency_ref(self) -> dict[str, str]:
+        code = self.options.currency
+        return {"value": code, "name": CURRENCY_NAMES.get(code, code)}
+
+    def _resolve(self, entity: str, ref: Any, element: str, *, required: bool = True) -> Record | None:
+        value = ref_value(ref)
+        if value is None:
+            if ref is not None and not isinstance(ref, dict):
+                raise faults.request_parse(f"{element} must be a reference object")
+            if required:
+                raise faults.required(element)
+            return None
+        record = self.realm.table(entity).get(value)
+        if record is None:
+            raise faults.invalid_reference(entity, value, element)
+        if record.data.get("Active") is False:
+            raise faults.not_found(entity, value)
+        return record
+
+    def read(self, entity: str, record_id: str) -> Record:
+        if entity == "CompanyInfo" and record_id == self.realm.realm_id:
+            record_id = "1"
+        record = self.realm.table(entity).get(record_id)
+        if record is None:
+            raise faults.not_found(entity, record_id)
+        return record
+
+    def _stamp_new(self, entity: str, data: dict[str, Any], when: datetime, record_id: str | None = None) -> Record:
+        table = self.realm.table(entity)
+        rid = record_id or table.new_id()
+        stamp = self.clock.qbo(when)
+        data["domain"] = "QBO"
+        data["sparse"] = False
+        data["Id"] = rid
+        data["SyncToken"] = "0"
+        data["MetaData"] = {"CreateTime": stamp, "LastUpdatedTime": stamp}
+        record = Record(entity, rid, data, when, when)
+        table.put(record)
+        return record
+
+    def _stamp_update(self, record: Record, data: dict[str, Any], when: datetime) -> None:
+        data["domain"] = "QBO"
+        data["sparse"] = False
+        data["Id"] = record.id
+        data["SyncToken"] = str(int(record.sync_token) + 1)
+        data["MetaData"] = {
+            "CreateTime": record.data["MetaData"]["CreateTime"],
+            "LastUpdatedTime": self.clock.qbo(when),
+        }
+        record.data = data
+        record.updated = when
+        self.realm.table(record.entity).put(record)
+
+    def _bump(self, record: Record, when: datetime) -> None:
+        """Increment SyncToken and LastUpdatedTime of a record changed as a side effect."""
+        self._stamp_update(record, record.data, when)
+
+    def _target(self, entity: str, body: dict[str, Any]) -> Record:
+        rid = body.get("Id")
+        if rid in (None, ""):
+            raise faults.required("Id")
+        record = self.realm.table(entity).get(str(rid))
+        if record is None:
+            raise faults.not_found(entity, rid)
+        token = body.get("SyncToken")
+        if token is None:
+            raise faults.required("SyncToken")
+        if str(token) != record.sync_token:
+            raise faults.stale_object(entity, record.sync_token, token)
+        return record
+
+    @staticmethod
+    def _writable(entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        blocked = SYSTEM_FIELDS | READ_ONLY[entity]
+        return {key: value for key, value in body.items() if key not in blocked}
+
+    # ------------------------------------------------------------------ public writes
+    def write(self, entity: str, operation: str, body: Any, *, include: str | None = None) -> dict[str, Any]:
+        """Run one write and return the response object (without ``time``)."""
+        if not isinstance(body, dict):
+            raise faults.request_parse(f"the {entity} body must be a JSON object")
+        operation = (operation or "create").lower()
+        if operation == "update" and include == "void":
+            operation = "void"
+        if operation == "delete":
+            tomb = self.delete(entity, body)
+            return {entity: {"domain": "QBO", "status": "Deleted", "Id": tomb.id}}
+        if operation == "void":
+            return {entity: self.void(entity, body).data}
+        if operation not in ("create", "update"):
+            raise faults.unsupported_operation(f"Operation {operation} is not supported.")
+        if body.get("Id") not in (None, ""):
+            return {entity: self.update(entity, body).data}
+        if operation == "update":
+            raise faults.required("Id")
+        return {entity: self.create(entity, body).data}
+
+    def create(self, entity: str, body: dict[str, Any]) -> Record:
+        if entity == "CompanyInfo":
+            raise faults.unsupported_operation("Operation Create CompanyInfo is not supported.")
+        now = self.clock.now()
+        data = self._writable(entity, body)
+        if entity == "Invoice":
+            context = self._build_invoice(data, None)
+            record = self._stamp_new(entity, data, now)
+            self._index_invoice(record, None, context)
+        elif entity == "Payment":
+            applications = self._build_payment(data, None)
+            record = self._stamp_new(entity, data, now)
+            self._apply_payment(record, applications, now)
+        else:
+            self._build_named(entity, data, None)
+            record = self._stamp_new(entity, data, now)
+            self._index_name(record, None)
+        self._emit(entity, record.id, "Create", now)
+        return record
+
+    def update(self, entity: str, body: dict[str, Any]) -> Record:
+        record = self._target(entity, body)
+        now = self.clock.now()
+        sparse = body.get("sparse") in (True, "true")
+        if sparse:
+            data = {key: value for key, value in copy.deepcopy(record.data).items() if key not in SYSTEM_FIELDS}
+            data.update(self._writable(entity, copy.deepcopy(body)))
+        else:
+            data = self._writable(entity, body)
+            if entity == "CompanyInfo":
+                data.setdefault("CompanyName", None)
+        old_name = record.data.get("DisplayName") or record.data.get("Name")
+        if entity == "Invoice":
+            context = self._build_invoice(data, record)
+            old_customer = ref_value(record.data.get("CustomerRef"))
+            old_doc = record.data.get("DocNumber")
+            self._stamp_update(record, data, now)
+            self._index_invoice(record, (old_customer, old_doc), context)
+        elif entity == "Payment":
+            if record.voided:
+                raise faults.business("A voided payment cannot be changed")
+            applications = self._build_payment(data, record)
+            self._stamp_update(record, data, now)
+            self._apply_payment(record, applications, now)
+        elif entity == "CompanyInfo":
+            if not data.get("CompanyName"):
+                raise faults.required("CompanyName")
+            self._stamp_update(record, data, now)
+        else:
+            self._build_named(entity, data, record)
+            self._stamp_update(record, data, now)
+            self._index_name(record, old_name)
+        self._emit(entity, record.id, "Update", now)
+        return record
+
+    def delete(self, entity: str, body: dict[str, Any]) -> Tombstone:
+        if entity not in ("Invoice", "Payment"):
+            raise faults.unsupported_operation(
+                f"Operation Delete {entity} is not supported. Make it inactive (Active=false) instead."
+                if entity != "CompanyInfo"
+                else "Operation Delete CompanyInfo is not supported."
+            )
+        record = self._target(entity, body)
+        now = self.clock.now()
+        if entity == "Invoice":
+            if self.realm.applied.get(record.id):
+                raise faults.business(
+                    "This invoice has payments applied. Delete or void the payments first.", "Id"
+                )
+            customer = ref_value(record.data.get("CustomerRef"))
+            self._unindex_invoice(record)
+            if customer:
+                self._refresh_customer_balance(customer)
+        else:
+            self._apply_payment(record, {}, now)
+        tomb = Tombstone(entity, record.id, now, self.clock.qbo(now))
+        self.realm.table(entity).remove(record.id, tomb)
+        self._emit(entity, record.id, "Delete", now)
+        return tomb
+
+    def void(self, entity: str, body: dict[str, Any]) -> Record:
+        if entity not in ("Invoice", "Payment"):
+            raise faults.unsupported_operation(f"Operation Void {entity} is not supported.")
+        record = self._target(entity, body)
+        now = self.clock.now()
+        data = copy.deepcopy(record.data)
+        if entity == "Invoice":
+            if self.realm.applied.get(record.id):
+                raise faults.business(
+                    "This invoice has payments applied. Delete or void the payments first.", "Id"
+                )
+            record.voided = True
+            _zero_invoice(data)
+            self._stamp_update(record, data, now)
+            customer = ref_value(data.get("CustomerRef"))
+            if customer:
+                self._refresh_customer_balance(customer)
+        else:
+            record.voided = True
+            data["TotalAmt"] = ZERO
+            data["UnappliedAmt"] = ZERO
+            for line in data.get("Line") or []:
+                line["Amount"] = ZERO
+            data["PrivateNote"] = _voided_note(data.get("PrivateNote"))
+            self._stamp_update(record, data, now)
+            self._apply_payment(record, {}, now)
+        self._emit(entity, record.id, "Void", now)
+        return record
+
+    def send(self, invoice_id: str, send_to: str | None) -> Record:
+        record = self.read("Invoice", invoice_id)
+        now = self.clock.now()
+        data = copy.deepcopy(record.data)
+        if send_to:
+            data["BillEmail"] = {"Address": send_to}
+        address = (data.get("BillEmail") or {}).get("Address")
+        if not address:
+            raise faults.business("An email address is required to send the invoice (BillEmail).", "BillEmail")
+        data["EmailStatus"] = "EmailSent"
+        data["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": self.clock.qbo(now)}
+        self._stamp_update(record, data, now)
+        self._emit("Invoice", record.id, "Emailed", now)
+        return record
+
+    # ------------------------------------------------------------------ invoices
+    def _build_invoice(self, data: dict[str, Any], existing: Record | None) -> dict[str, Any]:
+        customer = self._resolve("Customer", data.get("CustomerRef"), "CustomerRef")
+        assert customer is not None
+        data["CustomerRef"] = {"value": customer.id, "name": customer.data.get("DisplayName", "")}
+        lines = data.get("Line")
+        if lines is None or lines == []:
+            raise faults.required("Line")
+        if not isinstance(lines, list):
+            raise faults.request_parse("Line must be an array")
+        today = self.clock.today().isoformat()
+        data["TxnDate"] = check_date(data.get("TxnDate") or today, "TxnDate")
+        if data.get("DueDate"):
+            data["DueDate"] = check_date(data["DueDate"], "DueDate")
+        else:
+            data["DueDate"] = data["TxnDate"]
+        data.setdefault("CurrencyRef", self.currency_ref())
+        if data.get("CurrencyRef") is None:
+            data["CurrencyRef"] = self.currency_ref()
+        for key, default in (("EmailStatus", "NotSet"), ("PrintStatus", "NotSet"), ("ApplyTaxAfterDiscount", False)):
+            if data.get(key) is None:
+                data[key] = default
+        for key in ("BillEmail", "BillAddr", "ShipAddr", "CustomerMemo", "SalesTermRef"):
+            if key in data and data[key] is None:
+                del data[key]
+        if existing is None and not data.get("DocNumber") and self.options.auto_doc_number:
+            data["DocNumber"] = self.next_doc_number()
+        doc = data.get("DocNumber")
+        if doc is not None:
+            doc = str(doc)
+            if len(doc) > 21:
+                raise faults.invalid_property("DocNumber is longer than 21 characters", "DocNumber")
+            data["DocNumber"] = doc
+            if self.options.reject_duplicate_doc_number:
+                holders = self.realm.doc_numbers.get(doc, set()) - ({existing.id} if existing else set())
+                if holders:
+                    raise QBOFault(
+                        faults.DUPLICATE_DOC_NUMBER,
+                        "Duplicate Document Number Error",
+                        f"Duplicate Document Number Error : You must specify a different number. "
+                        f"This number has already been used. DocNumber={doc} is assigned to "
+                        f"TxnType=Invoice with TxnId={min(holders, key=int)}",
+                        "DocNumber",
+                    )
+        self._compute_invoice(data)
+        applied = sum(self.realm.applied.get(existing.id, {}).values(), ZERO) if existing else ZERO
+        if existing is not None and existing.voided:
+            _zero_invoice(data, prefix_note=False)
+        balance = data["TotalAmt"] - applied
+        if balance < 0:
+            raise faults.business(
+                f"The invoice total {data['TotalAmt']} is less than the payments applied to it ({applied}).",
+                "Line",
+            )
+        data["Balance"] = ZERO if existing is not None and existing.voided else balance
+        data["LinkedTxn"] = (
+            [{"TxnId": pid, "TxnType": "Payment"} for pid in self.realm.applied.get(existing.id, {})]
+            if existing
+            else []
+        )
+        return {"customer": customer.id}
+
+    def _compute_invoice(self, data: dict[str, Any]) -> None:
+        raw_lines: list[Any] = data["Line"]
+        used_ids = {str(line["Id"]) for line in raw_lines if isinstance(line, dict) and line.get("Id")}
+        next_id = 1
+        items = self.realm.table("Item")
+        out: list[dict[str, Any]] = []
+        discounts: list[dict[str, Any]] = []
+        subtotal = ZERO
+        taxable: list[tuple[Decimal, Decimal]] = []
+        for raw in raw_lines:
+            if not isinstance(raw, dict):
+                raise faults.request_parse("each Line must be an object")
+            line = dict(raw)
+            kind = line.get("DetailType")
+            if kind == "SubTotalLineDetail":
+                continue
+            if kind == "DiscountLineDetail":
+                discounts.append(line)
+                continue
+            if kind == "SalesItemLineDetail":
+                detail = dict(line.get("SalesItemLineDetail") or {})
+                item = self._resolve("Item", detail.get("ItemRef"), "Line.SalesItemLineDetail.ItemRef",
+                                     required=False)
+                qty = optional_decimal(detail.get("Qty"), "Qty")
+                price = optional_decimal(detail.get("UnitPrice"), "UnitPrice")
+                if item is not None:
+                    detail["ItemRef"] = {"value": item.id, "name": item.data.get("Name", "")}
+                    if price is None and line.get("Amount") is None and item.data.get("UnitPrice") is not None:
+                        price = to_decimal(item.data["UnitPrice"], "UnitPrice")
+                        detail["UnitPrice"] = price
+                if line.get("Amount") is None:
+                    if price is None:
+                        raise faults.required("Line.Amount")
+                    amount = money((qty if qty is not None else Decimal(1)) * price)
+                    if qty is None:
+                        detail["Qty"] = 1
+                else:
+                    amount = to_decimal(line["Amount"], "Line.Amount")
+                    if qty is not None and price is not None and money(qty * price) != money(amount):
+                        raise QBOFault(
+                            faults.AMOUNT_MISMATCH,
+                            "A business validation error has occurred while processing your request",
+                            f"Business Validation Error: Amount is not equal to UnitPrice * Qty. "
+                            f"Supplied value:{amount}",
+                            "Line.Amount",
+                        )
+                if detail.get("ServiceDate"):
+                    detail["ServiceDate"] = check_date(detail["ServiceDate"], "ServiceDate")
+                line["SalesItemLineDetail"] = detail
+                line["Amount"] = amount
+                code = ref_value(detail.get("TaxCodeRef"))
+                if code is not None and code in self.tax_rates:
+                    taxable.append((amount, self.tax_rates[code]))
+                subtotal += amount
+            elif kind == "DescriptionOnly":
+                line["Amount"] = to_decimal(line.get("Amount") or 0, "Line.Amount")
+                line.setdefault("DescriptionLineDetail", {})
+            elif kind == "GroupLineDetail":
+                group = dict(line.get("GroupLineDetail") or {})
+                inner_total = ZERO
+                for inner in group.get("Line") or []:
+                    if isinstance(inner, dict) and inner.get("Amount") is not None:
+                        inner_total += to_decimal(inner["Amount"], "Line.Amount")
+                line["GroupLineDetail"] = group
+                line["Amount"] = inner_total
+                subtotal += inner_total
+            elif kind is None:
+                raise faults.required("Line.DetailType")
+            else:
+                raise faults.invalid_property(f"Unsupported DetailType {kind}", "Line.DetailType")
+            out.append(line)
+        for position, line in enumerate(out, start=1):
+            if not line.get("Id"):
+                while str(next_id) in used_ids:
+                    next_id += 1
+                line["Id"] = str(next_id)
+                used_ids.add(str(next_id))
+            else:
+                line["Id"] = str(line["Id"])
+            line["LineNum"] = position
+        out.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+        discount_total = ZERO
+        for line in discounts:
+            detail = dict(line.get("DiscountLineDetail") or {})
+            if detail.get("PercentBased") in (True, "true"):
+                percent = to_decimal(detail.get("DiscountPercent", 0), "DiscountPercent")
+                amount = money(subtotal * percent / HUNDRED)
+            else:
+                amount = to_decimal(line.get("Amount") or 0, "Line.Amount")
+                detail.setdefault("PercentBased", False)
+            line["DiscountLineDetail"] = detail
+            line["Amount"] = amount
+            discount_total += amount
+            out.append(line)
+        if discount_total > subtotal:
+            raise faults.business("The discount is larger than the subtotal", "Line")
+        tax_detail = dict(data.get("TxnTaxDetail") or {})
+        if taxable:
+            factor = Decimal(1)
+            if data.get("ApplyTaxAfterDiscount") and discount_total and subtotal:
+                factor = (subtotal - discount_total) / subtotal
+            tax = money(sum((amount * factor * rate / HUNDRED for amount, rate in taxable), ZERO))
+        else:
+            tax = optional_decimal(tax_detail.get("TotalTax"), "TxnTaxDetail.TotalTax") or ZERO
+        tax_detail["TotalTax"] = tax
+        data["TxnTaxDetail"] = tax_detail
+        data["Line"] = out
+        total = subtotal - discount_total + tax
+        if total < 0:
+            raise faults.business("The transaction total cannot be negative", "Line")
+        data["TotalAmt"] = total
+
+    def next_doc_number(self) -> str:
+        while str(self.realm.next_doc_number) in self.realm.doc_numbers:
+            self.realm.next_doc_number += 1
+        value = str(self.realm.next_doc_number)
+        self.realm.next_doc_number += 1
+        return value
+
+    def _index_invoice(
+        self, record: Record, previous: tuple[str | None, Any] | None, context: dict[str, Any]
+    ) -> None:
+        realm = self.realm
+        customer = context["customer"]
+        if previous is not None:
+            old_customer, old_doc = previous
+            if old_doc is not None:
+                realm.doc_numbers.get(str(old_doc), set()).discard(record.id)
+            if old_customer and old_customer != customer:
+                realm.customer_invoices.get(old_customer, set()).discard(record.id)
+                self._refresh_customer_balance(old_customer)
+        doc = record.data.get("DocNumber")
+        if doc is not None:
+            realm.doc_numbers.setdefault(str(doc), set()).add(record.id)
+        realm.customer_invoices.setdefault(customer, set()).add(record.id)
+        self._refresh_customer_balance(customer)
+
+    def _unindex_invoice(self, record: Record) -> None:
+        doc = record.data.get("DocNumber")
+        if doc is not None:
+            self.realm.doc_numbers.get(str(doc), set()).discard(record.id)
+        customer = ref_value(record.data.get("CustomerRef"))
+        if customer:
+            self.realm.customer_invoices.get(customer, set()).discard(record.id)
+
+    def _refresh_customer_balance(self, customer_id: str) -> None:
+        customer = self.realm.table("Customer").get(customer_id)
+        if customer is None:
+            return
+        invoices = self.realm.table("Invoice")
+        total = ZERO
+        for invoice_id in self.realm.customer_invoices.get(customer_id, ()):
+            invoice = invoices.get(invoice_id)
+            if invoice is not None:
+                total += invoice.data.get("Balance", ZERO)
+        if customer.data.get("Balance") != total:
+            customer.data["Balance"] = total
+            customer.data["BalanceWithJobs"] = total
+            customer.changed()
+            self.realm.table("Customer").touch()
+
+    # ------------------------------------------------------------------ payments
+    def _build_payment(self, data: dict[str, Any], existing: Record | None) -> dict[str, Decimal]:
+        customer = self._resolve("Customer", data.get("CustomerRef"), "CustomerRef")
+        assert customer is not None
+        data["CustomerRef"] = {"value": customer.id, "name": customer.data.get("DisplayName", "")}
+        if data.get("TotalAmt") is None:
+            raise faults.required("TotalAmt")
+        total = to_decimal(data["TotalAmt"], "TotalAmt")
+        if total < 0:
+            raise faults.business("The payment amount cannot be negative", "TotalAmt")
+        data["TotalAmt"] = total
+        data["TxnDate"] = check_date(data.get("TxnDate") or self.clock.today().isoformat(), "TxnDate")
+        if data.get("CurrencyRef") is None:
+            data["CurrencyRef"] = self.currency_ref()
+        if data.get("DepositToAccountRef") is not None:
+            account = self._resolve("Account", data["DepositToAccountRef"], "DepositToAccountRef")
+            assert account is not None
+            data["DepositToAccountRef"] = {"value": account.id, "name": account.data.get("Name", "")}
+        else:
+            undeposited = self._find_account("Undeposited Funds")
+            if undeposited is not None:
+                data["DepositToAccountRef"] = {"value": undeposited.id, "name": "Undeposited Funds"}
+        data.setdefault("ProcessPayment", False)
+        lines = data.get("Line") or []
+        if not isinstance(lines, list):
+            raise faults.request_parse("Line must be an array")
+        invoices = self.realm.table("Invoice")
+        applications: dict[str, Decimal] = {}
+        out: list[dict[str, Any]] = []
+        for raw in lines:
+            if not isinstance(raw, dict):
+                raise faults.request_parse("each Line must be an object")
+            if raw.get("Amount") is None:
+                raise faults.required("Line.Amount")
+            amount = to_decimal(raw["Amount"], "Line.Amount")
+            if amount < 0:
+                raise faults.business("A payment line amount cannot be negative", "Line.Amount")
+            links = raw.get("LinkedTxn") or []
+            if not isinstance(links, list) or not links:
+                raise faults.required("Line.LinkedTxn")
+            line = dict(raw)
+            new_links = []
+            for link in links:
+                if not isinstance(link, dict) or link.get("TxnId") in (None, ""):
+                    raise faults.required("Line.LinkedTxn.TxnId")
+                if link.get("TxnType") != "Invoice":
+                    raise faults.invalid_property(
+                        f"Linking a payment to {link.get('TxnType')} is not emulated", "Line.LinkedTxn.TxnType"
+                    )
+                invoice_id = str(link["TxnId"])
+                invoice = invoices.get(invoice_id)
+                if invoice is None:
+                    raise faults.invalid_reference("Invoice", invoice_id, "Line.LinkedTxn.TxnId")
+                if invoice.voided:
+                    raise faults.business(f"Invoice {invoice_id} is voided", "Line.LinkedTxn.TxnId")
+                if ref_value(invoice.data.get("CustomerRef")) != customer.id:
+                    raise faults.business(
+                        f"Invoice {invoice_id} belongs to another customer", "Line.LinkedTxn.TxnId"
+                    )
+                new_links.append({"TxnId": invoice_id, "TxnType": "Invoice"})
+            line["Amount"] = amount
+            line["LinkedTxn"] = new_links
+            applications[new_links[0]["TxnId"]] = applications.get(new_links[0]["TxnId"], ZERO) + amount
+            out.append(line)
+        data["Line"] = out
+        applied = sum(applications.values(), ZERO)
+        if applied > total:
+            raise faults.business(
+                f"The amount applied ({applied}) is more than the payment amount ({total})", "Line.Amount"
+            )
+        for invoice_id, amount in applications.items():
+            invoice = invoices.get(invoice_id)
+            assert invoice is not None
+            previously = self.realm.applied.get(invoice_id, {}).get(existing.id, ZERO) if existing else ZERO
+            open_balance = invoice.data.get("Balance", ZERO) + previously
+            if amount > open_balance:
+                raise faults.business(
+                    f"The payment amount {amount} applied to invoice {invoice_id} is more than "
+                    f"its open balance {open_balance}",
+                    "Line.Amount",
+                )
+        data["UnappliedAmt"] = total - applied
+        return applications
+
+    def _find_account(self, name: str) -> Record | None:
+        account_id = self.realm.names["Account"].get(name.lower())
+        return self.realm.table("Account").get(account_id) if account_id else None
+
+    def _apply_payment(self, payment: Record, applications: dict[str, Decimal], when: datetime) -> None:
+        """Make the invoice side match ``applications`` of this payment (empty: unapply it)."""
+        realm = self.realm
+        invoices = realm.table("Invoice")
+        previous = {
+            invoice_id: amounts[payment.id]
+            for invoice_id, amounts in realm.applied.items()
+            if payment.id in amounts
+        }
+        customers: set[str] = set()
+        for invoice_id in set(previous) | set(applications):
+            if previous.get(invoice_id) == applications.get(invoice_id):
+                continue
+            amounts = realm.applied.setdefault(invoice_id, {})
+            if invoice_id in applications:
+                amounts[payment.id] = applications[invoice_id]
+            else:
+                amounts.pop(payment.id, None)
+            if not amounts:
+                realm.applied.pop(invoice_id, None)
+            invoice = invoices.get(invoice_id)
+            if invoice is None:
+                continue
+            invoice.data["Balance"] = invoice.data["TotalAmt"] - sum(amounts.values(), ZERO)
+            invoice.data["LinkedTxn"] = [{"TxnId": pid, "TxnType": "Payment"} for pid in amounts]
+            self._bump(invoice, when)
+            self._emit("Invoice", invoice_id, "Update", when)
+            customer = ref_value(invoice.data.get("CustomerRef"))
+            if customer:
+                customers.add(customer)
+        for customer in customers:
+            self._refresh_customer_balance(customer)
+
+    # ------------------------------------------------------------------ name lists
+    def _build_named(self, entity: str, data: dict[str, Any], existing: Record | None) -> None:
+        if entity == "Customer":
+            self._build_customer(data, existing)
+        elif entity == "Item":
+            self._build_item(data, existing)
+        else:
+            self._build_account(data, existing)
+        active = data.get("Active")
+        if active is None:
+            data["Active"] = True
+        elif not isinstance(active, bool):
+            raise faults.request_parse("Active must be true or false")
+
+    def _check_name(self, entity: str, name: str, existing: Record | None, element: str) -> None:
+        if any(char in name for char in INVALID_NAME_CHARS):
+            raise faults.invalid_property(f"{element} cannot contain a colon, tab or new line", element)
+        holder = self.realm.names[entity].get(name.lower())
+        if holder is not None and (existing is None or holder != existing.id):
+            label = {"Customer": "customer, vendor or employee", "Item": "item", "Account": "account"}[entity]
+            raise QBOFault(
+                faults.DUPLICATE_NAME,
+                "Duplicate Name Exists Error",
+                f"The name supplied already exists. : Another {label} is already using this name. "
+                f"Please use a different name. Id={holder}",
+                element,
+            )
+
+    def _build_customer(self, data: dict[str, Any], existing: Record | None) -> None:
+        display = data.get("DisplayName")
+        if not isinstance(display, str) or not display.strip():
+            parts = [data.get(key) for key in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
+            display = " ".join(str(part).strip() for part in parts if part) or str(data.get("CompanyName") or "")
+            if not display.strip():
+                raise faults.required("DisplayName")
+        display = display.strip()
+        if len(display) > 500:
+            raise faults.invalid_property("DisplayName is longer than 500 characters", "DisplayName")
+        if (
+            self.options.rename_inactive_customers
+            and data.get("Active") is False
+            and not display.endswith(" (deleted)")
+        ):
+            display = f"{display} (deleted)"
+        self._check_name("Customer", display, existing, "DisplayName")
+        data["DisplayName"] = display
+        data["FullyQualifiedName"] = display
+        if not data.get("PrintOnCheckName"):
+            data["PrintOnCheckName"] = display
+        balance = existing.data.get("Balance", ZERO) if existing is not None else ZERO
+        data["Balance"] = balance
+        data["BalanceWithJobs"] = balance
+        if data.get("CurrencyRef") is None:
+            data["CurrencyRef"] = self.currency_ref()
+        for key, default in (("Job", False), ("BillWithParent", False), ("Taxable", False),
+                             ("PreferredDeliveryMethod", "Print")):
+            if data.get(key) is None:
+                data[key] = default
+        for key in ("PrimaryEmailAddr", "PrimaryPhone", "BillAddr", "ShipAddr"):
+            if key in data and data[key] is None:
+                del data[key]
+
+    def _build_item(self, data: dict[str, Any], existing: Record | None) -> None:
+        name = data.get("Name")
+        if not isinstance(name, str) or not name.strip():
+            raise faults.required("Name")
+        name = name.strip()
+        self._check_name("Item", name, existing, "Name")
+        data["Name"] = name
+        data["FullyQualifiedName"] = name
+        kind = data.get("Type") or "Service"
+        if kind not in ITEM_TYPES:
+            raise faults.invalid_property(f"Unsupported item Type {kind}", "Type")
+        data["Type"] = kind
+        data["UnitPrice"] = to_decimal(data.get("UnitPrice") or 0, "UnitPrice")
+        if data.get("IncomeAccountRef") is not None:
+            account = self._resolve("Account", data["IncomeAccountRef"], "IncomeAccountRef")
+            assert account is not None
+            data["IncomeAccountRef"] = {"value": account.id, "name": account.data.get("Name", "")}
+        elif kind in ("Service", "NonInventory", "Inventory"):
+            income = self._find_account("Sales of Product Income") or self._find_account("Services")
+            if income is None:
+                raise faults.required("IncomeAccountRef")
+            data["IncomeAccountRef"] = {"value": income.id, "name": income.data.get("Name", "")}
+        for key, default in (("Taxable", False), ("TrackQtyOnHand", False)):
+            if data.get(key) is None:
+                data[key] = default
+
+    def _build_account(self, data: dict[str, Any], existing: Record | None) -> None:
+        name = data.get("Name")
+        if not isinstance(name, str) or not name.strip():
+            raise faults.required("Name")
+        name = name.strip()
+        self._check_name("Account", name, existing, "Name")
+        data["Name"] = name
+        data["FullyQualifiedName"] = name
+        kind = data.get("AccountType")
+        if not kind:
+            raise faults.required("AccountType")
+        if kind not in ACCOUNT_CLASSIFICATION:
+            raise faults.invalid_property(f"Unsupported AccountType {kind}", "AccountType")
+        data["Classification"] = ACCOUNT_CLASSIFICATION[kind]
+        data.setdefault("SubAccount", False)
+        balance = existing.data.get("CurrentBalance", ZERO) if existing is not None else ZERO
+        data["CurrentBalance"] = balance
+        data["CurrentBalanceWithSubAccounts"] = balance
+        if data.get("CurrencyRef") is None:
+            data["CurrencyRef"] = self.currency_ref()
+
+    def _index_name(self, record: Record, old_name: Any) -> None:
+        names = self.realm.names[record.entity]
+        if isinstance(old_name, str) and names.get(old_name.lower()) == record.id:
+            del names[old_name.lower()]
+        new_name = record.data.get("DisplayName") if record.entity == "Customer" else record.data.get("Name")
+        if isinstance(new_name, str):
+            names[new_name.lower()] = record.id
+
+    # ------------------------------------------------------------------ seeding support
+    def insert(self, entity: str, data: dict[str, Any], when: datetime) -> Record:
+        """Store a fully built record as if created at ``when`` (used by the seeder; no checks)."""
+        record = self._stamp_new(entity, data, when)
+        if entity in self.realm.names:
+            self._index_name(record, None)
+        elif entity == "Invoice":
+            doc = data.get("DocNumber")
+            if doc is not None:
+                self.realm.doc_numbers.setdefault(str(doc), set()).add(record.id)
+            customer = ref_value(data.get("CustomerRef"))
+            if customer:
+                self.realm.customer_invoices.setdefault(customer, set()).add(record.id)
+        return record
+
+
+def _voided_note(note: Any) -> str:
+    if note:
+        return f"Voided - {note}" if not str(note).startswith("Voided") else str(note)
+    return "Voided"
+
+
+def _zero_invoice(data: dict[str, Any], prefix_note: bool = True) -> None:
+    for line in data.get("Line") or []:
+        line["Amount"] = ZERO
+        detail = line.get("SalesItemLineDetail")
+        if isinstance(detail, dict) and "Qty" in detail:
+            detail["Qty"] = 0
+    tax = dict(data.get("TxnTaxDetail") or {})
+    tax["TotalTax"] = ZERO
+    data["TxnTaxDetail"] = tax
+    data["TotalAmt"] = ZERO
+    data["Balance"] = ZERO
+    if prefix_note:
+        data["PrivateNote"] = _voided_note(data.get("PrivateNote"))
+
+
+def local_date(moment: datetime, clock: EmulatorClock) -> str:
+    return clock.local(moment).date().isoformat()
+
+
+def days_before(moment: datetime, days: int) -> datetime:
+    return moment - timedelta(days=days)

@@ -1,0 +1,165 @@
+"""Every knob of the emulator, with defaults that match the real QuickBooks Online service.
+
+Options marked UNVERIFIED model behaviour for which no authoritative description exists; they are
+switchable so a client can be tested against each plausible variant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import timedelta, timezone
+from decimal import Decimal
+from typing import Any, Literal
+
+import httpx
+
+from .clock import ClockFn
+
+DEFAULT_CLIENT_ID = "emulator-client-id"
+DEFAULT_CLIENT_SECRET = "emulator-client-secret"
+DEFAULT_REALM_ID = "9341453050298715"
+DEFAULT_WEBHOOK_VERIFIER_TOKEN = "emulator-webhook-verifier-token"
+
+RotationPolicy = Literal["daily", "always"]
+OverflowPolicy = Literal["fault", "clamp"]
+WebhookFormat = Literal["legacy", "cloudevents"]
+TimeoutMode = Literal["raise", "sleep"]
+
+
+@dataclass
+class EmulatorOptions:
+    """Configuration of a :class:`QuickBooksEmulator` (pass these as keywords to ``create_emulator``)."""
+
+    # --- companies and sample data ---------------------------------------------------------
+    realms: Sequence[str] | str | int | None = None
+    """Company ids: one id, a list of ids, or a number of companies to generate. Default: one company."""
+    seed: int | None = None
+    """Seed for deterministic sample data. ``None`` gives empty companies (chart of accounts only)."""
+    customers: int = 25
+    items: int = 10
+    invoices: int = 60
+    payments: int | None = None
+    """Number of seeded payments; default: about 40 % of the invoices."""
+    history_days: int = 3 * 365
+    """Seeded invoices are spread over this many days before the emulator's "now"."""
+    company_name: str = "Emulated Company"
+    currency: str = "USD"
+
+    # --- OAuth ------------------------------------------------------------------------------
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    redirect_uris: Sequence[str] | None = None
+    """Registered redirect URIs; ``None`` accepts any URI."""
+    consent: Literal["allow", "deny"] = "allow"
+    """``deny`` answers the authorize step with ``error=access_denied`` as if the user declined."""
+    company_picker: bool = False
+    """With several companies: show an HTML page to pick one instead of choosing the first."""
+    access_token_ttl_s: int = 3600
+    refresh_token_ttl_s: int = 8726400
+    refresh_token_hard_ttl_s: int = 5 * 365 * 86400
+    auth_code_ttl_s: int = 300
+    """UNVERIFIED lifetime of an authorization code."""
+    refresh_token_rotation: RotationPolicy = "daily"
+    """``daily``: the value changes only when the current one is older than 24 h (like the real service);
+    ``always``: a new value on every refresh."""
+    refresh_token_grace_s: int = 86400
+    """How long a superseded refresh-token value keeps working (UNVERIFIED: 0 or 24 h)."""
+
+    # --- accounting behaviour ---------------------------------------------------------------
+    utc_offset: str | timedelta | timezone = "-08:00"
+    """Offset written on ``MetaData`` times and response ``time`` (US Pacific standard time by default)."""
+    tax_rates: Mapping[str, Decimal | int | str] = field(default_factory=dict)
+    """Flat tax rate in percent per ``TaxCodeRef`` value, e.g. ``{"TAX": "8.25"}``. Default: no tax."""
+    auto_doc_number: bool = True
+    """Assign the next ``DocNumber`` to invoices created without one (custom numbering off)."""
+    reject_duplicate_doc_number: bool = False
+    """Answer fault 6210 for an invoice ``DocNumber`` already in use (a company preference)."""
+    query_max_results_overflow: OverflowPolicy = "fault"
+    """``MAXRESULTS`` above 1000: QueryValidationError 4001 (``fault``) or silently 1000 (``clamp``)."""
+    query_case_insensitive: bool = True
+    """String comparison in queries (``=``, ``IN``, ``LIKE``) ignores case (UNVERIFIED)."""
+    query_hides_inactive: bool = True
+    """Queries on Customer/Item/Account return only active rows unless ``Active`` is in the WHERE."""
+    rename_inactive_customers: bool = False
+    """Append `` (deleted)`` to the DisplayName of a customer made inactive (UNVERIFIED)."""
+    cdc_max_age_days: int = 30
+    cdc_max_objects: int = 1000
+    batch_max_items: int = 30
+
+    # --- limits -----------------------------------------------------------------------------
+    limits: bool = True
+    """``False`` disables every throttle."""
+    requests_per_minute: int = 500
+    requests_per_second: int = 10
+    max_concurrent: int = 10
+    batch_per_minute: int = 40
+    retry_after_s: int | None = None
+    """Send ``Retry-After`` with this value on throttle answers (UNVERIFIED; off by default)."""
+
+    # --- faults and latency -----------------------------------------------------------------
+    latency_ms: float = 0
+    error_rate: float = 0.0
+    """Probability that an API call fails with ``error_status`` before it runs."""
+    error_status: int = 503
+    timeout_mode: TimeoutMode = "raise"
+    """An injected timeout either raises ``httpx.ReadTimeout`` inside the app (surfaced as such by
+    ``httpx.ASGITransport``) or sleeps ``timeout_sleep_s`` then answers 504."""
+    timeout_sleep_s: float = 125.0
+    fault_seed: int | None = None
+
+    # --- webhooks ---------------------------------------------------------------------------
+    webhook_url: str | None = None
+    webhook_verifier_token: str = DEFAULT_WEBHOOK_VERIFIER_TOKEN
+    webhook_format: WebhookFormat = "legacy"
+    webhook_delay_s: float | None = None
+    """Deliver pending events automatically this many seconds after the first one (``None``: only on
+    ``deliver_webhooks()``)."""
+    webhook_transport: httpx.AsyncBaseTransport | None = None
+    webhook_retry: bool = False
+    """Keep events whose delivery failed and send them again on the next flush."""
+    cloudevents_source: str = "//quickbooks.api.intuit.com"
+    """UNVERIFIED value of the CloudEvents ``source`` attribute."""
+
+    # --- misc -------------------------------------------------------------------------------
+    clock: ClockFn | None = None
+    request_log_limit: int = 10000
+    control_routes: bool = True
+    """Serve ``/_emulator/...`` helper routes (issue tokens, advance the clock) for out-of-process use."""
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> EmulatorOptions:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(f"unknown emulator option(s): {', '.join(unknown)}")
+        options = cls(**kwargs)
+        options.validate()
+        return options
+
+    def validate(self) -> None:
+        if self.refresh_token_rotation not in ("daily", "always"):
+            raise ValueError("refresh_token_rotation must be 'daily' or 'always'")
+        if self.webhook_format not in ("legacy", "cloudevents"):
+            raise ValueError("webhook_format must be 'legacy' or 'cloudevents'")
+        if self.query_max_results_overflow not in ("fault", "clamp"):
+            raise ValueError("query_max_results_overflow must be 'fault' or 'clamp'")
+        if not 0.0 <= self.error_rate <= 1.0:
+            raise ValueError("error_rate must be between 0 and 1")
+
+    def realm_ids(self) -> list[str]:
+        if self.realms is None:
+            return [DEFAULT_REALM_ID]
+        if isinstance(self.realms, str):
+            return [self.realms]
+        if isinstance(self.realms, int):
+            if self.realms < 1:
+                raise ValueError("realms must be at least 1")
+            return [str(int(DEFAULT_REALM_ID) + index * 1117) for index in range(self.realms)]
+        ids = [str(realm) for realm in self.realms]
+        if not ids or len(set(ids)) != len(ids):
+            raise ValueError("realms must be non-empty and unique")
+        return ids
+
+    def tax_rate_table(self) -> dict[str, Decimal]:
+        return {code: Decimal(str(rate)) for code, rate in self.tax_rates.items()}

@@ -1,0 +1,215 @@
+"""Configuration of the Xero emulator.
+
+Every knob of the emulator lives in :class:`EmulatorOptions`; ``create_emulator(**options)`` accepts the same
+names as keyword arguments.  Defaults follow the documented behaviour of the real Xero API (token lifetimes,
+rate limits, page sizes).  Options marked *unverified* model behaviour that no primary Xero source confirms;
+they exist so tests can pin the behaviour they rely on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+import httpx
+
+DEFAULT_CLIENT_ID = "EMULATORCLIENTID00000000000000000"
+DEFAULT_CLIENT_SECRET = "emulator-client-secret-not-for-production-use-000000"
+DEFAULT_REDIRECT_URIS: tuple[str, ...] = (
+    "http://localhost:8000/callback",
+    "http://127.0.0.1:8000/callback",
+    "http://localhost/callback",
+)
+DEFAULT_WEBHOOK_KEY = "emulator-webhook-key-0000000000000000000000000000000000000000000000000000000000000000"
+
+#: Scopes the authorize endpoint accepts.  Includes the granular scopes Xero introduced for new apps in 2026.
+DEFAULT_ALLOWED_SCOPES: tuple[str, ...] = (
+    "openid",
+    "profile",
+    "email",
+    "offline_access",
+    "accounting.transactions",
+    "accounting.transactions.read",
+    "accounting.invoices",
+    "accounting.invoices.read",
+    "accounting.payments",
+    "accounting.payments.read",
+    "accounting.banktransactions",
+    "accounting.banktransactions.read",
+    "accounting.manualjournals",
+    "accounting.manualjournals.read",
+    "accounting.contacts",
+    "accounting.contacts.read",
+    "accounting.settings",
+    "accounting.settings.read",
+    "accounting.reports.read",
+    "accounting.journals.read",
+    "accounting.attachments",
+    "accounting.attachments.read",
+)
+
+DEFAULT_SCOPE = (
+    "openid profile email offline_access accounting.transactions accounting.contacts accounting.settings"
+)
+
+#: Percentage tax rate per TaxType (a deliberately simple model of Xero tax rates).
+DEFAULT_TAX_RATES: Mapping[str, Decimal] = {
+    "OUTPUT": Decimal("15"),
+    "OUTPUT2": Decimal("15"),
+    "INPUT": Decimal("15"),
+    "INPUT2": Decimal("15"),
+    "NONE": Decimal("0"),
+    "EXEMPTOUTPUT": Decimal("0"),
+    "EXEMPTINPUT": Decimal("0"),
+    "EXEMPTEXPENSES": Decimal("0"),
+    "ZERORATEDOUTPUT": Decimal("0"),
+    "ZERORATEDINPUT": Decimal("0"),
+    "BASEXCLUDED": Decimal("0"),
+}
+
+RateLimitProblem = Literal["minute", "day", "appminute", "concurrent"]
+
+
+@dataclass(frozen=True)
+class TenantSpec:
+    """One organisation served by the emulator."""
+
+    name: str
+    tenant_id: str | None = None
+    base_currency: str = "NZD"
+    country_code: str = "NZ"
+    #: Daily call budget for this tenant (``None``: use ``EmulatorOptions.day_limit``).
+    day_limit: int | None = None
+
+
+@dataclass
+class EmulatorOptions:
+    """All emulator options.  See the module docstring of each component for the behaviour behind them."""
+
+    # --- data -------------------------------------------------------------------------------------------------
+    #: Seed for deterministic sample data and for the ids the emulator mints.  ``None``: empty organisations
+    #: (chart of accounts only) and random ids.
+    seed: int | None = None
+    #: Record counts when seeding (per tenant).
+    contacts: int = 25
+    items: int = 10
+    invoices: int = 100
+    payments: int = 40
+    #: Organisations: a count, a list of names, or a list of :class:`TenantSpec` / dicts with its fields.
+    tenants: int | Sequence[str | TenantSpec | Mapping[str, Any]] = 1
+
+    # --- identity ---------------------------------------------------------------------------------------------
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    redirect_uris: Sequence[str] = DEFAULT_REDIRECT_URIS
+    allowed_scopes: Sequence[str] = DEFAULT_ALLOWED_SCOPES
+    #: Grant every configured organisation without showing the tenant picker page.
+    auto_grant_all_tenants: bool = False
+    #: Answer every authorize request with ``error=access_denied`` (the user pressed "Cancel").
+    deny_consent: bool = False
+    authorization_code_lifetime_s: int = 300
+    access_token_lifetime_s: int = 1800
+    #: A refresh token that is not used for this long expires.
+    refresh_token_idle_lifetime_s: int = 60 * 24 * 3600
+    #: After a refresh, the previous refresh token stays usable this long (0 disables the grace period).
+    refresh_grace_s: int = 1800
+    #: What a retry with the previous refresh token returns inside the grace period (unverified):
+    #: ``"same_pair"`` returns the pair the first refresh produced; ``"new_pair"`` mints a new pair and retires
+    #: the pair the first refresh produced.
+    refresh_grace_mode: Literal["same_pair", "new_pair"] = "same_pair"
+    #: Whether revoking a refresh token also invalidates access tokens of that user (unverified).
+    revoke_invalidates_access_tokens: bool = True
+    #: Enforce OAuth scopes per endpoint (401 ``AuthorizationUnsuccessful`` when missing).
+    enforce_scopes: bool = True
+    user_email: str = "emulated.user@example.com"
+
+    # --- API behaviour ----------------------------------------------------------------------------------------
+    #: Without ``Accept: application/json`` answer 406 (the emulator never produces XML).
+    require_json_accept: bool = True
+    default_page_size: int = 100
+    max_page_size: int = 1000
+    #: Real Xero omits line items from invoice lists that are not paged.
+    line_items_in_unpaged_lists: bool = False
+    #: 404 body (unverified): ``"problem"`` = JSON problem document, ``"text"`` = plain text.
+    not_found_body: Literal["problem", "text"] = "problem"
+    #: String comparisons in ``where`` ignore case (unverified).
+    where_case_insensitive: bool = True
+    tax_rates: Mapping[str, Decimal | int | str] = field(default_factory=lambda: dict(DEFAULT_TAX_RATES))
+    default_tax_type: Mapping[str, str] = field(default_factory=lambda: {"ACCREC": "OUTPUT", "ACCPAY": "INPUT"})
+    #: An AUTHORISED invoice with a zero total becomes PAID at once (as Xero does).
+    zero_total_becomes_paid: bool = True
+    max_body_bytes: int = 3_500_000
+    provider_name: str = "Xero Emulator"
+    #: How long ``Idempotency-Key`` responses are kept (unverified; ``None`` keeps them forever).
+    idempotency_retention_s: int | None = 24 * 3600
+
+    # --- limits -----------------------------------------------------------------------------------------------
+    rate_limits: bool = True
+    concurrent_limit: int = 5
+    minute_limit: int = 60
+    day_limit: int = 5000
+    app_minute_limit: int = 10_000
+    #: Value of ``X-Rate-Limit-Problem`` per kind (the app-wide and concurrent names are unverified).
+    rate_limit_problem_names: Mapping[str, str] = field(
+        default_factory=lambda: {
+            "minute": "minute",
+            "day": "day",
+            "appminute": "appminute",
+            "concurrent": "concurrent",
+        }
+    )
+    concurrent_retry_after_s: int = 1
+
+    # --- faults and timing ------------------------------------------------------------------------------------
+    latency_ms: float = 0.0
+    #: Probability (0..1) that an Accounting API call fails with a random status from ``error_statuses``.
+    error_rate: float = 0.0
+    error_statuses: Sequence[int] = (500, 503)
+    fault_seed: int | None = None
+    #: A timeout fault waits this long, then raises ``httpx.ReadTimeout`` inside the app (seen as a timeout by
+    #: an ``httpx.ASGITransport`` client, as a dropped request by a real server).
+    timeout_hang_s: float = 0.0
+    #: Callable returning an aware UTC datetime; defaults to the system clock.
+    clock: Callable[[], datetime] | None = None
+    #: Start a manual clock at this instant (moves only with ``advance``).  Ignored when ``clock`` is given.
+    start_time: datetime | None = None
+
+    # --- webhooks ---------------------------------------------------------------------------------------------
+    webhook_url: str | None = None
+    webhook_key: str = DEFAULT_WEBHOOK_KEY
+    webhook_transport: httpx.AsyncBaseTransport | None = None
+    #: Deliver queued events automatically this many seconds after a write (``None``: only on demand).
+    webhook_delay_s: float | None = None
+    webhook_batch_size: int = 100
+    webhook_resource_base: str = "https://api.xero.com/api.xro/2.0"
+    webhook_timeout_s: float = 5.0
+
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> EmulatorOptions:
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(f"unknown emulator option(s): {', '.join(unknown)}")
+        return cls(**kwargs)
+
+    def tenant_specs(self) -> list[TenantSpec]:
+        raw = self.tenants
+        if isinstance(raw, int):
+            if raw < 1:
+                raise ValueError("tenants must be at least 1")
+            names = ["Demo Company (Global)"] + [f"Demo Company {i + 1}" for i in range(1, raw)]
+            return [TenantSpec(name=n) for n in names]
+        specs: list[TenantSpec] = []
+        for entry in raw:
+            if isinstance(entry, TenantSpec):
+                specs.append(entry)
+            elif isinstance(entry, str):
+                specs.append(TenantSpec(name=entry))
+            else:
+                specs.append(TenantSpec(**dict(entry)))
+        if not specs:
+            raise ValueError("at least one tenant is required")
+        return specs

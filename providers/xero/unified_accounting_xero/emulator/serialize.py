@@ -1,0 +1,169 @@
+"""Turns internal records into Xero's JSON shapes.
+
+Dates become ``/Date(ms+0000)/`` (plus ``DateString``/``DueDateString`` for calendar dates), ``None`` fields
+are omitted as Xero does, and internal bookkeeping keys (prefixed ``_``) are dropped.  Invoices embed a contact
+summary and payment summaries; payments embed their invoice and account.  Unpaged invoice lists drop line
+items (``EmulatorOptions.line_items_in_unpaged_lists``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from .dates import date_string, wire_date, wire_timestamp
+from .state import Record, TenantState
+
+_DATE_STRING_FIELDS = {"Date": "DateString", "DueDate": "DueDateString"}
+
+
+def wire(value: Any) -> Any:
+    """Generic conversion of a record tree to JSON-ready values (Decimals stay Decimals)."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if item is None or key.startswith("_"):
+                continue
+            if isinstance(item, datetime):
+                out[key] = wire_timestamp(item)
+            elif isinstance(item, date):
+                string_key = _DATE_STRING_FIELDS.get(key)
+                if string_key:
+                    out[string_key] = date_string(item)
+                out[key] = wire_date(item)
+            else:
+                out[key] = wire(item)
+        return out
+    if isinstance(value, list | tuple):
+        return [wire(v) for v in value]
+    return value
+
+
+def contact_summary(t: TenantState, contact_id: str | None, full: bool = False) -> dict[str, Any]:
+    contact = t.contacts.get(contact_id or "")
+    if contact is None:
+        return {"ContactID": contact_id}
+    if full:
+        return dict(contact_wire(t, contact))
+    summary = {
+        "ContactID": contact["ContactID"],
+        "ContactNumber": contact.get("ContactNumber"),
+        "Name": contact.get("Name"),
+        "ContactStatus": contact.get("ContactStatus"),
+        "EmailAddress": contact.get("EmailAddress"),
+        "HasValidationErrors": False,
+    }
+    return {k: v for k, v in summary.items() if v is not None}
+
+
+def invoice_wire(
+    t: TenantState, rec: Record, include_lines: bool = True, full_contact: bool = False
+) -> dict[str, Any]:
+    out: dict[str, Any] = wire(rec)
+    out["Contact"] = contact_summary(t, (rec.get("Contact") or {}).get("ContactID"), full_contact)
+    out.setdefault("Reference", "")
+    out["HasErrors"] = False
+    out["Prepayments"] = []
+    out["Overpayments"] = []
+    out["CreditNotes"] = []
+    payments = []
+    for payment_id in rec.get("_PaymentIDs", ()):
+        payment = t.payments.get(payment_id)
+        if payment is None:
+            continue
+        payments.append(
+            wire(
+                {
+                    "PaymentID": payment["PaymentID"],
+                    "Date": payment["Date"],
+                    "Amount": payment["Amount"],
+                    "Reference": payment.get("Reference"),
+                    "CurrencyRate": payment.get("CurrencyRate"),
+                    "HasAccount": True,
+                    "HasValidationErrors": False,
+                }
+            )
+        )
+    out["Payments"] = payments
+    if not include_lines:
+        out.pop("LineItems", None)
+    return out
+
+
+def contact_wire(t: TenantState, rec: Record) -> dict[str, Any]:
+    out: dict[str, Any] = wire(rec)
+    out["HasValidationErrors"] = False
+    return out
+
+
+def payment_wire(t: TenantState, rec: Record) -> dict[str, Any]:
+    out: dict[str, Any] = wire(rec)
+    invoice = t.invoices.get(rec["Invoice"]["InvoiceID"])
+    if invoice is not None:
+        out["Invoice"] = {
+            k: v
+            for k, v in {
+                "Type": invoice["Type"],
+                "InvoiceID": invoice["InvoiceID"],
+                "InvoiceNumber": invoice.get("InvoiceNumber"),
+                "Contact": contact_summary(t, (invoice.get("Contact") or {}).get("ContactID")),
+                "CurrencyCode": invoice.get("CurrencyCode"),
+                "HasErrors": False,
+                "IsDiscounted": False,
+            }.items()
+            if v is not None
+        }
+    return out
+
+
+def plain_wire(t: TenantState, rec: Record) -> dict[str, Any]:
+    result: dict[str, Any] = wire(rec)
+    return result
+
+
+WIRE: dict[str, Callable[[TenantState, Record], dict[str, Any]]] = {
+    "Contact": contact_wire,
+    "Payment": payment_wire,
+    "Account": plain_wire,
+    "Item": plain_wire,
+}
+
+
+def entity_wire(
+    t: TenantState, entity: str, rec: Record, *, include_lines: bool = True, full_contact: bool = False
+) -> dict[str, Any]:
+    if entity == "Invoice":
+        return invoice_wire(t, rec, include_lines=include_lines, full_contact=full_contact)
+    return WIRE[entity](t, rec)
+
+
+def field_resolver(t: TenantState, entity: str) -> Callable[[Record, list[str]], Any]:
+    """Resolve a dotted ``where``/``order`` path on an internal record, following references."""
+
+    def resolve(rec: Record, parts: list[str]) -> Any:
+        value: Any = rec
+        for index, part in enumerate(parts):
+            if isinstance(value, dict):
+                if index == 0 and part == "Contact" and entity == "Invoice":
+                    value = t.contacts.get((rec.get("Contact") or {}).get("ContactID", ""), rec.get("Contact"))
+                    continue
+                if index == 0 and part == "Invoice" and entity == "Payment":
+                    value = t.invoices.get(rec["Invoice"]["InvoiceID"], rec.get("Invoice"))
+                    continue
+                value = _get_ci(value, part)
+            else:
+                return None
+        return value
+
+    return resolve
+
+
+def _get_ci(mapping: dict[str, Any], key: str) -> Any:
+    if key in mapping:
+        return mapping[key]
+    lowered = key.lower()
+    for k, v in mapping.items():
+        if k.lower() == lowered:
+            return v
+    return None

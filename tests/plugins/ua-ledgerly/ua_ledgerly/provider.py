@@ -1,0 +1,146 @@
+"""The Ledgerly provider: what a third party's provider package looks like."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from unified_accounting import (
+    Customer,
+    FieldIssue,
+    Invoice,
+    LineItemType,
+    OAuthSettings,
+    Operation,
+    Page,
+    Payment,
+    Provider,
+    ProviderSession,
+    capabilities,
+)
+from unified_accounting.errors import DuplicateRecord, ProviderError, ValidationFailed
+from unified_accounting.http.errors import error_from_status
+from unified_accounting.models import RecordMeta
+
+from .codec import LedgerlyCodec, encode_fields
+from .emulator import create_emulator
+
+COLLECTION = {"customer": "customers", "invoice": "invoices", "payment": "payments"}
+MODELS: dict[str, type[RecordMeta]] = {"customer": Customer, "invoice": Invoice, "payment": Payment}
+
+
+class LedgerlyProvider(Provider):
+    name = "ledgerly"
+    display_name = "Ledgerly"
+    capabilities = capabilities(
+        customer="create get list update",
+        invoice="create get list update delete void",
+        payment="create get list",
+    )
+    oauth = OAuthSettings(
+        authorize_url="https://auth.ledgerly.example/authorize",
+        token_url="https://auth.ledgerly.example/oauth/token",
+        scopes=("books",),
+    )
+
+    def __init__(self) -> None:
+        self.codec = LedgerlyCodec()
+
+    def _url(self, session: ProviderSession, resource: str, *parts: str) -> str:
+        base = (session.settings.base_url or "https://api.ledgerly.example").rstrip("/")
+        return "/".join((base, "v1/companies", session.company_id, COLLECTION[resource], *parts))
+
+    def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
+        issues: list[FieldIssue] = []
+        if isinstance(record, Invoice):
+            for index, line in enumerate(record.line_items):
+                if line.type not in (LineItemType.SALES_ITEM, LineItemType.DESCRIPTION):
+                    issues.append(
+                        FieldIssue(f"line_items.{index}.type", f"Ledgerly has no {line.type} lines")
+                    )
+        if isinstance(record, Payment) and len(record.allocations) != 1:
+            issues.append(FieldIssue("allocations", "a Ledgerly payment pays exactly one invoice"))
+        return issues
+
+    def error_from_response(self, response: httpx.Response) -> ProviderError | ValidationFailed:
+        try:
+            error = response.json()["error"]
+        except (ValueError, KeyError, TypeError):
+            return error_from_status(self.name, response)
+        if error.get("code") == "duplicate":
+            return DuplicateRecord(
+                error["message"], provider=self.name, status_code=409, code="duplicate", raw=error
+            )
+        return error_from_status(
+            self.name, response, message=error.get("message"), code=error.get("code"), raw=error
+        )
+
+    async def create(self, session: ProviderSession, resource: str, record: RecordMeta) -> Any:
+        response = await session.request(
+            "POST",
+            self._url(session, resource),
+            json=self.codec.encode(record),
+            headers={"Idempotency-Key": session.new_idempotency_key()},
+            idempotent=True,
+        )
+        return self.codec.decode(resource, response.content, session.include_raw)
+
+    async def get(self, session: ProviderSession, resource: str, record_id: str) -> Any:
+        response = await session.request("GET", self._url(session, resource, record_id))
+        return self.codec.decode(resource, response.content, session.include_raw)
+
+    async def list_page(
+        self,
+        session: ProviderSession,
+        resource: str,
+        *,
+        cursor: str | None,
+        updated_since: datetime | None,
+        page_size: int | None,
+    ) -> Page:
+        params = {"limit": page_size or 50}
+        if cursor:
+            params["after"] = cursor
+        if updated_since:
+            params["modified_after"] = updated_since.isoformat()
+        response = await session.request("GET", self._url(session, resource), params=params)
+        items = self.codec.decode_list(resource, response.content, session.include_raw)
+        return Page(items=items, next_cursor=response.json()["next"])
+
+    async def update(
+        self,
+        session: ProviderSession,
+        resource: str,
+        record_id: str,
+        changes: Mapping[str, Any],
+        row_version: str | None,
+    ) -> Any:
+        payload = {
+            **encode_fields(MODELS[resource], set(changes), changes),
+            **changes.get("pass_through", {}),
+        }
+        headers = {"If-Match": row_version} if row_version else {}
+        response = await session.request(
+            "PATCH", self._url(session, resource, record_id), json=payload, headers=headers
+        )
+        return self.codec.decode(resource, response.content, session.include_raw)
+
+    async def delete(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> None:
+        headers = {"If-Match": row_version} if row_version else {}
+        await session.request("DELETE", self._url(session, resource, record_id), headers=headers)
+
+    async def void(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> Any:
+        response = await session.request(
+            "POST", self._url(session, resource, record_id, "void"), idempotent=True
+        )
+        return self.codec.decode(resource, response.content, session.include_raw)
+
+    def create_emulator(self, **options: Any) -> Any:
+        return create_emulator(**options)

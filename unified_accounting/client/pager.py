@@ -1,0 +1,43 @@
+"""Auto-paging over a provider's list: iterate records, or pages (with their resume cursors)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Generic, TypeVar
+
+from ..provider import Page
+
+T = TypeVar("T")
+
+
+class AsyncPager(Generic[T]):
+    """``async for record in pager`` fetches pages lazily, one at a time (constant memory).
+
+    ``pager.pages()`` yields whole :class:`~unified_accounting.provider.Page` objects instead; each
+    carries ``next_cursor``, which a later ``list(cursor=...)`` resumes from.
+    """
+
+    def __init__(self, fetch: Callable[[str | None], Awaitable[Page]], cursor: str | None = None) -> None:
+        self._fetch = fetch
+        self._cursor = cursor
+
+    async def pages(self) -> AsyncIterator[Page]:
+        cursor = self._cursor
+        while True:
+            page = await self._fetch(cursor)
+            yield page
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def _records(self) -> AsyncIterator[T]:
+        async for page in self.pages():
+            for item in page.items:
+                yield item
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._records()
+
+    async def to_list(self) -> list[T]:
+        """Every record, in one list (convenient for small result sets)."""
+        return [item async for item in self]

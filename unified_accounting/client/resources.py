@@ -1,0 +1,210 @@
+"""``conn.invoices``, ``conn.customers``, ``conn.payments``: thin resource objects over the provider.
+
+Every method checks the provider's capabilities and validates input before any HTTP call, then
+fires ``ua_record_changed`` for writes.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import ValidationError
+
+from ..changes import RecordChange
+from ..errors import FieldIssue, ValidationFailed
+from ..models.common import RecordMeta, to_utc
+from ..models.events import ChangeOperation
+from ..provider import BulkResult, BulkUpdate, Operation, Page
+from .changes import validate_changes
+from .pager import AsyncPager
+
+if TYPE_CHECKING:
+    from .async_client import AsyncConnection
+
+M = TypeVar("M", bound=RecordMeta)
+
+
+class AsyncResource(Generic[M]):
+    def __init__(self, connection: AsyncConnection, name: str, model: type[M]) -> None:
+        self._conn = connection
+        self.name = name
+        self.model = model
+
+    def __repr__(self) -> str:
+        return f"<AsyncResource {self.name!r} of {self._conn!r}>"
+
+    # ---------------------------------------------------------------------------------- helpers
+
+    def _require(self, operation: Operation) -> None:
+        self._conn.provider.require(self.name, operation)
+
+    def _coerce(self, record: M | Mapping[str, Any]) -> M:
+        if isinstance(record, self.model):
+            return record
+        if isinstance(record, Mapping):
+            return self.model.model_validate(record)  # pydantic's error names each bad field
+        raise ValidationFailed(f"expected a {self.model.__name__} or a mapping, got {type(record).__name__}")
+
+    def _check(self, record: M, operation: Operation) -> None:
+        issues = self._conn.provider.validate(self.name, record, operation)
+        if issues:
+            raise ValidationFailed(
+                f"{self.model.__name__} is not acceptable to {self._conn.provider.name}",
+                issues=issues,
+                provider=self._conn.provider.name,
+            )
+
+    def _changed(self, operation: ChangeOperation, record_id: str, record: Any | None) -> None:
+        self._conn.fire_change(
+            RecordChange(
+                provider=self._conn.provider.name,
+                consumer_id=self._conn.consumer_id,
+                company_id=self._conn.company_id,
+                resource=self.name,
+                record_id=record_id,
+                operation=operation,
+                record=record,
+            )
+        )
+
+    # -------------------------------------------------------------------------------- operations
+
+    async def create(self, record: M | Mapping[str, Any], *, include_raw: bool | None = None) -> M:
+        """Create ``record`` at the provider and return it as stored (with id and row_version)."""
+        self._require(Operation.CREATE)
+        model = self._coerce(record)
+        self._check(model, Operation.CREATE)
+        created: M = await self._conn.provider.create(self._conn.session(include_raw), self.name, model)
+        self._changed(ChangeOperation.CREATED, str(created.id), created)
+        return created
+
+    async def get(self, record_id: str, *, include_raw: bool | None = None) -> M:
+        self._require(Operation.GET)
+        record: M = await self._conn.provider.get(self._conn.session(include_raw), self.name, record_id)
+        return record
+
+    def list(
+        self,
+        *,
+        updated_since: datetime | None = None,
+        page_size: int | None = None,
+        cursor: str | None = None,
+        include_raw: bool | None = None,
+    ) -> AsyncPager[M]:
+        """Every record (changed since ``updated_since``, when given), fetched page by page as you iterate."""
+        self._require(Operation.LIST)
+        if updated_since is not None:
+            try:
+                updated_since = to_utc(updated_since)
+            except ValueError as exc:
+                raise ValidationFailed(
+                    "invalid list filter", issues=[FieldIssue("updated_since", str(exc))]
+                ) from None
+        if page_size is not None and page_size < 1:
+            raise ValidationFailed(
+                "invalid list filter",
+                issues=[FieldIssue("page_size", f"must be at least 1, got {page_size}")],
+            )
+        session = self._conn.session(include_raw)
+
+        async def fetch(page_cursor: str | None) -> Page:
+            return await self._conn.provider.list_page(
+                session, self.name, cursor=page_cursor, updated_since=updated_since, page_size=page_size
+            )
+
+        return AsyncPager(fetch, cursor)
+
+    async def update(
+        self,
+        record_id: str,
+        changes: Mapping[str, Any] | M,
+        *,
+        row_version: str | None = None,
+        include_raw: bool | None = None,
+    ) -> M:
+        """Change the given fields only.
+
+        With ``row_version``, a record changed since that version raises ``Conflict`` instead.
+        """
+        self._require(Operation.UPDATE)
+        validated = validate_changes(self.model, changes)
+        issues = self._conn.provider.validate_changes(self.name, validated)
+        if issues:
+            raise ValidationFailed(
+                f"changes are not acceptable to {self._conn.provider.name}",
+                issues=issues,
+                provider=self._conn.provider.name,
+            )
+        updated: M = await self._conn.provider.update(
+            self._conn.session(include_raw), self.name, record_id, validated, row_version
+        )
+        self._changed(ChangeOperation.UPDATED, record_id, updated)
+        return updated
+
+    async def delete(self, record_id: str, *, row_version: str | None = None) -> None:
+        self._require(Operation.DELETE)
+        await self._conn.provider.delete(self._conn.session(None), self.name, record_id, row_version)
+        self._changed(ChangeOperation.DELETED, record_id, None)
+
+    async def void(
+        self, record_id: str, *, row_version: str | None = None, include_raw: bool | None = None
+    ) -> M:
+        self._require(Operation.VOID)
+        voided: M = await self._conn.provider.void(
+            self._conn.session(include_raw), self.name, record_id, row_version
+        )
+        self._changed(ChangeOperation.VOIDED, record_id, voided)
+        return voided
+
+    async def archive(
+        self, record_id: str, *, row_version: str | None = None, include_raw: bool | None = None
+    ) -> M:
+        """Make the record inactive (customers are archived, not deleted, by accounting systems)."""
+        self._require(Operation.ARCHIVE)
+        archived: M = await self._conn.provider.archive(
+            self._conn.session(include_raw), self.name, record_id, row_version
+        )
+        self._changed(ChangeOperation.UPDATED, record_id, archived)
+        return archived
+
+    async def send(self, record_id: str, *, to: str | None = None, include_raw: bool | None = None) -> M:
+        """Ask the provider to e-mail the document (to ``to``, or to the address on file)."""
+        self._require(Operation.SEND)
+        sent: M = await self._conn.provider.send(self._conn.session(include_raw), self.name, record_id, to)
+        return sent
+
+    async def create_many(
+        self, records: Sequence[M | Mapping[str, Any]], *, include_raw: bool | None = None
+    ) -> builtins.list[BulkResult]:
+        """Create several records in as few calls as the provider allows; one result per input, in order.
+
+        Every record is validated first: one invalid record refuses the whole call before any HTTP.
+        """
+        self._require(Operation.BULK_CREATE)
+        models: list[M] = []
+        for index, record in enumerate(records):
+            try:
+                model = self._coerce(record)
+            except ValidationError as exc:
+                raise ValidationFailed(f"record {index} is invalid: {exc}") from exc
+            self._check(model, Operation.CREATE)
+            models.append(model)
+        results = await self._conn.provider.bulk_create(self._conn.session(include_raw), self.name, models)
+        for result in results:
+            if result.ok and result.record is not None:
+                self._changed(ChangeOperation.CREATED, str(result.record.id), result.record)
+        return results
+
+    async def update_many(
+        self, updates: Sequence[BulkUpdate], *, include_raw: bool | None = None
+    ) -> builtins.list[BulkResult]:
+        self._require(Operation.BULK_UPDATE)
+        checked = [BulkUpdate(u.id, validate_changes(self.model, u.changes), u.row_version) for u in updates]
+        results = await self._conn.provider.bulk_update(self._conn.session(include_raw), self.name, checked)
+        for result in results:
+            if result.ok and result.record is not None:
+                self._changed(ChangeOperation.UPDATED, str(result.record.id), result.record)
+        return results

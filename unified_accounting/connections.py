@@ -1,0 +1,112 @@
+"""Connections (one consumer's access to one provider company) and where they are kept.
+
+``MemoryConnectionStore`` keeps them in-process; the durable, encrypted vault implements the same
+:class:`ConnectionStore` protocol. The protocol's ``refresh_lock`` is what makes token refresh
+single-flight: whoever holds it re-reads the record and refreshes only if nobody did meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal, NamedTuple, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .models.common import UTCDateTime
+from .tokens import TokenSet
+
+
+class ConnectionKey(NamedTuple):
+    consumer_id: str
+    provider: str
+    company_id: str
+
+    def __str__(self) -> str:
+        return f"{self.consumer_id}/{self.provider}/{self.company_id}"
+
+
+class ConnectionHealth(StrEnum):
+    OK = "ok"
+    REFRESHING = "refreshing"
+    NEEDS_REAUTH = "needs_reauth"
+    REVOKED = "revoked"
+    ERROR = "error"
+
+
+class ConnectionRecord(BaseModel):
+    """Everything kept about one connection. ``tokens`` hold secrets and never show in a repr."""
+
+    model_config = ConfigDict(frozen=True)
+
+    consumer_id: str
+    provider: str
+    company_id: str
+    company_name: str | None = None
+    environment: Literal["sandbox", "production"] = "production"
+    tokens: TokenSet = Field(repr=False)
+    health: ConnectionHealth = ConnectionHealth.OK
+    last_error: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    created_at: UTCDateTime = Field(default_factory=lambda: datetime.now(UTC))
+    updated_at: UTCDateTime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def key(self) -> ConnectionKey:
+        return ConnectionKey(self.consumer_id, self.provider, self.company_id)
+
+    @property
+    def reauthorize_by(self) -> datetime | None:
+        return self.tokens.reauthorize_by
+
+
+class ConnectionStore(Protocol):
+    async def save(self, record: ConnectionRecord) -> None: ...
+
+    async def get(self, key: ConnectionKey) -> ConnectionRecord | None: ...
+
+    async def list(
+        self, *, consumer_id: str | None = None, provider: str | None = None
+    ) -> list[ConnectionRecord]: ...
+
+    async def delete(self, key: ConnectionKey) -> None: ...
+
+    def refresh_lock(self, key: ConnectionKey) -> contextlib.AbstractAsyncContextManager[None]:
+        """Held while one caller refreshes the connection's tokens; others wait, then re-read."""
+        ...
+
+
+class MemoryConnectionStore:
+    """Connections in a dict, for one process. Locks are per event loop (not shared across threads)."""
+
+    def __init__(self) -> None:
+        self._records: dict[ConnectionKey, ConnectionRecord] = {}
+        self._locks: dict[ConnectionKey, asyncio.Lock] = {}
+
+    async def save(self, record: ConnectionRecord) -> None:
+        self._records[record.key] = record
+
+    async def get(self, key: ConnectionKey) -> ConnectionRecord | None:
+        return self._records.get(key)
+
+    async def list(
+        self, *, consumer_id: str | None = None, provider: str | None = None
+    ) -> list[ConnectionRecord]:
+        return [
+            r
+            for r in self._records.values()
+            if (consumer_id is None or r.consumer_id == consumer_id)
+            and (provider is None or r.provider == provider)
+        ]
+
+    async def delete(self, key: ConnectionKey) -> None:
+        self._records.pop(key, None)
+
+    @contextlib.asynccontextmanager
+    async def refresh_lock(self, key: ConnectionKey) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            yield

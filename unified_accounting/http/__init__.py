@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every provider: status mapping, retries and backoff."""

@@ -1,0 +1,36 @@
+"""Provider-neutral records. Every provider decodes into these and encodes from them."""
+
+from .common import Address, Currency, CustomField, Money, RecordMeta, UnifiedModel, UTCDateTime
+from .customer import Customer, CustomerStatus
+from .events import ChangeEvent, ChangeOperation
+from .invoice import Invoice, InvoiceStatus, LineItem, LineItemType
+from .payment import Allocation, Payment, PaymentStatus
+
+#: The unified resource name of each model, as used by codecs and capabilities.
+RESOURCE_MODELS: dict[str, type[RecordMeta]] = {
+    "invoice": Invoice,
+    "customer": Customer,
+    "payment": Payment,
+}
+
+__all__ = [
+    "RESOURCE_MODELS",
+    "Address",
+    "Allocation",
+    "ChangeEvent",
+    "ChangeOperation",
+    "Currency",
+    "CustomField",
+    "Customer",
+    "CustomerStatus",
+    "Invoice",
+    "InvoiceStatus",
+    "LineItem",
+    "LineItemType",
+    "Money",
+    "Payment",
+    "PaymentStatus",
+    "RecordMeta",
+    "UTCDateTime",
+    "UnifiedModel",
+]

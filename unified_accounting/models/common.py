@@ -1,0 +1,97 @@
+"""Types shared by every unified model: money, currency, UTC datetimes, addresses, the model base.
+
+Money is :class:`~decimal.Decimal`. A float handed in is converted through its shortest ``repr``
+(``0.1`` becomes ``Decimal("0.1")``), never through its binary value (which would be
+``0.1000000000000000055511151231257827``). Datetimes must carry a timezone and are stored in UTC;
+a naive datetime is refused because guessing its zone silently shifts ledgers by hours.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+from .currency import normalize_currency
+
+
+def to_decimal(value: Any) -> Any:
+    """Convert money input to ``Decimal`` exactly as a person would read it."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not an amount")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("amount must be a finite number")
+        return Decimal(repr(value))
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise ValueError(f"{value!r} is not a number") from None
+        if not result.is_finite():
+            raise ValueError("amount must be a finite number")
+        return result
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError("amount must be a finite number")
+    return value
+
+
+def to_utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("datetime must be timezone-aware (for example datetime(..., tzinfo=UTC))")
+    return value.astimezone(UTC)
+
+
+#: An exact amount. JSON output keeps it as a string so no reader turns it into a float.
+Money = Annotated[Decimal, BeforeValidator(to_decimal), PlainSerializer(str, when_used="json")]
+#: A non-negative exact amount.
+NonNegativeMoney = Annotated[Money, Field(ge=0)]
+#: An upper-case ISO 4217 code.
+Currency = Annotated[str, AfterValidator(normalize_currency)]
+#: A timezone-aware datetime normalised to UTC.
+UTCDateTime = Annotated[datetime, AfterValidator(to_utc)]
+
+
+class UnifiedModel(BaseModel):
+    """Base of every unified record: strict field names, validated on assignment, no silent extras."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+
+class Address(UnifiedModel):
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class CustomField(UnifiedModel):
+    id: str | None = None
+    name: str | None = None
+    value: str | None = None
+
+
+class RecordMeta(UnifiedModel):
+    """Fields every stored record has: identity, optimistic lock, timestamps, raw and pass-through."""
+
+    id: str | None = None
+    row_version: str | None = Field(
+        default=None, description="Opaque optimistic-lock token; send it back on update to detect conflicts."
+    )
+    created_at: UTCDateTime | None = None
+    updated_at: UTCDateTime | None = None
+    raw: dict[str, Any] | None = Field(
+        default=None, description="The provider's payload, filled only when include_raw=True.", repr=False
+    )
+    pass_through: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Provider-specific fields merged into the provider payload on writes.",
+        repr=False,
+    )

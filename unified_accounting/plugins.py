@@ -1,0 +1,135 @@
+"""Plugin discovery (pluggy, entry-point group ``unified_accounting``) and the provider registry.
+
+Nothing happens at import time: :func:`get_plugin_manager` builds a fresh manager when called, and
+the default registry behind :func:`get_provider` is created on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pluggy
+
+from . import hookspecs
+from .errors import ConfigurationError
+from .provider import PROVIDER_NAME, Operation, Provider
+
+ENTRY_POINT_GROUP = hookspecs.PROJECT
+
+
+def get_plugin_manager(
+    *, load_entry_points: bool = True, plugins: Iterable[object] = ()
+) -> pluggy.PluginManager:
+    """A new plugin manager with the ``ua_*`` hookspecs, entry-point plugins and ``plugins`` registered."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    if load_entry_points:
+        manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    for plugin in plugins:
+        manager.register(plugin)
+    return manager
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    """A registered provider and where it came from (for ``ua providers``)."""
+
+    provider: Provider
+    plugin_name: str
+    distribution: str | None
+    version: str | None
+
+    @property
+    def name(self) -> str:
+        return self.provider.name
+
+    def capability_summary(self) -> dict[str, list[str]]:
+        order = list(Operation)
+        return {
+            resource: sorted((op.value for op in ops), key=lambda v: order.index(Operation(v)))
+            for resource, ops in sorted(self.provider.capabilities.items())
+        }
+
+
+class ProviderRegistry:
+    """The providers registered through ``ua_register_providers``, validated and keyed by name."""
+
+    def __init__(self, manager: pluggy.PluginManager) -> None:
+        self.plugin_manager = manager
+        self._infos: dict[str, ProviderInfo] = {}
+        distributions = {id(plugin): dist for plugin, dist in manager.list_plugin_distinfo()}
+        # Call each implementation on its own so a duplicate can name both plugins.
+        for impl in manager.hook.ua_register_providers.get_hookimpls():
+            dist: Any = distributions.get(id(impl.plugin))
+            registered = cast(Iterable[object], impl.function() or ())
+            for provider in registered:
+                self._add(provider, impl.plugin_name, dist)
+
+    def _add(self, provider: object, plugin_name: str, dist: Any) -> None:
+        if not isinstance(provider, Provider):
+            raise ConfigurationError(
+                f"plugin {plugin_name!r} registered {provider!r}, which is not a unified_accounting.Provider"
+            )
+        name = getattr(provider, "name", None)
+        if not isinstance(name, str) or not PROVIDER_NAME.match(name):
+            raise ConfigurationError(
+                f"plugin {plugin_name!r} registered a provider named {name!r}: names are 2-40 lower-case "
+                "letters, digits or underscores, starting with a letter"
+            )
+        if name in self._infos:
+            first = self._infos[name]
+            first_from = first.distribution or "not from a distribution"
+            second_from = dist.project_name if dist else "not from a distribution"
+            raise ConfigurationError(
+                f"provider {name!r} is registered twice: by plugin {first.plugin_name!r} ({first_from})"
+                f" and by plugin {plugin_name!r} ({second_from}); uninstall one of them"
+            )
+        self._infos[name] = ProviderInfo(
+            provider=provider,
+            plugin_name=plugin_name,
+            distribution=dist.project_name if dist else None,
+            version=dist.version if dist else None,
+        )
+
+    def get(self, name: str) -> Provider:
+        try:
+            return self._infos[name].provider
+        except KeyError:
+            known = ", ".join(sorted(self._infos)) or "none"
+            raise ConfigurationError(
+                f"no provider named {name!r} is installed (installed: {known}); install its distribution, "
+                f"for example 'pip install unified-accounting-{name}'"
+            ) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._infos)
+
+    def infos(self) -> list[ProviderInfo]:
+        return [self._infos[name] for name in self.names()]
+
+
+@functools.cache
+def default_registry() -> ProviderRegistry:
+    """The registry of every installed plugin, built on first use and then reused."""
+    return ProviderRegistry(get_plugin_manager())
+
+
+def get_provider(name: str) -> Provider:
+    """The installed provider called ``name`` (``ConfigurationError`` if there is none)."""
+    return default_registry().get(name)
+
+
+def list_providers() -> list[ProviderInfo]:
+    """Every installed provider, sorted by name."""
+    return default_registry().infos()
+
+
+def distribution_version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None

@@ -1,0 +1,416 @@
+"""The contract a provider implements, documented for third parties in ``docs/providers/writing.md``.
+
+A provider is an instance of a :class:`Provider` subclass, returned by a plugin's
+``ua_register_providers`` hook. It is stateless with respect to callers: everything about one
+call (settings, company, tokens, HTTP) arrives in the :class:`ProviderSession` the client hands it,
+so one provider object serves every connection. Mapping lives in its :class:`Codec` (pure, no I/O).
+
+Operations a provider does not override raise :class:`UnsupportedOperation`, and the client checks
+``capabilities`` before calling, so product code gets the error before any HTTP traffic.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import hmac
+import re
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from .errors import FieldIssue, ProviderError, UnsupportedOperation, ValidationFailed
+from .models import ChangeEvent, RecordMeta
+from .tokens import Grant, TokenSet
+
+if TYPE_CHECKING:
+    from .types import ASGIApp
+
+PROVIDER_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+class Operation(StrEnum):
+    """Operations a provider can support per resource (its ``capabilities``)."""
+
+    CREATE = "create"
+    GET = "get"
+    LIST = "list"
+    UPDATE = "update"
+    DELETE = "delete"
+    VOID = "void"
+    ARCHIVE = "archive"
+    SEND = "send"
+    BULK_CREATE = "bulk_create"
+    BULK_UPDATE = "bulk_update"
+
+
+#: Resource name → the operations supported on it.
+Capabilities = Mapping[str, frozenset[Operation]]
+
+
+def capabilities(**resources: str) -> dict[str, frozenset[Operation]]:
+    """Build capabilities from space-separated operation names: ``capabilities(invoice="create get")``."""
+    return {name: frozenset(Operation(op) for op in ops.split()) for name, ops in resources.items()}
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    """How a provider does OAuth 2.0 (authorization code grant)."""
+
+    authorize_url: str
+    token_url: str
+    revoke_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    #: Whether to send a PKCE (S256) challenge with the authorization request.
+    pkce: bool = False
+    #: How the client authenticates at the token endpoint.
+    client_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
+    #: Extra fixed query parameters for the authorization URL.
+    authorize_params: Mapping[str, str] = field(default_factory=dict)
+
+
+class ProviderSettings(BaseModel):
+    """Settings every provider accepts. A provider may subclass it (``Provider.settings_model``).
+
+    Values come from ``Client(providers={"name": {...}})`` and, for what is not given there, from
+    environment variables ``UA_<NAME>_<FIELD>`` (``UA_QUICKBOOKS_CLIENT_ID``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    environment: Literal["sandbox", "production"] = "production"
+    #: One URL that replaces every provider host (API, OAuth, identity): how emulators are plugged in.
+    base_url: str | None = None
+    scopes: tuple[str, ...] | None = None
+    webhook_secret: SecretStr | None = None
+
+
+@dataclass
+class Page:
+    """One page of a list: the records and the opaque cursor of the next page (``None`` at the end)."""
+
+    items: list[Any]
+    next_cursor: str | None = None
+
+
+@dataclass
+class BulkResult:
+    """Outcome of one element of a bulk write: the record written, or the error it got."""
+
+    index: int
+    record: Any | None = None
+    error: Exception | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class BulkUpdate:
+    """One element of a bulk update."""
+
+    id: str
+    changes: Mapping[str, Any]
+    row_version: str | None = None
+
+
+@runtime_checkable
+class Codec(Protocol):
+    """Pure mapping between provider JSON and unified models (no I/O; fast paths welcome)."""
+
+    def decode(self, resource: str, payload: Mapping[str, Any] | bytes, include_raw: bool = False) -> Any:
+        """One provider record (a mapping, or JSON bytes) → the unified model of ``resource``."""
+        ...
+
+    def decode_list(self, resource: str, body: bytes, include_raw: bool = False) -> list[Any]:
+        """A whole provider list/query response body → unified models, in order."""
+        ...
+
+    def encode(self, model: RecordMeta) -> dict[str, Any]:
+        """A unified model → the provider's JSON payload (``pass_through`` merged in)."""
+        ...
+
+
+class ProviderSession(Protocol):
+    """What the client gives a provider for one call on one connection."""
+
+    provider_name: str
+    settings: ProviderSettings
+    company_id: str
+    include_raw: bool
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send an authenticated request, with retries; return a 2xx response or raise a mapped error.
+
+        ``idempotent`` says whether re-sending is safe. It defaults to true for GET, HEAD, PUT and
+        DELETE and false otherwise: a POST is retried only when the provider put an idempotency key
+        in the request (and passes ``idempotent=True``). The same request, key included, is re-sent.
+        """
+        ...
+
+    def new_idempotency_key(self) -> str:
+        """A fresh random key for one write; reuse it for every retry of that write."""
+        ...
+
+
+class Provider(abc.ABC):
+    """Base class of every provider. Subclass it, set the class attributes, override what you support."""
+
+    #: Registry name, lower case (``"quickbooks"``); also the ``UA_<NAME>_*`` environment prefix.
+    name: ClassVar[str]
+    #: Name shown to people (``"QuickBooks Online"``).
+    display_name: ClassVar[str]
+    settings_model: ClassVar[type[ProviderSettings]] = ProviderSettings
+    capabilities: ClassVar[Capabilities] = {}
+    oauth: ClassVar[OAuthSettings | None] = None
+    #: The provider's pure mapping between its JSON and the unified models.
+    codec: Codec
+
+    # ----------------------------------------------------------------------------------- basics
+
+    def supports(self, resource: str, operation: Operation) -> bool:
+        return operation in self.capabilities.get(resource, frozenset())
+
+    def require(self, resource: str, operation: Operation) -> None:
+        """Raise :class:`UnsupportedOperation` unless ``operation`` is supported on ``resource``."""
+        if not self.supports(resource, operation):
+            raise UnsupportedOperation(self.name, operation.value, resource)
+
+    def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
+        """Problems that make ``record`` unacceptable to this provider although it is a valid model.
+
+        Called before any HTTP call; a non-empty list becomes :class:`ValidationFailed`.
+        """
+        return []
+
+    def validate_changes(self, resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
+        """Like :meth:`validate`, for the fields of a partial update."""
+        return []
+
+    def error_from_response(self, response: httpx.Response) -> ProviderError | ValidationFailed:
+        """Map an error answer onto the error tree. Providers override this for their error bodies."""
+        from .http.errors import error_from_status
+
+        return error_from_status(self.name, response)
+
+    def default_headers(self, session: ProviderSession) -> dict[str, str]:
+        """Headers added to every API call of a session (besides ``Authorization``)."""
+        return {"Accept": "application/json"}
+
+    def request_slot(self, session: ProviderSession) -> contextlib.AbstractAsyncContextManager[None]:
+        """Entered around every HTTP attempt: where a provider waits for its rate limiter."""
+        return contextlib.nullcontext()
+
+    def observe_response(self, session: ProviderSession, response: httpx.Response) -> None:  # noqa: B027
+        """Called with every response (also errors): where a provider reads its limit headers.
+
+        Deliberately a no-op by default, not abstract: most providers have no limit headers.
+        """
+
+    # ------------------------------------------------------------------------------ operations
+
+    async def create(self, session: ProviderSession, resource: str, record: RecordMeta) -> Any:
+        raise UnsupportedOperation(self.name, "create", resource)
+
+    async def get(self, session: ProviderSession, resource: str, record_id: str) -> Any:
+        raise UnsupportedOperation(self.name, "get", resource)
+
+    async def list_page(
+        self,
+        session: ProviderSession,
+        resource: str,
+        *,
+        cursor: str | None,
+        updated_since: datetime | None,
+        page_size: int | None,
+    ) -> Page:
+        """One page of records, oldest-first or in a stable order; ``cursor=None`` is the first page."""
+        raise UnsupportedOperation(self.name, "list", resource)
+
+    async def update(
+        self,
+        session: ProviderSession,
+        resource: str,
+        record_id: str,
+        changes: Mapping[str, Any],
+        row_version: str | None,
+    ) -> Any:
+        """Apply ``changes`` (unified field → validated value). A stale ``row_version`` → ``Conflict``."""
+        raise UnsupportedOperation(self.name, "update", resource)
+
+    async def delete(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> None:
+        raise UnsupportedOperation(self.name, "delete", resource)
+
+    async def void(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> Any:
+        raise UnsupportedOperation(self.name, "void", resource)
+
+    async def archive(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> Any:
+        raise UnsupportedOperation(self.name, "archive", resource)
+
+    async def send(self, session: ProviderSession, resource: str, record_id: str, to: str | None) -> Any:
+        raise UnsupportedOperation(self.name, "send", resource)
+
+    async def bulk_create(
+        self, session: ProviderSession, resource: str, records: Sequence[RecordMeta]
+    ) -> list[BulkResult]:
+        raise UnsupportedOperation(self.name, "bulk_create", resource)
+
+    async def bulk_update(
+        self, session: ProviderSession, resource: str, updates: Sequence[BulkUpdate]
+    ) -> list[BulkResult]:
+        raise UnsupportedOperation(self.name, "bulk_update", resource)
+
+    # ----------------------------------------------------------------------------------- OAuth
+
+    def oauth_url(self, settings: ProviderSettings, kind: Literal["authorize", "token", "revoke"]) -> str:
+        """The endpoint URL, moved onto ``settings.base_url`` when one is set (emulators)."""
+        from .oauth import endpoint
+
+        return endpoint(self, settings, kind)
+
+    def authorization_url(
+        self,
+        settings: ProviderSettings,
+        *,
+        redirect_uri: str,
+        state: str,
+        code_challenge: str | None = None,
+        scopes: Sequence[str] | None = None,
+    ) -> str:
+        from .oauth import authorization_url
+
+        return authorization_url(
+            self,
+            settings,
+            redirect_uri=redirect_uri,
+            state=state,
+            code_challenge=code_challenge,
+            scopes=scopes,
+        )
+
+    async def exchange_code(
+        self,
+        http: httpx.AsyncClient,
+        settings: ProviderSettings,
+        *,
+        code: str,
+        redirect_uri: str,
+        callback_params: Mapping[str, str],
+        code_verifier: str | None = None,
+    ) -> list[Grant]:
+        """Trade an authorization code for tokens; return one grant per company the consent covers."""
+        raise UnsupportedOperation(self.name, "oauth")
+
+    async def refresh(
+        self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet
+    ) -> TokenSet:
+        """Use the refresh token; ``invalid_grant`` raises ``ReauthorizationRequired``."""
+        from .oauth import refresh_tokens
+
+        return await refresh_tokens(self, http, settings, tokens)
+
+    async def revoke(self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
+        raise UnsupportedOperation(self.name, "revoke")
+
+    async def disconnect(
+        self,
+        http: httpx.AsyncClient,
+        settings: ProviderSettings,
+        tokens: TokenSet,
+        grant_metadata: Mapping[str, str],
+    ) -> None:
+        """End access to one company only (default: revoke the whole grant)."""
+        await self.revoke(http, settings, tokens)
+
+    # -------------------------------------------------------------------------------- webhooks
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
+        """Whether ``body`` was signed by the provider with ``secret`` (compare in constant time)."""
+        raise UnsupportedOperation(self.name, "webhooks")
+
+    def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
+        """A verified webhook body → unified change events."""
+        raise UnsupportedOperation(self.name, "webhooks")
+
+    # -------------------------------------------------------------------------------- emulator
+
+    def create_emulator(self, **options: Any) -> ASGIApp:
+        """An ASGI app emulating the provider locally (for tests, ``ua sandbox`` and the demo)."""
+        raise UnsupportedOperation(self.name, "emulator")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:
+    """Compare signatures without leaking, through timing, how many leading bytes matched."""
+    a_bytes = a.encode() if isinstance(a, str) else a
+    b_bytes = b.encode() if isinstance(b, str) else b
+    return hmac.compare_digest(a_bytes, b_bytes)
+
+
+async def iterate_pages(
+    provider: Provider,
+    session: ProviderSession,
+    resource: str,
+    *,
+    cursor: str | None = None,
+    updated_since: datetime | None = None,
+    page_size: int | None = None,
+) -> AsyncIterator[Page]:
+    """Every page from ``cursor`` on, fetched lazily one at a time (constant memory)."""
+    while True:
+        page = await provider.list_page(
+            session, resource, cursor=cursor, updated_since=updated_since, page_size=page_size
+        )
+        yield page
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def issues_from_pydantic(error: Any) -> list[FieldIssue]:
+    """Turn a pydantic ``ValidationError`` into field issues (``line_items.0.quantity: ...``)."""
+    return [FieldIssue(".".join(str(p) for p in item["loc"]) or None, item["msg"]) for item in error.errors()]
+
+
+__all__ = [
+    "BulkResult",
+    "BulkUpdate",
+    "Capabilities",
+    "Codec",
+    "OAuthSettings",
+    "Operation",
+    "Page",
+    "Provider",
+    "ProviderSession",
+    "ProviderSettings",
+    "capabilities",
+    "constant_time_equal",
+    "issues_from_pydantic",
+    "iterate_pages",
+]
