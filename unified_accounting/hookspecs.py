@@ -15,6 +15,7 @@ import pluggy
 
 if TYPE_CHECKING:
     import httpx
+    import typer
 
     from .changes import RecordChange
     from .connections import ConnectionHealth, ConnectionRecord
@@ -81,4 +82,15 @@ def ua_connection_health_changed(
     """Called when a connection's health changes, for example to ``needs_reauth`` after ``invalid_grant``.
 
     This is the moment to ask the user to reconnect. Return value ignored.
+    """
+
+
+# ======================================================================================= CLI
+
+
+@hookspec
+def ua_register_cli(app: typer.Typer) -> None:
+    """Add commands or sub-command groups to the ``ua`` command line (``app.add_typer(...)``).
+
+    Called once when ``ua`` starts. Return value ignored.
     """

@@ -1,0 +1,376 @@
+"""Deterministic sample companies.
+
+Every company gets a ``CompanyInfo`` record and a small chart of accounts. With a ``seed`` it also gets
+customers (people and businesses, with addresses, e-mails and phones), items (services and
+products), invoices with one to four lines spread over ``history_days`` and payments that settle some
+invoices fully and some partially. The same seed and options always give the same data (ids, names,
+amounts, dates relative to the emulator clock).
+
+Invoices are built directly rather than through the write path so that 100,000 of them take a few
+seconds; the numbers obey the same rules the write path enforces.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from .entities import CENT, Ledger, money
+from .options import EmulatorOptions
+
+CHART_OF_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
+    ("Checking", "Bank", "Checking"),
+    ("Savings", "Bank", "Savings"),
+    ("Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable"),
+    ("Undeposited Funds", "Other Current Asset", "UndepositedFunds"),
+    ("Inventory Asset", "Other Current Asset", "Inventory"),
+    ("Accounts Payable (A/P)", "Accounts Payable", "AccountsPayable"),
+    ("Opening Balance Equity", "Equity", "OpeningBalanceEquity"),
+    ("Sales of Product Income", "Income", "SalesOfProductIncome"),
+    ("Services", "Income", "ServiceFeeIncome"),
+    ("Discounts given", "Income", "DiscountsRefundsGiven"),
+    ("Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs"),
+    ("Office Expenses", "Expense", "OfficeGeneralAdministrativeExpenses"),
+)
+
+GIVEN_NAMES = (
+    "Amelia", "Bruno", "Chiara", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kavya",
+    "Liam", "Marta", "Noah", "Olga", "Pedro", "Quinn", "Rosa", "Samir", "Tessa", "Umar", "Vera", "Wen",
+    "Ximena", "Yusuf", "Zoe", "Adele", "Bastien", "Carmen", "Dario",
+)
+FAMILY_NAMES = (
+    "Abbott", "Baptiste", "Castillo", "Dubois", "Eriksen", "Fontaine", "Gallagher", "Haddad", "Ibarra",
+    "Jovanovic", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Quintero", "Rossi",
+    "Sandoval", "Takahashi", "Underwood", "Valdez", "Whitaker", "Xu", "Yilmaz", "Zimmerman",
+)
+BUSINESS_WORDS = (
+    "Harbor", "Cedar", "Summit", "Blue Fern", "Granite", "Lantern", "Meadow", "Northwind", "Orchard",
+    "Pioneer", "Quarry", "Riverbend", "Silverline", "Timber", "Urban", "Vista", "Willow", "Copper",
+)
+BUSINESS_KINDS = (
+    "Bakery", "Builders", "Dental", "Design Studio", "Landscaping", "Logistics", "Motors", "Outfitters",
+    "Plumbing", "Print Shop", "Realty", "Coffee Roasters", "Veterinary", "Yoga", "Books",
+)
+BUSINESS_SUFFIXES = ("LLC", "Inc.", "Co.", "Group", "")
+STREETS = (
+    "Maple Ave", "Oak St", "Pine Rd", "Elm St", "Lakeview Dr", "Hillcrest Blvd", "Sunset Way", "Park Ln",
+    "Mission St", "Broadway", "Cherry Ct", "Highland Ave",
+)
+CITIES = (
+    ("Bayshore", "CA", "94"), ("Millbrook", "NY", "12"), ("Cedar Falls", "IA", "50"), ("Riverton", "WY", "82"),
+    ("Fairview", "OR", "97"), ("Springfield", "IL", "62"), ("Georgetown", "TX", "78"), ("Ashland", "MA", "01"),
+    ("Madison", "WI", "53"), ("Greenville", "SC", "29"),
+)
+SERVICE_ITEMS: tuple[tuple[str, str, str, str], ...] = (
+    ("Consulting", "Service", "150.00", "Services"),
+    ("Design", "Service", "75.00", "Services"),
+    ("Installation", "Service", "50.00", "Services"),
+    ("Hours", "Service", "15.00", "Services"),
+    ("Maintenance & Repair", "Service", "60.00", "Services"),
+    ("Training", "Service", "95.50", "Services"),
+    ("Site Survey", "Service", "120.00", "Services"),
+    ("Garden Lighting", "NonInventory", "45.99", "Sales of Product Income"),
+    ("Fountain Pump", "NonInventory", "15.75", "Sales of Product Income"),
+    ("Sprinkler Heads", "NonInventory", "2.10", "Sales of Product Income"),
+    ("Decorative Rocks", "NonInventory", "12.10", "Sales of Product Income"),
+    ("Support Plan", "Service", "29.00", "Services"),
+)
+MEMOS = ("Thank you for your business.", "Payment due within 30 days.", "We appreciate your prompt payment.")
+
+
+def seed_company(ledger: Ledger, options: EmulatorOptions, realm_index: int, now: datetime) -> None:
+    """Fill one company: always CompanyInfo and accounts; sample data when ``options.seed`` is set."""
+    tz = ledger.clock.tz
+    company_start = now - timedelta(days=options.history_days + 1)
+    name = options.company_name if realm_index == 0 else f"{options.company_name} {realm_index + 1}"
+    ledger.insert("CompanyInfo", _company_info(name, ledger.realm.realm_id, company_start, tz), company_start)
+    accounts: dict[str, dict[str, str]] = {}
+    for account_name, kind, subtype in CHART_OF_ACCOUNTS:
+        record = ledger.insert(
+            "Account",
+            {
+                "Name": account_name,
+                "FullyQualifiedName": account_name,
+                "Active": True,
+                "Classification": _classification(kind),
+                "AccountType": kind,
+                "AccountSubType": subtype,
+                "SubAccount": False,
+                "CurrentBalance": Decimal(0),
+                "CurrentBalanceWithSubAccounts": Decimal(0),
+                "CurrencyRef": ledger.currency_ref(),
+            },
+            company_start,
+        )
+        accounts[account_name] = {"value": record.id, "name": account_name}
+    if options.seed is None:
+        return
+    rng = random.Random(options.seed * 1_000_003 + realm_index)
+    items = _seed_items(ledger, options, rng, accounts, company_start)
+    customers = _seed_customers(ledger, options, rng, company_start)
+    if customers and items:
+        _seed_invoices_and_payments(ledger, options, rng, customers, items, accounts, now)
+
+
+def _classification(kind: str) -> str:
+    from .entities import ACCOUNT_CLASSIFICATION
+
+    return ACCOUNT_CLASSIFICATION[kind]
+
+
+def _company_info(name: str, realm_id: str, start: datetime, tz: Any) -> dict[str, Any]:
+    address = {"Id": "1", "Line1": "2600 Marine Way", "City": "Mountain View", "CountrySubDivisionCode": "CA",
+               "PostalCode": "94043", "Country": "US"}
+    return {
+        "CompanyName": name,
+        "LegalName": f"{name} LLC",
+        "CompanyAddr": dict(address),
+        "CustomerCommunicationAddr": dict(address),
+        "LegalAddr": dict(address),
+        "PrimaryPhone": {"FreeFormNumber": "(650) 555-0100"},
+        "CompanyStartDate": start.astimezone(tz).date().isoformat(),
+        "FiscalYearStartMonth": "January",
+        "Country": "US",
+        "Email": {"Address": "owner@example.com"},
+        "WebAddr": {"URI": "https://example.com"},
+        "SupportedLanguages": "en",
+        "NameValue": [{"Name": "NeoEnabled", "Value": "true"}, {"Name": "IndustryType", "Value": "Services"}],
+    }
+
+
+def _seed_items(ledger: Ledger, options: EmulatorOptions, rng: random.Random,
+                accounts: dict[str, dict[str, str]], when: datetime) -> list[tuple[dict[str, str], Decimal]]:
+    out: list[tuple[dict[str, str], Decimal]] = []
+    for index in range(options.items):
+        base_name, kind, price, account = SERVICE_ITEMS[index % len(SERVICE_ITEMS)]
+        name = base_name if index < len(SERVICE_ITEMS) else f"{base_name} {index // len(SERVICE_ITEMS) + 1}"
+        unit_price = Decimal(price) if index < len(SERVICE_ITEMS) else money(
+            Decimal(price) * Decimal(rng.randint(80, 140)) / 100
+        )
+        record = ledger.insert(
+            "Item",
+            {
+                "Name": name,
+                "FullyQualifiedName": name,
+                "Description": f"{name} ({kind.lower()})",
+                "Active": True,
+                "Type": kind,
+                "UnitPrice": unit_price,
+                "Taxable": False,
+                "TrackQtyOnHand": False,
+                "IncomeAccountRef": dict(accounts[account]),
+            },
+            when,
+        )
+        out.append(({"value": record.id, "name": name}, unit_price))
+    return out
+
+
+def _seed_customers(ledger: Ledger, options: EmulatorOptions, rng: random.Random,
+                    when: datetime) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for index in range(options.customers):
+        given = rng.choice(GIVEN_NAMES)
+        family = rng.choice(FAMILY_NAMES)
+        business = rng.random() < 0.45
+        company = None
+        if business:
+            suffix = rng.choice(BUSINESS_SUFFIXES)
+            company = f"{rng.choice(BUSINESS_WORDS)} {rng.choice(BUSINESS_KINDS)}{' ' + suffix if suffix else ''}"
+            display = company
+            domain = company.lower().replace(" ", "").replace("&", "").replace(".", "")[:20] + ".example"
+        else:
+            display = f"{given} {family}"
+            domain = "mail.example"
+        candidate, counter = display, 2
+        while candidate.lower() in used:
+            candidate = f"{display} ({counter})"
+            counter += 1
+        used.add(candidate.lower())
+        city, state, zip_prefix = rng.choice(CITIES)
+        address = {
+            "Line1": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}",
+            "City": city,
+            "CountrySubDivisionCode": state,
+            "PostalCode": f"{zip_prefix}{rng.randint(100, 999)}",
+            "Country": "USA",
+        }
+        email = f"{given}.{family}{index}@{domain}".lower()
+        data: dict[str, Any] = {
+            "Title": "",
+            "GivenName": given,
+            "FamilyName": family,
+            "DisplayName": candidate,
+            "FullyQualifiedName": candidate,
+            "PrintOnCheckName": company or candidate,
+            "Active": True,
+            "PrimaryEmailAddr": {"Address": email},
+            "PrimaryPhone": {"FreeFormNumber": f"({rng.randint(201, 989)}) 555-{rng.randint(1000, 9999)}"},
+            "BillAddr": address,
+            "ShipAddr": dict(address),
+            "Job": False,
+            "BillWithParent": False,
+            "Taxable": False,
+            "Balance": Decimal(0),
+            "BalanceWithJobs": Decimal(0),
+            "CurrencyRef": ledger.currency_ref(),
+            "PreferredDeliveryMethod": "Email",
+        }
+        if company:
+            data["CompanyName"] = company
+        del data["Title"]
+        record = ledger.insert("Customer", data, when + timedelta(minutes=index))
+        out.append({"ref": {"value": record.id, "name": candidate}, "email": email, "record": record,
+                    "addr": address})
+    return out
+
+
+def _moment(day: date, seconds: int, tz: Any, now: datetime) -> datetime:
+    moment = datetime.combine(day, time(), tz) + timedelta(seconds=seconds)
+    return min(moment, now)
+
+
+def _seed_invoices_and_payments(
+    ledger: Ledger,
+    options: EmulatorOptions,
+    rng: random.Random,
+    customers: list[dict[str, Any]],
+    items: list[tuple[dict[str, str], Decimal]],
+    accounts: dict[str, dict[str, str]],
+    now: datetime,
+) -> None:
+    tz = ledger.clock.tz
+    today = now.astimezone(tz).date()
+    count = options.invoices
+    offsets = sorted(rng.randrange(options.history_days * 86400) for _ in range(count))
+    start = datetime.combine(today, time(), tz) - timedelta(days=options.history_days)
+    currency = ledger.currency_ref()
+    zero = Decimal(0)
+    discount_account = accounts["Discounts given"]
+    invoices = []
+    realm = ledger.realm
+    doc_start = realm.next_doc_number
+    choice = rng.choice
+    randint = rng.randint
+    rand = rng.random
+    for index, offset in enumerate(offsets):
+        created = min(start + timedelta(seconds=offset), now)
+        txn_day = created.astimezone(tz).date()
+        customer = choice(customers)
+        lines: list[dict[str, Any]] = []
+        subtotal = zero
+        for line_no in range(1, randint(1, 4) + 1):
+            item_ref, price = choice(items)
+            qty = randint(1, 10)
+            amount = price * qty
+            subtotal += amount
+            lines.append(
+                {
+                    "Id": str(line_no),
+                    "LineNum": line_no,
+                    "Description": item_ref["name"],
+                    "Amount": amount,
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {
+                        "ItemRef": dict(item_ref),
+                        "UnitPrice": price,
+                        "Qty": qty,
+                        "TaxCodeRef": {"value": "NON"},
+                    },
+                }
+            )
+        lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
+        total = subtotal
+        if rand() < 0.08:
+            discount = money(subtotal * Decimal(10) / Decimal(100))
+            lines.append(
+                {
+                    "Amount": discount,
+                    "DetailType": "DiscountLineDetail",
+                    "DiscountLineDetail": {
+                        "PercentBased": True,
+                        "DiscountPercent": 10,
+                        "DiscountAccountRef": dict(discount_account),
+                    },
+                }
+            )
+            total = subtotal - discount
+        sent = rand() < 0.7
+        data: dict[str, Any] = {
+            "DocNumber": str(doc_start + index),
+            "TxnDate": txn_day.isoformat(),
+            "DueDate": (txn_day + timedelta(days=30)).isoformat(),
+            "CustomerRef": dict(customer["ref"]),
+            "Line": lines,
+            "TxnTaxDetail": {"TotalTax": zero},
+            "TotalAmt": total,
+            "Balance": total,
+            "CurrencyRef": dict(currency),
+            "BillEmail": {"Address": customer["email"]},
+            "BillAddr": dict(customer["addr"]),
+            "CustomerMemo": {"value": MEMOS[index % len(MEMOS)]},
+            "SalesTermRef": {"value": "3", "name": "Net 30"},
+            "ApplyTaxAfterDiscount": False,
+            "EmailStatus": "EmailSent" if sent else "NotSet",
+            "PrintStatus": "NotSet",
+            "LinkedTxn": [],
+        }
+        invoices.append(ledger.insert("Invoice", data, created))
+    realm.next_doc_number = doc_start + count
+
+    payment_count = options.payments if options.payments is not None else int(count * 0.4)
+    cutoff = now - timedelta(days=7)
+    eligible = [invoice for invoice in invoices if invoice.created < cutoff]
+    chosen = rng.sample(eligible, min(payment_count, len(eligible)))
+    planned = []
+    for invoice in chosen:
+        total = invoice.data["TotalAmt"]
+        if total <= 0:
+            continue
+        amount = total if rand() < 0.75 else money(total * Decimal(randint(30, 70)) / 100)
+        amount = max(amount, CENT)
+        paid_at = min(invoice.created + timedelta(days=randint(1, 45), seconds=randint(0, 36000)), now)
+        planned.append((paid_at, invoice, amount))
+    planned.sort(key=lambda entry: (entry[0], int(entry[1].id)))
+    deposit = accounts["Undeposited Funds"]
+    customers_touched: set[str] = set()
+    for paid_at, invoice, amount in planned:
+        customer_ref = invoice.data["CustomerRef"]
+        payment = ledger.insert(
+            "Payment",
+            {
+                "CustomerRef": dict(customer_ref),
+                "TxnDate": paid_at.astimezone(tz).date().isoformat(),
+                "TotalAmt": amount,
+                "UnappliedAmt": zero,
+                "CurrencyRef": dict(currency),
+                "DepositToAccountRef": dict(deposit),
+                "PaymentRefNum": str(randint(1000, 99999)),
+                "ProcessPayment": False,
+                "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice.id, "TxnType": "Invoice"}]}],
+            },
+            paid_at,
+        )
+        realm.applied[invoice.id] = {payment.id: amount}
+        invoice.data["Balance"] = invoice.data["TotalAmt"] - amount
+        invoice.data["LinkedTxn"] = [{"TxnId": payment.id, "TxnType": "Payment"}]
+        invoice.data["SyncToken"] = "1"
+        invoice.data["MetaData"]["LastUpdatedTime"] = ledger.clock.qbo(paid_at)
+        invoice.updated = paid_at
+        invoice.changed()
+        customers_touched.add(customer_ref["value"])
+    realm.table("Invoice").touch()
+    balances: dict[str, Decimal] = {}
+    for invoice in invoices:
+        customer_id = invoice.data["CustomerRef"]["value"]
+        balances[customer_id] = balances.get(customer_id, zero) + invoice.data["Balance"]
+    for customer in customers:
+        record = customer["record"]
+        balance = balances.get(record.id, zero)
+        record.data["Balance"] = balance
+        record.data["BalanceWithJobs"] = balance
+        record.changed()
+    realm.table("Customer").touch()

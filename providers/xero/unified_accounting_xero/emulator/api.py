@@ -1,0 +1,406 @@
+"""The Accounting API routes under ``/api.xro/2.0``: Invoices, Contacts, Payments, Accounts, Items, Organisation.
+
+Request pipeline: ``Accept`` check (406 unless ``application/json``; the emulator never produces XML, option
+``require_json_accept``) → Bearer token (401) → ``xero-tenant-id`` connected for the token (403) → scope (401)
+→ rate limits (429) → latency → handler.  Rate-limit headers are added to every answer past the limiter.
+
+Reads: list with ``page``/``pageSize`` (default 100 when paged, at most 1000) and a ``pagination`` object,
+``If-Modified-Since`` (``UpdatedDateUTC`` at or after the header's second), ``where``, ``order``, ``IDs``,
+and for invoices ``Statuses``, ``ContactIDs``, ``InvoiceNumbers``; for contacts ``includeArchived`` (archived
+contacts are hidden by default) and ``searchTerm``.  Unpaged invoice lists omit line items.  A single record
+is addressed by id (or by ``InvoiceNumber``/``ContactNumber``/item ``Code``/account ``Code``).
+
+Writes: ``PUT`` creates, ``POST`` creates or updates (by id; contacts also by active ``Name``, items by
+``Code``, ACCREC invoices by ``InvoiceNumber``), ``POST /{Resource}/{id}`` updates one record.  Bodies are
+``{"Invoices": [...]}``, a list, or one object.  A batch is all-or-nothing (400 ``ValidationException``)
+unless ``summarizeErrors=false`` (200, per-element ``StatusAttributeString``).  ``Idempotency-Key`` replays a
+stored response.  Accounts are read-only in the emulator (405 on writes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .dates import DateParseError, parse_if_modified_since, wire_envelope_timestamp
+from .errors import (
+    QueryParseError,
+    ValidationFailed,
+    forbidden,
+    json_response,
+    not_acceptable,
+    not_found,
+    post_data_invalid,
+    problem,
+    query_parse_error,
+    simple_validation_error,
+    unauthorized,
+    validation_body,
+)
+from .filters import apply_order, compile_where, parse_order
+from .idempotency import MAX_KEY_LENGTH
+from .journal import Journal
+from .ledger import WriteContext
+from .serialize import entity_wire, field_resolver, wire
+from .state import Record, TenantState
+from .wirejson import loads
+
+if TYPE_CHECKING:
+    from .emulator import XeroEmulator
+
+#: Collection path → (entity, id field).
+RESOURCES: dict[str, tuple[str, str]] = {
+    "Invoices": ("Invoice", "InvoiceID"),
+    "Contacts": ("Contact", "ContactID"),
+    "Payments": ("Payment", "PaymentID"),
+    "Accounts": ("Account", "AccountID"),
+    "Items": ("Item", "ItemID"),
+}
+_CANONICAL = {name.lower(): name for name in (*RESOURCES, "Organisation")}
+#: Alternative key a single record may be addressed by.
+_ALT_KEYS = {"Invoice": "InvoiceNumber", "Contact": "ContactNumber", "Item": "Code", "Account": "Code"}
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+class ApiRequest:
+    """Everything a handler needs about one authenticated Accounting API call."""
+
+    def __init__(self, emulator: XeroEmulator, request: Request, tenant: TenantState, resource: str) -> None:
+        self.em = emulator
+        self.request = request
+        self.tenant = tenant
+        self.resource = resource
+
+    def envelope(self, key: str, items: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "Id": str(uuid.uuid4()),
+            "Status": "OK",
+            "ProviderName": self.em.options.provider_name,
+            "DateTimeUTC": wire_envelope_timestamp(self.em.clock.now()),
+        }
+        body.update(extra)
+        body[key] = items
+        return body
+
+
+async def accounting(request: Request) -> Response:
+    em: XeroEmulator = request.app.state.emulator
+    options = em.options
+    resource = _CANONICAL.get(request.path_params["resource"].lower())
+    if resource is None:
+        return not_found(options.not_found_body)
+    if options.require_json_accept and "application/json" not in request.headers.get("accept", "").lower():
+        return not_acceptable()
+    token = em.identity.authenticate(request.headers.get("authorization"))
+    if isinstance(token, str):
+        return unauthorized(token)
+    tenant_id = (request.headers.get("xero-tenant-id") or "").strip().lower()
+    tenant = em.tenants.get(tenant_id)
+    if tenant is None or not em.identity.has_tenant(token, tenant_id):
+        return forbidden()
+    write = request.method in ("PUT", "POST", "DELETE")
+    if not em.identity.scope_allows(token, resource, write):
+        return unauthorized("AuthorizationUnsuccessful")
+    decision = em.limiter.acquire(tenant_id, token.client_id, tenant.day_limit)
+    if not decision.allowed:
+        return problem(
+            429,
+            "Too Many Requests",
+            f"The API rate limit for your organisation/application pairing has been exceeded ({decision.problem}).",
+            decision.headers,
+        )
+    try:
+        if options.latency_ms > 0:
+            await asyncio.sleep(options.latency_ms / 1000)
+        call = ApiRequest(em, request, tenant, resource)
+        response = await _dispatch(call)
+    finally:
+        em.limiter.release(tenant_id)
+    response.headers.update(decision.headers)
+    return response
+
+
+async def _dispatch(call: ApiRequest) -> Response:
+    request = call.request
+    record_id = request.path_params.get("record_id")
+    if call.resource == "Organisation":
+        if request.method != "GET":
+            return problem(405, "Method Not Allowed", "Organisation is read-only")
+        return json_response(call.envelope("Organisations", [wire(call.tenant.organisation)]))
+    if request.method == "GET":
+        if record_id:
+            return _get_one(call, record_id)
+        return _get_list(call)
+    if request.method in ("PUT", "POST"):
+        if call.resource == "Accounts":
+            return problem(405, "Method Not Allowed", "The emulator serves Accounts read-only")
+        return await _write(call, record_id)
+    return problem(405, "Method Not Allowed", f"{request.method} is not supported on {call.resource}")
+
+
+# ------------------------------------------------------------------------------------------------------ reads
+def _find(call: ApiRequest, entity: str, key: str) -> Record | None:
+    collection = call.tenant.collection(entity)
+    if _is_guid(key):
+        found = collection.get(key.lower())
+        if found is not None:
+            return found
+    alt = _ALT_KEYS.get(entity)
+    if alt is None:
+        return None
+    if entity == "Invoice":
+        return call.tenant.invoice_by_number(key)
+    if entity == "Item":
+        return call.tenant.item_by_code(key)
+    if entity == "Account":
+        return call.tenant.account_by_code(key)
+    for rec in collection.values():
+        if str(rec.get(alt) or "").upper() == key.upper():
+            return rec
+    return None
+
+
+def _get_one(call: ApiRequest, key: str) -> Response:
+    entity, _ = RESOURCES[call.resource]
+    rec = _find(call, entity, key)
+    if rec is None:
+        return not_found(call.em.options.not_found_body)
+    body = entity_wire(call.tenant, entity, rec, full_contact=True)
+    return json_response(call.envelope(call.resource, [body]))
+
+
+def _csv(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _get_list(call: ApiRequest) -> Response:
+    entity, id_field = RESOURCES[call.resource]
+    options = call.em.options
+    query = call.request.query_params
+    t = call.tenant
+    records: list[Record] = list(t.collection(entity).values())
+    ids = {i.lower() for i in _csv(query.get("IDs") or query.get("ids"))}
+    if ids:
+        records = [r for r in records if r[id_field] in ids]
+    if entity == "Invoice":
+        statuses = {s.upper() for s in _csv(query.get("Statuses"))}
+        if statuses:
+            records = [r for r in records if r["Status"] in statuses]
+        contact_ids = {c.lower() for c in _csv(query.get("ContactIDs"))}
+        if contact_ids:
+            records = [r for r in records if (r.get("Contact") or {}).get("ContactID") in contact_ids]
+        numbers = {n.upper() for n in _csv(query.get("InvoiceNumbers"))}
+        if numbers:
+            records = [r for r in records if str(r.get("InvoiceNumber") or "").upper() in numbers]
+    if entity == "Contact":
+        if query.get("includeArchived", "false").lower() != "true" and not ids:
+            records = [r for r in records if r.get("ContactStatus") != "ARCHIVED"]
+        term = (query.get("searchTerm") or "").casefold()
+        if term:
+            fields = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress")
+            records = [r for r in records if any(term in str(r.get(f) or "").casefold() for f in fields)]
+    since_header = call.request.headers.get("if-modified-since")
+    if since_header:
+        try:
+            since = parse_if_modified_since(since_header)
+        except DateParseError:
+            return simple_validation_error(f"The If-Modified-Since header '{since_header}' is not a valid date.")
+        records = [r for r in records if r.get("UpdatedDateUTC") is not None and r["UpdatedDateUTC"] >= since]
+    resolve = field_resolver(t, entity)
+    try:
+        if query.get("where"):
+            predicate = compile_where(query["where"], resolve, options.where_case_insensitive)
+            records = [r for r in records if predicate(r)]
+        if query.get("order"):
+            records = apply_order(records, parse_order(query["order"]), resolve)
+    except QueryParseError as exc:
+        return query_parse_error(str(exc))
+    extra: dict[str, Any] = {}
+    paged = "page" in query
+    if paged:
+        try:
+            page = max(1, int(query["page"]))
+            size = int(query.get("pageSize") or options.default_page_size)
+        except ValueError:
+            return simple_validation_error("page and pageSize must be whole numbers.")
+        size = max(1, min(size, options.max_page_size))
+        count = len(records)
+        extra["pagination"] = {
+            "page": page,
+            "pageSize": size,
+            "pageCount": (count + size - 1) // size,
+            "itemCount": count,
+        }
+        records = records[(page - 1) * size : page * size]
+    include_lines = paged or options.line_items_in_unpaged_lists
+    items = [entity_wire(t, entity, r, include_lines=include_lines) for r in records]
+    return json_response(call.envelope(call.resource, items, **extra))
+
+
+# ----------------------------------------------------------------------------------------------------- writes
+def _elements(body: Any, resource: str) -> list[Any] | None:
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key.lower() == resource.lower():
+                return value if isinstance(value, list) else [value]
+        return [body]
+    return None
+
+
+async def _write(call: ApiRequest, record_id: str | None) -> Response:
+    em = call.em
+    request = call.request
+    key = request.headers.get("idempotency-key")
+    if key is not None:
+        if len(key) > MAX_KEY_LENGTH or not key.strip():
+            return simple_validation_error(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters long.")
+        stored = em.idempotency.get(call.tenant.tenant_id, key)
+        if stored is not None:
+            request.state.idempotent_replay = True
+            return Response(stored.body, status_code=stored.status, media_type=stored.media_type)
+    raw = await request.body()
+    if len(raw) > em.options.max_body_bytes:
+        return problem(413, "Request Entity Too Large", f"Bodies are limited to {em.options.max_body_bytes} bytes")
+    try:
+        body = loads(raw) if raw.strip() else None
+    except ValueError:
+        return post_data_invalid("The request body is not valid JSON.")
+    elements = _elements(body, call.resource)
+    if not elements:
+        return post_data_invalid(f"The request body must contain {call.resource}.")
+    response = _execute(call, elements, record_id)
+    if key is not None:
+        em.idempotency.put(call.tenant.tenant_id, key, response.status_code, bytes(response.body), "application/json")
+    return response
+
+
+def _execute(call: ApiRequest, elements: list[Any], record_id: str | None) -> Response:
+    em = call.em
+    t = call.tenant
+    entity, id_field = RESOURCES[call.resource]
+    method = call.request.method
+    query = call.request.query_params
+    summarize = query.get("summarizeErrors", "true").lower() != "false"
+    unitdp = 4 if query.get("unitdp") == "4" else 2
+    if record_id is not None:
+        target = _find(call, entity, record_id)
+        if target is None:
+            return not_found(em.options.not_found_body)
+        if len(elements) != 1:
+            return simple_validation_error(f"Only one {entity} can be updated at {call.resource}/{{id}}.")
+        element = elements[0]
+        if isinstance(element, dict):
+            given = element.get(id_field)
+            if given and str(given).lower() != target[id_field]:
+                return simple_validation_error(f"The {id_field} in the body does not match the URL.")
+            element = {**element, id_field: target[id_field]}
+        elements = [element]
+    now = em.clock.now()
+    batch = Journal()
+    outcomes: list[tuple[Any, Record | None, list[str]]] = []
+    for element in elements:
+        journal = Journal()
+        ctx = WriteContext(t, journal, now, unitdp)
+        try:
+            if not isinstance(element, dict):
+                raise ValidationFailed(f"Each element must be a {entity} object.")
+            rec = _write_element(em, ctx, entity, id_field, element, method)
+        except ValidationFailed as exc:
+            journal.rollback()
+            outcomes.append((element, None, exc.messages))
+            continue
+        batch.absorb(journal)
+        outcomes.append((element, rec, []))
+    failed = any(errors for _, _, errors in outcomes)
+    if failed and summarize:
+        batch.rollback()
+        elements_out = [
+            {**_echo(el), "ValidationErrors": [{"Message": m} for m in errors]} for el, _, errors in outcomes
+        ]
+        return json_response(validation_body(elements_out), 400)
+    em.publish(batch.events)
+    items: list[dict[str, Any]] = []
+    for element, rec, errors in outcomes:
+        if rec is not None:
+            out = entity_wire(t, entity, t.collection(entity)[rec[id_field]], full_contact=False)
+            if not summarize:
+                out["StatusAttributeString"] = "OK"
+        else:
+            out = {
+                **_echo(element),
+                "HasErrors": True,
+                "StatusAttributeString": "ERROR",
+                "ValidationErrors": [{"Message": m} for m in errors],
+            }
+        items.append(out)
+    return json_response(call.envelope(call.resource, items))
+
+
+def _echo(element: Any) -> dict[str, Any]:
+    if isinstance(element, dict):
+        return {k: v for k, v in element.items() if isinstance(k, str)}
+    return {}
+
+
+def _existing(
+    t: TenantState, entity: str, id_field: str, element: Mapping[str, Any], method: str
+) -> tuple[bool, Record | None]:
+    """(id given, record to update) for an element; raises when an explicit id is unknown or misused."""
+    collection = t.collection(entity)
+    given = element.get(id_field)
+    if given:
+        rec = collection.get(str(given).lower())
+        if method == "PUT":
+            if rec is not None:
+                raise ValidationFailed(f"A {entity} with {id_field} '{given}' already exists; use POST to update it.")
+            raise ValidationFailed(f"{id_field} cannot be set when creating a {entity}.")
+        if rec is None:
+            raise ValidationFailed(f"{entity} with {id_field} '{given}' could not be found.")
+        return True, rec
+    if method != "POST":
+        return False, None
+    if entity == "Contact" and element.get("Name"):
+        holder = t.active_contact_names.get(str(element["Name"]).strip().upper())
+        return False, collection.get(holder) if holder else None
+    if entity == "Item" and element.get("Code"):
+        return False, t.item_by_code(str(element["Code"]))
+    if entity == "Invoice" and element.get("InvoiceNumber"):
+        holder = t.invoice_numbers.get(str(element["InvoiceNumber"]).upper())
+        return False, collection.get(holder) if holder else None
+    return False, None
+
+
+def _write_element(
+    em: XeroEmulator,
+    ctx: WriteContext,
+    entity: str,
+    id_field: str,
+    element: dict[str, Any],
+    method: str,
+) -> Record:
+    ledger = em.ledger
+    _, existing = _existing(ctx.tenant, entity, id_field, element, method)
+    if entity == "Payment":
+        if existing is not None:
+            return ledger.update_payment(ctx, existing, element)
+        return ledger.create_payment(ctx, element)
+    writers: dict[str, Callable[[WriteContext, Mapping[str, Any], Record | None], Record]] = {
+        "Invoice": ledger.write_invoice,
+        "Contact": ledger.write_contact,
+        "Item": ledger.write_item,
+    }
+    return writers[entity](ctx, element, existing)
