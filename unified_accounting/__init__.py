@@ -45,6 +45,7 @@ from .plugins import ProviderInfo, ProviderRegistry, get_plugin_manager, get_pro
 from .provider import (
     BulkResult,
     BulkUpdate,
+    ChangeSet,
     Codec,
     OAuthSettings,
     Operation,
@@ -70,6 +71,7 @@ __all__ = [
     "BulkUpdate",
     "ChangeEvent",
     "ChangeOperation",
+    "ChangeSet",
     "Client",
     "Codec",
     "ConfigurationError",

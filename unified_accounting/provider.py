@@ -122,6 +122,20 @@ class BulkUpdate:
     row_version: str | None = None
 
 
+@dataclass
+class ChangeSet:
+    """Records changed since a moment, across resources: what an incremental sync applies.
+
+    ``records`` maps a resource name to the changed records (unified models, current state);
+    ``deleted`` maps a resource name to the ids of records deleted since then.
+    ``server_time`` is the provider's clock at the read, when it says (a safe next bookmark).
+    """
+
+    records: dict[str, list[Any]] = field(default_factory=dict)
+    deleted: dict[str, list[str]] = field(default_factory=dict)
+    server_time: datetime | None = None
+
+
 @runtime_checkable
 class Codec(Protocol):
     """Pure mapping between provider JSON and unified models (no I/O; fast paths welcome)."""
@@ -284,6 +298,14 @@ class Provider(abc.ABC):
     ) -> list[BulkResult]:
         raise UnsupportedOperation(self.name, "bulk_update", resource)
 
+    async def read_changes(
+        self, session: ProviderSession, resources: Sequence[str], since: datetime
+    ) -> ChangeSet:
+        """Every record of ``resources`` created, changed or deleted after ``since`` (all of them:
+        the provider pages internally). QuickBooks answers from Change Data Capture, others from
+        ``updated_since`` lists."""
+        raise UnsupportedOperation(self.name, "read_changes")
+
     # ----------------------------------------------------------------------------------- OAuth
 
     def oauth_url(self, settings: ProviderSettings, kind: Literal["authorize", "token", "revoke"]) -> str:
@@ -402,6 +424,7 @@ __all__ = [
     "BulkResult",
     "BulkUpdate",
     "Capabilities",
+    "ChangeSet",
     "Codec",
     "OAuthSettings",
     "Operation",

@@ -201,7 +201,6 @@ class TokenStore:
         return grant
 
     def refresh(self, client_id: str, value: str | None, now: datetime) -> Grant:
-        self.refresh_count += 1
         if not value:
             raise OAuthError("invalid_request", "refresh_token is required")
         grant_id = self.refresh_index.get(value)
