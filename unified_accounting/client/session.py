@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -45,7 +44,6 @@ class HttpSession:
         tokens: TokenKeeper,
         retry_policy: RetryPolicy,
         plugin_manager: pluggy.PluginManager,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.provider = provider
         self.provider_name = provider.name
@@ -58,7 +56,6 @@ class HttpSession:
         self._tokens = tokens
         self._retry = retry_policy
         self._hooks = plugin_manager.hook
-        self._sleep = sleep
 
     def new_idempotency_key(self) -> str:
         return secrets.token_hex(16)
@@ -115,7 +112,7 @@ class HttpSession:
                 delay = self._retry.delay(attempt, unreachable) if can_resend else None
                 if delay is None:
                     raise unreachable from exc
-                await self._sleep(delay)
+                await self._retry.sleep(delay)
                 continue
             elapsed = time.perf_counter() - started
             self.provider.observe_response(self, response)
@@ -153,4 +150,4 @@ class HttpSession:
             delay = self._retry.delay(attempt, error)
             if delay is None:
                 raise error
-            await self._sleep(delay)
+            await self._retry.sleep(delay)

@@ -16,7 +16,7 @@ import threading
 from collections.abc import AsyncIterable, Callable, Coroutine, Iterator
 from concurrent.futures import Future
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from .async_client import AsyncClient, AsyncConnection
 from .pager import AsyncPager
@@ -111,9 +111,12 @@ class _Blocking:
     def __repr__(self) -> str:
         return repr(self._target)
 
-    if TYPE_CHECKING:  # members are generated; tell type checkers they exist
-
-        def __getattr__(self, name: str) -> Any: ...
+    def __getattr__(self, name: str) -> Any:
+        # Methods and properties are generated on the class; what remains are the async object's
+        # plain instance attributes (``conn.key``, ``client.registry``), read through as they are.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _wrap(getattr(self._target, name), self._loop)
 
 
 _TWINS: dict[type, type[_Blocking]] = {}

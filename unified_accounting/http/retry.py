@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..errors import ProviderError, RateLimited
@@ -16,6 +18,8 @@ class RetryPolicy:
     backoff_cap: float = 30.0
     #: A ``Retry-After`` longer than this is not waited for: the error is raised instead.
     max_wait: float = 60.0
+    #: How to wait; tests replace it to record delays instead of sleeping.
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     def delay(self, attempt: int, error: ProviderError | None) -> float | None:
         """Seconds to wait before retry number ``attempt`` (1-based), or ``None`` to give up."""

@@ -184,10 +184,10 @@ class Ledger:
             raise faults.not_found(entity, record_id)
         return record
 
-    def _stamp_new(self, entity: str, data: dict[str, Any], when: datetime, record_id: str | None = None) -> Record:
+    def _stamp_new(self, entity: str, data: dict[str, Any], when: datetime, stamp: str | None = None) -> Record:
         table = self.realm.table(entity)
-        rid = record_id or table.new_id()
-        stamp = self.clock.qbo(when)
+        rid = table.new_id()
+        stamp = stamp or self.clock.qbo(when)
         data["domain"] = "QBO"
         data["sparse"] = False
         data["Id"] = rid
@@ -840,9 +840,12 @@ class Ledger:
             names[new_name.lower()] = record.id
 
     # ------------------------------------------------------------------ seeding support
-    def insert(self, entity: str, data: dict[str, Any], when: datetime) -> Record:
-        """Store a fully built record as if created at ``when`` (used by the seeder; no checks)."""
-        record = self._stamp_new(entity, data, when)
+    def insert(self, entity: str, data: dict[str, Any], when: datetime, stamp: str | None = None) -> Record:
+        """Store a fully built record as if created at ``when`` (used by the seeder; no checks).
+
+        ``stamp`` is ``when`` already formatted for ``MetaData`` (whole seconds, company offset).
+        """
+        record = self._stamp_new(entity, data, when, stamp)
         if entity in self.realm.names:
             self._index_name(record, None)
         elif entity == "Invoice":

@@ -8,29 +8,39 @@ through a binary float.
 from __future__ import annotations
 
 import json
-import re
+import secrets
 from decimal import Decimal
 from typing import Any
 
-_MARK = "\u0000\u0001dec:"
-_MARK_RE = re.compile(r'"\\u0000\\u0001dec:([-+0-9.Ee]+)"')
+# A Decimal is first written as a string wrapped in markers (a control character plus a random
+# nonce, so no text can forge one); removing the quote+marker pairs then leaves the bare number.
+_NONCE = secrets.token_hex(6)
+_OPEN = "\u0002" + _NONCE
+_CLOSE = _NONCE[::-1] + "\u0003"
+_OPEN_ESCAPED = '"\\u0002' + _NONCE
+_CLOSE_ESCAPED = _NONCE[::-1] + '\\u0003"'
 
 
 def _default(value: object) -> object:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError("money values must be finite")
-        return _MARK + str(value)
+        return _OPEN + str(value) + _CLOSE
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+_ENCODER = json.JSONEncoder(
+    default=_default, separators=(",", ":"), ensure_ascii=False, check_circular=False, allow_nan=False
+)
+
+
 def dumps(value: Any) -> str:
     """Serialise to compact JSON with Decimals written as exact numbers."""
-    text = json.dumps(value, default=_default, separators=(",", ":"), ensure_ascii=False)
-    if "\\u0001dec:" in text:
-        text = _MARK_RE.sub(r"\1", text)
+    text = _ENCODER.encode(value)
+    if _OPEN_ESCAPED in text:
+        return text.replace(_OPEN_ESCAPED, "").replace(_CLOSE_ESCAPED, "")
     return text
 
 

@@ -21,11 +21,13 @@ slice per page rather than a scan and sort.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 from typing import Any
 
 from . import faults
@@ -342,7 +344,7 @@ def _getter(name: str, kind: str) -> Getter:
 def _coerce(value: Any, kind: str, tz: timezone, fold: bool) -> Any:
     try:
         if kind == "datetime":
-            return parse_datetime(str(value), tz)
+            return parse_datetime(str(value), tz).astimezone(UTC)
         if kind == "number":
             if isinstance(value, bool):
                 raise ValueError
@@ -441,6 +443,15 @@ def _comparison(get: Getter, op: str, literal: Any) -> Callable[[Record], bool]:
     return compare
 
 
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
 def _sort_key(get: Getter) -> Callable[[Record], tuple[int, Any]]:
     def key(record: Record) -> tuple[int, Any]:
         value = get(record)
@@ -499,10 +510,30 @@ class QueryEngine:
         cached = table.cache.get(key)
         if cached is not None and cached[0] == table.version:
             return cached[1]
-        predicate = compile_predicate(entity, conditions, self.tz, self.fold)
-        rows = [record for record in table.rows.values() if predicate(record)] if conditions else list(table.rows.values())
-        if order and not (len(order) == 1 and order[0] == ("Id", False)):
-            for name, descending in reversed(order):
+        rows = list(table.rows.values())
+        timed = [c for c in conditions if c.field in DATETIME_FIELDS and c.op in _OPERATORS]
+        others = tuple(c for c in conditions if c not in timed)
+        for condition in timed:
+            attribute = attrgetter("updated" if condition.field == "MetaData.LastUpdatedTime" else "created")
+            literal = _coerce(condition.value, "datetime", self.tz, False)
+            compare = _OPERATORS[condition.op]
+            rows = [record for record in rows if compare(attribute(record), literal)]
+        if others:
+            predicate = compile_predicate(entity, others, self.tz, self.fold)
+            rows = [record for record in rows if predicate(record)]
+        for position, (name, descending) in enumerate(reversed(order)):
+            if name == "Id" and position == 0:
+                # rows are still in id order: nothing to sort
+                if descending:
+                    rows.reverse()
+                continue
+            if name == "Id":
+                rows.sort(key=lambda record: int(record.id), reverse=descending)
+                continue
+            if name in DATETIME_FIELDS:
+                rows.sort(key=attrgetter("updated" if name == "MetaData.LastUpdatedTime" else "created"),
+                          reverse=descending)
+            else:
                 rows.sort(key=_sort_key(_getter(name, _field_kind(name))), reverse=descending)
         if len(table.cache) > 32:
             table.cache.clear()

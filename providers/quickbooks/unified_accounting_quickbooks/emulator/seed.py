@@ -13,7 +13,7 @@ seconds; the numbers obey the same rules the write path enforces.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -228,11 +228,6 @@ def _seed_customers(ledger: Ledger, options: EmulatorOptions, rng: random.Random
     return out
 
 
-def _moment(day: date, seconds: int, tz: Any, now: datetime) -> datetime:
-    moment = datetime.combine(day, time(), tz) + timedelta(seconds=seconds)
-    return min(moment, now)
-
-
 def _seed_invoices_and_payments(
     ledger: Ledger,
     options: EmulatorOptions,
@@ -245,26 +240,35 @@ def _seed_invoices_and_payments(
     tz = ledger.clock.tz
     today = now.astimezone(tz).date()
     count = options.invoices
-    offsets = sorted(rng.randrange(options.history_days * 86400) for _ in range(count))
-    start = datetime.combine(today, time(), tz) - timedelta(days=options.history_days)
+    rand = rng.random
+    span = options.history_days * 86400
+    offsets = sorted(int(rand() * span) for _ in range(count))
+    start = (datetime.combine(today, time(), tz) - timedelta(days=options.history_days)).astimezone(UTC)
     currency = ledger.currency_ref()
     zero = Decimal(0)
+    ten_percent = Decimal("0.10")
     discount_account = accounts["Discounts given"]
     invoices = []
     realm = ledger.realm
     doc_start = realm.next_doc_number
-    choice = rng.choice
-    randint = rng.randint
-    rand = rng.random
+    n_customers = len(customers)
+    n_items = len(items)
+    days: dict[int, tuple[str, str]] = {}
+    insert = ledger.insert
     for index, offset in enumerate(offsets):
-        created = min(start + timedelta(seconds=offset), now)
-        txn_day = created.astimezone(tz).date()
-        customer = choice(customers)
+        created = start + timedelta(seconds=offset)
+        local = created.astimezone(tz)
+        day_number = offset // 86400
+        dates = days.get(day_number)
+        if dates is None:
+            txn_day = local.date()
+            dates = days[day_number] = (txn_day.isoformat(), (txn_day + timedelta(days=30)).isoformat())
+        customer = customers[int(rand() * n_customers)]
         lines: list[dict[str, Any]] = []
         subtotal = zero
-        for line_no in range(1, randint(1, 4) + 1):
-            item_ref, price = choice(items)
-            qty = randint(1, 10)
+        for line_no in range(1, 2 + int(rand() * 4)):
+            item_ref, price = items[int(rand() * n_items)]
+            qty = 1 + int(rand() * 10)
             amount = price * qty
             subtotal += amount
             lines.append(
@@ -275,7 +279,7 @@ def _seed_invoices_and_payments(
                     "Amount": amount,
                     "DetailType": "SalesItemLineDetail",
                     "SalesItemLineDetail": {
-                        "ItemRef": dict(item_ref),
+                        "ItemRef": {"value": item_ref["value"], "name": item_ref["name"]},
                         "UnitPrice": price,
                         "Qty": qty,
                         "TaxCodeRef": {"value": "NON"},
@@ -285,7 +289,7 @@ def _seed_invoices_and_payments(
         lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
         total = subtotal
         if rand() < 0.08:
-            discount = money(subtotal * Decimal(10) / Decimal(100))
+            discount = money(subtotal * ten_percent)
             lines.append(
                 {
                     "Amount": discount,
@@ -298,11 +302,10 @@ def _seed_invoices_and_payments(
                 }
             )
             total = subtotal - discount
-        sent = rand() < 0.7
         data: dict[str, Any] = {
             "DocNumber": str(doc_start + index),
-            "TxnDate": txn_day.isoformat(),
-            "DueDate": (txn_day + timedelta(days=30)).isoformat(),
+            "TxnDate": dates[0],
+            "DueDate": dates[1],
             "CustomerRef": dict(customer["ref"]),
             "Line": lines,
             "TxnTaxDetail": {"TotalTax": zero},
@@ -314,11 +317,11 @@ def _seed_invoices_and_payments(
             "CustomerMemo": {"value": MEMOS[index % len(MEMOS)]},
             "SalesTermRef": {"value": "3", "name": "Net 30"},
             "ApplyTaxAfterDiscount": False,
-            "EmailStatus": "EmailSent" if sent else "NotSet",
+            "EmailStatus": "EmailSent" if rand() < 0.7 else "NotSet",
             "PrintStatus": "NotSet",
             "LinkedTxn": [],
         }
-        invoices.append(ledger.insert("Invoice", data, created))
+        invoices.append(insert("Invoice", data, created, local.isoformat()))
     realm.next_doc_number = doc_start + count
 
     payment_count = options.payments if options.payments is not None else int(count * 0.4)
@@ -330,38 +333,38 @@ def _seed_invoices_and_payments(
         total = invoice.data["TotalAmt"]
         if total <= 0:
             continue
-        amount = total if rand() < 0.75 else money(total * Decimal(randint(30, 70)) / 100)
+        amount = total if rand() < 0.75 else money(total * Decimal(30 + int(rand() * 41)) / 100)
         amount = max(amount, CENT)
-        paid_at = min(invoice.created + timedelta(days=randint(1, 45), seconds=randint(0, 36000)), now)
+        paid_at = min(invoice.created + timedelta(days=1 + int(rand() * 45), seconds=int(rand() * 36000)), now)
         planned.append((paid_at, invoice, amount))
     planned.sort(key=lambda entry: (entry[0], int(entry[1].id)))
     deposit = accounts["Undeposited Funds"]
-    customers_touched: set[str] = set()
     for paid_at, invoice, amount in planned:
         customer_ref = invoice.data["CustomerRef"]
-        payment = ledger.insert(
+        local_paid = paid_at.astimezone(tz).replace(microsecond=0)
+        stamp = local_paid.isoformat()
+        payment = insert(
             "Payment",
             {
                 "CustomerRef": dict(customer_ref),
-                "TxnDate": paid_at.astimezone(tz).date().isoformat(),
+                "TxnDate": local_paid.date().isoformat(),
                 "TotalAmt": amount,
                 "UnappliedAmt": zero,
                 "CurrencyRef": dict(currency),
                 "DepositToAccountRef": dict(deposit),
-                "PaymentRefNum": str(randint(1000, 99999)),
+                "PaymentRefNum": str(1000 + int(rand() * 90000)),
                 "ProcessPayment": False,
                 "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": invoice.id, "TxnType": "Invoice"}]}],
             },
             paid_at,
+            stamp,
         )
         realm.applied[invoice.id] = {payment.id: amount}
         invoice.data["Balance"] = invoice.data["TotalAmt"] - amount
         invoice.data["LinkedTxn"] = [{"TxnId": payment.id, "TxnType": "Payment"}]
         invoice.data["SyncToken"] = "1"
-        invoice.data["MetaData"]["LastUpdatedTime"] = ledger.clock.qbo(paid_at)
+        invoice.data["MetaData"]["LastUpdatedTime"] = stamp
         invoice.updated = paid_at
-        invoice.changed()
-        customers_touched.add(customer_ref["value"])
     realm.table("Invoice").touch()
     balances: dict[str, Decimal] = {}
     for invoice in invoices:

@@ -1,4 +1,4 @@
-"""The Accounting API routes under ``/api.xro/2.0``: Invoices, Contacts, Payments, Accounts, Items, Organisation.
+"""Accounting API routes under ``/api.xro/2.0``: Invoices, Contacts, Payments, Accounts, Items, Organisation.
 
 Request pipeline: ``Accept`` check (406 unless ``application/json``; the emulator never produces XML, option
 ``require_json_accept``) → Bearer token (401) → ``xero-tenant-id`` connected for the token (403) → scope (401)
@@ -118,7 +118,8 @@ async def accounting(request: Request) -> Response:
         return problem(
             429,
             "Too Many Requests",
-            f"The API rate limit for your organisation/application pairing has been exceeded ({decision.problem}).",
+            "The API rate limit for your organisation/application pairing has been exceeded "
+            f"({decision.problem}).",
             decision.headers,
         )
     try:
@@ -216,7 +217,9 @@ def _get_list(call: ApiRequest) -> Response:
         try:
             since = parse_if_modified_since(since_header)
         except DateParseError:
-            return simple_validation_error(f"The If-Modified-Since header '{since_header}' is not a valid date.")
+            return simple_validation_error(
+                f"The If-Modified-Since header '{since_header}' is not a valid date."
+            )
         records = [r for r in records if r.get("UpdatedDateUTC") is not None and r["UpdatedDateUTC"] >= since]
     resolve = field_resolver(t, entity)
     try:
@@ -274,7 +277,9 @@ async def _write(call: ApiRequest, record_id: str | None) -> Response:
             return Response(stored.body, status_code=stored.status, media_type=stored.media_type)
     raw = await request.body()
     if len(raw) > em.options.max_body_bytes:
-        return problem(413, "Request Entity Too Large", f"Bodies are limited to {em.options.max_body_bytes} bytes")
+        return problem(
+            413, "Request Entity Too Large", f"Bodies are limited to {em.options.max_body_bytes} bytes"
+        )
     try:
         body = loads(raw) if raw.strip() else None
     except ValueError:
@@ -284,7 +289,9 @@ async def _write(call: ApiRequest, record_id: str | None) -> Response:
         return post_data_invalid(f"The request body must contain {call.resource}.")
     response = _execute(call, elements, record_id)
     if key is not None:
-        em.idempotency.put(call.tenant.tenant_id, key, response.status_code, bytes(response.body), "application/json")
+        em.idempotency.put(
+            call.tenant.tenant_id, key, response.status_code, bytes(response.body), "application/json"
+        )
     return response
 
 
@@ -334,9 +341,9 @@ def _execute(call: ApiRequest, elements: list[Any], record_id: str | None) -> Re
         return json_response(validation_body(elements_out), 400)
     em.publish(batch.events)
     items: list[dict[str, Any]] = []
-    for element, rec, errors in outcomes:
-        if rec is not None:
-            out = entity_wire(t, entity, t.collection(entity)[rec[id_field]], full_contact=False)
+    for element, written, errors in outcomes:
+        if written is not None:
+            out = entity_wire(t, entity, t.collection(entity)[written[id_field]], full_contact=False)
             if not summarize:
                 out["StatusAttributeString"] = "OK"
         else:
@@ -366,7 +373,9 @@ def _existing(
         rec = collection.get(str(given).lower())
         if method == "PUT":
             if rec is not None:
-                raise ValidationFailed(f"A {entity} with {id_field} '{given}' already exists; use POST to update it.")
+                raise ValidationFailed(
+                    f"A {entity} with {id_field} '{given}' already exists; use POST to update it."
+                )
             raise ValidationFailed(f"{id_field} cannot be set when creating a {entity}.")
         if rec is None:
             raise ValidationFailed(f"{entity} with {id_field} '{given}' could not be found.")

@@ -31,7 +31,9 @@ class Fault:
 
 
 class FaultInjector:
-    def __init__(self, error_rate: float = 0.0, error_statuses: Sequence[int] = (500, 503), seed: int | None = None):
+    def __init__(
+        self, error_rate: float = 0.0, error_statuses: Sequence[int] = (500, 503), seed: int | None = None
+    ):
         self.error_rate = error_rate
         self.error_statuses = tuple(error_statuses) or (500,)
         self._rng = random.Random(seed)
@@ -57,7 +59,11 @@ class FaultInjector:
                 del self._queue[index]
                 self.injected += 1
                 return fault
-        if self.error_rate > 0 and path.startswith(ACCOUNTING_PREFIX) and self._rng.random() < self.error_rate:
+        if (
+            self.error_rate > 0
+            and path.startswith(ACCOUNTING_PREFIX)
+            and self._rng.random() < self.error_rate
+        ):
             self.injected += 1
             return Fault(self._rng.choice(self.error_statuses))
         return None

@@ -59,7 +59,9 @@ def _tokenize(text: str) -> list[_Tok]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
-            raise QueryParseError(f"Unexpected character at position {pos} in where clause: {text[pos:pos + 20]!r}")
+            raise QueryParseError(
+                f"Unexpected character at position {pos} in where clause: {text[pos : pos + 20]!r}"
+            )
         pos = match.end()
         kind = match.lastgroup or ""
         value = match.group(kind)
@@ -153,9 +155,9 @@ class _Parser:
             self.expect(")")
             return inner
         left = self.parse_operand()
-        if isinstance(left, _Literal) or not self.at_op("==", "=", "!=", "<>", "<", "<=", ">", ">="):
-            if isinstance(left, tuple):  # method predicate
-                return left[0]
+        if isinstance(left, tuple):  # method predicate such as Name.Contains("x")
+            return left[0]
+        if not self.at_op("==", "=", "!=", "<>", "<", "<=", ">", ">="):
             if isinstance(left, _Field):
                 fld = left
                 return lambda rec: self.value(fld, rec) is True
@@ -179,6 +181,8 @@ class _Parser:
             return _Literal(upper == "TRUE")
         if upper == "NULL":
             return _Literal(None)
+        if upper in ("AND", "OR", "NOT"):
+            raise QueryParseError(f"Unexpected '{tok.text}' in where clause")
         if upper == "GUID" and self.at_op("("):
             self.take()
             arg = self.take()
@@ -223,7 +227,10 @@ class _Parser:
             self.expect(")")
             break
         try:
-            return datetime(*numbers, tzinfo=UTC)  # type: ignore[misc]
+            padded = [*numbers, 0, 0, 0, 0, 0, 0][:6]
+            if len(numbers) < 3 or len(numbers) > 6:
+                raise ValueError("DateTime takes 3 to 6 numbers")
+            return datetime(padded[0], padded[1], padded[2], padded[3], padded[4], padded[5], tzinfo=UTC)
         except (TypeError, ValueError) as exc:
             raise QueryParseError(f"Invalid DateTime{tuple(numbers)}") from exc
 
@@ -339,7 +346,7 @@ _ORDER_PART = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(ASC|DESC)?\s*$", re.
 
 
 def parse_order(text: str) -> list[tuple[list[str], bool]]:
-    """``"UpdatedDateUTC DESC, InvoiceNumber"`` → ``[(["UpdatedDateUTC"], True), (["InvoiceNumber"], False)]``."""
+    """``"UpdatedDateUTC DESC, Name"`` → ``[(["UpdatedDateUTC"], True), (["Name"], False)]``."""
     result: list[tuple[list[str], bool]] = []
     for part in text.split(","):
         if not part.strip():
@@ -365,7 +372,9 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (4, str(value).casefold())
 
 
-def apply_order(records: Iterable[Record], order: list[tuple[list[str], bool]], resolve: Resolver) -> list[Record]:
+def apply_order(
+    records: Iterable[Record], order: list[tuple[list[str], bool]], resolve: Resolver
+) -> list[Record]:
     result = list(records)
     for parts, descending in reversed(order):
         result.sort(key=lambda rec, p=parts: _sort_key(resolve(rec, p)), reverse=descending)  # type: ignore[misc]

@@ -11,9 +11,9 @@ Emulated behaviour:
   ``offline_access`` yields a refresh token.
 * Refresh tokens rotate on every use.  The previous token stays usable ``refresh_grace_s`` (1800 s) after its
   first use; what a retry returns is unverified and configurable (``refresh_grace_mode``: the same pair, or a
-  new pair that retires the first one).  After the grace period, or for an unknown/revoked token, the answer is
-  400 ``{"error":"invalid_grant"}``.  A refresh token unused for ``refresh_token_idle_lifetime_s`` (60 days)
-  expires.
+  new pair that retires the first one).  After the grace period, or for an unknown/revoked token, the answer
+  is 400 ``{"error":"invalid_grant"}``.  A refresh token unused for ``refresh_token_idle_lifetime_s``
+  (60 days) expires.
 * Revoking a refresh token removes all connections of that user for the app and revokes their refresh tokens
   (and, unverified, their access tokens; ``revoke_invalidates_access_tokens``).
 * A connection is one (app, user, organisation); re-consenting updates it.  API calls need a connection for
@@ -212,6 +212,8 @@ class IdentityService:
     # ----------------------------------------------------------------------------------------- tokens
     def token(self, form: dict[str, str], basic: tuple[str, str] | None) -> dict[str, Any]:
         grant_type = form.get("grant_type", "")
+        client_id: str | None
+        secret: str | None
         if basic is not None:
             client_id, secret = basic
         else:
@@ -223,9 +225,9 @@ class IdentityService:
             self._note_refresh(grant_type, "invalid_client")
             raise TokenError("invalid_client", status=401 if basic else 400)
         if grant_type == "authorization_code":
-            return self._exchange_code(form, client_id, secret is not None)
+            return self._exchange_code(form, self.options.client_id, secret is not None)
         if grant_type == "refresh_token":
-            return self._refresh(form.get("refresh_token", ""), client_id, secret is not None)
+            return self._refresh(form.get("refresh_token", ""), self.options.client_id, secret is not None)
         raise TokenError("unsupported_grant_type")
 
     def _note_refresh(self, grant_type: str, outcome: str) -> None:
@@ -282,7 +284,9 @@ class IdentityService:
                 self.connections[conn.id] = conn
         return self._mint(client_id, tuple(scopes), auth_event_id, pkce)
 
-    def _mint(self, client_id: str, scopes: tuple[str, ...], auth_event_id: str, pkce: bool) -> dict[str, Any]:
+    def _mint(
+        self, client_id: str, scopes: tuple[str, ...], auth_event_id: str, pkce: bool
+    ) -> dict[str, Any]:
         now = self._now()
         lifetime = self.options.access_token_lifetime_s
         claims = {
@@ -421,7 +425,11 @@ class IdentityService:
 
     def connections_for(self, token: AccessToken) -> list[Connection]:
         return sorted(
-            (c for c in self.connections.values() if c.user_id == token.user_id and c.client_id == token.client_id),
+            (
+                c
+                for c in self.connections.values()
+                if c.user_id == token.user_id and c.client_id == token.client_id
+            ),
             key=lambda c: c.created_at,
         )
 

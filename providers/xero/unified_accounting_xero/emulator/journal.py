@@ -1,8 +1,9 @@
 """Undo log for one write request.
 
-Xero applies a batch all-or-nothing unless ``summarizeErrors=false``.  Every change the ledger makes goes through
-a :class:`Journal`, which remembers the previous value so a failed batch (or a failed element) can be undone,
-and collects the webhook events the changes produce so they are only published once the write stands.
+Xero applies a batch all-or-nothing unless ``summarizeErrors=false``.  Every change the ledger makes goes
+through a :class:`Journal`, which remembers the previous value so a failed batch (or a failed element) can be
+undone, and collects the webhook events the changes produce so they are only published once the write
+stands.
 """
 
 from __future__ import annotations

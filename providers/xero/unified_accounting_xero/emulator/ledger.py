@@ -7,10 +7,10 @@ Emulated rules:
 * ``LineAmountTypes`` Exclusive (default) / Inclusive / NoTax drive ``SubTotal``, ``TotalTax``, ``Total``
   with a flat percentage per ``TaxType`` (option ``tax_rates``; default tax type per invoice type from
   ``default_tax_type`` or the line's account).  Client-sent ``TaxAmount`` values are recalculated.
-* Status transitions: DRAFT/SUBMITTED → DRAFT, SUBMITTED, AUTHORISED, DELETED; AUTHORISED → VOIDED (only without
-  payments), never DELETED; PAID, VOIDED and DELETED invoices cannot be edited.  An AUTHORISED invoice with
-  a zero total becomes PAID (option ``zero_total_becomes_paid``).  Line items of an invoice with payments are
-  frozen.
+* Status transitions: DRAFT/SUBMITTED → DRAFT, SUBMITTED, AUTHORISED, DELETED; AUTHORISED → VOIDED (only
+  without payments), never DELETED; PAID, VOIDED and DELETED invoices cannot be edited.  An AUTHORISED
+  invoice with a zero total becomes PAID (option ``zero_total_becomes_paid``).  Line items of an invoice with
+  payments are frozen.
 * ACCREC invoice numbers are unique and minted as ``INV-0001`` when missing; contact names are unique among
   ACTIVE contacts; item codes are unique.  An invoice naming an unknown contact creates it (as Xero does).
 * A payment pays one AUTHORISED invoice, needs a bank account (or one with ``EnablePaymentsToAccount``) and
@@ -120,7 +120,7 @@ class Ledger:
         self.default_tax_type = dict(default_tax_type)
         self.zero_total_becomes_paid = zero_total_becomes_paid
 
-    # ------------------------------------------------------------------------------------------------ contacts
+    # ------------------------------------------------------------------------------------------------ c
     def write_contact(self, ctx: WriteContext, data: Mapping[str, Any], existing: Record | None) -> Record:
         t, j = ctx.tenant, ctx.journal
         if existing is None:
@@ -223,7 +223,7 @@ class Ledger:
                 return t.contacts.get(holder)
         return None
 
-    # --------------------------------------------------------------------------------------------------- items
+    # --------------------------------------------------------------------------------------------------
     def write_item(self, ctx: WriteContext, data: Mapping[str, Any], existing: Record | None) -> Record:
         t, j = ctx.tenant, ctx.journal
         rec: Record = (
@@ -286,11 +286,13 @@ class Ledger:
         if value.get("TaxType"):
             tax = str(value["TaxType"]).upper()
             if tax not in self.tax_rates:
-                errors.append(f"The TaxType code '{tax}' does not exist or cannot be used for this type of item.")
+                errors.append(
+                    f"The TaxType code '{tax}' does not exist or cannot be used for this type of item."
+                )
             details["TaxType"] = tax
         return details
 
-    # ------------------------------------------------------------------------------------------------ invoices
+    # ------------------------------------------------------------------------------------------------ i
     def write_invoice(self, ctx: WriteContext, data: Mapping[str, Any], existing: Record | None) -> Record:
         t, j = ctx.tenant, ctx.journal
         errors: list[str] = []
@@ -366,7 +368,9 @@ class Ledger:
                 if contact is None and contact_data.get("ContactID"):
                     errors.append(f"Contact with ID '{contact_data['ContactID']}' could not be found.")
                 elif contact is None and not contact_data.get("Name"):
-                    errors.append(f"Contact with number '{contact_data.get('ContactNumber')}' could not be found.")
+                    errors.append(
+                        f"Contact with number '{contact_data.get('ContactNumber')}' could not be found."
+                    )
                 elif contact is not None and contact.get("ContactStatus") != "ACTIVE" and existing is None:
                     errors.append(f"The contact '{contact.get('Name')}' is archived and cannot be used.")
         elif existing is None:
@@ -423,7 +427,9 @@ class Ledger:
         # Line items
         if "LineItems" in data:
             if has_payments:
-                errors.append("This document cannot be edited as it has a payment or credit note allocated to it.")
+                errors.append(
+                    "This document cannot be edited as it has a payment or credit note allocated to it."
+                )
             elif not isinstance(data["LineItems"], list):
                 errors.append("LineItems must be a list.")
             else:
@@ -447,7 +453,7 @@ class Ledger:
         if errors:
             raise ValidationFailed(*dict.fromkeys(errors))
         # Totals
-        self._totals(rec)
+        self.compute_totals(rec)
         if rec["Total"] < rec["AmountPaid"]:
             raise ValidationFailed("The invoice total cannot be less than the amount already paid.")
         # Commit
@@ -567,7 +573,8 @@ class Ledger:
             ).upper()
         if tax_type not in self.tax_rates:
             errors.append(
-                f"The TaxType code '{tax_type}' does not exist or cannot be used for this type of transaction."
+                f"The TaxType code '{tax_type}' does not exist or cannot be used for this type of "
+                "transaction."
             )
         line: Record = {
             "LineItemID": line_id,
@@ -591,7 +598,7 @@ class Ledger:
             line["DiscountAmount"] = money(discount_amount)
         return line
 
-    def _totals(self, rec: Record) -> None:
+    def compute_totals(self, rec: Record) -> None:
         mode = rec["LineAmountTypes"]
         sub_total = ZERO
         total_tax = ZERO
@@ -618,7 +625,7 @@ class Ledger:
         rec["Total"] = money(sub_total + total_tax)
         rec["AmountDue"] = money(rec["Total"] - rec["AmountPaid"] - rec["AmountCredited"])
 
-    # ------------------------------------------------------------------------------------------------ payments
+    # ------------------------------------------------------------------------------------------------ p
     def create_payment(self, ctx: WriteContext, data: Mapping[str, Any]) -> Record:
         t, j = ctx.tenant, ctx.journal
         errors: list[str] = []
@@ -646,8 +653,12 @@ class Ledger:
             errors.append("You must specify an Account (AccountID or Code) for the payment.")
         if (account_ref.get("AccountID") or account_ref.get("Code")) and account is None:
             errors.append("Account could not be found.")
-        if account is not None and not (account.get("Type") == "BANK" or account.get("EnablePaymentsToAccount")):
-            errors.append(f"Account type is invalid for making a payment to account code '{account.get('Code')}'.")
+        if account is not None and not (
+            account.get("Type") == "BANK" or account.get("EnablePaymentsToAccount")
+        ):
+            errors.append(
+                f"Account type is invalid for making a payment to account code '{account.get('Code')}'."
+            )
         amount: Decimal | None = None
         if data.get("Amount") is None:
             errors.append("Payment amount must be specified.")
@@ -718,7 +729,9 @@ class Ledger:
         invoice["AmountPaid"] = money(invoice["AmountPaid"] + amount)
         invoice["AmountDue"] = money(invoice["Total"] - invoice["AmountPaid"] - invoice["AmountCredited"])
         ids = tuple(invoice.get("_PaymentIDs", ()))
-        invoice["_PaymentIDs"] = (*ids, payment_id) if amount > 0 else tuple(i for i in ids if i != payment_id)
+        invoice["_PaymentIDs"] = (
+            (*ids, payment_id) if amount > 0 else tuple(i for i in ids if i != payment_id)
+        )
         if invoice["AmountDue"] == 0 and amount > 0:
             invoice["Status"] = "PAID"
             invoice["FullyPaidOnDate"] = paid_on

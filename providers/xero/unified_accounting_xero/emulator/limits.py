@@ -1,12 +1,12 @@
 """Xero's API rate limits.
 
-Per tenant: at most ``concurrent_limit`` calls in flight (5), ``minute_limit`` calls in any rolling minute (60)
-and a daily budget over a rolling 24 hours (5,000; lower on the Starter tier, configurable per tenant); per app
-across tenants ``app_minute_limit`` calls per rolling minute (10,000).  Every Accounting API response carries
-``X-MinLimit-Remaining``, ``X-DayLimit-Remaining`` and ``X-AppMinLimit-Remaining``.  A refused call is answered
-429 with ``Retry-After`` (whole seconds until the window frees a slot) and ``X-Rate-Limit-Problem``
-(``minute``/``day``; ``appminute``/``concurrent`` names are unverified and configurable).  Refused calls do not
-consume budget.  Windows read the emulator clock.
+Per tenant: at most ``concurrent_limit`` calls in flight (5), ``minute_limit`` calls in any rolling minute
+(60) and a daily budget over a rolling 24 hours (5,000; lower on the Starter tier, configurable per tenant);
+per app across tenants ``app_minute_limit`` calls per rolling minute (10,000).  Every Accounting API response
+carries ``X-MinLimit-Remaining``, ``X-DayLimit-Remaining`` and ``X-AppMinLimit-Remaining``.  A refused call
+is answered 429 with ``Retry-After`` (whole seconds until the window frees a slot) and
+``X-Rate-Limit-Problem`` (``minute``/``day``; the ``appminute``/``concurrent`` names are unverified and
+configurable).  Refused calls do not consume budget.  Windows read the emulator clock.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@
   ``deny_consent`` (or the picker's Cancel) redirects with ``error=access_denied``.
 * ``POST /connect/token`` — ``authorization_code`` and ``refresh_token`` grants.
 * ``POST /connect/revocation`` — ``token=<refresh_token>``; always 200 for an authenticated client.
-* ``GET /connections`` (optional ``authEventId`` filter) and ``DELETE /connections/{id}`` (204, 404 if unknown).
+* ``GET /connections`` (optional ``authEventId`` filter) and ``DELETE /connections/{id}`` (204; 404 if
+  unknown).
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ async def authorize(request: Request) -> Response:
     client_id = params.get("client_id")
     redirect_uri = params.get("redirect_uri", "")
     if client_id != options.client_id:
-        return HTMLResponse(render_error_page("unauthorized_client", "Unknown client or client not enabled"), 400)
+        return HTMLResponse(
+            render_error_page("unauthorized_client", "Unknown client or client not enabled"), 400
+        )
     if redirect_uri not in options.redirect_uris:
         return HTMLResponse(render_error_page("invalid_request", "Invalid redirect_uri"), 400)
     state = params.get("state")
@@ -96,7 +99,7 @@ async def authorize(request: Request) -> Response:
     return _redirect(redirect_uri, {"code": code, "scope": " ".join(scopes), "state": state})
 
 
-def _basic(request: Request) -> tuple[str, str] | None | TokenError:
+def _basic(request: Request) -> tuple[str, str] | TokenError | None:
     header = request.headers.get("authorization")
     if not header:
         return None

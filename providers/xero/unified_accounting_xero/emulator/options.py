@@ -89,7 +89,7 @@ class TenantSpec:
 class EmulatorOptions:
     """All emulator options.  See the module docstring of each component for the behaviour behind them."""
 
-    # --- data -------------------------------------------------------------------------------------------------
+    # --- data -----------------------------------------------------------------------------------------
     #: Seed for deterministic sample data and for the ids the emulator mints.  ``None``: empty organisations
     #: (chart of accounts only) and random ids.
     seed: int | None = None
@@ -101,7 +101,7 @@ class EmulatorOptions:
     #: Organisations: a count, a list of names, or a list of :class:`TenantSpec` / dicts with its fields.
     tenants: int | Sequence[str | TenantSpec | Mapping[str, Any]] = 1
 
-    # --- identity ---------------------------------------------------------------------------------------------
+    # --- identity -------------------------------------------------------------------------------------
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str = DEFAULT_CLIENT_SECRET
     redirect_uris: Sequence[str] = DEFAULT_REDIRECT_URIS
@@ -117,8 +117,8 @@ class EmulatorOptions:
     #: After a refresh, the previous refresh token stays usable this long (0 disables the grace period).
     refresh_grace_s: int = 1800
     #: What a retry with the previous refresh token returns inside the grace period (unverified):
-    #: ``"same_pair"`` returns the pair the first refresh produced; ``"new_pair"`` mints a new pair and retires
-    #: the pair the first refresh produced.
+    #: ``"same_pair"`` returns the pair the first refresh produced; ``"new_pair"`` mints a new pair and
+    #: retires the pair the first refresh produced.
     refresh_grace_mode: Literal["same_pair", "new_pair"] = "same_pair"
     #: Whether revoking a refresh token also invalidates access tokens of that user (unverified).
     revoke_invalidates_access_tokens: bool = True
@@ -126,7 +126,7 @@ class EmulatorOptions:
     enforce_scopes: bool = True
     user_email: str = "emulated.user@example.com"
 
-    # --- API behaviour ----------------------------------------------------------------------------------------
+    # --- API behaviour --------------------------------------------------------------------------------
     #: Without ``Accept: application/json`` answer 406 (the emulator never produces XML).
     require_json_accept: bool = True
     default_page_size: int = 100
@@ -138,7 +138,9 @@ class EmulatorOptions:
     #: String comparisons in ``where`` ignore case (unverified).
     where_case_insensitive: bool = True
     tax_rates: Mapping[str, Decimal | int | str] = field(default_factory=lambda: dict(DEFAULT_TAX_RATES))
-    default_tax_type: Mapping[str, str] = field(default_factory=lambda: {"ACCREC": "OUTPUT", "ACCPAY": "INPUT"})
+    default_tax_type: Mapping[str, str] = field(
+        default_factory=lambda: {"ACCREC": "OUTPUT", "ACCPAY": "INPUT"}
+    )
     #: An AUTHORISED invoice with a zero total becomes PAID at once (as Xero does).
     zero_total_becomes_paid: bool = True
     max_body_bytes: int = 3_500_000
@@ -146,7 +148,7 @@ class EmulatorOptions:
     #: How long ``Idempotency-Key`` responses are kept (unverified; ``None`` keeps them forever).
     idempotency_retention_s: int | None = 24 * 3600
 
-    # --- limits -----------------------------------------------------------------------------------------------
+    # --- limits ---------------------------------------------------------------------------------------
     rate_limits: bool = True
     concurrent_limit: int = 5
     minute_limit: int = 60
@@ -163,7 +165,7 @@ class EmulatorOptions:
     )
     concurrent_retry_after_s: int = 1
 
-    # --- faults and timing ------------------------------------------------------------------------------------
+    # --- faults and timing ----------------------------------------------------------------------------
     latency_ms: float = 0.0
     #: Probability (0..1) that an Accounting API call fails with a random status from ``error_statuses``.
     error_rate: float = 0.0
@@ -177,7 +179,7 @@ class EmulatorOptions:
     #: Start a manual clock at this instant (moves only with ``advance``).  Ignored when ``clock`` is given.
     start_time: datetime | None = None
 
-    # --- webhooks ---------------------------------------------------------------------------------------------
+    # --- webhooks -------------------------------------------------------------------------------------
     webhook_url: str | None = None
     webhook_key: str = DEFAULT_WEBHOOK_KEY
     webhook_transport: httpx.AsyncBaseTransport | None = None

@@ -1,9 +1,9 @@
 """Turns internal records into Xero's JSON shapes.
 
 Dates become ``/Date(ms+0000)/`` (plus ``DateString``/``DueDateString`` for calendar dates), ``None`` fields
-are omitted as Xero does, and internal bookkeeping keys (prefixed ``_``) are dropped.  Invoices embed a contact
-summary and payment summaries; payments embed their invoice and account.  Unpaged invoice lists drop line
-items (``EmulatorOptions.line_items_in_unpaged_lists``).
+are omitted as Xero does, and internal bookkeeping keys (prefixed ``_``) are dropped.  Invoices embed a
+contact summary and payment summaries; payments embed their invoice and account.  Unpaged invoice lists drop
+line items (``EmulatorOptions.line_items_in_unpaged_lists``).
 """
 
 from __future__ import annotations
@@ -146,7 +146,9 @@ def field_resolver(t: TenantState, entity: str) -> Callable[[Record, list[str]],
         for index, part in enumerate(parts):
             if isinstance(value, dict):
                 if index == 0 and part == "Contact" and entity == "Invoice":
-                    value = t.contacts.get((rec.get("Contact") or {}).get("ContactID", ""), rec.get("Contact"))
+                    value = t.contacts.get(
+                        (rec.get("Contact") or {}).get("ContactID", ""), rec.get("Contact")
+                    )
                     continue
                 if index == 0 and part == "Invoice" and entity == "Payment":
                     value = t.invoices.get(rec["Invoice"]["InvoiceID"], rec.get("Invoice"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import random
@@ -158,10 +159,12 @@ class WebhookDispatcher:
         return statuses
 
     async def send_intent_to_receive(self, correct_signature: bool = True) -> int:
-        """POST the intent-to-receive body, correctly or wrongly signed; returns the receiver's status code."""
+        """POST the intent-to-receive body, correctly or wrongly signed; the receiver's status code."""
         if self.url is None:
             raise RuntimeError("no webhook_url configured")
-        body = dumps({"events": [], "firstEventSequence": 0, "lastEventSequence": 0, "entropy": self.entropy()})
+        body = dumps(
+            {"events": [], "firstEventSequence": 0, "lastEventSequence": 0, "entropy": self.entropy()}
+        )
         key = self.key if correct_signature else self.key + "-wrong"
         signature = sign(key, body)
         status, error = await self._post(body, signature)
@@ -174,8 +177,6 @@ class WebhookDispatcher:
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-            except (asyncio.CancelledError, Exception):  # noqa: S110 - shutting down
-                pass
         self._tasks.clear()

@@ -1,8 +1,8 @@
 """JSON encoding for the emulator's responses.
 
 Money is held as :class:`decimal.Decimal` and must reach the wire as a JSON *number* with exactly the digits
-stored (``115.00``, not ``115.0`` or ``114.99999``).  The standard encoder cannot emit raw numbers, so Decimals
-are first written as marked strings and the marks are then removed.  Request bodies are parsed with
+stored (``115.00``, not ``115.0`` or ``114.99999``).  The standard encoder cannot emit raw numbers, so
+Decimals are first written as marked strings and the marks are then removed.  Request bodies are parsed with
 ``parse_float=Decimal`` so no amount ever passes through a binary float.
 """
 

@@ -1,0 +1,652 @@
+"""QuickBooks Online JSON ↔ unified models: pure functions, no I/O.
+
+Decoding is the hot path (a 1000-invoice query page), so records are built with pydantic's
+``model_construct`` from values that are already of the exact field types: amounts are ``Decimal``
+straight from ``json.loads(parse_float=Decimal)`` (never a float), dates and times are parsed here,
+currencies are checked against the ISO list. The few rules the models would enforce and the wire
+can break (a negative quantity, a due date before the issue date, ...) are checked cheaply; a record
+that fails them goes through full pydantic validation, which raises naming the field.
+
+Encoding maps unified fields to QuickBooks fields one at a time (:data:`ENCODERS`), so the same
+tables serve a full create and the fields of a sparse update. ``pass_through`` is merged on top.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from unified_accounting.models import (
+    Address,
+    Allocation,
+    Customer,
+    CustomerStatus,
+    CustomField,
+    Invoice,
+    InvoiceStatus,
+    LineItem,
+    LineItemType,
+    Payment,
+    PaymentStatus,
+    RecordMeta,
+)
+from unified_accounting.models.currency import ISO_4217_CODES
+
+from .models import Account, Item
+
+ZERO = Decimal(0)
+
+#: Unified resource name → QuickBooks entity name.
+ENTITIES: dict[str, str] = {
+    "invoice": "Invoice",
+    "customer": "Customer",
+    "payment": "Payment",
+    "item": "Item",
+    "account": "Account",
+}
+RESOURCES: dict[str, str] = {entity: resource for resource, entity in ENTITIES.items()}
+MODELS: dict[str, type[RecordMeta]] = {
+    "invoice": Invoice,
+    "customer": Customer,
+    "payment": Payment,
+    "item": Item,
+    "account": Account,
+}
+
+
+def loads(body: bytes | str) -> Any:
+    """Parse QuickBooks JSON with every fraction as an exact ``Decimal``."""
+    return json.loads(body, parse_float=Decimal)
+
+
+# ------------------------------------------------------------------------------------ decoding
+
+
+def _money(value: Any) -> Decimal | None:
+    # JSON integers arrive as int; fractions are already Decimal thanks to parse_float.
+    if value is None or type(value) is Decimal:
+        return value
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not an amount")
+    return Decimal(value) if isinstance(value, int) else Decimal(str(value))
+
+
+def _time(value: Any) -> datetime | None:
+    # QuickBooks writes company-local times with an offset; the models hold UTC.
+    if not value:
+        return None
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value[:10]) if value else None
+
+
+def _ref(value: Any) -> str | None:
+    if value is None:
+        return None
+    ref = value.get("value")
+    return None if ref in (None, "") else str(ref)
+
+
+def _currency(ref: Any) -> str | None:
+    code = _ref(ref)
+    if code is None:
+        return None
+    code = code.upper()
+    if code not in ISO_4217_CODES:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+_new_address = Address.model_construct
+
+
+def _address(value: Any) -> Address | None:
+    if not value:
+        return None
+    return _new_address(
+        line1=value.get("Line1"),
+        line2=value.get("Line2"),
+        city=value.get("City"),
+        region=value.get("CountrySubDivisionCode"),
+        postal_code=value.get("PostalCode"),
+        country=value.get("Country"),
+    )
+
+
+def _meta(data: Mapping[str, Any], raw: dict[str, Any] | None) -> dict[str, Any]:
+    meta = data.get("MetaData") or {}
+    return {
+        "id": data.get("Id"),
+        "row_version": data.get("SyncToken"),
+        "created_at": _time(meta.get("CreateTime")),
+        "updated_at": _time(meta.get("LastUpdatedTime")),
+        "raw": raw,
+        "pass_through": {},
+    }
+
+
+_new_line = LineItem.model_construct
+_SALES, _DISCOUNT, _DESCRIPTION, _GROUP = (
+    LineItemType.SALES_ITEM,
+    LineItemType.DISCOUNT,
+    LineItemType.DESCRIPTION,
+    LineItemType.GROUP,
+)
+
+
+def _line(line: Mapping[str, Any]) -> LineItem | None:
+    kind = line.get("DetailType")
+    if kind == "SalesItemLineDetail":
+        detail = line.get("SalesItemLineDetail") or {}
+        return _new_line(
+            id=line.get("Id"),
+            type=_SALES,
+            description=line.get("Description"),
+            quantity=_money(detail.get("Qty")),
+            unit_price=_money(detail.get("UnitPrice")),
+            discount_percentage=None,
+            total_amount=_money(line.get("Amount")),
+            item_id=_ref(detail.get("ItemRef")),
+            account_id=_ref(detail.get("ItemAccountRef")),
+            tax_code=_ref(detail.get("TaxCodeRef")),
+        )
+    if kind == "SubTotalLineDetail":
+        return None  # computed by QuickBooks from the other lines: not something sold
+    if kind == "DiscountLineDetail":
+        detail = line.get("DiscountLineDetail") or {}
+        percent_based = detail.get("PercentBased") in (True, "true")
+        return _new_line(
+            id=line.get("Id"),
+            type=_DISCOUNT,
+            description=line.get("Description"),
+            quantity=None,
+            unit_price=None,
+            discount_percentage=_money(detail.get("DiscountPercent")) if percent_based else None,
+            total_amount=_money(line.get("Amount")),
+            item_id=None,
+            account_id=_ref(detail.get("DiscountAccountRef")),
+            tax_code=_ref(detail.get("TaxCodeRef")),
+        )
+    if kind == "GroupLineDetail":
+        detail = line.get("GroupLineDetail") or {}
+        return _new_line(
+            id=line.get("Id"),
+            type=_GROUP,
+            description=line.get("Description"),
+            quantity=_money(detail.get("Quantity")),
+            unit_price=None,
+            discount_percentage=None,
+            total_amount=_money(line.get("Amount")),
+            item_id=_ref(detail.get("GroupItemRef")),
+            account_id=None,
+            tax_code=None,
+        )
+    # DescriptionOnly, and any detail type added later: keep the text, the rest stays in ``raw``.
+    return _new_line(
+        id=line.get("Id"),
+        type=_DESCRIPTION,
+        description=line.get("Description"),
+        quantity=None,
+        unit_price=None,
+        discount_percentage=None,
+        total_amount=None,
+        item_id=None,
+        account_id=None,
+        tax_code=None,
+    )
+
+
+def is_voided(data: Mapping[str, Any]) -> bool:
+    """QuickBooks keeps a voided transaction, zeroed, with "Voided" prepended to ``PrivateNote``."""
+    note = data.get("PrivateNote")
+    return bool(note) and str(note).startswith("Voided") and not data.get("TotalAmt")
+
+
+def invoice_status(data: Mapping[str, Any], total: Decimal | None, balance: Decimal | None) -> InvoiceStatus:
+    if is_voided(data):
+        return InvoiceStatus.VOID
+    if total is None or balance is None or balance == total:
+        return InvoiceStatus.OPEN
+    if balance == 0:
+        return InvoiceStatus.PAID
+    return InvoiceStatus.PARTIALLY_PAID
+
+
+def _custom_fields(values: Any) -> list[CustomField]:
+    return [
+        CustomField.model_construct(
+            id=_str_or_none(field.get("DefinitionId")),
+            name=field.get("Name"),
+            value=_str_or_none(field.get("StringValue")),
+        )
+        for field in values or ()
+    ]
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def decode_invoice(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Invoice:
+    lines = []
+    sub_total = None
+    for entry in data.get("Line") or ():
+        line = _line(entry)
+        if line is None:
+            sub_total = _money(entry.get("Amount"))
+        else:
+            lines.append(line)
+    total = _money(data.get("TotalAmt"))
+    balance = _money(data.get("Balance"))
+    status = invoice_status(data, total, balance)
+    paid = None
+    if total is not None and balance is not None:
+        paid = ZERO if status is InvoiceStatus.VOID else total - balance
+    customer = data.get("CustomerRef") or {}
+    email = data.get("BillEmail")
+    memo = data.get("CustomerMemo")
+    tax = data.get("TxnTaxDetail")
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "number": data.get("DocNumber"),
+        "customer_id": _ref(customer),
+        "customer_name": customer.get("name"),
+        "issue_date": _date(data.get("TxnDate")),
+        "due_date": _date(data.get("DueDate")),
+        "currency": _currency(data.get("CurrencyRef")),
+        "status": status,
+        "line_items": lines,
+        "sub_total": sub_total,
+        "total_tax": _money(tax.get("TotalTax")) if tax else None,
+        "total": total,
+        "amount_due": balance,
+        "amount_paid": paid,
+        "memo": memo.get("value") if memo else None,
+        "reference": None,
+        "billing_address": _address(data.get("BillAddr")),
+        "shipping_address": _address(data.get("ShipAddr")),
+        "email": email.get("Address") if email else None,
+        "custom_fields": _custom_fields(data.get("CustomField")),
+    }
+    if _invoice_breaks_rules(values):
+        return _validated(Invoice, values)
+    return Invoice.model_construct(**values)
+
+
+def _invoice_breaks_rules(values: Mapping[str, Any]) -> bool:
+    if not values["customer_id"]:
+        return True
+    for amount in (values["amount_due"], values["amount_paid"]):
+        if amount is not None and amount < 0:
+            return True
+    issued, due = values["issue_date"], values["due_date"]
+    if issued and due and due < issued:
+        return True
+    for line in values["line_items"]:
+        if line.quantity is not None and line.quantity < 0:
+            return True
+        percent = line.discount_percentage
+        if percent is not None and not 0 <= percent <= 100:
+            return True
+    return False
+
+
+def _validated(model: type[RecordMeta], values: Mapping[str, Any]) -> Any:
+    """Full validation, for the rare record the fast path cannot vouch for (raises naming the field)."""
+    return model.model_validate({key: _plain(value) for key, value in values.items()})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Address | LineItem | CustomField | Allocation):
+        return value.model_dump()
+    return value
+
+
+def decode_customer(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Customer:
+    email = data.get("PrimaryEmailAddr")
+    phone = data.get("PrimaryPhone")
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "display_name": data.get("DisplayName"),
+        "company_name": data.get("CompanyName"),
+        "first_name": data.get("GivenName"),
+        "last_name": data.get("FamilyName"),
+        "email": email.get("Address") if email else None,
+        "phone": phone.get("FreeFormNumber") if phone else None,
+        "billing_address": _address(data.get("BillAddr")),
+        "shipping_address": _address(data.get("ShipAddr")),
+        "currency": _currency(data.get("CurrencyRef")),
+        "balance": _money(data.get("Balance")),
+        "status": CustomerStatus.ARCHIVED if data.get("Active") is False else CustomerStatus.ACTIVE,
+        "tax_number": data.get("PrimaryTaxIdentifier"),
+    }
+    if not any(values[key] for key in ("display_name", "company_name", "first_name", "last_name")):
+        return _validated(Customer, values)
+    return Customer.model_construct(**values)
+
+
+def decode_payment(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Payment:
+    allocations = []
+    for line in data.get("Line") or ():
+        amount = _money(line.get("Amount"))
+        for link in line.get("LinkedTxn") or ():
+            if link.get("TxnType") == "Invoice" and amount is not None:
+                allocations.append(Allocation.model_construct(invoice_id=str(link["TxnId"]), amount=amount))
+    total = _money(data.get("TotalAmt"))
+    unapplied = _money(data.get("UnappliedAmt"))
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "customer_id": _ref(data.get("CustomerRef")),
+        "date": _date(data.get("TxnDate")),
+        "currency": _currency(data.get("CurrencyRef")),
+        "total_amount": total,
+        "unapplied_amount": unapplied,
+        "reference": data.get("PaymentRefNum"),
+        "account_id": _ref(data.get("DepositToAccountRef")),
+        "payment_method": _ref(data.get("PaymentMethodRef")),
+        "allocations": allocations,
+        "status": PaymentStatus.VOID if is_voided(data) else PaymentStatus.POSTED,
+    }
+    allocated = sum((a.amount for a in allocations), ZERO)
+    if (
+        total is None
+        or total < 0
+        or (unapplied is not None and unapplied < 0)
+        or allocated > total
+        or any(a.amount < 0 for a in allocations)
+    ):
+        return _validated(Payment, values)
+    return Payment.model_construct(**values)
+
+
+def decode_item(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Item:
+    return Item.model_validate(
+        {
+            **_meta(data, raw),
+            "name": data.get("Name") or "",
+            "description": data.get("Description"),
+            "type": data.get("Type"),
+            "sku": data.get("Sku"),
+            "unit_price": _money(data.get("UnitPrice")),
+            "income_account_id": _ref(data.get("IncomeAccountRef")),
+            "active": data.get("Active") is not False,
+        }
+    )
+
+
+def decode_account(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Account:
+    return Account.model_validate(
+        {
+            **_meta(data, raw),
+            "name": data.get("Name") or "",
+            "number": data.get("AcctNum"),
+            "account_type": data.get("AccountType"),
+            "account_sub_type": data.get("AccountSubType"),
+            "classification": data.get("Classification"),
+            "currency": _currency(data.get("CurrencyRef")),
+            "current_balance": _money(data.get("CurrentBalance")),
+            "active": data.get("Active") is not False,
+        }
+    )
+
+
+DECODERS: dict[str, Callable[[Mapping[str, Any], dict[str, Any] | None], Any]] = {
+    "invoice": decode_invoice,
+    "customer": decode_customer,
+    "payment": decode_payment,
+    "item": decode_item,
+    "account": decode_account,
+}
+
+
+def decoder(resource: str) -> Callable[[Mapping[str, Any], dict[str, Any] | None], Any]:
+    try:
+        return DECODERS[resource]
+    except KeyError:
+        raise ValueError(f"QuickBooks has no resource {resource!r} (known: {', '.join(DECODERS)})") from None
+
+
+# ------------------------------------------------------------------------------------ encoding
+
+Encoded = dict[str, Any]
+Encoder = Callable[[Any, "EncodeContext"], Encoded]
+
+
+class EncodeContext:
+    """What encoding needs besides the record: the settings-provided default item."""
+
+    def __init__(self, default_item_id: str | None = None) -> None:
+        self.default_item_id = default_item_id
+
+
+def _ref_out(value: Any) -> dict[str, str] | None:
+    return None if value is None else {"value": str(value)}
+
+
+def encode_address(address: Address | None) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    wire = {
+        "Line1": address.line1,
+        "Line2": address.line2,
+        "City": address.city,
+        "CountrySubDivisionCode": address.region,
+        "PostalCode": address.postal_code,
+        "Country": address.country,
+    }
+    return {key: value for key, value in wire.items() if value is not None}
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def encode_line(line: LineItem, context: EncodeContext) -> dict[str, Any]:
+    wire: dict[str, Any] = _drop_none({"Id": line.id, "Description": line.description})
+    if line.type is LineItemType.SALES_ITEM:
+        wire["DetailType"] = "SalesItemLineDetail"
+        wire["Amount"] = line.total_amount
+        wire["SalesItemLineDetail"] = _drop_none(
+            {
+                "ItemRef": _ref_out(line.item_id or context.default_item_id),
+                "Qty": line.quantity,
+                "UnitPrice": line.unit_price,
+                "TaxCodeRef": _ref_out(line.tax_code),
+                "ItemAccountRef": _ref_out(line.account_id),
+            }
+        )
+    elif line.type is LineItemType.DISCOUNT:
+        wire["DetailType"] = "DiscountLineDetail"
+        percent = line.discount_percentage
+        wire["Amount"] = line.total_amount
+        wire["DiscountLineDetail"] = _drop_none(
+            {
+                "PercentBased": percent is not None,
+                "DiscountPercent": percent,
+                "DiscountAccountRef": _ref_out(line.account_id),
+                "TaxCodeRef": _ref_out(line.tax_code),
+            }
+        )
+    elif line.type is LineItemType.GROUP:
+        wire["DetailType"] = "GroupLineDetail"
+        wire["GroupLineDetail"] = _drop_none(
+            {"GroupItemRef": _ref_out(line.item_id), "Quantity": line.quantity}
+        )
+    else:
+        wire["DetailType"] = "DescriptionOnly"
+        wire["DescriptionLineDetail"] = {}
+    return _drop_none(wire)
+
+
+def _wrap(key: str, inner: str | None = None) -> Encoder:
+    """An encoder writing the value to ``key`` (or to ``key.inner`` as an object); ``None`` clears it."""
+
+    def encode(value: Any, context: EncodeContext) -> Encoded:
+        if value is None:
+            return {key: None}
+        if isinstance(value, date):
+            value = value.isoformat()
+        return {key: {inner: value} if inner else value}
+
+    return encode
+
+
+def _field(key: str, convert: Callable[[Any], Any]) -> Encoder:
+    def encode(value: Any, context: EncodeContext) -> Encoded:
+        return {key: None if value is None else convert(value)}
+
+    return encode
+
+
+def _lines(value: Any, context: EncodeContext) -> Encoded:
+    return {"Line": [encode_line(line, context) for line in value or ()]}
+
+
+def _custom_fields_out(value: Any, context: EncodeContext) -> Encoded:
+    return {
+        "CustomField": [
+            _drop_none({"DefinitionId": f.id, "Name": f.name, "Type": "StringType", "StringValue": f.value})
+            for f in value or ()
+        ]
+    }
+
+
+def _total_tax(value: Any, context: EncodeContext) -> Encoded:
+    return {"TxnTaxDetail": None if value is None else {"TotalTax": value}}
+
+
+def _allocations(value: Any, context: EncodeContext) -> Encoded:
+    return {
+        "Line": [
+            {"Amount": a.amount, "LinkedTxn": [{"TxnId": a.invoice_id, "TxnType": "Invoice"}]}
+            for a in value or ()
+        ]
+    }
+
+
+def _active(value: Any, context: EncodeContext) -> Encoded:
+    return {"Active": value != CustomerStatus.ARCHIVED}
+
+
+_address_field = _field  # readability: addresses are objects converted by encode_address
+
+#: Unified field → how it is written. Fields absent here are computed by QuickBooks (read only).
+ENCODERS: dict[str, dict[str, Encoder]] = {
+    "invoice": {
+        "number": _wrap("DocNumber"),
+        "customer_id": _wrap("CustomerRef", "value"),
+        "issue_date": _wrap("TxnDate"),
+        "due_date": _wrap("DueDate"),
+        "currency": _wrap("CurrencyRef", "value"),
+        "line_items": _lines,
+        "total_tax": _total_tax,
+        "memo": _wrap("CustomerMemo", "value"),
+        "billing_address": _address_field("BillAddr", encode_address),
+        "shipping_address": _address_field("ShipAddr", encode_address),
+        "email": _wrap("BillEmail", "Address"),
+        "custom_fields": _custom_fields_out,
+    },
+    "customer": {
+        "display_name": _wrap("DisplayName"),
+        "company_name": _wrap("CompanyName"),
+        "first_name": _wrap("GivenName"),
+        "last_name": _wrap("FamilyName"),
+        "email": _wrap("PrimaryEmailAddr", "Address"),
+        "phone": _wrap("PrimaryPhone", "FreeFormNumber"),
+        "billing_address": _address_field("BillAddr", encode_address),
+        "shipping_address": _address_field("ShipAddr", encode_address),
+        "currency": _wrap("CurrencyRef", "value"),
+        "status": _active,
+        "tax_number": _wrap("PrimaryTaxIdentifier"),
+    },
+    "payment": {
+        "customer_id": _wrap("CustomerRef", "value"),
+        "date": _wrap("TxnDate"),
+        "currency": _wrap("CurrencyRef", "value"),
+        "total_amount": _wrap("TotalAmt"),
+        "reference": _wrap("PaymentRefNum"),
+        "account_id": _wrap("DepositToAccountRef", "value"),
+        "payment_method": _wrap("PaymentMethodRef", "value"),
+        "allocations": _allocations,
+    },
+}
+
+#: Unified fields QuickBooks computes or has no place for (refused in updates, ignored on create).
+READ_ONLY: dict[str, frozenset[str]] = {
+    "invoice": frozenset({"customer_name", "status", "sub_total", "total", "amount_due", "amount_paid"}),
+    "customer": frozenset({"balance"}),
+    "payment": frozenset({"unapplied_amount", "status"}),
+}
+
+
+def encode_fields(resource: str, values: Mapping[str, Any], context: EncodeContext) -> dict[str, Any]:
+    """QuickBooks JSON for the unified ``values`` given (a partial record: a sparse update)."""
+    encoders = ENCODERS.get(resource)
+    if encoders is None:
+        raise ValueError(f"QuickBooks {resource!r} records are read only here")
+    payload: dict[str, Any] = {}
+    for name, value in values.items():
+        encode = encoders.get(name)
+        if encode is not None:
+            payload.update(encode(value, context))
+    pass_through = values.get("pass_through")
+    if pass_through:
+        payload.update(pass_through)
+    return payload
+
+
+def resource_of(model: RecordMeta) -> str:
+    for resource, cls in MODELS.items():
+        if isinstance(model, cls):
+            return resource
+    raise ValueError(f"QuickBooks cannot encode a {type(model).__name__}")
+
+
+def encode_record(model: RecordMeta, context: EncodeContext) -> dict[str, Any]:
+    """A whole unified record → QuickBooks JSON for a create (unset fields are left out)."""
+    resource = resource_of(model)
+    values = {
+        name: getattr(model, name)
+        for name in ENCODERS.get(resource, {})
+        if getattr(model, name) is not None or name in model.model_fields_set
+    }
+    payload = {key: value for key, value in encode_fields(resource, values, context).items() if value is not None}
+    payload.update(model.pass_through)
+    return payload
+
+
+# ------------------------------------------------------------------------------------- the codec
+
+
+class QuickBooksCodec:
+    """The provider's :class:`unified_accounting.Codec`."""
+
+    def decode(self, resource: str, payload: Mapping[str, Any] | bytes, include_raw: bool = False) -> Any:
+        data: Any = loads(payload) if isinstance(payload, bytes | str) else payload
+        entity = ENTITIES.get(resource)
+        if entity and isinstance(data.get(entity), dict):  # a single-object answer: {"Invoice": {...}}
+            data = data[entity]
+        return decoder(resource)(data, dict(data) if include_raw else None)
+
+    def decode_list(self, resource: str, body: bytes, include_raw: bool = False) -> list[Any]:
+        return decode_query(resource, loads(body), include_raw)
+
+    def encode(self, model: RecordMeta, *, default_item_id: str | None = None) -> dict[str, Any]:
+        return encode_record(model, EncodeContext(default_item_id))
+
+
+def decode_query(resource: str, body: Mapping[str, Any], include_raw: bool = False) -> list[Any]:
+    """The records of a parsed query answer (``QueryResponse.<Entity>``; absent when nothing matched)."""
+    rows = (body.get("QueryResponse") or {}).get(ENTITIES[resource]) or ()
+    decode = decoder(resource)
+    if include_raw:
+        # The rows were parsed for this call alone, so each can be kept as ``raw`` without a copy.
+        return [decode(row, row) for row in rows]
+    return [decode(row, None) for row in rows]

@@ -1,0 +1,39 @@
+"""Settings of the QuickBooks Online provider (``Client(providers={"quickbooks": {...}})`` or ``UA_QUICKBOOKS_*``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from unified_accounting.provider import ProviderSettings
+
+#: Intuit's CorePlus allowance of the free Builder tier: metered reads per workspace and month.
+BUILDER_TIER_READS = 500_000
+
+
+class QuickBooksSettings(ProviderSettings):
+    """Everything the QuickBooks provider can be told; documented in ``docs/providers/quickbooks.md``."""
+
+    default_item_id: str | None = Field(
+        default=None,
+        description="Item used for an invoice line that names none (QuickBooks needs an ItemRef on every sale).",
+    )
+    conflict_policy: Literal["raise", "reapply"] = Field(
+        default="raise",
+        description=(
+            "On a stale SyncToken (5010): 'raise' a Conflict, or 'reapply' the caller's changes when "
+            "none of the fields they touch changed since the version they had."
+        ),
+    )
+    # Intuit's documented per company-and-app limits; the limiter stays under them before a 429.
+    requests_per_minute: int = Field(default=500, ge=1)
+    requests_per_second: int = Field(default=10, ge=1)
+    max_concurrent: int = Field(default=10, ge=1)
+    batch_per_minute: int = Field(default=40, ge=1)
+    monthly_read_budget: int | None = Field(
+        default=BUILDER_TIER_READS,
+        ge=1,
+        description="Metered (CorePlus) reads allowed per app and calendar month (UTC); None: no limit.",
+    )
+    budget_warning_ratio: float = Field(default=0.8, gt=0, le=1)

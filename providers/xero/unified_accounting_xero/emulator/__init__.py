@@ -1,0 +1,37 @@
+"""A faithful, stateful, local emulator of Xero's identity service and Accounting API.
+
+``create_emulator(**options)`` returns a Starlette ASGI app serving identity, connections and the Accounting
+API from one base URL; ``app.state.emulator`` is the :class:`XeroEmulator` control object.  Each module
+docstring says what it emulates and which behaviours are configurable because the real Xero behaviour is
+unverified.
+"""
+
+from .app import create_emulator
+from .emulator import LoggedRequest, XeroEmulator
+from .identity import pkce_challenge
+from .options import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REDIRECT_URIS,
+    DEFAULT_SCOPE,
+    DEFAULT_WEBHOOK_KEY,
+    EmulatorOptions,
+    TenantSpec,
+)
+from .webhooks import Delivery, sign
+
+__all__ = [
+    "DEFAULT_CLIENT_ID",
+    "DEFAULT_CLIENT_SECRET",
+    "DEFAULT_REDIRECT_URIS",
+    "DEFAULT_SCOPE",
+    "DEFAULT_WEBHOOK_KEY",
+    "Delivery",
+    "EmulatorOptions",
+    "LoggedRequest",
+    "TenantSpec",
+    "XeroEmulator",
+    "create_emulator",
+    "pkce_challenge",
+    "sign",
+]

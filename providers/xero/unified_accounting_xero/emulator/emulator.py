@@ -1,0 +1,251 @@
+"""The control object of the Xero emulator.
+
+:class:`XeroEmulator` owns all state (organisations, identity, limits, faults, idempotency keys, webhooks and
+the request log) and offers the methods tests use to arrange situations without the browser flow: mint
+tokens, expire or revoke them, inject faults, move the clock, inspect records and flush webhooks.  The ASGI
+app built by :func:`~.app.create_emulator` exposes it as ``app.state.emulator``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .clock import EmulatorClock
+from .faults import ACCOUNTING_PREFIX, FaultInjector
+from .idempotency import IdempotencyStore
+from .identity import IdentityService
+from .journal import ChangeEvent
+from .ledger import Ledger
+from .limits import RateLimiter
+from .options import DEFAULT_SCOPE, EmulatorOptions
+from .seed import SeedCounts, seed_chart, seed_data
+from .serialize import entity_wire
+from .state import COLLECTIONS, IdFactory, Record, TenantState
+from .webhooks import Delivery, WebhookDispatcher
+
+#: Headers copied into :attr:`XeroEmulator.request_log` entries (lower-case).
+LOGGED_HEADERS = (
+    "xero-tenant-id",
+    "idempotency-key",
+    "if-modified-since",
+    "accept",
+    "content-type",
+    "user-agent",
+)
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request the emulator answered."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    status: int
+    at: datetime
+    #: Whether the Authorization header carried a Bearer or Basic credential ("bearer", "basic" or None).
+    auth_scheme: str | None = None
+    idempotent_replay: bool = False
+    fault: bool = False
+
+    @property
+    def tenant_id(self) -> str | None:
+        return self.headers.get("xero-tenant-id")
+
+    @property
+    def idempotency_key(self) -> str | None:
+        return self.headers.get("idempotency-key")
+
+
+@dataclass
+class XeroEmulator:
+    """State and control surface of one emulated Xero (identity + Accounting API + webhooks)."""
+
+    options: EmulatorOptions = field(default_factory=EmulatorOptions)
+
+    def __post_init__(self) -> None:
+        o = self.options
+        self.clock = EmulatorClock(o.clock, o.start_time)
+        self.ids = IdFactory(o.seed)
+        self.tenants: dict[str, TenantState] = {}
+        now = self.clock.now()
+        for spec in o.tenant_specs():
+            tenant_id = (spec.tenant_id or self.ids.new()).lower()
+            if tenant_id in self.tenants:
+                raise ValueError(f"duplicate tenant id {tenant_id}")
+            self.tenants[tenant_id] = TenantState(
+                tenant_id=tenant_id,
+                name=spec.name,
+                base_currency=spec.base_currency,
+                country_code=spec.country_code,
+                day_limit=spec.day_limit if spec.day_limit is not None else o.day_limit,
+            )
+        self.ledger = Ledger(self.ids, o.tax_rates, o.default_tax_type, o.zero_total_becomes_paid)
+        counts = SeedCounts(o.contacts, o.items, o.invoices, o.payments)
+        for tenant in self.tenants.values():
+            seed_chart(tenant, self.ids, now)
+            if o.seed is not None:
+                seed_data(tenant, self.ids, self.ledger, counts, o.seed, now)
+        self.identity = IdentityService(
+            o, self.clock, self.ids, {t.tenant_id: t.name for t in self.tenants.values()}
+        )
+        self.limiter = RateLimiter(
+            self.clock,
+            enabled=o.rate_limits,
+            concurrent_limit=o.concurrent_limit,
+            minute_limit=o.minute_limit,
+            day_limit=o.day_limit,
+            app_minute_limit=o.app_minute_limit,
+            problem_names=o.rate_limit_problem_names,
+            concurrent_retry_after_s=o.concurrent_retry_after_s,
+        )
+        self.faults = FaultInjector(o.error_rate, o.error_statuses, o.fault_seed)
+        self.idempotency = IdempotencyStore(self.clock, o.idempotency_retention_s)
+        self.webhooks = WebhookDispatcher(
+            self.clock,
+            url=o.webhook_url,
+            key=o.webhook_key,
+            transport=o.webhook_transport,
+            delay_s=o.webhook_delay_s,
+            batch_size=o.webhook_batch_size,
+            resource_base=o.webhook_resource_base,
+            timeout_s=o.webhook_timeout_s,
+            seed=o.seed,
+        )
+        self.request_log: list[LoggedRequest] = []
+
+    # ------------------------------------------------------------------------------------------- tenants
+    @property
+    def tenant_ids(self) -> list[str]:
+        return list(self.tenants)
+
+    @property
+    def default_tenant_id(self) -> str:
+        return next(iter(self.tenants))
+
+    def tenant(self, tenant_id: str | None = None) -> TenantState:
+        return self.tenants[(tenant_id or self.default_tenant_id).lower()]
+
+    # ------------------------------------------------------------------------------------------ identity
+    def issue_tokens(
+        self,
+        tenant_ids: Sequence[str] | None = None,
+        scopes: str | Sequence[str] | None = None,
+        *,
+        pkce: bool = False,
+    ) -> dict[str, Any]:
+        """Mint a token set and connections as if the user had consented (no browser flow).
+
+        Returns the token response fields plus ``expires_at`` (aware datetime), ``tenant_ids`` and
+        ``connections`` (the wire form of the user's connections).
+        """
+        chosen = [t.lower() for t in (tenant_ids if tenant_ids is not None else self.tenant_ids)]
+        unknown = [t for t in chosen if t not in self.tenants]
+        if unknown:
+            raise KeyError(f"unknown tenant id(s): {unknown}")
+        scope_list = (scopes or DEFAULT_SCOPE).split() if isinstance(scopes, str | None) else list(scopes)
+        result = self.identity.grant(self.options.client_id, scope_list, chosen, pkce=pkce)
+        access = self.identity.access_tokens[result["access_token"]]
+        result["expires_at"] = datetime.fromtimestamp(access.expires_at, self.clock.now().tzinfo)
+        result["tenant_ids"] = chosen
+        result["connections"] = [c.wire() for c in self.identity.connections_for(access)]
+        return result
+
+    def expire_access_tokens(self) -> None:
+        """Make every access token issued so far expired (the next API call answers 401 TokenExpired)."""
+        self.identity.expire_access_tokens()
+
+    def revoke_all(self) -> None:
+        """Revoke every token and remove every connection."""
+        self.identity.revoke_all()
+
+    @property
+    def refresh_count(self) -> int:
+        """How many ``grant_type=refresh_token`` requests the token endpoint received."""
+        return self.identity.refresh_count
+
+    @property
+    def connections(self) -> list[dict[str, Any]]:
+        return [c.wire() for c in self.identity.connections.values()]
+
+    # ----------------------------------------------------------------------------------------------- data
+    def records(self, entity: str, tenant_id: str | None = None, *, wire: bool = False) -> list[Record]:
+        """Copies of the stored records of one entity (``Invoice``, ``Contact``, ``Payment``, ``Account``,
+        ``Item``), in insertion order.  Internal form (Decimal, date, datetime) unless ``wire=True``."""
+        tenant = self.tenant(tenant_id)
+        collection = tenant.collection(entity)
+        if wire:
+            return [entity_wire(tenant, entity, rec) for rec in collection.values()]
+        return [
+            {k: v for k, v in copy.deepcopy(rec).items() if not k.startswith("_")}
+            for rec in collection.values()
+        ]
+
+    def record(self, entity: str, record_id: str, tenant_id: str | None = None) -> Record | None:
+        rec = self.tenant(tenant_id).collection(entity).get(record_id.lower())
+        return None if rec is None else {k: v for k, v in copy.deepcopy(rec).items() if not k.startswith("_")}
+
+    @staticmethod
+    def entities() -> list[str]:
+        return list(COLLECTIONS)
+
+    # ---------------------------------------------------------------------------------------------- clock
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator clock forward (token expiry, rate windows, UpdatedDateUTC)."""
+        self.clock.advance(seconds)
+
+    # --------------------------------------------------------------------------------------------- faults
+    def fail_next(
+        self, count: int = 1, status: int = 500, timeout: bool = False, path_prefix: str = ACCOUNTING_PREFIX
+    ) -> None:
+        """Fail the next ``count`` requests whose path starts with ``path_prefix``."""
+        self.faults.fail_next(count, status, timeout, path_prefix)
+
+    def reset_limits(self) -> None:
+        self.limiter.reset()
+
+    # ----------------------------------------------------------------------------------------------- log
+    def clear_request_log(self) -> None:
+        self.request_log.clear()
+
+    def requests_to(self, path_prefix: str) -> list[LoggedRequest]:
+        return [r for r in self.request_log if r.path.startswith(path_prefix)]
+
+    # ------------------------------------------------------------------------------------------ webhooks
+    def publish(self, events: Iterable[ChangeEvent]) -> None:
+        for event in events:
+            self.webhooks.enqueue(event.tenant_id, event.category, event.event_type, event.resource_id)
+
+    @property
+    def pending_webhook_events(self) -> list[dict[str, Any]]:
+        return [{k: v for k, v in e.items() if not k.startswith("_")} for e in self.webhooks.pending]
+
+    @property
+    def webhook_deliveries(self) -> list[Delivery]:
+        return list(self.webhooks.deliveries)
+
+    async def deliver_webhooks(self) -> list[int | None]:
+        """POST queued webhook events now; the receiver's status per batch (None: unreachable)."""
+        return await self.webhooks.deliver()
+
+    async def send_intent_to_receive(self, correct_signature: bool = True) -> int:
+        """Run Xero's intent-to-receive check once; returns the receiver's status code."""
+        return await self.webhooks.send_intent_to_receive(correct_signature)
+
+    async def verify_webhook_receiver(self) -> bool:
+        """Xero's full subscription check: 200 for a correct signature and 401 for a wrong one."""
+        good = await self.send_intent_to_receive(True)
+        bad = await self.send_intent_to_receive(False)
+        return good == 200 and bad == 401
+
+    async def aclose(self) -> None:
+        """Cancel background webhook deliveries."""
+        await self.webhooks.aclose()

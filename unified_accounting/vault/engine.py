@@ -1,0 +1,78 @@
+"""The async engine of a vault: driver choice, SQLite settings, and schema migrations at start-up.
+
+SQLite notes. SQLAlchemy drops ``FOR UPDATE`` on SQLite and pysqlite opens transactions lazily, so
+two read-modify-writes could both win. Here pysqlite's own transaction handling is switched off and
+every transaction is begun explicitly; a connection given the execution option ``ua_immediate``
+begins with ``BEGIN IMMEDIATE``, which takes the database's write lock at once (how the refresh lock
+serialises refreshes across processes). WAL lets readers go on while a writer holds that lock.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+#: Seconds a SQLite connection waits for another writer (another process refreshing) to finish.
+SQLITE_BUSY_TIMEOUT = 60.0
+#: Any 64-bit number, constant: the advisory lock that serialises migrations on PostgreSQL.
+_MIGRATION_LOCK_ID = 0x75615F7661756C74  # "ua_vault"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for ``url`` (already carrying its async driver)."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False},
+            pool_size=10,
+            max_overflow=20,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below emit BEGIN, instead of pysqlite's lazy implicit one.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get("ua_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files(__package__) / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(_alembic_config(connection), "head")
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest revision; safe when several processes start at once."""
+    async with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            # BEGIN IMMEDIATE: the second process waits, then finds the schema up to date.
+            connection = await connection.execution_options(ua_immediate=True)
+        async with connection.begin():
+            if engine.dialect.name == "postgresql":
+                await connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
+            await connection.run_sync(_upgrade)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the vault schema, run programmatically when a vault store starts."""

@@ -1,0 +1,22 @@
+"""Alembic environment: the vault runs migrations itself, on a connection it passes in."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from unified_accounting.vault.schema import VERSION_TABLE, metadata
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError(
+        "the vault migrations run from unified_accounting.vault (VaultStore start-up), "
+        "not from the alembic command line"
+    )
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    version_table=VERSION_TABLE,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

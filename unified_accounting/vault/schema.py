@@ -1,0 +1,104 @@
+"""The vault's tables (SQLAlchemy Core). Every name starts with ``ua_`` so the vault can share a
+product's database; the Alembic migrations in ``migrations/`` create and evolve them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+#: Alembic's bookkeeping table, named so it never clashes with a product's own migrations.
+VERSION_TABLE = "ua_alembic_version"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite has no time zones: stored naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the vault: pass timezone-aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+vault_meta = Table(
+    "ua_vault_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+consumers = Table(
+    "ua_consumers",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+connections = Table(
+    "ua_connections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consumer_id", String(255), ForeignKey("ua_consumers.id"), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("company_id", String(255), nullable=False),
+    Column("company_name", Text),
+    Column("environment", String(20), nullable=False),
+    Column("scopes", Text, nullable=False, default=""),
+    Column("health", String(20), nullable=False),
+    Column("last_error", Text),
+    # Fernet ciphertexts: never the tokens themselves.
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text),
+    Column("token_type", String(40), nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("refresh_expires_at", UTCDateTime),
+    Column("hard_expires_at", UTCDateTime),
+    Column("grant_metadata", Text, nullable=False, default="{}"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("consumer_id", "provider", "company_id", name="uq_ua_connections_key"),
+    Index("ix_ua_connections_provider", "provider", "consumer_id"),
+)
+
+oauth_states = Table(
+    "ua_oauth_states",
+    metadata,
+    # SHA-256 of the state: the value itself never reaches the database.
+    Column("state_hash", String(64), primary_key=True),
+    Column("consumer_id", String(255), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("redirect_uri", Text, nullable=False),
+    Column("code_verifier", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime),
+    Index("ix_ua_oauth_states_expires_at", "expires_at"),
+)
