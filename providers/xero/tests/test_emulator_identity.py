@@ -1,4 +1,4 @@
-"""Identity emulation: authorize (PKCE, tenant picker, denial), token grants, rotation, revocation, connections."""
+"""Identity emulation: authorize (PKCE, picker, denial), token grants, rotation, revocation, connections."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-
 from unified_accounting_xero.emulator import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -123,7 +122,9 @@ class TestAuthorize:
 
     async def test_unknown_client_shows_error_page(self, app: Any) -> None:
         async with http_client(app) as client:
-            response = await client.get("/identity/connect/authorize", params=authorize_params(client_id="nope"))
+            response = await client.get(
+                "/identity/connect/authorize", params=authorize_params(client_id="nope")
+            )
         assert response.status_code == 400
         assert "unauthorized_client" in response.text
         assert "location" not in response.headers
@@ -146,7 +147,9 @@ class TestAuthorize:
             ({"code_challenge": "short", "code_challenge_method": "S256"}, "invalid_request"),
         ],
     )
-    async def test_errors_are_redirected(self, app: Any, overrides: dict[str, str | None], error: str) -> None:
+    async def test_errors_are_redirected(
+        self, app: Any, overrides: dict[str, str | None], error: str
+    ) -> None:
         async with http_client(app) as client:
             response = await client.get("/identity/connect/authorize", params=authorize_params(**overrides))
         query = redirect_query(response)
@@ -192,13 +195,17 @@ class TestTenantPicker:
 
     async def test_submitting_nothing_shows_the_page_again(self, multi_app: Any) -> None:
         async with http_client(multi_app) as client:
-            response = await client.post("/identity/connect/authorize", data=authorize_params() | {"action": "allow"})
+            response = await client.post(
+                "/identity/connect/authorize", data=authorize_params() | {"action": "allow"}
+            )
         assert response.status_code == 400
         assert 'role="alert"' in response.text
 
     async def test_cancel_denies(self, multi_app: Any) -> None:
         async with http_client(multi_app) as client:
-            response = await client.post("/identity/connect/authorize", data=authorize_params() | {"action": "deny"})
+            response = await client.post(
+                "/identity/connect/authorize", data=authorize_params() | {"action": "deny"}
+            )
         assert redirect_query(response)["error"] == "access_denied"
 
     async def test_auto_grant_all(self) -> None:
@@ -215,7 +222,9 @@ class TestCodeExchange:
     async def test_pkce_round_trip_without_secret(self, app: Any) -> None:
         verifier = secrets.token_urlsafe(48)[:64]
         async with http_client(app) as client:
-            code = await get_code(client, code_challenge=pkce_challenge(verifier), code_challenge_method="S256")
+            code = await get_code(
+                client, code_challenge=pkce_challenge(verifier), code_challenge_method="S256"
+            )
             response = await client.post(
                 "/connect/token",
                 data={
@@ -256,7 +265,9 @@ class TestCodeExchange:
     async def test_verifier_length_bounds_are_inclusive(self, app: Any) -> None:
         async with http_client(app) as client:
             for verifier in ("a" * 43, "b" * 128):
-                code = await get_code(client, code_challenge=pkce_challenge(verifier), code_challenge_method="S256")
+                code = await get_code(
+                    client, code_challenge=pkce_challenge(verifier), code_challenge_method="S256"
+                )
                 assert (await exchange(client, code, code_verifier=verifier)).status_code == 200
 
     async def test_code_is_single_use(self, app: Any) -> None:
@@ -282,7 +293,11 @@ class TestCodeExchange:
             code = await get_code(client)
             response = await client.post(
                 "/connect/token",
-                data={"grant_type": "authorization_code", "code": code, "redirect_uri": DEFAULT_REDIRECT_URIS[1]},
+                data={
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": DEFAULT_REDIRECT_URIS[1],
+                },
                 headers={"Authorization": BASIC},
             )
         assert response.json()["error"] == "invalid_grant"
@@ -515,7 +530,9 @@ class TestConnectionsAndRevocation:
         tokens = em.issue_tokens()
         async with http_client(app) as client:
             response = await client.post(
-                "/connect/revocation", data={"token": tokens["refresh_token"]}, headers={"Authorization": BASIC}
+                "/connect/revocation",
+                data={"token": tokens["refresh_token"]},
+                headers={"Authorization": BASIC},
             )
             assert response.status_code == 200
             assert em.connections == []
@@ -548,7 +565,9 @@ class TestConnectionsAndRevocation:
 
     async def test_unknown_token_revocation_is_ok(self, app: Any) -> None:
         async with http_client(app) as client:
-            response = await client.post("/connect/revocation", data={"token": "zzz"}, headers={"Authorization": BASIC})
+            response = await client.post(
+                "/connect/revocation", data={"token": "zzz"}, headers={"Authorization": BASIC}
+            )
         assert response.status_code == 200
 
     async def test_control_methods(self, app: Any) -> None:

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from unified_accounting_xero.emulator import XeroEmulator, create_emulator
 from unified_accounting_xero.emulator.testing import API, api_client, http_client
 from unified_accounting_xero.emulator.wirejson import loads
@@ -72,7 +71,7 @@ class TestAccessErrors:
 
     @pytest.mark.parametrize("authorization", [None, "Bearer nonsense", "Basic abc"])
     async def test_bad_token_is_401(self, app: Any, authorization: str | None) -> None:
-        client, tokens = api_client(app)
+        client, _ = api_client(app)
         async with client:
             if authorization is None:
                 del client.headers["Authorization"]
@@ -154,9 +153,26 @@ class TestEnvelopeAndSingleReads:
         async with client:
             response = await client.get(f"{API}/Invoices", params={"page": 1})
         invoice = loads(response.content)["Invoices"][0]
-        for key in ("InvoiceID", "InvoiceNumber", "Type", "Contact", "Date", "DateString", "DueDate", "Status"):
+        for key in (
+            "InvoiceID",
+            "InvoiceNumber",
+            "Type",
+            "Contact",
+            "Date",
+            "DateString",
+            "DueDate",
+            "Status",
+        ):
             assert key in invoice
-        for key in ("LineAmountTypes", "LineItems", "SubTotal", "TotalTax", "Total", "AmountDue", "AmountPaid"):
+        for key in (
+            "LineAmountTypes",
+            "LineItems",
+            "SubTotal",
+            "TotalTax",
+            "Total",
+            "AmountDue",
+            "AmountPaid",
+        ):
             assert key in invoice
         assert invoice["Date"].startswith("/Date(") and invoice["Date"].endswith("+0000)/")
         assert invoice["DateString"].endswith("T00:00:00")
@@ -308,7 +324,8 @@ class TestFilters:
             drafts = (await client.get(f"{API}/Invoices", params={"where": 'Status=="DRAFT"'})).json()
             sales_due = (
                 await client.get(
-                    f"{API}/Invoices", params={"where": 'Type=="ACCREC" AND AmountDue>0', "page": 1, "pageSize": 1000}
+                    f"{API}/Invoices",
+                    params={"where": 'Type=="ACCREC" AND AmountDue>0', "page": 1, "pageSize": 1000},
                 )
             ).json()
         records = em.records("Invoice")
@@ -325,7 +342,9 @@ class TestFilters:
         client, _ = api_client(app)
         async with client:
             by_guid = (
-                await client.get(f"{API}/Invoices", params={"where": f'Contact.ContactID==guid("{contact_id}")'})
+                await client.get(
+                    f"{API}/Invoices", params={"where": f'Contact.ContactID==guid("{contact_id}")'}
+                )
             ).json()["Invoices"]
             by_name = (
                 await client.get(f"{API}/Contacts", params={"where": f'Name=="{contact["Name"]}"'})
@@ -349,7 +368,9 @@ class TestFilters:
         async with client:
             newest = (await client.get(f"{API}/Invoices", params={"order": "UpdatedDateUTC DESC"})).json()
             numbers = (
-                await client.get(f"{API}/Invoices", params={"order": "InvoiceNumber", "where": 'Type=="ACCREC"'})
+                await client.get(
+                    f"{API}/Invoices", params={"order": "InvoiceNumber", "where": 'Type=="ACCREC"'}
+                )
             ).json()
         stamps = [int(i["UpdatedDateUTC"][6:19]) for i in newest["Invoices"]]
         assert stamps == sorted(stamps, reverse=True)
@@ -362,10 +383,16 @@ class TestFilters:
         client, _ = api_client(app)
         async with client:
             picked = [records[0]["InvoiceID"], records[7]["InvoiceID"]]
-            by_ids = (await client.get(f"{API}/Invoices", params={"IDs": ",".join(picked)})).json()["Invoices"]
-            by_status = (await client.get(f"{API}/Invoices", params={"Statuses": "PAID,VOIDED"})).json()["Invoices"]
+            by_ids = (await client.get(f"{API}/Invoices", params={"IDs": ",".join(picked)})).json()[
+                "Invoices"
+            ]
+            by_status = (await client.get(f"{API}/Invoices", params={"Statuses": "PAID,VOIDED"})).json()[
+                "Invoices"
+            ]
             contact_id = records[3]["Contact"]["ContactID"]
-            by_contact = (await client.get(f"{API}/Invoices", params={"ContactIDs": contact_id})).json()["Invoices"]
+            by_contact = (await client.get(f"{API}/Invoices", params={"ContactIDs": contact_id})).json()[
+                "Invoices"
+            ]
         assert sorted(i["InvoiceID"] for i in by_ids) == sorted(picked)
         assert {i["Status"] for i in by_status} == {"PAID", "VOIDED"}
         assert len(by_status) == sum(1 for r in records if r["Status"] in ("PAID", "VOIDED"))
@@ -378,11 +405,17 @@ class TestFilters:
         async with client:
             if not archived:
                 contact = em.records("Contact")[0]
-                await client.post(f"{API}/Contacts/{contact['ContactID']}", json={"ContactStatus": "ARCHIVED"})
+                await client.post(
+                    f"{API}/Contacts/{contact['ContactID']}", json={"ContactStatus": "ARCHIVED"}
+                )
                 archived = [contact]
             default = (await client.get(f"{API}/Contacts")).json()["Contacts"]
-            everything = (await client.get(f"{API}/Contacts", params={"includeArchived": "true"})).json()["Contacts"]
-            search = (await client.get(f"{API}/Contacts", params={"searchTerm": "zzzz-nothing"})).json()["Contacts"]
+            everything = (await client.get(f"{API}/Contacts", params={"includeArchived": "true"})).json()[
+                "Contacts"
+            ]
+            search = (await client.get(f"{API}/Contacts", params={"searchTerm": "zzzz-nothing"})).json()[
+                "Contacts"
+            ]
         ids = {c["ContactID"] for c in archived}
         assert not ids & {c["ContactID"] for c in default}
         assert ids <= {c["ContactID"] for c in everything}

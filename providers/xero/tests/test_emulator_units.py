@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
 from unified_accounting_xero.emulator.clock import EmulatorClock
 from unified_accounting_xero.emulator.dates import (
     DateParseError,

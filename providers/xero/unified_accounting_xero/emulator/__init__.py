@@ -6,7 +6,7 @@ docstring says what it emulates and which behaviours are configurable because th
 unverified.
 """
 
-from .app import create_emulator
+from .app import build_app, create_emulator
 from .emulator import LoggedRequest, XeroEmulator
 from .identity import pkce_challenge
 from .options import (
@@ -31,6 +31,7 @@ __all__ = [
     "LoggedRequest",
     "TenantSpec",
     "XeroEmulator",
+    "build_app",
     "create_emulator",
     "pkce_challenge",
     "sign",

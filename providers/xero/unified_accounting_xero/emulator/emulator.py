@@ -12,7 +12,7 @@ import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import EmulatorClock
 from .faults import ACCOUNTING_PREFIX, FaultInjector
@@ -26,6 +26,9 @@ from .seed import SeedCounts, seed_chart, seed_data
 from .serialize import entity_wire
 from .state import COLLECTIONS, IdFactory, Record, TenantState
 from .webhooks import Delivery, WebhookDispatcher
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 #: Headers copied into :attr:`XeroEmulator.request_log` entries (lower-case).
 LOGGED_HEADERS = (
@@ -118,6 +121,12 @@ class XeroEmulator:
             seed=o.seed,
         )
         self.request_log: list[LoggedRequest] = []
+
+    def asgi_app(self) -> Starlette:
+        """A new Starlette app serving this emulator (``app.state.emulator is self``)."""
+        from .app import build_app
+
+        return build_app(self)
 
     # ------------------------------------------------------------------------------------------- tenants
     @property

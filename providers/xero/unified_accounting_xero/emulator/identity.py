@@ -18,7 +18,8 @@ Emulated behaviour:
   (and, unverified, their access tokens; ``revoke_invalidates_access_tokens``).
 * A connection is one (app, user, organisation); re-consenting updates it.  API calls need a connection for
   the ``xero-tenant-id`` they name.
-* Scopes are enforced per endpoint (``enforce_scopes``); Xero's 2026 granular scopes are accepted next to
+* Scopes are enforced per endpoint (``enforce_scopes``): a missing scope answers 401
+  ``AuthorizationUnsuccessful`` (unverified).  Xero's 2026 granular scopes are accepted next to
   ``accounting.transactions``.
 """
 

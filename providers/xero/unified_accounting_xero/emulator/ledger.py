@@ -16,7 +16,9 @@ Emulated rules:
 * A payment pays one AUTHORISED invoice, needs a bank account (or one with ``EnablePaymentsToAccount``) and
   may not exceed ``AmountDue``; it moves ``AmountPaid``/``AmountDue`` and sets PAID at zero.  Deleting it
   (``Status: DELETED``) restores the invoice.
-* Every write bumps ``UpdatedDateUTC`` from the emulator clock.
+* Every write bumps ``UpdatedDateUTC`` from the emulator clock.  Setting a contact's read-only
+  ``IsCustomer``/``IsSupplier`` flag as a side effect of an invoice does not (Xero documents that some
+  changes do not bump ``UpdatedDateUTC``) and emits no webhook event.
 
 Validation messages imitate Xero's wording; the exact texts are unverified.
 """

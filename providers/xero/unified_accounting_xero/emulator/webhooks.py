@@ -74,6 +74,7 @@ class WebhookDispatcher:
         self._rng = random.Random(seed) if seed is not None else random.SystemRandom()
         self._lock: asyncio.Lock | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._waiting = False
 
     @property
     def sequence(self) -> int:
@@ -102,18 +103,23 @@ class WebhookDispatcher:
         self._schedule()
 
     def _schedule(self) -> None:
-        if self.delay_s is None:
+        """Start one background delivery unless one is already waiting (it will carry this event too)."""
+        if self.delay_s is None or self._waiting:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
+        self._waiting = True
         task = loop.create_task(self._deliver_later(self.delay_s))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _deliver_later(self, delay: float) -> None:
-        await asyncio.sleep(delay)
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self._waiting = False
         await self.deliver()
 
     def _client(self) -> httpx.AsyncClient:
