@@ -21,16 +21,13 @@ def _exact_float(value: Decimal) -> float:
 
 
 def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return _exact_float(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _convert(value: Any) -> Any:
-    # json.dumps only calls ``default`` for unknown types, and Decimal is unknown, but nested
-    # conversion up-front keeps ``default`` simple and lets NaN checks happen in one place.
+    # Converted up-front rather than in ``default`` so every amount passes the exactness check.
     if isinstance(value, Decimal):
         return _exact_float(value)
     if isinstance(value, dict):

@@ -7,7 +7,6 @@ the default registry behind :func:`get_provider` is created on first use.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -126,10 +125,3 @@ def get_provider(name: str) -> Provider:
 def list_providers() -> list[ProviderInfo]:
     """Every installed provider, sorted by name."""
     return default_registry().infos()
-
-
-def distribution_version(name: str) -> str | None:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None

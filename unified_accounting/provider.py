@@ -15,7 +15,7 @@ import abc
 import contextlib
 import hmac
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -395,7 +395,19 @@ def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:
     return hmac.compare_digest(a_bytes, b_bytes)
 
 
-async def iterate_pages(
+async def follow_cursors(
+    fetch: Callable[[str | None], Awaitable[Page]], cursor: str | None = None
+) -> AsyncIterator[Page]:
+    """Every page from ``cursor`` on, fetched lazily one at a time (constant memory)."""
+    while True:
+        page = await fetch(cursor)
+        yield page
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def iterate_pages(
     provider: Provider,
     session: ProviderSession,
     resource: str,
@@ -404,15 +416,14 @@ async def iterate_pages(
     updated_since: datetime | None = None,
     page_size: int | None = None,
 ) -> AsyncIterator[Page]:
-    """Every page from ``cursor`` on, fetched lazily one at a time (constant memory)."""
-    while True:
-        page = await provider.list_page(
-            session, resource, cursor=cursor, updated_since=updated_since, page_size=page_size
+    """Every page of ``resource`` from ``cursor`` on (what a sync streams and checkpoints)."""
+
+    async def fetch(page_cursor: str | None) -> Page:
+        return await provider.list_page(
+            session, resource, cursor=page_cursor, updated_since=updated_since, page_size=page_size
         )
-        yield page
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+
+    return follow_cursors(fetch, cursor)
 
 
 def issues_from_pydantic(error: Any) -> list[FieldIssue]:
@@ -434,6 +445,7 @@ __all__ = [
     "ProviderSettings",
     "capabilities",
     "constant_time_equal",
+    "follow_cursors",
     "issues_from_pydantic",
     "iterate_pages",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
-from ..provider import Page
+from ..provider import Page, follow_cursors
 
 T = TypeVar("T")
 
@@ -21,14 +21,8 @@ class AsyncPager(Generic[T]):
         self._fetch = fetch
         self._cursor = cursor
 
-    async def pages(self) -> AsyncIterator[Page]:
-        cursor = self._cursor
-        while True:
-            page = await self._fetch(cursor)
-            yield page
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+    def pages(self) -> AsyncIterator[Page]:
+        return follow_cursors(self._fetch, self._cursor)
 
     async def _records(self) -> AsyncIterator[T]:
         async for page in self.pages():

@@ -109,7 +109,7 @@ class _Blocking:
         self._loop = loop
 
     def __repr__(self) -> str:
-        return repr(self._target)
+        return f"<{type(self).__name__} of {self._target!r}>"
 
     def __getattr__(self, name: str) -> Any:
         # Methods and properties are generated on the class; what remains are the async object's
