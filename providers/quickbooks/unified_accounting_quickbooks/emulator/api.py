@@ -98,7 +98,7 @@ async def company_api(request: Request) -> Response:
     if emulator.limiter.admit(realm_id, now, batch=is_batch) is not None:
         return throttle_response(emulator)
     try:
-        failure = emulator.faults.draw()
+        failure = emulator.faults.draw("api")
         if failure is not None:
             if failure.timeout:
                 if emulator.options.timeout_mode == "raise":
@@ -107,8 +107,9 @@ async def company_api(request: Request) -> Response:
                 return json_response(jsonutil.dumps(faults.system_fault_body(504, _time(emulator))), 504)
             if failure.status == 429:
                 return throttle_response(emulator)
-            return json_response(jsonutil.dumps(faults.system_fault_body(failure.status, _time(emulator))),
-                                 failure.status)
+            return json_response(
+                jsonutil.dumps(faults.system_fault_body(failure.status, _time(emulator))), failure.status
+            )
         if emulator.options.latency_ms:
             await asyncio.sleep(emulator.options.latency_ms / 1000)
         realm = emulator.realms[realm_id]
@@ -126,7 +127,9 @@ def _unsupported(parts: list[str]) -> QBOFault:
     return faults.invalid_property(f"Unsupported resource /{'/'.join(parts)} (not emulated)")
 
 
-async def _get(emulator: QuickBooksEmulator, realm: RealmState, parts: list[str], request: Request) -> Response:
+async def _get(
+    emulator: QuickBooksEmulator, realm: RealmState, parts: list[str], request: Request
+) -> Response:
     if len(parts) == 1 and parts[0].lower() == "query":
         text = request.query_params.get("query")
         if not text:
@@ -148,7 +151,9 @@ def _query(emulator: QuickBooksEmulator, realm: RealmState, text: str) -> Respon
     return json_response(query_page_json(result, _time(emulator)))
 
 
-async def _post(emulator: QuickBooksEmulator, realm: RealmState, parts: list[str], request: Request) -> Response:
+async def _post(
+    emulator: QuickBooksEmulator, realm: RealmState, parts: list[str], request: Request
+) -> Response:
     if len(parts) == 1 and parts[0].lower() == "query":
         text = (await request.body()).decode("utf-8", "replace")
         if not text.strip():
@@ -181,7 +186,9 @@ async def _body(request: Request) -> Any:
         raise faults.request_parse(str(error)) from None
 
 
-async def _write(emulator: QuickBooksEmulator, realm: RealmState, parts: list[str], request: Request) -> Response:
+async def _write(
+    emulator: QuickBooksEmulator, realm: RealmState, parts: list[str], request: Request
+) -> Response:
     ledger = emulator.ledger(realm.realm_id)
     if len(parts) == 1 and parts[0].lower() == "batch":
         body = await _body(request)
@@ -207,8 +214,9 @@ def _batch(emulator: QuickBooksEmulator, realm: RealmState, ledger: Ledger, body
         raise faults.required("BatchItemRequest")
     limit = emulator.options.batch_max_items
     if len(items) > limit:
-        raise faults.business(f"The batch contains {len(items)} items; at most {limit} are allowed.",
-                              "BatchItemRequest")
+        raise faults.business(
+            f"The batch contains {len(items)} items; at most {limit} are allowed.", "BatchItemRequest"
+        )
     answers: list[dict[str, Any]] = []
     for item in items:
         bid = item.get("bId") if isinstance(item, dict) else None
@@ -224,7 +232,9 @@ def _batch(emulator: QuickBooksEmulator, realm: RealmState, ledger: Ledger, body
                 if len(keys) != 1:
                     raise faults.invalid_property("a batch item needs exactly one entity object or a Query")
                 operation = str(item.get("operation") or "create")
-                include = "void" if str(item.get("options") or item.get("optionsData") or "") == "void" else None
+                include = (
+                    "void" if str(item.get("options") or item.get("optionsData") or "") == "void" else None
+                )
                 answer.update(ledger.write(keys[0], operation, item[keys[0]], include=include))
         except QBOFault as fault:
             answer["Fault"] = fault.fault()
@@ -251,8 +261,9 @@ def _cdc(emulator: QuickBooksEmulator, realm: RealmState, request: Request) -> R
     try:
         since = parse_datetime(changed_param, emulator.clock.tz)
     except ValueError:
-        raise faults.invalid_property(f"changedSince {changed_param!r} is not a valid datetime",
-                                      "changedSince") from None
+        raise faults.invalid_property(
+            f"changedSince {changed_param!r} is not a valid datetime", "changedSince"
+        ) from None
     now = emulator.clock.now()
     if since < now - timedelta(days=emulator.options.cdc_max_age_days):
         raise faults.invalid_property(
@@ -268,8 +279,12 @@ def _cdc(emulator: QuickBooksEmulator, realm: RealmState, request: Request) -> R
                 changed.append((record.updated, int(record.id), record.json()))
         for tomb in table.tombstones.values():
             if tomb.deleted >= since:
-                deleted = {"domain": "QBO", "status": "Deleted", "Id": tomb.id,
-                           "MetaData": {"LastUpdatedTime": tomb.last_updated}}
+                deleted = {
+                    "domain": "QBO",
+                    "status": "Deleted",
+                    "Id": tomb.id,
+                    "MetaData": {"LastUpdatedTime": tomb.last_updated},
+                }
                 changed.append((tomb.deleted, int(tomb.id), jsonutil.dumps(deleted)))
         changed.sort(key=lambda entry: (entry[0], entry[1]))
         chosen = changed[: max(remaining, 0)]

@@ -6,7 +6,8 @@ query parameters, a subset of headers, status, company id and ``minorversion``).
 Optional ``/_emulator/...`` routes expose the test controls over HTTP for an emulator run as a
 server: ``POST /_emulator/tokens[?realm_id=]``, ``POST /_emulator/advance?seconds=``,
 ``POST /_emulator/expire-access-tokens``, ``POST /_emulator/revoke-all``,
-``POST /_emulator/fail-next?count=&status=``, ``POST /_emulator/webhooks/deliver``, ``GET /_emulator/state``.
+``POST /_emulator/fail-next?count=&status=&timeout=&endpoint=``, ``POST /_emulator/webhooks/deliver``,
+``GET /_emulator/state``.
 """
 
 from __future__ import annotations
@@ -94,7 +95,10 @@ def _control_routes() -> list[Route]:
     async def fail_next(request: Request) -> Response:
         params = request.query_params
         emulator_of(request).fail_next(
-            int(params.get("count", "1")), int(params.get("status", "500")), params.get("timeout") == "true"
+            int(params.get("count", "1")),
+            int(params.get("status", "500")),
+            params.get("timeout") == "true",
+            params.get("endpoint", "api"),
         )
         return JSONResponse({"queued": emulator_of(request).faults.pending})
 
@@ -136,4 +140,5 @@ def create_emulator(options: EmulatorOptions | None = None, **kwargs: Any) -> St
         routes.extend(_control_routes())
     app = Starlette(routes=routes, middleware=[Middleware(IntuitTidMiddleware, emulator=emulator)])
     app.state.emulator = emulator
+    emulator.app = app
     return app

@@ -65,7 +65,10 @@ class QuickBooksEmulator:
         self.clock = EmulatorClock(opts.clock, opts.utc_offset)
         self.tokens = TokenStore(opts)
         self.limiter = RateLimiter(
-            opts.limits, opts.requests_per_minute, opts.requests_per_second, opts.max_concurrent,
+            opts.limits,
+            opts.requests_per_minute,
+            opts.requests_per_second,
+            opts.max_concurrent,
             opts.batch_per_minute,
         )
         self.faults = FaultInjector(opts.error_rate, opts.error_status, opts.fault_seed)
@@ -78,6 +81,7 @@ class QuickBooksEmulator:
         )
         self.request_log: deque[RequestLogEntry] = deque(maxlen=opts.request_log_limit)
         self.replayed = 0
+        self.app: Any = None  # set by create_emulator
         self.realms: dict[str, RealmState] = {}
         self._ledgers: dict[str, Ledger] = {}
         now = self.clock.now()
@@ -91,7 +95,7 @@ class QuickBooksEmulator:
         finally:
             if gc_was_enabled:
                 gc.enable()
-        if opts.seed is not None and opts.invoices >= 10000:
+        if opts.gc_freeze and opts.seed is not None and opts.invoices >= 10000:
             gc.freeze()
 
     def _seed(self, now: datetime) -> None:
@@ -181,9 +185,14 @@ class QuickBooksEmulator:
         return self.tokens.refresh_success_count
 
     # ---------------------------------------------------------------- faults and limits
-    def fail_next(self, count: int = 1, status: int = 500, timeout: bool = False) -> None:
-        """Make the next ``count`` API calls fail with ``status`` (or time out)."""
-        self.faults.fail_next(count, status, timeout)
+    def fail_next(
+        self, count: int = 1, status: int = 500, timeout: bool = False, endpoint: str = "api"
+    ) -> None:
+        """Make the next ``count`` calls fail with ``status`` (429, 500, 502, 503, 504) or time out.
+
+        ``endpoint="api"`` targets the Accounting API, ``"token"`` the OAuth token endpoint.
+        """
+        self.faults.fail_next(count, status, timeout, endpoint)
 
     def reset_limits(self) -> None:
         self.limiter.reset()
@@ -220,14 +229,17 @@ class QuickBooksEmulator:
 
     def http_client(
         self,
-        app: Any,
+        app: Any = None,
         *,
         base_url: str = "http://qbo.test",
         realm_id: str | None = None,
         authorize: bool = True,
         **kwargs: Any,
     ) -> httpx.AsyncClient:
-        """An ``httpx.AsyncClient`` talking to ``app`` in process, with a fresh bearer token."""
+        """An ``httpx.AsyncClient`` talking to the app in process, with a fresh bearer token."""
+        app = app if app is not None else self.app
+        if app is None:
+            raise RuntimeError("no app: build the emulator with create_emulator() or pass app=")
         headers = dict(kwargs.pop("headers", {}) or {})
         headers.setdefault("Accept", "application/json")
         if authorize:

@@ -8,7 +8,8 @@ What is modelled:
 * Invoice totals: ``SalesItemLineDetail`` amounts (``Qty × UnitPrice`` when ``Amount`` is omitted, fault
   6070 when both are sent and disagree), ``DiscountLineDetail`` (fixed or percent), a computed
   ``SubTotalLineDetail`` line, ``TxnTaxDetail.TotalTax`` from a flat rate per ``TaxCodeRef`` (option
-  ``tax_rates``; codes without a configured rate keep a client-sent ``TotalTax``), ``TotalAmt`` and ``Balance``.
+  ``tax_rates``; codes without a configured rate keep a client-sent ``TotalTax``), ``TotalAmt`` and
+  ``Balance``.
 * Payments lower the balance of each linked invoice and bump its SyncToken (the cause of many 5010s in
   real integrations); void/delete restore the balances. Applying more than the open balance is fault 6000.
 * Void invoice: kept, amounts and quantities zeroed, "Voided" prepended to ``PrivateNote``.
@@ -17,6 +18,8 @@ What is modelled:
 * Customers, items and accounts are never deleted (``Active=false``); their names are unique
   (case-insensitive), duplicates give 6240. Customer ``Balance`` follows its open invoices.
 * References to ids that do not exist give 2500; references to inactive objects give 610.
+* Unknown top-level properties are refused with 2010 like the real service (option
+  ``strict_properties``); nested objects are not checked.
 """
 
 from __future__ import annotations
@@ -73,6 +76,201 @@ CURRENCY_NAMES = {
     "AUD": "Australian Dollar",
 }
 INVALID_NAME_CHARS = (":", "\t", "\n")
+
+_TXN_FIELDS = {
+    "DocNumber",
+    "TxnDate",
+    "CurrencyRef",
+    "ExchangeRate",
+    "PrivateNote",
+    "LinkedTxn",
+    "Line",
+    "TxnSource",
+    "TransactionLocationType",
+    "ProjectRef",
+    "DepartmentRef",
+    "TxnStatus",
+    "CustomerRef",
+    "TotalAmt",
+}
+KNOWN_PROPERTIES: dict[str, frozenset[str]] = {
+    "Invoice": frozenset(
+        _TXN_FIELDS
+        | {
+            "DueDate",
+            "TxnTaxDetail",
+            "Balance",
+            "HomeBalance",
+            "HomeTotalAmt",
+            "BillEmail",
+            "BillEmailCc",
+            "BillEmailBcc",
+            "BillAddr",
+            "ShipAddr",
+            "ShipFromAddr",
+            "FreeFormAddress",
+            "CustomerMemo",
+            "SalesTermRef",
+            "CustomField",
+            "EmailStatus",
+            "PrintStatus",
+            "ApplyTaxAfterDiscount",
+            "ShipDate",
+            "TrackingNum",
+            "ShipMethodRef",
+            "ClassRef",
+            "GlobalTaxCalculation",
+            "AllowOnlinePayment",
+            "AllowOnlineCreditCardPayment",
+            "AllowOnlineACHPayment",
+            "AllowIPNPayment",
+            "Deposit",
+            "DepositToAccountRef",
+            "DeliveryInfo",
+            "InvoiceLink",
+            "TaxExemptionRef",
+            "RecurDataRef",
+        }
+    ),
+    "Payment": frozenset(
+        _TXN_FIELDS
+        | {
+            "UnappliedAmt",
+            "DepositToAccountRef",
+            "PaymentMethodRef",
+            "PaymentRefNum",
+            "ARAccountRef",
+            "ProcessPayment",
+            "CreditCardPayment",
+        }
+    ),
+    "Customer": frozenset(
+        {
+            "Title",
+            "GivenName",
+            "MiddleName",
+            "FamilyName",
+            "Suffix",
+            "DisplayName",
+            "FullyQualifiedName",
+            "CompanyName",
+            "PrintOnCheckName",
+            "Active",
+            "PrimaryPhone",
+            "AlternatePhone",
+            "Mobile",
+            "Fax",
+            "PrimaryEmailAddr",
+            "WebAddr",
+            "OtherContactInfo",
+            "DefaultTaxCodeRef",
+            "Taxable",
+            "BillAddr",
+            "ShipAddr",
+            "Notes",
+            "Job",
+            "BillWithParent",
+            "ParentRef",
+            "Level",
+            "SalesTermRef",
+            "PaymentMethodRef",
+            "Balance",
+            "OpenBalanceDate",
+            "BalanceWithJobs",
+            "CurrencyRef",
+            "PreferredDeliveryMethod",
+            "ResaleNum",
+            "ARAccountRef",
+            "PrimaryTaxIdentifier",
+            "SecondaryTaxIdentifier",
+            "TaxExemptionReasonId",
+            "IsProject",
+            "ClientEntityId",
+            "GSTIN",
+            "GSTRegistrationType",
+            "BusinessNumber",
+            "CustomerTypeRef",
+            "Source",
+        }
+    ),
+    "Item": frozenset(
+        {
+            "Name",
+            "Sku",
+            "Description",
+            "Active",
+            "SubItem",
+            "ParentRef",
+            "Level",
+            "FullyQualifiedName",
+            "Taxable",
+            "SalesTaxIncluded",
+            "UnitPrice",
+            "Type",
+            "IncomeAccountRef",
+            "PurchaseDesc",
+            "PurchaseTaxIncluded",
+            "PurchaseCost",
+            "ExpenseAccountRef",
+            "AssetAccountRef",
+            "TrackQtyOnHand",
+            "QtyOnHand",
+            "InvStartDate",
+            "SalesTaxCodeRef",
+            "PurchaseTaxCodeRef",
+            "ClassRef",
+            "PrefVendorRef",
+            "ItemCategoryType",
+            "ServiceType",
+            "AbatementRate",
+            "ReverseChargeRate",
+            "Source",
+            "TaxClassificationRef",
+        }
+    ),
+    "Account": frozenset(
+        {
+            "Name",
+            "SubAccount",
+            "ParentRef",
+            "Description",
+            "FullyQualifiedName",
+            "Active",
+            "Classification",
+            "AccountType",
+            "AccountSubType",
+            "AcctNum",
+            "CurrentBalance",
+            "CurrentBalanceWithSubAccounts",
+            "CurrencyRef",
+            "TaxCodeRef",
+            "TxnLocationType",
+            "AccountAlias",
+            "OpeningBalance",
+            "OpeningBalanceDate",
+        }
+    ),
+    "CompanyInfo": frozenset(
+        {
+            "CompanyName",
+            "LegalName",
+            "CompanyAddr",
+            "CustomerCommunicationAddr",
+            "LegalAddr",
+            "PrimaryPhone",
+            "CompanyStartDate",
+            "FiscalYearStartMonth",
+            "Country",
+            "Email",
+            "WebAddr",
+            "SupportedLanguages",
+            "NameValue",
+            "EmployerId",
+            "CustomerCommunicationEmailAddr",
+            "OtherContactInfo",
+        }
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +382,9 @@ class Ledger:
             raise faults.not_found(entity, record_id)
         return record
 
-    def _stamp_new(self, entity: str, data: dict[str, Any], when: datetime, stamp: str | None = None) -> Record:
+    def _stamp_new(
+        self, entity: str, data: dict[str, Any], when: datetime, stamp: str | None = None
+    ) -> Record:
         table = self.realm.table(entity)
         rid = table.new_id()
         stamp = stamp or self.clock.qbo(when)
@@ -238,6 +438,14 @@ class Ledger:
         """Run one write and return the response object (without ``time``)."""
         if not isinstance(body, dict):
             raise faults.request_parse(f"the {entity} body must be a JSON object")
+        if self.options.strict_properties:
+            allowed = KNOWN_PROPERTIES[entity] | SYSTEM_FIELDS
+            unknown = sorted(key for key in body if key not in allowed)
+            if unknown:
+                raise faults.invalid_property(
+                    f'Property Name:Unrecognized field "{unknown[0]}" specified is unsupported or invalid',
+                    unknown[0],
+                )
         operation = (operation or "create").lower()
         if operation == "update" and include == "void":
             operation = "void"
@@ -266,7 +474,9 @@ class Ledger:
         elif entity == "Payment":
             applications = self._build_payment(data, None)
             record = self._stamp_new(entity, data, now)
+            self._emit(entity, record.id, "Create", now)
             self._apply_payment(record, applications, now)
+            return record
         else:
             self._build_named(entity, data, None)
             record = self._stamp_new(entity, data, now)
@@ -279,7 +489,9 @@ class Ledger:
         now = self.clock.now()
         sparse = body.get("sparse") in (True, "true")
         if sparse:
-            data = {key: value for key, value in copy.deepcopy(record.data).items() if key not in SYSTEM_FIELDS}
+            data = {
+                key: value for key, value in copy.deepcopy(record.data).items() if key not in SYSTEM_FIELDS
+            }
             data.update(self._writable(entity, copy.deepcopy(body)))
         else:
             data = self._writable(entity, body)
@@ -371,7 +583,9 @@ class Ledger:
             data["BillEmail"] = {"Address": send_to}
         address = (data.get("BillEmail") or {}).get("Address")
         if not address:
-            raise faults.business("An email address is required to send the invoice (BillEmail).", "BillEmail")
+            raise faults.business(
+                "An email address is required to send the invoice (BillEmail).", "BillEmail"
+            )
         data["EmailStatus"] = "EmailSent"
         data["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": self.clock.qbo(now)}
         self._stamp_update(record, data, now)
@@ -382,6 +596,14 @@ class Ledger:
     def _build_invoice(self, data: dict[str, Any], existing: Record | None) -> dict[str, Any]:
         customer = self._resolve("Customer", data.get("CustomerRef"), "CustomerRef")
         assert customer is not None
+        if (
+            existing is not None
+            and self.realm.applied.get(existing.id)
+            and ref_value(existing.data.get("CustomerRef")) != customer.id
+        ):
+            raise faults.business(
+                "The customer of an invoice with payments applied cannot change", "CustomerRef"
+            )
         data["CustomerRef"] = {"value": customer.id, "name": customer.data.get("DisplayName", "")}
         lines = data.get("Line")
         if lines is None or lines == []:
@@ -397,7 +619,11 @@ class Ledger:
         data.setdefault("CurrencyRef", self.currency_ref())
         if data.get("CurrencyRef") is None:
             data["CurrencyRef"] = self.currency_ref()
-        for key, default in (("EmailStatus", "NotSet"), ("PrintStatus", "NotSet"), ("ApplyTaxAfterDiscount", False)):
+        for key, default in (
+            ("EmailStatus", "NotSet"),
+            ("PrintStatus", "NotSet"),
+            ("ApplyTaxAfterDiscount", False),
+        ):
             if data.get(key) is None:
                 data[key] = default
         for key in ("BillEmail", "BillAddr", "ShipAddr", "CustomerMemo", "SalesTermRef"):
@@ -444,7 +670,6 @@ class Ledger:
         raw_lines: list[Any] = data["Line"]
         used_ids = {str(line["Id"]) for line in raw_lines if isinstance(line, dict) and line.get("Id")}
         next_id = 1
-        items = self.realm.table("Item")
         out: list[dict[str, Any]] = []
         discounts: list[dict[str, Any]] = []
         subtotal = ZERO
@@ -461,13 +686,18 @@ class Ledger:
                 continue
             if kind == "SalesItemLineDetail":
                 detail = dict(line.get("SalesItemLineDetail") or {})
-                item = self._resolve("Item", detail.get("ItemRef"), "Line.SalesItemLineDetail.ItemRef",
-                                     required=False)
+                item = self._resolve(
+                    "Item", detail.get("ItemRef"), "Line.SalesItemLineDetail.ItemRef", required=False
+                )
                 qty = optional_decimal(detail.get("Qty"), "Qty")
                 price = optional_decimal(detail.get("UnitPrice"), "UnitPrice")
                 if item is not None:
                     detail["ItemRef"] = {"value": item.id, "name": item.data.get("Name", "")}
-                    if price is None and line.get("Amount") is None and item.data.get("UnitPrice") is not None:
+                    if (
+                        price is None
+                        and line.get("Amount") is None
+                        and item.data.get("UnitPrice") is not None
+                    ):
                         price = to_decimal(item.data["UnitPrice"], "UnitPrice")
                         detail["UnitPrice"] = price
                 if line.get("Amount") is None:
@@ -648,7 +878,8 @@ class Ledger:
                     raise faults.required("Line.LinkedTxn.TxnId")
                 if link.get("TxnType") != "Invoice":
                     raise faults.invalid_property(
-                        f"Linking a payment to {link.get('TxnType')} is not emulated", "Line.LinkedTxn.TxnType"
+                        f"Linking a payment to {link.get('TxnType')} is not emulated",
+                        "Line.LinkedTxn.TxnType",
                     )
                 invoice_id = str(link["TxnId"])
                 invoice = invoices.get(invoice_id)
@@ -754,7 +985,9 @@ class Ledger:
         display = data.get("DisplayName")
         if not isinstance(display, str) or not display.strip():
             parts = [data.get(key) for key in ("Title", "GivenName", "MiddleName", "FamilyName", "Suffix")]
-            display = " ".join(str(part).strip() for part in parts if part) or str(data.get("CompanyName") or "")
+            display = " ".join(str(part).strip() for part in parts if part) or str(
+                data.get("CompanyName") or ""
+            )
             if not display.strip():
                 raise faults.required("DisplayName")
         display = display.strip()
@@ -776,8 +1009,12 @@ class Ledger:
         data["BalanceWithJobs"] = balance
         if data.get("CurrencyRef") is None:
             data["CurrencyRef"] = self.currency_ref()
-        for key, default in (("Job", False), ("BillWithParent", False), ("Taxable", False),
-                             ("PreferredDeliveryMethod", "Print")):
+        for key, default in (
+            ("Job", False),
+            ("BillWithParent", False),
+            ("Taxable", False),
+            ("PreferredDeliveryMethod", "Print"),
+        ):
             if data.get(key) is None:
                 data[key] = default
         for key in ("PrimaryEmailAddr", "PrimaryPhone", "BillAddr", "ShipAddr"):

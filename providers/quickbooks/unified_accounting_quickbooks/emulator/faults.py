@@ -92,13 +92,21 @@ def required(element: str) -> QBOFault:
 
 
 def business(detail: str, element: str = "") -> QBOFault:
-    return QBOFault(BUSINESS_VALIDATION, "A business validation error has occurred while processing your request",
-                    f"Business Validation Error: {detail}", element)
+    return QBOFault(
+        BUSINESS_VALIDATION,
+        "A business validation error has occurred while processing your request",
+        f"Business Validation Error: {detail}",
+        element,
+    )
 
 
 def invalid_reference(entity: str, ref: Any, element: str) -> QBOFault:
-    return QBOFault(INVALID_REFERENCE, "Invalid Reference Id",
-                    f"Invalid Reference Id : {entity} with Id {ref} does not exist", element)
+    return QBOFault(
+        INVALID_REFERENCE,
+        "Invalid Reference Id",
+        f"Invalid Reference Id : {entity} with Id {ref} does not exist",
+        element,
+    )
 
 
 def invalid_property(detail: str, element: str = "") -> QBOFault:
@@ -175,8 +183,9 @@ def system_fault_body(status: int, time: str) -> dict[str, Any]:
     if status == 503:
         message, detail = "Service Unavailable", "The service is temporarily unavailable. Please try again."
     else:
-        message, detail = "An application error has occurred while processing your request", (
-            "System Failure Error: An unexpected error occurred while accessing or saving your data."
+        message, detail = (
+            "An application error has occurred while processing your request",
+            ("System Failure Error: An unexpected error occurred while accessing or saving your data."),
         )
     return {
         "Fault": {"Error": [{"Message": message, "Detail": detail, "code": "10000"}], "type": "SystemFault"},
@@ -190,33 +199,43 @@ class InjectedFailure:
     timeout: bool = False
 
 
+ENDPOINTS = ("api", "token")
+
+
 class FaultInjector:
-    """Queued failures (``fail_next``) and a random error rate for API calls."""
+    """Queued failures (``fail_next``) for the Accounting API or the token endpoint, and a random
+    error rate for Accounting API calls."""
 
     def __init__(self, error_rate: float = 0.0, error_status: int = 503, seed: int | None = None) -> None:
         self.error_rate = error_rate
         self.error_status = error_status
         self._random = random.Random(seed)
-        self._queue: list[InjectedFailure] = []
+        self._queues: dict[str, list[InjectedFailure]] = {endpoint: [] for endpoint in ENDPOINTS}
         self.injected = 0
 
-    def fail_next(self, count: int = 1, status: int = 500, timeout: bool = False) -> None:
+    def fail_next(
+        self, count: int = 1, status: int = 500, timeout: bool = False, endpoint: str = "api"
+    ) -> None:
         if status not in (429, 500, 502, 503, 504) and not timeout:
             raise ValueError("status must be one of 429, 500, 502, 503, 504")
-        self._queue.extend(InjectedFailure(status, timeout) for _ in range(count))
+        if endpoint not in ENDPOINTS:
+            raise ValueError(f"endpoint must be one of {', '.join(ENDPOINTS)}")
+        self._queues[endpoint].extend(InjectedFailure(status, timeout) for _ in range(count))
 
     def clear(self) -> None:
-        self._queue.clear()
+        for queue in self._queues.values():
+            queue.clear()
 
     @property
     def pending(self) -> int:
-        return len(self._queue)
+        return sum(len(queue) for queue in self._queues.values())
 
-    def draw(self) -> InjectedFailure | None:
+    def draw(self, endpoint: str = "api") -> InjectedFailure | None:
         failure: InjectedFailure | None = None
-        if self._queue:
-            failure = self._queue.pop(0)
-        elif self.error_rate and self._random.random() < self.error_rate:
+        queue = self._queues[endpoint]
+        if queue:
+            failure = queue.pop(0)
+        elif endpoint == "api" and self.error_rate and self._random.random() < self.error_rate:
             failure = InjectedFailure(self.error_status)
         if failure is not None:
             self.injected += 1

@@ -135,7 +135,12 @@ class TokenStore:
     def new_code(self, client_id: str, redirect_uri: str, realm_id: str, scope: str, now: datetime) -> str:
         code = "AB" + secrets.token_urlsafe(24)
         self.codes[code] = AuthCode(
-            code, client_id, redirect_uri, realm_id, scope, now + timedelta(seconds=self.options.auth_code_ttl_s)
+            code,
+            client_id,
+            redirect_uri,
+            realm_id,
+            scope,
+            now + timedelta(seconds=self.options.auth_code_ttl_s),
         )
         return code
 
@@ -181,7 +186,9 @@ class TokenStore:
             self.access.pop(value, None)
         grant.access_tokens.clear()
 
-    def exchange_code(self, client_id: str, code: str | None, redirect_uri: str | None, now: datetime) -> Grant:
+    def exchange_code(
+        self, client_id: str, code: str | None, redirect_uri: str | None, now: datetime
+    ) -> Grant:
         if not code or not redirect_uri:
             raise OAuthError("invalid_request", "code and redirect_uri are required")
         entry = self.codes.get(code)
@@ -194,7 +201,9 @@ class TokenStore:
         if entry.expires <= now:
             raise OAuthError("invalid_grant", "Authorization code has expired")
         if entry.client_id != client_id or entry.redirect_uri != redirect_uri:
-            raise OAuthError("invalid_grant", "Authorization code was issued for another client or redirect_uri")
+            raise OAuthError(
+                "invalid_grant", "Authorization code was issued for another client or redirect_uri"
+            )
         entry.used = True
         grant = self.new_grant(entry.realm_id, client_id, entry.scope, now)
         entry.grant_id = grant.id
@@ -222,7 +231,9 @@ class TokenStore:
             grant.refresh_token = _token("RT1-")
             grant.refresh_issued = now
             self.refresh_index[grant.refresh_token] = grant.id
-        grant.refresh_expires = min(now + timedelta(seconds=self.options.refresh_token_ttl_s), grant.hard_expires)
+        grant.refresh_expires = min(
+            now + timedelta(seconds=self.options.refresh_token_ttl_s), grant.hard_expires
+        )
         self.refresh_success_count += 1
         return grant
 
@@ -252,7 +263,9 @@ class TokenStore:
         return token
 
     # ---------------------------------------------------------------- test controls
-    def issue(self, realm_id: str, now: datetime, scope: str = "com.intuit.quickbooks.accounting") -> dict[str, Any]:
+    def issue(
+        self, realm_id: str, now: datetime, scope: str = "com.intuit.quickbooks.accounting"
+    ) -> dict[str, Any]:
         grant = self.new_grant(realm_id, self.options.client_id, scope, now)
         access = self.mint_access(grant, now)
         body = self.token_response(grant, access, now, hard=True)

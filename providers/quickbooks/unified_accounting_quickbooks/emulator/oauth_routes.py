@@ -3,15 +3,20 @@
 Paths are the real ones without their hosts: ``/connect/oauth2`` (appcenter.intuit.com),
 ``/oauth2/v1/tokens/bearer`` (oauth.platform.intuit.com), ``/v2/oauth2/tokens/revoke``
 (developer.api.intuit.com) and the discovery documents under ``/.well-known/``.
+
+Failures injected with ``fail_next(endpoint="token")`` answer ``{"error": "server_error"}`` (5xx) or
+``{"error": "rate_limit_exceeded"}`` (429): the real bodies of such failures are UNVERIFIED.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from html import escape
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -29,7 +34,8 @@ def _emulator(request: Request) -> QuickBooksEmulator:
 
 def _error_page(message: str, status: int = 400) -> HTMLResponse:
     return HTMLResponse(
-        f"<!doctype html><title>Authorization error</title><h1>Authorization error</h1><p>{escape(message)}</p>",
+        "<!doctype html><title>Authorization error</title><h1>Authorization error</h1>"
+        f"<p>{escape(message)}</p>",
         status_code=status,
     )
 
@@ -76,9 +82,13 @@ def _picker(request: Request, emulator: QuickBooksEmulator) -> HTMLResponse:
         info = realm.table("CompanyInfo").get("1")
         name = info.data.get("CompanyName", realm_id) if info else realm_id
         href = "/connect/oauth2?" + urlencode({**base, "realmId": realm_id})
-        links.append(f'<li><a href="{escape(href)}" data-realm-id="{escape(realm_id)}">{escape(str(name))}</a></li>')
+        links.append(
+            f'<li><a href="{escape(href)}" data-realm-id="{escape(realm_id)}">{escape(str(name))}</a></li>'
+        )
     return HTMLResponse(
-        "<!doctype html><title>Choose a company</title><h1>Choose a company</h1><ul>" + "".join(links) + "</ul>"
+        "<!doctype html><title>Choose a company</title><h1>Choose a company</h1><ul>"
+        + "".join(links)
+        + "</ul>"
     )
 
 
@@ -99,6 +109,15 @@ async def token(request: Request) -> Response:
     grant_type = form.get("grant_type")
     if grant_type == "refresh_token":
         tokens.refresh_count += 1
+    failure = emulator.faults.draw("token")
+    if failure is not None:
+        if failure.timeout:
+            if emulator.options.timeout_mode == "raise":
+                raise httpx.ReadTimeout("emulated token endpoint timeout")
+            await asyncio.sleep(emulator.options.timeout_sleep_s)
+            return JSONResponse({"error": "server_error"}, status_code=504)
+        error = "rate_limit_exceeded" if failure.status == 429 else "server_error"
+        return JSONResponse({"error": error}, status_code=failure.status)
     now = emulator.clock.now()
     try:
         client_id = tokens.check_client(request.headers.get("authorization"))
@@ -114,7 +133,9 @@ async def token(request: Request) -> Response:
         return _oauth_error(error)
     access = tokens.mint_access(grant, now)
     hard = request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true"
-    return JSONResponse(tokens.token_response(grant, access, now, hard), headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        tokens.token_response(grant, access, now, hard), headers={"Cache-Control": "no-store"}
+    )
 
 
 async def revoke(request: Request) -> Response:
@@ -129,7 +150,9 @@ async def revoke(request: Request) -> Response:
         parsed = json.loads(raw) if raw.strip() else {}
         value = parsed.get("token") if isinstance(parsed, dict) else None
     except ValueError:
-        value = {key: values[0] for key, values in parse_qs(raw.decode("utf-8", "replace")).items()}.get("token")
+        value = {key: values[0] for key, values in parse_qs(raw.decode("utf-8", "replace")).items()}.get(
+            "token"
+        )
     if not isinstance(value, str) or not value:
         return _oauth_error(OAuthError("invalid_request", "token is required"))
     emulator.tokens.revoke(value)

@@ -81,6 +81,8 @@ class EmulatorOptions:
     """String comparison in queries (``=``, ``IN``, ``LIKE``) ignores case (UNVERIFIED)."""
     query_hides_inactive: bool = True
     """Queries on Customer/Item/Account return only active rows unless ``Active`` is in the WHERE."""
+    strict_properties: bool = True
+    """Refuse unknown top-level properties in a write with fault 2010, as QuickBooks does."""
     rename_inactive_customers: bool = False
     """Append `` (deleted)`` to the DisplayName of a customer made inactive (UNVERIFIED)."""
     cdc_max_age_days: int = 30
@@ -124,6 +126,9 @@ class EmulatorOptions:
     # --- misc -------------------------------------------------------------------------------
     clock: ClockFn | None = None
     request_log_limit: int = 10000
+    gc_freeze: bool = True
+    """After seeding 10,000+ invoices, move the seeded objects out of the cyclic GC's reach
+    (``gc.freeze``) so later collections do not rescan them."""
     control_routes: bool = True
     """Serve ``/_emulator/...`` helper routes (issue tokens, advance the clock) for out-of-process use."""
 

@@ -40,39 +40,139 @@ NAME_LISTS = frozenset({"Customer", "Item", "Account"})
 
 NUMERIC_FIELDS = frozenset(
     {
-        "Id", "SyncToken", "TotalAmt", "Balance", "UnappliedAmt", "UnitPrice", "BalanceWithJobs",
-        "CurrentBalance", "CurrentBalanceWithSubAccounts", "ExchangeRate", "HomeTotalAmt", "HomeBalance",
+        "Id",
+        "SyncToken",
+        "TotalAmt",
+        "Balance",
+        "UnappliedAmt",
+        "UnitPrice",
+        "BalanceWithJobs",
+        "CurrentBalance",
+        "CurrentBalanceWithSubAccounts",
+        "ExchangeRate",
+        "HomeTotalAmt",
+        "HomeBalance",
         "QtyOnHand",
     }
 )
 DATETIME_FIELDS = frozenset({"MetaData.CreateTime", "MetaData.LastUpdatedTime"})
 DATE_FIELDS = frozenset({"TxnDate", "DueDate", "ShipDate"})
-BOOL_FIELDS = frozenset({"Active", "Taxable", "Job", "BillWithParent", "SubAccount", "ProcessPayment",
-                         "ApplyTaxAfterDiscount", "AllowOnlineCreditCardPayment"})
+BOOL_FIELDS = frozenset(
+    {
+        "Active",
+        "Taxable",
+        "Job",
+        "BillWithParent",
+        "SubAccount",
+        "ProcessPayment",
+        "ApplyTaxAfterDiscount",
+        "AllowOnlineCreditCardPayment",
+    }
+)
 
 _COMMON = {"Id", "SyncToken", "MetaData.CreateTime", "MetaData.LastUpdatedTime"}
 _TXN = {"DocNumber", "TxnDate", "CustomerRef", "TotalAmt", "CurrencyRef", "PrivateNote", "ExchangeRate"}
 QUERYABLE: dict[str, frozenset[str]] = {
-    "Invoice": frozenset(_COMMON | _TXN | {"DueDate", "Balance", "EmailStatus", "PrintStatus", "SalesTermRef",
-                                           "ShipDate", "HomeBalance", "HomeTotalAmt", "BillEmail.Address"}),
-    "Payment": frozenset(_COMMON | _TXN | {"UnappliedAmt", "DepositToAccountRef", "PaymentMethodRef",
-                                           "PaymentRefNum", "ProcessPayment"}),
-    "Customer": frozenset(_COMMON | {"DisplayName", "GivenName", "FamilyName", "MiddleName", "CompanyName",
-                                     "FullyQualifiedName", "PrintOnCheckName", "Active", "Balance",
-                                     "BalanceWithJobs", "PrimaryEmailAddr", "PrimaryEmailAddr.Address",
-                                     "PrimaryPhone", "Job", "ParentRef", "CurrencyRef", "Taxable", "Title",
-                                     "Suffix", "Notes"}),
-    "Item": frozenset(_COMMON | {"Name", "FullyQualifiedName", "Active", "Type", "UnitPrice", "Sku",
-                                 "Description", "Taxable", "IncomeAccountRef", "QtyOnHand", "ParentRef"}),
-    "Account": frozenset(_COMMON | {"Name", "FullyQualifiedName", "Active", "AccountType", "AccountSubType",
-                                    "Classification", "CurrentBalance", "CurrentBalanceWithSubAccounts",
-                                    "SubAccount", "AcctNum", "ParentRef", "CurrencyRef"}),
+    "Invoice": frozenset(
+        _COMMON
+        | _TXN
+        | {
+            "DueDate",
+            "Balance",
+            "EmailStatus",
+            "PrintStatus",
+            "SalesTermRef",
+            "ShipDate",
+            "HomeBalance",
+            "HomeTotalAmt",
+            "BillEmail.Address",
+        }
+    ),
+    "Payment": frozenset(
+        _COMMON
+        | _TXN
+        | {"UnappliedAmt", "DepositToAccountRef", "PaymentMethodRef", "PaymentRefNum", "ProcessPayment"}
+    ),
+    "Customer": frozenset(
+        _COMMON
+        | {
+            "DisplayName",
+            "GivenName",
+            "FamilyName",
+            "MiddleName",
+            "CompanyName",
+            "FullyQualifiedName",
+            "PrintOnCheckName",
+            "Active",
+            "Balance",
+            "BalanceWithJobs",
+            "PrimaryEmailAddr",
+            "PrimaryEmailAddr.Address",
+            "PrimaryPhone",
+            "Job",
+            "ParentRef",
+            "CurrencyRef",
+            "Taxable",
+            "Title",
+            "Suffix",
+            "Notes",
+        }
+    ),
+    "Item": frozenset(
+        _COMMON
+        | {
+            "Name",
+            "FullyQualifiedName",
+            "Active",
+            "Type",
+            "UnitPrice",
+            "Sku",
+            "Description",
+            "Taxable",
+            "IncomeAccountRef",
+            "QtyOnHand",
+            "ParentRef",
+        }
+    ),
+    "Account": frozenset(
+        _COMMON
+        | {
+            "Name",
+            "FullyQualifiedName",
+            "Active",
+            "AccountType",
+            "AccountSubType",
+            "Classification",
+            "CurrentBalance",
+            "CurrentBalanceWithSubAccounts",
+            "SubAccount",
+            "AcctNum",
+            "ParentRef",
+            "CurrencyRef",
+        }
+    ),
     "CompanyInfo": frozenset(_COMMON | {"CompanyName", "LegalName", "Country"}),
 }
 
 KEYWORDS = frozenset(
-    {"SELECT", "COUNT", "FROM", "WHERE", "AND", "OR", "IN", "LIKE", "ORDERBY", "ORDER", "BY", "ASC", "DESC",
-     "STARTPOSITION", "MAXRESULTS", "NOT"}
+    {
+        "SELECT",
+        "COUNT",
+        "FROM",
+        "WHERE",
+        "AND",
+        "OR",
+        "IN",
+        "LIKE",
+        "ORDERBY",
+        "ORDER",
+        "BY",
+        "ASC",
+        "DESC",
+        "STARTPOSITION",
+        "MAXRESULTS",
+        "NOT",
+    }
 )
 
 _TOKEN_RE = re.compile(
@@ -163,7 +263,8 @@ class _Parser:
         if token is None:
             return faults.query_parser(f'Encountered "<EOF>" at end of query. Was expecting {expected}.')
         return faults.query_parser(
-            f'Encountered " "{token.text}" " at line 1, column {token.position + 1}. Was expecting {expected}.'
+            f'Encountered " "{token.text}" " at line 1, column {token.position + 1}. '
+            f"Was expecting {expected}."
         )
 
     def keyword(self, *words: str) -> str:
@@ -368,8 +469,9 @@ def _like_regex(pattern: str, fold: bool) -> re.Pattern[str]:
     return re.compile(f"^{body}$", re.DOTALL | (re.IGNORECASE if fold else 0))
 
 
-def compile_predicate(entity: str, conditions: tuple[Condition, ...], tz: timezone, fold: bool,
-                      strict: bool = True) -> Callable[[Record], bool]:
+def compile_predicate(
+    entity: str, conditions: tuple[Condition, ...], tz: timezone, fold: bool, strict: bool = True
+) -> Callable[[Record], bool]:
     checks: list[Callable[[Record], bool]] = []
     allowed = QUERYABLE[entity]
     for condition in conditions:
@@ -379,28 +481,12 @@ def compile_predicate(entity: str, conditions: tuple[Condition, ...], tz: timezo
         kind = _field_kind(name)
         get = _getter(name, kind)
         folds = fold and kind == "string"
-        if kind == "string" and fold:
-            base = get
-
-            def get(record: Record, base: Getter = base) -> Any:
-                value = base(record)
-                if value is None:
-                    return None
-                return str(value).lower() if not isinstance(value, bool) else str(value).lower()
-
-        elif kind == "string":
-            base = get
-
-            def get(record: Record, base: Getter = base) -> Any:
-                value = base(record)
-                if value is None or isinstance(value, str):
-                    return value
-                return str(value).lower() if isinstance(value, bool) else str(value)
-
+        if kind == "string":
+            get = _text_getter(get, fold)
         op = condition.op
         if op == "IN":
             wanted = frozenset(_coerce(value, kind, tz, folds) for value in condition.value)
-            checks.append(lambda record, get=get, wanted=wanted: get(record) in wanted)
+            checks.append(_membership(get, wanted))
         elif op == "LIKE":
             if kind not in ("string", "date"):
                 raise faults.query_validation(f"LIKE is not supported on '{name}'")
@@ -419,6 +505,23 @@ def compile_predicate(entity: str, conditions: tuple[Condition, ...], tz: timezo
     if len(checks) == 1:
         return checks[0]
     return lambda record: all(check(record) for check in checks)
+
+
+def _text_getter(base: Getter, fold: bool) -> Getter:
+    """Read a property as text (booleans as ``true``/``false``), lower-cased when ``fold``."""
+
+    def get(record: Record) -> Any:
+        value = base(record)
+        if value is None:
+            return None
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        return text.lower() if fold else text
+
+    return get
+
+
+def _membership(get: Getter, wanted: frozenset[Any]) -> Callable[[Record], bool]:
+    return lambda record: get(record) in wanted
 
 
 def _comparison(get: Getter, op: str, literal: Any) -> Callable[[Record], bool]:
@@ -452,10 +555,16 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
-def _sort_key(get: Getter) -> Callable[[Record], tuple[int, Any]]:
-    def key(record: Record) -> tuple[int, Any]:
+def _sort_key(get: Getter) -> Callable[[Record], tuple[int, int, Any]]:
+    """Missing values first; digit-only strings (ids, references, numeric DocNumbers) by number."""
+
+    def key(record: Record) -> tuple[int, int, Any]:
         value = get(record)
-        return (0, "") if value is None else (1, value)
+        if value is None:
+            return (0, 0, "")
+        if isinstance(value, str):
+            return (1, 0, int(value)) if value.isdigit() else (1, 1, value)
+        return (1, 0, value)
 
     return key
 
@@ -470,8 +579,9 @@ class QueryResult:
 
 
 class QueryEngine:
-    def __init__(self, tz: timezone, *, fold: bool = True, hide_inactive: bool = True,
-                 overflow: str = "fault") -> None:
+    def __init__(
+        self, tz: timezone, *, fold: bool = True, hide_inactive: bool = True, overflow: str = "fault"
+    ) -> None:
         self.tz = tz
         self.fold = fold
         self.hide_inactive = hide_inactive
@@ -504,8 +614,13 @@ class QueryEngine:
         page = rows[start - 1 : start - 1 + max_results]
         return QueryResult(query.entity, False, page, len(rows), start)
 
-    def _matching(self, table: Table, entity: str, conditions: tuple[Condition, ...],
-                  order: tuple[tuple[str, bool], ...]) -> list[Record]:
+    def _matching(
+        self,
+        table: Table,
+        entity: str,
+        conditions: tuple[Condition, ...],
+        order: tuple[tuple[str, bool], ...],
+    ) -> list[Record]:
         key = (conditions, order)
         cached = table.cache.get(key)
         if cached is not None and cached[0] == table.version:
@@ -531,8 +646,10 @@ class QueryEngine:
                 rows.sort(key=lambda record: int(record.id), reverse=descending)
                 continue
             if name in DATETIME_FIELDS:
-                rows.sort(key=attrgetter("updated" if name == "MetaData.LastUpdatedTime" else "created"),
-                          reverse=descending)
+                rows.sort(
+                    key=attrgetter("updated" if name == "MetaData.LastUpdatedTime" else "created"),
+                    reverse=descending,
+                )
             else:
                 rows.sort(key=_sort_key(_getter(name, _field_kind(name))), reverse=descending)
         if len(table.cache) > 32:

@@ -36,32 +36,128 @@ CHART_OF_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
 )
 
 GIVEN_NAMES = (
-    "Amelia", "Bruno", "Chiara", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kavya",
-    "Liam", "Marta", "Noah", "Olga", "Pedro", "Quinn", "Rosa", "Samir", "Tessa", "Umar", "Vera", "Wen",
-    "Ximena", "Yusuf", "Zoe", "Adele", "Bastien", "Carmen", "Dario",
+    "Amelia",
+    "Bruno",
+    "Chiara",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kavya",
+    "Liam",
+    "Marta",
+    "Noah",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Samir",
+    "Tessa",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Adele",
+    "Bastien",
+    "Carmen",
+    "Dario",
 )
 FAMILY_NAMES = (
-    "Abbott", "Baptiste", "Castillo", "Dubois", "Eriksen", "Fontaine", "Gallagher", "Haddad", "Ibarra",
-    "Jovanovic", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Quintero", "Rossi",
-    "Sandoval", "Takahashi", "Underwood", "Valdez", "Whitaker", "Xu", "Yilmaz", "Zimmerman",
+    "Abbott",
+    "Baptiste",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fontaine",
+    "Gallagher",
+    "Haddad",
+    "Ibarra",
+    "Jovanovic",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Petrov",
+    "Quintero",
+    "Rossi",
+    "Sandoval",
+    "Takahashi",
+    "Underwood",
+    "Valdez",
+    "Whitaker",
+    "Xu",
+    "Yilmaz",
+    "Zimmerman",
 )
 BUSINESS_WORDS = (
-    "Harbor", "Cedar", "Summit", "Blue Fern", "Granite", "Lantern", "Meadow", "Northwind", "Orchard",
-    "Pioneer", "Quarry", "Riverbend", "Silverline", "Timber", "Urban", "Vista", "Willow", "Copper",
+    "Harbor",
+    "Cedar",
+    "Summit",
+    "Blue Fern",
+    "Granite",
+    "Lantern",
+    "Meadow",
+    "Northwind",
+    "Orchard",
+    "Pioneer",
+    "Quarry",
+    "Riverbend",
+    "Silverline",
+    "Timber",
+    "Urban",
+    "Vista",
+    "Willow",
+    "Copper",
 )
 BUSINESS_KINDS = (
-    "Bakery", "Builders", "Dental", "Design Studio", "Landscaping", "Logistics", "Motors", "Outfitters",
-    "Plumbing", "Print Shop", "Realty", "Coffee Roasters", "Veterinary", "Yoga", "Books",
+    "Bakery",
+    "Builders",
+    "Dental",
+    "Design Studio",
+    "Landscaping",
+    "Logistics",
+    "Motors",
+    "Outfitters",
+    "Plumbing",
+    "Print Shop",
+    "Realty",
+    "Coffee Roasters",
+    "Veterinary",
+    "Yoga",
+    "Books",
 )
 BUSINESS_SUFFIXES = ("LLC", "Inc.", "Co.", "Group", "")
 STREETS = (
-    "Maple Ave", "Oak St", "Pine Rd", "Elm St", "Lakeview Dr", "Hillcrest Blvd", "Sunset Way", "Park Ln",
-    "Mission St", "Broadway", "Cherry Ct", "Highland Ave",
+    "Maple Ave",
+    "Oak St",
+    "Pine Rd",
+    "Elm St",
+    "Lakeview Dr",
+    "Hillcrest Blvd",
+    "Sunset Way",
+    "Park Ln",
+    "Mission St",
+    "Broadway",
+    "Cherry Ct",
+    "Highland Ave",
 )
 CITIES = (
-    ("Bayshore", "CA", "94"), ("Millbrook", "NY", "12"), ("Cedar Falls", "IA", "50"), ("Riverton", "WY", "82"),
-    ("Fairview", "OR", "97"), ("Springfield", "IL", "62"), ("Georgetown", "TX", "78"), ("Ashland", "MA", "01"),
-    ("Madison", "WI", "53"), ("Greenville", "SC", "29"),
+    ("Bayshore", "CA", "94"),
+    ("Millbrook", "NY", "12"),
+    ("Cedar Falls", "IA", "50"),
+    ("Riverton", "WY", "82"),
+    ("Fairview", "OR", "97"),
+    ("Springfield", "IL", "62"),
+    ("Georgetown", "TX", "78"),
+    ("Ashland", "MA", "01"),
+    ("Madison", "WI", "53"),
+    ("Greenville", "SC", "29"),
 )
 SERVICE_ITEMS: tuple[tuple[str, str, str, str], ...] = (
     ("Consulting", "Service", "150.00", "Services"),
@@ -121,8 +217,14 @@ def _classification(kind: str) -> str:
 
 
 def _company_info(name: str, realm_id: str, start: datetime, tz: Any) -> dict[str, Any]:
-    address = {"Id": "1", "Line1": "2600 Marine Way", "City": "Mountain View", "CountrySubDivisionCode": "CA",
-               "PostalCode": "94043", "Country": "US"}
+    address = {
+        "Id": "1",
+        "Line1": "2600 Marine Way",
+        "City": "Mountain View",
+        "CountrySubDivisionCode": "CA",
+        "PostalCode": "94043",
+        "Country": "US",
+    }
     return {
         "CompanyName": name,
         "LegalName": f"{name} LLC",
@@ -140,14 +242,21 @@ def _company_info(name: str, realm_id: str, start: datetime, tz: Any) -> dict[st
     }
 
 
-def _seed_items(ledger: Ledger, options: EmulatorOptions, rng: random.Random,
-                accounts: dict[str, dict[str, str]], when: datetime) -> list[tuple[dict[str, str], Decimal]]:
+def _seed_items(
+    ledger: Ledger,
+    options: EmulatorOptions,
+    rng: random.Random,
+    accounts: dict[str, dict[str, str]],
+    when: datetime,
+) -> list[tuple[dict[str, str], Decimal]]:
     out: list[tuple[dict[str, str], Decimal]] = []
     for index in range(options.items):
         base_name, kind, price, account = SERVICE_ITEMS[index % len(SERVICE_ITEMS)]
         name = base_name if index < len(SERVICE_ITEMS) else f"{base_name} {index // len(SERVICE_ITEMS) + 1}"
-        unit_price = Decimal(price) if index < len(SERVICE_ITEMS) else money(
-            Decimal(price) * Decimal(rng.randint(80, 140)) / 100
+        unit_price = (
+            Decimal(price)
+            if index < len(SERVICE_ITEMS)
+            else money(Decimal(price) * Decimal(rng.randint(80, 140)) / 100)
         )
         record = ledger.insert(
             "Item",
@@ -168,8 +277,9 @@ def _seed_items(ledger: Ledger, options: EmulatorOptions, rng: random.Random,
     return out
 
 
-def _seed_customers(ledger: Ledger, options: EmulatorOptions, rng: random.Random,
-                    when: datetime) -> list[dict[str, Any]]:
+def _seed_customers(
+    ledger: Ledger, options: EmulatorOptions, rng: random.Random, when: datetime
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     used: set[str] = set()
     for index in range(options.customers):
@@ -179,7 +289,9 @@ def _seed_customers(ledger: Ledger, options: EmulatorOptions, rng: random.Random
         company = None
         if business:
             suffix = rng.choice(BUSINESS_SUFFIXES)
-            company = f"{rng.choice(BUSINESS_WORDS)} {rng.choice(BUSINESS_KINDS)}{' ' + suffix if suffix else ''}"
+            company = (
+                f"{rng.choice(BUSINESS_WORDS)} {rng.choice(BUSINESS_KINDS)}{' ' + suffix if suffix else ''}"
+            )
             display = company
             domain = company.lower().replace(" ", "").replace("&", "").replace(".", "")[:20] + ".example"
         else:
@@ -223,8 +335,14 @@ def _seed_customers(ledger: Ledger, options: EmulatorOptions, rng: random.Random
             data["CompanyName"] = company
         del data["Title"]
         record = ledger.insert("Customer", data, when + timedelta(minutes=index))
-        out.append({"ref": {"value": record.id, "name": candidate}, "email": email, "record": record,
-                    "addr": address})
+        out.append(
+            {
+                "ref": {"value": record.id, "name": candidate},
+                "email": email,
+                "record": record,
+                "addr": address,
+            }
+        )
     return out
 
 
@@ -335,7 +453,9 @@ def _seed_invoices_and_payments(
             continue
         amount = total if rand() < 0.75 else money(total * Decimal(30 + int(rand() * 41)) / 100)
         amount = max(amount, CENT)
-        paid_at = min(invoice.created + timedelta(days=1 + int(rand() * 45), seconds=int(rand() * 36000)), now)
+        paid_at = min(
+            invoice.created + timedelta(days=1 + int(rand() * 45), seconds=int(rand() * 36000)), now
+        )
         planned.append((paid_at, invoice, amount))
     planned.sort(key=lambda entry: (entry[0], int(entry[1].id)))
     deposit = accounts["Undeposited Funds"]

@@ -112,7 +112,9 @@ class RealmState:
     # customer id -> invoice ids
     customer_invoices: dict[str, set[str]] = field(default_factory=dict)
     # lower-cased names -> record id, per entity (uniqueness checks)
-    names: dict[str, dict[str, str]] = field(default_factory=lambda: {"Customer": {}, "Item": {}, "Account": {}})
+    names: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {"Customer": {}, "Item": {}, "Account": {}}
+    )
     doc_numbers: dict[str, set[str]] = field(default_factory=dict)
     next_doc_number: int = 1001
 
