@@ -1,0 +1,466 @@
+"""Xero JSON ↔ unified models: pure functions, no I/O.
+
+Reading: ACCREC invoices → :class:`Invoice`, contacts → :class:`Customer`, payments →
+:class:`Payment`, accounts and items → the provider's own :class:`Account` and :class:`Item`. Money
+arrives as exact ``Decimal`` (bodies are parsed with ``parse_float=Decimal``), never through a float.
+
+Writing: a unified model (or, for updates, a mapping of changed unified fields) → the Xero element.
+``pass_through`` is merged last, so any Xero field the unified model lacks still reaches Xero.
+Defaults that depend on the connection (tax mode, default accounts, created status) come in
+:class:`EncodeOptions`, built from the provider settings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from unified_accounting import jsonutil
+from unified_accounting.models import (
+    Address,
+    Allocation,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    LineItem,
+    LineItemType,
+    Payment,
+    RecordMeta,
+)
+
+from .dates import format_date, parse_datetime, record_date, row_version
+from .models import Account, Item
+from .settings import XeroSettings
+from .statuses import INVOICE_TO_XERO, contact_status, customer_status, invoice_status, payment_status
+
+#: Unified resource → (Xero collection, id field, unified model).
+RESOURCES: dict[str, tuple[str, str, type[RecordMeta]]] = {
+    "invoice": ("Invoices", "InvoiceID", Invoice),
+    "customer": ("Contacts", "ContactID", Customer),
+    "payment": ("Payments", "PaymentID", Payment),
+    "account": ("Accounts", "AccountID", Account),
+    "item": ("Items", "ItemID", Item),
+}
+
+#: Xero address types of the unified addresses (POBOX is Xero's postal/billing address).
+BILLING_ADDRESS, SHIPPING_ADDRESS = "POBOX", "STREET"
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """Connection-level defaults applied when a unified record leaves something unsaid."""
+
+    line_amount_types: str = "Exclusive"
+    default_invoice_status: str = "AUTHORISED"
+    default_sales_account_code: str | None = "200"
+    default_payment_account_code: str | None = "090"
+
+    @classmethod
+    def from_settings(cls, settings: XeroSettings) -> EncodeOptions:
+        return cls(
+            line_amount_types=settings.line_amount_types,
+            default_invoice_status=settings.default_invoice_status,
+            default_sales_account_code=settings.default_sales_account_code,
+            default_payment_account_code=settings.default_payment_account_code,
+        )
+
+
+# =========================================================================================== decoding
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _meta(data: Mapping[str, Any], id_field: str, include_raw: bool) -> dict[str, Any]:
+    return {
+        "id": _text(data.get(id_field)),
+        "row_version": row_version(data.get("UpdatedDateUTC")),
+        "updated_at": parse_datetime(data.get("UpdatedDateUTC")),
+        "raw": dict(data) if include_raw else None,
+    }
+
+
+def _is_nonzero(value: Any) -> bool:
+    return value is not None and Decimal(str(value)) != 0
+
+
+def decode_line(data: Mapping[str, Any]) -> LineItem:
+    line_id = _text(data.get("LineItemID"))
+    unit, amount = data.get("UnitAmount"), data.get("LineAmount")
+    if not data.get("ItemCode") and not _is_nonzero(unit) and not _is_nonzero(amount):
+        # Xero has no line type: a line carrying no amount and no item is a text line.
+        return LineItem(id=line_id, type=LineItemType.DESCRIPTION, description=_text(data.get("Description")))
+    quantity = _decimal(data.get("Quantity"))
+    unit_price = _decimal(unit)
+    if quantity is not None and quantity < 0:
+        # Xero allows negative quantities; unified quantities are not negative, so the sign moves
+        # onto the price (the line amount is unchanged).
+        quantity = -quantity
+        unit_price = -unit_price if unit_price is not None else None
+    return LineItem(
+        id=line_id,
+        description=_text(data.get("Description")),
+        quantity=quantity,
+        unit_price=unit_price,
+        discount_percentage=_decimal(data.get("DiscountRate")),
+        total_amount=_decimal(amount),
+        item_id=_text(data.get("ItemCode")),
+        account_id=_text(data.get("AccountCode")) or _text(data.get("AccountID")),
+        tax_code=_text(data.get("TaxType")),
+    )
+
+
+def decode_invoice(data: Mapping[str, Any], include_raw: bool = False) -> Invoice:
+    contact = data.get("Contact") or {}
+    amount_paid = _decimal(data.get("AmountPaid"))
+    line_amount_types = data.get("LineAmountTypes")
+    return Invoice(
+        number=_text(data.get("InvoiceNumber")),
+        customer_id=str(contact.get("ContactID") or ""),
+        customer_name=_text(contact.get("Name")),
+        issue_date=record_date(dict(data), "Date"),
+        due_date=record_date(dict(data), "DueDate"),
+        currency=_text(data.get("CurrencyCode")),
+        status=invoice_status(data.get("Status"), amount_paid),
+        line_items=[decode_line(line) for line in data.get("LineItems") or []],
+        sub_total=_decimal(data.get("SubTotal")),
+        total_tax=_decimal(data.get("TotalTax")),
+        total=_decimal(data.get("Total")),
+        amount_due=_decimal(data.get("AmountDue")),
+        amount_paid=amount_paid,
+        reference=_text(data.get("Reference")),
+        # The tax mode says how to read unit prices and line totals, and writing it back keeps it.
+        pass_through={"LineAmountTypes": line_amount_types} if line_amount_types else {},
+        **_meta(data, "InvoiceID", include_raw),
+    )
+
+
+def decode_address(data: Mapping[str, Any] | None) -> Address | None:
+    if not data:
+        return None
+    extra = ", ".join(str(data[k]) for k in ("AddressLine2", "AddressLine3", "AddressLine4") if data.get(k))
+    address = Address(
+        line1=_text(data.get("AddressLine1")),
+        line2=extra or None,
+        city=_text(data.get("City")),
+        region=_text(data.get("Region")),
+        postal_code=_text(data.get("PostalCode")),
+        country=_text(data.get("Country")),
+    )
+    return address if address.model_dump(exclude_none=True) else None
+
+
+def _addresses(data: Mapping[str, Any], kinds: tuple[str, ...]) -> Address | None:
+    for kind in kinds:
+        for entry in data.get("Addresses") or []:
+            if str(entry.get("AddressType", "")).upper() == kind:
+                address = decode_address(entry)
+                if address is not None:
+                    return address
+    return None
+
+
+def decode_phone(phones: list[Mapping[str, Any]] | None) -> str | None:
+    ranked = sorted(
+        (p for p in phones or [] if p.get("PhoneNumber")),
+        key=lambda p: (
+            ("DEFAULT", "MOBILE", "DDI").index(p["PhoneType"])
+            if p.get("PhoneType") in ("DEFAULT", "MOBILE", "DDI")
+            else 3
+        ),
+    )
+    if not ranked:
+        return None
+    phone = ranked[0]
+    country = f"+{phone['PhoneCountryCode']}" if phone.get("PhoneCountryCode") else None
+    return " ".join(str(p) for p in (country, phone.get("PhoneAreaCode"), phone["PhoneNumber"]) if p)
+
+
+def decode_contact(data: Mapping[str, Any], include_raw: bool = False) -> Customer:
+    receivable = ((data.get("Balances") or {}).get("AccountsReceivable") or {}).get("Outstanding")
+    return Customer(
+        display_name=_text(data.get("Name")) or str(data.get("ContactID")),
+        first_name=_text(data.get("FirstName")),
+        last_name=_text(data.get("LastName")),
+        email=_text(data.get("EmailAddress")),
+        phone=decode_phone(data.get("Phones")),
+        billing_address=_addresses(data, (BILLING_ADDRESS,)),
+        shipping_address=_addresses(data, (SHIPPING_ADDRESS, "DELIVERY")),
+        currency=_text(data.get("DefaultCurrency")),
+        balance=_decimal(receivable),
+        status=customer_status(data.get("ContactStatus")),
+        tax_number=_text(data.get("TaxNumber")),
+        **_meta(data, "ContactID", include_raw),
+    )
+
+
+def decode_payment(data: Mapping[str, Any], include_raw: bool = False) -> Payment:
+    invoice = data.get("Invoice") or {}
+    account = data.get("Account") or {}
+    amount = _decimal(data.get("Amount")) or Decimal(0)
+    allocations = (
+        [Allocation(invoice_id=str(invoice["InvoiceID"]), amount=amount)] if invoice.get("InvoiceID") else []
+    )
+    return Payment(
+        customer_id=_text((invoice.get("Contact") or {}).get("ContactID")),
+        date=record_date(dict(data), "Date"),
+        currency=_text(invoice.get("CurrencyCode")),
+        total_amount=amount,
+        reference=_text(data.get("Reference")),
+        account_id=_text(account.get("Code")) or _text(account.get("AccountID")),
+        allocations=allocations,
+        status=payment_status(data.get("Status")),
+        **_meta(data, "PaymentID", include_raw),
+    )
+
+
+def decode_account(data: Mapping[str, Any], include_raw: bool = False) -> Account:
+    return Account(
+        code=_text(data.get("Code")),
+        name=_text(data.get("Name")),
+        type=_text(data.get("Type")),
+        account_class=_text(data.get("Class")),
+        status=_text(data.get("Status")),
+        tax_type=_text(data.get("TaxType")),
+        description=_text(data.get("Description")),
+        currency=_text(data.get("CurrencyCode")),
+        bank_account_number=_text(data.get("BankAccountNumber")),
+        enable_payments_to_account=data.get("EnablePaymentsToAccount"),
+        **_meta(data, "AccountID", include_raw),
+    )
+
+
+def decode_item(data: Mapping[str, Any], include_raw: bool = False) -> Item:
+    sales = data.get("SalesDetails") or {}
+    purchase = data.get("PurchaseDetails") or {}
+    return Item(
+        code=_text(data.get("Code")),
+        name=_text(data.get("Name")),
+        description=_text(data.get("Description")),
+        unit_price=_decimal(sales.get("UnitPrice")),
+        sales_account_code=_text(sales.get("AccountCode")),
+        sales_tax_type=_text(sales.get("TaxType")),
+        purchase_unit_price=_decimal(purchase.get("UnitPrice")),
+        is_sold=data.get("IsSold"),
+        is_purchased=data.get("IsPurchased"),
+        is_tracked_as_inventory=data.get("IsTrackedAsInventory"),
+        **_meta(data, "ItemID", include_raw),
+    )
+
+
+DECODERS: dict[str, Callable[[Mapping[str, Any], bool], Any]] = {
+    "invoice": decode_invoice,
+    "customer": decode_contact,
+    "payment": decode_payment,
+    "account": decode_account,
+    "item": decode_item,
+}
+
+
+def envelope_items(resource: str, body: bytes | Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The records of a Xero response envelope (``{"Invoices": [...], ...}``)."""
+    data = jsonutil.loads(body) if isinstance(body, bytes) else body
+    items = data.get(RESOURCES[resource][0]) if isinstance(data, Mapping) else None
+    return list(items or [])
+
+
+# =========================================================================================== encoding
+
+
+def _reference(value: str) -> dict[str, str]:
+    """Xero accepts an account or item by GUID or by code: send whichever the caller gave."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return {"Code": value}
+    return {"AccountID": value}
+
+
+def encode_line(line: LineItem, options: EncodeOptions) -> dict[str, Any]:
+    out: dict[str, Any] = {"LineItemID": line.id, "Description": line.description}
+    if line.type is LineItemType.DESCRIPTION:
+        return {k: v for k, v in out.items() if v is not None}
+    out.update(
+        Quantity=line.quantity,
+        UnitAmount=line.unit_price,
+        DiscountRate=line.discount_percentage,
+        ItemCode=line.item_id,
+        TaxType=line.tax_code,
+    )
+    if line.unit_price is None and line.total_amount is not None:
+        # Only a total given: Xero derives the unit amount. With both, Xero checks they agree,
+        # and a derived total may carry more decimals than Xero's rounded LineAmount.
+        out["LineAmount"] = line.total_amount
+    account = line.account_id
+    if account is None and line.item_id is None:
+        account = options.default_sales_account_code
+    if account is not None:
+        reference = _reference(account)
+        out.update({"AccountCode": reference["Code"]} if "Code" in reference else reference)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _address(kind: str, address: Address | None) -> dict[str, Any]:
+    if address is None:
+        return {"AddressType": kind}
+    fields = {
+        "AddressLine1": address.line1,
+        "AddressLine2": address.line2,
+        "City": address.city,
+        "Region": address.region,
+        "PostalCode": address.postal_code,
+        "Country": address.country,
+    }
+    return {"AddressType": kind, **{k: v for k, v in fields.items() if v is not None}}
+
+
+FieldEncoder = Callable[[Any, EncodeOptions], dict[str, Any]]
+
+INVOICE_FIELDS: dict[str, FieldEncoder] = {
+    "customer_id": lambda v, o: {"Contact": {"ContactID": v}},
+    "number": lambda v, o: {"InvoiceNumber": v},
+    "issue_date": lambda v, o: {"Date": format_date(v) if v else None},
+    "due_date": lambda v, o: {"DueDate": format_date(v) if v else None},
+    "currency": lambda v, o: {"CurrencyCode": v},
+    "reference": lambda v, o: {"Reference": v or ""},
+    "status": lambda v, o: {"Status": INVOICE_TO_XERO[InvoiceStatus(v)]},
+    "line_items": lambda v, o: {"LineItems": [encode_line(line, o) for line in v]},
+}
+
+CONTACT_FIELDS: dict[str, FieldEncoder] = {
+    "display_name": lambda v, o: {"Name": v},
+    "first_name": lambda v, o: {"FirstName": v},
+    "last_name": lambda v, o: {"LastName": v},
+    "email": lambda v, o: {"EmailAddress": v},
+    "phone": lambda v, o: {"Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": v}] if v else []},
+    "currency": lambda v, o: {"DefaultCurrency": v},
+    "status": lambda v, o: {"ContactStatus": contact_status(v)},
+    "tax_number": lambda v, o: {"TaxNumber": v},
+}
+
+#: Unified fields Xero computes: ignored when a whole record is created, refused in updates.
+COMPUTED_FIELDS: dict[str, frozenset[str]] = {
+    "invoice": frozenset({"customer_name", "sub_total", "total_tax", "total", "amount_due", "amount_paid"}),
+    "customer": frozenset({"balance"}),
+}
+#: Unified fields with no Xero counterpart: refused rather than silently dropped.
+UNSUPPORTED_FIELDS: dict[str, dict[str, str]] = {
+    "invoice": {
+        "memo": "Xero invoices have no memo; use reference (shown on the invoice)",
+        "billing_address": "Xero invoices take the address of their contact",
+        "shipping_address": "Xero invoices take the address of their contact",
+        "email": "Xero invoices are e-mailed to their contact",
+        "custom_fields": "Xero invoices have no custom fields",
+    },
+    "payment": {
+        "payment_method": "Xero payments have no payment method",
+        "unapplied_amount": "a Xero payment applies its whole amount to one invoice",
+    },
+}
+
+
+def _apply(
+    fields: Mapping[str, FieldEncoder], values: Mapping[str, Any], options: EncodeOptions
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        encoder = fields.get(name)
+        if encoder is not None:
+            out.update(encoder(value, options))
+    return out
+
+
+def _contact_addresses(values: Mapping[str, Any]) -> dict[str, Any]:
+    addresses = [
+        _address(kind, values[name])
+        for name, kind in (("billing_address", BILLING_ADDRESS), ("shipping_address", SHIPPING_ADDRESS))
+        if name in values
+    ]
+    return {"Addresses": addresses} if addresses else {}
+
+
+def _set_fields(model: RecordMeta) -> dict[str, Any]:
+    """The model's fields that carry a value (what a create sends)."""
+    skip = {"id", "row_version", "created_at", "updated_at", "raw", "pass_through"}
+    return {
+        name: value
+        for name in type(model).model_fields
+        if name not in skip and (value := getattr(model, name)) not in (None, [], {})
+    }
+
+
+def encode_invoice(invoice: Invoice, options: EncodeOptions) -> dict[str, Any]:
+    values = _set_fields(invoice)
+    payload: dict[str, Any] = {"Type": "ACCREC", **_apply(INVOICE_FIELDS, values, options)}
+    payload.setdefault("Status", options.default_invoice_status)
+    payload.setdefault("LineItems", [])
+    payload["LineAmountTypes"] = options.line_amount_types
+    return {**payload, **invoice.pass_through}
+
+
+def encode_contact(customer: Customer, options: EncodeOptions) -> dict[str, Any]:
+    values = _set_fields(customer)
+    payload = {**_apply(CONTACT_FIELDS, values, options), **_contact_addresses(values)}
+    if "Name" not in payload:
+        # Xero contacts have one name: the company's, else the person's.
+        person = " ".join(n for n in (customer.first_name, customer.last_name) if n)
+        payload["Name"] = customer.company_name or person
+    return {**payload, **customer.pass_through}
+
+
+def encode_payment(payment: Payment, options: EncodeOptions) -> dict[str, Any]:
+    allocation = payment.allocations[0]  # exactly one: Provider.validate refuses anything else
+    account = payment.account_id or options.default_payment_account_code
+    payload: dict[str, Any] = {
+        "Invoice": {"InvoiceID": allocation.invoice_id},
+        "Amount": allocation.amount,
+        "Date": format_date(payment.date) if payment.date else None,
+        "Reference": payment.reference,
+        "Account": _reference(account) if account else None,
+    }
+    return {**{k: v for k, v in payload.items() if v is not None}, **payment.pass_through}
+
+
+def encode_changes(resource: str, changes: Mapping[str, Any], options: EncodeOptions) -> dict[str, Any]:
+    """The Xero fields of a partial update (``changes`` maps unified fields to validated values)."""
+    if resource == "invoice":
+        payload = _apply(INVOICE_FIELDS, changes, options)
+    elif resource == "customer":
+        payload = {**_apply(CONTACT_FIELDS, changes, options), **_contact_addresses(changes)}
+        if "Name" not in payload and changes.get("company_name"):
+            payload["Name"] = changes["company_name"]
+    else:
+        raise ValueError(f"Xero updates no {resource!r} records")
+    return {**payload, **dict(changes.get("pass_through") or {})}
+
+
+class XeroCodec:
+    """The provider's :class:`~unified_accounting.provider.Codec`."""
+
+    def decode(self, resource: str, payload: Mapping[str, Any] | bytes, include_raw: bool = False) -> Any:
+        data: Any = jsonutil.loads(payload) if isinstance(payload, bytes) else payload
+        if isinstance(data, Mapping) and RESOURCES[resource][0] in data:
+            data = envelope_items(resource, data)[0]  # a whole response envelope
+        return DECODERS[resource](data, include_raw)
+
+    def decode_list(self, resource: str, body: bytes, include_raw: bool = False) -> list[Any]:
+        decoder = DECODERS[resource]
+        return [decoder(item, include_raw) for item in envelope_items(resource, body)]
+
+    def encode(self, model: RecordMeta, options: EncodeOptions | None = None) -> dict[str, Any]:
+        options = options or EncodeOptions()
+        if isinstance(model, Invoice):
+            return encode_invoice(model, options)
+        if isinstance(model, Customer):
+            return encode_contact(model, options)
+        if isinstance(model, Payment):
+            return encode_payment(model, options)
+        raise ValueError(f"Xero cannot write a {type(model).__name__}")

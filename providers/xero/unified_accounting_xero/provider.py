@@ -1,0 +1,357 @@
+"""The Xero provider: unified operations on top of the codec, the API helpers and identity."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from unified_accounting.errors import (
+    Conflict,
+    FieldIssue,
+    NotFound,
+    ProviderError,
+    UnsupportedOperation,
+    ValidationFailed,
+)
+from unified_accounting.models import ChangeEvent, RecordMeta
+from unified_accounting.provider import (
+    BulkResult,
+    BulkUpdate,
+    ChangeSet,
+    Operation,
+    Page,
+    Provider,
+    ProviderSession,
+    ProviderSettings,
+    capabilities,
+)
+from unified_accounting.tokens import Grant, TokenSet
+from unified_accounting.types import ASGIApp
+
+from . import api, oauth, rules, webhooks
+from .changes import read_changes
+from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
+from .dates import row_version
+from .errors import PROVIDER, element_error, error_from_response
+from .limits import RateLimits
+from .settings import XeroSettings, xero_settings
+
+
+def _options(session: ProviderSession) -> EncodeOptions:
+    return EncodeOptions.from_settings(xero_settings(session.settings))
+
+
+def _check_version(resource: str, current: Mapping[str, Any], expected: str | None) -> None:
+    """Xero has no version token: compare ``UpdatedDateUTC`` with the one the caller read."""
+    if expected is None:
+        return
+    actual = row_version(current.get("UpdatedDateUTC"))
+    if actual != expected:
+        raise Conflict(
+            f"the Xero {resource} changed since it was read: read it again and reapply the change",
+            provider=PROVIDER,
+            code="StaleRowVersion",
+            detail=f"row_version is {actual}, the update was based on {expected}",
+        )
+
+
+class XeroProvider(Provider):
+    name = "xero"
+    display_name = "Xero"
+    settings_model = XeroSettings
+    capabilities = capabilities(
+        invoice="create get list update delete void bulk_create bulk_update",
+        customer="create get list update archive bulk_create bulk_update",
+        payment="create get list delete",
+        account="get list",
+        item="get list",
+    )
+    oauth = oauth.OAUTH
+    codec: XeroCodec
+
+    def __init__(self) -> None:
+        self.codec = XeroCodec()
+        #: Client-side pacing; its ``clock`` and ``sleep`` may be replaced (tests drive time).
+        self.limits = RateLimits()
+
+    # ------------------------------------------------------------------------------ HTTP plumbing
+
+    def default_headers(self, session: ProviderSession) -> dict[str, str]:
+        return {"Accept": "application/json", "xero-tenant-id": session.company_id}
+
+    def error_from_response(self, response: httpx.Response) -> ProviderError | ValidationFailed:
+        return error_from_response(response)
+
+    def request_slot(self, session: ProviderSession) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.limits.slot(xero_settings(session.settings), session.company_id)
+
+    def observe_response(self, session: ProviderSession, response: httpx.Response) -> None:
+        self.limits.observe(xero_settings(session.settings), session.company_id, response)
+
+    # -------------------------------------------------------------------------------- validation
+
+    def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
+        return rules.check_record(resource, record)
+
+    def validate_changes(self, resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
+        return rules.check_changes(resource, changes)
+
+    # -------------------------------------------------------------------------------- operations
+
+    def _decode(self, session: ProviderSession, resource: str, element: Mapping[str, Any]) -> Any:
+        return self.codec.decode(resource, element, session.include_raw)
+
+    async def _write_one(
+        self,
+        session: ProviderSession,
+        resource: str,
+        method: str,
+        element: Mapping[str, Any],
+        record_id: str | None,
+    ) -> Any:
+        written = await api.write(session, resource, method, [element], record_id=record_id)
+        if not written:
+            raise ProviderError(f"Xero answered the {resource} write without the record", provider=PROVIDER)
+        if api.has_errors(written[0]):
+            raise element_error(written[0])
+        return self._decode(session, resource, written[0])
+
+    async def create(self, session: ProviderSession, resource: str, record: RecordMeta) -> Any:
+        self.require(resource, Operation.CREATE)
+        payload = self.codec.encode(record, _options(session))
+        return await self._write_one(session, resource, "PUT", payload, None)
+
+    async def get(self, session: ProviderSession, resource: str, record_id: str) -> Any:
+        self.require(resource, Operation.GET)
+        return self._decode(session, resource, await api.fetch_record(session, resource, record_id))
+
+    async def list_page(
+        self,
+        session: ProviderSession,
+        resource: str,
+        *,
+        cursor: str | None,
+        updated_since: datetime | None,
+        page_size: int | None,
+    ) -> Page:
+        self.require(resource, Operation.LIST)
+        try:
+            page = int(cursor) if cursor else 1
+        except ValueError:
+            raise ValidationFailed(
+                "invalid list cursor", issues=[FieldIssue("cursor", f"{cursor!r} is not a Xero page number")]
+            ) from None
+        size = min(page_size or xero_settings(session.settings).page_size, 1000)
+        raw = await api.fetch_page(session, resource, page=page, page_size=size, updated_since=updated_since)
+        items = [self._decode(session, resource, item) for item in raw.items]
+        return Page(items=items, next_cursor=str(raw.next_page) if raw.next_page else None)
+
+    async def _current(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> dict[str, Any]:
+        """Read first and compare, then write: Xero itself would accept a stale write."""
+        current = await api.fetch_record(session, resource, record_id)
+        _check_version(resource, current, row_version)
+        return current
+
+    async def _set(
+        self, session: ProviderSession, resource: str, current: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> Any:
+        record_id = api.id_of(resource, current)
+        element = {RESOURCES[resource][1]: record_id, **fields}
+        return await self._write_one(session, resource, "POST", element, record_id)
+
+    async def update(
+        self,
+        session: ProviderSession,
+        resource: str,
+        record_id: str,
+        changes: Mapping[str, Any],
+        row_version: str | None,
+    ) -> Any:
+        self.require(resource, Operation.UPDATE)
+        current = await self._current(session, resource, record_id, row_version)
+        return await self._set(
+            session, resource, current, encode_changes(resource, changes, _options(session))
+        )
+
+    async def delete(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> None:
+        self.require(resource, Operation.DELETE)
+        current = await self._current(session, resource, record_id, row_version)
+        status = str(current.get("Status", "")).upper()
+        if status in ("DELETED", "VOIDED"):
+            return  # already gone
+        if resource == "invoice":
+            # Xero deletes only unapproved invoices; an approved one is removed by voiding it.
+            target = "VOIDED" if status == "AUTHORISED" else "DELETED"
+            await self._set(session, resource, current, {"Status": target})
+        else:
+            await self._set(session, resource, current, {"Status": "DELETED"})
+
+    async def void(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> Any:
+        self.require(resource, Operation.VOID)
+        current = await self._current(session, resource, record_id, row_version)
+        return await self._set(session, resource, current, {"Status": "VOIDED"})
+
+    async def archive(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> Any:
+        self.require(resource, Operation.ARCHIVE)
+        current = await self._current(session, resource, record_id, row_version)
+        return await self._set(session, resource, current, {"ContactStatus": "ARCHIVED"})
+
+    def _batches(self, session: ProviderSession, count: int) -> list[range]:
+        size = xero_settings(session.settings).bulk_batch_size
+        return [range(start, min(start + size, count)) for start in range(0, count, size)]
+
+    async def _bulk_write(
+        self,
+        session: ProviderSession,
+        resource: str,
+        method: str,
+        elements: Mapping[int, Mapping[str, Any]],
+        results: dict[int, BulkResult],
+    ) -> None:
+        """Write ``elements`` (input index → Xero element) in batches; per-element outcomes."""
+        indices = sorted(elements)
+        failure: Exception | None = None
+        for batch in self._batches(session, len(indices)):
+            chosen = [indices[i] for i in batch]
+            if failure is None:
+                try:
+                    written = await api.write(
+                        session, resource, method, [elements[i] for i in chosen], summarize_errors=False
+                    )
+                except (ProviderError, ValidationFailed) as exc:
+                    # The whole request failed (after retries): later batches would fail alike.
+                    failure = exc
+            if failure is not None:
+                results.update({i: BulkResult(i, error=failure) for i in chosen})
+                continue
+            for index, element in zip(chosen, written, strict=False):
+                if api.has_errors(element):
+                    results[index] = BulkResult(index, error=element_error(element))
+                else:
+                    results[index] = BulkResult(index, record=self._decode(session, resource, element))
+            for index in chosen[len(written) :]:
+                results[index] = BulkResult(
+                    index, error=ProviderError("Xero skipped this element", provider=PROVIDER)
+                )
+
+    async def bulk_create(
+        self, session: ProviderSession, resource: str, records: Sequence[RecordMeta]
+    ) -> list[BulkResult]:
+        self.require(resource, Operation.BULK_CREATE)
+        options = _options(session)
+        results: dict[int, BulkResult] = {}
+        elements = {i: self.codec.encode(record, options) for i, record in enumerate(records)}
+        await self._bulk_write(session, resource, "PUT", elements, results)
+        return [results[i] for i in range(len(records))]
+
+    async def bulk_update(
+        self, session: ProviderSession, resource: str, updates: Sequence[BulkUpdate]
+    ) -> list[BulkResult]:
+        self.require(resource, Operation.BULK_UPDATE)
+        options = _options(session)
+        id_field = RESOURCES[resource][1]
+        results: dict[int, BulkResult] = {}
+        current: dict[str, dict[str, Any]] = {}
+        for batch in self._batches(session, len(updates)):
+            current.update(await api.fetch_records(session, resource, [updates[i].id for i in batch]))
+        elements: dict[int, Mapping[str, Any]] = {}
+        for index, update in enumerate(updates):
+            record = current.get(update.id.lower())
+            try:
+                if record is None:
+                    raise NotFound(f"no {resource} {update.id!r}", provider=PROVIDER, status_code=404)
+                _check_version(resource, record, update.row_version)
+            except ProviderError as exc:
+                results[index] = BulkResult(index, error=exc)
+                continue
+            changes = encode_changes(resource, update.changes, options)
+            elements[index] = {id_field: api.id_of(resource, record), **changes}
+        await self._bulk_write(session, resource, "POST", elements, results)
+        return [results[i] for i in range(len(updates))]
+
+    async def read_changes(
+        self, session: ProviderSession, resources: Sequence[str], since: datetime
+    ) -> ChangeSet:
+        for resource in resources:
+            self.require(resource, Operation.LIST)
+        return await read_changes(session, resources, since)
+
+    # ------------------------------------------------------------------------------------- OAuth
+
+    def authorization_url(
+        self,
+        settings: ProviderSettings,
+        *,
+        redirect_uri: str,
+        state: str,
+        code_challenge: str | None = None,
+        scopes: Sequence[str] | None = None,
+    ) -> str:
+        return oauth.authorization_url(
+            settings, redirect_uri=redirect_uri, state=state, code_challenge=code_challenge, scopes=scopes
+        )
+
+    async def exchange_code(
+        self,
+        http: httpx.AsyncClient,
+        settings: ProviderSettings,
+        *,
+        code: str,
+        redirect_uri: str,
+        callback_params: Mapping[str, str],
+        code_verifier: str | None = None,
+    ) -> list[Grant]:
+        return await oauth.exchange_code(
+            http, settings, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
+        )
+
+    async def refresh(
+        self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet
+    ) -> TokenSet:
+        return await oauth.refresh(http, settings, tokens)
+
+    async def revoke(self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
+        await oauth.revoke(http, settings, tokens)
+
+    async def disconnect(
+        self,
+        http: httpx.AsyncClient,
+        settings: ProviderSettings,
+        tokens: TokenSet,
+        grant_metadata: Mapping[str, str],
+    ) -> None:
+        await oauth.disconnect(http, settings, tokens, grant_metadata)
+
+    # ---------------------------------------------------------------------------------- webhooks
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
+        return webhooks.verify(body, headers, secret)
+
+    def webhook_response_status(self, body: bytes, headers: Mapping[str, str], secret: str) -> int:
+        """What to answer a delivery, the intent-to-receive check included: 200 if signed right, else 401."""
+        return webhooks.response_status(body, headers, secret)
+
+    def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
+        return webhooks.parse(body)
+
+    # ---------------------------------------------------------------------------------- emulator
+
+    def create_emulator(self, **options: Any) -> ASGIApp:
+        try:
+            from .emulator import create_emulator
+        except ImportError as exc:  # pragma: no cover - the emulator ships in this distribution
+            raise UnsupportedOperation(self.name, "emulator") from exc
+        app: ASGIApp = create_emulator(**options)
+        return app

@@ -1,0 +1,57 @@
+"""Status words between Xero and the unified models."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from unified_accounting.models import CustomerStatus, InvoiceStatus, PaymentStatus
+
+_INVOICE_FROM_XERO = {
+    "DRAFT": InvoiceStatus.DRAFT,
+    "SUBMITTED": InvoiceStatus.SUBMITTED,
+    "AUTHORISED": InvoiceStatus.OPEN,
+    "PAID": InvoiceStatus.PAID,
+    "VOIDED": InvoiceStatus.VOID,
+    "DELETED": InvoiceStatus.DELETED,
+}
+
+#: Unified statuses a caller may ask for when writing, and the Xero status each becomes. Paid and
+#: partially paid are outcomes of payments, never written directly.
+INVOICE_TO_XERO = {
+    InvoiceStatus.DRAFT: "DRAFT",
+    InvoiceStatus.SUBMITTED: "SUBMITTED",
+    InvoiceStatus.OPEN: "AUTHORISED",
+    InvoiceStatus.VOID: "VOIDED",
+    InvoiceStatus.DELETED: "DELETED",
+}
+#: What an invoice may be created as (Xero refuses the others on creation).
+CREATABLE_INVOICE_STATUSES = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.SUBMITTED, InvoiceStatus.OPEN})
+#: Xero invoice statuses a change feed reports as deletions.
+GONE_INVOICE_STATUSES = frozenset({"DELETED", "VOIDED"})
+
+
+def invoice_status(xero_status: str | None, amount_paid: Decimal | None) -> InvoiceStatus | None:
+    """AUTHORISED splits into open and partially paid, which Xero tells apart only by AmountPaid."""
+    if not xero_status:
+        return None
+    status = _INVOICE_FROM_XERO.get(xero_status.upper())
+    if status is InvoiceStatus.OPEN and amount_paid is not None and amount_paid > 0:
+        return InvoiceStatus.PARTIALLY_PAID
+    return status
+
+
+def customer_status(contact_status: str | None) -> CustomerStatus:
+    # GDPRREQUEST contacts are being erased: like archived ones they can no longer be used.
+    if (contact_status or "ACTIVE").upper() == "ACTIVE":
+        return CustomerStatus.ACTIVE
+    return CustomerStatus.ARCHIVED
+
+
+def contact_status(status: CustomerStatus) -> str:
+    return "ARCHIVED" if status is CustomerStatus.ARCHIVED else "ACTIVE"
+
+
+def payment_status(xero_status: str | None) -> PaymentStatus | None:
+    if not xero_status:
+        return None
+    return PaymentStatus.DELETED if xero_status.upper() == "DELETED" else PaymentStatus.POSTED
