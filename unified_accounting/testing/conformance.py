@@ -145,7 +145,8 @@ class ConformanceSuite:
             voided = await invoices.void(invoice.id)
             assert voided.status == InvoiceStatus.VOID
         if can_delete:
-            invoice = await ua_env.new_invoice()
+            sample = ua_env.harness.deletable_invoice(await ua_env.new_customer_id())
+            invoice = await invoices.create(sample)
             await invoices.delete(invoice.id)
             # A provider may keep a deleted record readable, marked deleted; otherwise it is gone.
             try:

@@ -71,6 +71,10 @@ class ProviderHarness(abc.ABC):
             ],
         )
 
+    def deletable_invoice(self, customer_id: str) -> Invoice:
+        """An invoice the provider lets ``delete`` remove (some only delete drafts)."""
+        return self.invoice(customer_id)
+
     def payment(self, invoice: Invoice, amount: Decimal) -> Payment:
         return Payment(
             customer_id=invoice.customer_id,

@@ -256,6 +256,12 @@ async def test_delete_void_and_archive_follow_xero_transitions(env: Env) -> None
     await env.conn.invoices.delete(str(draft.id))
     assert env.emulator.record("Invoice", str(draft.id))["Status"] == "DELETED"  # type: ignore[index]
     approved = await env.conn.invoices.create(sample_invoice(str(customer.id)))
+    calls = len(env.api_calls)
+    with pytest.raises(ValidationFailed) as refused:
+        await env.conn.invoices.delete(str(approved.id))
+    assert [issue.field for issue in refused.value.issues] == ["status"]
+    assert env.emulator.record("Invoice", str(approved.id))["Status"] == "AUTHORISED"  # type: ignore[index]
+    assert all(call.method == "GET" for call in env.api_calls[calls:])  # nothing written
     voided = await env.conn.invoices.void(str(approved.id))
     assert voided.status is InvoiceStatus.VOID
     archived = await env.conn.customers.archive(str(customer.id))

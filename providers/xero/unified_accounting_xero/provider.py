@@ -187,10 +187,16 @@ class XeroProvider(Provider):
         status = str(current.get("Status", "")).upper()
         if status in ("DELETED", "VOIDED"):
             return  # already gone
+        if resource == "invoice" and status not in ("DRAFT", "SUBMITTED"):
+            # Xero deletes only unapproved invoices. Voiding instead would keep the invoice on the
+            # books under another status than the caller asked for, so say so and let them choose.
+            raise ValidationFailed(
+                f"Xero cannot delete a {status} invoice: only DRAFT and SUBMITTED ones can be deleted",
+                issues=[FieldIssue("status", "void the invoice instead (conn.invoices.void(id))")],
+                provider=self.name,
+            )
         if resource == "invoice":
-            # Xero deletes only unapproved invoices; an approved one is removed by voiding it.
-            target = "VOIDED" if status == "AUTHORISED" else "DELETED"
-            await self._set(session, resource, current, {"Status": target})
+            await self._set(session, resource, current, {"Status": "DELETED"})
         else:
             await self._set(session, resource, current, {"Status": "DELETED"})
 

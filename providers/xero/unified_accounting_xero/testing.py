@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
+from unified_accounting.models import Invoice, InvoiceStatus
 from unified_accounting.testing import EmulatorGrant, ProviderHarness
 from unified_accounting.types import ASGIApp, Receive, Scope, Send
 
@@ -84,3 +85,7 @@ class XeroHarness(ProviderHarness):
     def invoice_changes(self) -> dict[str, Any]:
         # Xero invoices have no memo; the reference is the free-text field printed on them.
         return {"reference": "Changed by the conformance suite"}
+
+    def deletable_invoice(self, customer_id: str) -> Invoice:
+        # Xero deletes only unapproved invoices.
+        return self.invoice(customer_id).model_copy(update={"status": InvoiceStatus.DRAFT})
