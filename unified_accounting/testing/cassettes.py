@@ -13,16 +13,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from ..types import ASGIApp
+from ..http.server import serve
+
+__all__ = ["cassette_vcr", "find_secrets", "recording", "scrub_request", "scrub_response", "serve"]
 
 REDACTED = "REDACTED"
 #: Form and JSON fields that carry secrets in OAuth traffic.
@@ -120,33 +118,3 @@ def find_secrets(paths: Iterable[Path], known_secrets: Iterable[str] = ()) -> li
                 if match.group(1) not in (REDACTED, ""):
                     problems.append(f"{path.name}: {field} not redacted")
     return problems
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serve(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a loopback port in a background thread; yield its base URL."""
-    import uvicorn
-
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port or _free_port(), log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="ua-serve", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the server on 127.0.0.1:{config.port} did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
