@@ -24,6 +24,12 @@ def build_app() -> typer.Typer:
     )
     app.command("providers")(providers)
     app.command("sandbox")(sandbox)
+    from .vault.commands import register as register_vault_commands
+
+    register_vault_commands(app)
+    from .sync.commands import register as register_sync_commands
+
+    register_sync_commands(app)
     default_registry().plugin_manager.hook.ua_register_cli(app=app)
     return app
 

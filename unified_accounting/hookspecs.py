@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import httpx
     import typer
 
@@ -82,6 +84,38 @@ def ua_connection_health_changed(
     """Called when a connection's health changes, for example to ``needs_reauth`` after ``invalid_grant``.
 
     This is the moment to ask the user to reconnect. Return value ignored.
+    """
+
+
+@hookspec
+def ua_connection_established(connection: ConnectionRecord, reconnected: bool) -> None:
+    """Called after a consent completed and the connection was stored (once per company granted).
+
+    ``reconnected`` is true when the connection existed before (the user clicked "Reconnect", or
+    connected the same company again): its tokens were replaced and its health is ``ok`` again.
+    ``connection.tokens`` holds secrets: never log them. Return value ignored.
+    """
+
+
+@hookspec
+def ua_connection_expiring(connection: ConnectionRecord, reauthorize_by: datetime) -> None:
+    """Called by ``client.check_expiring(within=...)`` for each connection the user must soon renew.
+
+    ``reauthorize_by`` is the earliest of the refresh token's expiry and the provider's hard limit
+    (QuickBooks ends every grant after five years): after it, the connection needs the user to
+    consent again. Run ``check_expiring`` periodically (daily is enough) and e-mail the user some
+    days ahead. Connections already ``needs_reauth`` or ``revoked`` are not reported again.
+    Return value ignored.
+    """
+
+
+@hookspec
+def ua_connection_disconnected(connection: ConnectionRecord, revoked_at_provider: bool) -> None:
+    """Called after a connection was removed by ``client.disconnect`` or ``client.revoke``.
+
+    ``revoked_at_provider`` says whether the provider confirmed that access ended; it is false when
+    the provider has no revocation endpoint or the grant was already gone. The record is no longer
+    in the store when this runs. Return value ignored.
     """
 
 

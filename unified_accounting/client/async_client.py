@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal
 
@@ -14,7 +14,13 @@ import pluggy
 from pydantic import SecretStr
 
 from ..changes import RecordChange
-from ..connections import ConnectionKey, ConnectionRecord, ConnectionStore, MemoryConnectionStore
+from ..connections import (
+    ConnectionHealth,
+    ConnectionKey,
+    ConnectionRecord,
+    ConnectionStore,
+    MemoryConnectionStore,
+)
 from ..errors import ConfigurationError
 from ..http.retry import RetryPolicy
 from ..models import Customer, Invoice, Payment, RecordMeta
@@ -23,6 +29,9 @@ from ..plugins import ProviderRegistry, default_registry, get_plugin_manager
 from ..provider import Provider, ProviderSettings
 from ..settings import resolve_settings
 from ..tokens import TokenSet
+from ..vault import MemoryStateStore, StateStore, open_vault
+from ..vault.authorize import callback_parameters, claim_callback, finish_authorization, start_authorization
+from ..vault.lifecycle import disconnect_connection
 from .resources import AsyncResource
 from .session import HttpSession
 from .tokens import TokenKeeper
@@ -61,6 +70,17 @@ class AsyncConnection:
         """The stored connection: health, company name, token expiry, ``reauthorize_by``."""
         return await self._client._tokens.record(self.key)
 
+    async def ensure_fresh(self, valid_for: timedelta = timedelta(minutes=30)) -> ConnectionRecord:
+        """Refresh now unless the access token stays valid for ``valid_for``: call it before a long job.
+
+        Raises ``ReauthorizationRequired`` when the user must connect again. Returns the record.
+        """
+        client = self._client
+        await client._tokens.access_token(
+            self.key, self.provider, client.settings_for(self.key.provider), valid_for=valid_for
+        )
+        return await self.record()
+
     def session(self, include_raw: bool | None = None) -> HttpSession:
         """The provider session this connection's calls go through (for provider-specific APIs)."""
         client = self._client
@@ -84,6 +104,16 @@ class AsyncClient:
 
     ``transport`` takes any ``httpx.AsyncBaseTransport`` (``httpx.ASGITransport(app=emulator)``,
     ``httpx.MockTransport``) so tests and emulators plug in below the provider code.
+
+    Connections are kept in the vault (:mod:`unified_accounting.vault`): ``database_url`` (else
+    ``UA_DATABASE_URL``, else a SQLite file in the user's data directory, or in ``UA_DATA_DIR``),
+    with tokens encrypted by ``secret_key`` (else ``UA_SECRET_KEY``, else — embedded SQLite only — a
+    key file created beside the database). ``store=`` replaces the vault with any
+    ``ConnectionStore``, such as ``MemoryConnectionStore()`` for tests.
+
+    ``environ`` replaces ``os.environ`` as the source of ``UA_*`` settings, for hermetic tests. Such
+    a client never opens the user's embedded vault: unless ``database_url`` or ``UA_DATABASE_URL``
+    / ``UA_DATA_DIR`` in ``environ`` name a database, it keeps connections in memory.
     """
 
     def __init__(
@@ -118,8 +148,23 @@ class AsyncClient:
         for name, given in (providers or {}).items():
             self._settings[name] = resolve_settings(self.registry.get(name), given, self._environ)
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
-        self.store: ConnectionStore = store or MemoryConnectionStore()
+        self._owns_store = store is None
+        self.store: ConnectionStore = store or self._default_store(environ)
+        #: Where OAuth states wait for their callback: the vault itself, else process memory.
+        self.states: StateStore = self.store if isinstance(self.store, StateStore) else MemoryStateStore()
         self._tokens = TokenKeeper(self.store, self._http, self.plugin_manager, lead_time=refresh_lead_time)
+
+    def _default_store(self, environ: Mapping[str, str] | None) -> ConnectionStore:
+        hermetic = environ is not None and not (self.database_url or environ.get("UA_DATA_DIR"))
+        if hermetic:
+            # A client given its own environment is isolated from this machine's configuration:
+            # with no database named in it, it must not open the user's embedded vault either.
+            return MemoryConnectionStore()
+        return open_vault(
+            self.database_url,
+            self.secret_key.get_secret_value() if self.secret_key else None,
+            environ=self._environ,
+        )
 
     # --------------------------------------------------------------------------------- providers
 
@@ -211,10 +256,124 @@ class AsyncClient:
     ) -> list[ConnectionRecord]:
         return await self.store.list(consumer_id=consumer_id, provider=provider)
 
+    async def check_expiring(
+        self, *, within: timedelta = timedelta(days=14), consumer_id: str | None = None
+    ) -> list[ConnectionRecord]:
+        """Connections whose ``reauthorize_by`` falls within ``within`` from now, soonest first.
+
+        Fires ``ua_connection_expiring`` for each; call it periodically (daily) to warn users some
+        days before they must consent again. Connections already ``needs_reauth`` or ``revoked``
+        are left out.
+        """
+        deadline = datetime.now(UTC) + within
+        expiring = [
+            record
+            for record in await self.store.list(consumer_id=consumer_id)
+            if record.reauthorize_by is not None
+            and record.reauthorize_by <= deadline
+            and record.health not in (ConnectionHealth.NEEDS_REAUTH, ConnectionHealth.REVOKED)
+        ]
+        expiring.sort(key=lambda record: record.reauthorize_by or deadline)
+        for record in expiring:
+            assert record.reauthorize_by is not None
+            self.plugin_manager.hook.ua_connection_expiring(
+                connection=record, reauthorize_by=record.reauthorize_by
+            )
+        return expiring
+
+    # ------------------------------------------------------------------------------ authorization
+
+    async def authorization_url(
+        self,
+        *,
+        consumer_id: str,
+        provider: str,
+        redirect_uri: str,
+        scopes: Sequence[str] | None = None,
+    ) -> str:
+        """The provider's consent URL for ``consumer_id``; send the user's browser there.
+
+        A single-use ``state`` (valid 10 minutes, bound to this consumer and provider) and, where the
+        provider supports it, a PKCE verifier are stored first. ``redirect_uri`` must be registered
+        with the provider and be https (plain http only on localhost). After consent the provider
+        redirects to it: pass the full URL it was called with to :meth:`complete_authorization`.
+        """
+        return await start_authorization(
+            provider=self.provider(provider),
+            settings=self.settings_for(provider),
+            states=self.states,
+            consumer_id=consumer_id,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+        )
+
+    async def complete_authorization(
+        self, *, callback_url: str, provider: str | None = None, consumer_id: str | None = None
+    ) -> list[AsyncConnection]:
+        """Finish a consent from the redirect the provider sent back; return the new connection(s).
+
+        ``callback_url`` is the full URL (or its query string) the redirect URI was called with.
+        The ``state`` in it must be one :meth:`authorization_url` issued, unused and under 10 minutes
+        old, for ``provider`` and — when given — for ``consumer_id`` (pass the signed-in user, so a
+        link started by someone else cannot attach a company to them); otherwise ``InvalidState`` is
+        raised and no code is exchanged. One connection is stored per company granted (Xero can
+        grant several organisations at once); connecting an existing company again replaces its
+        tokens. ``AuthorizationDenied`` means the user declined at the provider.
+        """
+        if provider is not None:
+            self.provider(provider)
+        params = callback_parameters(callback_url)
+        pending = await claim_callback(
+            states=self.states, params=params, provider=provider, consumer_id=consumer_id
+        )
+        stored = await finish_authorization(
+            provider=self.provider(pending.provider),
+            settings=self.settings_for(pending.provider),
+            http=self._http,
+            store=self.store,
+            pending=pending,
+            params=params,
+        )
+        hooks = self.plugin_manager.hook
+        for record, previous in stored:
+            if previous is not None and previous.health is not record.health:
+                hooks.ua_connection_health_changed(
+                    connection=record, previous=previous.health, current=record.health
+                )
+            hooks.ua_connection_established(connection=record, reconnected=previous is not None)
+        return [AsyncConnection(self, record.key) for record, _ in stored]
+
+    async def disconnect(
+        self, *, consumer_id: str, provider: str, company_id: str | None = None, force: bool = False
+    ) -> bool:
+        """End this consumer's access to one company and forget the connection.
+
+        The provider is told first (Xero removes the tenant connection; QuickBooks and others revoke
+        the grant). Returns whether the provider confirmed; a grant already gone, or a provider
+        without revocation, still removes the connection here. If the provider cannot be reached the
+        error is raised and the connection kept, unless ``force=True``.
+        """
+        connection = await self.connection(consumer_id=consumer_id, provider=provider, company_id=company_id)
+        return await disconnect_connection(self, connection.key, whole_grant=False, force=force)
+
+    async def revoke(
+        self, *, consumer_id: str, provider: str, company_id: str | None = None, force: bool = False
+    ) -> bool:
+        """Revoke the whole grant behind a connection, and forget every connection it covered.
+
+        For Xero one consent may cover several organisations: all of them end. Returns whether the
+        provider confirmed (see :meth:`disconnect` for ``force``).
+        """
+        connection = await self.connection(consumer_id=consumer_id, provider=provider, company_id=company_id)
+        return await disconnect_connection(self, connection.key, whole_grant=True, force=force)
+
     # --------------------------------------------------------------------------------- lifecycle
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        close = getattr(self.store, "close", None)
+        if self._owns_store and close is not None:
+            await close()
 
     async def __aenter__(self) -> AsyncClient:
         return self

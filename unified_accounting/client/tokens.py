@@ -8,7 +8,7 @@ import httpx
 import pluggy
 
 from ..connections import ConnectionHealth, ConnectionKey, ConnectionRecord, ConnectionStore
-from ..errors import ConfigurationError, ReauthorizationRequired
+from ..errors import ConfigurationError, ProviderError, ReauthorizationRequired
 from ..provider import Provider, ProviderSettings
 
 
@@ -41,22 +41,33 @@ class TokenKeeper:
         settings: ProviderSettings,
         *,
         rejected_token: str | None = None,
+        valid_for: timedelta | None = None,
     ) -> str:
-        """A token to send now. ``rejected_token`` is one the API just refused (401): replace it."""
+        """A token to send now. ``rejected_token`` is one the API just refused (401): replace it.
+
+        ``valid_for`` asks for a token that stays valid that long (before a long job); the default
+        is the client's refresh lead time.
+        """
+        lead_time = self.lead_time if valid_for is None else max(valid_for, self.lead_time)
         record = await self.record(key)
         self._raise_if_unusable(record)
-        if not self._needs_refresh(record, rejected_token):
+        if not self._needs_refresh(record, rejected_token, lead_time):
             return record.tokens.access_token.get_secret_value()
         async with self._store.refresh_lock(key):
             # Whoever held the lock before us may have refreshed already: re-read, then decide.
             record = await self.record(key)
             self._raise_if_unusable(record)
-            if not self._needs_refresh(record, rejected_token):
+            if not self._needs_refresh(record, rejected_token, lead_time):
                 return record.tokens.access_token.get_secret_value()
             try:
                 tokens = await provider.refresh(self._http, settings, record.tokens)
             except ReauthorizationRequired as exc:
+                # Terminal: no further refresh is attempted until the user connects again.
                 await self.set_health(record, ConnectionHealth.NEEDS_REAUTH, str(exc))
+                raise
+            except ProviderError as exc:
+                # Transient (provider down, refused client): visible as ``error``; later calls retry.
+                await self.set_health(record, ConnectionHealth.ERROR, str(exc))
                 raise
             # Persist the rotated refresh token before the new access token is used anywhere:
             # losing it would strand the connection at the next refresh.
@@ -70,11 +81,12 @@ class TokenKeeper:
                 )
             return tokens.access_token.get_secret_value()
 
-    def _needs_refresh(self, record: ConnectionRecord, rejected_token: str | None) -> bool:
+    @staticmethod
+    def _needs_refresh(record: ConnectionRecord, rejected_token: str | None, lead_time: timedelta) -> bool:
         current = record.tokens.access_token.get_secret_value()
         if rejected_token is not None:
             return current == rejected_token
-        return record.tokens.expires_within(self.lead_time)
+        return record.tokens.expires_within(lead_time)
 
     @staticmethod
     def _raise_if_unusable(record: ConnectionRecord) -> None:

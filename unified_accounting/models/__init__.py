@@ -5,6 +5,7 @@ from .customer import Customer, CustomerStatus
 from .events import ChangeEvent, ChangeOperation
 from .invoice import Invoice, InvoiceStatus, LineItem, LineItemType
 from .payment import Allocation, Payment, PaymentStatus
+from .raw import RawPayload
 
 #: The unified resource name of each model, as used by codecs and capabilities.
 RESOURCE_MODELS: dict[str, type[RecordMeta]] = {
@@ -15,6 +16,7 @@ RESOURCE_MODELS: dict[str, type[RecordMeta]] = {
 
 __all__ = [
     "RESOURCE_MODELS",
+    "RawPayload",
     "Address",
     "Allocation",
     "ChangeEvent",

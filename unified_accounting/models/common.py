@@ -9,6 +9,7 @@ a naive datetime is refused because guessing its zone silently shifts ledgers by
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -87,8 +88,11 @@ class RecordMeta(UnifiedModel):
     )
     created_at: UTCDateTime | None = None
     updated_at: UTCDateTime | None = None
-    raw: dict[str, Any] | None = Field(
-        default=None, description="The provider's payload, filled only when include_raw=True.", repr=False
+    raw: Mapping[str, Any] | None = Field(
+        default=None,
+        description="The provider's payload, filled only when include_raw=True (a dict, or a RawPayload "
+        "parsed on first access).",
+        repr=False,
     )
     pass_through: dict[str, Any] = Field(
         default_factory=dict,

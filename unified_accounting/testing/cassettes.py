@@ -23,15 +23,17 @@ from ..http.server import serve
 __all__ = ["cassette_vcr", "find_secrets", "recording", "scrub_request", "scrub_response", "serve"]
 
 REDACTED = "REDACTED"
-#: Form and JSON fields that carry secrets in OAuth traffic.
-SECRET_FIELDS = frozenset(
-    {"access_token", "refresh_token", "id_token", "code", "client_secret", "code_verifier", "token"}
-)
+#: JSON fields that carry secrets (token responses, revocation bodies). Only these: a JSON
+#: ``code`` is a provider's error code (QuickBooks ``"5010"``), which replays need.
+SECRET_JSON_FIELDS = frozenset({"access_token", "refresh_token", "id_token", "client_secret", "token"})
+#: Form fields that carry secrets in OAuth requests, including the authorization code.
+SECRET_FORM_FIELDS = SECRET_JSON_FIELDS | {"code", "code_verifier"}
 #: Query parameters that differ on every run (idempotency keys) and must not take part in matching.
 VOLATILE_QUERY = ("requestid",)
 _SECRET_PATTERNS = (
-    re.compile(r"(?i)\bbearer\s+[a-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)\bbasic\s+[a-z0-9+/=]{8,}"),
+    # Within one line only: the token URL ".../tokens/bearer" is followed by YAML, not a token.
+    re.compile(r"(?i)\bbearer[ \t]+[a-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)\bbasic[ \t]+[a-z0-9+/=]{8,}"),
     re.compile(r"\beyJ[a-zA-Z0-9_-]{10,}\.[a-zA-Z0-9_-]{10,}"),  # a JWT
 )
 
@@ -44,12 +46,12 @@ def _scrub_form(body: str) -> str:
     pairs = parse_qsl(body, keep_blank_values=True)
     if not pairs:
         return body
-    return urlencode([(k, REDACTED if k in SECRET_FIELDS else v) for k, v in pairs])
+    return urlencode([(k, REDACTED if k in SECRET_FORM_FIELDS else v) for k, v in pairs])
 
 
 def _scrub_json(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: REDACTED if k in SECRET_FIELDS else _scrub_json(v) for k, v in value.items()}
+        return {k: REDACTED if k in SECRET_JSON_FIELDS else _scrub_json(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub_json(v) for v in value]
     return value
@@ -113,7 +115,7 @@ def find_secrets(paths: Iterable[Path], known_secrets: Iterable[str] = ()) -> li
         for secret in known:
             if secret in text:
                 problems.append(f"{path.name}: contains a known secret ({secret[:4]}…)")
-        for field in SECRET_FIELDS:
+        for field in SECRET_JSON_FIELDS:
             for match in re.finditer(rf'"{field}"\s*:\s*"([^"]*)"', text):
                 if match.group(1) not in (REDACTED, ""):
                     problems.append(f"{path.name}: {field} not redacted")

@@ -57,8 +57,8 @@ def _fernet_for(secret: str) -> Fernet:
 
 
 def split_keys(value: str) -> list[str]:
-    """``"new,old"`` → ``["new", "old"]`` (commas or whitespace separate keys)."""
-    return [part for part in value.replace(",", " ").split() if part]
+    """``"new,old"`` → ``["new", "old"]`` (commas separate keys; spaces around them are ignored)."""
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 class TokenCipher:

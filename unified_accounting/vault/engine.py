@@ -9,6 +9,8 @@ serialises refreshes across processes). WAL lets readers go on while a writer ho
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from importlib import resources
 from typing import Any
 
@@ -43,8 +45,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy's "begin" event below emit BEGIN, instead of pysqlite's lazy implicit one.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+        _use_wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -53,6 +55,24 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get("ua_immediate", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL once. The switch needs an exclusive lock and, unlike ordinary writes,
+    does not wait on the busy timeout: two processes opening a new file together can see "database
+    is locked", so retry for a while. WAL is remembered by the file; later connections skip this."""
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _alembic_config(connection: Connection) -> Config:

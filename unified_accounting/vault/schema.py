@@ -62,6 +62,29 @@ consumers = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+grants = Table(
+    "ua_grants",
+    metadata,
+    # One token set. Several connections share it when one consent covered several companies
+    # (Xero): refreshing through any of them rotates the tokens of all.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("consumer_id", String(255), ForeignKey("ua_consumers.id"), nullable=False),
+    Column("provider", String(40), nullable=False),
+    # SHA-256 of the refresh token (else the access token): finds the grant a new connection shares.
+    Column("fingerprint", String(64), nullable=False),
+    # Fernet ciphertexts: never the tokens themselves.
+    Column("access_token", Text, nullable=False),
+    Column("refresh_token", Text),
+    Column("token_type", String(40), nullable=False),
+    Column("scopes", Text, nullable=False, default=""),
+    Column("expires_at", UTCDateTime),
+    Column("refresh_expires_at", UTCDateTime),
+    Column("hard_expires_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_ua_grants_fingerprint", "consumer_id", "provider", "fingerprint"),
+)
+
 connections = Table(
     "ua_connections",
     metadata,
@@ -69,23 +92,17 @@ connections = Table(
     Column("consumer_id", String(255), ForeignKey("ua_consumers.id"), nullable=False),
     Column("provider", String(40), nullable=False),
     Column("company_id", String(255), nullable=False),
+    Column("grant_id", Integer, ForeignKey("ua_grants.id"), nullable=False),
     Column("company_name", Text),
     Column("environment", String(20), nullable=False),
-    Column("scopes", Text, nullable=False, default=""),
     Column("health", String(20), nullable=False),
     Column("last_error", Text),
-    # Fernet ciphertexts: never the tokens themselves.
-    Column("access_token", Text, nullable=False),
-    Column("refresh_token", Text),
-    Column("token_type", String(40), nullable=False),
-    Column("expires_at", UTCDateTime),
-    Column("refresh_expires_at", UTCDateTime),
-    Column("hard_expires_at", UTCDateTime),
     Column("grant_metadata", Text, nullable=False, default="{}"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("consumer_id", "provider", "company_id", name="uq_ua_connections_key"),
     Index("ix_ua_connections_provider", "provider", "consumer_id"),
+    Index("ix_ua_connections_grant", "grant_id"),
 )
 
 oauth_states = Table(
@@ -96,6 +113,7 @@ oauth_states = Table(
     Column("consumer_id", String(255), nullable=False),
     Column("provider", String(40), nullable=False),
     Column("redirect_uri", Text, nullable=False),
+    Column("scopes", Text, nullable=False, default=""),
     Column("code_verifier", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),

@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import jiter
+
 from unified_accounting.models import (
     Address,
     Allocation,
@@ -35,6 +37,7 @@ from unified_accounting.models import (
 )
 from unified_accounting.models.currency import ISO_4217_CODES
 
+from . import fast_invoice
 from .models import Account, Item
 
 ZERO = Decimal(0)
@@ -58,8 +61,14 @@ MODELS: dict[str, type[RecordMeta]] = {
 
 
 def loads(body: bytes | str) -> Any:
-    """Parse QuickBooks JSON with every fraction as an exact ``Decimal``."""
-    return json.loads(body, parse_float=Decimal)
+    """Parse QuickBooks JSON with every fraction as an exact ``Decimal`` (never through a float)."""
+    if isinstance(body, str):
+        body = body.encode()
+    try:
+        return jiter.from_json(body, float_mode="decimal")
+    except ValueError:
+        # jiter's messages are terse; the standard parser names line and column.
+        return json.loads(body, parse_float=Decimal)
 
 
 # ------------------------------------------------------------------------------------ decoding
@@ -274,7 +283,8 @@ def decode_invoice(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -
         "custom_fields": _custom_fields(data.get("CustomField")),
     }
     if _invoice_breaks_rules(values):
-        return _validated(Invoice, values)
+        validated: Invoice = _validated(Invoice, values)
+        return validated
     return Invoice.model_construct(**values)
 
 
@@ -328,7 +338,8 @@ def decode_customer(data: Mapping[str, Any], raw: dict[str, Any] | None = None) 
         "tax_number": data.get("PrimaryTaxIdentifier"),
     }
     if not any(values[key] for key in ("display_name", "company_name", "first_name", "last_name")):
-        return _validated(Customer, values)
+        validated: Customer = _validated(Customer, values)
+        return validated
     return Customer.model_construct(**values)
 
 
@@ -362,7 +373,8 @@ def decode_payment(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -
         or allocated > total
         or any(a.amount < 0 for a in allocations)
     ):
-        return _validated(Payment, values)
+        validated: Payment = _validated(Payment, values)
+        return validated
     return Payment.model_construct(**values)
 
 
@@ -397,8 +409,14 @@ def decode_account(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -
     )
 
 
+def _decode_invoice_fast(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Invoice:
+    invoice = fast_invoice.decode_invoice(data)
+    invoice.__dict__["raw"] = raw  # fresh and unshared: no need to re-validate the model
+    return invoice
+
+
 DECODERS: dict[str, Callable[[Mapping[str, Any], dict[str, Any] | None], Any]] = {
-    "invoice": decode_invoice,
+    "invoice": _decode_invoice_fast,
     "customer": decode_customer,
     "payment": decode_payment,
     "item": decode_item,
@@ -617,7 +635,9 @@ def encode_record(model: RecordMeta, context: EncodeContext) -> dict[str, Any]:
         for name in ENCODERS.get(resource, {})
         if getattr(model, name) is not None or name in model.model_fields_set
     }
-    payload = {key: value for key, value in encode_fields(resource, values, context).items() if value is not None}
+    payload = {
+        key: value for key, value in encode_fields(resource, values, context).items() if value is not None
+    }
     payload.update(model.pass_through)
     return payload
 
@@ -645,6 +665,12 @@ class QuickBooksCodec:
 def decode_query(resource: str, body: Mapping[str, Any], include_raw: bool = False) -> list[Any]:
     """The records of a parsed query answer (``QueryResponse.<Entity>``; absent when nothing matched)."""
     rows = (body.get("QueryResponse") or {}).get(ENTITIES[resource]) or ()
+    if resource == "invoice":
+        invoices = fast_invoice.decode_invoices(rows)
+        if include_raw:
+            for invoice, row in zip(invoices, rows, strict=True):
+                invoice.__dict__["raw"] = row
+        return invoices
     decode = decoder(resource)
     if include_raw:
         # The rows were parsed for this call alone, so each can be kept as ``raw`` without a copy.

@@ -1,4 +1,4 @@
-"""Settings of the QuickBooks Online provider (``Client(providers={"quickbooks": {...}})`` or ``UA_QUICKBOOKS_*``)."""
+"""Settings of the QuickBooks provider: ``Client(providers={"quickbooks": {...}})`` or ``UA_QUICKBOOKS_*``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class QuickBooksSettings(ProviderSettings):
 
     default_item_id: str | None = Field(
         default=None,
-        description="Item used for an invoice line that names none (QuickBooks needs an ItemRef on every sale).",
+        description="Item for an invoice line that names none (QuickBooks needs an ItemRef on every sale).",
     )
     conflict_policy: Literal["raise", "reapply"] = Field(
         default="raise",
@@ -37,3 +37,8 @@ class QuickBooksSettings(ProviderSettings):
         description="Metered (CorePlus) reads allowed per app and calendar month (UTC); None: no limit.",
     )
     budget_warning_ratio: float = Field(default=0.8, gt=0, le=1)
+    cdc_max_objects: int = Field(
+        default=1000,
+        ge=1,
+        description="QuickBooks' cap on objects per CDC answer; an answer this long is taken as truncated.",
+    )

@@ -7,6 +7,7 @@ Ledgerly's wire format differs from the unified model on purpose (camelCase, dec
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 import secrets
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 COLLECTIONS = ("customers", "invoices", "payments")
@@ -36,6 +37,12 @@ class LedgerlyEmulator:
     retry_after: int = 0
     api_calls: int = 0
     refresh_calls: int = 0
+    #: Authorization codes issued by ``/authorize`` (auto-consent) and not yet exchanged.
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    code_exchanges: int = 0
+    revoked: list[str] = field(default_factory=list)
+    #: How many coming token requests fail with 503 (a provider outage).
+    token_outages: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # ------------------------------------------------------------------ control (tests, harness)
@@ -59,16 +66,80 @@ class LedgerlyEmulator:
             "expires_at": self.now + timedelta(seconds=expires_in),
         }
 
+    @property
+    def refresh_count(self) -> int:
+        return self.refresh_calls
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far stops working now (refresh tokens still work)."""
+        for token, (company, _) in list(self.access_tokens.items()):
+            self.access_tokens[token] = (company, self.now)
+
     def table(self, company: str, collection: str) -> dict[str, dict[str, Any]]:
         return self.records.setdefault((company, collection), {})
 
     # ----------------------------------------------------------------------------- handlers
+
+    async def authorize(self, request: Request) -> Response:
+        """Consent screen stand-in: the user always agrees, for ``?company=`` or the first company."""
+        query = request.query_params
+        redirect_uri = query.get("redirect_uri")
+        if query.get("client_id") != self.client_id or not redirect_uri:
+            return JSONResponse({"error": "invalid_client"}, status_code=400)
+        company = query.get("company") or self.companies[0]
+        code = "code-" + secrets.token_hex(8)
+        self.codes[code] = {
+            "company": company,
+            "redirect_uri": redirect_uri,
+            "challenge": query.get("code_challenge"),
+        }
+        separator = "&" if "?" in redirect_uri else "?"
+        params = f"code={code}&company={company}"
+        if query.get("state") is not None:
+            params += f"&state={query['state']}"
+        return RedirectResponse(f"{redirect_uri}{separator}{params}", status_code=302)
+
+    def _authorization_code(self, form: Any) -> Response:
+        pending = self.codes.pop(str(form.get("code")), None)
+        if pending is None or pending["redirect_uri"] != form.get("redirect_uri"):
+            return JSONResponse({"error": "invalid_grant", "error_description": "bad code"}, status_code=400)
+        if pending["challenge"] is not None:
+            verifier = str(form.get("code_verifier") or "")
+            digest = hashlib.sha256(verifier.encode()).digest()
+            if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != pending["challenge"]:
+                return JSONResponse(
+                    {"error": "invalid_grant", "error_description": "PKCE verification failed"},
+                    status_code=400,
+                )
+        self.code_exchanges += 1
+        issued = self.issue_tokens(pending["company"])
+        return JSONResponse(
+            {
+                "access_token": issued["access_token"],
+                "refresh_token": issued["refresh_token"],
+                "expires_in": 3600,
+                "token_type": "bearer",
+                "scope": "books",
+            }
+        )
+
+    async def revoke(self, request: Request) -> Response:
+        form = await request.form()
+        token = str(form.get("token"))
+        self.refresh_tokens.pop(token, None)
+        self.revoked.append(token)
+        return Response(status_code=200)
 
     async def token(self, request: Request) -> Response:
         expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
         if request.headers.get("authorization") != f"Basic {expected}":
             return JSONResponse({"error": "invalid_client"}, status_code=401)
         form = await request.form()
+        if self.token_outages:
+            self.token_outages -= 1
+            return JSONResponse({"error": "temporarily_unavailable"}, status_code=503)
+        if form.get("grant_type") == "authorization_code":
+            return self._authorization_code(form)
         if form.get("grant_type") != "refresh_token":
             return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
         company = self.refresh_tokens.pop(str(form.get("refresh_token")), None)
@@ -220,7 +291,9 @@ def create_emulator(**options: Any) -> Starlette:
     emulator = LedgerlyEmulator(**options)
     app = Starlette(
         routes=[
+            Route("/authorize", emulator.authorize, methods=["GET"]),
             Route("/oauth/token", emulator.token, methods=["POST"]),
+            Route("/oauth/revoke", emulator.revoke, methods=["POST"]),
             Route("/v1/companies/{company}/invoices/{id}/void", emulator.void, methods=["POST"]),
             Route("/v1/companies/{company}/{collection}", emulator.collection, methods=["GET", "POST"]),
             Route(

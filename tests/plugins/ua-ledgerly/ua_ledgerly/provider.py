@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,6 +11,7 @@ import httpx
 from unified_accounting import (
     Customer,
     FieldIssue,
+    Grant,
     Invoice,
     LineItemType,
     OAuthSettings,
@@ -19,11 +20,14 @@ from unified_accounting import (
     Payment,
     Provider,
     ProviderSession,
+    ProviderSettings,
+    TokenSet,
     capabilities,
 )
 from unified_accounting.errors import DuplicateRecord, ProviderError, ValidationFailed
 from unified_accounting.http.errors import error_from_status
 from unified_accounting.models import RecordMeta
+from unified_accounting.oauth import client_credentials, token_request
 
 from .codec import LedgerlyCodec, encode_fields
 from .emulator import create_emulator
@@ -43,7 +47,9 @@ class LedgerlyProvider(Provider):
     oauth = OAuthSettings(
         authorize_url="https://auth.ledgerly.example/authorize",
         token_url="https://auth.ledgerly.example/oauth/token",
+        revoke_url="https://auth.ledgerly.example/oauth/revoke",
         scopes=("books",),
+        pkce=True,
     )
 
     def __init__(self) -> None:
@@ -141,6 +147,42 @@ class LedgerlyProvider(Provider):
             "POST", self._url(session, resource, record_id, "void"), idempotent=True
         )
         return self.codec.decode(resource, response.content, session.include_raw)
+
+    async def exchange_code(
+        self,
+        http: httpx.AsyncClient,
+        settings: ProviderSettings,
+        *,
+        code: str,
+        redirect_uri: str,
+        callback_params: Mapping[str, str],
+        code_verifier: str | None = None,
+    ) -> list[Grant]:
+        """Ledgerly names the company in the callback (``company=``), like QuickBooks' ``realmId``."""
+        company = callback_params.get("company")
+        if not company:
+            raise ValidationFailed("Ledgerly's callback has no company parameter", provider=self.name)
+        payload = await token_request(
+            self,
+            http,
+            settings,
+            "authorization_code",
+            code=code,
+            redirect_uri=redirect_uri,
+            code_verifier=code_verifier,
+        )
+        tokens = TokenSet.from_token_response(payload, now=datetime.now(UTC))
+        return [Grant(company_id=company, company_name=f"Ledgerly {company}", tokens=tokens)]
+
+    async def revoke(self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
+        token = tokens.refresh_token or tokens.access_token
+        client_id, client_secret = client_credentials(self, settings)
+        response = await http.post(
+            self.oauth_url(settings, "revoke"),
+            data={"token": token.get_secret_value()},
+            auth=(client_id, client_secret),
+        )
+        response.raise_for_status()
 
     def create_emulator(self, **options: Any) -> Any:
         return create_emulator(**options)

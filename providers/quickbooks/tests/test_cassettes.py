@@ -1,0 +1,266 @@
+"""Recorded HTTP: the provider against the emulator over real loopback HTTP, replayed offline.
+
+By default the cassettes in ``cassettes/quickbooks/`` are replayed and nothing is listening.
+``UA_RECORD_CASSETTES=1`` re-records them against a fresh emulator served on a loopback port; add
+``UA_QUICKBOOKS_REALM_ID`` and ``UA_QUICKBOOKS_REFRESH_TOKEN`` (with ``UA_QUICKBOOKS_CLIENT_ID``,
+``UA_QUICKBOOKS_CLIENT_SECRET`` and ``UA_QUICKBOOKS_DEFAULT_ITEM_ID``) to record against a real
+QuickBooks sandbox company instead. Scenarios only an emulator can stage are skipped there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from unified_accounting_quickbooks import QuickBooksProvider, QuickBooksSettings
+from unified_accounting_quickbooks import changes as change_reads
+from unified_accounting_quickbooks.emulator import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    DEFAULT_REALM_ID,
+    create_emulator,
+)
+
+from unified_accounting import (
+    AsyncClient,
+    Conflict,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    LineItem,
+    NotFound,
+    Payment,
+    RateLimited,
+)
+from unified_accounting.models import Allocation
+from unified_accounting.testing.cassettes import cassette_vcr, find_secrets, recording, serve
+
+pytestmark = pytest.mark.anyio
+
+LIBRARY = Path(__file__).resolve().parents[3] / "cassettes" / "quickbooks"
+TARGET_FILE = LIBRARY / "target.json"
+#: The emulator's fixed clock while recording, so every request (and so every cassette) is repeatable.
+RECORDED_AT = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+REDIRECT = "https://app.example/callback"
+
+
+def sandbox_recording() -> bool:
+    return recording() and bool(os.environ.get("UA_QUICKBOOKS_REFRESH_TOKEN"))
+
+
+@dataclass
+class Target:
+    client: AsyncClient
+    conn: Any
+    app: Any | None
+    base_url: str
+
+    @property
+    def provider(self) -> QuickBooksProvider:
+        provider = self.client.provider("quickbooks")
+        assert isinstance(provider, QuickBooksProvider)
+        return provider
+
+
+def _emulator() -> Any:
+    app = create_emulator(clock=lambda: RECORDED_AT, limits=False)
+    app.state.emulator.create("Item", {"Name": "Services", "Type": "Service", "UnitPrice": 0})
+    return app
+
+
+@contextlib.contextmanager
+def _server(app: Any | None) -> Iterator[str]:
+    if app is None or not recording():
+        yield "http://qbo.replay"  # hosts are not matched: any name replays
+        return
+    with serve(app) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def target(**client_options: Any) -> AsyncIterator[Target]:
+    if sandbox_recording():
+        realm = os.environ["UA_QUICKBOOKS_REALM_ID"]
+        TARGET_FILE.write_text(json.dumps({"realm_id": realm}) + "\n")
+        client = AsyncClient(providers={"quickbooks": {"environment": "sandbox"}}, **client_options)
+        conn = await client.import_connection(
+            consumer_id="cassettes",
+            provider="quickbooks",
+            company_id=realm,
+            access_token="expired",
+            refresh_token=os.environ["UA_QUICKBOOKS_REFRESH_TOKEN"],
+            expires_at=datetime.now(UTC) - timedelta(minutes=1),
+        )
+        try:
+            yield Target(client, conn, None, "")
+        finally:
+            await client.aclose()
+        return
+    app = _emulator() if recording() else None
+    if recording():
+        TARGET_FILE.write_text(json.dumps({"realm_id": DEFAULT_REALM_ID}) + "\n")
+    realm = json.loads(TARGET_FILE.read_text())["realm_id"]
+    with _server(app) as base_url:
+        settings = {
+            "client_id": DEFAULT_CLIENT_ID,
+            "client_secret": DEFAULT_CLIENT_SECRET,
+            "base_url": base_url,
+            "default_item_id": "1",
+        }
+        client = AsyncClient(providers={"quickbooks": settings}, environ={}, **client_options)
+        token = app.state.emulator.issue_tokens()["access_token"] if app is not None else "replayed"
+        conn = await client.import_connection(
+            consumer_id="cassettes", provider="quickbooks", company_id=realm, access_token=token
+        )
+        try:
+            yield Target(client, conn, app, base_url)
+        finally:
+            await client.aclose()
+
+
+def cassette(name: str) -> Any:
+    return cassette_vcr(LIBRARY).use_cassette(f"{name}.yaml")
+
+
+def emulator_only() -> None:
+    if sandbox_recording():
+        pytest.skip("needs the emulator to stage this answer")
+
+
+async def test_oauth_code_exchange_and_refresh() -> None:
+    emulator_only()
+    provider = QuickBooksProvider()
+    app = _emulator() if recording() else None
+    with _server(app) as base_url, cassette("oauth_code_exchange_refresh"):
+        settings = QuickBooksSettings.model_validate(
+            {"client_id": DEFAULT_CLIENT_ID, "client_secret": DEFAULT_CLIENT_SECRET, "base_url": base_url}
+        )
+        import httpx
+
+        async with httpx.AsyncClient() as http:
+            consent = await http.get(
+                provider.authorization_url(settings, redirect_uri=REDIRECT, state="state-1")
+            )
+            callback = {k: v[0] for k, v in parse_qs(urlsplit(consent.headers["location"]).query).items()}
+            [grant] = await provider.exchange_code(
+                http, settings, code=callback["code"], redirect_uri=REDIRECT, callback_params=callback
+            )
+            assert grant.company_id == callback["realmId"]
+            refreshed = await provider.refresh(http, settings, grant.tokens)
+            assert refreshed.hard_expires_at is not None and refreshed.refresh_token_expires_at is not None
+
+
+async def test_crud_of_customer_invoice_and_payment() -> None:
+    async with target() as t:
+        with cassette("crud"):
+            customers, invoices, payments = t.conn.customers, t.conn.invoices, t.conn.payments
+            customer = await customers.create(
+                Customer(display_name="Cassette Customer 1", email="a@example.com")
+            )
+            assert (await customers.get(str(customer.id))).email == "a@example.com"
+            changed = await customers.update(str(customer.id), {"email": "b@example.com"})
+            assert changed.email == "b@example.com"
+            invoice = await invoices.create(
+                Invoice(
+                    customer_id=str(customer.id),
+                    issue_date=date(2026, 1, 15),
+                    line_items=[
+                        LineItem(description="Work", quantity=Decimal(3), unit_price=Decimal("12.10"))
+                    ],
+                )
+            )
+            assert invoice.total == Decimal("36.30") and invoice.status is InvoiceStatus.OPEN
+            memo = await invoices.update(str(invoice.id), {"memo": "Thanks"}, row_version=invoice.row_version)
+            assert memo.memo == "Thanks"
+            payment = await payments.create(
+                Payment(
+                    customer_id=str(customer.id),
+                    total_amount=Decimal("10.00"),
+                    date=date(2026, 1, 15),
+                    allocations=[Allocation(invoice_id=str(invoice.id), amount=Decimal("10.00"))],
+                )
+            )
+            assert (await payments.get(str(payment.id))).total_amount == Decimal("10.00")
+            assert (await invoices.get(str(invoice.id))).status is InvoiceStatus.PARTIALLY_PAID
+            await payments.delete(str(payment.id))
+            assert (await invoices.void(str(invoice.id))).status is InvoiceStatus.VOID
+            other = await invoices.create(
+                Invoice(customer_id=str(customer.id), line_items=[LineItem(quantity=1, unit_price=5)])
+            )
+            await invoices.delete(str(other.id))
+            with pytest.raises(NotFound):
+                await invoices.get(str(other.id))
+
+
+async def test_paged_query() -> None:
+    async with target() as t:
+        with cassette("paged_query"):
+            for index in range(3):
+                await t.conn.customers.create(Customer(display_name=f"Paged Customer {index}"))
+            pages = [page async for page in t.conn.customers.list(page_size=2).pages()]
+            assert len(pages) >= 2 and pages[0].next_cursor == "3"
+
+
+async def test_change_data_capture() -> None:
+    async with target() as t:
+        with cassette("cdc"):
+            customer = await t.conn.customers.create(Customer(display_name="CDC Customer"))
+            invoice = await t.conn.invoices.create(
+                Invoice(customer_id=str(customer.id), line_items=[LineItem(quantity=1, unit_price=7)])
+            )
+            gone = await t.conn.invoices.create(
+                Invoice(customer_id=str(customer.id), line_items=[LineItem(quantity=1, unit_price=8)])
+            )
+            await t.conn.invoices.delete(str(gone.id))
+            now = datetime.now(UTC) if sandbox_recording() else RECORDED_AT
+            since = now - timedelta(hours=1) if sandbox_recording() else RECORDED_AT - timedelta(seconds=1)
+            changes = await change_reads.read_changes(
+                t.provider.api, t.conn.session(), ["invoice", "customer"], since, now=now
+            )
+            assert invoice.id in {i.id for i in changes.records["invoice"]}
+            assert gone.id in changes.deleted["invoice"]
+
+
+async def test_stale_sync_token_is_a_conflict() -> None:
+    async with target() as t:
+        with cassette("conflict_5010"):
+            customer = await t.conn.customers.create(Customer(display_name="Conflict Customer"))
+            await t.conn.customers.update(
+                str(customer.id), {"email": "x@example.com"}, row_version=customer.row_version
+            )
+            with pytest.raises(Conflict) as caught:
+                await t.conn.customers.update(
+                    str(customer.id), {"email": "y@example.com"}, row_version=customer.row_version
+                )
+            assert caught.value.code == "5010"
+
+
+async def test_throttle_answers_xml_429() -> None:
+    emulator_only()
+    async with target(max_retry_wait=5) as t:
+        with cassette("throttle_429"):
+            customer = await t.conn.customers.create(Customer(display_name="Throttled Customer"))
+            if t.app is not None:
+                t.app.state.emulator.fail_next(1, status=429)
+            with pytest.raises(RateLimited) as caught:
+                await t.conn.customers.get(str(customer.id))
+            assert (caught.value.code, caught.value.retry_after) == ("3001", 60.0)
+
+
+def test_cassettes_hold_no_secrets() -> None:
+    files = sorted(LIBRARY.glob("*.yaml"))
+    assert len(files) >= 6
+    known = [
+        DEFAULT_CLIENT_SECRET,
+        *(os.environ.get(k, "") for k in ("UA_QUICKBOOKS_CLIENT_SECRET", "UA_QUICKBOOKS_REFRESH_TOKEN")),
+    ]
+    assert find_secrets(files, known_secrets=known) == []

@@ -1,0 +1,94 @@
+"""The client-side limiter, on a fake clock (no real sleeping, no timing assertions)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from unified_accounting_quickbooks.limits import Limits, RateLimiter
+
+pytestmark = pytest.mark.anyio
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def limiter(fake: FakeTime) -> RateLimiter:
+    return RateLimiter(clock=fake.clock, sleep=fake.sleep)
+
+
+async def test_per_second_limit_waits_for_the_window() -> None:
+    fake = FakeTime()
+    rate = limiter(fake)
+    limits = Limits(per_minute=500, per_second=10, concurrent=10)
+    started: list[float] = []
+    for _ in range(25):
+        async with rate.slot("company", limits):
+            started.append(fake.now)
+    assert started[:10] == [0.0] * 10
+    assert all(later >= 1.0 for later in started[10:20])
+    assert all(later >= 2.0 for later in started[20:])
+    # Never more than 10 starts within any one-second span.
+    assert all(started[i + 10] - started[i] >= 1.0 for i in range(len(started) - 10))
+
+
+async def test_per_minute_limit() -> None:
+    fake = FakeTime()
+    rate = limiter(fake)
+    limits = Limits(per_minute=5, per_second=100, concurrent=100)
+    started = []
+    for _ in range(6):
+        async with rate.slot("company", limits):
+            started.append(fake.now)
+    assert started[5] >= 60.0
+
+
+async def test_batch_limit_applies_to_batches_only() -> None:
+    fake = FakeTime()
+    rate = limiter(fake)
+    limits = Limits(per_minute=500, per_second=100, concurrent=100, batch_per_minute=2)
+    for _ in range(2):
+        async with rate.slot("company", limits, batch=True):
+            pass
+    async with rate.slot("company", limits):
+        assert fake.now == 0.0  # an ordinary call is not held back
+    async with rate.slot("company", limits, batch=True):
+        assert fake.now >= 60.0
+
+
+async def test_concurrency_is_capped() -> None:
+    fake = FakeTime()
+    rate = limiter(fake)
+    limits = Limits(per_minute=1000, per_second=1000, concurrent=3)
+    peak = 0
+
+    async def call() -> None:
+        nonlocal peak
+        async with rate.slot("company", limits):
+            peak = max(peak, rate.in_flight("company"))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(call() for _ in range(12)))
+    assert peak == 3 and rate.in_flight("company") == 0
+
+
+async def test_companies_do_not_share_windows() -> None:
+    fake = FakeTime()
+    rate = limiter(fake)
+    limits = Limits(per_minute=1, per_second=1, concurrent=1)
+    async with rate.slot("a", limits):
+        pass
+    async with rate.slot("b", limits):
+        assert fake.now == 0.0
+    assert rate.recent("a") == rate.recent("b") == 1

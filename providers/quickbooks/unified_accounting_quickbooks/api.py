@@ -1,0 +1,133 @@
+"""The thin HTTP layer over the Accounting API v3: URLs, ``minorversion``, ``requestid`` and metering.
+
+Every call carries ``minorversion=75`` (Intuit answers anything lower as 75 since August 2025).
+Every write carries a ``requestid`` made once per logical write and re-sent unchanged on each retry,
+so QuickBooks answers a retried write from its idempotency store instead of applying it twice.
+Reads check the monthly CorePlus budget before they are sent.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from unified_accounting.errors import ProviderError
+from unified_accounting.oauth import rebase
+from unified_accounting.provider import ProviderSession
+
+from .codec import loads
+from .errors import error_from_fault, fault_errors
+from .settings import QuickBooksSettings
+
+if TYPE_CHECKING:
+    from .meter import UsageMeter
+
+MINOR_VERSION = "75"
+PRODUCTION_API = "https://quickbooks.api.intuit.com"
+SANDBOX_API = "https://sandbox-quickbooks.api.intuit.com"
+
+#: Set around a batch call so the limiter can apply the batch-per-minute window as well.
+in_batch_call: contextvars.ContextVar[bool] = contextvars.ContextVar("qbo_in_batch_call", default=False)
+
+
+def settings_of(session: ProviderSession) -> QuickBooksSettings:
+    settings = session.settings
+    if isinstance(settings, QuickBooksSettings):
+        return settings
+    return QuickBooksSettings.model_validate(settings.model_dump())
+
+
+def app_of(session: ProviderSession) -> str:
+    """Intuit's limits and meter count per app: the OAuth client id names it."""
+    return session.settings.client_id or ""
+
+
+def company_url(session: ProviderSession, *path: str) -> str:
+    host = SANDBOX_API if session.settings.environment == "sandbox" else PRODUCTION_API
+    url = f"{host}/v3/company/{session.company_id}/" + "/".join(path)
+    return rebase(url, session.settings.base_url)
+
+
+def is_metered(request: httpx.Request) -> bool:
+    """Reads, queries and CDC are CorePlus (metered); creates, updates and batches of writes are free."""
+    return request.method == "GET" or request.url.path.rstrip("/").endswith("/query")
+
+
+class Api:
+    """HTTP calls of one provider instance (the meter is shared by every session)."""
+
+    def __init__(self, meter: UsageMeter) -> None:
+        self.meter = meter
+
+    def _check_budget(self, session: ProviderSession) -> None:
+        self.meter.check(app_of(session), settings_of(session).monthly_read_budget)
+
+    async def read(
+        self, session: ProviderSession, *path: str, params: Mapping[str, str] | None = None
+    ) -> Any:
+        """GET a company path; the parsed JSON (a 200 carrying a Fault raises)."""
+        self._check_budget(session)
+        response = await session.request(
+            "GET", company_url(session, *path), params={**(params or {}), "minorversion": MINOR_VERSION}
+        )
+        return parse(response)
+
+    async def query(self, session: ProviderSession, text: str) -> Any:
+        return await self.read(session, "query", params={"query": text})
+
+    async def write(
+        self,
+        session: ProviderSession,
+        *path: str,
+        payload: Any = None,
+        params: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+    ) -> Any:
+        """POST a write once, whatever the retries: they re-send the same ``requestid``."""
+        query = {
+            **(params or {}),
+            "requestid": request_id or session.new_idempotency_key(),
+            "minorversion": MINOR_VERSION,
+        }
+        response = await session.request(
+            "POST",
+            company_url(session, *path),
+            params=query,
+            json=payload,
+            content=content,
+            headers=headers,
+            idempotent=True,
+        )
+        return parse(response)
+
+    async def batch(self, session: ProviderSession, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """One batch call (at most 30 items); the answers in the order of ``items``."""
+        token = in_batch_call.set(True)
+        try:
+            body = await self.write(session, "batch", payload={"BatchItemRequest": items})
+        finally:
+            in_batch_call.reset(token)
+        answers = {str(answer.get("bId")): answer for answer in body.get("BatchItemResponse") or ()}
+        return [answers.get(str(item["bId"]), {}) for item in items]
+
+
+def parse(response: httpx.Response) -> Any:
+    body = loads(response.content) if response.content else {}
+    errors = fault_errors(body)
+    if errors:
+        # QuickBooks can answer 200 with a Fault: an error all the same.
+        error = error_from_fault(
+            errors,
+            status_code=response.status_code,
+            request_id=response.headers.get("intuit_tid"),
+            raw=body,
+        )
+        raise error or ProviderError(
+            str(errors[0].get("Message") or "QuickBooks error"), provider="quickbooks", raw=body
+        )
+    return body

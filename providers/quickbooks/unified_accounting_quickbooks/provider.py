@@ -1,0 +1,441 @@
+"""The QuickBooks Online provider: the unified operations expressed as Accounting API v3 calls."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from unified_accounting.errors import Conflict, FieldIssue, ProviderError, ValidationFailed
+from unified_accounting.models import ChangeEvent, Invoice, LineItemType, Payment
+from unified_accounting.models.common import RecordMeta
+from unified_accounting.provider import (
+    BulkResult,
+    BulkUpdate,
+    ChangeSet,
+    OAuthSettings,
+    Operation,
+    Page,
+    Provider,
+    ProviderSession,
+    ProviderSettings,
+    capabilities,
+)
+from unified_accounting.tokens import Grant, TokenSet
+
+from . import changes as change_reads
+from . import oauth, webhooks
+from .api import Api, app_of, company_url, in_batch_call, is_metered, settings_of
+from .codec import ENTITIES, READ_ONLY, EncodeContext, QuickBooksCodec, decode_query, decoder, encode_fields
+from .conflicts import VersionCache, changed_fields
+from .errors import error_from_fault, error_from_response, fault_errors
+from .limits import Limits, RateLimiter
+from .meter import UsageMeter
+from .query import MAX_RESULTS, select
+from .settings import QuickBooksSettings
+
+#: QuickBooks' limit of items per batch request.
+BATCH_SIZE = 30
+DEFAULT_PAGE_SIZE = MAX_RESULTS
+#: Name lists hide inactive rows from queries unless ``Active`` is filtered on.
+NAME_LISTS = frozenset({"Customer", "Item", "Account"})
+
+
+class QuickBooksProvider(Provider):
+    name = "quickbooks"
+    display_name = "QuickBooks Online"
+    settings_model = QuickBooksSettings
+    capabilities = capabilities(
+        invoice="create get list update delete void send bulk_create bulk_update",
+        customer="create get list update archive bulk_create bulk_update",
+        payment="create get list update delete void bulk_create bulk_update",
+        item="get list",
+        account="get list",
+    )
+    oauth = OAuthSettings(
+        authorize_url="https://appcenter.intuit.com/connect/oauth2",
+        token_url="https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+        revoke_url="https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
+        scopes=("com.intuit.quickbooks.accounting",),
+    )
+
+    def __init__(self) -> None:
+        self.codec: QuickBooksCodec = QuickBooksCodec()
+        self.meter = UsageMeter()
+        self.limiter = RateLimiter()
+        self.versions = VersionCache()
+        self.api = Api(self.meter)
+
+    # ------------------------------------------------------------------------ checks and hooks
+
+    def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
+        if isinstance(record, Invoice):
+            return self._invoice_issues(record.reference, record.line_items)
+        if isinstance(record, Payment) and not record.customer_id:
+            return [FieldIssue("customer_id", "QuickBooks needs the paying customer")]
+        return []
+
+    def validate_changes(self, resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
+        issues = [
+            FieldIssue(name, "is computed by QuickBooks and cannot be changed")
+            for name in changes
+            if name in READ_ONLY.get(resource, frozenset())
+        ]
+        if resource == "invoice":
+            issues += self._invoice_issues(changes.get("reference"), changes.get("line_items") or [])
+        return issues
+
+    @staticmethod
+    def _invoice_issues(reference: Any, lines: Sequence[Any]) -> list[FieldIssue]:
+        issues = []
+        if reference:
+            issues.append(
+                FieldIssue("reference", "QuickBooks invoices have no reference field; use pass_through")
+            )
+        for index, line in enumerate(lines):
+            if line.type is LineItemType.SALES_ITEM and line.discount_percentage:
+                issues.append(
+                    FieldIssue(
+                        f"line_items.{index}.discount_percentage",
+                        "QuickBooks has no per-line discount: add a discount line instead",
+                    )
+                )
+        return issues
+
+    @staticmethod
+    def _require_items(settings: QuickBooksSettings, lines: Sequence[Any]) -> None:
+        # Provider.validate cannot see the settings, so the default item is checked here, still
+        # before any HTTP call.
+        missing = [
+            FieldIssue(
+                f"line_items.{index}.item_id",
+                "QuickBooks needs an item on every sales line: set item_id or the default_item_id setting",
+            )
+            for index, line in enumerate(lines)
+            if line.type is LineItemType.SALES_ITEM and not line.item_id and not settings.default_item_id
+        ]
+        if missing:
+            raise ValidationFailed(
+                "invoice is not acceptable to quickbooks", issues=missing, provider="quickbooks"
+            )
+
+    def error_from_response(self, response: httpx.Response) -> ProviderError | ValidationFailed:
+        return error_from_response(response)
+
+    def default_headers(self, session: ProviderSession) -> dict[str, str]:
+        return {"Accept": "application/json"}
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, session: ProviderSession) -> AsyncIterator[None]:
+        settings = settings_of(session)
+        limits = Limits(
+            settings.requests_per_minute,
+            settings.requests_per_second,
+            settings.max_concurrent,
+            settings.batch_per_minute,
+        )
+        key = (app_of(session), settings.base_url or settings.environment, session.company_id)
+        async with self.limiter.slot(key, limits, batch=in_batch_call.get()):
+            yield
+
+    def request_slot(self, session: ProviderSession) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._slot(session)
+
+    def observe_response(self, session: ProviderSession, response: httpx.Response) -> None:
+        if response.status_code == 429 or "/v3/company/" not in response.request.url.path:
+            return  # a throttled call was not served, so Intuit does not count it
+        settings = settings_of(session)
+        self.meter.record(
+            app_of(session),
+            session.company_id,
+            "read" if is_metered(response.request) else "write",
+            budget=settings.monthly_read_budget,
+            warning_ratio=settings.budget_warning_ratio,
+        )
+
+    # ------------------------------------------------------------------------------- decoding
+
+    def _decode(self, session: ProviderSession, resource: str, body: Mapping[str, Any]) -> Any:
+        entity = ENTITIES[resource]
+        payload = body[entity] if isinstance(body.get(entity), dict) else body
+        if settings_of(session).conflict_policy == "reapply":
+            self.versions.remember(session.company_id, entity, payload)
+        return decoder(resource)(payload, dict(payload) if session.include_raw else None)
+
+    def _context(self, session: ProviderSession) -> EncodeContext:
+        return EncodeContext(settings_of(session).default_item_id)
+
+    # ----------------------------------------------------------------------------- operations
+
+    async def create(self, session: ProviderSession, resource: str, record: RecordMeta) -> Any:
+        if isinstance(record, Invoice):
+            self._require_items(settings_of(session), record.line_items)
+        payload = self.codec.encode(record, default_item_id=settings_of(session).default_item_id)
+        body = await self.api.write(session, ENTITIES[resource].lower(), payload=payload)
+        return self._decode(session, resource, body)
+
+    async def _read_payload(self, session: ProviderSession, resource: str, record_id: str) -> dict[str, Any]:
+        entity = ENTITIES[resource]
+        body = await self.api.read(session, entity.lower(), record_id)
+        payload: dict[str, Any] = body[entity]
+        if settings_of(session).conflict_policy == "reapply":
+            self.versions.remember(session.company_id, entity, payload)
+        return payload
+
+    async def get(self, session: ProviderSession, resource: str, record_id: str) -> Any:
+        body = await self.api.read(session, ENTITIES[resource].lower(), record_id)
+        return self._decode(session, resource, body)
+
+    def _select(self, resource: str) -> Any:
+        entity = ENTITIES[resource]
+        query = select(entity)
+        if entity in NAME_LISTS:
+            query = query.where("Active", "IN", [True, False])  # archived records are records too
+        return query
+
+    async def list_page(
+        self,
+        session: ProviderSession,
+        resource: str,
+        *,
+        cursor: str | None,
+        updated_since: datetime | None,
+        page_size: int | None,
+    ) -> Page:
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_RESULTS)
+        start = int(cursor) if cursor else 1
+        query = self._select(resource)
+        if updated_since is not None:
+            query = query.where("MetaData.LastUpdatedTime", ">=", updated_since)
+        body = await self.api.query(session, str(query.order_by("Id").page(start, size)))
+        items = decode_query(resource, body, session.include_raw)
+        return Page(items=items, next_cursor=str(start + size) if len(items) == size else None)
+
+    async def update(
+        self,
+        session: ProviderSession,
+        resource: str,
+        record_id: str,
+        changes: Mapping[str, Any],
+        row_version: str | None,
+    ) -> Any:
+        settings = settings_of(session)
+        if resource == "invoice" and "line_items" in changes:
+            self._require_items(settings, changes["line_items"] or [])
+        fields = encode_fields(resource, changes, self._context(session))
+        entity = ENTITIES[resource]
+        if row_version is None:
+            # No version given: the caller asked for last-writer-wins, so use the current one.
+            row_version = str((await self._read_payload(session, resource, record_id))["SyncToken"])
+        try:
+            body = await self._sparse_update(session, resource, record_id, row_version, fields)
+        except Conflict as conflict:
+            if settings.conflict_policy != "reapply":
+                raise
+            current = await self._read_payload(session, resource, record_id)
+            base = self.versions.version(session.company_id, entity, record_id, row_version)
+            if base is None:
+                raise
+            moved = changed_fields(base, current, fields)
+            if moved:
+                conflict.detail = f"{conflict.detail or ''} (changed meanwhile: {', '.join(moved)})".strip()
+                raise
+            body = await self._sparse_update(session, resource, record_id, str(current["SyncToken"]), fields)
+        return self._decode(session, resource, body)
+
+    async def _sparse_update(
+        self,
+        session: ProviderSession,
+        resource: str,
+        record_id: str,
+        sync_token: str,
+        fields: Mapping[str, Any],
+    ) -> Any:
+        payload = {**fields, "Id": record_id, "SyncToken": sync_token, "sparse": True}
+        return await self.api.write(session, ENTITIES[resource].lower(), payload=payload)
+
+    async def _sync_token(
+        self, session: ProviderSession, resource: str, record_id: str, given: str | None
+    ) -> str:
+        if given is not None:
+            return given
+        return str((await self._read_payload(session, resource, record_id))["SyncToken"])
+
+    async def delete(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> None:
+        token = await self._sync_token(session, resource, record_id, row_version)
+        await self.api.write(
+            session,
+            ENTITIES[resource].lower(),
+            payload={"Id": record_id, "SyncToken": token},
+            params={"operation": "delete"},
+        )
+
+    async def void(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> Any:
+        token = await self._sync_token(session, resource, record_id, row_version)
+        entity = ENTITIES[resource].lower()
+        if resource == "payment":
+            params = {"operation": "update", "include": "void"}
+            payload: dict[str, Any] = {"Id": record_id, "SyncToken": token, "sparse": True}
+        else:
+            params = {"operation": "void"}
+            payload = {"Id": record_id, "SyncToken": token}
+        body = await self.api.write(session, entity, payload=payload, params=params)
+        return self._decode(session, resource, body)
+
+    async def archive(
+        self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
+    ) -> Any:
+        token = await self._sync_token(session, resource, record_id, row_version)
+        body = await self._sparse_update(session, resource, record_id, token, {"Active": False})
+        return self._decode(session, resource, body)
+
+    async def send(self, session: ProviderSession, resource: str, record_id: str, to: str | None) -> Any:
+        body = await self.api.write(
+            session,
+            "invoice",
+            record_id,
+            "send",
+            params={"sendTo": to} if to else None,
+            content=b"",
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        return self._decode(session, resource, body)
+
+    # ----------------------------------------------------------------------------------- batch
+
+    async def bulk_create(
+        self, session: ProviderSession, resource: str, records: Sequence[RecordMeta]
+    ) -> list[BulkResult]:
+        settings = settings_of(session)
+        for record in records:
+            if isinstance(record, Invoice):
+                self._require_items(settings, record.line_items)
+        entity = ENTITIES[resource]
+        items = [
+            {
+                "bId": str(index),
+                "operation": "create",
+                entity: self.codec.encode(record, default_item_id=settings.default_item_id),
+            }
+            for index, record in enumerate(records)
+        ]
+        return await self._run_batch(session, resource, items)
+
+    async def bulk_update(
+        self, session: ProviderSession, resource: str, updates: Sequence[BulkUpdate]
+    ) -> list[BulkResult]:
+        entity = ENTITIES[resource]
+        settings = settings_of(session)
+        for update in updates:
+            if resource == "invoice" and "line_items" in update.changes:
+                self._require_items(settings, update.changes["line_items"] or [])
+        tokens = await self._current_tokens(session, entity, [u.id for u in updates if u.row_version is None])
+        items = []
+        for index, update in enumerate(updates):
+            payload = {
+                **encode_fields(resource, update.changes, self._context(session)),
+                "Id": update.id,
+                "SyncToken": update.row_version or tokens.get(update.id, "0"),
+                "sparse": True,
+            }
+            items.append({"bId": str(index), "operation": "update", entity: payload})
+        return await self._run_batch(session, resource, items)
+
+    async def _current_tokens(self, session: ProviderSession, entity: str, ids: list[str]) -> dict[str, str]:
+        """SyncTokens of ``ids``, read with one query per chunk rather than one GET per record."""
+        tokens: dict[str, str] = {}
+        for start in range(0, len(ids), MAX_RESULTS):
+            chunk = ids[start : start + MAX_RESULTS]
+            query = select(entity).where("Id", "IN", chunk)
+            if entity in NAME_LISTS:
+                query = query.where("Active", "IN", [True, False])
+            body = await self.api.query(session, str(query.page(1, MAX_RESULTS)))
+            for row in (body.get("QueryResponse") or {}).get(entity) or ():
+                tokens[str(row["Id"])] = str(row["SyncToken"])
+        return tokens
+
+    async def _run_batch(
+        self, session: ProviderSession, resource: str, items: list[dict[str, Any]]
+    ) -> list[BulkResult]:
+        results: list[BulkResult] = []
+        for start in range(0, len(items), BATCH_SIZE):
+            chunk = items[start : start + BATCH_SIZE]
+            answers = await self.api.batch(session, chunk)
+            for item, answer in zip(chunk, answers, strict=True):
+                index = int(item["bId"])
+                errors = fault_errors(answer)
+                if errors or not answer:
+                    error = error_from_fault(
+                        errors, status_code=None, request_id=None, raw=answer
+                    ) or ProviderError(
+                        "QuickBooks gave no answer for this batch item", provider=self.name, raw=answer
+                    )
+                    results.append(BulkResult(index=index, error=error))
+                else:
+                    results.append(BulkResult(index=index, record=self._decode(session, resource, answer)))
+        return results
+
+    # ---------------------------------------------------------------------------- incremental
+
+    async def read_changes(
+        self, session: ProviderSession, resources: Sequence[str], since: datetime
+    ) -> ChangeSet:
+        unknown = [r for r in resources if r not in ENTITIES]
+        if unknown:
+            raise ValidationFailed(f"QuickBooks has no resource {', '.join(unknown)}", provider=self.name)
+        return await change_reads.read_changes(self.api, session, resources, since)
+
+    # ----------------------------------------------------------------------------------- OAuth
+
+    async def exchange_code(
+        self,
+        http: httpx.AsyncClient,
+        settings: ProviderSettings,
+        *,
+        code: str,
+        redirect_uri: str,
+        callback_params: Mapping[str, str],
+        code_verifier: str | None = None,
+    ) -> list[Grant]:
+        return await oauth.exchange_code(
+            self, http, settings, code=code, redirect_uri=redirect_uri, callback_params=callback_params
+        )
+
+    async def refresh(
+        self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet
+    ) -> TokenSet:
+        return await oauth.refresh(self, http, settings, tokens)
+
+    async def revoke(self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
+        await oauth.revoke(self, http, settings, tokens)
+
+    # -------------------------------------------------------------------------------- webhooks
+
+    def verify_webhook(self, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
+        return webhooks.verify(body, headers, secret)
+
+    def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
+        return webhooks.parse(body, self.name)
+
+    # -------------------------------------------------------------------------------- emulator
+
+    def create_emulator(self, **options: Any) -> Any:
+        from .emulator import create_emulator
+
+        return create_emulator(**options)
+
+    # ------------------------------------------------------------------------------- extras
+
+    def company_url(self, session: ProviderSession, *path: str) -> str:
+        """The URL of a company path (for calls the unified API does not cover)."""
+        return company_url(session, *path)
+
+
+__all__ = ["QuickBooksProvider"]

@@ -1,0 +1,65 @@
+"""The conformance harness for the QuickBooks emulator (used by this package's tests and by anyone's)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any, ClassVar
+
+from unified_accounting.testing import EmulatorGrant, ProviderHarness
+
+from .emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+
+#: Id of the service item every harness company starts with (used as ``default_item_id``).
+SERVICE_ITEM_ID = "1"
+
+
+def new_realm_id() -> str:
+    """A fresh company id: the client's rate limiter is per company, so tests do not share windows."""
+    return str(9_000_000_000_000_000 + secrets.randbelow(999_999_999_999_999))
+
+
+class QuickBooksHarness(ProviderHarness):
+    provider = "quickbooks"
+    settings: ClassVar[dict[str, Any]] = {
+        "client_id": DEFAULT_CLIENT_ID,
+        "client_secret": DEFAULT_CLIENT_SECRET,
+        "default_item_id": SERVICE_ITEM_ID,
+    }
+    base_url = "http://qbo.test"
+
+    def create_app(self) -> Any:
+        from .emulator import create_emulator
+
+        # Retry-After: 0 on throttles, so the suite's retries do not wait Intuit's minute.
+        app = create_emulator(realms=[new_realm_id()], retry_after_s=0)
+        item = app.state.emulator.create("Item", {"Name": "Services", "Type": "Service", "UnitPrice": 0})
+        assert item["Id"] == SERVICE_ITEM_ID
+        return app
+
+    async def grant(self, app: Any) -> EmulatorGrant:
+        emulator = app.state.emulator
+        issued = emulator.issue_tokens()
+        now: datetime = emulator.now()
+        from datetime import timedelta
+
+        return EmulatorGrant(
+            issued["realm_id"],
+            issued["access_token"],
+            issued["refresh_token"],
+            now + timedelta(seconds=int(issued["expires_in"])),
+        )
+
+    def throttle(self, app: Any, count: int) -> None:
+        emulator = app.state.emulator
+        if count == 0:
+            emulator.faults.clear()
+        else:
+            emulator.fail_next(count, status=429)
+
+    def advance(self, app: Any, seconds: float) -> None:
+        app.state.emulator.advance(seconds)
+
+    def now(self, app: Any) -> datetime:
+        now: datetime = app.state.emulator.now()
+        return now

@@ -1,0 +1,528 @@
+"""``VaultStore``: the durable, encrypted :class:`~unified_accounting.connections.ConnectionStore`.
+
+Connections live in ``ua_connections`` keyed by (consumer, provider, company); their access and
+refresh tokens are Fernet ciphertexts. ``refresh_lock`` is single-flight across tasks (an
+``asyncio.Lock`` per connection), and across threads and processes through the database: on
+PostgreSQL the connection's row is locked with ``SELECT ... FOR UPDATE``; on SQLite the lock holder
+opens a ``BEGIN IMMEDIATE`` transaction (SQLite's only row-lock equivalent is the write lock).
+While a task holds the lock, this store's reads and writes in that task go through the locking
+transaction, which is committed when the lock is released: the rotated refresh token is durable
+before the new access token leaves the ``async with`` block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import Row, and_, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ..connections import ConnectionHealth, ConnectionKey, ConnectionRecord
+from ..errors import ConfigurationError
+from ..tokens import TokenSet
+from .crypto import TokenCipher, VaultKeyError, load_or_create_key_file
+from .engine import create_engine, migrate
+from .paths import async_database_url, sqlite_path
+from .schema import connections, consumers, grants, oauth_states, vault_meta
+from .states import (
+    STATE_LIFETIME,
+    InvalidState,
+    PendingAuthorization,
+    StateProblem,
+    check_state,
+    state_hash,
+)
+
+_KEY_CHECK = "key_check"
+_KEY_CHECK_TEXT = "unified-accounting vault"
+MAX_ID_LENGTH = 255
+
+
+def _check_id(name: str, value: str) -> None:
+    if not value or len(value) > MAX_ID_LENGTH:
+        raise ConfigurationError(f"{name} must be 1 to {MAX_ID_LENGTH} characters, got {value!r}")
+
+
+class VaultStore:
+    """Connections and OAuth states in a SQL database (SQLite or PostgreSQL), secrets encrypted.
+
+    ``url`` is a plain ``sqlite:///PATH`` or ``postgresql://...`` URL; ``keys`` the secret keys,
+    newest first (see :mod:`unified_accounting.vault.crypto`). Nothing touches the database until
+    the first call, which creates or migrates the schema. A store belongs to the event loop that
+    first uses it (the blocking ``Client`` keeps all its work on one loop).
+    """
+
+    def __init__(self, url: str, *, keys: Sequence[str] = (), key_file: Path | None = None) -> None:
+        if not keys and key_file is None:
+            raise ConfigurationError("VaultStore needs secret keys or a key file")
+        self.url = async_database_url(url)
+        # Keys are checked, and a key file read or created, when the store starts (first use).
+        self._keys = tuple(keys)
+        self._key_file = key_file
+        self._cipher_or_none: TokenCipher | None = None
+        self._engine: AsyncEngine | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._starting: asyncio.Lock | None = None
+        self._local_locks: dict[object, asyncio.Lock] = {}
+        # The transaction the current task holds through refresh_lock, if any.
+        self._held: contextvars.ContextVar[AsyncConnection | None] = contextvars.ContextVar(
+            f"ua_vault_held_{id(self)}", default=None
+        )
+
+    def __repr__(self) -> str:
+        dialect = self.url.split(":", 1)[0]
+        return f"<VaultStore {dialect}>"
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.url.startswith("sqlite") else "postgresql"
+
+    # ---------------------------------------------------------------------------------- start-up
+
+    async def start(self) -> AsyncEngine:
+        """Open the database, migrate the schema and check the secret key (once; then a no-op)."""
+        loop = asyncio.get_running_loop()
+        if self._engine is not None:
+            if loop is not self._loop:
+                raise ConfigurationError(
+                    "this vault store is used from a second event loop: create one store (one "
+                    "AsyncClient) per event loop, or use the blocking Client, which keeps one loop"
+                )
+            return self._engine
+        if self._starting is None:
+            self._starting = asyncio.Lock()
+        async with self._starting:
+            if self._engine is None:
+                database_file = sqlite_path(self.url)
+                if database_file is not None:
+                    database_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                if self._cipher_or_none is None:
+                    keys = self._keys
+                    if not keys and self._key_file is not None:
+                        keys = (load_or_create_key_file(self._key_file),)
+                    self._cipher_or_none = TokenCipher(keys)
+                engine = create_engine(self.url)
+                try:
+                    await migrate(engine)
+                    await self._check_key(engine)
+                except BaseException:
+                    await engine.dispose()
+                    raise
+                self._restrict_file_modes()
+                self._engine, self._loop = engine, loop
+        assert self._engine is not None
+        return self._engine
+
+    def _restrict_file_modes(self) -> None:
+        """Make an embedded database file (and its WAL companions) readable by its owner only."""
+        database_file = sqlite_path(self.url)
+        if database_file is None:
+            return
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.chmod(f"{database_file}{suffix}", 0o600)
+
+    async def _check_key(self, engine: AsyncEngine) -> None:
+        async with self._write(engine) as conn:
+            stored = (
+                await conn.execute(select(vault_meta.c.value).where(vault_meta.c.name == _KEY_CHECK))
+            ).scalar_one_or_none()
+            if stored is None:
+                await conn.execute(
+                    self._insert(vault_meta)
+                    .values(name=_KEY_CHECK, value=self._cipher.encrypt(_KEY_CHECK_TEXT))
+                    .on_conflict_do_nothing()
+                )
+                return
+        try:
+            self._cipher.decrypt(stored)
+        except VaultKeyError:
+            raise VaultKeyError(
+                "the secret key does not open this vault: it was created with another key. Set "
+                "UA_SECRET_KEY (or secret_key=) to the vault's key; to rotate, give 'NEW,OLD'"
+            ) from None
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+    @property
+    def _cipher(self) -> TokenCipher:
+        if self._cipher_or_none is None:
+            raise RuntimeError("the vault store is not started: call 'await store.start()' first")
+        return self._cipher_or_none
+
+    # ------------------------------------------------------------------------------ transactions
+
+    def _insert(self, table: Any) -> Any:
+        return (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(table)
+
+    @contextlib.asynccontextmanager
+    async def _write(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+        async with engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn = await conn.execution_options(ua_immediate=True)
+            async with conn.begin():
+                yield conn
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
+        """The held lock's transaction when this task holds one, else a new transaction."""
+        held = self._held.get()
+        if held is not None:
+            yield held
+            return
+        engine = await self.start()
+        if write:
+            async with self._write(engine) as conn:
+                yield conn
+        else:
+            async with engine.connect() as conn, conn.begin():
+                yield conn
+
+    # ----------------------------------------------------------------------- ConnectionStore API
+
+    async def save(self, record: ConnectionRecord) -> None:
+        _check_id("consumer_id", record.consumer_id)
+        _check_id("company_id", record.company_id)
+        now = datetime.now(UTC)
+        async with self._connection(write=True) as conn:
+            await conn.execute(
+                self._insert(consumers).values(id=record.consumer_id, created_at=now).on_conflict_do_nothing()
+            )
+            existing = (
+                await conn.execute(select(connections.c.grant_id).where(_key_clause(record.key)))
+            ).scalar_one_or_none()
+            grant_id = await self._save_grant(conn, record, existing, now)
+            values = self._connection_values(record, grant_id)
+            statement = self._insert(connections).values(**values)
+            updates = {k: statement.excluded[k] for k in values if k not in (*_KEY_COLUMNS, "created_at")}
+            await conn.execute(
+                statement.on_conflict_do_update(index_elements=list(_KEY_COLUMNS), set_=updates)
+            )
+            if existing is not None and existing != grant_id:
+                await _drop_unused_grant(conn, existing)
+
+    async def _save_grant(
+        self, conn: AsyncConnection, record: ConnectionRecord, current: int | None, now: datetime
+    ) -> int:
+        """Store the record's tokens; return the grant (token set) the connection now uses.
+
+        Tokens equal to another grant's of the same consumer and provider join that grant (the
+        companies of one consent); otherwise the connection's own grant is updated in place (a
+        refresh or a reconnect), so every connection sharing it sees the new tokens.
+        """
+        values = self._grant_values(record, now)
+        shared = (
+            await conn.execute(
+                select(grants.c.id).where(
+                    grants.c.consumer_id == record.consumer_id,
+                    grants.c.provider == record.provider,
+                    grants.c.fingerprint == values["fingerprint"],
+                )
+            )
+        ).scalar()
+        target = shared if shared is not None else current
+        if target is None:
+            inserted = await conn.execute(
+                grants.insert().values(
+                    consumer_id=record.consumer_id, provider=record.provider, created_at=now, **values
+                )
+            )
+            primary_key = inserted.inserted_primary_key
+            assert primary_key is not None
+            return int(primary_key[0])
+        await conn.execute(update(grants).where(grants.c.id == target).values(**values))
+        return int(target)
+
+    async def get(self, key: ConnectionKey) -> ConnectionRecord | None:
+        async with self._connection(write=False) as conn:
+            row = (await conn.execute(_joined().where(_key_clause(key)))).first()
+        return self._record(row) if row is not None else None
+
+    async def list(
+        self, *, consumer_id: str | None = None, provider: str | None = None
+    ) -> list[ConnectionRecord]:
+        query = _joined().order_by(
+            connections.c.consumer_id, connections.c.provider, connections.c.company_id
+        )
+        if consumer_id is not None:
+            query = query.where(connections.c.consumer_id == consumer_id)
+        if provider is not None:
+            query = query.where(connections.c.provider == provider)
+        async with self._connection(write=False) as conn:
+            rows = (await conn.execute(query)).all()
+        return [self._record(row) for row in rows]
+
+    async def delete(self, key: ConnectionKey) -> None:
+        async with self._connection(write=True) as conn:
+            grant_id = (
+                await conn.execute(select(connections.c.grant_id).where(_key_clause(key)))
+            ).scalar_one_or_none()
+            await conn.execute(delete(connections).where(_key_clause(key)))
+            if grant_id is not None:
+                await _drop_unused_grant(conn, grant_id)
+
+    @contextlib.asynccontextmanager
+    async def refresh_lock(self, key: ConnectionKey) -> AsyncIterator[None]:
+        """Single-flight per token set: the lock covers every connection sharing the key's grant."""
+        if self._held.get() is not None:
+            raise RuntimeError("refresh_lock is not re-entrant: this task already holds one")
+        engine = await self.start()
+        async with engine.connect() as conn:
+            grant_id = (
+                await conn.execute(select(connections.c.grant_id).where(_key_clause(key)))
+            ).scalar_one_or_none()
+            await conn.rollback()
+        local = self._local_locks.setdefault(
+            ("grant", grant_id) if grant_id is not None else key, asyncio.Lock()
+        )
+        async with local, engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn = await conn.execution_options(ua_immediate=True)
+            transaction = await conn.begin()
+            token = self._held.set(conn)
+            try:
+                if self.dialect == "postgresql" and grant_id is not None:
+                    await conn.execute(select(grants.c.id).where(grants.c.id == grant_id).with_for_update())
+                yield
+            except BaseException:
+                self._held.reset(token)
+                # Keep what the holder recorded (``needs_reauth`` after invalid_grant) even on error.
+                try:
+                    await transaction.commit()
+                except Exception:
+                    await transaction.rollback()
+                raise
+            self._held.reset(token)
+            await transaction.commit()
+
+    # ----------------------------------------------------------------------------- OAuth states
+
+    async def create_state(
+        self,
+        *,
+        consumer_id: str,
+        provider: str,
+        redirect_uri: str,
+        code_verifier: str | None,
+        scopes: Sequence[str] = (),
+        lifetime: timedelta = STATE_LIFETIME,
+    ) -> str:
+        """Record a new single-use state for this consumer and provider; return the state value."""
+        _check_id("consumer_id", consumer_id)
+        state = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        async with self._connection(write=True) as conn:
+            await conn.execute(
+                oauth_states.insert().values(
+                    state_hash=state_hash(state),
+                    consumer_id=consumer_id,
+                    provider=provider,
+                    redirect_uri=redirect_uri,
+                    scopes=" ".join(scopes),
+                    code_verifier=self._cipher.encrypt(code_verifier) if code_verifier else None,
+                    created_at=now,
+                    expires_at=now + lifetime,
+                )
+            )
+            # Housekeeping: states are worthless a day after they expired.
+            await conn.execute(
+                delete(oauth_states).where(oauth_states.c.expires_at < now - timedelta(days=1))
+            )
+        return state
+
+    async def consume_state(
+        self, state: str | None, *, provider: str | None = None, consumer_id: str | None = None
+    ) -> PendingAuthorization:
+        """Use up ``state`` (atomically: a replay finds it used) or raise :class:`InvalidState`.
+
+        ``provider`` and ``consumer_id``, when given, must be the ones the state was issued for.
+        """
+        if not state:
+            raise InvalidState(StateProblem.MISSING)
+        hashed = state_hash(state)
+        now = datetime.now(UTC)
+        async with self._connection(write=True) as conn:
+            row = (
+                await conn.execute(select(oauth_states).where(oauth_states.c.state_hash == hashed))
+            ).first()
+            if row is None:
+                raise InvalidState(StateProblem.UNKNOWN)
+            pending = PendingAuthorization(
+                consumer_id=row.consumer_id,
+                provider=row.provider,
+                redirect_uri=row.redirect_uri,
+                scopes=tuple(row.scopes.split()),
+                code_verifier=self._cipher.decrypt(row.code_verifier) if row.code_verifier else None,
+            )
+            check_state(
+                pending,
+                used_at=row.used_at,
+                expires_at=row.expires_at,
+                now=now,
+                provider=provider,
+                consumer_id=consumer_id,
+            )
+            used = await conn.execute(
+                update(oauth_states)
+                .where(and_(oauth_states.c.state_hash == hashed, oauth_states.c.used_at.is_(None)))
+                .values(used_at=now)
+            )
+            if used.rowcount != 1:
+                raise InvalidState(StateProblem.REPLAYED)
+        return pending
+
+    # --------------------------------------------------------------------------- key rotation
+
+    async def rotate_keys(self) -> int:
+        """Re-encrypt every stored secret with the first key; return how many rows changed.
+
+        Run it after putting a new key first (``UA_SECRET_KEY='NEW,OLD'``); afterwards the old key
+        can be dropped.
+        """
+        engine = await self.start()
+        count = 0
+        async with self._write(engine) as conn:
+            rows = (
+                await conn.execute(select(grants.c.id, grants.c.access_token, grants.c.refresh_token))
+            ).all()
+            for row in rows:
+                await conn.execute(
+                    update(grants)
+                    .where(grants.c.id == row.id)
+                    .values(
+                        access_token=self._cipher.rotate(row.access_token),
+                        refresh_token=self._cipher.rotate(row.refresh_token) if row.refresh_token else None,
+                    )
+                )
+                count += 1
+            states = (
+                await conn.execute(
+                    select(oauth_states.c.state_hash, oauth_states.c.code_verifier).where(
+                        oauth_states.c.code_verifier.is_not(None)
+                    )
+                )
+            ).all()
+            for state in states:
+                await conn.execute(
+                    update(oauth_states)
+                    .where(oauth_states.c.state_hash == state.state_hash)
+                    .values(code_verifier=self._cipher.rotate(state.code_verifier))
+                )
+            await conn.execute(
+                update(vault_meta)
+                .where(vault_meta.c.name == _KEY_CHECK)
+                .values(value=self._cipher.encrypt(_KEY_CHECK_TEXT))
+            )
+        return count
+
+    # ------------------------------------------------------------------------------- mapping
+
+    def _grant_values(self, record: ConnectionRecord, now: datetime) -> dict[str, Any]:
+        tokens = record.tokens
+        return {
+            "fingerprint": fingerprint(record),
+            "access_token": self._cipher.encrypt(tokens.access_token.get_secret_value()),
+            "refresh_token": self._cipher.encrypt(tokens.refresh_token.get_secret_value())
+            if tokens.refresh_token is not None
+            else None,
+            "token_type": tokens.token_type,
+            "scopes": " ".join(tokens.scopes),
+            "expires_at": tokens.expires_at,
+            "refresh_expires_at": tokens.refresh_token_expires_at,
+            "hard_expires_at": tokens.hard_expires_at,
+            "updated_at": now,
+        }
+
+    @staticmethod
+    def _connection_values(record: ConnectionRecord, grant_id: int) -> dict[str, Any]:
+        return {
+            "consumer_id": record.consumer_id,
+            "provider": record.provider,
+            "company_id": record.company_id,
+            "grant_id": grant_id,
+            "company_name": record.company_name,
+            "environment": record.environment,
+            "health": ConnectionHealth(record.health).value,
+            "last_error": record.last_error,
+            "grant_metadata": json.dumps(record.metadata, sort_keys=True),
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+        }
+
+    def _record(self, row: Row[Any]) -> ConnectionRecord:
+        tokens = TokenSet(
+            access_token=SecretStr(self._cipher.decrypt(row.access_token)),
+            refresh_token=SecretStr(self._cipher.decrypt(row.refresh_token)) if row.refresh_token else None,
+            token_type=row.token_type,
+            expires_at=row.expires_at,
+            refresh_token_expires_at=row.refresh_expires_at,
+            hard_expires_at=row.hard_expires_at,
+            scopes=tuple(row.scopes.split()),
+        )
+        metadata: Mapping[str, Any] = json.loads(row.grant_metadata or "{}")
+        return ConnectionRecord(
+            consumer_id=row.consumer_id,
+            provider=row.provider,
+            company_id=row.company_id,
+            company_name=row.company_name,
+            environment=row.environment,
+            tokens=tokens,
+            health=ConnectionHealth(row.health),
+            last_error=row.last_error,
+            metadata={str(k): str(v) for k, v in metadata.items()},
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+_KEY_COLUMNS = ("consumer_id", "provider", "company_id")
+
+
+def fingerprint(record: ConnectionRecord) -> str:
+    """What identifies a token set without revealing it: SHA-256 of its refresh (else access) token."""
+    secret = record.tokens.refresh_token or record.tokens.access_token
+    return hashlib.sha256(b"ua-grant:" + secret.get_secret_value().encode()).hexdigest()
+
+
+def _joined() -> Any:
+    return select(
+        connections,
+        grants.c.access_token,
+        grants.c.refresh_token,
+        grants.c.token_type,
+        grants.c.scopes,
+        grants.c.expires_at,
+        grants.c.refresh_expires_at,
+        grants.c.hard_expires_at,
+    ).join(grants, grants.c.id == connections.c.grant_id)
+
+
+async def _drop_unused_grant(conn: AsyncConnection, grant_id: int) -> None:
+    still_used = (
+        await conn.execute(select(connections.c.id).where(connections.c.grant_id == grant_id).limit(1))
+    ).first()
+    if still_used is None:
+        await conn.execute(delete(grants).where(grants.c.id == grant_id))
+
+
+def _key_clause(key: ConnectionKey) -> Any:
+    return and_(
+        connections.c.consumer_id == key.consumer_id,
+        connections.c.provider == key.provider,
+        connections.c.company_id == key.company_id,
+    )
