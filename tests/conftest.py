@@ -9,10 +9,14 @@ import httpx
 import pytest
 from ua_ledgerly.emulator import LedgerlyEmulator, create_emulator
 
-from unified_accounting import AsyncClient, AsyncConnection
+from unified_accounting import AsyncClient, AsyncConnection, MemoryConnectionStore
 from unified_accounting.http.retry import RetryPolicy
 
-LEDGERLY = {"client_id": "ledgerly-client", "client_secret": "ledgerly-secret", "base_url": "http://ledgerly.test"}
+LEDGERLY = {
+    "client_id": "ledgerly-client",
+    "client_secret": "ledgerly-secret",
+    "base_url": "http://ledgerly.test",
+}
 
 
 class RecordedSleeps(list[float]):
@@ -38,6 +42,7 @@ def sleeps() -> RecordedSleeps:
 
 def make_client(app: Any, sleeps: RecordedSleeps | None = None, **options: Any) -> AsyncClient:
     transport = options.pop("transport", None) or httpx.ASGITransport(app=app)
+    options.setdefault("store", MemoryConnectionStore())
     client = AsyncClient(providers={"ledgerly": LEDGERLY}, transport=transport, environ={}, **options)
     if sleeps is not None:
         client.retry_policy = RetryPolicy(
@@ -52,7 +57,9 @@ async def client(ledgerly_app: Any, sleeps: RecordedSleeps) -> AsyncIterator[Asy
         yield client
 
 
-async def connect(client: AsyncClient, emulator: LedgerlyEmulator, consumer: str = "acme", **tokens: Any) -> AsyncConnection:
+async def connect(
+    client: AsyncClient, emulator: LedgerlyEmulator, consumer: str = "acme", **tokens: Any
+) -> AsyncConnection:
     issued = emulator.issue_tokens()
     return await client.import_connection(
         consumer_id=consumer,

@@ -59,9 +59,13 @@ async def customer(conn: AsyncConnection, name: str = "Acme") -> Customer:
 # ------------------------------------------------------------------------------------ validation
 
 
-async def test_provider_specific_validation_fails_before_any_http(conn: AsyncConnection, emulator: LedgerlyEmulator) -> None:
+async def test_provider_specific_validation_fails_before_any_http(
+    conn: AsyncConnection, emulator: LedgerlyEmulator
+) -> None:
     before = emulator.api_calls
-    invoice = Invoice(customer_id="cus-1", line_items=[LineItem(type=LineItemType.DISCOUNT, discount_percentage=5)])
+    invoice = Invoice(
+        customer_id="cus-1", line_items=[LineItem(type=LineItemType.DISCOUNT, discount_percentage=5)]
+    )
     with pytest.raises(ValidationFailed) as caught:
         await conn.invoices.create(invoice)
     assert [issue.field for issue in caught.value.issues] == ["line_items.0.type"]
@@ -69,7 +73,9 @@ async def test_provider_specific_validation_fails_before_any_http(conn: AsyncCon
     assert emulator.api_calls == before
 
 
-async def test_mapping_input_is_validated_by_the_model(conn: AsyncConnection, emulator: LedgerlyEmulator) -> None:
+async def test_mapping_input_is_validated_by_the_model(
+    conn: AsyncConnection, emulator: LedgerlyEmulator
+) -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="customer_id"):
@@ -77,7 +83,9 @@ async def test_mapping_input_is_validated_by_the_model(conn: AsyncConnection, em
     assert emulator.api_calls == 0
 
 
-async def test_update_changes_are_checked_field_by_field(conn: AsyncConnection, emulator: LedgerlyEmulator) -> None:
+async def test_update_changes_are_checked_field_by_field(
+    conn: AsyncConnection, emulator: LedgerlyEmulator
+) -> None:
     with pytest.raises(ValidationFailed) as caught:
         await conn.invoices.update("inv-1", {"colour": "red", "row_version": "3", "currency": "EURO"})
     fields = {issue.field for issue in caught.value.issues}
@@ -108,7 +116,9 @@ async def test_pager_resumes_from_a_page_cursor(conn: AsyncConnection) -> None:
 # ---------------------------------------------------------------------------------------- retries
 
 
-async def test_5xx_on_a_read_is_retried_with_backoff(ledgerly_app: Any, emulator: LedgerlyEmulator, sleeps: RecordedSleeps) -> None:
+async def test_5xx_on_a_read_is_retried_with_backoff(
+    ledgerly_app: Any, emulator: LedgerlyEmulator, sleeps: RecordedSleeps
+) -> None:
     flaky = Flaky(httpx.ASGITransport(app=ledgerly_app), [503, 502])
     async with make_client(ledgerly_app, sleeps, transport=flaky) as client:
         conn = await connect(client, emulator)
@@ -137,7 +147,9 @@ async def test_non_idempotent_write_is_not_resent_after_a_5xx(
         conn = await connect(client, emulator)
         session = conn.session()
         with pytest.raises(ProviderUnavailable):
-            await session.request("POST", "http://ledgerly.test/v1/companies/c-1/customers", json={"name": "X"})
+            await session.request(
+                "POST", "http://ledgerly.test/v1/companies/c-1/customers", json={"name": "X"}
+            )
     assert len(flaky.requests) == 1 and sleeps == []
 
 
@@ -168,7 +180,9 @@ async def test_retry_after_is_honoured_and_long_waits_are_not_taken(
     assert caught.value.retry_after == 3600.0 and sleeps == [7.0]
 
 
-async def test_rate_limit_gives_up_after_max_retries(ledgerly_app: Any, emulator: LedgerlyEmulator, sleeps: RecordedSleeps) -> None:
+async def test_rate_limit_gives_up_after_max_retries(
+    ledgerly_app: Any, emulator: LedgerlyEmulator, sleeps: RecordedSleeps
+) -> None:
     async with make_client(ledgerly_app, sleeps, max_retries=1) as client:
         conn = await connect(client, emulator)
         emulator.throttle(2)
@@ -180,7 +194,9 @@ async def test_rate_limit_gives_up_after_max_retries(ledgerly_app: Any, emulator
 # ----------------------------------------------------------------------------------------- tokens
 
 
-async def test_a_401_triggers_one_refresh_and_one_retry(client: AsyncClient, emulator: LedgerlyEmulator) -> None:
+async def test_a_401_triggers_one_refresh_and_one_retry(
+    client: AsyncClient, emulator: LedgerlyEmulator
+) -> None:
     conn = await connect(client, emulator)
     emulator.access_tokens.clear()  # the provider revoked the access token early
     assert [c async for c in conn.customers.list()] == []
@@ -190,7 +206,9 @@ async def test_a_401_triggers_one_refresh_and_one_retry(client: AsyncClient, emu
     assert record.tokens.refresh_token.get_secret_value() in emulator.refresh_tokens  # rotated one saved
 
 
-async def test_a_401_without_refresh_token_is_an_authentication_error(client: AsyncClient, emulator: LedgerlyEmulator) -> None:
+async def test_a_401_without_refresh_token_is_an_authentication_error(
+    client: AsyncClient, emulator: LedgerlyEmulator
+) -> None:
     conn = await connect(client, emulator, refresh_token=None)
     emulator.access_tokens.clear()
     with pytest.raises(AuthenticationError):
@@ -206,7 +224,9 @@ async def test_expiring_tokens_are_refreshed_once_for_fifty_concurrent_calls(
     assert results == [[]] * 50
     assert emulator.refresh_calls == 1
     record = await conn.record()
-    assert record.tokens.expires_at is not None and record.tokens.expires_at > datetime.now(UTC) + timedelta(minutes=50)
+    assert record.tokens.expires_at is not None and record.tokens.expires_at > datetime.now(UTC) + timedelta(
+        minutes=50
+    )
 
 
 async def test_invalid_grant_needs_reauthorization_and_stops_refreshing(
@@ -242,13 +262,17 @@ async def test_request_and_record_hooks_fire(ledgerly_app: Any, emulator: Ledger
             seen.append(f"before {provider} {company_id} {request.method} {request.url.path}")
 
         @hookimpl
-        def ua_after_response(self, provider: str, request: httpx.Request, response: httpx.Response, elapsed: float) -> None:
+        def ua_after_response(
+            self, provider: str, request: httpx.Request, response: httpx.Response, elapsed: float
+        ) -> None:
             assert elapsed >= 0
             seen.append(f"after {response.status_code}")
 
         @hookimpl
         def ua_record_changed(self, change: RecordChange) -> None:
-            seen.append(f"changed {change.resource} {change.operation.value} {change.record_id} {change.consumer_id}")
+            seen.append(
+                f"changed {change.resource} {change.operation.value} {change.record_id} {change.consumer_id}"
+            )
 
     async with make_client(ledgerly_app, plugins=(Observer(),)) as client:
         conn = await connect(client, emulator)
@@ -299,7 +323,9 @@ def test_bad_settings_name_the_field_and_accepted_ones() -> None:
         AsyncClient(environ={}, providers={"sage": {}})
 
 
-async def test_connections_are_found_per_consumer_and_never_across(client: AsyncClient, emulator: LedgerlyEmulator) -> None:
+async def test_connections_are_found_per_consumer_and_never_across(
+    client: AsyncClient, emulator: LedgerlyEmulator
+) -> None:
     await connect(client, emulator, consumer="a")
     with pytest.raises(ConfigurationError, match="consumer 'b' has no connection"):
         await client.connection(consumer_id="b", provider="ledgerly")
@@ -325,5 +351,9 @@ async def test_import_connection_checks_its_input(client: AsyncClient) -> None:
         await client.import_connection(consumer_id="a", provider="ledgerly", company_id="c", access_token="")
     with pytest.raises(ConfigurationError, match="timezone-aware"):
         await client.import_connection(
-            consumer_id="a", provider="ledgerly", company_id="c", access_token="t", expires_at=datetime(2026, 1, 1)
+            consumer_id="a",
+            provider="ledgerly",
+            company_id="c",
+            access_token="t",
+            expires_at=datetime(2026, 1, 1),
         )

@@ -24,7 +24,9 @@ def test_there_are_hooks() -> None:
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_hook_is_documented_with_its_signature(name: str) -> None:
-    assert documented_signature(name) in HOOKS_DOC, f"docs/hooks.md lacks a heading {documented_signature(name)}…"
+    assert documented_signature(name) in HOOKS_DOC, (
+        f"docs/hooks.md lacks a heading {documented_signature(name)}…"
+    )
 
 
 @pytest.mark.parametrize("name", HOOKS)
@@ -33,5 +35,7 @@ def test_hook_has_a_docstring(name: str) -> None:
 
 
 def test_no_documented_hook_is_gone() -> None:
-    documented = {line.split("`")[1].split("(")[0] for line in HOOKS_DOC.splitlines() if line.startswith("### `ua_")}
+    documented = {
+        line.split("`")[1].split("(")[0] for line in HOOKS_DOC.splitlines() if line.startswith("### `ua_")
+    }
     assert documented == set(HOOKS)

@@ -42,7 +42,12 @@ def test_provider_error_keeps_every_detail() -> None:
         request_id="tid-1",
         raw={"Fault": {}},
     )
-    assert (error.provider, error.status_code, error.code, error.request_id) == ("quickbooks", 400, "5010", "tid-1")
+    assert (error.provider, error.status_code, error.code, error.request_id) == (
+        "quickbooks",
+        400,
+        "5010",
+        "tid-1",
+    )
     assert error.raw == {"Fault": {}} and error.retriable is False
     assert "request_id=tid-1" in str(error) and "code=5010" in str(error)
 
@@ -57,7 +62,8 @@ def test_retriable_defaults() -> None:
 
 def test_validation_failed_names_fields() -> None:
     error = errors.ValidationFailed(
-        "invalid invoice", issues=[errors.FieldIssue("line_items.0.item_id", "required"), errors.FieldIssue(None, "x")]
+        "invalid invoice",
+        issues=[errors.FieldIssue("line_items.0.item_id", "required"), errors.FieldIssue(None, "x")],
     )
     assert "line_items.0.item_id: required" in str(error)
     assert error.issues[0].field == "line_items.0.item_id"

@@ -98,7 +98,10 @@ def test_customer_needs_some_name() -> None:
 
 def test_payment_allocations_cannot_exceed_total() -> None:
     with pytest.raises(ValidationError, match="more than total_amount"):
-        Payment(total_amount=10, allocations=[Allocation(invoice_id="1", amount=6), Allocation(invoice_id="2", amount=5)])
+        Payment(
+            total_amount=10,
+            allocations=[Allocation(invoice_id="1", amount=6), Allocation(invoice_id="2", amount=5)],
+        )
     with pytest.raises(ValidationError) as caught:
         Payment(total_amount=-1)
     assert error_locations(caught) == {"total_amount"}
@@ -113,7 +116,9 @@ def test_assignment_is_validated_too() -> None:
 
 
 def test_raw_and_pass_through_stay_out_of_reprs() -> None:
-    invoice = Invoice(customer_id="c", raw={"secretish": "payload"}, pass_through={"SalesTermRef": {"value": "3"}})
+    invoice = Invoice(
+        customer_id="c", raw={"secretish": "payload"}, pass_through={"SalesTermRef": {"value": "3"}}
+    )
     assert "secretish" not in repr(invoice) and "SalesTermRef" not in repr(invoice)
     assert invoice.pass_through == {"SalesTermRef": {"value": "3"}}
 

@@ -32,7 +32,11 @@ def test_duplicate_names_fail_at_start_up_naming_both_plugins() -> None:
     with pytest.raises(ConfigurationError) as caught:
         ProviderRegistry(manager)
     message = str(caught.value)
-    assert "'ledgerly' is registered twice" in message and "ua-ledgerly" in message and "uninstall one" in message
+    assert (
+        "'ledgerly' is registered twice" in message
+        and "ua-ledgerly" in message
+        and "uninstall one" in message
+    )
 
 
 @pytest.mark.parametrize(
@@ -63,7 +67,9 @@ def test_provider_names_are_checked() -> None:
 
 
 def test_unknown_provider_lists_what_is_installed() -> None:
-    with pytest.raises(ConfigurationError, match=r"no provider named 'nope' is installed \(installed: .*ledgerly"):
+    with pytest.raises(
+        ConfigurationError, match=r"no provider named 'nope' is installed \(installed: .*ledgerly"
+    ):
         unified_accounting.get_provider("nope")
 
 

@@ -29,7 +29,9 @@ def public(cls: type) -> set[str]:
         (AsyncResource, Resource, set(), set()),
     ],
 )
-def test_sync_surface_matches_async(async_cls: type, sync_cls: type, only_sync: set[str], only_async: set[str]) -> None:
+def test_sync_surface_matches_async(
+    async_cls: type, sync_cls: type, only_sync: set[str], only_async: set[str]
+) -> None:
     assert public(sync_cls) - only_sync == public(async_cls) - only_async
 
 
@@ -41,7 +43,9 @@ def test_signatures_and_docs_carry_over() -> None:
 
 @pytest.fixture
 def sync_client(ledgerly_app: Any) -> Any:
-    with Client(providers={"ledgerly": LEDGERLY}, transport=httpx.ASGITransport(app=ledgerly_app), environ={}) as client:
+    with Client(
+        providers={"ledgerly": LEDGERLY}, transport=httpx.ASGITransport(app=ledgerly_app), environ={}
+    ) as client:
         yield client
 
 
@@ -84,7 +88,9 @@ def test_work_runs_on_the_clients_loop_thread(sync_client: Client, emulator: Led
 
 
 def test_close_is_idempotent_and_errors_propagate(ledgerly_app: Any) -> None:
-    client = Client(providers={"ledgerly": LEDGERLY}, transport=httpx.ASGITransport(app=ledgerly_app), environ={})
+    client = Client(
+        providers={"ledgerly": LEDGERLY}, transport=httpx.ASGITransport(app=ledgerly_app), environ={}
+    )
     from unified_accounting import ConfigurationError
 
     with pytest.raises(ConfigurationError):

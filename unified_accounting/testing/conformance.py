@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ..connections import MemoryConnectionStore
 from ..errors import AuthenticationError, Conflict, NotFound, RateLimited, UnsupportedOperation
 from ..models import InvoiceStatus
 from ..plugins import get_provider
@@ -74,6 +75,7 @@ def client_options(harness: ProviderHarness, app: Any) -> dict[str, Any]:
         "transport": httpx.ASGITransport(app=app),
         "max_retries": SUITE_MAX_RETRIES,
         "environ": {},
+        "store": MemoryConnectionStore(),
     }
 
 
