@@ -31,10 +31,11 @@ from unified_accounting.models import (
     RecordMeta,
 )
 
-from .dates import format_date, parse_datetime, record_date, row_version
+from .dates import format_date, parse_datetime, record_date
 from .models import Account, Item
 from .settings import XeroSettings
 from .statuses import INVOICE_TO_XERO, contact_status, customer_status, invoice_status, payment_status
+from .versions import record_version
 
 #: Unified resource → (Xero collection, id field, unified model).
 RESOURCES: dict[str, tuple[str, str, type[RecordMeta]]] = {
@@ -82,7 +83,7 @@ def _text(value: Any) -> str | None:
 def _meta(data: Mapping[str, Any], id_field: str, include_raw: bool) -> dict[str, Any]:
     return {
         "id": _text(data.get(id_field)),
-        "row_version": row_version(data.get("UpdatedDateUTC")),
+        "row_version": record_version(data),
         "updated_at": parse_datetime(data.get("UpdatedDateUTC")),
         "raw": dict(data) if include_raw else None,
     }

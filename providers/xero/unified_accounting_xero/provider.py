@@ -35,10 +35,10 @@ from unified_accounting.types import ASGIApp
 from . import api, oauth, rules, webhooks
 from .changes import read_changes
 from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
-from .dates import row_version
 from .errors import PROVIDER, element_error, error_from_response
 from .limits import RateLimits
 from .settings import XeroSettings, xero_settings
+from .versions import record_version
 
 
 def _options(session: ProviderSession) -> EncodeOptions:
@@ -46,10 +46,10 @@ def _options(session: ProviderSession) -> EncodeOptions:
 
 
 def _check_version(resource: str, current: Mapping[str, Any], expected: str | None) -> None:
-    """Xero has no version token: compare ``UpdatedDateUTC`` with the one the caller read."""
+    """Xero has no version token: compare the version derived from what the caller read."""
     if expected is None:
         return
-    actual = row_version(current.get("UpdatedDateUTC"))
+    actual = record_version(current)
     if actual != expected:
         raise Conflict(
             f"the Xero {resource} changed since it was read: read it again and reapply the change",
