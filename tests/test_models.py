@@ -135,3 +135,15 @@ def test_address_and_change_event_shapes() -> None:
         provider="quickbooks", company_id="1", resource="invoice", record_id="9", operation="updated"
     )
     assert event.operation == "updated" and event.event_id is None
+
+
+def test_a_lazy_raw_payload_dumps_like_a_dict() -> None:
+    import json
+
+    from unified_accounting.models import RawPayload
+
+    raw = RawPayload(b'{"Id": "7", "TotalAmt": 12.10}')
+    invoice = Invoice.model_construct(customer_id="c", raw=raw)
+    assert invoice.model_dump()["raw"] == {"Id": "7", "TotalAmt": Decimal("12.10")}
+    assert json.loads(invoice.model_dump_json())["raw"] == {"Id": "7", "TotalAmt": "12.10"}
+    assert raw == {"Id": "7", "TotalAmt": Decimal("12.10")} and repr(raw) == "RawPayload(30 bytes)"

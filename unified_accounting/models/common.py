@@ -14,7 +14,15 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_serializer,
+)
 
 from .currency import normalize_currency
 
@@ -99,3 +107,8 @@ class RecordMeta(UnifiedModel):
         description="Provider-specific fields merged into the provider payload on writes.",
         repr=False,
     )
+
+    @field_serializer("raw")
+    def _raw_as_dict(self, value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        # A lazy RawPayload dumps like the dict it stands for.
+        return None if value is None else dict(value)

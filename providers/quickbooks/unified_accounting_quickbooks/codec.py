@@ -1,11 +1,15 @@
 """QuickBooks Online JSON ↔ unified models: pure functions, no I/O.
 
-Decoding is the hot path (a 1000-invoice query page), so records are built with pydantic's
-``model_construct`` from values that are already of the exact field types: amounts are ``Decimal``
-straight from ``json.loads(parse_float=Decimal)`` (never a float), dates and times are parsed here,
-currencies are checked against the ISO list. The few rules the models would enforce and the wire
-can break (a negative quantity, a due date before the issue date, ...) are checked cheaply; a record
-that fails them goes through full pydantic validation, which raises naming the field.
+:func:`decode_invoice` and its siblings are the reference decoders: they read parsed JSON (amounts
+are exact ``Decimal`` from :func:`loads`, never a float), parse dates and times, check currencies
+against the ISO list and build the records with pydantic's ``model_construct``. The few rules the
+models would enforce and the wire can break (a negative quantity, a due date before the issue date,
+...) are checked cheaply; a record that fails them goes through full pydantic validation, which
+raises naming the field.
+
+A page of invoices (``decode_list``), the hot path, is decoded by :mod:`.fastpath` straight from the
+bytes; it hands every record it cannot vouch for back to :func:`decode_invoice`, so both give the same
+records and the same errors.
 
 Encoding maps unified fields to QuickBooks fields one at a time (:data:`ENCODERS`), so the same
 tables serve a full create and the fields of a sparse update. ``pass_through`` is merged on top.
@@ -19,7 +23,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import jiter
+import msgspec
 
 from unified_accounting.models import (
     Address,
@@ -37,7 +41,7 @@ from unified_accounting.models import (
 )
 from unified_accounting.models.currency import ISO_4217_CODES
 
-from . import fast_invoice
+from . import fastpath
 from .models import Account, Item
 
 ZERO = Decimal(0)
@@ -60,14 +64,17 @@ MODELS: dict[str, type[RecordMeta]] = {
 }
 
 
+# Numbers with a fraction or an exponent become Decimal from their own digits; integers stay int.
+_json = msgspec.json.Decoder(float_hook=Decimal)
+
+
 def loads(body: bytes | str) -> Any:
     """Parse QuickBooks JSON with every fraction as an exact ``Decimal`` (never through a float)."""
-    if isinstance(body, str):
-        body = body.encode()
     try:
-        return jiter.from_json(body, float_mode="decimal")
-    except ValueError:
-        # jiter's messages are terse; the standard parser names line and column.
+        return _json.decode(body)
+    except msgspec.DecodeError:
+        # Either not JSON (the standard parser's message names line and column), or JSON msgspec
+        # refuses but the standard parser reads (a byte-order mark, UTF-16, NaN).
         return json.loads(body, parse_float=Decimal)
 
 
@@ -127,7 +134,7 @@ def _address(value: Any) -> Address | None:
     )
 
 
-def _meta(data: Mapping[str, Any], raw: dict[str, Any] | None) -> dict[str, Any]:
+def _meta(data: Mapping[str, Any], raw: Mapping[str, Any] | None) -> dict[str, Any]:
     meta = data.get("MetaData") or {}
     return {
         "id": data.get("Id"),
@@ -241,7 +248,7 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def decode_invoice(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Invoice:
+def decode_invoice(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Invoice:
     lines = []
     sub_total = None
     for entry in data.get("Line") or ():
@@ -319,7 +326,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def decode_customer(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Customer:
+def decode_customer(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Customer:
     email = data.get("PrimaryEmailAddr")
     phone = data.get("PrimaryPhone")
     values: dict[str, Any] = {
@@ -343,7 +350,7 @@ def decode_customer(data: Mapping[str, Any], raw: dict[str, Any] | None = None) 
     return Customer.model_construct(**values)
 
 
-def decode_payment(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Payment:
+def decode_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Payment:
     allocations = []
     for line in data.get("Line") or ():
         amount = _money(line.get("Amount"))
@@ -378,7 +385,7 @@ def decode_payment(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -
     return Payment.model_construct(**values)
 
 
-def decode_item(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Item:
+def decode_item(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Item:
     return Item.model_validate(
         {
             **_meta(data, raw),
@@ -393,7 +400,7 @@ def decode_item(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> I
     )
 
 
-def decode_account(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Account:
+def decode_account(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Account:
     return Account.model_validate(
         {
             **_meta(data, raw),
@@ -409,14 +416,10 @@ def decode_account(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -
     )
 
 
-def _decode_invoice_fast(data: Mapping[str, Any], raw: dict[str, Any] | None = None) -> Invoice:
-    invoice = fast_invoice.decode_invoice(data)
-    invoice.__dict__["raw"] = raw  # fresh and unshared: no need to re-validate the model
-    return invoice
+Decoder = Callable[[Mapping[str, Any], Mapping[str, Any] | None], Any]
 
-
-DECODERS: dict[str, Callable[[Mapping[str, Any], dict[str, Any] | None], Any]] = {
-    "invoice": _decode_invoice_fast,
+DECODERS: dict[str, Decoder] = {
+    "invoice": decode_invoice,
     "customer": decode_customer,
     "payment": decode_payment,
     "item": decode_item,
@@ -424,7 +427,7 @@ DECODERS: dict[str, Callable[[Mapping[str, Any], dict[str, Any] | None], Any]] =
 }
 
 
-def decoder(resource: str) -> Callable[[Mapping[str, Any], dict[str, Any] | None], Any]:
+def decoder(resource: str) -> Decoder:
     try:
         return DECODERS[resource]
     except KeyError:
@@ -656,6 +659,11 @@ class QuickBooksCodec:
         return decoder(resource)(data, dict(data) if include_raw else None)
 
     def decode_list(self, resource: str, body: bytes, include_raw: bool = False) -> list[Any]:
+        if resource == "invoice" and fastpath.ENABLED:
+            try:
+                return fastpath.decode_invoices(body, include_raw, _decode_invoice_element)
+            except fastpath.NotAPage:
+                pass  # not JSON, or not shaped like a query page: the reference path says why
         return decode_query(resource, loads(body), include_raw)
 
     def encode(self, model: RecordMeta, *, default_item_id: str | None = None) -> dict[str, Any]:
@@ -665,14 +673,13 @@ class QuickBooksCodec:
 def decode_query(resource: str, body: Mapping[str, Any], include_raw: bool = False) -> list[Any]:
     """The records of a parsed query answer (``QueryResponse.<Entity>``; absent when nothing matched)."""
     rows = (body.get("QueryResponse") or {}).get(ENTITIES[resource]) or ()
-    if resource == "invoice":
-        invoices = fast_invoice.decode_invoices(rows)
-        if include_raw:
-            for invoice, row in zip(invoices, rows, strict=True):
-                invoice.__dict__["raw"] = row
-        return invoices
     decode = decoder(resource)
     if include_raw:
         # The rows were parsed for this call alone, so each can be kept as ``raw`` without a copy.
         return [decode(row, row) for row in rows]
     return [decode(row, None) for row in rows]
+
+
+def _decode_invoice_element(element: bytes, raw: Mapping[str, Any] | None) -> Invoice:
+    """One invoice of a page the reference way (the fast path's fallback)."""
+    return decode_invoice(loads(element), raw)

@@ -29,7 +29,7 @@ from unified_accounting.tokens import Grant, TokenSet
 from . import changes as change_reads
 from . import oauth, webhooks
 from .api import Api, app_of, company_url, in_batch_call, is_metered, settings_of
-from .codec import ENTITIES, READ_ONLY, EncodeContext, QuickBooksCodec, decode_query, decoder, encode_fields
+from .codec import ENTITIES, READ_ONLY, EncodeContext, QuickBooksCodec, decoder, encode_fields
 from .conflicts import VersionCache, changed_fields
 from .errors import error_from_fault, error_from_response, fault_errors
 from .limits import Limits, RateLimiter
@@ -210,8 +210,8 @@ class QuickBooksProvider(Provider):
         query = self._select(resource)
         if updated_since is not None:
             query = query.where("MetaData.LastUpdatedTime", ">=", updated_since)
-        body = await self.api.query(session, str(query.order_by("Id").page(start, size)))
-        items = decode_query(resource, body, session.include_raw)
+        body = await self.api.query_bytes(session, str(query.order_by("Id").page(start, size)))
+        items = self.codec.decode_list(resource, body, session.include_raw)
         return Page(items=items, next_cursor=str(start + size) if len(items) == size else None)
 
     async def update(

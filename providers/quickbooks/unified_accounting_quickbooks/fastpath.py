@@ -1,0 +1,502 @@
+"""The invoice hot path: a QuickBooks query page (bytes) → unified ``Invoice`` models, quickly.
+
+A query page holds up to 1000 invoices. :mod:`.wire` decodes it in one ``msgspec`` pass into typed
+structs (str ids, exact ``Decimal`` money, checked shapes); this module then builds the unified models
+*trusted*, without pydantic validation, which is safe because:
+
+* every value already has its field's exact type (the typed decode saw to that), and
+* the invariants the models enforce are checked here explicitly (currency code, non-negative amount
+  due and paid, quantities, discount percentages, due date not before issue date, customer id,
+  aware datetimes normalised to UTC, finite amounts).
+
+Anything unusual — a failed check, an unknown line ``DetailType``, an address without any mapped
+field, a value of an unexpected JSON type — sends *that record* to the reference decoder
+(:func:`.codec.decode_invoice`) instead, so results and errors are always the reference decoder's.
+The records built here equal what it builds (``==``, ``model_dump``, fields set); tests check this.
+
+Trusted construction mirrors ``BaseModel.model_construct`` for models without private attributes,
+extras or ``model_post_init``: ``__dict__`` holding every field in declaration order, all fields
+marked as set (as the reference decoder passes them all), no extras, no private state. If the
+unified models change shape, :data:`ENABLED` turns false and every page takes the reference path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, NoReturn, TypeVar
+
+import msgspec
+from pydantic import BaseModel
+
+from unified_accounting.models import (
+    Address,
+    CustomField,
+    Invoice,
+    InvoiceStatus,
+    LineItem,
+    LineItemType,
+    RawPayload,
+)
+from unified_accounting.models.currency import ISO_4217_CODES
+
+from . import wire
+
+Model = TypeVar("Model")
+
+# The fields the builders below write, in the models' declaration order. If a model gains, loses or
+# reorders a field, the fast path is switched off rather than building records that differ.
+INVOICE_FIELDS = (
+    "id",
+    "row_version",
+    "created_at",
+    "updated_at",
+    "raw",
+    "pass_through",
+    "number",
+    "customer_id",
+    "customer_name",
+    "issue_date",
+    "due_date",
+    "currency",
+    "status",
+    "line_items",
+    "sub_total",
+    "total_tax",
+    "total",
+    "amount_due",
+    "amount_paid",
+    "memo",
+    "reference",
+    "billing_address",
+    "shipping_address",
+    "email",
+    "custom_fields",
+)
+LINE_FIELDS = (
+    "id",
+    "type",
+    "description",
+    "quantity",
+    "unit_price",
+    "discount_percentage",
+    "total_amount",
+    "item_id",
+    "account_id",
+    "tax_code",
+)
+ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
+CUSTOM_FIELD_FIELDS = ("id", "name", "value")
+
+
+# BaseModel keeps its state in four slots; their descriptors set them without going through
+# pydantic's __setattr__ (which would validate) and a little faster than object.__setattr__.
+_SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+
+
+def _constructible(cls: type[Any], fields: tuple[str, ...]) -> bool:
+    """Whether ``cls`` is built by filling the four slots, with exactly ``fields`` in that order."""
+    return (
+        tuple(cls.__pydantic_fields__) == fields
+        and not cls.__private_attributes__
+        and cls.__pydantic_post_init__ is None
+        and cls.model_config.get("extra") != "allow"
+        and not cls.__pydantic_root_model__
+        and all(slot in BaseModel.__dict__ for slot in _SLOTS)
+    )
+
+
+ENABLED = all(
+    _constructible(cls, fields)
+    for cls, fields in (
+        (Invoice, INVOICE_FIELDS),
+        (LineItem, LINE_FIELDS),
+        (Address, ADDRESS_FIELDS),
+        (CustomField, CUSTOM_FIELD_FIELDS),
+    )
+)
+
+
+class _EveryField(set[str]):
+    """The fields set of every record built here: one shared, read-only set per model class.
+
+    A per-instance copy would be the largest allocation of a page (a 25-name set is over 2 KB), and
+    sharing is safe: pydantic only ever *adds* a name to a fields set (on assignment, a no-op here
+    as every field is in it already) and copies it before changing it (``model_copy``, ``copy``,
+    ``deepcopy``; pickling stores a plain set). Anything else trying to change it in place raises
+    instead of silently changing every record's fields set.
+    """
+
+    __slots__ = ()
+
+    def add(self, element: str) -> None:
+        if element not in self:
+            _read_only()
+
+    def _refuse(self, *args: Any) -> NoReturn:
+        _read_only()
+
+    discard = remove = pop = clear = update = _refuse
+    difference_update = intersection_update = symmetric_difference_update = _refuse
+    __ior__ = __iand__ = __isub__ = __ixor__ = _refuse
+
+    def __copy__(self) -> set[str]:
+        return set(self)
+
+    def __deepcopy__(self, memo: Any) -> set[str]:
+        return set(self)
+
+    def __reduce__(self) -> tuple[type[set[str]], tuple[list[str]]]:
+        return (set, (list(self),))
+
+
+def _read_only() -> NoReturn:
+    raise TypeError("this fields set is shared by records decoded together: copy it to change it")
+
+
+def _constructor(cls: type[Model], fields: tuple[str, ...]) -> Callable[[dict[str, Any]], Model]:
+    """``cls.model_construct(**values)`` for ``values`` holding every field in declaration order,
+    minus its generic work (alias lookups, defaults): it leaves the same state on the instance."""
+    new = object.__new__
+    set_dict, set_fields_set, set_extra, set_private = (BaseModel.__dict__[slot].__set__ for slot in _SLOTS)
+    every_field = _EveryField(fields)
+
+    def construct(values: dict[str, Any]) -> Model:
+        instance = new(cls)
+        set_dict(instance, values)
+        set_fields_set(instance, every_field)
+        set_extra(instance, None)
+        set_private(instance, None)
+        return instance
+
+    return construct
+
+
+_new_invoice = _constructor(Invoice, INVOICE_FIELDS)
+_new_line = _constructor(LineItem, LINE_FIELDS)
+_new_address = _constructor(Address, ADDRESS_FIELDS)
+_new_custom_field = _constructor(CustomField, CUSTOM_FIELD_FIELDS)
+
+_SALES, _DISCOUNT, _DESCRIPTION, _GROUP = (
+    LineItemType.SALES_ITEM,
+    LineItemType.DISCOUNT,
+    LineItemType.DESCRIPTION,
+    LineItemType.GROUP,
+)
+_NO_SALES = wire.SalesItemLineDetail()
+_NO_DISCOUNT = wire.DiscountLineDetail()
+_NO_GROUP = wire.GroupLineDetail()
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+
+
+class _Unusual(Exception):
+    """This record needs the reference decoder."""
+
+
+# What sends a record to the reference decoder: a failed check, a date or time that does not parse
+# (ValueError), arithmetic that overflows (ArithmeticError). The reference decoder then raises its
+# own error for the record, or builds it.
+_FALL_BACK = (_Unusual, ValueError, ArithmeticError)
+
+# Money is checked to be finite before anything compares or subtracts it. JSON numbers always are,
+# but msgspec also reads money from JSON strings ("NaN", "Infinity"), which the reference decoder
+# would carry through or trip over: such records are left to it. The checks are written out inline
+# (``x is not None and not x.is_finite()``) because they run a dozen times per invoice.
+
+
+def _time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise _Unusual  # a naive time would be read in this machine's zone: the reference decides
+    return moment.astimezone(UTC)
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text[:10]) if text else None
+
+
+def _address(value: wire.PhysicalAddress | None) -> Address | None:
+    if value is None:
+        return None
+    line1, line2, city = value.line1, value.line2, value.city
+    region, postal_code, country = value.country_sub_division_code, value.postal_code, value.country
+    if line1 is line2 is city is region is postal_code is country is None:
+        # ``{}`` means no address but ``{"Id": "9"}`` an empty one; the struct cannot tell which.
+        raise _Unusual
+    return _new_address(
+        {
+            "line1": line1,
+            "line2": line2,
+            "city": city,
+            "region": region,
+            "postal_code": postal_code,
+            "country": country,
+        }
+    )
+
+
+def _sales_line(line: wire.Line) -> LineItem:
+    sale = line.sales_item_line_detail or _NO_SALES
+    quantity, price, amount = sale.qty, sale.unit_price, line.amount
+    if quantity is not None and (not quantity.is_finite() or quantity < 0):
+        raise _Unusual
+    if (price is not None and not price.is_finite()) or (amount is not None and not amount.is_finite()):
+        raise _Unusual
+    item, account, tax_code = sale.item_ref, sale.item_account_ref, sale.tax_code_ref
+    return _new_line(
+        {
+            "id": line.id,
+            "type": _SALES,
+            "description": line.description,
+            "quantity": quantity,
+            "unit_price": price,
+            "discount_percentage": None,
+            "total_amount": amount,
+            "item_id": item.value if item is not None else None,
+            "account_id": account.value if account is not None else None,
+            "tax_code": tax_code.value if tax_code is not None else None,
+        }
+    )
+
+
+def _discount_line(line: wire.Line) -> LineItem:
+    discount = line.discount_line_detail or _NO_DISCOUNT
+    based, amount = discount.percent_based, line.amount
+    percent = discount.discount_percent if based is True or based == "true" else None
+    if percent is not None and (not percent.is_finite() or not _ZERO <= percent <= _HUNDRED):
+        raise _Unusual
+    if amount is not None and not amount.is_finite():
+        raise _Unusual
+    account, tax_code = discount.discount_account_ref, discount.tax_code_ref
+    return _new_line(
+        {
+            "id": line.id,
+            "type": _DISCOUNT,
+            "description": line.description,
+            "quantity": None,
+            "unit_price": None,
+            "discount_percentage": percent,
+            "total_amount": amount,
+            "item_id": None,
+            "account_id": account.value if account is not None else None,
+            "tax_code": tax_code.value if tax_code is not None else None,
+        }
+    )
+
+
+def _group_line(line: wire.Line) -> LineItem:
+    group = line.group_line_detail or _NO_GROUP
+    quantity, amount = group.quantity, line.amount
+    if quantity is not None and (not quantity.is_finite() or quantity < 0):
+        raise _Unusual
+    if amount is not None and not amount.is_finite():
+        raise _Unusual
+    item = group.group_item_ref
+    return _new_line(
+        {
+            "id": line.id,
+            "type": _GROUP,
+            "description": line.description,
+            "quantity": quantity,
+            "unit_price": None,
+            "discount_percentage": None,
+            "total_amount": amount,
+            "item_id": item.value if item is not None else None,
+            "account_id": None,
+            "tax_code": None,
+        }
+    )
+
+
+def _description_line(line: wire.Line) -> LineItem:
+    return _new_line(
+        {
+            "id": line.id,
+            "type": _DESCRIPTION,
+            "description": line.description,
+            "quantity": None,
+            "unit_price": None,
+            "discount_percentage": None,
+            "total_amount": None,
+            "item_id": None,
+            "account_id": None,
+            "tax_code": None,
+        }
+    )
+
+
+def _custom_field(field: wire.CustomField) -> CustomField:
+    return _new_custom_field({"id": field.definition_id, "name": field.name, "value": field.string_value})
+
+
+#: Line ``DetailType`` → builder. Any other type (or none) leaves the record to the reference decoder;
+#: ``SubTotalLineDetail`` is not a line item and is handled by :func:`build_invoice`.
+_LINES: dict[str | None, Callable[[wire.Line], LineItem]] = {
+    "SalesItemLineDetail": _sales_line,
+    "DiscountLineDetail": _discount_line,
+    "GroupLineDetail": _group_line,
+    "DescriptionOnly": _description_line,
+}
+
+
+def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoice:
+    """The unified invoice, as :func:`.codec.decode_invoice` builds it; raises :class:`_Unusual`
+    (or the ``ValueError`` of a date that does not parse) when the record should go to the
+    reference decoder instead."""
+    customer = invoice.customer_ref
+    if customer is None or customer.value is None:
+        raise _Unusual  # the reference decoder raises the validation error naming customer_id
+    currency_ref = invoice.currency_ref
+    currency = currency_ref.value if currency_ref is not None else None
+    if currency is not None:
+        currency = currency.upper()
+        if currency not in ISO_4217_CODES:
+            raise _Unusual
+
+    lines = []
+    sub_total = None
+    for line in invoice.line or ():
+        kind = line.detail_type
+        if kind == "SubTotalLineDetail":
+            # Computed by QuickBooks from the other lines: the invoice's subtotal, not a line item.
+            sub_total = line.amount
+        else:
+            build_line = _LINES.get(kind)
+            if build_line is None:
+                raise _Unusual
+            lines.append(build_line(line))
+
+    total, balance = invoice.total_amt, invoice.balance
+    tax = invoice.txn_tax_detail
+    total_tax = tax.total_tax if tax is not None else None
+    for amount in (total, balance, total_tax, sub_total):
+        if amount is not None and not amount.is_finite():
+            raise _Unusual
+    note = invoice.private_note
+    paid = None
+    if note and note.startswith("Voided") and not total:
+        # QuickBooks keeps a voided invoice, zeroed, with "Voided" prepended to its note.
+        status = InvoiceStatus.VOID
+        if total is not None and balance is not None:
+            paid = _ZERO
+    else:
+        if total is None or balance is None or balance == total:
+            status = InvoiceStatus.OPEN
+        elif balance == 0:
+            status = InvoiceStatus.PAID
+        else:
+            status = InvoiceStatus.PARTIALLY_PAID
+        if total is not None and balance is not None:
+            paid = total - balance
+            if paid < 0:
+                raise _Unusual
+    if balance is not None and balance < 0:
+        raise _Unusual
+
+    issued, due = _date(invoice.txn_date), _date(invoice.due_date)
+    if issued and due and due < issued:
+        raise _Unusual
+    meta = invoice.meta_data
+    created = updated = None
+    if meta is not None:
+        created = _time(meta.create_time)
+        # Often the same instant (never edited): parse it once.
+        updated = created if meta.last_updated_time == meta.create_time else _time(meta.last_updated_time)
+    memo, email, fields = invoice.customer_memo, invoice.bill_email, invoice.custom_field
+    return _new_invoice(
+        {
+            "id": invoice.id,
+            "row_version": invoice.sync_token,
+            "created_at": created,
+            "updated_at": updated,
+            "raw": raw,
+            "pass_through": {},
+            "number": invoice.doc_number,
+            "customer_id": customer.value,
+            "customer_name": customer.name,
+            "issue_date": issued,
+            "due_date": due,
+            "currency": currency,
+            "status": status,
+            "line_items": lines,
+            "sub_total": sub_total,
+            "total_tax": total_tax,
+            "total": total,
+            "amount_due": balance,
+            "amount_paid": paid,
+            "memo": memo.value if memo is not None else None,
+            "reference": None,
+            "billing_address": _address(invoice.bill_addr),
+            "shipping_address": _address(invoice.ship_addr),
+            "email": email.address if email is not None else None,
+            "custom_fields": [_custom_field(field) for field in fields] if fields else [],
+        }
+    )
+
+
+# ------------------------------------------------------------------------------------ the page
+
+Fallback = Callable[[bytes, "Mapping[str, Any] | None"], Invoice]
+
+_typed_page = msgspec.json.Decoder(wire.query_page("Invoice", wire.Invoice))
+_raw_page = msgspec.json.Decoder(wire.query_page("Invoice", msgspec.Raw))
+_typed_invoice = msgspec.json.Decoder(wire.Invoice)
+
+
+class NotAPage(Exception):
+    """The body is not a query page this module can split into records: use the reference path."""
+
+
+def _raw_rows(body: bytes) -> list[msgspec.Raw]:
+    try:
+        page = _raw_page.decode(body)
+    except msgspec.DecodeError:
+        raise NotAPage from None
+    response = page.query_response
+    return (response.Invoice if response is not None else None) or []
+
+
+def decode_invoices(body: bytes, include_raw: bool, fallback: Fallback) -> list[Invoice]:
+    """The invoices of a query answer. ``fallback(element, raw)`` decodes one record's JSON the
+    reference way; it runs for each record this path does not vouch for, in page order, so the
+    first error raised is the one the reference decoder would raise.
+
+    Raises :class:`NotAPage` when the body as a whole is not a well-formed query page.
+    """
+    if not include_raw:
+        try:
+            page = _typed_page.decode(body)
+        except msgspec.DecodeError:
+            pass  # some record has an unexpected type: decode record by record below
+        else:
+            response = page.query_response
+            rows = (response.Invoice if response is not None else None) or []
+            invoices: list[Invoice | None] = []
+            unusual = False
+            for row in rows:
+                try:
+                    invoices.append(build_invoice(row, None))
+                except _FALL_BACK:
+                    invoices.append(None)
+                    unusual = True
+            if not unusual:
+                return invoices  # type: ignore[return-value]  # no None left
+            raws = _raw_rows(body)
+            return [
+                invoice if invoice is not None else fallback(bytes(raws[index]), None)
+                for index, invoice in enumerate(invoices)
+            ]
+    results = []
+    for element in _raw_rows(body):
+        payload = bytes(element)
+        raw = RawPayload(payload) if include_raw else None
+        try:
+            invoice = build_invoice(_typed_invoice.decode(payload), raw)
+        except (*_FALL_BACK, msgspec.DecodeError):
+            invoice = fallback(payload, raw)
+        results.append(invoice)
+    return results
