@@ -16,7 +16,6 @@ RESOURCE_MODELS: dict[str, type[RecordMeta]] = {
 
 __all__ = [
     "RESOURCE_MODELS",
-    "RawPayload",
     "Address",
     "Allocation",
     "ChangeEvent",
@@ -32,6 +31,7 @@ __all__ = [
     "Money",
     "Payment",
     "PaymentStatus",
+    "RawPayload",
     "RecordMeta",
     "UTCDateTime",
     "UnifiedModel",
