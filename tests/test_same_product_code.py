@@ -52,7 +52,13 @@ async def bill_and_collect(conn: AsyncConnection) -> dict[str, Any]:
     )
     after_payment = await conn.invoices.get(str(invoice.id))
     listed = [listed.id async for listed in conn.invoices.list(page_size=100)]
-    return {"customer": customer, "invoice": invoice, "payment": payment, "after": after_payment, "listed": listed}
+    return {
+        "customer": customer,
+        "invoice": invoice,
+        "payment": payment,
+        "after": after_payment,
+        "listed": listed,
+    }
 
 
 @pytest.fixture(params=[QuickBooksHarness, XeroHarness], ids=["quickbooks", "xero"])

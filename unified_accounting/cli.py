@@ -24,6 +24,7 @@ def build_app() -> typer.Typer:
     )
     app.command("providers")(providers)
     app.command("sandbox")(sandbox)
+    app.command("demo")(demo)
     from .vault.commands import register as register_vault_commands
 
     register_vault_commands(app)
@@ -85,6 +86,26 @@ def sandbox(
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+def demo(
+    keep: Annotated[
+        bool, typer.Option(help="Leave the emulators, connect page and webhook endpoint running.")
+    ] = False,
+) -> None:
+    """Run the whole library against local QuickBooks and Xero emulators (no accounts, no network)."""
+    import asyncio
+
+    from .demo import run_demo
+
+    try:
+        code = asyncio.run(run_demo(console, keep=keep))
+    except KeyboardInterrupt:
+        code = 0
+    except UnifiedAccountingError as exc:
+        console.print(f"[red]{exc}[/red]")
+        code = 2
+    raise typer.Exit(code)
+
+
 def main() -> None:
     try:
         app = build_app()
@@ -92,3 +113,7 @@ def main() -> None:
         console.print(f"[red]{exc}[/red]")
         raise SystemExit(2) from None
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -81,7 +81,25 @@ class AsyncResource(Generic[M]):
         self._changed(ChangeOperation.CREATED, str(created.id), created)
         return created
 
-    async def get(self, record_id: str, *, include_raw: bool | None = None) -> M:
+    async def get(
+        self,
+        record_id: str,
+        *,
+        include_raw: bool | None = None,
+        source: Literal["provider", "mirror"] = "provider",
+        include_deleted: bool = False,
+    ) -> M:
+        """The record from the provider, or with ``source="mirror"`` from the local mirror (no HTTP)."""
+        if source == "mirror":
+            from ..sync import query
+            from ..sync.database import SyncDatabase
+
+            db = await SyncDatabase.for_client(self._conn._client)
+            found = await query.get_record(
+                db, self._conn.key, self.name, record_id, include_deleted=include_deleted, model=self.model
+            )
+            assert isinstance(found, self.model)
+            return found
         self._require(Operation.GET)
         record: M = await self._conn.provider.get(self._conn.session(include_raw), self.name, record_id)
         return record
@@ -93,9 +111,16 @@ class AsyncResource(Generic[M]):
         page_size: int | None = None,
         cursor: str | None = None,
         include_raw: bool | None = None,
+        source: Literal["provider", "mirror"] = "provider",
+        include_deleted: bool = False,
     ) -> AsyncPager[M]:
-        """Every record (changed since ``updated_since``, when given), fetched page by page as you iterate."""
-        self._require(Operation.LIST)
+        """Every record (changed since ``updated_since``, when given), fetched page by page as you iterate.
+
+        ``source="mirror"`` reads the local mirror instead of the provider (see ``docs/sync.md``):
+        records ordered by id, tombstones included only with ``include_deleted=True``.
+        """
+        if source != "mirror":
+            self._require(Operation.LIST)
         if updated_since is not None:
             try:
                 updated_since = to_utc(updated_since)
@@ -108,11 +133,34 @@ class AsyncResource(Generic[M]):
                 "invalid list filter",
                 issues=[FieldIssue("page_size", f"must be at least 1, got {page_size}")],
             )
+        if source == "mirror":
+            return self._mirror_list(updated_since, page_size, cursor, include_deleted)
         session = self._conn.session(include_raw)
 
         async def fetch(page_cursor: str | None) -> Page:
             return await self._conn.provider.list_page(
                 session, self.name, cursor=page_cursor, updated_since=updated_since, page_size=page_size
+            )
+
+        return AsyncPager(fetch, cursor)
+
+    def _mirror_list(
+        self, updated_since: datetime | None, page_size: int | None, cursor: str | None, include_deleted: bool
+    ) -> AsyncPager[M]:
+        from ..sync import query
+        from ..sync.database import SyncDatabase
+
+        async def fetch(page_cursor: str | None) -> Page:
+            db = await SyncDatabase.for_client(self._conn._client)
+            return await query.list_page(
+                db,
+                self._conn.key,
+                self.name,
+                cursor=page_cursor,
+                page_size=page_size,
+                updated_since=updated_since,
+                include_deleted=include_deleted,
+                model=self.model,
             )
 
         return AsyncPager(fetch, cursor)

@@ -1,0 +1,114 @@
+"""``ua sync``, ``ua serve`` (its app) and ``ua worker`` wiring, against the QuickBooks emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from unified_accounting import AsyncClient
+from unified_accounting.cli import build_app
+from unified_accounting.sync.embedded import EmbeddedRunner
+from unified_accounting.sync.runners import create_service_app, runner_for
+from unified_accounting.testing.cassettes import serve
+
+from .providers import CASES, mirror_summary
+
+QBO = CASES["quickbooks"]
+
+
+def environment(app: Any, base_url: str, database_url: str, secret_key: str) -> dict[str, str]:
+    settings = QBO.settings(app)
+    return {
+        "UA_DATABASE_URL": database_url,
+        "UA_SECRET_KEY": secret_key,
+        "UA_QUICKBOOKS_CLIENT_ID": settings["client_id"],
+        "UA_QUICKBOOKS_CLIENT_SECRET": settings["client_secret"],
+        "UA_QUICKBOOKS_DEFAULT_ITEM_ID": settings["default_item_id"],
+        "UA_QUICKBOOKS_BASE_URL": base_url,
+        "UA_QUICKBOOKS_WEBHOOK_SECRET": settings["webhook_secret"],
+    }
+
+
+def test_ua_sync_fills_the_mirror(
+    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = QBO.seeded(invoices=40)
+    with serve(app) as base_url:
+        for name, value in environment(app, base_url, database_url, secret_key).items():
+            monkeypatch.setenv(name, value)
+
+        async def connect() -> Any:
+            async with AsyncClient() as client:
+                conn = await QBO.connect(client, app)
+                return conn.company_id
+
+        asyncio.run(connect())
+        result = CliRunner().invoke(
+            build_app(), ["sync", "--consumer", "acme", "--provider", "quickbooks", "--page-size", "10"]
+        )
+        assert result.exit_code == 0, result.output
+        assert "initial sync done" in result.output
+
+        async def mirrored() -> Any:
+            async with AsyncClient() as client:
+                conn = await client.connection(consumer_id="acme", provider="quickbooks")
+                return await mirror_summary(conn, "invoice")
+
+        assert asyncio.run(mirrored()) == QBO.expected(app, "invoice")
+        again = CliRunner().invoke(build_app(), ["sync", "-c", "acme", "-p", "quickbooks", "--full"])
+        assert again.exit_code == 0 and "initial sync done" in again.output
+
+
+@pytest.mark.anyio
+async def test_ua_serve_app_receives_and_processes_webhooks(database_url: str, secret_key: str) -> None:
+    app = QBO.seeded(invoices=10)
+    settings = QBO.settings(app)
+    client = QBO.client(app, database_url, secret_key)
+    runner = runner_for(client)
+    if isinstance(runner, EmbeddedRunner):
+        runner.poll_interval = 0.05
+    service = create_service_app(client, runner=runner, close_client=True)
+    async with service.router.lifespan_context(service):
+        conn = await QBO.connect(client, app)
+        invoice = next(iter(QBO.expected(app, "invoice")))
+        entity = {
+            "name": "Invoice",
+            "id": invoice,
+            "operation": "Update",
+            "lastUpdated": "2026-01-01T00:00:00Z",
+        }
+        body = json.dumps(
+            {"eventNotifications": [{"realmId": conn.company_id, "dataChangeEvent": {"entities": [entity]}}]}
+        ).encode()
+        signature = base64.b64encode(
+            hmac.new(settings["webhook_secret"].encode(), body, hashlib.sha256).digest()
+        ).decode()
+        transport = httpx.ASGITransport(app=service)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service.test") as http:
+            refused = await http.post(
+                "/webhooks/quickbooks", content=body, headers={"intuit-signature": "bad"}
+            )
+            assert refused.status_code == 401
+            accepted = await http.post(
+                "/webhooks/quickbooks", content=body, headers={"intuit-signature": signature}
+            )
+            assert accepted.status_code == 200
+        deadline = time.monotonic() + 30
+        while invoice not in await mirror_summary(conn, "invoice"):
+            assert time.monotonic() < deadline, "the worker never processed the webhook"
+            await asyncio.sleep(0.05)
+
+
+def test_ua_worker_and_serve_are_registered() -> None:
+    names = {command.name for command in build_app().registered_commands}
+    assert {"sync", "worker", "serve"} <= names
+    assert [c.name for c in build_app().registered_commands].count("serve") == 1

@@ -1,0 +1,91 @@
+"""The ordered upsert: never older over newer, idempotent, tombstones — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from unified_accounting.connections import ConnectionKey
+from unified_accounting.models import Customer, Invoice
+from unified_accounting.sync import query
+from unified_accounting.sync.database import SyncDatabase
+from unified_accounting.sync.mirror import record_write, tombstone_write, upsert
+from unified_accounting.vault.engine import create_engine, migrate
+from unified_accounting.vault.paths import async_database_url
+
+pytestmark = pytest.mark.anyio
+
+KEY = ConnectionKey("acme", "quickbooks", "42")
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[SyncDatabase]:
+    engine = create_engine(async_database_url(database_url))
+    await migrate(engine)
+    yield SyncDatabase(engine)
+    await engine.dispose()
+
+
+def invoice(version: int, at: datetime, total: str = "10.00", status: str = "open") -> Invoice:
+    return Invoice(
+        id="7", row_version=str(version), updated_at=at, customer_id="1", total=total, status=status
+    )
+
+
+async def apply(db: SyncDatabase, *writes: object) -> list[str]:
+    async with db.write() as conn:
+        changes = await upsert(db, conn, KEY, list(writes), datetime.now(UTC))  # type: ignore[arg-type]
+    return [c.operation.value for c in changes]
+
+
+async def stored_total(db: SyncDatabase, include_deleted: bool = False) -> Decimal | None:
+    try:
+        record = await query.get_record(db, KEY, "invoice", "7", include_deleted=include_deleted)
+    except Exception:
+        return None
+    assert isinstance(record, Invoice)
+    return record.total
+
+
+async def test_newer_wins_whatever_the_arrival_order(db: SyncDatabase) -> None:
+    now = datetime.now(UTC)
+    v1 = record_write("invoice", invoice(1, T0, "10.00"), now)
+    v2 = record_write("invoice", invoice(2, T0 + timedelta(seconds=5), "20.00"), now)
+    assert await apply(db, v2) == ["created"]
+    assert await apply(db, v1) == []  # late and older: ignored
+    assert await stored_total(db) == Decimal("20.00")
+    assert await apply(db, v2) == []  # the same version again: nothing
+    # Same second, higher SyncToken: newer.
+    v3 = record_write("invoice", invoice(3, T0 + timedelta(seconds=5), "30.00"), now)
+    assert await apply(db, v3) == ["updated"]
+    assert await stored_total(db) == Decimal("30.00")
+
+
+async def test_tombstones(db: SyncDatabase) -> None:
+    now = datetime.now(UTC)
+    live = record_write("invoice", invoice(1, T0, "10.00"), now)
+    assert await apply(db, live) == ["created"]
+    gone = tombstone_write("invoice", "7", T0 + timedelta(minutes=1))
+    assert await apply(db, gone) == ["deleted"]
+    assert await stored_total(db) is None
+    assert await stored_total(db, include_deleted=True) == Decimal("10.00")  # last content kept
+    assert await apply(db, live) == []  # a stale live version does not resurrect it
+    assert await apply(db, gone) == []
+    # A voided invoice is a tombstone too (its status says it left the books).
+    void = record_write("invoice", invoice(2, T0 + timedelta(minutes=2), "0", status="void"), now)
+    assert void.deleted and await apply(db, void) == []
+    assert await stored_total(db, include_deleted=True) == Decimal("0")
+    # A tie at the same time and rank: the tombstone wins.
+    tie_live = record_write("customer", Customer(id="c", display_name="A", updated_at=T0), now)
+    tie_gone = tombstone_write("customer", "c", T0)
+    assert await apply(db, tie_live, tie_gone) == []  # one batch: the newest (the tombstone) only
+    assert await apply(db, tie_live) == []
+    # A genuinely newer version brings a record back (an un-archived customer).
+    back = record_write(
+        "customer", Customer(id="c", display_name="A", updated_at=T0 + timedelta(days=1)), now
+    )
+    assert await apply(db, back) == ["created"]

@@ -1,0 +1,109 @@
+"""Sync against the QuickBooks and Xero emulators, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from unified_accounting import RecordChange, hookimpl
+from unified_accounting.sync import SyncService
+
+from .providers import CASES, ProviderCase, mirror_summary
+
+pytestmark = pytest.mark.anyio
+
+RESOURCES = ("customer", "invoice", "payment")
+
+
+@pytest.fixture(params=sorted(CASES))
+def case(request: pytest.FixtureRequest) -> ProviderCase:
+    return CASES[request.param]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.changes: list[RecordChange] = []
+
+    @hookimpl
+    def ua_record_changed(self, change: RecordChange) -> None:
+        self.changes.append(change)
+
+
+async def assert_mirror_matches(case: ProviderCase, app: Any, conn: Any) -> None:
+    for resource in RESOURCES:
+        assert await mirror_summary(conn, resource) == case.expected(app, resource), resource
+
+
+async def test_initial_and_incremental_sync(case: ProviderCase, database_url: str, secret_key: str) -> None:
+    app = case.seeded(invoices=150)
+    recorder = Recorder()
+    async with case.client(app, database_url, secret_key, plugins=(recorder,)) as client:
+        conn = await case.connect(client, app)
+        service = SyncService(client)
+        report = await service.sync(conn)
+        assert report.kind == "initial" and report.created > 150
+        await assert_mirror_matches(case, app, conn)
+
+        customer_id = next(iter(case.expected(app, "customer")))
+        doomed = await conn.invoices.create(case.harness.deletable_invoice(customer_id))
+        changed = await case_invoice(conn, case, customer_id)
+        case.harness.advance(app, 60)
+        recorder.changes.clear()
+        report = await service.sync(conn)
+        assert report.kind == "incremental"
+        assert {(c.record_id, c.operation.value) for c in recorder.changes} >= {
+            (str(doomed.id), "created"),
+            (str(changed.id), "created"),
+        }
+
+        case.harness.advance(app, 60)
+        await conn.invoices.delete(str(doomed.id))
+        await conn.invoices.update(str(changed.id), case.harness.invoice_changes())
+        case.harness.advance(app, 60)
+        recorder.changes.clear()
+        await service.sync(conn)
+        seen = {(c.record_id, c.operation.value, c.source) for c in recorder.changes}
+        assert (str(doomed.id), "deleted", "sync") in seen
+        assert (str(changed.id), "updated", "sync") in seen
+        await assert_mirror_matches(case, app, conn)
+        gone = await conn.invoices.get(str(doomed.id), source="mirror", include_deleted=True)
+        assert gone.id == doomed.id
+
+
+async def case_invoice(conn: Any, case: ProviderCase, customer_id: str) -> Any:
+    return await conn.invoices.create(case.harness.invoice(customer_id))
+
+
+class ExpireTokensAfterFirstPage:
+    """A progress display that makes every access token expire once the first page is stored."""
+
+    def __init__(self, case: ProviderCase, app: Any) -> None:
+        self.case, self.app, self.pages = case, app, 0
+
+    def started(self, key: Any, kind: str, state: Any) -> None:
+        pass
+
+    def page(self, resource: str, records: int, state: Any) -> None:
+        self.pages += 1
+        if self.pages == 1:
+            self.case.emulator(self.app).expire_access_tokens()
+
+    def rate_limited(self, waiting: bool) -> None:
+        pass
+
+    def finished(self, report: Any) -> None:
+        pass
+
+
+async def test_long_sync_refreshes_tokens(case: ProviderCase, database_url: str, secret_key: str) -> None:
+    from unified_accounting.sync import SyncOptions
+
+    app = case.seeded(invoices=60)
+    async with case.client(app, database_url, secret_key) as client:
+        conn = await case.connect(client, app)
+        before = case.emulator(app).refresh_count
+        progress = ExpireTokensAfterFirstPage(case, app)
+        await SyncService(client, SyncOptions(page_size=10, prefetch=1)).sync(conn, progress=progress)
+        assert case.emulator(app).refresh_count > before
+        await assert_mirror_matches(case, app, conn)

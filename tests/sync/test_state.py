@@ -1,0 +1,44 @@
+"""The pure sync-state rules: resume, bookmark capped at the signpost, overlap."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from unified_accounting.sync.state import Phase, SyncState
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def test_initial_sync_checkpoints_and_resumes() -> None:
+    state = SyncState().start_initial(("customer", "invoice"), T0)
+    assert state.needs_initial() and state.next_resource() == "customer"
+    state = state.page_stored("customer", None, 10).page_stored("invoice", "1001", 1000)
+    assert (state.next_resource(), state.cursor("invoice"), state.pages, state.records) == (
+        "invoice",
+        "1001",
+        2,
+        1010,
+    )
+    restored = SyncState.from_json(state.to_json())
+    assert restored == state
+    # Starting again after a crash resumes: same signpost, same cursors.
+    assert restored.start_initial(("customer", "invoice"), T0 + timedelta(hours=1)) == state
+    done = state.page_stored("invoice", None, 5).finish()
+    assert (done.phase, done.bookmark, done.signpost, done.needs_initial()) == (Phase.IDLE, T0, None, False)
+
+
+def test_bookmark_is_capped_at_the_signpost() -> None:
+    state = SyncState(bookmark=T0).start_incremental(("invoice",), T0 + timedelta(minutes=10))
+    assert state.changes_since(timedelta(minutes=5)) == T0 - timedelta(minutes=5)
+    ahead = state.finish(server_time=T0 + timedelta(hours=2))  # a server clock running fast
+    assert ahead.bookmark == T0 + timedelta(minutes=10)
+    behind = state.finish(server_time=T0 + timedelta(minutes=3))  # the server's own clock wins when earlier
+    assert behind.bookmark == T0 + timedelta(minutes=3)
+    back = state.finish(server_time=T0 - timedelta(hours=1))  # never moves the bookmark back
+    assert back.bookmark == T0
+
+
+def test_a_new_resource_list_restarts_the_initial_sync() -> None:
+    state = SyncState().start_initial(("invoice",), T0).page_stored("invoice", "2", 1)
+    again = state.start_initial(("customer", "invoice"), T0 + timedelta(minutes=1))
+    assert (again.cursors, again.signpost, again.pages) == ({}, T0 + timedelta(minutes=1), 0)

@@ -1,0 +1,65 @@
+"""Applying provider records to the mirror, and telling product code what changed.
+
+Every path that writes the mirror (initial sync, incremental sync, webhook processing) goes through
+:func:`apply_changes`: the ordered upsert and, when outbound webhooks are configured, their outbox
+rows, in the caller's transaction. ``ua_record_changed`` fires only after that transaction
+committed (:func:`announce`), so a hook never reports a change that could still be rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+import pluggy
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..changes import RecordChange
+from ..connections import ConnectionKey
+from . import mirror, outbound
+from .database import SyncDatabase
+from .mirror import MirrorChange, MirrorWrite
+
+Source = Literal["sync", "webhook"]
+
+
+async def apply_changes(
+    db: SyncDatabase,
+    conn: AsyncConnection,
+    key: ConnectionKey,
+    writes: Sequence[MirrorWrite],
+    *,
+    now: datetime,
+    source: Source,
+    outbox: outbound.OutboundWebhooks | None,
+) -> list[MirrorChange]:
+    changes = await mirror.upsert(db, conn, key, writes, now)
+    if outbox is not None and changes:
+        await outbox.enqueue(db, conn, key, changes, source=source, now=now)
+    return changes
+
+
+def record_changes(key: ConnectionKey, changes: Sequence[MirrorChange], source: Source) -> list[RecordChange]:
+    return [
+        RecordChange(
+            provider=key.provider,
+            consumer_id=key.consumer_id,
+            company_id=key.company_id,
+            resource=change.resource,
+            record_id=change.record_id,
+            operation=change.operation,
+            record=change.record,
+            source=source,
+        )
+        for change in changes
+    ]
+
+
+def announce(
+    plugin_manager: pluggy.PluginManager, key: ConnectionKey, changes: Sequence[MirrorChange], source: Source
+) -> None:
+    """Fire ``ua_record_changed`` once per change (call after the commit)."""
+    hook = plugin_manager.hook.ua_record_changed
+    for change in record_changes(key, changes, source):
+        hook(change=change)

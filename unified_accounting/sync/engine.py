@@ -1,0 +1,354 @@
+"""Initial and incremental sync of one connection into the mirror.
+
+Initial sync lists every resource page by page. Pages are fetched ahead of the one being stored
+(a bounded queue: memory stays constant whatever the company's size) and each page is stored in
+one transaction together with the checkpoint that points past it. A sync killed at any moment
+therefore restarts at the first page not stored: no gap, and no page applied twice. When the last
+page of every resource is stored, records not seen by this listing are tombstoned (they were
+deleted while nothing was watching) and the bookmark is set.
+
+Incremental sync asks the provider for what changed since ``bookmark − overlap``: through its
+change feed (``read_changes``: QuickBooks CDC, Xero ``If-Modified-Since``) while the bookmark is
+within the feed's window, else by listing each resource with ``updated_since``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..connections import ConnectionKey
+from ..errors import UnsupportedOperation
+from ..models import RESOURCE_MODELS
+from ..provider import Operation, Page, Provider, ProviderSession
+from . import checkpoint, mirror
+from .apply import Source, announce, apply_changes
+from .database import SyncDatabase
+from .mirror import MirrorChange, MirrorWrite, record_write, tombstone_write
+from .outbound import OutboundWebhooks
+from .pages import buffered, stream_pages
+from .state import Phase, SyncState
+
+if TYPE_CHECKING:
+    from ..client.async_client import AsyncClient, AsyncConnection
+
+#: Resources synced by default, in this order (customers before the invoices that name them).
+DEFAULT_RESOURCES = ("customer", "invoice", "payment")
+
+
+def _default_windows() -> dict[str, timedelta]:
+    # QuickBooks CDC looks back 30 days at most; a day of margin for clocks and slow runs.
+    return {"quickbooks": timedelta(days=29)}
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How syncs run. Every field has a sensible default."""
+
+    #: Resources to mirror (default: customers, invoices and payments the provider can list).
+    resources: tuple[str, ...] | None = None
+    #: Records per page asked of the provider (QuickBooks and Xero allow 1000).
+    page_size: int = 1000
+    #: Incremental reads start this long before the bookmark: protection against clock skew.
+    overlap: timedelta = timedelta(minutes=5)
+    #: How far back each provider's change feed reaches; beyond it, ``updated_since`` lists are used.
+    change_windows: Mapping[str, timedelta] = field(default_factory=_default_windows)
+    #: Pages in flight or waiting ahead of the page being stored (see :mod:`.pages`).
+    prefetch: int = 4
+    #: Notifications to the product's URL, if wanted.
+    outbound: OutboundWebhooks | None = None
+    #: How long a company's lease outlives a worker that died holding it (renewed every third).
+    lease_ttl: timedelta = timedelta(seconds=30)
+
+
+@dataclass
+class SyncReport:
+    key: ConnectionKey
+    kind: str
+    pages: int = 0
+    records: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    bookmark: datetime | None = None
+
+    def count(self, changes: list[MirrorChange]) -> None:
+        for change in changes:
+            name = change.operation.value
+            if name == "created":
+                self.created += 1
+            elif name == "deleted":
+                self.deleted += 1
+            else:
+                self.updated += 1
+
+
+class SyncProgress(Protocol):
+    """What a progress display is told (the CLI's progress bar implements it)."""
+
+    def started(self, key: ConnectionKey, kind: str, state: SyncState) -> None: ...
+
+    def page(self, resource: str, records: int, state: SyncState) -> None: ...
+
+    def rate_limited(self, waiting: bool) -> None: ...
+
+    def finished(self, report: SyncReport) -> None: ...
+
+
+class RateLimitMeter:
+    """Tells whether requests are waiting for the provider's rate limiter, and for how long."""
+
+    #: Only a wait longer than a blink is worth showing.
+    SHOW_AFTER = 0.05
+
+    def __init__(self, on_change: Callable[[bool], None] | None = None) -> None:
+        self.waiting = 0
+        self.total_wait = 0.0
+        self._on_change = on_change
+        self._shown = False
+
+    def _show(self) -> None:
+        if self.waiting and not self._shown and self._on_change is not None:
+            self._shown = True
+            self._on_change(True)
+
+    @contextlib.asynccontextmanager
+    async def timed(self, slot: contextlib.AbstractAsyncContextManager[None]) -> AsyncIterator[None]:
+        started = time.perf_counter()
+        self.waiting += 1
+        timer = asyncio.get_running_loop().call_later(self.SHOW_AFTER, self._show)
+        try:
+            await slot.__aenter__()  # in this task: a cancellation cannot leak a held slot
+        finally:
+            timer.cancel()
+            self.waiting -= 1
+            self.total_wait += time.perf_counter() - started
+            if self._shown and self.waiting == 0 and self._on_change is not None:
+                self._shown = False
+                self._on_change(False)
+        try:
+            yield
+        except BaseException as exc:
+            if not await slot.__aexit__(type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            await slot.__aexit__(None, None, None)
+
+
+class _MeteredProvider:
+    """The connection's provider, with its rate-limit slot timed by a :class:`RateLimitMeter`."""
+
+    def __init__(self, inner: Provider, meter: RateLimitMeter) -> None:
+        self._inner = inner
+        self._meter = meter
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def request_slot(self, session: ProviderSession) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._meter.timed(self._inner.request_slot(session))
+
+
+def resources_for(provider: Provider, wanted: tuple[str, ...] | None) -> tuple[str, ...]:
+    candidates = wanted or DEFAULT_RESOURCES
+    chosen = tuple(r for r in candidates if provider.supports(r, Operation.LIST) and r in RESOURCE_MODELS)
+    if wanted:
+        missing = [r for r in wanted if r not in chosen]
+        if missing:
+            raise UnsupportedOperation(provider.name, "list", ", ".join(missing))
+    return chosen
+
+
+class SyncEngine:
+    """Runs syncs of connections of one client into the mirror (one run per call)."""
+
+    def __init__(self, client: AsyncClient, options: SyncOptions | None = None) -> None:
+        self.client = client
+        self.options = options or SyncOptions()
+
+    async def database(self) -> SyncDatabase:
+        return await SyncDatabase.for_client(self.client)
+
+    async def sync(
+        self,
+        connection: AsyncConnection,
+        *,
+        full: bool = False,
+        progress: SyncProgress | None = None,
+    ) -> SyncReport:
+        """Bring the connection's mirror up to date: initial sync when needed (or ``full``), else
+        incremental. The caller holds the company lease (see :mod:`unified_accounting.sync.lease`)."""
+        db = await self.database()
+        key = connection.key
+        resources = resources_for(connection.provider, self.options.resources)
+        state = await checkpoint.read_state(db, key)
+        meter = RateLimitMeter(progress.rate_limited if progress else None)
+        session = connection.session(include_raw=False)
+        if progress is not None:  # only a display needs to know about rate-limit waits
+            session.provider = _MeteredProvider(connection.provider, meter)  # type: ignore[assignment]
+        # A long job starts with a token good for a while; the session refreshes again as needed.
+        await connection.ensure_fresh()
+        if full or state.needs_initial():
+            return await self._initial(db, connection, session, state, resources, progress)
+        return await self._incremental(db, connection, session, state, resources, progress)
+
+    # ----------------------------------------------------------------------------------- initial
+
+    async def _initial(
+        self,
+        db: SyncDatabase,
+        connection: AsyncConnection,
+        session: ProviderSession,
+        state: SyncState,
+        resources: tuple[str, ...],
+        progress: SyncProgress | None,
+    ) -> SyncReport:
+        key = connection.key
+        state = state.start_initial(resources, datetime.now(UTC))
+        async with db.write() as conn:
+            await checkpoint.save(db, conn, key, state)
+        report = SyncReport(key, "initial", pages=state.pages, records=state.records)
+        if progress:
+            progress.started(key, "initial", state)
+        while (resource := state.next_resource()) is not None:
+            async for page in self._pages(connection.provider, session, resource, state.cursor(resource)):
+                now = datetime.now(UTC)
+                writes = [record_write(resource, record, now) for record in page.items]
+                async with db.write() as conn:
+                    changes = await self._apply(db, conn, key, writes, now)
+                    state = state.page_stored(resource, page.next_cursor, len(page.items))
+                    await checkpoint.save(db, conn, key, state)
+                self._announce(key, changes, "sync")
+                report.pages, report.records = state.pages, state.records
+                report.count(changes)
+                if progress:
+                    progress.page(resource, len(page.items), state)
+        assert state.signpost is not None
+        now = datetime.now(UTC)
+        async with db.write() as conn:
+            swept: list[MirrorChange] = []
+            for resource in resources:
+                swept += await mirror.sweep(conn, key, resource, state.signpost, now)
+            if swept and self.options.outbound is not None:
+                await self.options.outbound.enqueue(db, conn, key, swept, source="sync", now=now)
+            state = state.finish()
+            await checkpoint.save(db, conn, key, state)
+        self._announce(key, swept, "sync")
+        report.count(swept)
+        report.bookmark = state.bookmark
+        if progress:
+            progress.finished(report)
+        return report
+
+    def _pages(
+        self, provider: Provider, session: ProviderSession, resource: str, cursor: str | None
+    ) -> AsyncIterator[Page]:
+        """Pages from ``cursor`` on, the next ones fetched while the current one is stored."""
+
+        def fetch(page_cursor: str | None) -> Awaitable[Page]:
+            return provider.list_page(
+                session, resource, cursor=page_cursor, updated_since=None, page_size=self.options.page_size
+            )
+
+        return buffered(stream_pages(fetch, cursor, ahead=self.options.prefetch), size=2)
+
+    # ------------------------------------------------------------------------------ incremental
+
+    async def _incremental(
+        self,
+        db: SyncDatabase,
+        connection: AsyncConnection,
+        session: ProviderSession,
+        state: SyncState,
+        resources: tuple[str, ...],
+        progress: SyncProgress | None,
+    ) -> SyncReport:
+        key = connection.key
+        provider = connection.provider
+        now = datetime.now(UTC)
+        state = state.start_incremental(resources, now)
+        since = state.changes_since(self.options.overlap)
+        report = SyncReport(key, "incremental")
+        if progress:
+            progress.started(key, "incremental", state)
+        window = self.options.change_windows.get(provider.name)
+        change_set = None
+        if window is None or now - since < window:
+            with contextlib.suppress(UnsupportedOperation):
+                change_set = await provider.read_changes(session, resources, since)
+        if change_set is not None:
+            observed = datetime.now(UTC)
+            deleted_at = change_set.server_time or observed
+            writes: list[MirrorWrite] = [
+                record_write(resource, record, observed)
+                for resource, records in change_set.records.items()
+                if resource in resources
+                for record in records
+            ]
+            writes += [
+                tombstone_write(resource, record_id, deleted_at)
+                for resource, ids in change_set.deleted.items()
+                if resource in resources
+                for record_id in ids
+            ]
+            async with db.write() as conn:
+                changes = await self._apply(db, conn, key, writes, observed)
+                state = state.progressed(len(writes)).finish(change_set.server_time)
+                await checkpoint.save(db, conn, key, state)
+            self._announce(key, changes, "sync")
+            report.pages, report.records = 1, len(writes)
+            report.count(changes)
+            if progress:
+                progress.page(",".join(resources), len(writes), state)
+        else:
+            for resource in resources:
+                async for page in self._listing_since(provider, session, resource, since):
+                    observed = datetime.now(UTC)
+                    writes = [record_write(resource, record, observed) for record in page.items]
+                    async with db.write() as conn:
+                        changes = await self._apply(db, conn, key, writes, observed)
+                    self._announce(key, changes, "sync")
+                    state = state.progressed(len(page.items))
+                    report.pages, report.records = state.pages, state.records
+                    report.count(changes)
+                    if progress:
+                        progress.page(resource, len(page.items), state)
+            state = state.finish()
+            async with db.write() as conn:
+                await checkpoint.save(db, conn, key, state)
+        assert state.phase is Phase.IDLE
+        report.bookmark = state.bookmark
+        if progress:
+            progress.finished(report)
+        return report
+
+    async def _listing_since(
+        self, provider: Provider, session: ProviderSession, resource: str, since: datetime
+    ) -> AsyncIterator[Page]:
+        cursor: str | None = None
+        while True:
+            page = await provider.list_page(
+                session, resource, cursor=cursor, updated_since=since, page_size=self.options.page_size
+            )
+            yield page
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    # ---------------------------------------------------------------------------------- helpers
+
+    async def _apply(
+        self, db: SyncDatabase, conn: Any, key: ConnectionKey, writes: list[MirrorWrite], now: datetime
+    ) -> list[MirrorChange]:
+        return await apply_changes(
+            db, conn, key, writes, now=now, source="sync", outbox=self.options.outbound
+        )
+
+    def _announce(self, key: ConnectionKey, changes: list[MirrorChange], source: Source) -> None:
+        if changes:
+            announce(self.client.plugin_manager, key, changes, source)

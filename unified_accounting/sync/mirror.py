@@ -1,0 +1,366 @@
+"""The local mirror: the unified records of each connection, written by ordered, idempotent upserts.
+
+Ordering. Each row carries an ordering key ``(updated_at, version_rank, deleted)``:
+
+- ``updated_at`` is the provider's last-modified time of the record;
+- ``version_rank`` is the record's ``row_version`` when that is a number (QuickBooks' SyncToken,
+  counters), else ``-1`` — it orders two versions stamped within the same clock tick;
+- ``deleted`` makes a tombstone win over a live version with the same time and rank.
+
+A write replaces the stored row only when its key is strictly greater, so applying the same
+version twice changes nothing, and an older version arriving late (a delayed webhook, a page read
+before a webhook was processed) never replaces a newer one. The decision is made by the ``UPSERT``
+itself — one statement per batch, the same on SQLite and PostgreSQL — so it also holds between
+concurrent writers.
+
+Tombstones. A record is a tombstone when the provider says it was deleted (QuickBooks CDC
+``Deleted``, Xero's deleted, voided and archived records, a fetch answering "not found") or when
+its unified status says it left the books (``deleted``/``void`` invoices and payments, ``archived``
+customers). A tombstone without a time of its own is stamped with the moment it was observed; it
+keeps the last content known, so ``include_deleted=True`` still shows what was there. A later
+version with a greater key (an un-archived customer) brings the record back.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..connections import ConnectionKey
+from ..models import RESOURCE_MODELS, ChangeOperation, RecordMeta
+from .database import SyncDatabase
+from .schema import mirror_records
+
+#: Unified statuses meaning the record left the books (see the module docstring).
+GONE_STATUSES = frozenset({"deleted", "void", "archived"})
+#: Rows per statement: well under SQLite's bound-parameter limit (13 columns per row).
+BATCH_SIZE = 1000
+_MAX_RANK = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class MirrorWrite:
+    """One version of one record, ready to be upserted."""
+
+    resource: str
+    record_id: str
+    updated_at: datetime
+    version_rank: int
+    row_version: str | None
+    deleted: bool
+    status: str | None
+    record: str | None
+    #: The unified record itself, when the write was made from one (spares decoding it again).
+    model: RecordMeta | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def order(self) -> tuple[datetime, int, bool]:
+        return (self.updated_at, self.version_rank, self.deleted)
+
+
+@dataclass(frozen=True)
+class MirrorChange:
+    """A write that changed the mirror: what ``ua_record_changed`` and the outbox report."""
+
+    resource: str
+    record_id: str
+    operation: ChangeOperation
+    record: RecordMeta | None
+
+
+def version_rank(row_version: str | None) -> int:
+    if row_version is not None and row_version.isdigit():
+        rank = int(row_version)
+        if rank <= _MAX_RANK:
+            return rank
+    return -1
+
+
+def _status(record: RecordMeta) -> str | None:
+    status = getattr(record, "status", None)
+    return str(status.value if hasattr(status, "value") else status) if status is not None else None
+
+
+def record_write(resource: str, record: RecordMeta, observed_at: datetime) -> MirrorWrite:
+    """The write for a record read from the provider (a tombstone if its status says it is gone)."""
+    if not record.id:
+        raise ValueError(f"a {resource} without an id cannot be mirrored")
+    status = _status(record)
+    return MirrorWrite(
+        resource=resource,
+        record_id=str(record.id),
+        updated_at=record.updated_at or observed_at,
+        version_rank=version_rank(record.row_version),
+        row_version=record.row_version,
+        deleted=status in GONE_STATUSES,
+        status=status,
+        # ``raw`` is the provider payload: not part of the unified record the mirror keeps.
+        record=record.model_dump_json(exclude={"raw"}),
+        model=record,
+    )
+
+
+def tombstone_write(resource: str, record_id: str, deleted_at: datetime) -> MirrorWrite:
+    """The write for a record known only to be gone (by id), as of ``deleted_at``."""
+    return MirrorWrite(
+        resource=resource,
+        record_id=record_id,
+        updated_at=deleted_at,
+        version_rank=-1,
+        row_version=None,
+        deleted=True,
+        status="deleted",
+        record=None,
+    )
+
+
+def _newest_per_record(writes: Iterable[MirrorWrite]) -> list[MirrorWrite]:
+    # PostgreSQL refuses an upsert that touches the same row twice: keep each record's newest.
+    newest: dict[tuple[str, str], MirrorWrite] = {}
+    for write in writes:
+        key = (write.resource, write.record_id)
+        current = newest.get(key)
+        if current is None or write.order > current.order:
+            newest[key] = write
+    return list(newest.values())
+
+
+def _is_newer(incoming: Any) -> Any:
+    """SQL: the incoming row (the upsert's ``excluded``) orders strictly after the stored one."""
+    stored = mirror_records.c
+    same_time = incoming.updated_at == stored.updated_at
+    incoming_rank = func.coalesce(incoming.version_rank, -1)
+    stored_rank = func.coalesce(stored.version_rank, -1)
+    return or_(
+        stored.updated_at.is_(None),
+        incoming.updated_at > stored.updated_at,
+        and_(same_time, incoming_rank > stored_rank),
+        and_(
+            same_time,
+            incoming_rank == stored_rank,
+            incoming.deleted == true(),
+            stored.deleted != true(),
+        ),
+    )
+
+
+def _upsert_statement(db: SyncDatabase) -> Any:
+    """The ordered upsert, built once per database kind (SQLAlchemy then caches its compilation)."""
+    cached = _UPSERTS.get(db.dialect)
+    if cached is not None:
+        return cached
+    statement = db.insert(mirror_records)
+    excluded = statement.excluded
+    newer = _is_newer(excluded)
+    stored = mirror_records.c
+
+    def pick(column: str, incoming: Any) -> Any:
+        return case((newer, incoming), else_=getattr(stored, column))
+
+    statement = statement.on_conflict_do_update(
+        index_elements=["consumer_id", "provider", "company_id", "resource", "record_id"],
+        set_={
+            "updated_at": pick("updated_at", excluded.updated_at),
+            "version_rank": pick("version_rank", excluded.version_rank),
+            "row_version": pick("row_version", excluded.row_version),
+            "deleted": pick("deleted", excluded.deleted),
+            "status": pick("status", func.coalesce(excluded.status, stored.status)),
+            # A tombstone known by id only keeps the last content seen.
+            "record": pick("record", func.coalesce(excluded.record, stored.record)),
+            "changed_at": pick("changed_at", excluded.changed_at),
+            "seen_at": excluded.seen_at,
+        },
+    )
+    _UPSERTS[db.dialect] = statement
+    return statement
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class _DriverStatement:
+    """The upsert compiled once to the driver's SQL, with its parameters' order and constants.
+
+    A page of 1000 records goes to the driver as one ``executemany`` without SQLAlchemy's per-row
+    parameter processing, which otherwise costs more than the database work itself.
+    """
+
+    sql: str
+    names: tuple[str, ...] | None  # positional order (SQLite), or None for named (PostgreSQL)
+    constants: dict[str, Any]
+    sqlite: bool
+
+    def parameters(self, key: ConnectionKey, batch: Sequence[MirrorWrite], now: datetime) -> list[Any]:
+        stamp: Any = _sqlite_time(now) if self.sqlite else now
+        fixed = {
+            **self.constants,
+            "consumer_id": key.consumer_id,
+            "provider": key.provider,
+            "company_id": key.company_id,
+            "seen_at": stamp,
+            "changed_at": stamp,
+        }
+        time_of = _sqlite_time if self.sqlite else _same
+        rows = [
+            {
+                **fixed,
+                "resource": w.resource,
+                "record_id": w.record_id,
+                "updated_at": time_of(w.updated_at),
+                "version_rank": w.version_rank,
+                "row_version": w.row_version,
+                "deleted": w.deleted,
+                "status": w.status,
+                "record": w.record,
+            }
+            for w in batch
+        ]
+        if self.names is None:
+            return rows
+        ordered = operator.itemgetter(*self.names)
+        return [ordered(row) for row in rows]
+
+
+def _same(value: datetime) -> datetime:
+    return value
+
+
+def _sqlite_time(value: datetime) -> str:
+    # What the vault's UTCDateTime stores on SQLite: naive UTC text in SQLAlchemy's format.
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_DRIVER_STATEMENTS: dict[str, _DriverStatement] = {}
+
+
+def _driver_statement(db: SyncDatabase) -> _DriverStatement:
+    cached = _DRIVER_STATEMENTS.get(db.dialect)
+    if cached is None:
+        compiled = _upsert_statement(db).compile(dialect=db.engine.dialect)
+        columns = {column.name for column in mirror_records.columns}
+        cached = _DriverStatement(
+            sql=str(compiled),
+            names=tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None,
+            constants={k: v for k, v in compiled.params.items() if k not in columns},
+            sqlite=db.dialect == "sqlite",
+        )
+        _DRIVER_STATEMENTS[db.dialect] = cached
+    return cached
+
+
+async def upsert(
+    db: SyncDatabase,
+    conn: AsyncConnection,
+    key: ConnectionKey,
+    writes: Sequence[MirrorWrite],
+    now: datetime,
+) -> list[MirrorChange]:
+    """Apply ``writes`` in order-respecting fashion inside ``conn``'s transaction.
+
+    Returns the changes that took effect (created, updated, deleted), for hooks and the outbox.
+    """
+    changes: list[MirrorChange] = []
+    statement = _driver_statement(db)
+    for start in range(0, len(writes), BATCH_SIZE):
+        batch = _newest_per_record(writes[start : start + BATCH_SIZE])
+        if not batch:
+            continue
+        previous = await _stored_orders(conn, key, batch, lock=db.dialect == "postgresql")
+        await conn.exec_driver_sql(statement.sql, statement.parameters(key, batch, now))
+        changes.extend(_classify(batch, previous))
+    return changes
+
+
+async def _stored_orders(
+    conn: AsyncConnection, key: ConnectionKey, batch: Sequence[MirrorWrite], *, lock: bool
+) -> dict[tuple[str, str], tuple[datetime, int, bool]]:
+    """The ordering keys stored for the batch's records (locked on PostgreSQL until commit)."""
+    by_resource: dict[str, list[str]] = {}
+    for write in batch:
+        by_resource.setdefault(write.resource, []).append(write.record_id)
+    stored = mirror_records.c
+    orders: dict[tuple[str, str], tuple[datetime, int, bool]] = {}
+    for resource, ids in by_resource.items():
+        query = select(stored.record_id, stored.updated_at, stored.version_rank, stored.deleted).where(
+            _key_clause(key), stored.resource == resource, stored.record_id.in_(ids)
+        )
+        if lock:
+            query = query.with_for_update()
+        for row in await conn.execute(query):
+            orders[(resource, row.record_id)] = (
+                row.updated_at or datetime.min.replace(tzinfo=UTC),
+                row.version_rank if row.version_rank is not None else -1,
+                bool(row.deleted),
+            )
+    return orders
+
+
+def _classify(
+    batch: Sequence[MirrorWrite], previous: dict[tuple[str, str], tuple[datetime, int, bool]]
+) -> list[MirrorChange]:
+    changes: list[MirrorChange] = []
+    for write in batch:
+        before = previous.get((write.resource, write.record_id))
+        if before is not None and write.order <= before:
+            continue  # same or older version: the upsert kept the stored row
+        was_live = before is not None and not before[2]
+        if write.deleted:
+            if not was_live:
+                continue  # already gone, or never seen alive: nothing to tell
+            operation = ChangeOperation.DELETED
+        else:
+            operation = ChangeOperation.UPDATED if was_live else ChangeOperation.CREATED
+        changes.append(
+            MirrorChange(
+                resource=write.resource,
+                record_id=write.record_id,
+                operation=operation,
+                record=write.model
+                if write.model is not None
+                else decode(write.resource, write.record)
+                if write.record is not None
+                else None,
+            )
+        )
+    return changes
+
+
+async def sweep(
+    conn: AsyncConnection, key: ConnectionKey, resource: str, seen_before: datetime, now: datetime
+) -> list[MirrorChange]:
+    """After a full listing: tombstone live records of ``resource`` not seen since ``seen_before``."""
+    stored = mirror_records.c
+    where = and_(
+        _key_clause(key),
+        stored.resource == resource,
+        stored.deleted != true(),
+        stored.seen_at < seen_before,
+    )
+    gone = [row.record_id for row in await conn.execute(select(stored.record_id).where(where))]
+    if gone:
+        await conn.execute(update(mirror_records).where(where).values(deleted=True, changed_at=now))
+    return [MirrorChange(resource, record_id, ChangeOperation.DELETED, None) for record_id in gone]
+
+
+def decode(resource: str, text: str, model: type[RecordMeta] | None = None) -> RecordMeta:
+    """A stored record back as its unified model (``model``, else the resource's standard one)."""
+    model = model or RESOURCE_MODELS.get(resource)
+    if model is None:
+        raise ValueError(f"no unified model for resource {resource!r}: pass model=")
+    return model.model_validate_json(text)
+
+
+def _key_clause(key: ConnectionKey) -> Any:
+    stored = mirror_records.c
+    return and_(
+        stored.consumer_id == key.consumer_id,
+        stored.provider == key.provider,
+        stored.company_id == key.company_id,
+    )

@@ -1,0 +1,152 @@
+"""The durable webhook inbox: verified deliveries and their change events, deduplicated.
+
+A delivery's events are stored in the receiving request's transaction, each keyed by the provider's
+event id (``ON CONFLICT DO NOTHING``): a redelivered event is stored once and processed once.
+Events wait as ``pending`` until a worker has applied them to the mirror (``done``), decided there
+is nothing to apply (``ignored``), or failed for good (``failed``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..models import ChangeEvent
+from ..sync.database import SyncDatabase
+from ..sync.schema import webhook_deliveries, webhook_events
+from ..vault.schema import connections
+
+PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    provider: str
+    company_id: str
+    resource: str
+    record_id: str
+    operation: str
+    attempts: int
+    occurred_at: datetime | None = None
+
+
+def event_key(event: ChangeEvent) -> str:
+    """The event's id, or — for a provider that gives none — a digest of what it says."""
+    if event.event_id:
+        return event.event_id[:128]
+    parts = (event.company_id, event.resource, event.record_id, event.operation.value, str(event.occurred_at))
+    return "sha256-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+async def connected_companies(conn: AsyncConnection, provider: str, company_ids: set[str]) -> set[str]:
+    """Which of ``company_ids`` have at least one connection here."""
+    if not company_ids:
+        return set()
+    rows = await conn.execute(
+        select(connections.c.company_id)
+        .where(connections.c.provider == provider, connections.c.company_id.in_(company_ids))
+        .distinct()
+    )
+    return {row[0] for row in rows}
+
+
+async def store(
+    db: SyncDatabase,
+    conn: AsyncConnection,
+    provider: str,
+    body: bytes,
+    events: Sequence[ChangeEvent],
+    now: datetime,
+) -> None:
+    """Record a verified delivery and its events (duplicates skipped) in ``conn``'s transaction."""
+    inserted = await conn.execute(
+        webhook_deliveries.insert().values(
+            provider=provider, received_at=now, body=body.decode("utf-8", "replace"), events=len(events)
+        )
+    )
+    delivery_id = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
+    if not events:
+        return
+    rows = [
+        {
+            "provider": provider,
+            "event_id": event_key(event),
+            "company_id": event.company_id,
+            "resource": event.resource,
+            "record_id": event.record_id,
+            "operation": event.operation.value,
+            "occurred_at": event.occurred_at,
+            "received_at": now,
+            "delivery_id": delivery_id,
+            "status": PENDING,
+            "attempts": 0,
+        }
+        for event in events
+    ]
+    await conn.execute(db.insert(webhook_events).values(rows).on_conflict_do_nothing())
+
+
+async def pending(db: SyncDatabase, provider: str, company_id: str, limit: int = 100) -> list[StoredEvent]:
+    events = webhook_events.c
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(
+                events.id,
+                events.provider,
+                events.company_id,
+                events.resource,
+                events.record_id,
+                events.operation,
+                events.attempts,
+                events.occurred_at,
+            )
+            .where(events.status == PENDING, events.provider == provider, events.company_id == company_id)
+            .order_by(events.id)
+            .limit(limit)
+        )
+        return [StoredEvent(*row) for row in rows]
+
+
+async def companies_with_pending(db: SyncDatabase) -> list[tuple[str, str]]:
+    """(provider, company) pairs with events waiting: what a restarted worker picks up again."""
+    events = webhook_events.c
+    async with db.read() as conn:
+        rows = await conn.execute(
+            select(events.provider, events.company_id).where(events.status == PENDING).distinct()
+        )
+        return sorted((row[0], row[1]) for row in rows)
+
+
+async def mark(
+    conn: AsyncConnection, ids: Sequence[int], status: str, now: datetime, error: str | None = None
+) -> None:
+    if ids:
+        await conn.execute(
+            update(webhook_events)
+            .where(webhook_events.c.id.in_(ids))
+            .values(status=status, processed_at=now, last_error=error)
+        )
+
+
+async def record_failure(
+    db: SyncDatabase, ids: Sequence[int], error: str, *, give_up_after: int, now: datetime
+) -> None:
+    """Count a failed attempt; events that failed ``give_up_after`` times stop being retried."""
+    events = webhook_events.c
+    async with db.write() as conn:
+        await conn.execute(
+            update(webhook_events)
+            .where(events.id.in_(ids))
+            .values(attempts=events.attempts + 1, last_error=error[:2000])
+        )
+        await conn.execute(
+            update(webhook_events)
+            .where(events.id.in_(ids), events.attempts >= give_up_after)
+            .values(status=FAILED, processed_at=now)
+        )
