@@ -112,3 +112,52 @@ def test_ua_worker_and_serve_are_registered() -> None:
     names = {command.name for command in build_app().registered_commands}
     assert {"sync", "worker", "serve"} <= names
     assert [c.name for c in build_app().registered_commands].count("serve") == 1
+
+
+@pytest.mark.anyio
+async def test_ua_worker_processes_the_inbox(database_url: str, secret_key: str) -> None:
+    """``ua worker`` (a separate process) picks up events a receiver stored, then stops on Ctrl-C."""
+    import os
+    import signal
+    import sys
+
+    from ..webhooks.helpers import RecordingQueue, event_statuses, mount, post
+
+    app = QBO.seeded(invoices=10)
+    with serve(app) as base_url:
+        env = {**os.environ, **environment(app, base_url, database_url, secret_key)}
+        async with AsyncClient(environ=env) as client:
+            conn = await QBO.connect(client, app)
+            receiver = mount(client, RecordingQueue())  # stores only: nothing runs in this process
+            invoice = next(iter(QBO.expected(app, "invoice")))
+            entity = {
+                "name": "Invoice",
+                "id": invoice,
+                "operation": "Update",
+                "lastUpdated": "2026-01-01T00:00:00Z",
+            }
+            body = json.dumps(
+                {
+                    "eventNotifications": [
+                        {"realmId": conn.company_id, "dataChangeEvent": {"entities": [entity]}}
+                    ]
+                }
+            ).encode()
+            secret = QBO.settings(app)["webhook_secret"].encode()
+            signature = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+            assert (
+                await post(receiver, "quickbooks", body, {"intuit-signature": signature})
+            ).status_code == 200
+            assert await event_statuses(client) == {"pending": 1}
+            worker = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", "from unified_accounting.cli import main; main()", "worker", env=env
+            )
+            try:
+                deadline = time.monotonic() + 60
+                while await event_statuses(client) != {"done": 1}:
+                    assert worker.returncode is None and time.monotonic() < deadline
+                    await asyncio.sleep(0.1)
+            finally:
+                worker.send_signal(signal.SIGINT)
+                assert await worker.wait() == 0
+            assert invoice in await mirror_summary(conn, "invoice")

@@ -107,3 +107,49 @@ async def test_long_sync_refreshes_tokens(case: ProviderCase, database_url: str,
         await SyncService(client, SyncOptions(page_size=10, prefetch=1)).sync(conn, progress=progress)
         assert case.emulator(app).refresh_count > before
         await assert_mirror_matches(case, app, conn)
+
+
+class Urls:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    @hookimpl
+    def ua_before_request(self, provider: str, company_id: str, request: Any) -> None:
+        self.seen.append(str(request.url))
+
+
+async def test_quickbooks_beyond_the_cdc_window_lists_by_last_updated_time(
+    database_url: str, secret_key: str
+) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from unified_accounting.sync import checkpoint
+    from unified_accounting.sync.database import SyncDatabase
+
+    case = CASES["quickbooks"]
+    app = case.seeded(invoices=30)
+    urls = Urls()
+    async with case.client(app, database_url, secret_key, plugins=(urls,)) as client:
+        conn = await case.connect(client, app)
+        service = SyncService(client)
+        await service.sync(conn)
+        db = await SyncDatabase.for_client(client)
+        # The last sync was 40 days ago: too old for CDC (30 days).
+        state = await checkpoint.read_state(db, conn.key)
+        async with db.write() as c:
+            await checkpoint.save(
+                db, c, conn.key, replace(state, bookmark=datetime.now(UTC) - timedelta(days=40))
+            )
+        invoice_id = next(iter(case.expected(app, "invoice")))
+        case.harness.advance(app, 60)
+        await conn.invoices.update(invoice_id, case.harness.invoice_changes())
+        urls.seen.clear()
+        report = await service.sync(conn)
+        assert report.kind == "incremental" and report.updated >= 1
+        assert urls.seen and not any("/cdc" in url for url in urls.seen)
+        await assert_mirror_matches(case, app, conn)
+        # Back within the window, CDC is used.
+        urls.seen.clear()
+        await service.sync(conn)
+        assert any("/cdc" in url for url in urls.seen)

@@ -249,3 +249,31 @@ def test_conninfo_refuses_sqlite() -> None:
     with pytest.raises(ConfigurationError):
         conninfo_for("sqlite:///x.db")
     assert conninfo_for("postgresql+psycopg://u@h:5/d") == "postgresql://u@h:5/d"
+
+
+async def test_distributed_runner_delivers_outbound_webhooks(postgres_url: str, secret_key: str) -> None:
+    from unified_accounting.sync import OutboundWebhooks, SyncOptions
+
+    app, realms = two_company_app()
+    outbound = OutboundWebhooks(url="http://127.0.0.1:9/unreachable", secret="s", max_attempts=1)
+    with fresh_database(postgres_url) as url:
+        async with QBO.client(app, url, secret_key) as client:
+            await connect_all(client, app, realms[:1], consumers=1)
+            conn = await client.connection(consumer_id="consumer-0", provider="quickbooks")
+            options = SyncOptions(outbound=outbound)
+            await SyncService(client, options).sync(conn)
+            runner = DistributedRunner(client, options)
+            try:
+                # The product's endpoint is down: every notification is tried once, then marked failed.
+                assert await runner.deliver_outbound() == 0
+            finally:
+                await runner.close()
+            async with await psycopg.AsyncConnection.connect(runner.conninfo) as pg:
+                rows = await (
+                    await pg.execute("SELECT status, count(*) FROM ua_outbox GROUP BY status")
+                ).fetchall()
+            assert dict(rows) == {
+                "failed": len(QBO.expected(app, "invoice"))
+                + len(QBO.expected(app, "customer"))
+                + len(QBO.expected(app, "payment"))
+            }

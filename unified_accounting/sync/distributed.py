@@ -11,8 +11,10 @@ Guarantees, per company (``provider:company_id``):
   the inbox rows and the job commit together or not at all.
 
 Periodic tasks (deduplicated across workers by the database): a daily reconciliation that queues
-an incremental sync of every connection, and a minute-by-minute recovery of jobs left ``doing``
-by a worker that died (procrastinate's stalled jobs: the worker stopped sending heartbeats).
+an incremental sync of every connection, a minute-by-minute recovery of jobs left ``doing`` by a
+worker that died (procrastinate's stalled jobs: the worker stopped sending heartbeats) together
+with a new job for inbox events left pending (their job gave up), and the delivery of due outbound
+webhooks, every minute.
 Transient errors (provider unavailable, rate limited, lost connection) are retried with
 exponential back-off.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import procrastinate
 import psycopg
 from procrastinate.exceptions import AlreadyEnqueued
@@ -111,6 +114,12 @@ class DistributedRunner:
         @app.task(name="ua.recover_stalled", queueing_lock="ua-recover")
         async def recover(timestamp: int) -> None:
             await self.recover_stalled()
+            await self.pick_up_inbox()
+
+        @app.periodic(cron=RECOVER_CRON, periodic_id="ua-outbound")
+        @app.task(name="ua.deliver_outbound", queueing_lock="ua-outbound", retry=RETRY)
+        async def deliver_outbound(timestamp: int) -> None:
+            await self.deliver_outbound()
 
         self._tasks: dict[str, Any] = {"sync": sync, "webhooks": webhooks, "reconcile": reconcile}
 
@@ -194,6 +203,28 @@ class DistributedRunner:
             )
         else:
             await self.app.run_worker_async(concurrency=concurrency, wait=wait, install_signal_handlers=False)
+
+    async def deliver_outbound(self) -> int:
+        """Send the outbound webhooks that are due (every minute; each claimed by one worker)."""
+        outbound = self.options.outbound
+        if outbound is None:
+            return 0
+        from .database import SyncDatabase
+
+        db = await SyncDatabase.for_client(self.client)
+        async with httpx.AsyncClient() as http:
+            return await outbound.deliver_due(db, http, limit=1000)
+
+    async def pick_up_inbox(self) -> int:
+        """Queue a webhook job for every company with pending inbox events (normally each has one
+        already: this catches events whose job gave up after its retries)."""
+        from ..webhooks import inbox
+        from .database import SyncDatabase
+
+        pending = await inbox.companies_with_pending(await SyncDatabase.for_client(self.client))
+        for provider, company_id in pending:
+            await self.defer(WebhookJob(provider, company_id))
+        return len(pending)
 
     async def recover_stalled(self) -> int:
         """Run again the jobs whose worker died while running them; return how many."""

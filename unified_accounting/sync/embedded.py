@@ -152,8 +152,7 @@ class EmbeddedRunner:
         if self._http is None:
             self._http = httpx.AsyncClient()
         db = await SyncDatabase.for_client(self.client)
-        while await self.options.outbound.deliver_due(db, self._http):
-            pass
+        await self.options.outbound.deliver_due(db, self._http)
 
     async def stop(self) -> None:
         tasks = [*self._background, *(c.running for c in self._companies.values() if c.running)]

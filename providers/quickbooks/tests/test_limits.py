@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from unified_accounting_quickbooks.limits import Limits, RateLimiter
@@ -92,3 +93,36 @@ async def test_companies_do_not_share_windows() -> None:
     async with rate.slot("b", limits):
         assert fake.now == 0.0
     assert rate.recent("a") == rate.recent("b") == 1
+
+
+async def _eleventh_start(mode: str, latency: float) -> float:
+    """Ten requests sent at once and answered after ``latency``: when may the eleventh start?"""
+    fake = FakeTime()
+    rate = limiter(fake)
+    limits = Limits(per_minute=500, per_second=10, concurrent=10, count_from=mode, margin=0.1)  # type: ignore[arg-type]
+    async with contextlib.AsyncExitStack() as in_flight:
+        for _ in range(10):
+            await in_flight.enter_async_context(rate.slot("company", limits))
+        fake.now += latency  # the answers arrive
+    async with rate.slot("company", limits):
+        return fake.now
+
+
+async def test_counting_from_send_time_does_not_pay_the_round_trip_per_window() -> None:
+    # From send time a window costs one second plus the jitter margin, whatever the latency...
+    assert await _eleventh_start("send", latency=0.15) == pytest.approx(1.1)
+    assert await _eleventh_start("send", latency=0.6) == pytest.approx(1.1)
+    # ...from answer time it also waits out the round trip of the previous window.
+    assert await _eleventh_start("answer", latency=0.15) == pytest.approx(1.15)
+    assert await _eleventh_start("answer", latency=0.6) == pytest.approx(1.6)
+
+
+async def test_send_margin_is_configurable() -> None:
+    fake = FakeTime()
+    rate = limiter(fake)
+    limits = Limits(per_second=2, concurrent=10, margin=0.5)
+    started = []
+    for _ in range(3):
+        async with rate.slot("company", limits):
+            started.append(fake.now)
+    assert started == [0.0, 0.0, pytest.approx(1.5)]

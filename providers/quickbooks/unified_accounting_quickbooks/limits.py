@@ -4,9 +4,16 @@ Intuit limits each company *and app* to 500 requests a minute, 10 a second and 1
 once, and batch calls to 40 a minute. A 429 costs a minute of waiting, so the provider keeps its
 own sliding windows and makes a caller wait for a slot instead.
 
-A request is counted in the windows from the moment its answer arrives, and counts fully while in
-flight: QuickBooks sees it arrive at some moment between our send and its answer, so counting by
-answer time makes our windows a superset of QuickBooks' whatever the latency.
+QuickBooks counts a request when it arrives, some moment between our send and its answer. Two ways
+to match that, chosen by ``Limits.count_from``:
+
+* ``"send"`` (default): a request enters the windows when it is sent, stamped ``margin`` seconds
+  later. Arrival is later than sending by the network delay; what could let an 11th request in
+  early is only that delay *varying* between two requests, which the margin covers (100 ms by
+  default). Windows then cost one second each, whatever the round-trip time.
+* ``"answer"``: a request enters the windows when its answer arrives, and fills room while in
+  flight. Never early whatever the network does, but every window lasts one second plus one round
+  trip (15 % slower at 150 ms latency).
 
 The limiter is shared by every event loop of the process (the blocking ``Client`` runs its own),
 so its state is guarded by a thread lock and waiting is done by sleeping on the caller's loop,
@@ -22,6 +29,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Literal
 
 #: How often a caller waiting only for a concurrency slot looks again, in seconds.
 CONCURRENCY_POLL = 0.005
@@ -33,6 +41,9 @@ class Limits:
     per_second: int = 10
     concurrent: int = 10
     batch_per_minute: int = 40
+    count_from: Literal["send", "answer"] = "send"
+    #: With ``count_from="send"``: seconds added to the send time, covering network-delay jitter.
+    margin: float = 0.1
 
 
 @dataclass
@@ -74,33 +85,40 @@ class RateLimiter:
         with self._lock:
             window = self._windows.setdefault(key, _Window())
             now = self._clock()
-            busy = window.in_flight
-            if busy >= limits.concurrent:
+            if window.in_flight >= limits.concurrent:
                 return CONCURRENCY_POLL
+            # Counted at answer time, requests in flight are not in the windows yet: keep room for them.
+            busy = window.in_flight if limits.count_from == "answer" else 0
+            batches_busy = window.batches_in_flight if limits.count_from == "answer" else 0
             wait = max(
                 _wait_for(window.second, limits.per_second - busy, 1.0, now),
                 _wait_for(window.minute, limits.per_minute - busy, 60.0, now),
-                _wait_for(window.batch, limits.batch_per_minute - window.batches_in_flight, 60.0, now)
-                if batch
-                else 0.0,
+                _wait_for(window.batch, limits.batch_per_minute - batches_busy, 60.0, now) if batch else 0.0,
             )
             if wait > 0:
                 return wait
             window.in_flight += 1
             if batch:
                 window.batches_in_flight += 1
+            if limits.count_from == "send":
+                self._count(window, now + limits.margin, batch)
             return 0.0
 
-    def _release(self, key: object, batch: bool) -> None:
+    @staticmethod
+    def _count(window: _Window, moment: float, batch: bool) -> None:
+        window.second.append(moment)
+        window.minute.append(moment)
+        if batch:
+            window.batch.append(moment)
+
+    def _release(self, key: object, limits: Limits, batch: bool) -> None:
         with self._lock:
             window = self._windows[key]
-            now = self._clock()
             window.in_flight -= 1
-            window.second.append(now)
-            window.minute.append(now)
             if batch:
                 window.batches_in_flight -= 1
-                window.batch.append(now)
+            if limits.count_from == "answer":
+                self._count(window, self._clock(), batch)
 
     @asynccontextmanager
     async def slot(self, key: object, limits: Limits, *, batch: bool = False) -> AsyncIterator[None]:
@@ -110,7 +128,7 @@ class RateLimiter:
         try:
             yield
         finally:
-            self._release(key, batch)
+            self._release(key, limits, batch)
 
     def in_flight(self, key: object) -> int:
         with self._lock:

@@ -136,6 +136,8 @@ class QuickBooksProvider(Provider):
             settings.requests_per_second,
             settings.max_concurrent,
             settings.batch_per_minute,
+            count_from=settings.limiter_counts_from,
+            margin=settings.limiter_margin_s,
         )
         key = (app_of(session), settings.base_url or settings.environment, session.company_id)
         async with self.limiter.slot(key, limits, batch=in_batch_call.get()):

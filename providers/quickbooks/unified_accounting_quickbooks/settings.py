@@ -31,6 +31,16 @@ class QuickBooksSettings(ProviderSettings):
     requests_per_second: int = Field(default=10, ge=1)
     max_concurrent: int = Field(default=10, ge=1)
     batch_per_minute: int = Field(default=40, ge=1)
+    limiter_counts_from: Literal["send", "answer"] = Field(
+        default="send",
+        description=(
+            "When a request enters the limiter's windows: when sent, plus limiter_margin_s ('send'), "
+            "or when answered ('answer': never early, but each window lasts one round trip longer)."
+        ),
+    )
+    limiter_margin_s: float = Field(
+        default=0.1, ge=0, le=5, description="Seconds added to send times: covers network-delay jitter."
+    )
     monthly_read_budget: int | None = Field(
         default=BUILDER_TIER_READS,
         ge=1,
