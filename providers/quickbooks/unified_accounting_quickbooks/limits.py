@@ -9,7 +9,7 @@ to match that, chosen by ``Limits.count_from``:
 
 * ``"send"`` (default): a request enters the windows when it is sent, stamped ``margin`` seconds
   later. Arrival is later than sending by the network delay; what could let an 11th request in
-  early is only that delay *varying* between two requests, which the margin covers (100 ms by
+  early is only that delay *varying* between two requests, which the margin covers (50 ms by
   default). Windows then cost one second each, whatever the round-trip time.
 * ``"answer"``: a request enters the windows when its answer arrives, and fills room while in
   flight. Never early whatever the network does, but every window lasts one second plus one round
@@ -43,7 +43,7 @@ class Limits:
     batch_per_minute: int = 40
     count_from: Literal["send", "answer"] = "send"
     #: With ``count_from="send"``: seconds added to the send time, covering network-delay jitter.
-    margin: float = 0.1
+    margin: float = 0.05
 
 
 @dataclass

@@ -39,7 +39,7 @@ class QuickBooksSettings(ProviderSettings):
         ),
     )
     limiter_margin_s: float = Field(
-        default=0.1, ge=0, le=5, description="Seconds added to send times: covers network-delay jitter."
+        default=0.05, ge=0, le=5, description="Seconds added to send times: covers network-delay jitter."
     )
     monthly_read_budget: int | None = Field(
         default=BUILDER_TIER_READS,
