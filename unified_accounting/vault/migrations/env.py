@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import unified_accounting.sync.schema  # noqa: F401  (adds the sync tables to the shared metadata)
 from unified_accounting.vault.schema import VERSION_TABLE, metadata
 
 connection = context.config.attributes.get("connection")
