@@ -89,3 +89,23 @@ async def test_tombstones(db: SyncDatabase) -> None:
         "customer", Customer(id="c", display_name="A", updated_at=T0 + timedelta(days=1)), now
     )
     assert await apply(db, back) == ["created"]
+
+
+async def test_an_opaque_version_changed_without_a_new_time_is_taken(db: SyncDatabase) -> None:
+    # Xero-style versions are not numbers, and a payment may change a record without moving its time.
+    now = datetime.now(UTC)
+
+    def xero(version: str, total: str) -> Invoice:
+        return Invoice(id="7", row_version=version, updated_at=T0, customer_id="1", total=total)
+
+    before = record_write("invoice", xero("1772323200000-aaaa", "100.00"), now)
+    after = record_write("invoice", xero("1772323200000-bbbb", "60.00"), now)
+    assert await apply(db, before) == ["created"]
+    assert await apply(db, after) == ["updated"]
+    assert await stored_total(db) == Decimal("60.00")
+    assert await apply(db, after) == []  # the same version again: nothing
+    # Numeric versions keep their strict order: an equal SyncToken is the same version.
+    assert await apply(db, record_write("invoice", invoice(5, T0 + timedelta(hours=1), "70.00"), now)) == [
+        "updated"
+    ]
+    assert await apply(db, record_write("invoice", invoice(5, T0 + timedelta(hours=1), "71.00"), now)) == []

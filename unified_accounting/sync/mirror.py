@@ -5,7 +5,9 @@ Ordering. Each row carries an ordering key ``(updated_at, version_rank, deleted)
 - ``updated_at`` is the provider's last-modified time of the record;
 - ``version_rank`` is the record's ``row_version`` when that is a number (QuickBooks' SyncToken,
   counters), else ``-1`` — it orders two versions stamped within the same clock tick;
-- ``deleted`` makes a tombstone win over a live version with the same time and rank.
+- ``deleted`` makes a tombstone win over a live version with the same time and rank;
+- between two live versions with the same time and no numeric rank, a different ``row_version``
+  wins (the later fetch: syncs and webhook jobs of a company never run at once).
 
 A write replaces the stored row only when its key is strictly greater, so applying the same
 version twice changes nothing, and an older version arriving late (a delayed webhook, a page read
@@ -126,7 +128,7 @@ def _newest_per_record(writes: Iterable[MirrorWrite]) -> list[MirrorWrite]:
     for write in writes:
         key = (write.resource, write.record_id)
         current = newest.get(key)
-        if current is None or write.order > current.order:
+        if current is None or write.order >= current.order:  # on a tie, the later write is the later fetch
             newest[key] = write
     return list(newest.values())
 
@@ -146,6 +148,18 @@ def _is_newer(incoming: Any) -> Any:
             incoming_rank == stored_rank,
             incoming.deleted == true(),
             stored.deleted != true(),
+        ),
+        # Opaque versions (rank -1) cannot be ordered, and a provider may change a record without
+        # moving its time (Xero: a payment lowers AmountDue). Such a tie with a different version
+        # is taken: a company's syncs and webhook jobs run one at a time, so the later write comes
+        # from the later fetch.
+        and_(
+            same_time,
+            incoming_rank == -1,
+            stored_rank == -1,
+            incoming.deleted != true(),
+            stored.deleted != true(),
+            incoming.row_version.is_distinct_from(stored.row_version),
         ),
     )
 
@@ -278,39 +292,55 @@ async def upsert(
     return changes
 
 
+#: What is stored for one record: its ordering key and its row_version.
+Stored = tuple[tuple[datetime, int, bool], str | None]
+
+
+def _replaces(write: MirrorWrite, before: Stored | None) -> bool:
+    """Python twin of :func:`_is_newer` (the SQL decides; this says which writes it took)."""
+    if before is None:
+        return True
+    order, row_version = before
+    if write.order > order:
+        return True
+    opaque_tie = write.order == order and order[1] == -1 and not order[2]
+    return opaque_tie and write.row_version != row_version
+
+
 async def _stored_orders(
     conn: AsyncConnection, key: ConnectionKey, batch: Sequence[MirrorWrite], *, lock: bool
-) -> dict[tuple[str, str], tuple[datetime, int, bool]]:
+) -> dict[tuple[str, str], Stored]:
     """The ordering keys stored for the batch's records (locked on PostgreSQL until commit)."""
     by_resource: dict[str, list[str]] = {}
     for write in batch:
         by_resource.setdefault(write.resource, []).append(write.record_id)
     stored = mirror_records.c
-    orders: dict[tuple[str, str], tuple[datetime, int, bool]] = {}
+    orders: dict[tuple[str, str], Stored] = {}
     for resource, ids in by_resource.items():
-        query = select(stored.record_id, stored.updated_at, stored.version_rank, stored.deleted).where(
-            _key_clause(key), stored.resource == resource, stored.record_id.in_(ids)
-        )
+        query = select(
+            stored.record_id, stored.updated_at, stored.version_rank, stored.deleted, stored.row_version
+        ).where(_key_clause(key), stored.resource == resource, stored.record_id.in_(ids))
         if lock:
             query = query.with_for_update()
         for row in await conn.execute(query):
             orders[(resource, row.record_id)] = (
-                row.updated_at or datetime.min.replace(tzinfo=UTC),
-                row.version_rank if row.version_rank is not None else -1,
-                bool(row.deleted),
+                (
+                    row.updated_at or datetime.min.replace(tzinfo=UTC),
+                    row.version_rank if row.version_rank is not None else -1,
+                    bool(row.deleted),
+                ),
+                row.row_version,
             )
     return orders
 
 
-def _classify(
-    batch: Sequence[MirrorWrite], previous: dict[tuple[str, str], tuple[datetime, int, bool]]
-) -> list[MirrorChange]:
+def _classify(batch: Sequence[MirrorWrite], previous: dict[tuple[str, str], Stored]) -> list[MirrorChange]:
     changes: list[MirrorChange] = []
     for write in batch:
         before = previous.get((write.resource, write.record_id))
-        if before is not None and write.order <= before:
+        if not _replaces(write, before):
             continue  # same or older version: the upsert kept the stored row
-        was_live = before is not None and not before[2]
+        was_live = before is not None and not before[0][2]
         if write.deleted:
             if not was_live:
                 continue  # already gone, or never seen alive: nothing to tell
