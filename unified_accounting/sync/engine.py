@@ -29,7 +29,7 @@ from ..provider import Operation, Page, Provider, ProviderSession
 from . import checkpoint, mirror
 from .apply import Source, announce, apply_changes
 from .database import SyncDatabase
-from .mirror import MirrorChange, MirrorWrite, record_write, tombstone_write
+from .mirror import MirrorChange, MirrorWrite, change_set_writes, record_write
 from .outbound import OutboundWebhooks
 from .pages import buffered, stream_pages
 from .state import Phase, SyncState
@@ -283,19 +283,7 @@ class SyncEngine:
                 change_set = await provider.read_changes(session, resources, since)
         if change_set is not None:
             observed = datetime.now(UTC)
-            deleted_at = change_set.server_time or observed
-            writes: list[MirrorWrite] = [
-                record_write(resource, record, observed)
-                for resource, records in change_set.records.items()
-                if resource in resources
-                for record in records
-            ]
-            writes += [
-                tombstone_write(resource, record_id, deleted_at)
-                for resource, ids in change_set.deleted.items()
-                if resource in resources
-                for record_id in ids
-            ]
+            writes = change_set_writes(change_set, resources, observed)
             async with db.write() as conn:
                 changes = await self._apply(db, conn, key, writes, observed)
                 state = state.progressed(len(writes)).finish(change_set.server_time)

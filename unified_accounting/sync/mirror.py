@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..connections import ConnectionKey
 from ..models import RESOURCE_MODELS, ChangeOperation, RecordMeta
+from ..provider import ChangeSet
 from .database import SyncDatabase
 from .schema import mirror_records
 
@@ -120,6 +121,28 @@ def tombstone_write(resource: str, record_id: str, deleted_at: datetime) -> Mirr
         status="deleted",
         record=None,
     )
+
+
+def change_set_writes(changes: ChangeSet, resources: Iterable[str], observed: datetime) -> list[MirrorWrite]:
+    """The writes for what a provider's change feed reported, limited to ``resources``.
+
+    Deletions are stamped with the provider's clock at the read when it gave one, else ``observed``.
+    """
+    wanted = set(resources)
+    deleted_at = changes.server_time or observed
+    writes = [
+        record_write(resource, record, observed)
+        for resource, records in changes.records.items()
+        if resource in wanted
+        for record in records
+    ]
+    writes += [
+        tombstone_write(resource, record_id, deleted_at)
+        for resource, ids in changes.deleted.items()
+        if resource in wanted
+        for record_id in ids
+    ]
+    return writes
 
 
 def _newest_per_record(writes: Iterable[MirrorWrite]) -> list[MirrorWrite]:

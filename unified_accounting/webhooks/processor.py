@@ -25,7 +25,7 @@ from ..sync.apply import announce, apply_changes
 from ..sync.database import SyncDatabase
 from ..sync.engine import SyncOptions
 from ..sync.lease import company_lease
-from ..sync.mirror import MirrorWrite, record_write, tombstone_write
+from ..sync.mirror import MirrorWrite, change_set_writes, record_write, tombstone_write
 from ..vault.schema import connections
 from . import inbox
 
@@ -195,17 +195,4 @@ async def _from_change_feed(
         changes = await provider.read_changes(session, resources, since)
     except UnsupportedOperation:
         return []
-    deleted_at = changes.server_time or now
-    writes = [
-        record_write(resource, record, now)
-        for resource, records in changes.records.items()
-        if resource in resources
-        for record in records
-    ]
-    writes += [
-        tombstone_write(resource, record_id, deleted_at)
-        for resource, ids in changes.deleted.items()
-        if resource in resources
-        for record_id in ids
-    ]
-    return writes
+    return change_set_writes(changes, resources, now)
