@@ -138,8 +138,7 @@ def serve(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``sync``, ``worker`` and ``serve`` (which supersedes the connect-page-only ``serve``)."""
+    """Add ``sync``, ``worker`` and ``serve`` (connect page, webhooks and a worker)."""
     app.command("sync")(sync)
     app.command("worker")(worker)
-    app.registered_commands = [c for c in app.registered_commands if c.name != "serve"]
     app.command("serve")(serve)

@@ -7,7 +7,6 @@ Every command builds an ``AsyncClient`` the usual way (``UA_DATABASE_URL``, ``UA
 from __future__ import annotations
 
 import asyncio
-import secrets
 import webbrowser
 from datetime import datetime
 from typing import Annotated
@@ -241,47 +240,9 @@ def vault_rotate_key(database_url: DatabaseOption = None) -> None:
     console.print(f"Re-encrypted {count} token set(s) with the first key.")
 
 
-# ------------------------------------------------------------------------------------- ua serve
-
-
-def serve(
-    host: Annotated[
-        str, typer.Option(help="Interface to bind; keep it on loopback behind a proxy.")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    consumer: Annotated[
-        str | None,
-        typer.Option("--consumer", "-c", help="Print a signed link that opens the page as this consumer."),
-    ] = None,
-    public_url: Annotated[
-        str | None, typer.Option(help="The page's external https URL behind a proxy.")
-    ] = None,
-    database_url: DatabaseOption = None,
-) -> None:
-    """Serve the connect page (connect, reconnect and disconnect companies) until interrupted."""
-    import os
-
-    from ..web import connect_link, create_connect_app
-
-    signing_key = os.environ.get("UA_CONNECT_SIGNING_KEY") or secrets.token_urlsafe(48)
-    try:
-        client = _client(database_url)
-        app = create_connect_app(client, signing_key=signing_key, public_url=public_url)
-    except UnifiedAccountingError as exc:
-        raise _fail(exc) from None
-    base = public_url or f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
-    typer.echo(f"Connect page on {base}/ (callbacks: {base}/callback/<provider>); Ctrl-C stops it.")
-    if consumer:
-        typer.echo(f"Link for consumer {consumer!r} (valid 1 hour):")
-        typer.echo(connect_link(base, consumer, signing_key))
-    elif "UA_CONNECT_SIGNING_KEY" not in os.environ:
-        typer.echo("Pass --consumer ID to get a link that opens the page.")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
-
-
 def register(app: typer.Typer) -> None:
-    """Add the vault's commands to the ``ua`` application."""
+    """Add the vault's commands to the ``ua`` application (``ua serve``, which also runs the
+    connect page, belongs to the sync package: it serves webhooks and a worker beside it)."""
     app.command("connect")(connect)
-    app.command("serve")(serve)
     app.add_typer(connections_app, name="connections")
     app.add_typer(vault_app, name="vault")
