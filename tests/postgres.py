@@ -1,4 +1,4 @@
-"""Shared by the sync and webhook tests: a PostgreSQL server, fresh databases, clients on both stores.
+"""A PostgreSQL server and fresh databases for every test that runs on both stores (vault, sync, webhooks).
 
 PostgreSQL comes from ``UA_TEST_POSTGRES_URL`` (CI starts one) or is started here, once per test
 session, as an unprivileged user (the server refuses to run as root). Every test gets its own
@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,15 +18,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from unified_accounting.http.server import free_port
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_USER = "pgtest"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _as_pg_user(*command: str) -> list[str]:
@@ -54,7 +48,7 @@ def postgres_server() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(directory, PG_USER)
         shutil.chown(data, PG_USER)
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_pg_user(
             str(PG_BIN / "initdb"),

@@ -8,7 +8,7 @@ import pytest
 
 from unified_accounting.vault.crypto import new_key
 
-from .support import fresh_database, shared_postgres
+from ..postgres import fresh_database, shared_postgres
 
 
 @pytest.fixture(scope="session")

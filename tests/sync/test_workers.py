@@ -23,9 +23,9 @@ from unified_accounting.sync.embedded import EmbeddedRunner
 from unified_accounting.sync.engine import SyncEngine
 from unified_accounting.sync.jobs import SyncJob
 
+from ..postgres import fresh_database
 from ..webhooks.helpers import LateApp, mount
 from .providers import CASES, mirror_summary
-from .support import fresh_database
 
 pytestmark = pytest.mark.anyio
 

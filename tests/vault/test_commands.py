@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,15 +15,9 @@ from typer.testing import CliRunner
 from ua_ledgerly.emulator import LedgerlyEmulator
 
 from unified_accounting.cli import build_app
+from unified_accounting.http.server import free_port
 from unified_accounting.testing.cassettes import serve
 from unified_accounting.vault import new_key
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -45,7 +38,7 @@ def run(environment: dict[str, str], *args: str) -> Any:
 def test_ua_connect_then_list_then_disconnect(
     ledgerly_app: Any, emulator: LedgerlyEmulator, environment: dict[str, str]
 ) -> None:
-    port = _free_port()
+    port = free_port()
     with serve(ledgerly_app) as base_url:
         env = {
             **os.environ,

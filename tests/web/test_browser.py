@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from unified_accounting_xero.emulator import options as xero_options
 
 from unified_accounting import AsyncClient, get_provider
+from unified_accounting.http.server import free_port
 from unified_accounting.testing.cassettes import serve
 from unified_accounting.vault import new_key
 from unified_accounting.web import connect_link, create_connect_app
@@ -37,13 +37,6 @@ CHROMIUM_FLAGS = [
 SIGNING_KEY = new_key()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
@@ -58,7 +51,7 @@ class World:
     """Both emulators and the connect page, each served on its own loopback port."""
 
     def __init__(self, tmp_path: Path) -> None:
-        self.page_port = _free_port()
+        self.page_port = free_port()
         self.page_url = f"http://localhost:{self.page_port}"
         self.quickbooks = get_provider("quickbooks").create_emulator(realms=1, customers=2)
         self.xero = get_provider("xero").create_emulator(

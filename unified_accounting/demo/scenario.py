@@ -19,9 +19,10 @@ from starlette.routing import Mount
 
 from ..client import AsyncClient, AsyncConnection
 from ..errors import Conflict
+from ..http.server import free_port
 from ..models import Allocation, Customer, Invoice, LineItem, Payment
 from .report import CallCounter, calls_table, invoice_table
-from .stack import PROVIDERS, Stack, callback_url, emulators, free_port
+from .stack import PROVIDERS, Stack, callback_url, emulators
 
 CONSUMER = "demo"
 

@@ -4,7 +4,6 @@ webhook receiver and embedded sync worker) each served on a loopback port."""
 from __future__ import annotations
 
 import secrets
-import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -17,13 +16,6 @@ from ..plugins import default_registry
 
 #: The demo's two providers; their distributions ship the emulators.
 PROVIDERS = ("quickbooks", "xero")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

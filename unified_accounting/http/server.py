@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from ..types import ASGIApp
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port free right now (the OS picks it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -24,7 +25,7 @@ def serve(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
     import uvicorn
 
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port or _free_port(), log_level="warning", lifespan="off"
+        app, host="127.0.0.1", port=port or free_port(), log_level="warning", lifespan="off"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="ua-serve", daemon=True)
