@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -114,13 +114,17 @@ async def pending(db: SyncDatabase, provider: str, company_id: str, limit: int =
 
 
 async def companies_with_pending(db: SyncDatabase) -> list[tuple[str, str]]:
-    """(provider, company) pairs with events waiting: what a restarted worker picks up again."""
+    """(provider, company) pairs with events waiting, or with a connection whose backlog can go
+    on (reconnected, or its back-off over): what a worker picks up at start-up and every poll."""
+    from .backlog import companies_with_due_work
+
     events = webhook_events.c
     async with db.read() as conn:
         rows = await conn.execute(
             select(events.provider, events.company_id).where(events.status == PENDING).distinct()
         )
-        return sorted((row[0], row[1]) for row in rows)
+        pending = {(row[0], row[1]) for row in rows}
+    return sorted(pending | set(await companies_with_due_work(db, datetime.now(UTC))))
 
 
 async def mark(
