@@ -157,13 +157,13 @@ async def test_a_lease_outlives_a_slow_refresh_and_another_process_waits_for_it(
         make_client(gate, database_url, secret_key) as second,  # its own store: only the row is shared
     ):
         for client in (first, second):
-            client.store.refresh_lease_ttl = timedelta(milliseconds=300)
+            client.store.refresh_lease_ttl = timedelta(seconds=1)
         conn = await expired_connection(first, emulator)
         slow = asyncio.create_task(conn.customers.list().to_list())
         await gate.arrived.wait()
         same = await second.connection(consumer_id="acme", provider="ledgerly", company_id=conn.company_id)
         waiting = asyncio.create_task(same.customers.list().to_list())
-        await asyncio.sleep(1.0)  # several lease lifetimes: the holder keeps renewing it
+        await asyncio.sleep(2.5)  # longer than a lease lives unrenewed: the holder keeps renewing it
         assert not waiting.done()
         gate.release.set()
         assert await slow == [] and await waiting == []

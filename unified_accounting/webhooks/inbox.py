@@ -3,7 +3,9 @@
 A delivery's events are stored in the receiving request's transaction, each keyed by the provider's
 event id (``ON CONFLICT DO NOTHING``): a redelivered event is stored once and processed once.
 Events wait as ``pending`` until a worker has applied them to the mirror (``done``), decided there
-is nothing to apply (``ignored``), or failed for good (``failed``).
+is nothing to apply (``ignored``), or failed for good (``failed``). ``done`` means applied to every
+connection of the company, or put in the backlog of a connection that could not take it yet
+(:mod:`.backlog`).
 """
 
 from __future__ import annotations
