@@ -193,6 +193,41 @@ async def test_a_failing_connection_counts_its_own_attempts_and_never_fails_the_
         assert await backlog_rows(client) == []
 
 
+async def test_a_mirror_write_refused_for_one_connection_fails_that_connection_alone(
+    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from unified_accounting.webhooks import processor
+
+    case = CASES["quickbooks"]
+    app, late = emulator_with_receiver(case)
+    async with case.client(app, database_url, secret_key) as client:
+        alpha, beta = await two_consumers(case, client, app)
+        late.target = mount(client, RecordingQueue())
+        await make_changes(case, app, alpha)
+        await case.emulator(app).deliver_webhooks()
+        real_apply = processor.apply_changes
+
+        async def refusing(db: Any, conn: Any, key: Any, writes: Any, **options: Any) -> Any:
+            changes = await real_apply(db, conn, key, writes, **options)  # written, then refused
+            if key.consumer_id == "beta":
+                raise ValueError("beta's mirror refused the write")
+            return changes
+
+        monkeypatch.setattr(processor, "apply_changes", refusing)
+        report = await process_company(client, case.name, alpha.company_id)
+        assert set(report.failures) == {beta.key} and "refused" in report.failures[beta.key]
+        assert await mirrors_match(case, app, alpha)
+        assert not await mirrors_match(case, app, beta)  # its part was rolled back, not half-applied
+        assert set(await event_statuses(client)) == {"done"}
+        assert {(r.consumer_id, r.attempts) for r in await backlog_rows(client)} == {("beta", 1)}
+
+        monkeypatch.setattr(processor, "apply_changes", real_apply)
+        await end_back_off(client)
+        await process_company(client, case.name, alpha.company_id)
+        assert await mirrors_match(case, app, beta)
+        assert await backlog_rows(client) == []
+
+
 async def test_new_events_join_a_backlog_and_its_back_off(database_url: str, secret_key: str) -> None:
     case = CASES["quickbooks"]
     app, late = emulator_with_receiver(case)

@@ -106,7 +106,10 @@ async def process_company(
     options: SyncOptions | None = None,
     hold_lease: bool = True,
 ) -> ProcessReport:
-    """Apply every pending event of one company; on a transient error the events stay pending.
+    """Apply every pending event of one company to each of its connections, then whatever
+    connections' backlogs are due. A connection that cannot take the changes keeps them in its
+    backlog (the report says which and why); only when the inbox itself cannot be updated do the
+    events stay pending, and the error is raised.
 
     The company's lease is held meanwhile, so processing never interleaves with a sync of it.
     ``options`` gives the outbound webhooks, the overlap and change-feed windows, the lease time.
