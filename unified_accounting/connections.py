@@ -30,6 +30,9 @@ class ConnectionKey(NamedTuple):
 
 
 class ConnectionHealth(StrEnum):
+    """A connection's state. ``REFRESHING`` is never stored by the vault: a refresh in progress is
+    a lease on the grant's row (it expires if its holder dies; a stored state would not)."""
+
     OK = "ok"
     REFRESHING = "refreshing"
     NEEDS_REAUTH = "needs_reauth"
@@ -75,7 +78,11 @@ class ConnectionStore(Protocol):
     async def delete(self, key: ConnectionKey) -> None: ...
 
     def refresh_lock(self, key: ConnectionKey) -> contextlib.AbstractAsyncContextManager[None]:
-        """Held while one caller refreshes the connection's tokens; others wait, then re-read."""
+        """Held while one caller refreshes the connection's tokens; others wait, then re-read.
+
+        The holder calls the provider's token endpoint inside the block: a durable store must not
+        keep a database transaction or lock open for it (the vault holds a lease row instead).
+        """
         ...
 
 

@@ -1,7 +1,16 @@
-"""Keeping a connection's access token valid: proactive refresh, single-flight, and ``invalid_grant``."""
+"""Keeping a connection's access token valid: proactive refresh, single-flight, and ``invalid_grant``.
+
+The dangerous moment of a refresh is between the provider's answer and the commit of the rotated
+refresh token: a provider without a grace period has already retired the old one. That moment is
+kept as short as it can be: the refresh runs in a task of its own, so a caller cancelled while the
+provider answers does not abandon the answer, and the new tokens are committed straight away, in
+one short transaction, before any hook or other product code runs. A crash of the process inside
+that moment can still lose them (see docs/vault.md, "Persist before use").
+"""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -53,6 +62,20 @@ class TokenKeeper:
         self._raise_if_unusable(record)
         if not self._needs_refresh(record, rejected_token, lead_time):
             return record.tokens.access_token.get_secret_value()
+        # Shielded: once the request is sent the provider may rotate the refresh token, so the
+        # refresh goes on to store the answer even when this caller is cancelled meanwhile.
+        refresh = asyncio.ensure_future(self._refresh(key, provider, settings, rejected_token, lead_time))
+        refresh.add_done_callback(_observe)
+        return await asyncio.shield(refresh)
+
+    async def _refresh(
+        self,
+        key: ConnectionKey,
+        provider: Provider,
+        settings: ProviderSettings,
+        rejected_token: str | None,
+        lead_time: timedelta,
+    ) -> str:
         async with self._store.refresh_lock(key):
             # Whoever held the lock before us may have refreshed already: re-read, then decide.
             record = await self.record(key)
@@ -69,17 +92,17 @@ class TokenKeeper:
                 # Transient (provider down, refused client): visible as ``error``; later calls retry.
                 await self.set_health(record, ConnectionHealth.ERROR, str(exc))
                 raise
-            # Persist the rotated refresh token before the new access token is used anywhere:
-            # losing it would strand the connection at the next refresh.
+            # Commit the rotated refresh token before anything else: no hook, no other statement
+            # runs in between (the vault releases the refresh lease in the same write).
             refreshed = record.model_copy(
                 update={"tokens": tokens, "updated_at": datetime.now(UTC), "health": ConnectionHealth.OK}
             )
             await self._store.save(refreshed)
-            if record.health is not ConnectionHealth.OK:
-                self._hooks.ua_connection_health_changed(
-                    connection=refreshed, previous=record.health, current=ConnectionHealth.OK
-                )
-            return tokens.access_token.get_secret_value()
+        if record.health is not ConnectionHealth.OK:
+            self._hooks.ua_connection_health_changed(
+                connection=refreshed, previous=record.health, current=ConnectionHealth.OK
+            )
+        return tokens.access_token.get_secret_value()
 
     @staticmethod
     def _needs_refresh(record: ConnectionRecord, rejected_token: str | None, lead_time: timedelta) -> bool:
@@ -106,3 +129,10 @@ class TokenKeeper:
             self._hooks.ua_connection_health_changed(
                 connection=updated, previous=record.health, current=health
             )
+
+
+def _observe(task: asyncio.Future[str]) -> None:
+    """Retrieve the outcome of a refresh whose caller may have gone (cancelled): it was reported
+    to the callers still waiting, and is in the connection's health."""
+    if not task.cancelled():
+        task.exception()

@@ -62,6 +62,9 @@ class SyncOptions:
     prefetch: int = 4
     #: Notifications to the product's URL, if wanted.
     outbound: OutboundWebhooks | None = None
+    #: How long webhook changes wait for a connection that cannot take them (needs its user, or
+    #: keeps failing) before they are dropped; the reconciliation sync catches it up later.
+    webhook_backlog_retention: timedelta = timedelta(days=30)
     #: How long a company's lease outlives a worker that died holding it (renewed every third).
     lease_ttl: timedelta = timedelta(seconds=30)
 

@@ -123,3 +123,25 @@ outbox = Table(
     Column("delivered_at", UTCDateTime),
     Index("ix_ua_outbox_due", "status", "next_attempt_at"),
 )
+
+webhook_backlog = Table(
+    "ua_webhook_backlog",
+    metadata,
+    # What one connection still has to apply from inbox events that the other connections of its
+    # company have applied: one row per (connection, record), however many events named the record.
+    # See unified_accounting.webhooks.backlog.
+    Column("consumer_id", String(_ID), primary_key=True),
+    Column("provider", String(40), primary_key=True),
+    Column("company_id", String(_ID), primary_key=True),
+    Column("resource", String(40), primary_key=True),
+    Column("record_id", String(_ID), primary_key=True),
+    # The earliest change time the events gave (NULL when one gave none): where a change-feed read
+    # of the backlog starts.
+    Column("occurred_at", UTCDateTime),
+    Column("queued_at", UTCDateTime, nullable=False),
+    # Failed attempts of this connection (never of another); NULL retry_at: as soon as it is usable.
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("retry_at", UTCDateTime),
+    Column("last_error", Text),
+    Index("ix_ua_webhook_backlog_company", "provider", "company_id"),
+)

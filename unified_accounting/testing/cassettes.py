@@ -1,8 +1,11 @@
 """Recorded HTTP for provider integration tests: record against an emulator or a real sandbox, replay offline.
 
-Cassettes never hold secrets: ``Authorization`` headers are dropped, and token-endpoint request and
-response bodies have every token, code and client secret replaced by ``REDACTED`` before they are
-written (vcrpy's header filter alone would leave the bodies). :func:`find_secrets` checks that.
+Cassettes never hold secrets: ``Authorization`` headers are dropped; token-endpoint request and
+response bodies have every token, code and client secret replaced by ``REDACTED`` (vcrpy's header
+filter alone would leave the bodies); and every URL — request URIs, ``Location`` and any other
+header value, text bodies — has its OAuth ``code``, ``state`` and token parameters redacted, as
+have ``Bearer``/``Basic`` credentials in any header. Requests are scrubbed the same way before
+they are matched, so a redacted cassette still replays. :func:`find_secrets` checks all of it.
 
 Recording is off by default (``record_mode="none"``: a missing interaction fails the test).
 Set ``UA_RECORD_CASSETTES=1`` to re-record.
@@ -16,11 +19,18 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from ..http.server import serve
 
-__all__ = ["cassette_vcr", "find_secrets", "recording", "scrub_request", "scrub_response", "serve"]
+__all__ = [
+    "cassette_vcr",
+    "find_secrets",
+    "recording",
+    "scrub_request",
+    "scrub_response",
+    "scrub_value",
+    "serve",
+]
 
 REDACTED = "REDACTED"
 #: JSON fields that carry secrets (token responses, revocation bodies). Only these: a JSON
@@ -28,6 +38,8 @@ REDACTED = "REDACTED"
 SECRET_JSON_FIELDS = frozenset({"access_token", "refresh_token", "id_token", "client_secret", "token"})
 #: Form fields that carry secrets in OAuth requests, including the authorization code.
 SECRET_FORM_FIELDS = SECRET_JSON_FIELDS | {"code", "code_verifier"}
+#: URL parameters redacted wherever a URL appears (``Location: …/callback?code=…&state=…``).
+SECRET_URL_FIELDS = SECRET_FORM_FIELDS | {"state"}
 #: Query parameters that differ on every run (idempotency keys) and must not take part in matching.
 VOLATILE_QUERY = ("requestid",)
 _SECRET_PATTERNS = (
@@ -36,17 +48,26 @@ _SECRET_PATTERNS = (
     re.compile(r"(?i)\bbasic[ \t]+[a-z0-9+/=]{8,}"),
     re.compile(r"\beyJ[a-zA-Z0-9_-]{10,}\.[a-zA-Z0-9_-]{10,}"),  # a JWT
 )
+#: ``name=value`` of a secret URL or form parameter. The name must not continue a longer word
+#: (``response_type=code`` is fine) and the value must not open a quote (an XML attribute such as
+#: QuickBooks' ``<Error code="3001">`` is an error code, not a secret).
+_SECRET_PARAMETER = re.compile(
+    r"(?<![A-Za-z0-9_.-])(" + "|".join(sorted(SECRET_URL_FIELDS)) + r")=([^&#\s\"'<>\\]+)"
+)
+_CREDENTIAL = re.compile(r"(?i)\b(bearer|basic)([ \t]+)[a-z0-9._~+/=-]{8,}")
 
 
 def recording() -> bool:
     return os.environ.get("UA_RECORD_CASSETTES") == "1"
 
 
-def _scrub_form(body: str) -> str:
-    pairs = parse_qsl(body, keep_blank_values=True)
-    if not pairs:
-        return body
-    return urlencode([(k, REDACTED if k in SECRET_FORM_FIELDS else v) for k, v in pairs])
+def scrub_value(text: str) -> str:
+    """``text`` (a URL, a header value, a line of text) with secret URL parameters and
+    ``Bearer``/``Basic`` credentials replaced by ``REDACTED``."""
+    text = _SECRET_PARAMETER.sub(
+        lambda m: m.group(0) if m.group(2) == REDACTED else f"{m.group(1)}={REDACTED}", text
+    )
+    return _CREDENTIAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 
 def _scrub_json(value: Any) -> Any:
@@ -54,6 +75,8 @@ def _scrub_json(value: Any) -> Any:
         return {k: REDACTED if k in SECRET_JSON_FIELDS else _scrub_json(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub_json(v) for v in value]
+    if isinstance(value, str):
+        return scrub_value(value)
     return value
 
 
@@ -61,7 +84,18 @@ def _scrub_text(text: str) -> str:
     try:
         return json.dumps(_scrub_json(json.loads(text)))
     except ValueError:
-        return _scrub_form(text) if "=" in text and "\n" not in text else text
+        # A form body or any other text: only the secret parameters change, nothing is re-encoded.
+        return scrub_value(text)
+
+
+def _scrub_headers(headers: Any) -> None:
+    """Scrub every value of a request's (name → value) or a response's (name → [values]) headers."""
+    for name in list(headers):
+        value = headers[name]
+        if isinstance(value, list):
+            headers[name] = [scrub_value(v) if isinstance(v, str) else v for v in value]
+        elif isinstance(value, str):
+            headers[name] = scrub_value(value)
 
 
 def scrub_request(request: Any) -> Any:
@@ -69,6 +103,8 @@ def scrub_request(request: Any) -> Any:
     if body:
         text = body.decode() if isinstance(body, bytes) else str(body)
         request.body = _scrub_text(text).encode()
+    request.uri = scrub_value(request.uri)
+    _scrub_headers(request.headers)
     return request
 
 
@@ -78,8 +114,10 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         text = body.decode() if isinstance(body, bytes) else str(body)
         scrubbed = _scrub_text(text)
         response["body"]["string"] = scrubbed.encode() if isinstance(body, bytes) else scrubbed
+    headers = response.get("headers", {})
     for header in ("set-cookie", "Set-Cookie"):
-        response.get("headers", {}).pop(header, None)
+        headers.pop(header, None)
+    _scrub_headers(headers)
     return response
 
 
@@ -119,4 +157,7 @@ def find_secrets(paths: Iterable[Path], known_secrets: Iterable[str] = ()) -> li
             for match in re.finditer(rf'"{field}"\s*:\s*"([^"]*)"', text):
                 if match.group(1) not in (REDACTED, ""):
                     problems.append(f"{path.name}: {field} not redacted")
+        for match in _SECRET_PARAMETER.finditer(text):
+            if match.group(2) != REDACTED:
+                problems.append(f"{path.name}: {match.group(1)}= not redacted")
     return problems

@@ -3,8 +3,9 @@
 SQLite notes. SQLAlchemy drops ``FOR UPDATE`` on SQLite and pysqlite opens transactions lazily, so
 two read-modify-writes could both win. Here pysqlite's own transaction handling is switched off and
 every transaction is begun explicitly; a connection given the execution option ``ua_immediate``
-begins with ``BEGIN IMMEDIATE``, which takes the database's write lock at once (how the refresh lock
-serialises refreshes across processes). WAL lets readers go on while a writer holds that lock.
+begins with ``BEGIN IMMEDIATE``, which takes the database's write lock at once, so a read-modify-write
+cannot lose an update. Such transactions are short and never span a network call (a token refresh
+holds a lease row instead). WAL lets readers go on while a writer holds that lock.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-#: Seconds a SQLite connection waits for another writer (another process refreshing) to finish.
+#: Seconds a SQLite connection waits for another writer's transaction (another process) to finish.
 SQLITE_BUSY_TIMEOUT = 60.0
 #: Any 64-bit number, constant: the advisory lock that serialises migrations on PostgreSQL.
 _MIGRATION_LOCK_ID = 0x75615F7661756C74  # "ua_vault"

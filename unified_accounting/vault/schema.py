@@ -82,6 +82,10 @@ grants = Table(
     Column("hard_expires_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The refresh lease: who is refreshing these tokens and until when (renewed while alive). No
+    # transaction stays open during the call to the token endpoint; see VaultStore.refresh_lock.
+    Column("refresh_owner", String(64)),
+    Column("refresh_until", UTCDateTime),
     Index("ix_ua_grants_fingerprint", "consumer_id", "provider", "fingerprint"),
 )
 

@@ -1,13 +1,14 @@
 """``VaultStore``: the durable, encrypted :class:`~unified_accounting.connections.ConnectionStore`.
 
 Connections live in ``ua_connections`` keyed by (consumer, provider, company); their access and
-refresh tokens are Fernet ciphertexts. ``refresh_lock`` is single-flight across tasks (an
-``asyncio.Lock`` per connection), and across threads and processes through the database: on
-PostgreSQL the connection's row is locked with ``SELECT ... FOR UPDATE``; on SQLite the lock holder
-opens a ``BEGIN IMMEDIATE`` transaction (SQLite's only row-lock equivalent is the write lock).
-While a task holds the lock, this store's reads and writes in that task go through the locking
-transaction, which is committed when the lock is released: the rotated refresh token is durable
-before the new access token leaves the ``async with`` block.
+refresh tokens are Fernet ciphertexts. ``refresh_lock`` is single-flight per grant (token set):
+across tasks through an ``asyncio.Lock`` per grant, across threads and processes through a lease on
+the grant's row — a conditional ``UPDATE`` takes it when it is free, expired or already the
+caller's (the pattern of :mod:`unified_accounting.sync.lease`). No transaction stays open while the
+lease is held: the call to the provider's token endpoint holds no database lock, so other writers
+(a webhook, another connection's save) go on meanwhile. The holder renews the lease while it is
+alive; one that dies loses it after ``refresh_lease_ttl``. Saving the refreshed tokens releases the
+lease in the same ``UPDATE`` that writes them, committed before anything else happens.
 """
 
 from __future__ import annotations
@@ -17,20 +18,22 @@ import contextlib
 import contextvars
 import hashlib
 import json
+import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import Row, and_, delete, select, update
+from sqlalchemy import Row, and_, case, delete, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..connections import ConnectionHealth, ConnectionKey, ConnectionRecord
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, ProviderUnavailable
 from ..tokens import TokenSet
 from .crypto import TokenCipher, VaultKeyError, load_or_create_key_file
 from .engine import create_engine, migrate
@@ -45,9 +48,24 @@ from .states import (
     state_hash,
 )
 
+logger = logging.getLogger(__name__)
+
 _KEY_CHECK = "key_check"
 _KEY_CHECK_TEXT = "unified-accounting vault"
 MAX_ID_LENGTH = 255
+#: How long a refresh lease outlives a holder that died; a live holder renews it every third.
+REFRESH_LEASE_TTL = timedelta(seconds=30)
+#: How long a caller waits for another process's refresh of the same grant before giving up.
+REFRESH_WAIT = timedelta(minutes=2)
+
+
+@dataclass
+class _RefreshLease:
+    """A lease this task holds on a grant's row (``refresh_owner`` = ``owner``)."""
+
+    grant_id: int
+    owner: str
+    released: bool = False
 
 
 def _check_id(name: str, value: str) -> None:
@@ -76,9 +94,13 @@ class VaultStore:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._starting: asyncio.Lock | None = None
         self._local_locks: dict[object, asyncio.Lock] = {}
-        # The transaction the current task holds through refresh_lock, if any.
-        self._held: contextvars.ContextVar[AsyncConnection | None] = contextvars.ContextVar(
-            f"ua_vault_held_{id(self)}", default=None
+        #: How long a refresh lease outlives a holder that died (renewed every third while alive).
+        self.refresh_lease_ttl = REFRESH_LEASE_TTL
+        #: How long ``refresh_lock`` waits for another process's refresh before giving up.
+        self.refresh_wait = REFRESH_WAIT
+        # The refresh lease the current task holds through refresh_lock, if any.
+        self._lease: contextvars.ContextVar[_RefreshLease | None] = contextvars.ContextVar(
+            f"ua_vault_lease_{id(self)}", default=None
         )
 
     def __repr__(self) -> str:
@@ -180,11 +202,7 @@ class VaultStore:
 
     @contextlib.asynccontextmanager
     async def _connection(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
-        """The held lock's transaction when this task holds one, else a new transaction."""
-        held = self._held.get()
-        if held is not None:
-            yield held
-            return
+        """A new, short transaction (``BEGIN IMMEDIATE`` on SQLite when it writes)."""
         engine = await self.start()
         if write:
             async with self._write(engine) as conn:
@@ -199,6 +217,8 @@ class VaultStore:
         _check_id("consumer_id", record.consumer_id)
         _check_id("company_id", record.company_id)
         now = datetime.now(UTC)
+        lease = self._lease.get()
+        released = False
         async with self._connection(write=True) as conn:
             await conn.execute(
                 self._insert(consumers).values(id=record.consumer_id, created_at=now).on_conflict_do_nothing()
@@ -206,7 +226,8 @@ class VaultStore:
             existing = (
                 await conn.execute(select(connections.c.grant_id).where(_key_clause(record.key)))
             ).scalar_one_or_none()
-            grant_id = await self._save_grant(conn, record, existing, now)
+            grant_id = await self._save_grant(conn, record, existing, now, lease)
+            released = lease is not None and lease.grant_id == grant_id
             values = self._connection_values(record, grant_id)
             statement = self._insert(connections).values(**values)
             updates = {k: statement.excluded[k] for k in values if k not in (*_KEY_COLUMNS, "created_at")}
@@ -215,15 +236,25 @@ class VaultStore:
             )
             if existing is not None and existing != grant_id:
                 await _drop_unused_grant(conn, existing)
+        if released:
+            assert lease is not None
+            lease.released = True
 
     async def _save_grant(
-        self, conn: AsyncConnection, record: ConnectionRecord, current: int | None, now: datetime
+        self,
+        conn: AsyncConnection,
+        record: ConnectionRecord,
+        current: int | None,
+        now: datetime,
+        lease: _RefreshLease | None = None,
     ) -> int:
         """Store the record's tokens; return the grant (token set) the connection now uses.
 
         Tokens equal to another grant's of the same consumer and provider join that grant (the
         companies of one consent); otherwise the connection's own grant is updated in place (a
-        refresh or a reconnect), so every connection sharing it sees the new tokens.
+        refresh or a reconnect), so every connection sharing it sees the new tokens. When this
+        task holds the grant's refresh lease, the same ``UPDATE`` releases it: the refreshed
+        tokens and the end of the refresh are one write.
         """
         values = self._grant_values(record, now)
         shared = (
@@ -245,6 +276,10 @@ class VaultStore:
             primary_key = inserted.inserted_primary_key
             assert primary_key is not None
             return int(primary_key[0])
+        if lease is not None and lease.grant_id == target:
+            ours = grants.c.refresh_owner == lease.owner
+            values["refresh_owner"] = case((ours, null()), else_=grants.c.refresh_owner)
+            values["refresh_until"] = case((ours, null()), else_=grants.c.refresh_until)
         await conn.execute(update(grants).where(grants.c.id == target).values(**values))
         return int(target)
 
@@ -278,37 +313,138 @@ class VaultStore:
 
     @contextlib.asynccontextmanager
     async def refresh_lock(self, key: ConnectionKey) -> AsyncIterator[None]:
-        """Single-flight per token set: the lock covers every connection sharing the key's grant."""
-        if self._held.get() is not None:
+        """Single-flight per token set: the lease covers every connection sharing the key's grant.
+
+        Waiters in this process queue on a lock per grant; other processes poll the lease row.
+        Nothing is held open on the database meanwhile (see the module's docstring).
+        """
+        if self._lease.get() is not None:
             raise RuntimeError("refresh_lock is not re-entrant: this task already holds one")
         engine = await self.start()
-        async with engine.connect() as conn:
+        while True:
+            grant_id = await self._grant_of(engine, key)
+            local = self._local_locks.setdefault(
+                ("grant", grant_id) if grant_id is not None else key, asyncio.Lock()
+            )
+            async with local:
+                lease = await self._take_lease(engine, key, grant_id) if grant_id is not None else None
+                if lease is not None and await self._grant_of(engine, key) != grant_id:
+                    # Reconnected onto another token set meanwhile: lease that one instead.
+                    await self._release_lease(engine, lease)
+                    continue
+                # No lease when nothing is stored: the holder finds that out when it re-reads.
+                async with self._holding(engine, lease):
+                    yield
+                return
+
+    async def _grant_of(self, engine: AsyncEngine, key: ConnectionKey) -> int | None:
+        async with engine.connect() as conn, conn.begin():
             grant_id = (
                 await conn.execute(select(connections.c.grant_id).where(_key_clause(key)))
             ).scalar_one_or_none()
-            await conn.rollback()
-        local = self._local_locks.setdefault(
-            ("grant", grant_id) if grant_id is not None else key, asyncio.Lock()
-        )
-        async with local, engine.connect() as conn:
-            if self.dialect == "sqlite":
-                conn = await conn.execution_options(ua_immediate=True)
-            transaction = await conn.begin()
-            token = self._held.set(conn)
-            try:
-                if self.dialect == "postgresql" and grant_id is not None:
-                    await conn.execute(select(grants.c.id).where(grants.c.id == grant_id).with_for_update())
-                yield
-            except BaseException:
-                self._held.reset(token)
-                # Keep what the holder recorded (``needs_reauth`` after invalid_grant) even on error.
+        return int(grant_id) if grant_id is not None else None
+
+    async def _take_lease(
+        self, engine: AsyncEngine, key: ConnectionKey, grant_id: int
+    ) -> _RefreshLease | None:
+        """Wait for the grant's lease and take it; ``None`` if the grant is gone meanwhile."""
+        lease = _RefreshLease(grant_id, secrets.token_hex(8))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.refresh_wait.total_seconds()
+        pause = 0.02
+        columns = grants.c
+        while True:
+            now = datetime.now(UTC)
+            # Look first (a read takes no write lock), then take it with one conditional UPDATE.
+            async with engine.connect() as conn, conn.begin():
+                row = (
+                    await conn.execute(
+                        select(columns.refresh_owner, columns.refresh_until).where(columns.id == grant_id)
+                    )
+                ).first()
+            if row is None:
+                return None
+            if row.refresh_owner is None or row.refresh_until is None or row.refresh_until < now:
+                async with self._write(engine) as conn:
+                    taken = await conn.execute(
+                        update(grants)
+                        .where(
+                            columns.id == grant_id,
+                            or_(
+                                columns.refresh_owner.is_(None),
+                                columns.refresh_until.is_(None),
+                                columns.refresh_until < now,
+                                columns.refresh_owner == lease.owner,
+                            ),
+                        )
+                        .values(refresh_owner=lease.owner, refresh_until=now + self.refresh_lease_ttl)
+                    )
+                if taken.rowcount == 1:
+                    return lease
+            if loop.time() >= deadline:
+                raise ProviderUnavailable(
+                    f"the tokens of connection {key} have been refreshing elsewhere for "
+                    f"{int(self.refresh_wait.total_seconds())} s (a slow token endpoint?): try again later",
+                    provider=key.provider,
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, engine: AsyncEngine, lease: _RefreshLease | None) -> AsyncIterator[None]:
+        """Hold ``lease`` for the block: renew it meanwhile, release it after (unless a save did)."""
+        if lease is None:
+            yield
+            return
+        token = self._lease.set(lease)
+        renewing = asyncio.create_task(self._renew_lease(engine, lease), name="ua-refresh-lease")
+        try:
+            yield
+        finally:
+            self._lease.reset(token)
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
+            if not lease.released:
                 try:
-                    await transaction.commit()
+                    await asyncio.shield(self._release_lease(engine, lease))
                 except Exception:
-                    await transaction.rollback()
-                raise
-            self._held.reset(token)
-            await transaction.commit()
+                    # It expires by itself: waiters take it over after refresh_lease_ttl.
+                    logger.warning("could not release the refresh lease of grant %s", lease.grant_id)
+
+    async def _renew_lease(self, engine: AsyncEngine, lease: _RefreshLease) -> None:
+        columns = grants.c
+        while not lease.released:
+            await asyncio.sleep(self.refresh_lease_ttl.total_seconds() / 3)
+            if lease.released:
+                return
+            try:
+                async with self._write(engine) as conn:
+                    renewed = await conn.execute(
+                        update(grants)
+                        .where(columns.id == lease.grant_id, columns.refresh_owner == lease.owner)
+                        .values(refresh_until=datetime.now(UTC) + self.refresh_lease_ttl)
+                    )
+            except Exception:
+                logger.warning("could not renew the refresh lease of grant %s", lease.grant_id, exc_info=True)
+                continue
+            if renewed.rowcount != 1 and not lease.released:
+                logger.warning(
+                    "the refresh lease of grant %s expired before its refresh ended (was this process "
+                    "stalled?): another process may refresh the same tokens",
+                    lease.grant_id,
+                )
+                return
+
+    async def _release_lease(self, engine: AsyncEngine, lease: _RefreshLease) -> None:
+        columns = grants.c
+        async with self._write(engine) as conn:
+            await conn.execute(
+                update(grants)
+                .where(columns.id == lease.grant_id, columns.refresh_owner == lease.owner)
+                .values(refresh_owner=None, refresh_until=None)
+            )
+        lease.released = True
 
     # ----------------------------------------------------------------------------- OAuth states
 

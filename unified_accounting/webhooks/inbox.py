@@ -3,7 +3,9 @@
 A delivery's events are stored in the receiving request's transaction, each keyed by the provider's
 event id (``ON CONFLICT DO NOTHING``): a redelivered event is stored once and processed once.
 Events wait as ``pending`` until a worker has applied them to the mirror (``done``), decided there
-is nothing to apply (``ignored``), or failed for good (``failed``).
+is nothing to apply (``ignored``), or failed for good (``failed``). ``done`` means applied to every
+connection of the company, or put in the backlog of a connection that could not take it yet
+(:mod:`.backlog`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -114,13 +116,17 @@ async def pending(db: SyncDatabase, provider: str, company_id: str, limit: int =
 
 
 async def companies_with_pending(db: SyncDatabase) -> list[tuple[str, str]]:
-    """(provider, company) pairs with events waiting: what a restarted worker picks up again."""
+    """(provider, company) pairs with events waiting, or with a connection whose backlog can go
+    on (reconnected, or its back-off over): what a worker picks up at start-up and every poll."""
+    from .backlog import companies_with_due_work
+
     events = webhook_events.c
     async with db.read() as conn:
         rows = await conn.execute(
             select(events.provider, events.company_id).where(events.status == PENDING).distinct()
         )
-        return sorted((row[0], row[1]) for row in rows)
+        pending = {(row[0], row[1]) for row in rows}
+    return sorted(pending | set(await companies_with_due_work(db, datetime.now(UTC))))
 
 
 async def mark(

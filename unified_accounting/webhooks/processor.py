@@ -4,6 +4,11 @@ Webhooks say what changed, not the new values, and may arrive duplicated, out of
 late. Processing therefore never trusts the event's content: it fetches the record's current
 version (a "not found" becomes a tombstone) and lets the mirror's ordering key decide. Whatever
 order the events come in, the mirror ends at the provider's current state.
+
+A company may be connected by several consumers, each with a mirror of its own. Each connection is
+fetched and applied on its own: one that needs its user (``needs_reauth``, ``revoked``) or fails
+gets the events' records in its backlog (:mod:`.backlog`) while the others' mirrors move on, and
+its failure is counted against it alone.
 """
 
 from __future__ import annotations
@@ -11,23 +16,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 
 from ..connections import ConnectionKey
-from ..errors import NotFound, UnsupportedOperation
+from ..errors import NotFound, ReauthorizationRequired, UnsupportedOperation
 from ..models import RESOURCE_MODELS
 from ..provider import Operation, Provider, ProviderSession
 from ..sync.apply import announce, apply_changes
 from ..sync.database import SyncDatabase
 from ..sync.engine import SyncOptions
 from ..sync.lease import company_lease
-from ..sync.mirror import MirrorWrite, change_set_writes, record_write, tombstone_write
+from ..sync.mirror import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
 from ..vault.schema import connections
-from . import inbox
+from . import backlog, inbox
+from .backlog import RetryState
 
 if TYPE_CHECKING:
     from ..client.async_client import AsyncClient
@@ -36,7 +42,9 @@ logger = logging.getLogger(__name__)
 
 #: Records fetched at once for one company (the provider's limiter still applies).
 FETCH_CONCURRENCY = 4
-#: Attempts before an event is marked ``failed`` and left for the periodic reconciliation.
+#: Attempts before an event is marked ``failed`` and left for the periodic reconciliation: only
+#: when the inbox itself cannot be updated. A connection's failures never fail an event (see
+#: :mod:`.backlog`).
 MAX_ATTEMPTS = 8
 #: From this many distinct records in one batch, one change-feed read (QuickBooks CDC, Xero
 #: If-Modified-Since) replaces one GET per record: QuickBooks allows 10 calls a second.
@@ -49,16 +57,34 @@ class ProcessReport:
     fetched: int = 0
     changed: int = 0
     ignored: int = 0
+    #: Connections whose part waits in their backlog: for their user, or after a failure.
+    waiting: set[ConnectionKey] = field(default_factory=set)
+    #: The failure of each connection that failed in this run (its backlog retries it later).
+    failures: dict[ConnectionKey, str] = field(default_factory=dict)
 
 
-async def _connection_keys(db: SyncDatabase, provider: str, company_id: str) -> list[ConnectionKey]:
+class Announced(Protocol):
+    """What fetching needs of an event or a backlog row."""
+
+    @property
+    def resource(self) -> str: ...
+
+    @property
+    def record_id(self) -> str: ...
+
+    @property
+    def occurred_at(self) -> datetime | None: ...
+
+
+async def _connections(db: SyncDatabase, provider: str, company_id: str) -> list[tuple[ConnectionKey, str]]:
+    """The company's connections here, with their health."""
     async with db.read() as conn:
         rows = await conn.execute(
-            select(connections.c.consumer_id).where(
-                connections.c.provider == provider, connections.c.company_id == company_id
-            )
+            select(connections.c.consumer_id, connections.c.health)
+            .where(connections.c.provider == provider, connections.c.company_id == company_id)
+            .order_by(connections.c.consumer_id)
         )
-        return [ConnectionKey(row[0], provider, company_id) for row in rows]
+        return [(ConnectionKey(row[0], provider, company_id), row[1]) for row in rows]
 
 
 async def _fetch(
@@ -80,7 +106,10 @@ async def process_company(
     options: SyncOptions | None = None,
     hold_lease: bool = True,
 ) -> ProcessReport:
-    """Apply every pending event of one company; on a transient error the events stay pending.
+    """Apply every pending event of one company to each of its connections, then whatever
+    connections' backlogs are due. A connection that cannot take the changes keeps them in its
+    backlog (the report says which and why); only when the inbox itself cannot be updated do the
+    events stay pending, and the error is raised.
 
     The company's lease is held meanwhile, so processing never interleaves with a sync of it.
     ``options`` gives the outbound webhooks, the overlap and change-feed windows, the lease time.
@@ -102,10 +131,19 @@ async def _process(
 ) -> ProcessReport:
     report = ProcessReport()
     provider = client.provider(provider_name)
+    links = await _connections(db, provider_name, company_id)
+    await backlog.tidy(
+        db,
+        provider_name,
+        company_id,
+        [key.consumer_id for key, _ in links],
+        now=datetime.now(UTC),
+        retention=options.webhook_backlog_retention,
+    )
     while events := await inbox.pending(db, provider_name, company_id):
         report.events += len(events)
-        keys = await _connection_keys(db, provider_name, company_id)
-        if not keys:
+        links = await _connections(db, provider_name, company_id)
+        if not links:
             logger.warning(
                 "webhook events for %s company %s, which has no connection here: ignored",
                 provider_name,
@@ -114,27 +152,13 @@ async def _process(
         wanted = [
             e
             for e in events
-            if keys and e.resource in RESOURCE_MODELS and provider.supports(e.resource, Operation.GET)
+            if links and e.resource in RESOURCE_MODELS and provider.supports(e.resource, Operation.GET)
         ]
         skipped = [e.id for e in events if e not in wanted]
         try:
-            fetched = (
-                {key: await _fetch_all(client, key, provider, wanted, options) for key in keys}
-                if wanted
-                else {}
-            )
-            now = datetime.now(UTC)
-            changes = {}
-            # The records and the events' new status commit together: an event is done exactly
-            # when what it announced is in the mirror.
-            async with db.write() as conn:
-                for key, writes in fetched.items():
-                    changes[key] = await apply_changes(
-                        db, conn, key, writes, now=now, source="webhook", outbox=options.outbound
-                    )
-                await inbox.mark(conn, [e.id for e in wanted], inbox.DONE, now)
-                await inbox.mark(conn, skipped, inbox.IGNORED, now)
+            await _apply_events(client, db, provider, company_id, links, wanted, skipped, options, report)
         except Exception as exc:
+            # The inbox itself could not be updated (the database): retried, then given up.
             await inbox.record_failure(
                 db,
                 [e.id for e in events],
@@ -143,20 +167,120 @@ async def _process(
                 now=datetime.now(UTC),
             )
             raise
-        for key, applied in changes.items():
-            if applied:
-                announce(client.plugin_manager, key, applied, "webhook")
-            report.changed += len(applied)
-        report.fetched += sum(len(writes) for writes in fetched.values())
-        report.ignored += len(skipped)
+    for key, health in await _connections(db, provider_name, company_id):
+        if backlog.usable(health):
+            await _drain(client, db, provider, key, options, report)
     return report
+
+
+async def _apply_events(
+    client: AsyncClient,
+    db: SyncDatabase,
+    provider: Provider,
+    company_id: str,
+    links: Sequence[tuple[ConnectionKey, str]],
+    wanted: Sequence[inbox.StoredEvent],
+    skipped: Sequence[int],
+    options: SyncOptions,
+    report: ProcessReport,
+) -> None:
+    """Apply one batch of events to every connection that can take it; backlog the rest."""
+    items = [backlog.Pending(e.resource, e.record_id, e.occurred_at) for e in wanted]
+    behind = await backlog.consumers_with_backlog(db, provider.name, company_id) if items else set()
+    fetched: dict[ConnectionKey, list[MirrorWrite]] = {}
+    deferred: dict[ConnectionKey, tuple[str, RetryState]] = {}
+    for key, health in links if items else ():
+        if not backlog.usable(health):
+            deferred[key] = (
+                f"the connection is {health}: waiting for its user to connect again",
+                RetryState(),
+            )
+        elif key.consumer_id in behind:
+            # Its earlier changes are not applied yet: these join them (and their back-off).
+            deferred[key] = (
+                "waiting behind earlier changes of this connection",
+                await backlog.state(db, key),
+            )
+        else:
+            try:
+                fetched[key] = await _fetch_all(client, key, provider, wanted, options)
+            except Exception as exc:
+                deferred[key] = _failed(key, exc, report)
+    now = datetime.now(UTC)
+    changes: dict[ConnectionKey, list[MirrorChange]] = {}
+    # The records and the events' new status commit together: an event is done exactly when what
+    # it announced is in every mirror, or in the backlog of the connections that could not take it.
+    async with db.write() as conn:
+        for key, writes in fetched.items():
+            try:
+                async with conn.begin_nested():  # one connection's refused write fails it alone
+                    changes[key] = await apply_changes(
+                        db, conn, key, writes, now=now, source="webhook", outbox=options.outbound
+                    )
+            except Exception as exc:
+                deferred[key] = _failed(key, exc, report)
+        for key, (error, retry) in deferred.items():
+            await backlog.add(db, conn, key, items, now=now, error=error, retry=retry)
+            report.waiting.add(key)
+        await inbox.mark(conn, [e.id for e in wanted], inbox.DONE, now)
+        await inbox.mark(conn, skipped, inbox.IGNORED, now)
+    for key, applied in changes.items():
+        if applied:
+            announce(client.plugin_manager, key, applied, "webhook")
+        report.changed += len(applied)
+        report.fetched += len(fetched[key])
+    report.ignored += len(skipped)
+
+
+def _failed(key: ConnectionKey, exc: Exception, report: ProcessReport) -> tuple[str, RetryState]:
+    """A connection's failure: counted against it (back-off), unless it now waits for its user."""
+    error = f"{type(exc).__name__}: {exc}"
+    report.failures[key] = error
+    if isinstance(exc, ReauthorizationRequired):
+        logger.warning("webhook changes for %s wait until it is connected again: %s", key, error)
+        return error, RetryState()
+    logger.warning("webhook changes for %s failed (retried later; other connections go on): %s", key, error)
+    return error, RetryState.failed_once(datetime.now(UTC))
+
+
+async def _drain(
+    client: AsyncClient,
+    db: SyncDatabase,
+    provider: Provider,
+    key: ConnectionKey,
+    options: SyncOptions,
+    report: ProcessReport,
+) -> None:
+    """Apply what ``key``'s backlog holds and is due, a batch at a time, until empty or failing."""
+    while items := await backlog.due(db, key, datetime.now(UTC)):
+        try:
+            writes = await _fetch_all(client, key, provider, items, options)
+            now = datetime.now(UTC)
+            async with db.write() as conn:
+                applied = await apply_changes(
+                    db, conn, key, writes, now=now, source="webhook", outbox=options.outbound
+                )
+                await backlog.applied(conn, key, items)
+        except Exception as exc:
+            error, retry = _failed(key, exc, report)
+            report.waiting.add(key)
+            await backlog.record_failure(
+                db, key, now=datetime.now(UTC), error=error, counted=retry.retry_at is not None
+            )
+            return
+        report.waiting.discard(key)
+        report.failures.pop(key, None)
+        if applied:
+            announce(client.plugin_manager, key, applied, "webhook")
+        report.changed += len(applied)
+        report.fetched += len(writes)
 
 
 async def _fetch_all(
     client: AsyncClient,
     key: ConnectionKey,
     provider: Provider,
-    events: Sequence[inbox.StoredEvent],
+    events: Sequence[Announced],
     options: SyncOptions,
 ) -> list[MirrorWrite]:
     from ..client.async_client import AsyncConnection
@@ -175,7 +299,7 @@ async def _fetch_all(
 
 
 async def _from_change_feed(
-    provider: Provider, session: ProviderSession, events: Sequence[inbox.StoredEvent], options: SyncOptions
+    provider: Provider, session: ProviderSession, events: Sequence[Announced], options: SyncOptions
 ) -> list[MirrorWrite]:
     """Every change since the oldest event (less the overlap), in one change-feed read.
 
