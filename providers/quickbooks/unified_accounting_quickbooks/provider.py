@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from unified_accounting.errors import Conflict, FieldIssue, ProviderError, ValidationFailed
+from unified_accounting.errors import Conflict, DecodeFailed, FieldIssue, ProviderError, ValidationFailed
 from unified_accounting.models import ChangeEvent, Invoice, LineItemType, Payment
 from unified_accounting.models.common import RecordMeta
 from unified_accounting.provider import (
@@ -29,7 +29,7 @@ from unified_accounting.tokens import Grant, TokenSet
 from . import changes as change_reads
 from . import oauth, webhooks
 from .api import Api, app_of, company_url, in_batch_call, is_metered, settings_of
-from .codec import ENTITIES, READ_ONLY, EncodeContext, QuickBooksCodec, decoder, encode_fields
+from .codec import ENTITIES, READ_ONLY, EncodeContext, QuickBooksCodec, decode_record, encode_fields
 from .conflicts import VersionCache, changed_fields
 from .errors import error_from_fault, error_from_response, fault_errors
 from .limits import Limits, RateLimiter
@@ -42,6 +42,23 @@ BATCH_SIZE = 30
 DEFAULT_PAGE_SIZE = MAX_RESULTS
 #: Name lists hide inactive rows from queries unless ``Active`` is filtered on.
 NAME_LISTS = frozenset({"Customer", "Item", "Account"})
+
+
+def _start_position(cursor: str | None) -> int:
+    """The query start position a list cursor stands for (1-based); a junk cursor is refused."""
+    if not cursor:
+        return 1
+    try:
+        start = int(cursor)
+    except ValueError:
+        start = 0
+    if start < 1:
+        raise ValidationFailed(
+            "invalid list cursor",
+            issues=[FieldIssue("cursor", f"{cursor!r} is not a cursor this QuickBooks list returned")],
+            provider="quickbooks",
+        )
+    return start
 
 
 class QuickBooksProvider(Provider):
@@ -165,7 +182,7 @@ class QuickBooksProvider(Provider):
         payload = body[entity] if isinstance(body.get(entity), dict) else body
         if settings_of(session).conflict_policy == "reapply":
             self.versions.remember(session.company_id, entity, payload)
-        return decoder(resource)(payload, dict(payload) if session.include_raw else None)
+        return decode_record(resource, payload, session.include_raw)
 
     def _context(self, session: ProviderSession) -> EncodeContext:
         return EncodeContext(settings_of(session).default_item_id)
@@ -208,13 +225,15 @@ class QuickBooksProvider(Provider):
         page_size: int | None,
     ) -> Page:
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_RESULTS)
-        start = int(cursor) if cursor else 1
+        start = _start_position(cursor)
         query = self._select(resource)
         if updated_since is not None:
             query = query.where("MetaData.LastUpdatedTime", ">=", updated_since)
         body = await self.api.query_bytes(session, str(query.order_by("Id").page(start, size)))
-        items = self.codec.decode_list(resource, body, session.include_raw)
-        return Page(items=items, next_cursor=str(start + size) if len(items) == size else None)
+        items, issues = self.codec.decode_page(resource, body, session.include_raw)
+        # A full page (records read or not) means there may be more.
+        full = len(items) + len(issues) == size
+        return Page(items=items, next_cursor=str(start + size) if full else None, issues=issues)
 
     async def update(
         self,
@@ -381,7 +400,12 @@ class QuickBooksProvider(Provider):
                     )
                     results.append(BulkResult(index=index, error=error))
                 else:
-                    results.append(BulkResult(index=index, record=self._decode(session, resource, answer)))
+                    try:
+                        record = self._decode(session, resource, answer)
+                    except DecodeFailed as exc:  # written, but its answer cannot be read
+                        results.append(BulkResult(index=index, error=exc))
+                    else:
+                        results.append(BulkResult(index=index, record=record))
         return results
 
     # ---------------------------------------------------------------------------- incremental
