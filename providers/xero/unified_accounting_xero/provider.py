@@ -11,6 +11,7 @@ import httpx
 
 from unified_accounting.errors import (
     Conflict,
+    DecodeFailed,
     FieldIssue,
     NotFound,
     ProviderError,
@@ -34,7 +35,7 @@ from unified_accounting.types import ASGIApp
 
 from . import api, oauth, rules, webhooks
 from .changes import read_changes
-from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
+from .codec import RESOURCES, EncodeOptions, XeroCodec, decode_record, decode_rows, encode_changes
 from .errors import PROVIDER, element_error, error_from_response
 from .limits import RateLimits
 from .settings import XeroSettings, xero_settings
@@ -103,7 +104,7 @@ class XeroProvider(Provider):
     # -------------------------------------------------------------------------------- operations
 
     def _decode(self, session: ProviderSession, resource: str, element: Mapping[str, Any]) -> Any:
-        return self.codec.decode(resource, element, session.include_raw)
+        return decode_record(resource, element, session.include_raw)
 
     async def _write_one(
         self,
@@ -147,8 +148,8 @@ class XeroProvider(Provider):
             ) from None
         size = min(page_size or xero_settings(session.settings).page_size, 1000)
         raw = await api.fetch_page(session, resource, page=page, page_size=size, updated_since=updated_since)
-        items = [self._decode(session, resource, item) for item in raw.items]
-        return Page(items=items, next_cursor=str(raw.next_page) if raw.next_page else None)
+        items, issues = decode_rows(resource, raw.items, session.include_raw)
+        return Page(items=items, next_cursor=str(raw.next_page) if raw.next_page else None, issues=issues)
 
     async def _current(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
@@ -245,8 +246,11 @@ class XeroProvider(Provider):
             for index, element in zip(chosen, written, strict=False):
                 if api.has_errors(element):
                     results[index] = BulkResult(index, error=element_error(element))
-                else:
+                    continue
+                try:
                     results[index] = BulkResult(index, record=self._decode(session, resource, element))
+                except DecodeFailed as exc:  # written, but the answer cannot be read
+                    results[index] = BulkResult(index, error=exc)
             for index in chosen[len(written) :]:
                 results[index] = BulkResult(
                     index, error=ProviderError("Xero skipped this element", provider=PROVIDER)
