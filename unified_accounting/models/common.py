@@ -61,6 +61,8 @@ def to_utc(value: datetime) -> datetime:
 
 #: An exact amount. JSON output keeps it as a string so no reader turns it into a float.
 Money = Annotated[Decimal, BeforeValidator(to_decimal), PlainSerializer(str, when_used="json")]
+
+
 def non_negative_input(value: Any, info: ValidationInfo) -> Any:
     """Refuse a negative amount from a user; a provider's stored amount is taken as it is."""
     if value is not None and value < 0 and not is_provider_data(info):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from unified_accounting.amounts import amounts_beyond
 from unified_accounting.errors import Conflict, DecodeFailed, FieldIssue, ProviderError, ValidationFailed
 from unified_accounting.models import ChangeEvent, Invoice, LineItemType, Payment
 from unified_accounting.models.common import RecordMeta
@@ -37,6 +39,8 @@ from .meter import UsageMeter
 from .query import MAX_RESULTS, select
 from .settings import QuickBooksSettings
 
+#: Intuit's bound on amounts, "max 15 digits in 10.5 format".
+MAX_AMOUNT = Decimal("9999999999.99999")
 #: QuickBooks' limit of items per batch request.
 BATCH_SIZE = 30
 DEFAULT_PAGE_SIZE = MAX_RESULTS
@@ -79,6 +83,10 @@ class QuickBooksProvider(Provider):
         scopes=("com.intuit.quickbooks.accounting",),
     )
 
+    #: The largest amount QuickBooks takes: Intuit documents amounts as "max 15 digits in 10.5
+    #: format" (ten digits before the point, five after). Larger ones are refused before any call.
+    max_amount = MAX_AMOUNT
+
     def __init__(self) -> None:
         self.codec: QuickBooksCodec = QuickBooksCodec()
         self.meter = UsageMeter()
@@ -89,14 +97,16 @@ class QuickBooksProvider(Provider):
     # ------------------------------------------------------------------------ checks and hooks
 
     def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
+        issues = amounts_beyond(record, self.max_amount, provider=self.name)
         if isinstance(record, Invoice):
-            return self._invoice_issues(record.reference, record.line_items)
+            issues += self._invoice_issues(record.reference, record.line_items)
         if isinstance(record, Payment) and not record.customer_id:
-            return [FieldIssue("customer_id", "QuickBooks needs the paying customer")]
-        return []
+            issues.append(FieldIssue("customer_id", "QuickBooks needs the paying customer"))
+        return issues
 
     def validate_changes(self, resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
-        issues = [
+        issues = amounts_beyond(changes, self.max_amount, provider=self.name)
+        issues += [
             FieldIssue(name, "is computed by QuickBooks and cannot be changed")
             for name in changes
             if name in READ_ONLY.get(resource, frozenset())

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from unified_accounting.amounts import amounts_beyond
 from unified_accounting.errors import (
     Conflict,
     DecodeFailed,
@@ -73,6 +74,8 @@ class XeroProvider(Provider):
     )
     oauth = oauth.OAUTH
     codec: XeroCodec
+    #: The largest amount sent to Xero (see ``rules.MAX_AMOUNT``); larger ones are refused before any call.
+    max_amount = rules.MAX_AMOUNT
 
     def __init__(self) -> None:
         self.codec = XeroCodec()
@@ -96,10 +99,12 @@ class XeroProvider(Provider):
     # -------------------------------------------------------------------------------- validation
 
     def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
-        return rules.check_record(resource, record)
+        issues = amounts_beyond(record, self.max_amount, provider=self.name)
+        return issues + rules.check_record(resource, record)
 
     def validate_changes(self, resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
-        return rules.check_changes(resource, changes)
+        issues = amounts_beyond(changes, self.max_amount, provider=self.name)
+        return issues + rules.check_changes(resource, changes)
 
     # -------------------------------------------------------------------------------- operations
 

@@ -70,6 +70,11 @@ CONTACT_TEXT_FIELDS = (
 )
 
 
+#: The largest amount the emulator stores (Xero publishes none: UNVERIFIED, kept equal to the
+#: provider's client-side bound).
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -90,6 +95,9 @@ def to_decimal(value: Any, field_name: str) -> Decimal:
         raise ValidationFailed(f"{field_name} must be a number")
     if not result.is_finite():
         raise ValidationFailed(f"{field_name} must be a number")
+    if abs(result) > MAX_AMOUNT:
+        # Xero's bound and wording are UNVERIFIED; what matters is a validation answer, not a 500.
+        raise ValidationFailed(f"{field_name} {result} is too large.")
     return result
 
 
