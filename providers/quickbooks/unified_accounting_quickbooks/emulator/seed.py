@@ -40,7 +40,7 @@ SEED_TAX_RATE = "3"
 
 def free_form(lines: list[str]) -> dict[str, Any]:
     """A QuickBooks free-form address: the lines only, no City or postal fields."""
-    return {f"Line{number}": text for number, text in enumerate(lines, start=1) if text}
+    return {f"Line{number}": text for number, text in enumerate([t for t in lines if t], start=1)}
 
 
 CHART_OF_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
