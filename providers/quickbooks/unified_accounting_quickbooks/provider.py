@@ -38,6 +38,7 @@ from .limits import Limits, RateLimiter
 from .meter import UsageMeter
 from .query import MAX_RESULTS, select
 from .settings import QuickBooksSettings
+from .taxes import keep_tax_code, needs_tax_code
 
 #: Intuit's bound on amounts, "max 15 digits in 10.5 format".
 MAX_AMOUNT = Decimal("9999999999.99999")
@@ -258,9 +259,16 @@ class QuickBooksProvider(Provider):
             self._require_items(settings, changes["line_items"] or [])
         fields = encode_fields(resource, changes, self._context(session))
         entity = ENTITIES[resource]
+        current: Mapping[str, Any] | None = None
         if row_version is None:
             # No version given: the caller asked for last-writer-wins, so use the current one.
-            row_version = str((await self._read_payload(session, resource, record_id))["SyncToken"])
+            current = await self._read_payload(session, resource, record_id)
+            row_version = str(current["SyncToken"])
+        if needs_tax_code(fields):
+            if current is None:
+                known = self.versions.version(session.company_id, entity, record_id, row_version)
+                current = known or await self._read_payload(session, resource, record_id)
+            fields = keep_tax_code(fields, current)
         try:
             body = await self._sparse_update(session, resource, record_id, row_version, fields)
         except Conflict as conflict:
