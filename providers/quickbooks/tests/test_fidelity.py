@@ -154,7 +154,9 @@ class Env:
 
     def corrupt(self, entity: str, record_id: str, **fields: Any) -> None:
         """Change a stored record behind the API's back (what another app could have written)."""
-        self.emulator.realms[self.realm].table(entity).get(record_id).data.update(fields)
+        record = self.emulator.realms[self.realm].table(entity).get(record_id)
+        record.data.update(fields)
+        record.changed()
 
 
 @pytest.fixture

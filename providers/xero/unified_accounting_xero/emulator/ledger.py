@@ -167,6 +167,8 @@ class Ledger:
             rec["Addresses"] = self._addresses(data["Addresses"], errors)
         if "Phones" in data:
             rec["Phones"] = self._phones(data["Phones"], errors)
+        if "ContactPersons" in data:
+            rec["ContactPersons"] = self._people(data["ContactPersons"], errors)
         if rec.get("ContactStatus") == "ACTIVE" and rec.get("Name"):
             holder = t.active_contact_names.get(str(rec["Name"]).upper())
             if holder is not None and holder != rec["ContactID"]:
@@ -201,6 +203,18 @@ class Ledger:
             address["AddressType"] = kind
             result.append(address)
         return result
+
+    @staticmethod
+    def _people(value: Any, errors: list[str]) -> list[dict[str, Any]]:
+        """``ContactPersons``: up to five people besides the primary one (Xero's documented limit)."""
+        people = [
+            {k: (v if isinstance(v, bool) else _text(v)) for k, v in entry.items() if v is not None}
+            for entry in value or []
+            if isinstance(entry, Mapping)
+        ]
+        if len(people) > 5:
+            errors.append("A contact can have at most 5 contact persons.")
+        return people
 
     @staticmethod
     def _phones(value: Any, errors: list[str]) -> list[dict[str, Any]]:
