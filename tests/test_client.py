@@ -76,10 +76,9 @@ async def test_provider_specific_validation_fails_before_any_http(
 async def test_mapping_input_is_validated_by_the_model(
     conn: AsyncConnection, emulator: LedgerlyEmulator
 ) -> None:
-    from pydantic import ValidationError
-
-    with pytest.raises(ValidationError, match="customer_id"):
+    with pytest.raises(ValidationFailed, match="customer_id") as caught:
         await conn.invoices.create({"line_items": []})
+    assert [issue.field for issue in caught.value.issues] == ["customer_id"]
     assert emulator.api_calls == 0
 
 

@@ -9,10 +9,12 @@ from .connections import (
     ConnectionStore,
     MemoryConnectionStore,
 )
+from .decoding import RecordIssue
 from .errors import (
     AuthenticationError,
     ConfigurationError,
     Conflict,
+    DecodeFailed,
     DuplicateRecord,
     FieldIssue,
     NotFound,
@@ -84,6 +86,7 @@ __all__ = [
     "CustomField",
     "Customer",
     "CustomerStatus",
+    "DecodeFailed",
     "DuplicateRecord",
     "FieldIssue",
     "Grant",
@@ -109,6 +112,7 @@ __all__ = [
     "RateLimited",
     "ReauthorizationRequired",
     "RecordChange",
+    "RecordIssue",
     "Resource",
     "TokenSet",
     "UnifiedAccountingError",

@@ -15,7 +15,9 @@
         ├── Conflict                    stale ``row_version``: someone changed the record first
         ├── DuplicateRecord             a unique name or number is already used
         ├── RateLimited                 too many calls; ``.retry_after`` seconds (retriable)
-        └── ProviderUnavailable         5xx, timeouts, connection failures (retriable)
+        ├── ProviderUnavailable         5xx, timeouts, connection failures (retriable)
+        └── DecodeFailed                an answer or one record in it could not be read into the
+                                        unified model; ``.raw`` holds the provider's payload
 
 Every error that comes from a provider answer keeps the provider's ``code``, ``message``,
 ``detail``, HTTP ``status_code``, ``request_id`` (what the provider's support asks for) and ``raw``
@@ -219,10 +221,39 @@ class ProviderUnavailable(ProviderError):
     default_retriable = True
 
 
+class DecodeFailed(ProviderError):
+    """The provider answered something this library cannot read: a body that is not what the API
+    documents, or one record that does not map onto the unified model.
+
+    ``raw`` is the provider's payload as received (the record when one record failed), ``resource``
+    and ``record_id`` say which record (when known), ``issues`` name the fields that could not be
+    read. In a list or a sync such a record does not fail the page: it is reported in
+    ``Page.issues`` / ``ChangeSet.issues`` (see :class:`unified_accounting.RecordIssue`). Not
+    retriable: the same answer would fail the same way.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resource: str | None = None,
+        record_id: str | None = None,
+        issues: Sequence[FieldIssue] = (),
+        **details: Any,
+    ) -> None:
+        self.resource = resource
+        self.record_id = record_id
+        self.issues = list(issues)
+        super().__init__(message, **details)
+        if self.issues:
+            self.args = (f"{self.args[0]}: " + "; ".join(str(issue) for issue in self.issues),)
+
+
 __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "Conflict",
+    "DecodeFailed",
     "DuplicateRecord",
     "FieldIssue",
     "NotFound",

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from .decoding import RecordIssue
 from .errors import FieldIssue, ProviderError, UnsupportedOperation, ValidationFailed
 from .models import ChangeEvent, RecordMeta
 from .tokens import Grant, TokenSet
@@ -94,10 +95,16 @@ class ProviderSettings(BaseModel):
 
 @dataclass
 class Page:
-    """One page of a list: the records and the opaque cursor of the next page (``None`` at the end)."""
+    """One page of a list: the records and the opaque cursor of the next page (``None`` at the end).
+
+    ``issues`` lists the records of the page that could not be read into the unified model, each
+    with its id (when known), the error and the provider's payload: one such record never fails
+    the page (see :mod:`unified_accounting.decoding`).
+    """
 
     items: list[Any]
     next_cursor: str | None = None
+    issues: list[RecordIssue] = field(default_factory=list)
 
 
 @dataclass
@@ -129,11 +136,13 @@ class ChangeSet:
     ``records`` maps a resource name to the changed records (unified models, current state);
     ``deleted`` maps a resource name to the ids of records deleted since then.
     ``server_time`` is the provider's clock at the read, when it says (a safe next bookmark).
+    ``issues`` lists changed records that could not be read into the unified model (as in ``Page``).
     """
 
     records: dict[str, list[Any]] = field(default_factory=dict)
     deleted: dict[str, list[str]] = field(default_factory=dict)
     server_time: datetime | None = None
+    issues: list[RecordIssue] = field(default_factory=list)
 
 
 @runtime_checkable
@@ -443,6 +452,7 @@ __all__ = [
     "Provider",
     "ProviderSession",
     "ProviderSettings",
+    "RecordIssue",
     "capabilities",
     "constant_time_equal",
     "follow_cursors",

@@ -10,6 +10,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..errors import FieldIssue, ValidationFailed
 from ..models.common import RecordMeta
+from ..models.context import lone_surrogate
 
 #: Fields the provider owns: a caller cannot set them in an update.
 READ_ONLY_FIELDS = frozenset({"id", "row_version", "created_at", "updated_at", "raw"})
@@ -46,8 +47,35 @@ def validate_changes(model: type[RecordMeta], changes: Mapping[str, Any] | Recor
                 for error in exc.errors():
                     path = ".".join(str(p) for p in (name, *error["loc"]))
                     issues.append(FieldIssue(path, error["msg"]))
+            else:
+                problem = lone_surrogate(_plain(validated[name]))
+                if problem:
+                    issues.append(FieldIssue(name, problem))
+    issued, due = validated.get("issue_date"), validated.get("due_date")
+    if issued is not None and due is not None and due < issued:
+        issues.append(FieldIssue("due_date", "due_date must not be before issue_date"))
     if issues:
         raise ValidationFailed(f"invalid changes to {model.__name__}", issues=issues)
     if not validated:
         raise ValidationFailed(f"no changes given for {model.__name__}")
     return validated
+
+
+def _plain(value: Any) -> Any:
+    """A validated value with its models as mappings, for checks that walk plain data."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude={"raw"})
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def check_record_id(record_id: Any) -> None:
+    """Refuse an id that cannot name a provider record: not text, empty, or not valid Unicode."""
+    if not isinstance(record_id, str) or not record_id:
+        raise ValidationFailed(
+            "invalid record id", issues=[FieldIssue("record_id", "must be a non-empty string")]
+        )
+    problem = lone_surrogate(record_id)
+    if problem:
+        raise ValidationFailed("invalid record id", issues=[FieldIssue("record_id", problem)])

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
+from ..decoding import RecordIssue
 from ..provider import Page, follow_cursors
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 
 class AsyncPager(Generic[T]):
@@ -15,14 +19,27 @@ class AsyncPager(Generic[T]):
 
     ``pager.pages()`` yields whole :class:`~unified_accounting.provider.Page` objects instead; each
     carries ``next_cursor``, which a later ``list(cursor=...)`` resumes from.
+
+    A record the provider returned but that cannot be read into the unified model does not stop the
+    iteration: it is left out and reported in ``pager.issues`` (and in its page's ``issues``), a
+    :class:`~unified_accounting.RecordIssue` with the record's id, the error and the raw payload.
     """
 
     def __init__(self, fetch: Callable[[str | None], Awaitable[Page]], cursor: str | None = None) -> None:
         self._fetch = fetch
         self._cursor = cursor
+        #: Records of the pages fetched so far that could not be read (see the class docstring).
+        self.issues: list[RecordIssue] = []
+
+    async def _collect(self, cursor: str | None) -> Page:
+        page = await self._fetch(cursor)
+        for issue in page.issues:
+            logger.warning("left out of the list: %s", issue)
+        self.issues.extend(page.issues)
+        return page
 
     def pages(self) -> AsyncIterator[Page]:
-        return follow_cursors(self._fetch, self._cursor)
+        return follow_cursors(self._collect, self._cursor)
 
     async def _records(self) -> AsyncIterator[T]:
         async for page in self.pages():

@@ -17,8 +17,8 @@ from ..changes import RecordChange
 from ..errors import FieldIssue, ValidationFailed
 from ..models.common import RecordMeta, to_utc
 from ..models.events import ChangeOperation
-from ..provider import BulkResult, BulkUpdate, Operation, Page
-from .changes import validate_changes
+from ..provider import BulkResult, BulkUpdate, Operation, Page, issues_from_pydantic
+from .changes import check_record_id, validate_changes
 from .pager import AsyncPager
 
 if TYPE_CHECKING:
@@ -42,11 +42,21 @@ class AsyncResource(Generic[M]):
         self._conn.provider.require(self.name, operation)
 
     def _coerce(self, record: M | Mapping[str, Any]) -> M:
-        if isinstance(record, self.model):
-            return record
-        if isinstance(record, Mapping):
-            return self.model.model_validate(record)  # pydantic's error names each bad field
-        raise ValidationFailed(f"expected a {self.model.__name__} or a mapping, got {type(record).__name__}")
+        """The record to write, checked against every rule for user input.
+
+        A model is checked again even when given as one: it may have been read from a provider,
+        whose records are not held to input rules (an invoice Xero stores due before its date).
+        """
+        name = self.model.__name__
+        try:
+            if isinstance(record, self.model):
+                type(record).model_validate(record.model_dump(exclude={"raw"}))
+                return record
+            if isinstance(record, Mapping):
+                return self.model.model_validate(record)
+        except ValidationError as exc:
+            raise ValidationFailed(f"invalid {name}", issues=issues_from_pydantic(exc)) from None
+        raise ValidationFailed(f"expected a {name} or a mapping, got {type(record).__name__}")
 
     def _check(self, record: M, operation: Operation) -> None:
         issues = self._conn.provider.validate(self.name, record, operation)
@@ -101,6 +111,7 @@ class AsyncResource(Generic[M]):
             assert isinstance(found, self.model)
             return found
         self._require(Operation.GET)
+        check_record_id(record_id)
         record: M = await self._conn.provider.get(self._conn.session(include_raw), self.name, record_id)
         return record
 
@@ -178,6 +189,7 @@ class AsyncResource(Generic[M]):
         With ``row_version``, a record changed since that version raises ``Conflict`` instead.
         """
         self._require(Operation.UPDATE)
+        check_record_id(record_id)
         validated = validate_changes(self.model, changes)
         issues = self._conn.provider.validate_changes(self.name, validated)
         if issues:
@@ -194,6 +206,7 @@ class AsyncResource(Generic[M]):
 
     async def delete(self, record_id: str, *, row_version: str | None = None) -> None:
         self._require(Operation.DELETE)
+        check_record_id(record_id)
         await self._conn.provider.delete(self._conn.session(None), self.name, record_id, row_version)
         self._changed(ChangeOperation.DELETED, record_id, None)
 
@@ -201,6 +214,7 @@ class AsyncResource(Generic[M]):
         self, record_id: str, *, row_version: str | None = None, include_raw: bool | None = None
     ) -> M:
         self._require(Operation.VOID)
+        check_record_id(record_id)
         voided: M = await self._conn.provider.void(
             self._conn.session(include_raw), self.name, record_id, row_version
         )
@@ -212,6 +226,7 @@ class AsyncResource(Generic[M]):
     ) -> M:
         """Make the record inactive (customers are archived, not deleted, by accounting systems)."""
         self._require(Operation.ARCHIVE)
+        check_record_id(record_id)
         archived: M = await self._conn.provider.archive(
             self._conn.session(include_raw), self.name, record_id, row_version
         )
@@ -221,6 +236,7 @@ class AsyncResource(Generic[M]):
     async def send(self, record_id: str, *, to: str | None = None, include_raw: bool | None = None) -> M:
         """Ask the provider to e-mail the document (to ``to``, or to the address on file)."""
         self._require(Operation.SEND)
+        check_record_id(record_id)
         sent: M = await self._conn.provider.send(self._conn.session(include_raw), self.name, record_id, to)
         return sent
 
@@ -236,8 +252,14 @@ class AsyncResource(Generic[M]):
         for index, record in enumerate(records):
             try:
                 model = self._coerce(record)
-            except ValidationError as exc:
-                raise ValidationFailed(f"record {index} is invalid: {exc}") from exc
+            except ValidationFailed as exc:
+                raise ValidationFailed(
+                    f"record {index} is invalid",
+                    issues=[
+                        FieldIssue(f"{index}.{i.field}" if i.field else str(index), i.message)
+                        for i in exc.issues
+                    ],
+                ) from None
             self._check(model, Operation.CREATE)
             models.append(model)
         results = await self._conn.provider.bulk_create(self._conn.session(include_raw), self.name, models)
@@ -250,7 +272,18 @@ class AsyncResource(Generic[M]):
         self, updates: Sequence[BulkUpdate], *, include_raw: bool | None = None
     ) -> builtins.list[BulkResult]:
         self._require(Operation.BULK_UPDATE)
-        checked = [BulkUpdate(u.id, validate_changes(self.model, u.changes), u.row_version) for u in updates]
+        checked = []
+        for update in updates:
+            check_record_id(update.id)
+            changes = validate_changes(self.model, update.changes)
+            issues = self._conn.provider.validate_changes(self.name, changes)
+            if issues:
+                raise ValidationFailed(
+                    f"changes to {update.id!r} are not acceptable to {self._conn.provider.name}",
+                    issues=issues,
+                    provider=self._conn.provider.name,
+                )
+            checked.append(BulkUpdate(update.id, changes, update.row_version))
         results = await self._conn.provider.bulk_update(self._conn.session(include_raw), self.name, checked)
         for result in results:
             if result.ok and result.record is not None:

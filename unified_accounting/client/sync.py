@@ -98,6 +98,11 @@ class BlockingPager(Iterator[T]):
     def to_list(self) -> list[T]:
         return list(self)
 
+    @property
+    def issues(self) -> list[Any]:
+        """Records that could not be read, as in :attr:`AsyncPager.issues`."""
+        return self._pager.issues
+
 
 class _Blocking:
     """Base of the derived classes: holds the async object and the loop it lives on."""

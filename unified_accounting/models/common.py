@@ -21,9 +21,12 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     field_serializer,
+    field_validator,
 )
 
+from .context import is_provider_data, lone_surrogate
 from .currency import normalize_currency
 
 
@@ -58,8 +61,17 @@ def to_utc(value: datetime) -> datetime:
 
 #: An exact amount. JSON output keeps it as a string so no reader turns it into a float.
 Money = Annotated[Decimal, BeforeValidator(to_decimal), PlainSerializer(str, when_used="json")]
-#: A non-negative exact amount.
-NonNegativeMoney = Annotated[Money, Field(ge=0)]
+
+
+def non_negative_input(value: Any, info: ValidationInfo) -> Any:
+    """Refuse a negative amount from a user; a provider's stored amount is taken as it is."""
+    if value is not None and value < 0 and not is_provider_data(info):
+        raise ValueError("Input should be greater than or equal to 0")
+    return value
+
+
+#: A non-negative exact amount (the rule is for input: see :mod:`.context`).
+NonNegativeMoney = Annotated[Money, AfterValidator(non_negative_input)]
 #: An upper-case ISO 4217 code.
 Currency = Annotated[str, AfterValidator(normalize_currency)]
 #: A timezone-aware datetime normalised to UTC.
@@ -71,10 +83,27 @@ class UnifiedModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _valid_unicode(cls, value: Any, info: ValidationInfo) -> Any:
+        # Text that is not valid Unicode cannot reach a provider or a database intact: refuse it
+        # from users. A provider that stored such text still has it read back (see .context).
+        if value is not None and not is_provider_data(info):
+            problem = lone_surrogate(value)
+            if problem:
+                raise ValueError(problem)
+        return value
+
 
 class Address(UnifiedModel):
+    """A postal address. Free-form addresses (QuickBooks ``Line1``–``Line5`` without a city, Xero
+    ``AddressLine1``–``AddressLine4``) keep every line."""
+
     line1: str | None = None
     line2: str | None = None
+    line3: str | None = None
+    line4: str | None = None
+    line5: str | None = None
     city: str | None = None
     region: str | None = None
     postal_code: str | None = None

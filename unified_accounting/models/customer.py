@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import model_validator
+from pydantic import ValidationInfo, model_validator
 
 from .common import Address, Currency, Money, RecordMeta
+from .context import is_provider_data
 
 
 class CustomerStatus(StrEnum):
@@ -29,7 +30,9 @@ class Customer(RecordMeta):
     tax_number: str | None = None
 
     @model_validator(mode="after")
-    def _has_a_name(self) -> Customer:
+    def _has_a_name(self, info: ValidationInfo) -> Customer:
+        if is_provider_data(info):
+            return self  # a provider's record is read as it is (an id still names it)
         if not any((self.display_name, self.company_name, self.first_name, self.last_name)):
             raise ValueError("a customer needs display_name, company_name, first_name or last_name")
         return self

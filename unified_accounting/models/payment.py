@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from .common import Currency, NonNegativeMoney, RecordMeta, UnifiedModel
+from .context import is_provider_data
 
 
 class PaymentStatus(StrEnum):
@@ -36,7 +37,9 @@ class Payment(RecordMeta):
     status: PaymentStatus | None = None
 
     @model_validator(mode="after")
-    def _allocations_fit(self) -> Payment:
+    def _allocations_fit(self, info: ValidationInfo) -> Payment:
+        if is_provider_data(info) or info.field_name not in (None, "total_amount", "allocations"):
+            return self
         allocated = sum((a.amount for a in self.allocations), start=0)
         if allocated > self.total_amount:
             raise ValueError(f"allocations add up to {allocated}, more than total_amount {self.total_amount}")

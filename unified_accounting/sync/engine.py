@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..connections import ConnectionKey
+from ..decoding import RecordIssue
 from ..errors import UnsupportedOperation
 from ..models import RESOURCE_MODELS
 from ..provider import Operation, Page, Provider, ProviderSession
@@ -36,6 +38,8 @@ from .state import Phase, SyncState
 
 if TYPE_CHECKING:
     from ..client.async_client import AsyncClient, AsyncConnection
+
+logger = logging.getLogger(__name__)
 
 #: Resources synced by default, in this order (customers before the invoices that name them).
 DEFAULT_RESOURCES = ("customer", "invoice", "payment")
@@ -79,6 +83,14 @@ class SyncReport:
     updated: int = 0
     deleted: int = 0
     bookmark: datetime | None = None
+    #: Records the provider returned that could not be read into the unified model: left out of the
+    #: mirror (an earlier version stays as it was), logged, and listed here with their raw payload.
+    issues: list[RecordIssue] = field(default_factory=list)
+
+    def skipped(self, issues: list[RecordIssue]) -> None:
+        for issue in issues:
+            logger.warning("sync of %s left out a record: %s", self.key, issue)
+        self.issues.extend(issues)
 
     def count(self, changes: list[MirrorChange]) -> None:
         for change in changes:
@@ -218,12 +230,20 @@ class SyncEngine:
         report = SyncReport(key, "initial", pages=state.pages, records=state.records)
         if progress:
             progress.started(key, "initial", state)
+        unswept: set[str] = set()  # resources with an unreadable record of unknown id: not swept
         while (resource := state.next_resource()) is not None:
             async for page in self._pages(connection.provider, session, resource, state.cursor(resource)):
                 now = datetime.now(UTC)
                 writes = [record_write(resource, record, now) for record in page.items]
+                report.skipped(page.issues)
+                if any(issue.record_id is None for issue in page.issues):
+                    unswept.add(resource)
                 async with db.write() as conn:
                     changes = await self._apply(db, conn, key, writes, now)
+                    # An unreadable record still exists at the provider: the sweep must not take it
+                    # for deleted.
+                    seen = [issue.record_id for issue in page.issues if issue.record_id is not None]
+                    await mirror.mark_seen(conn, key, resource, seen, now)
                     state = state.page_stored(resource, page.next_cursor, len(page.items))
                     await checkpoint.save(db, conn, key, state)
                 self._announce(key, changes, "sync")
@@ -236,7 +256,8 @@ class SyncEngine:
         async with db.write() as conn:
             swept: list[MirrorChange] = []
             for resource in resources:
-                swept += await mirror.sweep(conn, key, resource, state.signpost, now)
+                if resource not in unswept:
+                    swept += await mirror.sweep(conn, key, resource, state.signpost, now)
             if swept and self.options.outbound is not None:
                 await self.options.outbound.enqueue(db, conn, key, swept, source="sync", now=now)
             state = state.finish()
@@ -285,6 +306,7 @@ class SyncEngine:
             with contextlib.suppress(UnsupportedOperation):
                 change_set = await provider.read_changes(session, resources, since)
         if change_set is not None:
+            report.skipped(change_set.issues)
             observed = datetime.now(UTC)
             writes = change_set_writes(change_set, resources, observed)
             async with db.write() as conn:
@@ -299,6 +321,7 @@ class SyncEngine:
         else:
             for resource in resources:
                 async for page in self._listing_since(provider, session, resource, since):
+                    report.skipped(page.issues)
                     observed = datetime.now(UTC)
                     writes = [record_write(resource, record, observed) for record in page.items]
                     async with db.write() as conn:

@@ -25,20 +25,27 @@ version with a greater key (an un-archived customer) brings the record back.
 
 from __future__ import annotations
 
+import json
 import operator
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic_core import PydanticSerializationError
 from sqlalchemy import and_, case, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..connections import ConnectionKey
 from ..models import RESOURCE_MODELS, ChangeOperation, RecordMeta
+from ..models.context import PROVIDER_CONTEXT
 from ..provider import ChangeSet
 from .database import SyncDatabase
 from .schema import mirror_records
+
+# A JSON escape of half a UTF-16 pair (what record_json writes for text UTF-8 cannot hold).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 #: Unified statuses meaning the record left the books (see the module docstring).
 GONE_STATUSES = frozenset({"deleted", "void", "archived"})
@@ -103,10 +110,22 @@ def record_write(resource: str, record: RecordMeta, observed_at: datetime) -> Mi
         row_version=record.row_version,
         deleted=status in GONE_STATUSES,
         status=status,
-        # ``raw`` is the provider payload: not part of the unified record the mirror keeps.
-        record=record.model_dump_json(exclude={"raw"}),
+        record=record_json(record),
         model=record,
     )
+
+
+def record_json(record: RecordMeta) -> str:
+    """The stored form of a record (``raw``, the provider payload, is not kept).
+
+    Text a provider stored may hold a lone UTF-16 surrogate (Xero accepts ``"\\ud800"``), which
+    UTF-8 cannot encode: such a record is written with ASCII JSON escapes instead, which
+    :func:`decode` reads back to the same text. One such record must not stop every later sync.
+    """
+    try:
+        return record.model_dump_json(exclude={"raw"})
+    except PydanticSerializationError:
+        return json.dumps(record.model_dump(mode="json", exclude={"raw"}), separators=(",", ":"))
 
 
 def tombstone_write(resource: str, record_id: str, deleted_at: datetime) -> MirrorWrite:
@@ -402,12 +421,35 @@ async def sweep(
     return [MirrorChange(resource, record_id, ChangeOperation.DELETED, None) for record_id in gone]
 
 
+async def mark_seen(
+    conn: AsyncConnection, key: ConnectionKey, resource: str, record_ids: Sequence[str], now: datetime
+) -> None:
+    """Note that a listing saw these records although it could not read them (keeps them from the
+    sweep; their stored content is left as it was)."""
+    if not record_ids:
+        return
+    stored = mirror_records.c
+    await conn.execute(
+        update(mirror_records)
+        .where(_key_clause(key), stored.resource == resource, stored.record_id.in_(list(record_ids)))
+        .values(seen_at=now)
+    )
+
+
 def decode(resource: str, text: str, model: type[RecordMeta] | None = None) -> RecordMeta:
-    """A stored record back as its unified model (``model``, else the resource's standard one)."""
+    """A stored record back as its unified model (``model``, else the resource's standard one).
+
+    Stored records are provider records: they are read with the provider context (input-only rules
+    such as "due date not before the issue date" do not apply to them).
+    """
     model = model or RESOURCE_MODELS.get(resource)
     if model is None:
         raise ValueError(f"no unified model for resource {resource!r}: pass model=")
-    return model.model_validate_json(text)
+    context = dict(PROVIDER_CONTEXT)
+    if _ESCAPED_SURROGATE.search(text) is None:
+        return model.model_validate_json(text, context=context)
+    # Written by record_json's fallback: pydantic's JSON parser refuses lone surrogate escapes.
+    return model.model_validate(json.loads(text), context=context)
 
 
 def _key_clause(key: ConnectionKey) -> Any:

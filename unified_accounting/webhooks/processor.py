@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import select
 
 from ..connections import ConnectionKey
-from ..errors import NotFound, ReauthorizationRequired, UnsupportedOperation
+from ..errors import DecodeFailed, NotFound, ReauthorizationRequired, UnsupportedOperation
 from ..models import RESOURCE_MODELS
 from ..provider import Operation, Provider, ProviderSession
 from ..sync.apply import announce, apply_changes
@@ -89,12 +89,17 @@ async def _connections(db: SyncDatabase, provider: str, company_id: str) -> list
 
 async def _fetch(
     provider: Provider, session: ProviderSession, resource: str, record_id: str, limiter: asyncio.Semaphore
-) -> MirrorWrite:
+) -> MirrorWrite | None:
     async with limiter:
         try:
             record = await provider.get(session, resource, record_id)
         except NotFound:
             return tombstone_write(resource, record_id, datetime.now(UTC))
+        except DecodeFailed as exc:
+            # Fetching again would read the same payload: retrying cannot help, and failing would hold
+            # back every other event of the batch. The mirror keeps its last readable version.
+            logger.warning("webhook for %s %s left out: %s (payload: %r)", resource, record_id, exc, exc.raw)
+            return None
     return record_write(resource, record, datetime.now(UTC))
 
 
@@ -292,9 +297,10 @@ async def _fetch_all(
         writes = await _from_change_feed(provider, session, events, options)
         targets -= {(w.resource, w.record_id) for w in writes}
     limiter = asyncio.Semaphore(FETCH_CONCURRENCY)
-    writes += await asyncio.gather(
+    fetched = await asyncio.gather(
         *(_fetch(provider, session, resource, record_id, limiter) for resource, record_id in sorted(targets))
     )
+    writes += [write for write in fetched if write is not None]
     return writes
 
 
@@ -319,4 +325,6 @@ async def _from_change_feed(
         changes = await provider.read_changes(session, resources, since)
     except UnsupportedOperation:
         return []
+    for issue in changes.issues:
+        logger.warning("change feed record left out: %s", issue)
     return change_set_writes(changes, resources, now)

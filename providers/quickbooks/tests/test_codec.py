@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 from unified_accounting_quickbooks import Account, Item
 from unified_accounting_quickbooks.codec import (
     EncodeContext,
@@ -20,6 +19,7 @@ from unified_accounting_quickbooks.codec import (
     loads,
 )
 
+from unified_accounting.errors import DecodeFailed
 from unified_accounting.models import (
     Address,
     Allocation,
@@ -63,6 +63,7 @@ def test_invoice_fields() -> None:
     assert invoice.billing_address == Address(
         line1="Russ Sonnenschein",
         line2="Sonnenschein Family Store",
+        line3="5647 Cypress Hill Ave.",
         city="Middlefield",
         region="CA",
         postal_code="94303",
@@ -152,11 +153,18 @@ def test_a_1000_invoice_page_decodes_to_valid_models() -> None:
     assert with_raw[0].raw is not None and with_raw[0].raw["Id"] == invoices[0].id
 
 
-def test_invalid_wire_values_are_refused_naming_the_field() -> None:
-    with pytest.raises(ValidationError, match="due_date"):
-        codec.decode("invoice", invoice_payload(DueDate="2025-01-01"))
-    with pytest.raises(ValidationError):
+def test_unreadable_records_raise_decode_failed_naming_the_field() -> None:
+    with pytest.raises(DecodeFailed, match="customer_id") as caught:
         codec.decode("invoice", invoice_payload(CustomerRef=None))
+    assert caught.value.record_id == "130" and caught.value.resource == "invoice"
+    assert caught.value.raw["DocNumber"] == "1037"  # the payload as received
+    assert [issue.field for issue in caught.value.issues] == ["customer_id"]
+
+
+def test_a_due_date_before_the_invoice_date_is_read_as_stored() -> None:
+    # A rule for user input, not for decoding: QuickBooks and Xero do store such invoices.
+    invoice = codec.decode("invoice", invoice_payload(DueDate="2025-01-01"))
+    assert invoice.due_date == date(2025, 1, 1) and invoice.issue_date == date(2025, 9, 8)
 
 
 def test_include_raw_keeps_the_whole_payload() -> None:

@@ -70,7 +70,9 @@ def test_seeded_numbers_are_consistent() -> None:
         discount = sum(
             line["Amount"] for line in invoice["Line"] if line["DetailType"] == "DiscountLineDetail"
         )
-        assert invoice["TotalAmt"] == sales - discount
+        tax = invoice["TxnTaxDetail"]["TotalTax"]
+        assert tax == sum((line["Amount"] for line in invoice["TxnTaxDetail"].get("TaxLine", ())), Decimal(0))
+        assert invoice["TotalAmt"] == sales - discount + tax
         assert invoice["Balance"] == invoice["TotalAmt"] - applied.get(invoice["Id"], Decimal(0))
         assert invoice["SyncToken"] == ("1" if invoice["Id"] in applied else "0")
         customer_id = invoice["CustomerRef"]["value"]

@@ -96,3 +96,51 @@ def test_throttle_honours_retry_after() -> None:
 def test_unparseable_bodies_fall_back_to_the_status() -> None:
     assert isinstance(error_from_response(answer(502, "<html>bad gateway</html>")), ProviderUnavailable)
     assert isinstance(error_from_response(answer(404, "not json")), NotFound)
+
+
+def xml_fixture(name: str) -> str:
+    return (FIXTURES / "faults" / name).read_text()
+
+
+def test_an_xml_fault_with_an_unclosed_error_keeps_its_content() -> None:
+    # Intuit sends XML faults whose <Error> element is never closed: still a validation fault
+    # with its code, message, detail (entities decoded) and element.
+    error = error_from_response(answer(400, xml_fixture("validation_unclosed.xml")))
+    assert type(error) is ValidationFailed
+    assert error.code == "2020" and error.request_id == "1-abc-def"
+    assert error.message.startswith("Required param missing")
+    assert error.detail == "Required parameter Line is missing in the request & cannot be empty"
+    assert [(issue.field, issue.message) for issue in error.issues] == [
+        ("Line", "Required parameter Line is missing in the request & cannot be empty")
+    ]
+
+
+def test_an_xml_authentication_fault_with_code_100_keeps_code_message_and_detail() -> None:
+    error = error_from_response(answer(401, xml_fixture("authentication_100.xml")))
+    assert type(error) is AuthenticationError
+    assert (error.code, error.message) == ("100", "General Authentication Error")
+    assert error.detail == "AuthenticationErrorGeneral: SRV-110-Authentication Failure , statusCode: 401"
+    assert error.status_code == 401 and error.provider == "quickbooks"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<Fault type='ValidationFault'><Error code='6000' element='DueDate'><Message>Bad</Message>"
+        "<Detail>Due date is wrong</Detail></Error></Fault>",
+        '<q:Fault xmlns:q="x" type="ValidationFault"><q:Error code="6000" element="DueDate">'
+        "<q:Message>Bad</q:Message><q:Detail>Due date is wrong</q:Detail>",
+    ],
+    ids=["single-quotes", "prefixed-and-truncated"],
+)
+def test_xml_faults_are_read_tolerantly(body: str) -> None:
+    error = error_from_response(answer(400, body))
+    assert type(error) is ValidationFailed
+    assert (error.code, error.message, error.detail) == ("6000", "Bad", "Due date is wrong")
+    assert [issue.field for issue in error.issues] == ["DueDate"]
+
+
+def test_a_fault_code_without_a_mapping_keeps_its_details_whatever_the_status() -> None:
+    body = {"Fault": {"Error": [{"Message": "Odd", "Detail": "odd detail", "code": "9999"}], "type": "X"}}
+    error = error_from_response(answer(409, body))
+    assert (error.code, error.message, error.detail) == ("9999", "Odd", "odd detail")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from unified_accounting.errors import ProviderError
+from unified_accounting.errors import DecodeFailed, FieldIssue, ProviderError
 from unified_accounting.oauth import rebase
 from unified_accounting.provider import ProviderSession
 
@@ -131,7 +131,17 @@ class Api:
 
 
 def parse(response: httpx.Response) -> Any:
-    body = loads(response.content) if response.content else {}
+    try:
+        body = loads(response.content) if response.content else {}
+    except ValueError as exc:
+        raise DecodeFailed(
+            "QuickBooks answered with a body that is not JSON",
+            provider="quickbooks",
+            status_code=response.status_code,
+            request_id=response.headers.get("intuit_tid"),
+            issues=[FieldIssue(None, str(exc))],
+            raw=response.text,
+        ) from None
     errors = fault_errors(body)
     if errors:
         # QuickBooks can answer 200 with a Fault: an error all the same.

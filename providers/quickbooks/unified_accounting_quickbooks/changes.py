@@ -65,6 +65,7 @@ async def read_changes(
             if count < settings_of(session).cdc_max_objects:
                 return changes
             changes.records = {r: [] for r in resources}  # truncated: re-read records by query
+            changes.issues = []
     for resource in resources:
         changes.records[resource] = await _query_changed(api, session, resource, since, changes)
     return changes
@@ -78,13 +79,16 @@ def _apply_cdc(body: Any, changes: ChangeSet, include_raw: bool) -> int:
                 resource = codec.RESOURCES.get(entity)
                 if resource is None or not isinstance(rows, list) or resource not in changes.records:
                     continue
-                decode = codec.decoder(resource)
+                live = []
                 for row in rows:
                     count += 1
-                    if row.get("status") == "Deleted":
+                    if isinstance(row, dict) and row.get("status") == "Deleted" and row.get("Id"):
                         changes.deleted[resource].append(str(row["Id"]))
                     else:
-                        changes.records[resource].append(decode(row, row if include_raw else None))
+                        live.append(row)
+                records, issues = codec.decode_rows(resource, live, include_raw)
+                changes.records[resource].extend(records)
+                changes.issues.extend(issues)
     return count
 
 
@@ -99,8 +103,9 @@ async def _query_changed(
         body = await api.query(session, str(base.page(start, MAX_RESULTS)))
         if changes.server_time is None:
             changes.server_time = server_time(body)
-        page = codec.decode_query(resource, body, session.include_raw)
+        page, issues = codec.decode_query_rows(resource, body, session.include_raw)
         records.extend(page)
-        if len(page) < MAX_RESULTS:
+        changes.issues.extend(issues)
+        if len(page) + len(issues) < MAX_RESULTS:
             return records
         start += MAX_RESULTS

@@ -18,13 +18,21 @@ tables serve a full create and the fields of a sparse update. ``pass_through`` i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
+from unified_accounting.decoding import (
+    RecordIssue,
+    decode_each,
+    decode_failure,
+    decode_one,
+    id_in,
+    readable_raw,
+)
 from unified_accounting.models import (
     Address,
     Allocation,
@@ -39,12 +47,14 @@ from unified_accounting.models import (
     PaymentStatus,
     RecordMeta,
 )
+from unified_accounting.models.context import from_provider
 from unified_accounting.models.currency import ISO_4217_CODES
 
 from . import fastpath
 from .models import Account, Item
 
 ZERO = Decimal(0)
+PROVIDER = "quickbooks"
 
 #: Unified resource name → QuickBooks entity name.
 ENTITIES: dict[str, str] = {
@@ -124,9 +134,14 @@ _new_address = Address.model_construct
 def _address(value: Any) -> Address | None:
     if not value:
         return None
+    # Free-form addresses (Line1–Line5, often without City: the usual form in real companies)
+    # keep every line.
     return _new_address(
         line1=value.get("Line1"),
         line2=value.get("Line2"),
+        line3=value.get("Line3"),
+        line4=value.get("Line4"),
+        line5=value.get("Line5"),
         city=value.get("City"),
         region=value.get("CountrySubDivisionCode"),
         postal_code=value.get("PostalCode"),
@@ -315,7 +330,7 @@ def _invoice_breaks_rules(values: Mapping[str, Any]) -> bool:
 
 def _validated(model: type[RecordMeta], values: Mapping[str, Any]) -> Any:
     """Full validation, for the rare record the fast path cannot vouch for (raises naming the field)."""
-    return model.model_validate({key: _plain(value) for key, value in values.items()})
+    return from_provider(model, {key: _plain(value) for key, value in values.items()})
 
 
 def _plain(value: Any) -> Any:
@@ -386,7 +401,8 @@ def decode_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
 
 
 def decode_item(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Item:
-    return Item.model_validate(
+    return from_provider(
+        Item,
         {
             **_meta(data, raw),
             "name": data.get("Name") or "",
@@ -396,12 +412,13 @@ def decode_item(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -
             "unit_price": _money(data.get("UnitPrice")),
             "income_account_id": _ref(data.get("IncomeAccountRef")),
             "active": data.get("Active") is not False,
-        }
+        },
     )
 
 
 def decode_account(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Account:
-    return Account.model_validate(
+    return from_provider(
+        Account,
         {
             **_meta(data, raw),
             "name": data.get("Name") or "",
@@ -412,7 +429,7 @@ def decode_account(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
             "currency": _currency(data.get("CurrencyRef")),
             "current_balance": _money(data.get("CurrentBalance")),
             "active": data.get("Active") is not False,
-        }
+        },
     )
 
 
@@ -457,6 +474,9 @@ def encode_address(address: Address | None) -> dict[str, Any] | None:
     wire = {
         "Line1": address.line1,
         "Line2": address.line2,
+        "Line3": address.line3,
+        "Line4": address.line4,
+        "Line5": address.line5,
         "City": address.city,
         "CountrySubDivisionCode": address.region,
         "PostalCode": address.postal_code,
@@ -652,34 +672,122 @@ class QuickBooksCodec:
     """The provider's :class:`unified_accounting.Codec`."""
 
     def decode(self, resource: str, payload: Mapping[str, Any] | bytes, include_raw: bool = False) -> Any:
-        data: Any = loads(payload) if isinstance(payload, bytes | str) else payload
+        """One record (or a single-object answer); one that cannot be read raises ``DecodeFailed``."""
+        data: Any = (
+            decode_one(PROVIDER, resource, payload, _parsed) if isinstance(payload, bytes | str) else payload
+        )
         entity = ENTITIES.get(resource)
-        if entity and isinstance(data.get(entity), dict):  # a single-object answer: {"Invoice": {...}}
-            data = data[entity]
-        return decoder(resource)(data, dict(data) if include_raw else None)
+        if entity and isinstance(data, Mapping) and isinstance(data.get(entity), dict):
+            data = data[entity]  # a single-object answer: {"Invoice": {...}}
+        return decode_record(resource, data, include_raw)
 
     def decode_list(self, resource: str, body: bytes, include_raw: bool = False) -> list[Any]:
+        """Every record of a query answer; the first that cannot be read raises ``DecodeFailed``."""
+        records, issues = self.decode_page(resource, body, include_raw)
+        if issues:
+            raise issues[0].error
+        return records
+
+    def decode_page(
+        self, resource: str, body: bytes, include_raw: bool = False
+    ) -> tuple[list[Any], list[RecordIssue]]:
+        """The records of a query answer that decode, and a :class:`RecordIssue` for each that does
+        not (one odd record never fails the page). A body that is not a query answer at all raises
+        ``DecodeFailed``."""
         if resource == "invoice" and fastpath.ENABLED:
             try:
-                return fastpath.decode_invoices(body, include_raw, _decode_invoice_element)
+                decoded = fastpath.decode_invoices(body, include_raw, _decode_invoice_element)
             except fastpath.NotAPage:
                 pass  # not JSON, or not shaped like a query page: the reference path says why
-        return decode_query(resource, loads(body), include_raw)
+            else:
+                records = [item for item in decoded if not isinstance(item, RecordIssue)]
+                if len(records) == len(decoded):
+                    return records, []
+                return records, [item for item in decoded if isinstance(item, RecordIssue)]
+        return decode_query_rows(resource, parse_query_answer(resource, body), include_raw)
 
     def encode(self, model: RecordMeta, *, default_item_id: str | None = None) -> dict[str, Any]:
         return encode_record(model, EncodeContext(default_item_id))
 
 
 def decode_query(resource: str, body: Mapping[str, Any], include_raw: bool = False) -> list[Any]:
-    """The records of a parsed query answer (``QueryResponse.<Entity>``; absent when nothing matched)."""
-    rows = (body.get("QueryResponse") or {}).get(ENTITIES[resource]) or ()
+    """The records of a parsed query answer (``QueryResponse.<Entity>``; absent when nothing matched).
+    The first record that cannot be read raises ``DecodeFailed``."""
+    records, issues = decode_query_rows(resource, body, include_raw)
+    if issues:
+        raise issues[0].error
+    return records
+
+
+def decode_query_rows(
+    resource: str, body: Mapping[str, Any], include_raw: bool = False
+) -> tuple[list[Any], list[RecordIssue]]:
+    """The records of a parsed query answer that decode, and an issue for each that does not."""
+    response = body.get("QueryResponse") if isinstance(body, Mapping) else None
+    rows = (response.get(ENTITIES[resource]) if isinstance(response, Mapping) else None) or ()
     decode = decoder(resource)
-    if include_raw:
-        # The rows were parsed for this call alone, so each can be kept as ``raw`` without a copy.
-        return [decode(row, row) for row in rows]
-    return [decode(row, None) for row in rows]
+    # The rows were parsed for this call alone, so each can be kept as ``raw`` without a copy.
+    return decode_each(
+        PROVIDER,
+        resource,
+        rows,
+        (lambda row: decode(row, row)) if include_raw else (lambda row: decode(row, None)),
+        _record_id,
+    )
 
 
-def _decode_invoice_element(element: bytes, raw: Mapping[str, Any] | None) -> Invoice:
-    """One invoice of a page the reference way (the fast path's fallback)."""
-    return decode_invoice(loads(element), raw)
+def decode_rows(
+    resource: str, rows: Iterable[Any], include_raw: bool = False
+) -> tuple[list[Any], list[RecordIssue]]:
+    """Rows already parsed (a CDC block): the records that decode and an issue for each that does not."""
+    decode = decoder(resource)
+    return decode_each(
+        PROVIDER,
+        resource,
+        rows,
+        (lambda row: decode(row, row)) if include_raw else (lambda row: decode(row, None)),
+        _record_id,
+    )
+
+
+def decode_record(resource: str, payload: Mapping[str, Any], include_raw: bool = False) -> Any:
+    """One record (a read's or a write's answer); one that cannot be read raises ``DecodeFailed``."""
+    decode = decoder(resource)
+    return decode_one(
+        PROVIDER,
+        resource,
+        payload,
+        lambda data: decode(data, dict(data) if include_raw else None),
+        record_id=_record_id(payload),
+    )
+
+
+def _record_id(row: Any) -> str | None:
+    return id_in(row, "Id")
+
+
+def _parsed(body: bytes | str) -> Any:
+    return loads(body)
+
+
+def _query_body(body: bytes) -> Any:
+    parsed = loads(body)
+    if not isinstance(parsed, Mapping):
+        raise TypeError(f"a query answer is a JSON object, not {type(parsed).__name__}")
+    return parsed
+
+
+def parse_query_answer(resource: str, body: bytes) -> Any:
+    """A query answer's JSON; a body that is not a JSON object raises ``DecodeFailed``."""
+    return decode_one(PROVIDER, resource, body, _query_body)
+
+
+def _decode_invoice_element(element: bytes, raw: Mapping[str, Any] | None) -> Invoice | RecordIssue:
+    """One invoice of a page the reference way (the fast path's fallback), or the issue it raised."""
+    try:
+        return decode_invoice(loads(element), raw)
+    except Exception as exc:  # a pure decoder's every failure means "this record cannot be read"
+        data = readable_raw(element)
+        record_id = _record_id(data)
+        error = decode_failure(PROVIDER, "invoice", data, exc, record_id=record_id)
+        return RecordIssue("invoice", record_id, error)

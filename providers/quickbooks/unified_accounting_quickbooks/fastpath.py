@@ -86,7 +86,7 @@ LINE_FIELDS = (
     "account_id",
     "tax_code",
 )
-ADDRESS_FIELDS = ("line1", "line2", "city", "region", "postal_code", "country")
+ADDRESS_FIELDS = ("line1", "line2", "line3", "line4", "line5", "city", "region", "postal_code", "country")
 CUSTOM_FIELD_FIELDS = ("id", "name", "value")
 
 
@@ -222,15 +222,19 @@ def _date(text: str | None) -> date | None:
 def _address(value: wire.PhysicalAddress | None) -> Address | None:
     if value is None:
         return None
-    line1, line2, city = value.line1, value.line2, value.city
-    region, postal_code, country = value.country_sub_division_code, value.postal_code, value.country
-    if line1 is line2 is city is region is postal_code is country is None:
+    line1, line2, line3, line4, line5 = value.line1, value.line2, value.line3, value.line4, value.line5
+    city, region, postal_code = value.city, value.country_sub_division_code, value.postal_code
+    country = value.country
+    if line1 is line2 is line3 is line4 is line5 is city is region is postal_code is country is None:
         # ``{}`` means no address but ``{"Id": "9"}`` an empty one; the struct cannot tell which.
         raise _Unusual
     return _new_address(
         {
             "line1": line1,
             "line2": line2,
+            "line3": line3,
+            "line4": line4,
+            "line5": line5,
             "city": city,
             "region": region,
             "postal_code": postal_code,
@@ -440,7 +444,8 @@ def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoi
 
 # ------------------------------------------------------------------------------------ the page
 
-Fallback = Callable[[bytes, "Mapping[str, Any] | None"], Invoice]
+#: Decodes one record's JSON the reference way; may return what stands for a record it could not read.
+Fallback = Callable[[bytes, "Mapping[str, Any] | None"], Any]
 
 _typed_page = msgspec.json.Decoder(wire.query_page("Invoice", wire.Invoice))
 _raw_page = msgspec.json.Decoder(wire.query_page("Invoice", msgspec.Raw))
@@ -460,7 +465,7 @@ def _raw_rows(body: bytes) -> list[msgspec.Raw]:
     return (response.Invoice if response is not None else None) or []
 
 
-def decode_invoices(body: bytes, include_raw: bool, fallback: Fallback) -> list[Invoice]:
+def decode_invoices(body: bytes, include_raw: bool, fallback: Fallback) -> list[Any]:
     """The invoices of a query answer. ``fallback(element, raw)`` decodes one record's JSON the
     reference way; it runs for each record this path does not vouch for, in page order, so the
     first error raised is the one the reference decoder would raise.

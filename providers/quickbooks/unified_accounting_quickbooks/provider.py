@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from unified_accounting.errors import Conflict, FieldIssue, ProviderError, ValidationFailed
+from unified_accounting.amounts import amounts_beyond
+from unified_accounting.errors import Conflict, DecodeFailed, FieldIssue, ProviderError, ValidationFailed
 from unified_accounting.models import ChangeEvent, Invoice, LineItemType, Payment
 from unified_accounting.models.common import RecordMeta
 from unified_accounting.provider import (
@@ -29,19 +31,39 @@ from unified_accounting.tokens import Grant, TokenSet
 from . import changes as change_reads
 from . import oauth, webhooks
 from .api import Api, app_of, company_url, in_batch_call, is_metered, settings_of
-from .codec import ENTITIES, READ_ONLY, EncodeContext, QuickBooksCodec, decoder, encode_fields
+from .codec import ENTITIES, READ_ONLY, EncodeContext, QuickBooksCodec, decode_record, encode_fields
 from .conflicts import VersionCache, changed_fields
 from .errors import error_from_fault, error_from_response, fault_errors
 from .limits import Limits, RateLimiter
 from .meter import UsageMeter
 from .query import MAX_RESULTS, select
 from .settings import QuickBooksSettings
+from .taxes import keep_tax_code, needs_tax_code
 
+#: Intuit's bound on amounts, "max 15 digits in 10.5 format".
+MAX_AMOUNT = Decimal("9999999999.99999")
 #: QuickBooks' limit of items per batch request.
 BATCH_SIZE = 30
 DEFAULT_PAGE_SIZE = MAX_RESULTS
 #: Name lists hide inactive rows from queries unless ``Active`` is filtered on.
 NAME_LISTS = frozenset({"Customer", "Item", "Account"})
+
+
+def _start_position(cursor: str | None) -> int:
+    """The query start position a list cursor stands for (1-based); a junk cursor is refused."""
+    if not cursor:
+        return 1
+    try:
+        start = int(cursor)
+    except ValueError:
+        start = 0
+    if start < 1:
+        raise ValidationFailed(
+            "invalid list cursor",
+            issues=[FieldIssue("cursor", f"{cursor!r} is not a cursor this QuickBooks list returned")],
+            provider="quickbooks",
+        )
+    return start
 
 
 class QuickBooksProvider(Provider):
@@ -62,6 +84,10 @@ class QuickBooksProvider(Provider):
         scopes=("com.intuit.quickbooks.accounting",),
     )
 
+    #: The largest amount QuickBooks takes: Intuit documents amounts as "max 15 digits in 10.5
+    #: format" (ten digits before the point, five after). Larger ones are refused before any call.
+    max_amount = MAX_AMOUNT
+
     def __init__(self) -> None:
         self.codec: QuickBooksCodec = QuickBooksCodec()
         self.meter = UsageMeter()
@@ -72,14 +98,16 @@ class QuickBooksProvider(Provider):
     # ------------------------------------------------------------------------ checks and hooks
 
     def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
+        issues = amounts_beyond(record, self.max_amount, provider=self.name)
         if isinstance(record, Invoice):
-            return self._invoice_issues(record.reference, record.line_items)
+            issues += self._invoice_issues(record.reference, record.line_items)
         if isinstance(record, Payment) and not record.customer_id:
-            return [FieldIssue("customer_id", "QuickBooks needs the paying customer")]
-        return []
+            issues.append(FieldIssue("customer_id", "QuickBooks needs the paying customer"))
+        return issues
 
     def validate_changes(self, resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
-        issues = [
+        issues = amounts_beyond(changes, self.max_amount, provider=self.name)
+        issues += [
             FieldIssue(name, "is computed by QuickBooks and cannot be changed")
             for name in changes
             if name in READ_ONLY.get(resource, frozenset())
@@ -165,7 +193,7 @@ class QuickBooksProvider(Provider):
         payload = body[entity] if isinstance(body.get(entity), dict) else body
         if settings_of(session).conflict_policy == "reapply":
             self.versions.remember(session.company_id, entity, payload)
-        return decoder(resource)(payload, dict(payload) if session.include_raw else None)
+        return decode_record(resource, payload, session.include_raw)
 
     def _context(self, session: ProviderSession) -> EncodeContext:
         return EncodeContext(settings_of(session).default_item_id)
@@ -208,13 +236,15 @@ class QuickBooksProvider(Provider):
         page_size: int | None,
     ) -> Page:
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_RESULTS)
-        start = int(cursor) if cursor else 1
+        start = _start_position(cursor)
         query = self._select(resource)
         if updated_since is not None:
             query = query.where("MetaData.LastUpdatedTime", ">=", updated_since)
         body = await self.api.query_bytes(session, str(query.order_by("Id").page(start, size)))
-        items = self.codec.decode_list(resource, body, session.include_raw)
-        return Page(items=items, next_cursor=str(start + size) if len(items) == size else None)
+        items, issues = self.codec.decode_page(resource, body, session.include_raw)
+        # A full page (records read or not) means there may be more.
+        full = len(items) + len(issues) == size
+        return Page(items=items, next_cursor=str(start + size) if full else None, issues=issues)
 
     async def update(
         self,
@@ -229,9 +259,16 @@ class QuickBooksProvider(Provider):
             self._require_items(settings, changes["line_items"] or [])
         fields = encode_fields(resource, changes, self._context(session))
         entity = ENTITIES[resource]
+        current: Mapping[str, Any] | None = None
         if row_version is None:
             # No version given: the caller asked for last-writer-wins, so use the current one.
-            row_version = str((await self._read_payload(session, resource, record_id))["SyncToken"])
+            current = await self._read_payload(session, resource, record_id)
+            row_version = str(current["SyncToken"])
+        if needs_tax_code(fields):
+            if current is None:
+                known = self.versions.version(session.company_id, entity, record_id, row_version)
+                current = known or await self._read_payload(session, resource, record_id)
+            fields = keep_tax_code(fields, current)
         try:
             body = await self._sparse_update(session, resource, record_id, row_version, fields)
         except Conflict as conflict:
@@ -381,7 +418,12 @@ class QuickBooksProvider(Provider):
                     )
                     results.append(BulkResult(index=index, error=error))
                 else:
-                    results.append(BulkResult(index=index, record=self._decode(session, resource, answer)))
+                    try:
+                        record = self._decode(session, resource, answer)
+                    except DecodeFailed as exc:  # written, but its answer cannot be read
+                        results.append(BulkResult(index=index, error=exc))
+                    else:
+                        results.append(BulkResult(index=index, record=record))
         return results
 
     # ---------------------------------------------------------------------------- incremental

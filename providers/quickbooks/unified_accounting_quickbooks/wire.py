@@ -52,6 +52,9 @@ class MetaData(_Wire):
 class PhysicalAddress(_Wire):
     line1: str | None = None
     line2: str | None = None
+    line3: str | None = None
+    line4: str | None = None
+    line5: str | None = None
     city: str | None = None
     country_sub_division_code: str | None = None
     postal_code: str | None = None

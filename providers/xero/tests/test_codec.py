@@ -112,7 +112,8 @@ def test_contact_decodes() -> None:
     assert customer.phone == "+64 04 471 0000"
     assert customer.billing_address == Address(
         line1="PO Box 123",
-        line2="Level 2, Building C",
+        line2="Level 2",
+        line3="Building C",
         city="Wellington",
         region="Wellington",
         postal_code="6011",

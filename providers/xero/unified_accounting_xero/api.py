@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+import httpx
+
 from unified_accounting import jsonutil
-from unified_accounting.errors import NotFound
+from unified_accounting.errors import DecodeFailed, FieldIssue, NotFound
 from unified_accounting.oauth import rebase
 from unified_accounting.provider import ProviderSession
 
@@ -50,6 +52,20 @@ def _items(resource: str, body: Any) -> list[dict[str, Any]]:
     return [item for item in items or [] if isinstance(item, dict)]
 
 
+def _body(response: httpx.Response) -> Any:
+    """The answer's JSON; a body that is not JSON raises ``DecodeFailed`` (an error of the tree)."""
+    try:
+        return jsonutil.loads(response.content)
+    except ValueError as exc:
+        raise DecodeFailed(
+            "Xero answered with a body that is not JSON",
+            provider=PROVIDER,
+            status_code=response.status_code,
+            issues=[FieldIssue(None, str(exc))],
+            raw=response.text,
+        ) from None
+
+
 def _is_sales(resource: str, record: Mapping[str, Any]) -> bool:
     rule = SALES_TYPE.get(resource)
     return rule is None or str(record.get(rule[0]) or rule[1]).upper() == rule[1]
@@ -60,7 +76,7 @@ async def fetch_record(session: ProviderSession, resource: str, record_id: str) 
     response = await session.request(
         "GET", url(session, resource, record_id), params=READ_PARAMS.get(resource)
     )
-    items = _items(resource, jsonutil.loads(response.content))
+    items = _items(resource, _body(response))
     if not items or not _is_sales(resource, items[0]):
         raise NotFound(
             f"no {resource} {record_id!r} in this Xero organisation", provider=PROVIDER, status_code=404
@@ -74,9 +90,7 @@ async def fetch_records(
     """Several records by id in one call (``IDs=``), keyed by lower-case id."""
     params = {**READ_PARAMS.get(resource, {}), "IDs": ",".join(record_ids)}
     response = await session.request("GET", url(session, resource), params=params)
-    return {
-        id_of(resource, item).lower(): item for item in _items(resource, jsonutil.loads(response.content))
-    }
+    return {id_of(resource, item).lower(): item for item in _items(resource, _body(response))}
 
 
 @dataclass
@@ -103,7 +117,7 @@ async def fetch_page(
         params["where"] = SALES_FILTER[resource]
     headers = {"If-Modified-Since": if_modified_since(updated_since)} if updated_since else None
     response = await session.request("GET", url(session, resource), params=params, headers=headers)
-    body = jsonutil.loads(response.content)
+    body = _body(response)
     items = _items(resource, body)
     next_page: int | None = None
     if resource in PAGED:
@@ -142,7 +156,7 @@ async def write(
         headers={"Idempotency-Key": session.new_idempotency_key()},
         idempotent=True,
     )
-    return _items(resource, jsonutil.loads(response.content))
+    return _items(resource, _body(response))
 
 
 def has_errors(element: Mapping[str, Any]) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from unified_accounting.provider import ChangeSet, ProviderSession
 
 from . import api
-from .codec import DECODERS
+from .codec import decode_rows
 from .statuses import GONE_INVOICE_STATUSES
 
 MAX_PAGE_SIZE = 1000
@@ -45,11 +45,15 @@ async def read_changes(session: ProviderSession, resources: Sequence[str], since
                 result.server_time is None or raw.server_time < result.server_time
             ):
                 result.server_time = raw.server_time
+            live = []
             for item in raw.items:
-                if is_gone(resource, item):
+                if is_gone(resource, item) and api.id_of(resource, item):
                     deleted.append(api.id_of(resource, item))
                 else:
-                    records.append(DECODERS[resource](item, session.include_raw))
+                    live.append(item)
+            decoded, issues = decode_rows(resource, live, session.include_raw)
+            records.extend(decoded)
+            result.issues.extend(issues)
             page = raw.next_page
         result.records[resource] = records
         result.deleted[resource] = deleted

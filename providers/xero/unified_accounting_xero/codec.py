@@ -13,15 +13,15 @@ Defaults that depend on the connection (tax mode, default accounts, created stat
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from unified_accounting import jsonutil
+from unified_accounting.decoding import RecordIssue, decode_each, decode_one, id_in
 from unified_accounting.models import (
     Address,
-    Allocation,
     Customer,
     Invoice,
     InvoiceStatus,
@@ -30,6 +30,7 @@ from unified_accounting.models import (
     Payment,
     RecordMeta,
 )
+from unified_accounting.models.context import from_provider
 
 from .dates import format_date, parse_datetime, record_date
 from .models import Account, Item
@@ -45,6 +46,8 @@ RESOURCES: dict[str, tuple[str, str, type[RecordMeta]]] = {
     "account": ("Accounts", "AccountID", Account),
     "item": ("Items", "ItemID", Item),
 }
+
+PROVIDER = "xero"
 
 #: Xero address types of the unified addresses (POBOX is Xero's postal/billing address).
 BILLING_ADDRESS, SHIPPING_ADDRESS = "POBOX", "STREET"
@@ -93,12 +96,17 @@ def _is_nonzero(value: Any) -> bool:
     return value is not None and Decimal(str(value)) != 0
 
 
-def decode_line(data: Mapping[str, Any]) -> LineItem:
+def decode_line(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A Xero line as the fields of a unified :class:`LineItem` (validated with the invoice)."""
     line_id = _text(data.get("LineItemID"))
     unit, amount = data.get("UnitAmount"), data.get("LineAmount")
     if not data.get("ItemCode") and not _is_nonzero(unit) and not _is_nonzero(amount):
         # Xero has no line type: a line carrying no amount and no item is a text line.
-        return LineItem(id=line_id, type=LineItemType.DESCRIPTION, description=_text(data.get("Description")))
+        return {
+            "id": line_id,
+            "type": LineItemType.DESCRIPTION,
+            "description": _text(data.get("Description")),
+        }
     quantity = _decimal(data.get("Quantity"))
     unit_price = _decimal(unit)
     if quantity is not None and quantity < 0:
@@ -106,60 +114,71 @@ def decode_line(data: Mapping[str, Any]) -> LineItem:
         # onto the price (the line amount is unchanged).
         quantity = -quantity
         unit_price = -unit_price if unit_price is not None else None
-    return LineItem(
-        id=line_id,
-        description=_text(data.get("Description")),
-        quantity=quantity,
-        unit_price=unit_price,
-        discount_percentage=_decimal(data.get("DiscountRate")),
-        total_amount=_decimal(amount),
-        item_id=_text(data.get("ItemCode")),
-        account_id=_text(data.get("AccountCode")) or _text(data.get("AccountID")),
-        tax_code=_text(data.get("TaxType")),
-    )
+    return {
+        "id": line_id,
+        "description": _text(data.get("Description")),
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "discount_percentage": _decimal(data.get("DiscountRate")),
+        "total_amount": _decimal(amount),
+        "item_id": _text(data.get("ItemCode")),
+        "account_id": _text(data.get("AccountCode")) or _text(data.get("AccountID")),
+        "tax_code": _text(data.get("TaxType")),
+    }
 
 
 def decode_invoice(data: Mapping[str, Any], include_raw: bool = False) -> Invoice:
     contact = data.get("Contact") or {}
     amount_paid = _decimal(data.get("AmountPaid"))
     line_amount_types = data.get("LineAmountTypes")
-    return Invoice(
-        number=_text(data.get("InvoiceNumber")),
-        customer_id=str(contact.get("ContactID") or ""),
-        customer_name=_text(contact.get("Name")),
-        issue_date=record_date(dict(data), "Date"),
-        due_date=record_date(dict(data), "DueDate"),
-        currency=_text(data.get("CurrencyCode")),
-        status=invoice_status(data.get("Status"), amount_paid),
-        line_items=[decode_line(line) for line in data.get("LineItems") or []],
-        sub_total=_decimal(data.get("SubTotal")),
-        total_tax=_decimal(data.get("TotalTax")),
-        total=_decimal(data.get("Total")),
-        amount_due=_decimal(data.get("AmountDue")),
-        amount_paid=amount_paid,
-        reference=_text(data.get("Reference")),
-        # The tax mode says how to read unit prices and line totals, and writing it back keeps it.
-        pass_through={"LineAmountTypes": line_amount_types} if line_amount_types else {},
-        **_meta(data, "InvoiceID", include_raw),
+    # Built with the provider context: Xero stores invoices that user-input rules would refuse
+    # (a due date before the invoice date is in Xero's own API examples).
+    return from_provider(
+        Invoice,
+        {
+            "number": _text(data.get("InvoiceNumber")),
+            "customer_id": str(contact.get("ContactID") or ""),
+            "customer_name": _text(contact.get("Name")),
+            "issue_date": record_date(dict(data), "Date"),
+            "due_date": record_date(dict(data), "DueDate"),
+            "currency": _text(data.get("CurrencyCode")),
+            "status": invoice_status(data.get("Status"), amount_paid),
+            "line_items": [decode_line(line) for line in data.get("LineItems") or []],
+            "sub_total": _decimal(data.get("SubTotal")),
+            "total_tax": _decimal(data.get("TotalTax")),
+            "total": _decimal(data.get("Total")),
+            "amount_due": _decimal(data.get("AmountDue")),
+            "amount_paid": amount_paid,
+            "reference": _text(data.get("Reference")),
+            # The tax mode says how to read unit prices and line totals, and writing it back keeps it.
+            "pass_through": {"LineAmountTypes": line_amount_types} if line_amount_types else {},
+            **_meta(data, "InvoiceID", include_raw),
+        },
     )
 
 
-def decode_address(data: Mapping[str, Any] | None) -> Address | None:
+#: Unified address field → Xero address field. Every line Xero holds has its own field.
+ADDRESS_FIELDS = {
+    "line1": "AddressLine1",
+    "line2": "AddressLine2",
+    "line3": "AddressLine3",
+    "line4": "AddressLine4",
+    "city": "City",
+    "region": "Region",
+    "postal_code": "PostalCode",
+    "country": "Country",
+}
+
+
+def decode_address(data: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A Xero address as the fields of a unified :class:`Address`, or ``None`` when it is empty."""
     if not data:
         return None
-    extra = ", ".join(str(data[k]) for k in ("AddressLine2", "AddressLine3", "AddressLine4") if data.get(k))
-    address = Address(
-        line1=_text(data.get("AddressLine1")),
-        line2=extra or None,
-        city=_text(data.get("City")),
-        region=_text(data.get("Region")),
-        postal_code=_text(data.get("PostalCode")),
-        country=_text(data.get("Country")),
-    )
-    return address if address.model_dump(exclude_none=True) else None
+    fields = {name: _text(data.get(key)) for name, key in ADDRESS_FIELDS.items()}
+    return fields if any(value is not None for value in fields.values()) else None
 
 
-def _addresses(data: Mapping[str, Any], kinds: tuple[str, ...]) -> Address | None:
+def _addresses(data: Mapping[str, Any], kinds: tuple[str, ...]) -> dict[str, Any] | None:
     for kind in kinds:
         for entry in data.get("Addresses") or []:
             if str(entry.get("AddressType", "")).upper() == kind:
@@ -187,19 +206,22 @@ def decode_phone(phones: list[Mapping[str, Any]] | None) -> str | None:
 
 def decode_contact(data: Mapping[str, Any], include_raw: bool = False) -> Customer:
     receivable = ((data.get("Balances") or {}).get("AccountsReceivable") or {}).get("Outstanding")
-    return Customer(
-        display_name=_text(data.get("Name")) or str(data.get("ContactID")),
-        first_name=_text(data.get("FirstName")),
-        last_name=_text(data.get("LastName")),
-        email=_text(data.get("EmailAddress")),
-        phone=decode_phone(data.get("Phones")),
-        billing_address=_addresses(data, (BILLING_ADDRESS,)),
-        shipping_address=_addresses(data, (SHIPPING_ADDRESS, "DELIVERY")),
-        currency=_text(data.get("DefaultCurrency")),
-        balance=_decimal(receivable),
-        status=customer_status(data.get("ContactStatus")),
-        tax_number=_text(data.get("TaxNumber")),
-        **_meta(data, "ContactID", include_raw),
+    return from_provider(
+        Customer,
+        {
+            "display_name": _text(data.get("Name")) or str(data.get("ContactID")),
+            "first_name": _text(data.get("FirstName")),
+            "last_name": _text(data.get("LastName")),
+            "email": _text(data.get("EmailAddress")),
+            "phone": decode_phone(data.get("Phones")),
+            "billing_address": _addresses(data, (BILLING_ADDRESS,)),
+            "shipping_address": _addresses(data, (SHIPPING_ADDRESS, "DELIVERY")),
+            "currency": _text(data.get("DefaultCurrency")),
+            "balance": _decimal(receivable),
+            "status": customer_status(data.get("ContactStatus")),
+            "tax_number": _text(data.get("TaxNumber")),
+            **_meta(data, "ContactID", include_raw),
+        },
     )
 
 
@@ -208,52 +230,61 @@ def decode_payment(data: Mapping[str, Any], include_raw: bool = False) -> Paymen
     account = data.get("Account") or {}
     amount = _decimal(data.get("Amount")) or Decimal(0)
     allocations = (
-        [Allocation(invoice_id=str(invoice["InvoiceID"]), amount=amount)] if invoice.get("InvoiceID") else []
+        [{"invoice_id": str(invoice["InvoiceID"]), "amount": amount}] if invoice.get("InvoiceID") else []
     )
-    return Payment(
-        customer_id=_text((invoice.get("Contact") or {}).get("ContactID")),
-        date=record_date(dict(data), "Date"),
-        currency=_text(invoice.get("CurrencyCode")),
-        total_amount=amount,
-        reference=_text(data.get("Reference")),
-        account_id=_text(account.get("Code")) or _text(account.get("AccountID")),
-        allocations=allocations,
-        status=payment_status(data.get("Status")),
-        **_meta(data, "PaymentID", include_raw),
+    return from_provider(
+        Payment,
+        {
+            "customer_id": _text((invoice.get("Contact") or {}).get("ContactID")),
+            "date": record_date(dict(data), "Date"),
+            "currency": _text(invoice.get("CurrencyCode")),
+            "total_amount": amount,
+            "reference": _text(data.get("Reference")),
+            "account_id": _text(account.get("Code")) or _text(account.get("AccountID")),
+            "allocations": allocations,
+            "status": payment_status(data.get("Status")),
+            **_meta(data, "PaymentID", include_raw),
+        },
     )
 
 
 def decode_account(data: Mapping[str, Any], include_raw: bool = False) -> Account:
-    return Account(
-        code=_text(data.get("Code")),
-        name=_text(data.get("Name")),
-        type=_text(data.get("Type")),
-        account_class=_text(data.get("Class")),
-        status=_text(data.get("Status")),
-        tax_type=_text(data.get("TaxType")),
-        description=_text(data.get("Description")),
-        currency=_text(data.get("CurrencyCode")),
-        bank_account_number=_text(data.get("BankAccountNumber")),
-        enable_payments_to_account=data.get("EnablePaymentsToAccount"),
-        **_meta(data, "AccountID", include_raw),
+    return from_provider(
+        Account,
+        {
+            "code": _text(data.get("Code")),
+            "name": _text(data.get("Name")),
+            "type": _text(data.get("Type")),
+            "account_class": _text(data.get("Class")),
+            "status": _text(data.get("Status")),
+            "tax_type": _text(data.get("TaxType")),
+            "description": _text(data.get("Description")),
+            "currency": _text(data.get("CurrencyCode")),
+            "bank_account_number": _text(data.get("BankAccountNumber")),
+            "enable_payments_to_account": data.get("EnablePaymentsToAccount"),
+            **_meta(data, "AccountID", include_raw),
+        },
     )
 
 
 def decode_item(data: Mapping[str, Any], include_raw: bool = False) -> Item:
     sales = data.get("SalesDetails") or {}
     purchase = data.get("PurchaseDetails") or {}
-    return Item(
-        code=_text(data.get("Code")),
-        name=_text(data.get("Name")),
-        description=_text(data.get("Description")),
-        unit_price=_decimal(sales.get("UnitPrice")),
-        sales_account_code=_text(sales.get("AccountCode")),
-        sales_tax_type=_text(sales.get("TaxType")),
-        purchase_unit_price=_decimal(purchase.get("UnitPrice")),
-        is_sold=data.get("IsSold"),
-        is_purchased=data.get("IsPurchased"),
-        is_tracked_as_inventory=data.get("IsTrackedAsInventory"),
-        **_meta(data, "ItemID", include_raw),
+    return from_provider(
+        Item,
+        {
+            "code": _text(data.get("Code")),
+            "name": _text(data.get("Name")),
+            "description": _text(data.get("Description")),
+            "unit_price": _decimal(sales.get("UnitPrice")),
+            "sales_account_code": _text(sales.get("AccountCode")),
+            "sales_tax_type": _text(sales.get("TaxType")),
+            "purchase_unit_price": _decimal(purchase.get("UnitPrice")),
+            "is_sold": data.get("IsSold"),
+            "is_purchased": data.get("IsPurchased"),
+            "is_tracked_as_inventory": data.get("IsTrackedAsInventory"),
+            **_meta(data, "ItemID", include_raw),
+        },
     )
 
 
@@ -264,6 +295,37 @@ DECODERS: dict[str, Callable[[Mapping[str, Any], bool], Any]] = {
     "account": decode_account,
     "item": decode_item,
 }
+
+
+def record_id_of(resource: str, data: Any) -> str | None:
+    return id_in(data, RESOURCES[resource][1])
+
+
+def decode_record(resource: str, data: Any, include_raw: bool = False) -> Any:
+    """One Xero record; one that cannot be read raises ``DecodeFailed`` carrying the payload."""
+    decoder = DECODERS[resource]
+    return decode_one(
+        PROVIDER,
+        resource,
+        data,
+        lambda payload: decoder(payload, include_raw),
+        record_id=record_id_of(resource, data),
+    )
+
+
+def decode_rows(
+    resource: str, rows: Iterable[Any], include_raw: bool = False
+) -> tuple[list[Any], list[RecordIssue]]:
+    """The records that decode, and a :class:`RecordIssue` for each that does not (one odd record
+    never fails a page)."""
+    decoder = DECODERS[resource]
+    return decode_each(
+        PROVIDER,
+        resource,
+        rows,
+        lambda payload: decoder(payload, include_raw),
+        lambda payload: record_id_of(resource, payload),
+    )
 
 
 def envelope_items(resource: str, body: bytes | Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -312,14 +374,10 @@ def encode_line(line: LineItem, options: EncodeOptions) -> dict[str, Any]:
 def _address(kind: str, address: Address | None) -> dict[str, Any]:
     if address is None:
         return {"AddressType": kind}
-    fields = {
-        "AddressLine1": address.line1,
-        "AddressLine2": address.line2,
-        "City": address.city,
-        "Region": address.region,
-        "PostalCode": address.postal_code,
-        "Country": address.country,
-    }
+    fields = {key: getattr(address, name) for name, key in ADDRESS_FIELDS.items()}
+    if address.line5:
+        # Xero has four address lines: a fifth (from QuickBooks) joins the fourth, not lost.
+        fields["AddressLine4"] = ", ".join(line for line in (address.line4, address.line5) if line)
     return {"AddressType": kind, **{k: v for k, v in fields.items() if v is not None}}
 
 
@@ -447,14 +505,22 @@ class XeroCodec:
     """The provider's :class:`~unified_accounting.provider.Codec`."""
 
     def decode(self, resource: str, payload: Mapping[str, Any] | bytes, include_raw: bool = False) -> Any:
-        data: Any = jsonutil.loads(payload) if isinstance(payload, bytes) else payload
+        """One record (or a whole response envelope); one that cannot be read raises ``DecodeFailed``."""
+        data: Any = (
+            decode_one(PROVIDER, resource, payload, jsonutil.loads) if isinstance(payload, bytes) else payload
+        )
         if isinstance(data, Mapping) and RESOURCES[resource][0] in data:
-            data = envelope_items(resource, data)[0]  # a whole response envelope
-        return DECODERS[resource](data, include_raw)
+            items = envelope_items(resource, data)
+            data = items[0] if items else data  # a whole response envelope
+        return decode_record(resource, data, include_raw)
 
     def decode_list(self, resource: str, body: bytes, include_raw: bool = False) -> list[Any]:
-        decoder = DECODERS[resource]
-        return [decoder(item, include_raw) for item in envelope_items(resource, body)]
+        """Every record of a response envelope; the first that cannot be read raises ``DecodeFailed``."""
+        items = decode_one(PROVIDER, resource, body, lambda raw: envelope_items(resource, raw))
+        records, issues = decode_rows(resource, items, include_raw)
+        if issues:
+            raise issues[0].error
+        return records
 
     def encode(self, model: RecordMeta, options: EncodeOptions | None = None) -> dict[str, Any]:
         options = options or EncodeOptions()

@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 
+from unified_accounting.amounts import amounts_beyond
 from unified_accounting.errors import (
     Conflict,
+    DecodeFailed,
     FieldIssue,
     NotFound,
     ProviderError,
@@ -34,7 +36,7 @@ from unified_accounting.types import ASGIApp
 
 from . import api, oauth, rules, webhooks
 from .changes import read_changes
-from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
+from .codec import RESOURCES, EncodeOptions, XeroCodec, decode_record, decode_rows, encode_changes
 from .errors import PROVIDER, element_error, error_from_response
 from .limits import RateLimits
 from .settings import XeroSettings, xero_settings
@@ -72,6 +74,8 @@ class XeroProvider(Provider):
     )
     oauth = oauth.OAUTH
     codec: XeroCodec
+    #: The largest amount sent to Xero (see ``rules.MAX_AMOUNT``); larger ones are refused before any call.
+    max_amount = rules.MAX_AMOUNT
 
     def __init__(self) -> None:
         self.codec = XeroCodec()
@@ -95,15 +99,17 @@ class XeroProvider(Provider):
     # -------------------------------------------------------------------------------- validation
 
     def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
-        return rules.check_record(resource, record)
+        issues = amounts_beyond(record, self.max_amount, provider=self.name)
+        return issues + rules.check_record(resource, record)
 
     def validate_changes(self, resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
-        return rules.check_changes(resource, changes)
+        issues = amounts_beyond(changes, self.max_amount, provider=self.name)
+        return issues + rules.check_changes(resource, changes)
 
     # -------------------------------------------------------------------------------- operations
 
     def _decode(self, session: ProviderSession, resource: str, element: Mapping[str, Any]) -> Any:
-        return self.codec.decode(resource, element, session.include_raw)
+        return decode_record(resource, element, session.include_raw)
 
     async def _write_one(
         self,
@@ -147,8 +153,8 @@ class XeroProvider(Provider):
             ) from None
         size = min(page_size or xero_settings(session.settings).page_size, 1000)
         raw = await api.fetch_page(session, resource, page=page, page_size=size, updated_since=updated_since)
-        items = [self._decode(session, resource, item) for item in raw.items]
-        return Page(items=items, next_cursor=str(raw.next_page) if raw.next_page else None)
+        items, issues = decode_rows(resource, raw.items, session.include_raw)
+        return Page(items=items, next_cursor=str(raw.next_page) if raw.next_page else None, issues=issues)
 
     async def _current(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
@@ -245,8 +251,11 @@ class XeroProvider(Provider):
             for index, element in zip(chosen, written, strict=False):
                 if api.has_errors(element):
                     results[index] = BulkResult(index, error=element_error(element))
-                else:
+                    continue
+                try:
                     results[index] = BulkResult(index, record=self._decode(session, resource, element))
+                except DecodeFailed as exc:  # written, but the answer cannot be read
+                    results[index] = BulkResult(index, error=exc)
             for index in chosen[len(written) :]:
                 results[index] = BulkResult(
                     index, error=ProviderError("Xero skipped this element", provider=PROVIDER)

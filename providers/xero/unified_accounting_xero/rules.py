@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from unified_accounting.errors import FieldIssue
@@ -12,6 +13,10 @@ from .codec import COMPUTED_FIELDS, UNSUPPORTED_FIELDS
 from .statuses import CREATABLE_INVOICE_STATUSES, INVOICE_TO_XERO
 
 XERO_LINE_TYPES = (LineItemType.SALES_ITEM, LineItemType.DESCRIPTION)
+#: The largest amount sent to Xero. Xero publishes no bound (UNVERIFIED: its spec types amounts as
+#: plain numbers); twelve digits before the point cover any real ledger and keep absurd values
+#: (1e30) from reaching it, where they fail the server instead of being refused.
+MAX_AMOUNT = Decimal("999999999999.99")
 
 
 def _unsupported(resource: str, values: Mapping[str, Any]) -> list[FieldIssue]:

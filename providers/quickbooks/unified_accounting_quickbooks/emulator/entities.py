@@ -284,7 +284,22 @@ class Change:
     when: datetime
 
 
-def money(value: Decimal) -> Decimal:
+#: Intuit documents amounts as "max 15 digits in 10.5 format": ten digits before the point.
+MAX_AMOUNT = Decimal("9999999999.99999")
+
+
+def _out_of_range(element: str, value: Decimal) -> QBOFault:
+    # The exact code and wording of the real answer are UNVERIFIED; it is a validation fault (400),
+    # never a server error.
+    return faults.invalid_property(
+        f"{element} {value} is out of range: amounts have at most 15 digits, 10 before the decimal point",
+        element,
+    )
+
+
+def money(value: Decimal, element: str = "Amount") -> Decimal:
+    if abs(value) > MAX_AMOUNT:
+        raise _out_of_range(element, value)
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -304,6 +319,8 @@ def to_decimal(value: Any, element: str) -> Decimal:
         raise faults.request_parse(f"{element} must be a number")
     if not result.is_finite():
         raise faults.request_parse(f"{element} must be a finite number")
+    if abs(result) > MAX_AMOUNT:
+        raise _out_of_range(element, result)
     return result
 
 

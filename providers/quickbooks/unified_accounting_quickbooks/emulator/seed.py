@@ -8,6 +8,14 @@ amounts, dates relative to the emulator clock).
 
 Invoices are built directly rather than through the write path so that 100,000 of them take a few
 seconds; the numbers obey the same rules the write path enforces.
+
+The shapes follow real companies, not just the happy path (drawn without consuming the random
+sequence, so a seed gives the same names and amounts as before): some customers have free-form
+addresses (``Line1``–``Line4``/``Line5`` and no ``City``, the usual form in real companies), some are
+jobs (sub-customers with ``Job``, ``ParentRef``, ``Level`` and a ``Parent:Child`` fully qualified
+name); invoices carry a ``ShipAddr``, and some are taxed: ``TaxCodeRef`` "TAX" on their sales lines
+and a ``TxnTaxDetail`` with ``TxnTaxCodeRef``, ``TotalTax`` and a ``TaxLine`` (as in Intuit's API
+reference examples).
 """
 
 from __future__ import annotations
@@ -19,6 +27,21 @@ from typing import Any
 
 from .entities import CENT, Ledger, money
 from .options import EmulatorOptions
+
+#: Every how many customers one has a free-form address, and one is a job of an earlier customer.
+FREE_FORM_EVERY = 4
+JOB_EVERY = 6
+#: Every how many invoices one is taxed, at which rate, with which codes (Intuit's sample ids).
+TAXED_EVERY = 5
+SEED_TAX_PERCENT = Decimal(8)
+SEED_TXN_TAX_CODE = "2"
+SEED_TAX_RATE = "3"
+
+
+def free_form(lines: list[str]) -> dict[str, Any]:
+    """A QuickBooks free-form address: the lines only, no City or postal fields."""
+    return {f"Line{number}": text for number, text in enumerate([t for t in lines if t], start=1)}
+
 
 CHART_OF_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("Checking", "Bank", "Checking"),
@@ -311,6 +334,14 @@ def _seed_customers(
             "Country": "USA",
         }
         email = f"{given}.{family}{index}@{domain}".lower()
+        bill_address: dict[str, Any] = address
+        ship_address: dict[str, Any] = dict(address)
+        if index % FREE_FORM_EVERY == 1:
+            place = f"{city}, {state} {address['PostalCode']}"
+            bill_address = free_form([f"{given} {family}", company or "", address["Line1"], place])
+            ship_address = free_form(
+                [f"Attn: {given} {family}", company or candidate, "Receiving dock", address["Line1"], place]
+            )
         data: dict[str, Any] = {
             "Title": "",
             "GivenName": given,
@@ -321,8 +352,8 @@ def _seed_customers(
             "Active": True,
             "PrimaryEmailAddr": {"Address": email},
             "PrimaryPhone": {"FreeFormNumber": f"({rng.randint(201, 989)}) 555-{rng.randint(1000, 9999)}"},
-            "BillAddr": address,
-            "ShipAddr": dict(address),
+            "BillAddr": bill_address,
+            "ShipAddr": ship_address,
             "Job": False,
             "BillWithParent": False,
             "Taxable": False,
@@ -334,13 +365,23 @@ def _seed_customers(
         if company:
             data["CompanyName"] = company
         del data["Title"]
+        if index % JOB_EVERY == JOB_EVERY - 1:
+            parent = out[index // 2]
+            data.update(
+                Job=True,
+                BillWithParent=True,
+                ParentRef={"value": parent["ref"]["value"]},
+                Level=1,
+                FullyQualifiedName=f"{parent['ref']['name']}:{candidate}",
+            )
         record = ledger.insert("Customer", data, when + timedelta(minutes=index))
         out.append(
             {
                 "ref": {"value": record.id, "name": candidate},
                 "email": email,
                 "record": record,
-                "addr": address,
+                "addr": bill_address,
+                "ship": ship_address,
             }
         )
     return out
@@ -382,6 +423,7 @@ def _seed_invoices_and_payments(
             txn_day = local.date()
             dates = days[day_number] = (txn_day.isoformat(), (txn_day + timedelta(days=30)).isoformat())
         customer = customers[int(rand() * n_customers)]
+        taxed = index % TAXED_EVERY == TAXED_EVERY - 1
         lines: list[dict[str, Any]] = []
         subtotal = zero
         for line_no in range(1, 2 + int(rand() * 4)):
@@ -400,7 +442,7 @@ def _seed_invoices_and_payments(
                         "ItemRef": {"value": item_ref["value"], "name": item_ref["name"]},
                         "UnitPrice": price,
                         "Qty": qty,
-                        "TaxCodeRef": {"value": "NON"},
+                        "TaxCodeRef": {"value": "TAX" if taxed else "NON"},
                     },
                 }
             )
@@ -420,18 +462,40 @@ def _seed_invoices_and_payments(
                 }
             )
             total = subtotal - discount
+        tax_detail: dict[str, Any] = {"TotalTax": zero}
+        if taxed:
+            taxable = total
+            tax = money(taxable * SEED_TAX_PERCENT / 100)
+            tax_detail = {
+                "TxnTaxCodeRef": {"value": SEED_TXN_TAX_CODE},
+                "TotalTax": tax,
+                "TaxLine": [
+                    {
+                        "Amount": tax,
+                        "DetailType": "TaxLineDetail",
+                        "TaxLineDetail": {
+                            "TaxRateRef": {"value": SEED_TAX_RATE},
+                            "PercentBased": True,
+                            "TaxPercent": SEED_TAX_PERCENT,
+                            "NetAmountTaxable": taxable,
+                        },
+                    }
+                ],
+            }
+            total += tax
         data: dict[str, Any] = {
             "DocNumber": str(doc_start + index),
             "TxnDate": dates[0],
             "DueDate": dates[1],
             "CustomerRef": dict(customer["ref"]),
             "Line": lines,
-            "TxnTaxDetail": {"TotalTax": zero},
+            "TxnTaxDetail": tax_detail,
             "TotalAmt": total,
             "Balance": total,
             "CurrencyRef": dict(currency),
             "BillEmail": {"Address": customer["email"]},
             "BillAddr": dict(customer["addr"]),
+            "ShipAddr": dict(customer["ship"]),
             "CustomerMemo": {"value": MEMOS[index % len(MEMOS)]},
             "SalesTermRef": {"value": "3", "name": "Net 30"},
             "ApplyTaxAfterDiscount": False,

@@ -178,7 +178,7 @@ def _get_one(call: ApiRequest, key: str) -> Response:
     rec = _find(call, entity, key)
     if rec is None:
         return not_found(call.em.options.not_found_body)
-    body = entity_wire(call.tenant, entity, rec, full_contact=True)
+    body = entity_wire(call.tenant, entity, rec, full_contact=True, today=call.em.clock.now().date())
     return json_response(call.envelope(call.resource, [body]))
 
 

@@ -70,6 +70,11 @@ CONTACT_TEXT_FIELDS = (
 )
 
 
+#: The largest amount the emulator stores (Xero publishes none: UNVERIFIED, kept equal to the
+#: provider's client-side bound).
+MAX_AMOUNT = Decimal("999999999999.99")
+
+
 def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -90,6 +95,9 @@ def to_decimal(value: Any, field_name: str) -> Decimal:
         raise ValidationFailed(f"{field_name} must be a number")
     if not result.is_finite():
         raise ValidationFailed(f"{field_name} must be a number")
+    if abs(result) > MAX_AMOUNT:
+        # Xero's bound and wording are UNVERIFIED; what matters is a validation answer, not a 500.
+        raise ValidationFailed(f"{field_name} {result} is too large.")
     return result
 
 
@@ -159,6 +167,8 @@ class Ledger:
             rec["Addresses"] = self._addresses(data["Addresses"], errors)
         if "Phones" in data:
             rec["Phones"] = self._phones(data["Phones"], errors)
+        if "ContactPersons" in data:
+            rec["ContactPersons"] = self._people(data["ContactPersons"], errors)
         if rec.get("ContactStatus") == "ACTIVE" and rec.get("Name"):
             holder = t.active_contact_names.get(str(rec["Name"]).upper())
             if holder is not None and holder != rec["ContactID"]:
@@ -193,6 +203,18 @@ class Ledger:
             address["AddressType"] = kind
             result.append(address)
         return result
+
+    @staticmethod
+    def _people(value: Any, errors: list[str]) -> list[dict[str, Any]]:
+        """``ContactPersons``: up to five people besides the primary one (Xero's documented limit)."""
+        people = [
+            {k: (v if isinstance(v, bool) else _text(v)) for k, v in entry.items() if v is not None}
+            for entry in value or []
+            if isinstance(entry, Mapping)
+        ]
+        if len(people) > 5:
+            errors.append("A contact can have at most 5 contact persons.")
+        return people
 
     @staticmethod
     def _phones(value: Any, errors: list[str]) -> list[dict[str, Any]]:

@@ -190,6 +190,10 @@ def _stamp(rng: random.Random, day: date, now: datetime) -> datetime:
     return min(moment, now)
 
 
+#: Every how many seeded invoices one is due before its date.
+DUE_EARLY_EVERY = 9
+
+
 def _seed_contacts(t: TenantState, ids: IdFactory, rng: random.Random, count: int, now: datetime) -> None:
     used: set[str] = set()
     for index in range(count):
@@ -251,6 +255,19 @@ def _seed_contacts(t: TenantState, ids: IdFactory, rng: random.Random, count: in
             "HasAttachments": False,
             "UpdatedDateUTC": _stamp(rng, now.date() - timedelta(days=rng.randrange(3 * 365, 4 * 365)), now),
         }
+        if index % 3 == 1:
+            # Real contacts use the extra address lines (building, floor, suburb) and list people.
+            contact["Addresses"][1]["AddressLine2"] = f"Level {index % 9 + 1}"
+            contact["Addresses"][1]["AddressLine3"] = f"{last} House"
+            contact["Addresses"][1]["AddressLine4"] = "Te Aro"
+            contact["ContactPersons"] = [
+                {
+                    "FirstName": _FIRST[(index + 3) % len(_FIRST)],
+                    "LastName": last,
+                    "EmailAddress": f"accounts{index}@{domain}.example",
+                    "IncludeInEmails": True,
+                }
+            ]
         t.contacts[contact_id] = contact
         if status == "ACTIVE":
             t.active_contact_names[name.upper()] = contact_id
@@ -366,6 +383,8 @@ def _seed_invoices(
             "Contact": {"ContactID": contact["ContactID"]},
             "Date": issued,
             "DueDate": issued + timedelta(days=rng.choice((7, 14, 20, 30))),
+            # Xero stores invoices due before their date (its own API examples have them).
+            **({"DueDate": issued - timedelta(days=3)} if len(t.invoices) % DUE_EARLY_EVERY == 4 else {}),
             "Reference": f"PO-{rng.randrange(1000, 99999)}" if rng.random() < 0.6 else None,
             "UpdatedDateUTC": _stamp(rng, min(today, issued + timedelta(days=rng.randrange(0, 10))), now),
         }

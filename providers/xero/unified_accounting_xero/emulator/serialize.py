@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from .dates import date_string, wire_date, wire_timestamp
@@ -131,11 +132,40 @@ WIRE: dict[str, Callable[[TenantState, Record], dict[str, Any]]] = {
 
 
 def entity_wire(
-    t: TenantState, entity: str, rec: Record, *, include_lines: bool = True, full_contact: bool = False
+    t: TenantState,
+    entity: str,
+    rec: Record,
+    *,
+    include_lines: bool = True,
+    full_contact: bool = False,
+    today: date | None = None,
 ) -> dict[str, Any]:
     if entity == "Invoice":
         return invoice_wire(t, rec, include_lines=include_lines, full_contact=full_contact)
+    if entity == "Contact" and today is not None:
+        # A single contact is answered with its balances (Xero's documented read-only Balances).
+        return {**contact_wire(t, rec), "Balances": contact_balances(t, rec["ContactID"], today)}
     return WIRE[entity](t, rec)
+
+
+def contact_balances(t: TenantState, contact_id: str, today: date) -> dict[str, Any]:
+    """``Balances``: what the contact owes (sales) and is owed (bills), outstanding and overdue."""
+    sums = {
+        kind: {"Outstanding": Decimal("0.00"), "Overdue": Decimal("0.00")} for kind in ("ACCREC", "ACCPAY")
+    }
+    for invoice in t.invoices.values():
+        if (invoice.get("Contact") or {}).get("ContactID") != contact_id or invoice.get(
+            "Status"
+        ) != "AUTHORISED":
+            continue
+        due = invoice.get("AmountDue") or Decimal(0)
+        totals = sums.get(str(invoice.get("Type")))
+        if totals is None:
+            continue
+        totals["Outstanding"] += due
+        if invoice.get("DueDate") is not None and invoice["DueDate"] < today:
+            totals["Overdue"] += due
+    return {"AccountsReceivable": sums["ACCREC"], "AccountsPayable": sums["ACCPAY"]}
 
 
 def field_resolver(t: TenantState, entity: str) -> Callable[[Record, list[str]], Any]:
