@@ -23,6 +23,7 @@ from unified_accounting import (
     ProviderSettings,
     TokenSet,
     capabilities,
+    path_segment,
 )
 from unified_accounting.errors import DuplicateRecord, ProviderError, ValidationFailed
 from unified_accounting.http.errors import error_from_status
@@ -57,7 +58,8 @@ class LedgerlyProvider(Provider):
 
     def _url(self, session: ProviderSession, resource: str, *parts: str) -> str:
         base = (session.settings.base_url or "https://api.ledgerly.example").rstrip("/")
-        return "/".join((base, "v1/companies", session.company_id, COLLECTION[resource], *parts))
+        company = path_segment(session.company_id, field="company_id")
+        return "/".join((base, "v1/companies", company, COLLECTION[resource], *map(path_segment, parts)))
 
     def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
         issues: list[FieldIssue] = []
