@@ -115,7 +115,10 @@ def serve(
             "--consumer", "-c", help="Print a signed link that opens the connect page as this consumer."
         ),
     ] = None,
-    public_url: Annotated[str | None, typer.Option(help="The external https URL behind a proxy.")] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(help="The page's external https URL (default: UA_CONNECT_PUBLIC_URL, else localhost)."),
+    ] = None,
     worker: Annotated[bool, typer.Option(help="Run jobs in this process too.")] = True,
     max_body: Annotated[
         int, typer.Option(help="Largest webhook body accepted, in bytes (larger ones get 413).")
@@ -135,9 +138,14 @@ def serve(
     from .runners import create_service_app
 
     signing_key = os.environ.get("UA_CONNECT_SIGNING_KEY") or secrets.token_urlsafe(48)
+    base = (
+        public_url
+        or os.environ.get("UA_CONNECT_PUBLIC_URL")
+        or f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
+    )
     try:
         client = AsyncClient(database_url=database_url)
-        connect_app = create_connect_app(client, signing_key=signing_key, public_url=public_url)
+        connect_app = create_connect_app(client, signing_key=signing_key, public_url=base)
         limits = BodyLimits(max_bytes=max_body, read_timeout=read_timeout)
         app = create_service_app(
             client, connect_app=connect_app, worker=worker, webhook_limits=limits, close_client=True
@@ -146,11 +154,10 @@ def serve(
         raise _fail(exc) from None
     except ValueError as exc:
         raise _fail(exc) from None
-    base = public_url or f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
     typer.echo(f"Connect page on {base}/ (callbacks: {base}/callback/<provider>)")
     typer.echo(f"Webhooks on {base}/webhooks/<provider>; Ctrl-C stops it.")
     if consumer:
-        typer.echo(f"Link for consumer {consumer!r} (valid 1 hour):")
+        typer.echo(f"Link for consumer {consumer!r} (valid once, within 1 hour):")
         typer.echo(connect_link(base, consumer, signing_key))
     options = hardened_server_options(read_timeout=read_timeout, limit_concurrency=limit_concurrency)
     uvicorn.run(app, host=host, port=port, log_level="warning", **options)
