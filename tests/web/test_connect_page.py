@@ -351,3 +351,22 @@ async def test_a_link_with_trailing_garbage_is_refused(browser: Browser) -> None
     for tampered in (link + "!", link + "=", link + "%00", link + "A"):
         assert (await browser.page.get(tampered)).status_code == 401, tampered
     assert (await browser.page.get(link)).status_code == 303
+
+
+async def test_with_identify_csrf_tokens_are_bound_to_each_browser(client: AsyncClient) -> None:
+    """The host owns the session; the page binds its tokens to a random cookie of each browser."""
+    app = create_connect_app(client, identify=lambda request: "host-user", public_url=PAGE)
+    one = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PAGE)
+    two = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PAGE)
+    tokens = []
+    for web in (one, two):
+        listed = await web.get("/")
+        assert "Signed in as <strong>host-user</strong>" in listed.text and "Sign out" not in listed.text
+        tokens.append(re.search(r'name="csrf" value="([^"]+)"', listed.text).group(1))  # type: ignore[union-attr]
+    assert tokens[0] != tokens[1]
+    assert (await two.post("/connect/ledgerly", data={"csrf": tokens[0]})).status_code == 403
+    assert (await two.post("/connect/ledgerly", data={"csrf": tokens[1]})).status_code == 303
+    fresh = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PAGE)  # no cookie yet
+    assert (await fresh.post("/connect/ledgerly", data={"csrf": tokens[0]})).status_code == 403
+    for web in (one, two, fresh):
+        await web.aclose()
