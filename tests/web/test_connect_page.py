@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.routing import Mount
 from ua_ledgerly.emulator import LedgerlyEmulator, create_emulator
 
-from unified_accounting import AsyncClient, ConfigurationError
+from unified_accounting import AsyncClient, ConfigurationError, MemoryConnectionStore
 from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.vault import new_key
 from unified_accounting.web import connect_link, create_connect_app
@@ -370,3 +370,31 @@ async def test_with_identify_csrf_tokens_are_bound_to_each_browser(client: Async
     assert (await fresh.post("/connect/ledgerly", data={"csrf": tokens[0]})).status_code == 403
     for web in (one, two, fresh):
         await web.aclose()
+
+
+async def test_a_callback_naming_another_company_connects_nothing(
+    browser: Browser, client: AsyncClient
+) -> None:
+    await browser.sign_in("acme")
+    callback = await browser.consent(await browser.start())
+    refused = await browser.page.get(callback.replace("company=c-1", "company=c-2"))
+    assert refused.status_code == 400 and "company_not_confirmed" in refused.text
+    assert await client.connections() == []
+
+
+async def test_without_a_vault_sessions_live_in_memory_with_the_same_rules(ledgerly_app: Any) -> None:
+    async with AsyncClient(
+        providers={"ledgerly": LEDGERLY},
+        transport=httpx.ASGITransport(app=ledgerly_app),
+        store=MemoryConnectionStore(),
+        environ={},
+    ) as memory_client:
+        page = create_connect_app(memory_client, signing_key=SIGNING_KEY, public_url=PAGE)
+        browser = Browser(page, ledgerly_app)
+        link = connect_link(PAGE, "acme", SIGNING_KEY)
+        assert (await browser.page.get(link)).status_code == 303
+        assert (await browser.page.get(link)).status_code == 401
+        csrf = await browser.csrf()
+        assert (await browser.page.post("/sign-out", data={"csrf": csrf})).status_code == 200
+        assert (await browser.page.get("/")).status_code == 401
+        await browser.aclose()
