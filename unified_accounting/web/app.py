@@ -98,7 +98,10 @@ def page_url(public_url: str | None) -> str:
     if parts.query or parts.fragment:
         raise ConfigurationError(f"public_url {url!r} must not carry a query or a fragment")
     url = url.rstrip("/")
-    validate_redirect_uri(f"{url}/callback/provider")
+    try:
+        validate_redirect_uri(f"{url}/callback/provider")
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"public_url {url!r} is not usable for OAuth callbacks: {exc}") from None
     return url
 
 
