@@ -28,6 +28,7 @@ from .errors import (
     ValidationFailed,
 )
 from .hookspecs import hookimpl
+from .http.paths import path_segment
 from .models import (
     Address,
     Allocation,
@@ -124,4 +125,5 @@ __all__ = [
     "get_provider",
     "hookimpl",
     "list_providers",
+    "path_segment",
 ]

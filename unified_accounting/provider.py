@@ -353,7 +353,13 @@ class Provider(abc.ABC):
         callback_params: Mapping[str, str],
         code_verifier: str | None = None,
     ) -> list[Grant]:
-        """Trade an authorization code for tokens; return one grant per company the consent covers."""
+        """Trade an authorization code for tokens; return one grant per company the consent covers.
+
+        Return only company ids the provider confirmed for the new token (a read of the company
+        with it, or the provider's list of granted companies): ``callback_params`` passed through
+        the user's browser and may have been changed. Raise ``PermissionDenied`` when the token
+        cannot reach the company the callback names; nothing is then stored.
+        """
         raise UnsupportedOperation(self.name, "oauth")
 
     async def refresh(

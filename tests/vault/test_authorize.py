@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from ua_ledgerly.emulator import LedgerlyEmulator
+from ua_ledgerly.emulator import LedgerlyEmulator, create_emulator
 
 from unified_accounting import AsyncClient, Client, ConfigurationError, ConnectionHealth, hookimpl
 from unified_accounting.vault import AuthorizationDenied, InvalidState, StateProblem
@@ -107,6 +107,31 @@ async def test_a_declined_consent_is_reported_and_uses_up_the_state(client: Asyn
         await client.complete_authorization(provider="ledgerly", callback_url=denied)
     with pytest.raises(InvalidState):
         await client.complete_authorization(provider="ledgerly", callback_url=denied)
+
+
+async def test_a_company_id_changed_in_the_callback_is_refused_and_nothing_stored(
+    database_url: str, secret_key: str, make_client: Any
+) -> None:
+    """The callback's company passed through the browser: only the token's own company is stored."""
+    app = create_emulator(companies=("c-1", "c-2"))
+    async with make_client(app, database_url, secret_key) as client:
+        url = await client.authorization_url(consumer_id="acme", provider="ledgerly", redirect_uri=REDIRECT)
+        callback = await consent(app, url)  # the user consented for c-1
+        assert "company=c-1" in callback
+        tampered = callback.replace("company=c-1", "company=c-2")
+        with pytest.raises(AuthorizationDenied) as refused:
+            await client.complete_authorization(provider="ledgerly", callback_url=tampered)
+        assert refused.value.error == "company_not_confirmed" and "c-2" in str(refused.value)
+        assert await client.connections() == []
+        with pytest.raises(InvalidState):  # the state is used up: no second try with the same code
+            await client.complete_authorization(provider="ledgerly", callback_url=callback)
+        assert await client.connections() == []
+        honest = await consent(
+            app,
+            await client.authorization_url(consumer_id="acme", provider="ledgerly", redirect_uri=REDIRECT),
+        )
+        [connection] = await client.complete_authorization(provider="ledgerly", callback_url=honest)
+        assert connection.key == ("acme", "ledgerly", "c-1")
 
 
 async def test_redirect_uris_must_be_https_outside_localhost(client: AsyncClient) -> None:

@@ -14,6 +14,7 @@ import pytest
 from unified_accounting_xero.emulator import options as xero_options
 
 from unified_accounting import AsyncClient, AsyncConnection, get_provider
+from unified_accounting.vault import AuthorizationDenied
 
 pytestmark = pytest.mark.anyio
 REDIRECT = "http://localhost:8000/callback"
@@ -98,6 +99,41 @@ async def test_consent_stores_every_company_granted(setup: Setup) -> None:
         assert hard is not None and hard > datetime.now(UTC) + timedelta(days=4 * 365)
     for connection in connections:
         assert isinstance(await connection.customers.list().to_list(), list)
+
+
+async def test_a_changed_quickbooks_realm_id_is_refused_and_nothing_stored(
+    database_url: str, secret_key: str
+) -> None:
+    """QuickBooks names the company only on the callback URL (``realmId``): the new token must read
+    that company before it is stored under its id; otherwise nothing is stored and the grant ends."""
+    options, settings = SETUPS["quickbooks"]
+    app = get_provider("quickbooks").create_emulator(**{**options, "realms": 2, "company_picker": False})
+    emulator = app.state.emulator
+    mine, theirs = emulator.realm_ids
+    async with AsyncClient(
+        providers={"quickbooks": {**settings, "base_url": "http://emulator.test"}},
+        transport=httpx.ASGITransport(app=app),
+        database_url=database_url,
+        secret_key=secret_key,
+        environ={},
+    ) as client:
+        setup = Setup("quickbooks", app, client)
+        url = await client.authorization_url(consumer_id="acme", provider="quickbooks", redirect_uri=REDIRECT)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as browser:
+            callback = (await browser.get(url)).headers["location"]
+        assert f"realmId={mine}" in callback
+        with pytest.raises(AuthorizationDenied) as refused:
+            await client.complete_authorization(
+                provider="quickbooks", callback_url=callback.replace(mine, theirs)
+            )
+        assert refused.value.error == "company_not_confirmed" and theirs in str(refused.value)
+        assert await client.connections() == []
+        grants = list(emulator.tokens.grants.values())
+        assert len(grants) == 1 and grants[0].revoked  # the unused grant was revoked
+        [connection] = await setup.connect()
+        record = await connection.record()
+        assert record.company_id == mine
+        assert record.company_name == emulator.records("CompanyInfo", mine)[0]["CompanyName"]
 
 
 async def test_fifty_concurrent_calls_on_an_expired_token_refresh_once(setup: Setup) -> None:

@@ -91,13 +91,19 @@ def test_the_connect_flow_in_a_real_browser(browser: Browser, tmp_path: Path) ->
     world = World(tmp_path)
     with serve(world.quickbooks) as quickbooks_url, serve(world.xero) as xero_url:
         client = world.client(quickbooks_url, xero_url)
-        app = create_connect_app(client, signing_key=SIGNING_KEY)
+        app = create_connect_app(client, signing_key=SIGNING_KEY, public_url=world.page_url)
         with serve(app, port=world.page_port):
             context = browser.new_context()
             page = context.new_page()
 
-            page.goto(connect_link(world.page_url, "consumer-a", SIGNING_KEY))
+            link = connect_link(
+                world.page_url, "consumer-a", SIGNING_KEY, display_name="Ada (ada@example.com)"
+            )
+            page.goto(link)
+            assert page.url == f"{world.page_url}/"  # the link is gone from the address bar
             expect(page.get_by_role("heading", name="Accounting connections")).to_be_visible()
+            expect(page.locator("#signed-in-as")).to_contain_text("Signed in as Ada (ada@example.com)")
+            expect(page.locator("#signed-in-as")).to_contain_text("consumer-a")
             expect(page.get_by_text("No company is connected yet.")).to_be_visible()
             expect(page.get_by_role("button", name="Connect Ledgerly")).to_be_disabled()  # not configured
 
@@ -132,9 +138,15 @@ def test_the_connect_flow_in_a_real_browser(browser: Browser, tmp_path: Path) ->
             expect(page.get_by_role("alert")).to_contain_text("not issued by this application")
             assert _token_requests(world) == exchanges_before
 
-            # Another consumer in another browser sees none of it.
+            # The link worked once: opened again (say, from a forwarded email) it signs nobody in.
             other = browser.new_context().new_page()
+            reused = other.goto(link)
+            assert reused is not None and reused.status == 401
+            expect(other.get_by_role("heading", name="Link already used")).to_be_visible()
+
+            # Another consumer in another browser sees none of it.
             other.goto(connect_link(world.page_url, "consumer-b", SIGNING_KEY))
+            expect(other.locator("#signed-in-as")).to_contain_text("consumer-b")
             expect(other.get_by_text("No company is connected yet.")).to_be_visible()
             other.context.close()
 
@@ -144,6 +156,11 @@ def test_the_connect_flow_in_a_real_browser(browser: Browser, tmp_path: Path) ->
             assert len(connections_on_page(page)) == 2
             page.get_by_role("button", name="Reconnect", exact=False).first.click()
             expect(page.get_by_role("status")).to_contain_text("Connected:")
+
+            page.get_by_role("button", name="Sign out").click()
+            expect(page.get_by_role("heading", name="Signed out")).to_be_visible()
+            signed_out = page.goto(world.page_url + "/")
+            assert signed_out is not None and signed_out.status == 401
             context.close()
 
 

@@ -3,22 +3,25 @@ CSRF, consumer isolation, reconnect and disconnect."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Mount
 from ua_ledgerly.emulator import LedgerlyEmulator, create_emulator
 
-from unified_accounting import AsyncClient
+from unified_accounting import AsyncClient, ConfigurationError, MemoryConnectionStore
+from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.vault import new_key
 from unified_accounting.web import connect_link, create_connect_app
+from unified_accounting.web.sessions import connect_sessions
 
 pytestmark = pytest.mark.anyio
 LEDGERLY = {
@@ -42,11 +45,11 @@ def emulator(ledgerly_app: Any) -> LedgerlyEmulator:
 
 
 @pytest.fixture
-async def client(ledgerly_app: Any, tmp_path: Path) -> AsyncIterator[AsyncClient]:
+async def client(ledgerly_app: Any, database_url: str) -> AsyncIterator[AsyncClient]:
     async with AsyncClient(
         providers={"ledgerly": LEDGERLY},
         transport=httpx.ASGITransport(app=ledgerly_app),
-        database_url=f"sqlite:///{tmp_path / 'vault.sqlite3'}",
+        database_url=database_url,
         secret_key=new_key(),
         environ={},
     ) as client:
@@ -55,7 +58,7 @@ async def client(ledgerly_app: Any, tmp_path: Path) -> AsyncIterator[AsyncClient
 
 @pytest.fixture
 def page(client: AsyncClient) -> Any:
-    return create_connect_app(client, signing_key=SIGNING_KEY)
+    return create_connect_app(client, signing_key=SIGNING_KEY, public_url=PAGE)
 
 
 class Browser:
@@ -65,9 +68,10 @@ class Browser:
         self.page = httpx.AsyncClient(transport=httpx.ASGITransport(app=page), base_url=PAGE)
         self.provider = httpx.AsyncClient(transport=httpx.ASGITransport(app=provider))
 
-    async def sign_in(self, consumer: str) -> httpx.Response:
-        response = await self.page.get(connect_link(PAGE, consumer, SIGNING_KEY))
+    async def sign_in(self, consumer: str, **link_options: Any) -> httpx.Response:
+        response = await self.page.get(connect_link(PAGE, consumer, SIGNING_KEY, **link_options))
         assert response.status_code == 303
+        assert response.headers["location"] == f"{PAGE}/"  # the link does not stay in the address bar
         return await self.page.get(response.headers["location"])
 
     async def csrf(self) -> str:
@@ -110,7 +114,7 @@ async def test_a_signed_link_opens_the_page_and_connect_stores_the_company(
         and "http" not in re.sub(r'(action|href)="[^"]*"', "", first.text).replace("http-equiv", "")
     )  # no external assets
     cookie = browser.page.cookies.get("ua_connect_session")
-    assert cookie and "acme" not in cookie.split(".")[1]
+    assert cookie and "acme" not in cookie and "Signed in as <strong>acme</strong>" in first.text
     consent_url = await browser.start()
     assert consent_url.startswith("http://ledgerly.test/authorize?") and "code_challenge=" in consent_url
     assert f"redirect_uri={PAGE.replace(':', '%3A').replace('/', '%2F')}%2Fcallback%2Fledgerly" in consent_url
@@ -219,7 +223,9 @@ async def test_mounted_in_a_host_app_with_an_identify_hook(client: AsyncClient, 
     def signed_in_user(request: Request) -> str | None:  # the host's own session would say this
         return request.scope.get("user")
 
-    connect_app = create_connect_app(client, identify=signed_in_user)
+    connect_app = create_connect_app(
+        client, identify=signed_in_user, public_url="https://app.example.com/accounting"
+    )
 
     async def host(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -248,10 +254,147 @@ async def test_mounted_in_a_host_app_with_an_identify_hook(client: AsyncClient, 
 
 
 async def test_plain_http_outside_localhost_is_refused(client: AsyncClient) -> None:
-    page = create_connect_app(client, identify=lambda request: "acme")
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=page), base_url="http://app.example.com"
-    ) as web:
-        csrf = re.search(r'name="csrf" value="([^"]+)"', (await web.get("/")).text).group(1)  # type: ignore[union-attr]
-        refused = await web.post("/connect/ledgerly", data={"csrf": csrf})
-    assert refused.status_code == 400 and "must be https" in refused.text
+    with pytest.raises(ConfigurationError, match="must be https"):
+        create_connect_app(client, identify=lambda request: "acme", public_url="http://app.example.com")
+
+
+# ------------------------------------------------------------------------ links, sessions, CSRF
+
+
+async def test_a_link_opens_one_session_once(page: Any, ledgerly_app: Any) -> None:
+    """A link is a bearer credential that lands in mail archives and access logs: one use only."""
+    link = connect_link(PAGE, "acme", SIGNING_KEY)
+    first, second = Browser(page, ledgerly_app), Browser(page, ledgerly_app)
+    opened = await first.page.get(link)
+    assert opened.status_code == 303 and "link=" not in opened.headers["location"]
+    for browser in (second, first):  # another browser, or the same one again
+        again = await browser.page.get(link)
+        assert again.status_code == 401 and "can be used only once" in again.text
+    assert (await second.page.get("/")).status_code == 401  # the second browser got no session
+    assert (await first.page.get("/")).status_code == 200  # the first one keeps its session
+    for browser in (first, second):
+        await browser.aclose()
+
+
+async def test_the_page_says_who_is_signed_in(browser: Browser) -> None:
+    shown = await browser.sign_in("acct-42", display_name="dana@example.com")
+    assert re.search(
+        r"Signed in as <strong>dana@example.com</strong> <span[^>]*>\(acct-42\)</span>", shown.text
+    )
+    assert 'aria-describedby="signed-in-as">Sign out</button>' in shown.text
+
+
+async def test_csrf_tokens_are_bound_to_the_session(page: Any, ledgerly_app: Any) -> None:
+    """Two sessions of one consumer get different tokens, and neither's works in the other."""
+    one, two = Browser(page, ledgerly_app), Browser(page, ledgerly_app)
+    await one.sign_in("acme")
+    await two.sign_in("acme")
+    token_one, token_two = await one.csrf(), await two.csrf()
+    assert token_one != token_two
+    refused = await two.page.post("/connect/ledgerly", data={"csrf": token_one})
+    assert refused.status_code == 403
+    assert (await two.page.post("/connect/ledgerly", data={"csrf": token_two})).status_code == 303
+    for browser in (one, two):
+        await browser.aclose()
+
+
+async def test_sessions_are_server_side_and_sign_out_ends_them(
+    browser: Browser, client: AsyncClient, page: Any, ledgerly_app: Any
+) -> None:
+    await browser.sign_in("acme")
+    session_id = browser.page.cookies["ua_connect_session"]
+    db = await SyncDatabase.for_client(client)
+    async with db.read() as conn:
+        rows = (await conn.execute(select(connect_sessions))).all()
+    assert [(r.consumer_id, r.session_hash) for r in rows] == [
+        ("acme", hashlib.sha256(session_id.encode()).hexdigest())
+    ]  # only the id's hash is stored
+    signed_out = await browser.page.post("/sign-out", data={"csrf": await browser.csrf()})
+    assert signed_out.status_code == 200 and "signed out" in signed_out.text
+    assert "ua_connect_session" not in browser.page.cookies
+    replay = Browser(page, ledgerly_app)  # the old cookie, kept by someone, opens nothing now
+    replay.page.cookies.set("ua_connect_session", session_id)
+    assert (await replay.page.get("/")).status_code == 401
+    await replay.aclose()
+
+
+async def test_cookie_attributes(client: AsyncClient, ledgerly_app: Any) -> None:
+    for public_url, secure in (("https://app.example.com/accounting", True), (PAGE, False)):
+        connect_app = create_connect_app(client, signing_key=SIGNING_KEY, public_url=public_url)
+        path = "/accounting" if secure else "/"
+        host = Starlette(routes=[Mount(path.rstrip("/"), app=connect_app)]) if secure else connect_app
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=host)) as web:
+            opened = await web.get(connect_link(public_url, "acme", SIGNING_KEY))
+        cookie = opened.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and ("secure" in cookie) is secure
+        assert f"path={path}" in cookie and opened.headers["location"] == f"{public_url}/"
+
+
+async def test_redirect_uris_never_come_from_request_headers(browser: Browser, client: AsyncClient) -> None:
+    await browser.sign_in("acme")
+    forged = {"host": "evil.example", "x-forwarded-proto": "https", "x-forwarded-host": "evil.example"}
+    listed = await browser.page.get("/", headers=forged)
+    assert "evil.example" not in listed.text
+    started = await browser.page.post(
+        "/connect/ledgerly", data={"csrf": await browser.csrf()}, headers=forged
+    )
+    location = started.headers["location"]
+    assert (
+        "evil.example" not in location and "redirect_uri=http%3A%2F%2Flocalhost%3A8000%2Fcallback" in location
+    )
+    with pytest.raises(ConfigurationError, match="public_url"):
+        create_connect_app(client, signing_key=SIGNING_KEY)  # no public_url: nothing to build it from
+
+
+async def test_a_link_with_trailing_garbage_is_refused(browser: Browser) -> None:
+    link = connect_link(PAGE, "acme", SIGNING_KEY)
+    for tampered in (link + "!", link + "=", link + "%00", link + "A"):
+        assert (await browser.page.get(tampered)).status_code == 401, tampered
+    assert (await browser.page.get(link)).status_code == 303
+
+
+async def test_with_identify_csrf_tokens_are_bound_to_each_browser(client: AsyncClient) -> None:
+    """The host owns the session; the page binds its tokens to a random cookie of each browser."""
+    app = create_connect_app(client, identify=lambda request: "host-user", public_url=PAGE)
+    one = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PAGE)
+    two = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PAGE)
+    tokens = []
+    for web in (one, two):
+        listed = await web.get("/")
+        assert "Signed in as <strong>host-user</strong>" in listed.text and "Sign out" not in listed.text
+        tokens.append(re.search(r'name="csrf" value="([^"]+)"', listed.text).group(1))  # type: ignore[union-attr]
+    assert tokens[0] != tokens[1]
+    assert (await two.post("/connect/ledgerly", data={"csrf": tokens[0]})).status_code == 403
+    assert (await two.post("/connect/ledgerly", data={"csrf": tokens[1]})).status_code == 303
+    fresh = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PAGE)  # no cookie yet
+    assert (await fresh.post("/connect/ledgerly", data={"csrf": tokens[0]})).status_code == 403
+    for web in (one, two, fresh):
+        await web.aclose()
+
+
+async def test_a_callback_naming_another_company_connects_nothing(
+    browser: Browser, client: AsyncClient
+) -> None:
+    await browser.sign_in("acme")
+    callback = await browser.consent(await browser.start())
+    refused = await browser.page.get(callback.replace("company=c-1", "company=c-2"))
+    assert refused.status_code == 400 and "company_not_confirmed" in refused.text
+    assert await client.connections() == []
+
+
+async def test_without_a_vault_sessions_live_in_memory_with_the_same_rules(ledgerly_app: Any) -> None:
+    async with AsyncClient(
+        providers={"ledgerly": LEDGERLY},
+        transport=httpx.ASGITransport(app=ledgerly_app),
+        store=MemoryConnectionStore(),
+        environ={},
+    ) as memory_client:
+        page = create_connect_app(memory_client, signing_key=SIGNING_KEY, public_url=PAGE)
+        browser = Browser(page, ledgerly_app)
+        link = connect_link(PAGE, "acme", SIGNING_KEY)
+        assert (await browser.page.get(link)).status_code == 303
+        assert (await browser.page.get(link)).status_code == 401
+        csrf = await browser.csrf()
+        assert (await browser.page.post("/sign-out", data={"csrf": csrf})).status_code == 200
+        assert (await browser.page.get("/")).status_code == 401
+        await browser.aclose()

@@ -105,7 +105,12 @@ async def _story(console: Console, stack: Stack, *, keep: bool) -> None:
         product_app = Starlette(
             routes=[
                 Mount("/webhooks", app=WebhookReceiver(client, runner).app),
-                Mount("/connect", app=create_connect_app(client, signing_key=signing_key)),
+                Mount(
+                    "/connect",
+                    app=create_connect_app(
+                        client, signing_key=signing_key, public_url=f"{stack.app_url}/connect"
+                    ),
+                ),
             ]
         )
         server = uvicorn.Server(

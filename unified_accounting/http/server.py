@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from ..types import ASGIApp
 
@@ -20,12 +21,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: ASGIApp, *, port: int | None = None) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a loopback port in a background thread; yield its base URL."""
+def serve(app: ASGIApp, *, port: int | None = None, **options: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a loopback port in a background thread; yield its base URL.
+
+    ``options`` go to ``uvicorn.Config`` (for instance :func:`.deadlines.hardened_server_options`).
+    """
     import uvicorn
 
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port or free_port(), log_level="warning", lifespan="off"
+        app, host="127.0.0.1", port=port or free_port(), log_level="warning", lifespan="off", **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="ua-serve", daemon=True)

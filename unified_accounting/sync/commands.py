@@ -14,6 +14,8 @@ from rich.console import Console
 
 from ..client.async_client import AsyncClient
 from ..errors import UnifiedAccountingError
+from ..http.deadlines import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_READ_TIMEOUT, hardened_server_options
+from ..webhooks.body import DEFAULT_MAX_BODY_BYTES
 from .engine import SyncOptions
 from .progress import RichProgress
 
@@ -113,28 +115,52 @@ def serve(
             "--consumer", "-c", help="Print a signed link that opens the connect page as this consumer."
         ),
     ] = None,
-    public_url: Annotated[str | None, typer.Option(help="The external https URL behind a proxy.")] = None,
+    public_url: Annotated[
+        str | None,
+        typer.Option(help="The page's external https URL (default: UA_CONNECT_PUBLIC_URL, else localhost)."),
+    ] = None,
     worker: Annotated[bool, typer.Option(help="Run jobs in this process too.")] = True,
+    max_body: Annotated[
+        int, typer.Option(help="Largest webhook body accepted, in bytes (larger ones get 413).")
+    ] = DEFAULT_MAX_BODY_BYTES,
+    read_timeout: Annotated[
+        float,
+        typer.Option(help="Seconds a client has to send a whole request; slower ones are disconnected."),
+    ] = DEFAULT_READ_TIMEOUT,
+    limit_concurrency: Annotated[
+        int, typer.Option(help="Connections and requests served at once (503 beyond).")
+    ] = DEFAULT_LIMIT_CONCURRENCY,
     database_url: DatabaseOption = None,
 ) -> None:
     """Serve the connect page (/), the webhook receiver (/webhooks/PROVIDER) and a worker."""
     from ..web import connect_link, create_connect_app
+    from ..webhooks.body import BodyLimits
     from .runners import create_service_app
 
     signing_key = os.environ.get("UA_CONNECT_SIGNING_KEY") or secrets.token_urlsafe(48)
+    base = (
+        public_url
+        or os.environ.get("UA_CONNECT_PUBLIC_URL")
+        or f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
+    )
     try:
         client = AsyncClient(database_url=database_url)
-        connect_app = create_connect_app(client, signing_key=signing_key, public_url=public_url)
-        app = create_service_app(client, connect_app=connect_app, worker=worker, close_client=True)
+        connect_app = create_connect_app(client, signing_key=signing_key, public_url=base)
+        limits = BodyLimits(max_bytes=max_body, read_timeout=read_timeout)
+        app = create_service_app(
+            client, connect_app=connect_app, worker=worker, webhook_limits=limits, close_client=True
+        )
     except UnifiedAccountingError as exc:
         raise _fail(exc) from None
-    base = public_url or f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
+    except ValueError as exc:
+        raise _fail(exc) from None
     typer.echo(f"Connect page on {base}/ (callbacks: {base}/callback/<provider>)")
     typer.echo(f"Webhooks on {base}/webhooks/<provider>; Ctrl-C stops it.")
     if consumer:
-        typer.echo(f"Link for consumer {consumer!r} (valid 1 hour):")
+        typer.echo(f"Link for consumer {consumer!r} (valid once, within 1 hour):")
         typer.echo(connect_link(base, consumer, signing_key))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    options = hardened_server_options(read_timeout=read_timeout, limit_concurrency=limit_concurrency)
+    uvicorn.run(app, host=host, port=port, log_level="warning", **options)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ from .jobs import InboxOnly, JobQueue
 
 if TYPE_CHECKING:
     from ..client.async_client import AsyncClient
+    from ..webhooks.body import BodyLimits
     from .distributed import DistributedRunner
 
 
@@ -59,16 +60,18 @@ def create_service_app(
     connect_app: Any = None,
     worker: bool = True,
     webhook_secrets: Mapping[str, str] | None = None,
+    webhook_limits: BodyLimits | None = None,
     close_client: bool = False,
 ) -> Starlette:
     """One ASGI app: ``/webhooks/{provider}`` (the receiver), the job runner in its lifespan, and —
-    when given — the connect page at ``/``. ``close_client`` closes the client at shutdown."""
+    when given — the connect page at ``/``. ``close_client`` closes the client at shutdown;
+    ``webhook_limits`` bounds webhook bodies (size and read deadline)."""
     from ..webhooks.receiver import WebhookReceiver
 
     jobs = runner or runner_for(client)
     # Without a worker here, an embedded store's inbox waits for the worker process to poll it.
     queue: JobQueue = InboxOnly() if not worker and isinstance(jobs, EmbeddedRunner) else jobs
-    receiver = WebhookReceiver(client, queue, secrets=webhook_secrets)
+    receiver = WebhookReceiver(client, queue, secrets=webhook_secrets, limits=webhook_limits)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -84,6 +84,9 @@ webhook_deliveries = Table(
     Column("received_at", UTCDateTime, nullable=False),
     Column("body", Text, nullable=False),
     Column("events", Integer, nullable=False),
+    # SHA-256 of the body: a redelivery of the same bytes is stored once (NULL before 0103).
+    Column("body_sha256", String(64)),
+    Index("uq_ua_webhook_deliveries_body", "provider", "body_sha256", unique=True),
 )
 
 webhook_events = Table(

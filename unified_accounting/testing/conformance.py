@@ -20,12 +20,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from urllib.parse import parse_qs, quote
 
 import httpx
 import pytest
 
 from ..connections import MemoryConnectionStore
-from ..errors import AuthenticationError, Conflict, NotFound, RateLimited, UnsupportedOperation
+from ..errors import (
+    AuthenticationError,
+    Conflict,
+    NotFound,
+    RateLimited,
+    UnsupportedOperation,
+    ValidationFailed,
+)
 from ..models import InvoiceStatus
 from ..plugins import get_provider
 from ..provider import Operation
@@ -35,17 +43,55 @@ from .harness import ProviderHarness
 #: Retries the suite allows, so "retried then RateLimited" needs max_retries + 1 throttled calls.
 SUITE_MAX_RETRIES = 2
 CONSUMER = "conformance"
+#: Ids a caller might pass by mistake or malice: URL syntax, escapes, dot segments, non-ASCII.
+#: Each id but the dot-only and empty ones holds "zq", so the test can find it in a request path.
+HOSTILE_IDS = (
+    "zq1?minorversion=1&x=",
+    "zq1&x=1",
+    "zq1#x",
+    "zqa/b",
+    "zq/../../../../_emulator/revoke-all?x=",
+    "zq1/send?x=",
+    "zq/%2e%2e",
+    "zq100%",
+    "zq-Rechnung-Nr.ä漢",
+    "..",
+    ".",
+    "",
+)
+
+
+class WireLog:
+    """An ASGI wrapper that notes every request as the emulator receives it (raw path and query)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests: list[tuple[str, bytes, bytes]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            raw_path = scope.get("raw_path") or scope["path"].encode()
+            self.requests.append((scope["method"], raw_path, scope.get("query_string", b"")))
+        await self.app(scope, receive, send)
 
 
 class ConformanceEnv:
     """A connected client on a fresh emulator, shared by the steps of one test."""
 
-    def __init__(self, harness: ProviderHarness, app: Any, client: FlavouredClient, company_id: str) -> None:
+    def __init__(
+        self,
+        harness: ProviderHarness,
+        app: Any,
+        client: FlavouredClient,
+        company_id: str,
+        wire: WireLog | None = None,
+    ) -> None:
         self.harness = harness
         self.app = app
         self.client = client
         self.company_id = company_id
         self.provider = get_provider(harness.provider)
+        self.wire = wire or WireLog(app)
 
     def supports(self, resource: str, operation: Operation) -> bool:
         return self.provider.supports(resource, operation)
@@ -87,7 +133,8 @@ class ConformanceSuite:
     async def ua_env(self, request: pytest.FixtureRequest, ua_harness: ProviderHarness) -> Any:
         app = ua_harness.create_app()
         grant = await ua_harness.grant(app)
-        async with FlavouredClient(request.param == "sync", **client_options(ua_harness, app)) as client:
+        wire = WireLog(app)
+        async with FlavouredClient(request.param == "sync", **client_options(ua_harness, wire)) as client:
             await client.call(
                 "import_connection",
                 consumer_id=CONSUMER,
@@ -97,7 +144,7 @@ class ConformanceSuite:
                 refresh_token=grant.refresh_token,
                 expires_at=grant.expires_at,
             )
-            yield ConformanceEnv(ua_harness, app, client, grant.company_id)
+            yield ConformanceEnv(ua_harness, app, client, grant.company_id, wire)
 
     # ------------------------------------------------------------------------------ round trips
 
@@ -219,6 +266,42 @@ class ConformanceSuite:
         with pytest.raises(NotFound) as caught:
             await customers.get("999999999")
         assert caught.value.provider == ua_env.harness.provider
+
+    async def test_ids_stay_inside_one_url_path_segment(self, ua_env: ConformanceEnv) -> None:
+        """An id is data: it can add no query parameter, leave no path, and ``.``/``..`` are refused."""
+        ua_env.require("invoice", Operation.CREATE, Operation.GET)
+        invoices = await ua_env.resource("invoices")
+        real = await ua_env.new_invoice()
+        calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [("get", (), {})]
+        if ua_env.supports("invoice", Operation.UPDATE):
+            calls.append(("update", (ua_env.harness.invoice_changes(),), {}))
+        for operation, method in ((Operation.VOID, "void"), (Operation.DELETE, "delete")):
+            if ua_env.supports("invoice", operation):
+                calls.append((method, (), {}))
+        if ua_env.supports("invoice", Operation.SEND):
+            calls.append(("send", (), {}))
+        for hostile in HOSTILE_IDS:
+            for method, args, kwargs in calls:
+                ua_env.wire.requests.clear()
+                with pytest.raises((NotFound, ValidationFailed)) as caught:
+                    await getattr(invoices, method)(hostile, *args, **kwargs)
+                sent = list(ua_env.wire.requests)
+                if not hostile.strip("."):
+                    assert isinstance(caught.value, ValidationFailed), (method, hostile)
+                    assert sent == [], f"{method}({hostile!r}) reached the provider: {sent}"
+                    continue
+                encoded = quote(hostile, safe="").encode()
+                for _, raw_path, query in sent:
+                    segments = raw_path.split(b"/")
+                    # Where the id reaches a path it is one whole segment, escapes and all.
+                    assert b"zq" not in raw_path or encoded in segments, (method, hostile, raw_path)
+                    assert b"." not in segments and b".." not in segments, (method, hostile, raw_path)
+                    parameters = parse_qs(query.decode(), keep_blank_values=True)
+                    assert "x" not in parameters, (method, hostile, query)
+                    assert all(len(values) == 1 for values in parameters.values()), (method, hostile, query)
+        # The token still works and the real invoice is untouched: nothing was revoked or changed.
+        again = await invoices.get(real.id)
+        assert again.id == real.id and again.row_version == real.row_version
 
     async def test_rate_limit_is_retried_then_raised(self, ua_env: ConformanceEnv) -> None:
         ua_env.require("customer", Operation.CREATE, Operation.GET)

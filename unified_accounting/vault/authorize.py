@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from ..connections import ConnectionHealth, ConnectionRecord, ConnectionStore
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, PermissionDenied
 from ..oauth import code_challenge, new_code_verifier
 from ..provider import Provider, ProviderSettings
 from .states import AuthorizationDenied, PendingAuthorization, StateStore
@@ -121,16 +121,24 @@ async def finish_authorization(
 ) -> list[tuple[ConnectionRecord, ConnectionRecord | None]]:
     """Exchange the code and store one connection per company granted.
 
+    ``exchange_code`` returns only companies the provider confirmed for the new token (never a
+    company id taken from the callback alone); one it refuses raises ``AuthorizationDenied``.
+
     Returns ``(new record, record it replaced or None)`` pairs so the caller can fire hooks.
     """
-    grants = await provider.exchange_code(
-        http,
-        settings,
-        code=params["code"],
-        redirect_uri=pending.redirect_uri,
-        callback_params=params,
-        code_verifier=pending.code_verifier,
-    )
+    try:
+        grants = await provider.exchange_code(
+            http,
+            settings,
+            code=params["code"],
+            redirect_uri=pending.redirect_uri,
+            callback_params=params,
+            code_verifier=pending.code_verifier,
+        )
+    except PermissionDenied as exc:
+        # The new token cannot reach the company the callback named (a changed realmId, say):
+        # the provider did not grant it, so nothing is stored.
+        raise AuthorizationDenied(exc.code or "company_not_confirmed", exc.message) from exc
     if not grants:
         raise AuthorizationDenied(
             "no_company", f"the consent gave access to no {provider.display_name} company"

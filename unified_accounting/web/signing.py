@@ -1,7 +1,8 @@
-"""Small signed tokens (HMAC-SHA256) for connect links, the page's session cookie and CSRF fields.
+"""Small signed tokens (HMAC-SHA256) for connect links, and keyed digests for CSRF fields.
 
-A token is ``base64url(JSON payload) "." base64url(signature)``; every payload carries its purpose
-and an expiry, so a link cannot be replayed as a cookie and nothing is valid forever.
+A token is ``base64url(JSON payload) "." base64url(signature)``, each part unpadded and decoded
+strictly (one spelling per token: trailing or stray characters are refused); every payload carries
+its purpose and an expiry, so nothing is valid forever.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from typing import Any
 
@@ -22,8 +24,21 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+#: A signature is one HMAC-SHA256: 32 bytes, 43 characters unpadded.
+_SIGNATURE_LENGTH = 43
+
+
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded base64url strictly: only the alphabet, and only its canonical spelling
+    (Python's decoder would skip stray characters and ignore the last character's spare bits,
+    so one token would have many accepted spellings)."""
+    if not _BASE64URL.fullmatch(text):
+        raise ValueError("not unpadded base64url")
+    decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(decoded) != text:
+        raise ValueError("not the canonical base64url spelling")
+    return decoded
 
 
 class Signer:
@@ -53,6 +68,8 @@ class Signer:
         if not token or token.count(".") != 1:
             return None
         encoded, signature = token.split(".")
+        if len(signature) != _SIGNATURE_LENGTH:
+            return None
         try:
             valid = hmac.compare_digest(_unb64(signature), self._mac(encoded.encode()))
             payload = json.loads(_unb64(encoded)) if valid else None

@@ -1,7 +1,8 @@
 """The durable webhook inbox: verified deliveries and their change events, deduplicated.
 
 A delivery's events are stored in the receiving request's transaction, each keyed by the provider's
-event id (``ON CONFLICT DO NOTHING``): a redelivered event is stored once and processed once.
+event id (``ON CONFLICT DO NOTHING``): a redelivered event is stored once and processed once. The
+delivery itself is keyed by the SHA-256 of its body, so a redelivered body is stored once too.
 Events wait as ``pending`` until a worker has applied them to the mirror (``done``), decided there
 is nothing to apply (``ignored``), or failed for good (``failed``). ``done`` means applied to every
 connection of the company, or put in the backlog of a connection that could not take it yet
@@ -24,6 +25,8 @@ from ..sync.schema import webhook_deliveries, webhook_events
 from ..vault.schema import connections
 
 PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
+#: Column sizes of ``ua_webhook_events`` (company and record ids; resource names).
+MAX_ID_LENGTH, MAX_NAME_LENGTH = 255, 40
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,20 @@ async def connected_companies(conn: AsyncConnection, provider: str, company_ids:
     return {row[0] for row in rows}
 
 
+def body_digest(body: bytes) -> str:
+    """What makes two deliveries "the same": their bytes (a provider's retry repeats them exactly)."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def storable(event: ChangeEvent) -> bool:
+    """Whether the event's fields fit the inbox's columns (a signed body could still hold anything)."""
+    return (
+        0 < len(event.company_id) <= MAX_ID_LENGTH
+        and 0 < len(event.record_id) <= MAX_ID_LENGTH
+        and 0 < len(event.resource) <= MAX_NAME_LENGTH
+    )
+
+
 async def store(
     db: SyncDatabase,
     conn: AsyncConnection,
@@ -65,16 +82,28 @@ async def store(
     body: bytes,
     events: Sequence[ChangeEvent],
     now: datetime,
-) -> None:
-    """Record a verified delivery and its events (duplicates skipped) in ``conn``'s transaction."""
+) -> bool:
+    """Record a verified delivery and its events (duplicates skipped) in ``conn``'s transaction.
+
+    Returns ``False`` when the very same body was stored before: a redelivery adds nothing.
+    """
     inserted = await conn.execute(
-        webhook_deliveries.insert().values(
-            provider=provider, received_at=now, body=body.decode("utf-8", "replace"), events=len(events)
+        db.insert(webhook_deliveries)
+        .values(
+            provider=provider,
+            received_at=now,
+            body=body.decode("utf-8", "replace"),
+            body_sha256=body_digest(body),
+            events=len(events),
         )
+        .on_conflict_do_nothing()
+        .returning(webhook_deliveries.c.id)
     )
-    delivery_id = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
+    delivery_id = inserted.scalar_one_or_none()
+    if delivery_id is None:
+        return False
     if not events:
-        return
+        return True
     rows = [
         {
             "provider": provider,
@@ -92,6 +121,7 @@ async def store(
         for event in events
     ]
     await conn.execute(db.insert(webhook_events).values(rows).on_conflict_do_nothing())
+    return True
 
 
 async def pending(db: SyncDatabase, provider: str, company_id: str, limit: int = 100) -> list[StoredEvent]:

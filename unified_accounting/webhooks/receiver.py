@@ -1,7 +1,9 @@
 """The webhook receiver: an ASGI app answering providers' webhook deliveries.
 
-``POST /{provider}`` (mount it under ``/webhooks``): the signature is checked against the raw body
-first — a bad or missing one gets ``401`` and nothing is stored. A verified delivery's events are
+``POST /{provider}`` (mount it under ``/webhooks``): the body is read within a size limit and a
+deadline (``413``/``408`` otherwise, see :mod:`.body`), then the signature is checked against the
+raw body — a bad or missing one gets ``401`` and nothing is stored. A signed body that cannot be
+read gets ``400``; the same body delivered again is stored once. A verified delivery's events are
 written to the inbox **in the same transaction** as the job that will process them, then ``200``
 goes back with an empty body (deliveries arriving together share one transaction: see
 :class:`_GroupCommit`). Nothing is fetched or applied before answering: QuickBooks wants an
@@ -31,6 +33,7 @@ from ..models import ChangeEvent
 from ..sync.database import SyncDatabase
 from ..sync.jobs import JobQueue, WebhookJob
 from . import inbox
+from .body import BodyLimits, BodyRefused, read_body
 
 if TYPE_CHECKING:
     from ..client.async_client import AsyncClient
@@ -47,10 +50,16 @@ class WebhookReceiver:
     """
 
     def __init__(
-        self, client: AsyncClient, queue: JobQueue, *, secrets: Mapping[str, str] | None = None
+        self,
+        client: AsyncClient,
+        queue: JobQueue,
+        *,
+        secrets: Mapping[str, str] | None = None,
+        limits: BodyLimits | None = None,
     ) -> None:
         self.client = client
         self.queue = queue
+        self.limits = limits or BodyLimits()
         self._secrets = dict(secrets or {})
         self._inbox = _GroupCommit(client, queue)
         self.app = Starlette(routes=[Route("/{provider}", self.receive, methods=["POST"])])
@@ -63,26 +72,39 @@ class WebhookReceiver:
 
     async def receive(self, request: Request) -> Response:
         name = request.path_params["provider"]
-        body = await request.body()
         try:
             provider = self.client.provider(name)
             secret = self.secret_for(name)
         except ConfigurationError:
-            return Response(status_code=404)
+            return _unread(404)
         if not secret:
             logger.error("webhook for %s refused: no webhook secret is configured for it", name)
-            return Response(status_code=401)
+            return _unread(401)
+        try:
+            body = await read_body(request, self.limits)
+        except BodyRefused as refused:
+            logger.warning("webhook for %s refused: %s", name, refused.reason)
+            return refused.response
         try:
             verified = provider.verify_webhook(body, request.headers, secret)
         except UnsupportedOperation:
             return Response(status_code=404)
+        except Exception:
+            logger.warning("webhook for %s refused: its signature could not be checked", name, exc_info=True)
+            return Response(status_code=401)
         if not verified:
             logger.warning("webhook for %s refused: bad signature", name)
             return Response(status_code=401)
         try:
+            # Signed is not well-formed: any failure to read it (a JSON array where an object was
+            # expected, nesting deep enough to exhaust the parser) is the sender's error, not ours.
             events = provider.parse_webhook(body)
-        except (ValueError, KeyError, TypeError) as exc:
-            logger.error("webhook for %s is signed but unreadable (%s): dropped", name, exc)
+            unfit = [event for event in events if not inbox.storable(event)]
+        except Exception as exc:
+            logger.error("webhook for %s is signed but unreadable (%s): dropped", name, type(exc).__name__)
+            return Response(status_code=400)
+        if unfit:
+            logger.error("webhook for %s is signed but holds ids too long to store: dropped", name)
             return Response(status_code=400)
         try:
             await self._inbox.store(_Delivery(name, body, events))
@@ -90,6 +112,11 @@ class WebhookReceiver:
             logger.exception("webhook for %s could not be stored: answered 500, the provider retries", name)
             return Response(status_code=500)
         return Response(status_code=200)
+
+
+def _unread(status_code: int) -> Response:
+    """An answer given before the body was read: close the connection rather than wait for it."""
+    return Response(status_code=status_code, headers={"Connection": "close"})
 
 
 @dataclass
@@ -151,7 +178,8 @@ class _GroupCommit:
                         "webhook events for unknown %s companies ignored: %s", name, sorted(companies - known)
                     )
                 kept = [e for e in events if e.company_id in known]
-                await inbox.store(db, conn, name, delivery.body, kept, now)
+                if not await inbox.store(db, conn, name, delivery.body, kept, now):
+                    continue  # the same body was stored before: nothing new to process
                 for company in sorted(known):
                     jobs[WebhookJob(name, company)] = None
             for job in jobs:

@@ -224,6 +224,23 @@ async def test_send_invoice(env: Env) -> None:
     assert sent.email == "billing@example.com"
 
 
+async def test_a_crafted_id_cannot_leave_the_company_path(env: Env) -> None:
+    """Sent to ``send``, this id once walked up to the emulator's revoke-all route with the bearer
+    token attached; as one encoded segment it names a record that does not exist."""
+    invoice = await new_invoice(env)
+    for crafted in ("../../../_emulator/revoke-all?x=", "1?minorversion=1&x="):
+        with pytest.raises(NotFound):
+            await env.conn.invoices.send(crafted)
+        with pytest.raises(NotFound):
+            await env.conn.invoices.get(crafted)
+    for dots in (".", ".."):
+        with pytest.raises(ValidationFailed, match="cannot be used in a URL"):
+            await env.conn.invoices.send(dots)
+    assert [e.path for e in env.emulator.request_log if e.path.startswith("/_emulator")] == []
+    assert all(e.query.get("minorversion") == "75" and "x" not in e.query for e in api_calls(env))
+    assert (await env.conn.invoices.get(str(invoice.id))).id == invoice.id  # the grant still works
+
+
 async def test_items_and_accounts_are_readable(env: Env) -> None:
     items = [i async for i in env.conn.resource("item", Item).list()]
     assert [i.name for i in items] == ["Services"]

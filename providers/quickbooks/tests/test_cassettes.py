@@ -154,7 +154,7 @@ async def test_oauth_code_exchange_and_refresh() -> None:
             [grant] = await provider.exchange_code(
                 http, settings, code=callback["code"], redirect_uri=REDIRECT, callback_params=callback
             )
-            assert grant.company_id == callback["realmId"]
+            assert grant.company_id == callback["realmId"] and grant.company_name  # read with the token
             refreshed = await provider.refresh(http, settings, grant.tokens)
             assert refreshed.hard_expires_at is not None and refreshed.refresh_token_expires_at is not None
 

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from unified_accounting.errors import DecodeFailed, FieldIssue, ProviderError
+from unified_accounting.http.paths import path_segment
 from unified_accounting.oauth import rebase
-from unified_accounting.provider import ProviderSession
+from unified_accounting.provider import ProviderSession, ProviderSettings
 
 from .codec import loads
 from .errors import error_from_fault, fault_errors
@@ -45,10 +46,16 @@ def app_of(session: ProviderSession) -> str:
     return session.settings.client_id or ""
 
 
+def api_url(settings: ProviderSettings, company_id: str, *path: str) -> str:
+    """``/v3/company/{company_id}/{path...}`` on the environment's host. Every part is encoded as one
+    path segment: a record id can neither add query parameters nor leave the company's path."""
+    host = SANDBOX_API if settings.environment == "sandbox" else PRODUCTION_API
+    parts = [path_segment(company_id, field="company_id"), *(path_segment(part) for part in path)]
+    return rebase(f"{host}/v3/company/" + "/".join(parts), settings.base_url)
+
+
 def company_url(session: ProviderSession, *path: str) -> str:
-    host = SANDBOX_API if session.settings.environment == "sandbox" else PRODUCTION_API
-    url = f"{host}/v3/company/{session.company_id}/" + "/".join(path)
-    return rebase(url, session.settings.base_url)
+    return api_url(session.settings, session.company_id, *path)
 
 
 def is_metered(request: httpx.Request) -> bool:

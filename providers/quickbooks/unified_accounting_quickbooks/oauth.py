@@ -1,7 +1,8 @@
 """Intuit OAuth 2.0 quirks on top of the core's generic steps.
 
 * The company id (``realmId``) arrives on the callback URL, not in the token response: one
-  consent gives exactly one :class:`~unified_accounting.Grant`.
+  consent gives exactly one :class:`~unified_accounting.Grant`, and only once the new token has
+  read that company (a changed ``realmId`` is refused, and the new grant revoked).
 * Refresh tokens have a rolling expiry (``x_refresh_token_expires_in``) and, when the request
   carries ``x-include-refresh-token-hard-expires-in: true``, a hard one
   (``x_refresh_token_hard_expires_in``, at most five years): both are stored as absolute times.
@@ -11,15 +12,24 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from unified_accounting.errors import ProviderUnavailable, ReauthorizationRequired, ValidationFailed
+from unified_accounting.errors import (
+    PermissionDenied,
+    ProviderUnavailable,
+    ReauthorizationRequired,
+    ValidationFailed,
+)
 from unified_accounting.oauth import client_credentials, token_request, token_response_json
 from unified_accounting.tokens import Grant, TokenSet
+
+from .api import MINOR_VERSION, api_url, parse
+from .errors import PROVIDER, error_from_response
 
 if TYPE_CHECKING:
     from unified_accounting.provider import Provider, ProviderSettings
@@ -65,7 +75,51 @@ async def exchange_code(
         code=code,
         redirect_uri=redirect_uri,
     )
-    return [Grant(company_id=realm_id, tokens=token_set(payload, now=now or datetime.now(UTC)))]
+    tokens = token_set(payload, now=now or datetime.now(UTC))
+    try:
+        name = await confirmed_company_name(http, settings, realm_id, tokens)
+    except Exception:
+        # Nothing will store these tokens: end the grant rather than leave it dangling.
+        with contextlib.suppress(Exception):
+            await revoke(provider, http, settings, tokens)
+        raise
+    return [Grant(company_id=realm_id, company_name=name, tokens=tokens)]
+
+
+async def confirmed_company_name(
+    http: httpx.AsyncClient, settings: ProviderSettings, realm_id: str, tokens: TokenSet
+) -> str | None:
+    """Read the company with the new token; its name, or an error if the token cannot reach it.
+
+    ``realmId`` travels through the user's browser on the callback URL, so it proves nothing: a
+    changed one would file this grant under another company's id. QuickBooks answers 403
+    (AuthorizationFault, code 3100) when a token reads a company it was not issued for.
+    """
+    url = api_url(settings, realm_id, "companyinfo", realm_id)
+    headers = {
+        "Authorization": f"Bearer {tokens.access_token.get_secret_value()}",
+        "Accept": "application/json",
+    }
+    try:
+        response = await http.get(url, params={"minorversion": MINOR_VERSION}, headers=headers)
+    except httpx.TransportError as exc:
+        raise ProviderUnavailable(f"QuickBooks is unreachable: {exc}", provider=PROVIDER) from exc
+    if 400 <= response.status_code < 500 and response.status_code != 429:
+        error = error_from_response(response)
+        raise PermissionDenied(
+            f"QuickBooks did not confirm company {realm_id!r} for this authorization: the callback's "
+            "realmId is not the company the user connected; nothing was stored",
+            provider=PROVIDER,
+            status_code=response.status_code,
+            code="company_not_confirmed",
+            detail=str(error),
+            request_id=response.headers.get("intuit_tid"),
+        )
+    if not response.is_success:
+        raise error_from_response(response)
+    info = parse(response).get("CompanyInfo")
+    name = info.get("CompanyName") if isinstance(info, Mapping) else None
+    return str(name) if name else None
 
 
 async def refresh(

@@ -478,7 +478,8 @@ class QuickBooksProvider(Provider):
     # ------------------------------------------------------------------------------- extras
 
     def company_url(self, session: ProviderSession, *path: str) -> str:
-        """The URL of a company path (for calls the unified API does not cover)."""
+        """The URL of a company path (for calls the unified API does not cover). Each argument is one
+        path segment, percent-encoded: ``company_url(session, "reports", "ProfitAndLoss")``."""
         return company_url(session, *path)
 
 

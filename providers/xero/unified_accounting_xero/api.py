@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
 from unified_accounting import jsonutil
-from unified_accounting.errors import DecodeFailed, FieldIssue, NotFound
+from unified_accounting.errors import DecodeFailed, FieldIssue, NotFound, ValidationFailed
+from unified_accounting.http.paths import path_segment
 from unified_accounting.oauth import rebase
 from unified_accounting.provider import ProviderSession
 
@@ -39,8 +39,21 @@ WRITE_PARAMS: dict[str, dict[str, str]] = {"invoice": {"unitdp": "4"}}
 def url(session: ProviderSession, resource: str, record_id: str | None = None) -> str:
     path = f"{API_BASE}/{RESOURCES[resource][0]}"
     if record_id is not None:
-        path += "/" + quote(record_id, safe="")
+        path += "/" + path_segment(record_id)
     return rebase(path, session.settings.base_url)
+
+
+def id_list(record_ids: Sequence[str]) -> str:
+    """The ``IDs=`` filter: ids separated by commas, so an id holding one would name two records."""
+    for record_id in record_ids:
+        path_segment(record_id)
+        if "," in record_id:
+            raise ValidationFailed(
+                f"id {record_id!r} cannot be looked up",
+                issues=[FieldIssue("id", "a Xero id has no comma; pass the id Xero returned")],
+                provider=PROVIDER,
+            )
+    return ",".join(record_ids)
 
 
 def id_of(resource: str, record: Mapping[str, Any]) -> str:
@@ -88,7 +101,7 @@ async def fetch_records(
     session: ProviderSession, resource: str, record_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """Several records by id in one call (``IDs=``), keyed by lower-case id."""
-    params = {**READ_PARAMS.get(resource, {}), "IDs": ",".join(record_ids)}
+    params = {**READ_PARAMS.get(resource, {}), "IDs": id_list(record_ids)}
     response = await session.request("GET", url(session, resource), params=params)
     return {id_of(resource, item).lower(): item for item in _items(resource, _body(response))}
 

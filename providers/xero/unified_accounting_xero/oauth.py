@@ -28,6 +28,7 @@ from unified_accounting.errors import (
     ProviderUnavailable,
     ReauthorizationRequired,
 )
+from unified_accounting.http.paths import path_segment
 from unified_accounting.oauth import rebase, token_response_json
 from unified_accounting.provider import OAuthSettings, ProviderSettings
 from unified_accounting.tokens import Grant, TokenSet
@@ -251,5 +252,5 @@ async def disconnect(
             "disconnecting one Xero organisation needs the connection id kept in the grant's "
             "metadata ('connection_id')"
         )
-    url = rebase(f"{CONNECTIONS_URL}/{connection_id}", settings.base_url)
+    url = rebase(f"{CONNECTIONS_URL}/{path_segment(connection_id, field='connection_id')}", settings.base_url)
     await _bearer_call(http, "DELETE", url, tokens.access_token.get_secret_value())

@@ -6,6 +6,7 @@ from alembic import context
 
 import unified_accounting.sync.schema  # noqa: F401  (adds the sync tables to the shared metadata)
 from unified_accounting.vault.schema import VERSION_TABLE, metadata
+from unified_accounting.web.sessions import connect_sessions  # noqa: F401  (the connect page's sessions)
 
 connection = context.config.attributes.get("connection")
 if connection is None:

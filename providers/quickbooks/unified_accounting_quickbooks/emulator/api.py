@@ -16,8 +16,10 @@ oldest first, at most ``cdc_max_objects`` (1000) in total. Responses are JSON on
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import httpx
 from starlette.requests import Request
@@ -93,7 +95,7 @@ async def company_api(request: Request) -> Response:
         return json_response(jsonutil.dumps(body), 401)
     if token.realm_id != realm_id or realm_id not in emulator.realms:
         return json_response(jsonutil.dumps(faults.authorization_body(_time(emulator))), 403)
-    parts = [part for part in request.path_params["rest"].split("/") if part]
+    parts = _segments(request)
     is_batch = len(parts) == 1 and parts[0].lower() == "batch"
     if emulator.limiter.admit(realm_id, now, batch=is_batch) is not None:
         return throttle_response(emulator)
@@ -121,6 +123,19 @@ async def company_api(request: Request) -> Response:
             return fault_response(emulator, fault)
     finally:
         emulator.limiter.release(realm_id)
+
+
+def _segments(request: Request) -> list[str]:
+    """The path after ``/v3/company/{realmId}/``, split on the raw path: an encoded ``/`` (``%2F``)
+    stays inside its segment, as it does for a server that routes before decoding."""
+    raw = request.scope.get("raw_path")
+    match = _AFTER_REALM.search(raw) if isinstance(raw, bytes) else None
+    if match is None:
+        return [part for part in request.path_params["rest"].split("/") if part]
+    return [unquote(part.decode("latin-1")) for part in match.group(1).split(b"/") if part]
+
+
+_AFTER_REALM = re.compile(rb"/v3/company/[^/]+/(.*)$")
 
 
 def _unsupported(parts: list[str]) -> QBOFault:

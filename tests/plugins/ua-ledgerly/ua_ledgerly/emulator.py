@@ -175,6 +175,13 @@ class LedgerlyEmulator:
             return _error(403, "forbidden", "token is for another company")
         return None
 
+    async def company(self, request: Request) -> Response:
+        """The company a token reaches: 403 for a token of another company."""
+        company = request.path_params["company"]
+        if denied := self._authorize(request, company):
+            return denied
+        return JSONResponse({"id": company, "name": f"Ledgerly {company}"})
+
     async def collection(self, request: Request) -> Response:
         company, name = request.path_params["company"], request.path_params["collection"]
         if name not in COLLECTIONS:
@@ -294,6 +301,7 @@ def create_emulator(**options: Any) -> Starlette:
             Route("/authorize", emulator.authorize, methods=["GET"]),
             Route("/oauth/token", emulator.token, methods=["POST"]),
             Route("/oauth/revoke", emulator.revoke, methods=["POST"]),
+            Route("/v1/companies/{company}", emulator.company, methods=["GET"]),
             Route("/v1/companies/{company}/invoices/{id}/void", emulator.void, methods=["POST"]),
             Route("/v1/companies/{company}/{collection}", emulator.collection, methods=["GET", "POST"]),
             Route(

@@ -23,8 +23,9 @@ from unified_accounting import (
     ProviderSettings,
     TokenSet,
     capabilities,
+    path_segment,
 )
-from unified_accounting.errors import DuplicateRecord, ProviderError, ValidationFailed
+from unified_accounting.errors import DuplicateRecord, PermissionDenied, ProviderError, ValidationFailed
 from unified_accounting.http.errors import error_from_status
 from unified_accounting.models import RecordMeta
 from unified_accounting.oauth import client_credentials, token_request
@@ -57,7 +58,8 @@ class LedgerlyProvider(Provider):
 
     def _url(self, session: ProviderSession, resource: str, *parts: str) -> str:
         base = (session.settings.base_url or "https://api.ledgerly.example").rstrip("/")
-        return "/".join((base, "v1/companies", session.company_id, COLLECTION[resource], *parts))
+        company = path_segment(session.company_id, field="company_id")
+        return "/".join((base, "v1/companies", company, COLLECTION[resource], *map(path_segment, parts)))
 
     def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
         issues: list[FieldIssue] = []
@@ -158,7 +160,11 @@ class LedgerlyProvider(Provider):
         callback_params: Mapping[str, str],
         code_verifier: str | None = None,
     ) -> list[Grant]:
-        """Ledgerly names the company in the callback (``company=``), like QuickBooks' ``realmId``."""
+        """Ledgerly names the company in the callback (``company=``), like QuickBooks' ``realmId``.
+
+        The callback passed through the user's browser, so the company is only believed once the
+        new token has read it: a company the token cannot reach is refused.
+        """
         company = callback_params.get("company")
         if not company:
             raise ValidationFailed("Ledgerly's callback has no company parameter", provider=self.name)
@@ -172,7 +178,20 @@ class LedgerlyProvider(Provider):
             code_verifier=code_verifier,
         )
         tokens = TokenSet.from_token_response(payload, now=datetime.now(UTC))
-        return [Grant(company_id=company, company_name=f"Ledgerly {company}", tokens=tokens)]
+        base = (settings.base_url or "https://api.ledgerly.example").rstrip("/")
+        response = await http.get(
+            f"{base}/v1/companies/{path_segment(company, field='company')}",
+            headers={"Authorization": f"Bearer {tokens.access_token.get_secret_value()}"},
+        )
+        if not response.is_success:
+            raise PermissionDenied(
+                f"Ledgerly did not confirm company {company!r} for this authorization",
+                provider=self.name,
+                status_code=response.status_code,
+                code="company_not_confirmed",
+            )
+        confirmed = response.json()
+        return [Grant(company_id=str(confirmed["id"]), company_name=confirmed.get("name"), tokens=tokens)]
 
     async def revoke(self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
         token = tokens.refresh_token or tokens.access_token

@@ -1,0 +1,7 @@
+"""The connect page keeps its sessions in the vault's database: its tests run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from ..sync.conftest import database_url, postgres_url
+
+__all__ = ["database_url", "postgres_url"]

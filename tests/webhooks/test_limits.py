@@ -1,0 +1,194 @@
+"""The receiver under abuse: oversized, slow, repeated and malformed (yet signed) deliveries."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from unified_accounting.http.deadlines import hardened_server_options
+from unified_accounting.http.server import serve
+from unified_accounting.webhooks.body import BodyLimits
+from unified_accounting.webhooks.receiver import WebhookReceiver
+
+from ..sync.providers import CASES, ProviderCase
+from .helpers import RecordingQueue, inbox_counts, mount, post
+from .test_receiver import sample_body, sign, signature_header
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=sorted(CASES))
+def case(request: pytest.FixtureRequest) -> ProviderCase:
+    return CASES[request.param]
+
+
+class Trickle:
+    """A request body that counts how much of it the server pulled."""
+
+    def __init__(self, size: int, chunk: int = 64 * 1024) -> None:
+        self.size, self.chunk, self.pulled = size, chunk, 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while self.pulled < self.size:
+            piece = b"x" * min(self.chunk, self.size - self.pulled)
+            self.pulled += len(piece)
+            yield piece
+
+
+async def test_a_body_over_the_limit_gets_413_before_it_is_read(
+    case: ProviderCase, database_url: str, secret_key: str
+) -> None:
+    app = case.seeded(invoices=1)
+    async with case.client(app, database_url, secret_key) as client:
+        receiver = _receiver_app(client, BodyLimits(max_bytes=64 * 1024))
+        big = 50 * 1024 * 1024
+        declared = Trickle(big)
+        answer = await post(receiver, case.name, declared, {"content-length": str(big)})  # type: ignore[arg-type]
+        assert answer.status_code == 413 and answer.headers["connection"] == "close"
+        assert declared.pulled <= 64 * 1024  # refused on the declared length: nothing read
+        undeclared = Trickle(big)  # chunked: no length given, refused as soon as it passes the limit
+        answer = await post(receiver, case.name, undeclared, {})  # type: ignore[arg-type]
+        assert answer.status_code == 413 and undeclared.pulled <= 2 * 64 * 1024
+        assert await inbox_counts(client) == (0, 0)
+        # A body under the limit is still received.
+        body = sample_body(case, "no-such-company")
+        signed = await post(receiver, case.name, body, {signature_header(case): sign(case, app, body)})
+        assert signed.status_code == 200
+
+
+async def test_a_redelivered_body_is_stored_once(
+    case: ProviderCase, database_url: str, secret_key: str
+) -> None:
+    app = case.seeded(invoices=5)
+    async with case.client(app, database_url, secret_key) as client:
+        conn = await case.connect(client, app)
+        queue = RecordingQueue()
+        receiver = mount(client, queue)
+        body = sample_body(case, conn.company_id)
+        # A large, signed body replayed: one stored copy, one job, however often it comes.
+        padded = json.dumps({**json.loads(body), "padding": "p" * 500_000}).encode()
+        headers = {signature_header(case): sign(case, app, padded)}
+        for _ in range(5):
+            assert (await post(receiver, case.name, padded, headers)).status_code == 200
+        assert await inbox_counts(client) == (1, 1)
+        assert len(queue.in_transaction) == 1
+        other = sample_body(case, conn.company_id).replace(b'"1"', b'"2"')
+        assert (
+            await post(receiver, case.name, other, {signature_header(case): sign(case, app, other)})
+        ).status_code == 200
+        assert (await inbox_counts(client))[0] == 2  # a different body is a different delivery
+
+
+SIGNED_BUT_UNREADABLE = [
+    b"[1, 2, 3]",
+    b"[[]]",
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    b"null",
+    b'"text"',
+    b"12",
+    b"\xff\xfe\x00",
+    b"not json at all",
+    b"",
+]
+
+
+@pytest.mark.parametrize("body", SIGNED_BUT_UNREADABLE, ids=lambda b: repr(b[:12]))
+async def test_any_signed_body_that_does_not_parse_gets_400(
+    case: ProviderCase, body: bytes, database_url: str, secret_key: str
+) -> None:
+    app = case.seeded(invoices=1)
+    async with case.client(app, database_url, secret_key) as client:
+        await case.connect(client, app)
+        receiver = mount(client, RecordingQueue())
+        answer = await post(receiver, case.name, body, {signature_header(case): sign(case, app, body)})
+        assert answer.status_code == 400
+        assert await inbox_counts(client) == (0, 0)
+
+
+async def test_ids_too_long_to_store_get_400(case: ProviderCase, database_url: str, secret_key: str) -> None:
+    app = case.seeded(invoices=1)
+    async with case.client(app, database_url, secret_key) as client:
+        conn = await case.connect(client, app)
+        receiver = mount(client, RecordingQueue())
+        body = sample_body(case, conn.company_id)
+        long_id = "9" * 300
+        body = body.replace(b'"id": "1"', f'"id": "{long_id}"'.encode()).replace(
+            b'"resourceId": "11111111-1111-1111-1111-111111111111"', f'"resourceId": "{long_id}"'.encode()
+        )
+        assert long_id.encode() in body
+        answer = await post(receiver, case.name, body, {signature_header(case): sign(case, app, body)})
+        assert answer.status_code == 400
+        assert await inbox_counts(client) == (0, 0)
+
+
+def _slow_request(url: str, head: bytes, trickle: int = 200) -> bytes:
+    """Send ``head``, then up to ``trickle`` bytes one at a time (about 20 a second); return what
+    the server sent before closing the connection. A server still holding it open afterwards
+    fails the test."""
+    host, port = url.removeprefix("http://").split(":")
+    received = b""
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(head)
+        sock.settimeout(0.05)
+        for _ in range(trickle):
+            try:
+                sock.sendall(b"{")
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                return received
+            if not chunk:
+                return received
+            received += chunk
+        sock.settimeout(5)
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            return received
+        except TimeoutError:
+            kept = f"the server kept a trickling client connected (sent {received[:80]!r})"
+            raise AssertionError(kept) from None
+    return received
+
+
+def _receiver_app(client: Any, limits: BodyLimits) -> Any:
+    receiver = WebhookReceiver(client, RecordingQueue(), limits=limits)
+    return Starlette(routes=[Mount("/webhooks", app=receiver.app)])
+
+
+async def test_a_slow_body_is_cut_off_and_the_connection_closed(
+    case: ProviderCase, database_url: str, secret_key: str
+) -> None:
+    """A sender trickling its body is answered 408 and disconnected (on a real loopback socket)."""
+    app = case.seeded(invoices=1)
+    async with case.client(app, database_url, secret_key) as client:
+        receiver = _receiver_app(client, BodyLimits(read_timeout=0.5))
+        with serve(receiver) as url:
+            head = (
+                f"POST /webhooks/{case.name} HTTP/1.1\r\nHost: receiver\r\n"
+                "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+            ).encode()
+            answer = _slow_request(url, head)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"connection: close" in answer.lower()
+        assert await inbox_counts(client) == (0, 0)
+
+
+def test_the_served_app_drops_a_client_whose_request_head_never_ends() -> None:
+    """``ua serve``'s server settings: a request head trickled byte by byte is cut off too."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # never reached
+        raise AssertionError("a request whose head never completed reached the application")
+
+    with serve(app, **hardened_server_options(read_timeout=0.5)) as url:
+        answer = _slow_request(url, b"POST /webhooks/xero HTTP/1.1\r\n")
+    assert answer == b""  # closed without an answer: there was no request to answer
