@@ -1,4 +1,4 @@
-"""The Alembic chain builds exactly the declared tables, and revision 0103 keeps what a vault already holds."""
+"""The Alembic chain builds exactly the declared tables; revision 0103 keeps what a vault holds."""
 
 from __future__ import annotations
 
