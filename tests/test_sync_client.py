@@ -1,4 +1,4 @@
-"""The blocking Client is derived from AsyncClient: same surface, same behaviour, no hand-kept copy."""
+"""The blocking Client is generated from AsyncClient: same surface, same behaviour, no hand-kept copy."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ import pytest
 from ua_ledgerly.emulator import LedgerlyEmulator
 
 from unified_accounting import AsyncClient, Client, Customer
-from unified_accounting.client import AsyncConnection, AsyncResource, Connection, Resource
-from unified_accounting.client.sync import BlockingPager
+from unified_accounting.client import AsyncConnection, AsyncPager, AsyncResource, Connection, Pager, Resource
 
 from .conftest import LEDGERLY
 
 
 def public(cls: type) -> set[str]:
-    return {name for name, _ in inspect.getmembers_static(cls) if not name.startswith("_")}
+    """Public members, and public attributes declared by annotation (set by ``__init__``)."""
+    annotated = {name for klass in cls.__mro__ for name in vars(klass).get("__annotations__", {})}
+    members = {name for name, _ in inspect.getmembers_static(cls)}
+    return {name for name in members | annotated if not name.startswith("_")}
 
 
 @pytest.mark.parametrize(
@@ -27,6 +29,7 @@ def public(cls: type) -> set[str]:
         (AsyncClient, Client, {"close"}, {"aclose"}),
         (AsyncConnection, Connection, set(), set()),
         (AsyncResource, Resource, set(), set()),
+        (AsyncPager, Pager, set(), set()),
     ],
 )
 def test_sync_surface_matches_async(
@@ -38,7 +41,12 @@ def test_sync_surface_matches_async(
 def test_signatures_and_docs_carry_over() -> None:
     assert inspect.signature(Resource.update) == inspect.signature(AsyncResource.update)
     assert Resource.update.__doc__ == AsyncResource.update.__doc__
-    assert inspect.signature(Client.import_connection) == inspect.signature(AsyncClient.import_connection)
+    blocking, source = (
+        inspect.signature(Client.import_connection),
+        inspect.signature(AsyncClient.import_connection),
+    )
+    assert blocking.parameters == source.parameters
+    assert (source.return_annotation, blocking.return_annotation) == ("AsyncConnection", "Connection")
 
 
 @pytest.fixture
@@ -61,7 +69,7 @@ def test_blocking_round_trip(sync_client: Client, emulator: LedgerlyEmulator) ->
     for i in range(3):
         conn.customers.create({"display_name": f"Extra {i}"})
     pager = conn.customers.list(page_size=2)
-    assert isinstance(pager, BlockingPager)
+    assert isinstance(pager, Pager)
     assert [c.display_name for c in pager][:2] == ["Blocking Ltd", "Extra 0"]
     assert [len(page.items) for page in conn.customers.list(page_size=2).pages()] == [2, 2]
     assert sync_client.connection(consumer_id="acme", provider="ledgerly").key == conn.key

@@ -1,7 +1,17 @@
 """unified-accounting: one accounting API over QuickBooks Online, Xero and provider plugins."""
 
+from .catalog import RESOURCES, ResourceCatalog, ResourceSpec
 from .changes import RecordChange
-from .client import AsyncClient, AsyncConnection, AsyncPager, AsyncResource, Client, Connection, Resource
+from .client import (
+    AsyncClient,
+    AsyncConnection,
+    AsyncPager,
+    AsyncResource,
+    Client,
+    Connection,
+    Pager,
+    Resource,
+)
 from .connections import (
     ConnectionHealth,
     ConnectionKey,
@@ -63,6 +73,7 @@ from .tokens import Grant, TokenSet
 __version__ = "0.1.0"
 
 __all__ = [
+    "RESOURCES",
     "Address",
     "Allocation",
     "AsyncClient",
@@ -100,6 +111,7 @@ __all__ = [
     "OAuthSettings",
     "Operation",
     "Page",
+    "Pager",
     "Payment",
     "PaymentStatus",
     "PermissionDenied",
@@ -115,6 +127,8 @@ __all__ = [
     "RecordChange",
     "RecordIssue",
     "Resource",
+    "ResourceCatalog",
+    "ResourceSpec",
     "TokenSet",
     "UnifiedAccountingError",
     "UnsupportedOperation",

@@ -18,12 +18,12 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from .catalog import Operation
 from .decoding import RecordIssue
 from .errors import FieldIssue, ProviderError, UnsupportedOperation, ValidationFailed
 from .models import ChangeEvent, RecordMeta
@@ -33,21 +33,6 @@ if TYPE_CHECKING:
     from .types import ASGIApp
 
 PROVIDER_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
-
-
-class Operation(StrEnum):
-    """Operations a provider can support per resource (its ``capabilities``)."""
-
-    CREATE = "create"
-    GET = "get"
-    LIST = "list"
-    UPDATE = "update"
-    DELETE = "delete"
-    VOID = "void"
-    ARCHIVE = "archive"
-    SEND = "send"
-    BULK_CREATE = "bulk_create"
-    BULK_UPDATE = "bulk_update"
 
 
 #: Resource name → the operations supported on it.

@@ -1,9 +1,9 @@
-"""The client API: ``AsyncClient`` (source of truth) and its derived blocking twin ``Client``."""
+"""The client API: ``AsyncClient`` (source of truth) and its generated blocking twin ``Client``."""
 
 from .async_client import AsyncClient, AsyncConnection
+from .blocking import Client, Connection, Pager, Resource
 from .pager import AsyncPager
 from .resources import AsyncResource
-from .sync import Client, Connection, Resource
 
 __all__ = [
     "AsyncClient",
@@ -12,5 +12,6 @@ __all__ = [
     "AsyncResource",
     "Client",
     "Connection",
+    "Pager",
     "Resource",
 ]

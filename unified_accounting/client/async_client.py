@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -13,6 +12,7 @@ import httpx
 import pluggy
 from pydantic import SecretStr
 
+from ..catalog import RESOURCES
 from ..changes import RecordChange
 from ..connections import (
     ConnectionHealth,
@@ -23,7 +23,7 @@ from ..connections import (
 )
 from ..errors import ConfigurationError
 from ..http.retry import RetryPolicy
-from ..models import Customer, Invoice, Payment, RecordMeta
+from ..models import RecordMeta
 from ..models.common import to_utc
 from ..plugins import ProviderRegistry, default_registry, get_plugin_manager
 from ..provider import Provider, ProviderSettings
@@ -32,38 +32,42 @@ from ..tokens import TokenSet
 from ..vault import MemoryStateStore, StateStore, open_vault
 from ..vault.authorize import callback_parameters, claim_callback, finish_authorization, start_authorization
 from ..vault.lifecycle import disconnect_connection
+from ._accessors import M, ResourceAccessors
 from .resources import AsyncResource
 from .session import HttpSession
 from .tokens import TokenKeeper
 
 
-class AsyncConnection:
-    """One consumer's access to one company at one provider; resources hang off it."""
+class AsyncConnection(ResourceAccessors):
+    """One consumer's access to one company at one provider; resources hang off it.
+
+    Every unified resource has a typed accessor (``conn.invoices``, ``conn.customers``, ...),
+    generated from the resource catalog (:mod:`unified_accounting.catalog`).
+    """
+
+    key: ConnectionKey
+    consumer_id: str
+    company_id: str
+    provider: Provider
 
     def __init__(self, client: AsyncClient, key: ConnectionKey) -> None:
         self._client = client
         self.key = key
         self.consumer_id = key.consumer_id
         self.company_id = key.company_id
-        self.provider: Provider = client.provider(key.provider)
+        self.provider = client.provider(key.provider)
 
     def __repr__(self) -> str:
         return f"<Connection {self.key}>"
 
-    @functools.cached_property
-    def invoices(self) -> AsyncResource[Invoice]:
-        return AsyncResource(self, "invoice", Invoice)
+    def _typed_resource(self, name: str, model: type[M]) -> AsyncResource[M]:
+        return AsyncResource(self, name, model)
 
-    @functools.cached_property
-    def customers(self) -> AsyncResource[Customer]:
-        return AsyncResource(self, "customer", Customer)
-
-    @functools.cached_property
-    def payments(self) -> AsyncResource[Payment]:
-        return AsyncResource(self, "payment", Payment)
-
-    def resource(self, name: str, model: type[RecordMeta]) -> AsyncResource[Any]:
-        """Any other resource the provider offers (for example ``"item"`` or ``"account"``)."""
+    def resource(self, name: str, model: type[RecordMeta] | None = None) -> AsyncResource[Any]:
+        """A resource by name: a unified one (``"invoice"``), or a provider-specific one with its
+        ``model`` (for example ``"item"`` or ``"account"``)."""
+        if model is None:
+            model = RESOURCES.model(name)
         return AsyncResource(self, name, model)
 
     async def record(self) -> ConnectionRecord:
@@ -116,6 +120,16 @@ class AsyncClient:
     / ``UA_DATA_DIR`` in ``environ`` name a database, it keeps connections in memory.
     """
 
+    database_url: str | None
+    secret_key: SecretStr | None
+    include_raw: bool
+    retry_policy: RetryPolicy
+    registry: ProviderRegistry
+    plugin_manager: pluggy.PluginManager
+    store: ConnectionStore
+    #: Where OAuth states wait for their callback: the vault itself, else process memory.
+    states: StateStore
+
     def __init__(
         self,
         *,
@@ -143,15 +157,14 @@ class AsyncClient:
         self.registry = (
             ProviderRegistry(get_plugin_manager(plugins=plugins)) if plugins else default_registry()
         )
-        self.plugin_manager: pluggy.PluginManager = self.registry.plugin_manager
+        self.plugin_manager = self.registry.plugin_manager
         self._settings: dict[str, ProviderSettings] = {}
         for name, given in (providers or {}).items():
             self._settings[name] = resolve_settings(self.registry.get(name), given, self._environ)
         self._http = httpx.AsyncClient(transport=transport, timeout=timeout)
         self._owns_store = store is None
-        self.store: ConnectionStore = store or self._default_store(environ)
-        #: Where OAuth states wait for their callback: the vault itself, else process memory.
-        self.states: StateStore = self.store if isinstance(self.store, StateStore) else MemoryStateStore()
+        self.store = store or self._default_store(environ)
+        self.states = self.store if isinstance(self.store, StateStore) else MemoryStateStore()
         self._tokens = TokenKeeper(self.store, self._http, self.plugin_manager, lead_time=refresh_lead_time)
 
     def _default_store(self, environ: Mapping[str, str] | None) -> ConnectionStore:

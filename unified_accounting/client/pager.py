@@ -25,11 +25,13 @@ class AsyncPager(Generic[T]):
     :class:`~unified_accounting.RecordIssue` with the record's id, the error and the raw payload.
     """
 
+    #: Records of the pages fetched so far that could not be read (see the class docstring).
+    issues: list[RecordIssue]
+
     def __init__(self, fetch: Callable[[str | None], Awaitable[Page]], cursor: str | None = None) -> None:
         self._fetch = fetch
         self._cursor = cursor
-        #: Records of the pages fetched so far that could not be read (see the class docstring).
-        self.issues: list[RecordIssue] = []
+        self.issues = []
 
     async def _collect(self, cursor: str | None) -> Page:
         page = await self._fetch(cursor)

@@ -28,6 +28,13 @@ M = TypeVar("M", bound=RecordMeta)
 
 
 class AsyncResource(Generic[M]):
+    """One resource of a connection (``conn.invoices``): every operation checks the provider's
+    capabilities and validates input before any HTTP call."""
+
+    #: The unified resource name (``"invoice"``).
+    name: str
+    model: type[M]
+
     def __init__(self, connection: AsyncConnection, name: str, model: type[M]) -> None:
         self._conn = connection
         self.name = name
