@@ -259,6 +259,31 @@ class Provider(abc.ABC):
         """One page of records, oldest-first or in a stable order; ``cursor=None`` is the first page."""
         raise UnsupportedOperation(self.name, "list", resource)
 
+    def rewind_cursor(self, resource: str, cursor: str, records: int) -> str | None:
+        """For lists paged by position: a cursor ``records`` records before ``cursor``; else ``None``.
+
+        A sync reads each page from a little before the previous page's end and checks that the
+        two share a record, which proves that nothing was skipped when deletions shifted positions
+        (see ``unified_accounting.sync.pages``). Override it when ``list_page`` pages by position
+        in an order that never changes (by id); opaque cursors and page numbers cannot be moved.
+        """
+        return None
+
+    async def get_many(self, session: ProviderSession, resource: str, record_ids: Sequence[str]) -> list[Any]:
+        """The current version of each of ``record_ids`` that still exists; a record left out was
+        not found (deleted). A full sync asks this of records its listing did not see before it
+        calls them deleted. The default calls :meth:`get` for each id; override it with a batched
+        read when the provider has one."""
+        from .errors import NotFound
+
+        found = []
+        for record_id in record_ids:
+            try:
+                found.append(await self.get(session, resource, record_id))
+            except NotFound:
+                continue
+        return found
+
     async def update(
         self,
         session: ProviderSession,
