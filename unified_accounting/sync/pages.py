@@ -24,6 +24,13 @@ that shares nothing may have missed records: the page before is read again (at i
 which now overlaps it unless a whole page was deleted meanwhile), or the listing starts over.
 Records already in the page before are dropped, so each record is handed over once. Records
 created during the listing are not promised: the sync reads them from the change feed afterwards.
+
+Speculation needs that check. Pages requested together can be answered in any order, and a
+record created meanwhile moves later records one position *forward*: if page *n + 1* was read
+before the creation and page *n* after it, the records pushed from the end of *n* to the start of
+*n + 1* are in neither. A listing whose pages cannot be checked (page numbers, opaque cursors) is
+therefore read one page after the other — the next page is still fetched while the current one is
+stored — and then a shift forward only repeats a record, never skips one.
 """
 
 from __future__ import annotations
@@ -53,8 +60,15 @@ def _integer(cursor: str | None) -> int | None:
     return int(cursor)
 
 
-async def stream_pages(fetch: Fetch, cursor: str | None, *, ahead: int = 4) -> AsyncGenerator[Page, None]:
-    """Every page from ``cursor`` on, in order."""
+async def stream_pages(
+    fetch: Fetch,
+    cursor: str | None,
+    *,
+    ahead: int = 4,
+    may_guess: Callable[[str], bool] | None = None,
+) -> AsyncGenerator[Page, None]:
+    """Every page from ``cursor`` on, in order; pages are requested ahead only at cursors
+    ``may_guess`` accepts (all, without it)."""
     in_flight: deque[tuple[str, asyncio.Task[Page]]] = deque()
     try:
         previous: str | None = None
@@ -80,6 +94,8 @@ async def stream_pages(fetch: Fetch, cursor: str | None, *, ahead: int = 4) -> A
                 while len(in_flight) < ahead:
                     last += step
                     guess = str(last)
+                    if may_guess is not None and not may_guess(guess):
+                        break
                     in_flight.append((guess, asyncio.ensure_future(fetch(guess))))
     finally:
         await _cancel(in_flight)
@@ -181,8 +197,8 @@ async def overlapping_pages(
     """Every page from ``cursor`` on (see the module docstring), each read from ``rewind(cursor)``
     and checked against the one before (``anchor`` for the first, after a resume).
 
-    Without ``rewind``, or for cursors it cannot move, pages are handed over as
-    :func:`stream_pages` gives them, unchecked.
+    Pages ``rewind`` cannot move (or all, without it) are handed over unchecked, and fetched one
+    after the other (see the module docstring).
     """
 
     def rewound(page_cursor: str | None) -> str | None:
@@ -198,7 +214,9 @@ async def overlapping_pages(
         reread_at = start
         current: str | None = start
         restart: Any = None
-        pages = stream_pages(fetch_from, start, ahead=ahead)
+        pages = stream_pages(
+            fetch_from, start, ahead=ahead, may_guess=lambda guess: rewound(guess) is not None
+        )
         try:
             async for page in pages:
                 ids = record_ids(page.items)
