@@ -47,7 +47,9 @@ async def assert_mirror_matches(case: ProviderCase, app: Any, conn: Any) -> None
         assert await mirror_summary(conn, resource) == case.expected(app, resource), resource
 
 
-async def assert_no_live_record_tombstoned(case: ProviderCase, app: Any, conn: Any, recorder: Recorder) -> None:
+async def assert_no_live_record_tombstoned(
+    case: ProviderCase, app: Any, conn: Any, recorder: Recorder
+) -> None:
     live = set(case.expected(app, "invoice"))
     assert not recorder.told_deleted() & live, "product code was told a live invoice was deleted"
     for record_id in live:
