@@ -52,13 +52,25 @@ class Churn(httpx.AsyncBaseTransport):
         self.on_page: Callable[[int], Awaitable[None]] | None = None
         self.pages = 0
         self._one_at_a_time = asyncio.Lock()  # speculative pages are requested together
+        self.in_flight = 0
+        #: The most page requests of the invoice listing that were ever in flight at once.
+        self.most_in_flight = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.on_page is not None and is_invoice_page(self._provider, request):
-            async with self._one_at_a_time:
-                self.pages += 1
-                await self.on_page(self.pages)
-        return await self._inner.handle_async_request(request)
+        if not is_invoice_page(self._provider, request):
+            return await self._inner.handle_async_request(request)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.on_page is not None:
+                async with self._one_at_a_time:
+                    self.pages += 1
+                    await self.on_page(self.pages)
+            response = await self._inner.handle_async_request(request)
+            await response.aread()
+            return response
+        finally:
+            self.in_flight -= 1
 
 
 class Recorder:

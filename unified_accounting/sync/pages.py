@@ -234,9 +234,11 @@ async def overlapping_pages(
                 if current != reread_at:
                     rereads = 0  # got past the page that had to be read again
                 items = page.items
-                if before is not None and rewind is not None:
+                if before is not None:
                     items = [item for item in items if _id(item) not in before.ids]
-                after = Anchor(current, ids) if rewind is not None else None
+                following = page.next_cursor
+                # Kept only when the next page will be read rewound, and so checked against it.
+                after = Anchor(current, ids) if following is not None and rewound(following) else None
                 yield ListedPage(Page(items, page.next_cursor), after)
                 if page.next_cursor is None:
                     return

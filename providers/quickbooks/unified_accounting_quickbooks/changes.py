@@ -129,8 +129,11 @@ async def _query_changed(
                     "QuickBooks records kept shifting while changes were read; try again",
                     provider="quickbooks",
                 )
-            rereading = start != before[0]
-            start, before = (before[0], before) if rereading else (1, None)
+            if start != before[0]:
+                start = before[0]
+            else:
+                start, before = 1, None
+            rereading = True
             continue
         if not rereading:
             rereads = 0
