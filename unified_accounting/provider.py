@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 
 from .catalog import Operation
 from .decoding import RecordIssue
-from .errors import FieldIssue, ProviderError, UnsupportedOperation, ValidationFailed
+from .errors import DecodeFailed, FieldIssue, NotFound, ProviderError, UnsupportedOperation, ValidationFailed
 from .models import ChangeEvent, RecordMeta
 from .tokens import Grant, TokenSet
 
@@ -252,6 +252,32 @@ class Provider(abc.ABC):
     ) -> Page:
         """One page of records, oldest-first or in a stable order; ``cursor=None`` is the first page."""
         raise UnsupportedOperation(self.name, "list", resource)
+
+    def rewind_cursor(self, resource: str, cursor: str, records: int) -> str | None:
+        """For lists paged by position: a cursor ``records`` records before ``cursor``; else ``None``.
+
+        A sync reads each page from a little before the previous page's end and checks that the
+        two share a record, which proves that nothing was skipped when deletions shifted positions
+        (see ``unified_accounting.sync.pages``). Override it when ``list_page`` pages by position
+        in an order that never changes (by id); opaque cursors and page numbers cannot be moved.
+        """
+        return None
+
+    async def get_many(self, session: ProviderSession, resource: str, record_ids: Sequence[str]) -> Page:
+        """The current version of each of ``record_ids`` that still exists, as one page: a record
+        left out of ``items`` and ``issues`` was not found (deleted); one that exists but cannot be
+        read is a :class:`~unified_accounting.RecordIssue`. A full sync asks this of records its
+        listing did not see before it calls them deleted. The default calls :meth:`get` for each
+        id; override it with a batched read when the provider has one."""
+        found = Page(items=[])
+        for record_id in record_ids:
+            try:
+                found.items.append(await self.get(session, resource, record_id))
+            except NotFound:
+                continue
+            except DecodeFailed as exc:
+                found.issues.append(RecordIssue(resource=resource, record_id=record_id, error=exc))
+        return found
 
     async def update(
         self,

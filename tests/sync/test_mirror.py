@@ -109,3 +109,25 @@ async def test_an_opaque_version_changed_without_a_new_time_is_taken(db: SyncDat
         "updated"
     ]
     assert await apply(db, record_write("invoice", invoice(5, T0 + timedelta(hours=1), "71.00"), now)) == []
+
+
+async def test_an_inferred_tombstone_loses_to_a_live_read_of_its_version(db: SyncDatabase) -> None:
+    from sqlalchemy import update
+
+    from unified_accounting.sync.schema import mirror_records
+
+    now = datetime.now(UTC)
+    live = record_write("invoice", invoice(4, T0, "10.00"), now)
+    assert await apply(db, live) == ["created"]
+    # What the sweep of earlier releases did to a row its listing had not seen: deleted, nothing else.
+    async with db.write() as conn:
+        await conn.execute(update(mirror_records).values(deleted=True))
+    assert await stored_total(db) is None
+    assert await apply(db, live) == ["created"]  # the same version, read live: back
+    assert await stored_total(db) == Decimal("10.00")
+    # A tombstone the provider stands behind is not undone by that version read again.
+    assert await apply(db, tombstone_write("invoice", "7", T0 + timedelta(minutes=1))) == ["deleted"]
+    assert await apply(db, live) == []
+    void = record_write("invoice", invoice(5, T0 + timedelta(minutes=2), "0", status="void"), now)
+    assert await apply(db, void) == []
+    assert await apply(db, record_write("invoice", invoice(5, T0 + timedelta(minutes=2)), now)) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from unified_accounting.provider import Page
-from unified_accounting.sync.pages import stream_pages
+from unified_accounting.sync.pages import Anchor, ListingUnstable, overlapping_pages, stream_pages
 
 pytestmark = pytest.mark.anyio
 
@@ -89,3 +89,109 @@ async def test_rate_limit_meter_tells_long_waits() -> None:
         pass
     assert shown == [True, False]
     assert meter.total_wait >= 0.1 and meter.waiting == 0
+
+
+# ------------------------------------------------------------------- listings that prove no gap
+
+
+class Row:
+    def __init__(self, record_id: int) -> None:
+        self.id = str(record_id)
+
+
+class Shifting:
+    """A listing by position over ids in order, where records can vanish between requests."""
+
+    def __init__(self, total: int, size: int) -> None:
+        self.ids = list(range(1, total + 1))
+        self.size = size
+        self.requests: list[int] = []
+        self.before_request: list[object] = []
+
+    async def fetch(self, cursor: str | None) -> Page:
+        start = int(cursor) if cursor else 1
+        self.requests.append(start)
+        for change in self.before_request:
+            change(self, len(self.requests))  # type: ignore[operator]
+        rows = self.ids[start - 1 : start - 1 + self.size]
+        return Page([Row(i) for i in rows], str(start + self.size) if len(rows) == self.size else None)
+
+    @staticmethod
+    def rewind(cursor: str) -> str | None:
+        return str(max(1, int(cursor) - 3))
+
+
+async def listed(source: Shifting, **options: object) -> list[int]:
+    pages = overlapping_pages(source.fetch, None, rewind=source.rewind, **options)  # type: ignore[arg-type]
+    return [int(row.id) async for page in pages for row in page.page.items]
+
+
+def delete_first(count: int, at_request: int) -> object:
+    def change(source: Shifting, request: int) -> None:
+        if request == at_request:
+            del source.ids[:count]
+
+    return change
+
+
+@pytest.mark.parametrize("ahead", [1, 4])
+async def test_every_record_once_when_nothing_moves(ahead: int) -> None:
+    source = Shifting(100, 10)
+    assert await listed(source, ahead=ahead) == list(range(1, 101))
+
+
+@pytest.mark.parametrize("deleted", [2, 3, 6, 9])
+async def test_records_shifted_by_deletions_are_not_skipped(deleted: int) -> None:
+    # Pages of 10 read from 3 records back: up to 2 deletions are absorbed by the overlap, up to 9
+    # by reading the page before again.
+    source = Shifting(100, 10)
+    source.before_request.append(delete_first(deleted, at_request=4))
+    seen = await listed(source, ahead=1)
+    survivors = list(range(deleted + 1, 101))
+    assert set(survivors) <= set(seen), "a record that never left was skipped"
+    assert len(seen) == len(set(seen)), "a record was handed over twice"
+
+
+@pytest.mark.parametrize("deleted", [10, 25])
+async def test_a_page_worth_of_deletions_starts_the_listing_over(deleted: int) -> None:
+    source = Shifting(100, 10)
+    source.before_request.append(delete_first(deleted, at_request=4))
+    seen = await listed(source, ahead=1)
+    assert set(range(deleted + 1, 101)) <= set(seen)
+    assert source.requests.count(1) == 2  # from the start again (records repeat, none is skipped)
+
+
+async def test_speculative_pages_are_checked_too() -> None:
+    source = Shifting(200, 10)
+    source.before_request.append(delete_first(7, at_request=6))
+    seen = await listed(source, ahead=4)
+    assert set(range(8, 201)) <= set(seen)
+
+
+async def test_a_resumed_listing_checks_its_first_page_against_the_checkpoint() -> None:
+    source = Shifting(100, 10)
+    # Pages 1..3 were stored before a crash (the first at 1, then at 8 and 15 rewound by 3).
+    anchor = Anchor("15", frozenset(str(i) for i in range(12, 22)))
+    del source.ids[:6]  # meanwhile: records already mirrored are deleted
+    pages = overlapping_pages(source.fetch, "22", anchor=anchor, rewind=source.rewind, ahead=1)
+    seen = [int(row.id) async for page in pages for row in page.page.items]
+    assert set(range(22, 101)) <= set(seen)
+
+
+async def test_a_listing_that_keeps_shifting_gives_up_with_a_clear_error() -> None:
+    source = Shifting(10_000, 10)
+
+    def endless(source: Shifting, request: int) -> None:
+        if request > 1:
+            del source.ids[:30]
+
+    source.before_request.append(endless)
+    with pytest.raises(ListingUnstable):
+        await listed(source, ahead=1)
+
+
+async def test_without_rewind_pages_are_not_requested_ahead() -> None:
+    source = Shifting(100, 10)
+    pages = overlapping_pages(source.fetch, None, ahead=4)
+    assert [int(row.id) async for page in pages for row in page.page.items] == list(range(1, 101))
+    assert source.requests == list(range(1, 102, 10))  # one after the other, none guessed

@@ -42,3 +42,17 @@ def test_a_new_resource_list_restarts_the_initial_sync() -> None:
     state = SyncState().start_initial(("invoice",), T0).page_stored("invoice", "2", 1)
     again = state.start_initial(("customer", "invoice"), T0 + timedelta(minutes=1))
     assert (again.cursors, again.signpost, again.pages) == ({}, T0 + timedelta(minutes=1), 0)
+
+
+def test_the_last_page_stored_is_kept_for_the_next_one_to_overlap() -> None:
+    from unified_accounting.sync.pages import Anchor
+
+    state = SyncState().start_initial(("invoice",), T0)
+    anchor = Anchor("981", frozenset({"17", "18", "19"}))
+    state = state.page_stored("invoice", "1961", 980, anchor)
+    restored = SyncState.from_json(state.to_json())
+    assert restored.anchor("invoice") == anchor and restored == state
+    assert state.page_stored("invoice", None, 3).anchor("invoice") is None
+    assert state.finish().anchors == {}
+    # A state saved before anchors existed still loads.
+    assert SyncState.from_json('{"phase": "initial", "resources": ["invoice"]}').anchors == {}

@@ -85,8 +85,13 @@ class AsyncConnection(ResourceAccessors):
         )
         return await self.record()
 
-    def session(self, include_raw: bool | None = None) -> HttpSession:
-        """The provider session this connection's calls go through (for provider-specific APIs)."""
+    def session(
+        self, include_raw: bool | None = None, *, retry_policy: RetryPolicy | None = None
+    ) -> HttpSession:
+        """The provider session this connection's calls go through (for provider-specific APIs).
+
+        ``retry_policy`` replaces the client's, e.g. ``client.retry_policy.background(900)`` for
+        background work that should wait rate limits out rather than fail."""
         client = self._client
         return HttpSession(
             provider=self.provider,
@@ -95,7 +100,7 @@ class AsyncConnection(ResourceAccessors):
             include_raw=client.include_raw if include_raw is None else include_raw,
             http=client._http,
             tokens=client._tokens,
-            retry_policy=client.retry_policy,
+            retry_policy=retry_policy or client.retry_policy,
             plugin_manager=client.plugin_manager,
         )
 

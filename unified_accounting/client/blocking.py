@@ -258,9 +258,15 @@ class Connection:
         """
         return self._portal.call(self._target.ensure_fresh(valid_for))
 
-    def session(self, include_raw: bool | None = None) -> HttpSession:
-        """The provider session this connection's calls go through (for provider-specific APIs)."""
-        return self._target.session(include_raw)
+    def session(
+        self, include_raw: bool | None = None, *, retry_policy: RetryPolicy | None = None
+    ) -> HttpSession:
+        """The provider session this connection's calls go through (for provider-specific APIs).
+
+        ``retry_policy`` replaces the client's, e.g. ``client.retry_policy.background(900)`` for
+        background work that should wait rate limits out rather than fail.
+        """
+        return self._target.session(include_raw, retry_policy=retry_policy)
 
     def fire_change(self, change: RecordChange) -> None:
         self._target.fire_change(change)

@@ -81,6 +81,7 @@ class HttpSession:
                 raise ValidationFailed(str(exc), provider=self.provider_name) from None
             request_headers.setdefault("Content-Type", "application/json")
         attempt = 0
+        throttled, throttled_wait = 0, 0.0  # rate limits met by background work, and time waited
         rejected_token: str | None = None
         refreshed_after_401 = False
         while True:
@@ -146,8 +147,16 @@ class HttpSession:
             # writes that carry an idempotency key (or are idempotent by nature) are re-sent.
             if not (safe_to_resend or isinstance(error, RateLimited)):
                 raise error
-            attempt += 1
-            delay = self._retry.delay(attempt, error)
-            if delay is None:
-                raise error
+            if isinstance(error, RateLimited) and self._retry.rate_limit_patience is not None:
+                # Background work waits rate limits out (see unified_accounting.http.retry).
+                throttled += 1
+                delay = self._retry.rate_limit_delay(throttled, error, throttled_wait)
+                if delay is None:
+                    raise error
+                throttled_wait += delay
+            else:
+                attempt += 1
+                delay = self._retry.delay(attempt, error)
+                if delay is None:
+                    raise error
             await self._retry.sleep(delay)

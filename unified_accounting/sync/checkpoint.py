@@ -49,5 +49,8 @@ async def save(db: SyncDatabase, conn: AsyncConnection, key: ConnectionKey, stat
 
 async def read_state(db: SyncDatabase, key: ConnectionKey) -> SyncState:
     """The stored state of ``key`` (a fresh one when it never synced)."""
-    async with db.read() as conn:
+
+    async def read(conn: AsyncConnection) -> SyncState:
         return await load(conn, key)
+
+    return await db.snapshot(read)

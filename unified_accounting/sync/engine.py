@@ -3,22 +3,33 @@
 Initial sync lists every resource page by page. Pages are fetched ahead of the one being stored
 (a bounded queue: memory stays constant whatever the company's size) and each page is stored in
 one transaction together with the checkpoint that points past it. A sync killed at any moment
-therefore restarts at the first page not stored: no gap, and no page applied twice. When the last
-page of every resource is stored, records not seen by this listing are tombstoned (they were
-deleted while nothing was watching) and the bookmark is set.
+therefore restarts at the first page not stored: no gap, and no page applied twice. A listing by
+position is checked for records skipped when deletions shift positions (see :mod:`.pages`). When
+the last page of every resource is stored, records the listing did not see are looked up at the
+provider (:meth:`~unified_accounting.provider.Provider.get_many`): those it no longer has are
+tombstoned, the others brought back up to date. Nothing is tombstoned on absence alone. The
+bookmark is then set to the run's start, so the next (incremental) run reads from the change feed
+whatever was created, changed or deleted while the listing went on.
 
 Incremental sync asks the provider for what changed since ``bookmark − overlap``: through its
 change feed (``read_changes``: QuickBooks CDC, Xero ``If-Modified-Since``) while the bookmark is
 within the feed's window, else by listing each resource with ``updated_since``.
+
+Syncs are background work: their provider session waits rate limits out (``Retry-After``, then
+backoff) for up to ``SyncOptions.rate_limit_patience`` per request instead of failing after the
+client's few retries (see :mod:`unified_accounting.http.retry`). Every database write is a
+transaction a cancellation cannot cut short (:meth:`.SyncDatabase.transaction`): a cancelled sync
+leaves neither a transaction nor its lease behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,18 +42,23 @@ from ..provider import Operation, Page, Provider, ProviderSession
 from . import checkpoint, mirror
 from .apply import Source, announce, apply_changes
 from .database import SyncDatabase
-from .mirror import MirrorChange, MirrorWrite, change_set_writes, record_write
+from .mirror import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
 from .outbound import OutboundWebhooks
-from .pages import buffered, stream_pages
+from .pages import Anchor, ListedPage, Rewind, buffered, overlapping_pages
 from .state import Phase, SyncState
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection as DbConnection
+
     from ..client.async_client import AsyncClient, AsyncConnection
+    from ..client.session import HttpSession
 
 logger = logging.getLogger(__name__)
 
 #: Resources synced by default, in this order (customers before the invoices that name them).
 DEFAULT_RESOURCES = ("customer", "invoice", "payment")
+#: Records not seen by a full listing, looked up at the provider per batch.
+SWEEP_BATCH = 100
 
 
 def _default_windows() -> dict[str, timedelta]:
@@ -71,6 +87,12 @@ class SyncOptions:
     webhook_backlog_retention: timedelta = timedelta(days=30)
     #: How long a company's lease outlives a worker that died holding it (renewed every third).
     lease_ttl: timedelta = timedelta(seconds=30)
+    #: Records each page of a listing by position re-reads from the page before, to prove that no
+    #: record was skipped (at most a quarter of ``page_size``; 0 turns the check off).
+    page_overlap: int = 20
+    #: How long one request of a sync (or webhook job) may wait out rate limits, in all, before the
+    #: run stops with ``RateLimited`` (it resumes from its checkpoint when run again).
+    rate_limit_patience: timedelta = timedelta(minutes=15)
 
 
 @dataclass
@@ -169,6 +191,13 @@ class _MeteredProvider:
         return self._meter.timed(self._inner.request_slot(session))
 
 
+def background_session(connection: AsyncConnection, options: SyncOptions) -> HttpSession:
+    """A session for background work: it waits rate limits out rather than fail (see the module
+    docstring)."""
+    policy = connection._client.retry_policy.background(options.rate_limit_patience.total_seconds())
+    return connection.session(include_raw=False, retry_policy=policy)
+
+
 def resources_for(provider: Provider, wanted: tuple[str, ...] | None) -> tuple[str, ...]:
     candidates = wanted or DEFAULT_RESOURCES
     chosen = tuple(r for r in candidates if provider.supports(r, Operation.LIST) and r in RESOURCE_MODELS)
@@ -203,7 +232,7 @@ class SyncEngine:
         resources = resources_for(connection.provider, self.options.resources)
         state = await checkpoint.read_state(db, key)
         meter = RateLimitMeter(progress.rate_limited if progress else None)
-        session = connection.session(include_raw=False)
+        session = background_session(connection, self.options)
         if progress is not None:  # only a display needs to know about rate-limit waits
             session.provider = _MeteredProvider(connection.provider, meter)  # type: ignore[assignment]
         # A long job starts with a token good for a while; the session refreshes again as needed.
@@ -225,53 +254,70 @@ class SyncEngine:
     ) -> SyncReport:
         key = connection.key
         state = state.start_initial(resources, datetime.now(UTC))
-        async with db.write() as conn:
-            await checkpoint.save(db, conn, key, state)
+        await self._save(db, key, state)
         report = SyncReport(key, "initial", pages=state.pages, records=state.records)
         if progress:
             progress.started(key, "initial", state)
         unswept: set[str] = set()  # resources with an unreadable record of unknown id: not swept
         while (resource := state.next_resource()) is not None:
-            async for page in self._pages(connection.provider, session, resource, state.cursor(resource)):
+            pages = self._pages(
+                connection.provider, session, resource, state.cursor(resource), state.anchor(resource)
+            )
+            async for listed in pages:
+                page = listed.page
                 now = datetime.now(UTC)
                 writes = [record_write(resource, record, now) for record in page.items]
                 report.skipped(page.issues)
                 if any(issue.record_id is None for issue in page.issues):
                     unswept.add(resource)
-                async with db.write() as conn:
-                    changes = await self._apply(db, conn, key, writes, now)
-                    # An unreadable record still exists at the provider: the sweep must not take it
-                    # for deleted.
-                    seen = [issue.record_id for issue in page.issues if issue.record_id is not None]
-                    await mirror.mark_seen(conn, key, resource, seen, now)
-                    state = state.page_stored(resource, page.next_cursor, len(page.items))
-                    await checkpoint.save(db, conn, key, state)
+                # An unreadable record still exists at the provider: the sweep must not take it for
+                # deleted.
+                unreadable = [issue.record_id for issue in page.issues if issue.record_id is not None]
+                state = state.page_stored(resource, page.next_cursor, len(page.items), listed.anchor)
+                changes = await self._commit(db, key, writes, now, state, seen=(resource, unreadable))
                 self._announce(key, changes, "sync")
                 report.pages, report.records = state.pages, state.records
                 report.count(changes)
                 if progress:
                     progress.page(resource, len(page.items), state)
         assert state.signpost is not None
-        now = datetime.now(UTC)
-        async with db.write() as conn:
-            swept: list[MirrorChange] = []
-            for resource in resources:
-                if resource not in unswept:
-                    swept += await mirror.sweep(conn, key, resource, state.signpost, now)
-            if swept and self.options.outbound is not None:
-                await self.options.outbound.enqueue(db, conn, key, swept, source="sync", now=now)
-            state = state.finish()
-            await checkpoint.save(db, conn, key, state)
-        self._announce(key, swept, "sync")
-        report.count(swept)
+        for resource in resources:
+            if resource in unswept:
+                logger.warning(
+                    "%s: a %s record could not be read and named no id; records of %s the listing did "
+                    "not see are kept until a full sync can read them all",
+                    key,
+                    resource,
+                    resource,
+                )
+                continue
+            swept = await self._sweep(db, connection.provider, session, key, resource, state.signpost)
+            report.count(swept)
+        state = state.finish()
+        await self._save(db, key, state)
         report.bookmark = state.bookmark
         if progress:
             progress.finished(report)
         return report
 
+    def _rewind(self, provider: Provider, resource: str) -> Rewind | None:
+        records = min(self.options.page_overlap, self.options.page_size // 4)
+        if records < 1:
+            return None
+
+        def rewind(cursor: str) -> str | None:
+            return provider.rewind_cursor(resource, cursor, records)
+
+        return rewind
+
     def _pages(
-        self, provider: Provider, session: ProviderSession, resource: str, cursor: str | None
-    ) -> AsyncIterator[Page]:
+        self,
+        provider: Provider,
+        session: ProviderSession,
+        resource: str,
+        cursor: str | None,
+        anchor: Anchor | None,
+    ) -> AsyncIterator[ListedPage]:
         """Pages from ``cursor`` on, the next ones fetched while the current one is stored."""
 
         def fetch(page_cursor: str | None) -> Awaitable[Page]:
@@ -279,7 +325,64 @@ class SyncEngine:
                 session, resource, cursor=page_cursor, updated_since=None, page_size=self.options.page_size
             )
 
-        return buffered(stream_pages(fetch, cursor, ahead=self.options.prefetch), size=2)
+        listing = overlapping_pages(
+            fetch,
+            cursor,
+            anchor=anchor,
+            rewind=self._rewind(provider, resource),
+            ahead=self.options.prefetch,
+        )
+        return buffered(listing, size=2)
+
+    async def _sweep(
+        self,
+        db: SyncDatabase,
+        provider: Provider,
+        session: ProviderSession,
+        key: ConnectionKey,
+        resource: str,
+        signpost: datetime,
+    ) -> list[MirrorChange]:
+        """Records of ``resource`` the full listing did not see, looked up at the provider: those it
+        no longer has are tombstoned, the others (skipped by the listing) written as they are now."""
+        swept: list[MirrorChange] = []
+        after = ""
+        while True:
+            find = functools.partial(mirror.unseen, key=key, resource=resource, seen_before=signpost)
+            batch = await db.snapshot(functools.partial(find, after=after, limit=SWEEP_BATCH))
+            if not batch:
+                return swept
+            after = batch[-1].record_id
+            wanted = {candidate.record_id: candidate for candidate in batch}
+            try:
+                found = await provider.get_many(session, resource, list(wanted))
+            except UnsupportedOperation:
+                logger.warning(
+                    "%s cannot read %s records by id: %s records a full sync of %s did not see are "
+                    "kept as they are (deletions are only learnt from its change feed)",
+                    provider.name,
+                    resource,
+                    len(wanted),
+                    key,
+                )
+                return swept
+            observed = datetime.now(UTC)
+            writes = [
+                record_write(resource, record, observed) for record in found.items if str(record.id) in wanted
+            ]
+            # A record the provider has but could not be read is still there: not a deletion. An
+            # unreadable one without an id could be any of them: then none is called deleted.
+            unreadable = {issue.record_id for issue in found.issues}
+            present = {write.record_id for write in writes} | {i for i in unreadable if i is not None}
+            if None not in unreadable:
+                writes += [
+                    tombstone_write(resource, record_id, _deleted_at(candidate, observed))
+                    for record_id, candidate in wanted.items()
+                    if record_id not in present
+                ]
+            changes = await self._commit(db, key, writes, observed)
+            self._announce(key, changes, "sync")
+            swept += changes
 
     # ------------------------------------------------------------------------------ incremental
 
@@ -309,10 +412,8 @@ class SyncEngine:
             report.skipped(change_set.issues)
             observed = datetime.now(UTC)
             writes = change_set_writes(change_set, resources, observed)
-            async with db.write() as conn:
-                changes = await self._apply(db, conn, key, writes, observed)
-                state = state.progressed(len(writes)).finish(change_set.server_time)
-                await checkpoint.save(db, conn, key, state)
+            state = state.progressed(len(writes)).finish(change_set.server_time)
+            changes = await self._commit(db, key, writes, observed, state)
             self._announce(key, changes, "sync")
             report.pages, report.records = 1, len(writes)
             report.count(changes)
@@ -324,8 +425,7 @@ class SyncEngine:
                     report.skipped(page.issues)
                     observed = datetime.now(UTC)
                     writes = [record_write(resource, record, observed) for record in page.items]
-                    async with db.write() as conn:
-                        changes = await self._apply(db, conn, key, writes, observed)
+                    changes = await self._commit(db, key, writes, observed)
                     self._announce(key, changes, "sync")
                     state = state.progressed(len(page.items))
                     report.pages, report.records = state.pages, state.records
@@ -333,8 +433,7 @@ class SyncEngine:
                     if progress:
                         progress.page(resource, len(page.items), state)
             state = state.finish()
-            async with db.write() as conn:
-                await checkpoint.save(db, conn, key, state)
+            await self._save(db, key, state)
         assert state.phase is Phase.IDLE
         report.bookmark = state.bookmark
         if progress:
@@ -344,17 +443,43 @@ class SyncEngine:
     async def _listing_since(
         self, provider: Provider, session: ProviderSession, resource: str, since: datetime
     ) -> AsyncIterator[Page]:
-        cursor: str | None = None
-        while True:
-            page = await provider.list_page(
+        def fetch(cursor: str | None) -> Awaitable[Page]:
+            return provider.list_page(
                 session, resource, cursor=cursor, updated_since=since, page_size=self.options.page_size
             )
-            yield page
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+
+        rewind = self._rewind(provider, resource)
+        async for listed in overlapping_pages(fetch, None, rewind=rewind, ahead=1):
+            yield listed.page
 
     # ---------------------------------------------------------------------------------- helpers
+
+    async def _commit(
+        self,
+        db: SyncDatabase,
+        key: ConnectionKey,
+        writes: list[MirrorWrite],
+        now: datetime,
+        state: SyncState | None = None,
+        *,
+        seen: tuple[str, Sequence[str]] | None = None,
+    ) -> list[MirrorChange]:
+        """Apply ``writes`` and save ``state`` (when given) in one transaction, which a cancellation
+        of the sync lets finish (see :meth:`.SyncDatabase.transaction`). ``seen`` names records of a
+        resource that were listed but could not be read: they are marked seen, content unchanged."""
+
+        async def work(conn: DbConnection) -> list[MirrorChange]:
+            changes = await self._apply(db, conn, key, writes, now) if writes else []
+            if seen is not None:
+                await mirror.mark_seen(conn, key, seen[0], seen[1], now)
+            if state is not None:
+                await checkpoint.save(db, conn, key, state)
+            return changes
+
+        return await db.transaction(work)
+
+    async def _save(self, db: SyncDatabase, key: ConnectionKey, state: SyncState) -> None:
+        await self._commit(db, key, [], datetime.now(UTC), state)
 
     async def _apply(
         self, db: SyncDatabase, conn: Any, key: ConnectionKey, writes: list[MirrorWrite], now: datetime
@@ -366,3 +491,12 @@ class SyncEngine:
     def _announce(self, key: ConnectionKey, changes: list[MirrorChange], source: Source) -> None:
         if changes:
             announce(self.client.plugin_manager, key, changes, source)
+
+
+def _deleted_at(candidate: mirror.Unseen, observed: datetime) -> datetime:
+    """When a record the provider no longer has is stamped deleted: when that was observed — or
+    just after its last known version, should the provider's clock run ahead of ours (a tombstone
+    must order after the version it ends)."""
+    if candidate.updated_at is not None and candidate.updated_at >= observed:
+        return candidate.updated_at + timedelta(seconds=1)
+    return observed

@@ -5,6 +5,10 @@ database decides, so two workers cannot both win, on SQLite and PostgreSQL alike
 expires on its own when a holder dies without releasing it; a live holder renews it in the
 background. (On PostgreSQL with procrastinate, the job lock already serialises jobs per company;
 the lease also covers syncs started outside the job queue, such as ``ua sync``.)
+
+A cancelled holder (a shutdown) releases the lease before its cancellation completes: taking,
+renewing and releasing are transactions a cancellation cannot cut short (see
+:meth:`~unified_accounting.sync.database.SyncDatabase.transaction`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import UnifiedAccountingError
 from .database import SyncDatabase
@@ -31,8 +36,8 @@ class CompanyBusy(UnifiedAccountingError):
 async def try_acquire(
     db: SyncDatabase, provider: str, company_id: str, owner: str, ttl: timedelta = DEFAULT_TTL
 ) -> bool:
-    now = datetime.now(UTC)
-    async with db.write() as conn:
+    async def take(conn: AsyncConnection) -> bool:
+        now = datetime.now(UTC)
         await conn.execute(
             db.insert(sync_leases)
             .values(provider=provider, company_id=company_id, owner=None, until=None)
@@ -47,17 +52,21 @@ async def try_acquire(
             )
             .values(owner=owner, until=now + ttl)
         )
-        return taken.rowcount == 1
+        return bool(taken.rowcount == 1)
+
+    return await db.transaction(take)
 
 
 async def release(db: SyncDatabase, provider: str, company_id: str, owner: str) -> None:
-    async with db.write() as conn:
+    async def free(conn: AsyncConnection) -> None:
         lease = sync_leases.c
         await conn.execute(
             update(sync_leases)
             .where(lease.provider == provider, lease.company_id == company_id, lease.owner == owner)
             .values(owner=None, until=None)
         )
+
+    await db.transaction(free)
 
 
 @contextlib.asynccontextmanager
@@ -72,10 +81,15 @@ async def company_lease(
 ) -> AsyncIterator[str]:
     """Hold the company's lease for the block (waiting for it, or raising :class:`CompanyBusy`)."""
     owner = secrets.token_hex(8)
-    while not await try_acquire(db, provider, company_id, owner, ttl):
-        if not wait:
-            raise CompanyBusy(f"{provider} company {company_id} is being synced by another worker")
-        await asyncio.sleep(poll)
+    try:
+        while not await try_acquire(db, provider, company_id, owner, ttl):
+            if not wait:
+                raise CompanyBusy(f"{provider} company {company_id} is being synced by another worker")
+            await asyncio.sleep(poll)
+    except asyncio.CancelledError:
+        # Cancelled as the lease was being taken: it may be ours already.
+        await release(db, provider, company_id, owner)
+        raise
 
     async def keep_alive() -> None:
         while True:
@@ -89,4 +103,4 @@ async def company_lease(
         renewing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await renewing
-        await asyncio.shield(release(db, provider, company_id, owner))
+        await release(db, provider, company_id, owner)

@@ -7,7 +7,11 @@ Ordering. Each row carries an ordering key ``(updated_at, version_rank, deleted)
   counters), else ``-1`` — it orders two versions stamped within the same clock tick;
 - ``deleted`` makes a tombstone win over a live version with the same time and rank;
 - between two live versions with the same time and no numeric rank, a different ``row_version``
-  wins (the later fetch: syncs and webhook jobs of a company never run at once).
+  wins (the later fetch: syncs and webhook jobs of a company never run at once);
+- a tombstone that was only *inferred* — its status still says the record is on the books, because
+  an earlier release's full sync marked rows it had not seen as deleted, without asking the
+  provider — has no version of its own: a live read of the same version (or a newer one) wins
+  over it and revives the record.
 
 A write replaces the stored row only when its key is strictly greater, so applying the same
 version twice changes nothing, and an older version arriving late (a delayed webhook, a page read
@@ -20,7 +24,9 @@ Tombstones. A record is a tombstone when the provider says it was deleted (Quick
 its unified status says it left the books (``deleted``/``void`` invoices and payments, ``archived``
 customers). A tombstone without a time of its own is stamped with the moment it was observed; it
 keeps the last content known, so ``include_deleted=True`` still shows what was there. A later
-version with a greater key (an un-archived customer) brings the record back.
+version with a greater key (an un-archived customer) brings the record back. Records a full
+listing did not see are only candidates (:func:`unseen`): the sync asks the provider for them and
+tombstones those it answers "not found" for.
 """
 
 from __future__ import annotations
@@ -181,6 +187,8 @@ def _is_newer(incoming: Any) -> Any:
     same_time = incoming.updated_at == stored.updated_at
     incoming_rank = func.coalesce(incoming.version_rank, -1)
     stored_rank = func.coalesce(stored.version_rank, -1)
+    # (Plain comparisons, not NOT IN: the statement is compiled once for the driver, see below.)
+    inferred = or_(stored.status.is_(None), and_(*(stored.status != gone for gone in sorted(GONE_STATUSES))))
     return or_(
         stored.updated_at.is_(None),
         incoming.updated_at > stored.updated_at,
@@ -190,6 +198,15 @@ def _is_newer(incoming: Any) -> Any:
             incoming_rank == stored_rank,
             incoming.deleted == true(),
             stored.deleted != true(),
+        ),
+        # A tombstone inferred from a listing that did not see the record (see the module
+        # docstring) loses to a live read of the version it hid.
+        and_(
+            same_time,
+            incoming_rank == stored_rank,
+            incoming.deleted != true(),
+            stored.deleted == true(),
+            inferred,
         ),
         # Opaque versions (rank -1) cannot be ordered, and a provider may change a record without
         # moving its time (Xero: a payment lowers AmountDue). Such a tie with a different version
@@ -334,19 +351,30 @@ async def upsert(
     return changes
 
 
-#: What is stored for one record: its ordering key and its row_version.
-Stored = tuple[tuple[datetime, int, bool], str | None]
+@dataclass(frozen=True)
+class Stored:
+    """What is stored for one record: its ordering key, row_version and status."""
+
+    order: tuple[datetime, int, bool]
+    row_version: str | None
+    status: str | None
+
+    @property
+    def inferred_tombstone(self) -> bool:
+        return self.order[2] and self.status not in GONE_STATUSES
 
 
 def _replaces(write: MirrorWrite, before: Stored | None) -> bool:
     """Python twin of :func:`_is_newer` (the SQL decides; this says which writes it took)."""
     if before is None:
         return True
-    order, row_version = before
+    order = before.order
     if write.order > order:
         return True
+    if write.order[:2] == order[:2] and not write.deleted and before.inferred_tombstone:
+        return True
     opaque_tie = write.order == order and order[1] == -1 and not order[2]
-    return opaque_tie and write.row_version != row_version
+    return opaque_tie and write.row_version != before.row_version
 
 
 async def _stored_orders(
@@ -360,18 +388,24 @@ async def _stored_orders(
     orders: dict[tuple[str, str], Stored] = {}
     for resource, ids in by_resource.items():
         query = select(
-            stored.record_id, stored.updated_at, stored.version_rank, stored.deleted, stored.row_version
+            stored.record_id,
+            stored.updated_at,
+            stored.version_rank,
+            stored.deleted,
+            stored.row_version,
+            stored.status,
         ).where(_key_clause(key), stored.resource == resource, stored.record_id.in_(ids))
         if lock:
             query = query.with_for_update()
         for row in await conn.execute(query):
-            orders[(resource, row.record_id)] = (
+            orders[(resource, row.record_id)] = Stored(
                 (
                     row.updated_at or datetime.min.replace(tzinfo=UTC),
                     row.version_rank if row.version_rank is not None else -1,
                     bool(row.deleted),
                 ),
                 row.row_version,
+                row.status,
             )
     return orders
 
@@ -382,7 +416,7 @@ def _classify(batch: Sequence[MirrorWrite], previous: dict[tuple[str, str], Stor
         before = previous.get((write.resource, write.record_id))
         if not _replaces(write, before):
             continue  # same or older version: the upsert kept the stored row
-        was_live = before is not None and not before[0][2]
+        was_live = before is not None and not before.order[2]
         if write.deleted:
             if not was_live:
                 continue  # already gone, or never seen alive: nothing to tell
@@ -404,21 +438,40 @@ def _classify(batch: Sequence[MirrorWrite], previous: dict[tuple[str, str], Stor
     return changes
 
 
-async def sweep(
-    conn: AsyncConnection, key: ConnectionKey, resource: str, seen_before: datetime, now: datetime
-) -> list[MirrorChange]:
-    """After a full listing: tombstone live records of ``resource`` not seen since ``seen_before``."""
+@dataclass(frozen=True)
+class Unseen:
+    """A live record a full listing did not see: deleted, or skipped by the listing."""
+
+    record_id: str
+    updated_at: datetime | None
+
+
+async def unseen(
+    conn: AsyncConnection,
+    *,
+    key: ConnectionKey,
+    resource: str,
+    seen_before: datetime,
+    after: str = "",
+    limit: int = 100,
+) -> list[Unseen]:
+    """Live records of ``resource`` not seen since ``seen_before``, by id after ``after``.
+
+    Only candidates: the sync asks the provider about them before it tombstones any."""
     stored = mirror_records.c
-    where = and_(
-        _key_clause(key),
-        stored.resource == resource,
-        stored.deleted != true(),
-        stored.seen_at < seen_before,
+    rows = await conn.execute(
+        select(stored.record_id, stored.updated_at)
+        .where(
+            _key_clause(key),
+            stored.resource == resource,
+            stored.deleted != true(),
+            stored.seen_at < seen_before,
+            stored.record_id > after,
+        )
+        .order_by(stored.record_id)
+        .limit(limit)
     )
-    gone = [row.record_id for row in await conn.execute(select(stored.record_id).where(where))]
-    if gone:
-        await conn.execute(update(mirror_records).where(where).values(deleted=True, changed_at=now))
-    return [MirrorChange(resource, record_id, ChangeOperation.DELETED, None) for record_id in gone]
+    return [Unseen(row.record_id, row.updated_at) for row in rows]
 
 
 async def mark_seen(

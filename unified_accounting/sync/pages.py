@@ -1,4 +1,5 @@
-"""Streaming a provider's pages in order, fetching the next ones while the current one is stored.
+"""Streaming a provider's pages in order, fetching the next ones while the current one is stored,
+and proving that a listing by position skipped nothing.
 
 Cursors are opaque, so in general page *n + 1* can only be asked for once page *n* named it. Many
 providers' cursors are in fact positions (QuickBooks' ``STARTPOSITION``, Xero's page number): when
@@ -8,6 +9,28 @@ changes what is stored: every page is checked, in order, against the cursor its 
 actually returned; at the first mismatch the speculative pages are dropped and paging goes on
 from the returned cursor, one page at a time, as the contract says. Opaque cursors are simply
 followed. At most ``ahead`` pages are in flight or waiting, so memory stays bounded.
+
+Positions shift. A record deleted after its page was read moves every later record one position
+back, so the record that was first on the next page is now last on the page already read: a
+listing by position silently skips it (and a full sync would then take it for deleted). When the
+provider can say where a position cursor points a few records earlier (``Provider.rewind_cursor``),
+:func:`overlapping_pages` reads every page from that earlier position and requires it to share at
+least one record with the page before. Why that is proof enough: the pages are ordered by a key
+that never changes (QuickBooks' ``Id``), so two pages that share a record ``x`` cover, between them,
+every record from the first page's first to the second page's last that existed at both reads —
+those ordered before ``x`` were in the first page, those after it in the second. Whether the
+provider compares ids as numbers or as text does not matter, only that the order is fixed. A page
+that shares nothing may have missed records: the page before is read again (at its own position,
+which now overlaps it unless a whole page was deleted meanwhile), or the listing starts over.
+Records already in the page before are dropped, so each record is handed over once. Records
+created during the listing are not promised: the sync reads them from the change feed afterwards.
+
+Speculation needs that check. Pages requested together can be answered in any order, and a
+record created meanwhile moves later records one position *forward*: if page *n + 1* was read
+before the creation and page *n* after it, the records pushed from the end of *n* to the start of
+*n + 1* are in neither. A listing whose pages cannot be checked (page numbers, opaque cursors) is
+therefore read one page after the other — the next page is still fetched while the current one is
+stored — and then a shift forward only repeats a record, never skips one.
 """
 
 from __future__ import annotations
@@ -15,11 +38,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from ..errors import UnifiedAccountingError
 from ..provider import Page
 
 Fetch = Callable[[str | None], Awaitable[Page]]
+#: A cursor moved a given number of records earlier, or ``None`` when it is not a position.
+Rewind = Callable[[str], str | None]
+T = TypeVar("T")
+
+#: Pages re-read in a row, without getting past the point where they began, before giving up.
+MAX_REREADS = 8
 
 
 def _integer(cursor: str | None) -> int | None:
@@ -28,8 +60,15 @@ def _integer(cursor: str | None) -> int | None:
     return int(cursor)
 
 
-async def stream_pages(fetch: Fetch, cursor: str | None, *, ahead: int = 4) -> AsyncIterator[Page]:
-    """Every page from ``cursor`` on, in order."""
+async def stream_pages(
+    fetch: Fetch,
+    cursor: str | None,
+    *,
+    ahead: int = 4,
+    may_guess: Callable[[str], bool] | None = None,
+) -> AsyncGenerator[Page, None]:
+    """Every page from ``cursor`` on, in order; pages are requested ahead only at cursors
+    ``may_guess`` accepts (all, without it)."""
     in_flight: deque[tuple[str, asyncio.Task[Page]]] = deque()
     try:
         previous: str | None = None
@@ -55,6 +94,8 @@ async def stream_pages(fetch: Fetch, cursor: str | None, *, ahead: int = 4) -> A
                 while len(in_flight) < ahead:
                     last += step
                     guess = str(last)
+                    if may_guess is not None and not may_guess(guess):
+                        break
                     in_flight.append((guess, asyncio.ensure_future(fetch(guess))))
     finally:
         await _cancel(in_flight)
@@ -80,10 +121,10 @@ async def _cancel(tasks: deque[tuple[str, asyncio.Task[Page]]]) -> None:
     tasks.clear()
 
 
-async def buffered(pages: AsyncIterator[Page], size: int) -> AsyncIterator[Page]:
+async def buffered(pages: AsyncIterator[T], size: int) -> AsyncIterator[T]:
     """``pages`` consumed by a task of its own into a queue of ``size``: fetching goes on while the
     consumer is busy storing (an async generator only advances when asked)."""
-    queue: asyncio.Queue[Page | BaseException | None] = asyncio.Queue(maxsize=max(1, size))
+    queue: asyncio.Queue[T | BaseException | None] = asyncio.Queue(maxsize=max(1, size))
 
     async def produce() -> None:
         try:
@@ -107,3 +148,110 @@ async def buffered(pages: AsyncIterator[Page], size: int) -> AsyncIterator[Page]
         aclose = getattr(pages, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+class ListingUnstable(UnifiedAccountingError):
+    """Pages kept shifting under a listing faster than it could read them."""
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The last page a listing handed over: where it was read (its cursor) and the ids it held.
+
+    Kept in the sync's checkpoint, so a listing resumed after a crash proves its first page, too.
+    """
+
+    cursor: str | None
+    ids: frozenset[str]
+
+
+@dataclass
+class ListedPage:
+    """A page proven to follow the one before, holding only records not handed over with it."""
+
+    page: Page
+    #: What the next page must overlap (``None`` when the listing cannot be checked).
+    anchor: Anchor | None
+
+
+def _id(item: Any) -> str | None:
+    value = getattr(item, "id", None)
+    return str(value) if value else None
+
+
+def record_ids(items: list[Any]) -> frozenset[str]:
+    return frozenset(value for item in items if (value := _id(item)) is not None)
+
+
+_FROM_START = object()
+
+
+async def overlapping_pages(
+    fetch: Fetch,
+    cursor: str | None,
+    *,
+    anchor: Anchor | None = None,
+    rewind: Rewind | None = None,
+    ahead: int = 4,
+) -> AsyncIterator[ListedPage]:
+    """Every page from ``cursor`` on (see the module docstring), each read from ``rewind(cursor)``
+    and checked against the one before (``anchor`` for the first, after a resume).
+
+    Pages ``rewind`` cannot move (or all, without it) are handed over unchecked, and fetched one
+    after the other (see the module docstring).
+    """
+
+    def rewound(page_cursor: str | None) -> str | None:
+        return rewind(page_cursor) if rewind is not None and page_cursor is not None else None
+
+    def fetch_from(page_cursor: str | None) -> Awaitable[Page]:
+        return fetch(rewound(page_cursor) or page_cursor)
+
+    start: Any = cursor
+    before = anchor
+    rereads = 0
+    while True:
+        reread_at = start
+        current: str | None = start
+        restart: Any = None
+        pages = stream_pages(
+            fetch_from, start, ahead=ahead, may_guess=lambda guess: rewound(guess) is not None
+        )
+        try:
+            async for page in pages:
+                # Records that could not be read are on the page all the same: they count for the
+                # overlap, and are reported once.
+                ids = record_ids(page.items) | {i.record_id for i in page.issues if i.record_id is not None}
+                if before is not None and rewound(current) is not None and not ids & before.ids:
+                    # Nothing in common with the page before: records between them may be missed.
+                    rereads += 1
+                    if rereads > MAX_REREADS:
+                        raise ListingUnstable(
+                            f"pages kept shifting while they were read ({MAX_REREADS} re-reads in a "
+                            "row): records are being deleted faster than they can be listed; run "
+                            "the sync again (it resumes from its checkpoint)"
+                        )
+                    restart = before.cursor if current != before.cursor else _FROM_START
+                    break
+                if current != reread_at:
+                    rereads = 0  # got past the page that had to be read again
+                items, issues = page.items, page.issues
+                if before is not None:
+                    items = [item for item in items if _id(item) not in before.ids]
+                    issues = [issue for issue in issues if issue.record_id not in before.ids]
+                following = page.next_cursor
+                # Kept only when the next page will be read rewound, and so checked against it.
+                after = Anchor(current, ids) if following is not None and rewound(following) else None
+                yield ListedPage(Page(items, page.next_cursor, issues), after)
+                if page.next_cursor is None:
+                    return
+                before = after
+                current = page.next_cursor
+            else:
+                return
+        finally:
+            await pages.aclose()
+        if restart is _FROM_START:
+            start, before = None, None
+        else:
+            start = restart

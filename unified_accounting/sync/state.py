@@ -25,6 +25,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from .pages import Anchor
+
 
 class Phase(StrEnum):
     IDLE = "idle"
@@ -43,6 +45,9 @@ class SyncState:
     cursors: dict[str, str] = field(default_factory=dict)
     #: Initial sync: resources whose last page is stored.
     done: tuple[str, ...] = ()
+    #: Initial sync: the last page stored, per resource whose listing is checked for gaps (what the
+    #: next page must overlap; see :mod:`unified_accounting.sync.pages`).
+    anchors: dict[str, Anchor] = field(default_factory=dict)
     bookmark: datetime | None = None
     signpost: datetime | None = None
     #: Progress of the run in progress (kept across a resume).
@@ -69,6 +74,9 @@ class SyncState:
     def cursor(self, resource: str) -> str | None:
         return self.cursors.get(resource)
 
+    def anchor(self, resource: str) -> Anchor | None:
+        return self.anchors.get(resource)
+
     def changes_since(self, overlap: timedelta) -> datetime:
         """Where an incremental run reads from: the bookmark less the clock-skew overlap."""
         if self.bookmark is None:
@@ -87,21 +95,36 @@ class SyncState:
             resources=resources,
             cursors={},
             done=(),
+            anchors={},
             signpost=now,
             pages=0,
             records=0,
         )
 
-    def page_stored(self, resource: str, next_cursor: str | None, count: int) -> SyncState:
-        """One page of ``resource`` is in the mirror; ``next_cursor`` is where to go on."""
+    def page_stored(
+        self, resource: str, next_cursor: str | None, count: int, anchor: Anchor | None = None
+    ) -> SyncState:
+        """One page of ``resource`` is in the mirror; ``next_cursor`` is where to go on, and ``anchor``
+        what the next page must overlap."""
         cursors = dict(self.cursors)
+        anchors = dict(self.anchors)
         done = self.done
+        anchors.pop(resource, None)
         if next_cursor is None:
             cursors.pop(resource, None)
             done = (*done, resource) if resource not in done else done
         else:
             cursors[resource] = next_cursor
-        return replace(self, cursors=cursors, done=done, pages=self.pages + 1, records=self.records + count)
+            if anchor is not None:
+                anchors[resource] = anchor
+        return replace(
+            self,
+            cursors=cursors,
+            anchors=anchors,
+            done=done,
+            pages=self.pages + 1,
+            records=self.records + count,
+        )
 
     def progressed(self, records: int) -> SyncState:
         """One more page of an incremental run applied (counts only: it resumes from the bookmark)."""
@@ -117,7 +140,9 @@ class SyncState:
         bookmark = min(self.signpost, server_time or self.signpost)
         if self.bookmark is not None and bookmark < self.bookmark:
             bookmark = self.bookmark  # a skewed server clock never moves the bookmark back
-        return replace(self, phase=Phase.IDLE, cursors={}, done=(), bookmark=bookmark, signpost=None)
+        return replace(
+            self, phase=Phase.IDLE, cursors={}, done=(), anchors={}, bookmark=bookmark, signpost=None
+        )
 
     # ----------------------------------------------------------------------------- persistence
 
@@ -128,6 +153,10 @@ class SyncState:
                 "resources": list(self.resources),
                 "cursors": self.cursors,
                 "done": list(self.done),
+                "anchors": {
+                    resource: {"cursor": anchor.cursor, "ids": sorted(anchor.ids)}
+                    for resource, anchor in self.anchors.items()
+                },
                 "bookmark": _iso(self.bookmark),
                 "signpost": _iso(self.signpost),
                 "pages": self.pages,
@@ -146,6 +175,10 @@ class SyncState:
             resources=tuple(data.get("resources", ())),
             cursors=dict(data.get("cursors", {})),
             done=tuple(data.get("done", ())),
+            anchors={
+                resource: Anchor(value.get("cursor"), frozenset(value.get("ids", ())))
+                for resource, value in dict(data.get("anchors", {})).items()
+            },
             bookmark=_parse(data.get("bookmark")),
             signpost=_parse(data.get("signpost")),
             pages=int(data.get("pages", 0)),

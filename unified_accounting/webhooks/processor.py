@@ -28,7 +28,7 @@ from ..models import RESOURCE_MODELS
 from ..provider import Operation, Provider, ProviderSession
 from ..sync.apply import announce, apply_changes
 from ..sync.database import SyncDatabase
-from ..sync.engine import SyncOptions
+from ..sync.engine import SyncOptions, background_session
 from ..sync.lease import company_lease
 from ..sync.mirror import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
 from ..vault.schema import connections
@@ -290,7 +290,7 @@ async def _fetch_all(
 ) -> list[MirrorWrite]:
     from ..client.async_client import AsyncConnection
 
-    session = AsyncConnection(client, key).session(include_raw=False)
+    session = background_session(AsyncConnection(client, key), options)  # waits rate limits out
     targets = {(e.resource, e.record_id) for e in events}
     writes: list[MirrorWrite] = []
     if len(targets) >= CHANGE_FEED_FROM:

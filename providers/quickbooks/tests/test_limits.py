@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from unified_accounting_quickbooks.emulator.limits import RateLimiter as QuickBooksThrottle
 from unified_accounting_quickbooks.limits import Limits, RateLimiter
+from unified_accounting_quickbooks.settings import QuickBooksSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -120,9 +123,54 @@ async def test_counting_from_send_time_does_not_pay_the_round_trip_per_window() 
 async def test_send_margin_is_configurable() -> None:
     fake = FakeTime()
     rate = limiter(fake)
-    limits = Limits(per_second=2, concurrent=10, margin=0.5)
+    limits = Limits(per_second=2, concurrent=10, count_from="send", margin=0.5)
     started = []
     for _ in range(3):
         async with rate.slot("company", limits):
             started.append(fake.now)
     assert started == [0.0, 0.0, pytest.approx(1.5)]
+
+
+def default_limits() -> Limits:
+    """The limits a QuickBooks connection gets when nothing is configured."""
+    settings = QuickBooksSettings()
+    return Limits(
+        settings.requests_per_minute,
+        settings.requests_per_second,
+        settings.max_concurrent,
+        settings.batch_per_minute,
+        count_from=settings.limiter_counts_from,
+        margin=settings.limiter_margin_s,
+    )
+
+
+async def test_a_starved_process_never_sends_more_than_quickbooks_allows() -> None:
+    """Ten requests take their slots, then the process is starved of CPU for 0.9 s before they go
+    out; their answers are read at 1.05 s. Twenty more follow. QuickBooks' own throttle (the
+    emulator's, fed the moments the requests reach it) must admit every one."""
+    fake = FakeTime()
+    rate = limiter(fake)
+    limits = default_limits()
+    quickbooks = QuickBooksThrottle(per_minute=500, per_second=10, concurrent=10)
+    epoch = datetime(2026, 1, 5, tzinfo=UTC)
+    refused: list[str] = []
+
+    def arrives() -> None:
+        exceeded = quickbooks.admit("company", epoch + timedelta(seconds=fake.now))
+        if exceeded:
+            refused.append(exceeded)
+
+    async with contextlib.AsyncExitStack() as starved:
+        for _ in range(10):
+            await starved.enter_async_context(rate.slot("company", limits))
+        fake.now = 0.9  # the loop gets round to sending only now
+        for _ in range(10):
+            arrives()
+        fake.now = 1.05  # ...and to reading the answers
+        for _ in range(10):
+            quickbooks.release("company")
+    for _ in range(20):
+        async with rate.slot("company", limits):
+            arrives()
+            quickbooks.release("company")
+    assert refused == []

@@ -5,6 +5,13 @@ looks back at most 30 days and returns at most 1000 objects. Beyond the window, 
 hits the cap (it is then truncated), the records are read with paged ``LastUpdatedTime >=``
 queries instead; deletions are only known from CDC, so those found in the capped answer are kept
 and none can be reported for a read older than 30 days.
+
+Those queries page by position, ordered by ``Id`` (which never changes: ordered by
+``LastUpdatedTime``, a record updated during the read would move to the end and shift the rest
+back). A record deleted meanwhile still shifts later ones back, so each page is read from
+``OVERLAP`` positions before the previous page's end and must share a record with it; when it does
+not, the previous page is read again (see ``unified_accounting.sync.pages`` for why this proves
+that nothing was skipped).
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from unified_accounting.errors import ValidationFailed
+from unified_accounting.decoding import RecordIssue
+from unified_accounting.errors import ProviderError, ValidationFailed
 from unified_accounting.provider import ChangeSet, ProviderSession
 
 from . import codec
@@ -21,6 +29,12 @@ from .api import Api, settings_of
 from .query import MAX_RESULTS, select
 
 CDC_WINDOW = timedelta(days=30)
+#: Records each page of a ``LastUpdatedTime`` read repeats from the page before.
+OVERLAP = 20
+#: Pages read again in a row before giving up.
+MAX_REREADS = 8
+#: Name lists hide inactive rows from queries unless ``Active`` is filtered on.
+NAME_LISTS = frozenset({"Customer", "Item", "Account"})
 #: Margin kept inside the window: the provider's clock and QuickBooks' may disagree a little.
 CDC_MARGIN = timedelta(hours=1)
 
@@ -96,16 +110,47 @@ async def _query_changed(
     api: Api, session: ProviderSession, resource: str, since: datetime, changes: ChangeSet
 ) -> list[Any]:
     entity = codec.ENTITIES[resource]
-    base = select(entity).where("MetaData.LastUpdatedTime", ">=", since).order_by("MetaData.LastUpdatedTime")
-    records: list[Any] = []
-    start = 1
+    base = select(entity).where("MetaData.LastUpdatedTime", ">=", since)
+    if entity in NAME_LISTS:
+        base = base.where("Active", "IN", [True, False])  # an archived customer is a change too
+    base = base.order_by("Id")
+    records: dict[str, Any] = {}
+    unreadable: dict[str, RecordIssue] = {}
+    # The page before: the position of its first new record, and its ids (what the next must overlap).
+    before: tuple[int, frozenset[str]] | None = None
+    start, rereads, rereading = 1, 0, False
     while True:
-        body = await api.query(session, str(base.page(start, MAX_RESULTS)))
+        position = max(1, start - OVERLAP) if before is not None else start
+        body = await api.query(session, str(base.page(position, MAX_RESULTS)))
         if changes.server_time is None:
             changes.server_time = server_time(body)
         page, issues = codec.decode_query_rows(resource, body, session.include_raw)
-        records.extend(page)
-        changes.issues.extend(issues)
+        ids = frozenset(str(record.id) for record in page) | {
+            issue.record_id for issue in issues if issue.record_id
+        }
+        if before is not None and not ids & before[1]:
+            # Deletions shifted records past this page's start: read the page before again, or,
+            # when this was that re-read, start over.
+            rereads += 1
+            if rereads > MAX_REREADS:
+                raise ProviderError(
+                    "QuickBooks records kept shifting while changes were read; try again",
+                    provider="quickbooks",
+                )
+            if start != before[0]:
+                start = before[0]
+            else:
+                start, before = 1, None
+            rereading = True
+            continue
+        if not rereading:
+            rereads = 0
+        rereading = False
+        records.update((str(record.id), record) for record in page)
+        # Overlapping pages read an unreadable record more than once: report it once.
+        unreadable.update((issue.record_id or f"#{len(unreadable)}", issue) for issue in issues)
         if len(page) + len(issues) < MAX_RESULTS:
-            return records
-        start += MAX_RESULTS
+            changes.issues.extend(unreadable.values())
+            return list(records.values())
+        before = (start, ids)
+        start = position + MAX_RESULTS

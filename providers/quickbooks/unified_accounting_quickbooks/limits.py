@@ -7,13 +7,17 @@ own sliding windows and makes a caller wait for a slot instead.
 QuickBooks counts a request when it arrives, some moment between our send and its answer. Two ways
 to match that, chosen by ``Limits.count_from``:
 
-* ``"send"`` (default): a request enters the windows when it is sent, stamped ``margin`` seconds
-  later. Arrival is later than sending by the network delay; what could let an 11th request in
-  early is only that delay *varying* between two requests, which the margin covers (50 ms by
-  default). Windows then cost one second each, whatever the round-trip time.
-* ``"answer"``: a request enters the windows when its answer arrives, and fills room while in
-  flight. Never early whatever the network does, but every window lasts one second plus one round
-  trip (15 % slower at 150 ms latency).
+* ``"answer"`` (default): a request fills room in the windows from the moment it takes its slot,
+  and is counted at the moment its answer has been read. That moment is never before QuickBooks saw
+  the request, whatever the network does and however late the process gets round to sending it or
+  reading the answer (a starved event loop only makes it later), so the limiter can never let an
+  eleventh request into a second QuickBooks counts ten in. The price: every window lasts one
+  second plus one round trip (15 % slower at 150 ms latency).
+* ``"send"``: a request enters the windows when it takes its slot, stamped ``margin`` seconds later.
+  Arrival is later than that moment by the network delay *and by any delay before the request
+  really leaves*: under CPU contention a task that took its slot can send a second late, and the
+  limiter, which counted it a second earlier, lets the next burst in on top of it (429s). Use it
+  only where the process is never starved; windows then cost one second each.
 
 The limiter is shared by every event loop of the process (the blocking ``Client`` runs its own),
 so its state is guarded by a thread lock and waiting is done by sleeping on the caller's loop,
@@ -41,7 +45,7 @@ class Limits:
     per_second: int = 10
     concurrent: int = 10
     batch_per_minute: int = 40
-    count_from: Literal["send", "answer"] = "send"
+    count_from: Literal["send", "answer"] = "answer"
     #: With ``count_from="send"``: seconds added to the send time, covering network-delay jitter.
     margin: float = 0.05
 

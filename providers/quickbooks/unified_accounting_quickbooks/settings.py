@@ -32,10 +32,11 @@ class QuickBooksSettings(ProviderSettings):
     max_concurrent: int = Field(default=10, ge=1)
     batch_per_minute: int = Field(default=40, ge=1)
     limiter_counts_from: Literal["send", "answer"] = Field(
-        default="send",
+        default="answer",
         description=(
-            "When a request enters the limiter's windows: when sent, plus limiter_margin_s ('send'), "
-            "or when answered ('answer': never early, but each window lasts one round trip longer)."
+            "When a request enters the limiter's windows: when answered ('answer': never early, even "
+            "when the process is starved of CPU; each window lasts one round trip longer), or when "
+            "sent, plus limiter_margin_s ('send': faster, but early if the send itself is delayed)."
         ),
     )
     limiter_margin_s: float = Field(
