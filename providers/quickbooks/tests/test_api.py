@@ -120,7 +120,7 @@ async def test_every_call_carries_minorversion_75(env: Env) -> None:
     [record async for record in env.conn.invoices.list()]
     calls = api_calls(env)
     assert len(calls) >= 5
-    assert {entry.minorversion for entry in calls} == {"75"}
+    assert {entry.query.get("minorversion") for entry in calls} == {"75"}
 
 
 async def test_writes_carry_a_requestid_reused_across_retries(env: Env) -> None:

@@ -1,0 +1,130 @@
+"""The base of an emulator's control object: clock, fault injection and request log.
+
+A provider's emulator subclasses :class:`Emulator`, declares where faults can be aimed
+(``fault_targets``) and how its provider answers an injected failure (``fault_response``), and adds
+its companies, records and tokens. Tests reach the object as ``app.state.emulator``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from starlette.responses import Response
+
+from ..types import Scope
+from .clock import EmulatorClock
+from .faults import Fault, FaultInjector, enact
+from .options import EmulatorOptions
+from .requestlog import LoggedRequest, RequestLog
+
+
+class Emulator:
+    """Clock, faults and request log of one emulator, and the test controls over them."""
+
+    #: Named path prefixes ``fail_next(target=...)`` aims at. The first is the default target and
+    #: the one ``error_rate`` hits (the provider's API).
+    fault_targets: ClassVar[Mapping[str, str]] = {"all": "/"}
+    #: The statuses ``fail_next`` accepts (``None``: any 4xx or 5xx).
+    fault_statuses: ClassVar[Collection[int] | None] = None
+    #: Readings of the clock are truncated to this (the precision the provider reports).
+    clock_resolution: ClassVar[timedelta] = timedelta(0)
+
+    def __init__(self, options: EmulatorOptions) -> None:
+        options.validate()
+        self.options = options
+        self.clock = self.make_clock()
+        self.faults = FaultInjector(
+            self.fault_targets,
+            error_rate=options.error_rate,
+            error_statuses=options.error_statuses,
+            seed=options.fault_seed,
+            statuses=self.fault_statuses,
+        )
+        self.request_log = RequestLog(options.request_log_limit)
+        #: The ASGI app serving this emulator (set when the app is built).
+        self.app: Any = None
+
+    def make_clock(self) -> EmulatorClock:
+        o = self.options
+        return EmulatorClock(o.clock, start=o.start_time, sleep=o.sleep, resolution=self.clock_resolution)
+
+    # ------------------------------------------------------------------------------------- clock
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the emulator's time forward (token expiry, rate windows, timestamps); the new time."""
+        return self.clock.advance(seconds)
+
+    # ------------------------------------------------------------------------------------ faults
+    def fail_next(
+        self,
+        count: int = 1,
+        status: int = 500,
+        timeout: bool = False,
+        target: str | None = None,
+        *,
+        disconnect: bool = False,
+        latency_ms: float = 0.0,
+        retry_after_s: int | None = None,
+    ) -> None:
+        """Make the next ``count`` calls to ``target`` (default: the API) fail with ``status``, time
+        out, drop the connection, or wait ``latency_ms`` first."""
+        self.faults.fail_next(
+            count,
+            status,
+            timeout,
+            target,
+            disconnect=disconnect,
+            latency_ms=latency_ms,
+            retry_after_s=retry_after_s,
+        )
+
+    def fault_response(self, fault: Fault, scope: Scope) -> Response:
+        """The provider's answer to an injected ``fault.status`` on the request of ``scope``."""
+        raise NotImplementedError(f"{type(self).__name__} does not answer injected faults at the edge")
+
+    async def inject(self, fault: Fault, scope: Scope) -> Response | None:
+        """Carry out ``fault`` on the request of ``scope`` (see :func:`.faults.enact`)."""
+        return await enact(
+            fault,
+            lambda due: self.fault_response(due, scope),
+            clock=self.clock,
+            timeout_mode=self.options.timeout_mode,
+            timeout_hang_s=self.options.timeout_hang_s,
+            scope=scope,
+        )
+
+    # --------------------------------------------------------------------------------------- log
+    def requests(self, path_contains: str = "", method: str | None = None) -> list[LoggedRequest]:
+        """Logged requests whose path contains ``path_contains`` (and with ``method``)."""
+        return self.request_log.matching(path_contains, method)
+
+    def requests_to(self, path_prefix: str) -> list[LoggedRequest]:
+        """Logged requests whose path starts with ``path_prefix``."""
+        return self.request_log.under(path_prefix)
+
+    def clear_request_log(self) -> None:
+        self.request_log.clear()
+
+    # ------------------------------------------------------------------ what every provider offers
+    def issue_tokens_for(self, company: str | None) -> Mapping[str, Any]:
+        """A valid token set for ``company`` (default: the first), without the browser flow."""
+        raise NotImplementedError
+
+    def expire_access_tokens(self) -> Any:
+        """Make every access token issued so far expired."""
+        raise NotImplementedError
+
+    def revoke_all(self) -> None:
+        """Revoke every grant, as if the user disconnected the app."""
+        raise NotImplementedError
+
+    def state_summary(self) -> dict[str, Any]:
+        """What ``GET /_emulator/state`` reports (subclasses add their counts)."""
+        return {"now": self.now().isoformat(), "pending_faults": self.faults.pending}
+
+    async def aclose(self) -> None:
+        """Stop background work (webhook deliveries, ...)."""
