@@ -130,7 +130,7 @@ async def test_a_failed_refresh_is_an_error_until_the_next_one_works(
     client: AsyncClient, emulator: LedgerlyEmulator
 ) -> None:
     conn = await expired_connection(client, emulator)
-    emulator.token_outages = 1
+    emulator.fail_next(1, status=503, target="token")
     with pytest.raises(ProviderUnavailable):
         await conn.customers.list().to_list()
     record = await conn.record()

@@ -231,7 +231,7 @@ async def test_the_rotated_refresh_token_is_committed_before_any_hook_runs(
     try:
         async with make_client(ledgerly_app, database_url, secret_key, plugins=(Observer(),)) as client:
             conn = await expired_connection(client, emulator)
-            emulator.token_outages = 1
+            emulator.fail_next(1, status=503, target="token")
             with pytest.raises(ProviderUnavailable):
                 await conn.customers.list().to_list()  # health: error
             assert await conn.customers.list().to_list() == []  # refreshed: health ok again

@@ -511,6 +511,11 @@ class AccessTokens(Generic[T]):
             raise BearerRejected("expired", token)
         return token
 
+    def revoke(self, value: str) -> None:
+        token = self._tokens.get(value)
+        if token is not None:
+            token.revoked = True
+
     def expire_all(self, now: datetime) -> int:
         """Make every token issued so far expired; how many there are."""
         for token in self._tokens.values():

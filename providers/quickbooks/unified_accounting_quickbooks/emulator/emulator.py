@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import gc
+from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 from starlette.responses import Response
@@ -45,8 +46,8 @@ TOKEN_PATH = "/oauth2/v1/tokens/bearer"
 class QuickBooksEmulator(Emulator):
     """A stateful QuickBooks Online company (or several) in memory."""
 
-    fault_targets = {"api": API_PREFIX, "token": TOKEN_PATH}
-    fault_statuses = (429, 500, 502, 503, 504)
+    fault_targets: ClassVar[Mapping[str, str]] = {"api": API_PREFIX, "token": TOKEN_PATH}
+    fault_statuses: ClassVar[Collection[int] | None] = (429, 500, 502, 503, 504)
     clock: QuickBooksClock
     options: EmulatorOptions
 

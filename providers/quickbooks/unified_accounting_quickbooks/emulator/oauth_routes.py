@@ -53,7 +53,9 @@ async def authorize(request: Request) -> Response:
     options = emulator.options
     params = request.query_params
     try:
-        checked = read_authorize_request(params, emulator.tokens.client, allowed_scopes=ALLOWED_SCOPES, pkce=False)
+        checked = read_authorize_request(
+            params, emulator.tokens.client, allowed_scopes=ALLOWED_SCOPES, pkce=False
+        )
     except AuthorizePageError as error:
         return _error_page(error.description)
     except AuthorizeRedirectError as error:
@@ -129,7 +131,9 @@ async def revoke(request: Request) -> Response:
     emulator = _emulator(request)
     raw = await request.body()
     try:
-        emulator.tokens.check_client(client_credentials(request.headers.get("authorization"), {}, body_auth=False))
+        emulator.tokens.check_client(
+            client_credentials(request.headers.get("authorization"), {}, body_auth=False)
+        )
     except OAuthError as error:
         return _oauth_error(error)
     value: Any = None

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .clock import EmulatorClock
+from unified_accounting.emulation import EmulatorClock
 
 MINUTE = 60.0
 DAY = 86_400.0
