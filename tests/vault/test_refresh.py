@@ -59,6 +59,7 @@ async def test_fifty_concurrent_calls_on_an_expired_token_refresh_once(
     )  # the rotated one was kept
 
 
+@pytest.mark.integration
 async def test_two_os_processes_refresh_once(
     ledgerly_app: Any, emulator: LedgerlyEmulator, database_url: str, secret_key: str, make_client: Any
 ) -> None:

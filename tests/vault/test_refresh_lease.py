@@ -144,6 +144,7 @@ async def test_writes_go_on_while_a_refresh_waits_for_a_slow_token_endpoint(
     assert (await conn.record()).health is ConnectionHealth.OK
 
 
+@pytest.mark.slow
 async def test_a_lease_outlives_a_slow_refresh_and_another_process_waits_for_it(
     ledgerly_app: Any,
     emulator: LedgerlyEmulator,

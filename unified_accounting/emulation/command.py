@@ -129,7 +129,7 @@ def build_parser(prog: str, command: EmulatorCommand | None) -> argparse.Argumen
     def offered(option: str) -> bool:
         return options is None or option in options
 
-    title = command.title if command else "a provider's"
+    title = f"the {command.title}" if command else "a provider's"
     parser = _Parser(prog=prog, description=f"Run {title} emulator on loopback until interrupted.")
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to bind; keep it on loopback")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on (0: any free)")
@@ -154,7 +154,11 @@ def build_parser(prog: str, command: EmulatorCommand | None) -> argparse.Argumen
         )
     for extra in command.flags if command else ():
         parser.add_argument(
-            extra.name, dest=extra.option, type=extra.type, default=argparse.SUPPRESS, help=extra.help
+            extra.name,
+            dest=extra.option,
+            type=extra.type,
+            default=argparse.SUPPRESS,
+            help=extra.help.replace("%", "%%"),  # argparse formats help with %
         )
     parser.add_argument(
         "-o",

@@ -358,6 +358,8 @@ async def test_read_changes_falls_back_when_cdc_is_capped() -> None:
         await env.client.aclose()
 
 
+# Paced by the real 10-calls-a-second limit: seconds of waiting.
+@pytest.mark.slow
 async def test_limiter_keeps_a_burst_under_the_emulator_limits() -> None:
     env = await make_env()  # the emulator enforces the real 10/s and 10 concurrent limits
     try:

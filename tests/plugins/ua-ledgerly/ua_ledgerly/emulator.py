@@ -7,6 +7,7 @@ Ledgerly's wire format differs from the unified model on purpose (camelCase, dec
 from __future__ import annotations
 
 import itertools
+import random
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -43,7 +44,7 @@ TOKEN_PATH = "/oauth/token"
 
 @dataclass
 class LedgerlyOptions(EmulatorOptions):
-    """The kit's options (``seed`` is unused: Ledgerly starts empty) plus Ledgerly's companies."""
+    """The kit's options plus Ledgerly's companies (``seed``: a few customers and invoices in each)."""
 
     client_id: str = "ledgerly-client"
     client_secret: str = "ledgerly-secret"
@@ -82,6 +83,33 @@ class LedgerlyEmulator(Emulator):
         self.code_exchanges = 0
         self.revoked: list[str] = []
         self._ids = itertools.count(1)
+        if options.seed is not None:
+            for company in self.companies:
+                self._seed(company, random.Random(f"{options.seed}:{company}"))
+
+    def _seed(self, company: str, rng: random.Random) -> None:
+        customers = self.table(company, "customers")
+        invoices = self.table(company, "invoices")
+        for n in range(5):
+            customer = self._stamp(
+                {"id": f"cus-{next(self._ids)}", "name": f"Customer {n + 1}", "version": 0}, True
+            )
+            customers[customer["id"]] = customer
+        for n in range(8):
+            price = f"{rng.randint(10, 500)}.{rng.randint(0, 99):02d}"
+            lines = [{"description": "Work", "qty": str(rng.randint(1, 4)), "price": price}]
+            total = str(_total(lines))
+            invoice = {
+                "id": f"inv-{next(self._ids)}",
+                "customer": rng.choice(list(customers)),
+                "number": f"INV-{n + 1:04d}",
+                "lines": lines,
+                "total": total,
+                "balance": total,
+                "state": "open",
+                "version": 0,
+            }
+            invoices[invoice["id"]] = self._stamp(invoice, True)
 
     # ------------------------------------------------------------------ control (tests, harness)
 
