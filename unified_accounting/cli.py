@@ -81,7 +81,7 @@ def sandbox(
         invocation = emulation.parse(ctx.args, prog=prog, command=command)
 
         def show(line: str) -> None:
-            console.print(line, markup=False, highlight=False)
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
         code = emulation.run(command, invocation, prog=prog, out=show)
     except UnifiedAccountingError as exc:

@@ -28,11 +28,12 @@ import json
 import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import Any, NoReturn
 
 from ..types import ASGIApp
+from .emulator import Emulator
 from .options import EmulatorOptionError, EmulatorOptions, check_option_names
 
 DEFAULT_HOST = "127.0.0.1"
@@ -62,10 +63,13 @@ class EmulatorCommand:
     create: Callable[..., ASGIApp]
     #: The emulator's options class (``None``: not built on this kit; names are checked by ``create``).
     options: type[EmulatorOptions] | None = None
-    flags: Sequence[Flag] = ()
+    #: The emulator's own flags: a :class:`Flag`, or just an option name (its type and help then come
+    #: from the option's default).
+    flags: Sequence[Flag | str] = ()
     #: Options that depend on where the emulator is served, e.g. a redirect URI on its own address.
     served_at: Callable[[str, int], Mapping[str, Any]] | None = None
-    #: Lines printed after the address: credentials, company ids (given the app).
+    #: Lines printed after the address, the companies and the app's client id and secret (given the
+    #: app).
     banner: Callable[[Any], Sequence[str]] | None = None
 
 
@@ -123,6 +127,22 @@ _SHARED: tuple[tuple[str, str, Callable[[str], Any], str], ...] = (
 )
 
 
+def _flag_of(command: EmulatorCommand | None, option: str) -> Flag:
+    """A flag for ``option``, typed and described by its default."""
+    default = None
+    if command is not None and command.options is not None:
+        found = {f.name: f for f in fields(command.options)}.get(option)
+        if found is None:
+            raise ValueError(
+                f"{command.title} declares a flag for {option!r}, which is not one of its options"
+            )
+        default = found.default if found.default is not MISSING else None
+    kind: Callable[[str], Any] = type(default) if isinstance(default, int | float | str) else _json_or_text
+    if isinstance(default, bool):
+        kind = _json_or_text
+    return Flag(option, kind, f"emulator option {option} (default {default})")
+
+
 def build_parser(prog: str, command: EmulatorCommand | None) -> argparse.ArgumentParser:
     options = set(command.options.option_names()) if command and command.options else None
 
@@ -152,7 +172,8 @@ def build_parser(prog: str, command: EmulatorCommand | None) -> argparse.Argumen
             default=argparse.SUPPRESS,
             help=argparse.SUPPRESS,
         )
-    for extra in command.flags if command else ():
+    for declared in command.flags if command else ():
+        extra = declared if isinstance(declared, Flag) else _flag_of(command, declared)
         parser.add_argument(
             extra.name,
             dest=extra.option,
@@ -245,6 +266,11 @@ def serve(
 def banner(command: EmulatorCommand, app: Any, host: str, port: int) -> list[str]:
     shown = f"[{host}]" if ":" in host else host
     lines = [f"{command.title} emulator on http://{shown}:{port} (use it as base_url); Ctrl-C stops it."]
+    emulator = getattr(getattr(app, "state", None), "emulator", None)
+    if isinstance(emulator, Emulator):
+        lines.append(f"{emulator.company_noun}: {', '.join(emulator.company_ids)}")
+        options = emulator.options
+        lines.append(f"client_id={options.client_id} client_secret={options.client_secret}")
     if command.banner is not None:
         lines.extend(command.banner(app))
     return lines

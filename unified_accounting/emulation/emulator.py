@@ -7,7 +7,7 @@ its companies, records and tokens. Tests reach the object as ``app.state.emulato
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -16,6 +16,7 @@ from starlette.responses import Response
 from ..types import Scope
 from .clock import EmulatorClock
 from .faults import Fault, FaultInjector, enact
+from .oauth import OAuthServer
 from .options import EmulatorOptions
 from .requestlog import LoggedRequest, RequestLog
 
@@ -30,6 +31,10 @@ class Emulator:
     fault_statuses: ClassVar[Collection[int] | None] = None
     #: Readings of the clock are truncated to this (the precision the provider reports).
     clock_resolution: ClassVar[timedelta] = timedelta(0)
+    #: What the provider calls its companies, in messages ("companies", "organisations").
+    company_noun: ClassVar[str] = "companies"
+    #: The companies served, by id, the default first (set by subclasses).
+    companies: Mapping[str, Any] | Sequence[str] = ()
 
     def __init__(self, options: EmulatorOptions) -> None:
         options.validate()
@@ -45,10 +50,20 @@ class Emulator:
         self.request_log = RequestLog(options.request_log_limit)
         #: The ASGI app serving this emulator (set when the app is built).
         self.app: Any = None
+        #: The emulator's OAuth state (set by subclasses); the token controls below act on it.
+        self.oauth: OAuthServer[Any, Any] | None = None
 
     def make_clock(self) -> EmulatorClock:
         o = self.options
         return EmulatorClock(o.clock, start=o.start_time, sleep=o.sleep, resolution=self.clock_resolution)
+
+    @property
+    def company_ids(self) -> list[str]:
+        return list(self.companies)
+
+    @property
+    def default_company_id(self) -> str:
+        return next(iter(self.companies))
 
     # ------------------------------------------------------------------------------------- clock
     def now(self) -> datetime:
@@ -114,17 +129,31 @@ class Emulator:
         """A valid token set for ``company`` (default: the first), without the browser flow."""
         raise NotImplementedError
 
-    def expire_access_tokens(self) -> Any:
-        """Make every access token issued so far expired."""
-        raise NotImplementedError
+    def _oauth(self) -> OAuthServer[Any, Any]:
+        if self.oauth is None:
+            raise NotImplementedError(f"{type(self).__name__} has no OAuth server")
+        return self.oauth
+
+    def expire_access_tokens(self) -> int:
+        """Make every access token issued so far expired (refresh tokens still work)."""
+        return self._oauth().expire_access_tokens(self.now())
 
     def revoke_all(self) -> None:
         """Revoke every grant, as if the user disconnected the app."""
-        raise NotImplementedError
+        self._oauth().revoke_all()
+
+    @property
+    def refresh_count(self) -> int:
+        """``grant_type=refresh_token`` requests the token endpoint received, answered or not."""
+        return self._oauth().refresh_count
 
     def state_summary(self) -> dict[str, Any]:
         """What ``GET /_emulator/state`` reports (subclasses add their counts)."""
-        return {"now": self.now().isoformat(), "pending_faults": self.faults.pending}
+        return {
+            "now": self.now().isoformat(),
+            "companies": self.company_ids,
+            "pending_faults": self.faults.pending,
+        }
 
     async def aclose(self) -> None:
         """Stop background work (webhook deliveries, ...)."""

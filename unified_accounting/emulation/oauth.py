@@ -15,7 +15,9 @@ use of a code does, what revocation takes away):
 * :class:`RefreshTokens` — refresh tokens grouped in lineages (one per authorization), rotation with a
   grace period during which a replaced value still works, revocation by lineage.
 * :class:`AccessTokens` — bearer tokens with expiry and revocation, and the check of an
-  ``Authorization: Bearer`` header.
+  ``Authorization: Bearer`` header;
+* :class:`OAuthServer` — all of that for one emulated provider, with the refresh requests it received
+  and the test controls every emulator offers (expire every access token, revoke everything).
 
 Errors are :class:`OAuthError` carrying a machine ``reason`` next to the RFC ``error`` code, so each
 emulator words (or leaves out) ``error_description`` the way its provider does.
@@ -39,6 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -317,6 +320,19 @@ class AuthorizationCodes(Generic[T]):
     def __len__(self) -> int:
         return len(self._codes)
 
+    def exchange(
+        self, form: Mapping[str, str], *, client: ClientCredentials, authenticated: bool, now: datetime
+    ) -> AuthorizationCode[T]:
+        """:meth:`redeem` the ``code`` of a token request, with its ``redirect_uri`` and ``code_verifier``."""
+        return self.redeem(
+            form.get("code"),
+            client=client,
+            authenticated=authenticated,
+            redirect_uri=form.get("redirect_uri"),
+            verifier=form.get("code_verifier"),
+            now=now,
+        )
+
     def redeem(
         self,
         value: str | None,
@@ -545,3 +561,55 @@ class AccessTokens(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._tokens)
+
+
+# ------------------------------------------------------------------------------------------ server
+@dataclass(frozen=True)
+class RefreshAttempt:
+    """One ``grant_type=refresh_token`` request and how it ended (the emulator's own word)."""
+
+    at: datetime
+    outcome: str
+
+
+class OAuthServer(Generic[C, T]):
+    """The OAuth state of one emulated provider: its registered app, the authorization codes it
+    issued (granting ``C``), its refresh and access tokens (carrying ``T``), and the refresh
+    requests it received."""
+
+    def __init__(
+        self,
+        client: OAuthClient,
+        *,
+        code_ttl_s: float,
+        refresh_grace_s: float = 0.0,
+        new_code: Callable[[], str] = new_token,
+        on_code_reuse: Callable[[AuthorizationCode[C]], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.codes: AuthorizationCodes[C] = AuthorizationCodes(
+            code_ttl_s, new_value=new_code, on_reuse=on_code_reuse
+        )
+        self.refresh_tokens: RefreshTokens[T] = RefreshTokens(refresh_grace_s)
+        self.access_tokens: AccessTokens[T] = AccessTokens()
+        self.refresh_attempts: list[RefreshAttempt] = []
+
+    @property
+    def refresh_count(self) -> int:
+        """``grant_type=refresh_token`` requests received, answered or not."""
+        return len(self.refresh_attempts)
+
+    def note_refresh(self, now: datetime, outcome: str) -> None:
+        self.refresh_attempts.append(RefreshAttempt(now, outcome))
+
+    def revoke_lineage(self, lineage: str) -> None:
+        """Revoke one authorization: its refresh tokens and every access token minted from it."""
+        self.refresh_tokens.revoke_lineage(lineage)
+        self.access_tokens.revoke_lineage(lineage)
+
+    def expire_access_tokens(self, now: datetime) -> int:
+        return self.access_tokens.expire_all(now)
+
+    def revoke_all(self) -> None:
+        self.refresh_tokens.revoke_all()
+        self.access_tokens.revoke_all()

@@ -2,7 +2,8 @@
 
 :class:`RequestRecorder` is an ASGI middleware that appends a :class:`LoggedRequest` for every
 HTTP request (method, path, query, the headers the emulator chose to keep, the status answered,
-the emulator time) to a bounded :class:`RequestLog`. Credentials are never kept: of the
+the emulator time) to a bounded :class:`RequestLog`. ``Accept``, ``Content-Type`` and ``User-Agent``
+are always kept, with the headers the emulator names. Credentials are never kept: of the
 ``Authorization`` header only the scheme (``bearer``, ``basic``) is noted. An emulator adds its own
 facts in ``extra`` through ``annotate`` (QuickBooks notes ``intuit_tid`` and ``minorversion``).
 """
@@ -98,6 +99,8 @@ class RequestLog:
 
 
 Annotate = Callable[[LoggedRequest, Scope], None]
+#: Headers every request log keeps.
+COMMON_HEADERS = ("accept", "content-type", "user-agent")
 
 
 class RequestRecorder:
@@ -115,7 +118,8 @@ class RequestRecorder:
         self.app = app
         self.log = log
         self.clock = clock
-        self.headers = frozenset(name.lower() for name in headers) - {"authorization", "cookie"}
+        kept = {name.lower() for name in (*COMMON_HEADERS, *headers)}
+        self.headers = frozenset(kept - {"authorization", "cookie"})
         self.annotate = annotate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

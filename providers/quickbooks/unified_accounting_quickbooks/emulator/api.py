@@ -81,7 +81,7 @@ async def company_api(request: Request) -> Response:
     emulator: QuickBooksEmulator = request.app.state.emulator
     realm_id = request.path_params["realm_id"]
     now = emulator.clock.now()
-    token = emulator.tokens.check_bearer(request.headers.get("authorization"), now)
+    token = emulator.oauth.check_bearer(request.headers.get("authorization"), now)
     if token is None:
         body = faults.gateway_auth_body(int(now.timestamp() * 1000))
         return json_response(jsonutil.dumps(body), 401)

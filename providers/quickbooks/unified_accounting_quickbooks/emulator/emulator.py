@@ -31,14 +31,8 @@ from .seed import seed_company
 from .state import ENTITIES, RealmState
 from .webhooks import Delivery, WebhookDispatcher
 
-#: Request headers kept in the request log (credentials never are).
-LOGGED_HEADERS = (
-    "accept",
-    "content-type",
-    "user-agent",
-    "request-id",
-    "x-include-refresh-token-hard-expires-in",
-)
+#: Request headers kept in the request log next to the kit's (credentials never are).
+LOGGED_HEADERS = ("request-id", "x-include-refresh-token-hard-expires-in")
 API_PREFIX = "/v3/company/"
 TOKEN_PATH = "/oauth2/v1/tokens/bearer"
 
@@ -56,7 +50,7 @@ class QuickBooksEmulator(Emulator):
             raise TypeError("pass either an EmulatorOptions or keyword options, not both")
         super().__init__(options or EmulatorOptions.from_kwargs(**kwargs))
         opts = self.options
-        self.tokens = TokenStore(opts)
+        self.oauth: TokenStore = TokenStore(opts)
         self.limiter = RateLimiter(
             opts.limits,
             opts.requests_per_minute,
@@ -73,6 +67,7 @@ class QuickBooksEmulator(Emulator):
         )
         self.replayed = 0
         self.realms: dict[str, RealmState] = {}
+        self.companies = self.realms
         self._ledgers: dict[str, Ledger] = {}
         now = self.clock.now()
         # Seeding allocates millions of small containers: pause the cyclic GC meanwhile (it would
@@ -110,13 +105,9 @@ class QuickBooksEmulator(Emulator):
             ledger.on_change = self._on_change
 
     # ---------------------------------------------------------------- companies and records
-    @property
-    def realm_ids(self) -> list[str]:
-        return list(self.realms)
-
-    @property
-    def default_realm_id(self) -> str:
-        return next(iter(self.realms))
+    # QuickBooks calls a company a realm.
+    realm_ids = Emulator.company_ids
+    default_realm_id = Emulator.default_company_id
 
     def _realm(self, realm_id: str | None) -> str:
         realm = realm_id or self.default_realm_id
@@ -154,30 +145,23 @@ class QuickBooksEmulator(Emulator):
         Returns the token-endpoint body (``access_token``, ``refresh_token``, ``expires_in``, ...)
         plus ``realm_id``.
         """
-        return self.tokens.issue(self._realm(realm_id), self.clock.now())
+        return self.oauth.issue(self._realm(realm_id), self.clock.now())
 
     def issue_tokens_for(self, company: str | None) -> dict[str, Any]:
         return self.issue_tokens(company)
 
-    def expire_access_tokens(self) -> int:
-        """Make every access token issued so far expired."""
-        return self.tokens.expire_access_tokens(self.clock.now())
-
-    def expire_refresh_tokens(self) -> None:
-        self.tokens.expire_refresh_tokens(self.clock.now())
-
-    def revoke_all(self) -> None:
-        """Revoke every grant (as if the user disconnected the app)."""
-        self.tokens.revoke_all()
-
     @property
-    def refresh_count(self) -> int:
-        """Number of ``grant_type=refresh_token`` calls to the token endpoint (successful or not)."""
-        return self.tokens.refresh_count
+    def tokens(self) -> TokenStore:
+        """The OAuth state (``oauth``, under the name it had before the emulator kit)."""
+        return self.oauth
+
+    # ``expire_access_tokens()``, ``revoke_all()`` and ``refresh_count`` come from the kit.
+    def expire_refresh_tokens(self) -> None:
+        self.oauth.expire_refresh_tokens(self.clock.now())
 
     @property
     def refresh_success_count(self) -> int:
-        return self.tokens.refresh_success_count
+        return self.oauth.refresh_success_count
 
     # ---------------------------------------------------------------- limits
     # ``fail_next(count, status, target=...)`` comes from the kit: ``target="api"`` (the default)

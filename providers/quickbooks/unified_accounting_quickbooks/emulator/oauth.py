@@ -28,19 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from unified_accounting.emulation.oauth import (
-    AccessToken,
-    AccessTokens,
-    AuthorizationCode,
-    AuthorizationCodes,
-    AuthorizeRequest,
-    BearerRejected,
-    ClientCredentials,
-    OAuthClient,
-    OAuthError,
-    RefreshTokens,
-    new_token,
-)
+from unified_accounting.emulation import oauth as kit
 
 from .options import EmulatorOptions
 
@@ -90,35 +78,44 @@ class Grant:
     revoked: bool = False
 
 
-class TokenStore:
-    """All OAuth state of the emulator."""
+class TokenStore(kit.OAuthServer[CodeGrant, str]):
+    """All OAuth state of the emulator (tokens carry their company id)."""
 
     def __init__(self, options: EmulatorOptions) -> None:
-        self.options = options
-        self.client = OAuthClient(options.client_id, options.client_secret, options.redirect_uris)
-        self.codes: AuthorizationCodes[CodeGrant] = AuthorizationCodes(
-            options.auth_code_ttl_s, new_value=lambda: "AB" + secrets.token_urlsafe(24), on_reuse=self._reused
+        super().__init__(
+            kit.OAuthClient(options.client_id, options.client_secret, options.redirect_uris),
+            code_ttl_s=options.auth_code_ttl_s,
+            refresh_grace_s=options.refresh_token_grace_s,
+            new_code=lambda: "AB" + secrets.token_urlsafe(24),
+            on_code_reuse=self._reused,
         )
+        self.options = options
         self.grants: dict[str, Grant] = {}
-        self.refresh_tokens: RefreshTokens[None] = RefreshTokens(options.refresh_token_grace_s)
-        self.access: AccessTokens[str] = AccessTokens()  # data: the company id
-        self.refresh_count = 0
         self.refresh_success_count = 0
         self.token_requests = 0
 
     # ---------------------------------------------------------------- client auth
-    def check_client(self, credentials: ClientCredentials) -> str:
+    def check_client(self, credentials: kit.ClientCredentials) -> str:
         if not self.client.authenticate(credentials):
-            raise OAuthError("invalid_client", status=401, reason="secret_missing")
+            raise kit.OAuthError("invalid_client", status=401, reason="secret_missing")
         return credentials.client_id
 
     # ---------------------------------------------------------------- authorize
-    def new_code(self, request: AuthorizeRequest, realm_id: str, now: datetime) -> str:
+    def new_code(self, request: kit.AuthorizeRequest, realm_id: str, now: datetime) -> str:
         return self.codes.issue(request, CodeGrant(realm_id, " ".join(request.scopes)), now)
 
-    def _reused(self, code: AuthorizationCode[CodeGrant]) -> None:
-        if code.lineage is not None and code.lineage in self.grants:
-            self.revoke_grant(self.grants[code.lineage])
+    def _reused(self, code: kit.AuthorizationCode[CodeGrant]) -> None:
+        if code.lineage is not None:
+            self.revoke_lineage(code.lineage)
+
+    def revoke_lineage(self, lineage: str) -> None:
+        super().revoke_lineage(lineage)
+        if lineage in self.grants:
+            self.grants[lineage].revoked = True
+
+    def revoke_all(self) -> None:
+        for grant_id in self.grants:
+            self.revoke_lineage(grant_id)
 
     # ---------------------------------------------------------------- grants
     def new_grant(self, realm_id: str, client_id: str, scope: str, now: datetime) -> Grant:
@@ -131,7 +128,7 @@ class TokenStore:
             hard_expires=now + timedelta(seconds=self.options.refresh_token_hard_ttl_s),
         )
         self.grants[grant.id] = grant
-        self.refresh_tokens.issue(new_token("RT1-"), grant.id, client_id, now, None)
+        self.refresh_tokens.issue(kit.new_token("RT1-"), grant.id, client_id, now, realm_id)
         return grant
 
     def refresh_token_of(self, grant: Grant) -> str:
@@ -139,12 +136,14 @@ class TokenStore:
         assert current is not None
         return current.value
 
-    def mint_access(self, grant: Grant, now: datetime) -> AccessToken[str]:
+    def mint_access(self, grant: Grant, now: datetime) -> kit.AccessToken[str]:
         expires = now + timedelta(seconds=self.options.access_token_ttl_s)
-        return self.access.issue(new_token("eyJ"), grant.id, grant.client_id, expires, grant.realm_id)
+        return self.access_tokens.issue(
+            kit.new_token("eyJ"), grant.id, grant.client_id, expires, grant.realm_id
+        )
 
     def token_response(
-        self, grant: Grant, access: AccessToken[str], now: datetime, hard: bool
+        self, grant: Grant, access: kit.AccessToken[str], now: datetime, hard: bool
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "token_type": "bearer",
@@ -157,37 +156,28 @@ class TokenStore:
             body["x_refresh_token_hard_expires_in"] = max(0, int((grant.hard_expires - now).total_seconds()))
         return body
 
-    def revoke_grant(self, grant: Grant) -> None:
-        grant.revoked = True
-        self.refresh_tokens.revoke_lineage(grant.id)
-        self.access.revoke_lineage(grant.id)
-
-    def exchange_code(
-        self, client: ClientCredentials, code: str | None, redirect_uri: str | None, now: datetime
-    ) -> Grant:
-        if not code or not redirect_uri:
-            raise OAuthError("invalid_request", "code and redirect_uri are required")
-        entry = self.codes.redeem(
-            code, client=client, authenticated=True, redirect_uri=redirect_uri, verifier=None, now=now
-        )
+    def exchange_code(self, client: kit.ClientCredentials, form: dict[str, str], now: datetime) -> Grant:
+        if not form.get("code") or not form.get("redirect_uri"):
+            raise kit.OAuthError("invalid_request", "code and redirect_uri are required")
+        entry = self.codes.exchange(form, client=client, authenticated=True, now=now)
         grant = self.new_grant(entry.grant.realm_id, client.client_id, entry.grant.scope, now)
         entry.lineage = grant.id
         return grant
 
     def refresh(self, client_id: str, value: str | None, now: datetime) -> Grant:
         if not value:
-            raise OAuthError("invalid_request", "refresh_token is required")
+            raise kit.OAuthError("invalid_request", "refresh_token is required")
         presented = self.refresh_tokens.present(value, client_id, now)
         grant = self.grants[presented.lineage]
         if now >= grant.refresh_expires or now >= grant.hard_expires:
-            raise OAuthError("invalid_grant", reason="refresh_token_expired")
+            raise kit.OAuthError("invalid_grant", reason="refresh_token_expired")
         current = self.refresh_tokens.current(grant.id)
         assert current is not None
         rotate = self.options.refresh_token_rotation == "always" or (
             now - current.issued_at >= timedelta(hours=24)
         )
         if rotate:
-            self.refresh_tokens.rotate(current, new_token("RT1-"), now)
+            self.refresh_tokens.rotate(current, kit.new_token("RT1-"), now)
         grant.refresh_expires = min(
             now + timedelta(seconds=self.options.refresh_token_ttl_s), grant.hard_expires
         )
@@ -196,18 +186,17 @@ class TokenStore:
 
     def revoke(self, token: str) -> bool:
         """Revoke the grant of a refresh or access token value."""
-        found = self.refresh_tokens.get(token) or self.access.get(token)
-        grant = self.grants.get(found.lineage) if found is not None else None
-        if grant is None:
+        found = self.refresh_tokens.get(token) or self.access_tokens.get(token)
+        if found is None:
             return False
-        self.revoke_grant(grant)
+        self.revoke_lineage(found.lineage)
         return True
 
     # ---------------------------------------------------------------- bearer checks
-    def check_bearer(self, authorization: str | None, now: datetime) -> AccessToken[str] | None:
+    def check_bearer(self, authorization: str | None, now: datetime) -> kit.AccessToken[str] | None:
         try:
-            return self.access.authenticate(authorization, now)
-        except BearerRejected:
+            return self.access_tokens.authenticate(authorization, now)
+        except kit.BearerRejected:
             return None
 
     # ---------------------------------------------------------------- test controls
@@ -220,13 +209,6 @@ class TokenStore:
         body["realm_id"] = realm_id
         return body
 
-    def expire_access_tokens(self, now: datetime) -> int:
-        return self.access.expire_all(now)
-
     def expire_refresh_tokens(self, now: datetime) -> None:
         for grant in self.grants.values():
             grant.refresh_expires = min(grant.refresh_expires, now)
-
-    def revoke_all(self) -> None:
-        for grant in self.grants.values():
-            self.revoke_grant(grant)

@@ -19,15 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from unified_accounting.emulation.oauth import (
-    AuthorizePageError,
-    AuthorizeRedirectError,
-    OAuthError,
-    client_credentials,
-    read_authorize_request,
-    read_form,
-    token_response,
-)
+from unified_accounting.emulation import oauth as kit
 
 from .emulator import QuickBooksEmulator
 from .oauth import ALLOWED_SCOPES, DESCRIPTIONS
@@ -53,12 +45,12 @@ async def authorize(request: Request) -> Response:
     options = emulator.options
     params = request.query_params
     try:
-        checked = read_authorize_request(
-            params, emulator.tokens.client, allowed_scopes=ALLOWED_SCOPES, pkce=False
+        checked = kit.read_authorize_request(
+            params, emulator.oauth.client, allowed_scopes=ALLOWED_SCOPES, pkce=False
         )
-    except AuthorizePageError as error:
+    except kit.AuthorizePageError as error:
         return _error_page(error.description)
-    except AuthorizeRedirectError as error:
+    except kit.AuthorizeRedirectError as error:
         return error.response()
     if options.consent == "deny":
         return checked.refuse("access_denied")
@@ -69,7 +61,7 @@ async def authorize(request: Request) -> Response:
         if len(emulator.realms) > 1 and options.company_picker:
             return _picker(request, emulator)
         realm_id = emulator.default_realm_id
-    code = emulator.tokens.new_code(checked, realm_id, emulator.clock.now())
+    code = emulator.oauth.new_code(checked, realm_id, emulator.clock.now())
     return checked.redirect({"code": code, "realmId": realm_id})
 
 
@@ -90,18 +82,18 @@ def _picker(request: Request, emulator: QuickBooksEmulator) -> HTMLResponse:
     )
 
 
-def _oauth_error(error: OAuthError) -> JSONResponse:
+def _oauth_error(error: kit.OAuthError) -> JSONResponse:
     return error.described(DESCRIPTIONS).response(realm="intuit")
 
 
 async def token(request: Request) -> Response:
     emulator = _emulator(request)
-    tokens = emulator.tokens
+    tokens = emulator.oauth
     tokens.token_requests += 1
-    form = await read_form(request)
+    form = await kit.read_form(request)
     grant_type = form.get("grant_type")
     if grant_type == "refresh_token":
-        tokens.refresh_count += 1
+        tokens.note_refresh(emulator.now(), "received")
     # Injected failures come after the request was counted, as the real endpoint counts them.
     fault = emulator.faults.take(request.url.path)
     if fault is not None:
@@ -110,31 +102,31 @@ async def token(request: Request) -> Response:
             return failed
     now = emulator.clock.now()
     try:
-        client = client_credentials(request.headers.get("authorization"), form, body_auth=False)
+        client = kit.client_credentials(request.headers.get("authorization"), form, body_auth=False)
         client_id = tokens.check_client(client)
         if grant_type == "authorization_code":
-            grant = tokens.exchange_code(client, form.get("code"), form.get("redirect_uri"), now)
+            grant = tokens.exchange_code(client, form, now)
         elif grant_type == "refresh_token":
             grant = tokens.refresh(client_id, form.get("refresh_token"), now)
         elif not grant_type:
-            raise OAuthError("invalid_request", "grant_type is required")
+            raise kit.OAuthError("invalid_request", "grant_type is required")
         else:
-            raise OAuthError("unsupported_grant_type")
-    except OAuthError as error:
+            raise kit.OAuthError("unsupported_grant_type")
+    except kit.OAuthError as error:
         return _oauth_error(error)
     access = tokens.mint_access(grant, now)
     hard = request.headers.get("x-include-refresh-token-hard-expires-in", "").lower() == "true"
-    return token_response(tokens.token_response(grant, access, now, hard))
+    return kit.token_response(tokens.token_response(grant, access, now, hard))
 
 
 async def revoke(request: Request) -> Response:
     emulator = _emulator(request)
     raw = await request.body()
     try:
-        emulator.tokens.check_client(
-            client_credentials(request.headers.get("authorization"), {}, body_auth=False)
+        emulator.oauth.check_client(
+            kit.client_credentials(request.headers.get("authorization"), {}, body_auth=False)
         )
-    except OAuthError as error:
+    except kit.OAuthError as error:
         return _oauth_error(error)
     value: Any = None
     try:
@@ -145,8 +137,8 @@ async def revoke(request: Request) -> Response:
             "token"
         )
     if not isinstance(value, str) or not value:
-        return _oauth_error(OAuthError("invalid_request", "token is required"))
-    emulator.tokens.revoke(value)
+        return _oauth_error(kit.OAuthError("invalid_request", "token is required"))
+    emulator.oauth.revoke(value)
     return Response(status_code=200)
 
 

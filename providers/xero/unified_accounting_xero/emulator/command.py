@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from unified_accounting.emulation import EmulatorCommand, Flag
+from unified_accounting.emulation import EmulatorCommand
 
 from .app import create_emulator
 from .options import DEFAULT_REDIRECT_URIS, EmulatorOptions
@@ -18,25 +18,10 @@ def _served_at(host: str, port: int) -> dict[str, Any]:
     return {"redirect_uris": [f"http://{host}:{port}/callback", *DEFAULT_REDIRECT_URIS]}
 
 
-def _banner(app: Any) -> list[str]:
-    emulator = app.state.emulator
-    return [
-        f"organisations: {', '.join(emulator.tenant_ids)}",
-        f"client_id={emulator.options.client_id} client_secret={emulator.options.client_secret}",
-    ]
-
-
 COMMAND = EmulatorCommand(
     title="Xero",
     create=create_emulator,
     options=EmulatorOptions,
-    flags=(
-        Flag("tenants", int, "number of organisations"),
-        Flag("contacts", int, "contacts per organisation"),
-        Flag("items", int, "items per organisation"),
-        Flag("invoices", int, "invoices per organisation"),
-        Flag("payments", int, "payments per organisation"),
-    ),
+    flags=("tenants", "contacts", "items", "invoices", "payments"),
     served_at=_served_at,
-    banner=_banner,
 )

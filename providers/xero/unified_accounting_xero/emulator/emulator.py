@@ -32,15 +32,8 @@ from .serialize import entity_wire
 from .state import COLLECTIONS, IdFactory, Record, TenantState
 from .webhooks import Delivery, WebhookDispatcher
 
-#: Headers copied into :attr:`XeroEmulator.request_log` entries (lower-case; credentials never are).
-LOGGED_HEADERS = (
-    "xero-tenant-id",
-    "idempotency-key",
-    "if-modified-since",
-    "accept",
-    "content-type",
-    "user-agent",
-)
+#: Headers copied into :attr:`XeroEmulator.request_log` entries next to the kit's (credentials never are).
+LOGGED_HEADERS = ("xero-tenant-id", "idempotency-key", "if-modified-since")
 
 
 class XeroEmulator(Emulator):
@@ -54,6 +47,7 @@ class XeroEmulator(Emulator):
     }
     #: Xero reports times to the millisecond.
     clock_resolution: ClassVar[timedelta] = timedelta(milliseconds=1)
+    company_noun: ClassVar[str] = "organisations"
     options: EmulatorOptions
 
     def __init__(self, options: EmulatorOptions | None = None) -> None:
@@ -61,6 +55,7 @@ class XeroEmulator(Emulator):
         o = self.options
         self.ids = IdFactory(o.seed)
         self.tenants: dict[str, TenantState] = {}
+        self.companies = self.tenants
         now = self.clock.now()
         for spec in o.tenant_specs():
             tenant_id = (spec.tenant_id or self.ids.new()).lower()
@@ -82,6 +77,7 @@ class XeroEmulator(Emulator):
         self.identity = IdentityService(
             o, self.clock, self.ids, {t.tenant_id: t.name for t in self.tenants.values()}
         )
+        self.oauth = self.identity
         self.limiter = RateLimiter(
             self.clock,
             enabled=o.limits,
@@ -109,13 +105,9 @@ class XeroEmulator(Emulator):
         return fault_response(fault.status, fault.retry_after_s)
 
     # ------------------------------------------------------------------------------------------- tenants
-    @property
-    def tenant_ids(self) -> list[str]:
-        return list(self.tenants)
-
-    @property
-    def default_tenant_id(self) -> str:
-        return next(iter(self.tenants))
+    # Xero calls a company a tenant (an organisation).
+    tenant_ids = Emulator.company_ids
+    default_tenant_id = Emulator.default_company_id
 
     def tenant(self, tenant_id: str | None = None) -> TenantState:
         return self.tenants[(tenant_id or self.default_tenant_id).lower()]
@@ -149,18 +141,8 @@ class XeroEmulator(Emulator):
     def issue_tokens_for(self, company: str | None) -> dict[str, Any]:
         return self.issue_tokens([company] if company else None)
 
-    def expire_access_tokens(self) -> None:
-        """Make every access token issued so far expired (the next API call answers 401 TokenExpired)."""
-        self.identity.expire_access_tokens()
-
-    def revoke_all(self) -> None:
-        """Revoke every token and remove every connection."""
-        self.identity.revoke_all()
-
-    @property
-    def refresh_count(self) -> int:
-        """How many ``grant_type=refresh_token`` requests the token endpoint received."""
-        return self.identity.refresh_count
+    # ``expire_access_tokens()``, ``revoke_all()`` (which also removes every connection) and
+    # ``refresh_count`` come from the kit.
 
     @property
     def connections(self) -> list[dict[str, Any]]:

@@ -32,31 +32,16 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from unified_accounting.emulation import EmulatorClock
-from unified_accounting.emulation.oauth import (
-    AccessToken,
-    AccessTokens,
-    AuthorizationCodes,
-    AuthorizeRequest,
-    BearerRejected,
-    ClientCredentials,
-    OAuthClient,
-    OAuthError,
-    RefreshToken,
-    RefreshTokens,
-    client_credentials,
-    pkce_challenge,
-)
+from unified_accounting.emulation import oauth as kit
 
 from .dates import iso_utc
 from .options import EmulatorOptions
 from .state import IdFactory
-
-__all__ = ["AccessToken", "IdentityService", "OAuthError", "pkce_challenge"]
 
 #: Scopes accepted per API resource: (write scopes, additional read-only scopes).
 RESOURCE_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -125,42 +110,30 @@ class Connection:
         }
 
 
-@dataclass
-class RefreshAttempt:
-    at: datetime
-    outcome: str  # rotated | grace_same_pair | grace_new_pair | invalid_grant | invalid_client
-
-
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-@dataclass
-class IdentityService:
-    options: EmulatorOptions
-    clock: EmulatorClock
-    ids: IdFactory
-    tenant_names: dict[str, str]
-    connections: dict[str, Connection] = field(default_factory=dict)
-    refresh_attempts: list[RefreshAttempt] = field(default_factory=list)
+class IdentityService(kit.OAuthServer[CodeGrant, Holder]):
+    """Xero Identity: the kit's OAuth server with Xero's tokens, connections and policy."""
 
-    def __post_init__(self) -> None:
-        o = self.options
-        self.client = OAuthClient(o.client_id, o.client_secret, o.redirect_uris)
-        self.codes: AuthorizationCodes[CodeGrant] = AuthorizationCodes(
-            o.authorization_code_lifetime_s, new_value=lambda: self.ids.token(24)
+    def __init__(
+        self, options: EmulatorOptions, clock: EmulatorClock, ids: IdFactory, tenant_names: dict[str, str]
+    ) -> None:
+        super().__init__(
+            kit.OAuthClient(options.client_id, options.client_secret, options.redirect_uris),
+            code_ttl_s=options.authorization_code_lifetime_s,
+            refresh_grace_s=options.refresh_grace_s,
+            new_code=lambda: ids.token(24),
         )
-        self.access_tokens: AccessTokens[Holder] = AccessTokens()
-        self.refresh_tokens: RefreshTokens[Holder] = RefreshTokens(o.refresh_grace_s)
-        self.user_id = self.ids.new()
-        self.global_session_id = self.ids.token(16)
-        self._signing_key = self.ids.token(32).encode("ascii")
-
-    # ------------------------------------------------------------------------------------------ helpers
-    @property
-    def refresh_count(self) -> int:
-        """Number of ``grant_type=refresh_token`` calls received (successful or not)."""
-        return len(self.refresh_attempts)
+        self.options = options
+        self.clock = clock
+        self.ids = ids
+        self.tenant_names = tenant_names
+        self.connections: dict[str, Connection] = {}
+        self.user_id = ids.new()
+        self.global_session_id = ids.token(16)
+        self._signing_key = ids.token(32).encode("ascii")
 
     def _jwt(self, claims: dict[str, Any]) -> str:
         header = _b64url(json.dumps({"alg": "HS256", "kid": "xero-emulator", "typ": "JWT"}).encode())
@@ -178,39 +151,32 @@ class IdentityService:
         challenge: str | None,
         nonce: str | None = None,
     ) -> str:
-        request = AuthorizeRequest(client_id, redirect_uri, None, tuple(scopes), challenge)
+        request = kit.AuthorizeRequest(client_id, redirect_uri, None, tuple(scopes), challenge)
         return self.codes.issue(request, CodeGrant(tuple(scopes), tuple(tenant_ids), nonce), self.clock.now())
 
     # ----------------------------------------------------------------------------------------- tokens
     def token(self, form: Mapping[str, str], authorization: str | None) -> dict[str, Any]:
         grant_type = form.get("grant_type", "")
         try:
-            client = client_credentials(authorization, form)
+            client = kit.client_credentials(authorization, form)
             authenticated = self.client.authenticate(client)
-        except OAuthError:
+        except kit.OAuthError:
             self._note_refresh(grant_type, "invalid_client")
             raise
         if grant_type == "authorization_code":
             return self._exchange_code(form, client, authenticated)
         if grant_type == "refresh_token":
             return self._refresh(form.get("refresh_token", ""), client, authenticated)
-        raise OAuthError("unsupported_grant_type")
+        raise kit.OAuthError("unsupported_grant_type")
 
     def _note_refresh(self, grant_type: str, outcome: str) -> None:
         if grant_type == "refresh_token":
-            self.refresh_attempts.append(RefreshAttempt(self.clock.now(), outcome))
+            self.note_refresh(self.clock.now(), outcome)
 
     def _exchange_code(
-        self, form: Mapping[str, str], client: ClientCredentials, authenticated: bool
+        self, form: Mapping[str, str], client: kit.ClientCredentials, authenticated: bool
     ) -> dict[str, Any]:
-        code = self.codes.redeem(
-            form.get("code"),
-            client=client,
-            authenticated=authenticated,
-            redirect_uri=form.get("redirect_uri"),
-            verifier=form.get("code_verifier"),
-            now=self.clock.now(),
-        )
+        code = self.codes.exchange(form, client=client, authenticated=authenticated, now=self.clock.now())
         pkce = code.challenge is not None
         return self.grant(client.client_id, code.grant.scopes, code.grant.tenant_ids, pkce=pkce)
 
@@ -252,7 +218,7 @@ class IdentityService:
         scopes: tuple[str, ...],
         auth_event_id: str,
         pkce: bool,
-        replacing: RefreshToken[Holder] | None = None,
+        replacing: kit.RefreshToken[Holder] | None = None,
     ) -> dict[str, Any]:
         """A token pair of lineage ``auth_event_id``; its refresh token replaces ``replacing``."""
         now_dt = self.clock.now()
@@ -308,22 +274,22 @@ class IdentityService:
         response["scope"] = " ".join(scopes)
         return response
 
-    def _refresh(self, value: str, client: ClientCredentials, authenticated: bool) -> dict[str, Any]:
+    def _refresh(self, value: str, client: kit.ClientCredentials, authenticated: bool) -> dict[str, Any]:
         now = self.clock.now()
         try:
             token = self.refresh_tokens.present(value, client.client_id, now)
-        except OAuthError:
+        except kit.OAuthError:
             self._note_refresh("refresh_token", "invalid_grant")
             raise
         holder = token.data
         if not authenticated and not holder.pkce:
             self._note_refresh("refresh_token", "invalid_client")
-            raise OAuthError("invalid_client", status=client.invalid_status)
+            raise kit.OAuthError("invalid_client", status=client.invalid_status)
         if token.replaced_at is not None:
             # A retry inside the grace period (``present`` refused it after the grace period).
             if holder.successor is None:
                 self._note_refresh("refresh_token", "invalid_grant")
-                raise OAuthError("invalid_grant")
+                raise kit.OAuthError("invalid_grant")
             if self.options.refresh_grace_mode == "same_pair":
                 self._note_refresh("refresh_token", "grace_same_pair")
                 return dict(holder.successor)
@@ -333,7 +299,7 @@ class IdentityService:
             return dict(holder.successor)
         if now - token.issued_at >= timedelta(seconds=self.options.refresh_token_idle_lifetime_s):
             self._note_refresh("refresh_token", "invalid_grant")
-            raise OAuthError("invalid_grant", reason="refresh_token_expired")
+            raise kit.OAuthError("invalid_grant", reason="refresh_token_expired")
         holder.successor = self._mint(token.client_id, holder.scopes, token.lineage, holder.pkce, token)
         self._note_refresh("refresh_token", "rotated")
         return dict(holder.successor)
@@ -350,7 +316,7 @@ class IdentityService:
         self.revoke_user(record.data.user_id, client_id)
 
     def revoke_user(self, user_id: str, client_id: str | None) -> None:
-        def theirs(token: AccessToken[Holder] | RefreshToken[Holder]) -> bool:
+        def theirs(token: kit.AccessToken[Holder] | kit.RefreshToken[Holder]) -> bool:
             return token.data.user_id == user_id and (client_id is None or token.client_id == client_id)
 
         self.refresh_tokens.revoke_where(theirs)
@@ -364,25 +330,21 @@ class IdentityService:
             del self.connections[conn_id]
 
     def revoke_all(self) -> None:
-        self.refresh_tokens.revoke_all()
-        self.access_tokens.revoke_all()
+        super().revoke_all()
         self.connections.clear()
 
-    def expire_access_tokens(self) -> None:
-        self.access_tokens.expire_all(self.clock.now())
-
     # ------------------------------------------------------------------------------------ API access
-    def authenticate(self, authorization: str | None) -> AccessToken[Holder] | str:
+    def authenticate(self, authorization: str | None) -> kit.AccessToken[Holder] | str:
         """The access token of a request, or the ``Detail`` of the 401 to answer."""
         try:
             return self.access_tokens.authenticate(authorization, self.clock.now())
-        except BearerRejected as rejected:
+        except kit.BearerRejected as rejected:
             if rejected.reason == "expired" and rejected.token is not None:
                 expired = rejected.token.expires_at.strftime("%m/%d/%Y %H:%M:%S")
                 return f"TokenExpired: token expired at {expired}"
             return "AuthorizationUnsuccessful"
 
-    def connections_for(self, token: AccessToken[Holder]) -> list[Connection]:
+    def connections_for(self, token: kit.AccessToken[Holder]) -> list[Connection]:
         return sorted(
             (
                 c
@@ -392,20 +354,20 @@ class IdentityService:
             key=lambda c: c.created_at,
         )
 
-    def has_tenant(self, token: AccessToken[Holder], tenant_id: str) -> bool:
+    def has_tenant(self, token: kit.AccessToken[Holder], tenant_id: str) -> bool:
         return any(
             c.tenant_id == tenant_id and c.user_id == token.data.user_id and c.client_id == token.client_id
             for c in self.connections.values()
         )
 
-    def delete_connection(self, token: AccessToken[Holder], connection_id: str) -> bool:
+    def delete_connection(self, token: kit.AccessToken[Holder], connection_id: str) -> bool:
         conn = self.connections.get(connection_id)
         if conn is None or conn.user_id != token.data.user_id or conn.client_id != token.client_id:
             return False
         del self.connections[connection_id]
         return True
 
-    def scope_allows(self, token: AccessToken[Holder], resource: str, write: bool) -> bool:
+    def scope_allows(self, token: kit.AccessToken[Holder], resource: str, write: bool) -> bool:
         if not self.options.enforce_scopes:
             return True
         rule = RESOURCE_SCOPES.get(resource)

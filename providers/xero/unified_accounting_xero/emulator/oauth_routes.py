@@ -16,20 +16,12 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from unified_accounting.emulation.oauth import (
-    AuthorizePageError,
-    AuthorizeRedirectError,
-    OAuthError,
-    client_credentials,
-    read_authorize_request,
-    read_form,
-    token_response,
-)
+from unified_accounting.emulation import oauth as kit
 
 from .consent_page import render_error_page, render_tenant_picker
 from .emulator import XeroEmulator
 from .errors import json_response, problem, unauthorized
-from .identity import DESCRIPTIONS, AccessToken, Holder
+from .identity import DESCRIPTIONS, Holder
 
 
 def _emulator(request: Request) -> XeroEmulator:
@@ -50,10 +42,12 @@ async def authorize(request: Request) -> Response:
     else:
         params = dict(request.query_params)
     try:
-        checked = read_authorize_request(params, em.identity.client, allowed_scopes=options.allowed_scopes)
-    except AuthorizePageError as error:
+        checked = kit.read_authorize_request(
+            params, em.identity.client, allowed_scopes=options.allowed_scopes
+        )
+    except kit.AuthorizePageError as error:
         return HTMLResponse(render_error_page(error.error, error.description), 400)
-    except AuthorizeRedirectError as error:
+    except kit.AuthorizeRedirectError as error:
         return error.response()
     if options.deny_consent or action == "deny":
         return checked.refuse("access_denied")
@@ -80,35 +74,35 @@ async def authorize(request: Request) -> Response:
     return checked.redirect({"code": code, "scope": " ".join(checked.scopes)})
 
 
-def _token_error(error: OAuthError) -> Response:
+def _token_error(error: kit.OAuthError) -> Response:
     return error.described(DESCRIPTIONS).response(realm="xero")
 
 
 async def token(request: Request) -> Response:
     em = _emulator(request)
-    form = await read_form(request)
+    form = await kit.read_form(request)
     try:
         result = em.identity.token(form, request.headers.get("authorization"))
-    except OAuthError as error:
+    except kit.OAuthError as error:
         return _token_error(error)
-    return token_response(result)
+    return kit.token_response(result)
 
 
 async def revocation(request: Request) -> Response:
     em = _emulator(request)
-    form = await read_form(request)
+    form = await kit.read_form(request)
     try:
-        client = client_credentials(request.headers.get("authorization"), form)
+        client = kit.client_credentials(request.headers.get("authorization"), form)
         em.identity.client.authenticate(client)  # a public client names itself without a secret
-    except OAuthError as error:
+    except kit.OAuthError as error:
         return _token_error(error)
     if not form.get("token"):
-        return _token_error(OAuthError("invalid_request"))
+        return _token_error(kit.OAuthError("invalid_request"))
     em.identity.revoke(form["token"], client.client_id)
     return Response(status_code=200)
 
 
-def _bearer(request: Request) -> AccessToken[Holder] | Response:
+def _bearer(request: Request) -> kit.AccessToken[Holder] | Response:
     result = _emulator(request).identity.authenticate(request.headers.get("authorization"))
     if isinstance(result, str):
         return unauthorized(result)

@@ -21,20 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from unified_accounting.emulation import Emulator, EmulatorCommand, EmulatorOptions, Fault, emulator_app
-from unified_accounting.emulation.oauth import (
-    AccessTokens,
-    AuthorizationCodes,
-    AuthorizePageError,
-    AuthorizeRedirectError,
-    BearerRejected,
-    OAuthClient,
-    OAuthError,
-    RefreshTokens,
-    client_credentials,
-    read_authorize_request,
-    read_form,
-    token_response,
-)
+from unified_accounting.emulation import oauth as kit
 from unified_accounting.types import Scope
 
 COLLECTIONS = ("customers", "invoices", "payments")
@@ -69,14 +56,17 @@ class LedgerlyEmulator(Emulator):
             options = replace(options, start_time=datetime.now(UTC).replace(microsecond=0))
         super().__init__(options)
         self.companies = options.companies
-        self.client = OAuthClient(options.client_id, options.client_secret)
-        #: Authorization codes issued by ``/authorize`` (auto-consent), for the company they grant.
-        self.codes: AuthorizationCodes[str] = AuthorizationCodes(
-            300, new_value=lambda: "code-" + secrets.token_hex(8)
+        #: Authorization codes (auto-consent) grant a company; refresh tokens are single use (no grace
+        #: period): ``token in emulator.refresh_tokens`` while it still works.
+        self.oauth: kit.OAuthServer[str, str] = kit.OAuthServer(
+            kit.OAuthClient(options.client_id, options.client_secret),
+            code_ttl_s=300,
+            new_code=lambda: "code-" + secrets.token_hex(8),
         )
-        self.access_tokens: AccessTokens[str] = AccessTokens()
-        #: Refresh tokens are single use (no grace period): ``token in refresh_tokens`` while usable.
-        self.refresh_tokens: RefreshTokens[str] = RefreshTokens(grace_s=0)
+        self.client = self.oauth.client
+        self.codes = self.oauth.codes
+        self.access_tokens = self.oauth.access_tokens
+        self.refresh_tokens = self.oauth.refresh_tokens
         self.records: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self.idempotency: dict[tuple[str, str], tuple[int, Any]] = {}
         self.refresh_calls = 0
@@ -156,17 +146,8 @@ class LedgerlyEmulator(Emulator):
     def issue_tokens_for(self, company: str | None) -> dict[str, Any]:
         return self.issue_tokens(company)
 
-    @property
-    def refresh_count(self) -> int:
-        return self.refresh_calls
-
-    def expire_access_tokens(self) -> int:
-        """Every access token issued so far stops working now (refresh tokens still work)."""
-        return self.access_tokens.expire_all(self.now())
-
-    def revoke_all(self) -> None:
-        self.access_tokens.revoke_all()
-        self.refresh_tokens.revoke_all()
+    # ``expire_access_tokens()``, ``revoke_all()`` and ``refresh_count`` (refresh requests received)
+    # come from the kit; ``refresh_calls`` counts the refreshes that worked.
 
     def table(self, company: str, collection: str) -> dict[str, dict[str, Any]]:
         return self.records.setdefault((company, collection), {})
@@ -176,47 +157,41 @@ class LedgerlyEmulator(Emulator):
     async def authorize(self, request: Request) -> Response:
         """Consent screen stand-in: the user always agrees, for ``?company=`` or the first company."""
         try:
-            checked = read_authorize_request(request.query_params, self.client)
-        except AuthorizePageError:
+            checked = kit.read_authorize_request(request.query_params, self.client)
+        except kit.AuthorizePageError:
             return JSONResponse({"error": "invalid_client"}, status_code=400)
-        except AuthorizeRedirectError as error:
+        except kit.AuthorizeRedirectError as error:
             return error.response()
         company = request.query_params.get("company") or self.companies[0]
         code = self.codes.issue(checked, company, self.now())
         return checked.redirect({"code": code, "company": company})
 
     async def revoke(self, request: Request) -> Response:
-        form = await read_form(request)
+        form = await kit.read_form(request)
         token = form.get("token", "")
         self.refresh_tokens.revoke(token)
         self.revoked.append(token)
         return Response(status_code=200)
 
     async def token(self, request: Request) -> Response:
-        form = await read_form(request)
+        form = await kit.read_form(request)
         try:
-            client = client_credentials(request.headers.get("authorization"), form, body_auth=False)
+            client = kit.client_credentials(request.headers.get("authorization"), form, body_auth=False)
             self.client.authenticate(client)
             if form.get("grant_type") == "authorization_code":
-                code = self.codes.redeem(
-                    form.get("code"),
-                    client=client,
-                    authenticated=True,
-                    redirect_uri=form.get("redirect_uri"),
-                    verifier=form.get("code_verifier"),
-                    now=self.now(),
-                )
+                code = self.codes.exchange(form, client=client, authenticated=True, now=self.now())
                 self.code_exchanges += 1
                 issued = self.issue_tokens(code.grant)
-                return token_response(self._token_body(issued) | {"scope": "books"})
+                return kit.token_response(self._token_body(issued) | {"scope": "books"})
             if form.get("grant_type") != "refresh_token":
-                raise OAuthError("unsupported_grant_type")
+                raise kit.OAuthError("unsupported_grant_type")
+            self.oauth.note_refresh(self.now(), "received")
             presented = self.refresh_tokens.present(form.get("refresh_token"), client.client_id, self.now())
-        except OAuthError as error:
+        except kit.OAuthError as error:
             return error.response(realm="ledgerly")
         self.refresh_tokens.revoke(presented.value)  # single use
         self.refresh_calls += 1
-        return token_response(self._token_body(self.issue_tokens(presented.data)))
+        return kit.token_response(self._token_body(self.issue_tokens(presented.data)))
 
     def _token_body(self, issued: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -229,7 +204,7 @@ class LedgerlyEmulator(Emulator):
     def _authorize(self, request: Request, company: str) -> Response | None:
         try:
             token = self.access_tokens.authenticate(request.headers.get("authorization"), self.now())
-        except BearerRejected:
+        except kit.BearerRejected:
             return _error(401, "unauthorized", "token missing, unknown or expired")
         if token.data != company:
             return _error(403, "forbidden", "token is for another company")
@@ -366,7 +341,7 @@ def create_emulator(**options: Any) -> Starlette:
         Route("/v1/companies/{company}/{collection}", emulator.collection, methods=["GET", "POST"]),
         Route("/v1/companies/{company}/{collection}/{id}", emulator.item, methods=["GET", "PATCH", "DELETE"]),
     ]
-    return emulator_app(emulator, routes, logged_headers=("idempotency-key", "if-match", "content-type"))
+    return emulator_app(emulator, routes, logged_headers=("idempotency-key", "if-match"))
 
 
 #: ``ua sandbox ledgerly`` (the kit's shared flags; ``-o companies='["c-1","c-2"]'``).
