@@ -19,6 +19,7 @@ An emulator is a Starlette app serving a provider's real paths, plus a control o
 See "Writing a provider" in the docs for a worked example.
 """
 
+from . import oauth
 from .app import CONTROL_PREFIX, FaultMiddleware, control_routes, emulator_app
 from .clock import ClockFn, EmulatorClock, RecordingSleep, SleepFn
 from .command import EmulatorCommand, Flag
@@ -47,4 +48,5 @@ __all__ = [
     "UnknownEmulatorOption",
     "control_routes",
     "emulator_app",
+    "oauth",
 ]
