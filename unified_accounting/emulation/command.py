@@ -117,13 +117,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-#: (flag, option, type, help); offered when the emulator has the option (or is not built on the kit).
-_SHARED: tuple[tuple[str, str, Callable[[str], Any], str], ...] = (
-    ("--seed", "seed", _seed, "sample-data seed (default 1; 'none' for empty books)"),
-    ("--latency-ms", "latency_ms", float, "milliseconds added to every API call"),
-    ("--error-rate", "error_rate", float, "share of API calls failing at random (0 to 1)"),
-    ("--clock", "start_time", _instant, "start a frozen clock at this ISO instant"),
-    ("--webhook-url", "webhook_url", str, "deliver webhooks to this URL"),
+#: (flag, option, type, metavar, help); offered when the emulator has the option (or is not built on
+#: the kit).
+_SHARED: tuple[tuple[str, str, Callable[[str], Any], str, str], ...] = (
+    ("--seed", "seed", _seed, "N", "sample-data seed (default 1; 'none' for empty books)"),
+    ("--latency-ms", "latency_ms", float, "MS", "milliseconds added to every API call"),
+    ("--error-rate", "error_rate", float, "P", "share of API calls failing at random (0 to 1)"),
+    ("--clock", "start_time", _instant, "ISO", "start a frozen clock at this instant (2025-01-01T09:00:00Z)"),
+    ("--webhook-url", "webhook_url", str, "URL", "deliver webhooks to this URL"),
 )
 
 
@@ -137,9 +138,7 @@ def _flag_of(command: EmulatorCommand | None, option: str) -> Flag:
                 f"{command.title} declares a flag for {option!r}, which is not one of its options"
             )
         default = found.default if found.default is not MISSING else None
-    kind: Callable[[str], Any] = type(default) if isinstance(default, int | float | str) else _json_or_text
-    if isinstance(default, bool):
-        kind = _json_or_text
+    kind: Callable[[str], Any] = type(default) if type(default) in (int, float, str) else _json_or_text
     return Flag(option, kind, f"emulator option {option} (default {default})")
 
 
@@ -153,9 +152,11 @@ def build_parser(prog: str, command: EmulatorCommand | None) -> argparse.Argumen
     parser = _Parser(prog=prog, description=f"Run {title} emulator on loopback until interrupted.")
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to bind; keep it on loopback")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on (0: any free)")
-    for flag, option, kind, help_text in _SHARED:
+    for flag, option, kind, metavar, help_text in _SHARED:
         if offered(option):
-            parser.add_argument(flag, dest=option, type=kind, default=argparse.SUPPRESS, help=help_text)
+            parser.add_argument(
+                flag, dest=option, type=kind, metavar=metavar, default=argparse.SUPPRESS, help=help_text
+            )
     if offered("limits"):
         parser.add_argument(
             "--no-limits",
