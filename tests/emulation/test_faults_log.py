@@ -120,13 +120,16 @@ async def test_random_errors_hit_only_the_default_target_and_are_reproducible() 
 
 
 def test_fail_next_refuses_unknown_targets_and_statuses() -> None:
-    injector = FaultInjector({"api": "/api/"}, statuses=(429, 503))
-    with pytest.raises(ValueError, match="unknown fault target 'nowhere'"):
-        injector.fail_next(target="nowhere")
+    emulator = ShopEmulator(EmulatorOptions())
+    with pytest.raises(ValueError, match="unknown fault target 'nowhere': use one of api, token"):
+        emulator.fail_next(target="nowhere")
+    with pytest.raises(ValueError, match="4xx or 5xx"):
+        emulator.fail_next(status=302)
+    limited = FaultInjector({"api": "/api/"}, statuses=(429, 503))
     with pytest.raises(ValueError, match="status must be one of 429, 503"):
-        injector.fail_next(status=418)
-    injector.fail_next(status=503, target="/other/")  # a path prefix is a target too
-    assert injector.take("/api/x") is None and injector.take("/other/y") is not None
+        limited.add(Fault(418))
+    limited.add(Fault(503, prefix="/other/"))  # a path prefix is a target too
+    assert limited.take("/api/x") is None and limited.take("/other/y") is not None
 
 
 @pytest.mark.anyio

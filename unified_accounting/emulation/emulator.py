@@ -87,15 +87,9 @@ class Emulator:
     ) -> None:
         """Make the next ``count`` calls to ``target`` (default: the API) fail with ``status``, time
         out, drop the connection, or wait ``latency_ms`` first."""
-        self.faults.fail_next(
-            count,
-            status,
-            timeout,
-            target,
-            disconnect=disconnect,
-            latency_ms=latency_ms,
-            retry_after_s=retry_after_s,
-        )
+        prefix = self.faults.prefix(target)
+        fault = Fault(status, timeout, disconnect, latency_ms / 1000, retry_after_s, prefix)
+        self.faults.add(fault, count)
 
     def fault_response(self, fault: Fault, scope: Scope) -> Response:
         """The provider's answer to an injected ``fault.status`` on the request of ``scope``."""

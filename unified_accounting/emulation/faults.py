@@ -1,6 +1,7 @@
 """Fault injection: make the next calls to part of an emulator fail the way the provider fails.
 
-``fail_next(count, status, target=...)`` queues one-shot faults for the next matching requests;
+``emulator.fail_next(count, status, target=...)`` queues one-shot faults for the next matching
+requests (:meth:`FaultInjector.add`);
 ``error_rate`` makes calls to the first (default) target fail at random (reproducibly with a
 ``fault_seed``). A fault is one of:
 
@@ -93,28 +94,16 @@ class FaultInjector:
         names = ", ".join(self.targets)
         raise ValueError(f"unknown fault target {name!r}: use one of {names}, or a path starting with '/'")
 
-    def fail_next(
-        self,
-        count: int = 1,
-        status: int = 500,
-        timeout: bool = False,
-        target: str | None = None,
-        *,
-        disconnect: bool = False,
-        latency_ms: float = 0.0,
-        retry_after_s: int | None = None,
-    ) -> None:
-        """Make the next ``count`` requests to ``target`` fail (see the module docstring)."""
-        prefix = self.prefix(target)
-        plain = not (timeout or disconnect or latency_ms)
-        if plain and self.statuses is not None and status not in self.statuses:
+    def add(self, fault: Fault, count: int = 1) -> None:
+        """Queue ``fault`` for the next ``count`` requests under its prefix."""
+        plain = fault.kind == "status"
+        if plain and self.statuses is not None and fault.status not in self.statuses:
             allowed = ", ".join(str(code) for code in sorted(self.statuses))
             raise ValueError(f"status must be one of {allowed}")
-        if plain and not 400 <= status <= 599:
+        if plain and not 400 <= fault.status <= 599:
             raise ValueError("status must be a 4xx or 5xx code")
-        if count < 0 or latency_ms < 0:
-            raise ValueError("count and latency_ms cannot be negative")
-        fault = Fault(status, timeout, disconnect, latency_ms / 1000, retry_after_s, prefix)
+        if count < 0 or fault.latency_s < 0:
+            raise ValueError("count and latency cannot be negative")
         self._queue.extend(fault for _ in range(count))
 
     def take(self, path: str) -> Fault | None:

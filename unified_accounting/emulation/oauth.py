@@ -33,7 +33,7 @@ import secrets
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import parse_qs, unquote_plus
 
 import httpx
@@ -370,6 +370,50 @@ class AuthorizationCodes(Generic[T]):
         return code
 
 
+# -------------------------------------------------------------------------------------- registries
+class Revocable(Protocol):
+    value: str
+    lineage: str
+    revoked: bool
+
+
+K = TypeVar("K", bound=Revocable)
+
+
+class _Tokens(Generic[K]):
+    """Token values of one kind, each in a lineage, each revocable."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[str, K] = {}
+
+    def get(self, value: str) -> K | None:
+        return self._tokens.get(value)
+
+    def revoke(self, value: str) -> K | None:
+        """Revoke one value (not its lineage); the token, or ``None`` when unknown."""
+        token = self._tokens.get(value)
+        if token is not None:
+            token.revoked = True
+        return token
+
+    def revoke_lineage(self, lineage: str) -> None:
+        self.revoke_where(lambda token: token.lineage == lineage)
+
+    def revoke_where(self, predicate: Callable[[K], bool]) -> None:
+        for token in self._tokens.values():
+            if predicate(token):
+                token.revoked = True
+
+    def revoke_all(self) -> None:
+        self.revoke_where(lambda _: True)
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(list(self._tokens.values()))
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+
 # ---------------------------------------------------------------------------------- refresh tokens
 @dataclass
 class RefreshToken(Generic[T]):
@@ -390,7 +434,7 @@ class RefreshToken(Generic[T]):
         return self.replaced_at is None and not self.revoked
 
 
-class RefreshTokens(Generic[T]):
+class RefreshTokens(_Tokens[RefreshToken[T]]):
     """Refresh tokens with rotation and a grace period.
 
     After :meth:`rotate`, the replaced value keeps working ``grace_s`` seconds (``0``: never again),
@@ -399,8 +443,8 @@ class RefreshTokens(Generic[T]):
     """
 
     def __init__(self, grace_s: float = 0.0) -> None:
+        super().__init__()
         self.grace = timedelta(seconds=max(0.0, grace_s))
-        self._tokens: dict[str, RefreshToken[T]] = {}
         self._current: dict[str, str] = {}
 
     def issue(self, value: str, lineage: str, client_id: str, now: datetime, data: T) -> RefreshToken[T]:
@@ -408,9 +452,6 @@ class RefreshTokens(Generic[T]):
         self._tokens[value] = token
         self._current[lineage] = value
         return token
-
-    def get(self, value: str) -> RefreshToken[T] | None:
-        return self._tokens.get(value)
 
     def current(self, lineage: str) -> RefreshToken[T] | None:
         value = self._current.get(lineage)
@@ -438,35 +479,9 @@ class RefreshTokens(Generic[T]):
         token.successor = new_value
         return fresh
 
-    def revoke(self, value: str) -> RefreshToken[T] | None:
-        """Revoke one value (not its lineage); the token, or ``None`` when unknown."""
-        token = self._tokens.get(value)
-        if token is not None:
-            token.revoked = True
-        return token
-
-    def revoke_lineage(self, lineage: str) -> None:
-        for token in self._tokens.values():
-            if token.lineage == lineage:
-                token.revoked = True
-
-    def revoke_where(self, predicate: Callable[[RefreshToken[T]], bool]) -> None:
-        for token in self._tokens.values():
-            if predicate(token):
-                token.revoked = True
-
-    def revoke_all(self) -> None:
-        self.revoke_where(lambda _: True)
-
     def __contains__(self, value: object) -> bool:
         token = self._tokens.get(value) if isinstance(value, str) else None
         return token is not None and token.current
-
-    def __iter__(self) -> Iterator[RefreshToken[T]]:
-        return iter(list(self._tokens.values()))
-
-    def __len__(self) -> int:
-        return len(self._tokens)
 
 
 # ----------------------------------------------------------------------------------- access tokens
@@ -497,11 +512,8 @@ def bearer_value(authorization: str | None) -> str | None:
     return value.strip()
 
 
-class AccessTokens(Generic[T]):
+class AccessTokens(_Tokens[AccessToken[T]]):
     """Bearer tokens: issued per lineage, checked on every API call, expired or revoked by tests."""
-
-    def __init__(self) -> None:
-        self._tokens: dict[str, AccessToken[T]] = {}
 
     def issue(
         self, value: str, lineage: str, client_id: str, expires_at: datetime, data: T
@@ -509,9 +521,6 @@ class AccessTokens(Generic[T]):
         token = AccessToken(value, lineage, client_id, expires_at, data)
         self._tokens[value] = token
         return token
-
-    def get(self, value: str) -> AccessToken[T] | None:
-        return self._tokens.get(value)
 
     def authenticate(self, authorization: str | None, now: datetime) -> AccessToken[T]:
         """The live token of an ``Authorization`` header; raises :class:`BearerRejected`."""
@@ -527,27 +536,11 @@ class AccessTokens(Generic[T]):
             raise BearerRejected("expired", token)
         return token
 
-    def revoke(self, value: str) -> None:
-        token = self._tokens.get(value)
-        if token is not None:
-            token.revoked = True
-
     def expire_all(self, now: datetime) -> int:
         """Make every token issued so far expired; how many there are."""
         for token in self._tokens.values():
             token.expires_at = min(token.expires_at, now)
         return len(self._tokens)
-
-    def revoke_lineage(self, lineage: str) -> None:
-        self.revoke_where(lambda token: token.lineage == lineage)
-
-    def revoke_where(self, predicate: Callable[[AccessToken[T]], bool]) -> None:
-        for token in self._tokens.values():
-            if predicate(token):
-                token.revoked = True
-
-    def revoke_all(self) -> None:
-        self.revoke_where(lambda _: True)
 
     def clear(self) -> None:
         """Forget every token (as if the provider dropped them early)."""
@@ -555,12 +548,6 @@ class AccessTokens(Generic[T]):
 
     def __contains__(self, value: object) -> bool:
         return isinstance(value, str) and value in self._tokens
-
-    def __iter__(self) -> Iterator[AccessToken[T]]:
-        return iter(list(self._tokens.values()))
-
-    def __len__(self) -> int:
-        return len(self._tokens)
 
 
 # ------------------------------------------------------------------------------------------ server
