@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         covered = configured / extra if extra > 0 else float("inf")
         verdict = "ok" if covered <= 1 else "MISS"
         print(
-            f"{name:<22} {'extra wall per call':<28} {extra:8.3f} s for {configured:.3f} s configured  "
+            f"{name:<27} {'extra wall per call':<28} {extra:8.3f} s for {configured:.3f} s configured  "
             f"ratio configured/extra {covered:.3f}  {verdict}"
         )
         results.append(covered <= 1)
