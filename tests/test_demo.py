@@ -12,6 +12,10 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+
+# Runs `ua demo` as a process, with its emulators and servers on loopback: a minute each.
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 UA = [sys.executable, "-m", "unified_accounting.cli"]
 

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.integration
 def test_generated_client_is_up_to_date() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "generate_client.py"), "--check"],

@@ -73,6 +73,7 @@ def test_unknown_provider_lists_what_is_installed() -> None:
         unified_accounting.get_provider("nope")
 
 
+@pytest.mark.integration
 def test_import_has_no_global_side_effects() -> None:
     code = (
         "import unified_accounting, unified_accounting.plugins as p;"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -23,7 +22,11 @@ def build_app() -> typer.Typer:
         add_completion=False,
     )
     app.command("providers")(providers)
-    app.command("sandbox")(sandbox)
+    # The emulator's own flags follow the provider name; the kit's parser reads them (and --help).
+    app.command(
+        "sandbox",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    )(sandbox)
     app.command("demo")(demo)
     from .vault.commands import register as register_vault_commands
 
@@ -53,37 +56,38 @@ def providers() -> None:
         )
 
 
-def _parse_options(pairs: list[str]) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        if not sep or not name:
-            raise typer.BadParameter(f'{pair!r}: expected NAME=VALUE (VALUE may be JSON: 3, true, ["a"])')
-        try:
-            options[name] = json.loads(raw)
-        except json.JSONDecodeError:
-            options[name] = raw
-    return options
-
-
 def sandbox(
-    provider: Annotated[str, typer.Argument(help="Provider whose emulator to run, e.g. quickbooks.")],
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
-    host: Annotated[str, typer.Option(help="Interface to bind; keep it on loopback.")] = "127.0.0.1",
-    option: Annotated[
-        list[str] | None, typer.Option("--option", "-o", help="Emulator option NAME=VALUE (repeatable).")
-    ] = None,
+    ctx: typer.Context,
+    provider: Annotated[str | None, typer.Argument(help="Provider whose emulator to run.")] = None,
 ) -> None:
-    """Run a provider's local emulator (OAuth and API) until interrupted."""
-    import uvicorn
+    """Run a provider's local emulator (OAuth and API) on loopback until interrupted.
 
+    Flags after the provider: --port, --host, --seed, --no-limits, --latency-ms, --error-rate, --clock,
+    --webhook-url, -o NAME=VALUE and the emulator's own; 'ua sandbox PROVIDER --help' lists them.
+    """
+    from .emulation import command as emulation
+
+    if provider is None or provider.startswith("-"):
+        emulation.build_parser("ua sandbox PROVIDER", None).print_help()
+        names = ", ".join(info.name for info in default_registry().infos()) or "none installed"
+        console.print(f"\nProviders: {names}", markup=False)
+        raise typer.Exit(0 if provider in ("-h", "--help") else 2)
+    prog = f"ua sandbox {provider}"
     try:
-        app = default_registry().get(provider).create_emulator(**_parse_options(option or []))
+        plugin = default_registry().get(provider)
+        command = plugin.emulator_command() or emulation.EmulatorCommand(
+            title=plugin.display_name, create=plugin.create_emulator
+        )
+        invocation = emulation.parse(ctx.args, prog=prog, command=command)
+
+        def show(line: str) -> None:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+        code = emulation.run(command, invocation, prog=prog, out=show)
     except UnifiedAccountingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    console.print(f"{provider} emulator on http://{host}:{port} (use it as base_url); Ctrl-C stops it.")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    raise typer.Exit(code)
 
 
 def demo(

@@ -30,6 +30,7 @@ from .models import ChangeEvent, RecordMeta
 from .tokens import Grant, TokenSet
 
 if TYPE_CHECKING:
+    from .emulation.command import EmulatorCommand
     from .types import ASGIApp
 
 PROVIDER_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -409,6 +410,11 @@ class Provider(abc.ABC):
     def create_emulator(self, **options: Any) -> ASGIApp:
         """An ASGI app emulating the provider locally (for tests, ``ua sandbox`` and the demo)."""
         raise UnsupportedOperation(self.name, "emulator")
+
+    def emulator_command(self) -> EmulatorCommand | None:
+        """How ``ua sandbox`` runs the emulator: its own flags and banner (see
+        :mod:`unified_accounting.emulation.command`). ``None``: the shared flags go to ``create_emulator``."""
+        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

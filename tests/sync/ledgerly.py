@@ -42,7 +42,7 @@ async def connect(client: AsyncClient, emulator: LedgerlyEmulator, consumer: str
 
 def seed(emulator: LedgerlyEmulator, customers: int, invoices: int, company: str = "c-1") -> None:
     """Put records straight into the emulator (as if created long ago), in Ledgerly's wire format."""
-    stamp = emulator.now.isoformat()
+    stamp = emulator.now().isoformat()
     people = emulator.table(company, "customers")
     bills = emulator.table(company, "invoices")
     customer_ids = []

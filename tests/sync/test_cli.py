@@ -38,6 +38,7 @@ def environment(app: Any, base_url: str, database_url: str, secret_key: str) -> 
     }
 
 
+@pytest.mark.integration
 def test_ua_sync_fills_the_mirror(
     database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -114,6 +115,7 @@ def test_ua_worker_and_serve_are_registered() -> None:
     assert [c.name for c in build_app().registered_commands].count("serve") == 1
 
 
+@pytest.mark.integration
 @pytest.mark.anyio
 async def test_ua_worker_processes_the_inbox(database_url: str, secret_key: str) -> None:
     """``ua worker`` (a separate process) picks up events a receiver stored, then stops on Ctrl-C."""

@@ -20,7 +20,7 @@ from unified_accounting.testing.cassettes import serve
 
 from .providers import CASES, ProviderCase, mirror_summary
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.integration]  # kills a sync child process
 
 CHILD = Path(__file__).with_name("sync_child.py")
 PAGE_SIZE = 20

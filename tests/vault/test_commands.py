@@ -35,6 +35,7 @@ def run(environment: dict[str, str], *args: str) -> Any:
     return result
 
 
+@pytest.mark.integration
 def test_ua_connect_then_list_then_disconnect(
     ledgerly_app: Any, emulator: LedgerlyEmulator, environment: dict[str, str]
 ) -> None:

@@ -59,6 +59,7 @@ async def test_fifty_concurrent_calls_on_an_expired_token_refresh_once(
     )  # the rotated one was kept
 
 
+@pytest.mark.integration
 async def test_two_os_processes_refresh_once(
     ledgerly_app: Any, emulator: LedgerlyEmulator, database_url: str, secret_key: str, make_client: Any
 ) -> None:
@@ -130,7 +131,7 @@ async def test_a_failed_refresh_is_an_error_until_the_next_one_works(
     client: AsyncClient, emulator: LedgerlyEmulator
 ) -> None:
     conn = await expired_connection(client, emulator)
-    emulator.token_outages = 1
+    emulator.fail_next(1, status=503, target="token")
     with pytest.raises(ProviderUnavailable):
         await conn.customers.list().to_list()
     record = await conn.record()

@@ -144,6 +144,7 @@ async def test_writes_go_on_while_a_refresh_waits_for_a_slow_token_endpoint(
     assert (await conn.record()).health is ConnectionHealth.OK
 
 
+@pytest.mark.slow
 async def test_a_lease_outlives_a_slow_refresh_and_another_process_waits_for_it(
     ledgerly_app: Any,
     emulator: LedgerlyEmulator,
@@ -231,7 +232,7 @@ async def test_the_rotated_refresh_token_is_committed_before_any_hook_runs(
     try:
         async with make_client(ledgerly_app, database_url, secret_key, plugins=(Observer(),)) as client:
             conn = await expired_connection(client, emulator)
-            emulator.token_outages = 1
+            emulator.fail_next(1, status=503, target="token")
             with pytest.raises(ProviderUnavailable):
                 await conn.customers.list().to_list()  # health: error
             assert await conn.customers.list().to_list() == []  # refreshed: health ok again

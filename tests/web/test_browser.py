@@ -24,6 +24,9 @@ from unified_accounting.testing.cassettes import serve
 from unified_accounting.vault import new_key
 from unified_accounting.web import connect_link, create_connect_app
 
+# Drives chromium through Playwright against servers on loopback.
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
 CHROMIUM = Path(os.environ.get("UA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
     "--headless",

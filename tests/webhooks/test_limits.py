@@ -165,6 +165,7 @@ def _receiver_app(client: Any, limits: BodyLimits) -> Any:
     return Starlette(routes=[Mount("/webhooks", app=receiver.app)])
 
 
+@pytest.mark.integration
 async def test_a_slow_body_is_cut_off_and_the_connection_closed(
     case: ProviderCase, database_url: str, secret_key: str
 ) -> None:
@@ -183,6 +184,7 @@ async def test_a_slow_body_is_cut_off_and_the_connection_closed(
         assert await inbox_counts(client) == (0, 0)
 
 
+@pytest.mark.integration
 def test_the_served_app_drops_a_client_whose_request_head_never_ends() -> None:
     """``ua serve``'s server settings: a request head trickled byte by byte is cut off too."""
 

@@ -251,6 +251,7 @@ async def test_new_events_join_a_backlog_and_its_back_off(database_url: str, sec
         assert {r.attempts for r in rows} == {1} and len({r.retry_at for r in rows}) == 1
 
 
+@pytest.mark.slow
 async def test_a_backlog_is_bounded_by_retention_and_by_the_connection_existing(
     database_url: str, secret_key: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -96,7 +96,7 @@ async def test_create_and_read_customer_wire_format() -> None:
         assert customer["MetaData"]["LastUpdatedTime"] == "2026-03-02T12:00:00-08:00"
         read = await c.get(f"{base}/customer/{customer['Id']}")
         assert read.json()["Customer"] == customer
-    assert emulator.request_log[-2].minorversion == "75"
+    assert emulator.request_log[-2].query["minorversion"] == "75"
 
 
 @pytest.mark.anyio

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from unified_accounting_quickbooks.emulator import create_emulator
+
+from unified_accounting.emulation import RecordingSleep
 
 START = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 
@@ -136,17 +137,36 @@ async def test_fail_next_statuses_and_timeout() -> None:
 
 
 @pytest.mark.anyio
-async def test_sleeping_timeout_mode() -> None:
-    app = make_app(limits=False, timeout_mode="sleep", timeout_sleep_s=0.01)
+async def test_answering_timeout_mode_hangs_then_answers_504() -> None:
+    sleep = RecordingSleep()
+    app = make_app(limits=False, timeout_mode="answer", timeout_hang_s=125, sleep=sleep)
     emulator = app.state.emulator
     emulator.fail_next(timeout=True)
     async with emulator.http_client(app) as c:
-        assert (await read_company(c, app)).status_code == 504
+        answer = await read_company(c, app)
+    assert answer.status_code == 504
+    assert answer.json()["Fault"]["type"] == "SystemFault"
+    assert sleep.waits == [125]
+
+
+@pytest.mark.anyio
+async def test_disconnect_and_latency_faults() -> None:
+    sleep = RecordingSleep()
+    app = make_app(limits=False, sleep=sleep)
+    emulator = app.state.emulator
+    async with emulator.http_client(app) as c:
+        emulator.fail_next(disconnect=True)
+        with pytest.raises(httpx.RemoteProtocolError):
+            await read_company(c, app)
+        emulator.fail_next(latency_ms=2500)
+        assert (await read_company(c, app)).status_code == 200
+    assert sleep.waits == [2.5]
+    assert [entry.fault for entry in emulator.request_log] == [True, True]
 
 
 @pytest.mark.anyio
 async def test_error_rate() -> None:
-    always = make_app(limits=False, error_rate=1.0, error_status=500)
+    always = make_app(limits=False, error_rate=1.0, error_statuses=[500])
     async with always.state.emulator.http_client(always) as c:
         assert {(await read_company(c, always)).status_code for _ in range(5)} == {500}
     sometimes = make_app(limits=False, error_rate=0.5, fault_seed=3)
@@ -157,12 +177,15 @@ async def test_error_rate() -> None:
 
 
 @pytest.mark.anyio
-async def test_latency() -> None:
-    app = make_app(limits=False, latency_ms=40)
+async def test_latency_delays_every_api_call_by_the_configured_time() -> None:
+    # The emulator waits through its injectable sleep: what it waited is checked, not wall time
+    # (bench/emulator_latency.py measures the real delay).
+    sleep = RecordingSleep()
+    app = make_app(limits=False, latency_ms=40, sleep=sleep)
     async with app.state.emulator.http_client(app) as c:
-        began = time.perf_counter()
         assert (await read_company(c, app)).status_code == 200
-        assert time.perf_counter() - began >= 0.04
+        assert (await read_company(c, app)).status_code == 200
+    assert sleep.waits == [0.04, 0.04]
 
 
 @pytest.mark.anyio
@@ -178,13 +201,15 @@ async def test_request_log() -> None:
     assert first.method == "GET"
     assert first.path.endswith(f"/companyinfo/{emulator.default_realm_id}")
     assert first.status == 200
-    assert first.minorversion == "75"
-    assert first.realm_id == emulator.default_realm_id
+    assert first.query["minorversion"] == "75"
+    assert first.extra["realm_id"] == emulator.default_realm_id
     assert first.headers["user-agent"] == "tests/1.0"
-    assert first.headers["authorization"].startswith("Bearer ")
-    assert first.intuit_tid == response.headers["intuit_tid"]
+    # The scheme of the credentials is noted, never their value.
+    assert first.auth_scheme == "bearer"
+    assert "authorization" not in first.headers
+    assert first.extra["intuit_tid"] == response.headers["intuit_tid"]
     assert second.query["query"] == "select * from Item"
-    assert second.minorversion == "70"
+    assert second.query["minorversion"] == "70"
     assert emulator.requests("/query") == [second]
 
 
@@ -193,7 +218,7 @@ async def test_token_endpoint_faults() -> None:
     app = make_app()
     emulator = app.state.emulator
     tokens = emulator.issue_tokens()
-    emulator.fail_next(status=503, endpoint="token")
+    emulator.fail_next(status=503, target="token")
     async with emulator.http_client() as c:
         data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
         auth = (emulator.options.client_id, emulator.options.client_secret)
@@ -203,9 +228,9 @@ async def test_token_endpoint_faults() -> None:
         assert (await read_company(c, app)).status_code == 200  # the API queue is separate
         ok = await c.post("/oauth2/v1/tokens/bearer", data=data, auth=auth)
         assert ok.status_code == 200
-        emulator.fail_next(timeout=True, endpoint="token")
+        emulator.fail_next(timeout=True, target="token")
         with pytest.raises(httpx.ReadTimeout):
             await c.post("/oauth2/v1/tokens/bearer", data=data, auth=auth)
     assert emulator.refresh_count == 3
-    with pytest.raises(ValueError, match="endpoint"):
-        emulator.fail_next(endpoint="nowhere")
+    with pytest.raises(ValueError, match="target"):
+        emulator.fail_next(target="nowhere")

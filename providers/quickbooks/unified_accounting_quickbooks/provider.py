@@ -492,6 +492,11 @@ class QuickBooksProvider(Provider):
 
         return create_emulator(**options)
 
+    def emulator_command(self) -> Any:
+        from .emulator.command import COMMAND
+
+        return COMMAND
+
     # ------------------------------------------------------------------------------- extras
 
     def company_url(self, session: ProviderSession, *path: str) -> str:

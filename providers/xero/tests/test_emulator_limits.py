@@ -131,7 +131,7 @@ class TestRateLimits:
         assert ok.headers["X-DayLimit-Remaining"] == "4997"
 
     async def test_limits_can_be_disabled(self) -> None:
-        app = create_emulator(start_time=START, rate_limits=False, minute_limit=1)
+        app = create_emulator(start_time=START, limits=False, minute_limit=1)
         client, _ = api_client(app)
         async with client:
             responses = [await client.get(f"{API}/Organisation") for _ in range(5)]

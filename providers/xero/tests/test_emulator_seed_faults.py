@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -18,11 +17,14 @@ from unified_accounting_xero.emulator import (
     EmulatorOptions,
     TenantSpec,
     XeroEmulator,
+    build_app,
     create_emulator,
     pkce_challenge,
 )
 from unified_accounting_xero.emulator.ledger import HUNDRED, money
 from unified_accounting_xero.emulator.testing import API, api_client, http_client
+
+from unified_accounting.emulation import RecordingSleep
 
 START = datetime(2024, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -94,12 +96,13 @@ class TestSeed:
             if invoice["Status"] == "PAID":
                 assert invoice["AmountDue"] == 0
 
-    def test_large_seed_is_fast(self) -> None:
-        began = time.perf_counter()
+    @pytest.mark.slow
+    def test_large_seed(self) -> None:
+        # How long seeding takes is measured by bench/emulator_seed.py, not here.
         em = em_of(create_emulator(seed=1, invoices=30_000, contacts=1_000, payments=8_000))
-        elapsed = time.perf_counter() - began
         assert len(em.records("Invoice")) == 30_000
-        assert elapsed < 10, elapsed
+        assert len(em.records("Contact")) == 1_000
+        assert len(em.records("Payment")) == 8_000
 
     def test_no_seed_means_empty_books_with_chart(self) -> None:
         em = em_of(create_emulator())
@@ -126,7 +129,7 @@ class TestSeed:
     def test_emulator_usable_directly(self) -> None:
         em = XeroEmulator(EmulatorOptions(seed=4, invoices=3))
         assert len(em.records("Invoice")) == 3
-        app = em.asgi_app()
+        app = build_app(em)
         assert app.state.emulator is em
 
     def test_unknown_option_is_rejected(self) -> None:
@@ -195,13 +198,13 @@ class TestFaultsAndLatency:
             with pytest.raises(httpx.ReadTimeout):
                 await client.get(f"{API}/Invoices")
             assert (await client.get(f"{API}/Invoices")).status_code == 200
-        assert em.request_log[0].status == 0 and em.request_log[0].fault
+        assert em.request_log[0].status is None and em.request_log[0].fault
 
     async def test_faults_can_target_the_token_endpoint(self) -> None:
         app = create_emulator(start_time=START)
         em = em_of(app)
         tokens = em.issue_tokens()
-        em.fail_next(1, status=503, path_prefix="/connect/token")
+        em.fail_next(1, status=503, target="token")
         async with http_client(app) as client:
             response = await client.post(
                 "/connect/token",
@@ -221,14 +224,14 @@ class TestFaultsAndLatency:
             ).status_code == 200
 
     async def test_error_rate(self) -> None:
-        app = create_emulator(start_time=START, error_rate=0.5, fault_seed=123, rate_limits=False)
+        app = create_emulator(start_time=START, error_rate=0.5, fault_seed=123, limits=False)
         client, _ = api_client(app)
         async with client:
             statuses = [(await client.get(f"{API}/Organisation")).status_code for _ in range(60)]
         counts = Counter(statuses)
         assert counts[200] > 10
         assert counts[500] > 3 and counts[503] > 3
-        again = create_emulator(start_time=START, error_rate=0.5, fault_seed=123, rate_limits=False)
+        again = create_emulator(start_time=START, error_rate=0.5, fault_seed=123, limits=False)
         client, _ = api_client(again)
         async with client:
             replay = [(await client.get(f"{API}/Organisation")).status_code for _ in range(60)]
@@ -241,15 +244,29 @@ class TestFaultsAndLatency:
             assert (await client.get("/connections")).status_code == 200
             assert (await client.get(f"{API}/Organisation")).status_code in (500, 503)
 
-    async def test_latency(self) -> None:
-        app = create_emulator(latency_ms=60)
+    async def test_latency_delays_api_and_identity_calls_by_the_configured_time(self) -> None:
+        # Checked through the emulator's injectable sleep, not wall time (bench/emulator_latency.py).
+        sleep = RecordingSleep()
+        app = create_emulator(latency_ms=60, sleep=sleep)
         client, _ = api_client(app)
         async with client:
-            began = time.perf_counter()
-            await client.get(f"{API}/Organisation")
-            await client.get("/connections")
-            elapsed = time.perf_counter() - began
-        assert elapsed >= 0.12
+            assert (await client.get(f"{API}/Organisation")).status_code == 200
+            assert (await client.get("/connections")).status_code == 200
+        assert sleep.waits == [0.06, 0.06]
+
+    async def test_disconnect_and_latency_faults(self) -> None:
+        sleep = RecordingSleep()
+        app = create_emulator(start_time=START, sleep=sleep)
+        em = em_of(app)
+        client, _ = api_client(app)
+        async with client:
+            em.fail_next(disconnect=True, target="connections")
+            with pytest.raises(httpx.RemoteProtocolError):
+                await client.get("/connections")
+            em.fail_next(latency_ms=1500)
+            assert (await client.get(f"{API}/Organisation")).status_code == 200
+        assert sleep.waits == [1.5]
+        assert [entry.fault for entry in em.request_log] == [True, True]
 
     async def test_request_log(self) -> None:
         app = create_emulator(start_time=START)
@@ -261,10 +278,10 @@ class TestFaultsAndLatency:
         first, second = em.request_log
         assert (first.method, first.path, first.status) == ("GET", "/api.xro/2.0/Invoices", 200)
         assert first.query == {"page": "2", "where": 'Status=="DRAFT"'}
-        assert first.tenant_id == em.default_tenant_id
+        assert first.headers["xero-tenant-id"] == em.default_tenant_id
         assert first.auth_scheme == "bearer"
         assert first.at == START
-        assert second.idempotency_key == "log-1" and second.method == "PUT"
+        assert second.headers.get("idempotency-key") == "log-1" and second.method == "PUT"
         assert "authorization" not in second.headers  # credentials are not logged
         assert em.requests_to("/api.xro/2.0/Contacts") == [second]
         em.clear_request_log()

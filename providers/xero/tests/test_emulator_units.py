@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from unified_accounting_xero.emulator.clock import EmulatorClock
+from unified_accounting_xero.emulator import EmulatorOptions, XeroEmulator
 from unified_accounting_xero.emulator.dates import (
     DateParseError,
     date_string,
@@ -224,16 +224,15 @@ class TestJournal:
 
 
 class TestClock:
+    # The clock itself is the kit's (tests/emulation); Xero's readings stop at milliseconds.
     def test_manual_clock_and_advance(self) -> None:
         start = datetime(2024, 1, 1, tzinfo=UTC)
-        clock = EmulatorClock(start=start)
-        assert clock.now() == start
-        clock.advance(90)
-        assert clock.now() == start + timedelta(seconds=90)
+        emulator = XeroEmulator(EmulatorOptions(start_time=start))
+        assert emulator.now() == start
+        assert emulator.advance(90) == start + timedelta(seconds=90)
 
-    def test_callable_clock_truncates_to_ms(self) -> None:
-        clock = EmulatorClock(lambda: datetime(2024, 1, 1, 0, 0, 0, 123456, tzinfo=UTC))
-        assert clock.now().microsecond == 123000
-
-    def test_system_clock_is_aware(self) -> None:
-        assert EmulatorClock().now().tzinfo is not None
+    def test_clock_truncates_to_ms(self) -> None:
+        emulator = XeroEmulator(
+            EmulatorOptions(clock=lambda: datetime(2024, 1, 1, 0, 0, 0, 123456, tzinfo=UTC))
+        )
+        assert emulator.now().microsecond == 123000

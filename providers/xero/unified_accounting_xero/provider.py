@@ -370,3 +370,8 @@ class XeroProvider(Provider):
             raise UnsupportedOperation(self.name, "emulator") from exc
         app: ASGIApp = create_emulator(**options)
         return app
+
+    def emulator_command(self) -> Any:
+        from .emulator.command import COMMAND
+
+        return COMMAND

@@ -1,8 +1,7 @@
 """The conformance harness for the Xero emulator, for this package's tests and for product tests.
 
-``create_app`` wraps the emulator in :class:`ThrottledApp`, which can answer the next calls 429 with
-``Retry-After: 0`` as the suite requires (the emulator's own injected 429 asks for 60 seconds, like
-Xero). The emulator control object stays reachable as ``app.emulator``.
+``throttle`` queues injected 429s with ``Retry-After: 0``, as the suite requires (a 429 injected
+without it asks for 60 seconds, like Xero).
 """
 
 from __future__ import annotations
@@ -12,39 +11,13 @@ from typing import Any, ClassVar
 
 from unified_accounting.models import Invoice, InvoiceStatus
 from unified_accounting.testing import EmulatorGrant, ProviderHarness
-from unified_accounting.types import ASGIApp, Receive, Scope, Send
+from unified_accounting.types import ASGIApp
 
 from .emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, XeroEmulator, create_emulator
-from .emulator.errors import problem
-
-ACCOUNTING_PREFIX = "/api.xro/"
-
-
-class ThrottledApp:
-    """The emulator app, able to refuse the next ``throttled`` Accounting API calls with 429."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.emulator: XeroEmulator = app.state.emulator
-        self.state = app.state
-        self.throttled = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(ACCOUNTING_PREFIX) and self.throttled > 0:
-            self.throttled -= 1
-            refusal = problem(
-                429,
-                "Too Many Requests",
-                "The API rate limit for your organisation/application pairing has been exceeded.",
-                {"Retry-After": "0", "X-Rate-Limit-Problem": "minute"},
-            )
-            await refusal(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 def emulator_of(app: Any) -> XeroEmulator:
-    emulator: XeroEmulator = app.emulator if isinstance(app, ThrottledApp) else app.state.emulator
+    emulator: XeroEmulator = app.state.emulator
     return emulator
 
 
@@ -60,7 +33,7 @@ class XeroHarness(ProviderHarness):
         self.emulator_options = emulator_options
 
     def create_app(self) -> ASGIApp:
-        return ThrottledApp(create_emulator(**self.emulator_options))
+        return create_emulator(**self.emulator_options)
 
     async def grant(self, app: ASGIApp) -> EmulatorGrant:
         emulator = emulator_of(app)
@@ -73,8 +46,9 @@ class XeroHarness(ProviderHarness):
         )
 
     def throttle(self, app: ASGIApp, count: int) -> None:
-        assert isinstance(app, ThrottledApp), "use an app made by XeroHarness.create_app"
-        app.throttled = count
+        emulator = emulator_of(app)
+        emulator.faults.clear()
+        emulator.fail_next(count, 429, retry_after_s=0)
 
     def advance(self, app: ASGIApp, seconds: float) -> None:
         emulator_of(app).advance(seconds)

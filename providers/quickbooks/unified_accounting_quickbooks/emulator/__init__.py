@@ -12,7 +12,7 @@ Defaults usable out of the box: client id ``emulator-client-id``, client secret
 """
 
 from .app import create_emulator
-from .emulator import QuickBooksEmulator, RequestLogEntry
+from .emulator import QuickBooksEmulator
 from .entities import Change
 from .faults import QBOFault
 from .options import (
@@ -34,7 +34,6 @@ __all__ = [
     "EmulatorOptions",
     "QBOFault",
     "QuickBooksEmulator",
-    "RequestLogEntry",
     "create_emulator",
     "sign",
 ]

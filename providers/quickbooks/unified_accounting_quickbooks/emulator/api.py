@@ -15,29 +15,24 @@ oldest first, at most ``cdc_max_objects`` (1000) in total. Responses are JSON on
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from . import faults, jsonutil
 from .clock import parse_datetime
+from .emulator import QuickBooksEmulator
 from .entities import Ledger, entity_name
 from .faults import QBOFault
 from .query import QueryResult
 from .state import ENTITIES, RealmState, StoredResponse
 
-if TYPE_CHECKING:
-    from .emulator import QuickBooksEmulator
-
 JSON = "application/json"
-XML = "application/xml"
 
 
 def json_response(body: str | bytes, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -53,10 +48,7 @@ def fault_response(emulator: QuickBooksEmulator, fault: QBOFault) -> Response:
 
 
 def throttle_response(emulator: QuickBooksEmulator) -> Response:
-    headers = {}
-    if emulator.options.retry_after_s is not None:
-        headers["Retry-After"] = str(emulator.options.retry_after_s)
-    return Response(faults.throttle_xml(_time(emulator)), status_code=429, media_type=XML, headers=headers)
+    return faults.throttle_response(_time(emulator), emulator.options.retry_after_s)
 
 
 def query_page_json(result: QueryResult, time: str) -> str:
@@ -89,31 +81,23 @@ async def company_api(request: Request) -> Response:
     emulator: QuickBooksEmulator = request.app.state.emulator
     realm_id = request.path_params["realm_id"]
     now = emulator.clock.now()
-    token = emulator.tokens.check_bearer(request.headers.get("authorization"), now)
+    token = emulator.oauth.check_bearer(request.headers.get("authorization"), now)
     if token is None:
         body = faults.gateway_auth_body(int(now.timestamp() * 1000))
         return json_response(jsonutil.dumps(body), 401)
-    if token.realm_id != realm_id or realm_id not in emulator.realms:
+    if token.data != realm_id or realm_id not in emulator.realms:
         return json_response(jsonutil.dumps(faults.authorization_body(_time(emulator))), 403)
     parts = _segments(request)
     is_batch = len(parts) == 1 and parts[0].lower() == "batch"
     if emulator.limiter.admit(realm_id, now, batch=is_batch) is not None:
         return throttle_response(emulator)
     try:
-        failure = emulator.faults.draw("api")
-        if failure is not None:
-            if failure.timeout:
-                if emulator.options.timeout_mode == "raise":
-                    raise httpx.ReadTimeout("emulated QuickBooks timeout")
-                await asyncio.sleep(emulator.options.timeout_sleep_s)
-                return json_response(jsonutil.dumps(faults.system_fault_body(504, _time(emulator))), 504)
-            if failure.status == 429:
-                return throttle_response(emulator)
-            return json_response(
-                jsonutil.dumps(faults.system_fault_body(failure.status, _time(emulator))), failure.status
-            )
-        if emulator.options.latency_ms:
-            await asyncio.sleep(emulator.options.latency_ms / 1000)
+        fault = emulator.faults.take(request.url.path)
+        if fault is not None:
+            failed = await emulator.inject(fault, request.scope)
+            if failed is not None:
+                return failed
+        await emulator.clock.sleep(emulator.options.latency_ms / 1000)
         realm = emulator.realms[realm_id]
         try:
             if request.method == "GET":

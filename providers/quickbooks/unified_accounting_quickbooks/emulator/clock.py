@@ -1,7 +1,8 @@
-"""The emulator clock and the timestamp formats QuickBooks Online puts on the wire.
+"""The emulator clock with the timestamp formats QuickBooks Online puts on the wire.
 
 Every time-dependent behaviour (token expiry, throttle windows, ``MetaData`` times, the CDC
-look-back, webhook times) reads this clock, so tests can move time with ``advance``.
+look-back, webhook times) reads this clock (the kit's :class:`EmulatorClock`), so tests can move
+time with ``advance``.
 
 QuickBooks writes ``MetaData.CreateTime``/``LastUpdatedTime`` and the ``time`` field of responses in
 the company's local time with an explicit offset (``2015-07-24T10:35:08-07:00``). The emulator uses
@@ -11,10 +12,9 @@ modelled. Webhook ``lastUpdated`` values are UTC with milliseconds and a ``Z`` s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
-ClockFn = Callable[[], datetime]
+from unified_accounting.emulation import ClockFn, EmulatorClock, SleepFn
 
 
 def parse_offset(value: str | timedelta | timezone) -> timezone:
@@ -31,28 +31,19 @@ def parse_offset(value: str | timedelta | timezone) -> timezone:
     return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes or 0)))
 
 
-class EmulatorClock:
-    """A clock made of a base callable (aware UTC datetimes) plus a manual offset."""
+class QuickBooksClock(EmulatorClock):
+    """The kit's emulator clock, plus the company's fixed offset and QuickBooks' timestamp formats."""
 
-    def __init__(self, base: ClockFn | None = None, utc_offset: str | timedelta | timezone = "-08:00"):
-        self._base: ClockFn = base or (lambda: datetime.now(UTC))
-        self._shift = timedelta(0)
+    def __init__(
+        self,
+        source: ClockFn | None = None,
+        *,
+        utc_offset: str | timedelta | timezone = "-08:00",
+        start: datetime | None = None,
+        sleep: SleepFn | None = None,
+    ) -> None:
+        super().__init__(source, start=start, sleep=sleep)
         self.tz = parse_offset(utc_offset)
-
-    def now(self) -> datetime:
-        """Current emulator time as an aware UTC datetime."""
-        value = self._base() + self._shift
-        if value.tzinfo is None:
-            raise ValueError("the emulator clock must return timezone-aware datetimes")
-        return value.astimezone(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now()
-
-    def advance(self, seconds: float) -> datetime:
-        """Move the emulator time forward (or back, with a negative value)."""
-        self._shift += timedelta(seconds=seconds)
-        return self.now()
 
     def today(self) -> date:
         """The company's local date."""

@@ -2,23 +2,27 @@
 
 ``create_emulator()`` builds one and exposes it as ``app.state.emulator``; tests of other components
 use it to mint tokens without the browser flow, move time, inject failures and inspect what was
-requested.
+requested. The clock, fault injection and request log are the kit's
+(:class:`unified_accounting.emulation.Emulator`).
 """
 
 from __future__ import annotations
 
 import copy
 import gc
-from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
+from starlette.responses import Response
 
-from .clock import EmulatorClock
+from unified_accounting.emulation import Emulator, Fault
+from unified_accounting.types import Scope
+
+from .clock import QuickBooksClock
 from .entities import Change, Ledger
-from .faults import FaultInjector
+from .faults import injected_api_response, injected_token_response
 from .limits import RateLimiter
 from .oauth import TokenStore
 from .options import EmulatorOptions
@@ -27,43 +31,26 @@ from .seed import seed_company
 from .state import ENTITIES, RealmState
 from .webhooks import Delivery, WebhookDispatcher
 
-LOGGED_HEADERS = (
-    "authorization",
-    "accept",
-    "content-type",
-    "user-agent",
-    "request-id",
-    "x-include-refresh-token-hard-expires-in",
-)
+#: Request headers kept in the request log next to the kit's (credentials never are).
+LOGGED_HEADERS = ("request-id", "x-include-refresh-token-hard-expires-in")
+API_PREFIX = "/v3/company/"
+TOKEN_PATH = "/oauth2/v1/tokens/bearer"
 
 
-@dataclass
-class RequestLogEntry:
-    """One request as the emulator saw it."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    status: int | None
-    intuit_tid: str
-    time: datetime
-    realm_id: str | None = None
-    minorversion: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class QuickBooksEmulator:
+class QuickBooksEmulator(Emulator):
     """A stateful QuickBooks Online company (or several) in memory."""
 
+    fault_targets: ClassVar[Mapping[str, str]] = {"api": API_PREFIX, "token": TOKEN_PATH}
+    fault_statuses: ClassVar[Collection[int] | None] = (429, 500, 502, 503, 504)
+    clock: QuickBooksClock
+    options: EmulatorOptions
+
     def __init__(self, options: EmulatorOptions | None = None, **kwargs: Any) -> None:
-        self.options = options or EmulatorOptions.from_kwargs(**kwargs)
         if options is not None and kwargs:
             raise TypeError("pass either an EmulatorOptions or keyword options, not both")
-        self.options.validate()
+        super().__init__(options or EmulatorOptions.from_kwargs(**kwargs))
         opts = self.options
-        self.clock = EmulatorClock(opts.clock, opts.utc_offset)
-        self.tokens = TokenStore(opts)
+        self.oauth: TokenStore = TokenStore(opts)
         self.limiter = RateLimiter(
             opts.limits,
             opts.requests_per_minute,
@@ -71,7 +58,6 @@ class QuickBooksEmulator:
             opts.max_concurrent,
             opts.batch_per_minute,
         )
-        self.faults = FaultInjector(opts.error_rate, opts.error_status, opts.fault_seed)
         self.webhooks = WebhookDispatcher(opts)
         self.query_engine = QueryEngine(
             self.clock.tz,
@@ -79,10 +65,9 @@ class QuickBooksEmulator:
             hide_inactive=opts.query_hides_inactive,
             overflow=opts.query_max_results_overflow,
         )
-        self.request_log: deque[RequestLogEntry] = deque(maxlen=opts.request_log_limit)
         self.replayed = 0
-        self.app: Any = None  # set by create_emulator
         self.realms: dict[str, RealmState] = {}
+        self.companies = self.realms
         self._ledgers: dict[str, Ledger] = {}
         now = self.clock.now()
         # Seeding allocates millions of small containers: pause the cyclic GC meanwhile (it would
@@ -98,6 +83,16 @@ class QuickBooksEmulator:
         if opts.gc_freeze and opts.seed is not None and opts.invoices >= 10000:
             gc.freeze()
 
+    def make_clock(self) -> QuickBooksClock:
+        o = self.options
+        assert isinstance(o, EmulatorOptions)
+        return QuickBooksClock(o.clock, utc_offset=o.utc_offset, start=o.start_time, sleep=o.sleep)
+
+    def fault_response(self, fault: Fault, scope: Scope) -> Response:
+        if fault.prefix == TOKEN_PATH:
+            return injected_token_response(fault)
+        return injected_api_response(fault, self.clock.qbo_ms(self.clock.now()), self.options.retry_after_s)
+
     def _seed(self, now: datetime) -> None:
         opts = self.options
         for index, realm_id in enumerate(opts.realm_ids()):
@@ -110,13 +105,9 @@ class QuickBooksEmulator:
             ledger.on_change = self._on_change
 
     # ---------------------------------------------------------------- companies and records
-    @property
-    def realm_ids(self) -> list[str]:
-        return list(self.realms)
-
-    @property
-    def default_realm_id(self) -> str:
-        return next(iter(self.realms))
+    # QuickBooks calls a company a realm.
+    realm_ids = Emulator.company_ids
+    default_realm_id = Emulator.default_company_id
 
     def _realm(self, realm_id: str | None) -> str:
         realm = realm_id or self.default_realm_id
@@ -147,14 +138,6 @@ class QuickBooksEmulator:
     def update(self, entity: str, body: dict[str, Any], realm_id: str | None = None) -> dict[str, Any]:
         return copy.deepcopy(self.ledger(realm_id).update(entity, copy.deepcopy(body)).data)
 
-    # ---------------------------------------------------------------- clock
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    def advance(self, seconds: float) -> datetime:
-        """Move the emulator clock forward (token expiry, throttle windows, timestamps)."""
-        return self.clock.advance(seconds)
-
     # ---------------------------------------------------------------- tokens
     def issue_tokens(self, realm_id: str | None = None) -> dict[str, Any]:
         """Mint a valid token pair for a company without the browser flow.
@@ -162,38 +145,27 @@ class QuickBooksEmulator:
         Returns the token-endpoint body (``access_token``, ``refresh_token``, ``expires_in``, ...)
         plus ``realm_id``.
         """
-        return self.tokens.issue(self._realm(realm_id), self.clock.now())
+        return self.oauth.issue(self._realm(realm_id), self.clock.now())
 
-    def expire_access_tokens(self) -> int:
-        """Make every access token issued so far expired."""
-        return self.tokens.expire_access_tokens(self.clock.now())
-
-    def expire_refresh_tokens(self) -> None:
-        self.tokens.expire_refresh_tokens(self.clock.now())
-
-    def revoke_all(self) -> None:
-        """Revoke every grant (as if the user disconnected the app)."""
-        self.tokens.revoke_all()
+    def issue_tokens_for(self, company: str | None) -> dict[str, Any]:
+        return self.issue_tokens(company)
 
     @property
-    def refresh_count(self) -> int:
-        """Number of ``grant_type=refresh_token`` calls to the token endpoint (successful or not)."""
-        return self.tokens.refresh_count
+    def tokens(self) -> TokenStore:
+        """The OAuth state (``oauth``, under the name it had before the emulator kit)."""
+        return self.oauth
+
+    # ``expire_access_tokens()``, ``revoke_all()`` and ``refresh_count`` come from the kit.
+    def expire_refresh_tokens(self) -> None:
+        self.oauth.expire_refresh_tokens(self.clock.now())
 
     @property
     def refresh_success_count(self) -> int:
-        return self.tokens.refresh_success_count
+        return self.oauth.refresh_success_count
 
-    # ---------------------------------------------------------------- faults and limits
-    def fail_next(
-        self, count: int = 1, status: int = 500, timeout: bool = False, endpoint: str = "api"
-    ) -> None:
-        """Make the next ``count`` calls fail with ``status`` (429, 500, 502, 503, 504) or time out.
-
-        ``endpoint="api"`` targets the Accounting API, ``"token"`` the OAuth token endpoint.
-        """
-        self.faults.fail_next(count, status, timeout, endpoint)
-
+    # ---------------------------------------------------------------- limits
+    # ``fail_next(count, status, target=...)`` comes from the kit: ``target="api"`` (the default)
+    # aims at the Accounting API, ``"token"`` at the OAuth token endpoint; statuses 429, 5xx.
     def reset_limits(self) -> None:
         self.limiter.reset()
 
@@ -216,16 +188,19 @@ class QuickBooksEmulator:
     async def aclose(self) -> None:
         await self.webhooks.aclose()
 
+    def state_summary(self) -> dict[str, Any]:
+        return {
+            **super().state_summary(),
+            "refresh_count": self.refresh_count,
+            "realms": {
+                realm_id: {name: len(table) for name, table in realm.tables.items()}
+                for realm_id, realm in self.realms.items()
+            },
+        }
+
     # ---------------------------------------------------------------- helpers for tests
     def api_path(self, realm_id: str | None = None) -> str:
         return f"/v3/company/{self._realm(realm_id)}"
-
-    def requests(self, path_contains: str = "", method: str | None = None) -> list[RequestLogEntry]:
-        return [
-            entry
-            for entry in self.request_log
-            if path_contains in entry.path and (method is None or entry.method == method.upper())
-        ]
 
     def http_client(
         self,

@@ -32,7 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from . import faults
-from .clock import EmulatorClock
+from .clock import QuickBooksClock
 from .faults import QBOFault
 from .options import EmulatorOptions
 from .state import ENTITY_BY_LOWER, RealmState, Record, Tombstone
@@ -358,7 +358,7 @@ class Ledger:
         self,
         realm: RealmState,
         options: EmulatorOptions,
-        clock: EmulatorClock,
+        clock: QuickBooksClock,
         on_change: Callable[[Change], None] | None = None,
     ) -> None:
         self.realm = realm
@@ -1133,7 +1133,7 @@ def _zero_invoice(data: dict[str, Any], prefix_note: bool = True) -> None:
         data["PrivateNote"] = _voided_note(data.get("PrivateNote"))
 
 
-def local_date(moment: datetime, clock: EmulatorClock) -> str:
+def local_date(moment: datetime, clock: QuickBooksClock) -> str:
     return clock.local(moment).date().isoformat()
 
 

@@ -8,16 +8,23 @@ service (which never answers 404 for a missing entity).
 Gateway authentication errors use lowercase keys and an epoch-milliseconds ``time``; throttling is
 answered with an XML body even when JSON was asked for.
 
+Injected failures (``fail_next``, ``error_rate``: see :mod:`unified_accounting.emulation.faults`)
+answer with the same bodies: 429 with the throttle XML, 5xx with a ``SystemFault``.
+
 Codes whose exact wording in the real service is UNVERIFIED (batch too large, CDC look-back too old,
 unsupported operation) use the closest documented code; the ``Detail`` says what went wrong.
 """
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
+
+from starlette.responses import JSONResponse, Response
+
+from unified_accounting.emulation import Fault
+
+from . import jsonutil
 
 STALE_OBJECT = "5010"
 OBJECT_NOT_FOUND = "610"
@@ -193,50 +200,22 @@ def system_fault_body(status: int, time: str) -> dict[str, Any]:
     }
 
 
-@dataclass
-class InjectedFailure:
-    status: int
-    timeout: bool = False
+def throttle_response(time: str, retry_after_s: int | None) -> Response:
+    """A 429 with the XML body; ``Retry-After`` only when configured (UNVERIFIED on the real service)."""
+    headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else {}
+    return Response(throttle_xml(time), status_code=429, media_type="application/xml", headers=headers)
 
 
-ENDPOINTS = ("api", "token")
+def injected_api_response(fault: Fault, time: str, retry_after_s: int | None) -> Response:
+    """An Accounting API call failed by ``fail_next``/``error_rate``: the throttle XML or a SystemFault."""
+    if fault.status == 429:
+        due = fault.retry_after_s if fault.retry_after_s is not None else retry_after_s
+        return throttle_response(time, due)
+    body = jsonutil.dumps(system_fault_body(fault.status, time))
+    return Response(body, status_code=fault.status, media_type="application/json")
 
 
-class FaultInjector:
-    """Queued failures (``fail_next``) for the Accounting API or the token endpoint, and a random
-    error rate for Accounting API calls."""
-
-    def __init__(self, error_rate: float = 0.0, error_status: int = 503, seed: int | None = None) -> None:
-        self.error_rate = error_rate
-        self.error_status = error_status
-        self._random = random.Random(seed)
-        self._queues: dict[str, list[InjectedFailure]] = {endpoint: [] for endpoint in ENDPOINTS}
-        self.injected = 0
-
-    def fail_next(
-        self, count: int = 1, status: int = 500, timeout: bool = False, endpoint: str = "api"
-    ) -> None:
-        if status not in (429, 500, 502, 503, 504) and not timeout:
-            raise ValueError("status must be one of 429, 500, 502, 503, 504")
-        if endpoint not in ENDPOINTS:
-            raise ValueError(f"endpoint must be one of {', '.join(ENDPOINTS)}")
-        self._queues[endpoint].extend(InjectedFailure(status, timeout) for _ in range(count))
-
-    def clear(self) -> None:
-        for queue in self._queues.values():
-            queue.clear()
-
-    @property
-    def pending(self) -> int:
-        return sum(len(queue) for queue in self._queues.values())
-
-    def draw(self, endpoint: str = "api") -> InjectedFailure | None:
-        failure: InjectedFailure | None = None
-        queue = self._queues[endpoint]
-        if queue:
-            failure = queue.pop(0)
-        elif endpoint == "api" and self.error_rate and self._random.random() < self.error_rate:
-            failure = InjectedFailure(self.error_status)
-        if failure is not None:
-            self.injected += 1
-        return failure
+def injected_token_response(fault: Fault) -> Response:
+    """A token request failed by ``fail_next(target="token")`` (the real bodies are UNVERIFIED)."""
+    error = "rate_limit_exceeded" if fault.status == 429 else "server_error"
+    return JSONResponse({"error": error}, status_code=fault.status)

@@ -27,22 +27,15 @@ def _trim(window: deque[datetime], cutoff: datetime) -> None:
         window.popleft()
 
 
+@dataclass
 class RateLimiter:
-    def __init__(
-        self,
-        enabled: bool = True,
-        per_minute: int = 500,
-        per_second: int = 10,
-        concurrent: int = 10,
-        batch_per_minute: int = 40,
-    ) -> None:
-        self.enabled = enabled
-        self.per_minute = per_minute
-        self.per_second = per_second
-        self.concurrent = concurrent
-        self.batch_per_minute = batch_per_minute
-        self._realms: dict[str, _RealmWindow] = {}
-        self.throttled = 0
+    enabled: bool = True
+    per_minute: int = 500
+    per_second: int = 10
+    concurrent: int = 10
+    batch_per_minute: int = 40
+    throttled: int = 0
+    _realms: dict[str, _RealmWindow] = field(default_factory=dict, init=False, repr=False)
 
     def _window(self, realm_id: str) -> _RealmWindow:
         return self._realms.setdefault(realm_id, _RealmWindow())

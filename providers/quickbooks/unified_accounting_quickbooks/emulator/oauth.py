@@ -1,13 +1,14 @@
-"""Intuit OAuth 2.0: authorize (auto-consent), token endpoint, revocation, and bearer checks.
+"""Intuit OAuth 2.0: Intuit's policy on top of the kit's authorization-server core.
 
-Emulated:
+Emulated (the shared rules — single-use codes, client authentication, redirect URI checks, refresh
+rotation with grace, revocation — are :mod:`unified_accounting.emulation.oauth`):
 
 * ``GET /connect/oauth2`` validates ``client_id``, ``redirect_uri`` (answered with a 400 page when
   wrong, never redirected), ``response_type=code`` and the scopes (answered by redirecting with
   ``error=unsupported_response_type`` / ``error=invalid_scope``), then redirects to the
   ``redirect_uri`` with ``code``, ``state`` and ``realmId``. Option ``consent="deny"`` redirects with
   ``error=access_denied``; option ``company_picker`` shows a page to pick one of several companies.
-* ``POST /oauth2/v1/tokens/bearer`` with HTTP Basic client authentication; grants
+* ``POST /oauth2/v1/tokens/bearer`` with HTTP Basic client authentication only; grants
   ``authorization_code`` (a code works once; presenting it again revokes every token it produced)
   and ``refresh_token``. Access tokens are opaque and live ``access_token_ttl_s`` (3600 s); a refresh
   token lives 100 days from its last use, never beyond its 5-year hard expiry.
@@ -22,12 +23,12 @@ Not emulated: OpenID Connect ``id_token`` and userinfo, PKCE.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+from unified_accounting.emulation import oauth as kit
 
 from .options import EmulatorOptions
 
@@ -43,31 +44,25 @@ ALLOWED_SCOPES = frozenset(
     }
 )
 
-
-class OAuthError(Exception):
-    def __init__(self, error: str, description: str | None = None, status: int = 400) -> None:
-        super().__init__(error)
-        self.error = error
-        self.description = description
-        self.status = status
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"error": self.error}
-        if self.description:
-            body["error_description"] = self.description
-        return body
+#: ``error_description`` per kit reason, in Intuit's words.
+DESCRIPTIONS = {
+    "code_reused": "Authorization code has already been used",
+    "code_expired": "Authorization code has expired",
+    "code_of_another_client": "Authorization code was issued for another client or redirect_uri",
+    "redirect_uri_mismatch": "Authorization code was issued for another client or redirect_uri",
+    "unknown_refresh_token": "Token invalid",
+    "refresh_token_revoked": "Token invalid",
+    "refresh_token_expired": "Token invalid",
+    "refresh_token_replaced": "Incorrect or invalid refresh token",
+}
 
 
 @dataclass
-class AuthCode:
-    code: str
-    client_id: str
-    redirect_uri: str
+class CodeGrant:
+    """What an authorization code is for."""
+
     realm_id: str
     scope: str
-    expires: datetime
-    used: bool = False
-    grant_id: str | None = None
 
 
 @dataclass
@@ -78,71 +73,49 @@ class Grant:
     realm_id: str
     client_id: str
     scope: str
-    refresh_token: str
-    refresh_issued: datetime
     refresh_expires: datetime
     hard_expires: datetime
-    superseded: dict[str, datetime] = field(default_factory=dict)  # old value -> when it was replaced
-    access_tokens: set[str] = field(default_factory=set)
     revoked: bool = False
 
 
-@dataclass
-class AccessToken:
-    value: str
-    grant_id: str
-    realm_id: str
-    expires: datetime
-
-
-def _token(prefix: str) -> str:
-    return prefix + secrets.token_urlsafe(32)
-
-
-class TokenStore:
-    """All OAuth state of the emulator."""
+class TokenStore(kit.OAuthServer[CodeGrant, str]):
+    """All OAuth state of the emulator (tokens carry their company id)."""
 
     def __init__(self, options: EmulatorOptions) -> None:
+        super().__init__(
+            kit.OAuthClient(options.client_id, options.client_secret, options.redirect_uris),
+            code_ttl_s=options.auth_code_ttl_s,
+            refresh_grace_s=options.refresh_token_grace_s,
+            new_code=lambda: "AB" + secrets.token_urlsafe(24),
+            on_code_reuse=self._reused,
+        )
         self.options = options
-        self.codes: dict[str, AuthCode] = {}
         self.grants: dict[str, Grant] = {}
-        self.refresh_index: dict[str, str] = {}  # any refresh value (current or old) -> grant id
-        self.access: dict[str, AccessToken] = {}
-        self.refresh_count = 0
         self.refresh_success_count = 0
         self.token_requests = 0
 
     # ---------------------------------------------------------------- client auth
-    def check_client(self, authorization: str | None) -> str:
-        if not authorization or not authorization.lower().startswith("basic "):
-            raise OAuthError("invalid_client", None, 401)
-        try:
-            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            raise OAuthError("invalid_client", None, 401) from None
-        client_id, _, secret = decoded.partition(":")
-        if not secrets.compare_digest(client_id, self.options.client_id) or not secrets.compare_digest(
-            secret, self.options.client_secret
-        ):
-            raise OAuthError("invalid_client", None, 401)
-        return client_id
-
-    def redirect_allowed(self, redirect_uri: str) -> bool:
-        allowed = self.options.redirect_uris
-        return bool(redirect_uri) and (allowed is None or redirect_uri in allowed)
+    def check_client(self, credentials: kit.ClientCredentials) -> str:
+        if not self.client.authenticate(credentials):
+            raise kit.OAuthError("invalid_client", status=401, reason="secret_missing")
+        return credentials.client_id
 
     # ---------------------------------------------------------------- authorize
-    def new_code(self, client_id: str, redirect_uri: str, realm_id: str, scope: str, now: datetime) -> str:
-        code = "AB" + secrets.token_urlsafe(24)
-        self.codes[code] = AuthCode(
-            code,
-            client_id,
-            redirect_uri,
-            realm_id,
-            scope,
-            now + timedelta(seconds=self.options.auth_code_ttl_s),
-        )
-        return code
+    def new_code(self, request: kit.AuthorizeRequest, realm_id: str, now: datetime) -> str:
+        return self.codes.issue(request, CodeGrant(realm_id, " ".join(request.scopes)), now)
+
+    def _reused(self, code: kit.AuthorizationCode[CodeGrant]) -> None:
+        if code.lineage is not None:
+            self.revoke_lineage(code.lineage)
+
+    def revoke_lineage(self, lineage: str) -> None:
+        super().revoke_lineage(lineage)
+        if lineage in self.grants:
+            self.grants[lineage].revoked = True
+
+    def revoke_all(self) -> None:
+        for grant_id in self.grants:
+            self.revoke_lineage(grant_id)
 
     # ---------------------------------------------------------------- grants
     def new_grant(self, realm_id: str, client_id: str, scope: str, now: datetime) -> Grant:
@@ -151,86 +124,60 @@ class TokenStore:
             realm_id=realm_id,
             client_id=client_id,
             scope=scope,
-            refresh_token=_token("RT1-"),
-            refresh_issued=now,
             refresh_expires=now + timedelta(seconds=self.options.refresh_token_ttl_s),
             hard_expires=now + timedelta(seconds=self.options.refresh_token_hard_ttl_s),
         )
         self.grants[grant.id] = grant
-        self.refresh_index[grant.refresh_token] = grant.id
+        self.refresh_tokens.issue(kit.new_token("RT1-"), grant.id, client_id, now, realm_id)
         return grant
 
-    def mint_access(self, grant: Grant, now: datetime) -> AccessToken:
-        token = AccessToken(
-            _token("eyJ"), grant.id, grant.realm_id, now + timedelta(seconds=self.options.access_token_ttl_s)
-        )
-        self.access[token.value] = token
-        grant.access_tokens.add(token.value)
-        return token
+    def refresh_token_of(self, grant: Grant) -> str:
+        current = self.refresh_tokens.current(grant.id)
+        assert current is not None
+        return current.value
 
-    def token_response(self, grant: Grant, access: AccessToken, now: datetime, hard: bool) -> dict[str, Any]:
+    def mint_access(self, grant: Grant, now: datetime) -> kit.AccessToken[str]:
+        expires = now + timedelta(seconds=self.options.access_token_ttl_s)
+        return self.access_tokens.issue(
+            kit.new_token("eyJ"), grant.id, grant.client_id, expires, grant.realm_id
+        )
+
+    def token_response(
+        self, grant: Grant, access: kit.AccessToken[str], now: datetime, hard: bool
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "token_type": "bearer",
             "access_token": access.value,
-            "refresh_token": grant.refresh_token,
-            "expires_in": max(0, int((access.expires - now).total_seconds())),
+            "refresh_token": self.refresh_token_of(grant),
+            "expires_in": max(0, int((access.expires_at - now).total_seconds())),
             "x_refresh_token_expires_in": max(0, int((grant.refresh_expires - now).total_seconds())),
         }
         if hard:
             body["x_refresh_token_hard_expires_in"] = max(0, int((grant.hard_expires - now).total_seconds()))
         return body
 
-    def revoke_grant(self, grant: Grant) -> None:
-        grant.revoked = True
-        for value in grant.access_tokens:
-            self.access.pop(value, None)
-        grant.access_tokens.clear()
-
-    def exchange_code(
-        self, client_id: str, code: str | None, redirect_uri: str | None, now: datetime
-    ) -> Grant:
-        if not code or not redirect_uri:
-            raise OAuthError("invalid_request", "code and redirect_uri are required")
-        entry = self.codes.get(code)
-        if entry is None:
-            raise OAuthError("invalid_grant")
-        if entry.used:
-            if entry.grant_id and entry.grant_id in self.grants:
-                self.revoke_grant(self.grants[entry.grant_id])
-            raise OAuthError("invalid_grant", "Authorization code has already been used")
-        if entry.expires <= now:
-            raise OAuthError("invalid_grant", "Authorization code has expired")
-        if entry.client_id != client_id or entry.redirect_uri != redirect_uri:
-            raise OAuthError(
-                "invalid_grant", "Authorization code was issued for another client or redirect_uri"
-            )
-        entry.used = True
-        grant = self.new_grant(entry.realm_id, client_id, entry.scope, now)
-        entry.grant_id = grant.id
+    def exchange_code(self, client: kit.ClientCredentials, form: dict[str, str], now: datetime) -> Grant:
+        if not form.get("code") or not form.get("redirect_uri"):
+            raise kit.OAuthError("invalid_request", "code and redirect_uri are required")
+        entry = self.codes.exchange(form, client=client, authenticated=True, now=now)
+        grant = self.new_grant(entry.grant.realm_id, client.client_id, entry.grant.scope, now)
+        entry.lineage = grant.id
         return grant
 
     def refresh(self, client_id: str, value: str | None, now: datetime) -> Grant:
         if not value:
-            raise OAuthError("invalid_request", "refresh_token is required")
-        grant_id = self.refresh_index.get(value)
-        grant = self.grants.get(grant_id) if grant_id else None
-        if grant is None or grant.revoked or grant.client_id != client_id:
-            raise OAuthError("invalid_grant", "Token invalid")
+            raise kit.OAuthError("invalid_request", "refresh_token is required")
+        presented = self.refresh_tokens.present(value, client_id, now)
+        grant = self.grants[presented.lineage]
         if now >= grant.refresh_expires or now >= grant.hard_expires:
-            raise OAuthError("invalid_grant", "Token invalid")
-        if value != grant.refresh_token:
-            replaced = grant.superseded.get(value)
-            grace = timedelta(seconds=self.options.refresh_token_grace_s)
-            if replaced is None or now >= replaced + grace:
-                raise OAuthError("invalid_grant", "Incorrect or invalid refresh token")
+            raise kit.OAuthError("invalid_grant", reason="refresh_token_expired")
+        current = self.refresh_tokens.current(grant.id)
+        assert current is not None
         rotate = self.options.refresh_token_rotation == "always" or (
-            now - grant.refresh_issued >= timedelta(hours=24)
+            now - current.issued_at >= timedelta(hours=24)
         )
         if rotate:
-            grant.superseded[grant.refresh_token] = now
-            grant.refresh_token = _token("RT1-")
-            grant.refresh_issued = now
-            self.refresh_index[grant.refresh_token] = grant.id
+            self.refresh_tokens.rotate(current, kit.new_token("RT1-"), now)
         grant.refresh_expires = min(
             now + timedelta(seconds=self.options.refresh_token_ttl_s), grant.hard_expires
         )
@@ -238,29 +185,19 @@ class TokenStore:
         return grant
 
     def revoke(self, token: str) -> bool:
-        grant_id = self.refresh_index.get(token)
-        if grant_id is None and token in self.access:
-            grant_id = self.access[token].grant_id
-        grant = self.grants.get(grant_id) if grant_id else None
-        if grant is None:
+        """Revoke the grant of a refresh or access token value."""
+        found = self.refresh_tokens.get(token) or self.access_tokens.get(token)
+        if found is None:
             return False
-        self.revoke_grant(grant)
+        self.revoke_lineage(found.lineage)
         return True
 
     # ---------------------------------------------------------------- bearer checks
-    def check_bearer(self, authorization: str | None, now: datetime) -> AccessToken | None:
-        if not authorization:
+    def check_bearer(self, authorization: str | None, now: datetime) -> kit.AccessToken[str] | None:
+        try:
+            return self.access_tokens.authenticate(authorization, now)
+        except kit.BearerRejected:
             return None
-        scheme, _, value = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            return None
-        token = self.access.get(value.strip())
-        if token is None or token.expires <= now:
-            return None
-        grant = self.grants.get(token.grant_id)
-        if grant is None or grant.revoked:
-            return None
-        return token
 
     # ---------------------------------------------------------------- test controls
     def issue(
@@ -272,15 +209,6 @@ class TokenStore:
         body["realm_id"] = realm_id
         return body
 
-    def expire_access_tokens(self, now: datetime) -> int:
-        for token in self.access.values():
-            token.expires = min(token.expires, now)
-        return len(self.access)
-
     def expire_refresh_tokens(self, now: datetime) -> None:
         for grant in self.grants.values():
             grant.refresh_expires = min(grant.refresh_expires, now)
-
-    def revoke_all(self) -> None:
-        for grant in self.grants.values():
-            self.revoke_grant(grant)

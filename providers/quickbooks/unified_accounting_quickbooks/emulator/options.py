@@ -7,14 +7,15 @@ switchable so a client can be tested against each plausible variant.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from decimal import Decimal
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 import httpx
 
-from .clock import ClockFn
+from unified_accounting.emulation import EmulatorOptionError
+from unified_accounting.emulation import EmulatorOptions as KitOptions
 
 DEFAULT_CLIENT_ID = "emulator-client-id"
 DEFAULT_CLIENT_SECRET = "emulator-client-secret"
@@ -24,18 +25,24 @@ DEFAULT_WEBHOOK_VERIFIER_TOKEN = "emulator-webhook-verifier-token"
 RotationPolicy = Literal["daily", "always"]
 OverflowPolicy = Literal["fault", "clamp"]
 WebhookFormat = Literal["legacy", "cloudevents"]
-TimeoutMode = Literal["raise", "sleep"]
 
 
 @dataclass
-class EmulatorOptions:
-    """Configuration of a :class:`QuickBooksEmulator` (pass these as keywords to ``create_emulator``)."""
+class EmulatorOptions(KitOptions):
+    """Configuration of a :class:`QuickBooksEmulator` (pass these as keywords to ``create_emulator``).
+
+    The options every emulator shares (``seed``, ``client_id``/``client_secret``/``redirect_uris``,
+    ``limits``, ``latency_ms``, ``error_rate``/``error_statuses``/``fault_seed``,
+    ``timeout_mode``/``timeout_hang_s``, ``clock``/``start_time``/``sleep``, ``request_log_limit``,
+    ``control_routes``) come from :class:`unified_accounting.emulation.EmulatorOptions`; ``seed=None``
+    gives empty companies (chart of accounts only).
+    """
+
+    renamed: ClassVar[Mapping[str, str]] = {"timeout_sleep_s": "timeout_hang_s"}
 
     # --- companies and sample data ---------------------------------------------------------
     realms: Sequence[str] | str | int | None = None
     """Company ids: one id, a list of ids, or a number of companies to generate. Default: one company."""
-    seed: int | None = None
-    """Seed for deterministic sample data. ``None`` gives empty companies (chart of accounts only)."""
     customers: int = 25
     items: int = 10
     invoices: int = 60
@@ -49,8 +56,6 @@ class EmulatorOptions:
     # --- OAuth ------------------------------------------------------------------------------
     client_id: str = DEFAULT_CLIENT_ID
     client_secret: str = DEFAULT_CLIENT_SECRET
-    redirect_uris: Sequence[str] | None = None
-    """Registered redirect URIs; ``None`` accepts any URI."""
     consent: Literal["allow", "deny"] = "allow"
     """``deny`` answers the authorize step with ``error=access_denied`` as if the user declined."""
     company_picker: bool = False
@@ -89,26 +94,13 @@ class EmulatorOptions:
     cdc_max_objects: int = 1000
     batch_max_items: int = 30
 
-    # --- limits -----------------------------------------------------------------------------
-    limits: bool = True
-    """``False`` disables every throttle."""
+    # --- limits (``limits=False`` turns them all off) -----------------------------------------
     requests_per_minute: int = 500
     requests_per_second: int = 10
     max_concurrent: int = 10
     batch_per_minute: int = 40
     retry_after_s: int | None = None
     """Send ``Retry-After`` with this value on throttle answers (UNVERIFIED; off by default)."""
-
-    # --- faults and latency -----------------------------------------------------------------
-    latency_ms: float = 0
-    error_rate: float = 0.0
-    """Probability that an API call fails with ``error_status`` before it runs."""
-    error_status: int = 503
-    timeout_mode: TimeoutMode = "raise"
-    """An injected timeout either raises ``httpx.ReadTimeout`` inside the app (surfaced as such by
-    ``httpx.ASGITransport``) or sleeps ``timeout_sleep_s`` then answers 504."""
-    timeout_sleep_s: float = 125.0
-    fault_seed: int | None = None
 
     # --- webhooks ---------------------------------------------------------------------------
     webhook_url: str | None = None
@@ -124,33 +116,18 @@ class EmulatorOptions:
     """UNVERIFIED value of the CloudEvents ``source`` attribute."""
 
     # --- misc -------------------------------------------------------------------------------
-    clock: ClockFn | None = None
-    request_log_limit: int = 10000
     gc_freeze: bool = True
     """After seeding 10,000+ invoices, move the seeded objects out of the cyclic GC's reach
     (``gc.freeze``) so later collections do not rescan them."""
-    control_routes: bool = True
-    """Serve ``/_emulator/...`` helper routes (issue tokens, advance the clock) for out-of-process use."""
-
-    @classmethod
-    def from_kwargs(cls, **kwargs: Any) -> EmulatorOptions:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(kwargs) - known)
-        if unknown:
-            raise TypeError(f"unknown emulator option(s): {', '.join(unknown)}")
-        options = cls(**kwargs)
-        options.validate()
-        return options
 
     def validate(self) -> None:
+        super().validate()
         if self.refresh_token_rotation not in ("daily", "always"):
-            raise ValueError("refresh_token_rotation must be 'daily' or 'always'")
+            raise EmulatorOptionError("refresh_token_rotation must be 'daily' or 'always'")
         if self.webhook_format not in ("legacy", "cloudevents"):
-            raise ValueError("webhook_format must be 'legacy' or 'cloudevents'")
+            raise EmulatorOptionError("webhook_format must be 'legacy' or 'cloudevents'")
         if self.query_max_results_overflow not in ("fault", "clamp"):
-            raise ValueError("query_max_results_overflow must be 'fault' or 'clamp'")
-        if not 0.0 <= self.error_rate <= 1.0:
-            raise ValueError("error_rate must be between 0 and 1")
+            raise EmulatorOptionError("query_max_results_overflow must be 'fault' or 'clamp'")
 
     def realm_ids(self) -> list[str]:
         if self.realms is None:
@@ -159,11 +136,11 @@ class EmulatorOptions:
             return [self.realms]
         if isinstance(self.realms, int):
             if self.realms < 1:
-                raise ValueError("realms must be at least 1")
+                raise EmulatorOptionError("realms must be at least 1")
             return [str(int(DEFAULT_REALM_ID) + index * 1117) for index in range(self.realms)]
         ids = [str(realm) for realm in self.realms]
         if not ids or len(set(ids)) != len(ids):
-            raise ValueError("realms must be non-empty and unique")
+            raise EmulatorOptionError("realms must be non-empty and unique")
         return ids
 
     def tax_rate_table(self) -> dict[str, Decimal]:

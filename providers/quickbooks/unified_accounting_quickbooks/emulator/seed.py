@@ -25,7 +25,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .entities import CENT, Ledger, money
+from .entities import ACCOUNT_CLASSIFICATION, CENT, Ledger, money
 from .options import EmulatorOptions
 
 #: Every how many customers one has a free-form address, and one is a job of an earlier customer.
@@ -234,8 +234,6 @@ def seed_company(ledger: Ledger, options: EmulatorOptions, realm_index: int, now
 
 
 def _classification(kind: str) -> str:
-    from .entities import ACCOUNT_CLASSIFICATION
-
     return ACCOUNT_CLASSIFICATION[kind]
 
 

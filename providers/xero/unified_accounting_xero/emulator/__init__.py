@@ -6,9 +6,11 @@ docstring says what it emulates and which behaviours are configurable because th
 unverified.
 """
 
+from unified_accounting.emulation import LoggedRequest
+from unified_accounting.emulation.oauth import pkce_challenge
+
 from .app import build_app, create_emulator
-from .emulator import LoggedRequest, XeroEmulator
-from .identity import pkce_challenge
+from .emulator import XeroEmulator
 from .options import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,

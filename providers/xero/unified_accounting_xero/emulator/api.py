@@ -19,15 +19,15 @@ stored response.  Accounts are read-only in the emulator (405 on writes).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .dates import DateParseError, parse_if_modified_since, wire_envelope_timestamp
+from .emulator import XeroEmulator
 from .errors import (
     QueryParseError,
     ValidationFailed,
@@ -49,9 +49,6 @@ from .ledger import WriteContext
 from .serialize import entity_wire, field_resolver, wire
 from .state import Record, TenantState
 from .wirejson import loads
-
-if TYPE_CHECKING:
-    from .emulator import XeroEmulator
 
 #: Collection path → (entity, id field).
 RESOURCES: dict[str, tuple[str, str]] = {
@@ -123,8 +120,7 @@ async def accounting(request: Request) -> Response:
             decision.headers,
         )
     try:
-        if options.latency_ms > 0:
-            await asyncio.sleep(options.latency_ms / 1000)
+        await em.clock.sleep(options.latency_ms / 1000)
         call = ApiRequest(em, request, tenant, resource)
         response = await _dispatch(call)
     finally:

@@ -3,19 +3,24 @@
 :class:`XeroEmulator` owns all state (organisations, identity, limits, faults, idempotency keys, webhooks and
 the request log) and offers the methods tests use to arrange situations without the browser flow: mint
 tokens, expire or revoke them, inject faults, move the clock, inspect records and flush webhooks.  The ASGI
-app built by :func:`~.app.create_emulator` exposes it as ``app.state.emulator``.
+app built by :func:`~.app.create_emulator` (or :func:`~.app.build_app` for an emulator built directly)
+exposes it as ``app.state.emulator``.  Its clock, fault injection and request log are the kit's
+(:class:`unified_accounting.emulation.Emulator`).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any, ClassVar
 
-from .clock import EmulatorClock
-from .faults import ACCOUNTING_PREFIX, FaultInjector
+from starlette.responses import Response
+
+from unified_accounting.emulation import Emulator, Fault
+from unified_accounting.types import Scope
+
+from .faults import ACCOUNTING_PREFIX, fault_response
 from .idempotency import IdempotencyStore
 from .identity import IdentityService
 from .journal import ChangeEvent
@@ -27,55 +32,30 @@ from .serialize import entity_wire
 from .state import COLLECTIONS, IdFactory, Record, TenantState
 from .webhooks import Delivery, WebhookDispatcher
 
-if TYPE_CHECKING:
-    from starlette.applications import Starlette
-
-#: Headers copied into :attr:`XeroEmulator.request_log` entries (lower-case).
-LOGGED_HEADERS = (
-    "xero-tenant-id",
-    "idempotency-key",
-    "if-modified-since",
-    "accept",
-    "content-type",
-    "user-agent",
-)
+#: Headers copied into :attr:`XeroEmulator.request_log` entries next to the kit's (credentials never are).
+LOGGED_HEADERS = ("xero-tenant-id", "idempotency-key", "if-modified-since")
 
 
-@dataclass(frozen=True)
-class LoggedRequest:
-    """One request the emulator answered."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    status: int
-    at: datetime
-    #: Whether the Authorization header carried a Bearer or Basic credential ("bearer", "basic" or None).
-    auth_scheme: str | None = None
-    idempotent_replay: bool = False
-    fault: bool = False
-
-    @property
-    def tenant_id(self) -> str | None:
-        return self.headers.get("xero-tenant-id")
-
-    @property
-    def idempotency_key(self) -> str | None:
-        return self.headers.get("idempotency-key")
-
-
-@dataclass
-class XeroEmulator:
+class XeroEmulator(Emulator):
     """State and control surface of one emulated Xero (identity + Accounting API + webhooks)."""
 
-    options: EmulatorOptions = field(default_factory=EmulatorOptions)
+    fault_targets: ClassVar[Mapping[str, str]] = {
+        "api": ACCOUNTING_PREFIX,
+        "token": "/connect/token",
+        "identity": "/identity/",
+        "connections": "/connections",
+    }
+    #: Xero reports times to the millisecond.
+    clock_resolution: ClassVar[timedelta] = timedelta(milliseconds=1)
+    company_noun: ClassVar[str] = "organisations"
+    options: EmulatorOptions
 
-    def __post_init__(self) -> None:
+    def __init__(self, options: EmulatorOptions | None = None) -> None:
+        super().__init__(options or EmulatorOptions())
         o = self.options
-        self.clock = EmulatorClock(o.clock, o.start_time)
         self.ids = IdFactory(o.seed)
         self.tenants: dict[str, TenantState] = {}
+        self.companies = self.tenants
         now = self.clock.now()
         for spec in o.tenant_specs():
             tenant_id = (spec.tenant_id or self.ids.new()).lower()
@@ -97,9 +77,10 @@ class XeroEmulator:
         self.identity = IdentityService(
             o, self.clock, self.ids, {t.tenant_id: t.name for t in self.tenants.values()}
         )
+        self.oauth = self.identity
         self.limiter = RateLimiter(
             self.clock,
-            enabled=o.rate_limits,
+            enabled=o.limits,
             concurrent_limit=o.concurrent_limit,
             minute_limit=o.minute_limit,
             day_limit=o.day_limit,
@@ -107,7 +88,6 @@ class XeroEmulator:
             problem_names=o.rate_limit_problem_names,
             concurrent_retry_after_s=o.concurrent_retry_after_s,
         )
-        self.faults = FaultInjector(o.error_rate, o.error_statuses, o.fault_seed)
         self.idempotency = IdempotencyStore(self.clock, o.idempotency_retention_s)
         self.webhooks = WebhookDispatcher(
             self.clock,
@@ -120,22 +100,14 @@ class XeroEmulator:
             timeout_s=o.webhook_timeout_s,
             seed=o.seed,
         )
-        self.request_log: list[LoggedRequest] = []
 
-    def asgi_app(self) -> Starlette:
-        """A new Starlette app serving this emulator (``app.state.emulator is self``)."""
-        from .app import build_app
-
-        return build_app(self)
+    def fault_response(self, fault: Fault, scope: Scope) -> Response:
+        return fault_response(fault.status, fault.retry_after_s)
 
     # ------------------------------------------------------------------------------------------- tenants
-    @property
-    def tenant_ids(self) -> list[str]:
-        return list(self.tenants)
-
-    @property
-    def default_tenant_id(self) -> str:
-        return next(iter(self.tenants))
+    # Xero calls a company a tenant (an organisation).
+    tenant_ids = Emulator.company_ids
+    default_tenant_id = Emulator.default_company_id
 
     def tenant(self, tenant_id: str | None = None) -> TenantState:
         return self.tenants[(tenant_id or self.default_tenant_id).lower()]
@@ -159,24 +131,18 @@ class XeroEmulator:
             raise KeyError(f"unknown tenant id(s): {unknown}")
         scope_list = (scopes or DEFAULT_SCOPE).split() if isinstance(scopes, str | None) else list(scopes)
         result = self.identity.grant(self.options.client_id, scope_list, chosen, pkce=pkce)
-        access = self.identity.access_tokens[result["access_token"]]
-        result["expires_at"] = datetime.fromtimestamp(access.expires_at, self.clock.now().tzinfo)
+        access = self.identity.access_tokens.get(result["access_token"])
+        assert access is not None
+        result["expires_at"] = access.expires_at
         result["tenant_ids"] = chosen
         result["connections"] = [c.wire() for c in self.identity.connections_for(access)]
         return result
 
-    def expire_access_tokens(self) -> None:
-        """Make every access token issued so far expired (the next API call answers 401 TokenExpired)."""
-        self.identity.expire_access_tokens()
+    def issue_tokens_for(self, company: str | None) -> dict[str, Any]:
+        return self.issue_tokens([company] if company else None)
 
-    def revoke_all(self) -> None:
-        """Revoke every token and remove every connection."""
-        self.identity.revoke_all()
-
-    @property
-    def refresh_count(self) -> int:
-        """How many ``grant_type=refresh_token`` requests the token endpoint received."""
-        return self.identity.refresh_count
+    # ``expire_access_tokens()``, ``revoke_all()`` (which also removes every connection) and
+    # ``refresh_count`` come from the kit.
 
     @property
     def connections(self) -> list[dict[str, Any]]:
@@ -203,30 +169,10 @@ class XeroEmulator:
     def entities() -> list[str]:
         return list(COLLECTIONS)
 
-    # ---------------------------------------------------------------------------------------------- clock
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    def advance(self, seconds: float) -> None:
-        """Move the emulator clock forward (token expiry, rate windows, UpdatedDateUTC)."""
-        self.clock.advance(seconds)
-
-    # --------------------------------------------------------------------------------------------- faults
-    def fail_next(
-        self, count: int = 1, status: int = 500, timeout: bool = False, path_prefix: str = ACCOUNTING_PREFIX
-    ) -> None:
-        """Fail the next ``count`` requests whose path starts with ``path_prefix``."""
-        self.faults.fail_next(count, status, timeout, path_prefix)
-
+    # ---------------------------------------------------------------------------------------------- limits
+    # ``now``/``advance``, ``fail_next(count, status, target=...)`` and the request log come from the kit.
     def reset_limits(self) -> None:
         self.limiter.reset()
-
-    # ----------------------------------------------------------------------------------------------- log
-    def clear_request_log(self) -> None:
-        self.request_log.clear()
-
-    def requests_to(self, path_prefix: str) -> list[LoggedRequest]:
-        return [r for r in self.request_log if r.path.startswith(path_prefix)]
 
     # ------------------------------------------------------------------------------------------ webhooks
     def publish(self, events: Iterable[ChangeEvent]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .clock import EmulatorClock
+from unified_accounting.emulation import EmulatorClock
 
 MAX_KEY_LENGTH = 128
 

@@ -1,6 +1,8 @@
 """Xero Identity: OAuth 2.0 authorization codes, tokens, rotation, revocation and tenant connections.
 
-Emulated behaviour:
+The rules every provider shares (client authentication, redirect URI checks, single-use codes with
+PKCE, rotation with a grace period) are the kit's (:mod:`unified_accounting.emulation.oauth`); this
+module is Xero's policy and shapes. Emulated behaviour:
 
 * One registered app (``client_id``/``client_secret``/``redirect_uris``) and one emulated user.  Client
   authentication accepts a Basic header or ``client_id``/``client_secret`` in the body; a PKCE-bound grant may
@@ -29,17 +31,17 @@ import base64
 import hashlib
 import hmac
 import json
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from .clock import EmulatorClock
+from unified_accounting.emulation import EmulatorClock
+from unified_accounting.emulation import oauth as kit
+
+from .dates import iso_utc
 from .options import EmulatorOptions
 from .state import IdFactory
-
-_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
 #: Scopes accepted per API resource: (write scopes, additional read-only scopes).
 RESOURCE_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -57,60 +59,32 @@ RESOURCE_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Organisation": (("accounting.settings",), ("accounting.settings.read",)),
 }
 
-
-class TokenError(Exception):
-    """An OAuth error answered as ``{"error": ...}``."""
-
-    def __init__(self, error: str, description: str | None = None, status: int = 400) -> None:
-        super().__init__(description or error)
-        self.error = error
-        self.description = description
-        self.status = status
-
-    def body(self) -> dict[str, str]:
-        body = {"error": self.error}
-        if self.description:
-            body["error_description"] = self.description
-        return body
+#: ``error_description`` per kit reason (Xero leaves it out for refresh failures).
+DESCRIPTIONS = {
+    "code_expired": "authorization code expired",
+    "redirect_uri_mismatch": "redirect_uri does not match",
+    "pkce_failed": "code_verifier is invalid",
+}
 
 
-@dataclass
-class AuthorizationCode:
-    code: str
-    client_id: str
-    redirect_uri: str
+@dataclass(frozen=True)
+class CodeGrant:
+    """What an authorization code grants."""
+
     scopes: tuple[str, ...]
     tenant_ids: tuple[str, ...]
-    challenge: str | None
-    created_at: float
     nonce: str | None = None
-    used: bool = False
 
 
 @dataclass
-class AccessToken:
-    token: str
-    client_id: str
-    user_id: str
-    auth_event_id: str
-    scopes: tuple[str, ...]
-    expires_at: float
-    revoked: bool = False
+class Holder:
+    """Whose a token is (the emulated user) and what it may do; ``auth_event_id`` is its lineage."""
 
-
-@dataclass
-class RefreshToken:
-    token: str
-    client_id: str
     user_id: str
-    auth_event_id: str
     scopes: tuple[str, ...]
-    pkce: bool
-    created_at: float
-    last_used_at: float
-    rotated_at: float | None = None
+    pkce: bool = False
+    #: For a refresh token: the token pair its use produced (what a retry in the grace period gets).
     successor: dict[str, Any] | None = None
-    revoked: bool = False
 
 
 @dataclass
@@ -125,8 +99,6 @@ class Connection:
     updated_at: datetime
 
     def wire(self) -> dict[str, Any]:
-        from .dates import iso_utc
-
         return {
             "id": self.id,
             "authEventId": self.auth_event_id,
@@ -138,61 +110,36 @@ class Connection:
         }
 
 
-@dataclass
-class RefreshAttempt:
-    at: datetime
-    outcome: str  # rotated | grace_same_pair | grace_new_pair | invalid_grant | invalid_client
-
-
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def pkce_challenge(verifier: str) -> str:
-    """The S256 ``code_challenge`` for a verifier."""
-    return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+class IdentityService(kit.OAuthServer[CodeGrant, Holder]):
+    """Xero Identity: the kit's OAuth server with Xero's tokens, connections and policy."""
 
-
-@dataclass
-class IdentityService:
-    options: EmulatorOptions
-    clock: EmulatorClock
-    ids: IdFactory
-    tenant_names: dict[str, str]
-    codes: dict[str, AuthorizationCode] = field(default_factory=dict)
-    access_tokens: dict[str, AccessToken] = field(default_factory=dict)
-    refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
-    connections: dict[str, Connection] = field(default_factory=dict)
-    refresh_attempts: list[RefreshAttempt] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.user_id = self.ids.new()
-        self.global_session_id = self.ids.token(16)
-        self._signing_key = self.ids.token(32).encode("ascii")
-
-    # ------------------------------------------------------------------------------------------ helpers
-    @property
-    def refresh_count(self) -> int:
-        """Number of ``grant_type=refresh_token`` calls received (successful or not)."""
-        return len(self.refresh_attempts)
-
-    def _now(self) -> float:
-        return self.clock.timestamp()
+    def __init__(
+        self, options: EmulatorOptions, clock: EmulatorClock, ids: IdFactory, tenant_names: dict[str, str]
+    ) -> None:
+        super().__init__(
+            kit.OAuthClient(options.client_id, options.client_secret, options.redirect_uris),
+            code_ttl_s=options.authorization_code_lifetime_s,
+            refresh_grace_s=options.refresh_grace_s,
+            new_code=lambda: ids.token(24),
+        )
+        self.options = options
+        self.clock = clock
+        self.ids = ids
+        self.tenant_names = tenant_names
+        self.connections: dict[str, Connection] = {}
+        self.user_id = ids.new()
+        self.global_session_id = ids.token(16)
+        self._signing_key = ids.token(32).encode("ascii")
 
     def _jwt(self, claims: dict[str, Any]) -> str:
         header = _b64url(json.dumps({"alg": "HS256", "kid": "xero-emulator", "typ": "JWT"}).encode())
         payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
         signature = hmac.new(self._signing_key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
         return f"{header}.{payload}.{_b64url(signature)}"
-
-    def client_authenticates(self, client_id: str | None, secret: str | None) -> bool:
-        return client_id == self.options.client_id and secret == self.options.client_secret
-
-    def check_scopes(self, raw: str | None) -> tuple[str, ...] | None:
-        scopes = tuple(dict.fromkeys((raw or "").split()))
-        if not scopes or any(s not in self.options.allowed_scopes for s in scopes):
-            return None
-        return scopes
 
     # ------------------------------------------------------------------------------------- authorize
     def issue_code(
@@ -204,61 +151,41 @@ class IdentityService:
         challenge: str | None,
         nonce: str | None = None,
     ) -> str:
-        code = self.ids.token(24)
-        self.codes[code] = AuthorizationCode(
-            code, client_id, redirect_uri, tuple(scopes), tuple(tenant_ids), challenge, self._now(), nonce
-        )
-        return code
+        request = kit.AuthorizeRequest(client_id, redirect_uri, None, tuple(scopes), challenge)
+        return self.codes.issue(request, CodeGrant(tuple(scopes), tuple(tenant_ids), nonce), self.clock.now())
 
     # ----------------------------------------------------------------------------------------- tokens
-    def token(self, form: dict[str, str], basic: tuple[str, str] | None) -> dict[str, Any]:
+    def token(self, form: Mapping[str, str], authorization: str | None) -> dict[str, Any]:
         grant_type = form.get("grant_type", "")
-        client_id: str | None
-        secret: str | None
-        if basic is not None:
-            client_id, secret = basic
-        else:
-            client_id, secret = form.get("client_id", ""), form.get("client_secret")
-        if client_id != self.options.client_id:
+        try:
+            client = kit.client_credentials(authorization, form)
+            authenticated = self.client.authenticate(client)
+        except kit.OAuthError:
             self._note_refresh(grant_type, "invalid_client")
-            raise TokenError("invalid_client", status=401 if basic else 400)
-        if secret is not None and secret != self.options.client_secret:
-            self._note_refresh(grant_type, "invalid_client")
-            raise TokenError("invalid_client", status=401 if basic else 400)
+            raise
         if grant_type == "authorization_code":
-            return self._exchange_code(form, self.options.client_id, secret is not None)
+            return self._exchange_code(form, client, authenticated)
         if grant_type == "refresh_token":
-            return self._refresh(form.get("refresh_token", ""), self.options.client_id, secret is not None)
-        raise TokenError("unsupported_grant_type")
+            return self._refresh(form.get("refresh_token", ""), client, authenticated)
+        raise kit.OAuthError("unsupported_grant_type")
 
     def _note_refresh(self, grant_type: str, outcome: str) -> None:
         if grant_type == "refresh_token":
-            self.refresh_attempts.append(RefreshAttempt(self.clock.now(), outcome))
+            self.note_refresh(self.clock.now(), outcome)
 
-    def _exchange_code(self, form: dict[str, str], client_id: str, authenticated: bool) -> dict[str, Any]:
-        record = self.codes.get(form.get("code", ""))
-        now = self._now()
-        if record is None or record.used or record.client_id != client_id:
-            raise TokenError("invalid_grant")
-        if now - record.created_at >= self.options.authorization_code_lifetime_s:
-            raise TokenError("invalid_grant", "authorization code expired")
-        if form.get("redirect_uri") != record.redirect_uri:
-            raise TokenError("invalid_grant", "redirect_uri does not match")
-        if record.challenge is not None:
-            verifier = form.get("code_verifier", "")
-            if not _VERIFIER.match(verifier) or pkce_challenge(verifier) != record.challenge:
-                raise TokenError("invalid_grant", "code_verifier is invalid")
-        elif not authenticated:
-            raise TokenError("invalid_client")
-        record.used = True
-        return self.grant(client_id, record.scopes, record.tenant_ids, pkce=record.challenge is not None)
+    def _exchange_code(
+        self, form: Mapping[str, str], client: kit.ClientCredentials, authenticated: bool
+    ) -> dict[str, Any]:
+        code = self.codes.exchange(form, client=client, authenticated=authenticated, now=self.clock.now())
+        pkce = code.challenge is not None
+        return self.grant(client.client_id, code.grant.scopes, code.grant.tenant_ids, pkce=pkce)
 
     def grant(
         self, client_id: str, scopes: Sequence[str], tenant_ids: Iterable[str], pkce: bool = False
     ) -> dict[str, Any]:
         """Record an authorization event: connect the tenants and mint a token set."""
         auth_event_id = self.ids.new()
-        now_dt = self.clock.now()
+        now = self.clock.now()
         for tenant_id in tenant_ids:
             existing = next(
                 (
@@ -270,7 +197,7 @@ class IdentityService:
             )
             if existing is not None:
                 existing.auth_event_id = auth_event_id
-                existing.updated_at = now_dt
+                existing.updated_at = now
             else:
                 conn = Connection(
                     self.ids.new(),
@@ -279,25 +206,32 @@ class IdentityService:
                     client_id,
                     self.user_id,
                     auth_event_id,
-                    now_dt,
-                    now_dt,
+                    now,
+                    now,
                 )
                 self.connections[conn.id] = conn
         return self._mint(client_id, tuple(scopes), auth_event_id, pkce)
 
     def _mint(
-        self, client_id: str, scopes: tuple[str, ...], auth_event_id: str, pkce: bool
+        self,
+        client_id: str,
+        scopes: tuple[str, ...],
+        auth_event_id: str,
+        pkce: bool,
+        replacing: kit.RefreshToken[Holder] | None = None,
     ) -> dict[str, Any]:
-        now = self._now()
+        """A token pair of lineage ``auth_event_id``; its refresh token replaces ``replacing``."""
+        now_dt = self.clock.now()
+        now = int(now_dt.timestamp())
         lifetime = self.options.access_token_lifetime_s
         claims = {
-            "nbf": int(now),
-            "exp": int(now) + lifetime,
+            "nbf": now,
+            "exp": now + lifetime,
             "iss": "https://identity.xero.com",
             "aud": "https://identity.xero.com/resources",
             "client_id": client_id,
             "sub": self.user_id.replace("-", ""),
-            "auth_time": int(now),
+            "auth_time": now,
             "xero_userid": self.user_id,
             "global_session_id": self.global_session_id,
             "jti": self.ids.token(16),
@@ -305,20 +239,19 @@ class IdentityService:
             "scope": list(scopes),
         }
         access = self._jwt(claims)
-        self.access_tokens[access] = AccessToken(
-            access, client_id, self.user_id, auth_event_id, scopes, now + lifetime
-        )
+        expires_at = now_dt + timedelta(seconds=lifetime)
+        self.access_tokens.issue(access, auth_event_id, client_id, expires_at, Holder(self.user_id, scopes))
         response: dict[str, Any] = {}
         if "openid" in scopes:
             response["id_token"] = self._jwt(
                 {
-                    "nbf": int(now),
-                    "exp": int(now) + 300,
+                    "nbf": now,
+                    "exp": now + 300,
                     "iss": "https://identity.xero.com",
                     "aud": client_id,
-                    "iat": int(now),
+                    "iat": now,
                     "sub": self.user_id.replace("-", ""),
-                    "auth_time": int(now),
+                    "auth_time": now,
                     "xero_userid": self.user_id,
                     "global_session_id": self.global_session_id,
                     "preferred_username": self.options.user_email,
@@ -331,67 +264,64 @@ class IdentityService:
             {"access_token": access, "expires_in": lifetime, "token_type": "Bearer"},
         )
         if "offline_access" in scopes:
-            refresh = self.ids.token(32)
-            self.refresh_tokens[refresh] = RefreshToken(
-                refresh, client_id, self.user_id, auth_event_id, scopes, pkce, now, now
-            )
-            response["refresh_token"] = refresh
+            value = self.ids.token(32)
+            holder = Holder(self.user_id, scopes, pkce)
+            if replacing is not None:
+                self.refresh_tokens.rotate(replacing, value, now_dt, holder)
+            else:
+                self.refresh_tokens.issue(value, auth_event_id, client_id, now_dt, holder)
+            response["refresh_token"] = value
         response["scope"] = " ".join(scopes)
         return response
 
-    def _refresh(self, token: str, client_id: str, authenticated: bool) -> dict[str, Any]:
-        record = self.refresh_tokens.get(token)
-        now = self._now()
-        if record is None or record.revoked or record.client_id != client_id:
+    def _refresh(self, value: str, client: kit.ClientCredentials, authenticated: bool) -> dict[str, Any]:
+        now = self.clock.now()
+        try:
+            token = self.refresh_tokens.present(value, client.client_id, now)
+        except kit.OAuthError:
             self._note_refresh("refresh_token", "invalid_grant")
-            raise TokenError("invalid_grant")
-        if not authenticated and not record.pkce:
+            raise
+        holder = token.data
+        if not authenticated and not holder.pkce:
             self._note_refresh("refresh_token", "invalid_client")
-            raise TokenError("invalid_client")
-        if record.rotated_at is not None:
-            grace = self.options.refresh_grace_s
-            if grace <= 0 or now - record.rotated_at >= grace or record.successor is None:
+            raise kit.OAuthError("invalid_client", status=client.invalid_status)
+        if token.replaced_at is not None:
+            # A retry inside the grace period (``present`` refused it after the grace period).
+            if holder.successor is None:
                 self._note_refresh("refresh_token", "invalid_grant")
-                raise TokenError("invalid_grant")
+                raise kit.OAuthError("invalid_grant")
             if self.options.refresh_grace_mode == "same_pair":
                 self._note_refresh("refresh_token", "grace_same_pair")
-                return dict(record.successor)
-            self._retire(record.successor)
-            record.successor = self._mint(record.client_id, record.scopes, record.auth_event_id, record.pkce)
+                return dict(holder.successor)
+            self._retire(holder.successor)
+            holder.successor = self._mint(token.client_id, holder.scopes, token.lineage, holder.pkce)
             self._note_refresh("refresh_token", "grace_new_pair")
-            return dict(record.successor)
-        if now - record.last_used_at >= self.options.refresh_token_idle_lifetime_s:
+            return dict(holder.successor)
+        if now - token.issued_at >= timedelta(seconds=self.options.refresh_token_idle_lifetime_s):
             self._note_refresh("refresh_token", "invalid_grant")
-            raise TokenError("invalid_grant")
-        record.rotated_at = now
-        record.last_used_at = now
-        record.successor = self._mint(record.client_id, record.scopes, record.auth_event_id, record.pkce)
+            raise kit.OAuthError("invalid_grant", reason="refresh_token_expired")
+        holder.successor = self._mint(token.client_id, holder.scopes, token.lineage, holder.pkce, token)
         self._note_refresh("refresh_token", "rotated")
-        return dict(record.successor)
+        return dict(holder.successor)
 
-    def _retire(self, pair: dict[str, Any]) -> None:
-        refresh = self.refresh_tokens.get(str(pair.get("refresh_token")))
-        if refresh is not None:
-            refresh.revoked = True
-        access = self.access_tokens.get(str(pair.get("access_token")))
-        if access is not None:
-            access.revoked = True
+    def _retire(self, pair: Mapping[str, Any]) -> None:
+        self.refresh_tokens.revoke(str(pair.get("refresh_token")))
+        self.access_tokens.revoke(str(pair.get("access_token")))
 
     # -------------------------------------------------------------------------------------- revocation
     def revoke(self, token: str, client_id: str) -> None:
         record = self.refresh_tokens.get(token)
         if record is None or record.client_id != client_id:
             return  # RFC 7009: unknown tokens are not an error
-        self.revoke_user(record.user_id, client_id)
+        self.revoke_user(record.data.user_id, client_id)
 
     def revoke_user(self, user_id: str, client_id: str | None) -> None:
-        for rt in self.refresh_tokens.values():
-            if rt.user_id == user_id and (client_id is None or rt.client_id == client_id):
-                rt.revoked = True
+        def theirs(token: kit.AccessToken[Holder] | kit.RefreshToken[Holder]) -> bool:
+            return token.data.user_id == user_id and (client_id is None or token.client_id == client_id)
+
+        self.refresh_tokens.revoke_where(theirs)
         if self.options.revoke_invalidates_access_tokens:
-            for at in self.access_tokens.values():
-                if at.user_id == user_id and (client_id is None or at.client_id == client_id):
-                    at.revoked = True
+            self.access_tokens.revoke_where(theirs)
         for conn_id in [
             c.id
             for c in self.connections.values()
@@ -400,58 +330,48 @@ class IdentityService:
             del self.connections[conn_id]
 
     def revoke_all(self) -> None:
-        for rt in self.refresh_tokens.values():
-            rt.revoked = True
-        for at in self.access_tokens.values():
-            at.revoked = True
+        super().revoke_all()
         self.connections.clear()
 
-    def expire_access_tokens(self) -> None:
-        now = self._now()
-        for at in self.access_tokens.values():
-            at.expires_at = min(at.expires_at, now)
-
     # ------------------------------------------------------------------------------------ API access
-    def authenticate(self, authorization: str | None) -> AccessToken | str:
+    def authenticate(self, authorization: str | None) -> kit.AccessToken[Holder] | str:
         """The access token of a request, or the ``Detail`` of the 401 to answer."""
-        if not authorization or not authorization.lower().startswith("bearer "):
+        try:
+            return self.access_tokens.authenticate(authorization, self.clock.now())
+        except kit.BearerRejected as rejected:
+            if rejected.reason == "expired" and rejected.token is not None:
+                expired = rejected.token.expires_at.strftime("%m/%d/%Y %H:%M:%S")
+                return f"TokenExpired: token expired at {expired}"
             return "AuthorizationUnsuccessful"
-        record = self.access_tokens.get(authorization[7:].strip())
-        if record is None or record.revoked:
-            return "AuthorizationUnsuccessful"
-        if self._now() >= record.expires_at:
-            expired = datetime.fromtimestamp(record.expires_at, UTC).strftime("%m/%d/%Y %H:%M:%S")
-            return f"TokenExpired: token expired at {expired}"
-        return record
 
-    def connections_for(self, token: AccessToken) -> list[Connection]:
+    def connections_for(self, token: kit.AccessToken[Holder]) -> list[Connection]:
         return sorted(
             (
                 c
                 for c in self.connections.values()
-                if c.user_id == token.user_id and c.client_id == token.client_id
+                if c.user_id == token.data.user_id and c.client_id == token.client_id
             ),
             key=lambda c: c.created_at,
         )
 
-    def has_tenant(self, token: AccessToken, tenant_id: str) -> bool:
+    def has_tenant(self, token: kit.AccessToken[Holder], tenant_id: str) -> bool:
         return any(
-            c.tenant_id == tenant_id and c.user_id == token.user_id and c.client_id == token.client_id
+            c.tenant_id == tenant_id and c.user_id == token.data.user_id and c.client_id == token.client_id
             for c in self.connections.values()
         )
 
-    def delete_connection(self, token: AccessToken, connection_id: str) -> bool:
+    def delete_connection(self, token: kit.AccessToken[Holder], connection_id: str) -> bool:
         conn = self.connections.get(connection_id)
-        if conn is None or conn.user_id != token.user_id or conn.client_id != token.client_id:
+        if conn is None or conn.user_id != token.data.user_id or conn.client_id != token.client_id:
             return False
         del self.connections[connection_id]
         return True
 
-    def scope_allows(self, token: AccessToken, resource: str, write: bool) -> bool:
+    def scope_allows(self, token: kit.AccessToken[Holder], resource: str, write: bool) -> bool:
         if not self.options.enforce_scopes:
             return True
         rule = RESOURCE_SCOPES.get(resource)
         if rule is None:
             return True
         accepted = rule[0] if write else rule[0] + rule[1]
-        return any(s in token.scopes for s in accepted)
+        return any(s in token.data.scopes for s in accepted)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
-from .clock import EmulatorClock
+from unified_accounting.emulation import EmulatorClock
 
 MINUTE = 60.0
 DAY = 86_400.0
@@ -37,29 +37,19 @@ class _TenantWindow:
     in_flight: int = 0
 
 
+@dataclass
 class RateLimiter:
-    def __init__(
-        self,
-        clock: EmulatorClock,
-        *,
-        enabled: bool = True,
-        concurrent_limit: int = 5,
-        minute_limit: int = 60,
-        day_limit: int = 5000,
-        app_minute_limit: int = 10_000,
-        problem_names: Mapping[str, str] | None = None,
-        concurrent_retry_after_s: int = 1,
-    ) -> None:
-        self.clock = clock
-        self.enabled = enabled
-        self.concurrent_limit = concurrent_limit
-        self.minute_limit = minute_limit
-        self.day_limit = day_limit
-        self.app_minute_limit = app_minute_limit
-        self.problem_names = dict(problem_names or {})
-        self.concurrent_retry_after_s = concurrent_retry_after_s
-        self._tenants: dict[str, _TenantWindow] = {}
-        self._apps: dict[str, deque[float]] = {}
+    clock: EmulatorClock
+    _: KW_ONLY
+    enabled: bool = True
+    concurrent_limit: int = 5
+    minute_limit: int = 60
+    day_limit: int = 5000
+    app_minute_limit: int = 10_000
+    problem_names: Mapping[str, str] = field(default_factory=dict)
+    concurrent_retry_after_s: int = 1
+    _tenants: dict[str, _TenantWindow] = field(default_factory=dict, init=False, repr=False)
+    _apps: dict[str, deque[float]] = field(default_factory=dict, init=False, repr=False)
 
     def _window(self, tenant_id: str) -> _TenantWindow:
         window = self._tenants.get(tenant_id)

@@ -8,13 +8,15 @@ they exist so tests can pin the behaviour they rely on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import httpx
+
+from unified_accounting.emulation import EmulatorOptionError
+from unified_accounting.emulation import EmulatorOptions as KitOptions
 
 DEFAULT_CLIENT_ID = "EMULATORCLIENTID00000000000000000"
 DEFAULT_CLIENT_SECRET = "emulator-client-secret-not-for-production-use-000000"
@@ -86,13 +88,21 @@ class TenantSpec:
 
 
 @dataclass
-class EmulatorOptions:
-    """All emulator options.  See the module docstring of each component for the behaviour behind them."""
+class EmulatorOptions(KitOptions):
+    """All emulator options.  See the module docstring of each component for the behaviour behind them.
+
+    The options every emulator shares (``seed``, ``client_id``/``client_secret``/``redirect_uris``,
+    ``limits``, ``latency_ms``, ``error_rate``/``error_statuses``/``fault_seed``,
+    ``timeout_mode``/``timeout_hang_s``, ``clock``/``start_time``/``sleep``, ``request_log_limit``,
+    ``control_routes``) come from :class:`unified_accounting.emulation.EmulatorOptions`.  Here ``seed``
+    also seeds the ids the emulator mints (``None``: empty organisations, chart of accounts only, and
+    random ids); a timeout fault holds the request ``timeout_hang_s`` then raises ``httpx.ReadTimeout``
+    inside the app (seen as a timeout by an ``httpx.ASGITransport`` client).
+    """
+
+    renamed: ClassVar[Mapping[str, str]] = {"rate_limits": "limits"}
 
     # --- data -----------------------------------------------------------------------------------------
-    #: Seed for deterministic sample data and for the ids the emulator mints.  ``None``: empty organisations
-    #: (chart of accounts only) and random ids.
-    seed: int | None = None
     #: Record counts when seeding (per tenant).
     contacts: int = 25
     items: int = 10
@@ -148,8 +158,7 @@ class EmulatorOptions:
     #: How long ``Idempotency-Key`` responses are kept (unverified; ``None`` keeps them forever).
     idempotency_retention_s: int | None = 24 * 3600
 
-    # --- limits ---------------------------------------------------------------------------------------
-    rate_limits: bool = True
+    # --- limits (``limits=False`` turns them all off) ------------------------------------------------
     concurrent_limit: int = 5
     minute_limit: int = 60
     day_limit: int = 5000
@@ -165,19 +174,9 @@ class EmulatorOptions:
     )
     concurrent_retry_after_s: int = 1
 
-    # --- faults and timing ----------------------------------------------------------------------------
-    latency_ms: float = 0.0
-    #: Probability (0..1) that an Accounting API call fails with a random status from ``error_statuses``.
-    error_rate: float = 0.0
+    # --- faults -------------------------------------------------------------------------------------
+    #: Statuses an Accounting API call fails with at random (``error_rate``).
     error_statuses: Sequence[int] = (500, 503)
-    fault_seed: int | None = None
-    #: A timeout fault waits this long, then raises ``httpx.ReadTimeout`` inside the app (seen as a timeout by
-    #: an ``httpx.ASGITransport`` client, as a dropped request by a real server).
-    timeout_hang_s: float = 0.0
-    #: Callable returning an aware UTC datetime; defaults to the system clock.
-    clock: Callable[[], datetime] | None = None
-    #: Start a manual clock at this instant (moves only with ``advance``).  Ignored when ``clock`` is given.
-    start_time: datetime | None = None
 
     # --- webhooks -------------------------------------------------------------------------------------
     webhook_url: str | None = None
@@ -189,19 +188,11 @@ class EmulatorOptions:
     webhook_resource_base: str = "https://api.xero.com/api.xro/2.0"
     webhook_timeout_s: float = 5.0
 
-    @classmethod
-    def from_kwargs(cls, **kwargs: Any) -> EmulatorOptions:
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(kwargs) - known)
-        if unknown:
-            raise TypeError(f"unknown emulator option(s): {', '.join(unknown)}")
-        return cls(**kwargs)
-
     def tenant_specs(self) -> list[TenantSpec]:
         raw = self.tenants
         if isinstance(raw, int):
             if raw < 1:
-                raise ValueError("tenants must be at least 1")
+                raise EmulatorOptionError("tenants must be at least 1")
             names = ["Demo Company (Global)"] + [f"Demo Company {i + 1}" for i in range(1, raw)]
             return [TenantSpec(name=n) for n in names]
         specs: list[TenantSpec] = []
@@ -213,5 +204,5 @@ class EmulatorOptions:
             else:
                 specs.append(TenantSpec(**dict(entry)))
         if not specs:
-            raise ValueError("at least one tenant is required")
+            raise EmulatorOptionError("at least one tenant is required")
         return specs

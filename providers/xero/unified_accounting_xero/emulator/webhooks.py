@@ -24,7 +24,8 @@ from typing import Any
 
 import httpx
 
-from .clock import EmulatorClock
+from unified_accounting.emulation import EmulatorClock
+
 from .dates import webhook_date
 from .wirejson import dumps
 

@@ -6,74 +6,148 @@ Ledgerly's wire format differs from the unified model on purpose (camelCase, dec
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import itertools
+import random
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from unified_accounting.emulation import Emulator, EmulatorCommand, EmulatorOptions, Fault, emulator_app
+from unified_accounting.emulation import oauth as kit
+from unified_accounting.types import Scope
+
 COLLECTIONS = ("customers", "invoices", "payments")
+API_PREFIX = "/v1/"
+TOKEN_PATH = "/oauth/token"
 
 
 @dataclass
-class LedgerlyEmulator:
+class LedgerlyOptions(EmulatorOptions):
+    """The kit's options plus Ledgerly's companies (``seed``: a few customers and invoices in each)."""
+
     client_id: str = "ledgerly-client"
     client_secret: str = "ledgerly-secret"
     companies: tuple[str, ...] = ("c-1",)
-    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
-    records: dict[tuple[str, str], dict[str, dict[str, Any]]] = field(default_factory=dict)
-    access_tokens: dict[str, tuple[str, datetime]] = field(default_factory=dict)
-    refresh_tokens: dict[str, str] = field(default_factory=dict)
-    idempotency: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
-    throttled: int = 0
-    retry_after: int = 0
-    api_calls: int = 0
-    refresh_calls: int = 0
-    #: Authorization codes issued by ``/authorize`` (auto-consent) and not yet exchanged.
-    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    code_exchanges: int = 0
-    revoked: list[str] = field(default_factory=list)
-    #: How many coming token requests fail with 503 (a provider outage).
-    token_outages: int = 0
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    access_token_ttl_s: int = 3600
+
+
+class LedgerlyEmulator(Emulator):
+    """Ledgerly's companies, records and tokens; clock, faults and request log from the kit.
+
+    Without ``clock`` or ``start_time`` its clock stands still (at the second it was built) until
+    ``advance``: Ledgerly's timestamps are whole seconds, and tests see stable ones.
+    """
+
+    fault_targets: ClassVar[Mapping[str, str]] = {"api": API_PREFIX, "token": TOKEN_PATH}
+    clock_resolution: ClassVar[timedelta] = timedelta(seconds=1)
+    options: LedgerlyOptions
+
+    def __init__(self, options: LedgerlyOptions | None = None) -> None:
+        options = options or LedgerlyOptions()
+        if options.clock is None and options.start_time is None:
+            options = replace(options, start_time=datetime.now(UTC).replace(microsecond=0))
+        super().__init__(options)
+        self.companies = options.companies
+        #: Authorization codes (auto-consent) grant a company; refresh tokens are single use (no grace
+        #: period): ``token in emulator.refresh_tokens`` while it still works.
+        self.oauth: kit.OAuthServer[str, str] = kit.OAuthServer(
+            kit.OAuthClient(options.client_id, options.client_secret),
+            code_ttl_s=300,
+            new_code=lambda: "code-" + secrets.token_hex(8),
+        )
+        self.client = self.oauth.client
+        self.codes = self.oauth.codes
+        self.access_tokens = self.oauth.access_tokens
+        self.refresh_tokens = self.oauth.refresh_tokens
+        self.records: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self.idempotency: dict[tuple[str, str], tuple[int, Any]] = {}
+        self.refresh_calls = 0
+        self.code_exchanges = 0
+        self.revoked: list[str] = []
+        self._ids = itertools.count(1)
+        if options.seed is not None:
+            for company in self.companies:
+                self._seed(company, random.Random(f"{options.seed}:{company}"))
+
+    def _seed(self, company: str, rng: random.Random) -> None:
+        customers = self.table(company, "customers")
+        invoices = self.table(company, "invoices")
+        for n in range(5):
+            customer = self._stamp(
+                {"id": f"cus-{next(self._ids)}", "name": f"Customer {n + 1}", "version": 0}, True
+            )
+            customers[customer["id"]] = customer
+        for n in range(8):
+            price = f"{rng.randint(10, 500)}.{rng.randint(0, 99):02d}"
+            lines = [{"description": "Work", "qty": str(rng.randint(1, 4)), "price": price}]
+            total = str(_total(lines))
+            invoice = {
+                "id": f"inv-{next(self._ids)}",
+                "customer": rng.choice(list(customers)),
+                "number": f"INV-{n + 1:04d}",
+                "lines": lines,
+                "total": total,
+                "balance": total,
+                "state": "open",
+                "version": 0,
+            }
+            invoices[invoice["id"]] = self._stamp(invoice, True)
 
     # ------------------------------------------------------------------ control (tests, harness)
 
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
     def throttle(self, count: int, retry_after: int = 0) -> None:
-        self.throttled = count
-        self.retry_after = retry_after
+        """The next ``count`` API calls answer 429 with ``Retry-After: retry_after``."""
+        self.fail_next(count, 429, retry_after_s=retry_after)
 
-    def issue_tokens(self, company: str | None = None, expires_in: int = 3600) -> dict[str, Any]:
-        company = company or self.companies[0]
-        access, refresh = "at-" + secrets.token_hex(8), "rt-" + secrets.token_hex(8)
-        self.access_tokens[access] = (company, self.now + timedelta(seconds=expires_in))
-        self.refresh_tokens[refresh] = company
-        return {
-            "company": company,
-            "access_token": access,
-            "refresh_token": refresh,
-            "expires_at": self.now + timedelta(seconds=expires_in),
-        }
+    def fault_response(self, fault: Fault, scope: Scope) -> Response:
+        if fault.prefix == TOKEN_PATH:
+            return JSONResponse({"error": "temporarily_unavailable"}, status_code=fault.status)
+        if fault.status == 429:
+            return JSONResponse(
+                {"error": {"code": "rate_limited", "message": "slow down"}},
+                status_code=429,
+                headers={"Retry-After": str(fault.retry_after_s or 0)},
+            )
+        return _error(fault.status, "unavailable", "Ledgerly is unavailable, try again later")
 
     @property
-    def refresh_count(self) -> int:
-        return self.refresh_calls
+    def api_calls(self) -> int:
+        """Calls that reached the API (throttled ones included)."""
+        return len(self.requests_to(API_PREFIX))
 
-    def expire_access_tokens(self) -> None:
-        """Every access token issued so far stops working now (refresh tokens still work)."""
-        for token, (company, _) in list(self.access_tokens.items()):
-            self.access_tokens[token] = (company, self.now)
+    def issue_tokens(self, company: str | None = None, expires_in: int | None = None) -> dict[str, Any]:
+        company = company or self.companies[0]
+        now = self.now()
+        lineage = secrets.token_hex(8)
+        expires_at = now + timedelta(
+            seconds=self.options.access_token_ttl_s if expires_in is None else expires_in
+        )
+        access = self.access_tokens.issue(
+            "at-" + secrets.token_hex(8), lineage, self.client.client_id, expires_at, company
+        )
+        refresh = self.refresh_tokens.issue(
+            "rt-" + secrets.token_hex(8), lineage, self.client.client_id, now, company
+        )
+        return {
+            "company": company,
+            "access_token": access.value,
+            "refresh_token": refresh.value,
+            "expires_at": expires_at,
+        }
+
+    def issue_tokens_for(self, company: str | None) -> dict[str, Any]:
+        return self.issue_tokens(company)
+
+    # ``expire_access_tokens()``, ``revoke_all()`` and ``refresh_count`` (refresh requests received)
+    # come from the kit; ``refresh_calls`` counts the refreshes that worked.
 
     def table(self, company: str, collection: str) -> dict[str, dict[str, Any]]:
         return self.records.setdefault((company, collection), {})
@@ -82,96 +156,57 @@ class LedgerlyEmulator:
 
     async def authorize(self, request: Request) -> Response:
         """Consent screen stand-in: the user always agrees, for ``?company=`` or the first company."""
-        query = request.query_params
-        redirect_uri = query.get("redirect_uri")
-        if query.get("client_id") != self.client_id or not redirect_uri:
+        try:
+            checked = kit.read_authorize_request(request.query_params, self.client)
+        except kit.AuthorizePageError:
             return JSONResponse({"error": "invalid_client"}, status_code=400)
-        company = query.get("company") or self.companies[0]
-        code = "code-" + secrets.token_hex(8)
-        self.codes[code] = {
-            "company": company,
-            "redirect_uri": redirect_uri,
-            "challenge": query.get("code_challenge"),
-        }
-        separator = "&" if "?" in redirect_uri else "?"
-        params = f"code={code}&company={company}"
-        if query.get("state") is not None:
-            params += f"&state={query['state']}"
-        return RedirectResponse(f"{redirect_uri}{separator}{params}", status_code=302)
-
-    def _authorization_code(self, form: Any) -> Response:
-        pending = self.codes.pop(str(form.get("code")), None)
-        if pending is None or pending["redirect_uri"] != form.get("redirect_uri"):
-            return JSONResponse({"error": "invalid_grant", "error_description": "bad code"}, status_code=400)
-        if pending["challenge"] is not None:
-            verifier = str(form.get("code_verifier") or "")
-            digest = hashlib.sha256(verifier.encode()).digest()
-            if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != pending["challenge"]:
-                return JSONResponse(
-                    {"error": "invalid_grant", "error_description": "PKCE verification failed"},
-                    status_code=400,
-                )
-        self.code_exchanges += 1
-        issued = self.issue_tokens(pending["company"])
-        return JSONResponse(
-            {
-                "access_token": issued["access_token"],
-                "refresh_token": issued["refresh_token"],
-                "expires_in": 3600,
-                "token_type": "bearer",
-                "scope": "books",
-            }
-        )
+        except kit.AuthorizeRedirectError as error:
+            return error.response()
+        company = request.query_params.get("company") or self.companies[0]
+        code = self.codes.issue(checked, company, self.now())
+        return checked.redirect({"code": code, "company": company})
 
     async def revoke(self, request: Request) -> Response:
-        form = await request.form()
-        token = str(form.get("token"))
-        self.refresh_tokens.pop(token, None)
+        form = await kit.read_form(request)
+        token = form.get("token", "")
+        self.refresh_tokens.revoke(token)
         self.revoked.append(token)
         return Response(status_code=200)
 
     async def token(self, request: Request) -> Response:
-        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
-        if request.headers.get("authorization") != f"Basic {expected}":
-            return JSONResponse({"error": "invalid_client"}, status_code=401)
-        form = await request.form()
-        if self.token_outages:
-            self.token_outages -= 1
-            return JSONResponse({"error": "temporarily_unavailable"}, status_code=503)
-        if form.get("grant_type") == "authorization_code":
-            return self._authorization_code(form)
-        if form.get("grant_type") != "refresh_token":
-            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
-        company = self.refresh_tokens.pop(str(form.get("refresh_token")), None)
-        if company is None:
-            return JSONResponse(
-                {"error": "invalid_grant", "error_description": "unknown token"}, status_code=400
-            )
+        form = await kit.read_form(request)
+        try:
+            client = kit.client_credentials(request.headers.get("authorization"), form, body_auth=False)
+            self.client.authenticate(client)
+            if form.get("grant_type") == "authorization_code":
+                code = self.codes.exchange(form, client=client, authenticated=True, now=self.now())
+                self.code_exchanges += 1
+                issued = self.issue_tokens(code.grant)
+                return kit.token_response(self._token_body(issued) | {"scope": "books"})
+            if form.get("grant_type") != "refresh_token":
+                raise kit.OAuthError("unsupported_grant_type")
+            self.oauth.note_refresh(self.now(), "received")
+            presented = self.refresh_tokens.present(form.get("refresh_token"), client.client_id, self.now())
+        except kit.OAuthError as error:
+            return error.response(realm="ledgerly")
+        self.refresh_tokens.revoke(presented.value)  # single use
         self.refresh_calls += 1
-        issued = self.issue_tokens(company)
-        return JSONResponse(
-            {
-                "access_token": issued["access_token"],
-                "refresh_token": issued["refresh_token"],
-                "expires_in": 3600,
-                "token_type": "bearer",
-            }
-        )
+        return kit.token_response(self._token_body(self.issue_tokens(presented.data)))
+
+    def _token_body(self, issued: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "access_token": issued["access_token"],
+            "refresh_token": issued["refresh_token"],
+            "expires_in": self.options.access_token_ttl_s,
+            "token_type": "bearer",
+        }
 
     def _authorize(self, request: Request, company: str) -> Response | None:
-        self.api_calls += 1
-        if self.throttled:
-            self.throttled -= 1
-            return JSONResponse(
-                {"error": {"code": "rate_limited", "message": "slow down"}},
-                status_code=429,
-                headers={"Retry-After": str(self.retry_after)},
-            )
-        token = request.headers.get("authorization", "").removeprefix("Bearer ")
-        grant = self.access_tokens.get(token)
-        if grant is None or grant[1] <= self.now:
+        try:
+            token = self.access_tokens.authenticate(request.headers.get("authorization"), self.now())
+        except kit.BearerRejected:
             return _error(401, "unauthorized", "token missing, unknown or expired")
-        if grant[0] != company:
+        if token.data != company:
             return _error(403, "forbidden", "token is for another company")
         return None
 
@@ -243,7 +278,7 @@ class LedgerlyEmulator:
         return None
 
     def _stamp(self, record: dict[str, Any], created: bool = False) -> dict[str, Any]:
-        record["updatedAt"] = self.now.isoformat()
+        record["updatedAt"] = self.now().isoformat()
         if created:
             record["createdAt"] = record["updatedAt"]
         else:
@@ -295,19 +330,19 @@ def _error(status: int, code: str, message: str, field: str | None = None) -> JS
 
 
 def create_emulator(**options: Any) -> Starlette:
-    emulator = LedgerlyEmulator(**options)
-    app = Starlette(
-        routes=[
-            Route("/authorize", emulator.authorize, methods=["GET"]),
-            Route("/oauth/token", emulator.token, methods=["POST"]),
-            Route("/oauth/revoke", emulator.revoke, methods=["POST"]),
-            Route("/v1/companies/{company}", emulator.company, methods=["GET"]),
-            Route("/v1/companies/{company}/invoices/{id}/void", emulator.void, methods=["POST"]),
-            Route("/v1/companies/{company}/{collection}", emulator.collection, methods=["GET", "POST"]),
-            Route(
-                "/v1/companies/{company}/{collection}/{id}", emulator.item, methods=["GET", "PATCH", "DELETE"]
-            ),
-        ]
-    )
-    app.state.emulator = emulator
-    return app
+    """Ledgerly's app; ``app.state.emulator`` is its :class:`LedgerlyEmulator`."""
+    emulator = LedgerlyEmulator(LedgerlyOptions.from_kwargs(**options))
+    routes = [
+        Route("/authorize", emulator.authorize, methods=["GET"]),
+        Route(TOKEN_PATH, emulator.token, methods=["POST"]),
+        Route("/oauth/revoke", emulator.revoke, methods=["POST"]),
+        Route("/v1/companies/{company}", emulator.company, methods=["GET"]),
+        Route("/v1/companies/{company}/invoices/{id}/void", emulator.void, methods=["POST"]),
+        Route("/v1/companies/{company}/{collection}", emulator.collection, methods=["GET", "POST"]),
+        Route("/v1/companies/{company}/{collection}/{id}", emulator.item, methods=["GET", "PATCH", "DELETE"]),
+    ]
+    return emulator_app(emulator, routes, logged_headers=("idempotency-key", "if-match"))
+
+
+#: ``ua sandbox ledgerly`` (the kit's shared flags; ``-o companies='["c-1","c-2"]'``).
+COMMAND = EmulatorCommand(title="Ledgerly", create=create_emulator, options=LedgerlyOptions)

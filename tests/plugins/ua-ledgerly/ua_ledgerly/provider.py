@@ -31,7 +31,7 @@ from unified_accounting.models import RecordMeta
 from unified_accounting.oauth import client_credentials, token_request
 
 from .codec import LedgerlyCodec, encode_fields
-from .emulator import create_emulator
+from .emulator import COMMAND, create_emulator
 
 COLLECTION = {"customer": "customers", "invoice": "invoices", "payment": "payments"}
 MODELS: dict[str, type[RecordMeta]] = {"customer": Customer, "invoice": Invoice, "payment": Payment}
@@ -205,3 +205,6 @@ class LedgerlyProvider(Provider):
 
     def create_emulator(self, **options: Any) -> Any:
         return create_emulator(**options)
+
+    def emulator_command(self) -> Any:
+        return COMMAND

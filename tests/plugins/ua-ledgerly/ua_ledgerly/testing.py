@@ -30,5 +30,5 @@ class LedgerlyHarness(ProviderHarness):
         app.state.emulator.advance(seconds)
 
     def now(self, app: Any) -> datetime:
-        now: datetime = app.state.emulator.now
+        now: datetime = app.state.emulator.now()
         return now
