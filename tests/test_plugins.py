@@ -10,8 +10,9 @@ import pytest
 from ua_ledgerly.provider import LedgerlyProvider
 
 import unified_accounting
-from unified_accounting import ConfigurationError, Provider, hookimpl
-from unified_accounting.plugins import ProviderRegistry, get_plugin_manager
+from unified_accounting import ConfigurationError, Invoice, Provider, capabilities, hookimpl
+from unified_accounting.models import RecordMeta
+from unified_accounting.plugins import ProviderRegistry, declaration_problems, get_plugin_manager
 
 
 class Duplicate:
@@ -87,3 +88,88 @@ def test_import_has_no_global_side_effects() -> None:
 
 def test_each_call_builds_a_fresh_plugin_manager() -> None:
     assert get_plugin_manager() is not get_plugin_manager()
+
+
+# ------------------------------------------------------------------ declarations vs the catalog
+
+
+def register(provider: Provider) -> ProviderRegistry:
+    class Plugin:
+        @hookimpl
+        def ua_register_providers(self) -> list[Provider]:
+            return [provider]
+
+    return ProviderRegistry(get_plugin_manager(load_entry_points=False, plugins=[Plugin()]))
+
+
+def variant(**attributes: Any) -> Provider:
+    """A Ledgerly provider under another name with some declarations replaced."""
+    return type("Variant", (LedgerlyProvider,), {"name": "variant", **attributes})()  # type: ignore[no-any-return]
+
+
+def test_the_installed_providers_pass_the_declaration_checks() -> None:
+    assert {"ledgerly", "quickbooks", "xero"} <= {info.name for info in unified_accounting.list_providers()}
+    assert declaration_problems(LedgerlyProvider()) == []
+
+
+def test_an_operation_the_catalog_does_not_define_on_a_resource_is_refused() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        register(variant(capabilities=capabilities(payment="create get send", tax_rate="get void")))
+    message = str(caught.value)
+    assert "registered provider 'variant'" in message
+    assert "send on 'payment'" in message and "void on 'tax_rate'" in message
+    assert "it defines: create get list update delete void" in message
+
+
+def test_an_unknown_resource_needs_the_providers_own_model() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        register(variant(capabilities=capabilities(widget="get list")))
+    message = str(caught.value)
+    assert "'widget', which is not a unified resource" in message
+    assert "tax_rate, customer, invoice, payment" in message
+    assert "Variant.models" in message
+
+    class Widget(RecordMeta):
+        name: str
+
+    registry = register(variant(capabilities=capabilities(widget="get list"), models={"widget": Widget}))
+    provider = registry.get("variant")
+    assert provider.model_for("widget") is Widget
+    assert provider.model_for("invoice") is Invoice
+    with pytest.raises(ConfigurationError, match="variant's own: widget"):
+        provider.model_for("gadget")
+
+
+def test_a_unified_resource_keeps_the_catalogs_model() -> None:
+    class MyInvoice(RecordMeta):
+        pass
+
+    with pytest.raises(ConfigurationError, match="whose model is Invoice: remove it from models"):
+        register(variant(models={"invoice": MyInvoice}))
+    with pytest.raises(ConfigurationError, match="not a RecordMeta subclass"):
+        register(variant(capabilities=capabilities(widget="get"), models={"widget": dict}))
+
+
+def test_list_filters_must_be_declared_for_the_resource() -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"list_filters name status for 'invoice'.*take only updated_since"
+    ):
+        register(variant(list_filters={"invoice": frozenset({"status"})}))
+
+
+def test_a_provider_needs_a_codec_the_core_can_read_through() -> None:
+    class OldCodec:
+        def decode(self, resource: str, payload: Any, include_raw: bool = False) -> Any: ...
+
+        def decode_list(self, resource: str, body: bytes, include_raw: bool = False) -> list[Any]: ...
+
+        def encode(self, model: RecordMeta) -> dict[str, Any]: ...
+
+    class NoPageDecode(LedgerlyProvider):
+        name = "variant"
+
+        def __init__(self) -> None:
+            self.codec = OldCodec()  # type: ignore[assignment]
+
+    with pytest.raises(ConfigurationError, match=r"codec must be a Codec .*decode_page"):
+        register(NoPageDecode())

@@ -1,6 +1,6 @@
 """unified-accounting: one accounting API over QuickBooks Online, Xero and provider plugins."""
 
-from .catalog import RESOURCES, ResourceCatalog, ResourceSpec
+from .catalog import RESOURCES, ListFilter, ResourceCatalog, ResourceSpec
 from .changes import RecordChange
 from .client import (
     AsyncClient,
@@ -12,6 +12,7 @@ from .client import (
     Pager,
     Resource,
 )
+from .codec import RecordCodec
 from .connections import (
     ConnectionHealth,
     ConnectionKey,
@@ -53,6 +54,10 @@ from .models import (
     LineItemType,
     Payment,
     PaymentStatus,
+    TaxComponent,
+    TaxRate,
+    TaxRateStatus,
+    TaxRateUse,
 )
 from .plugins import ProviderInfo, ProviderRegistry, get_plugin_manager, get_provider, list_providers
 from .provider import (
@@ -60,6 +65,8 @@ from .provider import (
     BulkUpdate,
     ChangeSet,
     Codec,
+    FetchedPage,
+    ListQuery,
     OAuthSettings,
     Operation,
     Page,
@@ -100,12 +107,15 @@ __all__ = [
     "CustomerStatus",
     "DecodeFailed",
     "DuplicateRecord",
+    "FetchedPage",
     "FieldIssue",
     "Grant",
     "Invoice",
     "InvoiceStatus",
     "LineItem",
     "LineItemType",
+    "ListFilter",
+    "ListQuery",
     "MemoryConnectionStore",
     "NotFound",
     "OAuthSettings",
@@ -125,10 +135,15 @@ __all__ = [
     "RateLimited",
     "ReauthorizationRequired",
     "RecordChange",
+    "RecordCodec",
     "RecordIssue",
     "Resource",
     "ResourceCatalog",
     "ResourceSpec",
+    "TaxComponent",
+    "TaxRate",
+    "TaxRateStatus",
+    "TaxRateUse",
     "TokenSet",
     "UnifiedAccountingError",
     "UnsupportedOperation",

@@ -6,21 +6,27 @@ mirror, change events and webhook routing), the attribute it has on a connection
 filters it takes. Everything else derives from the declaration: the typed accessors of the async
 and blocking connections (generated source, see ``scripts/generate_client.py``), the mirror's
 decoding, the resources a sync mirrors and the order it mirrors them in, webhook routing,
-outbound event names, the conformance kit and the capability table of the docs.
+outbound event names, the provider registration check, the conformance kit, and the resource
+pages and capability table of the docs (``scripts/generate_docs.py``).
 
-Adding a resource is one :class:`ResourceSpec` in :data:`BUILTIN_RESOURCES` plus a model; a
-provider then supports it by mapping it (its codec) and, for its emulator, by serving it.
+Adding a resource is one :class:`ResourceSpec` in :data:`RESOURCES` plus a model; a provider then
+supports it by mapping it (its codec, its capabilities) and, for its emulator, by serving it.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from .errors import ConfigurationError
-from .models import Customer, Invoice, Payment, RecordMeta
+from pydantic import TypeAdapter, ValidationError
+
+from .errors import ConfigurationError, FieldIssue, ValidationFailed
+from .models import ChangeOperation, Customer, Invoice, Payment, RecordMeta, TaxRate, TaxRateStatus
+from .models.common import UTCDateTime
 
 RESOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
@@ -46,6 +52,49 @@ def operations(names: str) -> frozenset[Operation]:
 
 
 @dataclass(frozen=True)
+class ListFilter:
+    """A filter a resource's ``list()`` takes (``conn.tax_rates.list(status="active")``).
+
+    ``list()`` has one keyword parameter per filter name of the catalog; a value given for a
+    filter the resource does not declare is refused, and a declared one is validated against
+    ``type`` before any HTTP call. Providers apply ``updated_since`` everywhere and declare the
+    other filters they apply in ``Provider.list_filters``.
+    """
+
+    #: The keyword of ``list()``: ``"updated_since"``.
+    name: str
+    #: What values must be (a type or annotation pydantic validates: ``datetime``, an enum, ``str``).
+    type: Any
+    #: What the filter keeps, for the docs: "records created or changed after this moment".
+    description: str
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or not self.name.islower():
+            raise ConfigurationError(f"list filter {self.name!r} is not a lower-case Python identifier")
+
+    @functools.cached_property
+    def _adapter(self) -> TypeAdapter[Any]:
+        return TypeAdapter(self.type)
+
+    def validate(self, value: Any) -> Any:
+        """``value`` as the filter's type, or ``ValidationFailed`` naming the filter."""
+        try:
+            return self._adapter.validate_python(value)
+        except ValidationError as exc:
+            issues = [FieldIssue(self.name, error["msg"]) for error in exc.errors()]
+            raise ValidationFailed("invalid list filter", issues=issues) from None
+
+
+#: The filter every list takes and every provider applies: what incremental syncs rely on.
+UPDATED_SINCE = ListFilter(
+    "updated_since", UTCDateTime, "Records created or changed after this moment (timezone-aware)."
+)
+
+#: What a mirror change is called in outbound events (``invoice.created``).
+EVENT_OPERATIONS = (ChangeOperation.CREATED, ChangeOperation.UPDATED, ChangeOperation.DELETED)
+
+
+@dataclass(frozen=True)
 class ResourceSpec:
     """One unified resource. See the module docstring for what derives from it."""
 
@@ -62,6 +111,8 @@ class ResourceSpec:
     mirrored: bool = True
     #: Resources mirrored before this one (the records this one names: customers before invoices).
     after: tuple[str, ...] = ()
+    #: The filters its ``list()`` takes besides paging (see :class:`ListFilter`).
+    filters: tuple[ListFilter, ...] = (UPDATED_SINCE,)
 
     def __post_init__(self) -> None:
         for label, value in (("name", self.name), ("collection", self.collection)):
@@ -69,10 +120,25 @@ class ResourceSpec:
                 raise ConfigurationError(
                     f"resource {label} {value!r} is not 2-40 lower-case letters, digits or underscores"
                 )
+        names = [f.name for f in self.filters]
+        if len(set(names)) != len(names):
+            raise ConfigurationError(f"resource {self.name!r} declares a list filter twice: {names}")
+        if UPDATED_SINCE not in self.filters:
+            # Incremental syncs and the conformance kit list every resource with it.
+            raise ConfigurationError(f"resource {self.name!r} must take the updated_since list filter")
+
+    def filter(self, name: str) -> ListFilter | None:
+        """The declared list filter called ``name``, if any."""
+        return next((f for f in self.filters if f.name == name), None)
 
     def event_name(self, operation: str) -> str:
         """The name outbound webhooks give a change: ``invoice.created``."""
         return f"{self.name}.{operation}"
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """Every event name outbound webhooks use for the resource."""
+        return tuple(self.event_name(op.value) for op in EVENT_OPERATIONS)
 
 
 class ResourceCatalog(Mapping[str, ResourceSpec]):
@@ -118,6 +184,15 @@ class ResourceCatalog(Mapping[str, ResourceSpec]):
         """The resources a sync mirrors by default, dependencies first."""
         return tuple(name for name, spec in self._specs.items() if spec.mirrored)
 
+    def in_order(self, names: Iterable[str]) -> tuple[str, ...]:
+        """``names`` (unified resources) in mirroring order; an unknown one is a ``ConfigurationError``."""
+        wanted = {self.spec(name).name for name in names}
+        return tuple(name for name in self._specs if name in wanted)
+
+    def filter_names(self) -> tuple[str, ...]:
+        """Every list filter some resource declares (``list()`` has a keyword for each)."""
+        return tuple(dict.fromkeys(f.name for spec in self._specs.values() for f in spec.filters))
+
 
 def _dependencies_first(specs: Mapping[str, ResourceSpec]) -> list[ResourceSpec]:
     ordered: list[ResourceSpec] = []
@@ -145,6 +220,14 @@ _DOCUMENT = operations("create get list update delete void send bulk_create bulk
 RESOURCES = ResourceCatalog(
     [
         ResourceSpec(
+            name="tax_rate",
+            collection="tax_rates",
+            model=TaxRate,
+            summary="Sales and purchase tax rates that lines name (QuickBooks TaxRate, Xero TaxRate).",
+            operations=operations("create get list update archive delete"),
+            filters=(UPDATED_SINCE, ListFilter("status", TaxRateStatus, "Tax rates with this status.")),
+        ),
+        ResourceSpec(
             name="customer",
             collection="customers",
             model=Customer,
@@ -157,17 +240,25 @@ RESOURCES = ResourceCatalog(
             model=Invoice,
             summary="Sales invoices (QuickBooks Invoice, Xero ACCREC invoice).",
             operations=_DOCUMENT,
-            after=("customer",),
+            after=("customer", "tax_rate"),
         ),
         ResourceSpec(
             name="payment",
             collection="payments",
             model=Payment,
             summary="Customer payments and their allocations to invoices.",
-            operations=operations("create get list update delete void"),
+            operations=operations("create get list update delete void bulk_create bulk_update"),
             after=("customer", "invoice"),
         ),
     ]
 )
 
-__all__ = ["RESOURCES", "Operation", "ResourceCatalog", "ResourceSpec", "operations"]
+__all__ = [
+    "RESOURCES",
+    "UPDATED_SINCE",
+    "ListFilter",
+    "Operation",
+    "ResourceCatalog",
+    "ResourceSpec",
+    "operations",
+]

@@ -14,8 +14,10 @@ from typing import Any, cast
 import pluggy
 
 from . import hookspecs
+from .catalog import RESOURCE_NAME, RESOURCES, UPDATED_SINCE
 from .errors import ConfigurationError
-from .provider import PROVIDER_NAME, Operation, Provider
+from .models import RecordMeta
+from .provider import PROVIDER_NAME, Codec, Operation, Provider
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 
@@ -79,6 +81,12 @@ class ProviderRegistry:
                 f"plugin {plugin_name!r} registered a provider named {name!r}: names are 2-40 lower-case "
                 "letters, digits or underscores, starting with a letter"
             )
+        problems = declaration_problems(provider)
+        if problems:
+            raise ConfigurationError(
+                f"plugin {plugin_name!r} registered provider {name!r} with declarations the library "
+                "cannot honour: " + "; ".join(problems)
+            )
         if name in self._infos:
             first = self._infos[name]
             first_from = first.distribution or "not from a distribution"
@@ -109,6 +117,63 @@ class ProviderRegistry:
 
     def infos(self) -> list[ProviderInfo]:
         return [self._infos[name] for name in self.names()]
+
+
+def declaration_problems(provider: Provider) -> list[str]:
+    """What is wrong with a provider's ``capabilities``, ``models``, ``list_filters`` and ``codec``
+    measured against the resource catalog (empty when nothing is).
+
+    A unified resource (one of the catalog) takes only the operations the catalog defines on it and
+    keeps the catalog's model. Any other name is a resource of the provider's own (QuickBooks'
+    ``item``): allowed with its model in ``Provider.models``.
+    """
+    problems: list[str] = []
+    owner = type(provider).__name__
+    for resource, supported in provider.capabilities.items():
+        spec = RESOURCES.get(resource)
+        if spec is not None:
+            beyond = sorted(op.value for op in supported if op not in spec.operations)
+            if beyond:
+                defined = " ".join(op.value for op in Operation if op in spec.operations)
+                problems.append(
+                    f"capabilities offer {', '.join(beyond)} on {resource!r}, which the unified API "
+                    f"does not define on it (it defines: {defined})"
+                )
+            continue
+        if not isinstance(resource, str) or not RESOURCE_NAME.match(resource):
+            problems.append(f"capabilities name {resource!r}: resource names are 2-40 lower-case letters")
+            continue
+        model = provider.models.get(resource)
+        if model is None:
+            problems.append(
+                f"capabilities name {resource!r}, which is not a unified resource "
+                f"(those are: {', '.join(RESOURCES)}); a resource of the provider's own needs its "
+                f"model in {owner}.models"
+            )
+        elif not (isinstance(model, type) and issubclass(model, RecordMeta)):
+            problems.append(f"{owner}.models[{resource!r}] is {model!r}, not a RecordMeta subclass")
+    for resource, model in provider.models.items():
+        spec = RESOURCES.get(resource)
+        if spec is not None and model is not spec.model:
+            problems.append(
+                f"{owner}.models gives {resource!r} its own model, but it is a unified resource whose "
+                f"model is {spec.model.__name__}: remove it from models"
+            )
+    for resource, names in provider.list_filters.items():
+        spec = RESOURCES.get(resource)
+        declared = spec.filters if spec is not None else (UPDATED_SINCE,)
+        unknown = sorted(set(names) - {f.name for f in declared})
+        if unknown:
+            problems.append(
+                f"list_filters name {', '.join(unknown)} for {resource!r}, whose lists take only "
+                f"{', '.join(f.name for f in declared)} (filters are declared in the resource catalog)"
+            )
+    if provider.capabilities and not isinstance(getattr(provider, "codec", None), Codec):
+        problems.append(
+            f"{owner}.codec must be a Codec (decode, decode_list, decode_page, encode): every read "
+            "decodes through it; unified_accounting.codec.RecordCodec is a base for one"
+        )
+    return problems
 
 
 @functools.cache

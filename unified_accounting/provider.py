@@ -5,6 +5,15 @@ A provider is an instance of a :class:`Provider` subclass, returned by a plugin'
 call (settings, company, tokens, HTTP) arrives in the :class:`ProviderSession` the client hands it,
 so one provider object serves every connection. Mapping lives in its :class:`Codec` (pure, no I/O).
 
+Reads go through the codec in one place: :meth:`Provider.get` and :meth:`Provider.list_page` fetch
+the provider's payload with the small hooks :meth:`Provider.fetch_record` and
+:meth:`Provider.fetch_page` and decode it with :meth:`Provider.read_record` and
+:meth:`Provider.read_page`, which call ``codec.decode`` and ``codec.decode_page`` with the call's
+``include_raw`` and turn any failure into ``DecodeFailed`` (a whole answer) or a
+:class:`~unified_accounting.RecordIssue` (one record of a page). A provider that needs more (a
+cursor computed from what a page held, a batched read) overrides ``list_page``/``get_many`` and
+still decodes with ``read_page``.
+
 Operations a provider does not override raise :class:`UnsupportedOperation`, and the client checks
 ``capabilities`` before calling, so product code gets the error before any HTTP traffic.
 """
@@ -23,9 +32,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from .catalog import Operation
-from .decoding import RecordIssue
-from .errors import DecodeFailed, FieldIssue, NotFound, ProviderError, UnsupportedOperation, ValidationFailed
+from .catalog import RESOURCES, UPDATED_SINCE, Operation
+from .decoding import RecordIssue, decode_one
+from .errors import (
+    ConfigurationError,
+    DecodeFailed,
+    FieldIssue,
+    NotFound,
+    ProviderError,
+    UnsupportedOperation,
+    ValidationFailed,
+)
 from .models import ChangeEvent, RecordMeta
 from .tokens import Grant, TokenSet
 
@@ -131,16 +148,54 @@ class ChangeSet:
     issues: list[RecordIssue] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ListQuery:
+    """What one list request asks of :meth:`Provider.fetch_page`: which page, and the filters
+    (validated by the client against the resource's declaration in the catalog)."""
+
+    #: ``None`` for the first page, else a ``next_cursor`` this provider returned.
+    cursor: str | None = None
+    page_size: int | None = None
+    updated_since: datetime | None = None
+    #: The other filters asked for, by name: only those in ``Provider.list_filters``.
+    filters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FetchedPage:
+    """One list answer as the provider sent it: ``body`` is whatever the codec's ``decode_page``
+    reads (the response bytes, parsed JSON, or the records already taken out of an envelope)."""
+
+    body: Any
+    next_cursor: str | None = None
+
+
 @runtime_checkable
 class Codec(Protocol):
-    """Pure mapping between provider JSON and unified models (no I/O; fast paths welcome)."""
+    """Pure mapping between provider JSON and unified models (no I/O; fast paths welcome).
+
+    A codec may raise anything on a payload it cannot read: the provider's read paths turn the
+    failure into ``DecodeFailed`` (one record) or a ``RecordIssue`` (one record of a page). Models
+    are built from provider data with the provider context (see ``unified_accounting.models.
+    context``); ``unified_accounting.codec.RecordCodec`` does that, ``raw`` and the page handling
+    for codecs that map one record at a time.
+    """
 
     def decode(self, resource: str, payload: Mapping[str, Any] | bytes, include_raw: bool = False) -> Any:
         """One provider record (a mapping, or JSON bytes) → the unified model of ``resource``."""
         ...
 
     def decode_list(self, resource: str, body: bytes, include_raw: bool = False) -> list[Any]:
-        """A whole provider list/query response body → unified models, in order."""
+        """A whole provider list/query response body → unified models, in order (the first record
+        that cannot be read raises ``DecodeFailed``)."""
+        ...
+
+    def decode_page(
+        self, resource: str, body: Any, include_raw: bool = False
+    ) -> tuple[list[Any], list[RecordIssue]]:
+        """A list answer (as ``fetch_page`` returned it) → the records that decode, in order, and a
+        ``RecordIssue`` for each that does not: one odd record never fails a page. A body that is
+        not a list answer at all may raise."""
         ...
 
     def encode(self, model: RecordMeta) -> dict[str, Any]:
@@ -188,15 +243,42 @@ class Provider(abc.ABC):
     #: Name shown to people (``"QuickBooks Online"``).
     display_name: ClassVar[str]
     settings_model: ClassVar[type[ProviderSettings]] = ProviderSettings
+    #: Per resource, the operations supported. A unified resource (in the catalog) takes only the
+    #: operations the catalog defines on it; any other name is a resource of this provider's own
+    #: and needs its model in :attr:`models`. Checked when the provider is registered.
     capabilities: ClassVar[Capabilities] = {}
+    #: Models of the provider's own resources, those the unified catalog does not declare
+    #: (QuickBooks ``{"item": Item, "account": Account}``); reached with ``conn.resource(name)``.
+    models: ClassVar[Mapping[str, type[RecordMeta]]] = {}
+    #: Per resource, the list filters declared in the catalog that the provider applies besides
+    #: ``updated_since`` (which every provider applies): ``{"tax_rate": frozenset({"status"})}``.
+    list_filters: ClassVar[Mapping[str, frozenset[str]]] = {}
     oauth: ClassVar[OAuthSettings | None] = None
-    #: The provider's pure mapping between its JSON and the unified models.
+    #: The provider's pure mapping between its JSON and the unified models; every read decodes
+    #: through it (see :meth:`read_record` and :meth:`read_page`).
     codec: Codec
 
     # ----------------------------------------------------------------------------------- basics
 
     def supports(self, resource: str, operation: Operation) -> bool:
         return operation in self.capabilities.get(resource, frozenset())
+
+    def supports_filter(self, resource: str, name: str) -> bool:
+        """Whether ``list()`` of ``resource`` can apply the catalog's filter ``name`` here."""
+        return name == UPDATED_SINCE.name or name in self.list_filters.get(resource, frozenset())
+
+    def model_for(self, resource: str) -> type[RecordMeta]:
+        """The model of ``resource``: the provider's own (:attr:`models`), else the catalog's."""
+        own = self.models.get(resource)
+        if own is not None:
+            return own
+        spec = RESOURCES.get(resource)
+        if spec is None:
+            theirs = f"; {self.name}'s own: {', '.join(self.models)}" if self.models else ""
+            raise ConfigurationError(
+                f"no resource is called {resource!r} (unified: {', '.join(RESOURCES)}{theirs})"
+            )
+        return spec.model
 
     def require(self, resource: str, operation: Operation) -> None:
         """Raise :class:`UnsupportedOperation` unless ``operation`` is supported on ``resource``."""
@@ -234,13 +316,45 @@ class Provider(abc.ABC):
         Deliberately a no-op by default, not abstract: most providers have no limit headers.
         """
 
+    # ------------------------------------------------------------------- reading through the codec
+
+    def read_record(self, session: ProviderSession, resource: str, payload: Any) -> Any:
+        """``payload`` (one record, or an answer holding one) decoded by the codec with the call's
+        ``include_raw``; a payload that cannot be read raises ``DecodeFailed`` carrying it."""
+        include_raw = session.include_raw
+        return decode_one(
+            self.name, resource, payload, lambda data: self.codec.decode(resource, data, include_raw)
+        )
+
+    def read_page(
+        self, session: ProviderSession, resource: str, body: Any
+    ) -> tuple[list[Any], list[RecordIssue]]:
+        """A list answer decoded by the codec: the records that decode and an issue for each that
+        does not. A body that is no list answer at all raises ``DecodeFailed`` carrying it."""
+        include_raw = session.include_raw
+        return decode_one(
+            self.name, resource, body, lambda data: self.codec.decode_page(resource, data, include_raw)
+        )
+
+    async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> Any:
+        """The provider's payload of one record, as ``codec.decode`` reads it (a mapping, or the
+        response bytes); ``NotFound`` when there is none. Called by the default :meth:`get`."""
+        raise UnsupportedOperation(self.name, "get", resource)
+
+    async def fetch_page(self, session: ProviderSession, resource: str, query: ListQuery) -> FetchedPage:
+        """One list answer as the provider sent it and the cursor of the next page (``None`` at
+        the end); ``query.cursor=None`` asks for the first page. Records come oldest-first or in
+        another stable order. Called by the default :meth:`list_page`."""
+        raise UnsupportedOperation(self.name, "list", resource)
+
     # ------------------------------------------------------------------------------ operations
 
     async def create(self, session: ProviderSession, resource: str, record: RecordMeta) -> Any:
         raise UnsupportedOperation(self.name, "create", resource)
 
     async def get(self, session: ProviderSession, resource: str, record_id: str) -> Any:
-        raise UnsupportedOperation(self.name, "get", resource)
+        """The record: :meth:`fetch_record`, decoded by :meth:`read_record`."""
+        return self.read_record(session, resource, await self.fetch_record(session, resource, record_id))
 
     async def list_page(
         self,
@@ -250,9 +364,18 @@ class Provider(abc.ABC):
         cursor: str | None,
         updated_since: datetime | None,
         page_size: int | None,
+        filters: Mapping[str, Any] | None = None,
     ) -> Page:
-        """One page of records, oldest-first or in a stable order; ``cursor=None`` is the first page."""
-        raise UnsupportedOperation(self.name, "list", resource)
+        """One page of records, oldest-first or in a stable order; ``cursor=None`` is the first page.
+
+        The default fetches with :meth:`fetch_page` and decodes with :meth:`read_page`.
+        ``filters`` holds the other filters of ``list()`` (only those in :attr:`list_filters`); the
+        client passes it only when one is given, so an override without it keeps working.
+        """
+        query = ListQuery(cursor, page_size, updated_since, dict(filters or {}))
+        fetched = await self.fetch_page(session, resource, query)
+        items, issues = self.read_page(session, resource, fetched.body)
+        return Page(items=items, next_cursor=fetched.next_cursor, issues=issues)
 
     def rewind_cursor(self, resource: str, cursor: str, records: int) -> str | None:
         """For lists paged by position: a cursor ``records`` records before ``cursor``; else ``None``.
@@ -469,6 +592,8 @@ __all__ = [
     "Capabilities",
     "ChangeSet",
     "Codec",
+    "FetchedPage",
+    "ListQuery",
     "OAuthSettings",
     "Operation",
     "Page",

@@ -128,9 +128,9 @@ async def mirror_summary(conn: AsyncConnection, resource: str) -> dict[str, Deci
 
 
 def _model(resource: str) -> Any:
-    from unified_accounting.models import RESOURCE_MODELS
+    from unified_accounting import RESOURCES
 
-    return RESOURCE_MODELS[resource]
+    return RESOURCES.model(resource)
 
 
 CASES = {

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from unified_accounting import AsyncClient
+from unified_accounting import RESOURCES, AsyncClient
 from unified_accounting.cli import build_app
 from unified_accounting.sync.embedded import EmbeddedRunner
 from unified_accounting.sync.runners import create_service_app, runner_for
@@ -163,3 +163,42 @@ async def test_ua_worker_processes_the_inbox(database_url: str, secret_key: str)
                 worker.send_signal(signal.SIGINT)
                 assert await worker.wait() == 0
             assert invoice in await mirror_summary(conn, "invoice")
+
+
+def test_ua_sync_resource_choices_come_from_the_catalog() -> None:
+    runner = CliRunner()
+    wrong = runner.invoke(build_app(), ["sync", "-c", "acme", "-p", "quickbooks", "--resource", "widget"])
+    assert wrong.exit_code == 2
+    for name in RESOURCES:
+        assert name in wrong.output
+
+
+def test_ua_sync_mirrors_only_the_resources_named(
+    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = QBO.seeded(invoices=5)
+    with serve(app) as base_url:
+        for name, value in environment(app, base_url, database_url, secret_key).items():
+            monkeypatch.setenv(name, value)
+
+        async def connect() -> Any:
+            async with AsyncClient() as client:
+                return (await QBO.connect(client, app)).company_id
+
+        asyncio.run(connect())
+        result = CliRunner().invoke(build_app(), ["sync", "-c", "acme", "-p", "quickbooks", "-r", "customer"])
+        assert result.exit_code == 0, result.output
+
+        async def mirrored() -> tuple[int, int]:
+            async with AsyncClient() as client:
+                conn = await client.connection(consumer_id="acme", provider="quickbooks")
+                return len(await mirror_summary(conn, "customer")), len(await mirror_summary(conn, "invoice"))
+
+        customers, invoices = asyncio.run(mirrored())
+        assert customers == len(QBO.expected(app, "customer")) and customers > 0
+        assert invoices == 0
+        refused = CliRunner().invoke(
+            build_app(), ["sync", "-c", "acme", "-p", "quickbooks", "-r", "tax_rate"]
+        )
+        assert refused.exit_code == 1
+        assert "does not support list on 'tax_rate'" in refused.output

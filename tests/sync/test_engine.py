@@ -9,7 +9,7 @@ import pytest
 from ua_ledgerly.emulator import create_emulator
 
 from unified_accounting import RecordChange, hookimpl
-from unified_accounting.sync import SyncService
+from unified_accounting.sync import SyncOptions, SyncService
 from unified_accounting.sync.checkpoint import read_state
 from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.sync.state import Phase
@@ -91,3 +91,44 @@ async def test_full_sync_sweeps_records_gone_unseen(database_url: str, secret_ke
         assert report.kind == "initial" and report.deleted == 1
         ids: Any = {i.id for i in await conn.invoices.list(source="mirror").to_list()}
         assert ids == set(emulator.table("c-1", "invoices"))
+
+
+async def test_tax_rates_are_mirrored_and_filtered_by_status_there(
+    database_url: str, secret_key: str
+) -> None:
+    """A resource added to the catalog and to a provider is mirrored with nothing else to change."""
+    app = create_emulator()
+    emulator = app.state.emulator
+    async with ledgerly_client(app, database_url, secret_key) as client:
+        conn = await connect(client, emulator)
+        kept = await conn.tax_rates.create({"name": "GST", "rate": "10"})
+        gone = await conn.tax_rates.create({"name": "Old", "rate": "9", "status": "archived"})
+        report = await SyncService(client).sync(conn)
+        assert report.kind == "initial" and report.records == 2
+        assert [r.id for r in await conn.tax_rates.list(source="mirror").to_list()] == [kept.id]
+        # Archived records are tombstones in the mirror; asking for that status finds them.
+        archived = await conn.tax_rates.list(source="mirror", status="archived").to_list()
+        assert [(r.id, r.rate) for r in archived] == [(gone.id, Decimal("9"))]
+        assert (await conn.tax_rates.get(str(kept.id), source="mirror")).name == "GST"
+
+
+async def test_a_resource_the_last_run_did_not_mirror_is_listed_whole(
+    database_url: str, secret_key: str
+) -> None:
+    """Its records older than the bookmark would never come from a change read."""
+    app = create_emulator()
+    emulator = app.state.emulator
+    seed(emulator, customers=2, invoices=3)
+    async with ledgerly_client(app, database_url, secret_key) as client:
+        conn = await connect(client, emulator)
+        rate = await conn.tax_rates.create({"name": "GST", "rate": "10"})
+        narrow = await SyncService(client, SyncOptions(resources=("customer", "invoice"))).sync(conn)
+        assert (narrow.kind, narrow.records) == ("initial", 5)
+        emulator.advance(600)
+        assert (
+            await SyncService(client, SyncOptions(resources=("invoice",))).sync(conn)
+        ).kind == "incremental"
+        widened = await SyncService(client).sync(conn)
+        assert widened.kind == "initial"
+        assert [r.id for r in await conn.tax_rates.list(source="mirror").to_list()] == [rate.id]
+        assert (await SyncService(client).sync(conn)).kind == "incremental"

@@ -25,6 +25,8 @@ def bill(client: Client) -> Decimal | None:
     reveal_type(invoice)
     for listed in conn.invoices.list(page_size=100):
         reveal_type(listed)
+    for rate in conn.tax_rates.list(status="active"):
+        reveal_type(rate)
     return invoice.total
 
 
@@ -39,6 +41,7 @@ client = Client(databse_url="sqlite:///books.db")
 conn = client.connection(consumer_id="acme", provider="quickbooks")
 conn.invoices.craete(Invoice(customer_id="1"))
 conn.invoices.get("1", include_rwa=True)
+conn.tax_rates.list(satus="active")
 """
 
 
@@ -54,7 +57,9 @@ def check(tmp_path: Path, source: str) -> tuple[str, int]:
 def test_the_blocking_client_is_fully_typed(tmp_path: Path) -> None:
     output, status = check(tmp_path, USER_SCRIPT)
     revealed = [line.split(": note: ")[-1] for line in output.splitlines() if "Revealed type" in line]
-    assert revealed == ['Revealed type is "unified_accounting.models.invoice.Invoice"'] * 2, output
+    invoice = 'Revealed type is "unified_accounting.models.invoice.Invoice"'
+    tax_rate = 'Revealed type is "unified_accounting.models.tax_rate.TaxRate"'
+    assert revealed == [invoice, invoice, tax_rate], output
     assert status == 0 or "error" not in output.replace("Revealed", ""), output
 
 
@@ -64,3 +69,4 @@ def test_misspelt_methods_and_keywords_are_errors(tmp_path: Path) -> None:
     assert 'Unexpected keyword argument "databse_url" for "Client"' in output
     assert '"Resource[Invoice]" has no attribute "craete"' in output
     assert 'Unexpected keyword argument "include_rwa" for "get" of "Resource"' in output
+    assert 'Unexpected keyword argument "satus" for "list" of "Resource"' in output

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, TypeVar
 
-from ..models import Customer, Invoice, Payment, RecordMeta
+from ..models import Customer, Invoice, Payment, RecordMeta, TaxRate
 
 if TYPE_CHECKING:
     from .resources import AsyncResource
@@ -35,3 +35,8 @@ class ResourceAccessors:
     def payments(self) -> AsyncResource[Payment]:
         """Customer payments and their allocations to invoices."""
         return self._typed_resource("payment", Payment)
+
+    @functools.cached_property
+    def tax_rates(self) -> AsyncResource[TaxRate]:
+        """Sales and purchase tax rates that lines name (QuickBooks TaxRate, Xero TaxRate)."""
+        return self._typed_resource("tax_rate", TaxRate)

@@ -12,7 +12,6 @@ import httpx
 import pluggy
 from pydantic import SecretStr
 
-from ..catalog import RESOURCES
 from ..changes import RecordChange
 from ..connections import (
     ConnectionHealth,
@@ -64,10 +63,11 @@ class AsyncConnection(ResourceAccessors):
         return AsyncResource(self, name, model)
 
     def resource(self, name: str, model: type[RecordMeta] | None = None) -> AsyncResource[Any]:
-        """A resource by name: a unified one (``"invoice"``), or a provider-specific one with its
-        ``model`` (for example ``"item"`` or ``"account"``)."""
+        """A resource by name: a unified one (``"invoice"``), or one of the provider's own
+        (QuickBooks' ``"item"`` and ``"account"``), with the model the provider declares for it
+        unless ``model`` is given."""
         if model is None:
-            model = RESOURCES.model(name)
+            model = self.provider.model_for(name)
         return AsyncResource(self, name, model)
 
     async def record(self) -> ConnectionRecord:

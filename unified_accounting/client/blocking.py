@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ..connections import ConnectionKey, ConnectionRecord, ConnectionStore
     from ..decoding import RecordIssue
     from ..http.retry import RetryPolicy
-    from ..models import Customer, Invoice, Payment
+    from ..models import Customer, Invoice, Payment, TaxRate
     from ..models.common import RecordMeta
     from ..plugins import ProviderRegistry
     from ..provider import BulkResult, BulkUpdate, Page, Provider, ProviderSettings
@@ -122,13 +122,20 @@ class Resource(Generic[M]):
         self,
         *,
         updated_since: datetime | None = None,
+        status: str | None = None,
         page_size: int | None = None,
         cursor: str | None = None,
         include_raw: bool | None = None,
         source: Literal["provider", "mirror"] = "provider",
         include_deleted: bool = False,
     ) -> Pager[M]:
-        """Every record (changed since ``updated_since``, when given), fetched page by page as you iterate.
+        """Every record that matches the filters given, fetched page by page as you iterate.
+
+        Each resource declares the filters its lists take (see ``docs/resources.md``):
+        ``updated_since`` keeps records created or changed after that moment; ``status`` keeps
+        those with that status (tax rates). A filter the resource does not declare raises
+        ``ValidationFailed``, one the provider cannot apply ``UnsupportedOperation``, both before
+        any HTTP call.
 
         ``source="mirror"`` reads the local mirror instead of the provider (see ``docs/sync.md``):
         records ordered by id, tombstones included only with ``include_deleted=True``.
@@ -136,6 +143,7 @@ class Resource(Generic[M]):
         return Pager(
             self._target.list(
                 updated_since=updated_since,
+                status=status,
                 page_size=page_size,
                 cursor=cursor,
                 include_raw=include_raw,
@@ -225,6 +233,11 @@ class Connection:
         """Customer payments and their allocations to invoices."""
         return Resource(self._target.payments, self._portal)
 
+    @functools.cached_property
+    def tax_rates(self) -> Resource[TaxRate]:
+        """Sales and purchase tax rates that lines name (QuickBooks TaxRate, Xero TaxRate)."""
+        return Resource(self._target.tax_rates, self._portal)
+
     @property
     def key(self) -> ConnectionKey:
         return self._target.key
@@ -242,8 +255,9 @@ class Connection:
         return self._target.provider
 
     def resource(self, name: str, model: type[RecordMeta] | None = None) -> Resource[Any]:
-        """A resource by name: a unified one (``"invoice"``), or a provider-specific one with its
-        ``model`` (for example ``"item"`` or ``"account"``).
+        """A resource by name: a unified one (``"invoice"``), or one of the provider's own
+        (QuickBooks' ``"item"`` and ``"account"``), with the model the provider declares for it
+        unless ``model`` is given.
         """
         return Resource(self._target.resource(name, model), self._portal)
 

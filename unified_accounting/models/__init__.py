@@ -1,21 +1,16 @@
 """Provider-neutral records. Every provider decodes into these and encodes from them."""
 
-from .common import Address, Currency, CustomField, Money, RecordMeta, UnifiedModel, UTCDateTime
+from .common import Address, Currency, CustomField, Money, Percentage, RecordMeta, UnifiedModel, UTCDateTime
 from .customer import Customer, CustomerStatus
 from .events import ChangeEvent, ChangeOperation
 from .invoice import Invoice, InvoiceStatus, LineItem, LineItemType
 from .payment import Allocation, Payment, PaymentStatus
 from .raw import RawPayload
+from .tax_rate import TaxComponent, TaxRate, TaxRateStatus, TaxRateUse
 
-#: The unified resource name of each model, as used by codecs and capabilities.
-RESOURCE_MODELS: dict[str, type[RecordMeta]] = {
-    "invoice": Invoice,
-    "customer": Customer,
-    "payment": Payment,
-}
+# Which resource each model stands for is declared in the catalog (unified_accounting.catalog).
 
 __all__ = [
-    "RESOURCE_MODELS",
     "Address",
     "Allocation",
     "ChangeEvent",
@@ -31,8 +26,13 @@ __all__ = [
     "Money",
     "Payment",
     "PaymentStatus",
+    "Percentage",
     "RawPayload",
     "RecordMeta",
+    "TaxComponent",
+    "TaxRate",
+    "TaxRateStatus",
+    "TaxRateUse",
     "UTCDateTime",
     "UnifiedModel",
 ]

@@ -72,6 +72,13 @@ def non_negative_input(value: Any, info: ValidationInfo) -> Any:
 
 #: A non-negative exact amount (the rule is for input: see :mod:`.context`).
 NonNegativeMoney = Annotated[Money, AfterValidator(non_negative_input)]
+#: An exact, non-negative percentage: ``Decimal("20")`` is 20 % (exact like money, never a float).
+Percentage = Annotated[
+    Decimal,
+    BeforeValidator(to_decimal),
+    AfterValidator(non_negative_input),
+    PlainSerializer(str, when_used="json"),
+]
 #: An upper-case ISO 4217 code.
 Currency = Annotated[str, AfterValidator(normalize_currency)]
 #: A timezone-aware datetime normalised to UTC.

@@ -6,12 +6,14 @@ import asyncio
 import logging
 import os
 import secrets
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 import uvicorn
 from rich.console import Console
 
+from ..catalog import RESOURCES
 from ..client.async_client import AsyncClient
 from ..errors import UnifiedAccountingError
 from ..http.deadlines import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_READ_TIMEOUT, hardened_server_options
@@ -29,6 +31,10 @@ DatabaseOption = Annotated[
 ]
 
 
+#: The choices of ``ua sync --resource``: the resources of the catalog.
+ResourceName = StrEnum("ResourceName", {name: name for name in RESOURCES})  # type: ignore[misc]
+
+
 def _fail(exc: Exception) -> typer.Exit:
     console.print(f"[red]{exc}[/red]")
     return typer.Exit(1)
@@ -42,20 +48,31 @@ def sync(
         bool, typer.Option("--full", help="List everything again (finds deletions missed).")
     ] = False,
     page_size: Annotated[int, typer.Option(help="Records per page asked of the provider.")] = 1000,
+    resource: Annotated[
+        list[ResourceName] | None,
+        typer.Option(
+            "--resource",
+            "-r",
+            help="A resource to mirror (repeat for several; default: every one the provider lists).",
+        ),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Sync one connection into the mirror, with a progress bar (resumes an interrupted sync)."""
+    from .engine import resources_for
     from .query import count
     from .service import SyncService
+
+    wanted = tuple(name.value for name in resource) if resource else None
 
     async def run() -> None:
         async with AsyncClient(database_url=database_url) as client:
             conn = await client.connection(consumer_id=consumer, provider=provider, company_id=company)
-            service = SyncService(client, SyncOptions(page_size=page_size))
+            service = SyncService(client, SyncOptions(page_size=page_size, resources=wanted))
             db = await service.database()
             expected = 0
-            for resource in ("customer", "invoice", "payment"):
-                expected += await count(db, conn.key, resource, include_deleted=True)
+            for name in resources_for(conn.provider, wanted):
+                expected += await count(db, conn.key, name, include_deleted=True)
             with RichProgress(console, expected=expected) as progress:
                 report = await service.sync(conn, full=full, progress=progress)
             console.print(

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..catalog import RESOURCES
 from ..connections import ConnectionKey
 from ..decoding import RecordIssue
 from ..errors import UnsupportedOperation
-from ..models import RESOURCE_MODELS
 from ..provider import Operation, Page, Provider, ProviderSession
 from . import checkpoint, mirror
 from .apply import Source, announce, apply_changes
@@ -55,8 +55,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Resources synced by default, in this order (customers before the invoices that name them).
-DEFAULT_RESOURCES = ("customer", "invoice", "payment")
+#: Resources synced by default, in this order (customers before the invoices that name them):
+#: those the catalog marks mirrored, dependencies first.
+DEFAULT_RESOURCES = RESOURCES.mirrored()
 #: Records not seen by a full listing, looked up at the provider per batch.
 SWEEP_BATCH = 100
 
@@ -70,7 +71,7 @@ def _default_windows() -> dict[str, timedelta]:
 class SyncOptions:
     """How syncs run. Every field has a sensible default."""
 
-    #: Resources to mirror (default: customers, invoices and payments the provider can list).
+    #: Resources to mirror (default: every mirrored resource of the catalog the provider can list).
     resources: tuple[str, ...] | None = None
     #: Records per page asked of the provider (QuickBooks and Xero allow 1000).
     page_size: int = 1000
@@ -199,8 +200,10 @@ def background_session(connection: AsyncConnection, options: SyncOptions) -> Htt
 
 
 def resources_for(provider: Provider, wanted: tuple[str, ...] | None) -> tuple[str, ...]:
-    candidates = wanted or DEFAULT_RESOURCES
-    chosen = tuple(r for r in candidates if provider.supports(r, Operation.LIST) and r in RESOURCE_MODELS)
+    """The resources a sync of ``provider`` mirrors, in the catalog's order (dependencies first).
+    An unknown name is a ``ConfigurationError``; one the provider cannot list, ``UnsupportedOperation``."""
+    candidates = RESOURCES.in_order(wanted) if wanted else DEFAULT_RESOURCES
+    chosen = tuple(r for r in candidates if provider.supports(r, Operation.LIST))
     if wanted:
         missing = [r for r in wanted if r not in chosen]
         if missing:
@@ -237,7 +240,10 @@ class SyncEngine:
             session.provider = _MeteredProvider(connection.provider, meter)  # type: ignore[assignment]
         # A long job starts with a token good for a while; the session refreshes again as needed.
         await connection.ensure_fresh()
-        if full or state.needs_initial():
+        # A resource the last run did not mirror (added to the catalog or to the provider since,
+        # or left out of a narrower run) has nothing to read changes from: list everything again.
+        widened = not set(resources) <= set(state.resources)
+        if full or state.needs_initial() or widened:
             return await self._initial(db, connection, session, state, resources, progress)
         return await self._incremental(db, connection, session, state, resources, progress)
 

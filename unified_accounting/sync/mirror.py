@@ -43,8 +43,9 @@ from pydantic_core import PydanticSerializationError
 from sqlalchemy import and_, case, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..catalog import RESOURCES
 from ..connections import ConnectionKey
-from ..models import RESOURCE_MODELS, ChangeOperation, RecordMeta
+from ..models import ChangeOperation, RecordMeta
 from ..models.context import PROVIDER_CONTEXT
 from ..provider import ChangeSet
 from .database import SyncDatabase
@@ -490,14 +491,16 @@ async def mark_seen(
 
 
 def decode(resource: str, text: str, model: type[RecordMeta] | None = None) -> RecordMeta:
-    """A stored record back as its unified model (``model``, else the resource's standard one).
+    """A stored record back as its unified model (``model``, else the catalog's for ``resource``).
 
     Stored records are provider records: they are read with the provider context (input-only rules
     such as "due date not before the issue date" do not apply to them).
     """
-    model = model or RESOURCE_MODELS.get(resource)
     if model is None:
-        raise ValueError(f"no unified model for resource {resource!r}: pass model=")
+        spec = RESOURCES.get(resource)
+        if spec is None:
+            raise ValueError(f"no unified model for resource {resource!r}: pass model=")
+        model = spec.model
     context = dict(PROVIDER_CONTEXT)
     if _ESCAPED_SURROGATE.search(text) is None:
         return model.model_validate_json(text, context=context)

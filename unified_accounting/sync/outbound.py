@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..catalog import RESOURCES
 from ..connections import ConnectionKey
 from .schema import outbox
 
@@ -88,7 +89,7 @@ class OutboundWebhooks:
             idempotency_key = uuid.uuid4().hex
             payload = {
                 "id": idempotency_key,
-                "type": f"{change.resource}.{change.operation.value}",
+                "type": RESOURCES.spec(change.resource).event_name(change.operation.value),
                 "provider": key.provider,
                 "consumer_id": key.consumer_id,
                 "company_id": key.company_id,

@@ -16,7 +16,7 @@ from ..errors import NotFound
 from ..models import RecordMeta
 from ..provider import Page
 from .database import SyncDatabase
-from .mirror import decode
+from .mirror import GONE_STATUSES, decode
 from .schema import mirror_records
 
 DEFAULT_PAGE_SIZE = 500
@@ -44,11 +44,12 @@ async def list_page(
     include_deleted: bool = False,
     model: type[RecordMeta] | None = None,
 ) -> Page:
-    """One page of mirrored records of ``resource`` (live ones unless ``include_deleted``)."""
+    """One page of mirrored records of ``resource`` (live ones unless ``include_deleted``, or
+    unless ``status`` asks for records that left the books: archived ones are tombstones)."""
     stored = mirror_records.c
     size = page_size or DEFAULT_PAGE_SIZE
     query = select(stored.record_id, stored.record).where(_where(key, resource), stored.record.is_not(None))
-    if not include_deleted:
+    if not include_deleted and status not in GONE_STATUSES:
         query = query.where(stored.deleted != true())
     if updated_since is not None:
         query = query.where(stored.updated_at > updated_since)

@@ -1,4 +1,10 @@
-"""What a provider package supplies so the conformance suite can drive its emulator."""
+"""What a provider package supplies so the conformance suite can drive its emulator.
+
+Besides steering the emulator, a harness supplies sample records: :meth:`ProviderHarness.sample`
+gives a new record of any resource of the catalog (defaults exist for every resource the library
+declares), :meth:`ProviderHarness.changes` an update for it, and :meth:`ProviderHarness.seed` puts
+records into the emulator for a resource the provider cannot create through its API.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
-from ..models import Allocation, Customer, Invoice, LineItem, Payment
+from ..models import Allocation, Customer, Invoice, LineItem, Payment, RecordMeta, TaxRate, TaxRateUse
 from ..types import ASGIApp
 
 
@@ -21,6 +27,14 @@ class EmulatorGrant:
     access_token: str
     refresh_token: str | None
     expires_at: datetime | None
+
+
+class SampleRecords(Protocol):
+    """What :meth:`ProviderHarness.sample` may ask for: records a sample needs to name."""
+
+    async def created(self, resource: str) -> Any:
+        """A new record of ``resource``, created through the client under test for this sample."""
+        ...
 
 
 class ProviderHarness(abc.ABC):
@@ -58,6 +72,54 @@ class ProviderHarness(abc.ABC):
         """The emulator's current time (timezone-aware)."""
 
     # Sample records. Override when the provider needs more (an item, an account, a tax code).
+
+    async def sample(
+        self, resource: str, records: SampleRecords, *, deletable: bool = False
+    ) -> RecordMeta | None:
+        """A new record of ``resource`` for the suite to create, or ``None`` when the harness has
+        none: the suite's tests of that resource then skip, saying to override this method.
+
+        ``records.created(name)`` creates a record a sample names (the customer of an invoice).
+        ``deletable`` asks for a record the provider lets ``delete`` remove. The defaults cover
+        every resource the library declares; a new resource needs a branch here.
+        """
+        if resource == "customer":
+            return self.customer()
+        if resource == "invoice":
+            customer_id = str((await records.created("customer")).id)
+            return self.deletable_invoice(customer_id) if deletable else self.invoice(customer_id)
+        if resource == "payment":
+            invoice = await records.created("invoice")
+            return self.payment(invoice, (invoice.total / 2).quantize(Decimal("0.01")))
+        if resource == "tax_rate":
+            return self.tax_rate()
+        return None
+
+    def changes(self, resource: str) -> dict[str, Any] | None:
+        """Fields an update of a sample ``resource`` record may change (``None``: the harness has
+        none, and update round trips of the resource skip)."""
+        if resource == "customer":
+            return self.customer_changes()
+        if resource == "invoice":
+            return self.invoice_changes()
+        if resource == "payment":
+            return {"reference": f"Conformance {uuid.uuid4().hex[:6]}"}
+        if resource == "tax_rate":
+            return {"name": f"Conformance rate {uuid.uuid4().hex[:6]}"}
+        return None
+
+    def seed(self, app: ASGIApp, resource: str, count: int) -> list[str] | None:
+        """Put ``count`` records of ``resource`` straight into the emulator and return their ids,
+        for a resource the provider cannot create through its API (QuickBooks tax rates). ``None``
+        (the default): the harness cannot, and tests needing such records skip."""
+        return None
+
+    def tax_rate(self) -> TaxRate:
+        return TaxRate(
+            name=f"Conformance rate {uuid.uuid4().hex[:8]}",
+            rate=Decimal("7.25"),
+            applies_to=[TaxRateUse.SALES],
+        )
 
     def customer(self) -> Customer:
         return Customer(display_name=f"Conformance {uuid.uuid4().hex[:10]}", email="ap@example.com")

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 
+from ..catalog import RESOURCES
 from ..connections import ConnectionKey
 from ..errors import DecodeFailed, NotFound, ReauthorizationRequired, UnsupportedOperation
-from ..models import RESOURCE_MODELS
 from ..provider import Operation, Provider, ProviderSession
 from ..sync.apply import announce, apply_changes
 from ..sync.database import SyncDatabase
@@ -157,7 +157,7 @@ async def _process(
         wanted = [
             e
             for e in events
-            if links and e.resource in RESOURCE_MODELS and provider.supports(e.resource, Operation.GET)
+            if links and e.resource in RESOURCES and provider.supports(e.resource, Operation.GET)
         ]
         skipped = [e.id for e in events if e not in wanted]
         try:

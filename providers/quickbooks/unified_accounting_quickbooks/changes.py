@@ -16,7 +16,7 @@ that nothing was skipped).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,10 @@ MAX_REREADS = 8
 NAME_LISTS = frozenset({"Customer", "Item", "Account"})
 #: Margin kept inside the window: the provider's clock and QuickBooks' may disagree a little.
 CDC_MARGIN = timedelta(hours=1)
+
+
+#: Decodes the rows (a list) or the parsed query answer of one resource into records and issues.
+ReadPage = Callable[[str, Any], tuple[list[Any], list[RecordIssue]]]
 
 
 def server_time(body: Any) -> datetime | None:
@@ -60,7 +64,16 @@ async def read_changes(
     since: datetime,
     *,
     now: datetime | None = None,
+    read_page: ReadPage | None = None,
 ) -> ChangeSet:
+    """Every record of ``resources`` changed since ``since``, decoded by ``read_page`` (the
+    provider's, which goes through its codec; by default the codec's own ``decode_page``)."""
+    if read_page is None:
+        page_codec, include_raw = codec.QuickBooksCodec(), session.include_raw
+
+        def read_page(resource: str, body: Any) -> tuple[list[Any], list[RecordIssue]]:
+            return page_codec.decode_page(resource, body, include_raw)
+
     entities = [codec.ENTITIES[resource] for resource in resources]
     changes = ChangeSet(records={r: [] for r in resources}, deleted={r: [] for r in resources})
     now = now or datetime.now(UTC)
@@ -75,17 +88,17 @@ async def read_changes(
                 raise
         else:
             changes.server_time = server_time(body)
-            count = _apply_cdc(body, changes, session.include_raw)
+            count = _apply_cdc(body, changes, read_page)
             if count < settings_of(session).cdc_max_objects:
                 return changes
             changes.records = {r: [] for r in resources}  # truncated: re-read records by query
             changes.issues = []
     for resource in resources:
-        changes.records[resource] = await _query_changed(api, session, resource, since, changes)
+        changes.records[resource] = await _query_changed(api, session, resource, since, changes, read_page)
     return changes
 
 
-def _apply_cdc(body: Any, changes: ChangeSet, include_raw: bool) -> int:
+def _apply_cdc(body: Any, changes: ChangeSet, read_page: ReadPage) -> int:
     count = 0
     for response in body.get("CDCResponse") or ():
         for block in response.get("QueryResponse") or ():
@@ -100,14 +113,19 @@ def _apply_cdc(body: Any, changes: ChangeSet, include_raw: bool) -> int:
                         changes.deleted[resource].append(str(row["Id"]))
                     else:
                         live.append(row)
-                records, issues = codec.decode_rows(resource, live, include_raw)
+                records, issues = read_page(resource, live)
                 changes.records[resource].extend(records)
                 changes.issues.extend(issues)
     return count
 
 
 async def _query_changed(
-    api: Api, session: ProviderSession, resource: str, since: datetime, changes: ChangeSet
+    api: Api,
+    session: ProviderSession,
+    resource: str,
+    since: datetime,
+    changes: ChangeSet,
+    read_page: ReadPage,
 ) -> list[Any]:
     entity = codec.ENTITIES[resource]
     base = select(entity).where("MetaData.LastUpdatedTime", ">=", since)
@@ -124,7 +142,7 @@ async def _query_changed(
         body = await api.query(session, str(base.page(position, MAX_RESULTS)))
         if changes.server_time is None:
             changes.server_time = server_time(body)
-        page, issues = codec.decode_query_rows(resource, body, session.include_raw)
+        page, issues = read_page(resource, body)
         ids = frozenset(str(record.id) for record in page) | {
             issue.record_id for issue in issues if issue.record_id
         }

@@ -689,11 +689,16 @@ class QuickBooksCodec:
         return records
 
     def decode_page(
-        self, resource: str, body: bytes, include_raw: bool = False
+        self, resource: str, body: bytes | Mapping[str, Any] | list[Any], include_raw: bool = False
     ) -> tuple[list[Any], list[RecordIssue]]:
         """The records of a query answer that decode, and a :class:`RecordIssue` for each that does
-        not (one odd record never fails the page). A body that is not a query answer at all raises
-        ``DecodeFailed``."""
+        not (one odd record never fails the page). ``body`` is the answer's bytes (invoices take the
+        fast path), the answer parsed, or its rows already taken out (a CDC block). A body that is
+        not a query answer at all raises ``DecodeFailed``."""
+        if isinstance(body, list):
+            return decode_rows(resource, body, include_raw)
+        if isinstance(body, Mapping):
+            return decode_query_rows(resource, body, include_raw)
         if resource == "invoice" and fastpath.ENABLED:
             try:
                 decoded = fastpath.decode_invoices(body, include_raw, _decode_invoice_element)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -31,11 +32,12 @@ from unified_accounting.tokens import Grant, TokenSet
 from . import changes as change_reads
 from . import oauth, webhooks
 from .api import Api, app_of, company_url, in_batch_call, is_metered, settings_of
-from .codec import ENTITIES, READ_ONLY, EncodeContext, QuickBooksCodec, decode_record, encode_fields
+from .codec import ENTITIES, READ_ONLY, EncodeContext, QuickBooksCodec, encode_fields
 from .conflicts import VersionCache, changed_fields
 from .errors import error_from_fault, error_from_response, fault_errors
 from .limits import Limits, RateLimiter
 from .meter import UsageMeter
+from .models import Account, Item
 from .query import MAX_RESULTS, select
 from .settings import QuickBooksSettings
 from .taxes import keep_tax_code, needs_tax_code
@@ -79,6 +81,8 @@ class QuickBooksProvider(Provider):
         item="get list",
         account="get list",
     )
+    #: QuickBooks' own resources (not in the unified catalog): ``conn.resource("item")``.
+    models: ClassVar[Mapping[str, type[RecordMeta]]] = {"item": Item, "account": Account}
     oauth = OAuthSettings(
         authorize_url="https://appcenter.intuit.com/connect/oauth2",
         token_url="https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
@@ -191,11 +195,12 @@ class QuickBooksProvider(Provider):
     # ------------------------------------------------------------------------------- decoding
 
     def _decode(self, session: ProviderSession, resource: str, body: Mapping[str, Any]) -> Any:
+        """A write's answer through the codec (the version remembered for the conflict policy)."""
         entity = ENTITIES[resource]
         payload = body[entity] if isinstance(body.get(entity), dict) else body
         if settings_of(session).conflict_policy == "reapply":
             self.versions.remember(session.company_id, entity, payload)
-        return decode_record(resource, payload, session.include_raw)
+        return self.read_record(session, resource, payload)
 
     def _context(self, session: ProviderSession) -> EncodeContext:
         return EncodeContext(settings_of(session).default_item_id)
@@ -209,17 +214,15 @@ class QuickBooksProvider(Provider):
         body = await self.api.write(session, ENTITIES[resource].lower(), payload=payload)
         return self._decode(session, resource, body)
 
-    async def _read_payload(self, session: ProviderSession, resource: str, record_id: str) -> dict[str, Any]:
+    async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> dict[str, Any]:
+        """The record's JSON (``get`` decodes it through the codec); its version is remembered for
+        the conflict policy."""
         entity = ENTITIES[resource]
         body = await self.api.read(session, entity.lower(), record_id)
         payload: dict[str, Any] = body[entity]
         if settings_of(session).conflict_policy == "reapply":
             self.versions.remember(session.company_id, entity, payload)
         return payload
-
-    async def get(self, session: ProviderSession, resource: str, record_id: str) -> Any:
-        body = await self.api.read(session, ENTITIES[resource].lower(), record_id)
-        return self._decode(session, resource, body)
 
     def _select(self, resource: str) -> Any:
         entity = ENTITIES[resource]
@@ -236,14 +239,17 @@ class QuickBooksProvider(Provider):
         cursor: str | None,
         updated_since: datetime | None,
         page_size: int | None,
+        filters: Mapping[str, Any] | None = None,
     ) -> Page:
+        # Overridden rather than built on fetch_page: the next cursor depends on how many records
+        # the page held, read or not.
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_RESULTS)
         start = _start_position(cursor)
         query = self._select(resource)
         if updated_since is not None:
             query = query.where("MetaData.LastUpdatedTime", ">=", updated_since)
         body = await self.api.query_bytes(session, str(query.order_by("Id").page(start, size)))
-        items, issues = self.codec.decode_page(resource, body, session.include_raw)
+        items, issues = self.read_page(session, resource, body)
         # A full page (records read or not) means there may be more.
         full = len(items) + len(issues) == size
         return Page(items=items, next_cursor=str(start + size) if full else None, issues=issues)
@@ -258,7 +264,7 @@ class QuickBooksProvider(Provider):
         for start in range(0, len(record_ids), ID_CHUNK):
             query = self._select(resource).where("Id", "IN", list(record_ids[start : start + ID_CHUNK]))
             body = await self.api.query_bytes(session, str(query.page(1, MAX_RESULTS)))
-            records, issues = self.codec.decode_page(resource, body, session.include_raw)
+            records, issues = self.read_page(session, resource, body)
             found.items += records
             found.issues += issues
         return found
@@ -279,19 +285,19 @@ class QuickBooksProvider(Provider):
         current: Mapping[str, Any] | None = None
         if row_version is None:
             # No version given: the caller asked for last-writer-wins, so use the current one.
-            current = await self._read_payload(session, resource, record_id)
+            current = await self.fetch_record(session, resource, record_id)
             row_version = str(current["SyncToken"])
         if needs_tax_code(fields):
             if current is None:
                 known = self.versions.version(session.company_id, entity, record_id, row_version)
-                current = known or await self._read_payload(session, resource, record_id)
+                current = known or await self.fetch_record(session, resource, record_id)
             fields = keep_tax_code(fields, current)
         try:
             body = await self._sparse_update(session, resource, record_id, row_version, fields)
         except Conflict as conflict:
             if settings.conflict_policy != "reapply":
                 raise
-            current = await self._read_payload(session, resource, record_id)
+            current = await self.fetch_record(session, resource, record_id)
             base = self.versions.version(session.company_id, entity, record_id, row_version)
             if base is None:
                 raise
@@ -318,7 +324,7 @@ class QuickBooksProvider(Provider):
     ) -> str:
         if given is not None:
             return given
-        return str((await self._read_payload(session, resource, record_id))["SyncToken"])
+        return str((await self.fetch_record(session, resource, record_id))["SyncToken"])
 
     async def delete(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
@@ -451,7 +457,9 @@ class QuickBooksProvider(Provider):
         unknown = [r for r in resources if r not in ENTITIES]
         if unknown:
             raise ValidationFailed(f"QuickBooks has no resource {', '.join(unknown)}", provider=self.name)
-        return await change_reads.read_changes(self.api, session, resources, since)
+        return await change_reads.read_changes(
+            self.api, session, resources, since, read_page=functools.partial(self.read_page, session)
+        )
 
     # ----------------------------------------------------------------------------------- OAuth
 

@@ -7,10 +7,11 @@ as changes and are reported in ``ChangeSet.deleted`` instead of ``records``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from unified_accounting.decoding import RecordIssue
 from unified_accounting.provider import ChangeSet, ProviderSession
 
 from . import api
@@ -30,7 +31,21 @@ def is_gone(resource: str, record: Mapping[str, Any]) -> bool:
     return False
 
 
-async def read_changes(session: ProviderSession, resources: Sequence[str], since: datetime) -> ChangeSet:
+#: Decodes the elements of one resource into records and issues (the provider's ``read_page``).
+ReadPage = Callable[[str, Any], tuple[list[Any], list[RecordIssue]]]
+
+
+async def read_changes(
+    session: ProviderSession, resources: Sequence[str], since: datetime, read_page: ReadPage | None = None
+) -> ChangeSet:
+    """Every record of ``resources`` changed since ``since``, decoded by ``read_page`` (the
+    provider's, which goes through its codec; by default the codec module's row decoding)."""
+    if read_page is None:
+        include_raw = session.include_raw
+
+        def read_page(resource: str, rows: Any) -> tuple[list[Any], list[RecordIssue]]:
+            return decode_rows(resource, rows, include_raw)
+
     result = ChangeSet()
     for resource in resources:
         records: list[Any] = []
@@ -51,7 +66,7 @@ async def read_changes(session: ProviderSession, resources: Sequence[str], since
                     deleted.append(api.id_of(resource, item))
                 else:
                     live.append(item)
-            decoded, issues = decode_rows(resource, live, session.include_raw)
+            decoded, issues = read_page(resource, live)
             records.extend(decoded)
             result.issues.extend(issues)
             page = raw.next_page

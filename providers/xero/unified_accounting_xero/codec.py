@@ -516,11 +516,22 @@ class XeroCodec:
 
     def decode_list(self, resource: str, body: bytes, include_raw: bool = False) -> list[Any]:
         """Every record of a response envelope; the first that cannot be read raises ``DecodeFailed``."""
-        items = decode_one(PROVIDER, resource, body, lambda raw: envelope_items(resource, raw))
-        records, issues = decode_rows(resource, items, include_raw)
+        records, issues = self.decode_page(resource, body, include_raw)
         if issues:
             raise issues[0].error
         return records
+
+    def decode_page(
+        self, resource: str, body: bytes | Mapping[str, Any] | list[Any], include_raw: bool = False
+    ) -> tuple[list[Any], list[RecordIssue]]:
+        """The records of a response envelope (bytes or parsed), or of its elements already taken
+        out, that decode, and a :class:`RecordIssue` for each that does not."""
+        items = (
+            body
+            if isinstance(body, list)
+            else decode_one(PROVIDER, resource, body, lambda raw: envelope_items(resource, raw))
+        )
+        return decode_rows(resource, items, include_raw)
 
     def encode(self, model: RecordMeta, options: EncodeOptions | None = None) -> dict[str, Any]:
         options = options or EncodeOptions()

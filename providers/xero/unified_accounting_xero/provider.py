@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -24,8 +25,9 @@ from unified_accounting.provider import (
     BulkResult,
     BulkUpdate,
     ChangeSet,
+    FetchedPage,
+    ListQuery,
     Operation,
-    Page,
     Provider,
     ProviderSession,
     ProviderSettings,
@@ -36,9 +38,10 @@ from unified_accounting.types import ASGIApp
 
 from . import api, oauth, rules, webhooks
 from .changes import read_changes
-from .codec import RESOURCES, EncodeOptions, XeroCodec, decode_record, decode_rows, encode_changes
+from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
 from .errors import PROVIDER, element_error, error_from_response
 from .limits import RateLimits
+from .models import Account, Item
 from .settings import XeroSettings, xero_settings
 from .versions import record_version
 
@@ -72,6 +75,8 @@ class XeroProvider(Provider):
         account="get list",
         item="get list",
     )
+    #: Xero's own resources (not in the unified catalog): ``conn.resource("account")``.
+    models: ClassVar[Mapping[str, type[RecordMeta]]] = {"account": Account, "item": Item}
     oauth = oauth.OAUTH
     codec: XeroCodec
     #: The largest amount sent to Xero (see ``rules.MAX_AMOUNT``); larger ones are refused before any call.
@@ -109,7 +114,7 @@ class XeroProvider(Provider):
     # -------------------------------------------------------------------------------- operations
 
     def _decode(self, session: ProviderSession, resource: str, element: Mapping[str, Any]) -> Any:
-        return decode_record(resource, element, session.include_raw)
+        return self.read_record(session, resource, element)
 
     async def _write_one(
         self,
@@ -131,30 +136,24 @@ class XeroProvider(Provider):
         payload = self.codec.encode(record, _options(session))
         return await self._write_one(session, resource, "PUT", payload, None)
 
-    async def get(self, session: ProviderSession, resource: str, record_id: str) -> Any:
+    async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> Any:
         self.require(resource, Operation.GET)
-        return self._decode(session, resource, await api.fetch_record(session, resource, record_id))
+        return await api.fetch_record(session, resource, record_id)
 
-    async def list_page(
-        self,
-        session: ProviderSession,
-        resource: str,
-        *,
-        cursor: str | None,
-        updated_since: datetime | None,
-        page_size: int | None,
-    ) -> Page:
+    async def fetch_page(self, session: ProviderSession, resource: str, query: ListQuery) -> FetchedPage:
         self.require(resource, Operation.LIST)
         try:
-            page = int(cursor) if cursor else 1
+            page = int(query.cursor) if query.cursor else 1
         except ValueError:
             raise ValidationFailed(
-                "invalid list cursor", issues=[FieldIssue("cursor", f"{cursor!r} is not a Xero page number")]
+                "invalid list cursor",
+                issues=[FieldIssue("cursor", f"{query.cursor!r} is not a Xero page number")],
             ) from None
-        size = min(page_size or xero_settings(session.settings).page_size, 1000)
-        raw = await api.fetch_page(session, resource, page=page, page_size=size, updated_since=updated_since)
-        items, issues = decode_rows(resource, raw.items, session.include_raw)
-        return Page(items=items, next_cursor=str(raw.next_page) if raw.next_page else None, issues=issues)
+        size = min(query.page_size or xero_settings(session.settings).page_size, 1000)
+        raw = await api.fetch_page(
+            session, resource, page=page, page_size=size, updated_since=query.updated_since
+        )
+        return FetchedPage(raw.items, str(raw.next_page) if raw.next_page else None)
 
     async def _current(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
@@ -301,7 +300,7 @@ class XeroProvider(Provider):
     ) -> ChangeSet:
         for resource in resources:
             self.require(resource, Operation.LIST)
-        return await read_changes(session, resources, since)
+        return await read_changes(session, resources, since, functools.partial(self.read_page, session))
 
     # ------------------------------------------------------------------------------------- OAuth
 

@@ -1,22 +1,20 @@
-"""Ledgerly JSON ↔ unified models (pure functions)."""
+"""Ledgerly JSON ↔ unified models (pure functions), one :class:`Wire` entry per resource.
+
+This table is everything Ledgerly-specific about a resource: where Ledgerly serves it, what it
+supports there, and how its fields map. The provider derives its capabilities, list filters and
+URLs from it; ``unified_accounting.codec.RecordCodec`` turns the mappings into the ``Codec``
+contract (provider context, ``raw``, one unreadable record never failing a page).
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from unified_accounting import (
-    Allocation,
-    Customer,
-    CustomerStatus,
-    Invoice,
-    InvoiceStatus,
-    LineItem,
-    LineItemType,
-    Payment,
-)
+from unified_accounting import RESOURCES, CustomerStatus, InvoiceStatus, LineItemType
+from unified_accounting.codec import RecordCodec
 from unified_accounting.models import RecordMeta
 
 STATES = {
@@ -27,108 +25,199 @@ STATES = {
     "deleted": InvoiceStatus.DELETED,
 }
 
+Fields = dict[str, Any]
 
-def _meta(payload: Mapping[str, Any], include_raw: bool) -> dict[str, Any]:
+
+@dataclass(frozen=True)
+class Wire:
+    """How Ledgerly serves one unified resource."""
+
+    #: The collection's URL segment: ``/v1/companies/{company}/{collection}``.
+    collection: str
+    #: The operations Ledgerly offers on it (its capabilities).
+    operations: str
+    #: Ledgerly JSON → the unified fields.
+    read: Callable[[Mapping[str, Any]], Fields]
+    #: The unified fields given (all of a new record, or the changes of an update) → Ledgerly JSON.
+    write: Callable[[Mapping[str, Any]], Fields]
+    #: Unified list filter → Ledgerly's query parameter (``updated_since`` is always ``modified_after``).
+    filters: Mapping[str, str] = field(default_factory=dict)
+
+
+def _meta(data: Mapping[str, Any]) -> Fields:
     return {
-        "id": payload["id"],
-        "row_version": str(payload["version"]),
-        "created_at": datetime.fromisoformat(payload["createdAt"]),
-        "updated_at": datetime.fromisoformat(payload["updatedAt"]),
-        "raw": dict(payload) if include_raw else None,
+        "id": data["id"],
+        "row_version": str(data["version"]),
+        "created_at": datetime.fromisoformat(data["createdAt"]),
+        "updated_at": datetime.fromisoformat(data["updatedAt"]),
     }
 
 
-class LedgerlyCodec:
-    def decode(self, resource: str, payload: Mapping[str, Any] | bytes, include_raw: bool = False) -> Any:
-        data: Mapping[str, Any] = json.loads(payload) if isinstance(payload, bytes) else payload
-        if resource == "customer":
-            return Customer(
-                display_name=data["name"],
-                email=data.get("email"),
-                status=CustomerStatus.ARCHIVED if data.get("archived") else CustomerStatus.ACTIVE,
-                **_meta(data, include_raw),
-            )
-        if resource == "invoice":
-            total, balance = data["total"], data["balance"]
-            status = STATES[data["state"]]
-            if status is InvoiceStatus.OPEN and balance != total:
-                status = InvoiceStatus.PARTIALLY_PAID
-            return Invoice(
-                number=data.get("number"),
-                customer_id=data["customer"],
-                currency=data.get("currency"),
-                issue_date=date.fromisoformat(data["issuedOn"]) if data.get("issuedOn") else None,
-                memo=data.get("notes"),
-                status=status,
-                line_items=[
-                    LineItem(
-                        type=LineItemType.DESCRIPTION if "qty" not in line else LineItemType.SALES_ITEM,
-                        description=line.get("description"),
-                        quantity=line.get("qty"),
-                        unit_price=line.get("price"),
-                    )
-                    for line in data.get("lines", [])
-                ],
-                total=total,
-                amount_due=balance,
-                **_meta(data, include_raw),
-            )
-        if resource == "payment":
-            return Payment(
-                customer_id=data["customer"],
-                total_amount=data["amount"],
-                date=date.fromisoformat(data["paidOn"]) if data.get("paidOn") else None,
-                allocations=[Allocation(invoice_id=data["invoice"], amount=data["amount"])],
-                **_meta(data, include_raw),
-            )
-        raise ValueError(f"Ledgerly has no resource {resource!r}")
+def _kept(out: Fields) -> Fields:
+    return {key: value for key, value in out.items() if value is not None}
 
-    def decode_list(self, resource: str, body: bytes, include_raw: bool = False) -> list[Any]:
-        return [self.decode(resource, row, include_raw) for row in json.loads(body)["data"]]
+
+# --------------------------------------------------------------------------------- customers
+
+
+def read_customer(data: Mapping[str, Any]) -> Fields:
+    return {
+        "display_name": data["name"],
+        "email": data.get("email"),
+        "status": CustomerStatus.ARCHIVED if data.get("archived") else CustomerStatus.ACTIVE,
+    }
+
+
+def write_customer(values: Mapping[str, Any]) -> Fields:
+    out: Fields = {}
+    if "display_name" in values:
+        out["name"] = values["display_name"]
+    if "email" in values:
+        out["email"] = values["email"]
+    if "status" in values:
+        out["archived"] = values["status"] == CustomerStatus.ARCHIVED
+    return _kept(out)
+
+
+# ---------------------------------------------------------------------------------- invoices
+
+
+def read_invoice(data: Mapping[str, Any]) -> Fields:
+    total, balance = data["total"], data["balance"]
+    status = STATES[data["state"]]
+    if status is InvoiceStatus.OPEN and balance != total:
+        status = InvoiceStatus.PARTIALLY_PAID
+    return {
+        "number": data.get("number"),
+        "customer_id": data["customer"],
+        "currency": data.get("currency"),
+        "issue_date": date.fromisoformat(data["issuedOn"]) if data.get("issuedOn") else None,
+        "memo": data.get("notes"),
+        "status": status,
+        "line_items": [
+            {
+                "type": LineItemType.DESCRIPTION if "qty" not in line else LineItemType.SALES_ITEM,
+                "description": line.get("description"),
+                "quantity": line.get("qty"),
+                "unit_price": line.get("price"),
+            }
+            for line in data.get("lines", [])
+        ],
+        "total": total,
+        "amount_due": balance,
+    }
+
+
+def write_invoice(values: Mapping[str, Any]) -> Fields:
+    simple = {"number": "number", "customer_id": "customer", "currency": "currency", "memo": "notes"}
+    out: Fields = {wire: values[name] for name, wire in simple.items() if name in values}
+    if values.get("issue_date") is not None:
+        out["issuedOn"] = values["issue_date"].isoformat()
+    if values.get("status") == InvoiceStatus.DRAFT:
+        out["state"] = "draft"
+    if "line_items" in values:
+        out["lines"] = [
+            {"description": line.description}
+            | (
+                {"qty": str(line.quantity), "price": str(line.unit_price)}
+                if line.quantity is not None
+                else {}
+            )
+            for line in values["line_items"]
+        ]
+    return _kept(out)
+
+
+# ---------------------------------------------------------------------------------- payments
+
+
+def read_payment(data: Mapping[str, Any]) -> Fields:
+    return {
+        "customer_id": data["customer"],
+        "total_amount": data["amount"],
+        "date": date.fromisoformat(data["paidOn"]) if data.get("paidOn") else None,
+        "allocations": [{"invoice_id": data["invoice"], "amount": data["amount"]}],
+    }
+
+
+def write_payment(values: Mapping[str, Any]) -> Fields:
+    allocation = values["allocations"][0]
+    out: Fields = {
+        "customer": values.get("customer_id"),
+        "invoice": allocation.invoice_id,
+        "amount": str(values["total_amount"]),
+    }
+    if values.get("date") is not None:
+        out["paidOn"] = values["date"].isoformat()
+    return _kept(out)
+
+
+# -------------------------------------------------------------------------------- tax rates
+
+
+def read_tax_rate(data: Mapping[str, Any]) -> Fields:
+    return {
+        "name": data["label"],
+        "code": data.get("code"),
+        "rate": data["percent"],
+        "status": data.get("state", "active"),
+        "applies_to": list(data.get("scope") or []),
+        "components": [
+            {"name": part.get("label"), "rate": part["percent"], "compound": bool(part.get("compound"))}
+            for part in data.get("parts") or []
+        ],
+    }
+
+
+def write_tax_rate(values: Mapping[str, Any]) -> Fields:
+    out: Fields = {"label": values.get("name"), "code": values.get("code")}
+    if values.get("rate") is not None:
+        out["percent"] = str(values["rate"])
+    if values.get("status") is not None:
+        out["state"] = str(values["status"])
+    if values.get("applies_to"):
+        out["scope"] = [str(use) for use in values["applies_to"]]
+    if values.get("components"):
+        out["parts"] = [
+            {"label": part.name, "percent": str(part.rate), "compound": part.compound}
+            for part in values["components"]
+        ]
+    return _kept(out)
+
+
+#: Every resource Ledgerly serves.
+WIRE: dict[str, Wire] = {
+    "customer": Wire("customers", "create get list update", read_customer, write_customer),
+    "invoice": Wire("invoices", "create get list update delete void", read_invoice, write_invoice),
+    "payment": Wire("payments", "create get list", read_payment, write_payment),
+    "tax_rate": Wire(
+        "taxRates", "create get list", read_tax_rate, write_tax_rate, filters={"status": "state"}
+    ),
+}
+
+
+def resource_of(model: RecordMeta) -> str:
+    """The unified resource a model is a record of."""
+    for name, spec in RESOURCES.items():
+        if isinstance(model, spec.model):
+            return name
+    raise ValueError(f"Ledgerly stores no {type(model).__name__}")
+
+
+class LedgerlyCodec(RecordCodec):
+    provider = "ledgerly"
+
+    def fields(self, resource: str, data: Mapping[str, Any]) -> Fields:
+        return {**_meta(data), **WIRE[resource].read(data)}
+
+    def rows(self, resource: str, body: Any) -> Iterable[Any]:
+        data = self.parse(body) if isinstance(body, bytes | str) else body
+        return data["data"]  # type: ignore[no-any-return]
 
     def encode(self, model: RecordMeta) -> dict[str, Any]:
-        payload = encode_fields(model, set(type(model).model_fields) - {"raw", "pass_through"}, model)
-        return {**payload, **model.pass_through}
+        values = {name: getattr(model, name) for name in type(model).model_fields}
+        return {**WIRE[resource_of(model)].write(values), **model.pass_through}
 
-
-def encode_fields(model: RecordMeta, fields: set[str], values: Any) -> dict[str, Any]:
-    """Ledgerly JSON for the given unified ``fields``, read from ``values`` (a model or a mapping)."""
-
-    def get(name: str) -> Any:
-        return values[name] if isinstance(values, Mapping) else getattr(values, name)
-
-    out: dict[str, Any] = {}
-    if isinstance(model, Customer) or model is Customer:
-        if "display_name" in fields:
-            out["name"] = get("display_name")
-        if "email" in fields:
-            out["email"] = get("email")
-        if "status" in fields:
-            out["archived"] = get("status") == CustomerStatus.ARCHIVED
-    elif isinstance(model, Invoice) or model is Invoice:
-        simple = {"number": "number", "customer_id": "customer", "currency": "currency", "memo": "notes"}
-        out.update({wire: get(name) for name, wire in simple.items() if name in fields})
-        if "issue_date" in fields and get("issue_date") is not None:
-            out["issuedOn"] = get("issue_date").isoformat()
-        if "status" in fields and get("status") == InvoiceStatus.DRAFT:
-            out["state"] = "draft"
-        if "line_items" in fields:
-            out["lines"] = [
-                {"description": line.description}
-                | (
-                    {"qty": str(line.quantity), "price": str(line.unit_price)}
-                    if line.quantity is not None
-                    else {}
-                )
-                for line in get("line_items")
-            ]
-    elif isinstance(model, Payment) or model is Payment:
-        allocation = get("allocations")[0]
-        out = {
-            "customer": get("customer_id"),
-            "invoice": allocation.invoice_id,
-            "amount": str(get("total_amount")),
-        }
-        if get("date") is not None:
-            out["paidOn"] = get("date").isoformat()
-    return {k: v for k, v in out.items() if v is not None}
+    def encode_changes(self, resource: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """The Ledgerly JSON of a partial update (``changes`` maps unified fields to values)."""
+        return {**WIRE[resource].write(changes), **changes.get("pass_through", {})}

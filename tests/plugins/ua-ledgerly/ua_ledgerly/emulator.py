@@ -24,7 +24,9 @@ from unified_accounting.emulation import Emulator, EmulatorCommand, EmulatorOpti
 from unified_accounting.emulation import oauth as kit
 from unified_accounting.types import Scope
 
-COLLECTIONS = ("customers", "invoices", "payments")
+COLLECTIONS = ("customers", "invoices", "payments", "taxRates")
+#: Values of a tax rate's ``state`` (Ledgerly archives a rate no longer charged; it never deletes one).
+TAX_RATE_STATES = ("active", "archived")
 API_PREFIX = "/v1/"
 TOKEN_PATH = "/oauth/token"
 
@@ -228,7 +230,10 @@ class LedgerlyEmulator(Emulator):
             limit = min(int(request.query_params.get("limit", "50")), 200)
             after = request.query_params.get("after")
             since = request.query_params.get("modified_after")
+            state = request.query_params.get("state")
             rows = sorted(table.values(), key=lambda r: int(r["id"].split("-")[1]))
+            if state:
+                rows = [r for r in rows if r.get("state") == state]
             if after:
                 rows = [r for r in rows if int(r["id"].split("-")[1]) > int(after)]
             if since:
@@ -246,6 +251,8 @@ class LedgerlyEmulator(Emulator):
         if problem:
             return problem
         record = self._stamp({**payload, "id": f"{name[:3]}-{next(self._ids)}", "version": 0}, created=True)
+        if name == "taxRates":
+            record.setdefault("state", "active")
         if name == "invoices":
             record["balance"] = record["total"] = str(_total(record["lines"]))
             record.setdefault("state", "open")
@@ -275,6 +282,8 @@ class LedgerlyEmulator(Emulator):
             names = {r["name"] for r in self.table(company, "customers").values() if not r.get("archived")}
             if payload.get("name") in names:
                 return _error(409, "duplicate", "a customer with this name exists", field="name")
+        if name == "taxRates":
+            return _invalid_tax_rate(payload)
         return None
 
     def _stamp(self, record: dict[str, Any], created: bool = False) -> dict[str, Any]:
@@ -317,6 +326,25 @@ class LedgerlyEmulator(Emulator):
             return _error(404, "not_found", f"invoice {record_id} does not exist")
         record.update(state="void", balance="0")
         return JSONResponse(self._stamp(record))
+
+
+def _invalid_tax_rate(payload: dict[str, Any]) -> Response | None:
+    """A tax rate needs a label and a percent (a decimal string, 0 or more); parts likewise."""
+    if not payload.get("label"):
+        return _error(422, "invalid", "a tax rate needs a label", field="label")
+    for where, part in [
+        ("percent", payload),
+        *((f"parts.{i}.percent", p) for i, p in enumerate(payload.get("parts") or [])),
+    ]:
+        try:
+            percent = Decimal(str(part.get("percent")))
+        except ArithmeticError:
+            percent = Decimal(-1)
+        if not percent.is_finite() or percent < 0:
+            return _error(422, "invalid", "a percent is a decimal string, 0 or more", field=where)
+    if payload.get("state", "active") not in TAX_RATE_STATES:
+        return _error(422, "invalid", f"state is one of {', '.join(TAX_RATE_STATES)}", field="state")
+    return None
 
 
 def _total(lines: list[dict[str, Any]]) -> Decimal:

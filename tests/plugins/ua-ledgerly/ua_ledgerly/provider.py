@@ -1,50 +1,52 @@
-"""The Ledgerly provider: what a third party's provider package looks like."""
+"""The Ledgerly provider: what a third party's provider package looks like.
+
+Nothing here is about one resource: what Ledgerly serves, and how, is its codec's table
+(:data:`.codec.WIRE`). Reads use the base class's ``get``/``list_page``, which decode through the
+codec; this class only says how to fetch a record and a page.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
 from unified_accounting import (
-    Customer,
     FieldIssue,
     Grant,
     Invoice,
     LineItemType,
     OAuthSettings,
     Operation,
-    Page,
     Payment,
     Provider,
     ProviderSession,
     ProviderSettings,
     TokenSet,
     capabilities,
+    jsonutil,
     path_segment,
 )
+from unified_accounting.decoding import decode_one
 from unified_accounting.errors import DuplicateRecord, PermissionDenied, ProviderError, ValidationFailed
 from unified_accounting.http.errors import error_from_status
 from unified_accounting.models import RecordMeta
 from unified_accounting.oauth import client_credentials, token_request
+from unified_accounting.provider import FetchedPage, ListQuery
 
-from .codec import LedgerlyCodec, encode_fields
+from .codec import WIRE, LedgerlyCodec
 from .emulator import COMMAND, create_emulator
-
-COLLECTION = {"customer": "customers", "invoice": "invoices", "payment": "payments"}
-MODELS: dict[str, type[RecordMeta]] = {"customer": Customer, "invoice": Invoice, "payment": Payment}
 
 
 class LedgerlyProvider(Provider):
     name = "ledgerly"
     display_name = "Ledgerly"
-    capabilities = capabilities(
-        customer="create get list update",
-        invoice="create get list update delete void",
-        payment="create get list",
-    )
+    capabilities = capabilities(**{resource: wire.operations for resource, wire in WIRE.items()})
+    list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
+        resource: frozenset(wire.filters) for resource, wire in WIRE.items() if wire.filters
+    }
     oauth = OAuthSettings(
         authorize_url="https://auth.ledgerly.example/authorize",
         token_url="https://auth.ledgerly.example/oauth/token",
@@ -53,13 +55,16 @@ class LedgerlyProvider(Provider):
         pkce=True,
     )
 
+    codec: LedgerlyCodec
+
     def __init__(self) -> None:
         self.codec = LedgerlyCodec()
 
     def _url(self, session: ProviderSession, resource: str, *parts: str) -> str:
         base = (session.settings.base_url or "https://api.ledgerly.example").rstrip("/")
         company = path_segment(session.company_id, field="company_id")
-        return "/".join((base, "v1/companies", company, COLLECTION[resource], *map(path_segment, parts)))
+        collection = WIRE[resource].collection
+        return "/".join((base, "v1/companies", company, collection, *map(path_segment, parts)))
 
     def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
         issues: list[FieldIssue] = []
@@ -94,29 +99,23 @@ class LedgerlyProvider(Provider):
             headers={"Idempotency-Key": session.new_idempotency_key()},
             idempotent=True,
         )
-        return self.codec.decode(resource, response.content, session.include_raw)
+        return self.read_record(session, resource, response.content)
 
-    async def get(self, session: ProviderSession, resource: str, record_id: str) -> Any:
-        response = await session.request("GET", self._url(session, resource, record_id))
-        return self.codec.decode(resource, response.content, session.include_raw)
+    async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> Any:
+        return (await session.request("GET", self._url(session, resource, record_id))).content
 
-    async def list_page(
-        self,
-        session: ProviderSession,
-        resource: str,
-        *,
-        cursor: str | None,
-        updated_since: datetime | None,
-        page_size: int | None,
-    ) -> Page:
-        params = {"limit": page_size or 50}
-        if cursor:
-            params["after"] = cursor
-        if updated_since:
-            params["modified_after"] = updated_since.isoformat()
+    async def fetch_page(self, session: ProviderSession, resource: str, query: ListQuery) -> FetchedPage:
+        params: dict[str, Any] = {"limit": query.page_size or 50}
+        if query.cursor:
+            params["after"] = query.cursor
+        if query.updated_since:
+            params["modified_after"] = query.updated_since.isoformat()
+        for name, value in query.filters.items():
+            params[WIRE[resource].filters[name]] = str(value)
         response = await session.request("GET", self._url(session, resource), params=params)
-        items = self.codec.decode_list(resource, response.content, session.include_raw)
-        return Page(items=items, next_cursor=response.json()["next"])
+        body = decode_one(self.name, resource, response.content, jsonutil.loads)
+        after = body.get("next") if isinstance(body, Mapping) else None
+        return FetchedPage(body, None if after is None else str(after))
 
     async def update(
         self,
@@ -126,15 +125,14 @@ class LedgerlyProvider(Provider):
         changes: Mapping[str, Any],
         row_version: str | None,
     ) -> Any:
-        payload = {
-            **encode_fields(MODELS[resource], set(changes), changes),
-            **changes.get("pass_through", {}),
-        }
         headers = {"If-Match": row_version} if row_version else {}
         response = await session.request(
-            "PATCH", self._url(session, resource, record_id), json=payload, headers=headers
+            "PATCH",
+            self._url(session, resource, record_id),
+            json=self.codec.encode_changes(resource, changes),
+            headers=headers,
         )
-        return self.codec.decode(resource, response.content, session.include_raw)
+        return self.read_record(session, resource, response.content)
 
     async def delete(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
@@ -148,7 +146,7 @@ class LedgerlyProvider(Provider):
         response = await session.request(
             "POST", self._url(session, resource, record_id, "void"), idempotent=True
         )
-        return self.codec.decode(resource, response.content, session.include_raw)
+        return self.read_record(session, resource, response.content)
 
     async def exchange_code(
         self,
