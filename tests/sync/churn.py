@@ -27,7 +27,7 @@ UNLIMITED_SETTINGS = {
 }
 UNLIMITED_EMULATOR = {
     "quickbooks": {"requests_per_second": 10_000, "requests_per_minute": 100_000, "max_concurrent": 100},
-    "xero": {"rate_limits": False},
+    "xero": {"limits": False},
 }
 
 

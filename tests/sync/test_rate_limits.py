@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from unified_accounting_xero.testing import ThrottledApp
 
 from unified_accounting.errors import RateLimited
 from unified_accounting.http.retry import RetryPolicy
@@ -42,8 +41,7 @@ class Waits:
 
 def throttled_app(case: ProviderCase) -> Any:
     """A seeded emulator whose next API answers can be made 429s with ``Retry-After: 0``."""
-    app = case.seeded(invoices=200, **UNLIMITED_EMULATOR[case.name])
-    return ThrottledApp(app) if case.name == "xero" else app
+    return case.seeded(invoices=200, **UNLIMITED_EMULATOR[case.name])
 
 
 def throttle(case: ProviderCase, app: Any, count: int) -> None:
