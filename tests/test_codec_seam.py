@@ -130,7 +130,7 @@ async def test_the_base_provider_reads_through_its_fetch_hooks_and_codec() -> No
 
 
 def store_tax_rate(emulator: LedgerlyEmulator, record_id: str, **fields: Any) -> dict[str, Any]:
-    stamp = emulator.now.isoformat()
+    stamp = emulator.now().isoformat()
     record = {"id": record_id, "version": 0, "createdAt": stamp, "updatedAt": stamp, **fields}
     emulator.table("c-1", "taxRates")[record_id] = record
     return record
@@ -181,7 +181,7 @@ async def test_ledgerly_records_are_read_as_provider_data(
 ) -> None:
     """A credit line (negative quantity) is refused from users but read as Ledgerly stores it."""
     customer = await conn.customers.create({"display_name": "Credit Co"})
-    stamp = emulator.now.isoformat()
+    stamp = emulator.now().isoformat()
     emulator.table("c-1", "invoices")["inv-99"] = {
         "id": "inv-99",
         "customer": customer.id,
