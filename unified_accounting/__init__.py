@@ -68,7 +68,9 @@ from .provider import (
     ProviderSettings,
     capabilities,
 )
+from .ratelimits import LimitFeedback, RateLimits, Window, counted_as
 from .tokens import Grant, TokenSet
+from .webhook_signatures import sign_hmac_sha256_base64, verify_hmac_sha256_base64
 
 __version__ = "0.1.0"
 
@@ -104,6 +106,7 @@ __all__ = [
     "Grant",
     "Invoice",
     "InvoiceStatus",
+    "LimitFeedback",
     "LineItem",
     "LineItemType",
     "MemoryConnectionStore",
@@ -123,6 +126,7 @@ __all__ = [
     "ProviderSettings",
     "ProviderUnavailable",
     "RateLimited",
+    "RateLimits",
     "ReauthorizationRequired",
     "RecordChange",
     "RecordIssue",
@@ -133,11 +137,15 @@ __all__ = [
     "UnifiedAccountingError",
     "UnsupportedOperation",
     "ValidationFailed",
+    "Window",
     "__version__",
     "capabilities",
+    "counted_as",
     "get_plugin_manager",
     "get_provider",
     "hookimpl",
     "list_providers",
     "path_segment",
+    "sign_hmac_sha256_base64",
+    "verify_hmac_sha256_base64",
 ]

@@ -6,8 +6,11 @@ nothing runs unless a test asks for them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from ..ratelimits import RateLimiter, process_limiter
 from .harness import ProviderHarness
 
 
@@ -18,3 +21,17 @@ def ua_harness() -> ProviderHarness:
         "the unified-accounting conformance suite needs a 'ua_harness' fixture returning your "
         "ProviderHarness subclass; define it in your conftest.py"
     )
+
+
+@pytest.fixture
+def ua_fresh_rate_limits() -> Iterator[RateLimiter]:
+    """The process's rate limiter with no budget spent, before and after the test.
+
+    Budgets are per process and keyed by provider, app, realm and company, so tests that reuse an
+    emulator's company ids would otherwise spend one another's budgets. Make it autouse in your
+    conftest.py (``@pytest.fixture(autouse=True)`` wrapping it) to start every test fresh.
+    """
+    limiter = process_limiter()
+    limiter.reset()
+    yield limiter
+    limiter.reset()

@@ -393,8 +393,8 @@ async def test_the_limiter_slows_down_before_xero_says_429(monkeypatch: pytest.M
     provider = get_provider("xero")
     assert isinstance(provider, XeroProvider)
     fake = FakeTime(app.state.emulator)
-    monkeypatch.setattr(provider.limits, "clock", fake.clock)
-    monkeypatch.setattr(provider.limits, "sleep", fake.sleep)
+    monkeypatch.setattr(provider.limiter, "clock", fake.clock)
+    monkeypatch.setattr(provider.limiter, "sleep", fake.sleep)
     # The local window allows 60 a minute; the emulator only 3: its headers are what slows us.
     async for env in connect(app):
         for _ in range(5):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from unified_accounting.webhook_signatures import sign_hmac_sha256_base64
+
 COLLECTIONS = ("customers", "invoices", "payments")
+SIGNATURE_HEADER = "Ledgerly-Signature"
 
 
 @dataclass
@@ -43,6 +47,8 @@ class LedgerlyEmulator:
     revoked: list[str] = field(default_factory=list)
     #: How many coming token requests fail with 503 (a provider outage).
     token_outages: int = 0
+    #: The key webhook deliveries are signed with.
+    webhook_secret: str = "ledgerly-webhook-secret"
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     # ------------------------------------------------------------------ control (tests, harness)
@@ -74,6 +80,22 @@ class LedgerlyEmulator:
         """Every access token issued so far stops working now (refresh tokens still work)."""
         for token, (company, _) in list(self.access_tokens.items()):
             self.access_tokens[token] = (company, self.now)
+
+    def webhook_delivery(
+        self, company: str, collection: str, record_id: str, change: str
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of a signed delivery saying that one record changed."""
+        event = {
+            "id": "evt-" + secrets.token_hex(8),
+            "company": company,
+            "collection": collection,
+            "recordId": record_id,
+            "change": change,
+            "at": self.now.isoformat(),
+        }
+        body = json.dumps({"events": [event]}).encode()
+        signature = sign_hmac_sha256_base64(body, self.webhook_secret)
+        return body, {SIGNATURE_HEADER: signature, "Content-Type": "application/json"}
 
     def table(self, company: str, collection: str) -> dict[str, dict[str, Any]]:
         return self.records.setdefault((company, collection), {})
