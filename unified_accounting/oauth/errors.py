@@ -33,8 +33,9 @@ def _setting(provider: str, field: str) -> str:
     return f"the {field} setting (UA_{provider.upper()}_{field.upper()})"
 
 
-def token_endpoint_error(provider: str, response: httpx.Response) -> ProviderError:
-    """The error an OAuth endpoint's refusal stands for (the caller raises it)."""
+def token_endpoint_error(provider: str, response: httpx.Response, endpoint: str = "token") -> ProviderError:
+    """The error an OAuth endpoint's refusal stands for (the caller raises it); ``endpoint`` names
+    it in the message (``"token"``, ``"revocation"``)."""
     payload = _body(response)
     body = payload if isinstance(payload, dict) else {}
     error = str(body.get("error") or "")
@@ -49,9 +50,9 @@ def token_endpoint_error(provider: str, response: httpx.Response) -> ProviderErr
     status = response.status_code
     if status == 429:
         wait = retry_after_seconds(response)
-        return RateLimited("the OAuth endpoint is rate limiting this app", retry_after=wait, **details)
+        return RateLimited(f"the {endpoint} endpoint is rate limiting this app", retry_after=wait, **details)
     if status >= 500:
-        return ProviderUnavailable("the OAuth endpoint failed", **details)
+        return ProviderUnavailable(f"the {endpoint} endpoint failed", **details)
     if error == "invalid_grant":
         return ReauthorizationRequired("the grant is no longer valid: the user must connect again", **details)
     if error == "invalid_client" or (status == 401 and not error):
@@ -70,7 +71,7 @@ def token_endpoint_error(provider: str, response: httpx.Response) -> ProviderErr
         return AuthenticationError(
             f"the provider refused the scopes asked for: check {_setting(provider, 'scopes')}", **details
         )
-    return AuthenticationError(f"OAuth request refused ({error or status})", **details)
+    return AuthenticationError(f"the {endpoint} request was refused ({error or status})", **details)
 
 
 def token_response_json(provider: str, response: httpx.Response) -> dict[str, Any]:

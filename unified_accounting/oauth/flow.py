@@ -166,7 +166,7 @@ class OAuthFlow:
         headers = {"Accept": "application/json", "Content-Type": content_type, **auth_headers}
         response = await self._post(http, "revoke", content, headers)
         if not response.is_success:
-            raise token_endpoint_error(self.provider, response)
+            raise token_endpoint_error(self.provider, response, "revocation")
 
 
 __all__ = ["OAuthFlow", "rebase", "token_set"]
