@@ -20,6 +20,9 @@ from unified_accounting.ratelimits import (
     counted_as,
     process_limiter,
 )
+from unified_accounting.testing import LimiterTime
+
+from .sync.ledgerly import connect
 
 pytestmark = pytest.mark.anyio
 
@@ -27,32 +30,18 @@ KEY = LimitKey("acme", "app-1", "production", "company-1")
 OTHER_COMPANY = LimitKey("acme", "app-1", "production", "company-2")
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
+@pytest.fixture
+def time() -> LimiterTime:
+    return LimiterTime()
 
 
 @pytest.fixture
-def time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def limiter(time: FakeTime) -> RateLimiter:
+def limiter(time: LimiterTime) -> RateLimiter:
     return RateLimiter(clock=time.clock, sleep=time.sleep)
 
 
 async def starts(
-    limiter: RateLimiter, time: FakeTime, limits: RateLimits, count: int, key: LimitKey = KEY
+    limiter: RateLimiter, time: LimiterTime, limits: RateLimits, count: int, key: LimitKey = KEY
 ) -> list[float]:
     """``count`` calls one after the other (answered at once): the moment each one started."""
     started = []
@@ -63,7 +52,7 @@ async def starts(
 
 
 async def test_a_window_lets_in_no_more_than_declared_in_any_span(
-    limiter: RateLimiter, time: FakeTime
+    limiter: RateLimiter, time: LimiterTime
 ) -> None:
     limits = RateLimits(windows=(Window("second", calls=10, seconds=1.0),))
     started = await starts(limiter, time, limits, 25)
@@ -72,13 +61,13 @@ async def test_a_window_lets_in_no_more_than_declared_in_any_span(
     assert all(started[i + 10] - started[i] >= 1.0 for i in range(len(started) - 10))
 
 
-async def test_every_window_applies(limiter: RateLimiter, time: FakeTime) -> None:
+async def test_every_window_applies(limiter: RateLimiter, time: LimiterTime) -> None:
     limits = RateLimits(windows=(Window("second", 100, 1.0), Window("minute", 5, 60.0)))
     started = await starts(limiter, time, limits, 6)
     assert started[:5] == [0.0] * 5 and started[5] >= 60.0
 
 
-async def test_a_kind_window_counts_only_calls_of_that_kind(limiter: RateLimiter, time: FakeTime) -> None:
+async def test_a_kind_window_counts_only_calls_of_that_kind(limiter: RateLimiter, time: LimiterTime) -> None:
     limits = RateLimits(windows=(Window("minute", 500, 60.0), Window("batch", 2, 60.0, kind="batch")))
     with counted_as("batch"):
         await starts(limiter, time, limits, 2)
@@ -103,7 +92,7 @@ async def test_concurrency_is_capped_and_a_release_lets_the_next_one_in(limiter:
 
 
 async def test_companies_have_their_own_budgets_and_app_windows_span_them(
-    limiter: RateLimiter, time: FakeTime
+    limiter: RateLimiter, time: LimiterTime
 ) -> None:
     limits = RateLimits(windows=(Window("minute", 1, 60.0), Window("app", 3, 60.0, scope="app")))
     assert await starts(limiter, time, limits, 1, KEY) == [0.0]
@@ -116,7 +105,7 @@ async def test_companies_have_their_own_budgets_and_app_windows_span_them(
 
 
 async def test_budgets_are_keyed_by_value_never_by_object_identity(
-    limiter: RateLimiter, time: FakeTime
+    limiter: RateLimiter, time: LimiterTime
 ) -> None:
     """Two settings objects with the same values (a client, another client, settings validated
     again) spend one budget: the key is provider, app, realm and company."""
@@ -134,7 +123,7 @@ async def test_budgets_are_keyed_by_value_never_by_object_identity(
 
 async def _eleventh_start(count_from: Any, latency: float) -> float:
     """Ten requests sent at once and answered after ``latency``: when may the eleventh start?"""
-    time = FakeTime()
+    time = LimiterTime()
     limiter = RateLimiter(clock=time.clock, sleep=time.sleep)
     limits = RateLimits(windows=(Window("second", 10, 1.0),), count_from=count_from, margin=0.1)
     async with contextlib.AsyncExitStack() as in_flight:
@@ -152,7 +141,9 @@ async def test_counting_from_the_answer_pays_the_round_trip_and_from_the_send_do
     assert await _eleventh_start("send", latency=0.6) == pytest.approx(1.1)
 
 
-async def test_calls_in_flight_keep_their_room_until_answered(limiter: RateLimiter, time: FakeTime) -> None:
+async def test_calls_in_flight_keep_their_room_until_answered(
+    limiter: RateLimiter, time: LimiterTime
+) -> None:
     """A starved process: ten calls took their slots, none is answered yet. An eleventh waits for
     an answer (it cannot know when the provider will count those ten), not for a clock time."""
     limits = RateLimits(windows=(Window("second", 10, 1.0),))
@@ -175,7 +166,7 @@ async def test_calls_in_flight_keep_their_room_until_answered(limiter: RateLimit
 
 
 async def test_the_provider_saying_few_calls_remain_holds_calls_back(
-    limiter: RateLimiter, time: FakeTime
+    limiter: RateLimiter, time: LimiterTime
 ) -> None:
     limits = RateLimits(windows=(Window("minute", 60, 60.0),))
     await starts(limiter, time, limits, 1)
@@ -189,7 +180,7 @@ async def test_the_provider_saying_few_calls_remain_holds_calls_back(
 
 
 async def test_remaining_zero_waits_a_full_span_when_no_call_of_ours_is_known(
-    limiter: RateLimiter, time: FakeTime
+    limiter: RateLimiter, time: LimiterTime
 ) -> None:
     limits = RateLimits(windows=(Window("minute", 60, 60.0), Window("app", 1000, 60.0, scope="app")))
     limiter.learn(KEY, limits, LimitFeedback(remaining={"app": 0}))
@@ -197,7 +188,7 @@ async def test_remaining_zero_waits_a_full_span_when_no_call_of_ours_is_known(
 
 
 async def test_a_429_blocks_the_window_it_names_or_else_the_company(
-    limiter: RateLimiter, time: FakeTime
+    limiter: RateLimiter, time: LimiterTime
 ) -> None:
     limits = RateLimits(windows=(Window("minute", 60, 60.0),))
     limiter.learn(KEY, limits, LimitFeedback(retry_after=7, exceeded="minute"))
@@ -207,7 +198,7 @@ async def test_a_429_blocks_the_window_it_names_or_else_the_company(
     assert await starts(limiter, time, limits, 1, OTHER_COMPANY) == [10.0]  # not blocked
 
 
-async def test_a_full_refusing_window_refuses_at_once(limiter: RateLimiter, time: FakeTime) -> None:
+async def test_a_full_refusing_window_refuses_at_once(limiter: RateLimiter, time: LimiterTime) -> None:
     limits = RateLimits(windows=(Window("day", 2, 86_400.0, when_full="refuse"),))
     await starts(limiter, time, limits, 2)
     time.now = 400.0
@@ -295,15 +286,7 @@ async def test_clients_share_the_process_budget_even_with_plain_settings() -> No
         ) as client:
             provider = client.provider("ledgerly")
             assert type(client.settings_for("ledgerly")) is provider.settings_model
-            issued = emulator.issue_tokens()
-            conn = await client.import_connection(
-                consumer_id="u",
-                provider="ledgerly",
-                company_id=issued["company"],
-                access_token=issued["access_token"],
-                refresh_token=issued["refresh_token"],
-                expires_at=issued["expires_at"],
-            )
+            conn = await connect(client, emulator)
             await conn.customers.list().to_list()
     assert provider is not None and provider.rate_limits is not None
     key = LimitKey.of("ledgerly", settings, emulator.companies[0])

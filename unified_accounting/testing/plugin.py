@@ -12,6 +12,7 @@ import pytest
 
 from ..ratelimits import RateLimiter, process_limiter
 from .harness import ProviderHarness
+from .limits import LimiterTime
 
 
 @pytest.fixture
@@ -35,3 +36,13 @@ def ua_fresh_rate_limits() -> Iterator[RateLimiter]:
     limiter.reset()
     yield limiter
     limiter.reset()
+
+
+@pytest.fixture
+def ua_limiter_time(ua_fresh_rate_limits: RateLimiter, monkeypatch: pytest.MonkeyPatch) -> LimiterTime:
+    """The process's rate limiter, fresh, on a :class:`LimiterTime` clock for this test: a request
+    that has to wait for its slot does so at once, and ``slept`` says how long it waited."""
+    time = LimiterTime()
+    monkeypatch.setattr(ua_fresh_rate_limits, "clock", time.clock)
+    monkeypatch.setattr(ua_fresh_rate_limits, "sleep", time.sleep)
+    return time

@@ -15,23 +15,10 @@ from unified_accounting_quickbooks.emulator.limits import RateLimiter as QuickBo
 from unified_accounting_quickbooks.limits import BATCH, RATE_LIMITS
 
 from unified_accounting.ratelimits import RateLimiter, counted_as
+from unified_accounting.testing import LimiterTime
 
 pytestmark = pytest.mark.anyio
 provider = QuickBooksProvider()
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 @dataclass
@@ -45,18 +32,15 @@ class Session:
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch, ua_fresh_rate_limits: RateLimiter) -> FakeTime:
-    time = FakeTime()
-    monkeypatch.setattr(ua_fresh_rate_limits, "clock", time.clock)
-    monkeypatch.setattr(ua_fresh_rate_limits, "sleep", time.sleep)
-    return time
+def fake(ua_limiter_time: LimiterTime) -> LimiterTime:
+    return ua_limiter_time
 
 
 def session(company: str = "company", **settings: Any) -> Any:
     return Session(QuickBooksSettings(client_id="app", **settings), company)
 
 
-async def starts(fake: FakeTime, count: int, call: Any = None) -> list[float]:
+async def starts(fake: LimiterTime, count: int, call: Any = None) -> list[float]:
     call = call or session()
     started = []
     for _ in range(count):
@@ -74,7 +58,7 @@ def test_intuits_limits_are_declared_and_settings_adjust_them() -> None:
     assert adjusted.count_from == "send"
 
 
-async def test_per_second_limit_waits_for_the_window(fake: FakeTime) -> None:
+async def test_per_second_limit_waits_for_the_window(fake: LimiterTime) -> None:
     started = await starts(fake, 25)
     assert started[:10] == [0.0] * 10
     assert all(later >= 1.0 for later in started[10:20])
@@ -82,12 +66,12 @@ async def test_per_second_limit_waits_for_the_window(fake: FakeTime) -> None:
     assert all(started[i + 10] - started[i] >= 1.0 for i in range(len(started) - 10))
 
 
-async def test_per_minute_limit(fake: FakeTime) -> None:
+async def test_per_minute_limit(fake: LimiterTime) -> None:
     started = await starts(fake, 6, session(requests_per_minute=5, requests_per_second=100))
     assert started[5] >= 60.0
 
 
-async def test_batch_limit_applies_to_batch_calls_only(fake: FakeTime) -> None:
+async def test_batch_limit_applies_to_batch_calls_only(fake: LimiterTime) -> None:
     call = session(batch_per_minute=2, requests_per_second=100)
     with counted_as(BATCH):
         await starts(fake, 2, call)
@@ -97,7 +81,7 @@ async def test_batch_limit_applies_to_batch_calls_only(fake: FakeTime) -> None:
     assert third_batch >= 60.0
 
 
-async def test_concurrency_is_capped(fake: FakeTime, ua_fresh_rate_limits: RateLimiter) -> None:
+async def test_concurrency_is_capped(fake: LimiterTime, ua_fresh_rate_limits: RateLimiter) -> None:
     call = session(max_concurrent=3, requests_per_second=1000)
     key = provider.limit_key(call)
     peak = 0
@@ -112,7 +96,7 @@ async def test_concurrency_is_capped(fake: FakeTime, ua_fresh_rate_limits: RateL
     assert peak == 3 and ua_fresh_rate_limits.in_flight(key) == 0
 
 
-async def test_companies_and_apps_do_not_share_windows(fake: FakeTime) -> None:
+async def test_companies_and_apps_do_not_share_windows(fake: LimiterTime) -> None:
     await starts(fake, 1, session("a", requests_per_second=1))
     assert await starts(fake, 1, session("b", requests_per_second=1)) == [0.0]
     other_app = Session(QuickBooksSettings(client_id="another-app", requests_per_second=1), "a")
@@ -120,12 +104,12 @@ async def test_companies_and_apps_do_not_share_windows(fake: FakeTime) -> None:
     assert (await starts(fake, 1, session("a", requests_per_second=1)))[0] >= 1.0
 
 
-async def test_send_margin_is_configurable(fake: FakeTime) -> None:
+async def test_send_margin_is_configurable(fake: LimiterTime) -> None:
     call = session(requests_per_second=2, limiter_counts_from="send", limiter_margin_s=0.5)
     assert await starts(fake, 3, call) == [0.0, 0.0, pytest.approx(1.5)]
 
 
-async def test_a_starved_process_never_sends_more_than_quickbooks_allows(fake: FakeTime) -> None:
+async def test_a_starved_process_never_sends_more_than_quickbooks_allows(fake: LimiterTime) -> None:
     """Ten requests take their slots, then the process is starved of CPU for 0.9 s before they go
     out; their answers are read at 1.05 s. Twenty more follow. QuickBooks' own throttle (the
     emulator's, fed the moments the requests reach it) must admit every one."""

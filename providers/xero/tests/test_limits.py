@@ -16,21 +16,9 @@ from unified_accounting_xero.settings import XeroSettings
 
 from unified_accounting import ProviderSettings
 from unified_accounting.ratelimits import RateLimiter
+from unified_accounting.testing import LimiterTime
 
 provider = XeroProvider()
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @dataclass
@@ -42,11 +30,8 @@ class Session:
 
 
 @pytest.fixture
-def time(monkeypatch: pytest.MonkeyPatch, ua_fresh_rate_limits: RateLimiter) -> FakeTime:
-    fake = FakeTime()
-    monkeypatch.setattr(ua_fresh_rate_limits, "clock", fake.clock)
-    monkeypatch.setattr(ua_fresh_rate_limits, "sleep", fake.sleep)
-    return fake
+def time(ua_limiter_time: LimiterTime) -> LimiterTime:
+    return ua_limiter_time
 
 
 async def calls(settings: Any, count: int, tenant: str = "t-1") -> None:
@@ -74,7 +59,7 @@ def test_starter_tier_has_a_smaller_budget() -> None:
 
 
 @pytest.mark.anyio
-async def test_minute_window_waits_for_the_oldest_call(time: FakeTime) -> None:
+async def test_minute_window_waits_for_the_oldest_call(time: LimiterTime) -> None:
     settings = XeroSettings(minute_call_limit=3)
     await calls(settings, 3)
     assert time.slept == []
@@ -84,7 +69,7 @@ async def test_minute_window_waits_for_the_oldest_call(time: FakeTime) -> None:
 
 
 @pytest.mark.anyio
-async def test_tenants_have_their_own_windows(time: FakeTime) -> None:
+async def test_tenants_have_their_own_windows(time: LimiterTime) -> None:
     settings = XeroSettings(minute_call_limit=2)
     await calls(settings, 2, "t-1")
     await calls(settings, 2, "t-2")
@@ -92,7 +77,7 @@ async def test_tenants_have_their_own_windows(time: FakeTime) -> None:
 
 
 @pytest.mark.anyio
-async def test_app_minute_window_spans_tenants(time: FakeTime) -> None:
+async def test_app_minute_window_spans_tenants(time: LimiterTime) -> None:
     settings = XeroSettings(app_minute_call_limit=3)
     for tenant in ("a", "b", "c", "d"):
         await calls(settings, 1, tenant)
@@ -100,7 +85,7 @@ async def test_app_minute_window_spans_tenants(time: FakeTime) -> None:
 
 
 @pytest.mark.anyio
-async def test_daily_budget_is_refused_locally(time: FakeTime) -> None:
+async def test_daily_budget_is_refused_locally(time: LimiterTime) -> None:
     settings = XeroSettings(daily_call_budget=2)
     await calls(settings, 2)
     with pytest.raises(XeroRateLimited) as caught:
@@ -111,7 +96,7 @@ async def test_daily_budget_is_refused_locally(time: FakeTime) -> None:
 
 
 @pytest.mark.anyio
-async def test_headers_saying_nothing_is_left_slow_down_before_a_429(time: FakeTime) -> None:
+async def test_headers_saying_nothing_is_left_slow_down_before_a_429(time: LimiterTime) -> None:
     settings = XeroSettings()
     await calls(settings, 1)
     # Other processes used the rest of this minute: Xero says so in the answer.
@@ -122,7 +107,7 @@ async def test_headers_saying_nothing_is_left_slow_down_before_a_429(time: FakeT
 
 
 @pytest.mark.anyio
-async def test_headers_saying_a_few_are_left_let_only_those_through(time: FakeTime) -> None:
+async def test_headers_saying_a_few_are_left_let_only_those_through(time: LimiterTime) -> None:
     settings = XeroSettings()
     await calls(settings, 1)
     observe(settings, httpx.Response(200, headers={"X-MinLimit-Remaining": "2"}))
@@ -131,7 +116,7 @@ async def test_headers_saying_a_few_are_left_let_only_those_through(time: FakeTi
 
 
 @pytest.mark.anyio
-async def test_day_remaining_zero_refuses(time: FakeTime) -> None:
+async def test_day_remaining_zero_refuses(time: LimiterTime) -> None:
     settings = XeroSettings()
     observe(settings, httpx.Response(200, headers={"X-DayLimit-Remaining": "0"}))
     with pytest.raises(XeroRateLimited):
@@ -139,7 +124,7 @@ async def test_day_remaining_zero_refuses(time: FakeTime) -> None:
 
 
 @pytest.mark.anyio
-async def test_app_remaining_zero_blocks_every_tenant(time: FakeTime) -> None:
+async def test_app_remaining_zero_blocks_every_tenant(time: LimiterTime) -> None:
     settings = XeroSettings()
     observe(settings, httpx.Response(200, headers={"X-AppMinLimit-Remaining": "0"}))
     await calls(settings, 1, "t-2")
@@ -147,7 +132,7 @@ async def test_app_remaining_zero_blocks_every_tenant(time: FakeTime) -> None:
 
 
 @pytest.mark.anyio
-async def test_a_429_blocks_for_its_retry_after(time: FakeTime) -> None:
+async def test_a_429_blocks_for_its_retry_after(time: LimiterTime) -> None:
     settings = XeroSettings()
     refusal = httpx.Response(429, headers={"Retry-After": "7", "X-Rate-Limit-Problem": "minute"})
     observe(settings, refusal)
@@ -156,7 +141,9 @@ async def test_a_429_blocks_for_its_retry_after(time: FakeTime) -> None:
 
 
 @pytest.mark.anyio
-async def test_concurrency_waits_for_a_free_place(time: FakeTime, ua_fresh_rate_limits: RateLimiter) -> None:
+async def test_concurrency_waits_for_a_free_place(
+    time: LimiterTime, ua_fresh_rate_limits: RateLimiter
+) -> None:
     session = Session(XeroSettings(concurrent_call_limit=1), "t-1")
     order: list[str] = []
 
@@ -172,7 +159,7 @@ async def test_concurrency_waits_for_a_free_place(time: FakeTime, ua_fresh_rate_
 
 
 @pytest.mark.anyio
-async def test_every_settings_object_of_one_app_spends_one_budget(time: FakeTime) -> None:
+async def test_every_settings_object_of_one_app_spends_one_budget(time: LimiterTime) -> None:
     """The limiter once kept its state by the settings object's identity, so a plain
     ``ProviderSettings`` (validated afresh into ``XeroSettings`` on each call) got a new budget on
     every call and nothing was ever limited. Budgets are keyed by app and tenant now."""
