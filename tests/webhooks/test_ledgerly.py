@@ -4,7 +4,8 @@ checks it with the core's signature helper, as it does for QuickBooks and Xero."
 from __future__ import annotations
 
 import pytest
-from ua_ledgerly.emulator import SIGNATURE_HEADER, create_emulator
+from ua_ledgerly.emulator import create_emulator
+from ua_ledgerly.webhooks import SIGNATURE_HEADER
 
 from unified_accounting.sync.jobs import WebhookJob
 

@@ -23,8 +23,9 @@ from starlette.routing import Route
 
 from unified_accounting.webhook_signatures import sign_hmac_sha256_base64
 
+from .webhooks import SIGNATURE_HEADER
+
 COLLECTIONS = ("customers", "invoices", "payments")
-SIGNATURE_HEADER = "Ledgerly-Signature"
 
 
 @dataclass

@@ -32,8 +32,8 @@ from unified_accounting.http.errors import error_from_status
 from unified_accounting.models import RecordMeta
 
 from .codec import LedgerlyCodec, encode_fields
-from .emulator import SIGNATURE_HEADER, create_emulator
-from .webhooks import parse_webhook
+from .emulator import create_emulator
+from .webhooks import SIGNATURE_HEADER, parse_webhook
 
 COLLECTION = {"customer": "customers", "invoice": "invoices", "payment": "payments"}
 MODELS: dict[str, type[RecordMeta]] = {"customer": Customer, "invoice": Invoice, "payment": Payment}

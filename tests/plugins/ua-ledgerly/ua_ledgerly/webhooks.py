@@ -12,6 +12,7 @@ from datetime import datetime
 
 from unified_accounting import ChangeEvent, ChangeOperation
 
+SIGNATURE_HEADER = "Ledgerly-Signature"
 RESOURCES = {"customers": "customer", "invoices": "invoice", "payments": "payment"}
 CHANGES = {
     "created": ChangeOperation.CREATED,
