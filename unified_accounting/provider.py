@@ -7,6 +7,11 @@ so one provider object serves every connection. Mapping lives in its :class:`Cod
 
 Operations a provider does not override raise :class:`UnsupportedOperation`, and the client checks
 ``capabilities`` before calling, so product code gets the error before any HTTP traffic.
+
+OAuth, rate limits and webhook signatures are declared (``oauth``, ``rate_limits``,
+``webhook_signature_header``) and run by the core (:mod:`unified_accounting.oauth`,
+:mod:`unified_accounting.ratelimits`, :mod:`unified_accounting.webhook_signatures`); a provider
+overrides only the small hooks below for what a declaration cannot say.
 """
 
 from __future__ import annotations
