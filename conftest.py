@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from unified_accounting.ratelimits import RateLimiter
 from unified_accounting.testing import ConformanceSuite
 
 POSTGRES_FIXTURES = frozenset({"postgres_url", "postgres_server"})
@@ -20,6 +21,12 @@ POSTGRES_FIXTURES = frozenset({"postgres_url", "postgres_server"})
 def anyio_backend() -> str:
     # The library is asyncio-based (httpx, SQLAlchemy async); trio is not a target.
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(ua_fresh_rate_limits: RateLimiter) -> RateLimiter:
+    # Emulators reuse company ids from test to test: each test starts as a fresh process would.
+    return ua_fresh_rate_limits
 
 
 def tiers(item: pytest.Item) -> list[str]:

@@ -73,14 +73,17 @@ async def limiter_floor(requests: int) -> float:
     (It counts each call in its windows from the moment the answer arrived, a safety margin
     against 429s, so each 10-per-second window lasts about one second plus the latency.)
     """
-    from unified_accounting_quickbooks.limits import Limits, RateLimiter
+    from unified_accounting_quickbooks.limits import RATE_LIMITS
+
+    from unified_accounting.ratelimits import LimitKey, RateLimiter
 
     limiter = RateLimiter()
-    limits = Limits(PER_MINUTE, PER_SECOND, CONCURRENT)
+    limits = RATE_LIMITS.adjusted(calls={"minute": PER_MINUTE, "second": PER_SECOND}, concurrent=CONCURRENT)
+    key = LimitKey("quickbooks", "bench", "floor", "floor")
     started = time.perf_counter()
 
     async def call() -> None:
-        async with limiter.slot("floor", limits):
+        async with limiter.slot(key, limits):
             await asyncio.sleep(LATENCY)
 
     await asyncio.gather(*(call() for _ in range(requests)))

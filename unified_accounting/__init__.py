@@ -75,7 +75,9 @@ from .provider import (
     ProviderSettings,
     capabilities,
 )
+from .ratelimits import LimitFeedback, RateLimits, Window, counted_as
 from .tokens import Grant, TokenSet
+from .webhook_signatures import sign_hmac_sha256_base64, verify_hmac_sha256_base64
 
 __version__ = "0.1.0"
 
@@ -112,6 +114,7 @@ __all__ = [
     "Grant",
     "Invoice",
     "InvoiceStatus",
+    "LimitFeedback",
     "LineItem",
     "LineItemType",
     "ListFilter",
@@ -133,6 +136,7 @@ __all__ = [
     "ProviderSettings",
     "ProviderUnavailable",
     "RateLimited",
+    "RateLimits",
     "ReauthorizationRequired",
     "RecordChange",
     "RecordCodec",
@@ -148,11 +152,15 @@ __all__ = [
     "UnifiedAccountingError",
     "UnsupportedOperation",
     "ValidationFailed",
+    "Window",
     "__version__",
     "capabilities",
+    "counted_as",
     "get_plugin_manager",
     "get_provider",
     "hookimpl",
     "list_providers",
     "path_segment",
+    "sign_hmac_sha256_base64",
+    "verify_hmac_sha256_base64",
 ]

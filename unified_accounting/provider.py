@@ -16,6 +16,11 @@ still decodes with ``read_page``.
 
 Operations a provider does not override raise :class:`UnsupportedOperation`, and the client checks
 ``capabilities`` before calling, so product code gets the error before any HTTP traffic.
+
+OAuth, rate limits and webhook signatures are declared (``oauth``, ``rate_limits``,
+``webhook_signature_header``) and run by the core (:mod:`unified_accounting.oauth`,
+:mod:`unified_accounting.ratelimits`, :mod:`unified_accounting.webhook_signatures`); a provider
+overrides only the small hooks below for what a declaration cannot say.
 """
 
 from __future__ import annotations
@@ -26,25 +31,34 @@ import hmac
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr
 
 from .catalog import RESOURCES, UPDATED_SINCE, Operation
 from .decoding import RecordIssue, decode_one
 from .errors import (
+    AuthenticationError,
     ConfigurationError,
     DecodeFailed,
     FieldIssue,
     NotFound,
+    PermissionDenied,
     ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    ReauthorizationRequired,
     UnsupportedOperation,
     ValidationFailed,
 )
+from .http.errors import error_from_status
 from .models import ChangeEvent, RecordMeta
+from .oauth import OAuthFlow, OAuthSettings, token_set
+from .ratelimits import Limiter, LimitFeedback, LimitKey, RateLimits, Window, process_limiter
+from .settings import ProviderSettings
 from .tokens import Grant, TokenSet
+from .webhook_signatures import header_value, verify_hmac_sha256_base64
 
 if TYPE_CHECKING:
     from .emulation.command import EmulatorCommand
@@ -60,40 +74,6 @@ Capabilities = Mapping[str, frozenset[Operation]]
 def capabilities(**resources: str) -> dict[str, frozenset[Operation]]:
     """Build capabilities from space-separated operation names: ``capabilities(invoice="create get")``."""
     return {name: frozenset(Operation(op) for op in ops.split()) for name, ops in resources.items()}
-
-
-@dataclass(frozen=True)
-class OAuthSettings:
-    """How a provider does OAuth 2.0 (authorization code grant)."""
-
-    authorize_url: str
-    token_url: str
-    revoke_url: str | None = None
-    scopes: tuple[str, ...] = ()
-    #: Whether to send a PKCE (S256) challenge with the authorization request.
-    pkce: bool = False
-    #: How the client authenticates at the token endpoint.
-    client_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
-    #: Extra fixed query parameters for the authorization URL.
-    authorize_params: Mapping[str, str] = field(default_factory=dict)
-
-
-class ProviderSettings(BaseModel):
-    """Settings every provider accepts. A provider may subclass it (``Provider.settings_model``).
-
-    Values come from ``Client(providers={"name": {...}})`` and, for what is not given there, from
-    environment variables ``UA_<NAME>_<FIELD>`` (``UA_QUICKBOOKS_CLIENT_ID``).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    environment: Literal["sandbox", "production"] = "production"
-    #: One URL that replaces every provider host (API, OAuth, identity): how emulators are plugged in.
-    base_url: str | None = None
-    scopes: tuple[str, ...] | None = None
-    webhook_secret: SecretStr | None = None
 
 
 @dataclass
@@ -253,7 +233,14 @@ class Provider(abc.ABC):
     #: Per resource, the list filters declared in the catalog that the provider applies besides
     #: ``updated_since`` (which every provider applies): ``{"tax_rate": frozenset({"status"})}``.
     list_filters: ClassVar[Mapping[str, frozenset[str]]] = {}
+    #: How the provider does OAuth 2.0; the default OAuth methods below run it.
     oauth: ClassVar[OAuthSettings | None] = None
+    #: The provider's documented rate limits; every request waits for room in them (``None``: no
+    #: client-side limiting). Settings may adjust them through :meth:`limits_for`.
+    rate_limits: ClassVar[RateLimits | None] = None
+    #: The header carrying a base64 HMAC-SHA256 signature of webhook bodies (``None``: no webhooks,
+    #: or another scheme — then override :meth:`verify_webhook`).
+    webhook_signature_header: ClassVar[str | None] = None
     #: The provider's pure mapping between its JSON and the unified models; every read decodes
     #: through it (see :meth:`read_record` and :meth:`read_page`).
     codec: Codec
@@ -298,23 +285,61 @@ class Provider(abc.ABC):
 
     def error_from_response(self, response: httpx.Response) -> ProviderError | ValidationFailed:
         """Map an error answer onto the error tree. Providers override this for their error bodies."""
-        from .http.errors import error_from_status
-
         return error_from_status(self.name, response)
 
     def default_headers(self, session: ProviderSession) -> dict[str, str]:
         """Headers added to every API call of a session (besides ``Authorization``)."""
         return {"Accept": "application/json"}
 
+    # ------------------------------------------------------------------------------ rate limits
+
+    @property
+    def limiter(self) -> Limiter:
+        """Where this provider's requests wait: the process's limiter, shared by every client."""
+        return process_limiter()
+
+    def limits_for(self, settings: ProviderSettings) -> RateLimits | None:
+        """The limits requests with ``settings`` obey: :attr:`rate_limits`, which a provider adjusts
+        here from its settings (``self.rate_limits.adjusted(calls={"minute": ...})``)."""
+        return self.rate_limits
+
+    def limit_key(self, session: ProviderSession) -> LimitKey:
+        """Whose budget a session's requests spend: this provider's, for its app and company."""
+        return LimitKey.of(self.name, session.settings, session.company_id)
+
+    def rate_limit_feedback(self, response: httpx.Response) -> LimitFeedback | None:
+        """What an answer says about the provider's own count: remaining calls per window, a
+        429's wait. Default: nothing (the declared windows alone pace the requests)."""
+        return None
+
+    def rate_limit_refusal(self, window: Window, retry_after: float) -> RateLimited:
+        """The error for a request refused because a ``when_full="refuse"`` window is full."""
+        return RateLimited(
+            f"the {self.display_name} budget of {window.calls} calls per {window.seconds:g} s "
+            f"({window.name}) is spent for this company",
+            retry_after=retry_after,
+            provider=self.name,
+            code=window.name,
+        )
+
     def request_slot(self, session: ProviderSession) -> contextlib.AbstractAsyncContextManager[None]:
-        """Entered around every HTTP attempt: where a provider waits for its rate limiter."""
-        return contextlib.nullcontext()
+        """Entered around every HTTP attempt: waits for room in the declared limits.
 
-    def observe_response(self, session: ProviderSession, response: httpx.Response) -> None:  # noqa: B027
-        """Called with every response (also errors): where a provider reads its limit headers.
-
-        Deliberately a no-op by default, not abstract: most providers have no limit headers.
+        Requests sent under :func:`~unified_accounting.ratelimits.counted_as` also spend the
+        windows declared for those kinds.
         """
+        limits = self.limits_for(session.settings)
+        if limits is None:
+            return contextlib.nullcontext()
+        return self.limiter.slot(self.limit_key(session), limits, refuse=self.rate_limit_refusal)
+
+    def observe_response(self, session: ProviderSession, response: httpx.Response) -> None:
+        """Called with every response (also errors): feeds :meth:`rate_limit_feedback` to the
+        limiter. A provider overriding it for more (metering) calls ``super()`` first."""
+        limits = self.limits_for(session.settings)
+        feedback = self.rate_limit_feedback(response) if limits is not None else None
+        if limits is not None and feedback is not None:
+            self.limiter.learn(self.limit_key(session), limits, feedback)
 
     # ------------------------------------------------------------------- reading through the codec
 
@@ -452,11 +477,22 @@ class Provider(abc.ABC):
 
     # ----------------------------------------------------------------------------------- OAuth
 
+    def oauth_flow(self, settings: ProviderSettings) -> OAuthFlow:
+        """The declared OAuth of this provider, for the app of ``settings``."""
+        if self.oauth is None:
+            raise ConfigurationError(f"provider {self.name!r} declares no OAuth settings")
+        return OAuthFlow(self.name, self.oauth, settings)
+
     def oauth_url(self, settings: ProviderSettings, kind: Literal["authorize", "token", "revoke"]) -> str:
         """The endpoint URL, moved onto ``settings.base_url`` when one is set (emulators)."""
-        from .oauth import endpoint
+        return self.oauth_flow(settings).endpoint(kind)
 
-        return endpoint(self, settings, kind)
+    def oauth_scopes(self, settings: ProviderSettings) -> tuple[str, ...]:
+        """The scopes asked for when the caller names none: the ``scopes`` setting, else the
+        declared ones. Override to choose by other settings."""
+        if settings.scopes:
+            return tuple(settings.scopes)
+        return self.oauth.scopes if self.oauth else ()
 
     def authorization_url(
         self,
@@ -467,15 +503,12 @@ class Provider(abc.ABC):
         code_challenge: str | None = None,
         scopes: Sequence[str] | None = None,
     ) -> str:
-        from .oauth import authorization_url
-
-        return authorization_url(
-            self,
-            settings,
+        """The consent page URL; a ``code_challenge`` (S256) makes it a PKCE request."""
+        return self.oauth_flow(settings).authorization_url(
             redirect_uri=redirect_uri,
             state=state,
+            scopes=tuple(scopes or self.oauth_scopes(settings)),
             code_challenge=code_challenge,
-            scopes=scopes,
         )
 
     async def exchange_code(
@@ -488,25 +521,139 @@ class Provider(abc.ABC):
         callback_params: Mapping[str, str],
         code_verifier: str | None = None,
     ) -> list[Grant]:
-        """Trade an authorization code for tokens; return one grant per company the consent covers.
+        """Trade an authorization code for tokens; return one grant per company the consent covers
+        (see :meth:`granted_companies`)."""
+        self._callback_company(callback_params)  # refused before the code is spent
+        payload = await self.oauth_flow(settings).token_request(
+            http, "authorization_code", code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
+        )
+        tokens = self.token_set(payload, now=datetime.now(UTC))
+        return await self.granted_companies(http, settings, tokens, callback_params)
 
-        Return only company ids the provider confirmed for the new token (a read of the company
-        with it, or the provider's list of granted companies): ``callback_params`` passed through
-        the user's browser and may have been changed. Raise ``PermissionDenied`` when the token
-        cannot reach the company the callback names; nothing is then stored.
+    async def granted_companies(
+        self,
+        http: httpx.AsyncClient,
+        settings: ProviderSettings,
+        tokens: TokenSet,
+        callback_params: Mapping[str, str],
+    ) -> list[Grant]:
+        """The companies a new token was granted, each confirmed for that token.
+
+        Default: the one company the callback names in the declared ``company_parameter``,
+        believed once :meth:`confirm_company` has read it with the new token — ``callback_params``
+        passed through the user's browser and may have been changed. When the token cannot reach
+        it, the unused grant is revoked and ``PermissionDenied`` (``company_not_confirmed``) is
+        raised; nothing is then stored. Override for providers that list the granted companies.
         """
+        company_id = self._callback_company(callback_params)
+        if company_id is None:
+            raise UnsupportedOperation(self.name, "oauth")
+        try:
+            name = await self.confirm_company(http, settings, company_id, tokens)
+        except Exception as exc:
+            await self._abandon(http, settings, tokens)
+            if isinstance(exc, (ProviderError, ValidationFailed)) and _refusal(exc):
+                raise PermissionDenied(
+                    f"{self.display_name} did not confirm company {company_id!r} for this "
+                    f"authorization: the callback's {self._company_parameter()} is not the company "
+                    "the user connected; nothing was stored",
+                    provider=self.name,
+                    status_code=exc.status_code,
+                    code="company_not_confirmed",
+                    detail=str(exc),
+                    request_id=exc.request_id,
+                ) from exc
+            raise
+        return [Grant(company_id=company_id, company_name=name, tokens=tokens)]
+
+    def _company_parameter(self) -> str | None:
+        return self.oauth.company_parameter if self.oauth else None
+
+    def _callback_company(self, callback_params: Mapping[str, str]) -> str | None:
+        """The company the callback names in the declared parameter (``None``: none declared)."""
+        parameter = self._company_parameter()
+        if parameter is None:
+            return None
+        company_id = callback_params.get(parameter)
+        if not company_id:
+            raise ValidationFailed(
+                f"the {self.display_name} callback carries no {parameter}: pass every query parameter "
+                "of the callback",
+                issues=[FieldIssue(parameter, "missing from the callback")],
+                provider=self.name,
+            )
+        return company_id
+
+    async def _abandon(self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
+        # Nothing will store these tokens: end the grant rather than leave it dangling.
+        with contextlib.suppress(Exception):
+            await self.revoke(http, settings, tokens)
+
+    async def confirm_company(
+        self, http: httpx.AsyncClient, settings: ProviderSettings, company_id: str, tokens: TokenSet
+    ) -> str | None:
+        """Read ``company_id`` with the new ``tokens`` (:meth:`call_with_token`) and return its
+        name; an error answer means the token cannot reach it."""
         raise UnsupportedOperation(self.name, "oauth")
+
+    async def call_with_token(
+        self,
+        http: httpx.AsyncClient,
+        method: str,
+        url: str,
+        tokens: TokenSet,
+        *,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One request outside any connection (no retries, no limiter), authenticated with
+        ``tokens``: for OAuth steps such as :meth:`confirm_company`. Returns a 2xx answer, else
+        raises the mapped error."""
+        bearer = tokens.access_token.get_secret_value()
+        headers = {"Authorization": f"Bearer {bearer}", "Accept": "application/json"}
+        try:
+            response = await http.request(method, url, params=params, headers=headers)
+        except httpx.TransportError as exc:
+            unreachable = f"{self.display_name} is unreachable: {exc}"
+            raise ProviderUnavailable(unreachable, provider=self.name) from exc
+        if not response.is_success:
+            raise self.error_from_response(response)
+        return response
+
+    def token_set(
+        self, payload: Mapping[str, Any], *, now: datetime, previous: TokenSet | None = None
+    ) -> TokenSet:
+        """A token answer → :class:`TokenSet` (relative lifetimes made absolute at ``now``).
+        Override to read lifetimes a provider reports in fields of its own."""
+        if self.oauth is None:
+            raise ConfigurationError(f"provider {self.name!r} declares no OAuth settings")
+        return token_set(self.name, self.oauth, payload, now=now, previous=previous)
 
     async def refresh(
         self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet
     ) -> TokenSet:
-        """Use the refresh token; ``invalid_grant`` raises ``ReauthorizationRequired``."""
-        from .oauth import refresh_tokens
-
-        return await refresh_tokens(self, http, settings, tokens)
+        """Use the refresh token; ``invalid_grant`` raises ``ReauthorizationRequired``. A provider
+        that ``rotates_refresh_token`` must answer with a new one; others may keep the old one."""
+        if tokens.refresh_token is None:
+            raise ReauthorizationRequired(
+                "the access token expired and there is no refresh token (was offline access granted?):"
+                " the user must connect again",
+                provider=self.name,
+            )
+        flow = self.oauth_flow(settings)
+        payload = await flow.token_request(
+            http, "refresh_token", refresh_token=tokens.refresh_token.get_secret_value()
+        )
+        if flow.declared.rotates_refresh_token and not payload.get("refresh_token"):
+            raise AuthenticationError(
+                f"{self.display_name}'s refresh answer carried no new refresh token", provider=self.name
+            )
+        return self.token_set(payload, now=datetime.now(UTC), previous=tokens)
 
     async def revoke(self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
-        raise UnsupportedOperation(self.name, "revoke")
+        """End the whole grant at the provider (its declared revocation endpoint)."""
+        if self.oauth is None or self.oauth.revoke_url is None:
+            raise UnsupportedOperation(self.name, "revoke")
+        await self.oauth_flow(settings).revoke(http, tokens)
 
     async def disconnect(
         self,
@@ -521,8 +668,11 @@ class Provider(abc.ABC):
     # -------------------------------------------------------------------------------- webhooks
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
-        """Whether ``body`` was signed by the provider with ``secret`` (compare in constant time)."""
-        raise UnsupportedOperation(self.name, "webhooks")
+        """Whether ``body`` was signed by the provider with ``secret``: by default the base64
+        HMAC-SHA256 in :attr:`webhook_signature_header`, decoded strictly, compared in constant time."""
+        if self.webhook_signature_header is None:
+            raise UnsupportedOperation(self.name, "webhooks")
+        return verify_hmac_sha256_base64(body, header_value(headers, self.webhook_signature_header), secret)
 
     def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
         """A verified webhook body → unified change events."""
@@ -541,6 +691,14 @@ class Provider(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+
+def _refusal(error: ProviderError | ValidationFailed) -> bool:
+    """Whether an error answer refused the request (a 4xx but 429), rather than failed to serve it."""
+    if isinstance(error, (ValidationFailed, PermissionDenied, NotFound, AuthenticationError)):
+        return True
+    status = error.status_code
+    return status is not None and 400 <= status < 500 and not isinstance(error, RateLimited)
 
 
 def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:

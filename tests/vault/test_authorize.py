@@ -12,7 +12,16 @@ import httpx
 import pytest
 from ua_ledgerly.emulator import LedgerlyEmulator, create_emulator
 
-from unified_accounting import AsyncClient, Client, ConfigurationError, ConnectionHealth, hookimpl
+from unified_accounting import (
+    AsyncClient,
+    AuthenticationError,
+    Client,
+    ConfigurationError,
+    ConnectionHealth,
+    ReauthorizationRequired,
+    ValidationFailed,
+    hookimpl,
+)
 from unified_accounting.vault import AuthorizationDenied, InvalidState, StateProblem
 
 pytestmark = pytest.mark.anyio
@@ -123,6 +132,7 @@ async def test_a_company_id_changed_in_the_callback_is_refused_and_nothing_store
             await client.complete_authorization(provider="ledgerly", callback_url=tampered)
         assert refused.value.error == "company_not_confirmed" and "c-2" in str(refused.value)
         assert await client.connections() == []
+        assert len(app.state.emulator.revoked) == 1  # the grant nobody will store is ended
         with pytest.raises(InvalidState):  # the state is used up: no second try with the same code
             await client.complete_authorization(provider="ledgerly", callback_url=callback)
         assert await client.connections() == []
@@ -225,3 +235,30 @@ def test_the_blocking_client_has_the_flow_too(
         assert conn.customers.list().to_list() == []
         assert [r.company_id for r in client.connections(consumer_id="acme")] == ["c-1"]
         assert client.disconnect(consumer_id="acme", provider="ledgerly") is True
+
+
+async def test_a_callback_without_its_company_spends_no_code(
+    client: AsyncClient, ledgerly_app: Any, emulator: LedgerlyEmulator
+) -> None:
+    url = await client.authorization_url(consumer_id="acme", provider="ledgerly", redirect_uri=REDIRECT)
+    callback = await consent(ledgerly_app, url)
+    without_company = "&".join(p for p in callback.split("&") if not p.startswith("company="))
+    with pytest.raises(ValidationFailed, match="carries no company"):
+        await client.complete_authorization(provider="ledgerly", callback_url=without_company)
+    assert emulator.code_exchanges == 0 and await client.connections() == []
+
+
+async def test_a_wrong_client_secret_names_the_setting_to_fix(
+    ledgerly_app: Any, database_url: str, secret_key: str, make_client: Any
+) -> None:
+    wrong = {"client_id": "ledgerly-client", "client_secret": "not-it", "base_url": "http://ledgerly.test"}
+    async with make_client(ledgerly_app, database_url, secret_key, settings=wrong) as client:
+        url = await client.authorization_url(consumer_id="acme", provider="ledgerly", redirect_uri=REDIRECT)
+        with pytest.raises(AuthenticationError, match="UA_LEDGERLY_CLIENT_SECRET") as refused:
+            await client.complete_authorization(
+                provider="ledgerly", callback_url=await consent(ledgerly_app, url)
+            )
+        assert refused.value.code == "invalid_client" and not isinstance(
+            refused.value, ReauthorizationRequired
+        )
+        assert await client.connections() == []

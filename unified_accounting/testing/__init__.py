@@ -3,6 +3,7 @@
 from .conformance import ConformanceEnv, ConformanceSuite, client_options
 from .flavours import FlavouredClient, FlavouredResource
 from .harness import EmulatorGrant, ProviderHarness
+from .limits import LimiterTime
 
 __all__ = [
     "ConformanceEnv",
@@ -10,6 +11,7 @@ __all__ = [
     "EmulatorGrant",
     "FlavouredClient",
     "FlavouredResource",
+    "LimiterTime",
     "ProviderHarness",
     "client_options",
 ]

@@ -64,8 +64,8 @@ async def start_authorization(
     if provider.oauth is None:
         raise ConfigurationError(f"provider {provider.name!r} does not connect through OAuth")
     validate_redirect_uri(redirect_uri)
-    chosen = tuple(scopes or settings.scopes or provider.oauth.scopes)
-    verifier = new_code_verifier() if provider.oauth.pkce else None
+    chosen = tuple(scopes or provider.oauth_scopes(settings))
+    verifier = new_code_verifier() if provider.oauth.uses_pkce(settings) else None
     state = await states.create_state(
         consumer_id=consumer_id,
         provider=provider.name,

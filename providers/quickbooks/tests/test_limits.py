@@ -1,159 +1,122 @@
-"""The client-side limiter, on a fake clock (no real sleeping, no timing assertions)."""
+"""QuickBooks' declared limits, paced by the core limiter on a fake clock (no real sleeping, no
+timing assertions)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from unified_accounting_quickbooks import QuickBooksProvider, QuickBooksSettings
 from unified_accounting_quickbooks.emulator.limits import RateLimiter as QuickBooksThrottle
-from unified_accounting_quickbooks.limits import Limits, RateLimiter
-from unified_accounting_quickbooks.settings import QuickBooksSettings
+from unified_accounting_quickbooks.limits import BATCH, RATE_LIMITS
+
+from unified_accounting.ratelimits import RateLimiter, counted_as
+from unified_accounting.testing import LimiterTime
 
 pytestmark = pytest.mark.anyio
+provider = QuickBooksProvider()
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
+@dataclass
+class Session:
+    """What the limiter reads of a provider session: settings and company."""
 
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0)
+    settings: QuickBooksSettings
+    company_id: str = "company"
+    provider_name: str = "quickbooks"
+    include_raw: bool = False
 
 
-def limiter(fake: FakeTime) -> RateLimiter:
-    return RateLimiter(clock=fake.clock, sleep=fake.sleep)
+@pytest.fixture
+def fake(ua_limiter_time: LimiterTime) -> LimiterTime:
+    return ua_limiter_time
 
 
-async def test_per_second_limit_waits_for_the_window() -> None:
-    fake = FakeTime()
-    rate = limiter(fake)
-    limits = Limits(per_minute=500, per_second=10, concurrent=10)
-    started: list[float] = []
-    for _ in range(25):
-        async with rate.slot("company", limits):
+def session(company: str = "company", **settings: Any) -> Any:
+    return Session(QuickBooksSettings(client_id="app", **settings), company)
+
+
+async def starts(fake: LimiterTime, count: int, call: Any = None) -> list[float]:
+    call = call or session()
+    started = []
+    for _ in range(count):
+        async with provider.request_slot(call):
             started.append(fake.now)
+    return started
+
+
+def test_intuits_limits_are_declared_and_settings_adjust_them() -> None:
+    assert provider.limits_for(QuickBooksSettings()) == RATE_LIMITS
+    assert {w.name: w.calls for w in RATE_LIMITS.windows} == {"second": 10, "minute": 500, BATCH: 40}
+    assert RATE_LIMITS.concurrent == 10 and RATE_LIMITS.count_from == "answer"
+    adjusted = provider.limits_for(QuickBooksSettings(batch_per_minute=120, limiter_counts_from="send"))
+    assert {w.name: w.calls for w in adjusted.windows} == {"second": 10, "minute": 500, BATCH: 120}
+    assert adjusted.count_from == "send"
+
+
+async def test_per_second_limit_waits_for_the_window(fake: LimiterTime) -> None:
+    started = await starts(fake, 25)
     assert started[:10] == [0.0] * 10
     assert all(later >= 1.0 for later in started[10:20])
     assert all(later >= 2.0 for later in started[20:])
-    # Never more than 10 starts within any one-second span.
     assert all(started[i + 10] - started[i] >= 1.0 for i in range(len(started) - 10))
 
 
-async def test_per_minute_limit() -> None:
-    fake = FakeTime()
-    rate = limiter(fake)
-    limits = Limits(per_minute=5, per_second=100, concurrent=100)
-    started = []
-    for _ in range(6):
-        async with rate.slot("company", limits):
-            started.append(fake.now)
+async def test_per_minute_limit(fake: LimiterTime) -> None:
+    started = await starts(fake, 6, session(requests_per_minute=5, requests_per_second=100))
     assert started[5] >= 60.0
 
 
-async def test_batch_limit_applies_to_batches_only() -> None:
-    fake = FakeTime()
-    rate = limiter(fake)
-    limits = Limits(per_minute=500, per_second=100, concurrent=100, batch_per_minute=2)
-    for _ in range(2):
-        async with rate.slot("company", limits, batch=True):
-            pass
-    async with rate.slot("company", limits):
-        assert fake.now == 0.0  # an ordinary call is not held back
-    async with rate.slot("company", limits, batch=True):
-        assert fake.now >= 60.0
+async def test_batch_limit_applies_to_batch_calls_only(fake: LimiterTime) -> None:
+    call = session(batch_per_minute=2, requests_per_second=100)
+    with counted_as(BATCH):
+        await starts(fake, 2, call)
+    assert await starts(fake, 1, call) == [0.0]  # an ordinary call is not held back
+    with counted_as(BATCH):
+        [third_batch] = await starts(fake, 1, call)
+    assert third_batch >= 60.0
 
 
-async def test_concurrency_is_capped() -> None:
-    fake = FakeTime()
-    rate = limiter(fake)
-    limits = Limits(per_minute=1000, per_second=1000, concurrent=3)
+async def test_concurrency_is_capped(fake: LimiterTime, ua_fresh_rate_limits: RateLimiter) -> None:
+    call = session(max_concurrent=3, requests_per_second=1000)
+    key = provider.limit_key(call)
     peak = 0
 
-    async def call() -> None:
+    async def one() -> None:
         nonlocal peak
-        async with rate.slot("company", limits):
-            peak = max(peak, rate.in_flight("company"))
+        async with provider.request_slot(call):
+            peak = max(peak, ua_fresh_rate_limits.in_flight(key))
             await asyncio.sleep(0)
 
-    await asyncio.gather(*(call() for _ in range(12)))
-    assert peak == 3 and rate.in_flight("company") == 0
+    await asyncio.gather(*(one() for _ in range(12)))
+    assert peak == 3 and ua_fresh_rate_limits.in_flight(key) == 0
 
 
-async def test_companies_do_not_share_windows() -> None:
-    fake = FakeTime()
-    rate = limiter(fake)
-    limits = Limits(per_minute=1, per_second=1, concurrent=1)
-    async with rate.slot("a", limits):
-        pass
-    async with rate.slot("b", limits):
-        assert fake.now == 0.0
-    assert rate.recent("a") == rate.recent("b") == 1
+async def test_companies_and_apps_do_not_share_windows(fake: LimiterTime) -> None:
+    await starts(fake, 1, session("a", requests_per_second=1))
+    assert await starts(fake, 1, session("b", requests_per_second=1)) == [0.0]
+    other_app = Session(QuickBooksSettings(client_id="another-app", requests_per_second=1), "a")
+    assert await starts(fake, 1, other_app) == [0.0]
+    assert (await starts(fake, 1, session("a", requests_per_second=1)))[0] >= 1.0
 
 
-async def _eleventh_start(mode: str, latency: float) -> float:
-    """Ten requests sent at once and answered after ``latency``: when may the eleventh start?"""
-    fake = FakeTime()
-    rate = limiter(fake)
-    limits = Limits(per_minute=500, per_second=10, concurrent=10, count_from=mode, margin=0.1)  # type: ignore[arg-type]
-    async with contextlib.AsyncExitStack() as in_flight:
-        for _ in range(10):
-            await in_flight.enter_async_context(rate.slot("company", limits))
-        fake.now += latency  # the answers arrive
-    async with rate.slot("company", limits):
-        return fake.now
+async def test_send_margin_is_configurable(fake: LimiterTime) -> None:
+    call = session(requests_per_second=2, limiter_counts_from="send", limiter_margin_s=0.5)
+    assert await starts(fake, 3, call) == [0.0, 0.0, pytest.approx(1.5)]
 
 
-async def test_counting_from_send_time_does_not_pay_the_round_trip_per_window() -> None:
-    # From send time a window costs one second plus the jitter margin, whatever the latency...
-    assert await _eleventh_start("send", latency=0.15) == pytest.approx(1.1)
-    assert await _eleventh_start("send", latency=0.6) == pytest.approx(1.1)
-    # ...from answer time it also waits out the round trip of the previous window.
-    assert await _eleventh_start("answer", latency=0.15) == pytest.approx(1.15)
-    assert await _eleventh_start("answer", latency=0.6) == pytest.approx(1.6)
-
-
-async def test_send_margin_is_configurable() -> None:
-    fake = FakeTime()
-    rate = limiter(fake)
-    limits = Limits(per_second=2, concurrent=10, count_from="send", margin=0.5)
-    started = []
-    for _ in range(3):
-        async with rate.slot("company", limits):
-            started.append(fake.now)
-    assert started == [0.0, 0.0, pytest.approx(1.5)]
-
-
-def default_limits() -> Limits:
-    """The limits a QuickBooks connection gets when nothing is configured."""
-    settings = QuickBooksSettings()
-    return Limits(
-        settings.requests_per_minute,
-        settings.requests_per_second,
-        settings.max_concurrent,
-        settings.batch_per_minute,
-        count_from=settings.limiter_counts_from,
-        margin=settings.limiter_margin_s,
-    )
-
-
-async def test_a_starved_process_never_sends_more_than_quickbooks_allows() -> None:
+async def test_a_starved_process_never_sends_more_than_quickbooks_allows(fake: LimiterTime) -> None:
     """Ten requests take their slots, then the process is starved of CPU for 0.9 s before they go
     out; their answers are read at 1.05 s. Twenty more follow. QuickBooks' own throttle (the
     emulator's, fed the moments the requests reach it) must admit every one."""
-    fake = FakeTime()
-    rate = limiter(fake)
-    limits = default_limits()
     quickbooks = QuickBooksThrottle(per_minute=500, per_second=10, concurrent=10)
     epoch = datetime(2026, 1, 5, tzinfo=UTC)
     refused: list[str] = []
+    call = session()
 
     def arrives() -> None:
         exceeded = quickbooks.admit("company", epoch + timedelta(seconds=fake.now))
@@ -162,7 +125,7 @@ async def test_a_starved_process_never_sends_more_than_quickbooks_allows() -> No
 
     async with contextlib.AsyncExitStack() as starved:
         for _ in range(10):
-            await starved.enter_async_context(rate.slot("company", limits))
+            await starved.enter_async_context(provider.request_slot(call))
         fake.now = 0.9  # the loop gets round to sending only now
         for _ in range(10):
             arrives()
@@ -170,7 +133,7 @@ async def test_a_starved_process_never_sends_more_than_quickbooks_allows() -> No
         for _ in range(10):
             quickbooks.release("company")
     for _ in range(20):
-        async with rate.slot("company", limits):
+        async with provider.request_slot(call):
             arrives()
             quickbooks.release("company")
     assert refused == []

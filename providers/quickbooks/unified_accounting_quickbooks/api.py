@@ -8,7 +8,6 @@ Reads check the monthly CorePlus budget before they are sent.
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +17,12 @@ from unified_accounting.errors import DecodeFailed, FieldIssue, ProviderError
 from unified_accounting.http.paths import path_segment
 from unified_accounting.oauth import rebase
 from unified_accounting.provider import ProviderSession, ProviderSettings
+from unified_accounting.ratelimits import counted_as
+from unified_accounting.settings import settings_as
 
 from .codec import loads
 from .errors import error_from_fault, fault_errors
+from .limits import BATCH
 from .settings import QuickBooksSettings
 
 if TYPE_CHECKING:
@@ -30,15 +32,9 @@ MINOR_VERSION = "75"
 PRODUCTION_API = "https://quickbooks.api.intuit.com"
 SANDBOX_API = "https://sandbox-quickbooks.api.intuit.com"
 
-#: Set around a batch call so the limiter can apply the batch-per-minute window as well.
-in_batch_call: contextvars.ContextVar[bool] = contextvars.ContextVar("qbo_in_batch_call", default=False)
-
 
 def settings_of(session: ProviderSession) -> QuickBooksSettings:
-    settings = session.settings
-    if isinstance(settings, QuickBooksSettings):
-        return settings
-    return QuickBooksSettings.model_validate(settings.model_dump())
+    return settings_as(QuickBooksSettings, session.settings)
 
 
 def app_of(session: ProviderSession) -> str:
@@ -128,11 +124,8 @@ class Api:
 
     async def batch(self, session: ProviderSession, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One batch call (at most 30 items); the answers in the order of ``items``."""
-        token = in_batch_call.set(True)
-        try:
+        with counted_as(BATCH):  # the batch-per-minute window applies too
             body = await self.write(session, "batch", payload={"BatchItemRequest": items})
-        finally:
-            in_batch_call.reset(token)
         answers = {str(answer.get("bId")): answer for answer in body.get("BatchItemResponse") or ()}
         return [answers.get(str(item["bId"]), {}) for item in items]
 

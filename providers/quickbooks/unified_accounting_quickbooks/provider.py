@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -19,7 +18,6 @@ from unified_accounting.provider import (
     BulkResult,
     BulkUpdate,
     ChangeSet,
-    OAuthSettings,
     Operation,
     Page,
     Provider,
@@ -27,15 +25,17 @@ from unified_accounting.provider import (
     ProviderSettings,
     capabilities,
 )
-from unified_accounting.tokens import Grant, TokenSet
+from unified_accounting.ratelimits import RateLimits
+from unified_accounting.settings import settings_as
+from unified_accounting.tokens import TokenSet
 
 from . import changes as change_reads
 from . import oauth, webhooks
-from .api import Api, app_of, company_url, in_batch_call, is_metered, settings_of
+from .api import Api, app_of, company_url, is_metered, settings_of
 from .codec import ENTITIES, READ_ONLY, EncodeContext, QuickBooksCodec, encode_fields
 from .conflicts import VersionCache, changed_fields
 from .errors import error_from_fault, error_from_response, fault_errors
-from .limits import Limits, RateLimiter
+from .limits import BATCH, RATE_LIMITS
 from .meter import UsageMeter
 from .models import Account, Item
 from .query import MAX_RESULTS, select
@@ -83,12 +83,9 @@ class QuickBooksProvider(Provider):
     )
     #: QuickBooks' own resources (not in the unified catalog): ``conn.resource("item")``.
     models: ClassVar[Mapping[str, type[RecordMeta]]] = {"item": Item, "account": Account}
-    oauth = OAuthSettings(
-        authorize_url="https://appcenter.intuit.com/connect/oauth2",
-        token_url="https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
-        revoke_url="https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
-        scopes=("com.intuit.quickbooks.accounting",),
-    )
+    oauth = oauth.OAUTH
+    rate_limits = RATE_LIMITS
+    webhook_signature_header = webhooks.SIGNATURE_HEADER
 
     #: The largest amount QuickBooks takes: Intuit documents amounts as "max 15 digits in 10.5
     #: format" (ten digits before the point, five after). Larger ones are refused before any call.
@@ -97,7 +94,6 @@ class QuickBooksProvider(Provider):
     def __init__(self) -> None:
         self.codec: QuickBooksCodec = QuickBooksCodec()
         self.meter = UsageMeter()
-        self.limiter = RateLimiter()
         self.versions = VersionCache()
         self.api = Api(self.meter)
 
@@ -159,28 +155,21 @@ class QuickBooksProvider(Provider):
     def error_from_response(self, response: httpx.Response) -> ProviderError | ValidationFailed:
         return error_from_response(response)
 
-    def default_headers(self, session: ProviderSession) -> dict[str, str]:
-        return {"Accept": "application/json"}
-
-    @contextlib.asynccontextmanager
-    async def _slot(self, session: ProviderSession) -> AsyncIterator[None]:
-        settings = settings_of(session)
-        limits = Limits(
-            settings.requests_per_minute,
-            settings.requests_per_second,
-            settings.max_concurrent,
-            settings.batch_per_minute,
-            count_from=settings.limiter_counts_from,
-            margin=settings.limiter_margin_s,
+    def limits_for(self, settings: ProviderSettings) -> RateLimits:
+        chosen = settings_as(QuickBooksSettings, settings)
+        return RATE_LIMITS.adjusted(
+            calls={
+                "second": chosen.requests_per_second,
+                "minute": chosen.requests_per_minute,
+                BATCH: chosen.batch_per_minute,
+            },
+            concurrent=chosen.max_concurrent,
+            count_from=chosen.limiter_counts_from,
+            margin=chosen.limiter_margin_s,
         )
-        key = (app_of(session), settings.base_url or settings.environment, session.company_id)
-        async with self.limiter.slot(key, limits, batch=in_batch_call.get()):
-            yield
-
-    def request_slot(self, session: ProviderSession) -> contextlib.AbstractAsyncContextManager[None]:
-        return self._slot(session)
 
     def observe_response(self, session: ProviderSession, response: httpx.Response) -> None:
+        super().observe_response(session, response)
         if response.status_code == 429 or "/v3/company/" not in response.request.url.path:
             return  # a throttled call was not served, so Intuit does not count it
         settings = settings_of(session)
@@ -463,32 +452,18 @@ class QuickBooksProvider(Provider):
 
     # ----------------------------------------------------------------------------------- OAuth
 
-    async def exchange_code(
-        self,
-        http: httpx.AsyncClient,
-        settings: ProviderSettings,
-        *,
-        code: str,
-        redirect_uri: str,
-        callback_params: Mapping[str, str],
-        code_verifier: str | None = None,
-    ) -> list[Grant]:
-        return await oauth.exchange_code(
-            self, http, settings, code=code, redirect_uri=redirect_uri, callback_params=callback_params
-        )
+    async def confirm_company(
+        self, http: httpx.AsyncClient, settings: ProviderSettings, company_id: str, tokens: TokenSet
+    ) -> str | None:
+        return await oauth.company_name(self, http, settings, company_id, tokens)
 
-    async def refresh(
-        self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet
+    def token_set(
+        self, payload: Mapping[str, Any], *, now: datetime, previous: TokenSet | None = None
     ) -> TokenSet:
-        return await oauth.refresh(self, http, settings, tokens)
-
-    async def revoke(self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
-        await oauth.revoke(self, http, settings, tokens)
+        tokens = super().token_set(payload, now=now, previous=previous)
+        return oauth.with_refresh_expiries(tokens, payload, now)
 
     # -------------------------------------------------------------------------------- webhooks
-
-    def verify_webhook(self, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
-        return webhooks.verify(body, headers, secret)
 
     def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
         return webhooks.parse(body, self.name)

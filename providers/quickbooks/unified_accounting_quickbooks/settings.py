@@ -26,11 +26,12 @@ class QuickBooksSettings(ProviderSettings):
             "none of the fields they touch changed since the version they had."
         ),
     )
-    # Intuit's documented per company-and-app limits; the limiter stays under them before a 429.
-    requests_per_minute: int = Field(default=500, ge=1)
-    requests_per_second: int = Field(default=10, ge=1)
-    max_concurrent: int = Field(default=10, ge=1)
-    batch_per_minute: int = Field(default=40, ge=1)
+    # Overrides of Intuit's per company-and-app limits (``limits.RATE_LIMITS``: 500 a minute, 10 a
+    # second, 10 at once, 40 batch calls a minute); None keeps Intuit's.
+    requests_per_minute: int | None = Field(default=None, ge=1)
+    requests_per_second: int | None = Field(default=None, ge=1)
+    max_concurrent: int | None = Field(default=None, ge=1)
+    batch_per_minute: int | None = Field(default=None, ge=1)
     limiter_counts_from: Literal["send", "answer"] = Field(
         default="answer",
         description=(

@@ -1,20 +1,19 @@
-"""QuickBooks webhooks: signature check and both body formats (legacy and CloudEvents).
+"""QuickBooks webhooks: both body formats (legacy and CloudEvents).
 
+Deliveries are signed in ``intuit-signature``: base64 of the HMAC-SHA256 of the raw body keyed
+with the app's verifier token, which the core checks (``Provider.webhook_signature_header``).
 A webhook says *what* changed, never the new values: fetch the record (or run a CDC read).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from unified_accounting.models import ChangeEvent, ChangeOperation
-from unified_accounting.provider import constant_time_equal
 
 from .codec import RESOURCES
 
@@ -33,18 +32,6 @@ OPERATIONS: dict[str, ChangeOperation] = {
     "merge": ChangeOperation.MERGED,
     "merged": ChangeOperation.MERGED,
 }
-
-
-def signature(body: bytes, verifier_token: str) -> str:
-    """``intuit-signature``: base64 of the HMAC-SHA256 of the raw body keyed with the verifier token."""
-    return base64.b64encode(hmac.new(verifier_token.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def verify(body: bytes, headers: Mapping[str, str], secret: str) -> bool:
-    given = next((value for name, value in headers.items() if name.lower() == SIGNATURE_HEADER), None)
-    if not given or not secret:
-        return False
-    return constant_time_equal(given.strip(), signature(body, secret))
 
 
 def _resource(entity: str) -> str:

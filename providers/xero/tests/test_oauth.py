@@ -155,3 +155,23 @@ async def test_client_refreshes_once_on_a_401_and_keeps_the_rotated_token() -> N
         assert emulator.refresh_count == 1
         assert record.tokens.refresh_token is not None
         assert record.tokens.refresh_token.get_secret_value() != issued["refresh_token"]
+
+
+async def test_a_public_client_connects_through_the_client_with_pkce_and_granular_scopes() -> None:
+    """No client secret: the client sends a PKCE challenge on its own, and the granular-scopes
+    setting chooses the scopes asked for (the client once passed the declared defaults instead)."""
+    app = create_emulator(tenants=["Org A"], auto_grant_all_tenants=True)
+    options = {"client_id": DEFAULT_CLIENT_ID, "base_url": BASE, "granular_scopes": True}
+    async with AsyncClient(
+        transport=httpx.ASGITransport(app=app), providers={"xero": options}, environ={}
+    ) as client:
+        url = await client.authorization_url(consumer_id="u", provider="xero", redirect_uri=REDIRECT)
+        query = parse_qs(urlsplit(url).query)
+        assert query["scope"][0].split() == list(GRANULAR_SCOPES)
+        assert query["code_challenge_method"] == ["S256"] and "code_challenge" in query
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as browser:
+            callback = (await browser.get(url)).headers["location"]
+        [conn] = await client.complete_authorization(provider="xero", callback_url=callback)
+        assert conn.company_id == app.state.emulator.default_tenant_id
+        assert [a async for a in conn.resource("account", Account).list()]
+        assert app.state.emulator.requests_to("/connect/token")[-1].auth_scheme is None

@@ -17,7 +17,6 @@ from unified_accounting_xero.emulator import (
     XeroEmulator,
     create_emulator,
 )
-from unified_accounting_xero.provider import XeroProvider
 
 from unified_accounting import AsyncClient
 from unified_accounting.client import AsyncConnection
@@ -33,6 +32,7 @@ from unified_accounting.models import (
 )
 from unified_accounting.plugins import get_provider
 from unified_accounting.provider import BulkUpdate
+from unified_accounting.testing import LimiterTime
 
 pytestmark = pytest.mark.anyio
 BASE = "http://xero.test"
@@ -370,32 +370,12 @@ async def test_a_429_names_the_limit() -> None:
         assert caught.value.limit_kind == "minute" and caught.value.retry_after == 60
 
 
-class FakeTime:
-    """The provider's clock and sleep, moving the emulator's clock along: nothing really waits."""
-
-    def __init__(self, emulator: XeroEmulator) -> None:
-        self.emulator = emulator
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        self.emulator.advance(seconds)
-
-
-async def test_the_limiter_slows_down_before_xero_says_429(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_limiter_slows_down_before_xero_says_429(ua_limiter_time: LimiterTime) -> None:
     from datetime import UTC, datetime
 
     app = create_emulator(minute_limit=3, start_time=datetime(2026, 1, 5, tzinfo=UTC))
-    provider = get_provider("xero")
-    assert isinstance(provider, XeroProvider)
-    fake = FakeTime(app.state.emulator)
-    monkeypatch.setattr(provider.limits, "clock", fake.clock)
-    monkeypatch.setattr(provider.limits, "sleep", fake.sleep)
+    fake = ua_limiter_time
+    fake.on_sleep = app.state.emulator.advance  # the emulator's minute passes as the limiter waits
     # The local window allows 60 a minute; the emulator only 3: its headers are what slows us.
     async for env in connect(app):
         for _ in range(5):

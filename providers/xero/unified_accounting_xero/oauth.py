@@ -1,39 +1,33 @@
-"""Xero identity: authorization code (optionally with PKCE), token rotation, tenants, revocation.
+"""Xero identity, declared for the core, and its quirks: tenants, scopes and disconnecting one tenant.
 
 One consent may grant several organisations. The token set belongs to the *user*, not to an
 organisation, and each granted organisation is a *connection* listed by ``GET /connections``:
-:func:`exchange_code` returns one :class:`Grant` per connection of the consent, each carrying its
+:func:`granted_companies` returns one :class:`Grant` per connection of the consent, each carrying its
 ``connection_id`` (needed to disconnect that organisation alone) and the ``auth_event_id`` shared by
 all grants of the consent (their tokens are one set: refreshing one rotates them all).
 
-Every refresh returns a new refresh token that replaces the old one (single use, 30 minutes of grace).
-A refresh token unused for 60 days expires. Public clients (PKCE without a client secret) send their
-``client_id`` in the body instead of authenticating.
+Declared (:data:`OAUTH`): every refresh returns a new refresh token that replaces the old one
+(single use, 30 minutes of grace); a refresh token unused for 60 days expires; public clients
+(PKCE without a client secret) send their ``client_id`` in the body instead of authenticating.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 
-from unified_accounting.errors import (
-    AuthenticationError,
-    ConfigurationError,
-    ProviderUnavailable,
-    ReauthorizationRequired,
-)
+from unified_accounting.errors import ConfigurationError
 from unified_accounting.http.paths import path_segment
-from unified_accounting.oauth import rebase, token_response_json
-from unified_accounting.provider import OAuthSettings, ProviderSettings
+from unified_accounting.oauth import OAuthSettings, rebase
+from unified_accounting.provider import Provider
+from unified_accounting.settings import ProviderSettings
 from unified_accounting.tokens import Grant, TokenSet
 
-from .errors import PROVIDER, error_from_response
 from .settings import xero_settings
 
 AUTHORIZE_URL = "https://login.xero.com/identity/connect/authorize"
@@ -70,75 +64,15 @@ OAUTH = OAuthSettings(
     token_url=TOKEN_URL,
     revoke_url=REVOKE_URL,
     scopes=DEFAULT_SCOPES,
-    client_auth_method="client_secret_basic",
+    public_clients=True,
+    rotates_refresh_token=True,
+    refresh_token_idle_lifetime=REFRESH_TOKEN_IDLE_LIFETIME,
 )
 
 
-def scopes_for(settings: ProviderSettings) -> tuple[str, ...]:
-    if settings.scopes:
-        return tuple(settings.scopes)
+def default_scopes(settings: ProviderSettings) -> tuple[str, ...]:
+    """The scopes asked for when neither the caller nor the ``scopes`` setting names any."""
     return GRANULAR_SCOPES if xero_settings(settings).granular_scopes else DEFAULT_SCOPES
-
-
-def _client_id(settings: ProviderSettings) -> str:
-    if not settings.client_id:
-        raise ConfigurationError(
-            "provider 'xero' needs client_id for OAuth: pass it in "
-            "Client(providers={'xero': {'client_id': ...}}) or set UA_XERO_CLIENT_ID"
-        )
-    return settings.client_id
-
-
-def authorization_url(
-    settings: ProviderSettings,
-    *,
-    redirect_uri: str,
-    state: str,
-    code_challenge: str | None = None,
-    scopes: Sequence[str] | None = None,
-) -> str:
-    """The consent page URL. A ``code_challenge`` (S256) makes it a PKCE request."""
-    params = {
-        "response_type": "code",
-        "client_id": _client_id(settings),
-        "redirect_uri": redirect_uri,
-        "scope": " ".join(scopes or scopes_for(settings)),
-        "state": state,
-    }
-    if code_challenge is not None:
-        params.update(code_challenge=code_challenge, code_challenge_method="S256")
-    return f"{rebase(AUTHORIZE_URL, settings.base_url)}?{urlencode(params)}"
-
-
-async def _post_form(
-    http: httpx.AsyncClient, settings: ProviderSettings, url: str, fields: Mapping[str, str | None]
-) -> httpx.Response:
-    """POST a form with Basic client authentication, or the bare client id (PKCE public clients)."""
-    headers = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
-    body = {k: v for k, v in fields.items() if v is not None}
-    client_id = _client_id(settings)
-    if settings.client_secret is not None:
-        pair = f"{client_id}:{settings.client_secret.get_secret_value()}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-    else:
-        body["client_id"] = client_id
-    try:
-        return await http.post(rebase(url, settings.base_url), content=urlencode(body), headers=headers)
-    except httpx.TransportError as exc:
-        raise ProviderUnavailable(f"Xero identity is unreachable: {exc}", provider=PROVIDER) from exc
-
-
-async def token_request(
-    http: httpx.AsyncClient, settings: ProviderSettings, fields: Mapping[str, str | None]
-) -> dict[str, Any]:
-    """The token endpoint's JSON; ``invalid_grant`` raises ``ReauthorizationRequired``."""
-    return token_response_json(PROVIDER, await _post_form(http, settings, TOKEN_URL, fields))
-
-
-def token_set(payload: dict[str, Any], previous: TokenSet | None = None) -> TokenSet:
-    now = datetime.now(UTC)
-    tokens = TokenSet.from_token_response(payload, now=now, previous=previous)
-    return tokens.model_copy(update={"refresh_token_expires_at": now + REFRESH_TOKEN_IDLE_LIFETIME})
 
 
 def _jwt_claims(token: str) -> dict[str, Any]:
@@ -152,49 +86,22 @@ def _jwt_claims(token: str) -> dict[str, Any]:
 
 
 async def list_connections(
-    http: httpx.AsyncClient, settings: ProviderSettings, access_token: str
+    provider: Provider, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet
 ) -> list[dict[str, Any]]:
     """The organisations the user's token may reach (``GET /connections``)."""
-    response = await _bearer_call(http, "GET", rebase(CONNECTIONS_URL, settings.base_url), access_token)
-    body = response.json()
+    url = rebase(CONNECTIONS_URL, settings.base_url)
+    body = (await provider.call_with_token(http, "GET", url, tokens)).json()
     return [c for c in body if isinstance(c, dict)] if isinstance(body, list) else []
 
 
-async def _bearer_call(http: httpx.AsyncClient, method: str, url: str, access_token: str) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
-    try:
-        response = await http.request(method, url, headers=headers)
-    except httpx.TransportError as exc:
-        raise ProviderUnavailable(f"Xero is unreachable: {exc}", provider=PROVIDER) from exc
-    if not response.is_success:
-        raise error_from_response(response)
-    return response
-
-
-async def exchange_code(
-    http: httpx.AsyncClient,
-    settings: ProviderSettings,
-    *,
-    code: str,
-    redirect_uri: str,
-    code_verifier: str | None = None,
+async def granted_companies(
+    provider: Provider, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet
 ) -> list[Grant]:
-    payload = await token_request(
-        http,
-        settings,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": code_verifier,
-        },
-    )
-    tokens = token_set(payload)
-    access = tokens.access_token.get_secret_value()
-    connections = await list_connections(http, settings, access)
+    """One grant per organisation of this consent, as ``GET /connections`` lists them."""
+    connections = await list_connections(provider, http, settings, tokens)
     # The token reaches every organisation the user ever connected to this app; the ones this
     # consent granted share its authentication event (when the token says which it is).
-    event = _jwt_claims(access).get("authentication_event_id")
+    event = _jwt_claims(tokens.access_token.get_secret_value()).get("authentication_event_id")
     granted = [c for c in connections if c.get("authEventId") == event] if event else []
     return [
         Grant(
@@ -216,34 +123,12 @@ async def exchange_code(
     ]
 
 
-async def refresh(http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> TokenSet:
-    """Rotate: the answer's refresh token replaces the one used, which Xero retires."""
-    if tokens.refresh_token is None:
-        raise ReauthorizationRequired(
-            "the Xero access token expired and there is no refresh token (was offline_access "
-            "granted?): the user must connect again",
-            provider=PROVIDER,
-        )
-    payload = await token_request(
-        http,
-        settings,
-        {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token.get_secret_value()},
-    )
-    if not payload.get("refresh_token"):
-        raise AuthenticationError("Xero's refresh answer carried no new refresh token", provider=PROVIDER)
-    return token_set(payload, previous=tokens)
-
-
-async def revoke(http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
-    """Revoke the refresh token: Xero then removes every connection of that user for this app."""
-    token = tokens.refresh_token or tokens.access_token
-    response = await _post_form(http, settings, REVOKE_URL, {"token": token.get_secret_value()})
-    if not response.is_success:
-        token_response_json(PROVIDER, response)  # raises the mapped OAuth error
-
-
 async def disconnect(
-    http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet, grant_metadata: Mapping[str, str]
+    provider: Provider,
+    http: httpx.AsyncClient,
+    settings: ProviderSettings,
+    tokens: TokenSet,
+    grant_metadata: Mapping[str, str],
 ) -> None:
     """Remove one organisation's connection (``DELETE /connections/{id}``); others keep working."""
     connection_id = grant_metadata.get("connection_id")
@@ -253,4 +138,4 @@ async def disconnect(
             "metadata ('connection_id')"
         )
     url = rebase(f"{CONNECTIONS_URL}/{path_segment(connection_id, field='connection_id')}", settings.base_url)
-    await _bearer_call(http, "DELETE", url, tokens.access_token.get_secret_value())
+    await provider.call_with_token(http, "DELETE", url, tokens)

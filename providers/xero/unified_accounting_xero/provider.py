@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -33,14 +32,14 @@ from unified_accounting.provider import (
     ProviderSettings,
     capabilities,
 )
+from unified_accounting.ratelimits import LimitFeedback, RateLimits, Window
 from unified_accounting.tokens import Grant, TokenSet
 from unified_accounting.types import ASGIApp
 
-from . import api, oauth, rules, webhooks
+from . import api, limits, oauth, rules, webhooks
 from .changes import read_changes
 from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
-from .errors import PROVIDER, element_error, error_from_response
-from .limits import RateLimits
+from .errors import PROVIDER, XeroRateLimited, element_error, error_from_response
 from .models import Account, Item
 from .settings import XeroSettings, xero_settings
 from .versions import record_version
@@ -78,14 +77,14 @@ class XeroProvider(Provider):
     #: Xero's own resources (not in the unified catalog): ``conn.resource("account")``.
     models: ClassVar[Mapping[str, type[RecordMeta]]] = {"account": Account, "item": Item}
     oauth = oauth.OAUTH
+    rate_limits = limits.RATE_LIMITS
+    webhook_signature_header = webhooks.SIGNATURE_HEADER
     codec: XeroCodec
     #: The largest amount sent to Xero (see ``rules.MAX_AMOUNT``); larger ones are refused before any call.
     max_amount = rules.MAX_AMOUNT
 
     def __init__(self) -> None:
         self.codec = XeroCodec()
-        #: Client-side pacing; its ``clock`` and ``sleep`` may be replaced (tests drive time).
-        self.limits = RateLimits()
 
     # ------------------------------------------------------------------------------ HTTP plumbing
 
@@ -95,11 +94,31 @@ class XeroProvider(Provider):
     def error_from_response(self, response: httpx.Response) -> ProviderError | ValidationFailed:
         return error_from_response(response)
 
-    def request_slot(self, session: ProviderSession) -> contextlib.AbstractAsyncContextManager[None]:
-        return self.limits.slot(xero_settings(session.settings), session.company_id)
+    # ----------------------------------------------------------------------------- rate limits
 
-    def observe_response(self, session: ProviderSession, response: httpx.Response) -> None:
-        self.limits.observe(xero_settings(session.settings), session.company_id, response)
+    def limits_for(self, settings: ProviderSettings) -> RateLimits:
+        chosen = xero_settings(settings)
+        return limits.RATE_LIMITS.adjusted(
+            calls={
+                "minute": chosen.minute_call_limit,
+                "day": chosen.effective_daily_budget,
+                "appminute": chosen.app_minute_call_limit,
+            },
+            concurrent=chosen.concurrent_call_limit,
+        )
+
+    def rate_limit_feedback(self, response: httpx.Response) -> LimitFeedback | None:
+        return limits.feedback(response)
+
+    def rate_limit_refusal(self, window: Window, retry_after: float) -> XeroRateLimited:
+        return XeroRateLimited(
+            f"the {window.name} Xero call budget of this organisation is spent "
+            f"({window.calls} calls per {window.seconds:g} s)",
+            limit_kind=window.name,
+            retry_after=retry_after,
+            provider=PROVIDER,
+            code=limits.REFUSAL_CODES.get(window.name, window.name),
+        )
 
     # -------------------------------------------------------------------------------- validation
 
@@ -304,40 +323,17 @@ class XeroProvider(Provider):
 
     # ------------------------------------------------------------------------------------- OAuth
 
-    def authorization_url(
-        self,
-        settings: ProviderSettings,
-        *,
-        redirect_uri: str,
-        state: str,
-        code_challenge: str | None = None,
-        scopes: Sequence[str] | None = None,
-    ) -> str:
-        return oauth.authorization_url(
-            settings, redirect_uri=redirect_uri, state=state, code_challenge=code_challenge, scopes=scopes
-        )
+    def oauth_scopes(self, settings: ProviderSettings) -> tuple[str, ...]:
+        return tuple(settings.scopes or oauth.default_scopes(settings))
 
-    async def exchange_code(
+    async def granted_companies(
         self,
         http: httpx.AsyncClient,
         settings: ProviderSettings,
-        *,
-        code: str,
-        redirect_uri: str,
+        tokens: TokenSet,
         callback_params: Mapping[str, str],
-        code_verifier: str | None = None,
     ) -> list[Grant]:
-        return await oauth.exchange_code(
-            http, settings, code=code, redirect_uri=redirect_uri, code_verifier=code_verifier
-        )
-
-    async def refresh(
-        self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet
-    ) -> TokenSet:
-        return await oauth.refresh(http, settings, tokens)
-
-    async def revoke(self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
-        await oauth.revoke(http, settings, tokens)
+        return await oauth.granted_companies(self, http, settings, tokens)
 
     async def disconnect(
         self,
@@ -346,16 +342,13 @@ class XeroProvider(Provider):
         tokens: TokenSet,
         grant_metadata: Mapping[str, str],
     ) -> None:
-        await oauth.disconnect(http, settings, tokens, grant_metadata)
+        await oauth.disconnect(self, http, settings, tokens, grant_metadata)
 
     # ---------------------------------------------------------------------------------- webhooks
 
-    def verify_webhook(self, body: bytes, headers: Mapping[str, str], secret: str) -> bool:
-        return webhooks.verify(body, headers, secret)
-
     def webhook_response_status(self, body: bytes, headers: Mapping[str, str], secret: str) -> int:
         """What to answer a delivery, the intent-to-receive check included: 200 if signed right, else 401."""
-        return webhooks.response_status(body, headers, secret)
+        return 200 if self.verify_webhook(body, headers, secret) else 401
 
     def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
         return webhooks.parse(body)

@@ -9,15 +9,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from unified_accounting.provider import ProviderSettings
+from unified_accounting.settings import ProviderSettings, settings_as
+
+from .limits import DEFAULT_DAILY_CALLS, STARTER_DAILY_CALLS
 
 LineAmountTypes = Literal["Exclusive", "Inclusive", "NoTax"]
 CreatedInvoiceStatus = Literal["DRAFT", "SUBMITTED", "AUTHORISED"]
 Tier = Literal["starter", "core", "plus", "advanced", "enterprise"]
-
-#: Daily calls per organisation Xero allows each tier (Starter is the only tier with a lower budget).
-STARTER_DAILY_CALLS = 1_000
-DEFAULT_DAILY_CALLS = 5_000
 
 
 class XeroSettings(ProviderSettings):
@@ -40,9 +38,11 @@ class XeroSettings(ProviderSettings):
     tier: Tier | None = None
     #: Calls allowed per organisation per day (overrides the tier's budget).
     daily_call_budget: int | None = Field(default=None, ge=1)
-    concurrent_call_limit: int = Field(default=5, ge=1)
-    minute_call_limit: int = Field(default=60, ge=1)
-    app_minute_call_limit: int = Field(default=10_000, ge=1)
+    #: Overrides of Xero's other limits (``limits.RATE_LIMITS``: 5 at once and 60 a minute per
+    #: organisation, 10,000 a minute per app); None keeps Xero's.
+    concurrent_call_limit: int | None = Field(default=None, ge=1)
+    minute_call_limit: int | None = Field(default=None, ge=1)
+    app_minute_call_limit: int | None = Field(default=None, ge=1)
     #: Records per page for lists (Xero allows up to 1,000).
     page_size: int = Field(default=100, ge=1, le=1000)
     #: Elements per request of a bulk write (Xero recommends about 50).
@@ -57,6 +57,4 @@ class XeroSettings(ProviderSettings):
 
 def xero_settings(settings: ProviderSettings) -> XeroSettings:
     """The session's settings as :class:`XeroSettings` (plain core settings get Xero's defaults)."""
-    if isinstance(settings, XeroSettings):
-        return settings
-    return XeroSettings.model_validate(settings.model_dump())
+    return settings_as(XeroSettings, settings)

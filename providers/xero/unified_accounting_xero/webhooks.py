@@ -1,23 +1,21 @@
-"""Xero webhooks: signature check, the intent-to-receive answer, and events → unified ``ChangeEvent``.
+"""Xero webhooks: events → unified ``ChangeEvent``.
 
-Xero signs each POST with ``x-xero-signature`` = base64(HMAC-SHA256(webhook key, raw body)). Before it
-enables a subscription it sends an *intent to receive* (an empty, correctly or wrongly signed batch)
-and expects 200 for the good signature and 401 for the bad one, with an empty body, within 5 seconds:
-:func:`response_status` gives the status to answer for any delivery. Events name what changed, not
-the new values: fetch the record to see them.
+Xero signs each POST with ``x-xero-signature`` = base64(HMAC-SHA256(webhook key, raw body)), which
+the core checks (``Provider.webhook_signature_header``). Before it enables a subscription it sends
+an *intent to receive* (an empty, correctly or wrongly signed batch) and expects 200 for the good
+signature and 401 for the bad one, with an empty body, within 5 seconds
+(``XeroProvider.webhook_response_status``). Events name what changed, not the new values: fetch the
+record to see them.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from unified_accounting.models import ChangeEvent, ChangeOperation
-from unified_accounting.provider import constant_time_equal
 
 from .dates import parse_datetime
 from .errors import PROVIDER
@@ -26,30 +24,6 @@ SIGNATURE_HEADER = "x-xero-signature"
 #: Xero event categories with a unified resource; others (CREDITNOTE, SUBSCRIPTION, ...) are skipped.
 CATEGORIES = {"INVOICE": "invoice", "CONTACT": "customer"}
 OPERATIONS = {"CREATE": ChangeOperation.CREATED, "UPDATE": ChangeOperation.UPDATED}
-
-
-def signature(body: bytes, key: str) -> str:
-    return base64.b64encode(hmac.new(key.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
-def verify(body: bytes, headers: Mapping[str, str], key: str) -> bool:
-    """Whether Xero signed ``body`` with ``key`` (compared in constant time)."""
-    given = _header(headers, SIGNATURE_HEADER)
-    if not given or not key:
-        return False
-    return constant_time_equal(given.strip(), signature(body, key))
-
-
-def response_status(body: bytes, headers: Mapping[str, str], key: str) -> int:
-    """The status to answer a delivery (the intent-to-receive check included): 200 or 401."""
-    return 200 if verify(body, headers, key) else 401
 
 
 def event_id(event: Mapping[str, Any]) -> str:

@@ -7,6 +7,7 @@ Ledgerly's wire format differs from the unified model on purpose (camelCase, dec
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import secrets
 from collections.abc import Mapping
@@ -23,6 +24,9 @@ from starlette.routing import Route
 from unified_accounting.emulation import Emulator, EmulatorCommand, EmulatorOptions, Fault, emulator_app
 from unified_accounting.emulation import oauth as kit
 from unified_accounting.types import Scope
+from unified_accounting.webhook_signatures import sign_hmac_sha256_base64
+
+from .webhooks import SIGNATURE_HEADER
 
 COLLECTIONS = ("customers", "invoices", "payments", "taxRates")
 #: Values of a tax rate's ``state`` (Ledgerly archives a rate no longer charged; it never deletes one).
@@ -39,6 +43,8 @@ class LedgerlyOptions(EmulatorOptions):
     client_secret: str = "ledgerly-secret"
     companies: tuple[str, ...] = ("c-1",)
     access_token_ttl_s: int = 3600
+    #: The key webhook deliveries are signed with.
+    webhook_secret: str = "ledgerly-webhook-secret"
 
 
 class LedgerlyEmulator(Emulator):
@@ -74,6 +80,7 @@ class LedgerlyEmulator(Emulator):
         self.refresh_calls = 0
         self.code_exchanges = 0
         self.revoked: list[str] = []
+        self.webhook_secret = options.webhook_secret
         self._ids = itertools.count(1)
         if options.seed is not None:
             for company in self.companies:
@@ -150,6 +157,22 @@ class LedgerlyEmulator(Emulator):
 
     # ``expire_access_tokens()``, ``revoke_all()`` and ``refresh_count`` (refresh requests received)
     # come from the kit; ``refresh_calls`` counts the refreshes that worked.
+
+    def webhook_delivery(
+        self, company: str, collection: str, record_id: str, change: str
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body and headers of a signed delivery saying that one record changed."""
+        event = {
+            "id": "evt-" + secrets.token_hex(8),
+            "company": company,
+            "collection": collection,
+            "recordId": record_id,
+            "change": change,
+            "at": self.now().isoformat(),
+        }
+        body = json.dumps({"events": [event]}).encode()
+        signature = sign_hmac_sha256_base64(body, self.webhook_secret)
+        return body, {SIGNATURE_HEADER: signature, "Content-Type": "application/json"}
 
     def table(self, company: str, collection: str) -> dict[str, dict[str, Any]]:
         return self.records.setdefault((company, collection), {})

@@ -8,14 +8,13 @@ codec; this class only says how to fetch a record and a page.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
 
 from unified_accounting import (
+    ChangeEvent,
     FieldIssue,
-    Grant,
     Invoice,
     LineItemType,
     OAuthSettings,
@@ -24,20 +23,28 @@ from unified_accounting import (
     Provider,
     ProviderSession,
     ProviderSettings,
+    RateLimits,
     TokenSet,
+    Window,
     capabilities,
     jsonutil,
     path_segment,
 )
 from unified_accounting.decoding import decode_one
-from unified_accounting.errors import DuplicateRecord, PermissionDenied, ProviderError, ValidationFailed
+from unified_accounting.errors import DuplicateRecord, ProviderError, ValidationFailed
 from unified_accounting.http.errors import error_from_status
 from unified_accounting.models import RecordMeta
-from unified_accounting.oauth import client_credentials, token_request
 from unified_accounting.provider import FetchedPage, ListQuery
 
 from .codec import WIRE, LedgerlyCodec
 from .emulator import COMMAND, create_emulator
+from .webhooks import SIGNATURE_HEADER, parse_webhook
+
+API = "https://api.ledgerly.example"
+
+
+def _base(settings: ProviderSettings) -> str:
+    return (settings.base_url or API).rstrip("/")
 
 
 class LedgerlyProvider(Provider):
@@ -53,7 +60,11 @@ class LedgerlyProvider(Provider):
         revoke_url="https://auth.ledgerly.example/oauth/revoke",
         scopes=("books",),
         pkce=True,
+        company_parameter="company",
     )
+    #: Ledgerly's (fictional) published limit: 3,000 calls a minute per app and company.
+    rate_limits = RateLimits(windows=(Window("minute", calls=3000, seconds=60.0),))
+    webhook_signature_header = SIGNATURE_HEADER
 
     codec: LedgerlyCodec
 
@@ -61,10 +72,9 @@ class LedgerlyProvider(Provider):
         self.codec = LedgerlyCodec()
 
     def _url(self, session: ProviderSession, resource: str, *parts: str) -> str:
-        base = (session.settings.base_url or "https://api.ledgerly.example").rstrip("/")
         company = path_segment(session.company_id, field="company_id")
-        collection = WIRE[resource].collection
-        return "/".join((base, "v1/companies", company, collection, *map(path_segment, parts)))
+        segments = (company, WIRE[resource].collection, *map(path_segment, parts))
+        return "/".join((_base(session.settings), "v1/companies", *segments))
 
     def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
         issues: list[FieldIssue] = []
@@ -148,58 +158,18 @@ class LedgerlyProvider(Provider):
         )
         return self.read_record(session, resource, response.content)
 
-    async def exchange_code(
-        self,
-        http: httpx.AsyncClient,
-        settings: ProviderSettings,
-        *,
-        code: str,
-        redirect_uri: str,
-        callback_params: Mapping[str, str],
-        code_verifier: str | None = None,
-    ) -> list[Grant]:
-        """Ledgerly names the company in the callback (``company=``), like QuickBooks' ``realmId``.
+    async def confirm_company(
+        self, http: httpx.AsyncClient, settings: ProviderSettings, company_id: str, tokens: TokenSet
+    ) -> str | None:
+        """Ledgerly names the company in the callback (``company=``), like QuickBooks' ``realmId``:
+        it is believed once the new token has read it."""
+        url = f"{_base(settings)}/v1/companies/{path_segment(company_id, field='company')}"
+        response = await self.call_with_token(http, "GET", url, tokens)
+        name = response.json().get("name")
+        return str(name) if name else None
 
-        The callback passed through the user's browser, so the company is only believed once the
-        new token has read it: a company the token cannot reach is refused.
-        """
-        company = callback_params.get("company")
-        if not company:
-            raise ValidationFailed("Ledgerly's callback has no company parameter", provider=self.name)
-        payload = await token_request(
-            self,
-            http,
-            settings,
-            "authorization_code",
-            code=code,
-            redirect_uri=redirect_uri,
-            code_verifier=code_verifier,
-        )
-        tokens = TokenSet.from_token_response(payload, now=datetime.now(UTC))
-        base = (settings.base_url or "https://api.ledgerly.example").rstrip("/")
-        response = await http.get(
-            f"{base}/v1/companies/{path_segment(company, field='company')}",
-            headers={"Authorization": f"Bearer {tokens.access_token.get_secret_value()}"},
-        )
-        if not response.is_success:
-            raise PermissionDenied(
-                f"Ledgerly did not confirm company {company!r} for this authorization",
-                provider=self.name,
-                status_code=response.status_code,
-                code="company_not_confirmed",
-            )
-        confirmed = response.json()
-        return [Grant(company_id=str(confirmed["id"]), company_name=confirmed.get("name"), tokens=tokens)]
-
-    async def revoke(self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
-        token = tokens.refresh_token or tokens.access_token
-        client_id, client_secret = client_credentials(self, settings)
-        response = await http.post(
-            self.oauth_url(settings, "revoke"),
-            data={"token": token.get_secret_value()},
-            auth=(client_id, client_secret),
-        )
-        response.raise_for_status()
+    def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
+        return parse_webhook(self.name, body)
 
     def create_emulator(self, **options: Any) -> Any:
         return create_emulator(**options)

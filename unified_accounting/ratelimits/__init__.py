@@ -1,0 +1,24 @@
+"""Client-side rate limiting that every provider declares instead of rebuilding.
+
+A provider states its limits as :class:`RateLimits` (``Provider.rate_limits``), says what its
+answers reveal about the provider's own count through ``Provider.rate_limit_feedback``, and the
+core does the rest: every request waits in :func:`process_limiter` for a slot in each window of its
+budget. Budgets are keyed by :class:`LimitKey` — provider, app (OAuth client id), realm and
+company — and shared by every client of the process. Sharing rules: ``docs/scale.md``.
+"""
+
+from .declaration import LimitFeedback, LimitKey, RateLimits, Window, counted_as, current_kinds
+from .limiter import Limiter, RateLimiter, Refusal, process_limiter
+
+__all__ = [
+    "LimitFeedback",
+    "LimitKey",
+    "Limiter",
+    "RateLimiter",
+    "RateLimits",
+    "Refusal",
+    "Window",
+    "counted_as",
+    "current_kinds",
+    "process_limiter",
+]

@@ -1,0 +1,174 @@
+"""The rate limiter every provider shares: waits for a slot, refuses what cannot be waited out,
+and learns from the provider's answers.
+
+One limiter serves the whole process (:func:`process_limiter`): every client and every event loop
+(the blocking ``Client`` runs its own) spends the same budgets, keyed by
+:class:`~unified_accounting.ratelimits.LimitKey` — provider, app, realm and company — never by the
+identity of a settings or client object. Its state is guarded by a thread lock; waiting for time is
+done by sleeping on the caller's loop, and waiting for a call in flight to finish by a future the
+releasing thread completes on the waiter's own loop (``call_soon_threadsafe``). Clock and sleep are
+attributes, so tests drive time without sleeping.
+
+Windows are not shared with other processes yet: each process keeps its own, and learns what the
+others spent only from the provider's remaining-calls headers where it sends them. A limiter that
+keeps its windows in the shared database would implement :class:`Limiter` (``learn`` records, the
+next ``slot`` writes); see docs/scale.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol
+
+from ..errors import RateLimited
+from .declaration import LimitFeedback, LimitKey, RateLimits, Window, current_kinds
+from .windows import Windows, WindowState
+
+#: Longest wait for a release before asking again (a release elsewhere may not wake this waiter:
+#: app-wide windows, or a call of another company of the app).
+RELEASE_POLL = 0.25
+
+Refusal = Callable[[Window, float], RateLimited]
+
+
+def _default_refusal(window: Window, retry_after: float) -> RateLimited:
+    return RateLimited(
+        f"the {window.name} budget of {window.calls} calls is spent",
+        retry_after=retry_after,
+        code=window.name,
+    )
+
+
+class Limiter(Protocol):
+    """What a provider's requests go through (:class:`RateLimiter`, or a shared implementation)."""
+
+    def slot(
+        self,
+        key: LimitKey,
+        limits: RateLimits,
+        *,
+        kinds: frozenset[str] | None = None,
+        refuse: Refusal = _default_refusal,
+    ) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+    def learn(self, key: LimitKey, limits: RateLimits, feedback: LimitFeedback) -> None: ...
+
+
+class RateLimiter:
+    """Sliding windows and concurrency per budget: ``async with limiter.slot(key, limits): ...``."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self._lock = threading.Lock()
+        self._windows = Windows()
+        self._waiters: dict[LimitKey, list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]]] = {}
+        self._releases: dict[LimitKey, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def slot(
+        self,
+        key: LimitKey,
+        limits: RateLimits,
+        *,
+        kinds: frozenset[str] | None = None,
+        refuse: Refusal = _default_refusal,
+    ) -> AsyncIterator[None]:
+        """Wait until one more request fits every window and the concurrency cap, and hold its
+        place until the block ends (its answer has been read): then it is counted. ``kinds``
+        defaults to those of the enclosing :func:`~unified_accounting.ratelimits.counted_as`."""
+        chosen = current_kinds() if kinds is None else kinds
+        await self._acquire(key, limits, chosen, refuse)
+        try:
+            yield
+        finally:
+            self._release(key, limits, chosen)
+
+    async def _acquire(
+        self, key: LimitKey, limits: RateLimits, kinds: frozenset[str], refuse: Refusal
+    ) -> None:
+        while True:
+            with self._lock:
+                releases = self._releases.get(key, 0)
+                verdict = self._windows.reserve(key, limits, kinds, self.clock())
+            if verdict.refused is not None:
+                raise refuse(verdict.refused, max(0.0, verdict.retry_after))
+            if verdict.wait is None:
+                await self._await_release(key, releases)
+            elif verdict.wait > 0:
+                await self.sleep(verdict.wait)
+            else:
+                return
+
+    async def _await_release(self, key: LimitKey, seen: int) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            if self._releases.get(key, 0) != seen:
+                return  # a call finished since we asked: ask again at once
+            waiters = self._waiters.setdefault(key, [])
+            waiters.append((loop, future))
+        try:
+            await asyncio.wait({future}, timeout=RELEASE_POLL)
+        finally:
+            with self._lock, contextlib.suppress(ValueError):
+                waiters.remove((loop, future))
+
+    def _release(self, key: LimitKey, limits: RateLimits, kinds: frozenset[str]) -> None:
+        with self._lock:
+            self._windows.release(key, limits, kinds, self.clock())
+            self._releases[key] = self._releases.get(key, 0) + 1
+            waiters = self._waiters.pop(key, [])
+        for loop, future in waiters:
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits there
+                loop.call_soon_threadsafe(_wake, future)
+
+    def learn(self, key: LimitKey, limits: RateLimits, feedback: LimitFeedback) -> None:
+        """Take in what an answer says about the provider's own count (see :class:`LimitFeedback`)."""
+        with self._lock:
+            self._windows.learn(key, limits, feedback, self.clock())
+
+    # ----------------------------------------------------------------------------- inspection
+
+    def in_flight(self, key: LimitKey) -> int:
+        """Requests of ``key`` holding a slot now."""
+        with self._lock:
+            budget = self._windows.peek(key)
+            return budget.in_flight if budget else 0
+
+    def used(self, key: LimitKey, window: Window) -> int:
+        """Calls ``window`` of ``key`` counts now (in flight ones excluded), unseen ones included."""
+        with self._lock:
+            budget = self._windows.peek(key.app_key if window.scope == "app" else key)
+            state: WindowState | None = budget.windows.get((window.name, window.seconds)) if budget else None
+            return state.used(self.clock()) if state else 0
+
+    def reset(self) -> None:
+        """Forget every window (a fresh process, as far as limits go; for tests)."""
+        with self._lock:
+            self._windows.clear()
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+_PROCESS_LIMITER = RateLimiter()
+
+
+def process_limiter() -> RateLimiter:
+    """The limiter of this process, which every provider's requests go through by default."""
+    return _PROCESS_LIMITER
+
+
+__all__ = ["Limiter", "RateLimiter", "Refusal", "process_limiter"]
