@@ -18,7 +18,7 @@ def test_sandbox_for_an_unknown_provider_exits_cleanly() -> None:
 
 
 def test_sandbox_options_are_parsed() -> None:
-    from unified_accounting.cli import _parse_options
+    from unified_accounting.cli.app import _parse_options
 
     assert _parse_options(["seed=3", 'realms=["1","2"]', "name=demo"]) == {
         "seed": 3,

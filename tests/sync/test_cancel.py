@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from unified_accounting.storage.database import SyncDatabase
 from unified_accounting.sync import SyncOptions, SyncService, lease
 from unified_accounting.sync.checkpoint import read_state
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.sync.state import Phase
 from unified_accounting.vault.paths import sqlite_path
 

@@ -20,9 +20,9 @@ from ua_ledgerly.emulator import create_emulator
 from unified_accounting.decoding import RecordIssue
 from unified_accounting.errors import DecodeFailed, NotFound, UnsupportedOperation
 from unified_accounting.provider import Page
+from unified_accounting.storage.database import SyncDatabase
 from unified_accounting.sync import SyncOptions, SyncService
 from unified_accounting.sync.checkpoint import read_state
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.sync.schema import mirror_records
 from unified_accounting.sync.state import Phase
 

@@ -9,9 +9,9 @@ import pytest
 from ua_ledgerly.emulator import create_emulator
 
 from unified_accounting import RecordChange, hookimpl
+from unified_accounting.storage.database import SyncDatabase
 from unified_accounting.sync import SyncService
 from unified_accounting.sync.checkpoint import read_state
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.sync.state import Phase
 
 from .ledgerly import connect, ledgerly_client, seed

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 
 from unified_accounting.connections import ConnectionKey
+from unified_accounting.mirror import query
+from unified_accounting.mirror.records import record_write, tombstone_write, upsert
 from unified_accounting.models import Customer, Invoice
-from unified_accounting.sync import query
-from unified_accounting.sync.database import SyncDatabase
-from unified_accounting.sync.mirror import record_write, tombstone_write, upsert
-from unified_accounting.vault.engine import create_engine, migrate
+from unified_accounting.storage.database import SyncDatabase
+from unified_accounting.storage.engine import create_engine, migrate
 from unified_accounting.vault.paths import async_database_url
 
 pytestmark = pytest.mark.anyio

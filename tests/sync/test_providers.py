@@ -124,8 +124,8 @@ async def test_quickbooks_beyond_the_cdc_window_lists_by_last_updated_time(
     from dataclasses import replace
     from datetime import UTC, datetime, timedelta
 
+    from unified_accounting.storage.database import SyncDatabase
     from unified_accounting.sync import checkpoint
-    from unified_accounting.sync.database import SyncDatabase
 
     case = CASES["quickbooks"]
     app = case.seeded(invoices=30)

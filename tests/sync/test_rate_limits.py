@@ -14,9 +14,9 @@ from unified_accounting_xero.testing import ThrottledApp
 
 from unified_accounting.errors import RateLimited
 from unified_accounting.http.retry import RetryPolicy
+from unified_accounting.storage.database import SyncDatabase
 from unified_accounting.sync import SyncOptions, SyncService
 from unified_accounting.sync.checkpoint import read_state
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.sync.state import Phase
 
 from .churn import UNLIMITED_EMULATOR, churn_client

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from unified_accounting.storage.database import SyncDatabase
 from unified_accounting.sync import SyncOptions, SyncService
 from unified_accounting.sync.checkpoint import read_state
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.sync.state import Phase
 from unified_accounting.testing.cassettes import serve
 

@@ -11,9 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, select
 
-from unified_accounting.sync.database import SyncDatabase
+from unified_accounting.storage.database import SyncDatabase
+from unified_accounting.storage.engine import _alembic_config, create_engine
 from unified_accounting.sync.schema import webhook_deliveries
-from unified_accounting.vault.engine import _alembic_config, create_engine
 from unified_accounting.vault.paths import async_database_url
 from unified_accounting.vault.schema import VERSION_TABLE, metadata
 from unified_accounting.vault.store import VaultStore

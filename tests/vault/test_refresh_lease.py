@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from ua_ledgerly.emulator import LedgerlyEmulator
 
 from unified_accounting import AsyncClient, ConnectionHealth, ProviderUnavailable, hookimpl
-from unified_accounting.sync.database import SyncDatabase
+from unified_accounting.storage.database import SyncDatabase
 from unified_accounting.types import Receive, Scope, Send
 from unified_accounting.vault.crypto import TokenCipher
 from unified_accounting.vault.schema import connections, grants

@@ -18,7 +18,7 @@ from starlette.routing import Mount
 from ua_ledgerly.emulator import LedgerlyEmulator, create_emulator
 
 from unified_accounting import AsyncClient, ConfigurationError, MemoryConnectionStore
-from unified_accounting.sync.database import SyncDatabase
+from unified_accounting.storage.database import SyncDatabase
 from unified_accounting.vault import new_key
 from unified_accounting.web import connect_link, create_connect_app
 from unified_accounting.web.sessions import connect_sessions

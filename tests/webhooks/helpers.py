@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from unified_accounting import AsyncClient
-from unified_accounting.sync.database import SyncDatabase
+from unified_accounting.storage.database import SyncDatabase
 from unified_accounting.sync.jobs import Job
 from unified_accounting.sync.schema import webhook_deliveries, webhook_events
 from unified_accounting.types import Receive, Scope, Send

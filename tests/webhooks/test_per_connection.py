@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select, update
 
 from unified_accounting import AsyncClient, AsyncConnection, ConnectionHealth, ProviderUnavailable, hookimpl
+from unified_accounting.service.embedded import EmbeddedRunner
+from unified_accounting.storage.database import SyncDatabase
 from unified_accounting.sync import SyncService
-from unified_accounting.sync.database import SyncDatabase
-from unified_accounting.sync.embedded import EmbeddedRunner
 from unified_accounting.sync.engine import SyncOptions
 from unified_accounting.sync.schema import webhook_backlog
 from unified_accounting.webhooks import backlog, inbox

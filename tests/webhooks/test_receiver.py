@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from unified_accounting import hookimpl
+from unified_accounting.service.embedded import EmbeddedRunner
 from unified_accounting.sync import SyncService
-from unified_accounting.sync.embedded import EmbeddedRunner
 from unified_accounting.sync.jobs import WebhookJob
 from unified_accounting.webhooks.processor import CHANGE_FEED_FROM, process_company
 

@@ -31,8 +31,8 @@ from ..settings import resolve_settings
 from ..tokens import TokenSet
 from ..vault import MemoryStateStore, StateStore, open_vault
 from ..vault.authorize import callback_parameters, claim_callback, finish_authorization, start_authorization
-from ..vault.lifecycle import disconnect_connection
 from ._accessors import M, ResourceAccessors
+from .lifecycle import disconnect_connection
 from .resources import AsyncResource
 from .session import HttpSession
 from .tokens import TokenKeeper

@@ -108,8 +108,8 @@ class AsyncResource(Generic[M]):
     ) -> M:
         """The record from the provider, or with ``source="mirror"`` from the local mirror (no HTTP)."""
         if source == "mirror":
-            from ..sync import query
-            from ..sync.database import SyncDatabase
+            from ..mirror import query
+            from ..storage.database import SyncDatabase
 
             db = await SyncDatabase.for_client(self._conn._client)
             found = await query.get_record(
@@ -165,8 +165,8 @@ class AsyncResource(Generic[M]):
     def _mirror_list(
         self, updated_since: datetime | None, page_size: int | None, cursor: str | None, include_deleted: bool
     ) -> AsyncPager[M]:
-        from ..sync import query
-        from ..sync.database import SyncDatabase
+        from ..mirror import query
+        from ..storage.database import SyncDatabase
 
         async def fetch(page_cursor: str | None) -> Page:
             db = await SyncDatabase.for_client(self._conn._client)

@@ -84,8 +84,8 @@ async def run_demo(console: Console | None = None, *, keep: bool = False) -> int
 
 
 async def _story(console: Console, stack: Stack, *, keep: bool) -> None:
+    from ..service.embedded import EmbeddedRunner
     from ..sync import SyncService
-    from ..sync.embedded import EmbeddedRunner
     from ..sync.progress import RichProgress
     from ..web import connect_link, create_connect_app
     from ..webhooks.receiver import WebhookReceiver

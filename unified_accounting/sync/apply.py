@@ -17,9 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..changes import RecordChange
 from ..connections import ConnectionKey
-from . import mirror, outbound
-from .database import SyncDatabase
-from .mirror import MirrorChange, MirrorWrite
+from ..mirror import records
+from ..mirror.records import MirrorChange, MirrorWrite
+from ..storage.database import SyncDatabase
+from . import outbound
 
 Source = Literal["sync", "webhook"]
 
@@ -34,7 +35,7 @@ async def apply_changes(
     source: Source,
     outbox: outbound.OutboundWebhooks | None,
 ) -> list[MirrorChange]:
-    changes = await mirror.upsert(db, conn, key, writes, now)
+    changes = await records.upsert(db, conn, key, writes, now)
     if outbox is not None and changes:
         await outbox.enqueue(db, conn, key, changes, source=source, now=now)
     return changes

@@ -13,7 +13,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..connections import ConnectionKey
-from .database import SyncDatabase
+from ..storage.database import SyncDatabase
 from .schema import sync_states
 from .state import SyncState
 

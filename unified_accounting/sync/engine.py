@@ -37,12 +37,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..connections import ConnectionKey
 from ..decoding import RecordIssue
 from ..errors import UnsupportedOperation
+from ..mirror import records
+from ..mirror.records import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
 from ..models import RESOURCE_MODELS
 from ..provider import Operation, Page, Provider, ProviderSession
-from . import checkpoint, mirror
+from ..storage.database import SyncDatabase
+from . import checkpoint
 from .apply import Source, announce, apply_changes
-from .database import SyncDatabase
-from .mirror import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
 from .outbound import OutboundWebhooks
 from .pages import Anchor, ListedPage, Rewind, buffered, overlapping_pages
 from .state import Phase, SyncState
@@ -348,7 +349,7 @@ class SyncEngine:
         swept: list[MirrorChange] = []
         after = ""
         while True:
-            find = functools.partial(mirror.unseen, key=key, resource=resource, seen_before=signpost)
+            find = functools.partial(records.unseen, key=key, resource=resource, seen_before=signpost)
             batch = await db.snapshot(functools.partial(find, after=after, limit=SWEEP_BATCH))
             if not batch:
                 return swept
@@ -471,7 +472,7 @@ class SyncEngine:
         async def work(conn: DbConnection) -> list[MirrorChange]:
             changes = await self._apply(db, conn, key, writes, now) if writes else []
             if seen is not None:
-                await mirror.mark_seen(conn, key, seen[0], seen[1], now)
+                await records.mark_seen(conn, key, seen[0], seen[1], now)
             if state is not None:
                 await checkpoint.save(db, conn, key, state)
             return changes
@@ -493,7 +494,7 @@ class SyncEngine:
             announce(self.client.plugin_manager, key, changes, source)
 
 
-def _deleted_at(candidate: mirror.Unseen, observed: datetime) -> datetime:
+def _deleted_at(candidate: records.Unseen, observed: datetime) -> datetime:
     """When a record the provider no longer has is stamped deleted: when that was observed — or
     just after its last known version, should the provider's clock run ahead of ours (a tombstone
     must order after the version it ends)."""

@@ -8,7 +8,7 @@ the lease also covers syncs started outside the job queue, such as ``ua sync``.)
 
 A cancelled holder (a shutdown) releases the lease before its cancellation completes: taking,
 renewing and releasing are transactions a cancellation cannot cut short (see
-:meth:`~unified_accounting.sync.database.SyncDatabase.transaction`).
+:meth:`~unified_accounting.storage.database.SyncDatabase.transaction`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import UnifiedAccountingError
-from .database import SyncDatabase
+from ..storage.database import SyncDatabase
 from .schema import sync_leases
 
 DEFAULT_TTL = timedelta(seconds=30)

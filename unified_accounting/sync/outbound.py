@@ -29,8 +29,8 @@ from ..connections import ConnectionKey
 from .schema import outbox
 
 if TYPE_CHECKING:
-    from .database import SyncDatabase
-    from .mirror import MirrorChange
+    from ..mirror.records import MirrorChange
+    from ..storage.database import SyncDatabase
 
 SIGNATURE_HEADER = "UA-Signature"
 TIMESTAMP_HEADER = "UA-Timestamp"

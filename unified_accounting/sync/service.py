@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .database import SyncDatabase
+from ..storage.database import SyncDatabase
 from .engine import SyncEngine, SyncOptions, SyncProgress, SyncReport
 from .lease import company_lease
 

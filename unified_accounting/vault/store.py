@@ -34,9 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..connections import ConnectionHealth, ConnectionKey, ConnectionRecord
 from ..errors import ConfigurationError, ProviderUnavailable
+from ..storage.engine import create_engine, migrate
 from ..tokens import TokenSet
 from .crypto import TokenCipher, VaultKeyError, load_or_create_key_file
-from .engine import create_engine, migrate
 from .paths import async_database_url, sqlite_path
 from .schema import connections, consumers, grants, oauth_states, vault_meta
 from .states import (

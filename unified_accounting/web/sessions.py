@@ -26,7 +26,7 @@ from ..vault.store import VaultStore
 
 if TYPE_CHECKING:
     from ..client.async_client import AsyncClient
-    from ..sync.database import SyncDatabase
+    from ..storage.database import SyncDatabase
 
 connect_sessions = Table(
     "ua_connect_sessions",
@@ -207,7 +207,7 @@ class SqlSessionStore:
 async def session_store_for(client: AsyncClient) -> SessionStore:
     """The vault's database when the client has one, else process memory."""
     if isinstance(client.store, VaultStore):
-        from ..sync.database import SyncDatabase
+        from ..storage.database import SyncDatabase
 
         return SqlSessionStore(await SyncDatabase.for_client(client))
     return MemorySessionStore()

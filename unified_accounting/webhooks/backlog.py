@@ -30,7 +30,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, tuple_, u
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..connections import ConnectionHealth, ConnectionKey
-from ..sync.database import SyncDatabase
+from ..storage.database import SyncDatabase
 from ..sync.schema import webhook_backlog
 from ..vault.schema import connections
 

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..models import ChangeEvent
-from ..sync.database import SyncDatabase
+from ..storage.database import SyncDatabase
 from ..sync.schema import webhook_deliveries, webhook_events
 from ..vault.schema import connections
 

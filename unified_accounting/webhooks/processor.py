@@ -24,13 +24,13 @@ from sqlalchemy import select
 
 from ..connections import ConnectionKey
 from ..errors import DecodeFailed, NotFound, ReauthorizationRequired, UnsupportedOperation
+from ..mirror.records import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
 from ..models import RESOURCE_MODELS
 from ..provider import Operation, Provider, ProviderSession
+from ..storage.database import SyncDatabase
 from ..sync.apply import announce, apply_changes
-from ..sync.database import SyncDatabase
 from ..sync.engine import SyncOptions, background_session
 from ..sync.lease import company_lease
-from ..sync.mirror import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
 from ..vault.schema import connections
 from . import backlog, inbox
 from .backlog import RetryState

@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from ..errors import ConfigurationError, UnsupportedOperation
 from ..models import ChangeEvent
-from ..sync.database import SyncDatabase
+from ..storage.database import SyncDatabase
 from ..sync.jobs import JobQueue, WebhookJob
 from . import inbox
 from .body import BodyLimits, BodyRefused, read_body

@@ -47,8 +47,8 @@ from ..connections import ConnectionKey
 from ..models import RESOURCE_MODELS, ChangeOperation, RecordMeta
 from ..models.context import PROVIDER_CONTEXT
 from ..provider import ChangeSet
-from .database import SyncDatabase
-from .schema import mirror_records
+from ..storage.database import SyncDatabase
+from ..sync.schema import mirror_records
 
 # A JSON escape of half a UTF-16 pair (what record_json writes for text UTF-8 cannot hold).
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")

@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import UnifiedAccountingError
-from .plugins import default_registry
+from ..errors import UnifiedAccountingError
+from ..plugins import default_registry
 
 console = Console()
 
@@ -25,10 +25,10 @@ def build_app() -> typer.Typer:
     app.command("providers")(providers)
     app.command("sandbox")(sandbox)
     app.command("demo")(demo)
-    from .vault.commands import register as register_vault_commands
+    from .vault import register as register_vault_commands
 
     register_vault_commands(app)
-    from .sync.commands import register as register_sync_commands
+    from .service import register as register_sync_commands
 
     register_sync_commands(app)
     default_registry().plugin_manager.hook.ua_register_cli(app=app)
@@ -94,7 +94,7 @@ def demo(
     """Run the whole library against local QuickBooks and Xero emulators (no accounts, no network)."""
     import asyncio
 
-    from .demo import run_demo
+    from ..demo import run_demo
 
     try:
         code = asyncio.run(run_demo(console, keep=keep))
@@ -114,6 +114,3 @@ def main() -> None:
         raise SystemExit(2) from None
     app()
 
-
-if __name__ == "__main__":
-    main()

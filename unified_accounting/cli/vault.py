@@ -22,8 +22,8 @@ from starlette.routing import Route
 
 from ..client.async_client import AsyncClient
 from ..errors import ConfigurationError, UnifiedAccountingError
-from .crypto import new_key
-from .store import VaultStore
+from ..vault.crypto import new_key
+from ..vault.store import VaultStore
 
 console = Console()
 

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
+from ..sync.engine import SyncOptions
+from ..sync.jobs import InboxOnly, JobQueue
 from .embedded import EmbeddedRunner
-from .engine import SyncOptions
-from .jobs import InboxOnly, JobQueue
 
 if TYPE_CHECKING:
     from ..client.async_client import AsyncClient

@@ -10,7 +10,7 @@ from ..connections import ConnectionHealth, ConnectionKey, ConnectionRecord
 from ..errors import ProviderError, ReauthorizationRequired, UnsupportedOperation
 
 if TYPE_CHECKING:
-    from ..client.async_client import AsyncClient
+    from .async_client import AsyncClient
 
 
 async def disconnect_connection(

@@ -78,7 +78,7 @@ def _use_wal(cursor: Any) -> None:
 
 def _alembic_config(connection: Connection) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(resources.files(__package__) / "migrations"))
+    config.set_main_option("script_location", str(resources.files("unified_accounting.vault") / "migrations"))
     config.attributes["connection"] = connection
     return config
 

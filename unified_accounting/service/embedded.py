@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING
 import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..storage.database import SyncDatabase
+from ..sync.engine import SyncOptions
+from ..sync.jobs import Job, ReconcileJob, SyncJob, WebhookJob
 from ..webhooks import inbox
-from .database import SyncDatabase
-from .engine import SyncOptions
-from .jobs import Job, ReconcileJob, SyncJob, WebhookJob, run_job
+from .worker import run_job
 
 if TYPE_CHECKING:
     from ..client.async_client import AsyncClient

@@ -32,8 +32,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import ConfigurationError, ProviderUnavailable, RateLimited
-from .engine import SyncOptions
-from .jobs import Job, ReconcileJob, SyncJob, WebhookJob, run_job
+from ..sync.engine import SyncOptions
+from ..sync.jobs import Job, ReconcileJob, SyncJob, WebhookJob
+from .worker import run_job
 
 if TYPE_CHECKING:
     from ..client.async_client import AsyncClient
@@ -209,7 +210,7 @@ class DistributedRunner:
         outbound = self.options.outbound
         if outbound is None:
             return 0
-        from .database import SyncDatabase
+        from ..storage.database import SyncDatabase
 
         db = await SyncDatabase.for_client(self.client)
         async with httpx.AsyncClient() as http:
@@ -218,8 +219,8 @@ class DistributedRunner:
     async def pick_up_inbox(self) -> int:
         """Queue a webhook job for every company with pending inbox events (normally each has one
         already: this catches events whose job gave up after its retries)."""
+        from ..storage.database import SyncDatabase
         from ..webhooks import inbox
-        from .database import SyncDatabase
 
         pending = await inbox.companies_with_pending(await SyncDatabase.for_client(self.client))
         for provider, company_id in pending:

@@ -15,9 +15,9 @@ from ..connections import ConnectionKey
 from ..errors import NotFound
 from ..models import RecordMeta
 from ..provider import Page
-from .database import SyncDatabase
-from .mirror import decode
-from .schema import mirror_records
+from ..storage.database import SyncDatabase
+from ..sync.schema import mirror_records
+from .records import decode
 
 DEFAULT_PAGE_SIZE = 500
 

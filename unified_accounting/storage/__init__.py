@@ -1,0 +1,1 @@
+"""Storage: the one place that knows databases — engines, dialects, transactions and migrations."""
