@@ -124,7 +124,6 @@ async def test_quickbooks_beyond_the_cdc_window_lists_by_last_updated_time(
     from dataclasses import replace
     from datetime import UTC, datetime, timedelta
 
-    from unified_accounting.storage.database import SyncDatabase
     from unified_accounting.sync import checkpoint
 
     case = CASES["quickbooks"]
@@ -134,13 +133,11 @@ async def test_quickbooks_beyond_the_cdc_window_lists_by_last_updated_time(
         conn = await case.connect(client, app)
         service = SyncService(client)
         await service.sync(conn)
-        db = await SyncDatabase.for_client(client)
+        db = await client.database()
         # The last sync was 40 days ago: too old for CDC (30 days).
         state = await checkpoint.read_state(db, conn.key)
-        async with db.write() as c:
-            await checkpoint.save(
-                db, c, conn.key, replace(state, bookmark=datetime.now(UTC) - timedelta(days=40))
-            )
+        old = replace(state, bookmark=datetime.now(UTC) - timedelta(days=40))
+        await db.transaction(lambda c: checkpoint.save(db, c, conn.key, old))
         invoice_id = next(iter(case.expected(app, "invoice")))
         case.harness.advance(app, 60)
         await conn.invoices.update(invoice_id, case.harness.invoice_changes())

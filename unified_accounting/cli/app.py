@@ -113,4 +113,3 @@ def main() -> None:
         console.print(f"[red]{exc}[/red]")
         raise SystemExit(2) from None
     app()
-

@@ -28,8 +28,9 @@ from ..models.common import to_utc
 from ..plugins import ProviderRegistry, default_registry, get_plugin_manager
 from ..provider import Provider, ProviderSettings
 from ..settings import resolve_settings
+from ..storage.database import Database
 from ..tokens import TokenSet
-from ..vault import MemoryStateStore, StateStore, open_vault
+from ..vault import MemoryStateStore, StateStore, VaultStore, open_vault
 from ..vault.authorize import callback_parameters, claim_callback, finish_authorization, start_authorization
 from ._accessors import M, ResourceAccessors
 from .lifecycle import disconnect_connection
@@ -384,6 +385,19 @@ class AsyncClient:
         """
         connection = await self.connection(consumer_id=consumer_id, provider=provider, company_id=company_id)
         return await disconnect_connection(self, connection.key, whole_grant=True, force=force)
+
+    # ---------------------------------------------------------------------------------- database
+
+    async def database(self) -> Database:
+        """The database of the client's vault, where the mirror, the sync state and the webhook inbox
+        live beside the connections (opened and migrated on first use). Async only: it is what the
+        sync engine, the webhook processor and the connect page work on."""
+        if not isinstance(self.store, VaultStore):
+            raise ConfigurationError(
+                "the mirror, sync and webhook inbox live in the vault's database: create the client "
+                f"with database_url= (or UA_DATABASE_URL), not with store={type(self.store).__name__}()"
+            )
+        return await self.store.start()
 
     # --------------------------------------------------------------------------------- lifecycle
 

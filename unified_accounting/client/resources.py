@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from ..changes import RecordChange
 from ..errors import FieldIssue, ValidationFailed
+from ..mirror import query
 from ..models.common import RecordMeta, to_utc
 from ..models.events import ChangeOperation
 from ..provider import BulkResult, BulkUpdate, Operation, Page, issues_from_pydantic
@@ -108,10 +109,7 @@ class AsyncResource(Generic[M]):
     ) -> M:
         """The record from the provider, or with ``source="mirror"`` from the local mirror (no HTTP)."""
         if source == "mirror":
-            from ..mirror import query
-            from ..storage.database import SyncDatabase
-
-            db = await SyncDatabase.for_client(self._conn._client)
+            db = await self._conn._client.database()
             found = await query.get_record(
                 db, self._conn.key, self.name, record_id, include_deleted=include_deleted, model=self.model
             )
@@ -165,11 +163,8 @@ class AsyncResource(Generic[M]):
     def _mirror_list(
         self, updated_since: datetime | None, page_size: int | None, cursor: str | None, include_deleted: bool
     ) -> AsyncPager[M]:
-        from ..mirror import query
-        from ..storage.database import SyncDatabase
-
         async def fetch(page_cursor: str | None) -> Page:
-            db = await SyncDatabase.for_client(self._conn._client)
+            db = await self._conn._client.database()
             return await query.list_page(
                 db,
                 self._conn.key,

@@ -15,9 +15,9 @@ from ..connections import ConnectionKey
 from ..errors import NotFound
 from ..models import RecordMeta
 from ..provider import Page
-from ..storage.database import SyncDatabase
-from ..sync.schema import mirror_records
+from ..storage.database import Database
 from .records import decode
+from .schema import mirror_records
 
 DEFAULT_PAGE_SIZE = 500
 
@@ -33,7 +33,7 @@ def _where(key: ConnectionKey, resource: str) -> Any:
 
 
 async def list_page(
-    db: SyncDatabase,
+    db: Database,
     key: ConnectionKey,
     resource: str,
     *,
@@ -66,7 +66,7 @@ async def list_page(
 
 
 async def get_record(
-    db: SyncDatabase,
+    db: Database,
     key: ConnectionKey,
     resource: str,
     record_id: str,
@@ -86,7 +86,7 @@ async def get_record(
     return decode(resource, row.record, model)
 
 
-async def count(db: SyncDatabase, key: ConnectionKey, resource: str, *, include_deleted: bool = False) -> int:
+async def count(db: Database, key: ConnectionKey, resource: str, *, include_deleted: bool = False) -> int:
     from sqlalchemy import func
 
     stored = mirror_records.c

@@ -47,8 +47,8 @@ from ..connections import ConnectionKey
 from ..models import RESOURCE_MODELS, ChangeOperation, RecordMeta
 from ..models.context import PROVIDER_CONTEXT
 from ..provider import ChangeSet
-from ..storage.database import SyncDatabase
-from ..sync.schema import mirror_records
+from ..storage.database import Database
+from .schema import mirror_records
 
 # A JSON escape of half a UTF-16 pair (what record_json writes for text UTF-8 cannot hold).
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -223,7 +223,7 @@ def _is_newer(incoming: Any) -> Any:
     )
 
 
-def _upsert_statement(db: SyncDatabase) -> Any:
+def _upsert_statement(db: Database) -> Any:
     """The ordered upsert, built once per database kind (SQLAlchemy then caches its compilation)."""
     cached = _UPSERTS.get(db.dialect)
     if cached is not None:
@@ -313,7 +313,7 @@ def _sqlite_time(value: datetime) -> str:
 _DRIVER_STATEMENTS: dict[str, _DriverStatement] = {}
 
 
-def _driver_statement(db: SyncDatabase) -> _DriverStatement:
+def _driver_statement(db: Database) -> _DriverStatement:
     cached = _DRIVER_STATEMENTS.get(db.dialect)
     if cached is None:
         compiled = _upsert_statement(db).compile(dialect=db.engine.dialect)
@@ -329,7 +329,7 @@ def _driver_statement(db: SyncDatabase) -> _DriverStatement:
 
 
 async def upsert(
-    db: SyncDatabase,
+    db: Database,
     conn: AsyncConnection,
     key: ConnectionKey,
     writes: Sequence[MirrorWrite],

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..errors import ConfigurationError, ProviderUnavailable, RateLimited
 from ..sync.engine import SyncOptions
 from ..sync.jobs import Job, ReconcileJob, SyncJob, WebhookJob
+from ..webhooks import inbox
 from .worker import run_job
 
 if TYPE_CHECKING:
@@ -210,19 +211,14 @@ class DistributedRunner:
         outbound = self.options.outbound
         if outbound is None:
             return 0
-        from ..storage.database import SyncDatabase
-
-        db = await SyncDatabase.for_client(self.client)
+        db = await self.client.database()
         async with httpx.AsyncClient() as http:
             return await outbound.deliver_due(db, http, limit=1000)
 
     async def pick_up_inbox(self) -> int:
         """Queue a webhook job for every company with pending inbox events (normally each has one
         already: this catches events whose job gave up after its retries)."""
-        from ..storage.database import SyncDatabase
-        from ..webhooks import inbox
-
-        pending = await inbox.companies_with_pending(await SyncDatabase.for_client(self.client))
+        pending = await inbox.companies_with_pending(await self.client.database())
         for provider, company_id in pending:
             await self.defer(WebhookJob(provider, company_id))
         return len(pending)

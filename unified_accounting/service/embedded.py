@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..storage.database import SyncDatabase
 from ..sync.engine import SyncOptions
 from ..sync.jobs import Job, ReconcileJob, SyncJob, WebhookJob
 from ..webhooks import inbox
@@ -118,7 +117,7 @@ class EmbeddedRunner:
 
     async def pick_up_inbox(self) -> int:
         """Queue a webhook job for every company with pending events; return how many."""
-        db = await SyncDatabase.for_client(self.client)
+        db = await self.client.database()
         pending = await inbox.companies_with_pending(db)
         for provider, company_id in pending:
             self._schedule(WebhookJob(provider, company_id))
@@ -152,7 +151,7 @@ class EmbeddedRunner:
             return
         if self._http is None:
             self._http = httpx.AsyncClient()
-        db = await SyncDatabase.for_client(self.client)
+        db = await self.client.database()
         await self.options.outbound.deliver_due(db, self._http)
 
     async def stop(self) -> None:

@@ -1,36 +1,39 @@
-"""Access to the database the sync tables live in: the vault's own (SQLite or PostgreSQL).
+"""One database (SQLite or PostgreSQL) and the rules every package follows to use it.
 
-Write transactions on SQLite begin with ``BEGIN IMMEDIATE`` (the vault engine's ``ua_immediate``
-option): SQLite would otherwise let two read-then-write transactions both proceed and one of them
-fail or lose an update. On PostgreSQL rows are locked with ``FOR UPDATE`` where it matters.
+Every write is a unit of work: ``await db.transaction(work)`` runs ``work(conn)`` in one short
+transaction, committed when it returns. On SQLite it begins with ``BEGIN IMMEDIATE`` (the engine's
+``ua_immediate`` option): SQLite would otherwise let two read-then-write transactions both proceed
+and one of them fail or lose an update. SQLite also has one writer at a time, so this process's
+writers queue here, in order, rather than in SQLite's busy handler, which polls with growing sleeps
+and makes latency spiky. On PostgreSQL rows are locked with ``FOR UPDATE`` where it matters. No
+transaction is ever held across a network call.
 
 Cancellation. A task cancelled while a statement runs (a shutdown cancelling a sync) must not cut
 the transaction short: SQLAlchemy then invalidates the connection while the driver is still busy
 with the statement, and the connection — on SQLite, the database's write lock with it — can stay
 open until the garbage collector finds it, so the next writers get "database is locked".
-:meth:`SyncDatabase.transaction` and :meth:`SyncDatabase.snapshot` therefore run their work in a
-task of its own and, when the caller is cancelled, let it finish (commit or roll back, and return
-the connection) before the cancellation goes on. Their units of work are short (one page).
+:meth:`Database.transaction` and :meth:`Database.snapshot` therefore run their work in a task of
+its own and, when the caller is cancelled, let it finish (commit or roll back, and return the
+connection) before the cancellation goes on. Units of work are short (one page, one delivery).
+
+Each package owns its tables and their migrations (:mod:`.migrations`); :meth:`Database.open`
+brings every installed package's schema up to date.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from ..errors import ConfigurationError
-from ..vault.store import VaultStore
+from .engine import IMMEDIATE, create_engine
+from .migrations import Schema, migrate
+from .urls import async_database_url
 
-if TYPE_CHECKING:
-    from ..client.async_client import AsyncClient
-
-_by_client: weakref.WeakKeyDictionary[AsyncClient, SyncDatabase] = weakref.WeakKeyDictionary()
 T = TypeVar("T")
 
 
@@ -55,14 +58,31 @@ async def to_the_end(work: Awaitable[T]) -> T:
     return task.result()
 
 
-class SyncDatabase:
-    """The sync engine's handle on an async engine whose schema is migrated (by the vault)."""
+class Database:
+    """An async engine whose schema is migrated, and the transactions every package writes through."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        # SQLite has one writer at a time. Queueing this process's writers here, in order, avoids
-        # SQLite's busy handler, which polls with growing sleeps and makes latency spiky.
+        # SQLite has one writer at a time: this process's writers queue here (see the module docstring).
         self._sqlite_writers = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    def __repr__(self) -> str:
+        return f"<Database {self.dialect}>"
+
+    @classmethod
+    async def open(cls, url: str, schemas: Sequence[Schema] | None = None) -> Database:
+        """The database at ``url`` (a plain ``sqlite:///`` or ``postgresql://`` URL), with
+        ``schemas`` (default: every installed one) migrated to their newest revisions."""
+        engine = create_engine(async_database_url(url))
+        try:
+            await migrate(engine, schemas)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
 
     @property
     def dialect(self) -> str:
@@ -73,28 +93,29 @@ class SyncDatabase:
         return (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(table)
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction, committed when the block ends without error."""
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
         if self._sqlite_writers is None:
             async with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
         async with self._sqlite_writers, self.engine.connect() as conn:
-            conn = await conn.execution_options(ua_immediate=True)
+            conn = await conn.execution_options(**{IMMEDIATE: True})
             async with conn.begin():
                 yield conn
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A short read transaction. Writes go through :meth:`transaction`."""
         async with self.engine.connect() as conn, conn.begin():
             yield conn
 
     async def transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """``work(conn)`` in one write transaction, committed when it returns, and never cut short
-        by a cancellation of the caller (see the module docstring)."""
+        by a cancellation of the caller (see the module docstring). ``work`` must not wait for
+        another write of this database (on SQLite that would wait for itself)."""
 
         async def run() -> T:
-            async with self.write() as conn:
+            async with self._write() as conn:
                 return await work(conn)
 
         return await to_the_end(run())
@@ -107,19 +128,3 @@ class SyncDatabase:
                 return await work(conn)
 
         return await to_the_end(run())
-
-    @classmethod
-    async def for_client(cls, client: AsyncClient) -> SyncDatabase:
-        """The database of ``client``'s vault (started and migrated on first use)."""
-        existing = _by_client.get(client)
-        if existing is not None:
-            return existing
-        store = client.store
-        if not isinstance(store, VaultStore):
-            raise ConfigurationError(
-                "the mirror, sync and webhook inbox live in the vault's database: create the client "
-                f"with database_url= (or UA_DATABASE_URL), not with store={type(store).__name__}()"
-            )
-        database = cls(await store.start())
-        _by_client[client] = database
-        return database

@@ -1,4 +1,4 @@
-"""The async engine of a vault: driver choice, SQLite settings, and schema migrations at start-up.
+"""The async engine of a database: driver choice and SQLite settings.
 
 SQLite notes. SQLAlchemy drops ``FOR UPDATE`` on SQLite and pysqlite opens transactions lazily, so
 two read-modify-writes could both win. Here pysqlite's own transaction handling is switched off and
@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from importlib import resources
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 #: Seconds a SQLite connection waits for another writer's transaction (another process) to finish.
 SQLITE_BUSY_TIMEOUT = 60.0
-#: Any 64-bit number, constant: the advisory lock that serialises migrations on PostgreSQL.
-_MIGRATION_LOCK_ID = 0x75615F7661756C74  # "ua_vault"
+#: The execution option that makes a SQLite connection begin with ``BEGIN IMMEDIATE``.
+IMMEDIATE = "ua_immediate"
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -54,7 +51,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:
-        immediate = connection.get_execution_options().get("ua_immediate", False)
+        immediate = connection.get_execution_options().get(IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -74,26 +71,3 @@ def _use_wal(cursor: Any) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
-
-
-def _alembic_config(connection: Connection) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("unified_accounting.vault") / "migrations"))
-    config.attributes["connection"] = connection
-    return config
-
-
-def _upgrade(connection: Connection) -> None:
-    command.upgrade(_alembic_config(connection), "head")
-
-
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest revision; safe when several processes start at once."""
-    async with engine.connect() as connection:
-        if engine.dialect.name == "sqlite":
-            # BEGIN IMMEDIATE: the second process waits, then finds the schema up to date.
-            connection = await connection.execution_options(ua_immediate=True)
-        async with connection.begin():
-            if engine.dialect.name == "postgresql":
-                await connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
-            await connection.run_sync(_upgrade)

@@ -19,14 +19,14 @@ from ..changes import RecordChange
 from ..connections import ConnectionKey
 from ..mirror import records
 from ..mirror.records import MirrorChange, MirrorWrite
-from ..storage.database import SyncDatabase
+from ..storage.database import Database
 from . import outbound
 
 Source = Literal["sync", "webhook"]
 
 
 async def apply_changes(
-    db: SyncDatabase,
+    db: Database,
     conn: AsyncConnection,
     key: ConnectionKey,
     writes: Sequence[MirrorWrite],

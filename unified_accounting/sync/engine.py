@@ -18,8 +18,8 @@ within the feed's window, else by listing each resource with ``updated_since``.
 Syncs are background work: their provider session waits rate limits out (``Retry-After``, then
 backoff) for up to ``SyncOptions.rate_limit_patience`` per request instead of failing after the
 client's few retries (see :mod:`unified_accounting.http.retry`). Every database write is a
-transaction a cancellation cannot cut short (:meth:`.SyncDatabase.transaction`): a cancelled sync
-leaves neither a transaction nor its lease behind.
+transaction a cancellation cannot cut short (:meth:`unified_accounting.storage.Database.transaction`):
+a cancelled sync leaves neither a transaction nor its lease behind.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from ..mirror import records
 from ..mirror.records import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
 from ..models import RESOURCE_MODELS
 from ..provider import Operation, Page, Provider, ProviderSession
-from ..storage.database import SyncDatabase
+from ..storage.database import Database
 from . import checkpoint
 from .apply import Source, announce, apply_changes
 from .outbound import OutboundWebhooks
@@ -216,8 +216,8 @@ class SyncEngine:
         self.client = client
         self.options = options or SyncOptions()
 
-    async def database(self) -> SyncDatabase:
-        return await SyncDatabase.for_client(self.client)
+    async def database(self) -> Database:
+        return await self.client.database()
 
     async def sync(
         self,
@@ -246,7 +246,7 @@ class SyncEngine:
 
     async def _initial(
         self,
-        db: SyncDatabase,
+        db: Database,
         connection: AsyncConnection,
         session: ProviderSession,
         state: SyncState,
@@ -337,7 +337,7 @@ class SyncEngine:
 
     async def _sweep(
         self,
-        db: SyncDatabase,
+        db: Database,
         provider: Provider,
         session: ProviderSession,
         key: ConnectionKey,
@@ -389,7 +389,7 @@ class SyncEngine:
 
     async def _incremental(
         self,
-        db: SyncDatabase,
+        db: Database,
         connection: AsyncConnection,
         session: ProviderSession,
         state: SyncState,
@@ -457,7 +457,7 @@ class SyncEngine:
 
     async def _commit(
         self,
-        db: SyncDatabase,
+        db: Database,
         key: ConnectionKey,
         writes: list[MirrorWrite],
         now: datetime,
@@ -466,8 +466,9 @@ class SyncEngine:
         seen: tuple[str, Sequence[str]] | None = None,
     ) -> list[MirrorChange]:
         """Apply ``writes`` and save ``state`` (when given) in one transaction, which a cancellation
-        of the sync lets finish (see :meth:`.SyncDatabase.transaction`). ``seen`` names records of a
-        resource that were listed but could not be read: they are marked seen, content unchanged."""
+        of the sync lets finish (see :meth:`unified_accounting.storage.Database.transaction`).
+        ``seen`` names records of a resource that were listed but could not be read: they are marked
+        seen, content unchanged."""
 
         async def work(conn: DbConnection) -> list[MirrorChange]:
             changes = await self._apply(db, conn, key, writes, now) if writes else []
@@ -479,11 +480,11 @@ class SyncEngine:
 
         return await db.transaction(work)
 
-    async def _save(self, db: SyncDatabase, key: ConnectionKey, state: SyncState) -> None:
+    async def _save(self, db: Database, key: ConnectionKey, state: SyncState) -> None:
         await self._commit(db, key, [], datetime.now(UTC), state)
 
     async def _apply(
-        self, db: SyncDatabase, conn: Any, key: ConnectionKey, writes: list[MirrorWrite], now: datetime
+        self, db: Database, conn: Any, key: ConnectionKey, writes: list[MirrorWrite], now: datetime
     ) -> list[MirrorChange]:
         return await apply_changes(
             db, conn, key, writes, now=now, source="sync", outbox=self.options.outbound

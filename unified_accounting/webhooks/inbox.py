@@ -20,9 +20,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..models import ChangeEvent
-from ..storage.database import SyncDatabase
-from ..sync.schema import webhook_deliveries, webhook_events
+from ..storage.database import Database
 from ..vault.schema import connections
+from .schema import webhook_deliveries, webhook_events
 
 PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
 #: Column sizes of ``ua_webhook_events`` (company and record ids; resource names).
@@ -76,7 +76,7 @@ def storable(event: ChangeEvent) -> bool:
 
 
 async def store(
-    db: SyncDatabase,
+    db: Database,
     conn: AsyncConnection,
     provider: str,
     body: bytes,
@@ -124,7 +124,7 @@ async def store(
     return True
 
 
-async def pending(db: SyncDatabase, provider: str, company_id: str, limit: int = 100) -> list[StoredEvent]:
+async def pending(db: Database, provider: str, company_id: str, limit: int = 100) -> list[StoredEvent]:
     events = webhook_events.c
     async with db.read() as conn:
         rows = await conn.execute(
@@ -145,7 +145,7 @@ async def pending(db: SyncDatabase, provider: str, company_id: str, limit: int =
         return [StoredEvent(*row) for row in rows]
 
 
-async def companies_with_pending(db: SyncDatabase) -> list[tuple[str, str]]:
+async def companies_with_pending(db: Database) -> list[tuple[str, str]]:
     """(provider, company) pairs with events waiting, or with a connection whose backlog can go
     on (reconnected, or its back-off over): what a worker picks up at start-up and every poll."""
     from .backlog import companies_with_due_work
@@ -171,11 +171,12 @@ async def mark(
 
 
 async def record_failure(
-    db: SyncDatabase, ids: Sequence[int], error: str, *, give_up_after: int, now: datetime
+    db: Database, ids: Sequence[int], error: str, *, give_up_after: int, now: datetime
 ) -> None:
     """Count a failed attempt; events that failed ``give_up_after`` times stop being retried."""
     events = webhook_events.c
-    async with db.write() as conn:
+
+    async def count(conn: AsyncConnection) -> None:
         await conn.execute(
             update(webhook_events)
             .where(events.id.in_(ids))
@@ -186,3 +187,5 @@ async def record_failure(
             .where(events.id.in_(ids), events.attempts >= give_up_after)
             .values(status=FAILED, processed_at=now)
         )
+
+    await db.transaction(count)

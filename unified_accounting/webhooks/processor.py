@@ -21,13 +21,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..connections import ConnectionKey
 from ..errors import DecodeFailed, NotFound, ReauthorizationRequired, UnsupportedOperation
 from ..mirror.records import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
 from ..models import RESOURCE_MODELS
 from ..provider import Operation, Provider, ProviderSession
-from ..storage.database import SyncDatabase
+from ..storage.database import Database
 from ..sync.apply import announce, apply_changes
 from ..sync.engine import SyncOptions, background_session
 from ..sync.lease import company_lease
@@ -76,7 +77,7 @@ class Announced(Protocol):
     def occurred_at(self) -> datetime | None: ...
 
 
-async def _connections(db: SyncDatabase, provider: str, company_id: str) -> list[tuple[ConnectionKey, str]]:
+async def _connections(db: Database, provider: str, company_id: str) -> list[tuple[ConnectionKey, str]]:
     """The company's connections here, with their health."""
     async with db.read() as conn:
         rows = await conn.execute(
@@ -120,7 +121,7 @@ async def process_company(
     ``options`` gives the outbound webhooks, the overlap and change-feed windows, the lease time.
     """
     options = options or SyncOptions()
-    db = await SyncDatabase.for_client(client)
+    db = await client.database()
     if not hold_lease:
         return await _process(client, db, provider_name, company_id, options)
     async with company_lease(db, provider_name, company_id, ttl=options.lease_ttl):
@@ -129,7 +130,7 @@ async def process_company(
 
 async def _process(
     client: AsyncClient,
-    db: SyncDatabase,
+    db: Database,
     provider_name: str,
     company_id: str,
     options: SyncOptions,
@@ -180,7 +181,7 @@ async def _process(
 
 async def _apply_events(
     client: AsyncClient,
-    db: SyncDatabase,
+    db: Database,
     provider: Provider,
     company_id: str,
     links: Sequence[tuple[ConnectionKey, str]],
@@ -215,7 +216,8 @@ async def _apply_events(
     changes: dict[ConnectionKey, list[MirrorChange]] = {}
     # The records and the events' new status commit together: an event is done exactly when what
     # it announced is in every mirror, or in the backlog of the connections that could not take it.
-    async with db.write() as conn:
+
+    async def commit(conn: AsyncConnection) -> None:
         for key, writes in fetched.items():
             try:
                 async with conn.begin_nested():  # one connection's refused write fails it alone
@@ -229,6 +231,8 @@ async def _apply_events(
             report.waiting.add(key)
         await inbox.mark(conn, [e.id for e in wanted], inbox.DONE, now)
         await inbox.mark(conn, skipped, inbox.IGNORED, now)
+
+    await db.transaction(commit)
     for key, applied in changes.items():
         if applied:
             announce(client.plugin_manager, key, applied, "webhook")
@@ -250,7 +254,7 @@ def _failed(key: ConnectionKey, exc: Exception, report: ProcessReport) -> tuple[
 
 async def _drain(
     client: AsyncClient,
-    db: SyncDatabase,
+    db: Database,
     provider: Provider,
     key: ConnectionKey,
     options: SyncOptions,
@@ -260,12 +264,7 @@ async def _drain(
     while items := await backlog.due(db, key, datetime.now(UTC)):
         try:
             writes = await _fetch_all(client, key, provider, items, options)
-            now = datetime.now(UTC)
-            async with db.write() as conn:
-                applied = await apply_changes(
-                    db, conn, key, writes, now=now, source="webhook", outbox=options.outbound
-                )
-                await backlog.applied(conn, key, items)
+            applied = await _apply_backlog(db, key, writes, items, options)
         except Exception as exc:
             error, retry = _failed(key, exc, report)
             report.waiting.add(key)
@@ -279,6 +278,26 @@ async def _drain(
             announce(client.plugin_manager, key, applied, "webhook")
         report.changed += len(applied)
         report.fetched += len(writes)
+
+
+async def _apply_backlog(
+    db: Database,
+    key: ConnectionKey,
+    writes: list[MirrorWrite],
+    items: list[backlog.Pending],
+    options: SyncOptions,
+) -> list[MirrorChange]:
+    """Apply what was fetched for backlog ``items`` and drop them from the backlog, in one transaction."""
+    now = datetime.now(UTC)
+
+    async def commit(conn: AsyncConnection) -> list[MirrorChange]:
+        applied = await apply_changes(
+            db, conn, key, writes, now=now, source="webhook", outbox=options.outbound
+        )
+        await backlog.applied(conn, key, items)
+        return applied
+
+    return await db.transaction(commit)
 
 
 async def _fetch_all(

@@ -1,6 +1,6 @@
 """Vault schema: consumers, encrypted grants (token sets), connections, OAuth states, metadata.
 
-Revision ID: 0001
+Revision ID: vault_0001
 Revises:
 Create Date: 2026-01-01
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from unified_accounting.vault.schema import UTCDateTime
+from unified_accounting.storage.types import UTCDateTime
 
-revision = "0001"
+revision = "vault_0001"
 down_revision = None
-branch_labels = None
+branch_labels = ("vault",)
 depends_on = None
 
 

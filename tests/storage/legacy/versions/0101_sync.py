@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from unified_accounting.vault.schema import UTCDateTime
+from unified_accounting.storage.types import UTCDateTime
 
 revision = "0101"
 down_revision = "0001"

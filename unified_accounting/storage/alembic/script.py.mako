@@ -13,7 +13,7 @@ ${imports if imports else ""}
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
-branch_labels = None
+branch_labels = ${repr(branch_labels)}
 depends_on = None
 
 
