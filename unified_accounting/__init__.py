@@ -42,7 +42,6 @@ from .http.paths import path_segment
 from .models import (
     Address,
     Allocation,
-    ChangeEvent,
     ChangeOperation,
     Customer,
     CustomerStatus,
@@ -53,12 +52,13 @@ from .models import (
     LineItemType,
     Payment,
     PaymentStatus,
+    WebhookEvent,
 )
 from .plugins import ProviderInfo, ProviderRegistry, get_plugin_manager, get_provider, list_providers
 from .provider import (
     BulkResult,
     BulkUpdate,
-    ChangeSet,
+    ChangeFeedResult,
     Codec,
     OAuthSettings,
     Operation,
@@ -72,6 +72,11 @@ from .tokens import Grant, TokenSet
 
 __version__ = "0.1.0"
 
+#: Deprecated names, kept importable: ``ChangeEvent`` is :class:`WebhookEvent`, ``ChangeSet`` is
+#: :class:`ChangeFeedResult` (see the glossary in ``docs/concepts.md``).
+ChangeEvent = WebhookEvent
+ChangeSet = ChangeFeedResult
+
 __all__ = [
     "RESOURCES",
     "Address",
@@ -83,9 +88,8 @@ __all__ = [
     "AuthenticationError",
     "BulkResult",
     "BulkUpdate",
-    "ChangeEvent",
+    "ChangeFeedResult",
     "ChangeOperation",
-    "ChangeSet",
     "Client",
     "Codec",
     "ConfigurationError",
@@ -133,6 +137,7 @@ __all__ = [
     "UnifiedAccountingError",
     "UnsupportedOperation",
     "ValidationFailed",
+    "WebhookEvent",
     "__version__",
     "capabilities",
     "get_plugin_manager",

@@ -228,7 +228,7 @@ class DecodeFailed(ProviderError):
     ``raw`` is the provider's payload as received (the record when one record failed), ``resource``
     and ``record_id`` say which record (when known), ``issues`` name the fields that could not be
     read. In a list or a sync such a record does not fail the page: it is reported in
-    ``Page.issues`` / ``ChangeSet.issues`` (see :class:`unified_accounting.RecordIssue`). Not
+    ``Page.issues`` / ``ChangeFeedResult.issues`` (see :class:`unified_accounting.RecordIssue`). Not
     retriable: the same answer would fail the same way.
     """
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from .catalog import Operation
 from .decoding import RecordIssue
 from .errors import DecodeFailed, FieldIssue, NotFound, ProviderError, UnsupportedOperation, ValidationFailed
-from .models import ChangeEvent, RecordMeta
+from .models import RecordMeta, WebhookEvent
 from .tokens import Grant, TokenSet
 
 if TYPE_CHECKING:
@@ -107,16 +107,17 @@ class BulkResult:
 
 @dataclass(frozen=True)
 class BulkUpdate:
-    """One element of a bulk update."""
+    """One element of a bulk update: the record's id, the fields to set, its expected version."""
 
     id: str
-    changes: Mapping[str, Any]
+    fields: Mapping[str, Any]
     row_version: str | None = None
 
 
 @dataclass
-class ChangeSet:
-    """Records changed since a moment, across resources: what an incremental sync applies.
+class ChangeFeedResult:
+    """What one read of a provider's change feed returned: records changed since a moment, across
+    resources (:meth:`Provider.read_change_feed`). Incremental syncs and webhook batches apply it.
 
     ``records`` maps a resource name to the changed records (unified models, current state);
     ``deleted`` maps a resource name to the ids of records deleted since then.
@@ -128,6 +129,10 @@ class ChangeSet:
     deleted: dict[str, list[str]] = field(default_factory=dict)
     server_time: datetime | None = None
     issues: list[RecordIssue] = field(default_factory=list)
+
+
+#: Deprecated name of :class:`ChangeFeedResult`.
+ChangeSet = ChangeFeedResult
 
 
 @runtime_checkable
@@ -209,8 +214,8 @@ class Provider(abc.ABC):
         """
         return []
 
-    def validate_changes(self, resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
-        """Like :meth:`validate`, for the fields of a partial update."""
+    def validate_update(self, resource: str, fields: Mapping[str, Any]) -> list[FieldIssue]:
+        """Like :meth:`validate`, for the fields of a partial update (unified field → validated value)."""
         return []
 
     def error_from_response(self, response: httpx.Response) -> ProviderError | ValidationFailed:
@@ -284,10 +289,11 @@ class Provider(abc.ABC):
         session: ProviderSession,
         resource: str,
         record_id: str,
-        changes: Mapping[str, Any],
+        fields: Mapping[str, Any],
         row_version: str | None,
     ) -> Any:
-        """Apply ``changes`` (unified field → validated value). A stale ``row_version`` → ``Conflict``."""
+        """Set ``fields`` (unified field → validated value), leaving the others as they are. A stale
+        ``row_version`` → ``Conflict``."""
         raise UnsupportedOperation(self.name, "update", resource)
 
     async def delete(
@@ -318,13 +324,13 @@ class Provider(abc.ABC):
     ) -> list[BulkResult]:
         raise UnsupportedOperation(self.name, "bulk_update", resource)
 
-    async def read_changes(
+    async def read_change_feed(
         self, session: ProviderSession, resources: Sequence[str], since: datetime
-    ) -> ChangeSet:
+    ) -> ChangeFeedResult:
         """Every record of ``resources`` created, changed or deleted after ``since`` (all of them:
         the provider pages internally). QuickBooks answers from Change Data Capture, others from
         ``updated_since`` lists."""
-        raise UnsupportedOperation(self.name, "read_changes")
+        raise UnsupportedOperation(self.name, "read_change_feed")
 
     # ----------------------------------------------------------------------------------- OAuth
 
@@ -400,7 +406,7 @@ class Provider(abc.ABC):
         """Whether ``body`` was signed by the provider with ``secret`` (compare in constant time)."""
         raise UnsupportedOperation(self.name, "webhooks")
 
-    def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
+    def parse_webhook(self, body: bytes) -> list[WebhookEvent]:
         """A verified webhook body → unified change events."""
         raise UnsupportedOperation(self.name, "webhooks")
 
@@ -461,7 +467,7 @@ __all__ = [
     "BulkResult",
     "BulkUpdate",
     "Capabilities",
-    "ChangeSet",
+    "ChangeFeedResult",
     "Codec",
     "OAuthSettings",
     "Operation",

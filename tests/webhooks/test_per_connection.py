@@ -205,7 +205,7 @@ async def test_a_mirror_write_refused_for_one_connection_fails_that_connection_a
         late.target = mount(client, RecordingQueue())
         await make_changes(case, app, alpha)
         await case.emulator(app).deliver_webhooks()
-        real_apply = processor.apply_changes
+        real_apply = processor.apply_writes
 
         async def refusing(db: Any, conn: Any, key: Any, writes: Any, **options: Any) -> Any:
             changes = await real_apply(db, conn, key, writes, **options)  # written, then refused
@@ -213,7 +213,7 @@ async def test_a_mirror_write_refused_for_one_connection_fails_that_connection_a
                 raise ValueError("beta's mirror refused the write")
             return changes
 
-        monkeypatch.setattr(processor, "apply_changes", refusing)
+        monkeypatch.setattr(processor, "apply_writes", refusing)
         report = await process_company(client, case.name, alpha.company_id)
         assert set(report.failures) == {beta.key} and "refused" in report.failures[beta.key]
         assert await mirrors_match(case, app, alpha)
@@ -221,7 +221,7 @@ async def test_a_mirror_write_refused_for_one_connection_fails_that_connection_a
         assert set(await event_statuses(client)) == {"done"}
         assert {(r.consumer_id, r.attempts) for r in await backlog_rows(client)} == {("beta", 1)}
 
-        monkeypatch.setattr(processor, "apply_changes", real_apply)
+        monkeypatch.setattr(processor, "apply_writes", real_apply)
         await end_back_off(client)
         await process_company(client, case.name, alpha.company_id)
         assert await mirrors_match(case, app, beta)

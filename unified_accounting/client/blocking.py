@@ -148,17 +148,18 @@ class Resource(Generic[M]):
     def update(
         self,
         record_id: str,
-        changes: Mapping[str, Any] | M,
+        fields: Mapping[str, Any] | M,
         *,
         row_version: str | None = None,
         include_raw: bool | None = None,
     ) -> M:
-        """Change the given fields only.
+        """Set the given ``fields`` (a mapping, or a model whose set fields are taken); the record's
+        other fields stay as they are.
 
         With ``row_version``, a record changed since that version raises ``Conflict`` instead.
         """
         return self._portal.call(
-            self._target.update(record_id, changes, row_version=row_version, include_raw=include_raw)
+            self._target.update(record_id, fields, row_version=row_version, include_raw=include_raw)
         )
 
     def delete(self, record_id: str, *, row_version: str | None = None) -> None:

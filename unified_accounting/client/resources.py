@@ -19,8 +19,8 @@ from ..mirror import query
 from ..models.common import RecordMeta, to_utc
 from ..models.events import ChangeOperation
 from ..provider import BulkResult, BulkUpdate, Operation, Page, issues_from_pydantic
-from .changes import check_record_id, validate_changes
 from .pager import AsyncPager
+from .updates import check_record_id, validate_update
 
 if TYPE_CHECKING:
     from .async_client import AsyncConnection
@@ -181,22 +181,23 @@ class AsyncResource(Generic[M]):
     async def update(
         self,
         record_id: str,
-        changes: Mapping[str, Any] | M,
+        fields: Mapping[str, Any] | M,
         *,
         row_version: str | None = None,
         include_raw: bool | None = None,
     ) -> M:
-        """Change the given fields only.
+        """Set the given ``fields`` (a mapping, or a model whose set fields are taken); the record's
+        other fields stay as they are.
 
         With ``row_version``, a record changed since that version raises ``Conflict`` instead.
         """
         self._require(Operation.UPDATE)
         check_record_id(record_id)
-        validated = validate_changes(self.model, changes)
-        issues = self._conn.provider.validate_changes(self.name, validated)
+        validated = validate_update(self.model, fields)
+        issues = self._conn.provider.validate_update(self.name, validated)
         if issues:
             raise ValidationFailed(
-                f"changes are not acceptable to {self._conn.provider.name}",
+                f"the update is not acceptable to {self._conn.provider.name}",
                 issues=issues,
                 provider=self._conn.provider.name,
             )
@@ -277,15 +278,15 @@ class AsyncResource(Generic[M]):
         checked = []
         for update in updates:
             check_record_id(update.id)
-            changes = validate_changes(self.model, update.changes)
-            issues = self._conn.provider.validate_changes(self.name, changes)
+            fields = validate_update(self.model, update.fields)
+            issues = self._conn.provider.validate_update(self.name, fields)
             if issues:
                 raise ValidationFailed(
-                    f"changes to {update.id!r} are not acceptable to {self._conn.provider.name}",
+                    f"the update of {update.id!r} is not acceptable to {self._conn.provider.name}",
                     issues=issues,
                     provider=self._conn.provider.name,
                 )
-            checked.append(BulkUpdate(update.id, changes, update.row_version))
+            checked.append(BulkUpdate(update.id, fields, update.row_version))
         results = await self._conn.provider.bulk_update(self._conn.session(include_raw), self.name, checked)
         for result in results:
             if result.ok and result.record is not None:

@@ -1,4 +1,4 @@
-"""Validating the ``changes`` of a partial update against the unified model, field by field."""
+"""Validating the fields of a partial update against the unified model, field by field."""
 
 from __future__ import annotations
 
@@ -25,17 +25,17 @@ def _adapter(model: type[BaseModel], field: str) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-def validate_changes(model: type[RecordMeta], changes: Mapping[str, Any] | RecordMeta) -> dict[str, Any]:
-    """Return the changes with validated values, or raise ``ValidationFailed`` naming every bad field."""
-    if isinstance(changes, BaseModel):
-        if not isinstance(changes, model):
+def validate_update(model: type[RecordMeta], fields: Mapping[str, Any] | RecordMeta) -> dict[str, Any]:
+    """Return the fields with validated values, or raise ``ValidationFailed`` naming every bad one."""
+    if isinstance(fields, BaseModel):
+        if not isinstance(fields, model):
             raise ValidationFailed(
-                f"expected a {model.__name__} or a mapping of its fields, got {type(changes).__name__}"
+                f"expected a {model.__name__} or a mapping of its fields, got {type(fields).__name__}"
             )
-        changes = {name: getattr(changes, name) for name in changes.model_fields_set}
+        fields = {name: getattr(fields, name) for name in fields.model_fields_set}
     issues: list[FieldIssue] = []
     validated: dict[str, Any] = {}
-    for name, value in changes.items():
+    for name, value in fields.items():
         if name not in model.model_fields:
             issues.append(FieldIssue(name, f"{model.__name__} has no such field"))
         elif name in READ_ONLY_FIELDS:
@@ -55,9 +55,9 @@ def validate_changes(model: type[RecordMeta], changes: Mapping[str, Any] | Recor
     if issued is not None and due is not None and due < issued:
         issues.append(FieldIssue("due_date", "due_date must not be before issue_date"))
     if issues:
-        raise ValidationFailed(f"invalid changes to {model.__name__}", issues=issues)
+        raise ValidationFailed(f"invalid update of {model.__name__}", issues=issues)
     if not validated:
-        raise ValidationFailed(f"no changes given for {model.__name__}")
+        raise ValidationFailed(f"no fields given to update {model.__name__}")
     return validated
 
 

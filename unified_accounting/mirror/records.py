@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..connections import ConnectionKey
 from ..models import RESOURCE_MODELS, ChangeOperation, RecordMeta
 from ..models.context import PROVIDER_CONTEXT
-from ..provider import ChangeSet
+from ..provider import ChangeFeedResult
 from ..storage.database import Database
 from .schema import mirror_records
 
@@ -81,8 +81,9 @@ class MirrorWrite:
 
 
 @dataclass(frozen=True)
-class MirrorChange:
-    """A write that changed the mirror: what ``ua_record_changed`` and the outbox report."""
+class AppliedWrite:
+    """A :class:`MirrorWrite` that took effect, and what it did to the record (created, updated,
+    deleted): the sync turns it into the ``RecordChange`` that hooks and the outbox report."""
 
     resource: str
     record_id: str
@@ -148,22 +149,24 @@ def tombstone_write(resource: str, record_id: str, deleted_at: datetime) -> Mirr
     )
 
 
-def change_set_writes(changes: ChangeSet, resources: Iterable[str], observed: datetime) -> list[MirrorWrite]:
+def change_feed_writes(
+    feed: ChangeFeedResult, resources: Iterable[str], observed: datetime
+) -> list[MirrorWrite]:
     """The writes for what a provider's change feed reported, limited to ``resources``.
 
     Deletions are stamped with the provider's clock at the read when it gave one, else ``observed``.
     """
     wanted = set(resources)
-    deleted_at = changes.server_time or observed
+    deleted_at = feed.server_time or observed
     writes = [
         record_write(resource, record, observed)
-        for resource, records in changes.records.items()
+        for resource, records in feed.records.items()
         if resource in wanted
         for record in records
     ]
     writes += [
         tombstone_write(resource, record_id, deleted_at)
-        for resource, ids in changes.deleted.items()
+        for resource, ids in feed.deleted.items()
         if resource in wanted
         for record_id in ids
     ]
@@ -334,12 +337,12 @@ async def upsert(
     key: ConnectionKey,
     writes: Sequence[MirrorWrite],
     now: datetime,
-) -> list[MirrorChange]:
+) -> list[AppliedWrite]:
     """Apply ``writes`` in order-respecting fashion inside ``conn``'s transaction.
 
-    Returns the changes that took effect (created, updated, deleted), for hooks and the outbox.
+    Returns the writes that took effect (created, updated, deleted), for hooks and the outbox.
     """
-    changes: list[MirrorChange] = []
+    applied: list[AppliedWrite] = []
     statement = _driver_statement(db)
     for start in range(0, len(writes), BATCH_SIZE):
         batch = _newest_per_record(writes[start : start + BATCH_SIZE])
@@ -347,8 +350,8 @@ async def upsert(
             continue
         previous = await _stored_orders(conn, key, batch, lock=db.dialect == "postgresql")
         await conn.exec_driver_sql(statement.sql, statement.parameters(key, batch, now))
-        changes.extend(_classify(batch, previous))
-    return changes
+        applied.extend(_classify(batch, previous))
+    return applied
 
 
 @dataclass(frozen=True)
@@ -410,8 +413,8 @@ async def _stored_orders(
     return orders
 
 
-def _classify(batch: Sequence[MirrorWrite], previous: dict[tuple[str, str], Stored]) -> list[MirrorChange]:
-    changes: list[MirrorChange] = []
+def _classify(batch: Sequence[MirrorWrite], previous: dict[tuple[str, str], Stored]) -> list[AppliedWrite]:
+    applied: list[AppliedWrite] = []
     for write in batch:
         before = previous.get((write.resource, write.record_id))
         if not _replaces(write, before):
@@ -423,8 +426,8 @@ def _classify(batch: Sequence[MirrorWrite], previous: dict[tuple[str, str], Stor
             operation = ChangeOperation.DELETED
         else:
             operation = ChangeOperation.UPDATED if was_live else ChangeOperation.CREATED
-        changes.append(
-            MirrorChange(
+        applied.append(
+            AppliedWrite(
                 resource=write.resource,
                 record_id=write.record_id,
                 operation=operation,
@@ -435,7 +438,7 @@ def _classify(batch: Sequence[MirrorWrite], previous: dict[tuple[str, str], Stor
                 else None,
             )
         )
-    return changes
+    return applied
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ bookmark is then set to the run's start, so the next (incremental) run reads fro
 whatever was created, changed or deleted while the listing went on.
 
 Incremental sync asks the provider for what changed since ``bookmark − overlap``: through its
-change feed (``read_changes``: QuickBooks CDC, Xero ``If-Modified-Since``) while the bookmark is
+change feed (``read_change_feed``: QuickBooks CDC, Xero ``If-Modified-Since``) while the bookmark is
 within the feed's window, else by listing each resource with ``updated_since``.
 
 Syncs are background work: their provider session waits rate limits out (``Retry-After``, then
@@ -38,12 +38,12 @@ from ..connections import ConnectionKey
 from ..decoding import RecordIssue
 from ..errors import UnsupportedOperation
 from ..mirror import records
-from ..mirror.records import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
+from ..mirror.records import AppliedWrite, MirrorWrite, change_feed_writes, record_write, tombstone_write
 from ..models import RESOURCE_MODELS
 from ..provider import Operation, Page, Provider, ProviderSession
 from ..storage.database import Database
 from . import checkpoint
-from .apply import Source, announce, apply_changes
+from .apply import Source, announce, apply_writes
 from .outbound import OutboundWebhooks
 from .pages import Anchor, ListedPage, Rewind, buffered, overlapping_pages
 from .state import Phase, SyncState
@@ -115,8 +115,8 @@ class SyncReport:
             logger.warning("sync of %s left out a record: %s", self.key, issue)
         self.issues.extend(issues)
 
-    def count(self, changes: list[MirrorChange]) -> None:
-        for change in changes:
+    def count(self, applied: list[AppliedWrite]) -> None:
+        for change in applied:
             name = change.operation.value
             if name == "created":
                 self.created += 1
@@ -275,10 +275,10 @@ class SyncEngine:
                 # deleted.
                 unreadable = [issue.record_id for issue in page.issues if issue.record_id is not None]
                 state = state.page_stored(resource, page.next_cursor, len(page.items), listed.anchor)
-                changes = await self._commit(db, key, writes, now, state, seen=(resource, unreadable))
-                self._announce(key, changes, "sync")
+                applied = await self._commit(db, key, writes, now, state, seen=(resource, unreadable))
+                self._announce(key, applied, "sync")
                 report.pages, report.records = state.pages, state.records
-                report.count(changes)
+                report.count(applied)
                 if progress:
                     progress.page(resource, len(page.items), state)
         assert state.signpost is not None
@@ -343,10 +343,10 @@ class SyncEngine:
         key: ConnectionKey,
         resource: str,
         signpost: datetime,
-    ) -> list[MirrorChange]:
+    ) -> list[AppliedWrite]:
         """Records of ``resource`` the full listing did not see, looked up at the provider: those it
         no longer has are tombstoned, the others (skipped by the listing) written as they are now."""
-        swept: list[MirrorChange] = []
+        swept: list[AppliedWrite] = []
         after = ""
         while True:
             find = functools.partial(records.unseen, key=key, resource=resource, seen_before=signpost)
@@ -381,9 +381,9 @@ class SyncEngine:
                     for record_id, candidate in wanted.items()
                     if record_id not in present
                 ]
-            changes = await self._commit(db, key, writes, observed)
-            self._announce(key, changes, "sync")
-            swept += changes
+            applied = await self._commit(db, key, writes, observed)
+            self._announce(key, applied, "sync")
+            swept += applied
 
     # ------------------------------------------------------------------------------ incremental
 
@@ -405,19 +405,19 @@ class SyncEngine:
         if progress:
             progress.started(key, "incremental", state)
         window = self.options.change_windows.get(provider.name)
-        change_set = None
+        feed = None
         if window is None or now - since < window:
             with contextlib.suppress(UnsupportedOperation):
-                change_set = await provider.read_changes(session, resources, since)
-        if change_set is not None:
-            report.skipped(change_set.issues)
+                feed = await provider.read_change_feed(session, resources, since)
+        if feed is not None:
+            report.skipped(feed.issues)
             observed = datetime.now(UTC)
-            writes = change_set_writes(change_set, resources, observed)
-            state = state.progressed(len(writes)).finish(change_set.server_time)
-            changes = await self._commit(db, key, writes, observed, state)
-            self._announce(key, changes, "sync")
+            writes = change_feed_writes(feed, resources, observed)
+            state = state.progressed(len(writes)).finish(feed.server_time)
+            applied = await self._commit(db, key, writes, observed, state)
+            self._announce(key, applied, "sync")
             report.pages, report.records = 1, len(writes)
-            report.count(changes)
+            report.count(applied)
             if progress:
                 progress.page(",".join(resources), len(writes), state)
         else:
@@ -426,11 +426,11 @@ class SyncEngine:
                     report.skipped(page.issues)
                     observed = datetime.now(UTC)
                     writes = [record_write(resource, record, observed) for record in page.items]
-                    changes = await self._commit(db, key, writes, observed)
-                    self._announce(key, changes, "sync")
+                    applied = await self._commit(db, key, writes, observed)
+                    self._announce(key, applied, "sync")
                     state = state.progressed(len(page.items))
                     report.pages, report.records = state.pages, state.records
-                    report.count(changes)
+                    report.count(applied)
                     if progress:
                         progress.page(resource, len(page.items), state)
             state = state.finish()
@@ -464,19 +464,19 @@ class SyncEngine:
         state: SyncState | None = None,
         *,
         seen: tuple[str, Sequence[str]] | None = None,
-    ) -> list[MirrorChange]:
+    ) -> list[AppliedWrite]:
         """Apply ``writes`` and save ``state`` (when given) in one transaction, which a cancellation
         of the sync lets finish (see :meth:`unified_accounting.storage.Database.transaction`).
         ``seen`` names records of a resource that were listed but could not be read: they are marked
         seen, content unchanged."""
 
-        async def work(conn: DbConnection) -> list[MirrorChange]:
-            changes = await self._apply(db, conn, key, writes, now) if writes else []
+        async def work(conn: DbConnection) -> list[AppliedWrite]:
+            applied = await self._apply(db, conn, key, writes, now) if writes else []
             if seen is not None:
                 await records.mark_seen(conn, key, seen[0], seen[1], now)
             if state is not None:
                 await checkpoint.save(db, conn, key, state)
-            return changes
+            return applied
 
         return await db.transaction(work)
 
@@ -485,14 +485,12 @@ class SyncEngine:
 
     async def _apply(
         self, db: Database, conn: Any, key: ConnectionKey, writes: list[MirrorWrite], now: datetime
-    ) -> list[MirrorChange]:
-        return await apply_changes(
-            db, conn, key, writes, now=now, source="sync", outbox=self.options.outbound
-        )
+    ) -> list[AppliedWrite]:
+        return await apply_writes(db, conn, key, writes, now=now, source="sync", outbox=self.options.outbound)
 
-    def _announce(self, key: ConnectionKey, changes: list[MirrorChange], source: Source) -> None:
-        if changes:
-            announce(self.client.plugin_manager, key, changes, source)
+    def _announce(self, key: ConnectionKey, applied: list[AppliedWrite], source: Source) -> None:
+        if applied:
+            announce(self.client.plugin_manager, key, applied, source)
 
 
 def _deleted_at(candidate: records.Unseen, observed: datetime) -> datetime:

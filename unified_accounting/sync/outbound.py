@@ -29,7 +29,7 @@ from ..connections import ConnectionKey
 from .schema import outbox
 
 if TYPE_CHECKING:
-    from ..mirror.records import MirrorChange
+    from ..mirror.records import AppliedWrite
     from ..storage.database import Database
 
 SIGNATURE_HEADER = "UA-Signature"
@@ -77,7 +77,7 @@ class OutboundWebhooks:
         db: Database,
         conn: AsyncConnection,
         key: ConnectionKey,
-        changes: Sequence[MirrorChange],
+        changes: Sequence[AppliedWrite],
         *,
         source: str,
         now: datetime,

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..models import ChangeEvent
+from ..models import WebhookEvent
 from ..storage.database import Database
 from ..vault.schema import connections
 from .schema import webhook_deliveries, webhook_events
@@ -41,7 +41,7 @@ class StoredEvent:
     occurred_at: datetime | None = None
 
 
-def event_key(event: ChangeEvent) -> str:
+def event_key(event: WebhookEvent) -> str:
     """The event's id, or — for a provider that gives none — a digest of what it says."""
     if event.event_id:
         return event.event_id[:128]
@@ -66,7 +66,7 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def storable(event: ChangeEvent) -> bool:
+def storable(event: WebhookEvent) -> bool:
     """Whether the event's fields fit the inbox's columns (a signed body could still hold anything)."""
     return (
         0 < len(event.company_id) <= MAX_ID_LENGTH
@@ -80,7 +80,7 @@ async def store(
     conn: AsyncConnection,
     provider: str,
     body: bytes,
-    events: Sequence[ChangeEvent],
+    events: Sequence[WebhookEvent],
     now: datetime,
 ) -> bool:
     """Record a verified delivery and its events (duplicates skipped) in ``conn``'s transaction.

@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..connections import ConnectionKey
 from ..errors import DecodeFailed, NotFound, ReauthorizationRequired, UnsupportedOperation
-from ..mirror.records import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
+from ..mirror.records import AppliedWrite, MirrorWrite, change_feed_writes, record_write, tombstone_write
 from ..models import RESOURCE_MODELS
 from ..provider import Operation, Provider, ProviderSession
 from ..storage.database import Database
-from ..sync.apply import announce, apply_changes
+from ..sync.apply import announce, apply_writes
 from ..sync.engine import SyncOptions, background_session
 from ..sync.lease import company_lease
 from ..vault.schema import connections
@@ -213,7 +213,7 @@ async def _apply_events(
             except Exception as exc:
                 deferred[key] = _failed(key, exc, report)
     now = datetime.now(UTC)
-    changes: dict[ConnectionKey, list[MirrorChange]] = {}
+    applied_by: dict[ConnectionKey, list[AppliedWrite]] = {}
     # The records and the events' new status commit together: an event is done exactly when what
     # it announced is in every mirror, or in the backlog of the connections that could not take it.
 
@@ -221,7 +221,7 @@ async def _apply_events(
         for key, writes in fetched.items():
             try:
                 async with conn.begin_nested():  # one connection's refused write fails it alone
-                    changes[key] = await apply_changes(
+                    applied_by[key] = await apply_writes(
                         db, conn, key, writes, now=now, source="webhook", outbox=options.outbound
                     )
             except Exception as exc:
@@ -233,7 +233,7 @@ async def _apply_events(
         await inbox.mark(conn, skipped, inbox.IGNORED, now)
 
     await db.transaction(commit)
-    for key, applied in changes.items():
+    for key, applied in applied_by.items():
         if applied:
             announce(client.plugin_manager, key, applied, "webhook")
         report.changed += len(applied)
@@ -286,12 +286,12 @@ async def _apply_backlog(
     writes: list[MirrorWrite],
     items: list[backlog.Pending],
     options: SyncOptions,
-) -> list[MirrorChange]:
+) -> list[AppliedWrite]:
     """Apply what was fetched for backlog ``items`` and drop them from the backlog, in one transaction."""
     now = datetime.now(UTC)
 
-    async def commit(conn: AsyncConnection) -> list[MirrorChange]:
-        applied = await apply_changes(
+    async def commit(conn: AsyncConnection) -> list[AppliedWrite]:
+        applied = await apply_writes(
             db, conn, key, writes, now=now, source="webhook", outbox=options.outbound
         )
         await backlog.applied(conn, key, items)
@@ -341,9 +341,9 @@ async def _from_change_feed(
         return []
     resources = sorted({e.resource for e in events})
     try:
-        changes = await provider.read_changes(session, resources, since)
+        feed = await provider.read_change_feed(session, resources, since)
     except UnsupportedOperation:
         return []
-    for issue in changes.issues:
+    for issue in feed.issues:
         logger.warning("change feed record left out: %s", issue)
-    return change_set_writes(changes, resources, now)
+    return change_feed_writes(feed, resources, now)

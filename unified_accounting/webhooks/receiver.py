@@ -30,7 +30,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import ConfigurationError, UnsupportedOperation
-from ..models import ChangeEvent
+from ..models import WebhookEvent
 from ..sync.jobs import JobQueue, WebhookJob
 from . import inbox
 from .body import BodyLimits, BodyRefused, read_body
@@ -123,7 +123,7 @@ def _unread(status_code: int) -> Response:
 class _Delivery:
     provider: str
     body: bytes
-    events: list[ChangeEvent]
+    events: list[WebhookEvent]
 
 
 class _GroupCommit:

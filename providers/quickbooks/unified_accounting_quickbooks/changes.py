@@ -22,7 +22,7 @@ from typing import Any
 
 from unified_accounting.decoding import RecordIssue
 from unified_accounting.errors import ProviderError, ValidationFailed
-from unified_accounting.provider import ChangeSet, ProviderSession
+from unified_accounting.provider import ChangeFeedResult, ProviderSession
 
 from . import codec
 from .api import Api, settings_of
@@ -60,9 +60,9 @@ async def read_changes(
     since: datetime,
     *,
     now: datetime | None = None,
-) -> ChangeSet:
+) -> ChangeFeedResult:
     entities = [codec.ENTITIES[resource] for resource in resources]
-    changes = ChangeSet(records={r: [] for r in resources}, deleted={r: [] for r in resources})
+    changes = ChangeFeedResult(records={r: [] for r in resources}, deleted={r: [] for r in resources})
     now = now or datetime.now(UTC)
     if since >= now - CDC_WINDOW + CDC_MARGIN:
         try:
@@ -85,7 +85,7 @@ async def read_changes(
     return changes
 
 
-def _apply_cdc(body: Any, changes: ChangeSet, include_raw: bool) -> int:
+def _apply_cdc(body: Any, changes: ChangeFeedResult, include_raw: bool) -> int:
     count = 0
     for response in body.get("CDCResponse") or ():
         for block in response.get("QueryResponse") or ():
@@ -107,7 +107,7 @@ def _apply_cdc(body: Any, changes: ChangeSet, include_raw: bool) -> int:
 
 
 async def _query_changed(
-    api: Api, session: ProviderSession, resource: str, since: datetime, changes: ChangeSet
+    api: Api, session: ProviderSession, resource: str, since: datetime, changes: ChangeFeedResult
 ) -> list[Any]:
     entity = codec.ENTITIES[resource]
     base = select(entity).where("MetaData.LastUpdatedTime", ">=", since)

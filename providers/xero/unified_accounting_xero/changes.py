@@ -2,7 +2,7 @@
 
 Xero has no change feed: each resource is listed with ``If-Modified-Since``. Xero keeps deleted and
 voided invoices, archived contacts and deleted payments readable with that status, so they come back
-as changes and are reported in ``ChangeSet.deleted`` instead of ``records``.
+as changes and are reported in ``ChangeFeedResult.deleted`` instead of ``records``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from unified_accounting.provider import ChangeSet, ProviderSession
+from unified_accounting.provider import ChangeFeedResult, ProviderSession
 
 from . import api
 from .codec import decode_rows
@@ -30,8 +30,10 @@ def is_gone(resource: str, record: Mapping[str, Any]) -> bool:
     return False
 
 
-async def read_changes(session: ProviderSession, resources: Sequence[str], since: datetime) -> ChangeSet:
-    result = ChangeSet()
+async def read_changes(
+    session: ProviderSession, resources: Sequence[str], since: datetime
+) -> ChangeFeedResult:
+    result = ChangeFeedResult()
     for resource in resources:
         records: list[Any] = []
         deleted: list[str] = []

@@ -123,12 +123,12 @@ class LedgerlyProvider(Provider):
         session: ProviderSession,
         resource: str,
         record_id: str,
-        changes: Mapping[str, Any],
+        fields: Mapping[str, Any],
         row_version: str | None,
     ) -> Any:
         payload = {
-            **encode_fields(MODELS[resource], set(changes), changes),
-            **changes.get("pass_through", {}),
+            **encode_fields(MODELS[resource], set(fields), fields),
+            **fields.get("pass_through", {}),
         }
         headers = {"If-Match": row_version} if row_version else {}
         response = await session.request(
