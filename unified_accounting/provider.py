@@ -17,7 +17,7 @@ import hmac
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import httpx
@@ -194,6 +194,9 @@ class Provider(abc.ABC):
     settings_model: ClassVar[type[ProviderSettings]] = ProviderSettings
     capabilities: ClassVar[Capabilities] = {}
     oauth: ClassVar[OAuthSettings | None] = None
+    #: How far back :meth:`read_change_feed` reaches, margin for clock differences included; a read
+    #: from further back lists each resource with ``updated_since`` instead. ``None``: no limit.
+    change_feed_window: ClassVar[timedelta | None] = None
     #: The provider's pure mapping between its JSON and the unified models.
     codec: Codec
 
@@ -329,7 +332,7 @@ class Provider(abc.ABC):
     ) -> ChangeFeedResult:
         """Every record of ``resources`` created, changed or deleted after ``since`` (all of them:
         the provider pages internally). QuickBooks answers from Change Data Capture, others from
-        ``updated_since`` lists."""
+        ``updated_since`` lists. Callers only ask within :attr:`change_feed_window`."""
         raise UnsupportedOperation(self.name, "read_change_feed")
 
     # ----------------------------------------------------------------------------------- OAuth

@@ -150,3 +150,44 @@ async def test_quickbooks_beyond_the_cdc_window_lists_by_last_updated_time(
         urls.seen.clear()
         await service.sync(conn)
         assert any("/cdc" in url for url in urls.seen)
+
+
+async def test_beyond_the_providers_change_feed_window_a_sync_lists_instead(
+    case: ProviderCase, database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """How far back a change feed reaches is the provider's to say (``change_feed_window``)."""
+    from datetime import timedelta
+
+    app = case.seeded(invoices=30)
+    async with case.client(app, database_url, secret_key) as client:
+        conn = await case.connect(client, app)
+        service = SyncService(client)
+        await service.sync(conn)
+        feed_reads: list[Any] = []
+        read_change_feed = conn.provider.read_change_feed
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            feed_reads.append(args)
+            return await read_change_feed(*args, **kwargs)
+
+        monkeypatch.setattr(conn.provider, "read_change_feed", counted)
+        monkeypatch.setattr(type(conn.provider), "change_feed_window", timedelta(0))
+        case.harness.advance(app, 60)
+        await case_invoice(conn, case, next(iter(case.expected(app, "customer"))))
+        report = await service.sync(conn)
+        assert report.kind == "incremental" and report.created >= 1
+        assert feed_reads == []
+        await assert_mirror_matches(case, app, conn)
+        monkeypatch.setattr(type(conn.provider), "change_feed_window", timedelta(days=1))
+        await service.sync(conn)
+        assert len(feed_reads) == 1
+
+
+def test_each_provider_says_how_far_back_its_change_feed_reaches() -> None:
+    from datetime import timedelta
+
+    from unified_accounting import get_provider
+
+    # QuickBooks CDC looks back 30 days; the provider keeps an hour inside that.
+    assert get_provider("quickbooks").change_feed_window == timedelta(days=30) - timedelta(hours=1)
+    assert get_provider("xero").change_feed_window is None  # If-Modified-Since lists reach any date

@@ -13,7 +13,7 @@ whatever was created, changed or deleted while the listing went on.
 
 Incremental sync asks the provider for what changed since ``bookmark − overlap``: through its
 change feed (``read_change_feed``: QuickBooks CDC, Xero ``If-Modified-Since``) while the bookmark is
-within the feed's window, else by listing each resource with ``updated_since``.
+within the provider's ``change_feed_window``, else by listing each resource with ``updated_since``.
 
 Syncs are background work: their provider session waits rate limits out (``Retry-After``, then
 backoff) for up to ``SyncOptions.rate_limit_patience`` per request instead of failing after the
@@ -29,7 +29,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -62,11 +62,6 @@ DEFAULT_RESOURCES = ("customer", "invoice", "payment")
 SWEEP_BATCH = 100
 
 
-def _default_windows() -> dict[str, timedelta]:
-    # QuickBooks CDC looks back 30 days at most; a day of margin for clocks and slow runs.
-    return {"quickbooks": timedelta(days=29)}
-
-
 @dataclass(frozen=True)
 class SyncOptions:
     """How syncs run. Every field has a sensible default."""
@@ -77,8 +72,6 @@ class SyncOptions:
     page_size: int = 1000
     #: Incremental reads start this long before the bookmark: protection against clock skew.
     overlap: timedelta = timedelta(minutes=5)
-    #: How far back each provider's change feed reaches; beyond it, ``updated_since`` lists are used.
-    change_windows: Mapping[str, timedelta] = field(default_factory=_default_windows)
     #: Pages in flight or waiting ahead of the page being stored (see :mod:`.pages`).
     prefetch: int = 4
     #: Notifications to the product's URL, if wanted.
@@ -404,7 +397,7 @@ class SyncEngine:
         report = SyncReport(key, "incremental")
         if progress:
             progress.started(key, "incremental", state)
-        window = self.options.change_windows.get(provider.name)
+        window = provider.change_feed_window
         feed = None
         if window is None or now - since < window:
             with contextlib.suppress(UnsupportedOperation):

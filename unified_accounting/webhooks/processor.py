@@ -118,7 +118,7 @@ async def process_company(
     events stay pending, and the error is raised.
 
     The company's lease is held meanwhile, so processing never interleaves with a sync of it.
-    ``options`` gives the outbound webhooks, the overlap and change-feed windows, the lease time.
+    ``options`` gives the outbound webhooks, the overlap and the lease time.
     """
     options = options or SyncOptions()
     db = await client.database()
@@ -335,7 +335,7 @@ async def _from_change_feed(
     if any(moment is None for moment in moments):
         return []
     since = min(m for m in moments if m is not None) - options.overlap
-    window = options.change_windows.get(provider.name)
+    window = provider.change_feed_window
     now = datetime.now(UTC)
     if window is not None and now - since >= window:
         return []

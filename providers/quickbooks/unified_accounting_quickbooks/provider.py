@@ -89,6 +89,8 @@ class QuickBooksProvider(Provider):
     #: The largest amount QuickBooks takes: Intuit documents amounts as "max 15 digits in 10.5
     #: format" (ten digits before the point, five after). Larger ones are refused before any call.
     max_amount = MAX_AMOUNT
+    #: Change Data Capture looks back 30 days; reads are kept a margin inside (clocks differ).
+    change_feed_window = change_reads.CDC_WINDOW - change_reads.CDC_MARGIN
 
     def __init__(self) -> None:
         self.codec: QuickBooksCodec = QuickBooksCodec()
