@@ -25,11 +25,6 @@ if TYPE_CHECKING:
     from .provider import OAuthSettings, Provider, ProviderSettings
 
 
-def new_state() -> str:
-    """An unguessable ``state`` value (CSRF protection of the callback)."""
-    return secrets.token_urlsafe(32)
-
-
 def new_code_verifier() -> str:
     """A PKCE code verifier: 64 URL-safe characters (RFC 7636 allows 43 to 128)."""
     return secrets.token_urlsafe(48)

@@ -442,30 +442,6 @@ async def follow_cursors(
         cursor = page.next_cursor
 
 
-def iterate_pages(
-    provider: Provider,
-    session: ProviderSession,
-    resource: str,
-    *,
-    cursor: str | None = None,
-    updated_since: datetime | None = None,
-    page_size: int | None = None,
-) -> AsyncIterator[Page]:
-    """Every page of ``resource`` from ``cursor`` on (what a sync streams and checkpoints)."""
-
-    async def fetch(page_cursor: str | None) -> Page:
-        return await provider.list_page(
-            session, resource, cursor=page_cursor, updated_since=updated_since, page_size=page_size
-        )
-
-    return follow_cursors(fetch, cursor)
-
-
-def issues_from_pydantic(error: Any) -> list[FieldIssue]:
-    """Turn a pydantic ``ValidationError`` into field issues (``line_items.0.quantity: ...``)."""
-    return [FieldIssue(".".join(str(p) for p in item["loc"]) or None, item["msg"]) for item in error.errors()]
-
-
 __all__ = [
     "BulkResult",
     "BulkUpdate",
@@ -482,6 +458,4 @@ __all__ = [
     "capabilities",
     "constant_time_equal",
     "follow_cursors",
-    "issues_from_pydantic",
-    "iterate_pages",
 ]

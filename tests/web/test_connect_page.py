@@ -397,3 +397,10 @@ async def test_without_a_vault_sessions_live_in_memory_with_the_same_rules(ledge
         assert (await browser.page.post("/sign-out", data={"csrf": csrf})).status_code == 200
         assert (await browser.page.get("/")).status_code == 401
         await browser.aclose()
+
+
+def test_every_connection_health_has_a_label() -> None:
+    from unified_accounting.connections import ConnectionHealth
+    from unified_accounting.web.app import HEALTH_LABELS
+
+    assert set(HEALTH_LABELS) == set(ConnectionHealth)

@@ -18,9 +18,9 @@ from ..errors import FieldIssue, ValidationFailed
 from ..mirror import query
 from ..models.common import RecordMeta, to_utc
 from ..models.events import ChangeOperation
-from ..provider import BulkResult, BulkUpdate, Operation, Page, issues_from_pydantic
+from ..provider import BulkResult, BulkUpdate, Operation, Page
 from .pager import AsyncPager
-from .updates import check_record_id, validate_update
+from .updates import check_record_id, field_issues, validate_update
 
 if TYPE_CHECKING:
     from .async_client import AsyncConnection
@@ -63,7 +63,7 @@ class AsyncResource(Generic[M]):
             if isinstance(record, Mapping):
                 return self.model.model_validate(record)
         except ValidationError as exc:
-            raise ValidationFailed(f"invalid {name}", issues=issues_from_pydantic(exc)) from None
+            raise ValidationFailed(f"invalid {name}", issues=field_issues(exc)) from None
         raise ValidationFailed(f"expected a {name} or a mapping, got {type(record).__name__}")
 
     def _check(self, record: M, operation: Operation) -> None:

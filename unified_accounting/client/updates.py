@@ -1,4 +1,4 @@
-"""Validating the fields of a partial update against the unified model, field by field."""
+"""Validating what a caller writes: the fields of a partial update, field by field, and record ids."""
 
 from __future__ import annotations
 
@@ -68,6 +68,11 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     return value
+
+
+def field_issues(error: ValidationError) -> list[FieldIssue]:
+    """Pydantic's errors as field issues (``line_items.0.quantity: ...``)."""
+    return [FieldIssue(".".join(str(p) for p in item["loc"]) or None, item["msg"]) for item in error.errors()]
 
 
 def check_record_id(record_id: Any) -> None:
