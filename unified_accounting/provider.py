@@ -23,9 +23,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from . import oauth as oauth_steps
 from .catalog import Operation
 from .decoding import RecordIssue
 from .errors import DecodeFailed, FieldIssue, NotFound, ProviderError, UnsupportedOperation, ValidationFailed
+from .http.errors import error_from_status
 from .models import RecordMeta, WebhookEvent
 from .tokens import Grant, TokenSet
 
@@ -223,8 +225,6 @@ class Provider(abc.ABC):
 
     def error_from_response(self, response: httpx.Response) -> ProviderError | ValidationFailed:
         """Map an error answer onto the error tree. Providers override this for their error bodies."""
-        from .http.errors import error_from_status
-
         return error_from_status(self.name, response)
 
     def default_headers(self, session: ProviderSession) -> dict[str, str]:
@@ -339,9 +339,7 @@ class Provider(abc.ABC):
 
     def oauth_url(self, settings: ProviderSettings, kind: Literal["authorize", "token", "revoke"]) -> str:
         """The endpoint URL, moved onto ``settings.base_url`` when one is set (emulators)."""
-        from .oauth import endpoint
-
-        return endpoint(self, settings, kind)
+        return oauth_steps.endpoint(self, settings, kind)
 
     def authorization_url(
         self,
@@ -352,9 +350,7 @@ class Provider(abc.ABC):
         code_challenge: str | None = None,
         scopes: Sequence[str] | None = None,
     ) -> str:
-        from .oauth import authorization_url
-
-        return authorization_url(
+        return oauth_steps.authorization_url(
             self,
             settings,
             redirect_uri=redirect_uri,
@@ -386,9 +382,7 @@ class Provider(abc.ABC):
         self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet
     ) -> TokenSet:
         """Use the refresh token; ``invalid_grant`` raises ``ReauthorizationRequired``."""
-        from .oauth import refresh_tokens
-
-        return await refresh_tokens(self, http, settings, tokens)
+        return await oauth_steps.refresh_tokens(self, http, settings, tokens)
 
     async def revoke(self, http: httpx.AsyncClient, settings: ProviderSettings, tokens: TokenSet) -> None:
         raise UnsupportedOperation(self.name, "revoke")

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated, Any
 
 import typer
+import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from ..demo import run_demo
 from ..errors import UnifiedAccountingError
 from ..plugins import default_registry
+from . import service as service_commands
+from . import vault as vault_commands
 
 console = Console()
 
@@ -25,12 +30,8 @@ def build_app() -> typer.Typer:
     app.command("providers")(providers)
     app.command("sandbox")(sandbox)
     app.command("demo")(demo)
-    from .vault import register as register_vault_commands
-
-    register_vault_commands(app)
-    from .service import register as register_sync_commands
-
-    register_sync_commands(app)
+    vault_commands.register(app)
+    service_commands.register(app)
     default_registry().plugin_manager.hook.ua_register_cli(app=app)
     return app
 
@@ -75,8 +76,6 @@ def sandbox(
     ] = None,
 ) -> None:
     """Run a provider's local emulator (OAuth and API) until interrupted."""
-    import uvicorn
-
     try:
         app = default_registry().get(provider).create_emulator(**_parse_options(option or []))
     except UnifiedAccountingError as exc:
@@ -92,10 +91,6 @@ def demo(
     ] = False,
 ) -> None:
     """Run the whole library against local QuickBooks and Xero emulators (no accounts, no network)."""
-    import asyncio
-
-    from ..demo import run_demo
-
     try:
         code = asyncio.run(run_demo(console, keep=keep))
     except KeyboardInterrupt:

@@ -15,9 +15,14 @@ from rich.console import Console
 from ..client.async_client import AsyncClient
 from ..errors import UnifiedAccountingError
 from ..http.deadlines import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_READ_TIMEOUT, hardened_server_options
+from ..mirror.query import count
+from ..service.app import create_service_app, runner_for
+from ..service.embedded import EmbeddedRunner
 from ..sync.engine import SyncOptions
 from ..sync.progress import RichProgress
-from ..webhooks.body import DEFAULT_MAX_BODY_BYTES
+from ..sync.service import SyncService
+from ..web import connect_link, create_connect_app
+from ..webhooks.body import DEFAULT_MAX_BODY_BYTES, BodyLimits
 
 console = Console()
 
@@ -45,8 +50,6 @@ def sync(
     database_url: DatabaseOption = None,
 ) -> None:
     """Sync one connection into the mirror, with a progress bar (resumes an interrupted sync)."""
-    from ..mirror.query import count
-    from ..sync.service import SyncService
 
     async def run() -> None:
         async with AsyncClient(database_url=database_url) as client:
@@ -77,9 +80,6 @@ def worker(
 
     On PostgreSQL, start several workers (on several machines) to share the work.
     """
-    from ..service.app import runner_for
-    from ..service.embedded import EmbeddedRunner
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def run() -> None:
@@ -133,10 +133,6 @@ def serve(
     database_url: DatabaseOption = None,
 ) -> None:
     """Serve the connect page (/), the webhook receiver (/webhooks/PROVIDER) and a worker."""
-    from ..service.app import create_service_app
-    from ..web import connect_link, create_connect_app
-    from ..webhooks.body import BodyLimits
-
     signing_key = os.environ.get("UA_CONNECT_SIGNING_KEY") or secrets.token_urlsafe(48)
     base = (
         public_url

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import webbrowser
 from datetime import datetime
+from html import escape
 from typing import Annotated
 
 import typer
@@ -57,8 +58,6 @@ _DONE_PAGE = """<!DOCTYPE html>
 async def _connect(
     provider: str, consumer: str, port: int, open_browser: bool, wait_seconds: float, url: str | None
 ) -> int:
-    from html import escape
-
     client = _client(url)
     outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 

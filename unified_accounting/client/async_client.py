@@ -87,13 +87,21 @@ class AsyncConnection(ResourceAccessors):
         return await self.record()
 
     def session(
-        self, include_raw: bool | None = None, *, retry_policy: RetryPolicy | None = None
+        self,
+        include_raw: bool | None = None,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        rate_limit_patience: timedelta | None = None,
     ) -> HttpSession:
         """The provider session this connection's calls go through (for provider-specific APIs).
 
-        ``retry_policy`` replaces the client's, e.g. ``client.retry_policy.background(900)`` for
-        background work that should wait rate limits out rather than fail."""
+        ``retry_policy`` replaces the client's. ``rate_limit_patience`` makes it a session for
+        background work, which waits rate limits out for up to that long per request rather than
+        fail after a few retries (see :meth:`RetryPolicy.background`)."""
         client = self._client
+        policy = retry_policy or client.retry_policy
+        if rate_limit_patience is not None:
+            policy = policy.background(rate_limit_patience.total_seconds())
         return HttpSession(
             provider=self.provider,
             settings=client.settings_for(self.key.provider),
@@ -101,7 +109,7 @@ class AsyncConnection(ResourceAccessors):
             include_raw=client.include_raw if include_raw is None else include_raw,
             http=client._http,
             tokens=client._tokens,
-            retry_policy=retry_policy or client.retry_policy,
+            retry_policy=policy,
             plugin_manager=client.plugin_manager,
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select, true
+from sqlalchemy import and_, func, select, true
 
 from ..connections import ConnectionKey
 from ..errors import NotFound
@@ -87,8 +87,6 @@ async def get_record(
 
 
 async def count(db: Database, key: ConnectionKey, resource: str, *, include_deleted: bool = False) -> int:
-    from sqlalchemy import func
-
     stored = mirror_records.c
     query = select(func.count()).select_from(mirror_records).where(_where(key, resource))
     if not include_deleted:

@@ -5,19 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 
+from ..client.async_client import AsyncClient
 from ..sync.engine import SyncOptions
 from ..sync.jobs import InboxOnly, JobQueue
+from ..webhooks.body import BodyLimits
+from ..webhooks.receiver import WebhookReceiver
+from .distributed import DistributedRunner
 from .embedded import EmbeddedRunner
-
-if TYPE_CHECKING:
-    from ..client.async_client import AsyncClient
-    from ..webhooks.body import BodyLimits
-    from .distributed import DistributedRunner
 
 
 def uses_postgresql(client: AsyncClient) -> bool:
@@ -28,8 +27,6 @@ def uses_postgresql(client: AsyncClient) -> bool:
 def runner_for(client: AsyncClient, options: SyncOptions | None = None) -> EmbeddedRunner | DistributedRunner:
     """The distributed runner on PostgreSQL, else the embedded one."""
     if uses_postgresql(client):
-        from .distributed import DistributedRunner
-
         return DistributedRunner(client, options)
     return EmbeddedRunner(client, options)
 
@@ -66,8 +63,6 @@ def create_service_app(
     """One ASGI app: ``/webhooks/{provider}`` (the receiver), the job runner in its lifespan, and —
     when given — the connect page at ``/``. ``close_client`` closes the client at shutdown;
     ``webhook_limits`` bounds webhook bodies (size and read deadline)."""
-    from ..webhooks.receiver import WebhookReceiver
-
     jobs = runner or runner_for(client)
     # Without a worker here, an embedded store's inbox waits for the worker process to poll it.
     queue: JobQueue = InboxOnly() if not worker and isinstance(jobs, EmbeddedRunner) else jobs

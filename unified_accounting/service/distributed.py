@@ -21,16 +21,16 @@ exponential back-off.
 
 from __future__ import annotations
 
+import functools
 import logging
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import procrastinate
-import psycopg
-from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..client.async_client import AsyncClient
 from ..errors import ConfigurationError, ProviderUnavailable, RateLimited
 from ..sync.engine import SyncOptions
 from ..sync.jobs import Job, ReconcileJob, SyncJob, WebhookJob
@@ -38,7 +38,7 @@ from ..webhooks import inbox
 from .worker import run_job
 
 if TYPE_CHECKING:
-    from ..client.async_client import AsyncClient
+    import procrastinate
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +49,27 @@ RECOVER_CRON = "* * * * *"
 STALLED_AFTER_SECONDS = 60.0
 _SCHEMA_LOCK_ID = 0x75615F6A6F6273  # "ua_jobs"
 
-RETRY = procrastinate.RetryStrategy(
-    max_attempts=10,
-    exponential_wait=2,
-    retry_exceptions={ProviderUnavailable, RateLimited, OSError, psycopg.OperationalError, TimeoutError},
-)
+
+@functools.cache
+def _postgres_extra() -> SimpleNamespace:
+    """procrastinate and psycopg, imported when a distributed runner is made: they are the optional
+    ``postgres`` extra, and the embedded runner (``ua serve`` on SQLite) must start without them."""
+    try:
+        import procrastinate
+        import psycopg
+        from procrastinate.exceptions import AlreadyEnqueued
+    except ImportError as exc:
+        raise ConfigurationError(
+            "the distributed runner needs the postgres extra: pip install 'unified-accounting[postgres]'"
+        ) from exc
+    retry = procrastinate.RetryStrategy(
+        max_attempts=10,
+        exponential_wait=2,
+        retry_exceptions={ProviderUnavailable, RateLimited, OSError, psycopg.OperationalError, TimeoutError},
+    )
+    return SimpleNamespace(
+        procrastinate=procrastinate, psycopg=psycopg, AlreadyEnqueued=AlreadyEnqueued, retry=retry
+    )
 
 
 def conninfo_for(database_url: str) -> str:
@@ -90,7 +106,8 @@ class DistributedRunner:
         self.options = options or SyncOptions()
         self.conninfo = conninfo_for(url)
         self.stalled_after = stalled_after
-        self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=self.conninfo))
+        extra = _postgres_extra().procrastinate
+        self.app: procrastinate.App = extra.App(connector=extra.PsycopgConnector(conninfo=self.conninfo))
         self._opened = False
         self._register(reconcile_cron)
 
@@ -98,12 +115,13 @@ class DistributedRunner:
 
     def _register(self, reconcile_cron: str) -> None:
         app = self.app
+        retry = _postgres_extra().retry
 
-        @app.task(name="ua.sync", retry=RETRY)
+        @app.task(name="ua.sync", retry=retry)
         async def sync(consumer_id: str, provider: str, company_id: str, full: bool = False) -> None:
             await run_job(self.client, self.options, SyncJob(consumer_id, provider, company_id, full), self)
 
-        @app.task(name="ua.webhooks", retry=RETRY)
+        @app.task(name="ua.webhooks", retry=retry)
         async def webhooks(provider: str, company_id: str) -> None:
             await run_job(self.client, self.options, WebhookJob(provider, company_id), self)
 
@@ -119,7 +137,7 @@ class DistributedRunner:
             await self.pick_up_inbox()
 
         @app.periodic(cron=RECOVER_CRON, periodic_id="ua-outbound")
-        @app.task(name="ua.deliver_outbound", queueing_lock="ua-outbound", retry=RETRY)
+        @app.task(name="ua.deliver_outbound", queueing_lock="ua-outbound", retry=retry)
         async def deliver_outbound(timestamp: int) -> None:
             await self.deliver_outbound()
 
@@ -156,7 +174,7 @@ class DistributedRunner:
         deferrer, arguments = self._deferrer(job)
         try:
             await deferrer.defer_async(**arguments)
-        except AlreadyEnqueued:
+        except _postgres_extra().AlreadyEnqueued:
             logger.debug("%s already waits: not queued again", job)
 
     async def defer_in_transaction(self, conn: AsyncConnection, job: Job) -> None:
@@ -166,7 +184,7 @@ class DistributedRunner:
             # A savepoint: a refused duplicate must not abort the caller's transaction.
             async with conn.begin_nested():
                 await deferrer.defer_async(**arguments)
-        except AlreadyEnqueued:
+        except _postgres_extra().AlreadyEnqueued:
             logger.debug("%s already waits: not queued again", job)
 
     def committed(self, job: Job) -> None:
@@ -176,7 +194,8 @@ class DistributedRunner:
 
     async def install_schema(self) -> None:
         """Create procrastinate's tables unless they exist (safe when several workers start)."""
-        async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
+        connect = _postgres_extra().psycopg.AsyncConnection.connect
+        async with await connect(self.conninfo, autocommit=True) as conn:
             await conn.execute("SELECT pg_advisory_lock(%s)", (_SCHEMA_LOCK_ID,))
             try:
                 found = await (await conn.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()

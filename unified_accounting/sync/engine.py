@@ -188,8 +188,7 @@ class _MeteredProvider:
 def background_session(connection: AsyncConnection, options: SyncOptions) -> HttpSession:
     """A session for background work: it waits rate limits out rather than fail (see the module
     docstring)."""
-    policy = connection._client.retry_policy.background(options.rate_limit_patience.total_seconds())
-    return connection.session(include_raw=False, retry_policy=policy)
+    return connection.session(include_raw=False, rate_limit_patience=options.rate_limit_patience)
 
 
 def resources_for(provider: Provider, wanted: tuple[str, ...] | None) -> tuple[str, ...]:

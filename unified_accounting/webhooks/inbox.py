@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..models import WebhookEvent
 from ..storage.database import Database
 from ..vault.schema import connections
+from .backlog import companies_with_due_work
 from .schema import webhook_deliveries, webhook_events
 
 PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
@@ -148,8 +149,6 @@ async def pending(db: Database, provider: str, company_id: str, limit: int = 100
 async def companies_with_pending(db: Database) -> list[tuple[str, str]]:
     """(provider, company) pairs with events waiting, or with a connection whose backlog can go
     on (reconnected, or its back-off over): what a worker picks up at start-up and every poll."""
-    from .backlog import companies_with_due_work
-
     events = webhook_events.c
     async with db.read() as conn:
         rows = await conn.execute(

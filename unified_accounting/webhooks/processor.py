@@ -18,11 +18,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection as DbConnection
 
+from ..client.async_client import AsyncClient, AsyncConnection
 from ..connections import ConnectionKey
 from ..errors import DecodeFailed, NotFound, ReauthorizationRequired, UnsupportedOperation
 from ..mirror.records import AppliedWrite, MirrorWrite, change_feed_writes, record_write, tombstone_write
@@ -35,9 +36,6 @@ from ..sync.lease import company_lease
 from ..vault.schema import connections
 from . import backlog, inbox
 from .backlog import RetryState
-
-if TYPE_CHECKING:
-    from ..client.async_client import AsyncClient
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +215,7 @@ async def _apply_events(
     # The records and the events' new status commit together: an event is done exactly when what
     # it announced is in every mirror, or in the backlog of the connections that could not take it.
 
-    async def commit(conn: AsyncConnection) -> None:
+    async def commit(conn: DbConnection) -> None:
         for key, writes in fetched.items():
             try:
                 async with conn.begin_nested():  # one connection's refused write fails it alone
@@ -290,7 +288,7 @@ async def _apply_backlog(
     """Apply what was fetched for backlog ``items`` and drop them from the backlog, in one transaction."""
     now = datetime.now(UTC)
 
-    async def commit(conn: AsyncConnection) -> list[AppliedWrite]:
+    async def commit(conn: DbConnection) -> list[AppliedWrite]:
         applied = await apply_writes(
             db, conn, key, writes, now=now, source="webhook", outbox=options.outbound
         )
@@ -307,8 +305,6 @@ async def _fetch_all(
     events: Sequence[Announced],
     options: SyncOptions,
 ) -> list[MirrorWrite]:
-    from ..client.async_client import AsyncConnection
-
     session = background_session(AsyncConnection(client, key), options)  # waits rate limits out
     targets = {(e.resource, e.record_id) for e in events}
     writes: list[MirrorWrite] = []
