@@ -117,8 +117,8 @@ async def run(invoices: int, directory: Path, info: dict[str, Any]) -> dict[str,
     from unified_accounting_quickbooks.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
     from unified_accounting import AsyncClient, hookimpl
+    from unified_accounting.mirror.query import count
     from unified_accounting.sync import SyncOptions, SyncService
-    from unified_accounting.sync.query import count
     from unified_accounting.vault.crypto import new_key
 
     statuses: dict[int, int] = {}

@@ -50,8 +50,8 @@ SERVICE = """
 import asyncio, json, socket, sys
 import httpx, uvicorn
 from unified_accounting import AsyncClient
-from unified_accounting.sync.embedded import EmbeddedRunner
-from unified_accounting.sync.runners import create_service_app
+from unified_accounting.service.embedded import EmbeddedRunner
+from unified_accounting.service.app import create_service_app
 from unified_accounting_quickbooks.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, create_emulator
 
 database, secret_key, emulator_url = sys.argv[1], sys.argv[2], sys.argv[3]

@@ -72,3 +72,22 @@ def test_validation_failed_names_fields() -> None:
 def test_unsupported_operation_names_provider_and_operation() -> None:
     error = errors.UnsupportedOperation("xero", "send", "payment")
     assert str(error) == "provider 'xero' does not support send on 'payment'"
+
+
+def test_a_detail_added_after_construction_shows_in_the_message() -> None:
+    """Providers add what they learnt to an error they caught (QuickBooks: the fields a conflicting
+    edit changed) before raising it again: the message must carry it."""
+    conflict = errors.Conflict("Stale Object Error", provider="quickbooks", code="5010")
+    conflict.detail = "changed meanwhile: memo, due_date"
+    assert "(changed meanwhile: memo, due_date)" in str(conflict)
+    assert str(conflict).startswith("Stale Object Error (changed meanwhile")
+    refused = errors.ValidationFailed("invalid Invoice", issues=[errors.FieldIssue("due_date", "too early")])
+    refused.request_id = "tid-9"
+    assert str(refused) == "invalid Invoice [request_id=tid-9]: due_date: too early"
+
+
+def test_renamed_classes_keep_their_old_names() -> None:
+    from unified_accounting import models, provider
+
+    assert unified_accounting.ChangeEvent is unified_accounting.WebhookEvent is models.ChangeEvent
+    assert unified_accounting.ChangeSet is unified_accounting.ChangeFeedResult is provider.ChangeSet

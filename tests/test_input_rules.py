@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from unified_accounting import Invoice, Payment, ValidationFailed
 from unified_accounting.amounts import amounts_beyond
-from unified_accounting.client.changes import check_record_id, validate_changes
+from unified_accounting.client.updates import check_record_id, validate_update
 from unified_accounting.models import Customer
 from unified_accounting.models.context import from_provider, lone_surrogate
 
@@ -57,12 +57,12 @@ def test_lone_surrogates_are_refused_from_users_naming_the_field() -> None:
 
 def test_changes_are_checked_for_surrogates_and_inverted_dates() -> None:
     with pytest.raises(ValidationFailed) as caught:
-        validate_changes(
+        validate_update(
             Invoice, {"memo": "\ud800", "issue_date": date(2025, 2, 2), "due_date": date(2025, 1, 1)}
         )
     assert [issue.field for issue in caught.value.issues] == ["memo", "due_date"]
     with pytest.raises(ValidationFailed) as caught:
-        validate_changes(Invoice, {"billing_address": {"line1": "\udfff"}})
+        validate_update(Invoice, {"billing_address": {"line1": "\udfff"}})
     assert [issue.field for issue in caught.value.issues] == ["billing_address.line1"]
 
 

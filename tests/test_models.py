@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from unified_accounting import (
     Address,
     Allocation,
-    ChangeEvent,
     Customer,
     CustomerStatus,
     Invoice,
@@ -19,6 +18,7 @@ from unified_accounting import (
     LineItem,
     LineItemType,
     Payment,
+    WebhookEvent,
 )
 
 
@@ -131,7 +131,7 @@ def test_address_and_change_event_shapes() -> None:
         "postal_code": "12345",
         "country": "US",
     }
-    event = ChangeEvent(
+    event = WebhookEvent(
         provider="quickbooks", company_id="1", resource="invoice", record_id="9", operation="updated"
     )
     assert event.operation == "updated" and event.event_id is None

@@ -26,7 +26,7 @@ def public(cls: type) -> set[str]:
 @pytest.mark.parametrize(
     ("async_cls", "sync_cls", "only_sync", "only_async"),
     [
-        (AsyncClient, Client, {"close"}, {"aclose"}),
+        (AsyncClient, Client, {"close"}, {"aclose", "database"}),  # the database handle is async only
         (AsyncConnection, Connection, set(), set()),
         (AsyncResource, Resource, set(), set()),
         (AsyncPager, Pager, set(), set()),

@@ -43,7 +43,6 @@ from .http.paths import path_segment
 from .models import (
     Address,
     Allocation,
-    ChangeEvent,
     ChangeOperation,
     Customer,
     CustomerStatus,
@@ -58,12 +57,13 @@ from .models import (
     TaxRate,
     TaxRateStatus,
     TaxRateUse,
+    WebhookEvent,
 )
 from .plugins import ProviderInfo, ProviderRegistry, get_plugin_manager, get_provider, list_providers
 from .provider import (
     BulkResult,
     BulkUpdate,
-    ChangeSet,
+    ChangeFeedResult,
     Codec,
     FetchedPage,
     ListQuery,
@@ -81,6 +81,11 @@ from .webhook_signatures import sign_hmac_sha256_base64, verify_hmac_sha256_base
 
 __version__ = "0.1.0"
 
+#: Deprecated names, kept importable: ``ChangeEvent`` is :class:`WebhookEvent`, ``ChangeSet`` is
+#: :class:`ChangeFeedResult` (see the glossary in ``docs/concepts.md``).
+ChangeEvent = WebhookEvent
+ChangeSet = ChangeFeedResult
+
 __all__ = [
     "RESOURCES",
     "Address",
@@ -92,9 +97,8 @@ __all__ = [
     "AuthenticationError",
     "BulkResult",
     "BulkUpdate",
-    "ChangeEvent",
+    "ChangeFeedResult",
     "ChangeOperation",
-    "ChangeSet",
     "Client",
     "Codec",
     "ConfigurationError",
@@ -152,6 +156,7 @@ __all__ = [
     "UnifiedAccountingError",
     "UnsupportedOperation",
     "ValidationFailed",
+    "WebhookEvent",
     "Window",
     "__version__",
     "capabilities",

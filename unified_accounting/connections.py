@@ -30,11 +30,10 @@ class ConnectionKey(NamedTuple):
 
 
 class ConnectionHealth(StrEnum):
-    """A connection's state. ``REFRESHING`` is never stored by the vault: a refresh in progress is
-    a lease on the grant's row (it expires if its holder dies; a stored state would not)."""
+    """A connection's state. A refresh in progress is not a state: it is a lease on the grant's row
+    (which expires if its holder dies; a stored state would not)."""
 
     OK = "ok"
-    REFRESHING = "refreshing"
     NEEDS_REAUTH = "needs_reauth"
     REVOKED = "revoked"
     ERROR = "error"

@@ -7,7 +7,7 @@ DecodeFailed` carrying the raw payload:
 
 * a single read (``get``, a write's answer) raises it;
 * a list page or a change feed keeps the records that decoded and reports each one that did not as a
-  :class:`RecordIssue` (``Page.issues``, ``ChangeSet.issues``), with its id when the payload names one.
+  :class:`RecordIssue` (``Page.issues``, ``ChangeFeedResult.issues``), with its id when the payload names one.
 """
 
 from __future__ import annotations

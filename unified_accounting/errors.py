@@ -94,6 +94,15 @@ class _ProviderDetails:
         self.retriable = retriable
         self.raw = raw
 
+    def __str__(self) -> str:
+        """The message with the details as they are now: a provider may add a detail to an error it
+        caught (QuickBooks names the fields a conflicting edit changed) before raising it again."""
+        text = self._describe()
+        issues: Sequence[FieldIssue] = getattr(self, "issues", ())
+        if issues:
+            text += ": " + "; ".join(str(issue) for issue in issues)
+        return text
+
     def _describe(self) -> str:
         parts = [self.message]
         if self.detail and self.detail != self.message:
@@ -144,10 +153,7 @@ class ValidationFailed(_ProviderDetails, UnifiedAccountingError):
             retriable=False,
             raw=raw,
         )
-        text = self._describe()
-        if self.issues:
-            text += ": " + "; ".join(str(issue) for issue in self.issues)
-        super().__init__(text)
+        super().__init__(str(self))
 
 
 class ProviderError(_ProviderDetails, UnifiedAccountingError):
@@ -178,7 +184,7 @@ class ProviderError(_ProviderDetails, UnifiedAccountingError):
             retriable=self.default_retriable if retriable is None else retriable,
             raw=raw,
         )
-        super().__init__(self._describe())
+        super().__init__(str(self))
 
 
 class AuthenticationError(ProviderError):
@@ -228,7 +234,7 @@ class DecodeFailed(ProviderError):
     ``raw`` is the provider's payload as received (the record when one record failed), ``resource``
     and ``record_id`` say which record (when known), ``issues`` name the fields that could not be
     read. In a list or a sync such a record does not fail the page: it is reported in
-    ``Page.issues`` / ``ChangeSet.issues`` (see :class:`unified_accounting.RecordIssue`). Not
+    ``Page.issues`` / ``ChangeFeedResult.issues`` (see :class:`unified_accounting.RecordIssue`). Not
     retriable: the same answer would fail the same way.
     """
 
@@ -245,8 +251,6 @@ class DecodeFailed(ProviderError):
         self.record_id = record_id
         self.issues = list(issues)
         super().__init__(message, **details)
-        if self.issues:
-            self.args = (f"{self.args[0]}: " + "; ".join(str(issue) for issue in self.issues),)
 
 
 __all__ = [

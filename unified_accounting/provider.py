@@ -31,7 +31,7 @@ import hmac
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import httpx
@@ -53,7 +53,7 @@ from .errors import (
     ValidationFailed,
 )
 from .http.errors import error_from_status
-from .models import ChangeEvent, RecordMeta
+from .models import RecordMeta, WebhookEvent
 from .oauth import OAuthFlow, OAuthSettings, token_set
 from .ratelimits import Limiter, LimitFeedback, LimitKey, RateLimits, Window, process_limiter
 from .settings import ProviderSettings
@@ -105,16 +105,17 @@ class BulkResult:
 
 @dataclass(frozen=True)
 class BulkUpdate:
-    """One element of a bulk update."""
+    """One element of a bulk update: the record's id, the fields to set, its expected version."""
 
     id: str
-    changes: Mapping[str, Any]
+    fields: Mapping[str, Any]
     row_version: str | None = None
 
 
 @dataclass
-class ChangeSet:
-    """Records changed since a moment, across resources: what an incremental sync applies.
+class ChangeFeedResult:
+    """What one read of a provider's change feed returned: records changed since a moment, across
+    resources (:meth:`Provider.read_change_feed`). Incremental syncs and webhook batches apply it.
 
     ``records`` maps a resource name to the changed records (unified models, current state);
     ``deleted`` maps a resource name to the ids of records deleted since then.
@@ -148,6 +149,10 @@ class FetchedPage:
 
     body: Any
     next_cursor: str | None = None
+
+
+#: Deprecated name of :class:`ChangeFeedResult`.
+ChangeSet = ChangeFeedResult
 
 
 @runtime_checkable
@@ -241,6 +246,9 @@ class Provider(abc.ABC):
     #: The header carrying a base64 HMAC-SHA256 signature of webhook bodies (``None``: no webhooks,
     #: or another scheme — then override :meth:`verify_webhook`).
     webhook_signature_header: ClassVar[str | None] = None
+    #: How far back :meth:`read_change_feed` reaches, margin for clock differences included; a read
+    #: from further back lists each resource with ``updated_since`` instead. ``None``: no limit.
+    change_feed_window: ClassVar[timedelta | None] = None
     #: The provider's pure mapping between its JSON and the unified models; every read decodes
     #: through it (see :meth:`read_record` and :meth:`read_page`).
     codec: Codec
@@ -279,8 +287,8 @@ class Provider(abc.ABC):
         """
         return []
 
-    def validate_changes(self, resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
-        """Like :meth:`validate`, for the fields of a partial update."""
+    def validate_update(self, resource: str, fields: Mapping[str, Any]) -> list[FieldIssue]:
+        """Like :meth:`validate`, for the fields of a partial update (unified field → validated value)."""
         return []
 
     def error_from_response(self, response: httpx.Response) -> ProviderError | ValidationFailed:
@@ -433,10 +441,11 @@ class Provider(abc.ABC):
         session: ProviderSession,
         resource: str,
         record_id: str,
-        changes: Mapping[str, Any],
+        fields: Mapping[str, Any],
         row_version: str | None,
     ) -> Any:
-        """Apply ``changes`` (unified field → validated value). A stale ``row_version`` → ``Conflict``."""
+        """Set ``fields`` (unified field → validated value), leaving the others as they are. A stale
+        ``row_version`` → ``Conflict``."""
         raise UnsupportedOperation(self.name, "update", resource)
 
     async def delete(
@@ -467,13 +476,13 @@ class Provider(abc.ABC):
     ) -> list[BulkResult]:
         raise UnsupportedOperation(self.name, "bulk_update", resource)
 
-    async def read_changes(
+    async def read_change_feed(
         self, session: ProviderSession, resources: Sequence[str], since: datetime
-    ) -> ChangeSet:
+    ) -> ChangeFeedResult:
         """Every record of ``resources`` created, changed or deleted after ``since`` (all of them:
         the provider pages internally). QuickBooks answers from Change Data Capture, others from
-        ``updated_since`` lists."""
-        raise UnsupportedOperation(self.name, "read_changes")
+        ``updated_since`` lists. Callers only ask within :attr:`change_feed_window`."""
+        raise UnsupportedOperation(self.name, "read_change_feed")
 
     # ----------------------------------------------------------------------------------- OAuth
 
@@ -674,7 +683,7 @@ class Provider(abc.ABC):
             raise UnsupportedOperation(self.name, "webhooks")
         return verify_hmac_sha256_base64(body, header_value(headers, self.webhook_signature_header), secret)
 
-    def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
+    def parse_webhook(self, body: bytes) -> list[WebhookEvent]:
         """A verified webhook body → unified change events."""
         raise UnsupportedOperation(self.name, "webhooks")
 
@@ -720,35 +729,11 @@ async def follow_cursors(
         cursor = page.next_cursor
 
 
-def iterate_pages(
-    provider: Provider,
-    session: ProviderSession,
-    resource: str,
-    *,
-    cursor: str | None = None,
-    updated_since: datetime | None = None,
-    page_size: int | None = None,
-) -> AsyncIterator[Page]:
-    """Every page of ``resource`` from ``cursor`` on (what a sync streams and checkpoints)."""
-
-    async def fetch(page_cursor: str | None) -> Page:
-        return await provider.list_page(
-            session, resource, cursor=page_cursor, updated_since=updated_since, page_size=page_size
-        )
-
-    return follow_cursors(fetch, cursor)
-
-
-def issues_from_pydantic(error: Any) -> list[FieldIssue]:
-    """Turn a pydantic ``ValidationError`` into field issues (``line_items.0.quantity: ...``)."""
-    return [FieldIssue(".".join(str(p) for p in item["loc"]) or None, item["msg"]) for item in error.errors()]
-
-
 __all__ = [
     "BulkResult",
     "BulkUpdate",
     "Capabilities",
-    "ChangeSet",
+    "ChangeFeedResult",
     "Codec",
     "FetchedPage",
     "ListQuery",
@@ -762,6 +747,4 @@ __all__ = [
     "capabilities",
     "constant_time_equal",
     "follow_cursors",
-    "issues_from_pydantic",
-    "iterate_pages",
 ]

@@ -16,7 +16,7 @@ from unified_accounting_quickbooks.testing import QuickBooksHarness, new_realm_i
 from unified_accounting_xero.testing import XeroHarness
 
 from unified_accounting import AsyncClient, AsyncConnection, get_provider
-from unified_accounting.sync.mirror import GONE_STATUSES
+from unified_accounting.mirror.records import GONE_STATUSES
 from unified_accounting.testing.harness import ProviderHarness
 
 QBO_ENTITIES = {"customer": "Customer", "invoice": "Invoice", "payment": "Payment"}

@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from unified_accounting.storage import Database, sqlite_path
 from unified_accounting.sync import SyncOptions, SyncService, lease
 from unified_accounting.sync.checkpoint import read_state
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.sync.state import Phase
-from unified_accounting.vault.paths import sqlite_path
 
 from .churn import UNLIMITED_EMULATOR, churn_client
 from .providers import CASES, mirror_summary
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.anyio
 PAGE_SIZE = 40
 
 
-async def assert_nothing_held(db: SyncDatabase, database_url: str, provider: str, company_id: str) -> None:
+async def assert_nothing_held(db: Database, database_url: str, provider: str, company_id: str) -> None:
     if db.dialect == "sqlite":
         # A connection that does not wait at all: BEGIN IMMEDIATE fails at once if a writer is left.
         path = sqlite_path(database_url)
@@ -57,7 +56,7 @@ async def assert_nothing_held(db: SyncDatabase, database_url: str, provider: str
 
 
 async def cancel_when(
-    client: Any, conn: Any, db: SyncDatabase, arm: Callable[[asyncio.Task[Any]], Callable[[], None]]
+    client: Any, conn: Any, db: Database, arm: Callable[[asyncio.Task[Any]], Callable[[], None]]
 ) -> None:
     """Run a sync, let ``arm`` cancel it at the moment it chooses, and wait for the cancellation."""
     service = SyncService(client, SyncOptions(page_size=PAGE_SIZE))
@@ -78,7 +77,7 @@ async def test_cancelled_while_a_page_is_written(database_url: str, secret_key: 
     client, _ = churn_client(case, app, database_url, secret_key)
     async with client:
         conn = await case.connect(client, app)
-        db = await SyncDatabase.for_client(client)
+        db = await client.database()
         for attempt in range(3):  # each time at another page, in another statement of the upsert
 
             def arm(task: asyncio.Task[Any], attempt: int = attempt) -> Callable[[], None]:
@@ -110,7 +109,7 @@ async def test_cancelled_while_a_page_is_fetched(database_url: str, secret_key: 
     client, transport = churn_client(case, app, database_url, secret_key)
     async with client:
         conn = await case.connect(client, app)
-        db = await SyncDatabase.for_client(client)
+        db = await client.database()
 
         def arm(task: asyncio.Task[Any]) -> Callable[[], None]:
             async def on_page(page: int) -> None:

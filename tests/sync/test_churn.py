@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import and_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from ua_ledgerly.emulator import create_emulator
 
 from unified_accounting.decoding import RecordIssue
 from unified_accounting.errors import DecodeFailed, NotFound, UnsupportedOperation
+from unified_accounting.mirror.schema import mirror_records
 from unified_accounting.provider import Page
 from unified_accounting.sync import SyncOptions, SyncService
 from unified_accounting.sync.checkpoint import read_state
-from unified_accounting.sync.database import SyncDatabase
-from unified_accounting.sync.schema import mirror_records
 from unified_accounting.sync.state import Phase
 
 from .churn import UNLIMITED_EMULATOR, Meddler, Recorder, churn_client
@@ -134,7 +134,7 @@ async def test_resumed_initial_sync_then_incremental_equals_the_provider(
         service = SyncService(client, SyncOptions(page_size=PAGE_SIZE, prefetch=1))
         with pytest.raises(Crash):
             await service.sync(conn, progress=CrashAfterThreeInvoicePages())
-        state = await read_state(await SyncDatabase.for_client(client), conn.key)
+        state = await read_state(await client.database(), conn.key)
         assert state.phase is Phase.INITIAL and state.cursor("invoice") is not None
         # While nothing runs: invoices already mirrored are deleted (more than pages overlap by),
         # one is changed and one created.
@@ -196,14 +196,17 @@ async def test_rows_tombstoned_by_an_earlier_sweep_are_revived_by_a_live_read(
         service = SyncService(client, SyncOptions(page_size=PAGE_SIZE))
         await service.sync(conn)
         victims = sorted(case.expected(app, "invoice"), key=int)[:3]
-        db = await SyncDatabase.for_client(client)
-        async with db.write() as c:  # what the sweep of earlier releases did to rows it had not seen
-            stored = mirror_records.c
+        db = await client.database()
+
+        async def sweep(c: AsyncConnection) -> None:  # what the sweep of earlier releases did to rows
+            stored = mirror_records.c  # it had not seen
             await c.execute(
                 update(mirror_records)
                 .where(and_(stored.record_id.in_(victims), stored.resource == "invoice"))
                 .values(deleted=True)
             )
+
+        await db.transaction(sweep)
         for record_id in victims:
             with pytest.raises(NotFound):
                 await conn.invoices.get(record_id, source="mirror")

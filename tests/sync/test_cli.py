@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from unified_accounting import RESOURCES, AsyncClient
 from unified_accounting.cli import build_app
-from unified_accounting.sync.embedded import EmbeddedRunner
-from unified_accounting.sync.runners import create_service_app, runner_for
+from unified_accounting.service.app import create_service_app, runner_for
+from unified_accounting.service.embedded import EmbeddedRunner
 from unified_accounting.testing.cassettes import serve
 
 from .providers import CASES, mirror_summary

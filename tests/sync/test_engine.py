@@ -11,7 +11,6 @@ from ua_ledgerly.emulator import create_emulator
 from unified_accounting import RecordChange, hookimpl
 from unified_accounting.sync import SyncOptions, SyncService
 from unified_accounting.sync.checkpoint import read_state
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.sync.state import Phase
 
 from .ledgerly import connect, ledgerly_client, seed
@@ -45,7 +44,7 @@ async def test_initial_then_incremental(database_url: str, secret_key: str) -> N
         )
         assert {c.operation.value for c in recorder.changes} == {"created"}
         assert {c.source for c in recorder.changes} == {"sync"}
-        state = await read_state(await SyncDatabase.for_client(client), conn.key)
+        state = await read_state(await client.database(), conn.key)
         assert state.phase is Phase.IDLE and state.bookmark is not None
 
         # Change one invoice, delete another, add a third; the next run is incremental.

@@ -9,12 +9,10 @@ from decimal import Decimal
 import pytest
 
 from unified_accounting.connections import ConnectionKey
+from unified_accounting.mirror import query
+from unified_accounting.mirror.records import record_write, tombstone_write, upsert
 from unified_accounting.models import Customer, Invoice
-from unified_accounting.sync import query
-from unified_accounting.sync.database import SyncDatabase
-from unified_accounting.sync.mirror import record_write, tombstone_write, upsert
-from unified_accounting.vault.engine import create_engine, migrate
-from unified_accounting.vault.paths import async_database_url
+from unified_accounting.storage import Database
 
 pytestmark = pytest.mark.anyio
 
@@ -23,11 +21,10 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[SyncDatabase]:
-    engine = create_engine(async_database_url(database_url))
-    await migrate(engine)
-    yield SyncDatabase(engine)
-    await engine.dispose()
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = await Database.open(database_url)
+    yield database
+    await database.dispose()
 
 
 def invoice(version: int, at: datetime, total: str = "10.00", status: str = "open") -> Invoice:
@@ -36,13 +33,14 @@ def invoice(version: int, at: datetime, total: str = "10.00", status: str = "ope
     )
 
 
-async def apply(db: SyncDatabase, *writes: object) -> list[str]:
-    async with db.write() as conn:
-        changes = await upsert(db, conn, KEY, list(writes), datetime.now(UTC))  # type: ignore[arg-type]
+async def apply(db: Database, *writes: object) -> list[str]:
+    changes = await db.transaction(
+        lambda conn: upsert(db, conn, KEY, list(writes), datetime.now(UTC))  # type: ignore[arg-type]
+    )
     return [c.operation.value for c in changes]
 
 
-async def stored_total(db: SyncDatabase, include_deleted: bool = False) -> Decimal | None:
+async def stored_total(db: Database, include_deleted: bool = False) -> Decimal | None:
     try:
         record = await query.get_record(db, KEY, "invoice", "7", include_deleted=include_deleted)
     except Exception:
@@ -51,7 +49,7 @@ async def stored_total(db: SyncDatabase, include_deleted: bool = False) -> Decim
     return record.total
 
 
-async def test_newer_wins_whatever_the_arrival_order(db: SyncDatabase) -> None:
+async def test_newer_wins_whatever_the_arrival_order(db: Database) -> None:
     now = datetime.now(UTC)
     v1 = record_write("invoice", invoice(1, T0, "10.00"), now)
     v2 = record_write("invoice", invoice(2, T0 + timedelta(seconds=5), "20.00"), now)
@@ -65,7 +63,7 @@ async def test_newer_wins_whatever_the_arrival_order(db: SyncDatabase) -> None:
     assert await stored_total(db) == Decimal("30.00")
 
 
-async def test_tombstones(db: SyncDatabase) -> None:
+async def test_tombstones(db: Database) -> None:
     now = datetime.now(UTC)
     live = record_write("invoice", invoice(1, T0, "10.00"), now)
     assert await apply(db, live) == ["created"]
@@ -91,7 +89,7 @@ async def test_tombstones(db: SyncDatabase) -> None:
     assert await apply(db, back) == ["created"]
 
 
-async def test_an_opaque_version_changed_without_a_new_time_is_taken(db: SyncDatabase) -> None:
+async def test_an_opaque_version_changed_without_a_new_time_is_taken(db: Database) -> None:
     # Xero-style versions are not numbers, and a payment may change a record without moving its time.
     now = datetime.now(UTC)
 
@@ -111,17 +109,16 @@ async def test_an_opaque_version_changed_without_a_new_time_is_taken(db: SyncDat
     assert await apply(db, record_write("invoice", invoice(5, T0 + timedelta(hours=1), "71.00"), now)) == []
 
 
-async def test_an_inferred_tombstone_loses_to_a_live_read_of_its_version(db: SyncDatabase) -> None:
+async def test_an_inferred_tombstone_loses_to_a_live_read_of_its_version(db: Database) -> None:
     from sqlalchemy import update
 
-    from unified_accounting.sync.schema import mirror_records
+    from unified_accounting.mirror.schema import mirror_records
 
     now = datetime.now(UTC)
     live = record_write("invoice", invoice(4, T0, "10.00"), now)
     assert await apply(db, live) == ["created"]
     # What the sweep of earlier releases did to a row its listing had not seen: deleted, nothing else.
-    async with db.write() as conn:
-        await conn.execute(update(mirror_records).values(deleted=True))
+    await db.transaction(lambda conn: conn.execute(update(mirror_records).values(deleted=True)))
     assert await stored_total(db) is None
     assert await apply(db, live) == ["created"]  # the same version, read live: back
     assert await stored_total(db) == Decimal("10.00")

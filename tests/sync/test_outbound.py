@@ -55,13 +55,16 @@ async def test_changes_are_posted_signed_with_idempotency_keys(database_url: str
 
         # The failed one is retried later with the same key (here: made due at once).
         from sqlalchemy import update
+        from sqlalchemy.ext.asyncio import AsyncConnection
 
         from unified_accounting.sync.schema import outbox
 
-        async with db.write() as c:
+        async def make_due(c: AsyncConnection) -> None:
             await c.execute(
                 update(outbox).where(outbox.c.status == "pending").values(next_attempt_at=outbox.c.created_at)
             )
+
+        await db.transaction(make_due)
         assert await outbound.deliver_due(db, http) == 1
         assert received[-1].headers["UA-Idempotency-Key"] == keys[0]
         assert received[-1].content == received[0].content

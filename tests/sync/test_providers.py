@@ -125,7 +125,6 @@ async def test_quickbooks_beyond_the_cdc_window_lists_by_last_updated_time(
     from datetime import UTC, datetime, timedelta
 
     from unified_accounting.sync import checkpoint
-    from unified_accounting.sync.database import SyncDatabase
 
     case = CASES["quickbooks"]
     app = case.seeded(invoices=30)
@@ -134,13 +133,11 @@ async def test_quickbooks_beyond_the_cdc_window_lists_by_last_updated_time(
         conn = await case.connect(client, app)
         service = SyncService(client)
         await service.sync(conn)
-        db = await SyncDatabase.for_client(client)
+        db = await client.database()
         # The last sync was 40 days ago: too old for CDC (30 days).
         state = await checkpoint.read_state(db, conn.key)
-        async with db.write() as c:
-            await checkpoint.save(
-                db, c, conn.key, replace(state, bookmark=datetime.now(UTC) - timedelta(days=40))
-            )
+        old = replace(state, bookmark=datetime.now(UTC) - timedelta(days=40))
+        await db.transaction(lambda c: checkpoint.save(db, c, conn.key, old))
         invoice_id = next(iter(case.expected(app, "invoice")))
         case.harness.advance(app, 60)
         await conn.invoices.update(invoice_id, case.harness.invoice_changes())
@@ -153,3 +150,44 @@ async def test_quickbooks_beyond_the_cdc_window_lists_by_last_updated_time(
         urls.seen.clear()
         await service.sync(conn)
         assert any("/cdc" in url for url in urls.seen)
+
+
+async def test_beyond_the_providers_change_feed_window_a_sync_lists_instead(
+    case: ProviderCase, database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """How far back a change feed reaches is the provider's to say (``change_feed_window``)."""
+    from datetime import timedelta
+
+    app = case.seeded(invoices=30)
+    async with case.client(app, database_url, secret_key) as client:
+        conn = await case.connect(client, app)
+        service = SyncService(client)
+        await service.sync(conn)
+        feed_reads: list[Any] = []
+        read_change_feed = conn.provider.read_change_feed
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            feed_reads.append(args)
+            return await read_change_feed(*args, **kwargs)
+
+        monkeypatch.setattr(conn.provider, "read_change_feed", counted)
+        monkeypatch.setattr(type(conn.provider), "change_feed_window", timedelta(0))
+        case.harness.advance(app, 60)
+        await case_invoice(conn, case, next(iter(case.expected(app, "customer"))))
+        report = await service.sync(conn)
+        assert report.kind == "incremental" and report.created >= 1
+        assert feed_reads == []
+        await assert_mirror_matches(case, app, conn)
+        monkeypatch.setattr(type(conn.provider), "change_feed_window", timedelta(days=1))
+        await service.sync(conn)
+        assert len(feed_reads) == 1
+
+
+def test_each_provider_says_how_far_back_its_change_feed_reaches() -> None:
+    from datetime import timedelta
+
+    from unified_accounting import get_provider
+
+    # QuickBooks CDC looks back 30 days; the provider keeps an hour inside that.
+    assert get_provider("quickbooks").change_feed_window == timedelta(days=30) - timedelta(hours=1)
+    assert get_provider("xero").change_feed_window is None  # If-Modified-Since lists reach any date

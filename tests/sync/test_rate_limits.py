@@ -15,7 +15,6 @@ from unified_accounting.errors import RateLimited
 from unified_accounting.http.retry import RetryPolicy
 from unified_accounting.sync import SyncOptions, SyncService
 from unified_accounting.sync.checkpoint import read_state
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.sync.state import Phase
 
 from .churn import UNLIMITED_EMULATOR, churn_client
@@ -98,7 +97,7 @@ async def test_patience_spent_the_sync_stops_and_resumes_from_its_checkpoint(
             await SyncService(client, options).sync(conn)
         transport.on_page = None
         assert sum(waits.delays) <= patience.total_seconds()
-        state = await read_state(await SyncDatabase.for_client(client), conn.key)
+        state = await read_state(await client.database(), conn.key)
         assert state.phase is Phase.INITIAL and state.pages >= 2
 
         throttle(case, app, 0)

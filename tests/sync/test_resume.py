@@ -14,7 +14,6 @@ import pytest
 
 from unified_accounting.sync import SyncOptions, SyncService
 from unified_accounting.sync.checkpoint import read_state
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.sync.state import Phase
 from unified_accounting.testing.cassettes import serve
 
@@ -41,7 +40,7 @@ async def test_kill_during_initial_sync_then_resume(
         settings = {**case.settings(app), "base_url": base_url}
         async with case.client(app, database_url, secret_key) as client:
             conn = await case.connect(client, app)
-            db = await SyncDatabase.for_client(client)
+            db = await client.database()
             arguments = {
                 "provider": case.name,
                 "settings": settings,

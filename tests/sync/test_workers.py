@@ -16,10 +16,10 @@ import pytest
 from unified_accounting_quickbooks.testing import new_realm_id
 
 from unified_accounting import AsyncClient
+from unified_accounting.service import distributed as distributed_module
+from unified_accounting.service.distributed import DistributedRunner, conninfo_for
+from unified_accounting.service.embedded import EmbeddedRunner
 from unified_accounting.sync import SyncService
-from unified_accounting.sync import distributed as distributed_module
-from unified_accounting.sync.distributed import DistributedRunner, conninfo_for
-from unified_accounting.sync.embedded import EmbeddedRunner
 from unified_accounting.sync.engine import SyncEngine
 from unified_accounting.sync.jobs import SyncJob
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 from ua_ledgerly.emulator import LedgerlyEmulator
 
 from unified_accounting import AsyncClient, ConnectionHealth, ProviderUnavailable, hookimpl
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.types import Receive, Scope, Send
 from unified_accounting.vault.crypto import TokenCipher
 from unified_accounting.vault.schema import connections, grants
@@ -64,8 +64,8 @@ def sync_engine(database_url: str) -> Engine:
 
 
 async def grant_id_of(client: AsyncClient, consumer_id: str) -> int:
-    engine = await client.store.start()  # type: ignore[attr-defined]
-    async with engine.connect() as conn:
+    db = await client.database()
+    async with db.read() as conn:
         found = await conn.execute(
             select(connections.c.grant_id).where(connections.c.consumer_id == consumer_id)
         )
@@ -132,9 +132,12 @@ async def test_writes_go_on_while_a_refresh_waits_for_a_slow_token_endpoint(
 
     await asyncio.to_thread(write_without_waiting, database_url, grant_id)
     await client.store.save((await other.record()).model_copy(update={"company_name": "Globex"}))
-    db = await SyncDatabase.for_client(client)
-    async with db.write() as tx:
-        await inbox.store(db, tx, "ledgerly", b"{}", [], datetime.now(UTC))
+    db = await client.database()
+
+    async def deliver(tx: AsyncConnection) -> bool:
+        return await inbox.store(db, tx, "ledgerly", b"{}", [], datetime.now(UTC))
+
+    await db.transaction(deliver)
     assert not call.done()
 
     gate.release.set()
@@ -176,7 +179,7 @@ async def test_a_lease_left_by_a_dead_holder_is_taken_over_once_expired(
 ) -> None:
     conn = await expired_connection(client, emulator)
     grant_id = await grant_id_of(client, "acme")
-    engine = await client.store.start()  # type: ignore[attr-defined]
+    engine = (await client.database()).engine
     async with engine.begin() as tx:  # a process took the lease, then died
         await tx.execute(
             update(grants)
@@ -198,7 +201,7 @@ async def test_waiting_for_a_live_holder_gives_up_with_a_clear_error(
     conn = await expired_connection(client, emulator)
     client.store.refresh_wait = timedelta(milliseconds=200)  # type: ignore[attr-defined]
     grant_id = await grant_id_of(client, "acme")
-    engine = await client.store.start()  # type: ignore[attr-defined]
+    engine = (await client.database()).engine
     async with engine.begin() as tx:  # another process is refreshing, and renewing its lease
         await tx.execute(
             update(grants)
@@ -272,8 +275,8 @@ async def test_refresh_lock_is_not_reentrant_and_leaves_no_lease_behind(
             async with store.refresh_lock(conn.key):
                 pass
     grant_id = await grant_id_of(client, "acme")
-    engine = await store.start()
-    async with engine.connect() as tx:
+    db = await store.start()
+    async with db.read() as tx:
         row = (
             await tx.execute(
                 select(grants.c.refresh_owner, grants.c.refresh_until).where(grants.c.id == grant_id)

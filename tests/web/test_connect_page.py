@@ -18,7 +18,6 @@ from starlette.routing import Mount
 from ua_ledgerly.emulator import LedgerlyEmulator, create_emulator
 
 from unified_accounting import AsyncClient, ConfigurationError, MemoryConnectionStore
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.vault import new_key
 from unified_accounting.web import connect_link, create_connect_app
 from unified_accounting.web.sessions import connect_sessions
@@ -303,7 +302,7 @@ async def test_sessions_are_server_side_and_sign_out_ends_them(
 ) -> None:
     await browser.sign_in("acme")
     session_id = browser.page.cookies["ua_connect_session"]
-    db = await SyncDatabase.for_client(client)
+    db = await client.database()
     async with db.read() as conn:
         rows = (await conn.execute(select(connect_sessions))).all()
     assert [(r.consumer_id, r.session_hash) for r in rows] == [
@@ -398,3 +397,10 @@ async def test_without_a_vault_sessions_live_in_memory_with_the_same_rules(ledge
         assert (await browser.page.post("/sign-out", data={"csrf": csrf})).status_code == 200
         assert (await browser.page.get("/")).status_code == 401
         await browser.aclose()
+
+
+def test_every_connection_health_has_a_label() -> None:
+    from unified_accounting.connections import ConnectionHealth
+    from unified_accounting.web.app import HEALTH_LABELS
+
+    assert set(HEALTH_LABELS) == set(ConnectionHealth)

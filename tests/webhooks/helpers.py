@@ -11,11 +11,10 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from unified_accounting import AsyncClient
-from unified_accounting.sync.database import SyncDatabase
 from unified_accounting.sync.jobs import Job
-from unified_accounting.sync.schema import webhook_deliveries, webhook_events
 from unified_accounting.types import Receive, Scope, Send
 from unified_accounting.webhooks.receiver import WebhookReceiver
+from unified_accounting.webhooks.schema import webhook_deliveries, webhook_events
 
 
 class LateApp:
@@ -66,7 +65,7 @@ async def post(app: Any, provider: str, body: bytes, headers: dict[str, str]) ->
 
 async def inbox_counts(client: AsyncClient) -> tuple[int, int]:
     """(deliveries, events) stored."""
-    db = await SyncDatabase.for_client(client)
+    db = await client.database()
     async with db.read() as conn:
         deliveries = (await conn.execute(select(func.count()).select_from(webhook_deliveries))).scalar_one()
         events = (await conn.execute(select(func.count()).select_from(webhook_events))).scalar_one()
@@ -74,7 +73,7 @@ async def inbox_counts(client: AsyncClient) -> tuple[int, int]:
 
 
 async def event_statuses(client: AsyncClient) -> dict[str, int]:
-    db = await SyncDatabase.for_client(client)
+    db = await client.database()
     async with db.read() as conn:
         rows = await conn.execute(
             select(webhook_events.c.status, func.count()).group_by(webhook_events.c.status)

@@ -14,13 +14,12 @@ import pytest
 from sqlalchemy import select, update
 
 from unified_accounting import AsyncClient, AsyncConnection, ConnectionHealth, ProviderUnavailable, hookimpl
+from unified_accounting.service.embedded import EmbeddedRunner
 from unified_accounting.sync import SyncService
-from unified_accounting.sync.database import SyncDatabase
-from unified_accounting.sync.embedded import EmbeddedRunner
 from unified_accounting.sync.engine import SyncOptions
-from unified_accounting.sync.schema import webhook_backlog
 from unified_accounting.webhooks import backlog, inbox
 from unified_accounting.webhooks.processor import MAX_ATTEMPTS, process_company
+from unified_accounting.webhooks.schema import webhook_backlog
 
 from ..sync.providers import CASES, ProviderCase, mirror_summary
 from .helpers import RecordingQueue, event_statuses, mount
@@ -71,17 +70,18 @@ async def set_health(client: AsyncClient, conn: AsyncConnection, health: Connect
 
 async def end_back_off(client: AsyncClient) -> None:
     """What the passing of time does to a back-off."""
-    db = await SyncDatabase.for_client(client)
-    async with db.write() as conn:
-        await conn.execute(
+    db = await client.database()
+    await db.transaction(
+        lambda conn: conn.execute(
             update(webhook_backlog)
             .where(webhook_backlog.c.retry_at.is_not(None))
             .values(retry_at=datetime.now(UTC) - timedelta(seconds=1))
         )
+    )
 
 
 async def backlog_rows(client: AsyncClient) -> list[Any]:
-    db = await SyncDatabase.for_client(client)
+    db = await client.database()
     async with db.read() as conn:
         return list((await conn.execute(select(webhook_backlog))).all())
 
@@ -103,7 +103,7 @@ async def test_a_connection_waiting_for_its_user_does_not_hold_back_the_other(
         assert set(await event_statuses(client)) == {"done"}
         assert await mirrors_match(case, app, alpha)
         assert not await mirrors_match(case, app, beta)  # untouched: it waits for its user
-        db = await SyncDatabase.for_client(client)
+        db = await client.database()
         assert await backlog.waiting(db, beta.key) > 0
         assert await backlog.waiting(db, alpha.key) == 0
         assert await inbox.companies_with_pending(db) == []  # nothing to do until beta reconnects
@@ -160,7 +160,7 @@ async def test_a_failing_connection_counts_its_own_attempts_and_never_fails_the_
         late.target = mount(client, RecordingQueue())
         await make_changes(case, app, alpha)
         await case.emulator(app).deliver_webhooks()
-        db = await SyncDatabase.for_client(client)
+        db = await client.database()
 
         report = await process_company(client, case.name, alpha.company_id)
         assert set(report.failures) == {beta.key} and "connection reset" in report.failures[beta.key]
@@ -205,7 +205,7 @@ async def test_a_mirror_write_refused_for_one_connection_fails_that_connection_a
         late.target = mount(client, RecordingQueue())
         await make_changes(case, app, alpha)
         await case.emulator(app).deliver_webhooks()
-        real_apply = processor.apply_changes
+        real_apply = processor.apply_writes
 
         async def refusing(db: Any, conn: Any, key: Any, writes: Any, **options: Any) -> Any:
             changes = await real_apply(db, conn, key, writes, **options)  # written, then refused
@@ -213,7 +213,7 @@ async def test_a_mirror_write_refused_for_one_connection_fails_that_connection_a
                 raise ValueError("beta's mirror refused the write")
             return changes
 
-        monkeypatch.setattr(processor, "apply_changes", refusing)
+        monkeypatch.setattr(processor, "apply_writes", refusing)
         report = await process_company(client, case.name, alpha.company_id)
         assert set(report.failures) == {beta.key} and "refused" in report.failures[beta.key]
         assert await mirrors_match(case, app, alpha)
@@ -221,7 +221,7 @@ async def test_a_mirror_write_refused_for_one_connection_fails_that_connection_a
         assert set(await event_statuses(client)) == {"done"}
         assert {(r.consumer_id, r.attempts) for r in await backlog_rows(client)} == {("beta", 1)}
 
-        monkeypatch.setattr(processor, "apply_changes", real_apply)
+        monkeypatch.setattr(processor, "apply_writes", real_apply)
         await end_back_off(client)
         await process_company(client, case.name, alpha.company_id)
         assert await mirrors_match(case, app, beta)
@@ -266,7 +266,7 @@ async def test_a_backlog_is_bounded_by_retention_and_by_the_connection_existing(
         await make_changes(case, app, alpha)
         await case.emulator(app).deliver_webhooks()
         await process_company(client, case.name, alpha.company_id)
-        db = await SyncDatabase.for_client(client)
+        db = await client.database()
         changed = await backlog.waiting(db, beta.key)
         assert changed == await backlog.waiting(db, gamma.key) > 0
 

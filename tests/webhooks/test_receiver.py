@@ -7,14 +7,15 @@ import hashlib
 import hmac
 import json
 import random
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from unified_accounting import hookimpl
+from unified_accounting.service.embedded import EmbeddedRunner
 from unified_accounting.sync import SyncService
-from unified_accounting.sync.embedded import EmbeddedRunner
 from unified_accounting.sync.jobs import WebhookJob
 from unified_accounting.webhooks.processor import CHANGE_FEED_FROM, process_company
 
@@ -248,5 +249,28 @@ async def test_a_burst_of_events_is_read_from_the_change_feed(
         report = await process_company(client, case.name, conn.company_id)
         assert report.events >= CHANGE_FEED_FROM + 2
         assert len(counter.urls) < CHANGE_FEED_FROM  # not one GET per record
+        for resource in RESOURCES:
+            assert await mirror_summary(conn, resource) == case.expected(app, resource), resource
+
+
+async def test_events_older_than_the_change_feed_window_are_fetched_one_by_one(
+    case: ProviderCase, database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond the provider's ``change_feed_window`` a burst is fetched record by record."""
+    app, late = emulator_with_receiver(case)
+    counter = CountRequests()
+    async with case.client(app, database_url, secret_key, plugins=(counter,)) as client:
+        conn = await case.connect(client, app)
+        await SyncService(client).sync(conn)
+        late.target = mount(client, RecordingQueue())
+        customer_id = next(iter(case.expected(app, "customer")))
+        for _ in range(CHANGE_FEED_FROM + 2):
+            await conn.invoices.create(case.harness.invoice(customer_id))
+        await case.emulator(app).deliver_webhooks()
+        monkeypatch.setattr(type(conn.provider), "change_feed_window", timedelta(0))
+        counter.urls.clear()
+        report = await process_company(client, case.name, conn.company_id)
+        assert report.events >= CHANGE_FEED_FROM + 2
+        assert len(counter.urls) >= CHANGE_FEED_FROM + 2  # one GET per record
         for resource in RESOURCES:
             assert await mirror_summary(conn, resource) == case.expected(app, resource), resource

@@ -27,11 +27,12 @@ from ..models.common import to_utc
 from ..plugins import ProviderRegistry, default_registry, get_plugin_manager
 from ..provider import Provider, ProviderSettings
 from ..settings import resolve_settings
+from ..storage.database import Database
 from ..tokens import TokenSet
-from ..vault import MemoryStateStore, StateStore, open_vault
+from ..vault import MemoryStateStore, StateStore, VaultStore, open_vault
 from ..vault.authorize import callback_parameters, claim_callback, finish_authorization, start_authorization
-from ..vault.lifecycle import disconnect_connection
 from ._accessors import M, ResourceAccessors
+from .lifecycle import disconnect_connection
 from .resources import AsyncResource
 from .session import HttpSession
 from .tokens import TokenKeeper
@@ -86,13 +87,21 @@ class AsyncConnection(ResourceAccessors):
         return await self.record()
 
     def session(
-        self, include_raw: bool | None = None, *, retry_policy: RetryPolicy | None = None
+        self,
+        include_raw: bool | None = None,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        rate_limit_patience: timedelta | None = None,
     ) -> HttpSession:
         """The provider session this connection's calls go through (for provider-specific APIs).
 
-        ``retry_policy`` replaces the client's, e.g. ``client.retry_policy.background(900)`` for
-        background work that should wait rate limits out rather than fail."""
+        ``retry_policy`` replaces the client's. ``rate_limit_patience`` makes it a session for
+        background work, which waits rate limits out for up to that long per request rather than
+        fail after a few retries (see :meth:`RetryPolicy.background`)."""
         client = self._client
+        policy = retry_policy or client.retry_policy
+        if rate_limit_patience is not None:
+            policy = policy.background(rate_limit_patience.total_seconds())
         return HttpSession(
             provider=self.provider,
             settings=client.settings_for(self.key.provider),
@@ -100,7 +109,7 @@ class AsyncConnection(ResourceAccessors):
             include_raw=client.include_raw if include_raw is None else include_raw,
             http=client._http,
             tokens=client._tokens,
-            retry_policy=retry_policy or client.retry_policy,
+            retry_policy=policy,
             plugin_manager=client.plugin_manager,
         )
 
@@ -384,6 +393,19 @@ class AsyncClient:
         """
         connection = await self.connection(consumer_id=consumer_id, provider=provider, company_id=company_id)
         return await disconnect_connection(self, connection.key, whole_grant=True, force=force)
+
+    # ---------------------------------------------------------------------------------- database
+
+    async def database(self) -> Database:
+        """The database of the client's vault, where the mirror, the sync state and the webhook inbox
+        live beside the connections (opened and migrated on first use). Async only: it is what the
+        sync engine, the webhook processor and the connect page work on."""
+        if not isinstance(self.store, VaultStore):
+            raise ConfigurationError(
+                "the mirror, sync and webhook inbox live in the vault's database: create the client "
+                f"with database_url= (or UA_DATABASE_URL), not with store={type(self.store).__name__}()"
+            )
+        return await self.store.start()
 
     # --------------------------------------------------------------------------------- lifecycle
 

@@ -156,17 +156,18 @@ class Resource(Generic[M]):
     def update(
         self,
         record_id: str,
-        changes: Mapping[str, Any] | M,
+        fields: Mapping[str, Any] | M,
         *,
         row_version: str | None = None,
         include_raw: bool | None = None,
     ) -> M:
-        """Change the given fields only.
+        """Set the given ``fields`` (a mapping, or a model whose set fields are taken); the record's
+        other fields stay as they are.
 
         With ``row_version``, a record changed since that version raises ``Conflict`` instead.
         """
         return self._portal.call(
-            self._target.update(record_id, changes, row_version=row_version, include_raw=include_raw)
+            self._target.update(record_id, fields, row_version=row_version, include_raw=include_raw)
         )
 
     def delete(self, record_id: str, *, row_version: str | None = None) -> None:
@@ -273,14 +274,21 @@ class Connection:
         return self._portal.call(self._target.ensure_fresh(valid_for))
 
     def session(
-        self, include_raw: bool | None = None, *, retry_policy: RetryPolicy | None = None
+        self,
+        include_raw: bool | None = None,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        rate_limit_patience: timedelta | None = None,
     ) -> HttpSession:
         """The provider session this connection's calls go through (for provider-specific APIs).
 
-        ``retry_policy`` replaces the client's, e.g. ``client.retry_policy.background(900)`` for
-        background work that should wait rate limits out rather than fail.
+        ``retry_policy`` replaces the client's. ``rate_limit_patience`` makes it a session for
+        background work, which waits rate limits out for up to that long per request rather than
+        fail after a few retries (see :meth:`RetryPolicy.background`).
         """
-        return self._target.session(include_raw, retry_policy=retry_policy)
+        return self._target.session(
+            include_raw, retry_policy=retry_policy, rate_limit_patience=rate_limit_patience
+        )
 
     def fire_change(self, change: RecordChange) -> None:
         self._target.fire_change(change)

@@ -17,11 +17,12 @@ from pydantic import ValidationError
 from ..catalog import RESOURCES, UPDATED_SINCE
 from ..changes import RecordChange
 from ..errors import FieldIssue, UnsupportedOperation, ValidationFailed
+from ..mirror import query
 from ..models.common import RecordMeta
 from ..models.events import ChangeOperation
-from ..provider import BulkResult, BulkUpdate, Operation, Page, issues_from_pydantic
-from .changes import check_record_id, validate_changes
+from ..provider import BulkResult, BulkUpdate, Operation, Page
 from .pager import AsyncPager
+from .updates import check_record_id, field_issues, validate_update
 
 if TYPE_CHECKING:
     from .async_client import AsyncConnection
@@ -64,7 +65,7 @@ class AsyncResource(Generic[M]):
             if isinstance(record, Mapping):
                 return self.model.model_validate(record)
         except ValidationError as exc:
-            raise ValidationFailed(f"invalid {name}", issues=issues_from_pydantic(exc)) from None
+            raise ValidationFailed(f"invalid {name}", issues=field_issues(exc)) from None
         raise ValidationFailed(f"expected a {name} or a mapping, got {type(record).__name__}")
 
     def _check(self, record: M, operation: Operation) -> None:
@@ -110,10 +111,7 @@ class AsyncResource(Generic[M]):
     ) -> M:
         """The record from the provider, or with ``source="mirror"`` from the local mirror (no HTTP)."""
         if source == "mirror":
-            from ..sync import query
-            from ..sync.database import SyncDatabase
-
-            db = await SyncDatabase.for_client(self._conn._client)
+            db = await self._conn._client.database()
             found = await query.get_record(
                 db, self._conn.key, self.name, record_id, include_deleted=include_deleted, model=self.model
             )
@@ -198,13 +196,10 @@ class AsyncResource(Generic[M]):
         cursor: str | None,
         include_deleted: bool,
     ) -> AsyncPager[M]:
-        from ..sync import query
-        from ..sync.database import SyncDatabase
-
         status = filters.get("status")
 
         async def fetch(page_cursor: str | None) -> Page:
-            db = await SyncDatabase.for_client(self._conn._client)
+            db = await self._conn._client.database()
             return await query.list_page(
                 db,
                 self._conn.key,
@@ -222,22 +217,23 @@ class AsyncResource(Generic[M]):
     async def update(
         self,
         record_id: str,
-        changes: Mapping[str, Any] | M,
+        fields: Mapping[str, Any] | M,
         *,
         row_version: str | None = None,
         include_raw: bool | None = None,
     ) -> M:
-        """Change the given fields only.
+        """Set the given ``fields`` (a mapping, or a model whose set fields are taken); the record's
+        other fields stay as they are.
 
         With ``row_version``, a record changed since that version raises ``Conflict`` instead.
         """
         self._require(Operation.UPDATE)
         check_record_id(record_id)
-        validated = validate_changes(self.model, changes)
-        issues = self._conn.provider.validate_changes(self.name, validated)
+        validated = validate_update(self.model, fields)
+        issues = self._conn.provider.validate_update(self.name, validated)
         if issues:
             raise ValidationFailed(
-                f"changes are not acceptable to {self._conn.provider.name}",
+                f"the update is not acceptable to {self._conn.provider.name}",
                 issues=issues,
                 provider=self._conn.provider.name,
             )
@@ -318,15 +314,15 @@ class AsyncResource(Generic[M]):
         checked = []
         for update in updates:
             check_record_id(update.id)
-            changes = validate_changes(self.model, update.changes)
-            issues = self._conn.provider.validate_changes(self.name, changes)
+            fields = validate_update(self.model, update.fields)
+            issues = self._conn.provider.validate_update(self.name, fields)
             if issues:
                 raise ValidationFailed(
-                    f"changes to {update.id!r} are not acceptable to {self._conn.provider.name}",
+                    f"the update of {update.id!r} is not acceptable to {self._conn.provider.name}",
                     issues=issues,
                     provider=self._conn.provider.name,
                 )
-            checked.append(BulkUpdate(update.id, changes, update.row_version))
+            checked.append(BulkUpdate(update.id, fields, update.row_version))
         results = await self._conn.provider.bulk_update(self._conn.session(include_raw), self.name, checked)
         for result in results:
             if result.ok and result.record is not None:

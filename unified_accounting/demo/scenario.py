@@ -21,6 +21,11 @@ from ..client import AsyncClient, AsyncConnection
 from ..errors import Conflict
 from ..http.server import free_port
 from ..models import Allocation, Customer, Invoice, LineItem, Payment
+from ..service.embedded import EmbeddedRunner
+from ..sync import SyncService
+from ..sync.progress import RichProgress
+from ..web import connect_link, create_connect_app
+from ..webhooks.receiver import WebhookReceiver
 from .report import CallCounter, calls_table, invoice_table
 from .stack import PROVIDERS, Stack, callback_url, emulators
 
@@ -84,12 +89,6 @@ async def run_demo(console: Console | None = None, *, keep: bool = False) -> int
 
 
 async def _story(console: Console, stack: Stack, *, keep: bool) -> None:
-    from ..sync import SyncService
-    from ..sync.embedded import EmbeddedRunner
-    from ..sync.progress import RichProgress
-    from ..web import connect_link, create_connect_app
-    from ..webhooks.receiver import WebhookReceiver
-
     counter = CallCounter()
     async with AsyncExitStack() as running:
         client = AsyncClient(

@@ -32,6 +32,8 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import Any, NoReturn
 
+import uvicorn
+
 from ..types import ASGIApp
 from .emulator import Emulator
 from .options import EmulatorOptionError, EmulatorOptions, check_option_names
@@ -256,8 +258,6 @@ def serve(
     app: ASGIApp, sock: socket.socket, lines: Sequence[str], *, out: Callable[[str], None] = print
 ) -> None:
     """Print ``lines`` then serve ``app`` on ``sock`` until interrupted."""
-    import uvicorn
-
     for line in lines:
         out(line)
     config = uvicorn.Config(app, log_level="warning")

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import uvicorn
+
 from ..types import ASGIApp
 
 
@@ -26,8 +28,6 @@ def serve(app: ASGIApp, *, port: int | None = None, **options: Any) -> Iterator[
 
     ``options`` go to ``uvicorn.Config`` (for instance :func:`.deadlines.hardened_server_options`).
     """
-    import uvicorn
-
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port or free_port(), log_level="warning", lifespan="off", **options
     )

@@ -2,7 +2,7 @@
 
 from .common import Address, Currency, CustomField, Money, Percentage, RecordMeta, UnifiedModel, UTCDateTime
 from .customer import Customer, CustomerStatus
-from .events import ChangeEvent, ChangeOperation
+from .events import ChangeOperation, WebhookEvent
 from .invoice import Invoice, InvoiceStatus, LineItem, LineItemType
 from .payment import Allocation, Payment, PaymentStatus
 from .raw import RawPayload
@@ -13,7 +13,6 @@ from .tax_rate import TaxComponent, TaxRate, TaxRateStatus, TaxRateUse
 __all__ = [
     "Address",
     "Allocation",
-    "ChangeEvent",
     "ChangeOperation",
     "Currency",
     "CustomField",
@@ -35,4 +34,8 @@ __all__ = [
     "TaxRateUse",
     "UTCDateTime",
     "UnifiedModel",
+    "WebhookEvent",
 ]
+
+#: Deprecated name of :class:`WebhookEvent`.
+ChangeEvent = WebhookEvent

@@ -1,4 +1,8 @@
-"""Change events: what a webhook or a sync says happened to a record."""
+"""What a provider's webhook says happened to a record, and the operations a record change names.
+
+See the glossary in ``docs/concepts.md``: a *webhook event* is the provider's notice; a *record
+change* (:class:`unified_accounting.RecordChange`) is what product code is told.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from .common import UnifiedModel, UTCDateTime
 
 
 class ChangeOperation(StrEnum):
+    """What happened to a record (in a webhook event and in a record change)."""
+
     CREATED = "created"
     UPDATED = "updated"
     DELETED = "deleted"
@@ -17,8 +23,9 @@ class ChangeOperation(StrEnum):
     MERGED = "merged"
 
 
-class ChangeEvent(UnifiedModel):
-    """One record changed at a provider. Webhooks say *what* changed, not the new value: fetch it."""
+class WebhookEvent(UnifiedModel):
+    """A provider's webhook notice that one record changed. It says *what* changed, not the new
+    value: the webhook processor fetches the record."""
 
     provider: str
     company_id: str
@@ -29,3 +36,7 @@ class ChangeEvent(UnifiedModel):
     event_id: str | None = Field(
         default=None, description="The provider's event id, used to drop duplicates."
     )
+
+
+#: Deprecated name of :class:`WebhookEvent`.
+ChangeEvent = WebhookEvent

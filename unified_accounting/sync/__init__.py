@@ -1,8 +1,11 @@
-"""Sync engine: a local mirror of each connection's records, kept current by syncs and webhooks.
+"""Sync engine: keeps each connection's mirror current, run by run.
 
-See ``docs/sync.md``. The pieces: :mod:`.state` (pure sync state), :mod:`.mirror` (ordered upserts),
-:mod:`.engine` (initial and incremental sync), :mod:`.jobs` with the embedded and distributed
-runners, and :mod:`unified_accounting.webhooks` (receiver and inbox).
+See ``docs/sync.md``. The pieces: :mod:`.state` (pure sync state), :mod:`.checkpoint` (its storage),
+:mod:`.engine` (initial and incremental sync), :mod:`.lease` (one sync per company at a time),
+:mod:`.apply` (writes to the mirror, and the record changes they announce), :mod:`.outbound` (the
+outbox) and :mod:`.jobs` (the job types). The mirror itself is :mod:`unified_accounting.mirror`;
+webhooks, which keep it current between syncs, are :mod:`unified_accounting.webhooks`; the job
+runners are :mod:`unified_accounting.service`.
 """
 
 from .engine import SyncOptions, SyncProgress, SyncReport

@@ -1,7 +1,7 @@
 """Applying provider records to the mirror, and telling product code what changed.
 
 Every path that writes the mirror (initial sync, incremental sync, webhook processing) goes through
-:func:`apply_changes`: the ordered upsert and, when outbound webhooks are configured, their outbox
+:func:`apply_writes`: the ordered upsert and, when outbound webhooks are configured, their outbox
 rows, in the caller's transaction. ``ua_record_changed`` fires only after that transaction
 committed (:func:`announce`), so a hook never reports a change that could still be rolled back.
 """
@@ -17,15 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..changes import RecordChange
 from ..connections import ConnectionKey
-from . import mirror, outbound
-from .database import SyncDatabase
-from .mirror import MirrorChange, MirrorWrite
+from ..mirror import records
+from ..mirror.records import AppliedWrite, MirrorWrite
+from ..storage.database import Database
+from . import outbound
 
 Source = Literal["sync", "webhook"]
 
 
-async def apply_changes(
-    db: SyncDatabase,
+async def apply_writes(
+    db: Database,
     conn: AsyncConnection,
     key: ConnectionKey,
     writes: Sequence[MirrorWrite],
@@ -33,14 +34,14 @@ async def apply_changes(
     now: datetime,
     source: Source,
     outbox: outbound.OutboundWebhooks | None,
-) -> list[MirrorChange]:
-    changes = await mirror.upsert(db, conn, key, writes, now)
-    if outbox is not None and changes:
-        await outbox.enqueue(db, conn, key, changes, source=source, now=now)
-    return changes
+) -> list[AppliedWrite]:
+    applied = await records.upsert(db, conn, key, writes, now)
+    if outbox is not None and applied:
+        await outbox.enqueue(db, conn, key, applied, source=source, now=now)
+    return applied
 
 
-def record_changes(key: ConnectionKey, changes: Sequence[MirrorChange], source: Source) -> list[RecordChange]:
+def record_changes(key: ConnectionKey, applied: Sequence[AppliedWrite], source: Source) -> list[RecordChange]:
     return [
         RecordChange(
             provider=key.provider,
@@ -52,14 +53,14 @@ def record_changes(key: ConnectionKey, changes: Sequence[MirrorChange], source: 
             record=change.record,
             source=source,
         )
-        for change in changes
+        for change in applied
     ]
 
 
 def announce(
-    plugin_manager: pluggy.PluginManager, key: ConnectionKey, changes: Sequence[MirrorChange], source: Source
+    plugin_manager: pluggy.PluginManager, key: ConnectionKey, applied: Sequence[AppliedWrite], source: Source
 ) -> None:
     """Fire ``ua_record_changed`` once per change (call after the commit)."""
     hook = plugin_manager.hook.ua_record_changed
-    for change in record_changes(key, changes, source):
+    for change in record_changes(key, applied, source):
         hook(change=change)

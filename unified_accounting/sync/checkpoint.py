@@ -13,7 +13,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..connections import ConnectionKey
-from .database import SyncDatabase
+from ..storage.database import Database
 from .schema import sync_states
 from .state import SyncState
 
@@ -31,7 +31,7 @@ async def load(conn: AsyncConnection, key: ConnectionKey) -> SyncState:
     return SyncState.from_json(text)
 
 
-async def save(db: SyncDatabase, conn: AsyncConnection, key: ConnectionKey, state: SyncState) -> None:
+async def save(db: Database, conn: AsyncConnection, key: ConnectionKey, state: SyncState) -> None:
     statement = db.insert(sync_states).values(
         consumer_id=key.consumer_id,
         provider=key.provider,
@@ -47,7 +47,7 @@ async def save(db: SyncDatabase, conn: AsyncConnection, key: ConnectionKey, stat
     )
 
 
-async def read_state(db: SyncDatabase, key: ConnectionKey) -> SyncState:
+async def read_state(db: Database, key: ConnectionKey) -> SyncState:
     """The stored state of ``key`` (a fresh one when it never synced)."""
 
     async def read(conn: AsyncConnection) -> SyncState:

@@ -12,14 +12,14 @@ bookmark is then set to the run's start, so the next (incremental) run reads fro
 whatever was created, changed or deleted while the listing went on.
 
 Incremental sync asks the provider for what changed since ``bookmark − overlap``: through its
-change feed (``read_changes``: QuickBooks CDC, Xero ``If-Modified-Since``) while the bookmark is
-within the feed's window, else by listing each resource with ``updated_since``.
+change feed (``read_change_feed``: QuickBooks CDC, Xero ``If-Modified-Since``) while the bookmark is
+within the provider's ``change_feed_window``, else by listing each resource with ``updated_since``.
 
 Syncs are background work: their provider session waits rate limits out (``Retry-After``, then
 backoff) for up to ``SyncOptions.rate_limit_patience`` per request instead of failing after the
 client's few retries (see :mod:`unified_accounting.http.retry`). Every database write is a
-transaction a cancellation cannot cut short (:meth:`.SyncDatabase.transaction`): a cancelled sync
-leaves neither a transaction nor its lease behind.
+transaction a cancellation cannot cut short (:meth:`unified_accounting.storage.Database.transaction`):
+a cancelled sync leaves neither a transaction nor its lease behind.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -38,11 +38,12 @@ from ..catalog import RESOURCES
 from ..connections import ConnectionKey
 from ..decoding import RecordIssue
 from ..errors import UnsupportedOperation
+from ..mirror import records
+from ..mirror.records import AppliedWrite, MirrorWrite, change_feed_writes, record_write, tombstone_write
 from ..provider import Operation, Page, Provider, ProviderSession
-from . import checkpoint, mirror
-from .apply import Source, announce, apply_changes
-from .database import SyncDatabase
-from .mirror import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
+from ..storage.database import Database
+from . import checkpoint
+from .apply import Source, announce, apply_writes
 from .outbound import OutboundWebhooks
 from .pages import Anchor, ListedPage, Rewind, buffered, overlapping_pages
 from .state import Phase, SyncState
@@ -62,11 +63,6 @@ DEFAULT_RESOURCES = RESOURCES.mirrored()
 SWEEP_BATCH = 100
 
 
-def _default_windows() -> dict[str, timedelta]:
-    # QuickBooks CDC looks back 30 days at most; a day of margin for clocks and slow runs.
-    return {"quickbooks": timedelta(days=29)}
-
-
 @dataclass(frozen=True)
 class SyncOptions:
     """How syncs run. Every field has a sensible default."""
@@ -77,8 +73,6 @@ class SyncOptions:
     page_size: int = 1000
     #: Incremental reads start this long before the bookmark: protection against clock skew.
     overlap: timedelta = timedelta(minutes=5)
-    #: How far back each provider's change feed reaches; beyond it, ``updated_since`` lists are used.
-    change_windows: Mapping[str, timedelta] = field(default_factory=_default_windows)
     #: Pages in flight or waiting ahead of the page being stored (see :mod:`.pages`).
     prefetch: int = 4
     #: Notifications to the product's URL, if wanted.
@@ -115,8 +109,8 @@ class SyncReport:
             logger.warning("sync of %s left out a record: %s", self.key, issue)
         self.issues.extend(issues)
 
-    def count(self, changes: list[MirrorChange]) -> None:
-        for change in changes:
+    def count(self, applied: list[AppliedWrite]) -> None:
+        for change in applied:
             name = change.operation.value
             if name == "created":
                 self.created += 1
@@ -195,8 +189,7 @@ class _MeteredProvider:
 def background_session(connection: AsyncConnection, options: SyncOptions) -> HttpSession:
     """A session for background work: it waits rate limits out rather than fail (see the module
     docstring)."""
-    policy = connection._client.retry_policy.background(options.rate_limit_patience.total_seconds())
-    return connection.session(include_raw=False, retry_policy=policy)
+    return connection.session(include_raw=False, rate_limit_patience=options.rate_limit_patience)
 
 
 def resources_for(provider: Provider, wanted: tuple[str, ...] | None) -> tuple[str, ...]:
@@ -218,8 +211,8 @@ class SyncEngine:
         self.client = client
         self.options = options or SyncOptions()
 
-    async def database(self) -> SyncDatabase:
-        return await SyncDatabase.for_client(self.client)
+    async def database(self) -> Database:
+        return await self.client.database()
 
     async def sync(
         self,
@@ -251,7 +244,7 @@ class SyncEngine:
 
     async def _initial(
         self,
-        db: SyncDatabase,
+        db: Database,
         connection: AsyncConnection,
         session: ProviderSession,
         state: SyncState,
@@ -280,10 +273,10 @@ class SyncEngine:
                 # deleted.
                 unreadable = [issue.record_id for issue in page.issues if issue.record_id is not None]
                 state = state.page_stored(resource, page.next_cursor, len(page.items), listed.anchor)
-                changes = await self._commit(db, key, writes, now, state, seen=(resource, unreadable))
-                self._announce(key, changes, "sync")
+                applied = await self._commit(db, key, writes, now, state, seen=(resource, unreadable))
+                self._announce(key, applied, "sync")
                 report.pages, report.records = state.pages, state.records
-                report.count(changes)
+                report.count(applied)
                 if progress:
                     progress.page(resource, len(page.items), state)
         assert state.signpost is not None
@@ -342,19 +335,19 @@ class SyncEngine:
 
     async def _sweep(
         self,
-        db: SyncDatabase,
+        db: Database,
         provider: Provider,
         session: ProviderSession,
         key: ConnectionKey,
         resource: str,
         signpost: datetime,
-    ) -> list[MirrorChange]:
+    ) -> list[AppliedWrite]:
         """Records of ``resource`` the full listing did not see, looked up at the provider: those it
         no longer has are tombstoned, the others (skipped by the listing) written as they are now."""
-        swept: list[MirrorChange] = []
+        swept: list[AppliedWrite] = []
         after = ""
         while True:
-            find = functools.partial(mirror.unseen, key=key, resource=resource, seen_before=signpost)
+            find = functools.partial(records.unseen, key=key, resource=resource, seen_before=signpost)
             batch = await db.snapshot(functools.partial(find, after=after, limit=SWEEP_BATCH))
             if not batch:
                 return swept
@@ -386,15 +379,15 @@ class SyncEngine:
                     for record_id, candidate in wanted.items()
                     if record_id not in present
                 ]
-            changes = await self._commit(db, key, writes, observed)
-            self._announce(key, changes, "sync")
-            swept += changes
+            applied = await self._commit(db, key, writes, observed)
+            self._announce(key, applied, "sync")
+            swept += applied
 
     # ------------------------------------------------------------------------------ incremental
 
     async def _incremental(
         self,
-        db: SyncDatabase,
+        db: Database,
         connection: AsyncConnection,
         session: ProviderSession,
         state: SyncState,
@@ -409,20 +402,20 @@ class SyncEngine:
         report = SyncReport(key, "incremental")
         if progress:
             progress.started(key, "incremental", state)
-        window = self.options.change_windows.get(provider.name)
-        change_set = None
+        window = provider.change_feed_window
+        feed = None
         if window is None or now - since < window:
             with contextlib.suppress(UnsupportedOperation):
-                change_set = await provider.read_changes(session, resources, since)
-        if change_set is not None:
-            report.skipped(change_set.issues)
+                feed = await provider.read_change_feed(session, resources, since)
+        if feed is not None:
+            report.skipped(feed.issues)
             observed = datetime.now(UTC)
-            writes = change_set_writes(change_set, resources, observed)
-            state = state.progressed(len(writes)).finish(change_set.server_time)
-            changes = await self._commit(db, key, writes, observed, state)
-            self._announce(key, changes, "sync")
+            writes = change_feed_writes(feed, resources, observed)
+            state = state.progressed(len(writes)).finish(feed.server_time)
+            applied = await self._commit(db, key, writes, observed, state)
+            self._announce(key, applied, "sync")
             report.pages, report.records = 1, len(writes)
-            report.count(changes)
+            report.count(applied)
             if progress:
                 progress.page(",".join(resources), len(writes), state)
         else:
@@ -431,11 +424,11 @@ class SyncEngine:
                     report.skipped(page.issues)
                     observed = datetime.now(UTC)
                     writes = [record_write(resource, record, observed) for record in page.items]
-                    changes = await self._commit(db, key, writes, observed)
-                    self._announce(key, changes, "sync")
+                    applied = await self._commit(db, key, writes, observed)
+                    self._announce(key, applied, "sync")
                     state = state.progressed(len(page.items))
                     report.pages, report.records = state.pages, state.records
-                    report.count(changes)
+                    report.count(applied)
                     if progress:
                         progress.page(resource, len(page.items), state)
             state = state.finish()
@@ -462,44 +455,43 @@ class SyncEngine:
 
     async def _commit(
         self,
-        db: SyncDatabase,
+        db: Database,
         key: ConnectionKey,
         writes: list[MirrorWrite],
         now: datetime,
         state: SyncState | None = None,
         *,
         seen: tuple[str, Sequence[str]] | None = None,
-    ) -> list[MirrorChange]:
+    ) -> list[AppliedWrite]:
         """Apply ``writes`` and save ``state`` (when given) in one transaction, which a cancellation
-        of the sync lets finish (see :meth:`.SyncDatabase.transaction`). ``seen`` names records of a
-        resource that were listed but could not be read: they are marked seen, content unchanged."""
+        of the sync lets finish (see :meth:`unified_accounting.storage.Database.transaction`).
+        ``seen`` names records of a resource that were listed but could not be read: they are marked
+        seen, content unchanged."""
 
-        async def work(conn: DbConnection) -> list[MirrorChange]:
-            changes = await self._apply(db, conn, key, writes, now) if writes else []
+        async def work(conn: DbConnection) -> list[AppliedWrite]:
+            applied = await self._apply(db, conn, key, writes, now) if writes else []
             if seen is not None:
-                await mirror.mark_seen(conn, key, seen[0], seen[1], now)
+                await records.mark_seen(conn, key, seen[0], seen[1], now)
             if state is not None:
                 await checkpoint.save(db, conn, key, state)
-            return changes
+            return applied
 
         return await db.transaction(work)
 
-    async def _save(self, db: SyncDatabase, key: ConnectionKey, state: SyncState) -> None:
+    async def _save(self, db: Database, key: ConnectionKey, state: SyncState) -> None:
         await self._commit(db, key, [], datetime.now(UTC), state)
 
     async def _apply(
-        self, db: SyncDatabase, conn: Any, key: ConnectionKey, writes: list[MirrorWrite], now: datetime
-    ) -> list[MirrorChange]:
-        return await apply_changes(
-            db, conn, key, writes, now=now, source="sync", outbox=self.options.outbound
-        )
+        self, db: Database, conn: Any, key: ConnectionKey, writes: list[MirrorWrite], now: datetime
+    ) -> list[AppliedWrite]:
+        return await apply_writes(db, conn, key, writes, now=now, source="sync", outbox=self.options.outbound)
 
-    def _announce(self, key: ConnectionKey, changes: list[MirrorChange], source: Source) -> None:
-        if changes:
-            announce(self.client.plugin_manager, key, changes, source)
+    def _announce(self, key: ConnectionKey, applied: list[AppliedWrite], source: Source) -> None:
+        if applied:
+            announce(self.client.plugin_manager, key, applied, source)
 
 
-def _deleted_at(candidate: mirror.Unseen, observed: datetime) -> datetime:
+def _deleted_at(candidate: records.Unseen, observed: datetime) -> datetime:
     """When a record the provider no longer has is stamped deleted: when that was observed — or
     just after its last known version, should the provider's clock run ahead of ours (a tombstone
     must order after the version it ends)."""

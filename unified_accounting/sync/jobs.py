@@ -9,22 +9,18 @@ Three kinds of job, all about one company at most:
 
 A :class:`JobQueue` takes jobs. The embedded runner keeps them in process (the inbox rows are the
 durable part); the distributed one stores them in PostgreSQL with procrastinate. Either way
-:func:`run_job` does the work, so both behave the same.
+:func:`unified_accounting.service.worker.run_job` does the work, so both behave the same.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..connections import ConnectionKey
-from .engine import SyncOptions
-
-if TYPE_CHECKING:
-    from ..client.async_client import AsyncClient
 
 logger = logging.getLogger(__name__)
 
@@ -92,37 +88,3 @@ class InboxOnly:
 
     def committed(self, job: Job) -> None:
         """Nothing to wake: the worker polls the inbox."""
-
-
-async def run_job(client: AsyncClient, options: SyncOptions, job: Job, queue: JobQueue) -> None:
-    """Do one job's work (the caller serialises jobs per company; the lease double-checks)."""
-    from ..client.async_client import AsyncConnection
-    from ..webhooks.processor import process_company
-    from .service import SyncService
-
-    if isinstance(job, SyncJob):
-        if await client.store.get(job.key) is None:
-            logger.warning("sync of %s skipped: the connection no longer exists", job.key)
-            return
-        report = await SyncService(client, options).sync(AsyncConnection(client, job.key), full=job.full)
-        logger.info(
-            "%s sync of %s: %d records, %d created, %d updated, %d deleted",
-            report.kind,
-            job.key,
-            report.records,
-            report.created,
-            report.updated,
-            report.deleted,
-        )
-    elif isinstance(job, WebhookJob):
-        result = await process_company(client, job.provider, job.company_id, options=options)
-        logger.info(
-            "webhooks of %s %s: %d events, %d changes",
-            job.provider,
-            job.company_id,
-            result.events,
-            result.changed,
-        )
-    else:
-        for record in await client.connections(provider=job.provider):
-            await queue.defer(SyncJob(record.consumer_id, record.provider, record.company_id))

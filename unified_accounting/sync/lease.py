@@ -8,7 +8,7 @@ the lease also covers syncs started outside the job queue, such as ``ua sync``.)
 
 A cancelled holder (a shutdown) releases the lease before its cancellation completes: taking,
 renewing and releasing are transactions a cancellation cannot cut short (see
-:meth:`~unified_accounting.sync.database.SyncDatabase.transaction`).
+:meth:`~unified_accounting.storage.database.Database.transaction`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..errors import UnifiedAccountingError
-from .database import SyncDatabase
+from ..storage.database import Database
 from .schema import sync_leases
 
 DEFAULT_TTL = timedelta(seconds=30)
@@ -34,7 +34,7 @@ class CompanyBusy(UnifiedAccountingError):
 
 
 async def try_acquire(
-    db: SyncDatabase, provider: str, company_id: str, owner: str, ttl: timedelta = DEFAULT_TTL
+    db: Database, provider: str, company_id: str, owner: str, ttl: timedelta = DEFAULT_TTL
 ) -> bool:
     async def take(conn: AsyncConnection) -> bool:
         now = datetime.now(UTC)
@@ -57,7 +57,7 @@ async def try_acquire(
     return await db.transaction(take)
 
 
-async def release(db: SyncDatabase, provider: str, company_id: str, owner: str) -> None:
+async def release(db: Database, provider: str, company_id: str, owner: str) -> None:
     async def free(conn: AsyncConnection) -> None:
         lease = sync_leases.c
         await conn.execute(
@@ -71,7 +71,7 @@ async def release(db: SyncDatabase, provider: str, company_id: str, owner: str) 
 
 @contextlib.asynccontextmanager
 async def company_lease(
-    db: SyncDatabase,
+    db: Database,
     provider: str,
     company_id: str,
     *,

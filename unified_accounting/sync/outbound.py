@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import and_, select, update
@@ -30,8 +30,8 @@ from ..connections import ConnectionKey
 from .schema import outbox
 
 if TYPE_CHECKING:
-    from .database import SyncDatabase
-    from .mirror import MirrorChange
+    from ..mirror.records import AppliedWrite
+    from ..storage.database import Database
 
 SIGNATURE_HEADER = "UA-Signature"
 TIMESTAMP_HEADER = "UA-Timestamp"
@@ -75,10 +75,10 @@ class OutboundWebhooks:
 
     async def enqueue(
         self,
-        db: SyncDatabase,
+        db: Database,
         conn: AsyncConnection,
         key: ConnectionKey,
-        changes: Sequence[MirrorChange],
+        changes: Sequence[AppliedWrite],
         *,
         source: str,
         now: datetime,
@@ -112,7 +112,7 @@ class OutboundWebhooks:
             )
         await conn.execute(outbox.insert(), rows)
 
-    async def deliver_due(self, db: SyncDatabase, http: httpx.AsyncClient, limit: int = 100) -> int:
+    async def deliver_due(self, db: Database, http: httpx.AsyncClient, limit: int = 100) -> int:
         """Send the notifications that are due; return how many were delivered."""
         now = datetime.now(UTC)
         async with db.read() as conn:
@@ -131,10 +131,11 @@ class OutboundWebhooks:
         return delivered
 
     async def _deliver_one(
-        self, db: SyncDatabase, http: httpx.AsyncClient, row_id: int, due_at: datetime
+        self, db: Database, http: httpx.AsyncClient, row_id: int, due_at: datetime
     ) -> bool:
         now = datetime.now(UTC)
-        async with db.write() as conn:
+
+        async def claim(conn: AsyncConnection) -> Any:
             # Claim it: another worker that read the same row finds next_attempt_at moved and skips.
             claimed = await conn.execute(
                 update(outbox)
@@ -142,14 +143,18 @@ class OutboundWebhooks:
                 .values(next_attempt_at=now + CLAIM_TIME)
             )
             if claimed.rowcount != 1:
-                return False
-            row = (
+                return None
+            return (
                 await conn.execute(
                     select(outbox.c.idempotency_key, outbox.c.payload, outbox.c.attempts).where(
                         outbox.c.id == row_id
                     )
                 )
             ).one()
+
+        row = await db.transaction(claim)
+        if row is None:
+            return False
         body = row.payload.encode()
         timestamp = str(int(time.time()))
         error: str | None = None
@@ -170,16 +175,20 @@ class OutboundWebhooks:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
         attempts = row.attempts + 1
-        async with db.write() as conn:
-            if error is None:
-                values = {"status": "delivered", "attempts": attempts, "delivered_at": datetime.now(UTC)}
-            else:
-                backoff = timedelta(seconds=min(2**attempts, 3600))
-                values = {
-                    "status": "failed" if attempts >= self.max_attempts else "pending",
-                    "attempts": attempts,
-                    "last_error": error,
-                    "next_attempt_at": datetime.now(UTC) + backoff,
-                }
+        values: dict[str, Any]
+        if error is None:
+            values = {"status": "delivered", "attempts": attempts, "delivered_at": datetime.now(UTC)}
+        else:
+            backoff = timedelta(seconds=min(2**attempts, 3600))
+            values = {
+                "status": "failed" if attempts >= self.max_attempts else "pending",
+                "attempts": attempts,
+                "last_error": error,
+                "next_attempt_at": datetime.now(UTC) + backoff,
+            }
+
+        async def record(conn: AsyncConnection) -> None:
             await conn.execute(update(outbox).where(outbox.c.id == row_id).values(**values))
+
+        await db.transaction(record)
         return error is None

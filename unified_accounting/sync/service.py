@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .database import SyncDatabase
+from ..storage.database import Database
 from .engine import SyncEngine, SyncOptions, SyncProgress, SyncReport
 from .lease import company_lease
 
@@ -29,8 +29,8 @@ class SyncService:
     def options(self) -> SyncOptions:
         return self.engine.options
 
-    async def database(self) -> SyncDatabase:
-        return await SyncDatabase.for_client(self.client)
+    async def database(self) -> Database:
+        return await self.client.database()
 
     async def sync(
         self,

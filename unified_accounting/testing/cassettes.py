@@ -127,7 +127,7 @@ def cassette_vcr(library: Path, *, record_mode: str | None = None) -> Any:
     Hosts and ports are not matched, so cassettes recorded against an emulator on any port, or a
     real sandbox, replay whatever base URL the test uses.
     """
-    import vcr
+    import vcr  # vcrpy is a test dependency, not one of the library's: imported when cassettes are used
 
     return vcr.VCR(
         cassette_library_dir=str(library),

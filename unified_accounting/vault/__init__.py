@@ -12,8 +12,9 @@ import os
 from collections.abc import Mapping
 
 from ..errors import ConfigurationError
+from ..storage.urls import sqlite_path
 from .crypto import TokenCipher, VaultKeyError, new_key, split_keys
-from .paths import data_dir, default_database_url, key_file_for, sqlite_path
+from .paths import data_dir, default_database_url, key_file_for
 from .states import (
     AuthorizationDenied,
     InvalidState,

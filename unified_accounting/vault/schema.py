@@ -1,15 +1,13 @@
 """The vault's tables (SQLAlchemy Core). Every name starts with ``ua_`` so the vault can share a
-product's database; the Alembic migrations in ``migrations/`` create and evolve them."""
+product's database; the Alembic revisions in ``migrations/`` (branch ``vault``) create and evolve
+them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
 
 from sqlalchemy import (
     Column,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -19,32 +17,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.types import TypeDecorator
 
-#: Alembic's bookkeeping table, named so it never clashes with a product's own migrations.
-VERSION_TABLE = "ua_alembic_version"
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every database (SQLite has no time zones: stored naive UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the vault: pass timezone-aware datetimes")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, datetime)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
+from ..storage.migrations import Schema
+from ..storage.types import UTCDateTime
 
 metadata = MetaData()
 
@@ -123,4 +98,11 @@ oauth_states = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime),
     Index("ix_ua_oauth_states_expires_at", "expires_at"),
+)
+
+SCHEMA = Schema(
+    name="vault",
+    metadata=metadata,
+    versions=Path(__file__).parent / "migrations",
+    legacy={"0001": "vault_0001", "0101": "vault_0001", "0102": "vault_0002", "0103": "vault_0002"},
 )

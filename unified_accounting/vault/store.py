@@ -4,9 +4,11 @@ Connections live in ``ua_connections`` keyed by (consumer, provider, company); t
 refresh tokens are Fernet ciphertexts. ``refresh_lock`` is single-flight per grant (token set):
 across tasks through an ``asyncio.Lock`` per grant, across threads and processes through a lease on
 the grant's row — a conditional ``UPDATE`` takes it when it is free, expired or already the
-caller's (the pattern of :mod:`unified_accounting.sync.lease`). No transaction stays open while the
-lease is held: the call to the provider's token endpoint holds no database lock, so other writers
-(a webhook, another connection's save) go on meanwhile. The holder renews the lease while it is
+caller's (the pattern of :mod:`unified_accounting.sync.lease`). Every write is a unit of work of
+the vault's :class:`~unified_accounting.storage.database.Database`, which a cancellation cannot cut
+short. No transaction stays open while the lease is held: the call to the provider's token
+endpoint holds no database lock, so other writers (a webhook, another connection's save) go on
+meanwhile. The holder renews the lease while it is
 alive; one that dies loses it after ``refresh_lease_ttl``. Saving the refreshed tokens releases the
 lease in the same ``UPDATE`` that writes them, committed before anything else happens.
 """
@@ -29,15 +31,14 @@ from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import Row, and_, case, delete, null, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..connections import ConnectionHealth, ConnectionKey, ConnectionRecord
 from ..errors import ConfigurationError, ProviderUnavailable
+from ..storage.database import Database
+from ..storage.urls import async_database_url, sqlite_path
 from ..tokens import TokenSet
 from .crypto import TokenCipher, VaultKeyError, load_or_create_key_file
-from .engine import create_engine, migrate
-from .paths import async_database_url, sqlite_path
 from .schema import connections, consumers, grants, oauth_states, vault_meta
 from .states import (
     STATE_LIFETIME,
@@ -78,8 +79,9 @@ class VaultStore:
 
     ``url`` is a plain ``sqlite:///PATH`` or ``postgresql://...`` URL; ``keys`` the secret keys,
     newest first (see :mod:`unified_accounting.vault.crypto`). Nothing touches the database until
-    the first call, which creates or migrates the schema. A store belongs to the event loop that
-    first uses it (the blocking ``Client`` keeps all its work on one loop).
+    the first call, which opens it (migrating every installed schema: the mirror, sync state and
+    webhook inbox live beside the connections) and checks the key. A store belongs to the event
+    loop that first uses it (the blocking ``Client`` keeps all its work on one loop).
     """
 
     def __init__(self, url: str, *, keys: Sequence[str] = (), key_file: Path | None = None) -> None:
@@ -90,7 +92,7 @@ class VaultStore:
         self._keys = tuple(keys)
         self._key_file = key_file
         self._cipher_or_none: TokenCipher | None = None
-        self._engine: AsyncEngine | None = None
+        self._db: Database | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._starting: asyncio.Lock | None = None
         self._local_locks: dict[object, asyncio.Lock] = {}
@@ -113,20 +115,22 @@ class VaultStore:
 
     # ---------------------------------------------------------------------------------- start-up
 
-    async def start(self) -> AsyncEngine:
-        """Open the database, migrate the schema and check the secret key (once; then a no-op)."""
+    async def start(self) -> Database:
+        """Open the database, migrate its schemas and check the secret key (once; then a no-op).
+
+        Returns the database, where the other packages keep their tables too."""
         loop = asyncio.get_running_loop()
-        if self._engine is not None:
+        if self._db is not None:
             if loop is not self._loop:
                 raise ConfigurationError(
                     "this vault store is used from a second event loop: create one store (one "
                     "AsyncClient) per event loop, or use the blocking Client, which keeps one loop"
                 )
-            return self._engine
+            return self._db
         if self._starting is None:
             self._starting = asyncio.Lock()
         async with self._starting:
-            if self._engine is None:
+            if self._db is None:
                 database_file = sqlite_path(self.url)
                 if database_file is not None:
                     database_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -135,17 +139,16 @@ class VaultStore:
                     if not keys and self._key_file is not None:
                         keys = (load_or_create_key_file(self._key_file),)
                     self._cipher_or_none = TokenCipher(keys)
-                engine = create_engine(self.url)
+                db = await Database.open(self.url)
                 try:
-                    await migrate(engine)
-                    await self._check_key(engine)
+                    await self._check_key(db)
                 except BaseException:
-                    await engine.dispose()
+                    await db.dispose()
                     raise
                 self._restrict_file_modes()
-                self._engine, self._loop = engine, loop
-        assert self._engine is not None
-        return self._engine
+                self._db, self._loop = db, loop
+        assert self._db is not None
+        return self._db
 
     def _restrict_file_modes(self) -> None:
         """Make an embedded database file (and its WAL companions) readable by its owner only."""
@@ -156,18 +159,22 @@ class VaultStore:
             with contextlib.suppress(OSError):
                 os.chmod(f"{database_file}{suffix}", 0o600)
 
-    async def _check_key(self, engine: AsyncEngine) -> None:
-        async with self._write(engine) as conn:
+    async def _check_key(self, db: Database) -> None:
+        async def read_or_set(conn: AsyncConnection) -> str | None:
             stored = (
                 await conn.execute(select(vault_meta.c.value).where(vault_meta.c.name == _KEY_CHECK))
             ).scalar_one_or_none()
             if stored is None:
                 await conn.execute(
-                    self._insert(vault_meta)
+                    db.insert(vault_meta)
                     .values(name=_KEY_CHECK, value=self._cipher.encrypt(_KEY_CHECK_TEXT))
                     .on_conflict_do_nothing()
                 )
-                return
+            return stored
+
+        stored = await db.transaction(read_or_set)
+        if stored is None:
+            return
         try:
             self._cipher.decrypt(stored)
         except VaultKeyError:
@@ -177,39 +184,15 @@ class VaultStore:
             ) from None
 
     async def close(self) -> None:
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
+        if self._db is not None:
+            await self._db.dispose()
+            self._db = None
 
     @property
     def _cipher(self) -> TokenCipher:
         if self._cipher_or_none is None:
             raise RuntimeError("the vault store is not started: call 'await store.start()' first")
         return self._cipher_or_none
-
-    # ------------------------------------------------------------------------------ transactions
-
-    def _insert(self, table: Any) -> Any:
-        return (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(table)
-
-    @contextlib.asynccontextmanager
-    async def _write(self, engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-        async with engine.connect() as conn:
-            if self.dialect == "sqlite":
-                conn = await conn.execution_options(ua_immediate=True)
-            async with conn.begin():
-                yield conn
-
-    @contextlib.asynccontextmanager
-    async def _connection(self, *, write: bool) -> AsyncIterator[AsyncConnection]:
-        """A new, short transaction (``BEGIN IMMEDIATE`` on SQLite when it writes)."""
-        engine = await self.start()
-        if write:
-            async with self._write(engine) as conn:
-                yield conn
-        else:
-            async with engine.connect() as conn, conn.begin():
-                yield conn
 
     # ----------------------------------------------------------------------- ConnectionStore API
 
@@ -218,24 +201,27 @@ class VaultStore:
         _check_id("company_id", record.company_id)
         now = datetime.now(UTC)
         lease = self._lease.get()
-        released = False
-        async with self._connection(write=True) as conn:
+        db = await self.start()
+
+        async def write(conn: AsyncConnection) -> bool:
             await conn.execute(
-                self._insert(consumers).values(id=record.consumer_id, created_at=now).on_conflict_do_nothing()
+                db.insert(consumers).values(id=record.consumer_id, created_at=now).on_conflict_do_nothing()
             )
             existing = (
                 await conn.execute(select(connections.c.grant_id).where(_key_clause(record.key)))
             ).scalar_one_or_none()
             grant_id = await self._save_grant(conn, record, existing, now, lease)
-            released = lease is not None and lease.grant_id == grant_id
             values = self._connection_values(record, grant_id)
-            statement = self._insert(connections).values(**values)
+            statement = db.insert(connections).values(**values)
             updates = {k: statement.excluded[k] for k in values if k not in (*_KEY_COLUMNS, "created_at")}
             await conn.execute(
                 statement.on_conflict_do_update(index_elements=list(_KEY_COLUMNS), set_=updates)
             )
             if existing is not None and existing != grant_id:
                 await _drop_unused_grant(conn, existing)
+            return lease is not None and lease.grant_id == grant_id
+
+        released = await db.transaction(write)
         if released:
             assert lease is not None
             lease.released = True
@@ -284,7 +270,7 @@ class VaultStore:
         return int(target)
 
     async def get(self, key: ConnectionKey) -> ConnectionRecord | None:
-        async with self._connection(write=False) as conn:
+        async with (await self.start()).read() as conn:
             row = (await conn.execute(_joined().where(_key_clause(key)))).first()
         return self._record(row) if row is not None else None
 
@@ -298,18 +284,20 @@ class VaultStore:
             query = query.where(connections.c.consumer_id == consumer_id)
         if provider is not None:
             query = query.where(connections.c.provider == provider)
-        async with self._connection(write=False) as conn:
+        async with (await self.start()).read() as conn:
             rows = (await conn.execute(query)).all()
         return [self._record(row) for row in rows]
 
     async def delete(self, key: ConnectionKey) -> None:
-        async with self._connection(write=True) as conn:
+        async def remove(conn: AsyncConnection) -> None:
             grant_id = (
                 await conn.execute(select(connections.c.grant_id).where(_key_clause(key)))
             ).scalar_one_or_none()
             await conn.execute(delete(connections).where(_key_clause(key)))
             if grant_id is not None:
                 await _drop_unused_grant(conn, grant_id)
+
+        await (await self.start()).transaction(remove)
 
     @contextlib.asynccontextmanager
     async def refresh_lock(self, key: ConnectionKey) -> AsyncIterator[None]:
@@ -320,33 +308,31 @@ class VaultStore:
         """
         if self._lease.get() is not None:
             raise RuntimeError("refresh_lock is not re-entrant: this task already holds one")
-        engine = await self.start()
+        db = await self.start()
         while True:
-            grant_id = await self._grant_of(engine, key)
+            grant_id = await self._grant_of(db, key)
             local = self._local_locks.setdefault(
                 ("grant", grant_id) if grant_id is not None else key, asyncio.Lock()
             )
             async with local:
-                lease = await self._take_lease(engine, key, grant_id) if grant_id is not None else None
-                if lease is not None and await self._grant_of(engine, key) != grant_id:
+                lease = await self._take_lease(db, key, grant_id) if grant_id is not None else None
+                if lease is not None and await self._grant_of(db, key) != grant_id:
                     # Reconnected onto another token set meanwhile: lease that one instead.
-                    await self._release_lease(engine, lease)
+                    await self._release_lease(db, lease)
                     continue
                 # No lease when nothing is stored: the holder finds that out when it re-reads.
-                async with self._holding(engine, lease):
+                async with self._holding(db, lease):
                     yield
                 return
 
-    async def _grant_of(self, engine: AsyncEngine, key: ConnectionKey) -> int | None:
-        async with engine.connect() as conn, conn.begin():
+    async def _grant_of(self, db: Database, key: ConnectionKey) -> int | None:
+        async with db.read() as conn:
             grant_id = (
                 await conn.execute(select(connections.c.grant_id).where(_key_clause(key)))
             ).scalar_one_or_none()
         return int(grant_id) if grant_id is not None else None
 
-    async def _take_lease(
-        self, engine: AsyncEngine, key: ConnectionKey, grant_id: int
-    ) -> _RefreshLease | None:
+    async def _take_lease(self, db: Database, key: ConnectionKey, grant_id: int) -> _RefreshLease | None:
         """Wait for the grant's lease and take it; ``None`` if the grant is gone meanwhile."""
         lease = _RefreshLease(grant_id, secrets.token_hex(8))
         loop = asyncio.get_running_loop()
@@ -356,7 +342,7 @@ class VaultStore:
         while True:
             now = datetime.now(UTC)
             # Look first (a read takes no write lock), then take it with one conditional UPDATE.
-            async with engine.connect() as conn, conn.begin():
+            async with db.read() as conn:
                 row = (
                     await conn.execute(
                         select(columns.refresh_owner, columns.refresh_until).where(columns.id == grant_id)
@@ -365,7 +351,8 @@ class VaultStore:
             if row is None:
                 return None
             if row.refresh_owner is None or row.refresh_until is None or row.refresh_until < now:
-                async with self._write(engine) as conn:
+
+                async def take(conn: AsyncConnection, now: datetime = now) -> bool:
                     taken = await conn.execute(
                         update(grants)
                         .where(
@@ -379,7 +366,9 @@ class VaultStore:
                         )
                         .values(refresh_owner=lease.owner, refresh_until=now + self.refresh_lease_ttl)
                     )
-                if taken.rowcount == 1:
+                    return bool(taken.rowcount == 1)
+
+                if await db.transaction(take):
                     return lease
             if loop.time() >= deadline:
                 raise ProviderUnavailable(
@@ -391,13 +380,13 @@ class VaultStore:
             pause = min(pause * 2, 0.5)
 
     @contextlib.asynccontextmanager
-    async def _holding(self, engine: AsyncEngine, lease: _RefreshLease | None) -> AsyncIterator[None]:
+    async def _holding(self, db: Database, lease: _RefreshLease | None) -> AsyncIterator[None]:
         """Hold ``lease`` for the block: renew it meanwhile, release it after (unless a save did)."""
         if lease is None:
             yield
             return
         token = self._lease.set(lease)
-        renewing = asyncio.create_task(self._renew_lease(engine, lease), name="ua-refresh-lease")
+        renewing = asyncio.create_task(self._renew_lease(db, lease), name="ua-refresh-lease")
         try:
             yield
         finally:
@@ -407,28 +396,32 @@ class VaultStore:
                 await renewing
             if not lease.released:
                 try:
-                    await asyncio.shield(self._release_lease(engine, lease))
+                    await asyncio.shield(self._release_lease(db, lease))
                 except Exception:
                     # It expires by itself: waiters take it over after refresh_lease_ttl.
                     logger.warning("could not release the refresh lease of grant %s", lease.grant_id)
 
-    async def _renew_lease(self, engine: AsyncEngine, lease: _RefreshLease) -> None:
+    async def _renew_lease(self, db: Database, lease: _RefreshLease) -> None:
         columns = grants.c
+
+        async def renew(conn: AsyncConnection) -> int:
+            renewed = await conn.execute(
+                update(grants)
+                .where(columns.id == lease.grant_id, columns.refresh_owner == lease.owner)
+                .values(refresh_until=datetime.now(UTC) + self.refresh_lease_ttl)
+            )
+            return int(renewed.rowcount)
+
         while not lease.released:
             await asyncio.sleep(self.refresh_lease_ttl.total_seconds() / 3)
             if lease.released:
                 return
             try:
-                async with self._write(engine) as conn:
-                    renewed = await conn.execute(
-                        update(grants)
-                        .where(columns.id == lease.grant_id, columns.refresh_owner == lease.owner)
-                        .values(refresh_until=datetime.now(UTC) + self.refresh_lease_ttl)
-                    )
+                renewed = await db.transaction(renew)
             except Exception:
                 logger.warning("could not renew the refresh lease of grant %s", lease.grant_id, exc_info=True)
                 continue
-            if renewed.rowcount != 1 and not lease.released:
+            if renewed != 1 and not lease.released:
                 logger.warning(
                     "the refresh lease of grant %s expired before its refresh ended (was this process "
                     "stalled?): another process may refresh the same tokens",
@@ -436,14 +429,17 @@ class VaultStore:
                 )
                 return
 
-    async def _release_lease(self, engine: AsyncEngine, lease: _RefreshLease) -> None:
+    async def _release_lease(self, db: Database, lease: _RefreshLease) -> None:
         columns = grants.c
-        async with self._write(engine) as conn:
+
+        async def release(conn: AsyncConnection) -> None:
             await conn.execute(
                 update(grants)
                 .where(columns.id == lease.grant_id, columns.refresh_owner == lease.owner)
                 .values(refresh_owner=None, refresh_until=None)
             )
+
+        await db.transaction(release)
         lease.released = True
 
     # ----------------------------------------------------------------------------- OAuth states
@@ -462,7 +458,8 @@ class VaultStore:
         _check_id("consumer_id", consumer_id)
         state = secrets.token_urlsafe(32)
         now = datetime.now(UTC)
-        async with self._connection(write=True) as conn:
+
+        async def record(conn: AsyncConnection) -> None:
             await conn.execute(
                 oauth_states.insert().values(
                     state_hash=state_hash(state),
@@ -479,6 +476,8 @@ class VaultStore:
             await conn.execute(
                 delete(oauth_states).where(oauth_states.c.expires_at < now - timedelta(days=1))
             )
+
+        await (await self.start()).transaction(record)
         return state
 
     async def consume_state(
@@ -492,7 +491,8 @@ class VaultStore:
             raise InvalidState(StateProblem.MISSING)
         hashed = state_hash(state)
         now = datetime.now(UTC)
-        async with self._connection(write=True) as conn:
+
+        async def use(conn: AsyncConnection) -> PendingAuthorization:
             row = (
                 await conn.execute(select(oauth_states).where(oauth_states.c.state_hash == hashed))
             ).first()
@@ -520,7 +520,9 @@ class VaultStore:
             )
             if used.rowcount != 1:
                 raise InvalidState(StateProblem.REPLAYED)
-        return pending
+            return pending
+
+        return await (await self.start()).transaction(use)
 
     # --------------------------------------------------------------------------- key rotation
 
@@ -530,9 +532,9 @@ class VaultStore:
         Run it after putting a new key first (``UA_SECRET_KEY='NEW,OLD'``); afterwards the old key
         can be dropped.
         """
-        engine = await self.start()
-        count = 0
-        async with self._write(engine) as conn:
+
+        async def reencrypt(conn: AsyncConnection) -> int:
+            count = 0
             rows = (
                 await conn.execute(select(grants.c.id, grants.c.access_token, grants.c.refresh_token))
             ).all()
@@ -564,7 +566,9 @@ class VaultStore:
                 .where(vault_meta.c.name == _KEY_CHECK)
                 .values(value=self._cipher.encrypt(_KEY_CHECK_TEXT))
             )
-        return count
+            return count
+
+        return await (await self.start()).transaction(reencrypt)
 
     # ------------------------------------------------------------------------------- mapping
 

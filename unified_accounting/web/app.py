@@ -48,7 +48,6 @@ CSRF_COOKIE = "ua_connect_csrf"
 LINK_PARAMETER = "link"
 HEALTH_LABELS = {
     ConnectionHealth.OK: "Connected",
-    ConnectionHealth.REFRESHING: "Refreshing",
     ConnectionHealth.NEEDS_REAUTH: "Needs reconnecting",
     ConnectionHealth.REVOKED: "Revoked",
     ConnectionHealth.ERROR: "Error",

@@ -17,34 +17,15 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from sqlalchemy import Column, Index, String, Table, Text, UniqueConstraint, delete, select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..vault.schema import UTCDateTime, metadata
+from ..client.async_client import AsyncClient
+from ..storage.database import Database
 from ..vault.store import VaultStore
-
-if TYPE_CHECKING:
-    from ..client.async_client import AsyncClient
-    from ..sync.database import SyncDatabase
-
-connect_sessions = Table(
-    "ua_connect_sessions",
-    metadata,
-    # SHA-256 of the session id the browser holds: the id itself never reaches the database.
-    Column("session_hash", String(64), primary_key=True),
-    Column("consumer_id", String(255), nullable=False),
-    Column("display_name", Text),
-    # SHA-256 of the nonce of the link that opened the session: each link opens one session, ever.
-    Column("link_hash", String(64)),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime, nullable=False),
-    # When the row may go: the later of the session's end and the link's (a spent link must stay
-    # known as spent until it would have expired anyway).
-    Column("keep_until", UTCDateTime, nullable=False),
-    UniqueConstraint("link_hash", name="uq_ua_connect_sessions_link"),
-    Index("ix_ua_connect_sessions_keep_until", "keep_until"),
-)
+from .schema import connect_sessions
 
 
 def digest(value: str) -> str:
@@ -142,7 +123,7 @@ class MemorySessionStore:
 class SqlSessionStore:
     """Sessions in the vault's database (SQLite or PostgreSQL), shared by every process."""
 
-    def __init__(self, db: SyncDatabase) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
 
     async def open(
@@ -157,7 +138,8 @@ class SqlSessionStore:
         now = datetime.now(UTC)
         session_id = secrets.token_urlsafe(32)
         expires_at = now + lifetime
-        async with self.db.write() as conn:
+
+        async def spend(conn: AsyncConnection) -> bool:
             await conn.execute(delete(connect_sessions).where(connect_sessions.c.keep_until < now))
             inserted = await conn.execute(
                 self.db.insert(connect_sessions)
@@ -174,9 +156,9 @@ class SqlSessionStore:
                 .on_conflict_do_nothing()
                 .returning(connect_sessions.c.session_hash)
             )
-            if inserted.scalar_one_or_none() is None:
-                return None
-        return session_id
+            return inserted.scalar_one_or_none() is not None
+
+        return session_id if await self.db.transaction(spend) else None
 
     async def find(self, session_id: str | None) -> ConnectSession | None:
         if not session_id:
@@ -196,18 +178,20 @@ class SqlSessionStore:
     async def end(self, session_id: str | None) -> None:
         if not session_id:
             return
-        async with self.db.write() as conn:
+        hashed = digest(session_id)
+
+        async def expire(conn: AsyncConnection) -> None:
             await conn.execute(
                 update(connect_sessions)
-                .where(connect_sessions.c.session_hash == digest(session_id))
+                .where(connect_sessions.c.session_hash == hashed)
                 .values(expires_at=datetime.now(UTC))
             )
+
+        await self.db.transaction(expire)
 
 
 async def session_store_for(client: AsyncClient) -> SessionStore:
     """The vault's database when the client has one, else process memory."""
     if isinstance(client.store, VaultStore):
-        from ..sync.database import SyncDatabase
-
-        return SqlSessionStore(await SyncDatabase.for_client(client))
+        return SqlSessionStore(await client.database())
     return MemorySessionStore()

@@ -30,9 +30,9 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select, tuple_, u
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..connections import ConnectionHealth, ConnectionKey
-from ..sync.database import SyncDatabase
-from ..sync.schema import webhook_backlog
+from ..storage.database import Database
 from ..vault.schema import connections
+from .schema import webhook_backlog
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def _of(key: ConnectionKey) -> ColumnElement[bool]:
     )
 
 
-async def consumers_with_backlog(db: SyncDatabase, provider: str, company_id: str) -> set[str]:
+async def consumers_with_backlog(db: Database, provider: str, company_id: str) -> set[str]:
     rows = webhook_backlog.c
     async with db.read() as conn:
         found = await conn.execute(
@@ -92,7 +92,7 @@ class RetryState:
         return cls(1, now + retry_delay(1))
 
 
-async def state(db: SyncDatabase, key: ConnectionKey) -> RetryState:
+async def state(db: Database, key: ConnectionKey) -> RetryState:
     rows = webhook_backlog.c
     async with db.read() as conn:
         found = (
@@ -102,7 +102,7 @@ async def state(db: SyncDatabase, key: ConnectionKey) -> RetryState:
 
 
 async def add(
-    db: SyncDatabase,
+    db: Database,
     conn: AsyncConnection,
     key: ConnectionKey,
     items: Iterable[Pending],
@@ -132,7 +132,7 @@ async def add(
         await conn.execute(db.insert(webhook_backlog).values(values).on_conflict_do_nothing())
 
 
-async def due(db: SyncDatabase, key: ConnectionKey, now: datetime, limit: int = 100) -> list[Pending]:
+async def due(db: Database, key: ConnectionKey, now: datetime, limit: int = 100) -> list[Pending]:
     """The oldest rows of ``key``'s backlog whose back-off is over."""
     rows = webhook_backlog.c
     async with db.read() as conn:
@@ -160,7 +160,7 @@ async def applied(conn: AsyncConnection, key: ConnectionKey, items: Sequence[Pen
 
 
 async def record_failure(
-    db: SyncDatabase, key: ConnectionKey, *, now: datetime, error: str, counted: bool = True
+    db: Database, key: ConnectionKey, *, now: datetime, error: str, counted: bool = True
 ) -> RetryState:
     """Count a failed attempt against ``key`` only (all its rows: one back-off per connection).
 
@@ -173,17 +173,20 @@ async def record_failure(
         if counted
         else RetryState(current.attempts)
     )
-    async with db.write() as conn:
+
+    async def count(conn: AsyncConnection) -> None:
         await conn.execute(
             update(webhook_backlog)
             .where(_of(key))
             .values(attempts=retry.attempts, retry_at=retry.retry_at, last_error=error[:2000])
         )
+
+    await db.transaction(count)
     return retry
 
 
 async def tidy(
-    db: SyncDatabase,
+    db: Database,
     provider: str,
     company_id: str,
     connected: Iterable[str],
@@ -225,12 +228,15 @@ async def tidy(
             company_id,
             retention,
         )
-    async with db.write() as conn:
+
+    async def drop(conn: AsyncConnection) -> None:
         await conn.execute(delete(webhook_backlog).where(company, rows.queued_at < cutoff))
         await conn.execute(delete(webhook_backlog).where(company, rows.consumer_id.in_(sorted(gone))))
 
+    await db.transaction(drop)
 
-async def companies_with_due_work(db: SyncDatabase, now: datetime) -> list[tuple[str, str]]:
+
+async def companies_with_due_work(db: Database, now: datetime) -> list[tuple[str, str]]:
     """(provider, company) pairs where a usable connection has backlog due, or whose backlog
     belongs to a connection that is gone (processing tidies it)."""
     rows, conns = webhook_backlog.c, connections.c
@@ -260,7 +266,7 @@ async def companies_with_due_work(db: SyncDatabase, now: datetime) -> list[tuple
         return sorted((row[0], row[1]) for row in found)
 
 
-async def waiting(db: SyncDatabase, key: ConnectionKey) -> int:
+async def waiting(db: Database, key: ConnectionKey) -> int:
     """How many records ``key`` still has to apply (for reports and tests)."""
     async with db.read() as conn:
         count = await conn.execute(select(func.count()).select_from(webhook_backlog).where(_of(key)))

@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..models import ChangeEvent
-from ..sync.database import SyncDatabase
-from ..sync.schema import webhook_deliveries, webhook_events
+from ..models import WebhookEvent
+from ..storage.database import Database
 from ..vault.schema import connections
+from .backlog import companies_with_due_work
+from .schema import webhook_deliveries, webhook_events
 
 PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
 #: Column sizes of ``ua_webhook_events`` (company and record ids; resource names).
@@ -41,7 +42,7 @@ class StoredEvent:
     occurred_at: datetime | None = None
 
 
-def event_key(event: ChangeEvent) -> str:
+def event_key(event: WebhookEvent) -> str:
     """The event's id, or — for a provider that gives none — a digest of what it says."""
     if event.event_id:
         return event.event_id[:128]
@@ -66,7 +67,7 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def storable(event: ChangeEvent) -> bool:
+def storable(event: WebhookEvent) -> bool:
     """Whether the event's fields fit the inbox's columns (a signed body could still hold anything)."""
     return (
         0 < len(event.company_id) <= MAX_ID_LENGTH
@@ -76,11 +77,11 @@ def storable(event: ChangeEvent) -> bool:
 
 
 async def store(
-    db: SyncDatabase,
+    db: Database,
     conn: AsyncConnection,
     provider: str,
     body: bytes,
-    events: Sequence[ChangeEvent],
+    events: Sequence[WebhookEvent],
     now: datetime,
 ) -> bool:
     """Record a verified delivery and its events (duplicates skipped) in ``conn``'s transaction.
@@ -124,7 +125,7 @@ async def store(
     return True
 
 
-async def pending(db: SyncDatabase, provider: str, company_id: str, limit: int = 100) -> list[StoredEvent]:
+async def pending(db: Database, provider: str, company_id: str, limit: int = 100) -> list[StoredEvent]:
     events = webhook_events.c
     async with db.read() as conn:
         rows = await conn.execute(
@@ -145,11 +146,9 @@ async def pending(db: SyncDatabase, provider: str, company_id: str, limit: int =
         return [StoredEvent(*row) for row in rows]
 
 
-async def companies_with_pending(db: SyncDatabase) -> list[tuple[str, str]]:
+async def companies_with_pending(db: Database) -> list[tuple[str, str]]:
     """(provider, company) pairs with events waiting, or with a connection whose backlog can go
     on (reconnected, or its back-off over): what a worker picks up at start-up and every poll."""
-    from .backlog import companies_with_due_work
-
     events = webhook_events.c
     async with db.read() as conn:
         rows = await conn.execute(
@@ -171,11 +170,12 @@ async def mark(
 
 
 async def record_failure(
-    db: SyncDatabase, ids: Sequence[int], error: str, *, give_up_after: int, now: datetime
+    db: Database, ids: Sequence[int], error: str, *, give_up_after: int, now: datetime
 ) -> None:
     """Count a failed attempt; events that failed ``give_up_after`` times stop being retried."""
     events = webhook_events.c
-    async with db.write() as conn:
+
+    async def count(conn: AsyncConnection) -> None:
         await conn.execute(
             update(webhook_events)
             .where(events.id.in_(ids))
@@ -186,3 +186,5 @@ async def record_failure(
             .where(events.id.in_(ids), events.attempts >= give_up_after)
             .values(status=FAILED, processed_at=now)
         )
+
+    await db.transaction(count)

@@ -18,25 +18,24 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection as DbConnection
 
 from ..catalog import RESOURCES
+from ..client.async_client import AsyncClient, AsyncConnection
 from ..connections import ConnectionKey
 from ..errors import DecodeFailed, NotFound, ReauthorizationRequired, UnsupportedOperation
+from ..mirror.records import AppliedWrite, MirrorWrite, change_feed_writes, record_write, tombstone_write
 from ..provider import Operation, Provider, ProviderSession
-from ..sync.apply import announce, apply_changes
-from ..sync.database import SyncDatabase
+from ..storage.database import Database
+from ..sync.apply import announce, apply_writes
 from ..sync.engine import SyncOptions, background_session
 from ..sync.lease import company_lease
-from ..sync.mirror import MirrorChange, MirrorWrite, change_set_writes, record_write, tombstone_write
 from ..vault.schema import connections
 from . import backlog, inbox
 from .backlog import RetryState
-
-if TYPE_CHECKING:
-    from ..client.async_client import AsyncClient
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +75,7 @@ class Announced(Protocol):
     def occurred_at(self) -> datetime | None: ...
 
 
-async def _connections(db: SyncDatabase, provider: str, company_id: str) -> list[tuple[ConnectionKey, str]]:
+async def _connections(db: Database, provider: str, company_id: str) -> list[tuple[ConnectionKey, str]]:
     """The company's connections here, with their health."""
     async with db.read() as conn:
         rows = await conn.execute(
@@ -117,10 +116,10 @@ async def process_company(
     events stay pending, and the error is raised.
 
     The company's lease is held meanwhile, so processing never interleaves with a sync of it.
-    ``options`` gives the outbound webhooks, the overlap and change-feed windows, the lease time.
+    ``options`` gives the outbound webhooks, the overlap and the lease time.
     """
     options = options or SyncOptions()
-    db = await SyncDatabase.for_client(client)
+    db = await client.database()
     if not hold_lease:
         return await _process(client, db, provider_name, company_id, options)
     async with company_lease(db, provider_name, company_id, ttl=options.lease_ttl):
@@ -129,7 +128,7 @@ async def process_company(
 
 async def _process(
     client: AsyncClient,
-    db: SyncDatabase,
+    db: Database,
     provider_name: str,
     company_id: str,
     options: SyncOptions,
@@ -180,7 +179,7 @@ async def _process(
 
 async def _apply_events(
     client: AsyncClient,
-    db: SyncDatabase,
+    db: Database,
     provider: Provider,
     company_id: str,
     links: Sequence[tuple[ConnectionKey, str]],
@@ -212,14 +211,15 @@ async def _apply_events(
             except Exception as exc:
                 deferred[key] = _failed(key, exc, report)
     now = datetime.now(UTC)
-    changes: dict[ConnectionKey, list[MirrorChange]] = {}
+    applied_by: dict[ConnectionKey, list[AppliedWrite]] = {}
     # The records and the events' new status commit together: an event is done exactly when what
     # it announced is in every mirror, or in the backlog of the connections that could not take it.
-    async with db.write() as conn:
+
+    async def commit(conn: DbConnection) -> None:
         for key, writes in fetched.items():
             try:
                 async with conn.begin_nested():  # one connection's refused write fails it alone
-                    changes[key] = await apply_changes(
+                    applied_by[key] = await apply_writes(
                         db, conn, key, writes, now=now, source="webhook", outbox=options.outbound
                     )
             except Exception as exc:
@@ -229,7 +229,9 @@ async def _apply_events(
             report.waiting.add(key)
         await inbox.mark(conn, [e.id for e in wanted], inbox.DONE, now)
         await inbox.mark(conn, skipped, inbox.IGNORED, now)
-    for key, applied in changes.items():
+
+    await db.transaction(commit)
+    for key, applied in applied_by.items():
         if applied:
             announce(client.plugin_manager, key, applied, "webhook")
         report.changed += len(applied)
@@ -250,7 +252,7 @@ def _failed(key: ConnectionKey, exc: Exception, report: ProcessReport) -> tuple[
 
 async def _drain(
     client: AsyncClient,
-    db: SyncDatabase,
+    db: Database,
     provider: Provider,
     key: ConnectionKey,
     options: SyncOptions,
@@ -260,12 +262,7 @@ async def _drain(
     while items := await backlog.due(db, key, datetime.now(UTC)):
         try:
             writes = await _fetch_all(client, key, provider, items, options)
-            now = datetime.now(UTC)
-            async with db.write() as conn:
-                applied = await apply_changes(
-                    db, conn, key, writes, now=now, source="webhook", outbox=options.outbound
-                )
-                await backlog.applied(conn, key, items)
+            applied = await _apply_backlog(db, key, writes, items, options)
         except Exception as exc:
             error, retry = _failed(key, exc, report)
             report.waiting.add(key)
@@ -281,6 +278,26 @@ async def _drain(
         report.fetched += len(writes)
 
 
+async def _apply_backlog(
+    db: Database,
+    key: ConnectionKey,
+    writes: list[MirrorWrite],
+    items: list[backlog.Pending],
+    options: SyncOptions,
+) -> list[AppliedWrite]:
+    """Apply what was fetched for backlog ``items`` and drop them from the backlog, in one transaction."""
+    now = datetime.now(UTC)
+
+    async def commit(conn: DbConnection) -> list[AppliedWrite]:
+        applied = await apply_writes(
+            db, conn, key, writes, now=now, source="webhook", outbox=options.outbound
+        )
+        await backlog.applied(conn, key, items)
+        return applied
+
+    return await db.transaction(commit)
+
+
 async def _fetch_all(
     client: AsyncClient,
     key: ConnectionKey,
@@ -288,8 +305,6 @@ async def _fetch_all(
     events: Sequence[Announced],
     options: SyncOptions,
 ) -> list[MirrorWrite]:
-    from ..client.async_client import AsyncConnection
-
     session = background_session(AsyncConnection(client, key), options)  # waits rate limits out
     targets = {(e.resource, e.record_id) for e in events}
     writes: list[MirrorWrite] = []
@@ -316,15 +331,15 @@ async def _from_change_feed(
     if any(moment is None for moment in moments):
         return []
     since = min(m for m in moments if m is not None) - options.overlap
-    window = options.change_windows.get(provider.name)
+    window = provider.change_feed_window
     now = datetime.now(UTC)
     if window is not None and now - since >= window:
         return []
     resources = sorted({e.resource for e in events})
     try:
-        changes = await provider.read_changes(session, resources, since)
+        feed = await provider.read_change_feed(session, resources, since)
     except UnsupportedOperation:
         return []
-    for issue in changes.issues:
+    for issue in feed.issues:
         logger.warning("change feed record left out: %s", issue)
-    return change_set_writes(changes, resources, now)
+    return change_feed_writes(feed, resources, now)

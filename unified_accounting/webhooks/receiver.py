@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ..errors import ConfigurationError, UnsupportedOperation
-from ..models import ChangeEvent
-from ..sync.database import SyncDatabase
+from ..models import WebhookEvent
 from ..sync.jobs import JobQueue, WebhookJob
 from . import inbox
 from .body import BodyLimits, BodyRefused, read_body
@@ -123,7 +123,7 @@ def _unread(status_code: int) -> Response:
 class _Delivery:
     provider: str
     body: bytes
-    events: list[ChangeEvent]
+    events: list[WebhookEvent]
 
 
 class _GroupCommit:
@@ -165,10 +165,11 @@ class _GroupCommit:
                     done.set_result(None)
 
     async def _write(self, group: list[tuple[_Delivery, asyncio.Future[None]]]) -> list[WebhookJob]:
-        db = await SyncDatabase.for_client(self.client)
+        db = await self.client.database()
         now = datetime.now(UTC)
-        jobs: dict[WebhookJob, None] = {}
-        async with db.write() as conn:
+
+        async def store(conn: AsyncConnection) -> list[WebhookJob]:
+            jobs: dict[WebhookJob, None] = {}
             for delivery, _ in group:
                 name, events = delivery.provider, delivery.events
                 companies = {e.company_id for e in events}
@@ -184,4 +185,6 @@ class _GroupCommit:
                     jobs[WebhookJob(name, company)] = None
             for job in jobs:
                 await self.queue.defer_in_transaction(conn, job)
-        return list(jobs)
+            return list(jobs)
+
+        return await db.transaction(store)

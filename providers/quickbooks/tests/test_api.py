@@ -322,14 +322,16 @@ async def test_paged_list_uses_start_position(env: Env) -> None:
     assert "STARTPOSITION 3 MAXRESULTS 2" in queries[1]
 
 
-async def test_read_changes_uses_cdc_with_deletions(env: Env) -> None:
+async def test_read_change_feed_uses_cdc_with_deletions(env: Env) -> None:
     session = env.conn.session()
     since = env.emulator.now()
     env.emulator.advance(5)
     kept = await new_invoice(env)
     gone = await new_invoice(env)
     await env.conn.invoices.delete(str(gone.id))
-    changes = await env.provider.read_changes(session, ["invoice", "customer"], since - timedelta(seconds=1))
+    changes = await env.provider.read_change_feed(
+        session, ["invoice", "customer"], since - timedelta(seconds=1)
+    )
     assert [i.id for i in changes.records["invoice"]] == [kept.id]
     assert changes.deleted["invoice"] == [gone.id]
     assert len(changes.records["customer"]) == 2
@@ -337,21 +339,21 @@ async def test_read_changes_uses_cdc_with_deletions(env: Env) -> None:
     assert any(entry.path.endswith("/cdc") for entry in api_calls(env))
 
 
-async def test_read_changes_falls_back_to_queries_beyond_30_days(env: Env) -> None:
+async def test_read_change_feed_falls_back_to_queries_beyond_30_days(env: Env) -> None:
     session = env.conn.session()
     since = env.emulator.now() - timedelta(days=45)
     invoice = await new_invoice(env)
-    changes = await env.provider.read_changes(session, ["invoice"], since)
+    changes = await env.provider.read_change_feed(session, ["invoice"], since)
     assert [i.id for i in changes.records["invoice"]] == [invoice.id]
     assert not any(entry.path.endswith("/cdc") for entry in api_calls(env))
 
 
-async def test_read_changes_falls_back_when_cdc_is_capped() -> None:
+async def test_read_change_feed_falls_back_when_cdc_is_capped() -> None:
     env = await make_env({"cdc_max_objects": 3}, cdc_max_objects=3)
     try:
         since = env.emulator.now() - timedelta(minutes=1)
         created = [await new_invoice(env) for _ in range(3)]
-        changes = await env.provider.read_changes(env.conn.session(), ["invoice"], since)
+        changes = await env.provider.read_change_feed(env.conn.session(), ["invoice"], since)
         assert sorted(str(i.id) for i in changes.records["invoice"]) == sorted(str(i.id) for i in created)
         assert any("LastUpdatedTime" in entry.query.get("query", "") for entry in api_calls(env))
     finally:

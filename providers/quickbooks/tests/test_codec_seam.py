@@ -73,12 +73,12 @@ async def test_change_reads_decode_through_the_codec(env: Env, spy: CodecSpy) ->
     since = env.emulator.now() - timedelta(seconds=1)
     invoice = await new_invoice(env)
     spy.calls.clear()
-    changes = await env.provider.read_changes(env.conn.session(), ["invoice"], since)
+    changes = await env.provider.read_change_feed(env.conn.session(), ["invoice"], since)
     assert [i.id for i in changes.records["invoice"]] == [invoice.id]
     assert spy.calls == [("decode_page", "invoice", "rows")]  # a CDC block's rows
     spy.calls.clear()
     long_ago = env.emulator.now() - timedelta(days=45)
-    changes = await env.provider.read_changes(env.conn.session(), ["invoice"], long_ago)
+    changes = await env.provider.read_change_feed(env.conn.session(), ["invoice"], long_ago)
     assert [i.id for i in changes.records["invoice"]] == [invoice.id]
     assert spy.calls == [("decode_page", "invoice", "parsed")]  # a query answer, beyond CDC
 

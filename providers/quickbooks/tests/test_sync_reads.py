@@ -87,7 +87,7 @@ async def test_changes_read_by_query_skip_nothing_when_records_move(
 
     monkeypatch.setattr(env.provider.api, "query", meddling)
     since = env.emulator.now() - timedelta(days=45)
-    changes = await env.provider.read_changes(env.conn.session(), ["invoice"], since)
+    changes = await env.provider.read_change_feed(env.conn.session(), ["invoice"], since)
     read = [str(record.id) for record in changes.records["invoice"]]
     assert set(read) >= {str(invoice.id) for invoice in invoices[4:]}
     assert len(read) == len(set(read))

@@ -22,7 +22,7 @@ from typing import Any
 
 from unified_accounting.decoding import RecordIssue
 from unified_accounting.errors import ProviderError, ValidationFailed
-from unified_accounting.provider import ChangeSet, ProviderSession
+from unified_accounting.provider import ChangeFeedResult, ProviderSession
 
 from . import codec
 from .api import Api, settings_of
@@ -65,7 +65,7 @@ async def read_changes(
     *,
     now: datetime | None = None,
     read_page: ReadPage | None = None,
-) -> ChangeSet:
+) -> ChangeFeedResult:
     """Every record of ``resources`` changed since ``since``, decoded by ``read_page`` (the
     provider's, which goes through its codec; by default the codec's own ``decode_page``)."""
     if read_page is None:
@@ -75,7 +75,7 @@ async def read_changes(
             return page_codec.decode_page(resource, body, include_raw)
 
     entities = [codec.ENTITIES[resource] for resource in resources]
-    changes = ChangeSet(records={r: [] for r in resources}, deleted={r: [] for r in resources})
+    changes = ChangeFeedResult(records={r: [] for r in resources}, deleted={r: [] for r in resources})
     now = now or datetime.now(UTC)
     if since >= now - CDC_WINDOW + CDC_MARGIN:
         try:
@@ -98,7 +98,7 @@ async def read_changes(
     return changes
 
 
-def _apply_cdc(body: Any, changes: ChangeSet, read_page: ReadPage) -> int:
+def _apply_cdc(body: Any, changes: ChangeFeedResult, read_page: ReadPage) -> int:
     count = 0
     for response in body.get("CDCResponse") or ():
         for block in response.get("QueryResponse") or ():
@@ -124,7 +124,7 @@ async def _query_changed(
     session: ProviderSession,
     resource: str,
     since: datetime,
-    changes: ChangeSet,
+    changes: ChangeFeedResult,
     read_page: ReadPage,
 ) -> list[Any]:
     entity = codec.ENTITIES[resource]

@@ -12,12 +12,12 @@ import httpx
 
 from unified_accounting.amounts import amounts_beyond
 from unified_accounting.errors import Conflict, DecodeFailed, FieldIssue, ProviderError, ValidationFailed
-from unified_accounting.models import ChangeEvent, Invoice, LineItemType, Payment
+from unified_accounting.models import Invoice, LineItemType, Payment, WebhookEvent
 from unified_accounting.models.common import RecordMeta
 from unified_accounting.provider import (
     BulkResult,
     BulkUpdate,
-    ChangeSet,
+    ChangeFeedResult,
     Operation,
     Page,
     Provider,
@@ -90,6 +90,8 @@ class QuickBooksProvider(Provider):
     #: The largest amount QuickBooks takes: Intuit documents amounts as "max 15 digits in 10.5
     #: format" (ten digits before the point, five after). Larger ones are refused before any call.
     max_amount = MAX_AMOUNT
+    #: Change Data Capture looks back 30 days; reads are kept a margin inside (clocks differ).
+    change_feed_window = change_reads.CDC_WINDOW - change_reads.CDC_MARGIN
 
     def __init__(self) -> None:
         self.codec: QuickBooksCodec = QuickBooksCodec()
@@ -107,15 +109,15 @@ class QuickBooksProvider(Provider):
             issues.append(FieldIssue("customer_id", "QuickBooks needs the paying customer"))
         return issues
 
-    def validate_changes(self, resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
-        issues = amounts_beyond(changes, self.max_amount, provider=self.name)
+    def validate_update(self, resource: str, fields: Mapping[str, Any]) -> list[FieldIssue]:
+        issues = amounts_beyond(fields, self.max_amount, provider=self.name)
         issues += [
             FieldIssue(name, "is computed by QuickBooks and cannot be changed")
-            for name in changes
+            for name in fields
             if name in READ_ONLY.get(resource, frozenset())
         ]
         if resource == "invoice":
-            issues += self._invoice_issues(changes.get("reference"), changes.get("line_items") or [])
+            issues += self._invoice_issues(fields.get("reference"), fields.get("line_items") or [])
         return issues
 
     @staticmethod
@@ -263,26 +265,26 @@ class QuickBooksProvider(Provider):
         session: ProviderSession,
         resource: str,
         record_id: str,
-        changes: Mapping[str, Any],
+        fields: Mapping[str, Any],
         row_version: str | None,
     ) -> Any:
         settings = settings_of(session)
-        if resource == "invoice" and "line_items" in changes:
-            self._require_items(settings, changes["line_items"] or [])
-        fields = encode_fields(resource, changes, self._context(session))
+        if resource == "invoice" and "line_items" in fields:
+            self._require_items(settings, fields["line_items"] or [])
+        encoded = encode_fields(resource, fields, self._context(session))
         entity = ENTITIES[resource]
         current: Mapping[str, Any] | None = None
         if row_version is None:
             # No version given: the caller asked for last-writer-wins, so use the current one.
             current = await self.fetch_record(session, resource, record_id)
             row_version = str(current["SyncToken"])
-        if needs_tax_code(fields):
+        if needs_tax_code(encoded):
             if current is None:
                 known = self.versions.version(session.company_id, entity, record_id, row_version)
                 current = known or await self.fetch_record(session, resource, record_id)
-            fields = keep_tax_code(fields, current)
+            encoded = keep_tax_code(encoded, current)
         try:
-            body = await self._sparse_update(session, resource, record_id, row_version, fields)
+            body = await self._sparse_update(session, resource, record_id, row_version, encoded)
         except Conflict as conflict:
             if settings.conflict_policy != "reapply":
                 raise
@@ -290,11 +292,11 @@ class QuickBooksProvider(Provider):
             base = self.versions.version(session.company_id, entity, record_id, row_version)
             if base is None:
                 raise
-            moved = changed_fields(base, current, fields)
+            moved = changed_fields(base, current, encoded)
             if moved:
                 conflict.detail = f"{conflict.detail or ''} (changed meanwhile: {', '.join(moved)})".strip()
                 raise
-            body = await self._sparse_update(session, resource, record_id, str(current["SyncToken"]), fields)
+            body = await self._sparse_update(session, resource, record_id, str(current["SyncToken"]), encoded)
         return self._decode(session, resource, body)
 
     async def _sparse_update(
@@ -385,13 +387,13 @@ class QuickBooksProvider(Provider):
         entity = ENTITIES[resource]
         settings = settings_of(session)
         for update in updates:
-            if resource == "invoice" and "line_items" in update.changes:
-                self._require_items(settings, update.changes["line_items"] or [])
+            if resource == "invoice" and "line_items" in update.fields:
+                self._require_items(settings, update.fields["line_items"] or [])
         tokens = await self._current_tokens(session, entity, [u.id for u in updates if u.row_version is None])
         items = []
         for index, update in enumerate(updates):
             payload = {
-                **encode_fields(resource, update.changes, self._context(session)),
+                **encode_fields(resource, update.fields, self._context(session)),
                 "Id": update.id,
                 "SyncToken": update.row_version or tokens.get(update.id, "0"),
                 "sparse": True,
@@ -440,9 +442,9 @@ class QuickBooksProvider(Provider):
 
     # ---------------------------------------------------------------------------- incremental
 
-    async def read_changes(
+    async def read_change_feed(
         self, session: ProviderSession, resources: Sequence[str], since: datetime
-    ) -> ChangeSet:
+    ) -> ChangeFeedResult:
         unknown = [r for r in resources if r not in ENTITIES]
         if unknown:
             raise ValidationFailed(f"QuickBooks has no resource {', '.join(unknown)}", provider=self.name)
@@ -465,7 +467,7 @@ class QuickBooksProvider(Provider):
 
     # -------------------------------------------------------------------------------- webhooks
 
-    def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
+    def parse_webhook(self, body: bytes) -> list[WebhookEvent]:
         return webhooks.parse(body, self.name)
 
     # -------------------------------------------------------------------------------- emulator

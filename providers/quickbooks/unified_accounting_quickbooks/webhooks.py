@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from unified_accounting.models import ChangeEvent, ChangeOperation
+from unified_accounting.models import ChangeOperation, WebhookEvent
 
 from .codec import RESOURCES
 
@@ -57,7 +57,7 @@ def legacy_event_id(realm_id: str, entity: str, record_id: str, operation: str, 
     return "qbo-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def parse(body: bytes, provider: str = "quickbooks") -> list[ChangeEvent]:
+def parse(body: bytes, provider: str = "quickbooks") -> list[WebhookEvent]:
     """A verified webhook body (either format) → change events, in the order received."""
     payload = json.loads(body)
     if isinstance(payload, list):
@@ -67,7 +67,7 @@ def parse(body: bytes, provider: str = "quickbooks") -> list[ChangeEvent]:
     raise ValueError("not a QuickBooks webhook body (neither eventNotifications nor a CloudEvents array)")
 
 
-def _legacy(payload: Mapping[str, Any], provider: str) -> list[ChangeEvent]:
+def _legacy(payload: Mapping[str, Any], provider: str) -> list[WebhookEvent]:
     events = []
     for notification in payload.get("eventNotifications") or ():
         realm_id = str(notification["realmId"])
@@ -75,7 +75,7 @@ def _legacy(payload: Mapping[str, Any], provider: str) -> list[ChangeEvent]:
             name, record_id = str(entity["name"]), str(entity["id"])
             operation, last_updated = str(entity["operation"]), str(entity.get("lastUpdated") or "")
             events.append(
-                ChangeEvent(
+                WebhookEvent(
                     provider=provider,
                     company_id=realm_id,
                     resource=_resource(name),
@@ -88,12 +88,12 @@ def _legacy(payload: Mapping[str, Any], provider: str) -> list[ChangeEvent]:
     return events
 
 
-def _cloud_event(event: Mapping[str, Any], provider: str) -> ChangeEvent:
+def _cloud_event(event: Mapping[str, Any], provider: str) -> WebhookEvent:
     # type is "qbo.<entity>.<verb>.v<n>", e.g. "qbo.invoice.updated.v1".
     parts = str(event["type"]).split(".")
     if len(parts) < 3:
         raise ValueError(f"unexpected CloudEvents type {event['type']!r}")
-    return ChangeEvent(
+    return WebhookEvent(
         provider=provider,
         company_id=str(event["intuitaccountid"]),
         resource=_resource(parts[1]),

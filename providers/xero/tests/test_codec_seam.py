@@ -62,6 +62,6 @@ async def test_reads_and_change_reads_decode_through_the_codec(
     assert created.id in {c.id for c in await env.conn.customers.list().to_list()}
     assert spy.calls == [("decode_page", "customer", "rows")]
     spy.calls.clear()
-    changes = await provider.read_changes(env.conn.session(), ["customer"], since)
+    changes = await provider.read_change_feed(env.conn.session(), ["customer"], since)
     assert [c.id for c in changes.records["customer"]] == [created.id]
     assert spy.calls == [("decode_page", "customer", "rows")]

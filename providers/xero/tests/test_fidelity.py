@@ -19,7 +19,7 @@ from unified_accounting_xero.codec import XeroCodec
 from unified_accounting_xero.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, create_emulator
 
 from unified_accounting import AsyncClient, DecodeFailed, Invoice, LineItem, ValidationFailed
-from unified_accounting.client.changes import validate_changes
+from unified_accounting.client.updates import validate_update
 from unified_accounting.models import Address
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
@@ -56,7 +56,7 @@ def test_an_invoice_due_before_its_date_decodes_as_stored() -> None:
     # The rule still protects what users send.
     inverted = {"issue_date": date(2025, 11, 10), "due_date": date(2025, 10, 31)}
     with pytest.raises(ValidationFailed, match="due_date"):
-        validate_changes(Invoice, inverted)
+        validate_update(Invoice, inverted)
 
 
 def test_a_contact_address_written_back_keeps_every_xero_line() -> None:

@@ -297,7 +297,7 @@ async def test_accounts_and_items(env: Env) -> None:
     assert await env.conn.resource("item", Item).list().to_list() == []
 
 
-async def test_updated_since_and_read_changes(env: Env) -> None:
+async def test_updated_since_and_read_change_feed(env: Env) -> None:
     old = await new_customer(env, "Old Co")
     keep = await new_customer(env, "Keep Co")
     invoice = await env.conn.invoices.create(sample_invoice(str(keep.id)))
@@ -318,7 +318,7 @@ async def test_updated_since_and_read_changes(env: Env) -> None:
     assert listed == {new.id, old.id}
     assert any(call.headers.get("if-modified-since") for call in env.api_calls)
     provider = env.conn.provider
-    changes = await provider.read_changes(env.conn.session(), ["customer", "invoice", "payment"], since)
+    changes = await provider.read_change_feed(env.conn.session(), ["customer", "invoice", "payment"], since)
     assert [c.id for c in changes.records["customer"]] == [new.id]
     assert changes.deleted["customer"] == [old.id]
     assert [i.id for i in changes.records["invoice"]] == [invoice.id]  # its payment changed it

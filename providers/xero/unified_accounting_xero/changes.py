@@ -2,7 +2,7 @@
 
 Xero has no change feed: each resource is listed with ``If-Modified-Since``. Xero keeps deleted and
 voided invoices, archived contacts and deleted payments readable with that status, so they come back
-as changes and are reported in ``ChangeSet.deleted`` instead of ``records``.
+as changes and are reported in ``ChangeFeedResult.deleted`` instead of ``records``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from unified_accounting.decoding import RecordIssue
-from unified_accounting.provider import ChangeSet, ProviderSession
+from unified_accounting.provider import ChangeFeedResult, ProviderSession
 
 from . import api
 from .codec import decode_rows
@@ -37,7 +37,7 @@ ReadPage = Callable[[str, Any], tuple[list[Any], list[RecordIssue]]]
 
 async def read_changes(
     session: ProviderSession, resources: Sequence[str], since: datetime, read_page: ReadPage | None = None
-) -> ChangeSet:
+) -> ChangeFeedResult:
     """Every record of ``resources`` changed since ``since``, decoded by ``read_page`` (the
     provider's, which goes through its codec; by default the codec module's row decoding)."""
     if read_page is None:
@@ -46,7 +46,7 @@ async def read_changes(
         def read_page(resource: str, rows: Any) -> tuple[list[Any], list[RecordIssue]]:
             return decode_rows(resource, rows, include_raw)
 
-    result = ChangeSet()
+    result = ChangeFeedResult()
     for resource in resources:
         records: list[Any] = []
         deleted: list[str] = []

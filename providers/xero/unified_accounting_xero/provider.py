@@ -19,11 +19,11 @@ from unified_accounting.errors import (
     UnsupportedOperation,
     ValidationFailed,
 )
-from unified_accounting.models import ChangeEvent, RecordMeta
+from unified_accounting.models import RecordMeta, WebhookEvent
 from unified_accounting.provider import (
     BulkResult,
     BulkUpdate,
-    ChangeSet,
+    ChangeFeedResult,
     FetchedPage,
     ListQuery,
     Operation,
@@ -126,9 +126,9 @@ class XeroProvider(Provider):
         issues = amounts_beyond(record, self.max_amount, provider=self.name)
         return issues + rules.check_record(resource, record)
 
-    def validate_changes(self, resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
-        issues = amounts_beyond(changes, self.max_amount, provider=self.name)
-        return issues + rules.check_changes(resource, changes)
+    def validate_update(self, resource: str, fields: Mapping[str, Any]) -> list[FieldIssue]:
+        issues = amounts_beyond(fields, self.max_amount, provider=self.name)
+        return issues + rules.check_changes(resource, fields)
 
     # -------------------------------------------------------------------------------- operations
 
@@ -194,13 +194,13 @@ class XeroProvider(Provider):
         session: ProviderSession,
         resource: str,
         record_id: str,
-        changes: Mapping[str, Any],
+        fields: Mapping[str, Any],
         row_version: str | None,
     ) -> Any:
         self.require(resource, Operation.UPDATE)
         current = await self._current(session, resource, record_id, row_version)
         return await self._set(
-            session, resource, current, encode_changes(resource, changes, _options(session))
+            session, resource, current, encode_changes(resource, fields, _options(session))
         )
 
     async def delete(
@@ -309,14 +309,14 @@ class XeroProvider(Provider):
             except ProviderError as exc:
                 results[index] = BulkResult(index, error=exc)
                 continue
-            changes = encode_changes(resource, update.changes, options)
+            changes = encode_changes(resource, update.fields, options)
             elements[index] = {id_field: api.id_of(resource, record), **changes}
         await self._bulk_write(session, resource, "POST", elements, results)
         return [results[i] for i in range(len(updates))]
 
-    async def read_changes(
+    async def read_change_feed(
         self, session: ProviderSession, resources: Sequence[str], since: datetime
-    ) -> ChangeSet:
+    ) -> ChangeFeedResult:
         for resource in resources:
             self.require(resource, Operation.LIST)
         return await read_changes(session, resources, since, functools.partial(self.read_page, session))
@@ -350,7 +350,7 @@ class XeroProvider(Provider):
         """What to answer a delivery, the intent-to-receive check included: 200 if signed right, else 401."""
         return 200 if self.verify_webhook(body, headers, secret) else 401
 
-    def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
+    def parse_webhook(self, body: bytes) -> list[WebhookEvent]:
         return webhooks.parse(body)
 
     # ---------------------------------------------------------------------------------- emulator

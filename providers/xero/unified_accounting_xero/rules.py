@@ -1,4 +1,4 @@
-"""What Xero would refuse, found before any HTTP call (``Provider.validate``/``validate_changes``)."""
+"""What Xero would refuse, found before any HTTP call (``Provider.validate``/``validate_update``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Xero webhooks: events → unified ``ChangeEvent``.
+"""Xero webhooks: the intent-to-receive answer, and events → unified ``WebhookEvent``.
 
 Xero signs each POST with ``x-xero-signature`` = base64(HMAC-SHA256(webhook key, raw body)), which
 the core checks (``Provider.webhook_signature_header``). Before it enables a subscription it sends
@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from unified_accounting.models import ChangeEvent, ChangeOperation
+from unified_accounting.models import ChangeOperation, WebhookEvent
 
 from .dates import parse_datetime
 from .errors import PROVIDER
@@ -32,16 +32,16 @@ def event_id(event: Mapping[str, Any]) -> str:
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:32]
 
 
-def parse(body: bytes) -> list[ChangeEvent]:
+def parse(body: bytes) -> list[WebhookEvent]:
     payload = json.loads(body)
-    events: list[ChangeEvent] = []
+    events: list[WebhookEvent] = []
     for event in payload.get("events") or []:
         resource = CATEGORIES.get(str(event.get("eventCategory", "")).upper())
         operation = OPERATIONS.get(str(event.get("eventType", "")).upper())
         if resource is None or operation is None:
             continue
         events.append(
-            ChangeEvent(
+            WebhookEvent(
                 provider=PROVIDER,
                 company_id=str(event["tenantId"]),
                 resource=resource,

@@ -1,1 +1,4 @@
-"""Alembic migrations of the vault schema, run programmatically when a vault store starts."""
+"""Alembic revisions of this package's tables, branch ``vault``.
+
+See :mod:`unified_accounting.storage.migrations`.
+"""

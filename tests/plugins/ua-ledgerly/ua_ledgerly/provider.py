@@ -13,7 +13,6 @@ from typing import Any, ClassVar
 import httpx
 
 from unified_accounting import (
-    ChangeEvent,
     FieldIssue,
     Invoice,
     LineItemType,
@@ -25,6 +24,7 @@ from unified_accounting import (
     ProviderSettings,
     RateLimits,
     TokenSet,
+    WebhookEvent,
     Window,
     capabilities,
     jsonutil,
@@ -132,14 +132,14 @@ class LedgerlyProvider(Provider):
         session: ProviderSession,
         resource: str,
         record_id: str,
-        changes: Mapping[str, Any],
+        fields: Mapping[str, Any],
         row_version: str | None,
     ) -> Any:
         headers = {"If-Match": row_version} if row_version else {}
         response = await session.request(
             "PATCH",
             self._url(session, resource, record_id),
-            json=self.codec.encode_changes(resource, changes),
+            json=self.codec.encode_changes(resource, fields),
             headers=headers,
         )
         return self.read_record(session, resource, response.content)
@@ -168,7 +168,7 @@ class LedgerlyProvider(Provider):
         name = response.json().get("name")
         return str(name) if name else None
 
-    def parse_webhook(self, body: bytes) -> list[ChangeEvent]:
+    def parse_webhook(self, body: bytes) -> list[WebhookEvent]:
         return parse_webhook(self.name, body)
 
     def create_emulator(self, **options: Any) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from unified_accounting import ChangeEvent, ChangeOperation
+from unified_accounting import ChangeOperation, WebhookEvent
 
 from .codec import WIRE
 
@@ -25,9 +25,9 @@ CHANGES = {
 }
 
 
-def parse_webhook(provider: str, body: bytes) -> list[ChangeEvent]:
+def parse_webhook(provider: str, body: bytes) -> list[WebhookEvent]:
     return [
-        ChangeEvent(
+        WebhookEvent(
             provider=provider,
             company_id=str(event["company"]),
             resource=RESOURCES[event["collection"]],

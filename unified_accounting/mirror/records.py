@@ -1,0 +1,520 @@
+"""The local mirror: the unified records of each connection, written by ordered, idempotent upserts.
+
+Ordering. Each row carries an ordering key ``(updated_at, version_rank, deleted)``:
+
+- ``updated_at`` is the provider's last-modified time of the record;
+- ``version_rank`` is the record's ``row_version`` when that is a number (QuickBooks' SyncToken,
+  counters), else ``-1`` — it orders two versions stamped within the same clock tick;
+- ``deleted`` makes a tombstone win over a live version with the same time and rank;
+- between two live versions with the same time and no numeric rank, a different ``row_version``
+  wins (the later fetch: syncs and webhook jobs of a company never run at once);
+- a tombstone that was only *inferred* — its status still says the record is on the books, because
+  an earlier release's full sync marked rows it had not seen as deleted, without asking the
+  provider — has no version of its own: a live read of the same version (or a newer one) wins
+  over it and revives the record.
+
+A write replaces the stored row only when its key is strictly greater, so applying the same
+version twice changes nothing, and an older version arriving late (a delayed webhook, a page read
+before a webhook was processed) never replaces a newer one. The decision is made by the ``UPSERT``
+itself — one statement per batch, the same on SQLite and PostgreSQL — so it also holds between
+concurrent writers.
+
+Tombstones. A record is a tombstone when the provider says it was deleted (QuickBooks CDC
+``Deleted``, Xero's deleted, voided and archived records, a fetch answering "not found") or when
+its unified status says it left the books (``deleted``/``void`` invoices and payments, ``archived``
+customers). A tombstone without a time of its own is stamped with the moment it was observed; it
+keeps the last content known, so ``include_deleted=True`` still shows what was there. A later
+version with a greater key (an un-archived customer) brings the record back. Records a full
+listing did not see are only candidates (:func:`unseen`): the sync asks the provider for them and
+tombstones those it answers "not found" for.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic_core import PydanticSerializationError
+from sqlalchemy import and_, case, func, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..catalog import RESOURCES
+from ..connections import ConnectionKey
+from ..models import ChangeOperation, RecordMeta
+from ..models.context import PROVIDER_CONTEXT
+from ..provider import ChangeFeedResult
+from ..storage.database import Database
+from .schema import mirror_records
+
+# A JSON escape of half a UTF-16 pair (what record_json writes for text UTF-8 cannot hold).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+#: Unified statuses meaning the record left the books (see the module docstring).
+GONE_STATUSES = frozenset({"deleted", "void", "archived"})
+#: Rows per statement: well under SQLite's bound-parameter limit (13 columns per row).
+BATCH_SIZE = 1000
+_MAX_RANK = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class MirrorWrite:
+    """One version of one record, ready to be upserted."""
+
+    resource: str
+    record_id: str
+    updated_at: datetime
+    version_rank: int
+    row_version: str | None
+    deleted: bool
+    status: str | None
+    record: str | None
+    #: The unified record itself, when the write was made from one (spares decoding it again).
+    model: RecordMeta | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def order(self) -> tuple[datetime, int, bool]:
+        return (self.updated_at, self.version_rank, self.deleted)
+
+
+@dataclass(frozen=True)
+class AppliedWrite:
+    """A :class:`MirrorWrite` that took effect, and what it did to the record (created, updated,
+    deleted): the sync turns it into the ``RecordChange`` that hooks and the outbox report."""
+
+    resource: str
+    record_id: str
+    operation: ChangeOperation
+    record: RecordMeta | None
+
+
+def version_rank(row_version: str | None) -> int:
+    if row_version is not None and row_version.isdigit():
+        rank = int(row_version)
+        if rank <= _MAX_RANK:
+            return rank
+    return -1
+
+
+def _status(record: RecordMeta) -> str | None:
+    status = getattr(record, "status", None)
+    return str(status.value if hasattr(status, "value") else status) if status is not None else None
+
+
+def record_write(resource: str, record: RecordMeta, observed_at: datetime) -> MirrorWrite:
+    """The write for a record read from the provider (a tombstone if its status says it is gone)."""
+    if not record.id:
+        raise ValueError(f"a {resource} without an id cannot be mirrored")
+    status = _status(record)
+    return MirrorWrite(
+        resource=resource,
+        record_id=str(record.id),
+        updated_at=record.updated_at or observed_at,
+        version_rank=version_rank(record.row_version),
+        row_version=record.row_version,
+        deleted=status in GONE_STATUSES,
+        status=status,
+        record=record_json(record),
+        model=record,
+    )
+
+
+def record_json(record: RecordMeta) -> str:
+    """The stored form of a record (``raw``, the provider payload, is not kept).
+
+    Text a provider stored may hold a lone UTF-16 surrogate (Xero accepts ``"\\ud800"``), which
+    UTF-8 cannot encode: such a record is written with ASCII JSON escapes instead, which
+    :func:`decode` reads back to the same text. One such record must not stop every later sync.
+    """
+    try:
+        return record.model_dump_json(exclude={"raw"})
+    except PydanticSerializationError:
+        return json.dumps(record.model_dump(mode="json", exclude={"raw"}), separators=(",", ":"))
+
+
+def tombstone_write(resource: str, record_id: str, deleted_at: datetime) -> MirrorWrite:
+    """The write for a record known only to be gone (by id), as of ``deleted_at``."""
+    return MirrorWrite(
+        resource=resource,
+        record_id=record_id,
+        updated_at=deleted_at,
+        version_rank=-1,
+        row_version=None,
+        deleted=True,
+        status="deleted",
+        record=None,
+    )
+
+
+def change_feed_writes(
+    feed: ChangeFeedResult, resources: Iterable[str], observed: datetime
+) -> list[MirrorWrite]:
+    """The writes for what a provider's change feed reported, limited to ``resources``.
+
+    Deletions are stamped with the provider's clock at the read when it gave one, else ``observed``.
+    """
+    wanted = set(resources)
+    deleted_at = feed.server_time or observed
+    writes = [
+        record_write(resource, record, observed)
+        for resource, records in feed.records.items()
+        if resource in wanted
+        for record in records
+    ]
+    writes += [
+        tombstone_write(resource, record_id, deleted_at)
+        for resource, ids in feed.deleted.items()
+        if resource in wanted
+        for record_id in ids
+    ]
+    return writes
+
+
+def _newest_per_record(writes: Iterable[MirrorWrite]) -> list[MirrorWrite]:
+    # PostgreSQL refuses an upsert that touches the same row twice: keep each record's newest.
+    newest: dict[tuple[str, str], MirrorWrite] = {}
+    for write in writes:
+        key = (write.resource, write.record_id)
+        current = newest.get(key)
+        if current is None or write.order >= current.order:  # on a tie, the later write is the later fetch
+            newest[key] = write
+    return list(newest.values())
+
+
+def _is_newer(incoming: Any) -> Any:
+    """SQL: the incoming row (the upsert's ``excluded``) orders strictly after the stored one."""
+    stored = mirror_records.c
+    same_time = incoming.updated_at == stored.updated_at
+    incoming_rank = func.coalesce(incoming.version_rank, -1)
+    stored_rank = func.coalesce(stored.version_rank, -1)
+    # (Plain comparisons, not NOT IN: the statement is compiled once for the driver, see below.)
+    inferred = or_(stored.status.is_(None), and_(*(stored.status != gone for gone in sorted(GONE_STATUSES))))
+    return or_(
+        stored.updated_at.is_(None),
+        incoming.updated_at > stored.updated_at,
+        and_(same_time, incoming_rank > stored_rank),
+        and_(
+            same_time,
+            incoming_rank == stored_rank,
+            incoming.deleted == true(),
+            stored.deleted != true(),
+        ),
+        # A tombstone inferred from a listing that did not see the record (see the module
+        # docstring) loses to a live read of the version it hid.
+        and_(
+            same_time,
+            incoming_rank == stored_rank,
+            incoming.deleted != true(),
+            stored.deleted == true(),
+            inferred,
+        ),
+        # Opaque versions (rank -1) cannot be ordered, and a provider may change a record without
+        # moving its time (Xero: a payment lowers AmountDue). Such a tie with a different version
+        # is taken: a company's syncs and webhook jobs run one at a time, so the later write comes
+        # from the later fetch.
+        and_(
+            same_time,
+            incoming_rank == -1,
+            stored_rank == -1,
+            incoming.deleted != true(),
+            stored.deleted != true(),
+            incoming.row_version.is_distinct_from(stored.row_version),
+        ),
+    )
+
+
+def _upsert_statement(db: Database) -> Any:
+    """The ordered upsert, built once per database kind (SQLAlchemy then caches its compilation)."""
+    cached = _UPSERTS.get(db.dialect)
+    if cached is not None:
+        return cached
+    statement = db.insert(mirror_records)
+    excluded = statement.excluded
+    newer = _is_newer(excluded)
+    stored = mirror_records.c
+
+    def pick(column: str, incoming: Any) -> Any:
+        return case((newer, incoming), else_=getattr(stored, column))
+
+    statement = statement.on_conflict_do_update(
+        index_elements=["consumer_id", "provider", "company_id", "resource", "record_id"],
+        set_={
+            "updated_at": pick("updated_at", excluded.updated_at),
+            "version_rank": pick("version_rank", excluded.version_rank),
+            "row_version": pick("row_version", excluded.row_version),
+            "deleted": pick("deleted", excluded.deleted),
+            "status": pick("status", func.coalesce(excluded.status, stored.status)),
+            # A tombstone known by id only keeps the last content seen.
+            "record": pick("record", func.coalesce(excluded.record, stored.record)),
+            "changed_at": pick("changed_at", excluded.changed_at),
+            "seen_at": excluded.seen_at,
+        },
+    )
+    _UPSERTS[db.dialect] = statement
+    return statement
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class _DriverStatement:
+    """The upsert compiled once to the driver's SQL, with its parameters' order and constants.
+
+    A page of 1000 records goes to the driver as one ``executemany`` without SQLAlchemy's per-row
+    parameter processing, which otherwise costs more than the database work itself.
+    """
+
+    sql: str
+    names: tuple[str, ...] | None  # positional order (SQLite), or None for named (PostgreSQL)
+    constants: dict[str, Any]
+    sqlite: bool
+
+    def parameters(self, key: ConnectionKey, batch: Sequence[MirrorWrite], now: datetime) -> list[Any]:
+        stamp: Any = _sqlite_time(now) if self.sqlite else now
+        fixed = {
+            **self.constants,
+            "consumer_id": key.consumer_id,
+            "provider": key.provider,
+            "company_id": key.company_id,
+            "seen_at": stamp,
+            "changed_at": stamp,
+        }
+        time_of = _sqlite_time if self.sqlite else _same
+        rows = [
+            {
+                **fixed,
+                "resource": w.resource,
+                "record_id": w.record_id,
+                "updated_at": time_of(w.updated_at),
+                "version_rank": w.version_rank,
+                "row_version": w.row_version,
+                "deleted": w.deleted,
+                "status": w.status,
+                "record": w.record,
+            }
+            for w in batch
+        ]
+        if self.names is None:
+            return rows
+        ordered = operator.itemgetter(*self.names)
+        return [ordered(row) for row in rows]
+
+
+def _same(value: datetime) -> datetime:
+    return value
+
+
+def _sqlite_time(value: datetime) -> str:
+    # What the vault's UTCDateTime stores on SQLite: naive UTC text in SQLAlchemy's format.
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_DRIVER_STATEMENTS: dict[str, _DriverStatement] = {}
+
+
+def _driver_statement(db: Database) -> _DriverStatement:
+    cached = _DRIVER_STATEMENTS.get(db.dialect)
+    if cached is None:
+        compiled = _upsert_statement(db).compile(dialect=db.engine.dialect)
+        columns = {column.name for column in mirror_records.columns}
+        cached = _DriverStatement(
+            sql=str(compiled),
+            names=tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None,
+            constants={k: v for k, v in compiled.params.items() if k not in columns},
+            sqlite=db.dialect == "sqlite",
+        )
+        _DRIVER_STATEMENTS[db.dialect] = cached
+    return cached
+
+
+async def upsert(
+    db: Database,
+    conn: AsyncConnection,
+    key: ConnectionKey,
+    writes: Sequence[MirrorWrite],
+    now: datetime,
+) -> list[AppliedWrite]:
+    """Apply ``writes`` in order-respecting fashion inside ``conn``'s transaction.
+
+    Returns the writes that took effect (created, updated, deleted), for hooks and the outbox.
+    """
+    applied: list[AppliedWrite] = []
+    statement = _driver_statement(db)
+    for start in range(0, len(writes), BATCH_SIZE):
+        batch = _newest_per_record(writes[start : start + BATCH_SIZE])
+        if not batch:
+            continue
+        previous = await _stored_orders(conn, key, batch, lock=db.dialect == "postgresql")
+        await conn.exec_driver_sql(statement.sql, statement.parameters(key, batch, now))
+        applied.extend(_classify(batch, previous))
+    return applied
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What is stored for one record: its ordering key, row_version and status."""
+
+    order: tuple[datetime, int, bool]
+    row_version: str | None
+    status: str | None
+
+    @property
+    def inferred_tombstone(self) -> bool:
+        return self.order[2] and self.status not in GONE_STATUSES
+
+
+def _replaces(write: MirrorWrite, before: Stored | None) -> bool:
+    """Python twin of :func:`_is_newer` (the SQL decides; this says which writes it took)."""
+    if before is None:
+        return True
+    order = before.order
+    if write.order > order:
+        return True
+    if write.order[:2] == order[:2] and not write.deleted and before.inferred_tombstone:
+        return True
+    opaque_tie = write.order == order and order[1] == -1 and not order[2]
+    return opaque_tie and write.row_version != before.row_version
+
+
+async def _stored_orders(
+    conn: AsyncConnection, key: ConnectionKey, batch: Sequence[MirrorWrite], *, lock: bool
+) -> dict[tuple[str, str], Stored]:
+    """The ordering keys stored for the batch's records (locked on PostgreSQL until commit)."""
+    by_resource: dict[str, list[str]] = {}
+    for write in batch:
+        by_resource.setdefault(write.resource, []).append(write.record_id)
+    stored = mirror_records.c
+    orders: dict[tuple[str, str], Stored] = {}
+    for resource, ids in by_resource.items():
+        query = select(
+            stored.record_id,
+            stored.updated_at,
+            stored.version_rank,
+            stored.deleted,
+            stored.row_version,
+            stored.status,
+        ).where(_key_clause(key), stored.resource == resource, stored.record_id.in_(ids))
+        if lock:
+            query = query.with_for_update()
+        for row in await conn.execute(query):
+            orders[(resource, row.record_id)] = Stored(
+                (
+                    row.updated_at or datetime.min.replace(tzinfo=UTC),
+                    row.version_rank if row.version_rank is not None else -1,
+                    bool(row.deleted),
+                ),
+                row.row_version,
+                row.status,
+            )
+    return orders
+
+
+def _classify(batch: Sequence[MirrorWrite], previous: dict[tuple[str, str], Stored]) -> list[AppliedWrite]:
+    applied: list[AppliedWrite] = []
+    for write in batch:
+        before = previous.get((write.resource, write.record_id))
+        if not _replaces(write, before):
+            continue  # same or older version: the upsert kept the stored row
+        was_live = before is not None and not before.order[2]
+        if write.deleted:
+            if not was_live:
+                continue  # already gone, or never seen alive: nothing to tell
+            operation = ChangeOperation.DELETED
+        else:
+            operation = ChangeOperation.UPDATED if was_live else ChangeOperation.CREATED
+        applied.append(
+            AppliedWrite(
+                resource=write.resource,
+                record_id=write.record_id,
+                operation=operation,
+                record=write.model
+                if write.model is not None
+                else decode(write.resource, write.record)
+                if write.record is not None
+                else None,
+            )
+        )
+    return applied
+
+
+@dataclass(frozen=True)
+class Unseen:
+    """A live record a full listing did not see: deleted, or skipped by the listing."""
+
+    record_id: str
+    updated_at: datetime | None
+
+
+async def unseen(
+    conn: AsyncConnection,
+    *,
+    key: ConnectionKey,
+    resource: str,
+    seen_before: datetime,
+    after: str = "",
+    limit: int = 100,
+) -> list[Unseen]:
+    """Live records of ``resource`` not seen since ``seen_before``, by id after ``after``.
+
+    Only candidates: the sync asks the provider about them before it tombstones any."""
+    stored = mirror_records.c
+    rows = await conn.execute(
+        select(stored.record_id, stored.updated_at)
+        .where(
+            _key_clause(key),
+            stored.resource == resource,
+            stored.deleted != true(),
+            stored.seen_at < seen_before,
+            stored.record_id > after,
+        )
+        .order_by(stored.record_id)
+        .limit(limit)
+    )
+    return [Unseen(row.record_id, row.updated_at) for row in rows]
+
+
+async def mark_seen(
+    conn: AsyncConnection, key: ConnectionKey, resource: str, record_ids: Sequence[str], now: datetime
+) -> None:
+    """Note that a listing saw these records although it could not read them (keeps them from the
+    sweep; their stored content is left as it was)."""
+    if not record_ids:
+        return
+    stored = mirror_records.c
+    await conn.execute(
+        update(mirror_records)
+        .where(_key_clause(key), stored.resource == resource, stored.record_id.in_(list(record_ids)))
+        .values(seen_at=now)
+    )
+
+
+def decode(resource: str, text: str, model: type[RecordMeta] | None = None) -> RecordMeta:
+    """A stored record back as its unified model (``model``, else the catalog's for ``resource``).
+
+    Stored records are provider records: they are read with the provider context (input-only rules
+    such as "due date not before the issue date" do not apply to them).
+    """
+    if model is None:
+        spec = RESOURCES.get(resource)
+        if spec is None:
+            raise ValueError(f"no unified model for resource {resource!r}: pass model=")
+        model = spec.model
+    context = dict(PROVIDER_CONTEXT)
+    if _ESCAPED_SURROGATE.search(text) is None:
+        return model.model_validate_json(text, context=context)
+    # Written by record_json's fallback: pydantic's JSON parser refuses lone surrogate escapes.
+    return model.model_validate(json.loads(text), context=context)
+
+
+def _key_clause(key: ConnectionKey) -> Any:
+    stored = mirror_records.c
+    return and_(
+        stored.consumer_id == key.consumer_id,
+        stored.provider == key.provider,
+        stored.company_id == key.company_id,
+    )

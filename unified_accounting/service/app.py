@@ -1,0 +1,89 @@
+"""Choosing a runner, and the ASGI app that ``ua serve`` runs (webhooks + worker + connect page)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Mount
+
+from ..client.async_client import AsyncClient
+from ..sync.engine import SyncOptions
+from ..sync.jobs import InboxOnly, JobQueue
+from ..webhooks.body import BodyLimits
+from ..webhooks.receiver import WebhookReceiver
+from .distributed import DistributedRunner
+from .embedded import EmbeddedRunner
+
+
+def uses_postgresql(client: AsyncClient) -> bool:
+    url = client.database_url or ""
+    return url.startswith(("postgresql", "postgres"))
+
+
+def runner_for(client: AsyncClient, options: SyncOptions | None = None) -> EmbeddedRunner | DistributedRunner:
+    """The distributed runner on PostgreSQL, else the embedded one."""
+    if uses_postgresql(client):
+        return DistributedRunner(client, options)
+    return EmbeddedRunner(client, options)
+
+
+@contextlib.asynccontextmanager
+async def running(runner: EmbeddedRunner | DistributedRunner, *, worker: bool = True) -> AsyncIterator[None]:
+    """Run ``runner`` (and, for the distributed one, a worker in this process) for the block."""
+    if isinstance(runner, EmbeddedRunner):
+        async with runner:
+            yield
+        return
+    await runner.open()
+    task = asyncio.create_task(runner.run_worker()) if worker else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await runner.close()
+
+
+def create_service_app(
+    client: AsyncClient,
+    *,
+    runner: EmbeddedRunner | DistributedRunner | None = None,
+    connect_app: Any = None,
+    worker: bool = True,
+    webhook_secrets: Mapping[str, str] | None = None,
+    webhook_limits: BodyLimits | None = None,
+    close_client: bool = False,
+) -> Starlette:
+    """One ASGI app: ``/webhooks/{provider}`` (the receiver), the job runner in its lifespan, and —
+    when given — the connect page at ``/``. ``close_client`` closes the client at shutdown;
+    ``webhook_limits`` bounds webhook bodies (size and read deadline)."""
+    jobs = runner or runner_for(client)
+    # Without a worker here, an embedded store's inbox waits for the worker process to poll it.
+    queue: JobQueue = InboxOnly() if not worker and isinstance(jobs, EmbeddedRunner) else jobs
+    receiver = WebhookReceiver(client, queue, secrets=webhook_secrets, limits=webhook_limits)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            if queue is jobs:
+                async with running(jobs, worker=worker):
+                    yield
+            else:
+                yield
+        finally:
+            if close_client:
+                await client.aclose()
+
+    routes: list[BaseRoute] = [Mount("/webhooks", app=receiver.app)]
+    if connect_app is not None:
+        routes.append(Mount("/", app=connect_app))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.runner = jobs
+    app.state.receiver = receiver
+    return app

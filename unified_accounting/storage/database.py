@@ -1,0 +1,130 @@
+"""One database (SQLite or PostgreSQL) and the rules every package follows to use it.
+
+Every write is a unit of work: ``await db.transaction(work)`` runs ``work(conn)`` in one short
+transaction, committed when it returns. On SQLite it begins with ``BEGIN IMMEDIATE`` (the engine's
+``ua_immediate`` option): SQLite would otherwise let two read-then-write transactions both proceed
+and one of them fail or lose an update. SQLite also has one writer at a time, so this process's
+writers queue here, in order, rather than in SQLite's busy handler, which polls with growing sleeps
+and makes latency spiky. On PostgreSQL rows are locked with ``FOR UPDATE`` where it matters. No
+transaction is ever held across a network call.
+
+Cancellation. A task cancelled while a statement runs (a shutdown cancelling a sync) must not cut
+the transaction short: SQLAlchemy then invalidates the connection while the driver is still busy
+with the statement, and the connection — on SQLite, the database's write lock with it — can stay
+open until the garbage collector finds it, so the next writers get "database is locked".
+:meth:`Database.transaction` and :meth:`Database.snapshot` therefore run their work in a task of
+its own and, when the caller is cancelled, let it finish (commit or roll back, and return the
+connection) before the cancellation goes on. Units of work are short (one page, one delivery).
+
+Each package owns its tables and their migrations (:mod:`.migrations`); :meth:`Database.open`
+brings every installed package's schema up to date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from .engine import IMMEDIATE, create_engine
+from .migrations import Schema, migrate
+from .urls import async_database_url
+
+T = TypeVar("T")
+
+
+async def to_the_end(work: Awaitable[T]) -> T:
+    """Await ``work`` in a task of its own; if the caller is cancelled meanwhile, wait for the work
+    to end, then raise the cancellation (whatever the work returned or raised)."""
+    task = asyncio.ensure_future(work)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done() and task.cancelled() and not cancelled:
+                raise  # the work itself was cancelled
+            cancelled = True
+        except BaseException:
+            break  # the work failed: its error is raised below (or the cancellation is)
+    if cancelled:
+        if not task.cancelled():
+            task.exception()  # retrieved: the cancellation is what the caller gets
+        raise asyncio.CancelledError
+    return task.result()
+
+
+class Database:
+    """An async engine whose schema is migrated, and the transactions every package writes through."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        # SQLite has one writer at a time: this process's writers queue here (see the module docstring).
+        self._sqlite_writers = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    def __repr__(self) -> str:
+        return f"<Database {self.dialect}>"
+
+    @classmethod
+    async def open(cls, url: str, schemas: Sequence[Schema] | None = None) -> Database:
+        """The database at ``url`` (a plain ``sqlite:///`` or ``postgresql://`` URL), with
+        ``schemas`` (default: every installed one) migrated to their newest revisions."""
+        engine = create_engine(async_database_url(url))
+        try:
+            await migrate(engine, schemas)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def insert(self, table: Any) -> Any:
+        """An ``INSERT`` that knows ``ON CONFLICT`` on this database."""
+        return (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(table)
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        if self._sqlite_writers is None:
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        async with self._sqlite_writers, self.engine.connect() as conn:
+            conn = await conn.execution_options(**{IMMEDIATE: True})
+            async with conn.begin():
+                yield conn
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A short read transaction. Writes go through :meth:`transaction`."""
+        async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    async def transaction(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """``work(conn)`` in one write transaction, committed when it returns, and never cut short
+        by a cancellation of the caller (see the module docstring). ``work`` must not wait for
+        another write of this database (on SQLite that would wait for itself)."""
+
+        async def run() -> T:
+            async with self._write() as conn:
+                return await work(conn)
+
+        return await to_the_end(run())
+
+    async def snapshot(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """``work(conn)`` in one read transaction, never cut short by a cancellation of the caller."""
+
+        async def run() -> T:
+            async with self.read() as conn:
+                return await work(conn)
+
+        return await to_the_end(run())
