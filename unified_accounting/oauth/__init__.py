@@ -9,14 +9,13 @@ default ``authorization_url``, ``exchange_code``, ``refresh`` and ``revoke`` run
 from .declaration import OAuthSettings
 from .errors import token_endpoint_error, token_response_json
 from .flow import OAuthFlow, rebase, token_set
-from .pkce import code_challenge, new_code_verifier, new_state
+from .pkce import code_challenge, new_code_verifier
 
 __all__ = [
     "OAuthFlow",
     "OAuthSettings",
     "code_challenge",
     "new_code_verifier",
-    "new_state",
     "rebase",
     "token_endpoint_error",
     "token_response_json",

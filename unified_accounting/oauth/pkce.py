@@ -1,15 +1,11 @@
-"""The random values of an authorization request: the PKCE verifier and challenge, and ``state``."""
+"""The PKCE verifier and challenge of an authorization request (its ``state`` is made and kept by
+the vault's state store)."""
 
 from __future__ import annotations
 
 import secrets
 
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-
-
-def new_state() -> str:
-    """An unguessable ``state`` value (CSRF protection of the callback)."""
-    return secrets.token_urlsafe(32)
 
 
 def new_code_verifier() -> str:
@@ -22,4 +18,4 @@ def code_challenge(verifier: str) -> str:
     return str(create_s256_code_challenge(verifier))
 
 
-__all__ = ["code_challenge", "new_code_verifier", "new_state"]
+__all__ = ["code_challenge", "new_code_verifier"]
