@@ -25,7 +25,18 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from .errors import ConfigurationError, FieldIssue, ValidationFailed
-from .models import ChangeOperation, Customer, Invoice, Payment, RecordMeta, TaxRate, TaxRateStatus
+from .models import (
+    ChangeOperation,
+    CompanyInfo,
+    Customer,
+    Invoice,
+    Payment,
+    RecordMeta,
+    TaxRate,
+    TaxRateStatus,
+    TrackingCategory,
+    TrackingStatus,
+)
 from .models.common import UTCDateTime
 
 RESOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -113,6 +124,8 @@ class ResourceSpec:
     after: tuple[str, ...] = ()
     #: The filters its ``list()`` takes besides paging (see :class:`ListFilter`).
     filters: tuple[ListFilter, ...] = (UPDATED_SINCE,)
+    #: One record per company (company info): read with ``conn.<collection>.get()``, no id, no list.
+    singleton: bool = False
 
     def __post_init__(self) -> None:
         for label, value in (("name", self.name), ("collection", self.collection)):
@@ -123,6 +136,13 @@ class ResourceSpec:
         names = [f.name for f in self.filters]
         if len(set(names)) != len(names):
             raise ConfigurationError(f"resource {self.name!r} declares a list filter twice: {names}")
+        if self.singleton:
+            beyond = sorted(op.value for op in self.operations - {Operation.GET, Operation.UPDATE})
+            if beyond or self.mirrored or self.after:
+                raise ConfigurationError(
+                    f"resource {self.name!r} is a singleton: it offers get (and update) only, and is "
+                    f"not mirrored (got operations {beyond}, mirrored={self.mirrored}, after={self.after})"
+                )
         if UPDATED_SINCE not in self.filters:
             # Incremental syncs and the conformance kit list every resource with it.
             raise ConfigurationError(f"resource {self.name!r} must take the updated_since list filter")
@@ -228,6 +248,24 @@ RESOURCES = ResourceCatalog(
             filters=(UPDATED_SINCE, ListFilter("status", TaxRateStatus, "Tax rates with this status.")),
         ),
         ResourceSpec(
+            name="company_info",
+            collection="company_info",
+            model=CompanyInfo,
+            summary="The connected company: name, country, home currency, tax system, fiscal year.",
+            operations=operations("get"),
+            mirrored=False,
+            singleton=True,
+        ),
+        ResourceSpec(
+            name="tracking_category",
+            collection="tracking_categories",
+            model=TrackingCategory,
+            summary="Tracking categories and their options (Xero tracking; QuickBooks classes and "
+            "departments).",
+            operations=operations("create get list update archive delete"),
+            filters=(UPDATED_SINCE, ListFilter("status", TrackingStatus, "Categories with this status.")),
+        ),
+        ResourceSpec(
             name="customer",
             collection="customers",
             model=Customer,
@@ -240,7 +278,7 @@ RESOURCES = ResourceCatalog(
             model=Invoice,
             summary="Sales invoices (QuickBooks Invoice, Xero ACCREC invoice).",
             operations=_DOCUMENT,
-            after=("customer", "tax_rate"),
+            after=("customer", "tax_rate", "tracking_category"),
         ),
         ResourceSpec(
             name="payment",

@@ -54,6 +54,7 @@ from .errors import (
 )
 from .http.errors import error_from_status
 from .models import RecordMeta, WebhookEvent
+from .models.money import quantized
 from .oauth import OAuthFlow, OAuthSettings, token_set
 from .ratelimits import Limiter, LimitFeedback, LimitKey, RateLimits, Window, process_limiter
 from .settings import ProviderSettings
@@ -355,9 +356,11 @@ class Provider(abc.ABC):
         """``payload`` (one record, or an answer holding one) decoded by the codec with the call's
         ``include_raw``; a payload that cannot be read raises ``DecodeFailed`` carrying it."""
         include_raw = session.include_raw
-        return decode_one(
+        record = decode_one(
             self.name, resource, payload, lambda data: self.codec.decode(resource, data, include_raw)
         )
+        # Amounts come back at their currency's minor units whatever the provider's JSON held.
+        return quantized(record) if isinstance(record, RecordMeta) else record
 
     def read_page(
         self, session: ProviderSession, resource: str, body: Any
@@ -365,9 +368,10 @@ class Provider(abc.ABC):
         """A list answer decoded by the codec: the records that decode and an issue for each that
         does not. A body that is no list answer at all raises ``DecodeFailed`` carrying it."""
         include_raw = session.include_raw
-        return decode_one(
+        records, issues = decode_one(
             self.name, resource, body, lambda data: self.codec.decode_page(resource, data, include_raw)
         )
+        return [quantized(r) if isinstance(r, RecordMeta) else r for r in records], issues
 
     async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> Any:
         """The provider's payload of one record, as ``codec.decode`` reads it (a mapping, or the

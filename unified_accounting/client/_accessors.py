@@ -7,10 +7,10 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, TypeVar
 
-from ..models import Customer, Invoice, Payment, RecordMeta, TaxRate
+from ..models import CompanyInfo, Customer, Invoice, Payment, RecordMeta, TaxRate, TrackingCategory
 
 if TYPE_CHECKING:
-    from .resources import AsyncResource
+    from .resources import AsyncResource, AsyncSingleton
 
 M = TypeVar("M", bound=RecordMeta)
 
@@ -20,6 +20,14 @@ class ResourceAccessors:
 
     def _typed_resource(self, name: str, model: type[M]) -> AsyncResource[M]:
         raise NotImplementedError
+
+    def _typed_singleton(self, name: str, model: type[M]) -> AsyncSingleton[M]:
+        raise NotImplementedError
+
+    @functools.cached_property
+    def company_info(self) -> AsyncSingleton[CompanyInfo]:
+        """The connected company: name, country, home currency, tax system, fiscal year."""
+        return self._typed_singleton("company_info", CompanyInfo)
 
     @functools.cached_property
     def customers(self) -> AsyncResource[Customer]:
@@ -40,3 +48,8 @@ class ResourceAccessors:
     def tax_rates(self) -> AsyncResource[TaxRate]:
         """Sales and purchase tax rates that lines name (QuickBooks TaxRate, Xero TaxRate)."""
         return self._typed_resource("tax_rate", TaxRate)
+
+    @functools.cached_property
+    def tracking_categories(self) -> AsyncResource[TrackingCategory]:
+        """Tracking categories and their options (Xero tracking; QuickBooks classes and departments)."""
+        return self._typed_resource("tracking_category", TrackingCategory)

@@ -33,14 +33,14 @@ if TYPE_CHECKING:
     from ..connections import ConnectionKey, ConnectionRecord, ConnectionStore
     from ..decoding import RecordIssue
     from ..http.retry import RetryPolicy
-    from ..models import Customer, Invoice, Payment, TaxRate
+    from ..models import CompanyInfo, Customer, Invoice, Payment, TaxRate, TrackingCategory
     from ..models.common import RecordMeta
     from ..plugins import ProviderRegistry
     from ..provider import BulkResult, BulkUpdate, Page, Provider, ProviderSettings
     from ..vault import StateStore
     from .async_client import AsyncConnection
     from .pager import AsyncPager
-    from .resources import AsyncResource
+    from .resources import AsyncResource, AsyncSingleton
     from .session import HttpSession
 
 __all__ = ["Client", "Connection", "Pager", "Resource"]
@@ -205,6 +205,29 @@ class Resource(Generic[M]):
         return self._portal.call(self._target.update_many(updates, include_raw=include_raw))
 
 
+class Singleton(Generic[M]):
+    """The one record a resource has per company (``conn.company_info``): read with :meth:`get`."""
+
+    def __init__(self, target: AsyncSingleton[M], portal: Portal) -> None:
+        self._target = target
+        self._portal = portal
+
+    def __repr__(self) -> str:
+        return f"<Singleton of {self._target!r}>"
+
+    @property
+    def name(self) -> str:
+        return self._target.name
+
+    @property
+    def model(self) -> type[M]:
+        return self._target.model
+
+    def get(self, *, include_raw: bool | None = None) -> M:
+        """The company's record, from the provider."""
+        return self._portal.call(self._target.get(include_raw=include_raw))
+
+
 class Connection:
     """One consumer's access to one company at one provider; resources hang off it.
 
@@ -218,6 +241,11 @@ class Connection:
 
     def __repr__(self) -> str:
         return f"<Connection of {self._target!r}>"
+
+    @functools.cached_property
+    def company_info(self) -> Singleton[CompanyInfo]:
+        """The connected company: name, country, home currency, tax system, fiscal year."""
+        return Singleton(self._target.company_info, self._portal)
 
     @functools.cached_property
     def customers(self) -> Resource[Customer]:
@@ -238,6 +266,11 @@ class Connection:
     def tax_rates(self) -> Resource[TaxRate]:
         """Sales and purchase tax rates that lines name (QuickBooks TaxRate, Xero TaxRate)."""
         return Resource(self._target.tax_rates, self._portal)
+
+    @functools.cached_property
+    def tracking_categories(self) -> Resource[TrackingCategory]:
+        """Tracking categories and their options (Xero tracking; QuickBooks classes and departments)."""
+        return Resource(self._target.tracking_categories, self._portal)
 
     @property
     def key(self) -> ConnectionKey:

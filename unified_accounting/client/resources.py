@@ -20,6 +20,7 @@ from ..errors import FieldIssue, UnsupportedOperation, ValidationFailed
 from ..mirror import query
 from ..models.common import RecordMeta
 from ..models.events import ChangeOperation
+from ..models.money import excess_precision, excess_precision_in_update
 from ..provider import BulkResult, BulkUpdate, Operation, Page
 from .pager import AsyncPager
 from .updates import check_record_id, field_issues, validate_update
@@ -69,7 +70,9 @@ class AsyncResource(Generic[M]):
         raise ValidationFailed(f"expected a {name} or a mapping, got {type(record).__name__}")
 
     def _check(self, record: M, operation: Operation) -> None:
-        issues = self._conn.provider.validate(self.name, record, operation)
+        # Amounts with more decimals than their currency has are refused, not rounded behind the
+        # user's back; then what the provider itself cannot take.
+        issues = excess_precision(record) + self._conn.provider.validate(self.name, record, operation)
         if issues:
             raise ValidationFailed(
                 f"{self.model.__name__} is not acceptable to {self._conn.provider.name}",
@@ -230,7 +233,9 @@ class AsyncResource(Generic[M]):
         self._require(Operation.UPDATE)
         check_record_id(record_id)
         validated = validate_update(self.model, fields)
-        issues = self._conn.provider.validate_update(self.name, validated)
+        issues = excess_precision_in_update(self.model, validated) + self._conn.provider.validate_update(
+            self.name, validated
+        )
         if issues:
             raise ValidationFailed(
                 f"the update is not acceptable to {self._conn.provider.name}",
@@ -315,7 +320,9 @@ class AsyncResource(Generic[M]):
         for update in updates:
             check_record_id(update.id)
             fields = validate_update(self.model, update.fields)
-            issues = self._conn.provider.validate_update(self.name, fields)
+            issues = excess_precision_in_update(self.model, fields) + self._conn.provider.validate_update(
+                self.name, fields
+            )
             if issues:
                 raise ValidationFailed(
                     f"the update of {update.id!r} is not acceptable to {self._conn.provider.name}",
@@ -328,3 +335,27 @@ class AsyncResource(Generic[M]):
             if result.ok and result.record is not None:
                 self._changed(ChangeOperation.UPDATED, str(result.record.id), result.record)
         return results
+
+
+class AsyncSingleton(Generic[M]):
+    """The one record a resource has per company (``conn.company_info``): read with :meth:`get`."""
+
+    #: The unified resource name (``"company_info"``).
+    name: str
+    model: type[M]
+
+    def __init__(self, connection: AsyncConnection, name: str, model: type[M]) -> None:
+        self._conn = connection
+        self.name = name
+        self.model = model
+
+    def __repr__(self) -> str:
+        return f"<AsyncSingleton {self.name!r} of {self._conn!r}>"
+
+    async def get(self, *, include_raw: bool | None = None) -> M:
+        """The company's record, from the provider."""
+        self._conn.provider.require(self.name, Operation.GET)
+        record: M = await self._conn.provider.get(
+            self._conn.session(include_raw), self.name, self._conn.company_id
+        )
+        return record

@@ -7,8 +7,10 @@ from enum import StrEnum
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from .common import Currency, NonNegativeMoney, RecordMeta, UnifiedModel
+from .common import Currency, RecordMeta, UnifiedModel
 from .context import is_provider_data
+from .invoice import ExchangeRate
+from .money import NonNegativeAmount
 
 
 class PaymentStatus(StrEnum):
@@ -21,15 +23,17 @@ class Allocation(UnifiedModel):
     """The part of a payment applied to one invoice."""
 
     invoice_id: str = Field(min_length=1)
-    amount: NonNegativeMoney
+    amount: NonNegativeAmount
 
 
 class Payment(RecordMeta):
     customer_id: str | None = None
     date: dt.date | None = None
     currency: Currency | None = None
-    total_amount: NonNegativeMoney
-    unapplied_amount: NonNegativeMoney | None = None
+    #: Units of home currency per one unit of ``currency`` (see ``Invoice.currency_rate``).
+    currency_rate: ExchangeRate | None = None
+    total_amount: NonNegativeAmount
+    unapplied_amount: NonNegativeAmount | None = None
     reference: str | None = None
     account_id: str | None = None
     payment_method: str | None = None

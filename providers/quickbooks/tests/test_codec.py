@@ -88,7 +88,7 @@ def test_invoice_lines_by_detail_type() -> None:
         275,
         Decimal("275.0"),
     )
-    assert (sale.account_id, sale.tax_code) == ("79", "TAX")
+    assert (sale.account_id, sale.tax_rate_id) == ("79", "TAX")
     assert lines[2].description == "Installed on site" and lines[2].total_amount is None
     assert (lines[3].item_id, lines[3].quantity, lines[3].total_amount) == ("19", 2, Decimal("30.10"))
     assert (lines[4].discount_percentage, lines[4].total_amount, lines[4].account_id) == (

@@ -146,6 +146,7 @@ def _address(value: Any) -> Address | None:
         region=value.get("CountrySubDivisionCode"),
         postal_code=value.get("PostalCode"),
         country=value.get("Country"),
+        contact_name=None,
     )
 
 
@@ -181,10 +182,13 @@ def _line(line: Mapping[str, Any]) -> LineItem | None:
             quantity=_money(detail.get("Qty")),
             unit_price=_money(detail.get("UnitPrice")),
             discount_percentage=None,
+            discount_amount=None,
             total_amount=_money(line.get("Amount")),
             item_id=_ref(detail.get("ItemRef")),
             account_id=_ref(detail.get("ItemAccountRef")),
-            tax_code=_ref(detail.get("TaxCodeRef")),
+            tax_rate_id=_ref(detail.get("TaxCodeRef")),
+            tax_amount=None,
+            tracking=[],
         )
     if kind == "SubTotalLineDetail":
         return None  # computed by QuickBooks from the other lines: not something sold
@@ -198,10 +202,13 @@ def _line(line: Mapping[str, Any]) -> LineItem | None:
             quantity=None,
             unit_price=None,
             discount_percentage=_money(detail.get("DiscountPercent")) if percent_based else None,
+            discount_amount=None,
             total_amount=_money(line.get("Amount")),
             item_id=None,
             account_id=_ref(detail.get("DiscountAccountRef")),
-            tax_code=_ref(detail.get("TaxCodeRef")),
+            tax_rate_id=_ref(detail.get("TaxCodeRef")),
+            tax_amount=None,
+            tracking=[],
         )
     if kind == "GroupLineDetail":
         detail = line.get("GroupLineDetail") or {}
@@ -212,10 +219,13 @@ def _line(line: Mapping[str, Any]) -> LineItem | None:
             quantity=_money(detail.get("Quantity")),
             unit_price=None,
             discount_percentage=None,
+            discount_amount=None,
             total_amount=_money(line.get("Amount")),
             item_id=_ref(detail.get("GroupItemRef")),
             account_id=None,
-            tax_code=None,
+            tax_rate_id=None,
+            tax_amount=None,
+            tracking=[],
         )
     # DescriptionOnly, and any detail type added later: keep the text, the rest stays in ``raw``.
     return _new_line(
@@ -225,10 +235,13 @@ def _line(line: Mapping[str, Any]) -> LineItem | None:
         quantity=None,
         unit_price=None,
         discount_percentage=None,
+        discount_amount=None,
         total_amount=None,
         item_id=None,
         account_id=None,
-        tax_code=None,
+        tax_rate_id=None,
+        tax_amount=None,
+        tracking=[],
     )
 
 
@@ -290,6 +303,11 @@ def decode_invoice(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
         "issue_date": _date(data.get("TxnDate")),
         "due_date": _date(data.get("DueDate")),
         "currency": _currency(data.get("CurrencyRef")),
+        "currency_rate": None,
+        "tax_mode": None,
+        "po_number": None,
+        "terms": None,
+        "tracking": [],
         "status": status,
         "line_items": lines,
         "sub_total": sub_total,
@@ -499,7 +517,7 @@ def encode_line(line: LineItem, context: EncodeContext) -> dict[str, Any]:
                 "ItemRef": _ref_out(line.item_id or context.default_item_id),
                 "Qty": line.quantity,
                 "UnitPrice": line.unit_price,
-                "TaxCodeRef": _ref_out(line.tax_code),
+                "TaxCodeRef": _ref_out(line.tax_rate_id),
                 "ItemAccountRef": _ref_out(line.account_id),
             }
         )
@@ -512,7 +530,7 @@ def encode_line(line: LineItem, context: EncodeContext) -> dict[str, Any]:
                 "PercentBased": percent is not None,
                 "DiscountPercent": percent,
                 "DiscountAccountRef": _ref_out(line.account_id),
-                "TaxCodeRef": _ref_out(line.tax_code),
+                "TaxCodeRef": _ref_out(line.tax_rate_id),
             }
         )
     elif line.type is LineItemType.GROUP:

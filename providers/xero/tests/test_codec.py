@@ -80,7 +80,7 @@ def test_invoice_lines() -> None:
         Decimal("0.1"),
         Decimal("0.30"),
     )
-    assert consulting.account_id == "200" and consulting.tax_code == "OUTPUT"
+    assert consulting.account_id == "200" and consulting.tax_rate_id == "OUTPUT"
     assert consulting.discount_percentage == 0
     assert note.type is LineItemType.DESCRIPTION and note.description == "Thank you for your business"
     assert note.quantity is None

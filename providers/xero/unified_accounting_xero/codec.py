@@ -123,7 +123,7 @@ def decode_line(data: Mapping[str, Any]) -> dict[str, Any]:
         "total_amount": _decimal(amount),
         "item_id": _text(data.get("ItemCode")),
         "account_id": _text(data.get("AccountCode")) or _text(data.get("AccountID")),
-        "tax_code": _text(data.get("TaxType")),
+        "tax_rate_id": _text(data.get("TaxType")),
     }
 
 
@@ -356,7 +356,7 @@ def encode_line(line: LineItem, options: EncodeOptions) -> dict[str, Any]:
         UnitAmount=line.unit_price,
         DiscountRate=line.discount_percentage,
         ItemCode=line.item_id,
-        TaxType=line.tax_code,
+        TaxType=line.tax_rate_id,
     )
     if line.unit_price is None and line.total_amount is not None:
         # Only a total given: Xero derives the unit amount. With both, Xero checks they agree,
