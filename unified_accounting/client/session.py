@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -67,9 +68,61 @@ class HttpSession:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        content: bytes | str | None = None,
+        content: bytes | str | AsyncIterable[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        raise_for_status: bool = True,
+    ) -> httpx.Response:
+        """Send an authenticated request, with retries; return a 2xx response or raise the mapped
+        error (with ``raise_for_status=False``, return the last answer whatever its status).
+
+        ``content`` may be an async iterable that starts again each time it is iterated (a
+        :class:`~unified_accounting.http.bodies.Body`): every retry sends it from the start."""
+        return await self._send(
+            method,
+            url,
+            params=params,
+            json=json,
+            content=content,
+            headers=headers,
+            idempotent=idempotent,
+            raise_for_status=raise_for_status,
+            stream=False,
+        )
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[httpx.Response]:
+        """A 2xx answer whose body the block reads as it arrives (see
+        :meth:`unified_accounting.provider.ProviderSession.stream`)."""
+        response = await self._send(method, url, params=params, headers=headers, stream=True)
+        try:
+            yield response
+        except httpx.TransportError as exc:
+            raise ProviderUnavailable(
+                f"{type(exc).__name__} reading {self.provider_name}'s answer: {exc}", provider=self.provider_name
+            ) from exc
+        finally:
+            await response.aclose()
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | str | AsyncIterable[bytes] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        raise_for_status: bool = True,
+        stream: bool,
     ) -> httpx.Response:
         method = method.upper()
         safe_to_resend = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
@@ -102,8 +155,11 @@ class HttpSession:
             started = time.perf_counter()
             try:
                 async with self.provider.request_slot(self):
-                    response = await self._http.send(request)
-                    await response.aread()
+                    response = await self._http.send(request, stream=True)
+                    # A download's body is read by the caller, after the slot is given back: the
+                    # call has been answered, and a slow reader holds up no other call.
+                    if not (stream and response.is_success):
+                        await response.aread()
             except httpx.TransportError as exc:
                 unreachable = ProviderUnavailable(
                     f"{type(exc).__name__} calling {self.provider_name}: {exc}", provider=self.provider_name
@@ -128,6 +184,8 @@ class HttpSession:
                 return response
             error_or_invalid = self.provider.error_from_response(response)
             if isinstance(error_or_invalid, ValidationFailed):
+                if not raise_for_status:
+                    return response
                 raise error_or_invalid
             error: ProviderError = error_or_invalid
             if (
@@ -142,21 +200,28 @@ class HttpSession:
                     rejected_token = token
                     continue
             if not error.retriable:
-                raise error
+                return self._final(response, error, raise_for_status)
             # A 429 means the provider did not process the request; a 5xx may have, so only
             # writes that carry an idempotency key (or are idempotent by nature) are re-sent.
             if not (safe_to_resend or isinstance(error, RateLimited)):
-                raise error
+                return self._final(response, error, raise_for_status)
             if isinstance(error, RateLimited) and self._retry.rate_limit_patience is not None:
                 # Background work waits rate limits out (see unified_accounting.http.retry).
                 throttled += 1
                 delay = self._retry.rate_limit_delay(throttled, error, throttled_wait)
                 if delay is None:
-                    raise error
+                    return self._final(response, error, raise_for_status)
                 throttled_wait += delay
             else:
                 attempt += 1
                 delay = self._retry.delay(attempt, error)
                 if delay is None:
-                    raise error
+                    return self._final(response, error, raise_for_status)
             await self._retry.sleep(delay)
+
+    @staticmethod
+    def _final(response: httpx.Response, error: ProviderError, raise_for_status: bool) -> httpx.Response:
+        """The answer no retry will change: raised as ``error``, or returned when asked."""
+        if raise_for_status:
+            raise error
+        return response
