@@ -642,7 +642,9 @@ class Provider(abc.ABC):
         """Attach ``upload`` (already checked against :attr:`attachment_limits`) to its record."""
         raise UnsupportedOperation(self.name, "upload", "attachment")
 
-    async def list_attachments(self, session: ProviderSession, resource: str, record_id: str) -> list[Attachment]:
+    async def list_attachments(
+        self, session: ProviderSession, resource: str, record_id: str
+    ) -> list[Attachment]:
         """The files attached to one record (``[]`` when none)."""
         raise UnsupportedOperation(self.name, "list", "attachment")
 

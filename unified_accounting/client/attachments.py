@@ -66,10 +66,14 @@ class AsyncAttachments:
             raise _invalid(f"{resource} records take no attachments", issues)
         check_record_id(record_id)
 
-    def _ref(self, attachment: Attachment | str, resource: str | None, record_id: str | None) -> AttachmentRef:
+    def _ref(
+        self, attachment: Attachment | str, resource: str | None, record_id: str | None
+    ) -> AttachmentRef:
         if isinstance(attachment, Attachment):
             if not attachment.id:
-                raise _invalid("invalid attachment", [FieldIssue("attachment", "has no id: was it uploaded?")])
+                raise _invalid(
+                    "invalid attachment", [FieldIssue("attachment", "has no id: was it uploaded?")]
+                )
             return AttachmentRef(
                 attachment.id,
                 resource or attachment.resource,
@@ -133,7 +137,9 @@ class AsyncAttachments:
         """The files attached to the ``resource`` record ``record_id``."""
         limits = self._limits("list")
         self._record(limits, resource, record_id)
-        return await self._conn.provider.list_attachments(self._conn.session(include_raw), resource, record_id)
+        return await self._conn.provider.list_attachments(
+            self._conn.session(include_raw), resource, record_id
+        )
 
     def download(
         self, attachment: Attachment | str, *, resource: str | None = None, record_id: str | None = None
@@ -200,7 +206,9 @@ def _file_name(given: str | None, source: UploadContent, limits: AttachmentLimit
     elif lone_surrogate(name):
         problem = lone_surrogate(name)
     elif limits.forbidden_characters and set(name) & set(limits.forbidden_characters):
-        problem = f"holds a character the provider refuses in file names ({' '.join(limits.forbidden_characters)})"
+        problem = (
+            f"holds a character the provider refuses in file names ({' '.join(limits.forbidden_characters)})"
+        )
     if problem:
         raise _invalid("invalid file name", [FieldIssue("file_name", problem)])
     return name

@@ -110,7 +110,9 @@ async def send_raw(
     if content is not None and not isinstance(content, bytes | str):
         raise _refused("content", f"must be bytes or text, got {type(content).__name__}")
     url = join_under(provider.api_root(session), path)
-    query, extra = provider.prepare_request(session, verb, dict(params or {}), _headers(provider, session, headers))
+    query, extra = provider.prepare_request(
+        session, verb, dict(params or {}), _headers(provider, session, headers)
+    )
     idempotent = verb in READS
     if not idempotent:
         keyed = provider.idempotent_request(session, verb, query, extra)

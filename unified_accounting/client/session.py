@@ -106,7 +106,8 @@ class HttpSession:
             yield response
         except httpx.TransportError as exc:
             raise ProviderUnavailable(
-                f"{type(exc).__name__} reading {self.provider_name}'s answer: {exc}", provider=self.provider_name
+                f"{type(exc).__name__} reading {self.provider_name}'s answer: {exc}",
+                provider=self.provider_name,
             ) from exc
         finally:
             await response.aclose()

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG as stat_is_file
 from typing import IO, Any
 
 import anyio
@@ -37,7 +38,9 @@ class UploadContent:
     Build it with :meth:`open`; ``async for chunk in content`` yields the bytes in chunks.
     """
 
-    def __init__(self, source: bytes | Path | IO[bytes], size: int, *, start: int = 0, name: str | None = None):
+    def __init__(
+        self, source: bytes | Path | IO[bytes], size: int, *, start: int = 0, name: str | None = None
+    ):
         self._source = source
         self._start = start
         #: The length in bytes (for a stream read only up to a limit: the bytes read, see ``complete``).
@@ -48,7 +51,9 @@ class UploadContent:
         self.name = name
 
     @classmethod
-    async def open(cls, content: bytes | bytearray | str | os.PathLike[str] | IO[bytes], *, limit: int | None = None) -> UploadContent:
+    async def open(
+        cls, content: bytes | bytearray | str | os.PathLike[str] | IO[bytes], *, limit: int | None = None
+    ) -> UploadContent:
         """``content`` as an upload: bytes as they are, a path (``str`` or ``Path``) read from disk,
         a binary file object read from its current position (one that cannot seek is first copied
         to a temporary file, up to ``limit`` + 1 bytes: past that it is refused anyway)."""
@@ -63,7 +68,7 @@ class UploadContent:
                     f"no file can be read at {str(path)!r} ({exc.strerror or exc}): give the path of a "
                     "file, its bytes, or a binary file object"
                 ) from None
-            if not path.is_file():
+            if not stat_is_file(stat.st_mode):
                 raise _refused(f"{str(path)!r} is not a file")
             return cls(path, stat.st_size, name=path.name)
         if not hasattr(content, "read"):

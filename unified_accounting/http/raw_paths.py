@@ -30,9 +30,7 @@ _SEPARATORS = ("/", "\\")
 
 
 def _refused(path: object, reason: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"path {path!r} cannot be requested", issues=[FieldIssue("path", reason)]
-    )
+    return ValidationFailed(f"path {path!r} cannot be requested", issues=[FieldIssue("path", reason)])
 
 
 def _decoded_forms(path: str, segment: str) -> list[str]:
@@ -70,7 +68,9 @@ def _check_segment(path: str, segment: str) -> None:
         if form.strip(".") == "" or form.strip(". ") == "":
             raise _refused(path, f"segment {segment!r} is a '.' or '..' segment: it would leave the API root")
         if any(separator in form for separator in _SEPARATORS):
-            raise _refused(path, f"segment {segment!r} hides a '/' or '\\' in an escape: it would split the path")
+            raise _refused(
+                path, f"segment {segment!r} hides a '/' or '\\' in an escape: it would split the path"
+            )
         if any(unicodedata.category(c) == "Cc" for c in form):
             raise _refused(path, f"segment {segment!r} hides a control character")
 
@@ -87,7 +87,9 @@ def relative_path(path: str) -> str:
     if not path.isascii():
         raise _refused(path, "holds characters beyond ASCII: percent-encode them (urllib.parse.quote)")
     if "\\" in path:
-        raise _refused(path, "holds a backslash, which some servers read as '/': percent-encoding it is refused too")
+        raise _refused(
+            path, "holds a backslash, which some servers read as '/': percent-encoding it is refused too"
+        )
     if "?" in path or "#" in path:
         raise _refused(path, "holds '?' or '#': pass query parameters in params=, and no fragment")
     if path.startswith("//") or _SCHEME.match(path):

@@ -73,7 +73,11 @@ class AttachmentLimits:
         if resource in self.resources:
             return []
         which = ", ".join(sorted(self.resources)) or "none"
-        return [FieldIssue("resource", f"{provider} cannot attach files to {resource} records (it can to: {which})")]
+        return [
+            FieldIssue(
+                "resource", f"{provider} cannot attach files to {resource} records (it can to: {which})"
+            )
+        ]
 
     def file_issues(
         self, provider: str, size: int, content_type: str, *, complete: bool = True

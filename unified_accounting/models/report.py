@@ -120,7 +120,9 @@ class Report(UnifiedModel):
     columns: list[ReportColumn] = Field(default_factory=list)
     rows: list[ReportRow] = Field(default_factory=list)
     raw: Mapping[str, Any] | None = Field(
-        default=None, description="The provider's report payload, filled only when include_raw=True.", repr=False
+        default=None,
+        description="The provider's report payload, filled only when include_raw=True.",
+        repr=False,
     )
 
     @field_serializer("raw")
