@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 import httpx
 
 from .catalog import RESOURCES, UPDATED_SINCE, Operation
-from .decoding import RecordIssue, decode_one
+from .decoding import RecordIssue, decode_one, readable_raw
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -632,7 +632,8 @@ class Provider(abc.ABC):
             built = build(data)
             report = built if isinstance(built, Report) else Report.model_validate(built)
             if session.include_raw:
-                raw = data if isinstance(data, Mapping) else {"body": data}
+                readable = readable_raw(data)  # a JSON body as its mapping
+                raw = readable if isinstance(readable, Mapping) else {"body": readable}
                 report = report.model_copy(update={"raw": dict(raw)})
             return report
 
