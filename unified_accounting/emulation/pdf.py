@@ -81,7 +81,7 @@ def pdf_problems(data: bytes) -> list[str]:
         for number in range(first, first + count):
             entry = _XREF_ENTRY.match(data, position)
             if entry is None:
-                return problems + [f"cross-reference entry of object {number} is malformed"]
+                return [*problems, f"cross-reference entry of object {number} is malformed"]
             position = entry.end()
             if entry.group(3) == b"n":
                 offset, generation = int(entry.group(1)), int(entry.group(2))

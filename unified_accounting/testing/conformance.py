@@ -49,6 +49,7 @@ from ..errors import (
 from ..models import InvoiceStatus
 from ..plugins import get_provider
 from ..provider import Operation
+from .conformance_documents import DocumentConformance
 from .flavours import FlavouredClient, FlavouredResource
 from .harness import ProviderHarness
 
@@ -212,8 +213,9 @@ def client_options(harness: ProviderHarness, app: Any) -> dict[str, Any]:
 
 
 @pytest.mark.anyio
-class ConformanceSuite:
-    """Inherit from this in a test module; provide a ``ua_harness`` fixture."""
+class ConformanceSuite(DocumentConformance):
+    """Inherit from this in a test module; provide a ``ua_harness`` fixture. Reports,
+    attachments, PDFs and raw requests are checked by the tests of :class:`DocumentConformance`."""
 
     @pytest.fixture(params=["async", "sync"])
     async def ua_env(self, request: pytest.FixtureRequest, ua_harness: ProviderHarness) -> Any:
