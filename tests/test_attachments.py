@@ -271,3 +271,45 @@ async def test_a_provider_without_attachments_refuses_every_call(
         await conn.attachments.list("invoice", "inv-1")
     with pytest.raises(UnsupportedOperation):
         conn.attachments.download("att-1")
+
+
+async def test_downloads_are_retried_before_the_body_starts_and_refresh_the_token(
+    conn: AsyncConnection, emulator: LedgerlyEmulator, sleeps: RecordedSleeps
+) -> None:
+    invoice = await new_invoice(conn)
+    uploaded = await conn.attachments.upload("invoice", invoice, BINARY, file_name="r.pdf")
+    emulator.fail_next(1, 503)
+    assert b"".join(await downloaded(conn, uploaded)) == BINARY
+    assert len(sleeps) == 1
+    emulator.expire_access_tokens()
+    assert b"".join(await downloaded(conn, uploaded)) == BINARY
+    assert emulator.refresh_calls == 1
+
+
+def test_a_blocking_download_left_half_read_is_closed(ledgerly_app: Any, emulator: LedgerlyEmulator) -> None:
+    from unified_accounting import Client
+
+    from .conftest import LEDGERLY
+
+    issued = emulator.issue_tokens()
+    content = os.urandom(3 * CHUNK)
+    with Client(
+        providers={"ledgerly": LEDGERLY}, transport=httpx.ASGITransport(app=ledgerly_app), environ={}
+    ) as client:
+        conn = client.import_connection(
+            consumer_id="acme", provider="ledgerly", company_id="c-1", access_token=issued["access_token"]
+        )
+        customer = conn.customers.create(Customer(display_name="Blocking files"))
+        invoice = conn.invoices.create(
+            Invoice(
+                customer_id=str(customer.id),
+                line_items=[LineItem(description="x", quantity=Decimal(1), unit_price=Decimal(1))],
+            )
+        )
+        uploaded = conn.attachments.upload("invoice", str(invoice.id), content, file_name="big.png")
+        assert b"".join(conn.attachments.download(uploaded)) == content
+        with conn.attachments.download(uploaded) as chunks:
+            assert next(chunks) == content[:CHUNK]
+        with pytest.raises(StopIteration):
+            next(chunks)  # closed: nothing more comes
+        assert [a.id for a in conn.attachments.list("invoice", str(invoice.id))] == [uploaded.id]

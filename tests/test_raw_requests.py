@@ -217,3 +217,12 @@ def test_the_blocking_client_sends_raw_requests(ledgerly_app: Any, emulator: Led
         assert conn.request("GET", "customers").json()["data"][0]["name"] == "Blocking"
         with pytest.raises(ValidationFailed):
             conn.request("GET", "../c-2/customers")
+
+
+async def test_an_answer_no_retry_changes_is_returned_when_asked(
+    conn: AsyncConnection, emulator: LedgerlyEmulator, sleeps: RecordedSleeps
+) -> None:
+    emulator.fail_next(10, 503)
+    answered = await conn.request("GET", "customers", raise_for_status=False)
+    assert answered.status_code == 503
+    assert len(sleeps) == conn._client.retry_policy.max_retries  # retried first, like any read
