@@ -19,6 +19,7 @@ from unified_accounting import (
     Invoice,
     LineItem,
     NotFound,
+    PermissionDenied,
     UnsupportedOperation,
     ValidationFailed,
 )
@@ -313,3 +314,29 @@ def test_a_blocking_download_left_half_read_is_closed(ledgerly_app: Any, emulato
         with pytest.raises(StopIteration):
             next(chunks)  # closed: nothing more comes
         assert [a.id for a in conn.attachments.list("invoice", str(invoice.id))] == [uploaded.id]
+
+
+async def test_a_signed_link_is_fetched_without_the_token_or_the_rate_limit(
+    conn: AsyncConnection, emulator: LedgerlyEmulator
+) -> None:
+    """What QuickBooks needs for TempDownloadUri: the bearer token must never go to the link's host."""
+    invoice = await new_invoice(conn)
+    uploaded = await conn.attachments.upload("invoice", invoice, BINARY, file_name="s.pdf")
+    assert uploaded.download_url
+    session = conn.session()
+    provider = conn.provider
+    window = provider.rate_limits.windows[0]
+    used = provider.limiter.used(provider.limit_key(session), window)
+    async with session.stream("GET", uploaded.download_url, authenticated=False) as response:
+        body = b"".join([chunk async for chunk in response.aiter_bytes()])
+    assert body == BINARY
+    (fetched,) = emulator.requests_to("/t/")
+    assert fetched.auth_scheme is None
+    assert provider.limiter.used(provider.limit_key(session), window) == used
+    emulator.advance(16 * 60)
+    with pytest.raises(PermissionDenied):
+        async with session.stream("GET", uploaded.download_url, authenticated=False):
+            pass
+    with pytest.raises(ValidationFailed):
+        async with session.stream("GET", "files/relative", authenticated=False):
+            pass

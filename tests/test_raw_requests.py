@@ -21,7 +21,7 @@ from unified_accounting import (
 from unified_accounting.client.async_client import AsyncConnection
 from unified_accounting.http.raw_paths import join_under, relative_path
 
-from .conftest import LEDGERLY, RecordedSleeps
+from .conftest import LEDGERLY, RecordedSleeps, connect, make_client
 
 pytestmark = pytest.mark.anyio
 
@@ -226,3 +226,23 @@ async def test_an_answer_no_retry_changes_is_returned_when_asked(
     answered = await conn.request("GET", "customers", raise_for_status=False)
     assert answered.status_code == 503
     assert len(sleeps) == conn._client.retry_policy.max_retries  # retried first, like any read
+
+
+class HeaderSpy(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.accepts: list[list[str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.accepts.append(request.headers.get_list("accept"))
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_header_given_in_any_case_replaces_the_default(
+    ledgerly_app: Any, emulator: LedgerlyEmulator
+) -> None:
+    spy = HeaderSpy(httpx.ASGITransport(app=ledgerly_app))
+    async with make_client(ledgerly_app, transport=spy) as client:
+        conn = await connect(client, emulator)
+        await conn.request("GET", "customers", headers={"accept": "application/problem+json"})
+    assert spy.accepts == [["application/problem+json"]]

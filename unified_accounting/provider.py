@@ -295,6 +295,7 @@ class ProviderSession(Protocol):
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        authenticated: bool = True,
     ) -> contextlib.AbstractAsyncContextManager[httpx.Response]:
         """Like :meth:`request`, for an answer read as it arrives (a download):
         ``async with session.stream("GET", url) as response: async for chunk in response.aiter_bytes()``.
@@ -302,6 +303,10 @@ class ProviderSession(Protocol):
         Authentication, refresh on 401, rate limits and retries work as for :meth:`request` until
         a 2xx answer starts; its body is then read by the caller, outside the rate limiter's slot
         (the call is counted once its answer started). An error answer raises the mapped error.
+
+        ``authenticated=False`` fetches a signed link the API handed out (QuickBooks'
+        ``TempDownloadUri``, on another host): no token, no :meth:`Provider.default_headers`, no
+        rate limit spent, only ``headers``; the URL must be absolute http(s).
         """
         ...
 

@@ -7,6 +7,7 @@ import secrets
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pluggy
@@ -15,6 +16,7 @@ from .. import jsonutil
 from ..connections import ConnectionKey
 from ..errors import (
     AuthenticationError,
+    FieldIssue,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -98,10 +100,19 @@ class HttpSession:
         *,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        authenticated: bool = True,
     ) -> AsyncIterator[httpx.Response]:
         """A 2xx answer whose body the block reads as it arrives (see
         :meth:`unified_accounting.provider.ProviderSession.stream`)."""
-        response = await self._send(method, url, params=params, headers=headers, stream=True)
+        if not authenticated and urlsplit(url).scheme not in ("https", "http"):
+            raise ValidationFailed(
+                "a download link must be an absolute http(s) URL",
+                provider=self.provider_name,
+                issues=[FieldIssue("url", "not an absolute http(s) URL")],
+            )
+        response = await self._send(
+            method, url, params=params, headers=headers, stream=True, authenticated=authenticated
+        )
         try:
             yield response
         except httpx.TransportError as exc:
@@ -124,10 +135,15 @@ class HttpSession:
         idempotent: bool | None = None,
         raise_for_status: bool = True,
         stream: bool,
+        authenticated: bool = True,
     ) -> httpx.Response:
         method = method.upper()
         safe_to_resend = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        request_headers = {**self.provider.default_headers(self), **(headers or {})}
+        # Names are merged case-insensitively: a caller's "accept" replaces the default "Accept"
+        # rather than going out next to it. A link that needs no authentication (a signed
+        # download URL, often on another host) gets none of the API's headers: no token, no tenant.
+        request_headers = httpx.Headers(self.provider.default_headers(self) if authenticated else {})
+        request_headers.update(headers or {})
         if json is not None:
             try:
                 content = jsonutil.dumps(json)
@@ -139,23 +155,30 @@ class HttpSession:
         rejected_token: str | None = None
         refreshed_after_401 = False
         while True:
-            token = await self._tokens.access_token(
-                self.key, self.provider, self.settings, rejected_token=rejected_token
+            token = (
+                await self._tokens.access_token(
+                    self.key, self.provider, self.settings, rejected_token=rejected_token
+                )
+                if authenticated
+                else None
             )
             rejected_token = None
+            credentials = [] if token is None else [("Authorization", f"Bearer {token}")]
             request = self._http.build_request(
                 method,
                 url,
                 params=params,
                 content=content,
-                headers={**request_headers, "Authorization": f"Bearer {token}"},
+                headers=[*request_headers.multi_items(), *credentials],
             )
             self._hooks.ua_before_request(
                 provider=self.provider_name, company_id=self.company_id, request=request
             )
             started = time.perf_counter()
             try:
-                async with self.provider.request_slot(self):
+                # Only API calls spend the rate limits (a download link is not one).
+                slot = self.provider.request_slot(self) if authenticated else contextlib.nullcontext()
+                async with slot:
                     response = await self._http.send(request, stream=True)
                     # A download's body is read by the caller, after the slot is given back: the
                     # call has been answered, and a slow reader holds up no other call.
@@ -173,7 +196,8 @@ class HttpSession:
                 await self._retry.sleep(delay)
                 continue
             elapsed = time.perf_counter() - started
-            self.provider.observe_response(self, response)
+            if authenticated:
+                self.provider.observe_response(self, response)
             self._hooks.ua_after_response(
                 provider=self.provider_name,
                 company_id=self.company_id,
@@ -190,7 +214,8 @@ class HttpSession:
                 raise error_or_invalid
             error: ProviderError = error_or_invalid
             if (
-                isinstance(error, AuthenticationError)
+                authenticated
+                and isinstance(error, AuthenticationError)
                 and not isinstance(error, ReauthorizationRequired)
                 and not refreshed_after_401
             ):

@@ -39,8 +39,10 @@ ATTACHABLE = ("invoices", "payments")
 ATTACHMENT_MAX_BYTES = 5_000_000
 ATTACHMENTS_PER_RECORD = 5
 ATTACHMENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain", "text/csv")
-#: Where an attachment's temporary download link points (no API call, no token needed).
+#: Where an attachment's temporary download link points (no API call, no token needed; any host
+#: reaches the app in process), and how long a link works.
 FILES_HOST = "https://files.ledgerly.example"
+LINK_TTL = timedelta(minutes=15)
 TOKEN_PATH = "/oauth/token"
 
 
@@ -88,6 +90,8 @@ class LedgerlyEmulator(Emulator):
         self.idempotency: dict[tuple[str, str], tuple[int, Any]] = {}
         #: Attached files by (company, attachment id): Ledgerly's metadata and the bytes.
         self.attachments: dict[tuple[str, str], tuple[dict[str, Any], bytes]] = {}
+        #: Download links: token → (company, attachment id, when issued).
+        self.links: dict[str, tuple[str, str, datetime]] = {}
         self.refresh_calls = 0
         self.code_exchanges = 0
         self.revoked: list[str] = []
@@ -451,13 +455,28 @@ class LedgerlyEmulator(Emulator):
                 "note": note if isinstance(note, str) else None,
                 "public": public,
                 "parent": {"collection": name, "id": record_id},
-                "downloadUrl": f"{FILES_HOST}/t/{secrets.token_urlsafe(16)}",
+                "downloadUrl": self._link(company, attachment_id),
                 "version": 0,
             },
             created=True,
         )
         self.attachments[(company, attachment_id)] = (meta, content)
         return JSONResponse(meta, status_code=201)
+
+    def _link(self, company: str, attachment_id: str) -> str:
+        token = secrets.token_urlsafe(16)
+        self.links[token] = (company, attachment_id, self.now())
+        return f"{FILES_HOST}/t/{token}"
+
+    async def linked_file(self, request: Request) -> Response:
+        """A download link: works without a token for 15 minutes, like a signed URL."""
+        link = self.links.get(request.path_params["token"])
+        if link is None or self.now() - link[2] > LINK_TTL:
+            return Response("link expired or unknown", status_code=403, media_type="text/plain")
+        held = self.attachments.get((link[0], link[1]))
+        if held is None:
+            return Response("no such file", status_code=404, media_type="text/plain")
+        return Response(held[1], media_type=held[0]["mimeType"])
 
     async def attachment(self, request: Request) -> Response:
         company, attachment_id = request.path_params["company"], request.path_params["id"]
@@ -521,6 +540,7 @@ def create_emulator(**options: Any) -> Starlette:
         Route("/v1/companies/{company}", emulator.company, methods=["GET"]),
         Route("/v1/companies/{company}/invoices/{id}/void", emulator.void, methods=["POST"]),
         Route("/v1/companies/{company}/invoices/{id}/pdf", emulator.pdf, methods=["GET"]),
+        Route("/t/{token}", emulator.linked_file, methods=["GET"]),
         Route("/v1/companies/{company}/reports/{report}", emulator.report, methods=["GET"]),
         Route("/v1/companies/{company}/attachments/{id}", emulator.attachment, methods=["GET", "DELETE"]),
         Route("/v1/companies/{company}/attachments/{id}/content", emulator.attachment, methods=["GET"]),
