@@ -163,6 +163,13 @@ class ConformanceEnv:
     async def new_invoice(self) -> Any:
         return await self.created("invoice")
 
+    async def connection(self) -> FlavouredResource:
+        """The connection under test itself (for ``conn.request``)."""
+        conn = await self.client.call(
+            "connection", consumer_id=CONSUMER, provider=self.harness.provider, company_id=self.company_id
+        )
+        return FlavouredResource(conn, self.client.blocking)
+
 
 #: Fields every record has that the provider sets: not compared with what a sample said.
 PROVIDER_SET = frozenset({"id", "row_version", "created_at", "updated_at", "raw", "pass_through"})

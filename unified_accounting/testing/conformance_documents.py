@@ -19,7 +19,6 @@ from ..emulation.pdf import pdf_problems
 from ..errors import UnsupportedOperation, ValidationFailed
 from ..models import AccountClassification, Attachment, AttachmentLimits, Report, ReportName
 from ..provider import Operation, Provider
-from .flavours import FlavouredResource
 
 if TYPE_CHECKING:
     from .conformance import ConformanceEnv
@@ -60,15 +59,6 @@ class SparseFile(io.RawIOBase):
         buffer[:count] = bytes(count)
         self._position += count
         return count
-
-
-async def _connection(env: ConformanceEnv) -> FlavouredResource:
-    from .conformance import CONSUMER
-
-    conn = await env.client.call(
-        "connection", consumer_id=CONSUMER, provider=env.harness.provider, company_id=env.company_id
-    )
-    return FlavouredResource(conn, env.client.blocking)
 
 
 def _require_report(env: ConformanceEnv, name: ReportName) -> None:
@@ -248,7 +238,7 @@ class DocumentConformance:
     # ---------------------------------------------------------------------------- raw requests
 
     async def test_raw_requests_stay_under_the_company_root(self, ua_env: ConformanceEnv) -> None:
-        conn = await _connection(ua_env)
+        conn = await ua_env.connection()
         if not _overrides(ua_env.provider, "api_root"):
             with pytest.raises(UnsupportedOperation):
                 await conn.request("GET", "anything")
