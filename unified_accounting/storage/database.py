@@ -32,7 +32,6 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import ConfigurationError
-
 from .engine import IMMEDIATE, create_engine
 from .migrations import Schema, migrate
 from .urls import URL_SETTING, async_database_url, safe_url

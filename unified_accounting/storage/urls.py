@@ -8,7 +8,6 @@ from sqlalchemy.engine import URL, make_url
 
 from ..errors import ConfigurationError
 
-
 #: Where a database URL comes from, as an error message names it.
 URL_SETTING = "UA_DATABASE_URL / --database-url / database_url="
 
