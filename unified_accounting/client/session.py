@@ -11,7 +11,7 @@ import httpx
 import pluggy
 
 from .. import jsonutil
-from ..connections import ConnectionKey
+from ..connections import ConnectionKey, unreachable_hint
 from ..errors import (
     AuthenticationError,
     ProviderError,
@@ -105,8 +105,10 @@ class HttpSession:
                     response = await self._http.send(request)
                     await response.aread()
             except httpx.TransportError as exc:
+                hint = unreachable_hint(self.provider_name, url, self.settings.base_url)
                 unreachable = ProviderUnavailable(
-                    f"{type(exc).__name__} calling {self.provider_name}: {exc}", provider=self.provider_name
+                    f"{type(exc).__name__} calling {self.provider_name}: {hint} ({exc or 'no detail'})",
+                    provider=self.provider_name,
                 )
                 attempt += 1
                 can_resend = safe_to_resend or isinstance(exc, NOT_SENT)
