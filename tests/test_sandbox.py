@@ -228,3 +228,62 @@ def test_only_a_consent_url_on_this_machine_is_followed() -> None:
         "http://10.0.0.5:8765/authorize",
     ):
         assert not _on_loopback(real), real
+
+
+def test_the_xero_sandbox_checks_the_accounts_the_provider_defaults_to() -> None:
+    from unified_accounting_xero.emulator import sandbox as xero_sandbox
+    from unified_accounting_xero.settings import XeroSettings
+
+    defaults = XeroSettings()
+    assert defaults.default_sales_account_code == xero_sandbox.PROVIDER_SALES_ACCOUNT
+    assert defaults.default_payment_account_code == xero_sandbox.PROVIDER_PAYMENT_ACCOUNT
+
+
+# ------------------------------------------------------------------- loopback redirect URIs
+
+
+def authorize_status(app: Any, path: str, redirect_uri: str, client_id: str) -> int:
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": "openid offline_access accounting.transactions"
+        if "identity" in path
+        else "com.intuit.quickbooks.accounting",
+        "state": "s",
+    }
+
+    async def ask() -> int:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as http:
+            return (await http.get(path, params=params)).status_code
+
+    return asyncio.run(ask())
+
+
+@pytest.mark.parametrize("provider", ["quickbooks", "xero"])
+def test_emulators_accept_localhost_redirects_on_any_port_like_a_development_app(provider: str) -> None:
+    registered = ["https://app.example.com/callback"]
+    if provider == "xero":
+        from unified_accounting_xero.emulator import DEFAULT_CLIENT_ID
+        from unified_accounting_xero.emulator import create_emulator as make
+
+        path, client_id = "/identity/connect/authorize", DEFAULT_CLIENT_ID
+    else:
+        from unified_accounting_quickbooks.emulator import DEFAULT_CLIENT_ID as QB_CLIENT_ID
+        from unified_accounting_quickbooks.emulator import create_emulator as make
+
+        path, client_id = "/connect/oauth2", QB_CLIENT_ID
+    app = make(seed=None, redirect_uris=registered)
+    for accepted in ("http://localhost:53127/callback", "http://localhost:8000/anything", registered[0]):
+        assert authorize_status(app, path, accepted, client_id) == 302, accepted
+    for refused in (
+        "http://evil.example:8000/callback",
+        "https://localhost:53127/callback",  # not registered, and not plain http
+        "http://user@localhost:8000/callback",
+        "http://localhost.evil.example/callback",
+        "http://127.0.0.1:53127/callback",  # Intuit refuses IP addresses; only "localhost" is loopback here
+    ):
+        assert authorize_status(app, path, refused, client_id) == 400, refused
+    strict = make(seed=None, redirect_uris=registered, loopback_redirect_hosts=())
+    assert authorize_status(strict, path, "http://localhost:53127/callback", client_id) == 400

@@ -14,10 +14,12 @@ from typing import Any
 
 from unified_accounting.emulation import Sandbox
 
-from ..settings import XeroSettings
 from .emulator import XeroEmulator
 
-_DEFAULTS = XeroSettings()
+#: The account codes the provider uses when none is given (its settings' defaults; the emulator
+#: imports nothing of the provider, and a test keeps the two equal).
+PROVIDER_SALES_ACCOUNT = "200"
+PROVIDER_PAYMENT_ACCOUNT = "090"
 
 
 def _account_setting(emulator: XeroEmulator, setting: str, wanted: str | None, kind: str) -> dict[str, str]:
@@ -31,12 +33,8 @@ def _account_setting(emulator: XeroEmulator, setting: str, wanted: str | None, k
 def prepare(app: Any) -> Mapping[str, str]:
     emulator: XeroEmulator = app.state.emulator
     return {
-        **_account_setting(
-            emulator, "default_sales_account_code", _DEFAULTS.default_sales_account_code, "REVENUE"
-        ),
-        **_account_setting(
-            emulator, "default_payment_account_code", _DEFAULTS.default_payment_account_code, "BANK"
-        ),
+        **_account_setting(emulator, "default_sales_account_code", PROVIDER_SALES_ACCOUNT, "REVENUE"),
+        **_account_setting(emulator, "default_payment_account_code", PROVIDER_PAYMENT_ACCOUNT, "BANK"),
     }
 
 
