@@ -287,3 +287,18 @@ def test_emulators_accept_localhost_redirects_on_any_port_like_a_development_app
         assert authorize_status(app, path, refused, client_id) == 400, refused
     strict = make(seed=None, redirect_uris=registered, loopback_redirect_hosts=())
     assert authorize_status(strict, path, "http://localhost:53127/callback", client_id) == 400
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "served_sandbox", [["xero", "-o", "loopback_redirect_hosts=[]"]], indirect=True, ids=["xero-strict"]
+)
+def test_ua_connect_reports_a_refused_redirect_at_once_instead_of_waiting(
+    served_sandbox: tuple[dict[str, str], Any], tmp_path: Path
+) -> None:
+    env, _ = served_sandbox
+    result, environment = connect("xero", env, tmp_path)
+    assert result.exit_code == 1
+    assert "refused the consent request (400)" in result.output and "not registered" in result.output
+    assert "Waiting for the provider" not in result.output
+    assert stored(environment) == []
