@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 import httpx
 
 from .catalog import RESOURCES, UPDATED_SINCE, Operation
+from .connections import unreachable_hint
 from .decoding import RecordIssue, decode_one, readable_raw
 from .errors import (
     AuthenticationError,
@@ -832,7 +833,8 @@ class Provider(abc.ABC):
         try:
             response = await http.request(method, url, params=params, headers=headers)
         except httpx.TransportError as exc:
-            unreachable = f"{self.display_name} is unreachable: {exc}"
+            hint = unreachable_hint(self.name, url, None)
+            unreachable = f"{self.display_name} is unreachable: {hint} ({exc or type(exc).__name__})"
             raise ProviderUnavailable(unreachable, provider=self.name) from exc
         if not response.is_success:
             raise self.error_from_response(response)

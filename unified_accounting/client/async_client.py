@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from ..changes import RecordChange
 from ..connections import (
+    BASE_URL_METADATA,
     ConnectionHealth,
     ConnectionKey,
     ConnectionRecord,
@@ -166,6 +167,13 @@ class AsyncConnection(ResourceAccessors):
         self._client.plugin_manager.hook.ua_record_changed(change=change)
 
 
+def _placeholder(value: str) -> bool:
+    """Text that stands for a value in documentation ("...", "…", "<company id>") rather than one:
+    no letter or digit at all, or angle brackets around it."""
+    stripped = value.strip()
+    return not any(ch.isalnum() for ch in stripped) or (stripped.startswith("<") and stripped.endswith(">"))
+
+
 class AsyncClient:
     """One accounting API over every installed provider.
 
@@ -276,7 +284,13 @@ class AsyncClient:
             ("access_token", access_token),
         ):
             if not value:
-                raise ConfigurationError(f"{name} must not be empty")
+                raise ConfigurationError(f"{name} must not be empty; nothing was stored")
+            if _placeholder(value):
+                raise ConfigurationError(
+                    f"{name} {value!r} is a placeholder, not a value: pass the real one (against an "
+                    f"emulator, 'ua connect {provider} --consumer {consumer_id}' stores a connection "
+                    "without copying tokens); nothing was stored"
+                )
         settings = self.settings_for(provider)
         try:
             tokens = TokenSet(
@@ -297,6 +311,7 @@ class AsyncClient:
             company_name=company_name,
             environment=environment or settings.environment,
             tokens=tokens,
+            metadata={BASE_URL_METADATA: settings.base_url} if settings.base_url else {},
         )
         await self.store.save(record)
         return AsyncConnection(self, record.key)

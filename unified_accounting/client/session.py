@@ -13,7 +13,7 @@ import httpx
 import pluggy
 
 from .. import jsonutil
-from ..connections import ConnectionKey
+from ..connections import ConnectionKey, unreachable_hint
 from ..errors import (
     AuthenticationError,
     FieldIssue,
@@ -185,8 +185,10 @@ class HttpSession:
                     if not (stream and response.is_success):
                         await response.aread()
             except httpx.TransportError as exc:
+                hint = unreachable_hint(self.provider_name, url, self.settings.base_url)
                 unreachable = ProviderUnavailable(
-                    f"{type(exc).__name__} calling {self.provider_name}: {exc}", provider=self.provider_name
+                    f"{type(exc).__name__} calling {self.provider_name}: {hint} ({exc or 'no detail'})",
+                    provider=self.provider_name,
                 )
                 attempt += 1
                 can_resend = safe_to_resend or isinstance(exc, NOT_SENT)

@@ -121,7 +121,12 @@ class IdentityService(kit.OAuthServer[CodeGrant, Holder]):
         self, options: EmulatorOptions, clock: EmulatorClock, ids: IdFactory, tenant_names: dict[str, str]
     ) -> None:
         super().__init__(
-            kit.OAuthClient(options.client_id, options.client_secret, options.redirect_uris),
+            kit.OAuthClient(
+                options.client_id,
+                options.client_secret,
+                options.redirect_uris,
+                options.loopback_redirect_hosts,
+            ),
             code_ttl_s=options.authorization_code_lifetime_s,
             refresh_grace_s=options.refresh_grace_s,
             new_code=lambda: ids.token(24),
