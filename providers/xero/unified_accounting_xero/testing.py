@@ -2,18 +2,29 @@
 
 ``throttle`` queues injected 429s with ``Retry-After: 0``, as the suite requires (a 429 injected
 without it asks for 60 seconds, like Xero).
+
+``XeroHarness.australia()`` runs an Australian organisation (AUD, GST 10 %: "GST on Income"
+``OUTPUT``), the one to compare tax with a non-US QuickBooks company; any emulator option may be given
+to ``XeroHarness(...)``. The conformance kit makes several tracking categories in one organisation
+(three to page through), more than the two active ones Xero allows: unless told otherwise the
+harness's emulator allows more (the provider's own tests hold Xero's limit).
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from unified_accounting.models import Invoice, InvoiceStatus
+from unified_accounting.models import Invoice, InvoiceStatus, RecordMeta, TrackingCategory, TrackingOption
 from unified_accounting.testing import EmulatorGrant, ProviderHarness
+from unified_accounting.testing.harness import SampleRecords
 from unified_accounting.types import ASGIApp
 
-from .emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, XeroEmulator, create_emulator
+from .emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TenantSpec, XeroEmulator, create_emulator
+
+#: Tracking categories (active, in all) the harness's organisations allow: enough for the kit.
+KIT_TRACKING_LIMITS = (10, 20)
 
 
 def emulator_of(app: Any) -> XeroEmulator:
@@ -30,7 +41,13 @@ class XeroHarness(ProviderHarness):
     base_url: ClassVar[str] = "http://xero.test"
 
     def __init__(self, **emulator_options: Any) -> None:
-        self.emulator_options = emulator_options
+        self.emulator_options = {"tracking_category_limits": KIT_TRACKING_LIMITS, **emulator_options}
+
+    @classmethod
+    def australia(cls, **emulator_options: Any) -> XeroHarness:
+        """An Australian organisation: AUD, "GST on Income" ``OUTPUT`` and "GST on Expenses" ``INPUT``
+        at 10 %."""
+        return cls(tenants=[TenantSpec.australia()], **emulator_options)
 
     def create_app(self) -> ASGIApp:
         return create_emulator(**self.emulator_options)
@@ -55,6 +72,21 @@ class XeroHarness(ProviderHarness):
 
     def now(self, app: ASGIApp) -> datetime:
         return emulator_of(app).now()
+
+    async def sample(
+        self, resource: str, records: SampleRecords, *, deletable: bool = False
+    ) -> RecordMeta | None:
+        if resource == "tracking_category":
+            return TrackingCategory(
+                name=f"Conformance {uuid.uuid4().hex[:8]}",
+                options=[TrackingOption(name="North"), TrackingOption(name="South")],
+            )
+        return await super().sample(resource, records, deletable=deletable)
+
+    def changes(self, resource: str) -> dict[str, Any] | None:
+        if resource == "tracking_category":
+            return {"name": f"Renamed {uuid.uuid4().hex[:8]}"}
+        return super().changes(resource)
 
     def invoice_changes(self) -> dict[str, Any]:
         # Xero invoices have no memo; the reference is the free-text field printed on them.
