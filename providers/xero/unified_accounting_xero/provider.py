@@ -61,7 +61,7 @@ from .checks import Organisation
 from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
 from .errors import PROVIDER, XeroRateLimited, element_error, error_from_response
 from .lookups import Lookups
-from .models import Account, Item
+from .models import Account
 from .queries import XeroQuery
 from .settings import XeroSettings, xero_settings
 from .support import FIELD_SUPPORT
@@ -126,7 +126,7 @@ class XeroProvider(Provider):
     }
     field_support = FIELD_SUPPORT
     #: Xero's own resources (not in the unified catalog): ``conn.resource("account")``.
-    models: ClassVar[Mapping[str, type[RecordMeta]]] = {"account": Account, "item": Item}
+    models: ClassVar[Mapping[str, type[RecordMeta]]] = {"account": Account}
     oauth = oauth.OAUTH
     rate_limits = limits.RATE_LIMITS
     webhook_signature_header = webhooks.SIGNATURE_HEADER
