@@ -49,6 +49,21 @@ class XeroHarness(ProviderHarness):
         at 10 %."""
         return cls(tenants=[TenantSpec.australia()], **emulator_options)
 
+    @classmethod
+    def multi_currency(
+        cls, *currencies: str, country: str = "NZ", base_currency: str | None = None, **emulator_options: Any
+    ) -> XeroHarness:
+        """An organisation whose plan has multi-currency and that added ``currencies`` (none given:
+        EUR), in ``country`` (its own currency unless ``base_currency`` says otherwise)."""
+        spec = TenantSpec(
+            name=f"Multi-currency ({country})",
+            country_code=country,
+            base_currency=base_currency,
+            multi_currency=True,
+            currencies=tuple(currencies) or ("EUR",),
+        )
+        return cls(tenants=[spec], **emulator_options)
+
     def create_app(self) -> ASGIApp:
         return create_emulator(**self.emulator_options)
 
