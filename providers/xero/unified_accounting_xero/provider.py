@@ -97,6 +97,8 @@ def _refuse(resource: str, issues: list[FieldIssue]) -> None:
 UNTIMED = frozenset({"tax_rate", "tracking_category"})
 #: The catalog's invoice filters Xero applies itself (the lead's catalog decides which exist).
 _DECLARED_INVOICE_FILTERS = {f.name for f in CATALOG["invoice"].filters} & queries.INVOICE_FILTERS
+#: The catalog's invoice sort keys Xero orders by (``order=``), where the catalog declares sorts.
+_DECLARED_INVOICE_SORTS = set(getattr(CATALOG["invoice"], "sorts", ())) & set(queries.SORT_FIELDS)
 
 
 def _values(given: RecordMeta | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -124,6 +126,7 @@ class XeroProvider(Provider):
         "tax_rate": frozenset({"status"}),
         "tracking_category": frozenset({"status"}),
     }
+    list_sorts: ClassVar[Mapping[str, frozenset[str]]] = {"invoice": frozenset(_DECLARED_INVOICE_SORTS)}
     field_support = FIELD_SUPPORT
     #: Xero's own resources (not in the unified catalog): ``conn.resource("account")``.
     models: ClassVar[Mapping[str, type[RecordMeta]]] = {"account": Account}
