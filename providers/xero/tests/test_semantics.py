@@ -13,7 +13,7 @@ import pytest
 from unified_accounting_xero.currency import XERO_RATE_IS_FOREIGN_PER_BASE, unified_rate, xero_rate
 from unified_accounting_xero.emulator import TenantSpec, create_emulator
 from unified_accounting_xero.support import FIELD_SUPPORT
-from unified_accounting_xero.testing import XeroHarness
+from unified_accounting_xero.testing import XeroHarness, emulator_of
 
 from unified_accounting.catalog import RESOURCES as CATALOG
 from unified_accounting.errors import ValidationFailed
@@ -137,10 +137,13 @@ async def test_same_product_code_on_an_australian_organisation(
 
 
 def test_harness_seeds_the_organisations_the_cross_provider_test_needs() -> None:
-    assert XeroHarness.australia().emulator_options["tenants"] == [TenantSpec.australia()]
-    harness = XeroHarness.multi_currency("EUR", "GBP")
-    (spec,) = harness.emulator_options["tenants"]
-    assert spec.multi_currency and spec.currencies == ("EUR", "GBP")
+    australia = XeroHarness.australia()
+    organisation = emulator_of(australia.create_app()).tenant()
+    assert (organisation.country_code, organisation.base_currency) == ("AU", "AUD")
+    gst = organisation.tax_rates["OUTPUT"]
+    assert (gst["Name"], Decimal(str(gst["EffectiveRate"]))) == ("GST on Income", Decimal("10"))
+    multi = emulator_of(XeroHarness.multi_currency("EUR", "GBP").create_app()).tenant()
+    assert multi.multi_currency and set(multi.currencies) == {"NZD", "EUR", "GBP"}
 
 
 # ------------------------------------------------------------------------------------------- tax
