@@ -596,3 +596,23 @@ def test_field_support_names_real_fields_with_known_kinds() -> None:
             assert kind in ("stored", "computed", "refused", "mapped"), (resource, path)
             assert _has_field(model, path), f"{resource}.{path} is not a field of {model.__name__}"
             assert kind != "refused" or note, f"{resource}.{path} is refused without saying why"
+
+
+async def test_a_payment_from_another_customer_is_refused_before_the_write(nz: Env) -> None:
+    customer_id, other_id = await customer_of(nz, "Payer Ltd"), await customer_of(nz, "Someone Else Ltd")
+    invoice = await nz.conn.invoices.create(
+        Invoice(customer_id=customer_id, line_items=[LineItem(description="x", quantity=1, unit_price=10)])
+    )
+    assert invoice.total is not None
+    allocations = [Allocation(invoice_id=str(invoice.id), amount=invoice.total)]
+    before = len(writes(nz))
+    with pytest.raises(ValidationFailed) as caught:
+        await nz.conn.payments.create(
+            Payment(customer_id=other_id, total_amount=invoice.total, allocations=allocations)
+        )
+    assert [issue.field for issue in caught.value.issues] == ["customer_id"]
+    assert len(writes(nz)) == before
+    paid = await nz.conn.payments.create(
+        Payment(customer_id=customer_id.upper(), total_amount=invoice.total, allocations=allocations)
+    )
+    assert paid.customer_id == customer_id

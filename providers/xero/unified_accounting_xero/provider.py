@@ -230,7 +230,7 @@ class XeroProvider(Provider):
         currency = values.get("currency") or (current or {}).get("CurrencyCode")
         issues: list[FieldIssue] = []
         if resource == "payment":
-            issues += await self._payment_currency(session, org, values)
+            issues += await self._payment_issues(session, org, values)
         else:
             rate = values.get("currency_rate")
             if "currency" in values or rate is not None:
@@ -259,26 +259,42 @@ class XeroProvider(Provider):
             return excess_precision(given, currency)
         return excess_precision_in_update(RESOURCES[resource][2], dict(given), currency)
 
-    async def _payment_currency(
+    async def _payment_issues(
         self, session: ProviderSession, org: Organisation, values: Mapping[str, Any]
     ) -> list[FieldIssue]:
-        """A payment is in its invoice's currency: a different one is refused, and its rate follows
-        the invoice's currency. The invoice is read only when either is given."""
-        currency, rate = values.get("currency"), values.get("currency_rate")
+        """A payment is in its invoice's currency and from its invoice's contact: another currency or
+        customer is refused, and its rate follows the invoice's currency. The invoice is read only
+        when one of them is given."""
+        currency, rate, customer = (
+            values.get("currency"),
+            values.get("currency_rate"),
+            values.get("customer_id"),
+        )
         allocations = values.get("allocations") or []
-        if (currency is None and rate is None) or not allocations:
+        if (currency is None and rate is None and not customer) or not allocations:
             return []
         invoice = await api.fetch_record(session, "invoice", allocations[0].invoice_id)
+        issues: list[FieldIssue] = []
+        contact = str((invoice.get("Contact") or {}).get("ContactID") or "")
+        if customer and contact and str(customer).lower() != contact.lower():
+            issues.append(
+                FieldIssue(
+                    "customer_id",
+                    f"a Xero payment is from its invoice's contact ({contact}): leave customer_id out "
+                    "or give that one",
+                )
+            )
         invoice_currency = str(invoice.get("CurrencyCode") or org.company.base_currency)
         if currency is not None and currency != invoice_currency:
             return [
+                *issues,
                 FieldIssue(
                     "currency",
                     f"a Xero payment is in its invoice's currency ({invoice_currency}): leave currency out "
                     f"or give {invoice_currency}",
-                )
+                ),
             ]
-        return await checks.currency_issues(org, invoice_currency, rate, "payment")
+        return issues + await checks.currency_issues(org, invoice_currency, rate, "payment")
 
     # -------------------------------------------------------------------------------- operations
 

@@ -92,7 +92,10 @@ CUSTOMER: dict[str, Support] = {
 }
 
 PAYMENT: dict[str, Support] = {
-    "customer_id": ("computed", "the contact of the invoice paid"),
+    "customer_id": (
+        "mapped",
+        "the contact of the invoice paid (Xero takes it from the invoice): another customer is refused",
+    ),
     "currency": ("mapped", "the invoice's CurrencyCode (a payment is in its invoice's currency)"),
     "currency_rate": ("mapped", "1 / CurrencyRate (UNVERIFIED direction, as on invoices)"),
     "allocations": ("mapped", "Invoice: a Xero payment pays exactly one invoice, with its whole amount"),
