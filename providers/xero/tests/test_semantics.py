@@ -616,3 +616,11 @@ async def test_a_payment_from_another_customer_is_refused_before_the_write(nz: E
         Payment(customer_id=customer_id.upper(), total_amount=invoice.total, allocations=allocations)
     )
     assert paid.customer_id == customer_id
+
+
+async def test_a_new_harness_organisation_starts_with_nothing_kept(au: Env) -> None:
+    provider = get_provider("xero")
+    await provider.company(au.conn.session())
+    assert provider._companies  # type: ignore[attr-defined]
+    XeroHarness().create_app()
+    assert not provider._companies  # type: ignore[attr-defined]

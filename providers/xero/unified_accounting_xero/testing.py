@@ -17,11 +17,13 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from unified_accounting.models import Invoice, InvoiceStatus, RecordMeta, TrackingCategory, TrackingOption
+from unified_accounting.plugins import get_provider
 from unified_accounting.testing import EmulatorGrant, ProviderHarness
 from unified_accounting.testing.harness import SampleRecords
 from unified_accounting.types import ASGIApp
 
 from .emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TenantSpec, XeroEmulator, create_emulator
+from .provider import XeroProvider
 
 #: Tracking categories (active, in all) the harness's organisations allow: enough for the kit.
 KIT_TRACKING_LIMITS = (10, 20)
@@ -65,6 +67,12 @@ class XeroHarness(ProviderHarness):
         return cls(tenants=[spec], **emulator_options)
 
     def create_app(self) -> ASGIApp:
+        # The provider keeps an organisation's info, currencies, rates and categories for minutes,
+        # keyed by app, base URL and tenant id; emulators made with the same seed share tenant ids, so
+        # a new organisation starts with nothing kept about the one before.
+        provider = get_provider("xero")
+        if isinstance(provider, XeroProvider):
+            provider.forget()
         return create_emulator(**self.emulator_options)
 
     async def grant(self, app: ASGIApp) -> EmulatorGrant:
