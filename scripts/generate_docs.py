@@ -117,7 +117,9 @@ def capability_table(providers: list[ProviderInfo]) -> list[str]:
             text = _operations(provider.capabilities.get(name, frozenset()))
             extra = sorted(provider.list_filters.get(name, frozenset()))
             if extra and text != NONE:
-                text += " (filters: " + ", ".join(["updated_since", *extra]) + ")"
+                # A provider may not apply updated_since where it keeps no update time (Xero tax rates).
+                applied = [f for f in ["updated_since", *extra] if provider.supports_filter(name, f)]
+                text += " (filters: " + ", ".join(applied) + ")"
             cells.append(text)
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -220,8 +222,8 @@ def page_source() -> str:
         "## Capabilities",
         "",
         "What each provider supports (anything else raises `UnsupportedOperation` before any HTTP",
-        "call). Every provider applies the `updated_since` filter; other filters are listed where",
-        "a provider applies them.",
+        "call). Providers apply the `updated_since` filter wherever they keep an update time; the",
+        "filters a provider applies are listed after its operations.",
         "",
         *capability_table(providers),
         "",

@@ -57,6 +57,9 @@ RESOURCE_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Accounts": (("accounting.settings",), ("accounting.settings.read",)),
     "Items": (("accounting.settings",), ("accounting.settings.read",)),
     "Organisation": (("accounting.settings",), ("accounting.settings.read",)),
+    "TaxRates": (("accounting.settings",), ("accounting.settings.read",)),
+    "TrackingCategories": (("accounting.settings",), ("accounting.settings.read",)),
+    "Currencies": (("accounting.settings",), ("accounting.settings.read",)),
 }
 
 #: ``error_description`` per kit reason (Xero leaves it out for refresh failures).
