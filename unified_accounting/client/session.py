@@ -22,6 +22,7 @@ from ..errors import (
 )
 from ..http.retry import RetryPolicy
 from ..provider import Provider, ProviderSettings
+from ..ratelimits import Limiter
 from .tokens import TokenKeeper
 
 #: Methods that may be re-sent without an idempotency key (RFC 9110 §9.2.2).
@@ -44,6 +45,7 @@ class HttpSession:
         tokens: TokenKeeper,
         retry_policy: RetryPolicy,
         plugin_manager: pluggy.PluginManager,
+        limiter: Limiter | None = None,
     ) -> None:
         self.provider = provider
         self.provider_name = provider.name
@@ -52,6 +54,7 @@ class HttpSession:
         self.consumer_id = key.consumer_id
         self.company_id = key.company_id
         self.include_raw = include_raw
+        self.limiter = limiter
         self._http = http
         self._tokens = tokens
         self._retry = retry_policy

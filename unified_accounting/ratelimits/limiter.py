@@ -35,7 +35,8 @@ RELEASE_POLL = 0.25
 Refusal = Callable[[Window, float], RateLimited]
 
 
-def _default_refusal(window: Window, retry_after: float) -> RateLimited:
+def default_refusal(window: Window, retry_after: float) -> RateLimited:
+    """The error of a full ``when_full="refuse"`` window, for limiters used without a provider."""
     return RateLimited(
         f"the {window.name} budget of {window.calls} calls is spent",
         retry_after=retry_after,
@@ -52,7 +53,7 @@ class Limiter(Protocol):
         limits: RateLimits,
         *,
         kinds: frozenset[str] | None = None,
-        refuse: Refusal = _default_refusal,
+        refuse: Refusal = default_refusal,
     ) -> contextlib.AbstractAsyncContextManager[None]: ...
 
     def learn(self, key: LimitKey, limits: RateLimits, feedback: LimitFeedback) -> None: ...
@@ -81,7 +82,7 @@ class RateLimiter:
         limits: RateLimits,
         *,
         kinds: frozenset[str] | None = None,
-        refuse: Refusal = _default_refusal,
+        refuse: Refusal = default_refusal,
     ) -> AsyncIterator[None]:
         """Wait until one more request fits every window and the concurrency cap, and hold its
         place until the block ends (its answer has been read): then it is counted. ``kinds``
@@ -171,4 +172,4 @@ def process_limiter() -> RateLimiter:
     return _PROCESS_LIMITER
 
 
-__all__ = ["Limiter", "RateLimiter", "Refusal", "process_limiter"]
+__all__ = ["Limiter", "RateLimiter", "Refusal", "default_refusal", "process_limiter"]
