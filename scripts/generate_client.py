@@ -37,6 +37,7 @@ SOURCES = ("pager.py", "resources.py", "_accessors.py", "async_client.py")
 TWINS = {
     "AsyncPager": "Pager",
     "AsyncResource": "Resource",
+    "AsyncSingleton": "Singleton",
     "AsyncConnection": "Connection",
     "AsyncClient": "Client",
 }
@@ -58,6 +59,7 @@ class DeclaredResource:
     collection: str
     model: str
     summary: str
+    singleton: bool
 
 
 def declared_resources() -> list[DeclaredResource]:
@@ -73,10 +75,26 @@ def declared_resources() -> list[DeclaredResource]:
                     name=ast.literal_eval(fields["name"]),
                     collection=ast.literal_eval(fields["collection"]),
                     model=ast.unparse(fields["model"]),
-                    summary=ast.literal_eval(fields["summary"]),
+                    summary=_summary(fields["summary"]),
+                    singleton="singleton" in fields and ast.literal_eval(fields["singleton"]),
                 )
             )
     return found
+
+
+def _wrapped_docstring(text: str, indent: str) -> list[str]:
+    """``text`` as a docstring that stays within the line length."""
+    lines = textwrap.wrap(text, width=100 - len(indent) - 3)
+    if len(lines) == 1:
+        return [f'{indent}"""{lines[0]}"""']
+    return [f'{indent}"""{lines[0]}', *(f"{indent}{line}" for line in lines[1:]), f'{indent}"""']
+
+
+def _summary(node: ast.expr) -> str:
+    """A summary written as one string or as adjacent strings split over lines."""
+    value = ast.literal_eval(node)
+    assert isinstance(value, str)
+    return value
 
 
 def accessors_source() -> str:
@@ -94,7 +112,7 @@ def accessors_source() -> str:
         f"from ..models import {', '.join([*models, 'RecordMeta'])}",
         "",
         "if TYPE_CHECKING:",
-        "    from .resources import AsyncResource",
+        "    from .resources import AsyncResource, AsyncSingleton",
         "",
         'M = TypeVar("M", bound=RecordMeta)',
         "",
@@ -104,15 +122,21 @@ def accessors_source() -> str:
         "",
         "    def _typed_resource(self, name: str, model: type[M]) -> AsyncResource[M]:",
         "        raise NotImplementedError",
+        "",
+        "    def _typed_singleton(self, name: str, model: type[M]) -> AsyncSingleton[M]:",
+        "        raise NotImplementedError",
     ]
     for spec in sorted(resources, key=lambda s: s.collection):
         model = spec.model
+        kind, make = (
+            ("AsyncSingleton", "_typed_singleton") if spec.singleton else ("AsyncResource", "_typed_resource")
+        )
         lines += [
             "",
             "    @functools.cached_property",
-            f"    def {spec.collection}(self) -> AsyncResource[{model}]:",
-            f'        """{spec.summary}"""',
-            f'        return self._typed_resource("{spec.name}", {model})',
+            f"    def {spec.collection}(self) -> {kind}[{model}]:",
+            *_wrapped_docstring(spec.summary, "        "),
+            f'        return self.{make}("{spec.name}", {model})',
         ]
     return "\n".join(lines) + "\n"
 
@@ -352,7 +376,8 @@ class Imports:
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     bound = alias.asname or alias.name.split(".")[0]
-                    self.origin.setdefault(bound, f"import {alias.name}")
+                    spelled = f"{alias.name} as {alias.asname}" if alias.asname else alias.name
+                    self.origin.setdefault(bound, f"import {spelled}")
         for node in tree.body:
             if isinstance(node, ast.ClassDef | ast.Assign):
                 names = (

@@ -21,9 +21,9 @@ from unified_accounting import (
 from unified_accounting.catalog import UPDATED_SINCE, ListFilter, ResourceCatalog, ResourceSpec
 from unified_accounting.client.async_client import AsyncConnection
 from unified_accounting.client.blocking import Connection
+from unified_accounting.mirror.records import decode, record_json
 from unified_accounting.models import Customer, Invoice
 from unified_accounting.sync.engine import DEFAULT_RESOURCES, resources_for
-from unified_accounting.mirror.records import decode, record_json
 
 
 def test_every_declared_filter_is_a_keyword_of_list_on_both_clients() -> None:
@@ -112,7 +112,7 @@ def test_the_mirror_reads_every_resource_back_as_its_catalog_model() -> None:
     assert isinstance(back, TaxRate) and back == rate
     assert back.rate == Decimal("10")
     with pytest.raises(ValueError, match="pass model="):
-        decode("item", record_json(rate))
+        decode("widget", record_json(rate))
 
 
 def test_tax_rates_are_exact_and_refuse_negative_input() -> None:

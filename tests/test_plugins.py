@@ -10,7 +10,7 @@ import pytest
 from ua_ledgerly.provider import LedgerlyProvider
 
 import unified_accounting
-from unified_accounting import ConfigurationError, Invoice, Provider, capabilities, hookimpl
+from unified_accounting import RESOURCES, ConfigurationError, Invoice, Provider, capabilities, hookimpl
 from unified_accounting.models import RecordMeta
 from unified_accounting.plugins import ProviderRegistry, declaration_problems, get_plugin_manager
 
@@ -126,7 +126,7 @@ def test_an_unknown_resource_needs_the_providers_own_model() -> None:
         register(variant(capabilities=capabilities(widget="get list")))
     message = str(caught.value)
     assert "'widget', which is not a unified resource" in message
-    assert "tax_rate, customer, invoice, payment" in message
+    assert ", ".join(RESOURCES) in message
     assert "Variant.models" in message
 
     class Widget(RecordMeta):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import functools
 import hmac
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -53,7 +54,8 @@ from .errors import (
     ValidationFailed,
 )
 from .http.errors import error_from_status
-from .models import RecordMeta, WebhookEvent
+from .models import CompanyInfo, CreditAllocation, RecordMeta, WebhookEvent
+from .models.money import quantized
 from .oauth import OAuthFlow, OAuthSettings, token_set
 from .ratelimits import Limiter, LimitFeedback, LimitKey, RateLimits, Window, process_limiter
 from .settings import ProviderSettings
@@ -65,6 +67,8 @@ if TYPE_CHECKING:
     from .types import ASGIApp
 
 PROVIDER_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+#: How long :meth:`Provider.company` keeps a company's info before reading it again.
+COMPANY_INFO_TTL = timedelta(minutes=10)
 
 
 #: Resource name → the operations supported on it.
@@ -250,6 +254,14 @@ class Provider(abc.ABC):
     #: The header carrying a base64 HMAC-SHA256 signature of webhook bodies (``None``: no webhooks,
     #: or another scheme — then override :meth:`verify_webhook`).
     webhook_signature_header: ClassVar[str | None] = None
+    #: Per resource, what the provider does with the unified fields it does not simply store:
+    #: ``{"invoice": {"reference": ("refused", "QuickBooks invoices have no reference: use po_number")}}``.
+    #: A path reaches into nested records with dots (``"line_items.discount_amount"``). Kinds:
+    #: ``"stored"`` (the default for a field not named), ``"computed"`` (the provider sets it; a value
+    #: given is not sent), ``"refused"`` (given, it is refused before any HTTP call, the note saying
+    #: why and what to do instead) and ``"mapped"`` (stored, the note saying how). The client enforces
+    #: ``refused``; the portability table of the docs is generated from every provider's declaration.
+    field_support: ClassVar[Mapping[str, Mapping[str, tuple[str, str]]]] = {}
     #: How far back :meth:`read_change_feed` reaches, margin for clock differences included; a read
     #: from further back lists each resource with ``updated_since`` instead. ``None``: no limit.
     change_feed_window: ClassVar[timedelta | None] = None
@@ -283,6 +295,26 @@ class Provider(abc.ABC):
         """Raise :class:`UnsupportedOperation` unless ``operation`` is supported on ``resource``."""
         if not self.supports(resource, operation):
             raise UnsupportedOperation(self.name, operation.value, resource)
+
+    async def company(self, session: ProviderSession) -> CompanyInfo:
+        """The connected company (home currency, tax system, multi-currency), for checks that need
+        it before a write. Read with ``get(session, "company_info", company_id)`` and kept for
+        :data:`COMPANY_INFO_TTL` per app and company: a company changes these rarely, and a write
+        the provider then refuses is still reported as its error."""
+        key = (session.settings.client_id, session.settings.base_url, session.company_id)
+        now = datetime.now(UTC)
+        cached = self._companies.get(key)
+        if cached is not None and now - cached[0] < COMPANY_INFO_TTL:
+            return cached[1]
+        info = await self.get(session, "company_info", session.company_id)
+        if not isinstance(info, CompanyInfo):
+            raise TypeError(f"{self.name} answered company_info with {type(info).__name__}")
+        self._companies[key] = (now, info)
+        return info
+
+    @functools.cached_property
+    def _companies(self) -> dict[tuple[str | None, str | None, str], tuple[datetime, CompanyInfo]]:
+        return {}
 
     def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
         """Problems that make ``record`` unacceptable to this provider although it is a valid model.
@@ -368,9 +400,11 @@ class Provider(abc.ABC):
         """``payload`` (one record, or an answer holding one) decoded by the codec with the call's
         ``include_raw``; a payload that cannot be read raises ``DecodeFailed`` carrying it."""
         include_raw = session.include_raw
-        return decode_one(
+        record = decode_one(
             self.name, resource, payload, lambda data: self.codec.decode(resource, data, include_raw)
         )
+        # Amounts come back at their currency's minor units whatever the provider's JSON held.
+        return quantized(record) if isinstance(record, RecordMeta) else record
 
     def read_page(
         self, session: ProviderSession, resource: str, body: Any
@@ -378,9 +412,10 @@ class Provider(abc.ABC):
         """A list answer decoded by the codec: the records that decode and an issue for each that
         does not. A body that is no list answer at all raises ``DecodeFailed`` carrying it."""
         include_raw = session.include_raw
-        return decode_one(
+        records, issues = decode_one(
             self.name, resource, body, lambda data: self.codec.decode_page(resource, data, include_raw)
         )
+        return [quantized(r) if isinstance(r, RecordMeta) else r for r in records], issues
 
     async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> Any:
         """The provider's payload of one record, as ``codec.decode`` reads it (a mapping, or the
@@ -478,6 +513,14 @@ class Provider(abc.ABC):
 
     async def send(self, session: ProviderSession, resource: str, record_id: str, to: str | None) -> Any:
         raise UnsupportedOperation(self.name, "send", resource)
+
+    async def allocate(
+        self, session: ProviderSession, resource: str, record_id: str, allocation: CreditAllocation
+    ) -> Any:
+        """Apply ``allocation.amount`` of the credit document ``record_id`` to the document
+        ``allocation.document_id`` (an invoice for a credit note, a bill for a supplier credit);
+        return the credit document as it is afterwards (its ``remaining_credit`` lowered)."""
+        raise UnsupportedOperation(self.name, "allocate", resource)
 
     async def bulk_create(
         self, session: ProviderSession, resource: str, records: Sequence[RecordMeta]

@@ -35,7 +35,7 @@ from ..vault import MemoryStateStore, StateStore, VaultStore, open_vault
 from ..vault.authorize import callback_parameters, claim_callback, finish_authorization, start_authorization
 from ._accessors import M, ResourceAccessors
 from .lifecycle import disconnect_connection
-from .resources import AsyncResource
+from .resources import AsyncResource, AsyncSingleton
 from .session import HttpSession
 from .tokens import TokenKeeper
 
@@ -64,6 +64,9 @@ class AsyncConnection(ResourceAccessors):
 
     def _typed_resource(self, name: str, model: type[M]) -> AsyncResource[M]:
         return AsyncResource(self, name, model)
+
+    def _typed_singleton(self, name: str, model: type[M]) -> AsyncSingleton[M]:
+        return AsyncSingleton(self, name, model)
 
     def resource(self, name: str, model: type[RecordMeta] | None = None) -> AsyncResource[Any]:
         """A resource by name: a unified one (``"invoice"``), or one of the provider's own

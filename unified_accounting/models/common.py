@@ -115,6 +115,8 @@ class Address(UnifiedModel):
     region: str | None = None
     postal_code: str | None = None
     country: str | None = None
+    #: Who the mail is for ("Accounts payable", a person): Xero ``AttentionTo``.
+    contact_name: str | None = None
 
 
 class CustomField(UnifiedModel):

@@ -194,3 +194,47 @@ def normalize_currency(value: str) -> str:
     if code not in ISO_4217_CODES:
         raise ValueError(f"{value!r} is not an ISO 4217 currency code (for example 'USD', 'EUR', 'GBP')")
     return code
+
+
+#: ISO 4217 minor units (digits after the decimal point) of the currencies that do not have two.
+#: Codes without a minor unit at all (gold, SDRs, fund units) are in ``_NO_MINOR_UNIT``: their
+#: amounts are kept exactly as given.
+_MINOR_UNITS_NOT_TWO: dict[str, int] = {
+    **dict.fromkeys(
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
+        0,
+    ),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
+#: Codes with no minor unit: precious metals, special drawing rights, fund and settlement units.
+_NO_MINOR_UNIT = frozenset({"XAG", "XAU", "XDR", "XPD", "XPT", "XSU", "XUA", "XBA", "XBB", "XBC", "XBD"})
+
+
+def minor_units(currency: str | None) -> int | None:
+    """How many decimals an amount in ``currency`` has (``2`` for USD, ``0`` for JPY, ``3`` for KWD),
+    ``None`` for a code without a minor unit (gold). An unknown or absent currency counts as two."""
+    if currency is None:
+        return 2
+    code = currency.upper()
+    if code in _NO_MINOR_UNIT:
+        return None
+    return _MINOR_UNITS_NOT_TWO.get(code, 2)

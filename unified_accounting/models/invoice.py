@@ -11,6 +11,10 @@ from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 
 from .common import Address, Currency, CustomField, Money, NonNegativeMoney, RecordMeta, UnifiedModel
 from .context import is_provider_data
+from .money import Amount, NonNegativeAmount
+from .tax import TaxMode
+from .terms import PaymentTerms
+from .tracking import TrackingRef
 
 
 class InvoiceStatus(StrEnum):
@@ -38,11 +42,15 @@ def _percentage_input(value: Any, info: ValidationInfo) -> Any:
 
 
 #: A discount percentage, 0 to 100 (the bound is a rule for input: see :mod:`.context`).
-Percentage = Annotated[Money, AfterValidator(_percentage_input)]
+DiscountPercentage = Annotated[Money, AfterValidator(_percentage_input)]
+#: Units of the company's home currency per one unit of the document's currency (always > 0).
+ExchangeRate = Annotated[Decimal, Field(gt=0)]
 
 
 class LineItem(UnifiedModel):
-    """One invoice line. ``total_amount`` is derived from quantity, price and discount when omitted."""
+    """One document line. ``total_amount`` is derived from quantity, price and discount when omitted.
+
+    Whether ``unit_price`` and ``total_amount`` include tax is the document's ``tax_mode``."""
 
     id: str | None = None
     type: LineItemType = LineItemType.SALES_ITEM
@@ -51,11 +59,27 @@ class LineItem(UnifiedModel):
     # (refused from users; a provider's stored line is read as it is).
     quantity: NonNegativeMoney | None = None
     unit_price: Money | None = None
-    discount_percentage: Percentage | None = None
-    total_amount: Money | None = None
+    #: A discount on this line, in percent; or ``discount_amount`` — not both.
+    discount_percentage: DiscountPercentage | None = None
+    #: A discount on this line, in money (for a discount line: see ``LineItemType.DISCOUNT``).
+    discount_amount: NonNegativeAmount | None = None
+    #: What the line comes to: quantity × unit price less the discount (tax included or not by mode).
+    total_amount: Amount | None = None
     item_id: str | None = None
     account_id: str | None = None
-    tax_code: str | None = None
+    #: The tax rate charged, by the id ``conn.tax_rates.list()`` gives.
+    tax_rate_id: str | None = None
+    #: The line's tax, as the provider computed it (an override where a provider takes one).
+    tax_amount: Amount | None = None
+    tracking: list[TrackingRef] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_discount(self, info: ValidationInfo) -> LineItem:
+        if is_provider_data(info) or info.field_name not in (None, "discount_percentage", "discount_amount"):
+            return self
+        if self.discount_percentage is not None and self.discount_amount is not None:
+            raise ValueError("give discount_percentage or discount_amount, not both")
+        return self
 
     @model_validator(mode="after")
     def _derive_total(self) -> LineItem:
@@ -63,6 +87,8 @@ class LineItem(UnifiedModel):
             total = self.quantity * self.unit_price
             if self.discount_percentage:
                 total = total * (Decimal(100) - self.discount_percentage) / Decimal(100)
+            elif self.discount_amount:
+                total = total - self.discount_amount
             # Bypass validate_assignment: re-running this validator on assignment would recurse.
             object.__setattr__(self, "total_amount", total)
         return self
@@ -76,16 +102,27 @@ class Invoice(RecordMeta):
     customer_name: str | None = None
     issue_date: date | None = None
     due_date: date | None = None
+    #: The document's currency (``None`` on input: the company's home currency).
     currency: Currency | None = None
+    #: Units of home currency per one unit of ``currency``: an EUR invoice of a USD company at
+    #: ``Decimal("1.08")`` is booked at 1.08 USD per EUR. ``None`` on input: the provider's rate.
+    currency_rate: ExchangeRate | None = None
     status: InvoiceStatus | None = None
+    #: Whether line prices include tax (``None`` on input: the company's default).
+    tax_mode: TaxMode | None = None
     line_items: list[LineItem] = Field(default_factory=list)
-    sub_total: Money | None = None
-    total_tax: Money | None = None
-    total: Money | None = None
-    amount_due: NonNegativeMoney | None = None
-    amount_paid: NonNegativeMoney | None = None
+    sub_total: Amount | None = None
+    total_tax: Amount | None = None
+    total: Amount | None = None
+    amount_due: NonNegativeAmount | None = None
+    amount_paid: NonNegativeAmount | None = None
     memo: str | None = None
     reference: str | None = None
+    #: The customer's purchase order number.
+    po_number: str | None = None
+    terms: PaymentTerms | None = None
+    #: Tags on the whole document (QuickBooks departments and classes; lines carry their own).
+    tracking: list[TrackingRef] = Field(default_factory=list)
     billing_address: Address | None = None
     shipping_address: Address | None = None
     email: str | None = None

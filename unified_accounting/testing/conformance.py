@@ -196,7 +196,9 @@ def example_value(list_filter: ListFilter) -> Any:
 
 
 #: Every resource of the catalog, for the tests run per resource.
-CATALOG = list(RESOURCES)
+CATALOG = [name for name, spec in RESOURCES.items() if not spec.singleton]
+#: Resources with one record per company (``conn.company_info.get()``).
+SINGLETONS = [name for name, spec in RESOURCES.items() if spec.singleton]
 
 
 def client_options(harness: ProviderHarness, app: Any) -> dict[str, Any]:
@@ -380,6 +382,20 @@ class ConformanceSuite:
             assert caught.value.provider == ua_env.harness.provider
             assert caught.value.operation == operation.value
             assert ua_env.wire.requests == [], f"{method} on {resource} reached the provider"
+
+    @pytest.mark.parametrize("resource", SINGLETONS)
+    async def test_singleton_is_read_without_an_id(self, ua_env: ConformanceEnv, resource: str) -> None:
+        target = await ua_env.records_of(resource)
+        if not ua_env.supports(resource, Operation.GET):
+            ua_env.wire.requests.clear()
+            with pytest.raises(UnsupportedOperation) as caught:
+                await target.get()
+            assert caught.value.operation == "get"
+            assert ua_env.wire.requests == [], f"get on {resource} reached the provider"
+            return
+        record = await target.get()
+        assert isinstance(record, RESOURCES[resource].model)
+        assert record.id, f"{resource} came back without an id"
 
     # ----------------------------------------------------------------- what some resources have
 

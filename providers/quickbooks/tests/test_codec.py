@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from unified_accounting_quickbooks import Account, Item
+from unified_accounting_quickbooks import Account
 from unified_accounting_quickbooks.codec import (
     EncodeContext,
     QuickBooksCodec,
@@ -27,6 +27,7 @@ from unified_accounting.models import (
     CustomerStatus,
     Invoice,
     InvoiceStatus,
+    Item,
     LineItem,
     LineItemType,
     Payment,
@@ -88,7 +89,7 @@ def test_invoice_lines_by_detail_type() -> None:
         275,
         Decimal("275.0"),
     )
-    assert (sale.account_id, sale.tax_code) == ("79", "TAX")
+    assert (sale.account_id, sale.tax_rate_id) == ("79", "TAX")
     assert lines[2].description == "Installed on site" and lines[2].total_amount is None
     assert (lines[3].item_id, lines[3].quantity, lines[3].total_amount) == ("19", 2, Decimal("30.10"))
     assert (lines[4].discount_percentage, lines[4].total_amount, lines[4].account_id) == (
@@ -193,7 +194,8 @@ def test_payment_allocations() -> None:
 
 def test_item_and_account() -> None:
     item = codec.decode("item", fixture("item"))
-    assert isinstance(item, Item) and (item.name, item.unit_price, item.sku) == ("Rock Fountain", 275, "RF-1")
+    assert isinstance(item, Item) and (item.name, item.code) == ("Rock Fountain", "RF-1")
+    assert item.sales is not None and item.sales.unit_price == 275
     account = codec.decode("account", fixture("account"))
     assert isinstance(account, Account) and (account.number, account.current_balance) == (
         "1010",

@@ -41,6 +41,9 @@ from unified_accounting.models import (
     CustomField,
     Invoice,
     InvoiceStatus,
+    Item,
+    ItemStatus,
+    ItemType,
     LineItem,
     LineItemType,
     Payment,
@@ -51,7 +54,7 @@ from unified_accounting.models.context import from_provider
 from unified_accounting.models.currency import ISO_4217_CODES
 
 from . import fastpath
-from .models import Account, Item
+from .models import Account
 
 ZERO = Decimal(0)
 PROVIDER = "quickbooks"
@@ -146,6 +149,7 @@ def _address(value: Any) -> Address | None:
         region=value.get("CountrySubDivisionCode"),
         postal_code=value.get("PostalCode"),
         country=value.get("Country"),
+        contact_name=None,
     )
 
 
@@ -181,10 +185,13 @@ def _line(line: Mapping[str, Any]) -> LineItem | None:
             quantity=_money(detail.get("Qty")),
             unit_price=_money(detail.get("UnitPrice")),
             discount_percentage=None,
+            discount_amount=None,
             total_amount=_money(line.get("Amount")),
             item_id=_ref(detail.get("ItemRef")),
             account_id=_ref(detail.get("ItemAccountRef")),
-            tax_code=_ref(detail.get("TaxCodeRef")),
+            tax_rate_id=_ref(detail.get("TaxCodeRef")),
+            tax_amount=None,
+            tracking=[],
         )
     if kind == "SubTotalLineDetail":
         return None  # computed by QuickBooks from the other lines: not something sold
@@ -198,10 +205,13 @@ def _line(line: Mapping[str, Any]) -> LineItem | None:
             quantity=None,
             unit_price=None,
             discount_percentage=_money(detail.get("DiscountPercent")) if percent_based else None,
+            discount_amount=None,
             total_amount=_money(line.get("Amount")),
             item_id=None,
             account_id=_ref(detail.get("DiscountAccountRef")),
-            tax_code=_ref(detail.get("TaxCodeRef")),
+            tax_rate_id=_ref(detail.get("TaxCodeRef")),
+            tax_amount=None,
+            tracking=[],
         )
     if kind == "GroupLineDetail":
         detail = line.get("GroupLineDetail") or {}
@@ -212,10 +222,13 @@ def _line(line: Mapping[str, Any]) -> LineItem | None:
             quantity=_money(detail.get("Quantity")),
             unit_price=None,
             discount_percentage=None,
+            discount_amount=None,
             total_amount=_money(line.get("Amount")),
             item_id=_ref(detail.get("GroupItemRef")),
             account_id=None,
-            tax_code=None,
+            tax_rate_id=None,
+            tax_amount=None,
+            tracking=[],
         )
     # DescriptionOnly, and any detail type added later: keep the text, the rest stays in ``raw``.
     return _new_line(
@@ -225,10 +238,13 @@ def _line(line: Mapping[str, Any]) -> LineItem | None:
         quantity=None,
         unit_price=None,
         discount_percentage=None,
+        discount_amount=None,
         total_amount=None,
         item_id=None,
         account_id=None,
-        tax_code=None,
+        tax_rate_id=None,
+        tax_amount=None,
+        tracking=[],
     )
 
 
@@ -290,6 +306,11 @@ def decode_invoice(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
         "issue_date": _date(data.get("TxnDate")),
         "due_date": _date(data.get("DueDate")),
         "currency": _currency(data.get("CurrencyRef")),
+        "currency_rate": None,
+        "tax_mode": None,
+        "po_number": None,
+        "terms": None,
+        "tracking": [],
         "status": status,
         "line_items": lines,
         "sub_total": sub_total,
@@ -400,18 +421,47 @@ def decode_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
     return Payment.model_construct(**values)
 
 
+#: QuickBooks item ``Type`` → the unified item type.
+ITEM_TYPES = {
+    "Service": ItemType.SERVICE,
+    "Inventory": ItemType.INVENTORY,
+    "NonInventory": ItemType.NON_INVENTORY,
+    "Group": ItemType.BUNDLE,
+    "Category": ItemType.CATEGORY,
+}
+
+
 def decode_item(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Item:
+    sold = data.get("UnitPrice") is not None or data.get("IncomeAccountRef")
+    bought = data.get("PurchaseCost") is not None or data.get("ExpenseAccountRef")
+    tracked = data.get("TrackQtyOnHand") in (True, "true")
     return from_provider(
         Item,
         {
             **_meta(data, raw),
             "name": data.get("Name") or "",
+            "code": data.get("Sku"),
             "description": data.get("Description"),
-            "type": data.get("Type"),
-            "sku": data.get("Sku"),
-            "unit_price": _money(data.get("UnitPrice")),
-            "income_account_id": _ref(data.get("IncomeAccountRef")),
-            "active": data.get("Active") is not False,
+            "type": ITEM_TYPES.get(str(data.get("Type")), ItemType.SERVICE),
+            "sales": {
+                "unit_price": _money(data.get("UnitPrice")),
+                "account_id": _ref(data.get("IncomeAccountRef")),
+                "tax_rate_id": _ref(data.get("SalesTaxCodeRef")),
+                "description": data.get("Description"),
+            }
+            if sold
+            else None,
+            "purchase": {
+                "unit_price": _money(data.get("PurchaseCost")),
+                "account_id": _ref(data.get("ExpenseAccountRef")),
+                "tax_rate_id": _ref(data.get("PurchaseTaxCodeRef")),
+                "description": data.get("PurchaseDesc"),
+            }
+            if bought
+            else None,
+            "quantity_on_hand": _money(data.get("QtyOnHand")) if tracked else None,
+            "inventory_account_id": _ref(data.get("AssetAccountRef")),
+            "status": ItemStatus.ACTIVE if data.get("Active") is not False else ItemStatus.ARCHIVED,
         },
     )
 
@@ -499,7 +549,7 @@ def encode_line(line: LineItem, context: EncodeContext) -> dict[str, Any]:
                 "ItemRef": _ref_out(line.item_id or context.default_item_id),
                 "Qty": line.quantity,
                 "UnitPrice": line.unit_price,
-                "TaxCodeRef": _ref_out(line.tax_code),
+                "TaxCodeRef": _ref_out(line.tax_rate_id),
                 "ItemAccountRef": _ref_out(line.account_id),
             }
         )
@@ -512,7 +562,7 @@ def encode_line(line: LineItem, context: EncodeContext) -> dict[str, Any]:
                 "PercentBased": percent is not None,
                 "DiscountPercent": percent,
                 "DiscountAccountRef": _ref_out(line.account_id),
-                "TaxCodeRef": _ref_out(line.tax_code),
+                "TaxCodeRef": _ref_out(line.tax_rate_id),
             }
         )
     elif line.type is LineItemType.GROUP:

@@ -60,7 +60,9 @@ INVOICE_FIELDS = (
     "issue_date",
     "due_date",
     "currency",
+    "currency_rate",
     "status",
+    "tax_mode",
     "line_items",
     "sub_total",
     "total_tax",
@@ -69,6 +71,9 @@ INVOICE_FIELDS = (
     "amount_paid",
     "memo",
     "reference",
+    "po_number",
+    "terms",
+    "tracking",
     "billing_address",
     "shipping_address",
     "email",
@@ -81,12 +86,26 @@ LINE_FIELDS = (
     "quantity",
     "unit_price",
     "discount_percentage",
+    "discount_amount",
     "total_amount",
     "item_id",
     "account_id",
-    "tax_code",
+    "tax_rate_id",
+    "tax_amount",
+    "tracking",
 )
-ADDRESS_FIELDS = ("line1", "line2", "line3", "line4", "line5", "city", "region", "postal_code", "country")
+ADDRESS_FIELDS = (
+    "line1",
+    "line2",
+    "line3",
+    "line4",
+    "line5",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "contact_name",
+)
 CUSTOM_FIELD_FIELDS = ("id", "name", "value")
 
 
@@ -239,6 +258,7 @@ def _address(value: wire.PhysicalAddress | None) -> Address | None:
             "region": region,
             "postal_code": postal_code,
             "country": country,
+            "contact_name": None,
         }
     )
 
@@ -259,10 +279,13 @@ def _sales_line(line: wire.Line) -> LineItem:
             "quantity": quantity,
             "unit_price": price,
             "discount_percentage": None,
+            "discount_amount": None,
             "total_amount": amount,
             "item_id": item.value if item is not None else None,
             "account_id": account.value if account is not None else None,
-            "tax_code": tax_code.value if tax_code is not None else None,
+            "tax_rate_id": tax_code.value if tax_code is not None else None,
+            "tax_amount": None,
+            "tracking": [],
         }
     )
 
@@ -284,10 +307,13 @@ def _discount_line(line: wire.Line) -> LineItem:
             "quantity": None,
             "unit_price": None,
             "discount_percentage": percent,
+            "discount_amount": None,
             "total_amount": amount,
             "item_id": None,
             "account_id": account.value if account is not None else None,
-            "tax_code": tax_code.value if tax_code is not None else None,
+            "tax_rate_id": tax_code.value if tax_code is not None else None,
+            "tax_amount": None,
+            "tracking": [],
         }
     )
 
@@ -308,10 +334,13 @@ def _group_line(line: wire.Line) -> LineItem:
             "quantity": quantity,
             "unit_price": None,
             "discount_percentage": None,
+            "discount_amount": None,
             "total_amount": amount,
             "item_id": item.value if item is not None else None,
             "account_id": None,
-            "tax_code": None,
+            "tax_rate_id": None,
+            "tax_amount": None,
+            "tracking": [],
         }
     )
 
@@ -325,10 +354,13 @@ def _description_line(line: wire.Line) -> LineItem:
             "quantity": None,
             "unit_price": None,
             "discount_percentage": None,
+            "discount_amount": None,
             "total_amount": None,
             "item_id": None,
             "account_id": None,
-            "tax_code": None,
+            "tax_rate_id": None,
+            "tax_amount": None,
+            "tracking": [],
         }
     )
 
@@ -425,7 +457,9 @@ def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoi
             "issue_date": issued,
             "due_date": due,
             "currency": currency,
+            "currency_rate": None,
             "status": status,
+            "tax_mode": None,
             "line_items": lines,
             "sub_total": sub_total,
             "total_tax": total_tax,
@@ -434,6 +468,9 @@ def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoi
             "amount_paid": paid,
             "memo": memo.value if memo is not None else None,
             "reference": None,
+            "po_number": None,
+            "terms": None,
+            "tracking": [],
             "billing_address": _address(invoice.bill_addr),
             "shipping_address": _address(invoice.ship_addr),
             "email": email.address if email is not None else None,

@@ -1,0 +1,180 @@
+"""Amounts of money in a currency, and their precision.
+
+Two kinds of exact numbers appear in records. An *amount* — a total, a balance, what a line comes
+to, tax, an allocation — is money in the record's currency and has that currency's minor units:
+USD amounts have two decimals, JPY amounts none, KWD amounts three. A unit price, a quantity, a
+rate or a percentage is not an amount: providers store them with more decimals.
+
+Amount fields are declared with :data:`Amount` (or :data:`NonNegativeAmount`). Then:
+
+- :func:`quantized` gives a record whose every amount has exactly its currency's minor units
+  (``Decimal('1350.0')`` from one provider and ``Decimal('1350.00')`` from another both become
+  ``Decimal('1350.00')`` for USD, ``Decimal('1350')`` for JPY) — the core applies it to every
+  record a provider returns;
+- :func:`excess_precision` lists the amounts a user gave with more decimals than the currency has,
+  which are refused before any HTTP call rather than rounded by the provider behind the user's back.
+"""
+
+from __future__ import annotations
+
+import functools
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, TypeVar, get_args, get_origin
+
+from pydantic import BaseModel
+
+from ..errors import FieldIssue
+from .common import Money, NonNegativeMoney
+from .currency import minor_units
+
+
+class _CurrencyAmount:
+    """Marks a field as an amount in the record's currency (see the module docstring)."""
+
+    def __repr__(self) -> str:
+        return "CurrencyAmount"
+
+
+CURRENCY_AMOUNT = _CurrencyAmount()
+#: Money in the record's currency: quantized to its minor units on the way out of a provider.
+Amount = Annotated[Money, CURRENCY_AMOUNT]
+#: An amount that a user may not give negative (see :mod:`.context` for provider records).
+NonNegativeAmount = Annotated[NonNegativeMoney, CURRENCY_AMOUNT]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def quantum(currency: str | None) -> Decimal | None:
+    """The smallest unit of ``currency`` (``Decimal('0.01')`` for USD, ``Decimal('1')`` for JPY)."""
+    digits = minor_units(currency)
+    return None if digits is None else Decimal(1).scaleb(-digits)
+
+
+def quantize(value: Decimal, currency: str | None) -> Decimal:
+    """``value`` at ``currency``'s minor units, rounded half up (the rounding providers use)."""
+    unit = quantum(currency)
+    if unit is None or value.as_tuple().exponent == unit.as_tuple().exponent:
+        return value
+    return value.quantize(unit, rounding=ROUND_HALF_UP)
+
+
+def _marked(annotation: Any) -> bool:
+    """Whether ``annotation`` is :data:`Amount`-like, alone or in a union (``Amount | None``)."""
+    if get_origin(annotation) is Annotated:
+        return any(marker is CURRENCY_AMOUNT for marker in annotation.__metadata__)
+    return any(_marked(arg) for arg in get_args(annotation))
+
+
+@functools.cache
+def _amount_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if any(marker is CURRENCY_AMOUNT for marker in info.metadata) or _marked(info.annotation)
+    )
+
+
+def _currency_of(record: BaseModel, default: str | None) -> str | None:
+    currency = getattr(record, "currency", None)
+    return currency if isinstance(currency, str) else default
+
+
+def quantized(record: ModelT, currency: str | None = None) -> ModelT:
+    """``record`` with every amount — its own and its nested records' — at the minor units of its
+    currency (the record's ``currency`` field, else ``currency``, else two decimals).
+
+    Returns ``record`` itself when nothing changes, so a decoder already exact costs one pass."""
+    currency = _currency_of(record, currency)
+    updates: dict[str, Any] = {}
+    for name in _amount_fields(type(record)):
+        value = getattr(record, name)
+        if isinstance(value, Decimal):
+            exact = quantize(value, currency)
+            if exact is not value:
+                updates[name] = exact
+    for name in type(record).model_fields:
+        value = getattr(record, name)
+        if isinstance(value, BaseModel):
+            inner = quantized(value, currency)
+            if inner is not value:
+                updates[name] = inner
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            items = [quantized(item, currency) for item in value]
+            if any(new is not old for new, old in zip(items, value, strict=True)):
+                updates[name] = items
+    return record.model_copy(update=updates) if updates else record
+
+
+def excess_precision(record: BaseModel, currency: str | None = None, *, path: str = "") -> list[FieldIssue]:
+    """Amounts a user set with more decimals than the currency has, each named by its field path.
+
+    Only fields the user gave count (a line total the model derived from quantity and price is the
+    provider's to round). ``currency`` stands in when the record names none — pass the company's
+    base currency when it is known."""
+    currency = _currency_of(record, currency)
+    digits = minor_units(currency)
+    issues: list[FieldIssue] = []
+    given = record.model_fields_set
+    if digits is not None:
+        for name in _amount_fields(type(record)):
+            value = getattr(record, name)
+            if name in given and isinstance(value, Decimal) and _decimals(value) > digits:
+                issues.append(_too_precise(f"{path}{name}", value, currency, digits))
+    for name in type(record).model_fields:
+        value = getattr(record, name)
+        if isinstance(value, BaseModel):
+            issues += excess_precision(value, currency, path=f"{path}{name}.")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    issues += excess_precision(item, currency, path=f"{path}{name}.{index}.")
+    return issues
+
+
+def excess_precision_in_update(
+    model: type[BaseModel], fields: dict[str, Any], currency: str | None = None
+) -> list[FieldIssue]:
+    """:func:`excess_precision` for the fields of a partial update of a ``model`` record (the
+    currency is the update's own ``currency`` when it changes it, else ``currency``)."""
+    given = fields.get("currency")
+    currency = given if isinstance(given, str) else currency
+    digits = minor_units(currency)
+    issues: list[FieldIssue] = []
+    amounts = set(_amount_fields(model))
+    for name, value in fields.items():
+        if (
+            name in amounts
+            and digits is not None
+            and isinstance(value, Decimal)
+            and _decimals(value) > digits
+        ):
+            issues.append(_too_precise(name, value, currency, digits))
+        elif isinstance(value, BaseModel):
+            issues += excess_precision(value, currency, path=f"{name}.")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    issues += excess_precision(item, currency, path=f"{name}.{index}.")
+    return issues
+
+
+def _too_precise(field: str, value: Decimal, currency: str | None, digits: int) -> FieldIssue:
+    amounts = f"{currency} amounts" if currency else "amounts in this currency"
+    return FieldIssue(field, f"{value} has more decimals than {amounts} have ({digits}): round it first")
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+__all__ = [
+    "CURRENCY_AMOUNT",
+    "Amount",
+    "NonNegativeAmount",
+    "excess_precision",
+    "excess_precision_in_update",
+    "quantize",
+    "quantized",
+    "quantum",
+]
