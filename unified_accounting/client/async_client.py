@@ -26,7 +26,7 @@ from ..models import RecordMeta
 from ..models.common import to_utc
 from ..plugins import ProviderRegistry, default_registry, get_plugin_manager
 from ..provider import Provider, ProviderSettings
-from ..ratelimits import Limiter, process_limiter
+from ..ratelimits import Limiter, Unlimited, process_limiter
 from ..settings import resolve_settings
 from ..shared_limits import DEFAULT_HOLD, SharedLimiter
 from ..storage.database import Database
@@ -138,7 +138,8 @@ class AsyncClient:
     ``rate_limits`` chooses where requests wait for room in the providers' limits (else
     ``UA_RATE_LIMITS``): ``"shared"`` — the default with a vault — keeps the windows in the vault's
     database, so every process using it stays under a company's limits together; ``"process"`` —
-    the default with another ``store`` — shares them with this process's other clients only. A
+    the default with another ``store`` — shares them with this process's other clients only;
+    ``"off"`` never waits (for an emulator started without limits, and tests). A
     :class:`~unified_accounting.ratelimits.Limiter` object is used as it is.
 
     ``environ`` replaces ``os.environ`` as the source of ``UA_*`` settings, for hermetic tests. Such
@@ -173,7 +174,7 @@ class AsyncClient:
         plugins: tuple[object, ...] = (),
         store: ConnectionStore | None = None,
         environ: Mapping[str, str] | None = None,
-        rate_limits: Literal["process", "shared"] | Limiter | None = None,
+        rate_limits: Literal["process", "shared", "off"] | Limiter | None = None,
     ) -> None:
         if max_retries < 0:
             raise ConfigurationError(f"max_retries must be 0 or more, got {max_retries}")
@@ -218,9 +219,11 @@ class AsyncClient:
             return chosen
         if chosen == "process":
             return process_limiter()
+        if chosen == "off":
+            return Unlimited()
         if chosen != "shared":
             source = "rate_limits" if rate_limits is not None else "UA_RATE_LIMITS"
-            raise ConfigurationError(f"{source} must be 'process' or 'shared', got {chosen!r}")
+            raise ConfigurationError(f"{source} must be 'process', 'shared' or 'off', got {chosen!r}")
         if not isinstance(self.store, VaultStore):
             raise ConfigurationError(
                 "rate_limits='shared' keeps the windows in the vault's database: create the client with "

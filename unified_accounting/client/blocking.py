@@ -441,7 +441,8 @@ class Client:
     ``rate_limits`` chooses where requests wait for room in the providers' limits (else
     ``UA_RATE_LIMITS``): ``"shared"`` — the default with a vault — keeps the windows in the vault's
     database, so every process using it stays under a company's limits together; ``"process"`` —
-    the default with another ``store`` — shares them with this process's other clients only. A
+    the default with another ``store`` — shares them with this process's other clients only;
+    ``"off"`` never waits (for an emulator started without limits, and tests). A
     :class:`~unified_accounting.ratelimits.Limiter` object is used as it is.
 
     ``environ`` replaces ``os.environ`` as the source of ``UA_*`` settings, for hermetic tests. Such
@@ -464,7 +465,7 @@ class Client:
         plugins: tuple[object, ...] = (),
         store: ConnectionStore | None = None,
         environ: Mapping[str, str] | None = None,
-        rate_limits: Literal["process", "shared"] | Limiter | None = None,
+        rate_limits: Literal["process", "shared", "off"] | Limiter | None = None,
     ) -> None:
         self._portal = Portal()
 

@@ -8,7 +8,7 @@ company — and shared by every client of the process. Sharing rules: ``docs/sca
 """
 
 from .declaration import LimitFeedback, LimitKey, RateLimits, Window, counted_as, current_kinds
-from .limiter import Limiter, RateLimiter, Refusal, default_refusal, process_limiter
+from .limiter import Limiter, RateLimiter, Refusal, Unlimited, default_refusal, process_limiter
 
 __all__ = [
     "LimitFeedback",
@@ -17,6 +17,7 @@ __all__ = [
     "RateLimiter",
     "RateLimits",
     "Refusal",
+    "Unlimited",
     "Window",
     "counted_as",
     "current_kinds",

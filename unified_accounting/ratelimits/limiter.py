@@ -159,6 +159,29 @@ class RateLimiter:
             self._windows.clear()
 
 
+class Unlimited:
+    """A :class:`Limiter` that never waits: for an emulator started without limits
+    (``limits=False``, ``--no-limits``) and tests that are not about pacing. Against a real provider
+    the requests would meet its 429s instead."""
+
+    @contextlib.asynccontextmanager
+    async def slot(
+        self,
+        key: LimitKey,
+        limits: RateLimits,
+        *,
+        kinds: frozenset[str] | None = None,
+        refuse: Refusal = default_refusal,
+    ) -> AsyncIterator[None]:
+        yield
+
+    def learn(self, key: LimitKey, limits: RateLimits, feedback: LimitFeedback) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "<Unlimited>"
+
+
 def _wake(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -172,4 +195,4 @@ def process_limiter() -> RateLimiter:
     return _PROCESS_LIMITER
 
 
-__all__ = ["Limiter", "RateLimiter", "Refusal", "default_refusal", "process_limiter"]
+__all__ = ["Limiter", "RateLimiter", "Refusal", "Unlimited", "default_refusal", "process_limiter"]
