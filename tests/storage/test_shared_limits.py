@@ -20,7 +20,7 @@ from unified_accounting_quickbooks.testing import QuickBooksHarness, new_realm_i
 from unified_accounting_xero.limits import RATE_LIMITS as XERO_LIMITS
 
 from unified_accounting import AsyncClient, ConfigurationError, MemoryConnectionStore, RateLimited
-from unified_accounting.ratelimits import LimitFeedback, LimitKey, RateLimiter, RateLimits, Window
+from unified_accounting.ratelimits import LimitFeedback, LimitKey, RateLimiter, RateLimits, Unlimited, Window
 from unified_accounting.shared_limits import SharedLimiter
 from unified_accounting.storage.database import Database
 from unified_accounting.testing import LimiterTime
@@ -89,7 +89,9 @@ async def test_two_processes_never_exceed_a_window_or_the_concurrency_cap_togeth
     assert time.slept  # the second process waited for the first one's calls
 
 
-async def test_a_process_sees_what_another_spent_before_it_started(database_url: str, time: LimiterTime) -> None:
+async def test_a_process_sees_what_another_spent_before_it_started(
+    database_url: str, time: LimiterTime
+) -> None:
     limits = RateLimits(windows=(Window("minute", calls=5, seconds=60.0),))
     async with processes(database_url, time) as (one, two):
         for _ in range(5):
@@ -135,7 +137,9 @@ async def test_quickbooks_clients_of_one_database_share_a_realms_budget(
         # 2 x 12 reads at once: 10 a second and 10 in flight at most, whichever process sends them.
         path = f"http://qbo.test{emulator.api_path()}/companyinfo/{issued['realm_id']}"
         sessions = [conn.session() for conn in (first, second)]
-        answers = await asyncio.gather(*(session.request("GET", path) for session in sessions for _ in range(12)))
+        answers = await asyncio.gather(
+            *(session.request("GET", path) for session in sessions for _ in range(12))
+        )
         for client in clients:
             await client.aclose()
     assert [answer.status_code for answer in answers] == [200] * 24
@@ -167,7 +171,9 @@ async def test_separate_process_limiters_would_overrun_quickbooks(time: LimiterT
     assert 429 in statuses and emulator.limiter.throttled > 0
 
 
-async def test_xero_tenant_minute_day_and_app_windows_are_shared(database_url: str, time: LimiterTime) -> None:
+async def test_xero_tenant_minute_day_and_app_windows_are_shared(
+    database_url: str, time: LimiterTime
+) -> None:
     limits = XERO_LIMITS.adjusted(calls={"day": 4, "appminute": 6})
     tenant = LimitKey("xero", "app-1", "production", "tenant-1")
     other_tenant = LimitKey("xero", "app-1", "production", "tenant-2")
@@ -270,7 +276,14 @@ async def test_a_vault_client_shares_limits_through_its_database(database_url: s
 async def test_rate_limits_are_per_process_without_a_database() -> None:
     async with AsyncClient(environ={}, store=MemoryConnectionStore()) as client:
         assert isinstance(client.limiter, RateLimiter)
-    with pytest.raises(ConfigurationError, match="rate_limits='shared'.*database_url="):
+    async with AsyncClient(environ={"UA_RATE_LIMITS": "off"}, store=MemoryConnectionStore()) as client:
+        assert isinstance(client.limiter, Unlimited)
+        tight = RateLimits(windows=(Window("minute", calls=1, seconds=60.0),), concurrent=1)
+        async with client.limiter.slot(KEY, tight), client.limiter.slot(KEY, tight):
+            pass  # never waits, not even for a full window
+    with pytest.raises(ConfigurationError, match=r"rate_limits='shared'.*database_url="):
         AsyncClient(environ={}, store=MemoryConnectionStore(), rate_limits="shared")
-    with pytest.raises(ConfigurationError, match="UA_RATE_LIMITS must be 'process' or 'shared', got 'everywhere'"):
+    with pytest.raises(
+        ConfigurationError, match="must be 'process', 'shared' or 'off', got 'everywhere'"
+    ):
         AsyncClient(environ={"UA_RATE_LIMITS": "everywhere"}, store=MemoryConnectionStore())
