@@ -5,8 +5,10 @@ across processes and machines: never more requests in a window than declared, ho
 starved process sends what it took a slot for. A request takes its room in one short transaction
 (:func:`.ledger.take`), holds it while in flight — with an expiry, so a process that dies cannot
 block a company for longer than ``hold`` plus a window — and is counted from the moment its answer
-was read, written in a second transaction (:func:`.ledger.record_answer`). No transaction is open
-while the request is.
+was read (:func:`.ledger.record_answer`). That moment is written in the transaction of this
+process's next take, or by a task of its own a few milliseconds later when none comes: a busy
+process pays one transaction per request, and until the answer is written the call still holds its
+room (late, never early). No transaction is open while the request is.
 
 Waiting. A take that finds no room learns why in the same transaction: a window whose oldest
 call leaves at a known moment (sleep until then), a 429 that blocks until a known moment, or
@@ -29,6 +31,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -47,6 +50,15 @@ from . import ledger
 from .clock import DatabaseClock
 from .ledger import Ask, Lesson
 
+
+@dataclass(frozen=True)
+class Answer:
+    """A call answered at ``stamp`` (seconds on the database's clock), not written yet."""
+
+    ask: Ask
+    call: str
+    stamp: float
+
 logger = logging.getLogger(__name__)
 
 #: How long a request holds its room without an answer before it is taken to have been counted
@@ -56,6 +68,9 @@ DEFAULT_HOLD = timedelta(minutes=2)
 DEFAULT_POLL = 0.1
 #: Seconds between two clean-ups of a budget's rows that no window counts any more.
 PRUNE_EVERY = 60.0
+#: Seconds an answer waits to be written with this process's next take before a task writes it:
+#: a busy process records answers in its takes' transactions, one transaction per request.
+ANSWER_DELAY = 0.005
 
 #: A database, or a coroutine function opening it on first use (``client.database``).
 DatabaseSource = Database | Callable[[], Awaitable[Database]]
@@ -93,6 +108,9 @@ class SharedLimiter:
         self._pruned: dict[str, float] = {}
         self._lessons: list[Lesson] = []
         self._writing: asyncio.Task[None] | None = None
+        self._answers: list[Answer] = []
+        self._answer_timer: asyncio.TimerHandle | None = None
+        self._answering: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"<SharedLimiter on {self._db!r}>" if self._db else "<SharedLimiter>"
@@ -149,7 +167,7 @@ class SharedLimiter:
         try:
             yield
         finally:
-            await self._release(key, ask, call)
+            self._release(key, ask, call)
 
     async def _acquire(self, key: LimitKey, kinds: frozenset[str], ask: Ask, refuse: Refusal) -> str:
         await self._lessons_written()
@@ -182,6 +200,7 @@ class SharedLimiter:
         self, db: Database, ask: Ask, call: str
     ) -> Callable[[AsyncConnection], Awaitable[ledger.Counts | None]]:
         async def take(conn: AsyncConnection) -> ledger.Counts | None:
+            await self._recording(conn)  # answers of this process first: they may make room
             # The clock is read inside the transaction: on SQLite it may have waited for the lock.
             return await ledger.take(
                 conn, db, ask, call, now=self._early(), stamp=self._late(), hold=self.hold
@@ -214,25 +233,56 @@ class SharedLimiter:
                 waiter.cancel()
             await asyncio.gather(*waiters, return_exceptions=True)
 
-    async def _release(self, key: LimitKey, ask: Ask, call: str) -> None:
-        stamp = self._late()
+    def _release(self, key: LimitKey, ask: Ask, call: str) -> None:
+        """The call was answered: written with this process's next take (one transaction for
+        both), or by a task of its own :data:`ANSWER_DELAY` seconds later when no take comes."""
+        self._answers.append(Answer(ask, call, self._late()))
+        if self._answer_timer is None:
+            loop = asyncio.get_running_loop()
+            self._answer_timer = loop.call_later(ANSWER_DELAY, self._write_answers_soon)
+        # This process's waiters ask again at once: their take writes the answer before it counts.
+        event = self._released.pop(key, None)
+        if event is not None:
+            event.set()
+
+    def _write_answers_soon(self) -> None:
+        self._answer_timer = None
+        if self._answers and (self._answering is None or self._answering.done()):
+            self._answering = asyncio.get_running_loop().create_task(
+                self._write_answers(), name="ua-shared-limits-answers"
+            )
+
+    async def _write_answers(self) -> None:
+        while self._answers:
+            try:
+                db = await self.database()
+                await db.transaction(self._recording)
+            except Exception:
+                # The holds expire by themselves: those calls are counted from then, late rather
+                # than early.
+                logger.warning("could not record the answers of rate-limited calls", exc_info=True)
+
+    async def _recording(self, conn: AsyncConnection) -> None:
+        """Write the answers not written yet, in the caller's transaction. They are taken from the
+        queue only here, inside the transaction, and put back if it fails."""
+        answers, self._answers = self._answers, []
         try:
+            for answer in answers:
+                await ledger.record_answer(conn, answer.ask, answer.call, stamp=answer.stamp)
+                company = answer.ask.company
+                if answer.stamp - self._pruned.get(company, float("-inf")) >= PRUNE_EVERY:
+                    self._pruned[company] = answer.stamp
+                    await ledger.prune(conn, answer.ask, self._early())
+        except BaseException:
+            self._answers[:0] = answers
+            raise
+
+    async def settle(self) -> None:
+        """Write what this process knows and others do not yet: answers and what they told."""
+        if self._answers:
             db = await self.database()
-
-            async def record(conn: AsyncConnection) -> None:
-                await ledger.record_answer(conn, ask, call, stamp=stamp)
-                if stamp - self._pruned.get(ask.company, float("-inf")) >= PRUNE_EVERY:
-                    self._pruned[ask.company] = stamp
-                    await ledger.prune(conn, ask, self._early())
-
-            await db.transaction(record)
-        except Exception:
-            # The hold expires by itself: the call is counted from then, late rather than early.
-            logger.warning("could not record the answer of a rate-limited call", exc_info=True)
-        finally:
-            event = self._released.pop(key, None)
-            if event is not None:
-                event.set()
+            await db.transaction(self._recording)
+        await self._lessons_written()
 
     # --------------------------------------------------------------------------------- learning
 
@@ -276,13 +326,19 @@ class SharedLimiter:
             await asyncio.shield(self._writing)
 
     async def aclose(self) -> None:
-        """Write what answers told that is not written yet (the client calls it when it closes)."""
-        await self._lessons_written()
+        """Write what is not written yet (the client calls it when it closes)."""
+        if self._answer_timer is not None:
+            self._answer_timer.cancel()
+            self._answer_timer = None
+        if self._answering is not None:
+            await asyncio.shield(self._answering)
+        await self.settle()
 
     # ------------------------------------------------------------------------------ inspection
 
     async def in_flight(self, key: LimitKey) -> int:
         """Requests of ``key`` holding room now, in every process."""
+        await self.settle()
         db = await self.database()
         ask = self._ask(key, RateLimits(), frozenset())
         async with db.read() as conn:
@@ -290,6 +346,7 @@ class SharedLimiter:
 
     async def used(self, key: LimitKey, window: Window) -> int:
         """Calls ``window`` of ``key`` counts now in every process (in flight ones included)."""
+        await self.settle()
         db = await self.database()
         kinds = frozenset() if window.kind is None else frozenset({window.kind})
         ask = self._ask(key, RateLimits(windows=(window,)), kinds)
