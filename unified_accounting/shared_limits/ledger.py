@@ -17,6 +17,7 @@ request itself.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -25,7 +26,10 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Double,
+    String,
     and_,
+    bindparam,
     case,
     delete,
     exists,
@@ -125,7 +129,7 @@ class Counts:
 # ------------------------------------------------------------------------------------ predicates
 
 
-def _in_window(budget: str, window: Window, now: float) -> ColumnElement[bool]:
+def _in_window(budget: str, window: Window, now: Any) -> ColumnElement[bool]:
     found = [calls.budget == budget, calls.moment > now - window.seconds]
     if window.kind is not None:
         found.append(calls.kinds.contains(f",{window.kind},", autoescape=True))
@@ -141,7 +145,7 @@ def _count(where: ColumnElement[bool]) -> Any:
     return select(func.count()).select_from(rate_limit_calls).where(where).scalar_subquery()
 
 
-def _unseen(budget: str, window: Window, now: float) -> Any:
+def _unseen(budget: str, window: Window, now: Any) -> Any:
     found = (
         select(learned.unseen)
         .where(learned.budget == budget, learned.window_name == window.name, learned.unseen_until > now)
@@ -150,11 +154,11 @@ def _unseen(budget: str, window: Window, now: float) -> Any:
     return func.coalesce(found, 0)
 
 
-def _in_flight(budget: str, now: float) -> Any:
+def _in_flight(budget: str, now: Any) -> Any:
     return _count(and_(calls.budget == budget, calls.held_until > now))
 
 
-def _room(ask: Ask, now: float) -> ColumnElement[bool]:
+def _room(ask: Ask, now: Any) -> ColumnElement[bool]:
     """Every window has room for one more, nothing blocks, the concurrency cap is not reached."""
     blocks = [and_(learned.budget == budget, learned.window_name == w.name) for w, budget in ask.windows]
     blocks.append(and_(learned.budget == ask.company, learned.window_name == WHOLE_BUDGET))
@@ -180,6 +184,38 @@ async def _lock(conn: AsyncConnection, db: Database, ask: Ask) -> None:
         await conn.execute(select(func.pg_advisory_xact_lock(LOCK_CLASS, lock_key(budget))))
 
 
+#: The values a take is run with; its statement is built once per ``Ask`` (:func:`_take_statement`).
+NOW = bindparam("b_now", type_=Double())
+CALL = bindparam("b_call", type_=String())
+MOMENT = bindparam("b_moment", type_=Double())
+HELD_UNTIL = bindparam("b_held_until", type_=Double())
+
+
+@functools.lru_cache(maxsize=512)
+def _take_statement(ask: Ask) -> Any:
+    """``INSERT`` the call's row in each budget ``WHERE`` there is room, ``RETURNING`` them.
+
+    Built once per kind of request (an ``Ask`` is its budgets, windows and kinds): building and
+    keying a statement this size costs more CPU than running it."""
+    room = _room(ask, NOW)
+    rows = [
+        select(
+            literal(budget).label("budget"),
+            CALL.label("call"),
+            literal(ask.kinds).label("kinds"),
+            MOMENT.label("moment"),
+            HELD_UNTIL.label("held_until"),
+        ).where(room)
+        for budget in ask.budgets
+    ]
+    chosen = rows[0] if len(rows) == 1 else union_all(*rows)
+    return (
+        rate_limit_calls.insert()
+        .from_select(["budget", "call", "kinds", "moment", "held_until"], chosen)
+        .returning(calls.budget)  # SQLAlchemy leaves an INSERT's row count unknown on PostgreSQL
+    )
+
+
 async def take(
     conn: AsyncConnection, db: Database, ask: Ask, call: str, *, now: float, stamp: float, hold: float
 ) -> Counts | None:
@@ -191,23 +227,8 @@ async def take(
     await _lock(conn, db, ask)
     held_until = stamp + hold
     moment = held_until if ask.limits.count_from == "answer" else stamp + ask.limits.margin
-    room = _room(ask, now)
-    rows = [
-        select(
-            literal(budget).label("budget"),
-            literal(call).label("call"),
-            literal(ask.kinds).label("kinds"),
-            literal(moment).label("moment"),
-            literal(held_until).label("held_until"),
-        ).where(room)
-        for budget in ask.budgets
-    ]
-    chosen = rows[0] if len(rows) == 1 else union_all(*rows)
-    inserted = await conn.execute(
-        rate_limit_calls.insert()
-        .from_select(["budget", "call", "kinds", "moment", "held_until"], chosen)
-        .returning(calls.budget)  # SQLAlchemy leaves an INSERT's row count unknown on PostgreSQL
-    )
+    values = {"b_now": now, "b_call": call, "b_moment": moment, "b_held_until": held_until}
+    inserted = await conn.execute(_take_statement(ask), values)
     if inserted.first() is not None:
         return None
     return await counts(conn, ask, now)
@@ -246,15 +267,20 @@ async def counts(conn: AsyncConnection, ask: Ask, now: float) -> Counts:
     return Counts(tuple(found), int(row[0]), whole.blocked_until if whole is not None else None)
 
 
+@functools.lru_cache(maxsize=512)
+def _answer_statement(budgets: tuple[str, ...], counted_from_answer: bool) -> Any:
+    values: dict[str, Any] = {"held_until": None}
+    if counted_from_answer:
+        values["moment"] = MOMENT
+    return update(rate_limit_calls).where(calls.budget.in_(budgets), calls.call == CALL).values(**values)
+
+
 async def record_answer(conn: AsyncConnection, ask: Ask, call: str, *, stamp: float) -> None:
     """The call was answered at ``stamp``: no longer in flight, and (``count_from="answer"``)
     counted from then."""
-    values: dict[str, Any] = {"held_until": None}
-    if ask.limits.count_from == "answer":
-        values["moment"] = stamp
-    await conn.execute(
-        update(rate_limit_calls).where(calls.budget.in_(ask.budgets), calls.call == call).values(**values)
-    )
+    counted_from_answer = ask.limits.count_from == "answer"
+    values = {"b_call": call, "b_moment": stamp} if counted_from_answer else {"b_call": call}
+    await conn.execute(_answer_statement(ask.budgets, counted_from_answer), values)
 
 
 async def forget(conn: AsyncConnection, ask: Ask, call: str) -> None:

@@ -59,6 +59,7 @@ class Answer:
     call: str
     stamp: float
 
+
 logger = logging.getLogger(__name__)
 
 #: How long a request holds its room without an answer before it is taken to have been counted

@@ -34,6 +34,8 @@ rate_limit_calls = Table(
     # In flight until then (the hold's expiry); NULL once answered.
     Column("held_until", Double),
     Index("ix_ua_rate_limit_calls_moment", "budget", "moment"),
+    # The calls in flight (the concurrency cap) are found without reading the window's rows.
+    Index("ix_ua_rate_limit_calls_held", "budget", "held_until"),
 )
 
 rate_limit_learned = Table(

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("held_until", sa.Double),
     )
     op.create_index("ix_ua_rate_limit_calls_moment", "ua_rate_limit_calls", ["budget", "moment"])
+    op.create_index("ix_ua_rate_limit_calls_held", "ua_rate_limit_calls", ["budget", "held_until"])
     op.create_table(
         "ua_rate_limit_learned",
         sa.Column("budget", sa.String(32), primary_key=True),
@@ -38,5 +39,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("ua_rate_limit_learned")
+    op.drop_index("ix_ua_rate_limit_calls_held", "ua_rate_limit_calls")
     op.drop_index("ix_ua_rate_limit_calls_moment", "ua_rate_limit_calls")
     op.drop_table("ua_rate_limit_calls")
