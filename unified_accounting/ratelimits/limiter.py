@@ -9,10 +9,10 @@ done by sleeping on the caller's loop, and waiting for a call in flight to finis
 releasing thread completes on the waiter's own loop (``call_soon_threadsafe``). Clock and sleep are
 attributes, so tests drive time without sleeping.
 
-Windows are not shared with other processes yet: each process keeps its own, and learns what the
-others spent only from the provider's remaining-calls headers where it sends them. A limiter that
-keeps its windows in the shared database would implement :class:`Limiter` (``learn`` records, the
-next ``slot`` writes); see docs/scale.md.
+These windows are this process's: it learns what other processes spent only from the provider's
+remaining-calls headers where it sends them. A client with a database vault uses
+:class:`~unified_accounting.shared_limits.SharedLimiter` instead, which implements
+:class:`Limiter` over rows of the database with the same rules; see docs/scale.md.
 """
 
 from __future__ import annotations

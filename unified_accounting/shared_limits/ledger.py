@@ -41,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
 from ..ratelimits import LimitFeedback, LimitKey, RateLimits, Window
 from ..ratelimits.windows import Verdict
@@ -185,10 +186,10 @@ async def _lock(conn: AsyncConnection, db: Database, ask: Ask) -> None:
 
 
 #: The values a take is run with; its statement is built once per ``Ask`` (:func:`_take_statement`).
-NOW = bindparam("b_now", type_=Double())
+NOW: BindParameter[float] = bindparam("b_now", type_=Double())
 CALL = bindparam("b_call", type_=String())
-MOMENT = bindparam("b_moment", type_=Double())
-HELD_UNTIL = bindparam("b_held_until", type_=Double())
+MOMENT: BindParameter[float] = bindparam("b_moment", type_=Double())
+HELD_UNTIL: BindParameter[float] = bindparam("b_held_until", type_=Double())
 
 
 @functools.lru_cache(maxsize=512)
