@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from unified_accounting.storage.database import Database
-
 from unified_accounting.vault.crypto import new_key
 
 from ..postgres import fresh_database, shared_postgres
