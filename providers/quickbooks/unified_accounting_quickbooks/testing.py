@@ -27,12 +27,15 @@ class QuickBooksHarness(ProviderHarness):
         "default_item_id": SERVICE_ITEM_ID,
     }
     base_url = "http://qbo.test"
+    # Intuit's 10 requests a second would pace the suite on the wall clock; the limits are tested
+    # apart (tests/test_limits.py, on a fake clock).
+    rate_limits = "off"
 
     def create_app(self) -> Any:
         from .emulator import create_emulator
 
         # Retry-After: 0 on throttles, so the suite's retries do not wait Intuit's minute.
-        app = create_emulator(realms=[new_realm_id()], retry_after_s=0)
+        app = create_emulator(realms=[new_realm_id()], retry_after_s=0, limits=False)
         item = app.state.emulator.create("Item", {"Name": "Services", "Type": "Service", "UnitPrice": 0})
         assert item["Id"] == SERVICE_ITEM_ID
         return app
