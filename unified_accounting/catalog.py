@@ -26,12 +26,21 @@ from pydantic import TypeAdapter, ValidationError
 
 from .errors import ConfigurationError, FieldIssue, ValidationFailed
 from .models import (
+    Bill,
+    BillPayment,
     ChangeOperation,
     CompanyInfo,
+    CreditNote,
     Customer,
+    Expense,
     Invoice,
+    Item,
+    JournalEntry,
+    LedgerAccount,
     Payment,
     RecordMeta,
+    Supplier,
+    SupplierCredit,
     TaxRate,
     TaxRateStatus,
     TrackingCategory,
@@ -53,6 +62,8 @@ class Operation(StrEnum):
     VOID = "void"
     ARCHIVE = "archive"
     SEND = "send"
+    #: Apply a credit to a document (a credit note to an invoice, a supplier credit to a bill).
+    ALLOCATE = "allocate"
     BULK_CREATE = "bulk_create"
     BULK_UPDATE = "bulk_update"
 
@@ -117,7 +128,9 @@ class ResourceSpec:
     #: One line for the docs and the accessor's docstring.
     summary: str
     #: What the unified API defines on the resource; a provider supports a subset of it.
-    operations: frozenset[Operation] = field(default_factory=lambda: frozenset(Operation))
+    operations: frozenset[Operation] = field(
+        default_factory=lambda: frozenset(Operation) - {Operation.ALLOCATE}
+    )
     #: Whether ``ua sync`` mirrors it unless told otherwise.
     mirrored: bool = True
     #: Resources mirrored before this one (the records this one names: customers before invoices).
@@ -126,6 +139,9 @@ class ResourceSpec:
     filters: tuple[ListFilter, ...] = (UPDATED_SINCE,)
     #: One record per company (company info): read with ``conn.<collection>.get()``, no id, no list.
     singleton: bool = False
+    #: For a credit document, the resource its credit is allocated to (``"invoice"``, ``"bill"``):
+    #: ``allocate(id, invoice_id=..., amount=...)`` takes that resource's id.
+    allocates_to: str | None = None
 
     def __post_init__(self) -> None:
         for label, value in (("name", self.name), ("collection", self.collection)):
@@ -143,6 +159,10 @@ class ResourceSpec:
                     f"resource {self.name!r} is a singleton: it offers get (and update) only, and is "
                     f"not mirrored (got operations {beyond}, mirrored={self.mirrored}, after={self.after})"
                 )
+        if (Operation.ALLOCATE in self.operations) != (self.allocates_to is not None):
+            raise ConfigurationError(
+                f"resource {self.name!r}: the allocate operation and allocates_to go together"
+            )
         if UPDATED_SINCE not in self.filters:
             # Incremental syncs and the conformance kit list every resource with it.
             raise ConfigurationError(f"resource {self.name!r} must take the updated_since list filter")
@@ -266,6 +286,22 @@ RESOURCES = ResourceCatalog(
             filters=(UPDATED_SINCE, ListFilter("status", TrackingStatus, "Categories with this status.")),
         ),
         ResourceSpec(
+            name="ledger_account",
+            collection="ledger_accounts",
+            model=LedgerAccount,
+            summary="The chart of accounts (QuickBooks Account, Xero accounts).",
+            operations=operations("create get list update archive delete"),
+            after=("tax_rate",),
+        ),
+        ResourceSpec(
+            name="item",
+            collection="items",
+            model=Item,
+            summary="Products and services sold or bought (QuickBooks Item, Xero items).",
+            operations=operations("create get list update archive delete"),
+            after=("ledger_account", "tax_rate"),
+        ),
+        ResourceSpec(
             name="customer",
             collection="customers",
             model=Customer,
@@ -278,7 +314,7 @@ RESOURCES = ResourceCatalog(
             model=Invoice,
             summary="Sales invoices (QuickBooks Invoice, Xero ACCREC invoice).",
             operations=_DOCUMENT,
-            after=("customer", "tax_rate", "tracking_category"),
+            after=("customer", "tax_rate", "tracking_category", "item", "ledger_account"),
         ),
         ResourceSpec(
             name="payment",
@@ -287,6 +323,67 @@ RESOURCES = ResourceCatalog(
             summary="Customer payments and their allocations to invoices.",
             operations=operations("create get list update delete void bulk_create bulk_update"),
             after=("customer", "invoice"),
+        ),
+        ResourceSpec(
+            name="supplier",
+            collection="suppliers",
+            model=Supplier,
+            summary="The people and companies the company buys from (QuickBooks Vendor, Xero Contact).",
+            operations=operations("create get list update archive bulk_create bulk_update"),
+        ),
+        ResourceSpec(
+            name="bill",
+            collection="bills",
+            model=Bill,
+            summary="Suppliers' bills (QuickBooks Bill, Xero ACCPAY invoice).",
+            operations=operations("create get list update delete void"),
+            after=("supplier", "tax_rate", "tracking_category", "item", "ledger_account"),
+        ),
+        ResourceSpec(
+            name="bill_payment",
+            collection="bill_payments",
+            model=BillPayment,
+            summary="Payments of suppliers' bills (QuickBooks BillPayment, Xero payments on bills).",
+            operations=operations("create get list update delete void"),
+            after=("supplier", "bill", "supplier_credit", "ledger_account"),
+        ),
+        ResourceSpec(
+            name="credit_note",
+            collection="credit_notes",
+            model=CreditNote,
+            summary="Credit given to customers, allocated to their invoices (QuickBooks CreditMemo, "
+            "Xero ACCRECCREDIT).",
+            operations=operations("create get list update delete void allocate"),
+            after=("customer", "invoice", "tax_rate", "tracking_category", "item", "ledger_account"),
+            allocates_to="invoice",
+        ),
+        ResourceSpec(
+            name="supplier_credit",
+            collection="supplier_credits",
+            model=SupplierCredit,
+            summary="Credit from suppliers, allocated to their bills (QuickBooks VendorCredit, Xero "
+            "ACCPAYCREDIT).",
+            operations=operations("create get list update delete void allocate"),
+            after=("supplier", "bill", "tax_rate", "tracking_category", "item", "ledger_account"),
+            allocates_to="bill",
+        ),
+        ResourceSpec(
+            name="expense",
+            collection="expenses",
+            model=Expense,
+            summary="Money spent at once from a bank or card account, and its refunds (QuickBooks "
+            "Purchase, Xero SPEND/RECEIVE bank transactions).",
+            operations=operations("create get list update delete void"),
+            after=("supplier", "tax_rate", "tracking_category", "item", "ledger_account"),
+        ),
+        ResourceSpec(
+            name="journal_entry",
+            collection="journal_entries",
+            model=JournalEntry,
+            summary="Postings straight to ledger accounts, debits equal to credits (QuickBooks "
+            "JournalEntry, Xero manual journals).",
+            operations=operations("create get list update delete void"),
+            after=("ledger_account", "tax_rate", "tracking_category", "customer", "supplier"),
         ),
     ]
 )

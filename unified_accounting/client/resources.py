@@ -8,17 +8,20 @@ fires ``ua_record_changed`` for writes.
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import ValidationError
 
-from ..catalog import RESOURCES, UPDATED_SINCE
+from ..catalog import RESOURCES, UPDATED_SINCE, ResourceSpec
 from ..changes import RecordChange
 from ..errors import FieldIssue, UnsupportedOperation, ValidationFailed
 from ..mirror import query
 from ..models.common import RecordMeta
+from ..models.credit_note import CreditAllocation
 from ..models.events import ChangeOperation
 from ..models.money import excess_precision, excess_precision_in_update
 from ..provider import BulkResult, BulkUpdate, Operation, Page
@@ -284,6 +287,28 @@ class AsyncResource(Generic[M]):
         sent: M = await self._conn.provider.send(self._conn.session(include_raw), self.name, record_id, to)
         return sent
 
+    async def allocate(
+        self,
+        record_id: str,
+        *,
+        amount: Decimal | str | int,
+        invoice_id: str | None = None,
+        bill_id: str | None = None,
+        date: dt.date | None = None,
+        include_raw: bool | None = None,
+    ) -> M:
+        """Apply ``amount`` of a credit document to what it credits: a credit note to an invoice
+        (``invoice_id=``), a supplier credit to a bill (``bill_id=``). It lowers the document's
+        amount due and the credit's ``remaining_credit``; the credit document comes back updated."""
+        self._require(Operation.ALLOCATE)
+        check_record_id(record_id)
+        allocation = _allocation(RESOURCES.spec(self.name), amount, invoice_id, bill_id, date)
+        allocated: M = await self._conn.provider.allocate(
+            self._conn.session(include_raw), self.name, record_id, allocation
+        )
+        self._changed(ChangeOperation.UPDATED, record_id, allocated)
+        return allocated
+
     async def create_many(
         self, records: Sequence[M | Mapping[str, Any]], *, include_raw: bool | None = None
     ) -> builtins.list[BulkResult]:
@@ -359,3 +384,39 @@ class AsyncSingleton(Generic[M]):
             self._conn.session(include_raw), self.name, self._conn.company_id
         )
         return record
+
+
+def _allocation(
+    spec: ResourceSpec,
+    amount: Decimal | str | int,
+    invoice_id: str | None,
+    bill_id: str | None,
+    date: dt.date | None,
+) -> CreditAllocation:
+    """The allocation asked for, checked against what the resource's credit applies to."""
+    targets = {"invoice": invoice_id, "bill": bill_id}
+    given = [name for name, value in targets.items() if value is not None]
+    target = targets.get(spec.allocates_to or "")
+    if given != [spec.allocates_to] or target is None:
+        raise ValidationFailed(
+            f"{spec.collection} are allocated to a {spec.allocates_to}",
+            issues=[
+                FieldIssue(f"{spec.allocates_to}_id", f"give the {spec.allocates_to} this credit goes to")
+            ]
+            + [
+                FieldIssue(f"{name}_id", f"not for {spec.collection}")
+                for name in given
+                if name != spec.allocates_to
+            ],
+        )
+    check_record_id(target)
+    try:
+        allocation = CreditAllocation(document_id=target, amount=amount, date=date)
+    except ValidationError as exc:
+        raise ValidationFailed("invalid allocation", issues=field_issues(exc)) from None
+    if allocation.amount <= 0:
+        raise ValidationFailed("invalid allocation", issues=[FieldIssue("amount", "must be more than 0")])
+    issues = excess_precision(allocation)
+    if issues:
+        raise ValidationFailed("invalid allocation", issues=issues)
+    return allocation
