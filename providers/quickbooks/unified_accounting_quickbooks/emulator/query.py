@@ -621,6 +621,7 @@ class QueryEngine:
         if (
             self.hide_inactive
             and query.entity in NAME_LISTS
+            and "Active" in QUERYABLE[query.entity]  # tax agencies have no Active
             and not any(condition.field == "Active" for condition in conditions)
         ):
             conditions = (*conditions, Condition("Active", "=", True))
