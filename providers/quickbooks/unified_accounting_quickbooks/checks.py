@@ -98,9 +98,11 @@ def setup_issues(
     *,
     mode: TaxMode | None = None,
     known_codes: Mapping[str, Sequence[Decimal]] | None = None,
+    stored_currency: str | None = None,
 ) -> list[FieldIssue]:
     """What this company refuses. ``mode`` is the document's tax mode (given, or the stored one on an
-    update); ``known_codes`` the company's tax codes (needed to split tax-inclusive lines)."""
+    update); ``known_codes`` the company's tax codes (needed to split tax-inclusive lines);
+    ``stored_currency`` the currency of the record as stored (an update)."""
     issues: list[FieldIssue] = []
     currency = values.get("currency")
     if currency is not None and currency != setup.home_currency and not setup.multi_currency:
@@ -112,6 +114,7 @@ def setup_issues(
             )
         )
     rate = values.get("currency_rate")
+    currency = currency or stored_currency
     if rate is not None and rate != 1 and (currency is None or currency == setup.home_currency):
         issues.append(
             FieldIssue(

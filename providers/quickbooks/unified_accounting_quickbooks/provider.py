@@ -290,10 +290,14 @@ class QuickBooksProvider(Provider):
                     mode = taxes.document_mode(current, [])
                 if mode is TaxMode.INCLUSIVE and not setup.us:
                     percents = (await self.directory.taxes(session)).percents()
-            issues += checks.setup_issues(resource, values, setup, mode=mode, known_codes=percents)
-            issues += self._currency_precision(resource, values, setup.home_currency, current)
-            if resource in ("invoice", "payment") and setup.multi_currency and not issues:
+            if resource in ("invoice", "payment") and setup.multi_currency:
+                # Fills the currency from the customer's when none is given.
                 issues += await self._customer_currency(session, resource, values, current)
+            stored = ((current or {}).get("CurrencyRef") or {}).get("value")
+            issues += checks.setup_issues(
+                resource, values, setup, mode=mode, known_codes=percents, stored_currency=stored
+            )
+            issues += self._currency_precision(resource, values, setup.home_currency, current)
             if resource == "customer" and current is not None and values.get("currency") is not None:
                 stored = (current.get("CurrencyRef") or {}).get("value")
                 if stored and stored != values["currency"]:

@@ -57,6 +57,10 @@ class EmulatorOptions(KitOptions):
     """The company's country, which decides its tax model: ``US`` (one tax code per transaction, lines
     ``TAX``/``NON``) or ``AU``, ``GB``, ``CA`` (a tax code per line and ``GlobalTaxCalculation``). Each
     country is seeded with its tax agencies, rates and codes (see ``emulator.books``)."""
+    sales_tax_codes: Mapping[str, Decimal | int | str] = field(default_factory=dict)
+    """Extra tax codes by name, each with one sales rate of that percent (owed to the country's first
+    tax agency), seeded after the country's own: ``{"GST on Income": "10"}`` gives an AU company the
+    code other providers' AU companies have, for tests that compare providers."""
     currency: str | None = None
     """The home currency; default: the country's (USD, AUD, GBP, CAD)."""
     multi_currency: bool = False
@@ -170,6 +174,11 @@ class EmulatorOptions(KitOptions):
             raise EmulatorOptionError("class_tracking must be 'off', 'line' or 'transaction'")
         if len(self.sales_custom_fields) > 3:
             raise EmulatorOptionError("QuickBooks has at most 3 sales form custom fields")
+        for name, percent in self.sales_tax_codes.items():
+            if not name.strip() or not 0 <= Decimal(str(percent)) <= 100:
+                raise EmulatorOptionError(
+                    f"sales_tax_codes: {name!r} needs a name and a percent from 0 to 100"
+                )
         if self.automated_sales_tax and self.country.upper() != "US":
             raise EmulatorOptionError("automated sales tax exists in US companies only")
 

@@ -264,6 +264,7 @@ def seed_company(ledger: Ledger, options: EmulatorOptions, realm_index: int, now
         "CompanyInfo", _company_info(name, ledger.realm.realm_id, company_start, tz, profile), company_start
     )
     _seed_taxes(ledger, profile, company_start)
+    _seed_extra_codes(ledger, options, profile, company_start)
     for term_name, days in DEFAULT_TERMS:
         ledger.insert("Term", _term(term_name, days), company_start)
     for code, rate in options.exchange_rates.items():
@@ -350,6 +351,15 @@ def _seed_taxes(ledger: Ledger, profile: Profile, when: datetime) -> None:
         ledger.insert(
             "TaxCode", tax_code_data(code.name, code.description, sales, purchases), when, record_id=code.id
         )
+
+
+def _seed_extra_codes(ledger: Ledger, options: EmulatorOptions, profile: Profile, when: datetime) -> None:
+    """Option ``sales_tax_codes``: one code per name with one new sales rate (ids after the profile's)."""
+    since = when.astimezone(ledger.clock.tz).date()
+    agency = profile.agencies[0][0]
+    for name, percent in options.sales_tax_codes.items():
+        rate = ledger.insert("TaxRate", tax_rate_data(name, Decimal(str(percent)), agency, since), when)
+        ledger.insert("TaxCode", tax_code_data(name, name, [rate_detail(rate.id, name, 0)], []), when)
 
 
 def _term(name: str, days: int) -> dict[str, Any]:
