@@ -529,3 +529,67 @@ def test_field_support_is_declared_for_the_new_fields() -> None:
     assert support["invoice"]["sub_total"][0] == "computed"
     assert support["invoice"]["currency_rate"][0] == "mapped"
     assert support["customer"]["billing_address.contact_name"][0] == "refused"
+
+
+@pytest.mark.parametrize(
+    "company", [{"multi_currency": True, "exchange_rates": {"EUR": "1.08"}}], indirect=True
+)
+async def test_customer_terms_phones_parent_and_payment_rates_update_without_loss(company: Env) -> None:
+    parent = await customer_id(company.conn, currency="EUR")  # a job has its parent's currency
+    net15 = PaymentTerms(type=PaymentTermsType.DAYS_AFTER_ISSUE, days=15)
+    created = await company.conn.customers.create(
+        Customer(
+            display_name="Initech",
+            currency="EUR",
+            terms=net15,
+            parent_id=parent,
+            phones=[PhoneNumber(number="555-0100", type=PhoneType.PRIMARY)],
+        )
+    )
+    fetched = await company.conn.customers.get(str(created.id))
+    assert fetched.terms is not None and (fetched.terms.days, fetched.terms.name) == (15, "Net 15")
+    assert (fetched.currency, fetched.parent_id) == ("EUR", parent)
+    monthly = PaymentTerms(type=PaymentTermsType.DAY_OF_FOLLOWING_MONTH, days=20)
+    phones = [
+        PhoneNumber(number="555-0100", type=PhoneType.PRIMARY),
+        PhoneNumber(number="555-0111", type=PhoneType.FAX),
+    ]
+    updated = await company.conn.customers.update(str(created.id), {"terms": monthly, "phones": phones})
+    assert updated.terms is not None and (updated.terms.type, updated.terms.days) == (monthly.type, 20)
+    assert [(p.number, p.type) for p in updated.phones] == [(p.number, p.type) for p in phones]
+    assert (updated.currency, updated.parent_id) == ("EUR", parent)
+    with pytest.raises(ValidationFailed) as caught:
+        await company.conn.customers.update(str(created.id), {"currency": "USD"})
+    assert [issue.field for issue in caught.value.issues] == ["currency"]
+    payment = await company.conn.payments.create(
+        Payment(
+            customer_id=str(created.id),
+            total_amount=Decimal("10.00"),
+            currency_rate=Decimal("1.07"),
+            date=date(2026, 1, 6),
+        )
+    )
+    assert (await company.conn.payments.get(str(payment.id))).currency_rate == Decimal("1.07")
+    moved = await company.conn.payments.update(str(payment.id), {"currency_rate": Decimal("1.09")})
+    assert (moved.currency, moved.currency_rate, moved.total_amount) == (
+        "EUR",
+        Decimal("1.09"),
+        Decimal("10.00"),
+    )
+
+
+@pytest.mark.parametrize("company", [{**AU, "class_tracking": "line"}], indirect=True)
+async def test_change_feed_lists_tax_rates_and_tracking_changed_since(company: Env) -> None:
+    provider = company.client.provider("quickbooks")
+    company.emulator.advance(60)
+    since = company.emulator.now()
+    company.emulator.advance(60)
+    created = await company.conn.tax_rates.create(TaxRate(name="Fuel levy", rate=Decimal("5")))
+    company.emulator.create("Class", {"Name": "East"})
+    changes = await provider.read_change_feed(
+        company.conn.session(), ["invoice", "tax_rate", "tracking_category"], since
+    )
+    assert [rate.id for rate in changes.records["tax_rate"]] == [created.id]
+    (category,) = changes.records["tracking_category"]
+    assert (category.id, [option.name for option in category.options]) == ("class", ["East"])
+    assert changes.records["invoice"] == []

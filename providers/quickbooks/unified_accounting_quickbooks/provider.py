@@ -78,6 +78,8 @@ BATCH_SIZE = 30
 DEFAULT_PAGE_SIZE = MAX_RESULTS
 #: Name lists hide inactive rows from queries unless ``Active`` is filtered on.
 NAME_LISTS = frozenset({"Customer", "Item", "Account"})
+#: Resources read from several entities: their changes are listed, not read through CDC.
+LISTED_CHANGES = frozenset({"tax_rate", "tracking_category"})
 #: Ids per ``Id IN (...)`` query: keeps the GET's URL well under common 8 KB limits.
 ID_CHUNK = 100
 
@@ -534,6 +536,8 @@ class QuickBooksProvider(Provider):
 
     async def get_many(self, session: ProviderSession, resource: str, record_ids: Sequence[str]) -> Page:
         """One ``Id IN (...)`` query per chunk rather than one GET per record."""
+        if resource in LISTED_CHANGES:
+            return await super().get_many(session, resource, record_ids)
         found = Page(items=[])
         for start in range(0, len(record_ids), ID_CHUNK):
             query = self._select(resource).where("Id", "IN", list(record_ids[start : start + ID_CHUNK]))
@@ -740,14 +744,35 @@ class QuickBooksProvider(Provider):
     async def read_change_feed(
         self, session: ProviderSession, resources: Sequence[str], since: datetime
     ) -> ChangeFeedResult:
-        unknown = [r for r in resources if r not in ENTITIES]
+        unknown = [r for r in resources if r not in ENTITIES and r not in LISTED_CHANGES]
         if unknown:
             raise ValidationFailed(f"QuickBooks has no resource {', '.join(unknown)}", provider=self.name)
         if {"invoice", "customer"} & set(resources):
             await self.directory.terms(session)  # the changes' SalesTermRef ids read as terms
-        return await change_reads.read_changes(
-            self.api, session, resources, since, read_page=functools.partial(self.read_page, session)
+        captured = [r for r in resources if r not in LISTED_CHANGES]
+        result = (
+            await change_reads.read_changes(
+                self.api, session, captured, since, read_page=functools.partial(self.read_page, session)
+            )
+            if captured
+            else ChangeFeedResult()
         )
+        for resource in (r for r in resources if r in LISTED_CHANGES):
+            # Change Data Capture has no tax codes, and a category is read from its options: these
+            # small lists are read whole, changed since ``since``. QuickBooks never deletes them.
+            cursor: str | None = None
+            changed: list[Any] = []
+            while True:
+                page = await self.list_page(
+                    session, resource, cursor=cursor, updated_since=since, page_size=MAX_RESULTS
+                )
+                changed += page.items
+                result.issues += page.issues
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            result.records[resource] = changed
+        return result
 
     # ----------------------------------------------------------------------------------- OAuth
 
