@@ -22,8 +22,9 @@
 **Tax codes as unified tax rates.** A unified ``TaxRate`` is a QuickBooks ``TaxCode`` (what lines
 name): its rate is the sum of its sales rates (``SalesTaxRateList``, the rates' ``RateValue``), or of
 its purchase rates when it has no sales ones; its components are those rates when there are several;
-``applies_to`` says which lists are not empty. The US pseudo code ``NON`` is listed (rate 0); ``TAX``
-is not a rate and is left out. Codes are created with ``TaxService/taxcode`` (one call creates the
+``applies_to`` says which lists are not empty. The US pseudo code ``NON`` is listed (rate 0; it has
+no MetaData, so it reads as created and last changed at the Unix epoch); ``TAX`` is not a rate and
+is left out. Codes are created with ``TaxService/taxcode`` (one call creates the
 code and its new rates, with a tax agency); QuickBooks offers no way to change or archive them.
 
 **Keeping the tax code on an update.** An update that sets ``total_tax`` writes ``TxnTaxDetail``;
@@ -52,6 +53,8 @@ MODES: dict[str, TaxMode] = {
     "NotApplicable": TaxMode.NO_TAX,
 }
 GLOBAL_TAX_CALCULATION: dict[TaxMode, str] = {mode: name for name, mode in MODES.items()}
+#: ``created_at``/``updated_at`` of the pseudo code ``NON`` (QuickBooks gives it no MetaData).
+PSEUDO_CODE_TIME = "1970-01-01T00:00:00+00:00"
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 #: Decimals QuickBooks keeps on a unit price (third-party integrators report seven; Intuit says nothing).
@@ -204,6 +207,10 @@ def decode_tax_code(
         applies = [TaxRateUse.SALES]
     charged = sales or purchases
     meta = code.get("MetaData") or {}
+    if not meta and str(code.get("Id")) in PSEUDO_CODES:
+        # QuickBooks' own pseudo codes have no MetaData and never change: a fixed time keeps a
+        # mirror from taking each read of them for a change.
+        meta = {"CreateTime": PSEUDO_CODE_TIME, "LastUpdatedTime": PSEUDO_CODE_TIME}
     found: TaxRate = from_provider(
         TaxRate,
         {
