@@ -124,15 +124,14 @@ async def test_same_product_code_in_each_tax_mode_on_an_au_company(
     company: Env, mode: TaxMode, expected: tuple[str, str, str]
 ) -> None:
     rate_id = await rate_id_named(company.conn, GST_ON_INCOME)
-    created = await same_lines_in_mode(company.conn, mode, None if mode is TaxMode.NO_TAX else rate_id)
+    created = await same_lines_in_mode(company.conn, mode, rate_id)
     fetched = await company.conn.invoices.get(str(created.id))
     for invoice in (created, fetched):
         assert (str(invoice.sub_total), str(invoice.total_tax), str(invoice.total)) == expected
         assert invoice.tax_mode is mode
         assert [line.total_amount for line in invoice.line_items] == [Decimal("450.00"), Decimal("99.95")]
         assert [line.unit_price for line in invoice.line_items] == [150, Decimal("99.95")]
-    if mode is not TaxMode.NO_TAX:
-        assert [line.tax_rate_id for line in fetched.line_items] == [rate_id, rate_id]
+    assert [line.tax_rate_id for line in fetched.line_items] == [rate_id, rate_id]
     if mode is TaxMode.INCLUSIVE:
         assert [line.tax_amount for line in fetched.line_items] == [Decimal("40.91"), Decimal("9.09")]
     # An update of something else keeps the mode, the rates and the money.
