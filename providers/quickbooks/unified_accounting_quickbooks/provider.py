@@ -316,7 +316,10 @@ class QuickBooksProvider(Provider):
         context.setup = setup
         context.tax_mode = mode
         context.code_percents = percents or {}
-        context.currency = values.get("currency") or (setup.home_currency if setup else None)
+        stored_currency = ((current or {}).get("CurrencyRef") or {}).get("value")
+        context.currency = (
+            values.get("currency") or stored_currency or (setup.home_currency if setup else None)
+        )
         if resource == "customer" and current is not None:
             context.current_emails = addresses((current.get("PrimaryEmailAddr") or {}).get("Address"))
         return context
