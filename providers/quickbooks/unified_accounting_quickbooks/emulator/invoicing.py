@@ -46,7 +46,7 @@ from .numbers import AMOUNT_MISMATCH_MESSAGE, check_date, money, optional_decima
 from .taxmath import Rate, RateTotal, Taxable, inclusive_net, rounded, totals_by_rate
 
 if TYPE_CHECKING:
-    from .entities import Ledger
+    from .ledgerview import LedgerView as Ledger
     from .state import Record
 
 ZERO = Decimal(0)

@@ -34,7 +34,7 @@ from . import faults
 from .faults import QBOFault
 
 if TYPE_CHECKING:
-    from .entities import Ledger
+    from .ledgerview import LedgerView as Ledger
     from .state import Record
 
 MAX_LEVELS = 5
