@@ -49,7 +49,7 @@ from unified_accounting.settings import settings_as
 from unified_accounting.tokens import TokenSet
 
 from . import changes as change_reads
-from . import checks, oauth, taxes, terms, tracking, webhooks
+from . import checks, listing, oauth, taxes, terms, tracking, webhooks
 from .api import Api, app_of, company_url, is_metered, settings_of
 from .codec import (
     ENTITIES,
@@ -115,7 +115,12 @@ class QuickBooksProvider(Provider):
         tracking_category="get list",
         company_info="get",
     )
-    list_filters: ClassVar[Mapping[str, frozenset[str]]] = {"tax_rate": frozenset({"status"})}
+    list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
+        "tax_rate": frozenset({"status"}),
+        **listing.declared_filters(),
+    }
+    #: Sorts pushed down into ``ORDERBY`` (see :mod:`listing`).
+    list_sorts: ClassVar[Mapping[str, frozenset[str]]] = listing.declared_sorts()
     field_support: ClassVar[Mapping[str, Mapping[str, tuple[str, str]]]] = FIELD_SUPPORT
     #: QuickBooks' own resources (not in the unified catalog): ``conn.resource("account")``.
     models: ClassVar[Mapping[str, type[RecordMeta]]] = {"account": Account}
@@ -501,6 +506,7 @@ class QuickBooksProvider(Provider):
         updated_since: datetime | None,
         page_size: int | None,
         filters: Mapping[str, Any] | None = None,
+        sort: Any = None,
     ) -> Page:
         # Overridden rather than built on fetch_page: the next cursor depends on how many records
         # the page held, read or not.
@@ -526,7 +532,8 @@ class QuickBooksProvider(Provider):
         query = self._select(resource)
         if updated_since is not None:
             query = query.where("MetaData.LastUpdatedTime", ">=", updated_since)
-        body = await self.api.query_bytes(session, str(query.order_by("Id").page(start, size)))
+        query = listing.ordered(listing.narrowed(query, resource, filters or {}), resource, sort)
+        body = await self.api.query_bytes(session, str(query.page(start, size)))
         await self._load_terms(session, resource, body)
         items, issues = self.read_page(session, resource, body)
         # A full page (records read or not) means there may be more.
