@@ -600,3 +600,15 @@ async def test_the_non_pseudo_code_reads_the_same_every_time(company: Env) -> No
     second = await company.conn.tax_rates.get("NON")
     assert first.updated_at == second.updated_at and first.updated_at is not None
     assert first.updated_at.year == 1970
+
+
+async def test_one_tag_per_category_and_place(company: Env) -> None:
+    customer = await customer_id(company.conn)
+    tags = [TrackingRef(category_id="class", option_id="1"), TrackingRef(category_id="class", option_id="2")]
+    with pytest.raises(ValidationFailed) as caught:
+        await company.conn.invoices.create(
+            Invoice(customer_id=customer, line_items=[LineItem(quantity=1, unit_price="1", tracking=tags)])
+        )
+    assert [(i.field, i.message) for i in caught.value.issues] == [
+        ("line_items.0.tracking.1", "QuickBooks takes one class per line")
+    ]

@@ -84,7 +84,8 @@ def _tag_issues(where: str, tags: Sequence[TrackingRef], *, allowed: Sequence[st
         elif tag.category_id in seen:
             issues.append(
                 FieldIssue(
-                    f"{where}.{index}", f"QuickBooks takes one {tag.category_id} per {where.split('.')[0]}"
+                    f"{where}.{index}",
+                    f"QuickBooks takes one {tag.category_id} per {'line' if '.' in where else 'invoice'}",
                 )
             )
         seen.add(tag.category_id)
