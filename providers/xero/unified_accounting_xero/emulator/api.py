@@ -29,7 +29,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import organisation, taxes, tracking
+from . import chart, organisation, taxes, tracking
 from .dates import DateParseError, parse_if_modified_since, wire_envelope_timestamp
 from .emulator import XeroEmulator
 from .errors import (
@@ -65,6 +65,7 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "TaxRates": ("TaxRate", "TaxType"),
     "TrackingCategories": ("TrackingCategory", "TrackingCategoryID"),
     "Currencies": ("Currency", "Code"),
+    "ManualJournals": ("ManualJournal", "ManualJournalID"),
 }
 _CANONICAL = {name.lower(): name for name in (*RESOURCES, "Organisation")}
 #: Alternative key a single record may be addressed by.
@@ -162,9 +163,9 @@ async def _dispatch(call: ApiRequest) -> Response:
             return _get_one(call, record_id)
         return _get_list(call)
     if request.method in ("PUT", "POST"):
-        if call.resource == "Accounts":
-            return problem(405, "Method Not Allowed", "The emulator serves Accounts read-only")
         return await _write(call, record_id, _execute)
+    if request.method == "DELETE" and record_id and call.resource in ("Accounts", "Items"):
+        return _delete(call, record_id)
     return problem(405, "Method Not Allowed", f"{request.method} is not supported on {call.resource}")
 
 
@@ -178,6 +179,9 @@ def _find(call: ApiRequest, entity: str, key: str) -> Record | None:
     if entity == "TrackingCategory":
         found = collection.get(key.lower())
         return None if found is None or found["Status"] == "DELETED" else found
+    if entity == "Account":
+        found = collection.get(key.lower()) if _is_guid(key) else call.tenant.account_by_code(key)
+        return None if found is None or found.get("Status") == "DELETED" else found
     if _is_guid(key):
         found = collection.get(key.lower())
         if found is not None:
@@ -235,6 +239,8 @@ def _get_list(call: ApiRequest) -> Response:
         numbers = {n.upper() for n in _csv(query.get("InvoiceNumbers"))}
         if numbers:
             records = [r for r in records if str(r.get("InvoiceNumber") or "").upper() in numbers]
+    if entity == "Account":
+        records = [r for r in records if r.get("Status") != "DELETED"]
     include_archived = query.get("includeArchived", "false").lower() == "true"
     if entity == "TrackingCategory":
         shown = ("ACTIVE", "ARCHIVED") if include_archived else ("ACTIVE",)
@@ -462,12 +468,46 @@ def _write_element(
         if existing is not None:
             return ledger.update_payment(ctx, existing, element)
         return ledger.create_payment(ctx, element)
+    if entity == "Account":
+        if method == "PUT" and len(ctx.tenant.accounts) and existing is None and element.get("AccountID"):
+            raise ValidationFailed("AccountID cannot be set when creating an Account.")
+        return chart.write_account(em.ids, ctx, element, existing)
+    if entity == "ManualJournal":
+        return chart.write_manual_journal(em.ids, ctx, element, existing)
     writers: dict[str, Callable[[WriteContext, Mapping[str, Any], Record | None], Record]] = {
         "Invoice": ledger.write_invoice,
         "Contact": ledger.write_contact,
         "Item": ledger.write_item,
     }
     return writers[entity](ctx, element, existing)
+
+
+def _delete(call: ApiRequest, record_id: str) -> Response:
+    """``DELETE /Accounts/{id}`` (answers the account, ``Status: DELETED``) and ``DELETE /Items/{id}``
+    (204, no body)."""
+    entity, id_field = RESOURCES[call.resource]
+    target = _find(call, entity, record_id)
+    if target is None:
+        return not_found(call.em.options.not_found_body)
+    t = call.tenant
+    journal = Journal()
+    ctx = WriteContext(t, journal, call.em.clock.now())
+    try:
+        if entity == "Account":
+            deleted = chart.delete_account(ctx, target)
+        else:
+            deleted = call.em.ledger.delete_item(ctx, target)
+    except ValidationFailed as exc:
+        journal.rollback()
+        return json_response(
+            validation_body(
+                [{id_field: target[id_field], "ValidationErrors": [{"Message": m} for m in exc.messages]}]
+            ),
+            400,
+        )
+    if entity == "Item":
+        return Response(status_code=204)
+    return json_response(call.envelope(call.resource, [entity_wire(t, entity, deleted)]))
 
 
 # ------------------------------------------------------------------------------------- tracking categories

@@ -54,6 +54,11 @@ RESOURCE_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("accounting.transactions.read", "accounting.payments.read"),
     ),
     "Contacts": (("accounting.contacts",), ("accounting.contacts.read",)),
+    # The granular scope's name is UNVERIFIED.
+    "ManualJournals": (
+        ("accounting.transactions", "accounting.manualjournals"),
+        ("accounting.transactions.read", "accounting.manualjournals.read"),
+    ),
     "Accounts": (("accounting.settings",), ("accounting.settings.read",)),
     "Items": (("accounting.settings",), ("accounting.settings.read",)),
     "Organisation": (("accounting.settings",), ("accounting.settings.read",)),

@@ -170,7 +170,20 @@ def tracking_wire(t: TenantState, rec: Record) -> dict[str, Any]:
     return category_wire(rec)
 
 
+def manual_journal_wire(t: TenantState, rec: Record) -> dict[str, Any]:
+    out: dict[str, Any] = wire({k: v for k, v in rec.items() if k != "JournalLines"})
+    out["JournalLines"] = [
+        {
+            **wire({k: v for k, v in line.items() if k != "Tracking"}),
+            "Tracking": line_tracking_wire(t, line.get("Tracking") or []),
+        }
+        for line in rec.get("JournalLines") or []
+    ]
+    return out
+
+
 WIRE: dict[str, Callable[[TenantState, Record], dict[str, Any]]] = {
+    "ManualJournal": manual_journal_wire,
     "Contact": contact_wire,
     "Payment": payment_wire,
     "Account": plain_wire,

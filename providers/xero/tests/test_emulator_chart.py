@@ -1,0 +1,96 @@
+"""The emulator's chart of accounts, item deletion and manual journals (Xero's rules)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from unified_accounting_xero.emulator import create_emulator
+from unified_accounting_xero.emulator.testing import API, api_client
+from unified_accounting_xero.emulator.wirejson import loads
+
+START = datetime(2024, 6, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def client() -> Any:
+    app = create_emulator(start_time=START, seed=3, invoices=5, contacts=5, payments=0)
+    client, _ = api_client(app)
+    async with client:
+        yield client
+
+
+def body(response: httpx.Response) -> Any:
+    return loads(response.content)
+
+
+def messages(response: httpx.Response) -> list[str]:
+    return [m["Message"] for e in body(response)["Elements"] for m in e["ValidationErrors"]]
+
+
+@pytest.mark.anyio
+class TestAccounts:
+    async def test_create_update_archive_and_delete(self, client: httpx.AsyncClient) -> None:
+        made = await client.put(f"{API}/Accounts", json={"Code": "4100", "Name": "Consulting", "Type": "REVENUE"})
+        account = body(made)["Accounts"][0]
+        assert made.status_code == 200 and account["Class"] == "REVENUE" and account["Status"] == "ACTIVE"
+        assert (await client.put(f"{API}/Accounts", json={"Code": "4101", "Name": "consulting", "Type": "REVENUE"})).status_code == 400
+        both = await client.post(
+            f"{API}/Accounts/{account['AccountID']}", json={"Accounts": [{"Name": "X", "Status": "ARCHIVED"}]}
+        )
+        assert "Cannot update account details and STATUS on the same request" in messages(both)
+        archived = await client.post(f"{API}/Accounts/{account['AccountID']}", json={"Status": "ARCHIVED"})
+        assert body(archived)["Accounts"][0]["Status"] == "ARCHIVED"
+        deleted = await client.delete(f"{API}/Accounts/{account['AccountID']}")
+        assert body(deleted)["Accounts"][0]["Status"] == "DELETED"
+        assert (await client.get(f"{API}/Accounts/{account['AccountID']}")).status_code == 404
+        codes = [a["Code"] for a in body(await client.get(f"{API}/Accounts"))["Accounts"]]
+        assert "4100" not in codes
+
+    async def test_system_and_used_accounts_are_kept(self, client: httpx.AsyncClient) -> None:
+        receivable = body(await client.get(f"{API}/Accounts/610"))["Accounts"][0]
+        assert receivable["SystemAccount"] == "DEBTORS"
+        assert (await client.delete(f"{API}/Accounts/{receivable['AccountID']}")).status_code == 400
+        renamed = await client.post(f"{API}/Accounts/{receivable['AccountID']}", json={"Name": "Debtors"})
+        assert renamed.status_code == 400
+        sales = body(await client.get(f"{API}/Accounts/200"))["Accounts"][0]
+        assert (await client.delete(f"{API}/Accounts/{sales['AccountID']}")).status_code == 400
+
+    async def test_a_bank_account_needs_its_number(self, client: httpx.AsyncClient) -> None:
+        refused = await client.put(f"{API}/Accounts", json={"Name": "Card", "Type": "BANK"})
+        assert "Bank account number must be specified for a bank account." in messages(refused)
+        made = await client.put(
+            f"{API}/Accounts", json={"Name": "Card", "Type": "BANK", "BankAccountNumber": "12-34", "BankAccountType": "CREDITCARD"}
+        )
+        assert body(made)["Accounts"][0]["BankAccountType"] == "CREDITCARD"
+
+
+@pytest.mark.anyio
+class TestItemsAndJournals:
+    async def test_unused_items_are_deleted(self, client: httpx.AsyncClient) -> None:
+        await client.put(f"{API}/Items", json={"Code": "GONE", "Name": "Gone"})
+        assert (await client.delete(f"{API}/Items/GONE")).status_code == 204
+        assert (await client.get(f"{API}/Items/GONE")).status_code == 404
+
+    async def test_manual_journal_lines_balance_and_statuses_move_forward(self, client: httpx.AsyncClient) -> None:
+        lines = [{"AccountCode": "429", "LineAmount": 100}, {"AccountCode": "453", "LineAmount": -10}]
+        refused = await client.put(f"{API}/ManualJournals", json={"Narration": "Moves", "JournalLines": lines})
+        assert "The total debits (100.00) must equal total credits (-10.00)" in messages(refused)
+        lines[1]["LineAmount"] = -100
+        journal = body(await client.put(f"{API}/ManualJournals", json={"Narration": "Moves", "JournalLines": lines}))[
+            "ManualJournals"
+        ][0]
+        assert journal["Status"] == "DRAFT" and journal["LineAmountTypes"] == "NoTax"
+        assert [line["LineAmount"] for line in journal["JournalLines"]] == [Decimal(100), Decimal(-100)]
+        path = f"{API}/ManualJournals/{journal['ManualJournalID']}"
+        assert body(await client.post(path, json={"Status": "POSTED"}))["ManualJournals"][0]["Status"] == "POSTED"
+        assert (await client.post(path, json={"Status": "DELETED"})).status_code == 400
+        assert body(await client.post(path, json={"Status": "VOIDED"}))["ManualJournals"][0]["Status"] == "VOIDED"
+
+    async def test_bank_and_system_accounts_are_not_journalled(self, client: httpx.AsyncClient) -> None:
+        lines = [{"AccountCode": "090", "LineAmount": 5}, {"AccountCode": "610", "LineAmount": -5}]
+        refused = await client.put(f"{API}/ManualJournals", json={"Narration": "No", "JournalLines": lines})
+        assert len(messages(refused)) == 2
