@@ -34,10 +34,16 @@ def messages(response: httpx.Response) -> list[str]:
 @pytest.mark.anyio
 class TestAccounts:
     async def test_create_update_archive_and_delete(self, client: httpx.AsyncClient) -> None:
-        made = await client.put(f"{API}/Accounts", json={"Code": "4100", "Name": "Consulting", "Type": "REVENUE"})
+        made = await client.put(
+            f"{API}/Accounts", json={"Code": "4100", "Name": "Consulting", "Type": "REVENUE"}
+        )
         account = body(made)["Accounts"][0]
         assert made.status_code == 200 and account["Class"] == "REVENUE" and account["Status"] == "ACTIVE"
-        assert (await client.put(f"{API}/Accounts", json={"Code": "4101", "Name": "consulting", "Type": "REVENUE"})).status_code == 400
+        assert (
+            await client.put(
+                f"{API}/Accounts", json={"Code": "4101", "Name": "consulting", "Type": "REVENUE"}
+            )
+        ).status_code == 400
         both = await client.post(
             f"{API}/Accounts/{account['AccountID']}", json={"Accounts": [{"Name": "X", "Status": "ARCHIVED"}]}
         )
@@ -63,7 +69,13 @@ class TestAccounts:
         refused = await client.put(f"{API}/Accounts", json={"Name": "Card", "Type": "BANK"})
         assert "Bank account number must be specified for a bank account." in messages(refused)
         made = await client.put(
-            f"{API}/Accounts", json={"Name": "Card", "Type": "BANK", "BankAccountNumber": "12-34", "BankAccountType": "CREDITCARD"}
+            f"{API}/Accounts",
+            json={
+                "Name": "Card",
+                "Type": "BANK",
+                "BankAccountNumber": "12-34",
+                "BankAccountType": "CREDITCARD",
+            },
         )
         assert body(made)["Accounts"][0]["BankAccountType"] == "CREDITCARD"
 
@@ -75,20 +87,30 @@ class TestItemsAndJournals:
         assert (await client.delete(f"{API}/Items/GONE")).status_code == 204
         assert (await client.get(f"{API}/Items/GONE")).status_code == 404
 
-    async def test_manual_journal_lines_balance_and_statuses_move_forward(self, client: httpx.AsyncClient) -> None:
+    async def test_manual_journal_lines_balance_and_statuses_move_forward(
+        self, client: httpx.AsyncClient
+    ) -> None:
         lines = [{"AccountCode": "429", "LineAmount": 100}, {"AccountCode": "453", "LineAmount": -10}]
-        refused = await client.put(f"{API}/ManualJournals", json={"Narration": "Moves", "JournalLines": lines})
+        refused = await client.put(
+            f"{API}/ManualJournals", json={"Narration": "Moves", "JournalLines": lines}
+        )
         assert "The total debits (100.00) must equal total credits (-10.00)" in messages(refused)
         lines[1]["LineAmount"] = -100
-        journal = body(await client.put(f"{API}/ManualJournals", json={"Narration": "Moves", "JournalLines": lines}))[
-            "ManualJournals"
-        ][0]
+        journal = body(
+            await client.put(f"{API}/ManualJournals", json={"Narration": "Moves", "JournalLines": lines})
+        )["ManualJournals"][0]
         assert journal["Status"] == "DRAFT" and journal["LineAmountTypes"] == "NoTax"
         assert [line["LineAmount"] for line in journal["JournalLines"]] == [Decimal(100), Decimal(-100)]
         path = f"{API}/ManualJournals/{journal['ManualJournalID']}"
-        assert body(await client.post(path, json={"Status": "POSTED"}))["ManualJournals"][0]["Status"] == "POSTED"
+        assert (
+            body(await client.post(path, json={"Status": "POSTED"}))["ManualJournals"][0]["Status"]
+            == "POSTED"
+        )
         assert (await client.post(path, json={"Status": "DELETED"})).status_code == 400
-        assert body(await client.post(path, json={"Status": "VOIDED"}))["ManualJournals"][0]["Status"] == "VOIDED"
+        assert (
+            body(await client.post(path, json={"Status": "VOIDED"}))["ManualJournals"][0]["Status"]
+            == "VOIDED"
+        )
 
     async def test_bank_and_system_accounts_are_not_journalled(self, client: httpx.AsyncClient) -> None:
         lines = [{"AccountCode": "090", "LineAmount": 5}, {"AccountCode": "610", "LineAmount": -5}]

@@ -20,6 +20,7 @@ from unified_accounting.http.paths import path_segment
 from unified_accounting.oauth import rebase
 from unified_accounting.provider import ProviderSession
 
+from .chart import is_guid
 from .codec import RESOURCES
 from .dates import if_modified_since, parse_datetime
 from .errors import PROVIDER
@@ -30,9 +31,11 @@ API_BASE = "https://api.xero.com/api.xro/2.0"
 SALES_FILTER = {"invoice": 'Type=="ACCREC"', "payment": 'PaymentType=="ACCRECPAYMENT"'}
 SALES_TYPE = {"invoice": ("Type", "ACCREC"), "payment": ("PaymentType", "ACCRECPAYMENT")}
 #: Xero pages these lists; the others always come whole.
-PAGED = frozenset({"invoice", "customer", "payment"})
+PAGED = frozenset({"invoice", "customer", "payment", "journal_entry"})
 #: Xero honours If-Modified-Since on these lists (not on tax rates, tracking categories, currencies).
-MODIFIED_SINCE = frozenset({"invoice", "customer", "payment", "account", "item"})
+MODIFIED_SINCE = frozenset(
+    {"invoice", "customer", "payment", "account", "item", "ledger_account", "journal_entry"}
+)
 #: Query parameters every read and write of a resource carries: four-decimal unit prices (Xero
 #: rounds to two otherwise), and archived contacts and categories (hidden by default, yet still there).
 READ_PARAMS: dict[str, dict[str, str]] = {
@@ -98,10 +101,25 @@ def _is_sales(resource: str, record: Mapping[str, Any]) -> bool:
     return rule is None or str(record.get(rule[0]) or rule[1]).upper() == rule[1]
 
 
+def _by_code(record_id: str) -> dict[str, str] | None:
+    """The list filter that finds an account by code (Xero reads single accounts by AccountID only);
+    ``None`` for an AccountID, or for a "code" no account can have (a quote would end the filter)."""
+    if is_guid(record_id) or '"' in record_id or "\\" in record_id:
+        return None
+    return {"where": f'Code=="{record_id}"'}
+
+
 async def fetch_record(session: ProviderSession, resource: str, record_id: str) -> dict[str, Any]:
     """One record as Xero JSON; a bill (or bill payment) is not a sales record: ``NotFound``."""
+    query = _by_code(record_id) if resource == "ledger_account" else None
+    if resource == "ledger_account" and query is None and not is_guid(record_id):
+        raise NotFound(
+            f"no ledger account {record_id!r} in this Xero organisation", provider=PROVIDER, status_code=404
+        )
     response = await session.request(
-        "GET", url(session, resource, record_id), params=READ_PARAMS.get(resource)
+        "GET",
+        url(session, resource, None if query else record_id),
+        params={**READ_PARAMS.get(resource, {}), **(query or {})} or None,
     )
     items = _items(resource, _body(response))
     if not items or not _is_sales(resource, items[0]):
@@ -240,6 +258,11 @@ async def send(
     body = _body(response)
     items = body.get(key) if isinstance(body, Mapping) else None
     return [item for item in items or [] if isinstance(item, dict)]
+
+
+async def delete(session: ProviderSession, path: Sequence[str]) -> None:
+    """A DELETE Xero answers with no body (``/Items/{id}``: 204)."""
+    await session.request("DELETE", _path(session, *path), idempotent=True)
 
 
 def has_errors(element: Mapping[str, Any]) -> bool:

@@ -31,7 +31,8 @@ from unified_accounting.models import (
     Invoice,
     InvoiceStatus,
     Item,
-    ItemType,
+    JournalEntry,
+    LedgerAccount,
     LineItem,
     LineItemType,
     Payment,
@@ -43,6 +44,7 @@ from unified_accounting.models import (
 )
 from unified_accounting.models.context import from_provider
 
+from . import chart
 from .contacts import (
     BILLING_ADDRESS,
     SHIPPING_ADDRESS,
@@ -70,6 +72,8 @@ RESOURCES: dict[str, tuple[str, str, type[RecordMeta]]] = {
     "payment": ("Payments", "PaymentID", Payment),
     "account": ("Accounts", "AccountID", Account),
     "item": ("Items", "ItemID", Item),
+    "ledger_account": ("Accounts", "AccountID", LedgerAccount),
+    "journal_entry": ("ManualJournals", "ManualJournalID", JournalEntry),
     "tax_rate": ("TaxRates", "TaxType", TaxRate),
     "tracking_category": ("TrackingCategories", "TrackingCategoryID", TrackingCategory),
     "company_info": ("Organisations", "OrganisationID", CompanyInfo),
@@ -93,6 +97,8 @@ class EncodeOptions:
     today: date | None = None
     #: The record an update changes, as Xero holds it (its lines, people, bills terms).
     current: Mapping[str, Any] | None = None
+    #: The status a journal entry that names none is created with.
+    journal_status: str = "POSTED"
 
     @classmethod
     def from_settings(cls, settings: XeroSettings) -> EncodeOptions:
@@ -254,38 +260,15 @@ def decode_account(data: Mapping[str, Any], include_raw: bool = False) -> Accoun
 
 
 def decode_item(data: Mapping[str, Any], include_raw: bool = False) -> Item:
-    sales = data.get("SalesDetails") or {}
-    purchase = data.get("PurchaseDetails") or {}
-    tracked = data.get("IsTrackedAsInventory") is True
-    # Xero has no item types: an item whose quantity is tracked is inventory; the others may be
-    # goods or services alike, and are read as services.
-    return from_provider(
-        Item,
-        {
-            "code": _text(data.get("Code")),
-            "name": _text(data.get("Name")) or _text(data.get("Code")) or "",
-            "description": _text(data.get("Description")),
-            "type": ItemType.INVENTORY if tracked else ItemType.SERVICE,
-            "sales": _pricing(sales, _text(data.get("Description")))
-            if data.get("IsSold") is not False and sales
-            else None,
-            "purchase": _pricing(purchase, _text(data.get("PurchaseDescription")))
-            if data.get("IsPurchased") is not False and purchase
-            else None,
-            "quantity_on_hand": _decimal(data.get("QuantityOnHand")) if tracked else None,
-            "inventory_account_id": _text(data.get("InventoryAssetAccountCode")),
-            **_meta(data, "ItemID", include_raw),
-        },
-    )
+    return chart.decode_item(data, _meta(data, "ItemID", include_raw))
 
 
-def _pricing(details: Mapping[str, Any], description: str | None) -> dict[str, Any]:
-    return {
-        "unit_price": _decimal(details.get("UnitPrice")),
-        "account_id": _text(details.get("AccountCode")),
-        "tax_rate_id": _text(details.get("TaxType")),
-        "description": description,
-    }
+def decode_ledger_account(data: Mapping[str, Any], include_raw: bool = False) -> LedgerAccount:
+    return chart.decode_ledger_account(data, _meta(data, "AccountID", include_raw))
+
+
+def decode_journal_entry(data: Mapping[str, Any], include_raw: bool = False) -> JournalEntry:
+    return chart.decode_journal(data, _meta(data, "ManualJournalID", include_raw))
 
 
 def decode_rate(data: Mapping[str, Any], include_raw: bool = False) -> TaxRate:
@@ -307,6 +290,8 @@ DECODERS: dict[str, Callable[[Mapping[str, Any], bool], Any]] = {
     "payment": decode_payment,
     "account": decode_account,
     "item": decode_item,
+    "ledger_account": decode_ledger_account,
+    "journal_entry": decode_journal_entry,
     "tax_rate": decode_rate,
     "tracking_category": decode_tracking_category,
     "company_info": decode_company,
@@ -528,6 +513,12 @@ def encode_changes(resource: str, changes: Mapping[str, Any], options: EncodeOpt
     elif resource == "tax_rate":
         payload = encode_tax_rate_changes(changes, options.current or {})
         return payload
+    elif resource == "ledger_account":
+        payload = chart.encode_account_fields(changes, options.current)
+    elif resource == "item":
+        payload = chart.encode_item_fields(changes, options.current)
+    elif resource == "journal_entry":
+        payload = chart.encode_journal_fields(changes, options.tracking, None)
     else:
         raise ValueError(f"Xero updates no {resource!r} records")
     return {**payload, **dict(changes.get("pass_through") or {})}
@@ -577,4 +568,12 @@ class XeroCodec:
             return encode_tax_rate(model)
         if isinstance(model, TrackingCategory):
             return encode_category(model)
+        if isinstance(model, LedgerAccount):
+            return chart.encode_ledger_account(model)
+        if isinstance(model, Item):
+            return chart.encode_item(model)
+        if isinstance(model, JournalEntry):
+            values = _set_fields(model)
+            payload = chart.encode_journal_fields(values, options.tracking, options.journal_status)
+            return {"LineAmountTypes": "NoTax", **payload, **model.pass_through}
         raise ValueError(f"Xero cannot write a {type(model).__name__}")

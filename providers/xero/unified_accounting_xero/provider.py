@@ -30,6 +30,8 @@ from unified_accounting.errors import (
 )
 from unified_accounting.models import (
     CompanyInfo,
+    JournalLine,
+    LedgerAccountStatus,
     RecordMeta,
     TaxMode,
     TaxRate,
@@ -55,7 +57,7 @@ from unified_accounting.ratelimits import LimitFeedback, RateLimits, Window
 from unified_accounting.tokens import Grant, TokenSet
 from unified_accounting.types import ASGIApp
 
-from . import api, checks, limits, oauth, queries, rules, webhooks
+from . import api, chart, checks, limits, oauth, queries, rules, webhooks
 from .changes import read_changes
 from .checks import Organisation
 from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
@@ -119,7 +121,9 @@ class XeroProvider(Provider):
         tracking_category="create get list update archive delete",
         company_info="get",
         account="get list",
-        item="get list",
+        item="create get list update delete",
+        ledger_account="create get list update archive delete",
+        journal_entry="create get list update delete void",
     )
     list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
         "invoice": frozenset(_DECLARED_INVOICE_FILTERS),
@@ -222,6 +226,8 @@ class XeroProvider(Provider):
         """Check what needs the organisation (before any write) and say what encoding needs to know.
         ``given`` is a whole record or an update's fields; ``current`` the record an update changes."""
         options = replace(_options(session), current=current, today=datetime.now(UTC).date())
+        if resource == "journal_entry":
+            return replace(options, tracking=await self._journal_tracking(session, _values(given)))
         if resource not in ("invoice", "payment"):
             return options
         values = _values(given)
@@ -250,6 +256,30 @@ class XeroProvider(Provider):
         issues += self._precision(resource, given, str(currency or company.base_currency))
         _refuse(resource, issues)
         return options
+
+    async def _journal_tracking(
+        self, session: ProviderSession, values: Mapping[str, Any]
+    ) -> TrackingNames | None:
+        """The names to write a journal's line tracking with; unknown categories or options refused."""
+        lines = [
+            JournalLine.model_validate(line) if isinstance(line, Mapping) else line
+            for line in values.get("lines") or []
+        ]
+        if not any(line.tracking for line in lines):
+            return None
+        names = TrackingNames.of(await self.lookups.tracking.get(session))
+        if any(not names.knows(ref) for line in lines for ref in line.tracking):
+            names = TrackingNames.of(await self.lookups.tracking.get(session, fresh=True))
+        _refuse(
+            "journal entry",
+            [
+                FieldIssue(f"lines.{index}.tracking.{position}", problem)
+                for index, line in enumerate(lines)
+                for position, ref in enumerate(line.tracking)
+                if (problem := names.problem(ref)) is not None
+            ],
+        )
+        return names
 
     @staticmethod
     def _precision(resource: str, given: RecordMeta | Mapping[str, Any], currency: str) -> list[FieldIssue]:
@@ -324,6 +354,12 @@ class XeroProvider(Provider):
             return await self._create_tax_rate(session, record)
         options = await self._prepare(session, resource, record)
         payload = self.codec.encode(record, options)
+        if resource == "ledger_account":
+            # Xero creates one account per request, from a bare object.
+            (made,) = await api.send(session, "PUT", ("Accounts",), "Accounts", payload)
+            if api.has_errors(made):
+                raise element_error(made)
+            return self._decode(session, resource, made)
         return await self._write_one(session, resource, "PUT", payload, None)
 
     async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> Any:
@@ -397,11 +433,52 @@ class XeroProvider(Provider):
         current = await self._current(session, resource, record_id, row_version)
         if resource == "tracking_category":
             return await self._update_category(session, current, fields)
+        if resource == "ledger_account":
+            return await self._update_account(session, current, fields)
         options = await self._prepare(session, resource, fields, current)
         changes = encode_changes(resource, fields, options)
         if resource == "tax_rate":
             return await self._write_tax_rate(session, changes)
         return await self._set(session, resource, current, changes)
+
+    # ------------------------------------------------------------------------------- the chart
+
+    @staticmethod
+    def _refuse_system(current: Mapping[str, Any], action: str) -> None:
+        if current.get("SystemAccount"):
+            raise ValidationFailed(
+                f"Xero does not let anyone {action} its system account {current.get('Name')!r} "
+                f"({current.get('SystemAccount')})",
+                issues=[
+                    FieldIssue("id", "system accounts (receivables, payables, tax, retained earnings) stay")
+                ],
+                provider=PROVIDER,
+            )
+
+    async def _update_account(
+        self, session: ProviderSession, current: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> Any:
+        """Xero changes an account's details and its status in separate requests: details first."""
+        self._refuse_system(current, "change")
+        details = {name: value for name, value in fields.items() if name != "status"}
+        changes = {
+            **chart.encode_account_fields(details, current),
+            **dict(details.get("pass_through") or {}),
+        }
+        written: Any = None
+        if changes:
+            written = await self._set(session, "ledger_account", current, changes)
+        status = fields.get("status")
+        if (
+            status is not None
+            and str(current.get("Status") or "").upper() != LedgerAccountStatus(status).name
+        ):
+            written = await self._set(
+                session, "ledger_account", current, {"Status": LedgerAccountStatus(status).name}
+            )
+        if written is None:
+            return self._decode(session, "ledger_account", current)
+        return written
 
     async def delete(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
@@ -429,6 +506,23 @@ class XeroProvider(Provider):
             await api.send(session, "DELETE", ("TrackingCategories", record_id), "TrackingCategories", None)
             self.lookups.tracking.forget(session)
             return
+        if resource == "ledger_account":
+            self._refuse_system(current, "delete")
+            (gone,) = await api.send(
+                session, "DELETE", ("Accounts", api.id_of(resource, current)), "Accounts", None
+            )
+            if api.has_errors(gone):
+                raise element_error(gone)
+            return
+        if resource == "item":
+            await api.delete(session, ("Items", api.id_of(resource, current)))
+            return
+        if resource == "journal_entry" and status == "POSTED":
+            raise ValidationFailed(
+                "Xero deletes only draft manual journals: this one is POSTED",
+                issues=[FieldIssue("status", "void it instead (conn.journal_entries.void(id))")],
+                provider=self.name,
+            )
         await self._set(session, resource, current, {"Status": "DELETED"})
 
     async def void(
@@ -436,6 +530,12 @@ class XeroProvider(Provider):
     ) -> Any:
         self.require(resource, Operation.VOID)
         current = await self._current(session, resource, record_id, row_version)
+        if resource == "journal_entry" and str(current.get("Status") or "").upper() == "DRAFT":
+            raise ValidationFailed(
+                "Xero voids only posted manual journals: this one is a DRAFT",
+                issues=[FieldIssue("status", "delete it instead (conn.journal_entries.delete(id))")],
+                provider=self.name,
+            )
         return await self._set(session, resource, current, {"Status": "VOIDED"})
 
     async def archive(
@@ -445,6 +545,8 @@ class XeroProvider(Provider):
         current = await self._current(session, resource, record_id, row_version)
         if resource == "tracking_category":
             return await self._update_category(session, current, {"status": TrackingStatus.ARCHIVED})
+        if resource == "ledger_account":
+            return await self._update_account(session, current, {"status": LedgerAccountStatus.ARCHIVED})
         return await self._set(session, resource, current, {"ContactStatus": "ARCHIVED"})
 
     # ------------------------------------------------------------------------------- tax rates

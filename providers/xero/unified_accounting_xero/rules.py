@@ -16,6 +16,14 @@ from unified_accounting.models import (
     EmailType,
     Invoice,
     InvoiceStatus,
+    Item,
+    ItemStatus,
+    ItemType,
+    JournalEntry,
+    JournalEntryStatus,
+    LedgerAccount,
+    LedgerAccountStatus,
+    LedgerAccountType,
     LineItem,
     LineItemType,
     Payment,
@@ -43,6 +51,10 @@ MAX_AMOUNT = Decimal("999999999999.99")
 UNIT_PLACES = 4
 QUANTITY_PLACES = 4
 PERCENT_PLACES = 4
+#: Xero's length limits on codes and names of accounts and items.
+ACCOUNT_CODE_LENGTH = 10
+ITEM_CODE_LENGTH = 30
+ITEM_NAME_LENGTH = 50
 
 
 def places(value: Decimal) -> int:
@@ -215,6 +227,12 @@ def check_record(resource: str, record: RecordMeta) -> list[FieldIssue]:
         ]
         if record.status is not TaxRateStatus.ACTIVE:
             issues.append(FieldIssue("status", "Xero creates tax rates active: create it, then delete it"))
+    if isinstance(record, LedgerAccount):
+        issues += account_issues(values, creating=True)
+    if isinstance(record, Item):
+        issues += item_issues(values, creating=True)
+    if isinstance(record, JournalEntry):
+        issues += journal_issues(values, creating=True)
     if isinstance(record, TrackingCategory):
         if record.status is not TrackingStatus.ACTIVE:
             issues.append(
@@ -275,4 +293,118 @@ def check_changes(resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]
             issues += _too_precise("rate", changes["rate"], PERCENT_PLACES, "tax rates")
     if resource == "tracking_category":
         issues += _option_name_issues(changes.get("options") or [])
+    if resource == "ledger_account":
+        issues += account_issues(changes, creating=False)
+    if resource == "item":
+        issues += item_issues(changes, creating=False)
+    if resource == "journal_entry":
+        issues += journal_issues(changes, creating=False)
+    return issues
+
+
+def account_issues(values: Mapping[str, Any], *, creating: bool) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+    kind = values.get("type")
+    if kind is not None and LedgerAccountType(kind) in (
+        LedgerAccountType.ACCOUNTS_RECEIVABLE,
+        LedgerAccountType.ACCOUNTS_PAYABLE,
+    ):
+        issues.append(
+            FieldIssue(
+                "type",
+                "Xero keeps one receivable and one payable account, its own system accounts: use "
+                "current_asset or current_liability",
+            )
+        )
+    code = values.get("code")
+    if code is not None and len(str(code)) > ACCOUNT_CODE_LENGTH:
+        issues.append(FieldIssue("code", f"Xero account codes are at most {ACCOUNT_CODE_LENGTH} characters"))
+    if "code" in values and code is None and not creating:
+        issues.append(FieldIssue("code", "a Xero account keeps its code: give another one"))
+    name = values.get("name")
+    if name is not None and len(str(name)) > 150:
+        issues.append(FieldIssue("name", "Xero account names are at most 150 characters"))
+    status = values.get("status")
+    if status is not None and LedgerAccountStatus(status) is LedgerAccountStatus.DELETED:
+        issues.append(FieldIssue("status", "delete the account with conn.ledger_accounts.delete(id)"))
+    elif creating and status is not None and LedgerAccountStatus(status) is not LedgerAccountStatus.ACTIVE:
+        issues.append(FieldIssue("status", "Xero creates accounts active: create it, then archive it"))
+    if creating:
+        bank = kind is not None and LedgerAccountType(kind) in (
+            LedgerAccountType.BANK,
+            LedgerAccountType.CREDIT_CARD,
+        )
+        if bank and not values.get("bank_account_number"):
+            issues.append(
+                FieldIssue("bank_account_number", "Xero needs the number of a bank or card account")
+            )
+        if not bank and not code:
+            issues.append(FieldIssue("code", "Xero needs a code for every account but bank accounts"))
+    return issues
+
+
+def item_issues(values: Mapping[str, Any], *, creating: bool) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+    code = values.get("code")
+    if creating and not code:
+        issues.append(FieldIssue("code", "Xero needs a code for every item (its lines name items by code)"))
+    if "code" in values and not code and not creating:
+        issues.append(FieldIssue("code", "a Xero item keeps a code: give another one"))
+    if code is not None and len(str(code)) > ITEM_CODE_LENGTH:
+        issues.append(FieldIssue("code", f"Xero item codes are at most {ITEM_CODE_LENGTH} characters"))
+    name = values.get("name")
+    if name is not None and len(str(name)) > ITEM_NAME_LENGTH:
+        issues.append(FieldIssue("name", f"Xero item names are at most {ITEM_NAME_LENGTH} characters"))
+    kind = values.get("type")
+    if kind is not None and ItemType(kind) in (ItemType.BUNDLE, ItemType.CATEGORY):
+        issues.append(FieldIssue("type", "Xero items are services or goods: it has no bundles or categories"))
+    if kind is not None and ItemType(kind) is ItemType.INVENTORY:
+        purchase = values.get("purchase")
+        cost = (
+            purchase.get("account_id")
+            if isinstance(purchase, Mapping)
+            else getattr(purchase, "account_id", None)
+        )
+        if not values.get("inventory_account_id") or not cost:
+            issues.append(
+                FieldIssue(
+                    "type",
+                    "a Xero tracked item needs inventory_account_id (an INVENTORY account) and "
+                    "purchase.account_id (its cost of sales account)",
+                )
+            )
+    status = values.get("status")
+    if status is not None and ItemStatus(status) is not ItemStatus.ACTIVE:
+        issues.append(FieldIssue("status", "Xero items have no status: delete the item instead"))
+    return issues
+
+
+def journal_issues(values: Mapping[str, Any], *, creating: bool) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+    if creating and not values.get("memo"):
+        issues.append(FieldIssue("memo", "Xero needs a narration for every manual journal: give memo"))
+    if "memo" in values and not values.get("memo") and not creating:
+        issues.append(FieldIssue("memo", "a Xero manual journal keeps its narration"))
+    status = values.get("status")
+    if (
+        creating
+        and status is not None
+        and JournalEntryStatus(status)
+        not in (
+            JournalEntryStatus.DRAFT,
+            JournalEntryStatus.POSTED,
+        )
+    ):
+        issues.append(FieldIssue("status", "Xero creates manual journals as draft or posted"))
+    for index, line in enumerate(values.get("lines") or []):
+        data = line if isinstance(line, Mapping) else line.model_dump()
+        for name in ("customer_id", "supplier_id"):
+            if data.get(name):
+                issues.append(FieldIssue(f"lines.{index}.{name}", "Xero journal lines name no contact"))
+        if len(data.get("tracking") or []) > MAX_PER_LINE:
+            issues.append(
+                FieldIssue(
+                    f"lines.{index}.tracking", f"Xero tracks a line by at most {MAX_PER_LINE} categories"
+                )
+            )
     return issues

@@ -139,7 +139,84 @@ COMPANY_INFO: dict[str, Support] = {
     "website": ("computed", "ExternalLinks Website"),
 }
 
+LEDGER_ACCOUNT: dict[str, Support] = {
+    "id": ("computed", "the account's Code (AccountID for a bank account without a code): what lines name"),
+    "code": ("mapped", "Code, at most 10 characters, unique; changing it changes the id"),
+    "name": ("mapped", "Name, at most 150 characters, unique"),
+    "type": (
+        "mapped",
+        "Type: bank BANK, credit_card BANK with BankAccountType CREDITCARD, current_asset CURRENT, "
+        "fixed_asset FIXED, inventory INVENTORY, non_current_asset NONCURRENT, prepayment PREPAYMENT, "
+        "current_liability CURRLIAB (LIABILITY and PAYG read so), long_term_liability TERMLIAB, equity "
+        "EQUITY, income REVENUE (SALES reads so), other_income OTHERINCOME, cost_of_sales DIRECTCOSTS, "
+        "expense EXPENSE, other_expense OVERHEADS (read back as expense), depreciation DEPRECIATN; "
+        "accounts_receivable and accounts_payable are Xero's system accounts DEBTORS and CREDITORS",
+    ),
+    "provider_type": ("mapped", "Type as Xero names it; on writes a Xero type given here wins over type"),
+    "classification": ("computed", "follows from type (Xero's Class)"),
+    "currency": ("mapped", "CurrencyCode (bank accounts)"),
+    "tax_rate_id": ("mapped", "TaxType: the tax lines on the account get by default"),
+    "bank_account_number": ("mapped", "BankAccountNumber (bank accounts, required for them)"),
+    "status": (
+        "mapped",
+        "Status ACTIVE or ARCHIVED (changed in a request of its own); deleted accounts leave the chart",
+    ),
+    "system": ("computed", "SystemAccount is set: Xero refuses to change, archive or delete these"),
+    "current_balance": ("computed", "Xero's accounts carry no balance: always None (see the reports)"),
+    "sub_type": ("refused", "Xero accounts have no sub-type: use type (or provider_type)"),
+    "parent_id": ("refused", "Xero has no sub-accounts: keep the chart flat"),
+}
+
+ITEM: dict[str, Support] = {
+    "id": ("computed", "the item's Code: Xero lines name items by ItemCode (line_items.N.item_id)"),
+    "code": ("mapped", "Code, required, at most 30 characters, unique; changing it changes the id"),
+    "name": ("mapped", "Name, at most 50 characters"),
+    "description": ("mapped", "Description (the sales description)"),
+    "type": (
+        "mapped",
+        "inventory: IsTrackedAsInventory (needs inventory_account_id and purchase.account_id, the cost "
+        "of sales account); service and non_inventory are untracked items, read back as service",
+    ),
+    "sales": ("mapped", "IsSold and SalesDetails (UnitPrice, AccountCode, TaxType)"),
+    "sales.description": ("mapped", "Description"),
+    "purchase": (
+        "mapped",
+        "IsPurchased and PurchaseDetails (UnitPrice, AccountCode, or COGSAccountCode for tracked items, "
+        "TaxType)",
+    ),
+    "purchase.description": ("mapped", "PurchaseDescription"),
+    "quantity_on_hand": ("computed", "QuantityOnHand (tracked items; moved by bills and invoices)"),
+    "inventory_account_id": ("mapped", "InventoryAssetAccountCode"),
+    "status": ("computed", "Xero items have no status: active until deleted (delete removes them)"),
+}
+
+JOURNAL_ENTRY: dict[str, Support] = {
+    "memo": ("mapped", "Narration (required by Xero)"),
+    "status": (
+        "mapped",
+        "Status: draft DRAFT, posted POSTED (the default on create), void VOIDED, deleted DELETED (drafts "
+        "only)",
+    ),
+    "number": ("refused", "Xero manual journals have no number: put it in memo"),
+    "currency": ("refused", "Xero manual journals are in the base currency only: leave currency out"),
+    "currency_rate": ("refused", "Xero manual journals are in the base currency only"),
+    "lines.debit": ("mapped", "LineAmount, positive"),
+    "lines.credit": ("mapped", "LineAmount, negative"),
+    "lines.ledger_account_id": (
+        "mapped",
+        "AccountCode (a GUID is sent as AccountID); bank and system accounts are refused by Xero",
+    ),
+    "lines.tax_rate_id": ("mapped", "TaxType (journals are written with LineAmountTypes NoTax)"),
+    "lines.tax_amount": ("computed", "TaxAmount"),
+    "lines.tracking": ("mapped", "Tracking, written by category and option name; at most 2 per line"),
+    "lines.customer_id": ("refused", "Xero journal lines name no contact"),
+    "lines.supplier_id": ("refused", "Xero journal lines name no contact"),
+}
+
 FIELD_SUPPORT: Mapping[str, Mapping[str, Support]] = {
+    "ledger_account": LEDGER_ACCOUNT,
+    "item": ITEM,
+    "journal_entry": JOURNAL_ENTRY,
     "invoice": INVOICE,
     "customer": CUSTOMER,
     "payment": PAYMENT,

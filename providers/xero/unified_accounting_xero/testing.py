@@ -13,10 +13,24 @@ harness's emulator allows more (the provider's own tests hold Xero's limit).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
-from unified_accounting.models import Invoice, InvoiceStatus, RecordMeta, TrackingCategory, TrackingOption
+from unified_accounting.models import (
+    Invoice,
+    InvoiceStatus,
+    Item,
+    ItemPricing,
+    JournalEntry,
+    JournalEntryStatus,
+    JournalLine,
+    LedgerAccount,
+    LedgerAccountType,
+    RecordMeta,
+    TrackingCategory,
+    TrackingOption,
+)
 from unified_accounting.plugins import get_provider
 from unified_accounting.testing import EmulatorGrant, ProviderHarness
 from unified_accounting.testing.harness import SampleRecords
@@ -99,6 +113,28 @@ class XeroHarness(ProviderHarness):
     async def sample(
         self, resource: str, records: SampleRecords, *, deletable: bool = False
     ) -> RecordMeta | None:
+        tag = uuid.uuid4().hex[:6].upper()
+        if resource == "ledger_account":
+            return LedgerAccount(code=f"K{tag}", name=f"Conformance {tag}", type=LedgerAccountType.EXPENSE)
+        if resource == "item":
+            return Item(
+                code=f"KIT-{tag}",
+                name=f"Kit {tag}",
+                sales=ItemPricing(unit_price=Decimal("12.50"), account_id="200"),
+                purchase=ItemPricing(unit_price=Decimal("7.25"), account_id="429"),
+            )
+        if resource == "journal_entry":
+            # Xero deletes draft journals only; others are created posted.
+            status = {"status": JournalEntryStatus.DRAFT} if deletable else {}
+            return JournalEntry(
+                date=date(2026, 1, 5),
+                memo=f"Conformance {tag}",
+                lines=[
+                    JournalLine(ledger_account_id="429", debit=Decimal("40.00")),
+                    JournalLine(ledger_account_id="453", credit=Decimal("40.00")),
+                ],
+                **status,
+            )
         if resource == "tracking_category":
             return TrackingCategory(
                 name=f"Conformance {uuid.uuid4().hex[:8]}",
@@ -107,6 +143,10 @@ class XeroHarness(ProviderHarness):
         return await super().sample(resource, records, deletable=deletable)
 
     def changes(self, resource: str) -> dict[str, Any] | None:
+        if resource in ("ledger_account", "item"):
+            return {"name": f"Renamed {uuid.uuid4().hex[:8]}"}
+        if resource == "journal_entry":
+            return {"memo": f"Changed {uuid.uuid4().hex[:8]}"}
         if resource == "tracking_category":
             return {"name": f"Renamed {uuid.uuid4().hex[:8]}"}
         return super().changes(resource)

@@ -69,7 +69,9 @@ def account_used(t: TenantState, account: Record) -> bool:
     )
 
 
-def write_account(ids: IdFactory, ctx: WriteContext, data: Mapping[str, Any], existing: Record | None) -> Record:
+def write_account(
+    ids: IdFactory, ctx: WriteContext, data: Mapping[str, Any], existing: Record | None
+) -> Record:
     t, j = ctx.tenant, ctx.journal
     errors: list[str] = []
     if existing is not None:
@@ -149,7 +151,7 @@ def write_account(ids: IdFactory, ctx: WriteContext, data: Mapping[str, Any], ex
             errors.append("Bank account number must be specified for a bank account.")
         if rec.get("CurrencyCode") and rec["CurrencyCode"].upper() not in t.currencies:
             errors.append(f"The currency '{rec['CurrencyCode']}' has not been added to this organisation.")
-    if "TaxType" in data and data["TaxType"]:
+    if data.get("TaxType"):
         tax = str(data["TaxType"]).upper()
         rate = taxes.usable_rate(t, tax)
         if rate is None:
@@ -215,7 +217,9 @@ def _journal_line(t: TenantState, raw: Any, errors: list[str]) -> Record:
         account = t.accounts.get(str(raw["AccountID"]).lower())
     if account is None or account.get("Status") != "ACTIVE":
         if code or raw.get("AccountID"):
-            errors.append(f"Account code '{code or raw.get('AccountID')}' is not a valid code for this document.")
+            errors.append(
+                f"Account code '{code or raw.get('AccountID')}' is not a valid code for this document."
+            )
         else:
             errors.append("Account code must be specified for each journal line.")
     elif account.get("Type") == "BANK" or account.get("SystemAccount"):
@@ -235,7 +239,9 @@ def _journal_line(t: TenantState, raw: Any, errors: list[str]) -> Record:
     if tax:
         rate = taxes.usable_rate(t, tax.upper())
         if rate is None:
-            errors.append(f"The TaxType code '{tax}' does not exist or cannot be used for this type of transaction.")
+            errors.append(
+                f"The TaxType code '{tax}' does not exist or cannot be used for this type of transaction."
+            )
         line["TaxType"] = tax.upper()
     return line
 
@@ -270,9 +276,6 @@ def write_manual_journal(
             errors.append(f"A manual journal cannot be changed from {old} to {status}.")
         else:
             rec["Status"] = status
-    if old == "POSTED" and any(k in data for k in ("JournalLines", "Date", "LineAmountTypes")):
-        # A posted journal's postings stand: void it and post another (UNVERIFIED rule).
-        errors.append("A POSTED manual journal's lines and date cannot be changed; void it instead.")
     if "Narration" in data:
         rec["Narration"] = _text(data["Narration"])
     if not rec.get("Narration"):

@@ -395,7 +395,9 @@ class Ledger:
             for line in doc.get("LineItems") or []
         )
         if used or item.get("IsTrackedAsInventory"):
-            raise ValidationFailed(f"The item '{item.get('Code')}' is used on transactions and cannot be deleted.")
+            raise ValidationFailed(
+                f"The item '{item.get('Code')}' is used on transactions and cannot be deleted."
+            )
         j.delete(t.item_codes, code)
         j.delete(t.items, item["ItemID"])
         return item
