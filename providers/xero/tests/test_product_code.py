@@ -1,0 +1,69 @@
+"""The provider-neutral product code of ``product_code_xero.py`` on the Xero emulator."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+from unified_accounting_xero.testing import XeroHarness, emulator_of
+
+from unified_accounting import AsyncClient, AsyncConnection
+
+pytestmark = pytest.mark.anyio
+
+
+def _product_code() -> ModuleType:
+    path = Path(__file__).with_name("product_code_xero.py")
+    spec = importlib.util.spec_from_file_location("product_code_xero", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PRODUCT = _product_code()
+
+
+@pytest.fixture
+async def conn() -> AsyncIterator[tuple[AsyncConnection, Any]]:
+    harness = XeroHarness()
+    app = harness.create_app()
+    grant = await harness.grant(app)
+    async with AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        providers={"xero": {**harness.settings, "base_url": harness.base_url}},
+        environ={},
+    ) as client:
+        connection = await client.import_connection(
+            consumer_id="product",
+            provider="xero",
+            company_id=grant.company_id,
+            access_token=grant.access_token,
+            refresh_token=grant.refresh_token,
+            expires_at=grant.expires_at,
+        )
+        yield connection, app
+
+
+async def test_chart_and_journal(conn: tuple[AsyncConnection, Any]) -> None:
+    connection, app = conn
+    emulator = emulator_of(app)
+    before = len(emulator.requests_to("/api.xro/"))
+    result = await PRODUCT.chart_and_journal(connection)
+    # The unbalanced entry never reached Xero, and its refusal gives both totals.
+    assert "debits total 100.00 and credits total 90.00" in str(result["refused"].issues)
+    writes = [r for r in emulator.requests_to("/api.xro/")[before:] if r.path.endswith("/ManualJournals")]
+    assert [r.method for r in writes] == ["PUT"]  # the balanced entry only
+    # Xero's side of it: the journal posted to the codes, the item is invoiced by its code.
+    journal = emulator.records("ManualJournal")[0]
+    assert [line["AccountCode"] for line in journal["JournalLines"]] == [
+        str(result["sales"].id),
+        str(result["income"].id),
+    ]
+    invoice = emulator.record("Invoice", str(result["invoice"].id))
+    assert invoice is not None and invoice["LineItems"][0]["ItemCode"] == str(result["item"].id)
