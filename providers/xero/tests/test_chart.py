@@ -197,7 +197,7 @@ async def test_journal_refusals_before_any_call(xero_conn: Conn) -> None:
         with pytest.raises(ValidationFailed) as caught:
             await conn.journal_entries.create(bad)
         assert field in {issue.field for issue in caught.value.issues}
-    with pytest.raises(ValidationFailed, match="debits total 10.00 and credits total 9.00"):
+    with pytest.raises(ValidationFailed, match=r"debits total 10\.00 and credits total 9\.00"):
         await conn.journal_entries.update(
             "00000000-0000-4000-8000-000000000000",
             {
