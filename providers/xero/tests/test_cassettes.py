@@ -40,7 +40,21 @@ from unified_accounting_xero.provider import XeroProvider
 from unified_accounting import AsyncClient
 from unified_accounting.client import AsyncConnection
 from unified_accounting.errors import ValidationFailed
-from unified_accounting.models import Allocation, Customer, Invoice, InvoiceStatus, LineItem, Payment
+from unified_accounting.models import (
+    Allocation,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Item,
+    ItemPricing,
+    JournalEntry,
+    JournalEntryStatus,
+    JournalLine,
+    LedgerAccount,
+    LedgerAccountType,
+    LineItem,
+    Payment,
+)
 from unified_accounting.testing.cassettes import cassette_vcr, find_secrets, recording, serve
 from unified_accounting.tokens import TokenSet
 
@@ -245,6 +259,52 @@ async def test_crud(backend: Backend, cassette: None) -> None:
         voided = await conn.invoices.void(str(invoice.id))
         assert voided.status is InvoiceStatus.VOID
         archived = await conn.customers.archive(str(customer.id))
+        assert archived.status == "archived"
+
+
+async def test_chart_items_and_journals(backend: Backend, cassette: None) -> None:
+    async for conn in connect(backend):
+        tag = f"{int(backend.now().timestamp()) % 100000:05d}"
+        account = await conn.ledger_accounts.create(
+            LedgerAccount(code=f"C{tag}", name=f"Cassette costs {tag}", type=LedgerAccountType.EXPENSE)
+        )
+        # Replayed, the answers carry the tag of the recording: read it back from them.
+        tag = str(account.code)[1:]
+        assert account.id == f"C{tag}" and account.classification == "expense"
+        fetched = await conn.ledger_accounts.get(str(account.id))
+        renamed = await conn.ledger_accounts.update(
+            str(account.id), {"name": f"Cassette overheads {tag}"}, row_version=fetched.row_version
+        )
+        assert renamed.name == f"Cassette overheads {tag}"
+
+        item = await conn.items.create(
+            Item(
+                code=f"CAS-{tag}",
+                name=f"Cassette {tag}",
+                sales=ItemPricing(unit_price=Decimal("9.5"), account_id="200"),
+                purchase=ItemPricing(unit_price=Decimal("4.25"), account_id=str(account.id)),
+            )
+        )
+        assert item.id == f"CAS-{tag}" and (await conn.items.get(str(item.id))).name == f"Cassette {tag}"
+        changed = await conn.items.update(str(item.id), {"name": f"Cassette item {tag}"})
+        assert changed.purchase is not None and changed.purchase.account_id == str(account.id)
+
+        entry = await conn.journal_entries.create(
+            JournalEntry(
+                date=date(2026, 1, 31),
+                memo=f"Cassette accrual {tag}",
+                lines=[
+                    JournalLine(ledger_account_id=str(account.id), debit=Decimal("25.00")),
+                    JournalLine(ledger_account_id="429", credit=Decimal("25.00")),
+                ],
+            )
+        )
+        assert entry.status is JournalEntryStatus.POSTED
+        assert (await conn.journal_entries.get(str(entry.id))).total_credit == Decimal("25.00")
+        assert (await conn.journal_entries.void(str(entry.id))).status is JournalEntryStatus.VOID
+
+        await conn.items.delete(str(item.id))
+        archived = await conn.ledger_accounts.archive(str(account.id))
         assert archived.status == "archived"
 
 
