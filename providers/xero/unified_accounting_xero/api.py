@@ -27,24 +27,52 @@ from .errors import PROVIDER
 from .queries import XeroQuery
 
 API_BASE = "https://api.xero.com/api.xro/2.0"
-#: Xero's Invoices and Payments endpoints also hold bills and bill payments: keep to sales.
-SALES_FILTER = {"invoice": 'Type=="ACCREC"', "payment": 'PaymentType=="ACCRECPAYMENT"'}
-SALES_TYPE = {"invoice": ("Type", "ACCREC"), "payment": ("PaymentType", "ACCRECPAYMENT")}
+#: Xero endpoints that hold several unified resources: the field telling them apart and the values
+#: of each (Invoices hold sales invoices and bills, Payments their payments and refunds...).
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "invoice": ("Type", ("ACCREC",)),
+    "bill": ("Type", ("ACCPAY",)),
+    "payment": ("PaymentType", ("ACCRECPAYMENT",)),
+    "bill_payment": ("PaymentType", ("ACCPAYPAYMENT",)),
+    "credit_note": ("Type", ("ACCRECCREDIT",)),
+    "supplier_credit": ("Type", ("ACCPAYCREDIT",)),
+    "expense": ("Type", ("SPEND", "RECEIVE")),
+}
+#: Contacts are customers and suppliers alike: a contact Xero has not yet seen on a sales invoice
+#: or a bill (IsCustomer and IsSupplier both false) is listed as both.
+CONTACT_FILTER = {
+    "customer": "(IsCustomer==true OR IsSupplier==false)",
+    "supplier": "(IsSupplier==true OR IsCustomer==false)",
+}
 #: Xero pages these lists; the others always come whole.
-PAGED = frozenset({"invoice", "customer", "payment", "journal_entry"})
-#: Xero honours If-Modified-Since on these lists (not on tax rates, tracking categories, currencies).
-MODIFIED_SINCE = frozenset(
-    {"invoice", "customer", "payment", "account", "item", "ledger_account", "journal_entry"}
+PAGED = frozenset(
+    {
+        "invoice",
+        "customer",
+        "payment",
+        "journal_entry",
+        "supplier",
+        "bill",
+        "bill_payment",
+        "credit_note",
+        "supplier_credit",
+        "expense",
+    }
 )
+#: Xero honours If-Modified-Since on these lists (not on tax rates, tracking categories, currencies).
+MODIFIED_SINCE = PAGED | {"account", "item", "ledger_account"}
+_UNIT_PLACES = {"unitdp": "4"}
 #: Query parameters every read and write of a resource carries: four-decimal unit prices (Xero
 #: rounds to two otherwise), and archived contacts and categories (hidden by default, yet still there).
 READ_PARAMS: dict[str, dict[str, str]] = {
-    "invoice": {"unitdp": "4"},
-    "item": {"unitdp": "4"},
+    **dict.fromkeys(("invoice", "bill", "item", "credit_note", "supplier_credit", "expense"), _UNIT_PLACES),
     "customer": {"includeArchived": "true"},
+    "supplier": {"includeArchived": "true"},
     "tracking_category": {"includeArchived": "true"},
 }
-WRITE_PARAMS: dict[str, dict[str, str]] = {"invoice": {"unitdp": "4"}, "item": {"unitdp": "4"}}
+WRITE_PARAMS: dict[str, dict[str, str]] = {
+    name: _UNIT_PLACES for name in ("invoice", "bill", "item", "credit_note", "supplier_credit", "expense")
+}
 #: Where a resource's URL differs from its envelope's name.
 PATHS = {"company_info": "Organisation"}
 
@@ -96,9 +124,22 @@ def _body(response: httpx.Response) -> Any:
         ) from None
 
 
-def _is_sales(resource: str, record: Mapping[str, Any]) -> bool:
-    rule = SALES_TYPE.get(resource)
-    return rule is None or str(record.get(rule[0]) or rule[1]).upper() == rule[1]
+def is_kind(resource: str, record: Mapping[str, Any]) -> bool:
+    """Whether a record of a shared endpoint is one of ``resource`` (a bill is no sales invoice)."""
+    rule = KINDS.get(resource)
+    return rule is None or str(record.get(rule[0]) or rule[1][0]).upper() in rule[1]
+
+
+def kind_filter(resource: str) -> list[str]:
+    """The ``where`` terms that keep a list to ``resource``."""
+    if resource in CONTACT_FILTER:
+        return [CONTACT_FILTER[resource]]
+    rule = KINDS.get(resource)
+    if rule is None:
+        return []
+    field, values = rule
+    terms = [f'{field}=="{value}"' for value in values]
+    return [terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"]
 
 
 def _by_code(record_id: str) -> dict[str, str] | None:
@@ -122,7 +163,7 @@ async def fetch_record(session: ProviderSession, resource: str, record_id: str) 
         params={**READ_PARAMS.get(resource, {}), **(query or {})} or None,
     )
     items = _items(resource, _body(response))
-    if not items or not _is_sales(resource, items[0]):
+    if not items or not is_kind(resource, items[0]):
         raise NotFound(
             f"no {resource} {record_id!r} in this Xero organisation", provider=PROVIDER, status_code=404
         )
@@ -185,8 +226,7 @@ async def fetch_page(
         # Ordered by id unless asked otherwise: an id never changes, so records updated while
         # paging do not move between pages.
         params.update(page=page, pageSize=page_size, order=query.order or f"{RESOURCES[resource][1]} ASC")
-    where = [SALES_FILTER[resource]] if resource in SALES_FILTER else []
-    where += query.where
+    where = kind_filter(resource) + query.where
     if where:
         params["where"] = " AND ".join(where)
     headers = (

@@ -23,11 +23,11 @@ MAX_PAGE_SIZE = 1000
 
 
 def is_gone(resource: str, record: Mapping[str, Any]) -> bool:
-    if resource == "invoice":
+    if resource in ("invoice", "bill"):
         return str(record.get("Status", "")).upper() in GONE_INVOICE_STATUSES
-    if resource == "customer":
+    if resource in ("customer", "supplier"):
         return str(record.get("ContactStatus", "ACTIVE")).upper() != "ACTIVE"
-    if resource in ("payment", "journal_entry", "ledger_account"):
+    if resource in ("payment", "bill_payment", "journal_entry", "ledger_account"):
         return str(record.get("Status", "")).upper() == "DELETED"
     return False
 

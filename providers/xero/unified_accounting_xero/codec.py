@@ -26,6 +26,9 @@ from typing import Any
 from unified_accounting import jsonutil
 from unified_accounting.decoding import RecordIssue, decode_each, decode_one, id_in
 from unified_accounting.models import (
+    Bill,
+    BillPayment,
+    BillStatus,
     CompanyInfo,
     Customer,
     Invoice,
@@ -38,6 +41,7 @@ from unified_accounting.models import (
     Payment,
     PaymentTerms,
     RecordMeta,
+    Supplier,
     TaxMode,
     TaxRate,
     TrackingCategory,
@@ -48,7 +52,9 @@ from . import chart
 from .contacts import (
     BILLING_ADDRESS,
     SHIPPING_ADDRESS,
+    SUPPLIER_FIELDS,
     decode_contact,
+    decode_supplier,
     encode_contact,
     encode_contact_fields,
     first_address,
@@ -58,7 +64,7 @@ from .dates import format_date, parse_datetime, record_date
 from .models import Account
 from .organisation import decode_organisation
 from .settings import XeroSettings
-from .statuses import INVOICE_TO_XERO, invoice_status, payment_status
+from .statuses import BILL_TO_XERO, INVOICE_TO_XERO, bill_status, invoice_status, payment_status
 from .support import FIELD_SUPPORT, computed, refused
 from .taxes import TO_LINE_AMOUNT_TYPES, decode_tax_rate, encode_tax_rate, encode_tax_rate_changes, tax_mode
 from .terms import due_date
@@ -73,6 +79,9 @@ RESOURCES: dict[str, tuple[str, str, type[RecordMeta]]] = {
     "account": ("Accounts", "AccountID", Account),
     "item": ("Items", "ItemID", Item),
     "ledger_account": ("Accounts", "AccountID", LedgerAccount),
+    "supplier": ("Contacts", "ContactID", Supplier),
+    "bill": ("Invoices", "InvoiceID", Bill),
+    "bill_payment": ("Payments", "PaymentID", BillPayment),
     "journal_entry": ("ManualJournals", "ManualJournalID", JournalEntry),
     "tax_rate": ("TaxRates", "TaxType", TaxRate),
     "tracking_category": ("TrackingCategories", "TrackingCategoryID", TrackingCategory),
@@ -216,6 +225,60 @@ def decode_customer(data: Mapping[str, Any], include_raw: bool = False) -> Custo
     return decode_contact(data, _meta(data, "ContactID", include_raw), _decimal(receivable))
 
 
+def decode_supplier_contact(data: Mapping[str, Any], include_raw: bool = False) -> Supplier:
+    payable = ((data.get("Balances") or {}).get("AccountsPayable") or {}).get("Outstanding")
+    return decode_supplier(data, _meta(data, "ContactID", include_raw), _decimal(payable))
+
+
+def decode_bill(data: Mapping[str, Any], include_raw: bool = False) -> Bill:
+    contact = data.get("Contact") or {}
+    amount_paid = _decimal(data.get("AmountPaid"))
+    return from_provider(
+        Bill,
+        {
+            # A bill's InvoiceNumber is what Xero shows as its reference: the supplier's number.
+            "number": _text(data.get("InvoiceNumber")),
+            "supplier_id": str(contact.get("ContactID") or ""),
+            "supplier_name": _text(contact.get("Name")),
+            "issue_date": record_date(dict(data), "Date"),
+            "due_date": record_date(dict(data), "DueDate"),
+            "currency": _text(data.get("CurrencyCode")),
+            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
+            "status": bill_status(data.get("Status"), amount_paid),
+            "tax_mode": tax_mode(data.get("LineAmountTypes")),
+            "line_items": [decode_line(line) for line in data.get("LineItems") or []],
+            "sub_total": _decimal(data.get("SubTotal")),
+            "total_tax": _decimal(data.get("TotalTax")),
+            "total": _decimal(data.get("Total")),
+            "amount_due": _decimal(data.get("AmountDue")),
+            "amount_paid": amount_paid,
+            **_meta(data, "InvoiceID", include_raw),
+        },
+    )
+
+
+def decode_bill_payment(data: Mapping[str, Any], include_raw: bool = False) -> BillPayment:
+    bill = data.get("Invoice") or {}
+    account = data.get("Account") or {}
+    amount = _decimal(data.get("Amount")) or Decimal(0)
+    return from_provider(
+        BillPayment,
+        {
+            "supplier_id": str((bill.get("Contact") or {}).get("ContactID") or ""),
+            "supplier_name": _text((bill.get("Contact") or {}).get("Name")),
+            "date": record_date(dict(data), "Date"),
+            "currency": _text(bill.get("CurrencyCode")),
+            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
+            "total_amount": amount,
+            "reference": _text(data.get("Reference")),
+            "account_id": _text(account.get("Code")) or _text(account.get("AccountID")),
+            "allocations": [{"bill_id": str(bill["InvoiceID"]), "amount": amount}] if bill.get("InvoiceID") else [],
+            "status": payment_status(data.get("Status")),
+            **_meta(data, "PaymentID", include_raw),
+        },
+    )
+
+
 def decode_payment(data: Mapping[str, Any], include_raw: bool = False) -> Payment:
     invoice = data.get("Invoice") or {}
     account = data.get("Account") or {}
@@ -291,6 +354,9 @@ DECODERS: dict[str, Callable[[Mapping[str, Any], bool], Any]] = {
     "account": decode_account,
     "item": decode_item,
     "ledger_account": decode_ledger_account,
+    "supplier": decode_supplier_contact,
+    "bill": decode_bill,
+    "bill_payment": decode_bill_payment,
     "journal_entry": decode_journal_entry,
     "tax_rate": decode_rate,
     "tracking_category": decode_tracking_category,
@@ -370,7 +436,7 @@ def _taxed_alike(line: LineItem, previous: Mapping[str, Any]) -> bool:
     return all(_same(value, stored) for value, stored in pairs)
 
 
-def encode_line(line: LineItem, options: EncodeOptions) -> dict[str, Any]:
+def encode_line(line: LineItem, options: EncodeOptions, *, purchase: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {"LineItemID": line.id, "Description": line.description}
     if line.tracking:
         if options.tracking is None:
@@ -411,7 +477,7 @@ def encode_line(line: LineItem, options: EncodeOptions) -> dict[str, Any]:
         # and a derived total may carry more decimals than Xero's rounded LineAmount.
         out["LineAmount"] = line.total_amount
     account = line.account_id
-    if account is None and line.item_id is None:
+    if account is None and line.item_id is None and not purchase:
         account = options.default_sales_account_code
     if account is not None:
         reference = _reference(account)
@@ -433,6 +499,18 @@ INVOICE_FIELDS: dict[str, FieldEncoder] = {
     "status": lambda v, o: {"Status": INVOICE_TO_XERO[InvoiceStatus(v)]},
     "tax_mode": lambda v, o: {"LineAmountTypes": TO_LINE_AMOUNT_TYPES[TaxMode(v)]} if v is not None else {},
     "line_items": lambda v, o: {"LineItems": [encode_line(line, o) for line in v]},
+}
+
+BILL_FIELDS: dict[str, FieldEncoder] = {
+    "supplier_id": lambda v, o: {"Contact": {"ContactID": v}},
+    "number": lambda v, o: {"InvoiceNumber": v or ""},
+    "issue_date": INVOICE_FIELDS["issue_date"],
+    "due_date": INVOICE_FIELDS["due_date"],
+    "currency": INVOICE_FIELDS["currency"],
+    "currency_rate": INVOICE_FIELDS["currency_rate"],
+    "status": lambda v, o: {"Status": BILL_TO_XERO[BillStatus(v)]},
+    "tax_mode": INVOICE_FIELDS["tax_mode"],
+    "line_items": lambda v, o: {"LineItems": [encode_line(line, o, purchase=True) for line in v]},
 }
 
 #: Unified fields Xero computes: ignored when a whole record is created, refused in updates.
@@ -487,6 +565,30 @@ def encode_invoice(invoice: Invoice, options: EncodeOptions) -> dict[str, Any]:
     return {**payload, **invoice.pass_through}
 
 
+def encode_bill(bill: Bill, options: EncodeOptions) -> dict[str, Any]:
+    values = _set_fields(bill)
+    payload: dict[str, Any] = {"Type": "ACCPAY", **_apply(BILL_FIELDS, values, options)}
+    payload.setdefault("Status", options.default_invoice_status)
+    payload.setdefault("LineItems", [])
+    payload.setdefault("LineAmountTypes", options.line_amount_types)
+    _due_from_terms(values, options, payload)
+    return {**payload, **bill.pass_through}
+
+
+def encode_bill_payment(payment: BillPayment, options: EncodeOptions) -> dict[str, Any]:
+    allocation = payment.allocations[0]  # exactly one bill: Provider.validate refuses anything else
+    account = payment.account_id or options.default_payment_account_code
+    payload: dict[str, Any] = {
+        "Invoice": {"InvoiceID": allocation.bill_id},
+        "Amount": allocation.amount,
+        "Date": format_date(payment.date) if payment.date else None,
+        "Reference": payment.reference,
+        "Account": _reference(account) if account else None,
+        "CurrencyRate": xero_rate(payment.currency_rate) if payment.currency_rate is not None else None,
+    }
+    return {**{k: v for k, v in payload.items() if v is not None}, **payment.pass_through}
+
+
 def encode_payment(payment: Payment, options: EncodeOptions) -> dict[str, Any]:
     allocation = payment.allocations[0]  # exactly one: Provider.validate refuses anything else
     account = payment.account_id or options.default_payment_account_code
@@ -506,10 +608,14 @@ def encode_changes(resource: str, changes: Mapping[str, Any], options: EncodeOpt
     if resource == "invoice":
         payload = _apply(INVOICE_FIELDS, changes, options)
         _due_from_terms(changes, options, payload)
-    elif resource == "customer":
-        payload = encode_contact_fields(changes, options.current)
+    elif resource in ("customer", "supplier"):
+        fields = SUPPLIER_FIELDS if resource == "supplier" else None
+        payload = encode_contact_fields(changes, options.current, fields)
         if "Name" not in payload and changes.get("company_name"):
             payload["Name"] = changes["company_name"]
+    elif resource == "bill":
+        payload = _apply(BILL_FIELDS, changes, options)
+        _due_from_terms(changes, options, payload)
     elif resource == "tax_rate":
         payload = encode_tax_rate_changes(changes, options.current or {})
         return payload
@@ -560,8 +666,12 @@ class XeroCodec:
         options = options or EncodeOptions()
         if isinstance(model, Invoice):
             return encode_invoice(model, options)
-        if isinstance(model, Customer):
+        if isinstance(model, Customer | Supplier):
             return encode_contact(model, _set_fields(model))
+        if isinstance(model, Bill):
+            return encode_bill(model, options)
+        if isinstance(model, BillPayment):
+            return encode_bill_payment(model, options)
         if isinstance(model, Payment):
             return encode_payment(model, options)
         if isinstance(model, TaxRate):

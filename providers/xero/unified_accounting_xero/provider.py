@@ -124,6 +124,9 @@ class XeroProvider(Provider):
         item="create get list update delete",
         ledger_account="create get list update archive delete",
         journal_entry="create get list update delete void",
+        supplier="create get list update archive bulk_create bulk_update",
+        bill="create get list update delete void",
+        bill_payment="create get list delete",
     )
     list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
         "invoice": frozenset(_DECLARED_INVOICE_FILTERS),
@@ -228,7 +231,7 @@ class XeroProvider(Provider):
         options = replace(_options(session), current=current, today=datetime.now(UTC).date())
         if resource == "journal_entry":
             return replace(options, tracking=await self._journal_tracking(session, _values(given)))
-        if resource not in ("invoice", "payment"):
+        if resource not in ("invoice", "payment", "bill"):
             return options
         values = _values(given)
         company = await self.company(session)
@@ -488,12 +491,12 @@ class XeroProvider(Provider):
         status = str(current.get("Status", "")).upper()
         if status in ("DELETED", "VOIDED"):
             return  # already gone
-        if resource == "invoice" and status not in ("DRAFT", "SUBMITTED"):
+        if resource in ("invoice", "bill") and status not in ("DRAFT", "SUBMITTED"):
             # Xero deletes only unapproved invoices. Voiding instead would keep the invoice on the
             # books under another status than the caller asked for, so say so and let them choose.
             raise ValidationFailed(
-                f"Xero cannot delete a {status} invoice: only DRAFT and SUBMITTED ones can be deleted",
-                issues=[FieldIssue("status", "void the invoice instead (conn.invoices.void(id))")],
+                f"Xero cannot delete a {status} {resource}: only DRAFT and SUBMITTED ones can be deleted",
+                issues=[FieldIssue("status", f"void the {resource} instead (conn.{resource}s.void(id))")],
                 provider=self.name,
             )
         if resource == "tax_rate":

@@ -13,6 +13,9 @@ from typing import Any
 
 from unified_accounting.errors import FieldIssue
 from unified_accounting.models import (
+    Bill,
+    BillPayment,
+    BillStatus,
     EmailType,
     Invoice,
     InvoiceStatus,
@@ -35,10 +38,11 @@ from unified_accounting.models import (
     TrackingStatus,
 )
 from unified_accounting.models.customer import Customer
+from unified_accounting.models.supplier import Supplier
 
 from .contacts import MAX_CONTACT_PERSONS, TO_PHONE_TYPE
 from .currency import xero_rate
-from .statuses import CREATABLE_INVOICE_STATUSES, INVOICE_TO_XERO
+from .statuses import BILL_TO_XERO, CREATABLE_BILL_STATUSES, CREATABLE_INVOICE_STATUSES, INVOICE_TO_XERO
 from .support import computed, refused
 from .tracking import MAX_PER_LINE
 
@@ -169,6 +173,24 @@ def invoice_issues(values: Mapping[str, Any], lines: Iterable[LineItem]) -> list
     return issues + _reference_issues(values) + _rate_issues(values.get("currency_rate"))
 
 
+def bill_issues(values: Mapping[str, Any], lines: Iterable[Any]) -> list[FieldIssue]:
+    lines = [line if isinstance(line, LineItem) else LineItem.model_validate(line) for line in lines]
+    issues = invoice_issues(values, lines)
+    for index, line in enumerate(lines):
+        if line.type is LineItemType.DESCRIPTION:
+            continue
+        if line.discount_percentage or line.discount_amount:
+            issues.append(FieldIssue(f"line_items.{index}.discount_percentage", "Xero bills take no discounts"))
+        if not line.account_id and not line.item_id:
+            issues.append(
+                FieldIssue(
+                    f"line_items.{index}.account_id",
+                    "a Xero bill line names the account it is spent on (account_id) or an item (item_id)",
+                )
+            )
+    return issues
+
+
 def customer_issues(values: Mapping[str, Any]) -> list[FieldIssue]:
     issues: list[FieldIssue] = []
     emails = [e if isinstance(e, Mapping) else e.model_dump() for e in values.get("emails") or []]
@@ -208,8 +230,23 @@ def check_record(resource: str, record: RecordMeta) -> list[FieldIssue]:
             issues.append(
                 FieldIssue("status", "Xero creates invoices as draft, submitted or open (approved) only")
             )
-    if isinstance(record, Customer):
+    if isinstance(record, Customer | Supplier):
         issues += customer_issues(values)
+    if isinstance(record, Bill):
+        issues += bill_issues(values, record.line_items)
+        if record.status is not None and record.status not in CREATABLE_BILL_STATUSES:
+            issues.append(FieldIssue("status", "Xero creates bills as draft or open (approved) only"))
+    if isinstance(record, BillPayment):
+        issues += _rate_issues(record.currency_rate)
+        if len(record.allocations) != 1 or record.allocations[0].bill_id is None:
+            issues.append(
+                FieldIssue(
+                    "allocations",
+                    "a Xero bill payment pays exactly one bill (use conn.supplier_credits.allocate for credit)",
+                )
+            )
+        elif record.allocations[0].amount != record.total_amount:
+            issues.append(FieldIssue("total_amount", "a Xero bill payment applies its whole amount to its one bill"))
     if isinstance(record, Payment):
         issues += _rate_issues(record.currency_rate)
         if len(record.allocations) != 1:
@@ -267,7 +304,12 @@ def check_changes(resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]
             issues.append(FieldIssue("status", "paid and partially paid follow from payments"))
         if "customer_id" in changes and not changes["customer_id"]:
             issues.append(FieldIssue("customer_id", "an invoice needs a customer"))
-    if resource == "customer":
+    if resource == "bill":
+        issues += bill_issues(changes, list(changes.get("line_items") or []))
+        status = changes.get("status")
+        if status is not None and BillStatus(status) not in BILL_TO_XERO:
+            issues.append(FieldIssue("status", "paid and partially paid follow from payments"))
+    if resource in ("customer", "supplier"):
         issues += customer_issues(changes)
         if "terms" in changes and changes["terms"] is None:
             issues.append(

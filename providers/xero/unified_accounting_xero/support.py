@@ -139,6 +139,56 @@ COMPANY_INFO: dict[str, Support] = {
     "website": ("computed", "ExternalLinks Website"),
 }
 
+SUPPLIER: dict[str, Support] = {
+    **{name: note for name, note in CUSTOMER.items() if name not in ("balance", "terms", "parent_id")},
+    "balance": ("computed", "Balances.AccountsPayable.Outstanding"),
+    "terms": ("mapped", "PaymentTerms.Bills (Day, Type); the sales terms are kept"),
+    "bank_account_details": ("mapped", "BankAccountDetails"),
+    "default_expense_account_id": ("mapped", "PurchasesDefaultAccountCode"),
+    "account_number": ("mapped", "AccountNumber"),
+}
+
+_BILL_LINES: dict[str, Support] = {
+    name: note
+    for name, note in INVOICE.items()
+    if name.startswith("line_items.") and name not in ("line_items.discount_percentage", "line_items.discount_amount")
+}
+
+BILL: dict[str, Support] = {
+    "supplier_name": ("computed", "the contact's Name"),
+    "sub_total": ("computed", "SubTotal"),
+    "total_tax": ("computed", "TotalTax"),
+    "total": ("computed", "Total"),
+    "amount_due": ("computed", "AmountDue"),
+    "amount_paid": ("computed", "AmountPaid"),
+    "number": ("mapped", "InvoiceNumber: the supplier's number, which Xero shows as the bill's reference"),
+    "status": (
+        "mapped",
+        "Status: draft DRAFT (SUBMITTED reads so), open AUTHORISED (the default on create), "
+        "partially_paid and paid follow from payments",
+    ),
+    "tax_mode": ("mapped", "LineAmountTypes Exclusive / Inclusive / NoTax"),
+    "currency_rate": INVOICE["currency_rate"],
+    "terms": INVOICE["terms"],
+    "reference": ("refused", "Xero shows a bill's InvoiceNumber as its reference: use number"),
+    "memo": ("refused", "Xero bills have no memo"),
+    "tracking": INVOICE["tracking"],
+    **_BILL_LINES,
+    "line_items.account_id": ("mapped", "AccountCode (a GUID is sent as AccountID); each line needs one or an item"),
+    "line_items.discount_percentage": ("refused", "Xero bills take no discounts"),
+    "line_items.discount_amount": ("refused", "Xero bills take no discounts"),
+}
+
+BILL_PAYMENT: dict[str, Support] = {
+    "supplier_id": ("mapped", "the contact of the bill paid (Xero takes it from the bill)"),
+    "supplier_name": ("computed", "the bill's contact Name"),
+    "currency": ("mapped", "the bill's CurrencyCode (a payment is in its bill's currency)"),
+    "currency_rate": PAYMENT["currency_rate"],
+    "allocations": ("mapped", "Invoice: a Xero payment pays exactly one bill, with its whole amount"),
+    "account_id": ("mapped", "Account Code (or AccountID), a bank account"),
+    "status": ("mapped", "Status AUTHORISED (posted) or DELETED"),
+}
+
 LEDGER_ACCOUNT: dict[str, Support] = {
     "id": ("computed", "the account's Code (AccountID for a bank account without a code): what lines name"),
     "code": ("mapped", "Code, at most 10 characters, unique; changing it changes the id"),
@@ -214,6 +264,9 @@ JOURNAL_ENTRY: dict[str, Support] = {
 }
 
 FIELD_SUPPORT: Mapping[str, Mapping[str, Support]] = {
+    "supplier": SUPPLIER,
+    "bill": BILL,
+    "bill_payment": BILL_PAYMENT,
     "ledger_account": LEDGER_ACCOUNT,
     "item": ITEM,
     "journal_entry": JOURNAL_ENTRY,

@@ -18,6 +18,10 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from unified_accounting.models import (
+    Bill,
+    BillAllocation,
+    BillPayment,
+    BillStatus,
     Invoice,
     InvoiceStatus,
     Item,
@@ -27,7 +31,9 @@ from unified_accounting.models import (
     JournalLine,
     LedgerAccount,
     LedgerAccountType,
+    LineItem,
     RecordMeta,
+    Supplier,
     TrackingCategory,
     TrackingOption,
 )
@@ -135,6 +141,29 @@ class XeroHarness(ProviderHarness):
                 ],
                 **status,
             )
+        if resource == "supplier":
+            return Supplier(display_name=f"Supplier {tag}", email="sales@supplier.example", account_number="ACME-1")
+        if resource == "bill":
+            supplier = await records.created("supplier")
+            draft = {"status": BillStatus.DRAFT} if deletable else {}  # Xero deletes drafts only
+            return Bill(
+                supplier_id=str(supplier.id),
+                number=f"SUP-{tag}",
+                issue_date=date(2026, 1, 5),
+                **draft,
+                line_items=[
+                    LineItem(description="Paper", quantity=Decimal(2), unit_price=Decimal("10.50"), account_id="453")
+                ],
+            )  # type: ignore[arg-type]
+        if resource == "bill_payment":
+            bill = await records.created("bill")
+            amount = (bill.total / 2).quantize(Decimal("0.01"))
+            return BillPayment(
+                supplier_id=bill.supplier_id,
+                total_amount=amount,
+                date=date(2026, 1, 6),
+                allocations=[BillAllocation(bill_id=str(bill.id), amount=amount)],
+            )
         if resource == "tracking_category":
             return TrackingCategory(
                 name=f"Conformance {uuid.uuid4().hex[:8]}",
@@ -147,6 +176,10 @@ class XeroHarness(ProviderHarness):
             return {"name": f"Renamed {uuid.uuid4().hex[:8]}"}
         if resource == "journal_entry":
             return {"memo": f"Changed {uuid.uuid4().hex[:8]}"}
+        if resource == "supplier":
+            return {"email": f"orders-{uuid.uuid4().hex[:6]}@supplier.example"}
+        if resource == "bill":
+            return {"number": f"SUP-{uuid.uuid4().hex[:6]}"}
         if resource == "tracking_category":
             return {"name": f"Renamed {uuid.uuid4().hex[:8]}"}
         return super().changes(resource)
