@@ -272,7 +272,9 @@ def decode_bill_payment(data: Mapping[str, Any], include_raw: bool = False) -> B
             "total_amount": amount,
             "reference": _text(data.get("Reference")),
             "account_id": _text(account.get("Code")) or _text(account.get("AccountID")),
-            "allocations": [{"bill_id": str(bill["InvoiceID"]), "amount": amount}] if bill.get("InvoiceID") else [],
+            "allocations": [{"bill_id": str(bill["InvoiceID"]), "amount": amount}]
+            if bill.get("InvoiceID")
+            else [],
             "status": payment_status(data.get("Status")),
             **_meta(data, "PaymentID", include_raw),
         },

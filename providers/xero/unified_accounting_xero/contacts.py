@@ -142,22 +142,22 @@ def decode_supplier(data: Mapping[str, Any], meta: Mapping[str, Any], balance: A
 
 def _party(data: Mapping[str, Any], meta: Mapping[str, Any], balance: Any, terms: str) -> dict[str, Any]:
     return {
-            "display_name": _text(data.get("Name")) or str(data.get("ContactID")),
-            "first_name": _text(data.get("FirstName")),
-            "last_name": _text(data.get("LastName")),
-            "email": _text(data.get("EmailAddress")),
-            "phone": decode_phone(data.get("Phones")),
-            "emails": decode_emails(data),
-            "phones": decode_phones(data.get("Phones")),
-            "billing_address": first_address(data.get("Addresses"), (BILLING_ADDRESS,)),
-            "shipping_address": first_address(data.get("Addresses"), (SHIPPING_ADDRESS, "DELIVERY")),
-            "currency": _text(data.get("DefaultCurrency")),
-            "balance": balance,
-            "status": customer_status(data.get("ContactStatus")),
-            "tax_number": _text(data.get("TaxNumber")),
-            "terms": decode_terms((data.get("PaymentTerms") or {}).get(terms)),
-            **meta,
-        }
+        "display_name": _text(data.get("Name")) or str(data.get("ContactID")),
+        "first_name": _text(data.get("FirstName")),
+        "last_name": _text(data.get("LastName")),
+        "email": _text(data.get("EmailAddress")),
+        "phone": decode_phone(data.get("Phones")),
+        "emails": decode_emails(data),
+        "phones": decode_phones(data.get("Phones")),
+        "billing_address": first_address(data.get("Addresses"), (BILLING_ADDRESS,)),
+        "shipping_address": first_address(data.get("Addresses"), (SHIPPING_ADDRESS, "DELIVERY")),
+        "currency": _text(data.get("DefaultCurrency")),
+        "balance": balance,
+        "status": customer_status(data.get("ContactStatus")),
+        "tax_number": _text(data.get("TaxNumber")),
+        "terms": decode_terms((data.get("PaymentTerms") or {}).get(terms)),
+        **meta,
+    }
 
 
 # ----------------------------------------------------------------------------------------------- writing
@@ -246,7 +246,9 @@ SUPPLIER_FIELDS: dict[str, ContactEncoder] = {
 
 
 def encode_contact_fields(
-    values: Mapping[str, Any], current: Mapping[str, Any] | None, fields: Mapping[str, ContactEncoder] | None = None
+    values: Mapping[str, Any],
+    current: Mapping[str, Any] | None,
+    fields: Mapping[str, ContactEncoder] | None = None,
 ) -> dict[str, Any]:
     """The Xero fields of the unified ``values`` given (a whole customer's or supplier's, or an
     update's)."""

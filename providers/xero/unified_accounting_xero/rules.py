@@ -180,7 +180,9 @@ def bill_issues(values: Mapping[str, Any], lines: Iterable[Any]) -> list[FieldIs
         if line.type is LineItemType.DESCRIPTION:
             continue
         if line.discount_percentage or line.discount_amount:
-            issues.append(FieldIssue(f"line_items.{index}.discount_percentage", "Xero bills take no discounts"))
+            issues.append(
+                FieldIssue(f"line_items.{index}.discount_percentage", "Xero bills take no discounts")
+            )
         if not line.account_id and not line.item_id:
             issues.append(
                 FieldIssue(
@@ -242,11 +244,14 @@ def check_record(resource: str, record: RecordMeta) -> list[FieldIssue]:
             issues.append(
                 FieldIssue(
                     "allocations",
-                    "a Xero bill payment pays exactly one bill (use conn.supplier_credits.allocate for credit)",
+                    "a Xero bill payment pays exactly one bill "
+                    "(use conn.supplier_credits.allocate for credit)",
                 )
             )
         elif record.allocations[0].amount != record.total_amount:
-            issues.append(FieldIssue("total_amount", "a Xero bill payment applies its whole amount to its one bill"))
+            issues.append(
+                FieldIssue("total_amount", "a Xero bill payment applies its whole amount to its one bill")
+            )
     if isinstance(record, Payment):
         issues += _rate_issues(record.currency_rate)
         if len(record.allocations) != 1:

@@ -151,7 +151,8 @@ SUPPLIER: dict[str, Support] = {
 _BILL_LINES: dict[str, Support] = {
     name: note
     for name, note in INVOICE.items()
-    if name.startswith("line_items.") and name not in ("line_items.discount_percentage", "line_items.discount_amount")
+    if name.startswith("line_items.")
+    and name not in ("line_items.discount_percentage", "line_items.discount_amount")
 }
 
 BILL: dict[str, Support] = {
@@ -174,7 +175,10 @@ BILL: dict[str, Support] = {
     "memo": ("refused", "Xero bills have no memo"),
     "tracking": INVOICE["tracking"],
     **_BILL_LINES,
-    "line_items.account_id": ("mapped", "AccountCode (a GUID is sent as AccountID); each line needs one or an item"),
+    "line_items.account_id": (
+        "mapped",
+        "AccountCode (a GUID is sent as AccountID); each line needs one or an item",
+    ),
     "line_items.discount_percentage": ("refused", "Xero bills take no discounts"),
     "line_items.discount_amount": ("refused", "Xero bills take no discounts"),
 }

@@ -142,7 +142,9 @@ class XeroHarness(ProviderHarness):
                 **status,
             )
         if resource == "supplier":
-            return Supplier(display_name=f"Supplier {tag}", email="sales@supplier.example", account_number="ACME-1")
+            return Supplier(
+                display_name=f"Supplier {tag}", email="sales@supplier.example", account_number="ACME-1"
+            )
         if resource == "bill":
             supplier = await records.created("supplier")
             draft = {"status": BillStatus.DRAFT} if deletable else {}  # Xero deletes drafts only
@@ -152,7 +154,12 @@ class XeroHarness(ProviderHarness):
                 issue_date=date(2026, 1, 5),
                 **draft,
                 line_items=[
-                    LineItem(description="Paper", quantity=Decimal(2), unit_price=Decimal("10.50"), account_id="453")
+                    LineItem(
+                        description="Paper",
+                        quantity=Decimal(2),
+                        unit_price=Decimal("10.50"),
+                        account_id="453",
+                    )
                 ],
             )  # type: ignore[arg-type]
         if resource == "bill_payment":

@@ -77,6 +77,9 @@ CONTACT_TEXT_FIELDS = (
     "Website",
     "SkypeUserName",
     "CompanyNumber",
+    # Default accounts of the contact's documents (returned on single reads and pages).
+    "SalesDefaultAccountCode",
+    "PurchasesDefaultAccountCode",
 )
 
 
