@@ -116,3 +116,87 @@ class TestItemsAndJournals:
         lines = [{"AccountCode": "090", "LineAmount": 5}, {"AccountCode": "610", "LineAmount": -5}]
         refused = await client.put(f"{API}/ManualJournals", json={"Narration": "No", "JournalLines": lines})
         assert len(messages(refused)) == 2
+
+
+@pytest.mark.anyio
+class TestCreditNotes:
+    async def test_allocating_credit_lowers_what_is_due_on_both(self, client: httpx.AsyncClient) -> None:
+        contact = body(await client.put(f"{API}/Contacts", json={"Name": "Credited Ltd"}))["Contacts"][0]
+        line = {"Description": "Refund", "Quantity": 1, "UnitAmount": 40, "AccountCode": "200"}
+        invoice = body(
+            await client.put(
+                f"{API}/Invoices",
+                json={
+                    "Type": "ACCREC",
+                    "Status": "AUTHORISED",
+                    "Contact": {"ContactID": contact["ContactID"]},
+                    "LineItems": [{**line, "UnitAmount": 100}],
+                },
+            )
+        )["Invoices"][0]
+        credit = body(
+            await client.put(
+                f"{API}/CreditNotes",
+                json={
+                    "Type": "ACCRECCREDIT",
+                    "Status": "AUTHORISED",
+                    "Contact": {"ContactID": contact["ContactID"]},
+                    "LineItems": [line],
+                },
+            )
+        )["CreditNotes"][0]
+        assert credit["CreditNoteNumber"] == "CN-0001" and credit["RemainingCredit"] == credit["Total"]
+        path = f"{API}/CreditNotes/{credit['CreditNoteID']}/Allocations"
+        too_much = await client.put(
+            path, json={"Allocations": [{"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": 999}]}
+        )
+        assert too_much.status_code == 400
+        made = body(
+            await client.put(
+                path,
+                json={
+                    "Allocations": [
+                        {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": str(credit["Total"])}
+                    ]
+                },
+            )
+        )["Allocations"][0]
+        assert made["Amount"] == credit["Total"]
+        used = body(await client.get(f"{API}/CreditNotes/{credit['CreditNoteID']}"))["CreditNotes"][0]
+        assert used["Status"] == "PAID" and used["RemainingCredit"] == 0
+        credited = body(await client.get(f"{API}/Invoices/{invoice['InvoiceID']}"))["Invoices"][0]
+        assert credited["AmountCredited"] == credit["Total"]
+        assert credited["AmountDue"] == invoice["Total"] - credit["Total"]
+        assert credited["CreditNotes"][0]["CreditNoteID"] == credit["CreditNoteID"]
+        undone = await client.delete(f"{path}/{made['AllocationID']}")
+        assert body(undone)["Allocations"][0]["IsDeleted"] is True
+        assert (
+            body(await client.get(f"{API}/Invoices/{invoice['InvoiceID']}"))["Invoices"][0]["AmountDue"]
+            == invoice["Total"]
+        )
+
+    async def test_a_customer_credit_is_not_allocated_to_a_bill(self, client: httpx.AsyncClient) -> None:
+        contact = {"Name": "Sides Ltd"}
+        line = {"Description": "x", "Quantity": 1, "UnitAmount": 10, "AccountCode": "429"}
+        bill = body(
+            await client.put(
+                f"{API}/Invoices",
+                json={"Type": "ACCPAY", "Status": "AUTHORISED", "Contact": contact, "LineItems": [line]},
+            )
+        )["Invoices"][0]
+        credit = body(
+            await client.put(
+                f"{API}/CreditNotes",
+                json={
+                    "Type": "ACCRECCREDIT",
+                    "Status": "AUTHORISED",
+                    "Contact": contact,
+                    "LineItems": [{**line, "AccountCode": "200"}],
+                },
+            )
+        )["CreditNotes"][0]
+        refused = await client.put(
+            f"{API}/CreditNotes/{credit['CreditNoteID']}/Allocations",
+            json={"Invoice": {"InvoiceID": bill["InvoiceID"]}, "Amount": 1},
+        )
+        assert refused.status_code == 400

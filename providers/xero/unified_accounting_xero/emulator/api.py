@@ -29,7 +29,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import chart, organisation, taxes, tracking
+from . import chart, credits, organisation, taxes, tracking
 from .dates import DateParseError, parse_if_modified_since, wire_envelope_timestamp
 from .emulator import XeroEmulator
 from .errors import (
@@ -66,10 +66,17 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "TrackingCategories": ("TrackingCategory", "TrackingCategoryID"),
     "Currencies": ("Currency", "Code"),
     "ManualJournals": ("ManualJournal", "ManualJournalID"),
+    "CreditNotes": ("CreditNote", "CreditNoteID"),
 }
 _CANONICAL = {name.lower(): name for name in (*RESOURCES, "Organisation")}
 #: Alternative key a single record may be addressed by.
-_ALT_KEYS = {"Invoice": "InvoiceNumber", "Contact": "ContactNumber", "Item": "Code", "Account": "Code"}
+_ALT_KEYS = {
+    "CreditNote": "CreditNoteNumber",
+    "Invoice": "InvoiceNumber",
+    "Contact": "ContactNumber",
+    "Item": "Code",
+    "Account": "Code",
+}
 
 
 def _is_guid(value: str) -> bool:
@@ -153,6 +160,8 @@ async def _dispatch(call: ApiRequest) -> Response:
     if sub is not None:
         if call.resource == "TrackingCategories" and sub.lower() == "options" and record_id:
             return await _options(call, record_id, request.path_params.get("sub_id"))
+        if call.resource == "CreditNotes" and sub.lower() == "allocations" and record_id:
+            return await _allocations(call, record_id, request.path_params.get("sub_id"))
         return not_found(call.em.options.not_found_body)
     if call.resource == "TrackingCategories" and request.method in ("PUT", "POST", "DELETE"):
         if request.method == "DELETE":
@@ -474,12 +483,59 @@ def _write_element(
         return chart.write_account(em.ids, ctx, element, existing)
     if entity == "ManualJournal":
         return chart.write_manual_journal(em.ids, ctx, element, existing)
+    if entity == "CreditNote":
+        return credits.write_credit_note(ledger, ctx, element, existing)
     writers: dict[str, Callable[[WriteContext, Mapping[str, Any], Record | None], Record]] = {
         "Invoice": ledger.write_invoice,
         "Contact": ledger.write_contact,
         "Item": ledger.write_item,
     }
     return writers[entity](ctx, element, existing)
+
+
+async def _allocations(call: ApiRequest, credit_id: str, allocation_id: str | None) -> Response:
+    """``PUT /CreditNotes/{id}/Allocations`` and ``DELETE /CreditNotes/{id}/Allocations/{AllocationID}``."""
+    credit = _find(call, "CreditNote", credit_id)
+    method = call.request.method
+    if credit is None:
+        return not_found(call.em.options.not_found_body)
+    t = call.tenant
+    if method == "DELETE" and allocation_id:
+        journal = Journal()
+        removed = credits.remove_allocation(
+            WriteContext(t, journal, call.em.clock.now()), credit, allocation_id
+        )
+        if removed is None:
+            return not_found(call.em.options.not_found_body)
+        call.em.publish(journal.events)
+        return json_response(call.envelope("Allocations", [{**wire(removed), "IsDeleted": True}]))
+    if method != "PUT" or allocation_id is not None:
+        return problem(405, "Method Not Allowed", f"{method} is not supported here")
+
+    def run(call: ApiRequest, elements: list[Any], _: str | None) -> Response:
+        journal = Journal()
+        ctx = WriteContext(t, journal, call.em.clock.now())
+
+        def work() -> list[dict[str, Any]]:
+            out = []
+            given: list[Any] = []
+            for element in elements:  # {"Allocations": [...]} or one bare allocation
+                wrapped = isinstance(element, dict) and "Allocations" in element and "Invoice" not in element
+                given += list(element["Allocations"] or []) if wrapped else [element]
+            for element in given:
+                if not isinstance(element, dict):
+                    raise ValidationFailed("Each element must be an Allocation object.")
+                current = t.credit_notes[credit["CreditNoteID"]]
+                allocation = credits.allocate(call.em.ledger, ctx, current, element)
+                out.append({**wire(allocation), "CreditNote": {"CreditNoteID": credit["CreditNoteID"]}})
+            return out
+
+        response = _answer(call, "Allocations", journal, work)
+        if response.status_code == 200:
+            call.em.publish(journal.events)
+        return response
+
+    return await _write(call, None, run)
 
 
 def _delete(call: ApiRequest, record_id: str) -> Response:

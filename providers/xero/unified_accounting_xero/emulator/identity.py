@@ -49,6 +49,10 @@ RESOURCE_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("accounting.transactions", "accounting.invoices"),
         ("accounting.transactions.read", "accounting.invoices.read"),
     ),
+    "CreditNotes": (
+        ("accounting.transactions", "accounting.invoices"),
+        ("accounting.transactions.read", "accounting.invoices.read"),
+    ),
     "Payments": (
         ("accounting.transactions", "accounting.payments"),
         ("accounting.transactions.read", "accounting.payments.read"),

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .credits import credits_of
 from .dates import date_string, wire_date, wire_timestamp
 from .state import Record, TenantState
 from .tracking import category_wire, line_tracking_wire
@@ -94,7 +95,7 @@ def invoice_wire(
     out["HasErrors"] = False
     out["Prepayments"] = []
     out["Overpayments"] = []
-    out["CreditNotes"] = []
+    out["CreditNotes"] = [wire(c) for c in credits_of(t, rec["InvoiceID"])]
     payments = []
     for payment_id in rec.get("_PaymentIDs", ()):
         payment = t.payments.get(payment_id)
@@ -170,6 +171,20 @@ def tracking_wire(t: TenantState, rec: Record) -> dict[str, Any]:
     return category_wire(rec)
 
 
+def credit_note_wire(t: TenantState, rec: Record, listed: bool = False, unitdp: int = 4) -> dict[str, Any]:
+    out: dict[str, Any] = wire({k: v for k, v in rec.items() if k != "LineItems"})
+    out["LineItems"] = [line_wire(t, line, listed, unitdp) for line in rec.get("LineItems", [])]
+    out["Contact"] = contact_summary(t, (rec.get("Contact") or {}).get("ContactID"))
+    out.setdefault("Reference", "")
+    out["Payments"] = [
+        wire({k: p[k] for k in ("PaymentID", "Date", "Amount", "Reference") if k in p})
+        for p in t.payments.values()
+        if (p.get("CreditNote") or {}).get("CreditNoteID") == rec["CreditNoteID"]
+    ]
+    out["HasErrors"] = False
+    return out
+
+
 def manual_journal_wire(t: TenantState, rec: Record) -> dict[str, Any]:
     out: dict[str, Any] = wire({k: v for k, v in rec.items() if k != "JournalLines"})
     out["JournalLines"] = [
@@ -209,6 +224,8 @@ def entity_wire(
         return invoice_wire(
             t, rec, include_lines=include_lines, full_contact=full_contact, listed=listed, unitdp=unitdp
         )
+    if entity == "CreditNote":
+        return credit_note_wire(t, rec, listed, unitdp)
     if entity == "Item":
         out = plain_wire(t, rec)
         for side in ("SalesDetails", "PurchaseDetails"):

@@ -26,6 +26,7 @@ COLLECTIONS: dict[str, str] = {
     "TrackingCategory": "tracking_categories",
     "Currency": "currencies",
     "ManualJournal": "manual_journals",
+    "CreditNote": "credit_notes",
 }
 
 
@@ -65,6 +66,8 @@ class TenantState:
     #: Currency code → ``{"Code", "Description"}``: the base currency and the ones added.
     currencies: dict[str, Record] = field(default_factory=dict)
     manual_journals: dict[str, Record] = field(default_factory=dict)
+    #: ACCRECCREDIT and ACCPAYCREDIT credit notes.
+    credit_notes: dict[str, Record] = field(default_factory=dict)
     #: SPEND / RECEIVE money (bank transactions).
     bank_transactions: dict[str, Record] = field(default_factory=dict)
     next_tax_type: int = 1
