@@ -23,7 +23,7 @@ MAX_PAGE_SIZE = 1000
 
 
 def is_gone(resource: str, record: Mapping[str, Any]) -> bool:
-    if resource in ("invoice", "bill"):
+    if resource in ("invoice", "bill", "credit_note", "supplier_credit"):
         return str(record.get("Status", "")).upper() in GONE_INVOICE_STATUSES
     if resource in ("customer", "supplier"):
         return str(record.get("ContactStatus", "ACTIVE")).upper() != "ACTIVE"

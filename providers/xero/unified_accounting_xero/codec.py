@@ -30,6 +30,8 @@ from unified_accounting.models import (
     BillPayment,
     BillStatus,
     CompanyInfo,
+    CreditNote,
+    CreditNoteStatus,
     Customer,
     Invoice,
     InvoiceStatus,
@@ -42,6 +44,7 @@ from unified_accounting.models import (
     PaymentTerms,
     RecordMeta,
     Supplier,
+    SupplierCredit,
     TaxMode,
     TaxRate,
     TrackingCategory,
@@ -64,7 +67,15 @@ from .dates import format_date, parse_datetime, record_date
 from .models import Account
 from .organisation import decode_organisation
 from .settings import XeroSettings
-from .statuses import BILL_TO_XERO, INVOICE_TO_XERO, bill_status, invoice_status, payment_status
+from .statuses import (
+    BILL_TO_XERO,
+    CREDIT_TO_XERO,
+    INVOICE_TO_XERO,
+    bill_status,
+    credit_status,
+    invoice_status,
+    payment_status,
+)
 from .support import FIELD_SUPPORT, computed, refused
 from .taxes import TO_LINE_AMOUNT_TYPES, decode_tax_rate, encode_tax_rate, encode_tax_rate_changes, tax_mode
 from .terms import due_date
@@ -82,6 +93,8 @@ RESOURCES: dict[str, tuple[str, str, type[RecordMeta]]] = {
     "supplier": ("Contacts", "ContactID", Supplier),
     "bill": ("Invoices", "InvoiceID", Bill),
     "bill_payment": ("Payments", "PaymentID", BillPayment),
+    "credit_note": ("CreditNotes", "CreditNoteID", CreditNote),
+    "supplier_credit": ("CreditNotes", "CreditNoteID", SupplierCredit),
     "journal_entry": ("ManualJournals", "ManualJournalID", JournalEntry),
     "tax_rate": ("TaxRates", "TaxType", TaxRate),
     "tracking_category": ("TrackingCategories", "TrackingCategoryID", TrackingCategory),
@@ -281,6 +294,57 @@ def decode_bill_payment(data: Mapping[str, Any], include_raw: bool = False) -> B
     )
 
 
+def _credit_fields(data: Mapping[str, Any], include_raw: bool) -> dict[str, Any]:
+    return {
+        "number": _text(data.get("CreditNoteNumber")),
+        "issue_date": record_date(dict(data), "Date"),
+        "currency": _text(data.get("CurrencyCode")),
+        "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
+        "status": credit_status(data.get("Status")),
+        "tax_mode": tax_mode(data.get("LineAmountTypes")),
+        "line_items": [decode_line(line) for line in data.get("LineItems") or []],
+        "sub_total": _decimal(data.get("SubTotal")),
+        "total_tax": _decimal(data.get("TotalTax")),
+        "total": _decimal(data.get("Total")),
+        "remaining_credit": _decimal(data.get("RemainingCredit")),
+        "allocations": [
+            {
+                "document_id": str((a.get("Invoice") or {}).get("InvoiceID") or ""),
+                "amount": _decimal(a.get("Amount")) or Decimal(0),
+                "date": record_date(dict(a), "Date"),
+            }
+            for a in data.get("Allocations") or []
+            if isinstance(a, Mapping) and not a.get("IsDeleted")
+        ],
+        **_meta(data, "CreditNoteID", include_raw),
+    }
+
+
+def decode_credit_note(data: Mapping[str, Any], include_raw: bool = False) -> CreditNote:
+    contact = data.get("Contact") or {}
+    return from_provider(
+        CreditNote,
+        {
+            **_credit_fields(data, include_raw),
+            "customer_id": str(contact.get("ContactID") or ""),
+            "customer_name": _text(contact.get("Name")),
+            "reference": _text(data.get("Reference")),
+        },
+    )
+
+
+def decode_supplier_credit(data: Mapping[str, Any], include_raw: bool = False) -> SupplierCredit:
+    contact = data.get("Contact") or {}
+    return from_provider(
+        SupplierCredit,
+        {
+            **_credit_fields(data, include_raw),
+            "supplier_id": str(contact.get("ContactID") or ""),
+            "supplier_name": _text(contact.get("Name")),
+        },
+    )
+
+
 def decode_payment(data: Mapping[str, Any], include_raw: bool = False) -> Payment:
     invoice = data.get("Invoice") or {}
     account = data.get("Account") or {}
@@ -359,6 +423,8 @@ DECODERS: dict[str, Callable[[Mapping[str, Any], bool], Any]] = {
     "supplier": decode_supplier_contact,
     "bill": decode_bill,
     "bill_payment": decode_bill_payment,
+    "credit_note": decode_credit_note,
+    "supplier_credit": decode_supplier_credit,
     "journal_entry": decode_journal_entry,
     "tax_rate": decode_rate,
     "tracking_category": decode_tracking_category,
@@ -515,6 +581,26 @@ BILL_FIELDS: dict[str, FieldEncoder] = {
     "line_items": lambda v, o: {"LineItems": [encode_line(line, o, purchase=True) for line in v]},
 }
 
+CREDIT_FIELDS: dict[str, FieldEncoder] = {
+    "number": lambda v, o: {"CreditNoteNumber": v or ""},
+    "issue_date": INVOICE_FIELDS["issue_date"],
+    "currency": INVOICE_FIELDS["currency"],
+    "currency_rate": INVOICE_FIELDS["currency_rate"],
+    "status": lambda v, o: {"Status": CREDIT_TO_XERO[CreditNoteStatus(v)]},
+    "tax_mode": INVOICE_FIELDS["tax_mode"],
+}
+CREDIT_NOTE_FIELDS: dict[str, FieldEncoder] = {
+    **CREDIT_FIELDS,
+    "customer_id": lambda v, o: {"Contact": {"ContactID": v}},
+    "reference": lambda v, o: {"Reference": v or ""},
+    "line_items": lambda v, o: {"LineItems": [encode_line(line, o) for line in v]},
+}
+SUPPLIER_CREDIT_FIELDS: dict[str, FieldEncoder] = {
+    **CREDIT_FIELDS,
+    "supplier_id": lambda v, o: {"Contact": {"ContactID": v}},
+    "line_items": lambda v, o: {"LineItems": [encode_line(line, o, purchase=True) for line in v]},
+}
+
 #: Unified fields Xero computes: ignored when a whole record is created, refused in updates.
 COMPUTED_FIELDS: dict[str, frozenset[str]] = {name: computed(name) for name in FIELD_SUPPORT}
 #: Unified fields with no Xero counterpart: refused rather than silently dropped.
@@ -577,6 +663,18 @@ def encode_bill(bill: Bill, options: EncodeOptions) -> dict[str, Any]:
     return {**payload, **bill.pass_through}
 
 
+def encode_credit(credit: CreditNote | SupplierCredit, options: EncodeOptions) -> dict[str, Any]:
+    customer = isinstance(credit, CreditNote)
+    fields = CREDIT_NOTE_FIELDS if customer else SUPPLIER_CREDIT_FIELDS
+    payload: dict[str, Any] = {
+        "Type": "ACCRECCREDIT" if customer else "ACCPAYCREDIT",
+        **_apply(fields, _set_fields(credit), options),
+    }
+    payload.setdefault("Status", options.default_invoice_status)
+    payload.setdefault("LineAmountTypes", options.line_amount_types)
+    return {**payload, **credit.pass_through}
+
+
 def encode_bill_payment(payment: BillPayment, options: EncodeOptions) -> dict[str, Any]:
     allocation = payment.allocations[0]  # exactly one bill: Provider.validate refuses anything else
     account = payment.account_id or options.default_payment_account_code
@@ -618,6 +716,10 @@ def encode_changes(resource: str, changes: Mapping[str, Any], options: EncodeOpt
     elif resource == "bill":
         payload = _apply(BILL_FIELDS, changes, options)
         _due_from_terms(changes, options, payload)
+    elif resource == "credit_note":
+        payload = _apply(CREDIT_NOTE_FIELDS, changes, options)
+    elif resource == "supplier_credit":
+        payload = _apply(SUPPLIER_CREDIT_FIELDS, changes, options)
     elif resource == "tax_rate":
         payload = encode_tax_rate_changes(changes, options.current or {})
         return payload
@@ -674,6 +776,8 @@ class XeroCodec:
             return encode_bill(model, options)
         if isinstance(model, BillPayment):
             return encode_bill_payment(model, options)
+        if isinstance(model, CreditNote | SupplierCredit):
+            return encode_credit(model, options)
         if isinstance(model, Payment):
             return encode_payment(model, options)
         if isinstance(model, TaxRate):

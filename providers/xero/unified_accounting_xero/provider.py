@@ -13,6 +13,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -30,6 +31,7 @@ from unified_accounting.errors import (
 )
 from unified_accounting.models import (
     CompanyInfo,
+    CreditAllocation,
     JournalLine,
     LedgerAccountStatus,
     RecordMeta,
@@ -61,6 +63,7 @@ from . import api, chart, checks, limits, oauth, queries, rules, webhooks
 from .changes import read_changes
 from .checks import Organisation
 from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
+from .dates import format_date
 from .errors import PROVIDER, XeroRateLimited, element_error, error_from_response
 from .lookups import Lookups
 from .models import Account
@@ -95,6 +98,8 @@ def _refuse(resource: str, issues: list[FieldIssue]) -> None:
         raise ValidationFailed(f"the {resource} is not acceptable to Xero", issues=issues, provider=PROVIDER)
 
 
+#: Documents Xero deletes while unapproved and voids once approved.
+DOCUMENTS = frozenset({"invoice", "bill", "credit_note", "supplier_credit"})
 #: Resources whose Xero lists ignore If-Modified-Since and whose records carry no update time.
 UNTIMED = frozenset({"tax_rate", "tracking_category"})
 #: The catalog's invoice filters Xero applies itself (the lead's catalog decides which exist).
@@ -127,6 +132,8 @@ class XeroProvider(Provider):
         supplier="create get list update archive bulk_create bulk_update",
         bill="create get list update delete void",
         bill_payment="create get list delete",
+        credit_note="create get list update delete void allocate",
+        supplier_credit="create get list update delete void allocate",
     )
     list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
         "invoice": frozenset(_DECLARED_INVOICE_FILTERS),
@@ -231,7 +238,7 @@ class XeroProvider(Provider):
         options = replace(_options(session), current=current, today=datetime.now(UTC).date())
         if resource == "journal_entry":
             return replace(options, tracking=await self._journal_tracking(session, _values(given)))
-        if resource not in ("invoice", "payment", "bill"):
+        if resource not in ("invoice", "payment", "bill", "credit_note", "supplier_credit"):
             return options
         values = _values(given)
         company = await self.company(session)
@@ -444,6 +451,68 @@ class XeroProvider(Provider):
             return await self._write_tax_rate(session, changes)
         return await self._set(session, resource, current, changes)
 
+    # ------------------------------------------------------------------------------- credit
+
+    async def allocate(
+        self, session: ProviderSession, resource: str, record_id: str, allocation: CreditAllocation
+    ) -> Any:
+        """A credit note's allocation to an invoice (a supplier credit's to a bill): both are read
+        first, and what Xero would refuse is refused before the write."""
+        self.require(resource, Operation.ALLOCATE)
+        target = CATALOG[resource].allocates_to or "invoice"
+        credit = await api.fetch_record(session, resource, record_id)
+        document = await api.fetch_record(session, target, allocation.document_id)
+        issues: list[FieldIssue] = []
+        if str(credit.get("Status") or "").upper() != "AUTHORISED":
+            issues.append(
+                FieldIssue("id", f"Xero allocates approved credit only; this one is {credit.get('Status')}")
+            )
+        remaining = Decimal(str(credit.get("RemainingCredit") or 0))
+        if allocation.amount > remaining:
+            issues.append(
+                FieldIssue("amount", f"{allocation.amount} is more than the credit left ({remaining})")
+            )
+        due = Decimal(str(document.get("AmountDue") or 0))
+        if str(document.get("Status") or "").upper() != "AUTHORISED":
+            issues.append(
+                FieldIssue(
+                    f"{target}_id",
+                    f"Xero credits approved, unpaid documents; this one is {document.get('Status')}",
+                )
+            )
+        elif allocation.amount > due:
+            issues.append(
+                FieldIssue("amount", f"{allocation.amount} is more than the {target} still owes ({due})")
+            )
+        credit_currency = credit.get("CurrencyCode")
+        if (
+            credit_currency
+            and document.get("CurrencyCode")
+            and credit_currency != document.get("CurrencyCode")
+        ):
+            issues.append(
+                FieldIssue(
+                    f"{target}_id", f"the {target} is not in the credit's currency ({credit_currency})"
+                )
+            )
+        _refuse(resource.replace("_", " "), issues)
+        element: dict[str, Any] = {
+            "Invoice": {"InvoiceID": api.id_of(target, document)},
+            "Amount": allocation.amount,
+        }
+        if allocation.date is not None:
+            element["Date"] = format_date(allocation.date)
+        (made,) = await api.send(
+            session,
+            "PUT",
+            ("CreditNotes", api.id_of(resource, credit), "Allocations"),
+            "Allocations",
+            {"Allocations": [element]},
+        )
+        if api.has_errors(made):
+            raise element_error(made)
+        return await self.get(session, resource, record_id)
+
     # ------------------------------------------------------------------------------- the chart
 
     @staticmethod
@@ -491,12 +560,14 @@ class XeroProvider(Provider):
         status = str(current.get("Status", "")).upper()
         if status in ("DELETED", "VOIDED"):
             return  # already gone
-        if resource in ("invoice", "bill") and status not in ("DRAFT", "SUBMITTED"):
+        if resource in DOCUMENTS and status not in ("DRAFT", "SUBMITTED"):
             # Xero deletes only unapproved invoices. Voiding instead would keep the invoice on the
             # books under another status than the caller asked for, so say so and let them choose.
             raise ValidationFailed(
                 f"Xero cannot delete a {status} {resource}: only DRAFT and SUBMITTED ones can be deleted",
-                issues=[FieldIssue("status", f"void the {resource} instead (conn.{resource}s.void(id))")],
+                issues=[
+                    FieldIssue("status", f"void it instead (conn.{CATALOG[resource].collection}.void(id))")
+                ],
                 provider=self.name,
             )
         if resource == "tax_rate":

@@ -16,6 +16,8 @@ from unified_accounting.models import (
     Bill,
     BillPayment,
     BillStatus,
+    CreditNote,
+    CreditNoteStatus,
     EmailType,
     Invoice,
     InvoiceStatus,
@@ -37,12 +39,20 @@ from unified_accounting.models import (
     TrackingCategory,
     TrackingStatus,
 )
+from unified_accounting.models.credit_note import SupplierCredit
 from unified_accounting.models.customer import Customer
 from unified_accounting.models.supplier import Supplier
 
 from .contacts import MAX_CONTACT_PERSONS, TO_PHONE_TYPE
 from .currency import xero_rate
-from .statuses import BILL_TO_XERO, CREATABLE_BILL_STATUSES, CREATABLE_INVOICE_STATUSES, INVOICE_TO_XERO
+from .statuses import (
+    BILL_TO_XERO,
+    CREATABLE_BILL_STATUSES,
+    CREATABLE_CREDIT_STATUSES,
+    CREATABLE_INVOICE_STATUSES,
+    CREDIT_TO_XERO,
+    INVOICE_TO_XERO,
+)
 from .support import computed, refused
 from .tracking import MAX_PER_LINE
 
@@ -193,6 +203,18 @@ def bill_issues(values: Mapping[str, Any], lines: Iterable[Any]) -> list[FieldIs
     return issues
 
 
+def credit_issues(values: Mapping[str, Any], lines: Iterable[Any], *, supplier: bool) -> list[FieldIssue]:
+    lines = [line if isinstance(line, LineItem) else LineItem.model_validate(line) for line in lines]
+    issues = bill_issues(values, lines) if supplier else invoice_issues(values, lines)
+    if not supplier:
+        issues += [
+            FieldIssue(f"line_items.{index}.discount_percentage", "Xero credit notes take no discounts")
+            for index, line in enumerate(lines)
+            if line.discount_percentage or line.discount_amount
+        ]
+    return [issue for issue in issues if issue.field != "po_number"]
+
+
 def customer_issues(values: Mapping[str, Any]) -> list[FieldIssue]:
     issues: list[FieldIssue] = []
     emails = [e if isinstance(e, Mapping) else e.model_dump() for e in values.get("emails") or []]
@@ -238,6 +260,10 @@ def check_record(resource: str, record: RecordMeta) -> list[FieldIssue]:
         issues += bill_issues(values, record.line_items)
         if record.status is not None and record.status not in CREATABLE_BILL_STATUSES:
             issues.append(FieldIssue("status", "Xero creates bills as draft or open (approved) only"))
+    if isinstance(record, CreditNote | SupplierCredit):
+        issues += credit_issues(values, record.line_items, supplier=isinstance(record, SupplierCredit))
+        if record.status is not None and record.status not in CREATABLE_CREDIT_STATUSES:
+            issues.append(FieldIssue("status", "Xero creates credit notes as draft or open (approved) only"))
     if isinstance(record, BillPayment):
         issues += _rate_issues(record.currency_rate)
         if len(record.allocations) != 1 or record.allocations[0].bill_id is None:
@@ -314,6 +340,13 @@ def check_changes(resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]
         status = changes.get("status")
         if status is not None and BillStatus(status) not in BILL_TO_XERO:
             issues.append(FieldIssue("status", "paid and partially paid follow from payments"))
+    if resource in ("credit_note", "supplier_credit"):
+        issues += credit_issues(
+            changes, list(changes.get("line_items") or []), supplier=resource == "supplier_credit"
+        )
+        status = changes.get("status")
+        if status is not None and CreditNoteStatus(status) not in CREDIT_TO_XERO:
+            issues.append(FieldIssue("status", "used follows from allocations and refunds"))
     if resource in ("customer", "supplier"):
         issues += customer_issues(changes)
         if "terms" in changes and changes["terms"] is None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from unified_accounting.models import BillStatus, CustomerStatus, InvoiceStatus, PaymentStatus
+from unified_accounting.models import (
+    BillStatus,
+    CreditNoteStatus,
+    CustomerStatus,
+    InvoiceStatus,
+    PaymentStatus,
+)
 
 _INVOICE_FROM_XERO = {
     "DRAFT": InvoiceStatus.DRAFT,
@@ -83,3 +89,25 @@ def bill_status(xero_status: str | None, amount_paid: Decimal | None) -> BillSta
     if status is BillStatus.OPEN and amount_paid is not None and amount_paid > 0:
         return BillStatus.PARTIALLY_PAID
     return status
+
+
+_CREDIT_FROM_XERO = {
+    "DRAFT": CreditNoteStatus.DRAFT,
+    "SUBMITTED": CreditNoteStatus.DRAFT,
+    "AUTHORISED": CreditNoteStatus.OPEN,
+    # Xero calls a credit note whose credit is all allocated or refunded PAID.
+    "PAID": CreditNoteStatus.USED,
+    "VOIDED": CreditNoteStatus.VOID,
+    "DELETED": CreditNoteStatus.DELETED,
+}
+CREDIT_TO_XERO = {
+    CreditNoteStatus.DRAFT: "DRAFT",
+    CreditNoteStatus.OPEN: "AUTHORISED",
+    CreditNoteStatus.VOID: "VOIDED",
+    CreditNoteStatus.DELETED: "DELETED",
+}
+CREATABLE_CREDIT_STATUSES = frozenset({CreditNoteStatus.DRAFT, CreditNoteStatus.OPEN})
+
+
+def credit_status(xero_status: str | None) -> CreditNoteStatus | None:
+    return _CREDIT_FROM_XERO.get(xero_status.upper()) if xero_status else None

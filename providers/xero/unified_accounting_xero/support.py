@@ -183,6 +183,44 @@ BILL: dict[str, Support] = {
     "line_items.discount_amount": ("refused", "Xero bills take no discounts"),
 }
 
+_CREDIT: dict[str, Support] = {
+    "sub_total": ("computed", "SubTotal"),
+    "total_tax": ("computed", "TotalTax"),
+    "total": ("computed", "Total"),
+    "remaining_credit": ("computed", "RemainingCredit: the total less what is allocated or refunded"),
+    "allocations": (
+        "computed",
+        "Allocations (invoice or bill, amount, date): made with allocate(), never written with the note",
+    ),
+    "number": ("mapped", "CreditNoteNumber (customer credit notes get CN-0001... when none is given)"),
+    "status": (
+        "mapped",
+        "Status: draft DRAFT (SUBMITTED reads so), open AUTHORISED (the default on create), used PAID "
+        "(no credit left), void VOIDED, deleted DELETED",
+    ),
+    "tax_mode": ("mapped", "LineAmountTypes Exclusive / Inclusive / NoTax"),
+    "currency_rate": INVOICE["currency_rate"],
+    "memo": ("refused", "Xero credit notes have no memo"),
+    "tracking": INVOICE["tracking"],
+    **_BILL_LINES,
+    "line_items.discount_percentage": ("refused", "Xero credit notes take no discounts"),
+    "line_items.discount_amount": ("refused", "Xero credit notes take no discounts"),
+}
+
+CREDIT_NOTE: dict[str, Support] = {
+    **_CREDIT,
+    "customer_name": ("computed", "the contact's Name"),
+    "reference": ("mapped", "Reference (customer credit notes only)"),
+}
+
+SUPPLIER_CREDIT: dict[str, Support] = {
+    **_CREDIT,
+    "supplier_name": ("computed", "the contact's Name"),
+    "number": ("mapped", "CreditNoteNumber: the supplier's number, which Xero shows as its reference"),
+    "reference": ("refused", "Xero shows a supplier credit's CreditNoteNumber as its reference: use number"),
+    "line_items.account_id": BILL["line_items.account_id"],
+}
+
 BILL_PAYMENT: dict[str, Support] = {
     "supplier_id": ("mapped", "the contact of the bill paid (Xero takes it from the bill)"),
     "supplier_name": ("computed", "the bill's contact Name"),
@@ -271,6 +309,8 @@ FIELD_SUPPORT: Mapping[str, Mapping[str, Support]] = {
     "supplier": SUPPLIER,
     "bill": BILL,
     "bill_payment": BILL_PAYMENT,
+    "credit_note": CREDIT_NOTE,
+    "supplier_credit": SUPPLIER_CREDIT,
     "ledger_account": LEDGER_ACCOUNT,
     "item": ITEM,
     "journal_entry": JOURNAL_ENTRY,

@@ -22,6 +22,8 @@ from unified_accounting.models import (
     BillAllocation,
     BillPayment,
     BillStatus,
+    CreditNote,
+    CreditNoteStatus,
     Invoice,
     InvoiceStatus,
     Item,
@@ -34,6 +36,7 @@ from unified_accounting.models import (
     LineItem,
     RecordMeta,
     Supplier,
+    SupplierCredit,
     TrackingCategory,
     TrackingOption,
 )
@@ -171,6 +174,27 @@ class XeroHarness(ProviderHarness):
                 date=date(2026, 1, 6),
                 allocations=[BillAllocation(bill_id=str(bill.id), amount=amount)],
             )
+        if resource in ("credit_note", "supplier_credit"):
+            customer = resource == "credit_note"
+            party = await records.created("customer" if customer else "supplier")
+            draft = {"status": CreditNoteStatus.DRAFT} if deletable else {}
+            line = LineItem(
+                description="Returned goods",
+                quantity=Decimal(1),
+                unit_price=Decimal("15.00"),
+                account_id="200" if customer else "429",
+            )
+            if customer:
+                return CreditNote(
+                    customer_id=str(party.id), issue_date=date(2026, 1, 7), line_items=[line], **draft
+                )
+            return SupplierCredit(
+                supplier_id=str(party.id),
+                number=f"SC-{tag}",
+                issue_date=date(2026, 1, 7),
+                line_items=[line],
+                **draft,
+            )
         if resource == "tracking_category":
             return TrackingCategory(
                 name=f"Conformance {uuid.uuid4().hex[:8]}",
@@ -185,8 +209,10 @@ class XeroHarness(ProviderHarness):
             return {"memo": f"Changed {uuid.uuid4().hex[:8]}"}
         if resource == "supplier":
             return {"email": f"orders-{uuid.uuid4().hex[:6]}@supplier.example"}
-        if resource == "bill":
+        if resource in ("bill", "supplier_credit"):
             return {"number": f"SUP-{uuid.uuid4().hex[:6]}"}
+        if resource == "credit_note":
+            return {"reference": f"Return {uuid.uuid4().hex[:6]}"}
         if resource == "tracking_category":
             return {"name": f"Renamed {uuid.uuid4().hex[:8]}"}
         return super().changes(resource)
