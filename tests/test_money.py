@@ -21,7 +21,7 @@ from unified_accounting.models import (
 )
 from unified_accounting.models.context import from_provider
 from unified_accounting.models.currency import minor_units
-from unified_accounting.models.money import excess_precision, excess_precision_in_update, quantized
+from unified_accounting.models.money import canonical, excess_precision, excess_precision_in_update, quantized
 
 
 @pytest.mark.parametrize(
@@ -115,3 +115,25 @@ def test_a_customer_s_primary_email_is_said_once() -> None:
     Customer(display_name="A", email="a@example.com", emails=[EmailAddress(address="a@example.com")])
     with pytest.raises(ValidationError, match="not the primary address"):
         Customer(display_name="A", email="a@example.com", emails=[EmailAddress(address="b@example.com")])
+
+
+@pytest.mark.parametrize(
+    ("kind", "currency", "given", "shown"),
+    [
+        ("unit_price", "USD", "450.0000", "450.00"),  # Xero's four decimals
+        ("unit_price", "USD", "450.0", "450.00"),  # QuickBooks' JSON number
+        ("unit_price", "USD", "33.3333", "33.3333"),  # digits that carry value are kept
+        ("unit_price", "USD", "10.0050", "10.005"),
+        ("unit_price", "JPY", "450.0", "450"),
+        ("unit_price", "USD", "100", "100.00"),
+        ("quantity", None, "3.0000", "3"),
+        ("quantity", None, "1.50", "1.5"),
+        ("quantity", None, "10", "10"),  # never 1E+1
+        ("quantity", None, "1E+2", "100"),
+    ],
+)
+def test_unit_prices_and_quantities_come_back_in_one_form(
+    kind: str, currency: str | None, given: str, shown: str
+) -> None:
+    value = canonical(Decimal(given), kind, currency)
+    assert value == Decimal(given) and str(value) == shown
