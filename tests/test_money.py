@@ -45,8 +45,9 @@ def test_amounts_come_back_at_the_currency_s_minor_units() -> None:
     exact = quantized(usd)
     assert (str(exact.total), str(exact.amount_due)) == ("1350.00", "1350.00")
     [line] = exact.line_items
-    # A line total is an amount; a unit price and a quantity are not, and keep what they were.
-    assert (str(line.total_amount), str(line.unit_price), str(line.quantity)) == ("1350.00", "450.00000", "3")
+    # A line total is an amount; a unit price and a quantity are not: they keep every digit that
+    # carries value, in one canonical form.
+    assert (str(line.total_amount), str(line.unit_price), str(line.quantity)) == ("1350.00", "450.00", "3")
     jpy = quantized(from_provider(Invoice, {"customer_id": "1", "currency": "JPY", "total": "1350.00"}))
     assert str(jpy.total) == "1350"
 
