@@ -200,3 +200,34 @@ class TestCreditNotes:
             json={"Invoice": {"InvoiceID": bill["InvoiceID"]}, "Amount": 1},
         )
         assert refused.status_code == 400
+
+
+@pytest.mark.anyio
+class TestBankTransactions:
+    async def test_spend_money_is_inclusive_by_default_and_deleted_by_status(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        spend = {
+            "Type": "SPEND",
+            "Contact": {"Name": "Cafe Ltd"},
+            "BankAccount": {"Code": "090"},
+            "LineItems": [
+                {"Description": "Lunch", "Quantity": 1, "UnitAmount": "89.00", "AccountCode": "429"}
+            ],
+        }
+        made = body(await client.put(f"{API}/BankTransactions", json=spend))["BankTransactions"][0]
+        assert made["LineAmountTypes"] == "Inclusive" and made["Total"] == Decimal("89.00")
+        assert made["SubTotal"] + made["TotalTax"] == made["Total"] and made["BankAccount"]["Code"] == "090"
+        path = f"{API}/BankTransactions/{made['BankTransactionID']}"
+        deleted = body(await client.post(path, json={"Status": "DELETED"}))["BankTransactions"][0]
+        assert deleted["Status"] == "DELETED"
+
+    async def test_spend_money_needs_a_bank_account_and_a_positive_total(
+        self, client: httpx.AsyncClient
+    ) -> None:
+        line = {"Description": "x", "Quantity": 1, "UnitAmount": "-5.00", "AccountCode": "429"}
+        bad = {"Type": "SPEND", "Contact": {"Name": "X"}, "BankAccount": {"Code": "429"}, "LineItems": [line]}
+        assert (await client.put(f"{API}/BankTransactions", json=bad)).status_code == 400
+        bad["BankAccount"] = {"Code": "090"}
+        refused = await client.put(f"{API}/BankTransactions", json=bad)
+        assert "The total of a bank transaction must be positive." in messages(refused)

@@ -29,7 +29,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import chart, credits, organisation, taxes, tracking
+from . import bank, chart, credits, organisation, taxes, tracking
 from .dates import DateParseError, parse_if_modified_since, wire_envelope_timestamp
 from .emulator import XeroEmulator
 from .errors import (
@@ -67,6 +67,7 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "Currencies": ("Currency", "Code"),
     "ManualJournals": ("ManualJournal", "ManualJournalID"),
     "CreditNotes": ("CreditNote", "CreditNoteID"),
+    "BankTransactions": ("BankTransaction", "BankTransactionID"),
 }
 _CANONICAL = {name.lower(): name for name in (*RESOURCES, "Organisation")}
 #: Alternative key a single record may be addressed by.
@@ -485,6 +486,8 @@ def _write_element(
         return chart.write_manual_journal(em.ids, ctx, element, existing)
     if entity == "CreditNote":
         return credits.write_credit_note(ledger, ctx, element, existing)
+    if entity == "BankTransaction":
+        return bank.write_bank_transaction(ledger, ctx, element, existing)
     writers: dict[str, Callable[[WriteContext, Mapping[str, Any], Record | None], Record]] = {
         "Invoice": ledger.write_invoice,
         "Contact": ledger.write_contact,

@@ -49,6 +49,10 @@ RESOURCE_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("accounting.transactions", "accounting.invoices"),
         ("accounting.transactions.read", "accounting.invoices.read"),
     ),
+    "BankTransactions": (
+        ("accounting.transactions", "accounting.banktransactions"),
+        ("accounting.transactions.read", "accounting.banktransactions.read"),
+    ),
     "CreditNotes": (
         ("accounting.transactions", "accounting.invoices"),
         ("accounting.transactions.read", "accounting.invoices.read"),

@@ -226,6 +226,11 @@ def entity_wire(
         )
     if entity == "CreditNote":
         return credit_note_wire(t, rec, listed, unitdp)
+    if entity == "BankTransaction":
+        out = wire({k: v for k, v in rec.items() if k != "LineItems"})
+        out["LineItems"] = [line_wire(t, line, listed, unitdp) for line in rec.get("LineItems", [])]
+        out["Contact"] = contact_summary(t, (rec.get("Contact") or {}).get("ContactID"))
+        return out
     if entity == "Item":
         out = plain_wire(t, rec)
         for side in ("SalesDetails", "PurchaseDetails"):

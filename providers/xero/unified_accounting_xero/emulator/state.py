@@ -27,6 +27,7 @@ COLLECTIONS: dict[str, str] = {
     "Currency": "currencies",
     "ManualJournal": "manual_journals",
     "CreditNote": "credit_notes",
+    "BankTransaction": "bank_transactions",
 }
 
 
