@@ -16,6 +16,9 @@ from unified_accounting.models import (
     BillPayment,
     BillStatus,
     Customer,
+    Expense,
+    ExpenseStatus,
+    ExpenseType,
     Invoice,
     LineItem,
     PaymentTerms,
@@ -180,3 +183,52 @@ async def test_a_bill_payment_pays_one_bill(xero_conn: Conn) -> None:
             )
         )
     assert caught.value.issues[0].field == "allocations"
+
+
+def expense_of(supplier_id: str | None, **fields: object) -> Expense:
+    return Expense(
+        date=date(2026, 2, 3),
+        account_id="090",
+        supplier_id=supplier_id,
+        line_items=[
+            LineItem(description="Fuel", quantity=Decimal(1), unit_price=Decimal("89.00"), account_id="429")
+        ],
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+async def test_expenses_are_spend_money_and_refunds_receive_money(xero_conn: Conn) -> None:
+    conn, emulator = xero_conn
+    supplier = await conn.suppliers.create(Supplier(display_name="Fuel Co"))
+    spent = await conn.expenses.create(expense_of(str(supplier.id), reference="Receipt 9"))
+    stored = emulator.record("BankTransaction", str(spent.id))
+    assert stored is not None and (stored["Type"], stored["LineAmountTypes"]) == ("SPEND", "Inclusive")
+    # Xero's recorded example: 89.00 inclusive at 15 % is 77.39 + 11.61.
+    assert (spent.total, spent.total_tax, spent.sub_total) == (
+        Decimal("89.00"),
+        Decimal("11.61"),
+        Decimal("77.39"),
+    )
+    assert (spent.type, spent.account_id, spent.status) == (ExpenseType.EXPENSE, "090", ExpenseStatus.POSTED)
+    refund = await conn.expenses.create(expense_of(str(supplier.id), type=ExpenseType.REFUND))
+    assert emulator.record("BankTransaction", str(refund.id))["Type"] == "RECEIVE"  # type: ignore[index]
+    assert {e.type for e in await conn.expenses.list().to_list()} == {ExpenseType.EXPENSE, ExpenseType.REFUND}
+    changed = await conn.expenses.update(str(spent.id), {"reference": "Receipt 10"})
+    assert changed.reference == "Receipt 10"
+    await conn.expenses.delete(str(spent.id))
+    assert (await conn.expenses.get(str(spent.id))).status is ExpenseStatus.DELETED
+
+
+async def test_expense_refusals_before_any_write(xero_conn: Conn) -> None:
+    conn, emulator = xero_conn
+    since = len(emulator.requests_to("/api.xro/"))
+    with pytest.raises(ValidationFailed) as caught:
+        await conn.expenses.create(expense_of(None, number="E-1"))
+    assert {issue.field for issue in caught.value.issues} == {"supplier_id", "number"}
+    supplier = await conn.suppliers.create(Supplier(display_name="Foreign Co"))
+    since = len(emulator.requests_to("/api.xro/"))
+    with pytest.raises(ValidationFailed, match="in its currency"):
+        await conn.expenses.create(
+            expense_of(str(supplier.id), currency="NZD").model_copy(update={"currency": "EUR"})
+        )
+    assert api_writes(emulator, since) == []

@@ -27,7 +27,7 @@ def is_gone(resource: str, record: Mapping[str, Any]) -> bool:
         return str(record.get("Status", "")).upper() in GONE_INVOICE_STATUSES
     if resource in ("customer", "supplier"):
         return str(record.get("ContactStatus", "ACTIVE")).upper() != "ACTIVE"
-    if resource in ("payment", "bill_payment", "journal_entry", "ledger_account"):
+    if resource in ("payment", "bill_payment", "journal_entry", "ledger_account", "expense"):
         return str(record.get("Status", "")).upper() == "DELETED"
     return False
 

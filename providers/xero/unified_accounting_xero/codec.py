@@ -33,6 +33,9 @@ from unified_accounting.models import (
     CreditNote,
     CreditNoteStatus,
     Customer,
+    Expense,
+    ExpenseStatus,
+    ExpenseType,
     Invoice,
     InvoiceStatus,
     Item,
@@ -95,6 +98,7 @@ RESOURCES: dict[str, tuple[str, str, type[RecordMeta]]] = {
     "bill_payment": ("Payments", "PaymentID", BillPayment),
     "credit_note": ("CreditNotes", "CreditNoteID", CreditNote),
     "supplier_credit": ("CreditNotes", "CreditNoteID", SupplierCredit),
+    "expense": ("BankTransactions", "BankTransactionID", Expense),
     "journal_entry": ("ManualJournals", "ManualJournalID", JournalEntry),
     "tax_rate": ("TaxRates", "TaxType", TaxRate),
     "tracking_category": ("TrackingCategories", "TrackingCategoryID", TrackingCategory),
@@ -345,6 +349,40 @@ def decode_supplier_credit(data: Mapping[str, Any], include_raw: bool = False) -
     )
 
 
+_EXPENSE_STATUS = {
+    "AUTHORISED": ExpenseStatus.POSTED,
+    "DELETED": ExpenseStatus.DELETED,
+    "VOIDED": ExpenseStatus.VOID,
+}
+EXPENSE_TYPES = {"SPEND": ExpenseType.EXPENSE, "RECEIVE": ExpenseType.REFUND}
+TO_BANK_TRANSACTION_TYPE = {kind: name for name, kind in EXPENSE_TYPES.items()}
+
+
+def decode_expense(data: Mapping[str, Any], include_raw: bool = False) -> Expense:
+    contact = data.get("Contact") or {}
+    account = data.get("BankAccount") or {}
+    return from_provider(
+        Expense,
+        {
+            "date": record_date(dict(data), "Date"),
+            "account_id": _text(account.get("Code")) or _text(account.get("AccountID")) or "",
+            "supplier_id": _text(contact.get("ContactID")),
+            "supplier_name": _text(contact.get("Name")),
+            "type": EXPENSE_TYPES.get(str(data.get("Type") or "").upper(), ExpenseType.EXPENSE),
+            "currency": _text(data.get("CurrencyCode")),
+            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
+            "tax_mode": tax_mode(data.get("LineAmountTypes")),
+            "line_items": [decode_line(line) for line in data.get("LineItems") or []],
+            "sub_total": _decimal(data.get("SubTotal")),
+            "total_tax": _decimal(data.get("TotalTax")),
+            "total": _decimal(data.get("Total")),
+            "reference": _text(data.get("Reference")),
+            "status": _EXPENSE_STATUS.get(str(data.get("Status") or "").upper()),
+            **_meta(data, "BankTransactionID", include_raw),
+        },
+    )
+
+
 def decode_payment(data: Mapping[str, Any], include_raw: bool = False) -> Payment:
     invoice = data.get("Invoice") or {}
     account = data.get("Account") or {}
@@ -425,6 +463,7 @@ DECODERS: dict[str, Callable[[Mapping[str, Any], bool], Any]] = {
     "bill_payment": decode_bill_payment,
     "credit_note": decode_credit_note,
     "supplier_credit": decode_supplier_credit,
+    "expense": decode_expense,
     "journal_entry": decode_journal_entry,
     "tax_rate": decode_rate,
     "tracking_category": decode_tracking_category,
@@ -601,6 +640,17 @@ SUPPLIER_CREDIT_FIELDS: dict[str, FieldEncoder] = {
     "line_items": lambda v, o: {"LineItems": [encode_line(line, o, purchase=True) for line in v]},
 }
 
+EXPENSE_FIELDS: dict[str, FieldEncoder] = {
+    "date": lambda v, o: {"Date": format_date(v) if v else None},
+    "account_id": lambda v, o: {"BankAccount": _reference(v)},
+    "supplier_id": lambda v, o: {"Contact": {"ContactID": v}},
+    "type": lambda v, o: {"Type": TO_BANK_TRANSACTION_TYPE[ExpenseType(v)]},
+    "currency_rate": INVOICE_FIELDS["currency_rate"],
+    "tax_mode": INVOICE_FIELDS["tax_mode"],
+    "reference": lambda v, o: {"Reference": v or ""},
+    "line_items": lambda v, o: {"LineItems": [encode_line(line, o, purchase=True) for line in v]},
+}
+
 #: Unified fields Xero computes: ignored when a whole record is created, refused in updates.
 COMPUTED_FIELDS: dict[str, frozenset[str]] = {name: computed(name) for name in FIELD_SUPPORT}
 #: Unified fields with no Xero counterpart: refused rather than silently dropped.
@@ -675,6 +725,15 @@ def encode_credit(credit: CreditNote | SupplierCredit, options: EncodeOptions) -
     return {**payload, **credit.pass_through}
 
 
+def encode_expense(expense: Expense, options: EncodeOptions) -> dict[str, Any]:
+    values = _set_fields(expense)
+    values.setdefault("type", expense.type)
+    payload = _apply(EXPENSE_FIELDS, values, options)
+    # Spend money is tax inclusive unless told otherwise (Xero's default, unlike invoices').
+    payload.setdefault("LineAmountTypes", "Inclusive")
+    return {**{k: v for k, v in payload.items() if v is not None}, **expense.pass_through}
+
+
 def encode_bill_payment(payment: BillPayment, options: EncodeOptions) -> dict[str, Any]:
     allocation = payment.allocations[0]  # exactly one bill: Provider.validate refuses anything else
     account = payment.account_id or options.default_payment_account_code
@@ -716,6 +775,8 @@ def encode_changes(resource: str, changes: Mapping[str, Any], options: EncodeOpt
     elif resource == "bill":
         payload = _apply(BILL_FIELDS, changes, options)
         _due_from_terms(changes, options, payload)
+    elif resource == "expense":
+        payload = {k: v for k, v in _apply(EXPENSE_FIELDS, changes, options).items() if v is not None}
     elif resource == "credit_note":
         payload = _apply(CREDIT_NOTE_FIELDS, changes, options)
     elif resource == "supplier_credit":
@@ -776,6 +837,8 @@ class XeroCodec:
             return encode_bill(model, options)
         if isinstance(model, BillPayment):
             return encode_bill_payment(model, options)
+        if isinstance(model, Expense):
+            return encode_expense(model, options)
         if isinstance(model, CreditNote | SupplierCredit):
             return encode_credit(model, options)
         if isinstance(model, Payment):

@@ -134,6 +134,7 @@ class XeroProvider(Provider):
         bill_payment="create get list delete",
         credit_note="create get list update delete void allocate",
         supplier_credit="create get list update delete void allocate",
+        expense="create get list update delete",
     )
     list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
         "invoice": frozenset(_DECLARED_INVOICE_FILTERS),
@@ -238,7 +239,9 @@ class XeroProvider(Provider):
         options = replace(_options(session), current=current, today=datetime.now(UTC).date())
         if resource == "journal_entry":
             return replace(options, tracking=await self._journal_tracking(session, _values(given)))
-        if resource not in ("invoice", "payment", "bill", "credit_note", "supplier_credit"):
+        if resource == "expense":
+            await self._expense_currency(session, given, current)
+        if resource not in ("invoice", "payment", "bill", "credit_note", "supplier_credit", "expense"):
             return options
         values = _values(given)
         company = await self.company(session)
@@ -266,6 +269,33 @@ class XeroProvider(Provider):
         issues += self._precision(resource, given, str(currency or company.base_currency))
         _refuse(resource, issues)
         return options
+
+    async def _expense_currency(
+        self,
+        session: ProviderSession,
+        given: RecordMeta | Mapping[str, Any],
+        current: Mapping[str, Any] | None,
+    ) -> None:
+        """Spend money is in its bank account's currency: another one is refused (the account is read
+        only when a currency is given)."""
+        values = _values(given)
+        currency = values.get("currency")
+        if not currency:
+            return
+        account_id = values.get("account_id") or ((current or {}).get("BankAccount") or {}).get("Code")
+        if not account_id:
+            return
+        account = await api.fetch_record(session, "ledger_account", str(account_id))
+        held = account.get("CurrencyCode") or (await self.company(session)).base_currency
+        if str(held).upper() != str(currency).upper():
+            _refuse(
+                "expense",
+                [
+                    FieldIssue(
+                        "currency", f"Xero spends from a bank account in its currency ({held}): give {held}"
+                    )
+                ],
+            )
 
     async def _journal_tracking(
         self, session: ProviderSession, values: Mapping[str, Any]

@@ -19,6 +19,8 @@ from unified_accounting.models import (
     CreditNote,
     CreditNoteStatus,
     EmailType,
+    Expense,
+    ExpenseStatus,
     Invoice,
     InvoiceStatus,
     Item,
@@ -264,6 +266,14 @@ def check_record(resource: str, record: RecordMeta) -> list[FieldIssue]:
         issues += credit_issues(values, record.line_items, supplier=isinstance(record, SupplierCredit))
         if record.status is not None and record.status not in CREATABLE_CREDIT_STATUSES:
             issues.append(FieldIssue("status", "Xero creates credit notes as draft or open (approved) only"))
+    if isinstance(record, Expense):
+        issues += bill_issues(values, record.line_items)
+        if not record.supplier_id:
+            issues.append(
+                FieldIssue("supplier_id", "Xero needs a contact on spend and receive money: give supplier_id")
+            )
+        if record.status is not None and record.status is not ExpenseStatus.POSTED:
+            issues.append(FieldIssue("status", "Xero creates spend money posted: create it, then delete it"))
     if isinstance(record, BillPayment):
         issues += _rate_issues(record.currency_rate)
         if len(record.allocations) != 1 or record.allocations[0].bill_id is None:
@@ -340,6 +350,17 @@ def check_changes(resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]
         status = changes.get("status")
         if status is not None and BillStatus(status) not in BILL_TO_XERO:
             issues.append(FieldIssue("status", "paid and partially paid follow from payments"))
+    if resource == "expense":
+        issues += bill_issues(changes, list(changes.get("line_items") or []))
+        if "supplier_id" in changes and not changes["supplier_id"]:
+            issues.append(FieldIssue("supplier_id", "Xero keeps a contact on spend and receive money"))
+        status = changes.get("status")
+        if status is not None and ExpenseStatus(status) is not ExpenseStatus.POSTED:
+            issues.append(FieldIssue("status", "delete the expense with conn.expenses.delete(id)"))
+        if "type" in changes:
+            issues.append(
+                FieldIssue("type", "Xero keeps a bank transaction's type: delete it and create another")
+            )
     if resource in ("credit_note", "supplier_credit"):
         issues += credit_issues(
             changes, list(changes.get("line_items") or []), supplier=resource == "supplier_credit"

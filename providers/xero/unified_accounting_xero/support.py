@@ -221,6 +221,37 @@ SUPPLIER_CREDIT: dict[str, Support] = {
     "line_items.account_id": BILL["line_items.account_id"],
 }
 
+EXPENSE: dict[str, Support] = {
+    "type": ("mapped", "Type: expense SPEND, refund RECEIVE (spend and receive money)"),
+    "account_id": ("mapped", "BankAccount Code (or AccountID): a bank or card account (Xero Type BANK)"),
+    "supplier_id": ("mapped", "Contact (Xero requires one)"),
+    "supplier_name": ("computed", "the contact's Name"),
+    "currency": ("mapped", "the bank account's CurrencyCode: another currency is refused"),
+    "currency_rate": INVOICE["currency_rate"],
+    "tax_mode": ("mapped", "LineAmountTypes; none given: Inclusive (Xero's default for spend money)"),
+    "reference": ("mapped", "Reference"),
+    "status": ("mapped", "Status AUTHORISED (posted) or DELETED"),
+    "payment_type": (
+        "computed",
+        "not kept: Xero records the account paid from (a card is a BANK account with BankAccountType "
+        "CREDITCARD); reads give none",
+    ),
+    "sub_total": ("computed", "SubTotal"),
+    "total_tax": ("computed", "TotalTax"),
+    "total": ("computed", "Total"),
+    "number": ("refused", "Xero spend money has no number: use reference"),
+    "memo": ("refused", "Xero spend money has no memo: use reference or the lines' descriptions"),
+    "tracking": INVOICE["tracking"],
+    **_BILL_LINES,
+    "line_items.account_id": ("mapped", "AccountCode (a GUID is sent as AccountID); each line needs one"),
+    "line_items.tax_amount": (
+        "mapped",
+        "TaxAmount: computed per line; one sent must equal Xero's calculation",
+    ),
+    "line_items.discount_percentage": ("refused", "Xero spend money takes no discounts"),
+    "line_items.discount_amount": ("refused", "Xero spend money takes no discounts"),
+}
+
 BILL_PAYMENT: dict[str, Support] = {
     "supplier_id": ("mapped", "the contact of the bill paid (Xero takes it from the bill)"),
     "supplier_name": ("computed", "the bill's contact Name"),
@@ -310,6 +341,7 @@ FIELD_SUPPORT: Mapping[str, Mapping[str, Support]] = {
     "bill": BILL,
     "bill_payment": BILL_PAYMENT,
     "credit_note": CREDIT_NOTE,
+    "expense": EXPENSE,
     "supplier_credit": SUPPLIER_CREDIT,
     "ledger_account": LEDGER_ACCOUNT,
     "item": ITEM,

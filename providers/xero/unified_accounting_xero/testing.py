@@ -24,6 +24,7 @@ from unified_accounting.models import (
     BillStatus,
     CreditNote,
     CreditNoteStatus,
+    Expense,
     Invoice,
     InvoiceStatus,
     Item,
@@ -195,6 +196,19 @@ class XeroHarness(ProviderHarness):
                 line_items=[line],
                 **draft,
             )
+        if resource == "expense":
+            supplier = await records.created("supplier")
+            return Expense(
+                date=date(2026, 1, 8),
+                account_id="090",
+                supplier_id=str(supplier.id),
+                reference=f"Receipt {tag}",
+                line_items=[
+                    LineItem(
+                        description="Taxi", quantity=Decimal(1), unit_price=Decimal("23.00"), account_id="429"
+                    )
+                ],
+            )
         if resource == "tracking_category":
             return TrackingCategory(
                 name=f"Conformance {uuid.uuid4().hex[:8]}",
@@ -211,8 +225,8 @@ class XeroHarness(ProviderHarness):
             return {"email": f"orders-{uuid.uuid4().hex[:6]}@supplier.example"}
         if resource in ("bill", "supplier_credit"):
             return {"number": f"SUP-{uuid.uuid4().hex[:6]}"}
-        if resource == "credit_note":
-            return {"reference": f"Return {uuid.uuid4().hex[:6]}"}
+        if resource in ("credit_note", "expense"):
+            return {"reference": f"Changed {uuid.uuid4().hex[:6]}"}
         if resource == "tracking_category":
             return {"name": f"Renamed {uuid.uuid4().hex[:8]}"}
         return super().changes(resource)
