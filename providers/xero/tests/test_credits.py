@@ -6,11 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from unified_accounting_xero.codec import XeroCodec
 from unified_accounting_xero.emulator import XeroEmulator
 
 from unified_accounting import AsyncConnection
 from unified_accounting.errors import NotFound, ValidationFailed
 from unified_accounting.models import (
+    Allocation,
     Bill,
     BillStatus,
     CreditNote,
@@ -19,6 +21,8 @@ from unified_accounting.models import (
     Invoice,
     InvoiceStatus,
     LineItem,
+    Payment,
+    PaymentType,
     Supplier,
     SupplierCredit,
 )
@@ -119,3 +123,55 @@ async def test_a_supplier_credit_allocated_to_a_bill(xero_conn: Conn) -> None:
         await conn.supplier_credits.allocate(
             str(credit.id), bill_id="00000000-0000-4000-8000-000000000001", amount=1
         )
+
+
+async def test_a_credit_note_refund_is_a_payment_of_its_own_type(xero_conn: Conn) -> None:
+    conn, emulator = xero_conn
+    customer = await conn.customers.create(Customer(display_name="Refunded Ltd"))
+    note = await conn.credit_notes.create(
+        CreditNote(customer_id=str(customer.id), line_items=[line("20.00", "200")])
+    )
+    refund = await conn.payments.create(
+        Payment(
+            type=PaymentType.CREDIT_NOTE_REFUND,
+            total_amount=Decimal("10.00"),
+            date=date(2026, 3, 9),
+            account_id="090",
+            allocations=[Allocation(credit_note_id=str(note.id), amount=Decimal("10.00"))],
+        )
+    )
+    stored = emulator.record("Payment", str(refund.id))
+    assert stored is not None and stored["PaymentType"] == "ARCREDITPAYMENT"
+    assert refund.type is PaymentType.CREDIT_NOTE_REFUND
+    assert [(a.credit_note_id, a.invoice_id) for a in refund.allocations] == [(str(note.id), None)]
+    assert refund.customer_id == str(customer.id)
+    assert (await conn.credit_notes.get(str(note.id))).remaining_credit == Decimal("13.00")
+    listed = await conn.payments.list().to_list()
+    assert [(p.id, p.type) for p in listed] == [(refund.id, PaymentType.CREDIT_NOTE_REFUND)]
+    await conn.payments.delete(str(refund.id))
+    assert (await conn.credit_notes.get(str(note.id))).remaining_credit == Decimal("23.00")
+
+
+def test_xero_payment_kinds_decode_as_what_they_are() -> None:
+    codec = XeroCodec()
+    base = {"PaymentID": "p-1", "Amount": 5, "Status": "AUTHORISED", "Date": "/Date(1767225600000+0000)/"}
+    refund = codec.decode(
+        "payment",
+        {**base, "PaymentType": "ARCREDITPAYMENT", "Invoice": {"Type": "ACCRECCREDIT", "InvoiceID": "cn-1"}},
+    )
+    assert (refund.type, refund.allocations[0].credit_note_id) == (PaymentType.CREDIT_NOTE_REFUND, "cn-1")
+    over = codec.decode(
+        "payment", {**base, "PaymentType": "AROVERPAYMENTPAYMENT", "Overpayment": {"OverpaymentID": "o-1"}}
+    )
+    assert (over.type, over.allocations) == (PaymentType.OVERPAYMENT, [])
+    prepaid = codec.decode("payment", {**base, "PaymentType": "ARPREPAYMENTPAYMENT"})
+    assert prepaid.type is PaymentType.PREPAYMENT
+    paid = codec.decode("payment", {**base, "PaymentType": "ACCRECPAYMENT", "Invoice": {"InvoiceID": "i-1"}})
+    assert (paid.type, paid.allocations[0].invoice_id) == (PaymentType.INVOICE_PAYMENT, "i-1")
+
+
+async def test_overpayments_are_read_not_made(xero_conn: Conn) -> None:
+    conn, _ = xero_conn
+    with pytest.raises(ValidationFailed) as caught:
+        await conn.payments.create(Payment(type=PaymentType.OVERPAYMENT, total_amount=Decimal("5")))
+    assert caught.value.issues[0].field == "type"

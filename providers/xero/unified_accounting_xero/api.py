@@ -32,7 +32,11 @@ API_BASE = "https://api.xero.com/api.xro/2.0"
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "invoice": ("Type", ("ACCREC",)),
     "bill": ("Type", ("ACCPAY",)),
-    "payment": ("PaymentType", ("ACCRECPAYMENT",)),
+    # Customer payments: of invoices, refunds of credit notes, refunds of over- and prepayments.
+    "payment": (
+        "PaymentType",
+        ("ACCRECPAYMENT", "ARCREDITPAYMENT", "AROVERPAYMENTPAYMENT", "ARPREPAYMENTPAYMENT"),
+    ),
     "bill_payment": ("PaymentType", ("ACCPAYPAYMENT",)),
     "credit_note": ("Type", ("ACCRECCREDIT",)),
     "supplier_credit": ("Type", ("ACCPAYCREDIT",)),

@@ -45,6 +45,7 @@ from unified_accounting.models import (
     LineItemType,
     Payment,
     PaymentTerms,
+    PaymentType,
     RecordMeta,
     Supplier,
     SupplierCredit,
@@ -383,19 +384,40 @@ def decode_expense(data: Mapping[str, Any], include_raw: bool = False) -> Expens
     )
 
 
+#: Xero's customer payment types (``PaymentType``) and what each is.
+PAYMENT_TYPES = {
+    "ACCRECPAYMENT": PaymentType.INVOICE_PAYMENT,
+    "ARCREDITPAYMENT": PaymentType.CREDIT_NOTE_REFUND,
+    "AROVERPAYMENTPAYMENT": PaymentType.OVERPAYMENT,
+    "ARPREPAYMENTPAYMENT": PaymentType.PREPAYMENT,
+}
+
+
 def decode_payment(data: Mapping[str, Any], include_raw: bool = False) -> Payment:
+    """A customer payment by its ``PaymentType``: an invoice payment is allocated to its invoice; a
+    credit-note refund to its credit note (Xero names the note in ``CreditNote``, and in an object
+    still called ``Invoice``); refunds of over- and prepayments to neither."""
     invoice = data.get("Invoice") or {}
     account = data.get("Account") or {}
     amount = _decimal(data.get("Amount")) or Decimal(0)
-    allocations = (
-        [{"invoice_id": str(invoice["InvoiceID"]), "amount": amount}] if invoice.get("InvoiceID") else []
+    kind = PAYMENT_TYPES.get(
+        str(data.get("PaymentType") or "ACCRECPAYMENT").upper(), PaymentType.INVOICE_PAYMENT
     )
+    allocations: list[dict[str, Any]] = []
+    if kind is PaymentType.CREDIT_NOTE_REFUND:
+        credit_id = (data.get("CreditNote") or {}).get("CreditNoteID") or invoice.get("InvoiceID")
+        if credit_id:
+            allocations = [{"credit_note_id": str(credit_id), "amount": amount}]
+    elif kind is PaymentType.INVOICE_PAYMENT and invoice.get("InvoiceID"):
+        allocations = [{"invoice_id": str(invoice["InvoiceID"]), "amount": amount}]
+    document = invoice or data.get("Overpayment") or data.get("Prepayment") or {}
     return from_provider(
         Payment,
         {
-            "customer_id": _text((invoice.get("Contact") or {}).get("ContactID")),
+            "customer_id": _text((document.get("Contact") or {}).get("ContactID")),
+            "type": kind,
             "date": record_date(dict(data), "Date"),
-            "currency": _text(invoice.get("CurrencyCode")),
+            "currency": _text(document.get("CurrencyCode")),
             "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
             "total_amount": amount,
             "reference": _text(data.get("Reference")),
@@ -751,8 +773,13 @@ def encode_bill_payment(payment: BillPayment, options: EncodeOptions) -> dict[st
 def encode_payment(payment: Payment, options: EncodeOptions) -> dict[str, Any]:
     allocation = payment.allocations[0]  # exactly one: Provider.validate refuses anything else
     account = payment.account_id or options.default_payment_account_code
+    target = (
+        {"CreditNote": {"CreditNoteID": allocation.credit_note_id}}
+        if payment.type is PaymentType.CREDIT_NOTE_REFUND
+        else {"Invoice": {"InvoiceID": allocation.invoice_id}}
+    )
     payload: dict[str, Any] = {
-        "Invoice": {"InvoiceID": allocation.invoice_id},
+        **target,
         "Amount": allocation.amount,
         "Date": format_date(payment.date) if payment.date else None,
         "Reference": payment.reference,

@@ -343,6 +343,8 @@ class XeroProvider(Provider):
         allocations = values.get("allocations") or []
         if (currency is None and rate is None and not customer) or not allocations:
             return []
+        if allocations[0].invoice_id is None:  # a credit-note refund: Xero checks it
+            return []
         invoice = await api.fetch_record(session, "invoice", allocations[0].invoice_id)
         issues: list[FieldIssue] = []
         contact = str((invoice.get("Contact") or {}).get("ContactID") or "")

@@ -34,6 +34,7 @@ from unified_accounting.models import (
     LineItem,
     LineItemType,
     Payment,
+    PaymentType,
     RecordMeta,
     TaxMode,
     TaxRate,
@@ -290,8 +291,34 @@ def check_record(resource: str, record: RecordMeta) -> list[FieldIssue]:
             )
     if isinstance(record, Payment):
         issues += _rate_issues(record.currency_rate)
-        if len(record.allocations) != 1:
-            issues.append(FieldIssue("allocations", "a Xero payment pays exactly one invoice"))
+        refund = record.type is PaymentType.CREDIT_NOTE_REFUND
+        if record.type in (PaymentType.OVERPAYMENT, PaymentType.PREPAYMENT):
+            issues.append(
+                FieldIssue(
+                    "type",
+                    "Xero makes over- and prepayments from receive-money transactions: they are read here, "
+                    "not created",
+                )
+            )
+        elif len(record.allocations) != 1:
+            issues.append(
+                FieldIssue(
+                    "allocations",
+                    "a Xero payment pays exactly one invoice (or refunds one credit note); apply a credit "
+                    "note to an invoice with conn.credit_notes.allocate",
+                )
+            )
+        elif refund and record.allocations[0].credit_note_id is None:
+            issues.append(
+                FieldIssue("allocations.0.credit_note_id", "a credit-note refund names its credit note")
+            )
+        elif not refund and record.allocations[0].invoice_id is None:
+            issues.append(
+                FieldIssue(
+                    "allocations.0.invoice_id",
+                    "an invoice payment names its invoice (type credit_note_refund refunds a credit note)",
+                )
+            )
         elif record.allocations[0].amount != record.total_amount:
             issues.append(
                 FieldIssue("total_amount", "a Xero payment applies its whole amount to its one invoice")

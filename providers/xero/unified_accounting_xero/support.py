@@ -92,13 +92,23 @@ CUSTOMER: dict[str, Support] = {
 }
 
 PAYMENT: dict[str, Support] = {
+    "type": (
+        "mapped",
+        "PaymentType: invoice_payment ACCRECPAYMENT, credit_note_refund ARCREDITPAYMENT (the note in "
+        "CreditNote), overpayment AROVERPAYMENTPAYMENT and prepayment ARPREPAYMENTPAYMENT (refunds of "
+        "Xero's over- and prepayments: read only)",
+    ),
     "customer_id": (
         "mapped",
         "the contact of the invoice paid (Xero takes it from the invoice): another customer is refused",
     ),
     "currency": ("mapped", "the invoice's CurrencyCode (a payment is in its invoice's currency)"),
     "currency_rate": ("mapped", "1 / CurrencyRate (UNVERIFIED direction, as on invoices)"),
-    "allocations": ("mapped", "Invoice: a Xero payment pays exactly one invoice, with its whole amount"),
+    "allocations": (
+        "mapped",
+        "Invoice (or CreditNote for a refund): a Xero payment pays exactly one document, with its whole "
+        "amount; credit notes are applied to invoices with conn.credit_notes.allocate",
+    ),
     "account_id": ("mapped", "Account Code (or AccountID), a bank account"),
     "status": ("mapped", "Status AUTHORISED (posted) or DELETED"),
     "payment_method": ("refused", "Xero payments have no payment method"),

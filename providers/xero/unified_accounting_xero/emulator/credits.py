@@ -79,7 +79,6 @@ def write_credit_note(
             "HasAttachments": False,
             "Allocations": [],
             "AppliedAmount": ZERO,
-            "_Refunded": ZERO,
         }
     if "Type" in data:
         kind = str(data["Type"] or "").upper()
@@ -93,7 +92,7 @@ def write_credit_note(
         raise ValidationFailed(*(errors or ["Credit note Type must be specified."]))
     old = existing["Status"] if existing is not None else None
     status = old or "DRAFT"
-    used = bool(rec["Allocations"]) or rec["_Refunded"] > 0
+    used = rec["AppliedAmount"] > 0  # allocated or refunded
     if data.get("Status") is not None:
         requested = str(data["Status"]).upper()
         if requested not in INVOICE_STATUSES:
@@ -194,7 +193,7 @@ def write_credit_note(
     return rec
 
 
-def _use_credit(ctx: WriteContext, credit: Record, amount: Decimal, on: date | None) -> Record:
+def use_credit(ctx: WriteContext, credit: Record, amount: Decimal, on: date | None) -> Record:
     """Lower (or, negative ``amount``, restore) what is left of a credit note."""
     rec = dict(credit)
     rec["AppliedAmount"] = money(rec["AppliedAmount"] + amount)
@@ -267,7 +266,7 @@ def allocate(ledger: Ledger, ctx: WriteContext, credit: Record, data: Mapping[st
         "Date": on,
         "Invoice": {"InvoiceID": invoice["InvoiceID"], "InvoiceNumber": invoice.get("InvoiceNumber")},
     }
-    used = _use_credit(ctx, credit, amount, on)
+    used = use_credit(ctx, credit, amount, on)
     used["Allocations"] = [*credit["Allocations"], allocation]
     ctx.journal.set(t.credit_notes, used["CreditNoteID"], used)
     _credit_invoice(ctx, invoice["InvoiceID"], amount, on)
@@ -278,7 +277,7 @@ def remove_allocation(ctx: WriteContext, credit: Record, allocation_id: str) -> 
     found = next((a for a in credit["Allocations"] if a["AllocationID"] == allocation_id.lower()), None)
     if found is None:
         return None
-    restored = _use_credit(ctx, credit, -found["Amount"], None)
+    restored = use_credit(ctx, credit, -found["Amount"], None)
     restored["Allocations"] = [a for a in credit["Allocations"] if a is not found]
     ctx.journal.set(ctx.tenant.credit_notes, restored["CreditNoteID"], restored)
     _credit_invoice(ctx, found["Invoice"]["InvoiceID"], -found["Amount"], None)

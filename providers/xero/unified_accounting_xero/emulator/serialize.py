@@ -144,6 +144,23 @@ def contact_wire(t: TenantState, rec: Record) -> dict[str, Any]:
 
 def payment_wire(t: TenantState, rec: Record) -> dict[str, Any]:
     out: dict[str, Any] = wire(rec)
+    credit = t.credit_notes.get((rec.get("CreditNote") or {}).get("CreditNoteID") or "")
+    if credit is not None:
+        # A refund names its credit note in an object still called Invoice (as Xero answers it),
+        # and in CreditNote.
+        out["Invoice"] = {
+            "Type": credit["Type"],
+            "InvoiceID": credit["CreditNoteID"],
+            "InvoiceNumber": credit.get("CreditNoteNumber"),
+            "Contact": contact_summary(t, (credit.get("Contact") or {}).get("ContactID")),
+            "CurrencyCode": credit.get("CurrencyCode"),
+            "HasErrors": False,
+        }
+        out["CreditNote"] = {
+            "CreditNoteID": credit["CreditNoteID"],
+            "CreditNoteNumber": credit.get("CreditNoteNumber"),
+        }
+        return out
     invoice = t.invoices.get(rec["Invoice"]["InvoiceID"])
     if invoice is not None:
         out["Invoice"] = {
