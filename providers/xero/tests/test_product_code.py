@@ -13,6 +13,8 @@ import pytest
 from unified_accounting_xero.testing import XeroHarness, emulator_of
 
 from unified_accounting import AsyncClient, AsyncConnection
+from unified_accounting.sync import SyncService
+from unified_accounting.vault.crypto import new_key
 
 pytestmark = pytest.mark.anyio
 
@@ -67,3 +69,34 @@ async def test_chart_and_journal(conn: tuple[AsyncConnection, Any]) -> None:
     ]
     invoice = emulator.record("Invoice", str(result["invoice"].id))
     assert invoice is not None and invoice["LineItems"][0]["ItemCode"] == str(result["item"].id)
+
+
+async def test_payables_and_credit(tmp_path: Path) -> None:
+    harness = XeroHarness()
+    app = harness.create_app()
+    grant = await harness.grant(app)
+    async with AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        providers={"xero": {**harness.settings, "base_url": harness.base_url}},
+        environ={},
+        database_url=f"sqlite:///{tmp_path / 'vault.sqlite3'}",
+        secret_key=new_key(),
+        rate_limits="off",
+    ) as client:
+        connection = await client.import_connection(
+            consumer_id="product",
+            provider="xero",
+            company_id=grant.company_id,
+            access_token=grant.access_token,
+            refresh_token=grant.refresh_token,
+            expires_at=grant.expires_at,
+        )
+        service = SyncService(client)
+        result = await PRODUCT.payables_and_credit(connection, lambda: service.sync(connection))
+    first, second = result["syncs"]
+    assert (first.kind, second.kind) == ("initial", "incremental")
+    # Xero's side: a bill is an ACCPAY invoice, the expense spend money, the note an ACCRECCREDIT.
+    emulator = emulator_of(app)
+    assert emulator.record("Invoice", str(result["bill"].id))["Type"] == "ACCPAY"  # type: ignore[index]
+    assert emulator.record("BankTransaction", str(result["expense"].id))["Type"] == "SPEND"  # type: ignore[index]
+    assert emulator.record("CreditNote", str(result["credit_note"].id))["Type"] == "ACCRECCREDIT"  # type: ignore[index]
