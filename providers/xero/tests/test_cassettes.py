@@ -42,7 +42,14 @@ from unified_accounting.client import AsyncConnection
 from unified_accounting.errors import ValidationFailed
 from unified_accounting.models import (
     Allocation,
+    Bill,
+    BillAllocation,
+    BillPayment,
+    BillStatus,
+    CreditNote,
+    CreditNoteStatus,
     Customer,
+    Expense,
     Invoice,
     InvoiceStatus,
     Item,
@@ -54,6 +61,8 @@ from unified_accounting.models import (
     LedgerAccountType,
     LineItem,
     Payment,
+    Supplier,
+    SupplierCredit,
 )
 from unified_accounting.testing.cassettes import cassette_vcr, find_secrets, recording, serve
 from unified_accounting.tokens import TokenSet
@@ -306,6 +315,101 @@ async def test_chart_items_and_journals(backend: Backend, cassette: None) -> Non
         await conn.items.delete(str(item.id))
         archived = await conn.ledger_accounts.archive(str(account.id))
         assert archived.status == "archived"
+
+
+async def test_payables_and_credit(backend: Backend, cassette: None) -> None:
+    async for conn in connect(backend):
+        supplier = await conn.suppliers.create(
+            Supplier(display_name=f"Cassette Supplies {backend.now().timestamp()}")
+        )
+        assert (await conn.suppliers.get(str(supplier.id))).display_name == supplier.display_name
+        bill = await conn.bills.create(
+            Bill(
+                supplier_id=str(supplier.id),
+                number="CAS-BILL-1",
+                issue_date=date(2026, 1, 5),
+                line_items=[
+                    LineItem(
+                        description="Paper",
+                        quantity=Decimal(2),
+                        unit_price=Decimal("20.00"),
+                        account_id="453",
+                    )
+                ],
+            )
+        )
+        paid = await conn.bill_payments.create(
+            BillPayment(
+                supplier_id=str(supplier.id),
+                total_amount=Decimal("10.00"),
+                date=date(2026, 1, 6),
+                allocations=[BillAllocation(bill_id=str(bill.id), amount=Decimal("10.00"))],
+            )
+        )
+        assert (await conn.bill_payments.get(str(paid.id))).total_amount == Decimal("10.00")
+        assert (await conn.bills.get(str(bill.id))).status is BillStatus.PARTIALLY_PAID
+
+        credit = await conn.supplier_credits.create(
+            SupplierCredit(
+                supplier_id=str(supplier.id),
+                number="CAS-CR-1",
+                line_items=[
+                    LineItem(
+                        description="Return",
+                        quantity=Decimal(1),
+                        unit_price=Decimal("5.00"),
+                        account_id="453",
+                    )
+                ],
+            )
+        )
+        credited = await conn.supplier_credits.allocate(
+            str(credit.id), bill_id=str(bill.id), amount=credit.total
+        )
+        assert credited.status is CreditNoteStatus.USED
+
+        customer = await conn.customers.create(
+            Customer(display_name=f"Cassette Returns {backend.now().timestamp()}")
+        )
+        invoice = await conn.invoices.create(
+            Invoice(
+                customer_id=str(customer.id),
+                issue_date=date(2026, 1, 5),
+                line_items=[LineItem(description="Desk", quantity=Decimal(1), unit_price=Decimal("100.00"))],
+            )
+        )
+        note = await conn.credit_notes.create(
+            CreditNote(
+                customer_id=str(customer.id),
+                line_items=[
+                    LineItem(
+                        description="Scratch",
+                        quantity=Decimal(1),
+                        unit_price=Decimal("10.00"),
+                        account_id="200",
+                    )
+                ],
+            )
+        )
+        allocated = await conn.credit_notes.allocate(
+            str(note.id), invoice_id=str(invoice.id), amount=Decimal("5.00")
+        )
+        assert allocated.remaining_credit == note.total - Decimal("5.00")
+
+        expense = await conn.expenses.create(
+            Expense(
+                date=date(2026, 1, 7),
+                account_id="090",
+                supplier_id=str(supplier.id),
+                line_items=[
+                    LineItem(
+                        description="Taxi", quantity=Decimal(1), unit_price=Decimal("23.00"), account_id="429"
+                    )
+                ],
+            )
+        )
+        assert (await conn.expenses.get(str(expense.id))).total == Decimal("23.00")
+        await conn.expenses.delete(str(expense.id))
 
 
 async def test_paging_and_if_modified_since(backend: Backend, cassette: None) -> None:
