@@ -1,5 +1,6 @@
 """Accounting API routes under ``/api.xro/2.0``: Invoices, Contacts, Payments, Accounts, Items, TaxRates,
-TrackingCategories (and their Options), Currencies, Organisation (and ``Organisation/Actions``).
+TrackingCategories (and their Options), Currencies, Organisation (and ``Organisation/Actions``),
+ManualJournals, CreditNotes (and their Allocations), BankTransactions.
 
 Request pipeline: ``Accept`` check (406 unless ``application/json``; the emulator never produces XML, option
 ``require_json_accept``) → Bearer token (401) → ``xero-tenant-id`` connected for the token (403) → scope (401)
@@ -15,7 +16,9 @@ Writes: ``PUT`` creates, ``POST`` creates or updates (by id; contacts also by ac
 ``Code``, ACCREC invoices by ``InvoiceNumber``), ``POST /{Resource}/{id}`` updates one record.  Bodies are
 ``{"Invoices": [...]}``, a list, or one object.  A batch is all-or-nothing (400 ``ValidationException``)
 unless ``summarizeErrors=false`` (200, per-element ``StatusAttributeString``).  ``Idempotency-Key`` replays a
-stored response.  Accounts are read-only in the emulator (405 on writes).  Tax rates are keyed by ``TaxType``
+stored response.  Accounts are created with ``PUT``, changed with ``POST /Accounts/{id}`` and removed with
+``DELETE`` (:mod:`.chart`, as are manual journals); ``DELETE /Items/{id}`` removes an item; credit notes
+and their allocations follow :mod:`.credits`, bank transactions :mod:`.bank`.  Tax rates are keyed by ``TaxType``
 (one per request, :mod:`.taxes`); tracking categories have their own routes (:mod:`.tracking`); currencies are
 added with ``PUT`` (:mod:`.organisation`).
 """
