@@ -17,10 +17,10 @@ Writes: ``PUT`` creates, ``POST`` creates or updates (by id; contacts also by ac
 ``{"Invoices": [...]}``, a list, or one object.  A batch is all-or-nothing (400 ``ValidationException``)
 unless ``summarizeErrors=false`` (200, per-element ``StatusAttributeString``).  ``Idempotency-Key`` replays a
 stored response.  Accounts are created with ``PUT``, changed with ``POST /Accounts/{id}`` and removed with
-``DELETE`` (:mod:`.chart`, as are manual journals); ``DELETE /Items/{id}`` removes an item; credit notes
-and their allocations follow :mod:`.credits`, bank transactions :mod:`.bank`.  Tax rates are keyed by ``TaxType``
-(one per request, :mod:`.taxes`); tracking categories have their own routes (:mod:`.tracking`); currencies are
-added with ``PUT`` (:mod:`.organisation`).
+``DELETE`` (:mod:`.chart`, as are manual journals); ``DELETE /Items/{id}`` removes an item; credit notes,
+their allocations and refunds follow :mod:`.credits`, bank transactions :mod:`.bank`.  Tax rates are keyed
+by ``TaxType`` (one per request, :mod:`.taxes`); tracking categories have their own routes
+(:mod:`.tracking`); currencies are added with ``PUT`` (:mod:`.organisation`).
 """
 
 from __future__ import annotations
@@ -478,8 +478,12 @@ def _write_element(
         return organisation.add_currency(ctx.tenant, ctx.journal, element)
     _, existing = _existing(ctx.tenant, entity, id_field, element, method)
     if entity == "Payment":
+        if existing is not None and existing.get("CreditNote"):
+            return credits.delete_refund(ctx, existing, element)
         if existing is not None:
             return ledger.update_payment(ctx, existing, element)
+        if isinstance(element.get("CreditNote"), Mapping):
+            return credits.refund(ledger, ctx, element)
         return ledger.create_payment(ctx, element)
     if entity == "Account":
         if method == "PUT" and len(ctx.tenant.accounts) and existing is None and element.get("AccountID"):

@@ -831,8 +831,6 @@ class Ledger:
 
     # ------------------------------------------------------------------------------------------------ p
     def create_payment(self, ctx: WriteContext, data: Mapping[str, Any]) -> Record:
-        if isinstance(data.get("CreditNote"), Mapping):
-            return self.refund_credit(ctx, data)
         t, j = ctx.tenant, ctx.journal
         errors: list[str] = []
         invoice_ref = data.get("Invoice") if isinstance(data.get("Invoice"), Mapping) else {}
@@ -918,69 +916,6 @@ class Ledger:
         self._apply_to_invoice(ctx, invoice["InvoiceID"], amount, payment["PaymentID"], pay_date)
         return payment
 
-    def refund_credit(self, ctx: WriteContext, data: Mapping[str, Any]) -> Record:
-        """A payment naming ``CreditNote``: money paid back out of a customer's credit note
-        (ARCREDITPAYMENT), or received back from a supplier's (APCREDITPAYMENT)."""
-        from .credits import use_credit
-
-        t, j = ctx.tenant, ctx.journal
-        ref = data["CreditNote"]
-        credit = t.credit_notes.get(str(ref.get("CreditNoteID") or "").lower())
-        if credit is None and ref.get("CreditNoteNumber"):
-            number = str(ref["CreditNoteNumber"]).upper()
-            credit = next(
-                (c for c in t.credit_notes.values() if str(c.get("CreditNoteNumber")).upper() == number), None
-            )
-        if credit is None:
-            raise ValidationFailed("Credit note could not be found.")
-        errors: list[str] = []
-        account_ref = data.get("Account") if isinstance(data.get("Account"), Mapping) else {}
-        assert isinstance(account_ref, Mapping)
-        account = t.accounts.get(str(account_ref.get("AccountID") or "").lower()) or t.account_by_code(
-            str(account_ref.get("Code") or "")
-        )
-        if account is None or not (account.get("Type") == "BANK" or account.get("EnablePaymentsToAccount")):
-            errors.append("You must specify a bank Account (AccountID or Code) for the payment.")
-        amount = ZERO
-        try:
-            amount = money(to_decimal(data.get("Amount"), "Amount"))
-        except ValidationFailed as exc:
-            errors.extend(exc.messages)
-        if credit["Status"] != "AUTHORISED":
-            errors.append("Refunds can only be made from Authorised credit notes.")
-        elif amount <= 0 or amount > credit["RemainingCredit"]:
-            errors.append("Payment amount exceeds the amount outstanding on this document")
-        on = ctx.now.date()
-        if data.get("Date"):
-            try:
-                on = parse_date(data["Date"])
-            except DateParseError:
-                errors.append(f"The Date '{data['Date']}' is not a valid date.")
-        if errors:
-            raise ValidationFailed(*dict.fromkeys(errors))
-        assert account is not None
-        rate = exchange_rate(t, credit["CurrencyCode"])
-        payment: Record = {
-            "PaymentID": self.ids.new(),
-            "Date": on,
-            "Amount": amount,
-            "BankAmount": in_base_currency(amount, rate),
-            "CurrencyRate": rate,
-            "Reference": _text(data.get("Reference")),
-            "Status": "AUTHORISED",
-            "PaymentType": "ARCREDITPAYMENT" if credit["Type"] == "ACCRECCREDIT" else "APCREDITPAYMENT",
-            "IsReconciled": bool(data.get("IsReconciled", False)),
-            "HasAccount": True,
-            "HasValidationErrors": False,
-            "Account": {"AccountID": account["AccountID"], "Code": account.get("Code")},
-            "Invoice": {"InvoiceID": credit["CreditNoteID"]},
-            "CreditNote": {"CreditNoteID": credit["CreditNoteID"]},
-            "UpdatedDateUTC": ctx.now,
-        }
-        j.set(t.payments, payment["PaymentID"], payment)
-        use_credit(ctx, credit, amount, on)
-        return payment
-
     def update_payment(self, ctx: WriteContext, existing: Record, data: Mapping[str, Any]) -> Record:
         status = str(data.get("Status") or "").upper()
         if status != "DELETED":
@@ -991,12 +926,6 @@ class Ledger:
         rec["Status"] = "DELETED"
         rec["UpdatedDateUTC"] = ctx.now
         ctx.journal.set(ctx.tenant.payments, rec["PaymentID"], rec)
-        if rec.get("CreditNote"):
-            from .credits import use_credit
-
-            credit = ctx.tenant.credit_notes[rec["CreditNote"]["CreditNoteID"]]
-            use_credit(ctx, credit, -rec["Amount"], None)
-            return rec
         self._apply_to_invoice(ctx, rec["Invoice"]["InvoiceID"], -rec["Amount"], rec["PaymentID"], None)
         return rec
 
