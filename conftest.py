@@ -22,6 +22,9 @@ import pytest
 from unified_accounting.ratelimits import RateLimiter
 from unified_accounting.testing import ConformanceSuite
 
+#: Tests of the suite's own pytest machinery run pytest inside pytest.
+pytest_plugins = ["pytester"]
+
 POSTGRES_FIXTURES = frozenset({"postgres_url", "postgres_server"})
 
 

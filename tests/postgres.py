@@ -126,7 +126,11 @@ def postgres_server() -> Iterator[str]:
         if (data / "postmaster.pid").exists():
             # An already stopped server fails the stop: nothing is left to stop then.
             with contextlib.suppress(RuntimeError):
-                _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], user, directory)
+                _run(
+                    [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                    user,
+                    directory,
+                )
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -9,8 +9,6 @@ import pytest
 
 ROOT_CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
 
-pytest_plugins = ["pytester"]
-
 TESTS = """
 import pytest
 
