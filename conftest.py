@@ -22,6 +22,10 @@ import pytest
 from unified_accounting.ratelimits import RateLimiter
 from unified_accounting.testing import ConformanceSuite
 
+# The test plugin (Ledgerly) registers its provider only where the suite turns it on; the processes
+# the tests start inherit this.
+os.environ["UA_TEST_PLUGINS"] = "1"
+
 #: Tests of the suite's own pytest machinery run pytest inside pytest.
 pytest_plugins = ["pytester"]
 
