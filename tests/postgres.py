@@ -54,8 +54,13 @@ def _runnable_install(install: Path, workdir: Path) -> Path:
     reach it: permissions of the user's own directories are never changed."""
     if os.geteuid() != 0 or _traversable_by_others(install):
         return install
-    copy = workdir / "pginstall"
+    # The binaries find their bundled libraries at $ORIGIN/../../../pgserver.libs (the wheel's
+    # layout in site-packages): the copy keeps that layout.
+    site = install.parent.parent
+    copy = workdir / "site" / install.relative_to(site)
     shutil.copytree(install, copy, symlinks=True)
+    for libraries in site.glob("pgserver*.libs"):
+        shutil.copytree(libraries, workdir / "site" / libraries.name, symlinks=True)
     return copy
 
 

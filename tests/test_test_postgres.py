@@ -40,9 +40,11 @@ def test_a_server_starts_without_a_given_url(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def _fake_install(root: Path) -> Path:
-    install = root / "private" / "venv" / "pginstall"
+    install = root / "private" / "site-packages" / "pgserver" / "pginstall"
     (install / "bin").mkdir(parents=True)
     (install / "bin" / "pg_ctl").write_text("#!/bin/sh\n")
+    (root / "private" / "site-packages" / "pgserver.libs").mkdir()
+    (root / "private" / "site-packages" / "pgserver.libs" / "libpq-1.so.5").write_text("")
     (root / "private").chmod(0o700)  # like /root: other users cannot pass through
     return install
 
@@ -55,7 +57,9 @@ def test_as_root_an_unreachable_install_is_copied_not_opened_up(
     work.mkdir()
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     used = postgres._runnable_install(install, work)
-    assert used == work / "pginstall" and (used / "bin" / "pg_ctl").exists()
+    assert used == work / "site" / "pgserver" / "pginstall" and (used / "bin" / "pg_ctl").exists()
+    # Where the binaries' RPATH ($ORIGIN/../../../pgserver.libs) looks for the bundled libraries.
+    assert (used / "bin" / ".." / ".." / ".." / "pgserver.libs" / "libpq-1.so.5").resolve().exists()
     assert not (tmp_path / "private").stat().st_mode & stat.S_IXOTH, "a private directory was opened up"
 
 

@@ -34,6 +34,7 @@ when the harness supplies no sample (or seed) for a resource the provider declar
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -248,7 +249,7 @@ def _filter_is_checkable(provider: Provider, resource: str, name: str) -> bool:
 
 
 #: For each test run per resource: whether the provider declares what it needs of ``resource``.
-RESOURCE_NEEDS: dict[str, Any] = {
+RESOURCE_NEEDS: dict[str, Callable[[Provider, str], bool]] = {
     "test_round_trip": lambda p, r: p.supports(r, Operation.CREATE) and p.supports(r, Operation.GET),
     "test_list_pages_past_one_page": lambda p, r: p.supports(r, Operation.LIST),
     "test_list_updated_since": lambda p, r: (
