@@ -3,13 +3,18 @@
 from .catalog import RESOURCES, ListFilter, ResourceCatalog, ResourceSpec
 from .changes import RecordChange
 from .client import (
+    AsyncAttachments,
     AsyncClient,
     AsyncConnection,
     AsyncPager,
+    AsyncReports,
     AsyncResource,
+    Attachments,
     Client,
     Connection,
     Pager,
+    RawResponse,
+    Reports,
     Resource,
 )
 from .codec import RecordCodec
@@ -42,8 +47,11 @@ from .hookspecs import hookimpl
 from .http.paths import path_segment
 from .models import (
     AccountClassification,
+    AccountingMethod,
     Address,
     Allocation,
+    Attachment,
+    AttachmentLimits,
     Bill,
     BillAllocation,
     BillPayment,
@@ -85,6 +93,11 @@ from .models import (
     PaymentType,
     PhoneNumber,
     PhoneType,
+    Report,
+    ReportColumn,
+    ReportName,
+    ReportPeriod,
+    ReportRow,
     Supplier,
     SupplierCredit,
     TaxComponent,
@@ -101,6 +114,8 @@ from .models import (
 )
 from .plugins import ProviderInfo, ProviderRegistry, get_plugin_manager, get_provider, list_providers
 from .provider import (
+    AttachmentRef,
+    AttachmentUpload,
     BulkResult,
     BulkUpdate,
     ChangeFeedResult,
@@ -113,6 +128,7 @@ from .provider import (
     Provider,
     ProviderSession,
     ProviderSettings,
+    ReportRequest,
     capabilities,
 )
 from .ratelimits import LimitFeedback, RateLimits, Window, counted_as
@@ -129,12 +145,20 @@ ChangeSet = ChangeFeedResult
 __all__ = [
     "RESOURCES",
     "AccountClassification",
+    "AccountingMethod",
     "Address",
     "Allocation",
+    "AsyncAttachments",
     "AsyncClient",
     "AsyncConnection",
     "AsyncPager",
+    "AsyncReports",
     "AsyncResource",
+    "Attachment",
+    "AttachmentLimits",
+    "AttachmentRef",
+    "AttachmentUpload",
+    "Attachments",
     "AuthenticationError",
     "Bill",
     "BillAllocation",
@@ -213,10 +237,18 @@ __all__ = [
     "ProviderUnavailable",
     "RateLimited",
     "RateLimits",
+    "RawResponse",
     "ReauthorizationRequired",
     "RecordChange",
     "RecordCodec",
     "RecordIssue",
+    "Report",
+    "ReportColumn",
+    "ReportName",
+    "ReportPeriod",
+    "ReportRequest",
+    "ReportRow",
+    "Reports",
     "Resource",
     "ResourceCatalog",
     "ResourceSpec",

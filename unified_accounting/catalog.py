@@ -66,6 +66,8 @@ class Operation(StrEnum):
     ALLOCATE = "allocate"
     BULK_CREATE = "bulk_create"
     BULK_UPDATE = "bulk_update"
+    #: The document as the provider prints it: PDF bytes (``conn.invoices.pdf(id)``).
+    PDF = "pdf"
 
 
 def operations(names: str) -> frozenset[Operation]:
@@ -254,7 +256,7 @@ def _dependencies_first(specs: Mapping[str, ResourceSpec]) -> list[ResourceSpec]
     return ordered
 
 
-_DOCUMENT = operations("create get list update delete void send bulk_create bulk_update")
+_DOCUMENT = operations("create get list update delete void send pdf bulk_create bulk_update")
 
 #: Every unified resource of the library.
 RESOURCES = ResourceCatalog(
@@ -353,7 +355,7 @@ RESOURCES = ResourceCatalog(
             model=CreditNote,
             summary="Credit given to customers, allocated to their invoices (QuickBooks CreditMemo, "
             "Xero ACCRECCREDIT).",
-            operations=operations("create get list update delete void allocate"),
+            operations=operations("create get list update delete void allocate pdf"),
             after=("customer", "invoice", "tax_rate", "tracking_category", "item", "ledger_account"),
             allocates_to="invoice",
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from pydantic import SecretStr
 
 from ..changes import RecordChange
 from ..connections import (
+    BASE_URL_METADATA,
     ConnectionHealth,
     ConnectionKey,
     ConnectionRecord,
@@ -32,7 +34,10 @@ from ..tokens import TokenSet
 from ..vault import MemoryStateStore, StateStore, VaultStore, open_vault
 from ..vault.authorize import callback_parameters, claim_callback, finish_authorization, start_authorization
 from ._accessors import M, ResourceAccessors
+from .attachments import AsyncAttachments
 from .lifecycle import disconnect_connection
+from .raw import RawResponse, send_raw
+from .reports import AsyncReports
 from .resources import AsyncResource, AsyncSingleton
 from .session import HttpSession
 from .tokens import TokenKeeper
@@ -73,6 +78,48 @@ class AsyncConnection(ResourceAccessors):
         if model is None:
             model = self.provider.model_for(name)
         return AsyncResource(self, name, model)
+
+    @functools.cached_property
+    def reports(self) -> AsyncReports:
+        """The provider's financial reports: ``await conn.reports.profit_and_loss(start, end)``."""
+        return AsyncReports(self)
+
+    @functools.cached_property
+    def attachments(self) -> AsyncAttachments:
+        """Files attached to records: ``await conn.attachments.upload("invoice", id, path)``."""
+        return AsyncAttachments(self)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        raise_for_status: bool = True,
+    ) -> RawResponse:
+        """Call any endpoint of the provider's API, for what the unified API does not cover.
+
+        ``path`` is relative to the company's API root (``"invoice/42"`` on QuickBooks,
+        ``"Reports/BalanceSheet"`` on Xero) and is refused before any HTTP call if it could leave
+        it (``..``, an absolute URL, ``?``: put query parameters in ``params``). The call uses the
+        connection's tokens (refreshed as needed), rate limits and retries; a write carries the
+        provider's idempotency key and is re-sent only with it. An error answer raises the mapped
+        error unless ``raise_for_status=False``. Returns the status, headers and body as sent.
+        """
+        return await send_raw(
+            self.provider,
+            self.session(),
+            method,
+            path,
+            params=params,
+            json=json,
+            content=content,
+            headers=headers,
+            raise_for_status=raise_for_status,
+        )
 
     async def record(self) -> ConnectionRecord:
         """The stored connection: health, company name, token expiry, ``reauthorize_by``."""
@@ -118,6 +165,13 @@ class AsyncConnection(ResourceAccessors):
 
     def fire_change(self, change: RecordChange) -> None:
         self._client.plugin_manager.hook.ua_record_changed(change=change)
+
+
+def _placeholder(value: str) -> bool:
+    """Text that stands for a value in documentation ("...", "…", "<company id>") rather than one:
+    no letter or digit at all, or angle brackets around it."""
+    stripped = value.strip()
+    return not any(ch.isalnum() for ch in stripped) or (stripped.startswith("<") and stripped.endswith(">"))
 
 
 class AsyncClient:
@@ -230,7 +284,13 @@ class AsyncClient:
             ("access_token", access_token),
         ):
             if not value:
-                raise ConfigurationError(f"{name} must not be empty")
+                raise ConfigurationError(f"{name} must not be empty; nothing was stored")
+            if _placeholder(value):
+                raise ConfigurationError(
+                    f"{name} {value!r} is a placeholder, not a value: pass the real one (against an "
+                    f"emulator, 'ua connect {provider} --consumer {consumer_id}' stores a connection "
+                    "without copying tokens); nothing was stored"
+                )
         settings = self.settings_for(provider)
         try:
             tokens = TokenSet(
@@ -251,6 +311,7 @@ class AsyncClient:
             company_name=company_name,
             environment=environment or settings.environment,
             tokens=tokens,
+            metadata={BASE_URL_METADATA: settings.base_url} if settings.base_url else {},
         )
         await self.store.save(record)
         return AsyncConnection(self, record.key)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from ..catalog import RESOURCES, UPDATED_SINCE, ResourceSpec
 from ..changes import RecordChange
-from ..errors import FieldIssue, UnsupportedOperation, ValidationFailed
+from ..errors import DecodeFailed, FieldIssue, UnsupportedOperation, ValidationFailed
 from ..mirror import query
 from ..models.common import RecordMeta
 from ..models.credit_note import CreditAllocation
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from .async_client import AsyncConnection
 
 M = TypeVar("M", bound=RecordMeta)
+#: How every PDF file starts (ISO 32000-1, 7.5.2).
+PDF_SIGNATURE = b"%PDF-"
 
 
 class AsyncResource(Generic[M]):
@@ -286,6 +288,24 @@ class AsyncResource(Generic[M]):
         check_record_id(record_id)
         sent: M = await self._conn.provider.send(self._conn.session(include_raw), self.name, record_id, to)
         return sent
+
+    async def pdf(self, record_id: str) -> bytes:
+        """The document as the provider prints it: a PDF's bytes (``DecodeFailed`` when the
+        provider answers anything that is not a PDF)."""
+        self._require(Operation.PDF)
+        check_record_id(record_id)
+        provider = self._conn.provider
+        document = await provider.pdf(self._conn.session(None), self.name, record_id)
+        if not isinstance(document, bytes) or not document.startswith(PDF_SIGNATURE):
+            head = document[:16] if isinstance(document, bytes) else type(document).__name__
+            raise DecodeFailed(
+                f"{provider.name} answered the {self.name} PDF with something that is not a PDF "
+                f"(it starts {head!r})",
+                provider=provider.name,
+                resource=self.name,
+                record_id=record_id,
+            )
+        return document
 
     async def allocate(
         self,
