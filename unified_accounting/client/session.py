@@ -25,6 +25,7 @@ from ..errors import (
 )
 from ..http.retry import RetryPolicy
 from ..provider import Provider, ProviderSettings
+from ..ratelimits import Limiter
 from .tokens import TokenKeeper
 
 #: Methods that may be re-sent without an idempotency key (RFC 9110 §9.2.2).
@@ -47,6 +48,7 @@ class HttpSession:
         tokens: TokenKeeper,
         retry_policy: RetryPolicy,
         plugin_manager: pluggy.PluginManager,
+        limiter: Limiter | None = None,
     ) -> None:
         self.provider = provider
         self.provider_name = provider.name
@@ -55,6 +57,7 @@ class HttpSession:
         self.consumer_id = key.consumer_id
         self.company_id = key.company_id
         self.include_raw = include_raw
+        self.limiter = limiter
         self._http = http
         self._tokens = tokens
         self._retry = retry_policy

@@ -397,6 +397,7 @@ def client_options(harness: ProviderHarness, app: Any) -> dict[str, Any]:
         "max_retries": SUITE_MAX_RETRIES,
         "environ": {},
         "store": MemoryConnectionStore(),
+        "rate_limits": harness.rate_limits,
     }
 
 
