@@ -75,3 +75,14 @@ class QuickBooksHarness(ProviderHarness):
     def now(self, app: Any) -> datetime:
         now: datetime = app.state.emulator.now()
         return now
+
+    def seed(self, app: Any, resource: str, count: int) -> list[str] | None:
+        """Items, which the provider reads but does not create, straight into the emulator."""
+        if resource != "item":
+            return super().seed(app, resource, count)
+        emulator = app.state.emulator
+        body = {"Type": "Service", "UnitPrice": 25}
+        return [
+            str(emulator.create("Item", {**body, "Name": f"Conformance {secrets.token_hex(5)}"})["Id"])
+            for _ in range(count)
+        ]
