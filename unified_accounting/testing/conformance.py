@@ -462,7 +462,10 @@ class ConformanceSuite(DocumentConformance):
     async def test_list_pages_past_one_page(self, ua_env: ConformanceEnv, resource: str) -> None:
         ua_env.require(resource, Operation.LIST)
         created = set(await ua_env.existing(resource, 3))
-        listed = await (await ua_env.records_of(resource)).list_all(page_size=2)
+        # Pages smaller than what was made; a provider holding only two records of the resource
+        # (QuickBooks' tracking categories) pages one by one.
+        page_size = 2 if len(created) > 2 else 1
+        listed = await (await ua_env.records_of(resource)).list_all(page_size=page_size)
         ids = [record.id for record in listed]
         assert created <= set(ids)
         assert len(ids) == len(set(ids)), "a record was listed twice across pages"
