@@ -100,3 +100,38 @@ async def test_payables_and_credit(tmp_path: Path) -> None:
     assert emulator.record("Invoice", str(result["bill"].id))["Type"] == "ACCPAY"  # type: ignore[index]
     assert emulator.record("BankTransaction", str(result["expense"].id))["Type"] == "SPEND"  # type: ignore[index]
     assert emulator.record("CreditNote", str(result["credit_note"].id))["Type"] == "ACCRECCREDIT"  # type: ignore[index]
+
+
+async def test_a_sync_mirrors_the_chart_items_and_journals(tmp_path: Path) -> None:
+    harness = XeroHarness()
+    app = harness.create_app()
+    grant = await harness.grant(app)
+    async with AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        providers={"xero": {**harness.settings, "base_url": harness.base_url}},
+        environ={},
+        database_url=f"sqlite:///{tmp_path / 'vault.sqlite3'}",
+        secret_key=new_key(),
+        rate_limits="off",
+    ) as client:
+        connection = await client.import_connection(
+            consumer_id="product",
+            provider="xero",
+            company_id=grant.company_id,
+            access_token=grant.access_token,
+            refresh_token=grant.refresh_token,
+            expires_at=grant.expires_at,
+        )
+        service = SyncService(client)
+        await service.sync(connection)
+        result = await PRODUCT.chart_and_journal(connection)
+        report = await service.sync(connection)
+        assert report.kind == "incremental"
+        income = await connection.ledger_accounts.get(str(result["income"].id), source="mirror")
+        assert income.name == result["income"].name
+        item = await connection.items.get(str(result["item"].id), source="mirror")
+        assert item.sales is not None and item.sales.account_id == str(result["income"].id)
+        entry = await connection.journal_entries.get(str(result["journal_entry"].id), source="mirror")
+        assert entry.total_debit == result["journal_entry"].total_debit
+        mirrored = await connection.ledger_accounts.list(source="mirror").to_list()
+        assert {"090", "200", str(income.id)} <= {str(a.id) for a in mirrored}
