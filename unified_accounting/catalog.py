@@ -2,8 +2,11 @@
 
 A :class:`ResourceSpec` says what a resource is: its name (used in provider capabilities, the
 mirror, change events and webhook routing), the attribute it has on a connection
-(``conn.invoices``), its model, the operations the unified API defines on it and the list
-filters it takes. Everything else derives from the declaration: the typed accessors of the async
+(``conn.invoices``), its model, the operations the unified API defines on it, and the list
+filters and sort keys it takes (each filter naming the model field it tests and how, so that the
+core and the mirror apply it the same way for every resource).
+
+Everything else derives from the declaration: the typed accessors of the async
 and blocking connections (generated source, see ``scripts/generate_client.py``), the mirror's
 decoding, the resources a sync mirrors and the order it mirrors them in, webhook routing,
 outbound event names, the provider registration check, the conformance kit, and the resource
@@ -19,10 +22,11 @@ import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
+from datetime import date
+from enum import Enum, StrEnum
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import AfterValidator, StringConstraints, TypeAdapter, ValidationError
 
 from .errors import ConfigurationError, FieldIssue, ValidationFailed
 from .models import (
@@ -30,6 +34,7 @@ from .models import (
     CompanyInfo,
     Customer,
     Invoice,
+    InvoiceStatus,
     Payment,
     RecordMeta,
     TaxRate,
@@ -38,6 +43,7 @@ from .models import (
     TrackingStatus,
 )
 from .models.common import UTCDateTime
+from .models.context import lone_surrogate
 
 RESOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
@@ -62,44 +68,140 @@ def operations(names: str) -> frozenset[Operation]:
     return frozenset(Operation(name) for name in names.split())
 
 
+#: How a filter tests its field (``value`` is what ``list()`` was given):
+#: ``equals`` — the field equals it; ``one_of`` — the field is one of several values (one value, or
+#: a list of them); ``at_least`` / ``at_most`` — the field is ≥ / ≤ it (inclusive: dates);
+#: ``after`` — the field is later than it (strictly: ``*_since`` moments).
+Match = Literal["equals", "one_of", "at_least", "at_most", "after"]
+MATCHES: tuple[str, ...] = get_args(Match)
+
+
+def _filter_text(value: str) -> str:
+    # Text that cannot reach a provider's query or a database intact (PostgreSQL refuses NUL).
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    problem = lone_surrogate(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+#: The text a filter compares with a field (an id, a number): 1-255 characters of valid Unicode.
+FilterText = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_filter_text)]
+
+
 @dataclass(frozen=True)
 class ListFilter:
-    """A filter a resource's ``list()`` takes (``conn.tax_rates.list(status="active")``).
+    """A filter a resource's ``list()`` takes (``conn.invoices.list(customer_id="42")``).
 
     ``list()`` has one keyword parameter per filter name of the catalog; a value given for a
     filter the resource does not declare is refused, and a declared one is validated against
-    ``type`` before any HTTP call. Providers apply ``updated_since`` everywhere and declare the
-    other filters they apply in ``Provider.list_filters``.
+    ``type`` before any HTTP call. A filter tests one field of the resource's model (``field``,
+    by default its name) in one way (``match``): that is how the core applies it to what a
+    provider returns when the provider cannot, and how the mirror applies it (``source="mirror"``).
+    Providers apply ``updated_since`` everywhere and declare the other filters they apply in
+    ``Provider.list_filters``.
     """
 
     #: The keyword of ``list()``: ``"updated_since"``.
     name: str
-    #: What values must be (a type or annotation pydantic validates: ``datetime``, an enum, ``str``).
+    #: What values must be (a type or annotation pydantic validates: ``datetime``, an enum, ``str``);
+    #: for ``match="one_of"``, what each of the values must be.
     type: Any
     #: What the filter keeps, for the docs: "records created or changed after this moment".
     description: str
+    #: The model field the filter tests (default: the filter's name).
+    field: str = ""
+    #: How it tests it (see :data:`Match`).
+    match: Match = "equals"
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier() or not self.name.islower():
             raise ConfigurationError(f"list filter {self.name!r} is not a lower-case Python identifier")
+        if self.match not in MATCHES:
+            raise ConfigurationError(
+                f"list filter {self.name!r} matches {self.match!r}: use one of {', '.join(MATCHES)}"
+            )
+        if not self.field:
+            object.__setattr__(self, "field", self.name)
 
     @functools.cached_property
     def _adapter(self) -> TypeAdapter[Any]:
         return TypeAdapter(self.type)
 
     def validate(self, value: Any) -> Any:
-        """``value`` as the filter's type, or ``ValidationFailed`` naming the filter."""
+        """``value`` as the filter's type (a tuple of them for ``one_of``, in the order given,
+        without repeats), or ``ValidationFailed`` naming the filter."""
+        if self.match != "one_of":
+            return self._validated(value, self.name)
+        values = (
+            [value] if isinstance(value, str | bytes | Enum) or not isinstance(value, Iterable) else value
+        )
+        checked = [self._validated(item, f"{self.name}.{index}") for index, item in enumerate(values)]
+        if not checked:
+            raise ValidationFailed(
+                "invalid list filter", issues=[FieldIssue(self.name, "give one value or a non-empty list")]
+            )
+        return tuple(dict.fromkeys(checked))
+
+    def _validated(self, value: Any, where: str) -> Any:
         try:
             return self._adapter.validate_python(value)
         except ValidationError as exc:
-            issues = [FieldIssue(self.name, error["msg"]) for error in exc.errors()]
+            issues = [FieldIssue(where, error["msg"]) for error in exc.errors()]
             raise ValidationFailed("invalid list filter", issues=issues) from None
+
+    def matches(self, record: Any, value: Any) -> bool:
+        """Whether ``record`` passes the filter given ``value`` (as :meth:`validate` returned it).
+        A record without a value for the field never passes."""
+        held = getattr(record, self.field, None)
+        if held is None:
+            return False
+        if self.match == "one_of":
+            return held in value
+        if self.match == "at_least":
+            return bool(held >= value)
+        if self.match == "at_most":
+            return bool(held <= value)
+        if self.match == "after":
+            return bool(held > value)
+        return bool(held == value)
 
 
 #: The filter every list takes and every provider applies: what incremental syncs rely on.
 UPDATED_SINCE = ListFilter(
-    "updated_since", UTCDateTime, "Records created or changed after this moment (timezone-aware)."
+    "updated_since",
+    UTCDateTime,
+    "Records created or changed after this moment (timezone-aware).",
+    field="updated_at",
+    match="after",
 )
+#: Records created after a moment (timezone-aware), like ``updated_since`` for creation.
+CREATED_SINCE = ListFilter(
+    "created_since",
+    UTCDateTime,
+    "Records created after this moment (timezone-aware).",
+    field="created_at",
+    match="after",
+)
+
+
+@dataclass(frozen=True)
+class ListSort:
+    """The order a list asks for: a sort key of the resource, ascending or descending.
+
+    Written ``"issue_date"`` or ``"-issue_date"`` in ``list(sort=...)``. Records with the same
+    value come in a stable order (by id where the core or the mirror sorts); records without a
+    value come last, whichever the direction.
+    """
+
+    #: The model field sorted by.
+    field: str
+    descending: bool = False
+
+    def __str__(self) -> str:
+        return f"-{self.field}" if self.descending else self.field
+
 
 #: What a mirror change is called in outbound events (``invoice.created``).
 EVENT_OPERATIONS = (ChangeOperation.CREATED, ChangeOperation.UPDATED, ChangeOperation.DELETED)
@@ -124,6 +226,8 @@ class ResourceSpec:
     after: tuple[str, ...] = ()
     #: The filters its ``list()`` takes besides paging (see :class:`ListFilter`).
     filters: tuple[ListFilter, ...] = (UPDATED_SINCE,)
+    #: The model fields its ``list(sort=...)`` orders by (each also descending, with a leading ``-``).
+    sorts: tuple[str, ...] = ()
     #: One record per company (company info): read with ``conn.<collection>.get()``, no id, no list.
     singleton: bool = False
 
@@ -146,10 +250,34 @@ class ResourceSpec:
         if UPDATED_SINCE not in self.filters:
             # Incremental syncs and the conformance kit list every resource with it.
             raise ConfigurationError(f"resource {self.name!r} must take the updated_since list filter")
+        fields = self.model.model_fields
+        unknown = [f"{f.name} (field {f.field!r})" for f in self.filters if f.field not in fields]
+        unknown += [f"sort {key!r}" for key in self.sorts if key not in fields]
+        if unknown:
+            raise ConfigurationError(
+                f"resource {self.name!r} declares list filters or sorts on fields its model "
+                f"{self.model.__name__} does not have: {', '.join(unknown)}"
+            )
+        if len(set(self.sorts)) != len(self.sorts):
+            raise ConfigurationError(f"resource {self.name!r} declares a sort key twice: {self.sorts}")
 
     def filter(self, name: str) -> ListFilter | None:
         """The declared list filter called ``name``, if any."""
         return next((f for f in self.filters if f.name == name), None)
+
+    def sort(self, text: Any) -> ListSort:
+        """``list(sort=text)`` as a :class:`ListSort`, or ``ValidationFailed`` naming ``sort`` and
+        the keys the resource takes."""
+        key = text[1:] if isinstance(text, str) and text.startswith("-") else text
+        if not isinstance(text, str) or key not in self.sorts:
+            takes = ", ".join(f"{k!r}" for k in self.sorts)
+            message = (
+                f"{self.name} lists sort by {takes}, each descending with a leading '-'; got {text!r}"
+                if self.sorts
+                else f"{self.name} lists take no sort (got {text!r})"
+            )
+            raise ValidationFailed("invalid list sort", issues=[FieldIssue("sort", message)])
+        return ListSort(key, descending=text.startswith("-"))
 
     def event_name(self, operation: str) -> str:
         """The name outbound webhooks give a change: ``invoice.created``."""
@@ -236,6 +364,43 @@ def _dependencies_first(specs: Mapping[str, ResourceSpec]) -> list[ResourceSpec]
 
 _DOCUMENT = operations("create get list update delete void send bulk_create bulk_update")
 
+
+def document_filters(
+    party: str, party_description: str, status: type[Enum], noun: str
+) -> tuple[ListFilter, ...]:
+    """The list filters every sales or purchase document takes (invoices now; bills and credit
+    notes as they come): its party, status, number, issue dates and creation time."""
+    return (
+        UPDATED_SINCE,
+        CREATED_SINCE,
+        ListFilter(party, FilterText, party_description),
+        ListFilter(
+            "status",
+            status,
+            f"{noun} with this status, or with any of several (a list: `['open', 'partially_paid']`).",
+            match="one_of",
+        ),
+        ListFilter("number", FilterText, f"{noun} with exactly this number (case-sensitive)."),
+        ListFilter(
+            "issue_date_from",
+            date,
+            f"{noun} issued on this day or later.",
+            field="issue_date",
+            match="at_least",
+        ),
+        ListFilter(
+            "issue_date_to",
+            date,
+            f"{noun} issued on this day or earlier.",
+            field="issue_date",
+            match="at_most",
+        ),
+    )
+
+
+#: The sort keys of every document resource.
+DOCUMENT_SORTS = ("updated_at", "issue_date", "number")
+
 #: Every unified resource of the library.
 RESOURCES = ResourceCatalog(
     [
@@ -278,6 +443,10 @@ RESOURCES = ResourceCatalog(
             model=Invoice,
             summary="Sales invoices (QuickBooks Invoice, Xero ACCREC invoice).",
             operations=_DOCUMENT,
+            filters=document_filters(
+                "customer_id", "Invoices of this customer (its id).", InvoiceStatus, "Invoices"
+            ),
+            sorts=DOCUMENT_SORTS,
             after=("customer", "tax_rate", "tracking_category"),
         ),
         ResourceSpec(
@@ -292,11 +461,17 @@ RESOURCES = ResourceCatalog(
 )
 
 __all__ = [
+    "CREATED_SINCE",
+    "DOCUMENT_SORTS",
     "RESOURCES",
     "UPDATED_SINCE",
+    "FilterText",
     "ListFilter",
+    "ListSort",
+    "Match",
     "Operation",
     "ResourceCatalog",
     "ResourceSpec",
+    "document_filters",
     "operations",
 ]

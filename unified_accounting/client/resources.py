@@ -8,20 +8,24 @@ fires ``ua_record_changed`` for writes.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import ValidationError
 
-from ..catalog import RESOURCES, UPDATED_SINCE
+from ..catalog import RESOURCES, ListFilter, ListSort, ResourceSpec
 from ..changes import RecordChange
-from ..errors import FieldIssue, UnsupportedOperation, ValidationFailed
+from ..errors import FieldIssue, ValidationFailed
+from ..field_support import refusals
+from ..listing import ListPlan, SortCursor
 from ..mirror import query
 from ..models.common import RecordMeta
 from ..models.events import ChangeOperation
 from ..models.money import excess_precision, excess_precision_in_update
 from ..provider import BulkResult, BulkUpdate, Operation, Page
+from .listing import provider_pager
 from .pager import AsyncPager
 from .updates import check_record_id, field_issues, validate_update
 
@@ -29,6 +33,16 @@ if TYPE_CHECKING:
     from .async_client import AsyncConnection
 
 M = TypeVar("M", bound=RecordMeta)
+
+
+def _check_ranges(filters: Sequence[tuple[ListFilter, Any]]) -> None:
+    """Refuse a range that can hold nothing (``issue_date_from`` after ``issue_date_to``)."""
+    lows = {f.field: (f, v) for f, v in filters if f.match == "at_least"}
+    for high, value in ((f, v) for f, v in filters if f.match == "at_most"):
+        low = lows.get(high.field)
+        if low is not None and low[1] > value:
+            message = f"{low[0].name} ({low[1]}) is after {high.name} ({value}): no record can match"
+            raise ValidationFailed("invalid list filter", issues=[FieldIssue(low[0].name, message)])
 
 
 class AsyncResource(Generic[M]):
@@ -69,10 +83,22 @@ class AsyncResource(Generic[M]):
             raise ValidationFailed(f"invalid {name}", issues=field_issues(exc)) from None
         raise ValidationFailed(f"expected a {name} or a mapping, got {type(record).__name__}")
 
+    def _unsupported_fields(self, given: RecordMeta | Mapping[str, Any]) -> builtins.list[FieldIssue]:
+        """The fields given (a record, or an update's fields) that the provider declares it
+        computes or refuses (``Provider.field_support``): sent, they would be lost."""
+        provider = self._conn.provider
+        declared = provider.field_support.get(self.name)
+        return refusals(provider.display_name, declared, given) if declared else []
+
     def _check(self, record: M, operation: Operation) -> None:
-        # Amounts with more decimals than their currency has are refused, not rounded behind the
-        # user's back; then what the provider itself cannot take.
-        issues = excess_precision(record) + self._conn.provider.validate(self.name, record, operation)
+        # Fields the provider would not store are refused, and so are amounts with more decimals
+        # than their currency has (not rounded behind the user's back); then what the provider
+        # itself cannot take.
+        issues = (
+            self._unsupported_fields(record)
+            + excess_precision(record)
+            + self._conn.provider.validate(self.name, record, operation)
+        )
         if issues:
             raise ValidationFailed(
                 f"{self.model.__name__} is not acceptable to {self._conn.provider.name}",
@@ -129,53 +155,86 @@ class AsyncResource(Generic[M]):
         self,
         *,
         updated_since: datetime | None = None,
-        status: str | None = None,
+        created_since: datetime | None = None,
+        customer_id: str | None = None,
+        status: str | Sequence[str] | None = None,
+        number: str | None = None,
+        issue_date_from: date | None = None,
+        issue_date_to: date | None = None,
+        sort: str | None = None,
         page_size: int | None = None,
         cursor: str | None = None,
         include_raw: bool | None = None,
         source: Literal["provider", "mirror"] = "provider",
         include_deleted: bool = False,
     ) -> AsyncPager[M]:
-        """Every record that matches the filters given, fetched page by page as you iterate.
+        """Every record that matches the filters given, in the order asked, fetched page by page as
+        you iterate.
 
-        Each resource declares the filters its lists take (see ``docs/resources.md``):
-        ``updated_since`` keeps records created or changed after that moment; ``status`` keeps
-        those with that status (tax rates). A filter the resource does not declare raises
-        ``ValidationFailed``, one the provider cannot apply ``UnsupportedOperation``, both before
-        any HTTP call.
+        Each resource declares the filters and sort keys its lists take (see
+        ``docs/resources.md``): ``updated_since`` and ``created_since`` keep records changed or
+        created after that moment; invoices also take ``customer_id``, ``status`` (one status or a
+        list of them), ``number`` (exact), ``issue_date_from`` and ``issue_date_to`` (inclusive),
+        and ``sort`` (``"issue_date"``, ``"-issue_date"`` for descending, ``"number"``,
+        ``"updated_at"``); tax rates and tracking categories take ``status``. A filter or sort the
+        resource does not declare raises ``ValidationFailed`` before any HTTP call.
 
-        ``source="mirror"`` reads the local mirror instead of the provider (see ``docs/sync.md``):
-        records ordered by id, tombstones included only with ``include_deleted=True``.
+        Filters the provider cannot apply are applied by the core to what the provider returns
+        (pages may then hold fewer records than ``page_size``), and a sort it cannot do is done in
+        memory after every page was read: ``pager.plan`` says which (see ``docs/client.md``).
+
+        ``source="mirror"`` reads the local mirror instead of the provider (see ``docs/sync.md``),
+        with the same filters and sort applied in SQL: records ordered by id unless sorted,
+        tombstones included only with ``include_deleted=True``.
         """
         if source != "mirror":
             self._require(Operation.LIST)
-        filters = self._filters(source, updated_since=updated_since, status=status)
+        filters = self._filters(
+            updated_since=updated_since,
+            created_since=created_since,
+            customer_id=customer_id,
+            status=status,
+            number=number,
+            issue_date_from=issue_date_from,
+            issue_date_to=issue_date_to,
+        )
+        order = None if sort is None else self._spec.sort(sort)
         if page_size is not None and page_size < 1:
             raise ValidationFailed(
                 "invalid list filter",
                 issues=[FieldIssue("page_size", f"must be at least 1, got {page_size}")],
             )
-        since = filters.pop("updated_since", None)
+        sorted_by_core = order is not None and (
+            source == "mirror" or not self._conn.provider.supports_sort(self.name, order.field)
+        )
+        if sorted_by_core and order is not None and cursor is not None:
+            SortCursor.decode(cursor, order, self.model)  # a bad cursor fails here, before any call
         if source == "mirror":
-            return self._mirror_list(since, filters, page_size, cursor, include_deleted)
-        session = self._conn.session(include_raw)
-        # Only a provider asked for another filter gets the parameter: overrides of list_page
-        # written before filters existed keep working.
-        extra = {"filters": filters} if filters else {}
+            return self._mirror_list(filters, order, page_size, cursor, include_deleted)
+        return provider_pager(
+            self._conn.provider,
+            self._conn.session(include_raw),
+            self.name,
+            self.model,
+            filters=filters,
+            sort=order,
+            page_size=page_size,
+            cursor=cursor,
+        )
 
-        async def fetch(page_cursor: str | None) -> Page:
-            return await self._conn.provider.list_page(
-                session, self.name, cursor=page_cursor, updated_since=since, page_size=page_size, **extra
-            )
+    @functools.cached_property
+    def _spec(self) -> ResourceSpec:
+        """The resource's declaration; a provider's own resource lists with ``updated_since`` only."""
+        spec = RESOURCES.get(self.name)
+        if spec is None:
+            spec = ResourceSpec(self.name, self.name, self.model, "", mirrored=False)
+        return spec
 
-        return AsyncPager(fetch, cursor)
-
-    def _filters(self, source: str, **given: Any) -> dict[str, Any]:
+    def _filters(self, **given: Any) -> builtins.list[tuple[ListFilter, Any]]:
         """The filters given, validated against the resource's declaration (the catalog's; a
         provider's own resource takes ``updated_since`` only)."""
-        spec = RESOURCES.get(self.name)
-        declared = spec.filters if spec is not None else (UPDATED_SINCE,)
-        valid: dict[str, Any] = {}
+        declared = self._spec.filters
+        valid: builtins.list[tuple[ListFilter, Any]] = []
         for name, value in given.items():
             if value is None:
                 continue
@@ -186,20 +245,25 @@ class AsyncResource(Generic[M]):
                     "invalid list filter",
                     issues=[FieldIssue(name, f"{self.name} lists take no such filter (they take: {takes})")],
                 )
-            valid[name] = wanted.validate(value)
-            if source != "mirror" and not self._conn.provider.supports_filter(self.name, name):
-                raise UnsupportedOperation(self._conn.provider.name, f"filtering by {name}", self.name)
+            valid.append((wanted, wanted.validate(value)))
+        _check_ranges(valid)
         return valid
 
     def _mirror_list(
         self,
-        updated_since: datetime | None,
-        filters: Mapping[str, Any],
+        filters: Sequence[tuple[ListFilter, Any]],
+        sort: ListSort | None,
         page_size: int | None,
         cursor: str | None,
         include_deleted: bool,
     ) -> AsyncPager[M]:
-        status = filters.get("status")
+        plan = ListPlan(
+            self.name,
+            "mirror",
+            pushed_down=tuple(f.name for f, _ in filters),
+            sort=None if sort is None else str(sort),
+            sorted_by=None if sort is None else "mirror",
+        )
 
         async def fetch(page_cursor: str | None) -> Page:
             db = await self._conn._client.database()
@@ -209,13 +273,13 @@ class AsyncResource(Generic[M]):
                 self.name,
                 cursor=page_cursor,
                 page_size=page_size,
-                updated_since=updated_since,
-                status=None if status is None else str(status),
+                filters=filters,
+                sort=sort,
                 include_deleted=include_deleted,
                 model=self.model,
             )
 
-        return AsyncPager(fetch, cursor)
+        return AsyncPager(fetch, cursor, plan=plan)
 
     async def update(
         self,
@@ -233,8 +297,10 @@ class AsyncResource(Generic[M]):
         self._require(Operation.UPDATE)
         check_record_id(record_id)
         validated = validate_update(self.model, fields)
-        issues = excess_precision_in_update(self.model, validated) + self._conn.provider.validate_update(
-            self.name, validated
+        issues = (
+            self._unsupported_fields(validated)
+            + excess_precision_in_update(self.model, validated)
+            + self._conn.provider.validate_update(self.name, validated)
         )
         if issues:
             raise ValidationFailed(
@@ -320,8 +386,10 @@ class AsyncResource(Generic[M]):
         for update in updates:
             check_record_id(update.id)
             fields = validate_update(self.model, update.fields)
-            issues = excess_precision_in_update(self.model, fields) + self._conn.provider.validate_update(
-                self.name, fields
+            issues = (
+                self._unsupported_fields(fields)
+                + excess_precision_in_update(self.model, fields)
+                + self._conn.provider.validate_update(self.name, fields)
             )
             if issues:
                 raise ValidationFailed(

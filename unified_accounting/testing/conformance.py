@@ -27,6 +27,7 @@ due, conflicts, rate limits, authentication, ids kept inside one URL path segmen
 from __future__ import annotations
 
 import enum
+import typing
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,7 +37,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from ..catalog import RESOURCES, UPDATED_SINCE, ListFilter
+from ..catalog import RESOURCES, UPDATED_SINCE, ListFilter, ResourceSpec
 from ..connections import MemoryConnectionStore
 from ..errors import (
     AuthenticationError,
@@ -46,6 +47,7 @@ from ..errors import (
     UnsupportedOperation,
     ValidationFailed,
 )
+from ..listing import sort_records, sort_value
 from ..models import InvoiceStatus
 from ..plugins import get_provider
 from ..provider import Operation
@@ -111,6 +113,9 @@ class ConformanceEnv:
     def supports_filter(self, resource: str, name: str) -> bool:
         return self.provider.supports_filter(resource, name)
 
+    def supports_sort(self, resource: str, key: str) -> bool:
+        return self.provider.supports_sort(resource, key)
+
     def require(self, resource: str, *operations: Operation) -> None:
         missing = [op.value for op in operations if not self.supports(resource, op)]
         if missing:
@@ -156,6 +161,24 @@ class ConformanceEnv:
             )
         return seeded
 
+    async def varied(self, resource: str, count: int = 3) -> tuple[list[Any], list[Any]]:
+        """Every listed ``resource`` record, and ``count`` new ones among them made a minute apart
+        (one voided or archived where the provider can), so that filters and sorts have different
+        values to tell apart."""
+        ids: list[str] = []
+        for _ in range(count):
+            ids += await self.existing(resource, 1)
+            self.harness.advance(self.app, 61)
+        target = await self.records_of(resource)
+        for operation in (Operation.VOID, Operation.ARCHIVE):
+            if self.supports(resource, operation):
+                await getattr(target, operation.value)(ids[1])
+                break
+        everything = await target.list_all()
+        made = [record for record in everything if record.id in ids]
+        assert len(made) == count, f"{resource}: the list left out records just made"
+        return everything, made
+
     async def new_customer_id(self) -> str:
         return str((await self.created("customer")).id)
 
@@ -184,9 +207,71 @@ def status_of(record: Any) -> str | None:
     return None if status is None else str(getattr(status, "value", status))
 
 
+def _wire_value(value: Any) -> Any:
+    """A filter value as product code writes it (enum members as their text)."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def filter_values(list_filter: ListFilter, records: list[Any]) -> list[Any]:
+    """Values of ``list_filter`` worth trying on ``records``: those the records hold (the lowest
+    and highest for a range or a moment), and for a ``one_of`` filter several at once."""
+    held = sorted(
+        {value for r in records if (value := getattr(r, list_filter.field, None)) is not None}, key=str
+    )
+    if not held:
+        return []
+    if list_filter.match in ("at_least", "at_most", "after"):
+        ordered = sorted(held)
+        values = [ordered[0], ordered[-1]]
+    else:
+        values = held[:2]
+    single = [_wire_value(v) for v in dict.fromkeys(values)]
+    tried: list[Any] = list(single)
+    if list_filter.match == "one_of":
+        tried.append(list(single))  # several at once
+        kind = list_filter.type
+        if isinstance(kind, type) and issubclass(kind, enum.Enum):
+            absent = [m.value for m in kind if m.value not in single]
+            if absent:
+                tried.append([single[0], absent[0]])
+    return tried
+
+
+def combined_filters(filters: list[ListFilter], records: list[Any]) -> dict[str, Any]:
+    """Every filter at once, each given the value of one record (so that it matches), but the
+    ``after`` moments, which it would not pass."""
+    record = records[0]
+    combined: dict[str, Any] = {}
+    for list_filter in filters:
+        value = getattr(record, list_filter.field, None)
+        if value is not None and list_filter.match != "after":
+            combined[list_filter.name] = _wire_value(value)
+    return combined
+
+
+async def _same_as_the_rule(
+    target: FlavouredResource, spec: ResourceSpec, everything: list[Any], given: dict[str, Any]
+) -> int:
+    """List with ``given`` (two records a page) and compare with the unified rule applied to the
+    whole list."""
+    checks = [(spec.filter(name), value) for name, value in given.items()]
+    expected = {
+        r.id
+        for r in everything
+        if all(f.matches(r, f.validate(value)) for f, value in checks if f is not None)
+    }
+    listed = await target.list_all(page_size=2, **given)
+    got = [r.id for r in listed]
+    assert len(got) == len(set(got)), f"{given}: a record was listed twice"
+    assert set(got) == expected, f"{given}: listed {sorted(got)}, the rule keeps {sorted(expected)}"
+    return 1
+
+
 def example_value(list_filter: ListFilter) -> Any:
     """A valid value of a filter, for checks that must get past validation; ``None`` if unknown."""
     kind = list_filter.type
+    while typing.get_origin(kind) is typing.Annotated:
+        kind = typing.get_args(kind)[0]
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return next(iter(kind)).value
     examples: dict[Any, Any] = {str: "1", int: 1, bool: True, date: date(2026, 1, 5)}
@@ -286,38 +371,40 @@ class ConformanceSuite:
         assert old.id not in ids
 
     @pytest.mark.parametrize("resource", CATALOG)
-    async def test_list_filters(self, ua_env: ConformanceEnv, resource: str) -> None:
-        """Each declared filter the provider applies that names a field keeps exactly the records
-        whose field has that value; one it does not apply fails before any HTTP call."""
+    async def test_list_filters_and_sorts(self, ua_env: ConformanceEnv, resource: str) -> None:
+        """Every declared filter and sort gives the records the unified rule gives — the same
+        whether the provider applies it (``list_filters``, ``list_sorts``) or the core does after
+        fetching — alone and combined, across pages; ``pager.plan`` says which applied it."""
         ua_env.require(resource, Operation.LIST)
+        spec = RESOURCES[resource]
+        filters = [f for f in spec.filters if f is not UPDATED_SINCE]
+        if not filters and not spec.sorts:
+            pytest.skip(f"{resource} lists declare no filter besides updated_since and no sort")
         target = await ua_env.records_of(resource)
-        model = RESOURCES[resource].model
-        filters = [f for f in RESOURCES[resource].filters if f is not UPDATED_SINCE]
-        applied = [f for f in filters if ua_env.supports_filter(resource, f.name)]
+        everything, made = await ua_env.varied(resource)
         checked = 0
-        for unapplied in (f for f in filters if f not in applied):
-            value = example_value(unapplied)
-            if value is None:
-                continue
-            ua_env.wire.requests.clear()
-            with pytest.raises(UnsupportedOperation):
-                await target.list_all(**{unapplied.name: value})
-            assert ua_env.wire.requests == [], f"filter {unapplied.name} reached the provider"
-            checked += 1
-        for wanted in (f for f in applied if f.name in model.model_fields):
-            record = await ua_env.created(resource)
-            value = getattr(record, wanted.name)
-            if value is None:
-                continue
-            value = getattr(value, "value", value)
-            listed = await target.list_all(**{wanted.name: value})
-            assert record.id in {r.id for r in listed}, f"{wanted.name}={value!r} left out a match"
-            assert all(
-                getattr(getattr(r, wanted.name), "value", getattr(r, wanted.name)) == value for r in listed
-            )
-            checked += 1
+        for list_filter in filters:
+            plan = await target.list_plan(**{list_filter.name: example_value(list_filter)})
+            pushed = ua_env.supports_filter(resource, list_filter.name)
+            applied_by = plan.pushed_down if pushed else plan.filtered_after_fetch
+            assert list_filter.name in applied_by, f"{list_filter.name}: {plan}"
+            for value in filter_values(list_filter, made):
+                checked += await _same_as_the_rule(target, spec, everything, {list_filter.name: value})
+        combined = combined_filters(filters, made)
+        if len(combined) > 1:
+            checked += await _same_as_the_rule(target, spec, everything, combined)
+        for key in spec.sorts:
+            for text in (key, f"-{key}"):
+                plan = await target.list_plan(sort=text)
+                assert plan.sorted_by == ("provider" if ua_env.supports_sort(resource, key) else "core")
+                listed = await target.list_all(sort=text, page_size=2)
+                sort = spec.sort(text)
+                assert sorted(r.id for r in listed) == sorted(r.id for r in everything), f"sort={text}"
+                expected = [sort_value(r, sort) for r in sort_records(everything, sort)]
+                assert [sort_value(r, sort) for r in listed] == expected, f"sort={text} ({plan.sorted_by})"
+                checked += 1
         if not checked:
-            pytest.skip(f"{resource} lists declare no filter besides updated_since that this test can check")
+            pytest.skip(f"no {resource} record holds a value the declared filters test")
 
     @pytest.mark.parametrize("resource", CATALOG)
     async def test_delete_void_or_archive(self, ua_env: ConformanceEnv, resource: str) -> None:
