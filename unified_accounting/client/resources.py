@@ -362,6 +362,7 @@ class AsyncResource(Generic[M]):
         for index, record in enumerate(records):
             try:
                 model = self._coerce(record)
+                self._check(model, Operation.CREATE)
             except ValidationFailed as exc:
                 raise ValidationFailed(
                     f"record {index} is invalid",
@@ -369,8 +370,8 @@ class AsyncResource(Generic[M]):
                         FieldIssue(f"{index}.{i.field}" if i.field else str(index), i.message)
                         for i in exc.issues
                     ],
+                    provider=exc.provider,
                 ) from None
-            self._check(model, Operation.CREATE)
             models.append(model)
         results = await self._conn.provider.bulk_create(self._conn.session(include_raw), self.name, models)
         for result in results:
