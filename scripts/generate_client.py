@@ -82,6 +82,14 @@ def declared_resources() -> list[DeclaredResource]:
     return found
 
 
+def _wrapped_docstring(text: str, indent: str) -> list[str]:
+    """``text`` as a docstring that stays within the line length."""
+    lines = textwrap.wrap(text, width=100 - len(indent) - 3)
+    if len(lines) == 1:
+        return [f'{indent}"""{lines[0]}"""']
+    return [f'{indent}"""{lines[0]}', *(f"{indent}{line}" for line in lines[1:]), f'{indent}"""']
+
+
 def _summary(node: ast.expr) -> str:
     """A summary written as one string or as adjacent strings split over lines."""
     value = ast.literal_eval(node)
@@ -127,7 +135,7 @@ def accessors_source() -> str:
             "",
             "    @functools.cached_property",
             f"    def {spec.collection}(self) -> {kind}[{model}]:",
-            f'        """{spec.summary}"""',
+            *_wrapped_docstring(spec.summary, "        "),
             f'        return self.{make}("{spec.name}", {model})',
         ]
     return "\n".join(lines) + "\n"
@@ -368,7 +376,8 @@ class Imports:
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     bound = alias.asname or alias.name.split(".")[0]
-                    self.origin.setdefault(bound, f"import {alias.name}")
+                    spelled = f"{alias.name} as {alias.asname}" if alias.asname else alias.name
+                    self.origin.setdefault(bound, f"import {spelled}")
         for node in tree.body:
             if isinstance(node, ast.ClassDef | ast.Assign):
                 names = (

@@ -112,7 +112,7 @@ def test_the_mirror_reads_every_resource_back_as_its_catalog_model() -> None:
     assert isinstance(back, TaxRate) and back == rate
     assert back.rate == Decimal("10")
     with pytest.raises(ValueError, match="pass model="):
-        decode("item", record_json(rate))
+        decode("widget", record_json(rate))
 
 
 def test_tax_rates_are_exact_and_refuse_negative_input() -> None:

@@ -30,13 +30,28 @@ from pydantic import AfterValidator, StringConstraints, TypeAdapter, ValidationE
 
 from .errors import ConfigurationError, FieldIssue, ValidationFailed
 from .models import (
+    Bill,
+    BillPayment,
+    BillPaymentStatus,
+    BillStatus,
     ChangeOperation,
     CompanyInfo,
+    CreditNote,
+    CreditNoteStatus,
     Customer,
+    Expense,
+    ExpenseStatus,
     Invoice,
     InvoiceStatus,
+    Item,
+    JournalEntry,
+    JournalEntryStatus,
+    LedgerAccount,
     Payment,
+    PaymentStatus,
     RecordMeta,
+    Supplier,
+    SupplierCredit,
     TaxRate,
     TaxRateStatus,
     TrackingCategory,
@@ -59,6 +74,8 @@ class Operation(StrEnum):
     VOID = "void"
     ARCHIVE = "archive"
     SEND = "send"
+    #: Apply a credit to a document (a credit note to an invoice, a supplier credit to a bill).
+    ALLOCATE = "allocate"
     BULK_CREATE = "bulk_create"
     BULK_UPDATE = "bulk_update"
 
@@ -219,7 +236,9 @@ class ResourceSpec:
     #: One line for the docs and the accessor's docstring.
     summary: str
     #: What the unified API defines on the resource; a provider supports a subset of it.
-    operations: frozenset[Operation] = field(default_factory=lambda: frozenset(Operation))
+    operations: frozenset[Operation] = field(
+        default_factory=lambda: frozenset(Operation) - {Operation.ALLOCATE}
+    )
     #: Whether ``ua sync`` mirrors it unless told otherwise.
     mirrored: bool = True
     #: Resources mirrored before this one (the records this one names: customers before invoices).
@@ -230,6 +249,9 @@ class ResourceSpec:
     sorts: tuple[str, ...] = ()
     #: One record per company (company info): read with ``conn.<collection>.get()``, no id, no list.
     singleton: bool = False
+    #: For a credit document, the resource its credit is allocated to (``"invoice"``, ``"bill"``):
+    #: ``allocate(id, invoice_id=..., amount=...)`` takes that resource's id.
+    allocates_to: str | None = None
 
     def __post_init__(self) -> None:
         for label, value in (("name", self.name), ("collection", self.collection)):
@@ -247,6 +269,10 @@ class ResourceSpec:
                     f"resource {self.name!r} is a singleton: it offers get (and update) only, and is "
                     f"not mirrored (got operations {beyond}, mirrored={self.mirrored}, after={self.after})"
                 )
+        if (Operation.ALLOCATE in self.operations) != (self.allocates_to is not None):
+            raise ConfigurationError(
+                f"resource {self.name!r}: the allocate operation and allocates_to go together"
+            )
         if UPDATED_SINCE not in self.filters:
             # Incremental syncs and the conformance kit list every resource with it.
             raise ConfigurationError(f"resource {self.name!r} must take the updated_since list filter")
@@ -366,40 +392,59 @@ _DOCUMENT = operations("create get list update delete void send bulk_create bulk
 
 
 def document_filters(
-    party: str, party_description: str, status: type[Enum], noun: str
+    noun: str,
+    status: type[Enum],
+    *,
+    party: str | None = None,
+    party_description: str = "",
+    number: bool = True,
+    date_field: str = "issue_date",
 ) -> tuple[ListFilter, ...]:
-    """The list filters every sales or purchase document takes (invoices now; bills and credit
-    notes as they come): its party, status, number, issue dates and creation time."""
-    return (
-        UPDATED_SINCE,
-        CREATED_SINCE,
-        ListFilter(party, FilterText, party_description),
+    """The list filters of a sales, purchase or ledger document: creation time, its party (the
+    customer or supplier id field, if it has one), status (one or several), number (if it has one)
+    and a range of its date — ``issue_date_from``/``issue_date_to`` for documents with an
+    ``issue_date``, ``date_from``/``date_to`` for those with a ``date`` (expenses, payments,
+    journal entries)."""
+    filters = [UPDATED_SINCE, CREATED_SINCE]
+    if party is not None:
+        filters.append(ListFilter(party, FilterText, party_description))
+    filters.append(
         ListFilter(
             "status",
             status,
-            f"{noun} with this status, or with any of several (a list: `['open', 'partially_paid']`).",
+            f"{noun} with this status, or with any of several (a list: "
+            f"`[{', '.join(repr(member.value) for member in list(status)[:2])}]`).",
             match="one_of",
-        ),
-        ListFilter("number", FilterText, f"{noun} with exactly this number (case-sensitive)."),
+        )
+    )
+    if number:
+        filters.append(ListFilter("number", FilterText, f"{noun} with exactly this number (case-sensitive)."))
+    dated = "issued" if date_field == "issue_date" else "dated"
+    filters += [
         ListFilter(
-            "issue_date_from",
+            f"{date_field}_from",
             date,
-            f"{noun} issued on this day or later.",
-            field="issue_date",
+            f"{noun} {dated} on this day or later.",
+            field=date_field,
             match="at_least",
         ),
         ListFilter(
-            "issue_date_to",
+            f"{date_field}_to",
             date,
-            f"{noun} issued on this day or earlier.",
-            field="issue_date",
+            f"{noun} {dated} on this day or earlier.",
+            field=date_field,
             match="at_most",
         ),
-    )
+    ]
+    return tuple(filters)
 
 
-#: The sort keys of every document resource.
+#: The sort keys of documents issued on a date (invoices, bills, credit notes, supplier credits).
 DOCUMENT_SORTS = ("updated_at", "issue_date", "number")
+#: The sort keys of documents with a ``date`` and a number (expenses, journal entries).
+DATED_SORTS = ("updated_at", "date", "number")
+#: The sort keys of payments (a date, no number).
+PAYMENT_SORTS = ("updated_at", "date")
 
 #: Every unified resource of the library.
 RESOURCES = ResourceCatalog(
@@ -431,6 +476,22 @@ RESOURCES = ResourceCatalog(
             filters=(UPDATED_SINCE, ListFilter("status", TrackingStatus, "Categories with this status.")),
         ),
         ResourceSpec(
+            name="ledger_account",
+            collection="ledger_accounts",
+            model=LedgerAccount,
+            summary="The chart of accounts (QuickBooks Account, Xero accounts).",
+            operations=operations("create get list update archive delete"),
+            after=("tax_rate",),
+        ),
+        ResourceSpec(
+            name="item",
+            collection="items",
+            model=Item,
+            summary="Products and services sold or bought (QuickBooks Item, Xero items).",
+            operations=operations("create get list update archive delete"),
+            after=("ledger_account", "tax_rate"),
+        ),
+        ResourceSpec(
             name="customer",
             collection="customers",
             model=Customer,
@@ -444,10 +505,13 @@ RESOURCES = ResourceCatalog(
             summary="Sales invoices (QuickBooks Invoice, Xero ACCREC invoice).",
             operations=_DOCUMENT,
             filters=document_filters(
-                "customer_id", "Invoices of this customer (its id).", InvoiceStatus, "Invoices"
+                "Invoices",
+                InvoiceStatus,
+                party="customer_id",
+                party_description="Invoices of this customer (its id).",
             ),
             sorts=DOCUMENT_SORTS,
-            after=("customer", "tax_rate", "tracking_category"),
+            after=("customer", "tax_rate", "tracking_category", "item", "ledger_account"),
         ),
         ResourceSpec(
             name="payment",
@@ -456,13 +520,125 @@ RESOURCES = ResourceCatalog(
             summary="Customer payments and their allocations to invoices.",
             operations=operations("create get list update delete void bulk_create bulk_update"),
             after=("customer", "invoice"),
+            filters=document_filters(
+                "Payments",
+                PaymentStatus,
+                party="customer_id",
+                party_description="Payments from this customer (its id).",
+                number=False,
+                date_field="date",
+            ),
+            sorts=PAYMENT_SORTS,
+        ),
+        ResourceSpec(
+            name="supplier",
+            collection="suppliers",
+            model=Supplier,
+            summary="The people and companies the company buys from (QuickBooks Vendor, Xero Contact).",
+            operations=operations("create get list update archive bulk_create bulk_update"),
+        ),
+        ResourceSpec(
+            name="bill",
+            collection="bills",
+            model=Bill,
+            summary="Suppliers' bills (QuickBooks Bill, Xero ACCPAY invoice).",
+            operations=operations("create get list update delete void"),
+            after=("supplier", "tax_rate", "tracking_category", "item", "ledger_account"),
+            filters=document_filters(
+                "Bills",
+                BillStatus,
+                party="supplier_id",
+                party_description="Bills of this supplier (its id).",
+            ),
+            sorts=DOCUMENT_SORTS,
+        ),
+        ResourceSpec(
+            name="bill_payment",
+            collection="bill_payments",
+            model=BillPayment,
+            summary="Payments of suppliers' bills (QuickBooks BillPayment, Xero payments on bills).",
+            operations=operations("create get list update delete void"),
+            after=("supplier", "bill", "supplier_credit", "ledger_account"),
+            filters=document_filters(
+                "Bill payments",
+                BillPaymentStatus,
+                party="supplier_id",
+                party_description="Payments to this supplier (its id).",
+                number=False,
+                date_field="date",
+            ),
+            sorts=PAYMENT_SORTS,
+        ),
+        ResourceSpec(
+            name="credit_note",
+            collection="credit_notes",
+            model=CreditNote,
+            summary="Credit given to customers, allocated to their invoices (QuickBooks CreditMemo, "
+            "Xero ACCRECCREDIT).",
+            operations=operations("create get list update delete void allocate"),
+            after=("customer", "invoice", "tax_rate", "tracking_category", "item", "ledger_account"),
+            allocates_to="invoice",
+            filters=document_filters(
+                "Credit notes",
+                CreditNoteStatus,
+                party="customer_id",
+                party_description="Credit notes of this customer (its id).",
+            ),
+            sorts=DOCUMENT_SORTS,
+        ),
+        ResourceSpec(
+            name="supplier_credit",
+            collection="supplier_credits",
+            model=SupplierCredit,
+            summary="Credit from suppliers, allocated to their bills (QuickBooks VendorCredit, Xero "
+            "ACCPAYCREDIT).",
+            operations=operations("create get list update delete void allocate"),
+            after=("supplier", "bill", "tax_rate", "tracking_category", "item", "ledger_account"),
+            allocates_to="bill",
+            filters=document_filters(
+                "Supplier credits",
+                CreditNoteStatus,
+                party="supplier_id",
+                party_description="Credits from this supplier (its id).",
+            ),
+            sorts=DOCUMENT_SORTS,
+        ),
+        ResourceSpec(
+            name="expense",
+            collection="expenses",
+            model=Expense,
+            summary="Money spent at once from a bank or card account, and its refunds (QuickBooks "
+            "Purchase, Xero SPEND/RECEIVE bank transactions).",
+            operations=operations("create get list update delete void"),
+            after=("supplier", "tax_rate", "tracking_category", "item", "ledger_account"),
+            filters=document_filters(
+                "Expenses",
+                ExpenseStatus,
+                party="supplier_id",
+                party_description="Expenses paid to this supplier (its id).",
+                date_field="date",
+            ),
+            sorts=DATED_SORTS,
+        ),
+        ResourceSpec(
+            name="journal_entry",
+            collection="journal_entries",
+            model=JournalEntry,
+            summary="Postings straight to ledger accounts, debits equal to credits (QuickBooks "
+            "JournalEntry, Xero manual journals).",
+            operations=operations("create get list update delete void"),
+            after=("ledger_account", "tax_rate", "tracking_category", "customer", "supplier"),
+            filters=document_filters("Journal entries", JournalEntryStatus, date_field="date"),
+            sorts=DATED_SORTS,
         ),
     ]
 )
 
 __all__ = [
     "CREATED_SINCE",
+    "DATED_SORTS",
     "DOCUMENT_SORTS",
+    "PAYMENT_SORTS",
     "RESOURCES",
     "UPDATED_SINCE",
     "FilterText",

@@ -55,7 +55,7 @@ from .errors import (
 )
 from .field_support import FieldSupport
 from .http.errors import error_from_status
-from .models import CompanyInfo, RecordMeta, WebhookEvent
+from .models import CompanyInfo, CreditAllocation, RecordMeta, WebhookEvent
 from .models.money import quantized
 from .oauth import OAuthFlow, OAuthSettings, token_set
 from .ratelimits import Limiter, LimitFeedback, LimitKey, RateLimits, Window, process_limiter
@@ -533,6 +533,14 @@ class Provider(abc.ABC):
 
     async def send(self, session: ProviderSession, resource: str, record_id: str, to: str | None) -> Any:
         raise UnsupportedOperation(self.name, "send", resource)
+
+    async def allocate(
+        self, session: ProviderSession, resource: str, record_id: str, allocation: CreditAllocation
+    ) -> Any:
+        """Apply ``allocation.amount`` of the credit document ``record_id`` to the document
+        ``allocation.document_id`` (an invoice for a credit note, a bill for a supplier credit);
+        return the credit document as it is afterwards (its ``remaining_credit`` lowered)."""
+        raise UnsupportedOperation(self.name, "allocate", resource)
 
     async def bulk_create(
         self, session: ProviderSession, resource: str, records: Sequence[RecordMeta]

@@ -27,6 +27,7 @@ async def main(arguments: dict[str, object]) -> None:
         )
         options = SyncOptions(
             page_size=int(arguments["page_size"]),  # type: ignore[call-overload]
+            resources=tuple(arguments["resources"]) if "resources" in arguments else None,  # type: ignore[arg-type]
             # A short lease: the parent resumes soon after killing this process.
             lease_ttl=timedelta(seconds=float(arguments["lease_ttl"])),  # type: ignore[arg-type]
         )

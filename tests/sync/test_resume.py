@@ -48,6 +48,7 @@ async def test_kill_during_initial_sync_then_resume(
                 "secret_key": secret_key,
                 "consumer": "acme",
                 "page_size": PAGE_SIZE,
+                "resources": RESOURCES,
                 "lease_ttl": 1.5,
             }
             child = await asyncio.create_subprocess_exec(sys.executable, str(CHILD), json.dumps(arguments))
@@ -64,7 +65,9 @@ async def test_kill_during_initial_sync_then_resume(
             assert killed_at.phase is Phase.INITIAL and killed_at.pages >= 2
             assert killed_at.next_resource() is not None, "killed too late: nothing left to resume"
 
-            report = await SyncService(client, SyncOptions(page_size=PAGE_SIZE)).sync(conn)
+            report = await SyncService(client, SyncOptions(page_size=PAGE_SIZE, resources=RESOURCES)).sync(
+                conn
+            )
             assert report.kind == "initial"
             for resource in RESOURCES:
                 assert await mirror_summary(conn, resource) == case.expected(app, resource), resource

@@ -260,7 +260,7 @@ async def test_distributed_runner_delivers_outbound_webhooks(postgres_url: str, 
         async with QBO.client(app, url, secret_key) as client:
             await connect_all(client, app, realms[:1], consumers=1)
             conn = await client.connection(consumer_id="consumer-0", provider="quickbooks")
-            options = SyncOptions(outbound=outbound)
+            options = SyncOptions(outbound=outbound, resources=("customer", "invoice", "payment"))
             await SyncService(client, options).sync(conn)
             runner = DistributedRunner(client, options)
             try:

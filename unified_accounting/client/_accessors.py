@@ -7,7 +7,24 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, TypeVar
 
-from ..models import CompanyInfo, Customer, Invoice, Payment, RecordMeta, TaxRate, TrackingCategory
+from ..models import (
+    Bill,
+    BillPayment,
+    CompanyInfo,
+    CreditNote,
+    Customer,
+    Expense,
+    Invoice,
+    Item,
+    JournalEntry,
+    LedgerAccount,
+    Payment,
+    RecordMeta,
+    Supplier,
+    SupplierCredit,
+    TaxRate,
+    TrackingCategory,
+)
 
 if TYPE_CHECKING:
     from .resources import AsyncResource, AsyncSingleton
@@ -25,9 +42,26 @@ class ResourceAccessors:
         raise NotImplementedError
 
     @functools.cached_property
+    def bill_payments(self) -> AsyncResource[BillPayment]:
+        """Payments of suppliers' bills (QuickBooks BillPayment, Xero payments on bills)."""
+        return self._typed_resource("bill_payment", BillPayment)
+
+    @functools.cached_property
+    def bills(self) -> AsyncResource[Bill]:
+        """Suppliers' bills (QuickBooks Bill, Xero ACCPAY invoice)."""
+        return self._typed_resource("bill", Bill)
+
+    @functools.cached_property
     def company_info(self) -> AsyncSingleton[CompanyInfo]:
         """The connected company: name, country, home currency, tax system, fiscal year."""
         return self._typed_singleton("company_info", CompanyInfo)
+
+    @functools.cached_property
+    def credit_notes(self) -> AsyncResource[CreditNote]:
+        """Credit given to customers, allocated to their invoices (QuickBooks CreditMemo, Xero
+        ACCRECCREDIT).
+        """
+        return self._typed_resource("credit_note", CreditNote)
 
     @functools.cached_property
     def customers(self) -> AsyncResource[Customer]:
@@ -35,14 +69,50 @@ class ResourceAccessors:
         return self._typed_resource("customer", Customer)
 
     @functools.cached_property
+    def expenses(self) -> AsyncResource[Expense]:
+        """Money spent at once from a bank or card account, and its refunds (QuickBooks Purchase,
+        Xero SPEND/RECEIVE bank transactions).
+        """
+        return self._typed_resource("expense", Expense)
+
+    @functools.cached_property
     def invoices(self) -> AsyncResource[Invoice]:
         """Sales invoices (QuickBooks Invoice, Xero ACCREC invoice)."""
         return self._typed_resource("invoice", Invoice)
 
     @functools.cached_property
+    def items(self) -> AsyncResource[Item]:
+        """Products and services sold or bought (QuickBooks Item, Xero items)."""
+        return self._typed_resource("item", Item)
+
+    @functools.cached_property
+    def journal_entries(self) -> AsyncResource[JournalEntry]:
+        """Postings straight to ledger accounts, debits equal to credits (QuickBooks JournalEntry,
+        Xero manual journals).
+        """
+        return self._typed_resource("journal_entry", JournalEntry)
+
+    @functools.cached_property
+    def ledger_accounts(self) -> AsyncResource[LedgerAccount]:
+        """The chart of accounts (QuickBooks Account, Xero accounts)."""
+        return self._typed_resource("ledger_account", LedgerAccount)
+
+    @functools.cached_property
     def payments(self) -> AsyncResource[Payment]:
         """Customer payments and their allocations to invoices."""
         return self._typed_resource("payment", Payment)
+
+    @functools.cached_property
+    def supplier_credits(self) -> AsyncResource[SupplierCredit]:
+        """Credit from suppliers, allocated to their bills (QuickBooks VendorCredit, Xero
+        ACCPAYCREDIT).
+        """
+        return self._typed_resource("supplier_credit", SupplierCredit)
+
+    @functools.cached_property
+    def suppliers(self) -> AsyncResource[Supplier]:
+        """The people and companies the company buys from (QuickBooks Vendor, Xero Contact)."""
+        return self._typed_resource("supplier", Supplier)
 
     @functools.cached_property
     def tax_rates(self) -> AsyncResource[TaxRate]:
@@ -51,5 +121,7 @@ class ResourceAccessors:
 
     @functools.cached_property
     def tracking_categories(self) -> AsyncResource[TrackingCategory]:
-        """Tracking categories and their options (Xero tracking; QuickBooks classes and departments)."""
+        """Tracking categories and their options (Xero tracking; QuickBooks classes and
+        departments).
+        """
         return self._typed_resource("tracking_category", TrackingCategory)

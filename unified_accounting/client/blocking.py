@@ -20,8 +20,10 @@ from .resources import M
 
 if TYPE_CHECKING:
     import builtins
+    import datetime as dt
     from collections.abc import Iterator, Mapping, Sequence
     from datetime import date, datetime
+    from decimal import Decimal
     from types import TracebackType
     from typing import Literal
 
@@ -34,7 +36,23 @@ if TYPE_CHECKING:
     from ..decoding import RecordIssue
     from ..http.retry import RetryPolicy
     from ..listing import ListPlan
-    from ..models import CompanyInfo, Customer, Invoice, Payment, TaxRate, TrackingCategory
+    from ..models import (
+        Bill,
+        BillPayment,
+        CompanyInfo,
+        CreditNote,
+        Customer,
+        Expense,
+        Invoice,
+        Item,
+        JournalEntry,
+        LedgerAccount,
+        Payment,
+        Supplier,
+        SupplierCredit,
+        TaxRate,
+        TrackingCategory,
+    )
     from ..models.common import RecordMeta
     from ..plugins import ProviderRegistry
     from ..provider import BulkResult, BulkUpdate, Page, Provider, ProviderSettings
@@ -132,10 +150,13 @@ class Resource(Generic[M]):
         updated_since: datetime | None = None,
         created_since: datetime | None = None,
         customer_id: str | None = None,
+        supplier_id: str | None = None,
         status: str | Sequence[str] | None = None,
         number: str | None = None,
         issue_date_from: date | None = None,
         issue_date_to: date | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
         sort: str | None = None,
         page_size: int | None = None,
         cursor: str | None = None,
@@ -147,12 +168,14 @@ class Resource(Generic[M]):
         you iterate.
 
         Each resource declares the filters and sort keys its lists take (see
-        ``docs/resources.md``): ``updated_since`` and ``created_since`` keep records changed or
-        created after that moment; invoices also take ``customer_id``, ``status`` (one status or a
-        list of them), ``number`` (exact), ``issue_date_from`` and ``issue_date_to`` (inclusive),
-        and ``sort`` (``"issue_date"``, ``"-issue_date"`` for descending, ``"number"``,
-        ``"updated_at"``); tax rates and tracking categories take ``status``. A filter or sort the
-        resource does not declare raises ``ValidationFailed`` before any HTTP call.
+        ``docs/resources.md`` and ``docs/list-filters.md``): every list takes ``updated_since``;
+        documents also take ``created_since``, their party (``customer_id`` or ``supplier_id``),
+        ``status`` (one status or a list of them), ``number`` (exact), a range of their date
+        (``issue_date_from``/``issue_date_to`` on invoices, bills and credit notes,
+        ``date_from``/``date_to`` on expenses, payments and journal entries; inclusive), and
+        ``sort`` (``"issue_date"``, ``"-issue_date"`` for descending, ``"number"``,
+        ``"updated_at"``, ``"date"``); tax rates and tracking categories take ``status``. A filter
+        or sort the resource does not declare raises ``ValidationFailed`` before any HTTP call.
 
         Filters the provider cannot apply are applied by the core to what the provider returns
         (pages may then hold fewer records than ``page_size``), and a sort it cannot do is done in
@@ -167,10 +190,13 @@ class Resource(Generic[M]):
                 updated_since=updated_since,
                 created_since=created_since,
                 customer_id=customer_id,
+                supplier_id=supplier_id,
                 status=status,
                 number=number,
                 issue_date_from=issue_date_from,
                 issue_date_to=issue_date_to,
+                date_from=date_from,
+                date_to=date_to,
                 sort=sort,
                 page_size=page_size,
                 cursor=cursor,
@@ -217,6 +243,31 @@ class Resource(Generic[M]):
     def send(self, record_id: str, *, to: str | None = None, include_raw: bool | None = None) -> M:
         """Ask the provider to e-mail the document (to ``to``, or to the address on file)."""
         return self._portal.call(self._target.send(record_id, to=to, include_raw=include_raw))
+
+    def allocate(
+        self,
+        record_id: str,
+        *,
+        amount: Decimal | str | int,
+        invoice_id: str | None = None,
+        bill_id: str | None = None,
+        date: dt.date | None = None,
+        include_raw: bool | None = None,
+    ) -> M:
+        """Apply ``amount`` of a credit document to what it credits: a credit note to an invoice
+        (``invoice_id=``), a supplier credit to a bill (``bill_id=``). It lowers the document's
+        amount due and the credit's ``remaining_credit``; the credit document comes back updated.
+        """
+        return self._portal.call(
+            self._target.allocate(
+                record_id,
+                amount=amount,
+                invoice_id=invoice_id,
+                bill_id=bill_id,
+                date=date,
+                include_raw=include_raw,
+            )
+        )
 
     def create_many(
         self, records: Sequence[M | Mapping[str, Any]], *, include_raw: bool | None = None
@@ -271,9 +322,26 @@ class Connection:
         return f"<Connection of {self._target!r}>"
 
     @functools.cached_property
+    def bill_payments(self) -> Resource[BillPayment]:
+        """Payments of suppliers' bills (QuickBooks BillPayment, Xero payments on bills)."""
+        return Resource(self._target.bill_payments, self._portal)
+
+    @functools.cached_property
+    def bills(self) -> Resource[Bill]:
+        """Suppliers' bills (QuickBooks Bill, Xero ACCPAY invoice)."""
+        return Resource(self._target.bills, self._portal)
+
+    @functools.cached_property
     def company_info(self) -> Singleton[CompanyInfo]:
         """The connected company: name, country, home currency, tax system, fiscal year."""
         return Singleton(self._target.company_info, self._portal)
+
+    @functools.cached_property
+    def credit_notes(self) -> Resource[CreditNote]:
+        """Credit given to customers, allocated to their invoices (QuickBooks CreditMemo, Xero
+        ACCRECCREDIT).
+        """
+        return Resource(self._target.credit_notes, self._portal)
 
     @functools.cached_property
     def customers(self) -> Resource[Customer]:
@@ -281,14 +349,50 @@ class Connection:
         return Resource(self._target.customers, self._portal)
 
     @functools.cached_property
+    def expenses(self) -> Resource[Expense]:
+        """Money spent at once from a bank or card account, and its refunds (QuickBooks Purchase,
+        Xero SPEND/RECEIVE bank transactions).
+        """
+        return Resource(self._target.expenses, self._portal)
+
+    @functools.cached_property
     def invoices(self) -> Resource[Invoice]:
         """Sales invoices (QuickBooks Invoice, Xero ACCREC invoice)."""
         return Resource(self._target.invoices, self._portal)
 
     @functools.cached_property
+    def items(self) -> Resource[Item]:
+        """Products and services sold or bought (QuickBooks Item, Xero items)."""
+        return Resource(self._target.items, self._portal)
+
+    @functools.cached_property
+    def journal_entries(self) -> Resource[JournalEntry]:
+        """Postings straight to ledger accounts, debits equal to credits (QuickBooks JournalEntry,
+        Xero manual journals).
+        """
+        return Resource(self._target.journal_entries, self._portal)
+
+    @functools.cached_property
+    def ledger_accounts(self) -> Resource[LedgerAccount]:
+        """The chart of accounts (QuickBooks Account, Xero accounts)."""
+        return Resource(self._target.ledger_accounts, self._portal)
+
+    @functools.cached_property
     def payments(self) -> Resource[Payment]:
         """Customer payments and their allocations to invoices."""
         return Resource(self._target.payments, self._portal)
+
+    @functools.cached_property
+    def supplier_credits(self) -> Resource[SupplierCredit]:
+        """Credit from suppliers, allocated to their bills (QuickBooks VendorCredit, Xero
+        ACCPAYCREDIT).
+        """
+        return Resource(self._target.supplier_credits, self._portal)
+
+    @functools.cached_property
+    def suppliers(self) -> Resource[Supplier]:
+        """The people and companies the company buys from (QuickBooks Vendor, Xero Contact)."""
+        return Resource(self._target.suppliers, self._portal)
 
     @functools.cached_property
     def tax_rates(self) -> Resource[TaxRate]:
@@ -297,7 +401,9 @@ class Connection:
 
     @functools.cached_property
     def tracking_categories(self) -> Resource[TrackingCategory]:
-        """Tracking categories and their options (Xero tracking; QuickBooks classes and departments)."""
+        """Tracking categories and their options (Xero tracking; QuickBooks classes and
+        departments).
+        """
         return Resource(self._target.tracking_categories, self._portal)
 
     @property

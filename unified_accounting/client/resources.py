@@ -8,9 +8,11 @@ fires ``ua_record_changed`` for writes.
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 import functools
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import ValidationError
@@ -22,6 +24,7 @@ from ..field_support import refusals
 from ..listing import ListPlan, SortCursor
 from ..mirror import query
 from ..models.common import RecordMeta
+from ..models.credit_note import CreditAllocation
 from ..models.events import ChangeOperation
 from ..models.money import excess_precision, excess_precision_in_update
 from ..provider import BulkResult, BulkUpdate, Operation, Page
@@ -157,10 +160,13 @@ class AsyncResource(Generic[M]):
         updated_since: datetime | None = None,
         created_since: datetime | None = None,
         customer_id: str | None = None,
+        supplier_id: str | None = None,
         status: str | Sequence[str] | None = None,
         number: str | None = None,
         issue_date_from: date | None = None,
         issue_date_to: date | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
         sort: str | None = None,
         page_size: int | None = None,
         cursor: str | None = None,
@@ -172,12 +178,14 @@ class AsyncResource(Generic[M]):
         you iterate.
 
         Each resource declares the filters and sort keys its lists take (see
-        ``docs/resources.md``): ``updated_since`` and ``created_since`` keep records changed or
-        created after that moment; invoices also take ``customer_id``, ``status`` (one status or a
-        list of them), ``number`` (exact), ``issue_date_from`` and ``issue_date_to`` (inclusive),
-        and ``sort`` (``"issue_date"``, ``"-issue_date"`` for descending, ``"number"``,
-        ``"updated_at"``); tax rates and tracking categories take ``status``. A filter or sort the
-        resource does not declare raises ``ValidationFailed`` before any HTTP call.
+        ``docs/resources.md`` and ``docs/list-filters.md``): every list takes ``updated_since``;
+        documents also take ``created_since``, their party (``customer_id`` or ``supplier_id``),
+        ``status`` (one status or a list of them), ``number`` (exact), a range of their date
+        (``issue_date_from``/``issue_date_to`` on invoices, bills and credit notes,
+        ``date_from``/``date_to`` on expenses, payments and journal entries; inclusive), and
+        ``sort`` (``"issue_date"``, ``"-issue_date"`` for descending, ``"number"``,
+        ``"updated_at"``, ``"date"``); tax rates and tracking categories take ``status``. A filter
+        or sort the resource does not declare raises ``ValidationFailed`` before any HTTP call.
 
         Filters the provider cannot apply are applied by the core to what the provider returns
         (pages may then hold fewer records than ``page_size``), and a sort it cannot do is done in
@@ -193,10 +201,13 @@ class AsyncResource(Generic[M]):
             updated_since=updated_since,
             created_since=created_since,
             customer_id=customer_id,
+            supplier_id=supplier_id,
             status=status,
             number=number,
             issue_date_from=issue_date_from,
             issue_date_to=issue_date_to,
+            date_from=date_from,
+            date_to=date_to,
         )
         order = None if sort is None else self._spec.sort(sort)
         if page_size is not None and page_size < 1:
@@ -350,6 +361,28 @@ class AsyncResource(Generic[M]):
         sent: M = await self._conn.provider.send(self._conn.session(include_raw), self.name, record_id, to)
         return sent
 
+    async def allocate(
+        self,
+        record_id: str,
+        *,
+        amount: Decimal | str | int,
+        invoice_id: str | None = None,
+        bill_id: str | None = None,
+        date: dt.date | None = None,
+        include_raw: bool | None = None,
+    ) -> M:
+        """Apply ``amount`` of a credit document to what it credits: a credit note to an invoice
+        (``invoice_id=``), a supplier credit to a bill (``bill_id=``). It lowers the document's
+        amount due and the credit's ``remaining_credit``; the credit document comes back updated."""
+        self._require(Operation.ALLOCATE)
+        check_record_id(record_id)
+        allocation = _allocation(RESOURCES.spec(self.name), amount, invoice_id, bill_id, date)
+        allocated: M = await self._conn.provider.allocate(
+            self._conn.session(include_raw), self.name, record_id, allocation
+        )
+        self._changed(ChangeOperation.UPDATED, record_id, allocated)
+        return allocated
+
     async def create_many(
         self, records: Sequence[M | Mapping[str, Any]], *, include_raw: bool | None = None
     ) -> builtins.list[BulkResult]:
@@ -428,3 +461,39 @@ class AsyncSingleton(Generic[M]):
             self._conn.session(include_raw), self.name, self._conn.company_id
         )
         return record
+
+
+def _allocation(
+    spec: ResourceSpec,
+    amount: Decimal | str | int,
+    invoice_id: str | None,
+    bill_id: str | None,
+    date: dt.date | None,
+) -> CreditAllocation:
+    """The allocation asked for, checked against what the resource's credit applies to."""
+    targets = {"invoice": invoice_id, "bill": bill_id}
+    given = [name for name, value in targets.items() if value is not None]
+    target = targets.get(spec.allocates_to or "")
+    if given != [spec.allocates_to] or target is None:
+        raise ValidationFailed(
+            f"{spec.collection} are allocated to a {spec.allocates_to}",
+            issues=[
+                FieldIssue(f"{spec.allocates_to}_id", f"give the {spec.allocates_to} this credit goes to")
+            ]
+            + [
+                FieldIssue(f"{name}_id", f"not for {spec.collection}")
+                for name in given
+                if name != spec.allocates_to
+            ],
+        )
+    check_record_id(target)
+    try:
+        allocation = CreditAllocation(document_id=target, amount=amount, date=date)
+    except ValidationError as exc:
+        raise ValidationFailed("invalid allocation", issues=field_issues(exc)) from None
+    if allocation.amount <= 0:
+        raise ValidationFailed("invalid allocation", issues=[FieldIssue("amount", "must be more than 0")])
+    issues = excess_precision(allocation)
+    if issues:
+        raise ValidationFailed("invalid allocation", issues=issues)
+    return allocation

@@ -54,6 +54,10 @@ def validate_update(model: type[RecordMeta], fields: Mapping[str, Any] | RecordM
     issued, due = validated.get("issue_date"), validated.get("due_date")
     if issued is not None and due is not None and due < issued:
         issues.append(FieldIssue("due_date", "due_date must not be before issue_date"))
+    # Rules between fields that a partial update can break on its own (a journal's lines balance).
+    check = getattr(model, "update_issues", None)
+    if callable(check) and not issues:
+        issues += check(validated)
     if issues:
         raise ValidationFailed(f"invalid update of {model.__name__}", issues=issues)
     if not validated:

@@ -113,19 +113,25 @@ def _status(record: RecordMeta) -> str | None:
     return str(status.value if hasattr(status, "value") else status) if status is not None else None
 
 
-def _indexable(value: Any) -> Any:
+def _indexable(value: Any, column: str) -> Any:
     """A field's value as its filter column keeps it: enums by value; text a database cannot hold
-    (NUL, lone surrogates) or no filter can match (too long) is left out (NULL)."""
-    if isinstance(value, str):
-        if len(value) > _INDEXED_TEXT or "\x00" in value or lone_surrogate(value):
-            return None
-        return str(value.value) if isinstance(value, Enum) else value
-    return value
+    (NUL, lone surrogates) or no filter can match (too long) is left out (NULL), and so is a value
+    of another type than the column's (a provider's own model with a ``date`` that is a moment)."""
+    kind = mirror_records.c[column].type
+    if isinstance(kind, UTCDateTime):
+        return value if isinstance(value, datetime) else None
+    if isinstance(kind, Date):
+        return value if isinstance(value, date) and not isinstance(value, datetime) else None
+    if not isinstance(value, str):
+        return None
+    if len(value) > _INDEXED_TEXT or "\x00" in value or lone_surrogate(value):
+        return None
+    return str(value.value) if isinstance(value, Enum) else value
 
 
 def indexed_values(record: RecordMeta) -> tuple[Any, ...]:
     """The values of the filter columns for ``record`` (see :mod:`.schema`)."""
-    return tuple(_indexable(getattr(record, name, None)) for name in RECORD_FIELD_COLUMNS)
+    return tuple(_indexable(getattr(record, name, None), name) for name in RECORD_FIELD_COLUMNS)
 
 
 def record_write(resource: str, record: RecordMeta, observed_at: datetime) -> MirrorWrite:

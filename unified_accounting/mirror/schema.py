@@ -55,22 +55,23 @@ mirror_records = Table(
     Column("customer_id", Text),
     Column("number", SortableText),
     Column("issue_date", Date),
+    Column("supplier_id", Text),
+    Column("date", Date),
     Index("ix_ua_mirror_records_updated", *_KEY, "updated_at"),
     Index("ix_ua_mirror_records_status", *_KEY, "status"),
     Index("ix_ua_mirror_records_created", *_KEY, "created_at"),
     Index("ix_ua_mirror_records_customer", *_KEY, "customer_id"),
     Index("ix_ua_mirror_records_number", *_KEY, "number", "record_id"),
     Index("ix_ua_mirror_records_issued", *_KEY, "issue_date", "record_id"),
+    Index("ix_ua_mirror_records_supplier", *_KEY, "supplier_id"),
+    Index("ix_ua_mirror_records_dated", *_KEY, "date", "record_id"),
 )
 
-#: Model field → the column holding it, for every field a list filter or sort may test.
-FIELD_COLUMNS = {
-    name: mirror_records.c[name]
-    for name in ("updated_at", "status", "created_at", "customer_id", "number", "issue_date")
-}
 #: The columns the upsert fills from a record's fields (``updated_at`` and ``status`` have their
-#: own rules: see :mod:`.records`).
-RECORD_FIELD_COLUMNS = ("created_at", "customer_id", "number", "issue_date")
+#: own rules: see :mod:`.records`). Columns added in ``mirror_0002`` and ``mirror_0003``.
+RECORD_FIELD_COLUMNS = ("created_at", "customer_id", "number", "issue_date", "supplier_id", "date")
+#: Model field → the column holding it, for every field a list filter or sort may test.
+FIELD_COLUMNS = {name: mirror_records.c[name] for name in ("updated_at", "status", *RECORD_FIELD_COLUMNS)}
 
 
 SCHEMA = Schema(

@@ -1,13 +1,28 @@
 """Provider-neutral records. Every provider decodes into these and encodes from them."""
 
+from .bill import Bill, BillStatus
+from .bill_payment import BillAllocation, BillPayment, BillPaymentStatus
 from .common import Address, Currency, CustomField, Money, Percentage, RecordMeta, UnifiedModel, UTCDateTime
 from .company import CompanyInfo, TaxSystem
-from .customer import Customer, CustomerStatus, EmailAddress, EmailType, PhoneNumber, PhoneType
+from .credit_note import CreditAllocation, CreditNote, CreditNoteStatus, SupplierCredit
+from .customer import Customer, CustomerStatus
 from .events import ChangeOperation, WebhookEvent
+from .expense import Expense, ExpensePaymentType, ExpenseStatus, ExpenseType
 from .invoice import Invoice, InvoiceStatus, LineItem, LineItemType
+from .item import Item, ItemPricing, ItemStatus, ItemType
+from .journal_entry import JournalEntry, JournalEntryStatus, JournalLine
+from .ledger_account import (
+    CLASSIFICATION_OF,
+    AccountClassification,
+    LedgerAccount,
+    LedgerAccountStatus,
+    LedgerAccountType,
+)
 from .money import Amount, NonNegativeAmount
-from .payment import Allocation, Payment, PaymentStatus
+from .party import EmailAddress, EmailType, Party, PartyStatus, PhoneNumber, PhoneType
+from .payment import Allocation, Payment, PaymentStatus, PaymentType
 from .raw import RawPayload
+from .supplier import Supplier
 from .tax import TaxMode
 from .tax_rate import TaxComponent, TaxRate, TaxRateStatus, TaxRateUse
 from .terms import PaymentTerms, PaymentTermsType
@@ -16,32 +31,61 @@ from .tracking import TrackingCategory, TrackingOption, TrackingRef, TrackingSta
 # Which resource each model stands for is declared in the catalog (unified_accounting.catalog).
 
 __all__ = [
+    "CLASSIFICATION_OF",
+    "AccountClassification",
     "Address",
     "Allocation",
     "Amount",
+    "Bill",
+    "BillAllocation",
+    "BillPayment",
+    "BillPaymentStatus",
+    "BillStatus",
     "ChangeOperation",
     "CompanyInfo",
+    "CreditAllocation",
+    "CreditNote",
+    "CreditNoteStatus",
     "Currency",
     "CustomField",
     "Customer",
     "CustomerStatus",
     "EmailAddress",
     "EmailType",
+    "Expense",
+    "ExpensePaymentType",
+    "ExpenseStatus",
+    "ExpenseType",
     "Invoice",
     "InvoiceStatus",
+    "Item",
+    "ItemPricing",
+    "ItemStatus",
+    "ItemType",
+    "JournalEntry",
+    "JournalEntryStatus",
+    "JournalLine",
+    "LedgerAccount",
+    "LedgerAccountStatus",
+    "LedgerAccountType",
     "LineItem",
     "LineItemType",
     "Money",
     "NonNegativeAmount",
+    "Party",
+    "PartyStatus",
     "Payment",
     "PaymentStatus",
     "PaymentTerms",
     "PaymentTermsType",
+    "PaymentType",
     "Percentage",
     "PhoneNumber",
     "PhoneType",
     "RawPayload",
     "RecordMeta",
+    "Supplier",
+    "SupplierCredit",
     "TaxComponent",
     "TaxMode",
     "TaxRate",

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from unified_accounting_quickbooks import Account, Item, QuickBooksProvider
+from unified_accounting_quickbooks import Account, QuickBooksProvider
 from unified_accounting_quickbooks.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, create_emulator
 from unified_accounting_quickbooks.testing import SERVICE_ITEM_ID, new_realm_id
 
@@ -24,6 +24,7 @@ from unified_accounting import (
     DuplicateRecord,
     Invoice,
     InvoiceStatus,
+    ItemType,
     LineItem,
     NotFound,
     Payment,
@@ -242,12 +243,12 @@ async def test_a_crafted_id_cannot_leave_the_company_path(env: Env) -> None:
 
 
 async def test_items_and_accounts_are_readable(env: Env) -> None:
-    items = [i async for i in env.conn.resource("item", Item).list()]
+    items = [i async for i in env.conn.items.list()]
     assert [i.name for i in items] == ["Services"]
     accounts = [a async for a in env.conn.resource("account", Account).list()]
     assert any(a.name == "Checking" and a.account_type == "Bank" for a in accounts)
-    item = await env.conn.resource("item", Item).get(SERVICE_ITEM_ID)
-    assert item.type == "Service"
+    item = await env.conn.items.get(SERVICE_ITEM_ID)
+    assert item.type is ItemType.SERVICE
 
 
 async def test_stale_row_version_raises_conflict_by_default(env: Env) -> None:

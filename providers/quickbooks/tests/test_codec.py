@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from unified_accounting_quickbooks import Account, Item
+from unified_accounting_quickbooks import Account
 from unified_accounting_quickbooks.codec import (
     EncodeContext,
     QuickBooksCodec,
@@ -27,6 +27,7 @@ from unified_accounting.models import (
     CustomerStatus,
     Invoice,
     InvoiceStatus,
+    Item,
     LineItem,
     LineItemType,
     Payment,
@@ -193,7 +194,8 @@ def test_payment_allocations() -> None:
 
 def test_item_and_account() -> None:
     item = codec.decode("item", fixture("item"))
-    assert isinstance(item, Item) and (item.name, item.unit_price, item.sku) == ("Rock Fountain", 275, "RF-1")
+    assert isinstance(item, Item) and (item.name, item.code) == ("Rock Fountain", "RF-1")
+    assert item.sales is not None and item.sales.unit_price == 275
     account = codec.decode("account", fixture("account"))
     assert isinstance(account, Account) and (account.number, account.current_balance) == (
         "1010",

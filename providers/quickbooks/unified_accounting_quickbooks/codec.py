@@ -41,6 +41,9 @@ from unified_accounting.models import (
     CustomField,
     Invoice,
     InvoiceStatus,
+    Item,
+    ItemStatus,
+    ItemType,
     LineItem,
     LineItemType,
     Payment,
@@ -51,7 +54,7 @@ from unified_accounting.models.context import from_provider
 from unified_accounting.models.currency import ISO_4217_CODES
 
 from . import fastpath
-from .models import Account, Item
+from .models import Account
 
 ZERO = Decimal(0)
 PROVIDER = "quickbooks"
@@ -418,18 +421,47 @@ def decode_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
     return Payment.model_construct(**values)
 
 
+#: QuickBooks item ``Type`` → the unified item type.
+ITEM_TYPES = {
+    "Service": ItemType.SERVICE,
+    "Inventory": ItemType.INVENTORY,
+    "NonInventory": ItemType.NON_INVENTORY,
+    "Group": ItemType.BUNDLE,
+    "Category": ItemType.CATEGORY,
+}
+
+
 def decode_item(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Item:
+    sold = data.get("UnitPrice") is not None or data.get("IncomeAccountRef")
+    bought = data.get("PurchaseCost") is not None or data.get("ExpenseAccountRef")
+    tracked = data.get("TrackQtyOnHand") in (True, "true")
     return from_provider(
         Item,
         {
             **_meta(data, raw),
             "name": data.get("Name") or "",
+            "code": data.get("Sku"),
             "description": data.get("Description"),
-            "type": data.get("Type"),
-            "sku": data.get("Sku"),
-            "unit_price": _money(data.get("UnitPrice")),
-            "income_account_id": _ref(data.get("IncomeAccountRef")),
-            "active": data.get("Active") is not False,
+            "type": ITEM_TYPES.get(str(data.get("Type")), ItemType.SERVICE),
+            "sales": {
+                "unit_price": _money(data.get("UnitPrice")),
+                "account_id": _ref(data.get("IncomeAccountRef")),
+                "tax_rate_id": _ref(data.get("SalesTaxCodeRef")),
+                "description": data.get("Description"),
+            }
+            if sold
+            else None,
+            "purchase": {
+                "unit_price": _money(data.get("PurchaseCost")),
+                "account_id": _ref(data.get("ExpenseAccountRef")),
+                "tax_rate_id": _ref(data.get("PurchaseTaxCodeRef")),
+                "description": data.get("PurchaseDesc"),
+            }
+            if bought
+            else None,
+            "quantity_on_hand": _money(data.get("QtyOnHand")) if tracked else None,
+            "inventory_account_id": _ref(data.get("AssetAccountRef")),
+            "status": ItemStatus.ACTIVE if data.get("Active") is not False else ItemStatus.ARCHIVED,
         },
     )
 

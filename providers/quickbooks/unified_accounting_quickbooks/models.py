@@ -1,21 +1,8 @@
-"""Unified-style records for the QuickBooks lists the core does not model: items and accounts (read only)."""
+"""Unified-style records for the QuickBooks lists the core does not model yet: accounts (read only)."""
 
 from __future__ import annotations
 
 from unified_accounting.models import Currency, Money, RecordMeta
-
-
-class Item(RecordMeta):
-    """A product or service (QuickBooks ``Item``), what an invoice line sells."""
-
-    name: str
-    description: str | None = None
-    #: ``Service``, ``NonInventory``, ``Inventory``, ``Category`` or ``Group``.
-    type: str | None = None
-    sku: str | None = None
-    unit_price: Money | None = None
-    income_account_id: str | None = None
-    active: bool = True
 
 
 class Account(RecordMeta):

@@ -37,7 +37,7 @@ from .conflicts import VersionCache, changed_fields
 from .errors import error_from_fault, error_from_response, fault_errors
 from .limits import BATCH, RATE_LIMITS
 from .meter import UsageMeter
-from .models import Account, Item
+from .models import Account
 from .query import MAX_RESULTS, select
 from .settings import QuickBooksSettings
 from .taxes import keep_tax_code, needs_tax_code
@@ -81,8 +81,8 @@ class QuickBooksProvider(Provider):
         item="get list",
         account="get list",
     )
-    #: QuickBooks' own resources (not in the unified catalog): ``conn.resource("item")``.
-    models: ClassVar[Mapping[str, type[RecordMeta]]] = {"item": Item, "account": Account}
+    #: QuickBooks' own resources (not in the unified catalog): ``conn.resource("account")``.
+    models: ClassVar[Mapping[str, type[RecordMeta]]] = {"account": Account}
     oauth = oauth.OAUTH
     rate_limits = RATE_LIMITS
     webhook_signature_header = webhooks.SIGNATURE_HEADER

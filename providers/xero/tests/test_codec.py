@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from unified_accounting_xero.codec import EncodeOptions, XeroCodec, encode_changes
-from unified_accounting_xero.models import Account, Item
+from unified_accounting_xero.models import Account
 
 from unified_accounting import jsonutil
 from unified_accounting.models import (
@@ -17,6 +17,7 @@ from unified_accounting.models import (
     CustomerStatus,
     Invoice,
     InvoiceStatus,
+    Item,
     LineItem,
     LineItemType,
     Payment,
@@ -156,12 +157,13 @@ def test_accounts_and_items() -> None:
     assert (account.code, account.type, account.account_class) == ("090", "BANK", "ASSET")
     item = codec.decode("item", body["Items"][0])
     assert isinstance(item, Item)
-    assert (item.code, item.unit_price, item.purchase_unit_price) == (
+    assert item.sales is not None and item.purchase is not None
+    assert (item.code, item.sales.unit_price, item.purchase.unit_price) == (
         "WIDGET",
         Decimal("12.5"),
         Decimal("7.25"),
     )
-    assert item.sales_account_code == "200"
+    assert item.sales.account_id == "200"
 
 
 def test_invoice_encodes_with_defaults() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from unified_accounting_xero import Account, Item, XeroRateLimited
+from unified_accounting_xero import Account, XeroRateLimited
 from unified_accounting_xero.emulator import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
@@ -294,7 +294,7 @@ async def test_accounts_and_items(env: Env) -> None:
     bank = next(a for a in accounts if a.code == "090")
     assert bank.type == "BANK"
     assert (await env.conn.resource("account", Account).get(str(bank.id))).code == "090"
-    assert await env.conn.resource("item", Item).list().to_list() == []
+    assert await env.conn.items.list().to_list() == []
 
 
 async def test_updated_since_and_read_change_feed(env: Env) -> None:

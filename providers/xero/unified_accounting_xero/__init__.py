@@ -5,8 +5,8 @@ through ``unified_accounting.Client(providers={"xero": {...}})``. See ``docs/pro
 """
 
 from .errors import XeroRateLimited
-from .models import Account, Item
+from .models import Account
 from .provider import XeroProvider
 from .settings import XeroSettings
 
-__all__ = ["Account", "Item", "XeroProvider", "XeroRateLimited", "XeroSettings"]
+__all__ = ["Account", "XeroProvider", "XeroRateLimited", "XeroSettings"]

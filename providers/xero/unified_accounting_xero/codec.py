@@ -25,6 +25,8 @@ from unified_accounting.models import (
     Customer,
     Invoice,
     InvoiceStatus,
+    Item,
+    ItemType,
     LineItem,
     LineItemType,
     Payment,
@@ -33,7 +35,7 @@ from unified_accounting.models import (
 from unified_accounting.models.context import from_provider
 
 from .dates import format_date, parse_datetime, record_date
-from .models import Account, Item
+from .models import Account
 from .settings import XeroSettings
 from .statuses import INVOICE_TO_XERO, contact_status, customer_status, invoice_status, payment_status
 from .versions import record_version
@@ -270,22 +272,36 @@ def decode_account(data: Mapping[str, Any], include_raw: bool = False) -> Accoun
 def decode_item(data: Mapping[str, Any], include_raw: bool = False) -> Item:
     sales = data.get("SalesDetails") or {}
     purchase = data.get("PurchaseDetails") or {}
+    tracked = data.get("IsTrackedAsInventory") is True
+    # Xero has no item types: an item whose quantity is tracked is inventory; the others may be
+    # goods or services alike, and are read as services.
     return from_provider(
         Item,
         {
             "code": _text(data.get("Code")),
-            "name": _text(data.get("Name")),
+            "name": _text(data.get("Name")) or _text(data.get("Code")) or "",
             "description": _text(data.get("Description")),
-            "unit_price": _decimal(sales.get("UnitPrice")),
-            "sales_account_code": _text(sales.get("AccountCode")),
-            "sales_tax_type": _text(sales.get("TaxType")),
-            "purchase_unit_price": _decimal(purchase.get("UnitPrice")),
-            "is_sold": data.get("IsSold"),
-            "is_purchased": data.get("IsPurchased"),
-            "is_tracked_as_inventory": data.get("IsTrackedAsInventory"),
+            "type": ItemType.INVENTORY if tracked else ItemType.SERVICE,
+            "sales": _pricing(sales, _text(data.get("Description")))
+            if data.get("IsSold") is not False and sales
+            else None,
+            "purchase": _pricing(purchase, _text(data.get("PurchaseDescription")))
+            if data.get("IsPurchased") is not False and purchase
+            else None,
+            "quantity_on_hand": _decimal(data.get("QuantityOnHand")) if tracked else None,
+            "inventory_account_id": _text(data.get("InventoryAssetAccountCode")),
             **_meta(data, "ItemID", include_raw),
         },
     )
+
+
+def _pricing(details: Mapping[str, Any], description: str | None) -> dict[str, Any]:
+    return {
+        "unit_price": _decimal(details.get("UnitPrice")),
+        "account_id": _text(details.get("AccountCode")),
+        "tax_rate_id": _text(details.get("TaxType")),
+        "description": description,
+    }
 
 
 DECODERS: dict[str, Callable[[Mapping[str, Any], bool], Any]] = {

@@ -40,7 +40,7 @@ from . import api, limits, oauth, rules, webhooks
 from .changes import read_changes
 from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
 from .errors import PROVIDER, XeroRateLimited, element_error, error_from_response
-from .models import Account, Item
+from .models import Account
 from .settings import XeroSettings, xero_settings
 from .versions import record_version
 
@@ -75,7 +75,7 @@ class XeroProvider(Provider):
         item="get list",
     )
     #: Xero's own resources (not in the unified catalog): ``conn.resource("account")``.
-    models: ClassVar[Mapping[str, type[RecordMeta]]] = {"account": Account, "item": Item}
+    models: ClassVar[Mapping[str, type[RecordMeta]]] = {"account": Account}
     oauth = oauth.OAUTH
     rate_limits = limits.RATE_LIMITS
     webhook_signature_header = webhooks.SIGNATURE_HEADER

@@ -109,7 +109,15 @@ def _fields(text: str) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    # What the upsert keeps (``records._indexable``): text a filter can match (at most 255
+    # characters) that the database can hold (PostgreSQL refuses NUL; UTF-8 has no lone surrogate).
+    if not isinstance(value, str) or len(value) > 255 or "\x00" in value:
+        return None
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 def _moment(value: Any) -> datetime | None:
