@@ -432,3 +432,26 @@ def test_a_plan_reads_as_one_line() -> None:
     assert str(ListPlan(**plan, sort="number", sorted_by="mirror")) == (
         "invoice list from the mirror; filtered by the mirror: status; sorted by number by the mirror"
     )
+
+
+async def test_the_core_compares_hostile_values_exactly_as_the_mirror_does(
+    wired: tuple[AsyncConnection, Requests],
+) -> None:
+    """Filters the core applies after fetching (Ledgerly has no number filter) compare values
+    exactly: no wildcard, no case or accent folding; a sort orders text by code point."""
+    conn, transport = wired
+    customer = await conn.customers.create(Customer(display_name="Acme"))
+    numbers = ["A-1", "A%", "A_1", "a-1", "A'1", "' OR '1'='1", "A\\1", "A-1 ", "Añ", "A漢😀", "A" * 255]
+    made = {}
+    for number in numbers:
+        made[number] = await conn.invoices.create(Invoice(customer_id=str(customer.id), number=number))
+    for number in numbers:
+        transport.seen.clear()
+        pager = conn.invoices.list(number=number, customer_id=str(customer.id))
+        assert ids(await pager.to_list()) == [made[number].id], number
+        assert pager.plan is not None and pager.plan.filtered_after_fetch == ("number",)
+        # The value never reached the provider: it was compared by the core.
+        assert all(number not in r.url.params.values() for r in transport.lists())
+    assert await conn.invoices.list(number="A").to_list() == []
+    by_number = await conn.invoices.list(sort="number").to_list()
+    assert [r.number for r in by_number] == sorted(numbers)

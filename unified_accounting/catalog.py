@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import functools
 import re
+import typing
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import Annotated, Any, Literal, get_args
 
@@ -162,11 +164,42 @@ class ListFilter:
         return tuple(dict.fromkeys(checked))
 
     def _validated(self, value: Any, where: str) -> Any:
+        if self._base in (date, datetime) and isinstance(value, int | float | Decimal):
+            # Pydantic would read a number as seconds since 1970: almost surely not what was meant.
+            message = f"got the number {value!r}; the {self.name} filter takes {self.expects}"
+            raise ValidationFailed("invalid list filter", issues=[FieldIssue(where, message)])
         try:
             return self._adapter.validate_python(value)
         except ValidationError as exc:
-            issues = [FieldIssue(where, error["msg"]) for error in exc.errors()]
+            issues = [
+                FieldIssue(where, f"{error['msg']}; the {self.name} filter takes {self.expects}")
+                for error in exc.errors()
+            ]
             raise ValidationFailed("invalid list filter", issues=issues) from None
+
+    @functools.cached_property
+    def _base(self) -> Any:
+        """``type`` without its annotations (``FilterText`` → ``str``)."""
+        kind = self.type
+        while typing.get_origin(kind) is Annotated:
+            kind = get_args(kind)[0]
+        return kind
+
+    @property
+    def expects(self) -> str:
+        """What values the filter takes, as the fix in an error message and the docs say it."""
+        kind = self._base
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            one = "one of " + ", ".join(repr(member.value) for member in kind)
+        elif kind is datetime:
+            one = "a timezone-aware datetime (datetime(2026, 1, 31, tzinfo=UTC))"
+        elif kind is date:
+            one = "a date (date(2026, 1, 31) or '2026-01-31')"
+        elif kind is str:
+            one = "text of 1 to 255 characters, compared exactly"
+        else:
+            one = f"a {getattr(kind, '__name__', kind)}"
+        return f"{one}, or a non-empty list of them" if self.match == "one_of" else one
 
     def matches(self, record: Any, value: Any) -> bool:
         """Whether ``record`` passes the filter given ``value`` (as :meth:`validate` returned it).
