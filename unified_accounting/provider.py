@@ -140,10 +140,13 @@ class ListQuery:
     the order (validated by the client against the resource's declaration in the catalog).
 
     ``filters`` holds only filters in :attr:`Provider.list_filters`, by name, with validated
-    values: text (``customer_id``, ``number``), ``date`` (``issue_date_from``/``_to``, inclusive),
-    timezone-aware UTC ``datetime`` (``created_since``, strictly after), an enum member, or for a
-    ``one_of`` filter (``status``) a non-empty tuple of enum members. ``sort`` is set only when its
-    field is in :attr:`Provider.list_sorts`.
+    values: text (``customer_id``, ``supplier_id``, ``number``: 1-255 characters, no NUL),
+    ``date`` (``issue_date_from``/``_to``, ``date_from``/``_to``: inclusive), timezone-aware UTC
+    ``datetime`` (``created_since``, strictly after), an enum member, or for a ``one_of`` filter
+    (``status``) a non-empty tuple of enum members. ``sort`` is set only when its field is in
+    :attr:`Provider.list_sorts`. Values are data: send them as typed parameters or escaped by the
+    query language's rules; one that cannot be sent safely is left out of the request (the core
+    applies every filter to what comes back anyway).
     """
 
     #: ``None`` for the first page, else a ``next_cursor`` this provider returned.
