@@ -32,12 +32,14 @@ CLIENT = ROOT / "unified_accounting" / "client"
 ACCESSORS = CLIENT / "_accessors.py"
 BLOCKING = CLIENT / "blocking.py"
 #: Async source modules of the blocking twins, in the order their classes are emitted.
-SOURCES = ("pager.py", "resources.py", "_accessors.py", "async_client.py")
+SOURCES = ("pager.py", "resources.py", "reports.py", "attachments.py", "_accessors.py", "async_client.py")
 #: Async class → its blocking twin.
 TWINS = {
     "AsyncPager": "Pager",
     "AsyncResource": "Resource",
     "AsyncSingleton": "Singleton",
+    "AsyncReports": "Reports",
+    "AsyncAttachments": "Attachments",
     "AsyncConnection": "Connection",
     "AsyncClient": "Client",
 }
@@ -453,7 +455,7 @@ def blocking_source() -> str:
         "if TYPE_CHECKING:",
         *(f"    {line}" for line in sorted(annotation_only)),
         "",
-        '__all__ = ["Client", "Connection", "Pager", "Resource"]',
+        '__all__ = ["Attachments", "Client", "Connection", "Pager", "Reports", "Resource"]',
     ]
     return "\n".join(head) + "\n" + text + "\n"
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from unified_accounting.catalog import RESOURCES, ResourceSpec
 from unified_accounting.field_support import RECORD_FIELDS, field_paths, kind_of
 from unified_accounting.mirror.schema import FIELD_COLUMNS
+from unified_accounting.models import ReportName
 from unified_accounting.plugins import ProviderInfo, list_providers
 from unified_accounting.provider import Operation, Provider
 
@@ -129,6 +130,43 @@ def capability_table(providers: list[ProviderInfo]) -> list[str]:
     return lines
 
 
+def _overrides(provider: Any, method: str) -> bool:
+    return getattr(type(provider), method) is not getattr(Provider, method)
+
+
+def documents_table(providers: list[ProviderInfo]) -> list[str]:
+    """Reports, attachments and raw requests: what each provider declares (see docs/documents.md)."""
+    header = ["", *(info.provider.display_name for info in providers)]
+    rows: dict[str, list[str]] = {
+        "reports": [],
+        "attachments on": [],
+        "attachment limits": [],
+        "`conn.request`": [],
+    }
+    for info in providers:
+        provider = info.provider
+        rows["reports"].append(", ".join(r.value for r in ReportName if r in provider.reports) or NONE)
+        limits = provider.attachment_limits
+        if limits is None:
+            rows["attachments on"].append(NONE)
+            rows["attachment limits"].append(NONE)
+        else:
+            rows["attachments on"].append(", ".join(f"`{name}`" for name in sorted(limits.resources)))
+            facts = [
+                f"{limits.max_bytes:,} bytes a file" if limits.max_bytes else "no size limit",
+                f"{limits.max_per_record} files a record" if limits.max_per_record else "no count limit",
+                "types: " + ", ".join(sorted(limits.content_types)) if limits.content_types else "any type",
+                "deletable" if limits.deletable else "not deletable",
+            ]
+            rows["attachment limits"].append(
+                "; ".join(facts) + (f" ({limits.source})" if limits.source else "")
+            )
+        rows["`conn.request`"].append("yes" if _overrides(provider, "api_root") else NONE)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join([name, *map(_cell, cells)]) + " |" for name, cells in rows.items()]
+    return lines
+
+
 def own_resources_table(providers: list[ProviderInfo]) -> list[str]:
     rows = [
         f"| {info.provider.display_name} | `{name}` | `{model.__name__}` | "
@@ -200,6 +238,14 @@ def page_source() -> str:
         "a provider applies them.",
         "",
         *capability_table(providers),
+        "",
+        "## Reports, attachments and raw requests",
+        "",
+        "What each provider declares for `conn.reports`, `conn.attachments` and `conn.request` (see",
+        "[Reports, attachments, PDFs and raw requests](documents.md)); the client refuses the rest",
+        "before any HTTP call.",
+        "",
+        *documents_table(providers),
         "",
         "## Resources of a provider's own",
         "",

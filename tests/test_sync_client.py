@@ -11,7 +11,18 @@ import pytest
 from ua_ledgerly.emulator import LedgerlyEmulator
 
 from unified_accounting import AsyncClient, Client, Customer
-from unified_accounting.client import AsyncConnection, AsyncPager, AsyncResource, Connection, Pager, Resource
+from unified_accounting.client import (
+    AsyncAttachments,
+    AsyncConnection,
+    AsyncPager,
+    AsyncReports,
+    AsyncResource,
+    Attachments,
+    Connection,
+    Pager,
+    Reports,
+    Resource,
+)
 
 from .conftest import LEDGERLY
 
@@ -30,6 +41,8 @@ def public(cls: type) -> set[str]:
         (AsyncConnection, Connection, set(), set()),
         (AsyncResource, Resource, set(), set()),
         (AsyncPager, Pager, set(), set()),
+        (AsyncReports, Reports, set(), set()),
+        (AsyncAttachments, Attachments, set(), set()),
     ],
 )
 def test_sync_surface_matches_async(

@@ -3,13 +3,18 @@
 from .catalog import RESOURCES, ListFilter, ListSort, ResourceCatalog, ResourceSpec
 from .changes import RecordChange
 from .client import (
+    AsyncAttachments,
     AsyncClient,
     AsyncConnection,
     AsyncPager,
+    AsyncReports,
     AsyncResource,
+    Attachments,
     Client,
     Connection,
     Pager,
+    RawResponse,
+    Reports,
     Resource,
 )
 from .codec import RecordCodec
@@ -44,8 +49,11 @@ from .http.paths import path_segment
 from .listing import ListPlan
 from .models import (
     AccountClassification,
+    AccountingMethod,
     Address,
     Allocation,
+    Attachment,
+    AttachmentLimits,
     Bill,
     BillAllocation,
     BillPayment,
@@ -87,6 +95,11 @@ from .models import (
     PaymentType,
     PhoneNumber,
     PhoneType,
+    Report,
+    ReportColumn,
+    ReportName,
+    ReportPeriod,
+    ReportRow,
     Supplier,
     SupplierCredit,
     TaxComponent,
@@ -103,6 +116,8 @@ from .models import (
 )
 from .plugins import ProviderInfo, ProviderRegistry, get_plugin_manager, get_provider, list_providers
 from .provider import (
+    AttachmentRef,
+    AttachmentUpload,
     BulkResult,
     BulkUpdate,
     ChangeFeedResult,
@@ -115,6 +130,7 @@ from .provider import (
     Provider,
     ProviderSession,
     ProviderSettings,
+    ReportRequest,
     capabilities,
 )
 from .ratelimits import LimitFeedback, RateLimits, Window, counted_as
@@ -131,12 +147,20 @@ ChangeSet = ChangeFeedResult
 __all__ = [
     "RESOURCES",
     "AccountClassification",
+    "AccountingMethod",
     "Address",
     "Allocation",
+    "AsyncAttachments",
     "AsyncClient",
     "AsyncConnection",
     "AsyncPager",
+    "AsyncReports",
     "AsyncResource",
+    "Attachment",
+    "AttachmentLimits",
+    "AttachmentRef",
+    "AttachmentUpload",
+    "Attachments",
     "AuthenticationError",
     "Bill",
     "BillAllocation",
@@ -219,10 +243,18 @@ __all__ = [
     "ProviderUnavailable",
     "RateLimited",
     "RateLimits",
+    "RawResponse",
     "ReauthorizationRequired",
     "RecordChange",
     "RecordCodec",
     "RecordIssue",
+    "Report",
+    "ReportColumn",
+    "ReportName",
+    "ReportPeriod",
+    "ReportRequest",
+    "ReportRow",
+    "Reports",
     "Resource",
     "ResourceCatalog",
     "ResourceSpec",

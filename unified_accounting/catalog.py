@@ -80,6 +80,8 @@ class Operation(StrEnum):
     ALLOCATE = "allocate"
     BULK_CREATE = "bulk_create"
     BULK_UPDATE = "bulk_update"
+    #: The document as the provider prints it: PDF bytes (``conn.invoices.pdf(id)``).
+    PDF = "pdf"
 
 
 def operations(names: str) -> frozenset[Operation]:
@@ -421,7 +423,7 @@ def _dependencies_first(specs: Mapping[str, ResourceSpec]) -> list[ResourceSpec]
     return ordered
 
 
-_DOCUMENT = operations("create get list update delete void send bulk_create bulk_update")
+_DOCUMENT = operations("create get list update delete void send pdf bulk_create bulk_update")
 
 
 def document_filters(
@@ -608,7 +610,7 @@ RESOURCES = ResourceCatalog(
             model=CreditNote,
             summary="Credit given to customers, allocated to their invoices (QuickBooks CreditMemo, "
             "Xero ACCRECCREDIT).",
-            operations=operations("create get list update delete void allocate"),
+            operations=operations("create get list update delete void allocate pdf"),
             after=("customer", "invoice", "tax_rate", "tracking_category", "item", "ledger_account"),
             allocates_to="invoice",
             filters=document_filters(

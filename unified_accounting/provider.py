@@ -30,15 +30,15 @@ import contextlib
 import functools
 import hmac
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import httpx
 
 from .catalog import RESOURCES, UPDATED_SINCE, ListSort, Operation
-from .decoding import RecordIssue, decode_one
+from .decoding import RecordIssue, decode_one, readable_raw
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -54,8 +54,20 @@ from .errors import (
     ValidationFailed,
 )
 from .field_support import FieldSupport
+from .http.bodies import UploadContent
 from .http.errors import error_from_status
-from .models import CompanyInfo, CreditAllocation, RecordMeta, WebhookEvent
+from .models import (
+    AccountingMethod,
+    Attachment,
+    AttachmentLimits,
+    CompanyInfo,
+    CreditAllocation,
+    RecordMeta,
+    Report,
+    ReportName,
+    ReportPeriod,
+    WebhookEvent,
+)
 from .models.money import quantized
 from .oauth import OAuthFlow, OAuthSettings, token_set
 from .ratelimits import Limiter, LimitFeedback, LimitKey, RateLimits, Window, process_limiter
@@ -172,6 +184,56 @@ class FetchedPage:
 ChangeSet = ChangeFeedResult
 
 
+@dataclass(frozen=True)
+class ReportRequest:
+    """One report asked of :meth:`Provider.report`, its arguments checked by the client."""
+
+    name: ReportName
+    #: The period of a report over a period (profit and loss).
+    start_date: date | None = None
+    end_date: date | None = None
+    #: The date of a report as of a date (balance sheet, trial balance, aged reports).
+    as_of: date | None = None
+    accounting_method: AccountingMethod = AccountingMethod.ACCRUAL
+    columns: ReportPeriod = ReportPeriod.TOTAL
+    #: Aged receivables of one customer, aged payables of one supplier (``None``: all of them).
+    customer_id: str | None = None
+    supplier_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AttachmentUpload:
+    """One file to attach, checked against :attr:`Provider.attachment_limits` by the client.
+
+    ``content`` is read in chunks from its source each time it is iterated (a retry sends it
+    again); send it as the body (``content=upload.content`` with ``Content-Length: upload.size``)
+    or inside a multipart form (:func:`unified_accounting.http.bodies.multipart_form`).
+    """
+
+    resource: str
+    record_id: str
+    file_name: str
+    content_type: str
+    content: UploadContent
+    note: str | None = None
+    include_online: bool = False
+
+    @property
+    def size(self) -> int:
+        return self.content.size
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """Which attachment a download or delete is about: its id, and the record it is attached to
+    when the caller knows it (Xero addresses attachments through their record)."""
+
+    id: str
+    resource: str | None = None
+    record_id: str | None = None
+    file_name: str | None = None
+
+
 @runtime_checkable
 class Codec(Protocol):
     """Pure mapping between provider JSON and unified models (no I/O; fast paths welcome).
@@ -220,11 +282,14 @@ class ProviderSession(Protocol):
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        content: bytes | str | None = None,
+        content: bytes | str | AsyncIterable[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
     ) -> httpx.Response:
         """Send an authenticated request, with retries; return a 2xx response or raise a mapped error.
+
+        ``content`` may be an async iterable that starts again each time it is iterated (an
+        upload's :class:`~unified_accounting.http.bodies.Body`): each retry sends it from the start.
 
         ``idempotent`` says whether re-sending is safe. It defaults to true for GET, HEAD, PUT and
         DELETE and false otherwise: a POST is retried only when the provider put an idempotency key
@@ -234,6 +299,28 @@ class ProviderSession(Protocol):
 
     def new_idempotency_key(self) -> str:
         """A fresh random key for one write; reuse it for every retry of that write."""
+        ...
+
+    def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        authenticated: bool = True,
+    ) -> contextlib.AbstractAsyncContextManager[httpx.Response]:
+        """Like :meth:`request`, for an answer read as it arrives (a download):
+        ``async with session.stream("GET", url) as response: async for chunk in response.aiter_bytes()``.
+
+        Authentication, refresh on 401, rate limits and retries work as for :meth:`request` until
+        a 2xx answer starts; its body is then read by the caller, outside the rate limiter's slot
+        (the call is counted once its answer started). An error answer raises the mapped error.
+
+        ``authenticated=False`` fetches a signed link the API handed out (QuickBooks'
+        ``TempDownloadUri``, on another host): no token, no :meth:`Provider.default_headers`, no
+        rate limit spent, only ``headers``; the URL must be absolute http(s).
+        """
         ...
 
 
@@ -289,6 +376,11 @@ class Provider(abc.ABC):
     #: How far back :meth:`read_change_feed` reaches, margin for clock differences included; a read
     #: from further back lists each resource with ``updated_since`` instead. ``None``: no limit.
     change_feed_window: ClassVar[timedelta | None] = None
+    #: The reports :meth:`report` computes; the client refuses any other before HTTP.
+    reports: ClassVar[frozenset[ReportName]] = frozenset()
+    #: What the provider accepts as attachments (``None``: no attachments); the client checks every
+    #: upload against it before HTTP (see :class:`~unified_accounting.AttachmentLimits`).
+    attachment_limits: ClassVar[AttachmentLimits | None] = None
     #: The provider's pure mapping between its JSON and the unified models; every read decodes
     #: through it (see :meth:`read_record` and :meth:`read_page`).
     codec: Codec
@@ -563,6 +655,81 @@ class Provider(abc.ABC):
         ``updated_since`` lists. Callers only ask within :attr:`change_feed_window`."""
         raise UnsupportedOperation(self.name, "read_change_feed")
 
+    # ------------------------------------------------------------------- reports and documents
+
+    async def report(self, session: ProviderSession, request: ReportRequest) -> Report:
+        """The report ``request`` asks for (one of :attr:`reports`), read into the unified
+        :class:`~unified_accounting.Report` (with :meth:`read_report`): every row and cell the
+        provider sent, its ids on the rows."""
+        raise UnsupportedOperation(self.name, request.name.value, "report")
+
+    def read_report(
+        self, session: ProviderSession, payload: Any, build: Callable[[Any], Report | Mapping[str, Any]]
+    ) -> Report:
+        """``build(payload)`` (a :class:`Report` or its fields) as a ``Report``, with ``raw`` when
+        the call asked for it; a payload it cannot read raises ``DecodeFailed`` carrying it."""
+
+        def read(data: Any) -> Report:
+            built = build(data)
+            report = built if isinstance(built, Report) else Report.model_validate(built)
+            if session.include_raw:
+                readable = readable_raw(data)  # a JSON body as its mapping
+                raw = readable if isinstance(readable, Mapping) else {"body": readable}
+                report = report.model_copy(update={"raw": dict(raw)})
+            return report
+
+        return decode_one(self.name, "report", payload, read)
+
+    async def upload_attachment(self, session: ProviderSession, upload: AttachmentUpload) -> Attachment:
+        """Attach ``upload`` (already checked against :attr:`attachment_limits`) to its record."""
+        raise UnsupportedOperation(self.name, "upload", "attachment")
+
+    async def list_attachments(
+        self, session: ProviderSession, resource: str, record_id: str
+    ) -> list[Attachment]:
+        """The files attached to one record (``[]`` when none)."""
+        raise UnsupportedOperation(self.name, "list", "attachment")
+
+    def download_attachment(self, session: ProviderSession, ref: AttachmentRef) -> AsyncIterator[bytes]:
+        """The file's bytes in chunks as they arrive, never the whole file in memory: write it as
+        an async generator over :meth:`ProviderSession.stream`. ``NotFound`` when it is gone."""
+        raise UnsupportedOperation(self.name, "download", "attachment")
+
+    async def delete_attachment(self, session: ProviderSession, ref: AttachmentRef) -> None:
+        """Remove the attachment (only when ``attachment_limits.deletable``)."""
+        raise UnsupportedOperation(self.name, "delete", "attachment")
+
+    async def pdf(self, session: ProviderSession, resource: str, record_id: str) -> bytes:
+        """The document as the provider prints it (declare :attr:`Operation.PDF` on the resource):
+        the PDF's bytes (the client checks that they start with ``%PDF-``)."""
+        raise UnsupportedOperation(self.name, "pdf", resource)
+
+    # --------------------------------------------------------------------------- raw requests
+
+    def api_root(self, session: ProviderSession) -> str:
+        """The URL every path of ``conn.request`` is relative to: the connected company's API
+        (QuickBooks ``{host}/v3/company/{realm}``, Xero ``https://api.xero.com/api.xro/2.0``, the
+        tenant going in :meth:`default_headers`). Build it with :func:`path_segment` for the
+        company id and :func:`~unified_accounting.oauth.rebase` for ``settings.base_url``."""
+        raise UnsupportedOperation(self.name, "raw requests")
+
+    def prepare_request(
+        self, session: ProviderSession, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """The parameters and headers a ``conn.request`` call goes out with: what every call of
+        the provider carries besides :meth:`default_headers` (QuickBooks' ``minorversion``), and
+        checks of its own (a spent quota). Default: as given."""
+        return params, headers
+
+    def idempotent_request(
+        self, session: ProviderSession, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """For a write sent with ``conn.request``: the parameters and headers with the provider's
+        idempotency key added (QuickBooks ``requestid``, Xero ``Idempotency-Key``), made with
+        ``session.new_idempotency_key()`` unless the caller gave one; the write is then retried
+        with the same key. ``None`` (the default): no key, and the write is never re-sent."""
+        return None
+
     # ----------------------------------------------------------------------------------- OAuth
 
     def oauth_flow(self, settings: ProviderSettings) -> OAuthFlow:
@@ -809,6 +976,8 @@ async def follow_cursors(
 
 
 __all__ = [
+    "AttachmentRef",
+    "AttachmentUpload",
     "BulkResult",
     "BulkUpdate",
     "Capabilities",
@@ -823,6 +992,7 @@ __all__ = [
     "ProviderSession",
     "ProviderSettings",
     "RecordIssue",
+    "ReportRequest",
     "capabilities",
     "constant_time_equal",
     "follow_cursors",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -32,7 +33,10 @@ from ..tokens import TokenSet
 from ..vault import MemoryStateStore, StateStore, VaultStore, open_vault
 from ..vault.authorize import callback_parameters, claim_callback, finish_authorization, start_authorization
 from ._accessors import M, ResourceAccessors
+from .attachments import AsyncAttachments
 from .lifecycle import disconnect_connection
+from .raw import RawResponse, send_raw
+from .reports import AsyncReports
 from .resources import AsyncResource, AsyncSingleton
 from .session import HttpSession
 from .tokens import TokenKeeper
@@ -73,6 +77,48 @@ class AsyncConnection(ResourceAccessors):
         if model is None:
             model = self.provider.model_for(name)
         return AsyncResource(self, name, model)
+
+    @functools.cached_property
+    def reports(self) -> AsyncReports:
+        """The provider's financial reports: ``await conn.reports.profit_and_loss(start, end)``."""
+        return AsyncReports(self)
+
+    @functools.cached_property
+    def attachments(self) -> AsyncAttachments:
+        """Files attached to records: ``await conn.attachments.upload("invoice", id, path)``."""
+        return AsyncAttachments(self)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        raise_for_status: bool = True,
+    ) -> RawResponse:
+        """Call any endpoint of the provider's API, for what the unified API does not cover.
+
+        ``path`` is relative to the company's API root (``"invoice/42"`` on QuickBooks,
+        ``"Reports/BalanceSheet"`` on Xero) and is refused before any HTTP call if it could leave
+        it (``..``, an absolute URL, ``?``: put query parameters in ``params``). The call uses the
+        connection's tokens (refreshed as needed), rate limits and retries; a write carries the
+        provider's idempotency key and is re-sent only with it. An error answer raises the mapped
+        error unless ``raise_for_status=False``. Returns the status, headers and body as sent.
+        """
+        return await send_raw(
+            self.provider,
+            self.session(),
+            method,
+            path,
+            params=params,
+            json=json,
+            content=content,
+            headers=headers,
+            raise_for_status=raise_for_status,
+        )
 
     async def record(self) -> ConnectionRecord:
         """The stored connection: health, company name, token expiry, ``reauthorize_by``."""

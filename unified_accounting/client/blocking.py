@@ -13,6 +13,7 @@ import functools
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Generic
 
+from ..models import AccountingMethod, ReportPeriod
 from .async_client import AsyncClient
 from .pager import T
 from .portal import BlockingIterator, Portal
@@ -21,6 +22,7 @@ from .resources import M
 if TYPE_CHECKING:
     import builtins
     import datetime as dt
+    import os
     from collections.abc import Iterator, Mapping, Sequence
     from datetime import date, datetime
     from decimal import Decimal
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from ..http.retry import RetryPolicy
     from ..listing import ListPlan
     from ..models import (
+        Attachment,
+        AttachmentLimits,
         Bill,
         BillPayment,
         CompanyInfo,
@@ -48,6 +52,8 @@ if TYPE_CHECKING:
         JournalEntry,
         LedgerAccount,
         Payment,
+        Report,
+        ReportName,
         Supplier,
         SupplierCredit,
         TaxRate,
@@ -58,11 +64,14 @@ if TYPE_CHECKING:
     from ..provider import BulkResult, BulkUpdate, Page, Provider, ProviderSettings
     from ..vault import StateStore
     from .async_client import AsyncConnection
+    from .attachments import AsyncAttachments, Content
     from .pager import AsyncPager
+    from .raw import RawResponse
+    from .reports import AsyncReports
     from .resources import AsyncResource, AsyncSingleton
     from .session import HttpSession
 
-__all__ = ["Client", "Connection", "Pager", "Resource"]
+__all__ = ["Attachments", "Client", "Connection", "Pager", "Reports", "Resource"]
 
 
 class Pager(Generic[T]):
@@ -244,6 +253,12 @@ class Resource(Generic[M]):
         """Ask the provider to e-mail the document (to ``to``, or to the address on file)."""
         return self._portal.call(self._target.send(record_id, to=to, include_raw=include_raw))
 
+    def pdf(self, record_id: str) -> bytes:
+        """The document as the provider prints it: a PDF's bytes (``DecodeFailed`` when the
+        provider answers anything that is not a PDF).
+        """
+        return self._portal.call(self._target.pdf(record_id))
+
     def allocate(
         self,
         record_id: str,
@@ -305,6 +320,180 @@ class Singleton(Generic[M]):
     def get(self, *, include_raw: bool | None = None) -> M:
         """The company's record, from the provider."""
         return self._portal.call(self._target.get(include_raw=include_raw))
+
+
+class Reports:
+    """``conn.reports``: profit and loss, balance sheet, trial balance, aged receivables and payables."""
+
+    def __init__(self, target: AsyncReports, portal: Portal) -> None:
+        self._target = target
+        self._portal = portal
+
+    def __repr__(self) -> str:
+        return f"<Reports of {self._target!r}>"
+
+    @property
+    def available(self) -> frozenset[ReportName]:
+        """The reports this connection's provider offers."""
+        return self._target.available
+
+    def profit_and_loss(
+        self,
+        start_date: dt.date,
+        end_date: dt.date,
+        *,
+        accounting_method: AccountingMethod | str = AccountingMethod.ACCRUAL,
+        columns: ReportPeriod | str = ReportPeriod.TOTAL,
+        include_raw: bool | None = None,
+    ) -> Report:
+        """Income and expenses from ``start_date`` to ``end_date`` (both included), on an accrual
+        or cash basis, in one total column or one column per month, quarter or year.
+        """
+        return self._portal.call(
+            self._target.profit_and_loss(
+                start_date,
+                end_date,
+                accounting_method=accounting_method,
+                columns=columns,
+                include_raw=include_raw,
+            )
+        )
+
+    def balance_sheet(
+        self,
+        as_of: dt.date,
+        *,
+        accounting_method: AccountingMethod | str = AccountingMethod.ACCRUAL,
+        columns: ReportPeriod | str = ReportPeriod.TOTAL,
+        include_raw: bool | None = None,
+    ) -> Report:
+        """Assets, liabilities and equity at the end of ``as_of``; with ``columns`` other than
+        ``"total"``, also at the end of each earlier period the provider shows.
+        """
+        return self._portal.call(
+            self._target.balance_sheet(
+                as_of, accounting_method=accounting_method, columns=columns, include_raw=include_raw
+            )
+        )
+
+    def trial_balance(
+        self,
+        as_of: dt.date,
+        *,
+        accounting_method: AccountingMethod | str = AccountingMethod.ACCRUAL,
+        include_raw: bool | None = None,
+    ) -> Report:
+        """Every ledger account's balance at the end of ``as_of``, as debits and credits."""
+        return self._portal.call(
+            self._target.trial_balance(as_of, accounting_method=accounting_method, include_raw=include_raw)
+        )
+
+    def aged_receivables(
+        self, as_of: dt.date, *, customer_id: str | None = None, include_raw: bool | None = None
+    ) -> Report:
+        """What customers owe at the end of ``as_of``, by how long it is overdue (one customer's
+        with ``customer_id``).
+        """
+        return self._portal.call(
+            self._target.aged_receivables(as_of, customer_id=customer_id, include_raw=include_raw)
+        )
+
+    def aged_payables(
+        self, as_of: dt.date, *, supplier_id: str | None = None, include_raw: bool | None = None
+    ) -> Report:
+        """What the company owes suppliers at the end of ``as_of``, by how long it is overdue (one
+        supplier's with ``supplier_id``).
+        """
+        return self._portal.call(
+            self._target.aged_payables(as_of, supplier_id=supplier_id, include_raw=include_raw)
+        )
+
+
+class Attachments:
+    """``conn.attachments``: upload, list, download and delete the files attached to records."""
+
+    def __init__(self, target: AsyncAttachments, portal: Portal) -> None:
+        self._target = target
+        self._portal = portal
+
+    def __repr__(self) -> str:
+        return f"<Attachments of {self._target!r}>"
+
+    @property
+    def limits(self) -> AttachmentLimits | None:
+        """What the provider accepts (``None``: it takes no attachments)."""
+        return self._target.limits
+
+    def upload(
+        self,
+        resource: str,
+        record_id: str,
+        content: Content,
+        *,
+        file_name: str | None = None,
+        content_type: str | None = None,
+        note: str | None = None,
+        include_online: bool = False,
+        include_raw: bool | None = None,
+    ) -> Attachment:
+        """Attach a file to the ``resource`` record ``record_id`` (``"invoice"``, ``"42"``).
+
+        ``content`` is the file's bytes, the path of a file (read in chunks as it is sent) or a
+        binary file object. ``file_name`` defaults to the path's name; ``content_type`` to the type
+        its extension names. Refused before the file is sent: a record that takes no files, a
+        file beyond the provider's size, a type it does not accept, a record that holds as many
+        files as the provider allows (counting them takes one call).
+        """
+        return self._portal.call(
+            self._target.upload(
+                resource,
+                record_id,
+                content,
+                file_name=file_name,
+                content_type=content_type,
+                note=note,
+                include_online=include_online,
+                include_raw=include_raw,
+            )
+        )
+
+    def list(
+        self, resource: str, record_id: str, *, include_raw: bool | None = None
+    ) -> builtins.list[Attachment]:
+        """The files attached to the ``resource`` record ``record_id``."""
+        return self._portal.call(self._target.list(resource, record_id, include_raw=include_raw))
+
+    def download(
+        self, attachment: Attachment | str, *, resource: str | None = None, record_id: str | None = None
+    ) -> Iterator[bytes]:
+        """The file's bytes, in chunks as they arrive: ``for chunk in
+        conn.attachments.download(attachment)``. Give an ``Attachment`` (from ``upload`` or
+        ``list``), or its id with the record it is attached to where the provider needs it.
+        """
+        return BlockingIterator(
+            self._target.download(attachment, resource=resource, record_id=record_id), self._portal
+        )
+
+    def download_to(
+        self,
+        attachment: Attachment | str,
+        path: str | os.PathLike[str],
+        *,
+        resource: str | None = None,
+        record_id: str | None = None,
+    ) -> int:
+        """Write the file to ``path`` as it arrives and return its size in bytes. The file appears
+        at ``path`` only once complete: a failed download leaves nothing behind.
+        """
+        return self._portal.call(
+            self._target.download_to(attachment, path, resource=resource, record_id=record_id)
+        )
+
+    def delete(
+        self, attachment: Attachment | str, *, resource: str | None = None, record_id: str | None = None
+    ) -> None:
+        """Remove the attachment, where the provider allows it."""
+        self._portal.call(self._target.delete(attachment, resource=resource, record_id=record_id))
 
 
 class Connection:
@@ -428,6 +617,48 @@ class Connection:
         unless ``model`` is given.
         """
         return Resource(self._target.resource(name, model), self._portal)
+
+    @functools.cached_property
+    def reports(self) -> Reports:
+        """The provider's financial reports: ``conn.reports.profit_and_loss(start, end)``."""
+        return Reports(self._target.reports, self._portal)
+
+    @functools.cached_property
+    def attachments(self) -> Attachments:
+        """Files attached to records: ``conn.attachments.upload("invoice", id, path)``."""
+        return Attachments(self._target.attachments, self._portal)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        raise_for_status: bool = True,
+    ) -> RawResponse:
+        """Call any endpoint of the provider's API, for what the unified API does not cover.
+
+        ``path`` is relative to the company's API root (``"invoice/42"`` on QuickBooks,
+        ``"Reports/BalanceSheet"`` on Xero) and is refused before any HTTP call if it could leave
+        it (``..``, an absolute URL, ``?``: put query parameters in ``params``). The call uses the
+        connection's tokens (refreshed as needed), rate limits and retries; a write carries the
+        provider's idempotency key and is re-sent only with it. An error answer raises the mapped
+        error unless ``raise_for_status=False``. Returns the status, headers and body as sent.
+        """
+        return self._portal.call(
+            self._target.request(
+                method,
+                path,
+                params=params,
+                json=json,
+                content=content,
+                headers=headers,
+                raise_for_status=raise_for_status,
+            )
+        )
 
     def record(self) -> ConnectionRecord:
         """The stored connection: health, company name, token expiry, ``reauthorize_by``."""

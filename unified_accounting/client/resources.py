@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from ..catalog import RESOURCES, ListFilter, ListSort, ResourceSpec
 from ..changes import RecordChange
-from ..errors import FieldIssue, ValidationFailed
+from ..errors import DecodeFailed, FieldIssue, ValidationFailed
 from ..field_support import refusals
 from ..listing import ListPlan, SortCursor
 from ..mirror import query
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from .async_client import AsyncConnection
 
 M = TypeVar("M", bound=RecordMeta)
+#: How every PDF file starts (ISO 32000-1, 7.5.2).
+PDF_SIGNATURE = b"%PDF-"
 
 
 def _check_ranges(filters: Sequence[tuple[ListFilter, Any]]) -> None:
@@ -360,6 +362,24 @@ class AsyncResource(Generic[M]):
         check_record_id(record_id)
         sent: M = await self._conn.provider.send(self._conn.session(include_raw), self.name, record_id, to)
         return sent
+
+    async def pdf(self, record_id: str) -> bytes:
+        """The document as the provider prints it: a PDF's bytes (``DecodeFailed`` when the
+        provider answers anything that is not a PDF)."""
+        self._require(Operation.PDF)
+        check_record_id(record_id)
+        provider = self._conn.provider
+        document = await provider.pdf(self._conn.session(None), self.name, record_id)
+        if not isinstance(document, bytes) or not document.startswith(PDF_SIGNATURE):
+            head = document[:16] if isinstance(document, bytes) else type(document).__name__
+            raise DecodeFailed(
+                f"{provider.name} answered the {self.name} PDF with something that is not a PDF "
+                f"(it starts {head!r})",
+                provider=provider.name,
+                resource=self.name,
+                record_id=record_id,
+            )
+        return document
 
     async def allocate(
         self,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pluggy
@@ -14,6 +16,7 @@ from .. import jsonutil
 from ..connections import ConnectionKey
 from ..errors import (
     AuthenticationError,
+    FieldIssue,
     ProviderError,
     ProviderUnavailable,
     RateLimited,
@@ -67,13 +70,80 @@ class HttpSession:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        content: bytes | str | None = None,
+        content: bytes | str | AsyncIterable[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        raise_for_status: bool = True,
+    ) -> httpx.Response:
+        """Send an authenticated request, with retries; return a 2xx response or raise the mapped
+        error (with ``raise_for_status=False``, return the last answer whatever its status).
+
+        ``content`` may be an async iterable that starts again each time it is iterated (a
+        :class:`~unified_accounting.http.bodies.Body`): every retry sends it from the start."""
+        return await self._send(
+            method,
+            url,
+            params=params,
+            json=json,
+            content=content,
+            headers=headers,
+            idempotent=idempotent,
+            raise_for_status=raise_for_status,
+            stream=False,
+        )
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        authenticated: bool = True,
+    ) -> AsyncIterator[httpx.Response]:
+        """A 2xx answer whose body the block reads as it arrives (see
+        :meth:`unified_accounting.provider.ProviderSession.stream`)."""
+        if not authenticated and urlsplit(url).scheme not in ("https", "http"):
+            raise ValidationFailed(
+                "a download link must be an absolute http(s) URL",
+                provider=self.provider_name,
+                issues=[FieldIssue("url", "not an absolute http(s) URL")],
+            )
+        response = await self._send(
+            method, url, params=params, headers=headers, stream=True, authenticated=authenticated
+        )
+        try:
+            yield response
+        except httpx.TransportError as exc:
+            raise ProviderUnavailable(
+                f"{type(exc).__name__} reading {self.provider_name}'s answer: {exc}",
+                provider=self.provider_name,
+            ) from exc
+        finally:
+            await response.aclose()
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | str | AsyncIterable[bytes] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
+        raise_for_status: bool = True,
+        stream: bool,
+        authenticated: bool = True,
     ) -> httpx.Response:
         method = method.upper()
         safe_to_resend = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        request_headers = {**self.provider.default_headers(self), **(headers or {})}
+        # Names are merged case-insensitively: a caller's "accept" replaces the default "Accept"
+        # rather than going out next to it. A link that needs no authentication (a signed
+        # download URL, often on another host) gets none of the API's headers: no token, no tenant.
+        request_headers = httpx.Headers(self.provider.default_headers(self) if authenticated else {})
+        request_headers.update(headers or {})
         if json is not None:
             try:
                 content = jsonutil.dumps(json)
@@ -85,25 +155,35 @@ class HttpSession:
         rejected_token: str | None = None
         refreshed_after_401 = False
         while True:
-            token = await self._tokens.access_token(
-                self.key, self.provider, self.settings, rejected_token=rejected_token
+            token = (
+                await self._tokens.access_token(
+                    self.key, self.provider, self.settings, rejected_token=rejected_token
+                )
+                if authenticated
+                else None
             )
             rejected_token = None
+            credentials = [] if token is None else [("Authorization", f"Bearer {token}")]
             request = self._http.build_request(
                 method,
                 url,
                 params=params,
                 content=content,
-                headers={**request_headers, "Authorization": f"Bearer {token}"},
+                headers=[*request_headers.multi_items(), *credentials],
             )
             self._hooks.ua_before_request(
                 provider=self.provider_name, company_id=self.company_id, request=request
             )
             started = time.perf_counter()
             try:
-                async with self.provider.request_slot(self):
-                    response = await self._http.send(request)
-                    await response.aread()
+                # Only API calls spend the rate limits (a download link is not one).
+                slot = self.provider.request_slot(self) if authenticated else contextlib.nullcontext()
+                async with slot:
+                    response = await self._http.send(request, stream=True)
+                    # A download's body is read by the caller, after the slot is given back: the
+                    # call has been answered, and a slow reader holds up no other call.
+                    if not (stream and response.is_success):
+                        await response.aread()
             except httpx.TransportError as exc:
                 unreachable = ProviderUnavailable(
                     f"{type(exc).__name__} calling {self.provider_name}: {exc}", provider=self.provider_name
@@ -116,7 +196,8 @@ class HttpSession:
                 await self._retry.sleep(delay)
                 continue
             elapsed = time.perf_counter() - started
-            self.provider.observe_response(self, response)
+            if authenticated:
+                self.provider.observe_response(self, response)
             self._hooks.ua_after_response(
                 provider=self.provider_name,
                 company_id=self.company_id,
@@ -128,10 +209,13 @@ class HttpSession:
                 return response
             error_or_invalid = self.provider.error_from_response(response)
             if isinstance(error_or_invalid, ValidationFailed):
+                if not raise_for_status:
+                    return response
                 raise error_or_invalid
             error: ProviderError = error_or_invalid
             if (
-                isinstance(error, AuthenticationError)
+                authenticated
+                and isinstance(error, AuthenticationError)
                 and not isinstance(error, ReauthorizationRequired)
                 and not refreshed_after_401
             ):
@@ -142,21 +226,28 @@ class HttpSession:
                     rejected_token = token
                     continue
             if not error.retriable:
-                raise error
+                return self._final(response, error, raise_for_status)
             # A 429 means the provider did not process the request; a 5xx may have, so only
             # writes that carry an idempotency key (or are idempotent by nature) are re-sent.
             if not (safe_to_resend or isinstance(error, RateLimited)):
-                raise error
+                return self._final(response, error, raise_for_status)
             if isinstance(error, RateLimited) and self._retry.rate_limit_patience is not None:
                 # Background work waits rate limits out (see unified_accounting.http.retry).
                 throttled += 1
                 delay = self._retry.rate_limit_delay(throttled, error, throttled_wait)
                 if delay is None:
-                    raise error
+                    return self._final(response, error, raise_for_status)
                 throttled_wait += delay
             else:
                 attempt += 1
                 delay = self._retry.delay(attempt, error)
                 if delay is None:
-                    raise error
+                    return self._final(response, error, raise_for_status)
             await self._retry.sleep(delay)
+
+    @staticmethod
+    def _final(response: httpx.Response, error: ProviderError, raise_for_status: bool) -> httpx.Response:
+        """The answer no retry will change: raised as ``error``, or returned when asked."""
+        if raise_for_status:
+            raise error
+        return response

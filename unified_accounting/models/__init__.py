@@ -1,5 +1,6 @@
 """Provider-neutral records. Every provider decodes into these and encodes from them."""
 
+from .attachment import Attachment, AttachmentLimits
 from .bill import Bill, BillStatus
 from .bill_payment import BillAllocation, BillPayment, BillPaymentStatus
 from .common import Address, Currency, CustomField, Money, Percentage, RecordMeta, UnifiedModel, UTCDateTime
@@ -22,6 +23,14 @@ from .money import Amount, NonNegativeAmount
 from .party import EmailAddress, EmailType, Party, PartyStatus, PhoneNumber, PhoneType
 from .payment import Allocation, Payment, PaymentStatus, PaymentType
 from .raw import RawPayload
+from .report import (
+    AccountingMethod,
+    Report,
+    ReportColumn,
+    ReportName,
+    ReportPeriod,
+    ReportRow,
+)
 from .supplier import Supplier
 from .tax import TaxMode
 from .tax_rate import TaxComponent, TaxRate, TaxRateStatus, TaxRateUse
@@ -33,9 +42,12 @@ from .tracking import TrackingCategory, TrackingOption, TrackingRef, TrackingSta
 __all__ = [
     "CLASSIFICATION_OF",
     "AccountClassification",
+    "AccountingMethod",
     "Address",
     "Allocation",
     "Amount",
+    "Attachment",
+    "AttachmentLimits",
     "Bill",
     "BillAllocation",
     "BillPayment",
@@ -84,6 +96,11 @@ __all__ = [
     "PhoneType",
     "RawPayload",
     "RecordMeta",
+    "Report",
+    "ReportColumn",
+    "ReportName",
+    "ReportPeriod",
+    "ReportRow",
     "Supplier",
     "SupplierCredit",
     "TaxComponent",

@@ -51,6 +51,7 @@ from ..listing import sort_records, sort_value
 from ..models import InvoiceStatus
 from ..plugins import get_provider
 from ..provider import Operation
+from .conformance_documents import DocumentConformance
 from .flavours import FlavouredClient, FlavouredResource
 from .harness import ProviderHarness
 
@@ -185,6 +186,13 @@ class ConformanceEnv:
     async def new_invoice(self) -> Any:
         return await self.created("invoice")
 
+    async def connection(self) -> FlavouredResource:
+        """The connection under test itself (for ``conn.request``)."""
+        conn = await self.client.call(
+            "connection", consumer_id=CONSUMER, provider=self.harness.provider, company_id=self.company_id
+        )
+        return FlavouredResource(conn, self.client.blocking)
+
 
 #: Fields every record has that the provider sets: not compared with what a sample said.
 PROVIDER_SET = frozenset({"id", "row_version", "created_at", "updated_at", "raw", "pass_through"})
@@ -297,8 +305,9 @@ def client_options(harness: ProviderHarness, app: Any) -> dict[str, Any]:
 
 
 @pytest.mark.anyio
-class ConformanceSuite:
-    """Inherit from this in a test module; provide a ``ua_harness`` fixture."""
+class ConformanceSuite(DocumentConformance):
+    """Inherit from this in a test module; provide a ``ua_harness`` fixture. Reports,
+    attachments, PDFs and raw requests are checked by the tests of :class:`DocumentConformance`."""
 
     @pytest.fixture(params=["async", "sync"])
     async def ua_env(self, request: pytest.FixtureRequest, ua_harness: ProviderHarness) -> Any:

@@ -35,6 +35,13 @@ class FlavouredResource:
             return await anyio.to_thread.run_sync(lambda: self._resource.list(**kwargs).plan)
         return self._resource.list(**kwargs).plan
 
+    async def collect(self, name: str, *args: Any, **kwargs: Any) -> list[Any]:
+        """Everything the iterator ``name(*args, **kwargs)`` yields (``download``'s chunks)."""
+        method = getattr(self._resource, name)
+        if self._blocking:
+            return await anyio.to_thread.run_sync(lambda: list(method(*args, **kwargs)))
+        return [item async for item in method(*args, **kwargs)]
+
     async def list_all(self, **kwargs: Any) -> list[Any]:
         if self._blocking:
             return await anyio.to_thread.run_sync(lambda: list(self._resource.list(**kwargs)))

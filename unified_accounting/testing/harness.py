@@ -150,3 +150,9 @@ class ProviderHarness(abc.ABC):
 
     def invoice_changes(self) -> dict[str, Any]:
         return {"memo": "Changed by the conformance suite"}
+
+    def raw_read(self) -> tuple[str, dict[str, Any]] | None:
+        """A harmless read for ``conn.request``: a path relative to the company's API root and its
+        query parameters (QuickBooks ``("companyinfo/<realm>", {})``, Xero ``("Organisation", {})``).
+        ``None`` (the default): the raw request test checks only the paths it refuses."""
+        return None

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from unified_accounting import RESOURCES, CustomerStatus, InvoiceStatus, LineItemType
+from unified_accounting import (
+    RESOURCES,
+    AccountClassification,
+    CustomerStatus,
+    InvoiceStatus,
+    LineItemType,
+    ReportName,
+)
 from unified_accounting.codec import RecordCodec
 from unified_accounting.models import RecordMeta
 
@@ -234,7 +241,7 @@ WIRE: dict[str, Wire] = {
     "customer": Wire("customers", "create get list update", read_customer, write_customer),
     "invoice": Wire(
         "invoices",
-        "create get list update delete void",
+        "create get list update delete void pdf",
         read_invoice,
         write_invoice,
         # Number, issue dates and creation time are left to the core: Ledgerly's API has no such filter.
@@ -273,3 +280,94 @@ class LedgerlyCodec(RecordCodec):
     def encode_changes(self, resource: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """The Ledgerly JSON of a partial update (``changes`` maps unified fields to values)."""
         return {**WIRE[resource].write(changes), **changes.get("pass_through", {})}
+
+
+# ----------------------------------------------------------------------- reports and files
+
+#: Ledgerly's report names and account classes, in unified terms.
+REPORT_PATHS = {
+    ReportName.PROFIT_AND_LOSS: "profitAndLoss",
+    ReportName.BALANCE_SHEET: "balanceSheet",
+    ReportName.TRIAL_BALANCE: "trialBalance",
+    ReportName.AGED_RECEIVABLES: "agedReceivables",
+}
+CLASSES = {
+    "asset": AccountClassification.ASSET,
+    "liability": AccountClassification.LIABILITY,
+    "equity": AccountClassification.EQUITY,
+    "revenue": AccountClassification.INCOME,
+    "expense": AccountClassification.EXPENSE,
+}
+COLUMN_KINDS = {"label": "label", "money": "amount", "date": "date"}
+
+
+def _report_row(line: Mapping[str, Any], kind: str) -> Fields:
+    return {
+        "kind": kind,
+        "label": line.get("label") or "",
+        "ledger_account_id": line.get("account"),
+        "document_id": line.get("invoice"),
+        "values": dict(line.get("cells") or {}),
+    }
+
+
+def _report_section(section: Mapping[str, Any]) -> Fields:
+    total = section.get("total")
+    return {
+        "kind": "section",
+        "label": section.get("title") or "",
+        "party_id": section.get("customer"),
+        "classification": CLASSES.get(section.get("class") or ""),
+        "rows": [_report_row(line, "row") for line in section.get("lines") or []],
+        "total": None if total is None else _report_row(total, "total"),
+    }
+
+
+def read_report(name: ReportName, data: Mapping[str, Any]) -> Fields:
+    """A Ledgerly report as the unified :class:`~unified_accounting.Report`'s fields: every
+    section, line, summary row and cell, the account, customer and invoice ids on their rows."""
+    if data.get("report") != REPORT_PATHS[name]:
+        raise ValueError(f"expected the {REPORT_PATHS[name]} report, got {data.get('report')!r}")
+    columns = [
+        {
+            "key": column["key"],
+            "title": column.get("title") or "",
+            "kind": COLUMN_KINDS.get(column.get("type"), "text"),
+            "start_date": column.get("from"),
+            "end_date": column.get("to"),
+        }
+        for column in data["columns"]
+    ]
+    return {
+        "name": name,
+        "title": data.get("title") or "",
+        "start_date": data.get("from"),
+        "end_date": data.get("to"),
+        "as_of": data.get("asOf"),
+        "currency": data.get("currency"),
+        "basis": data.get("basis"),
+        "columns": columns,
+        "rows": [
+            *(_report_section(section) for section in data.get("sections") or []),
+            *(_report_row(line, "total") for line in data.get("summary") or []),
+        ],
+    }
+
+
+#: Ledgerly collections that hold files → the unified resource.
+ATTACHABLE = {"invoices": "invoice", "payments": "payment"}
+
+
+def read_attachment(data: Mapping[str, Any]) -> Fields:
+    parent = data.get("parent") or {}
+    return {
+        **_meta(data),
+        "file_name": data["fileName"],
+        "content_type": data.get("mimeType"),
+        "size": data.get("bytes"),
+        "resource": ATTACHABLE.get(parent.get("collection", "")),
+        "record_id": parent.get("id"),
+        "note": data.get("note"),
+        "include_online": bool(data.get("public")),
+        "download_url": data.get("downloadUrl"),
+    }

@@ -12,7 +12,7 @@ import random
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -23,15 +23,26 @@ from starlette.routing import Route
 
 from unified_accounting.emulation import Emulator, EmulatorCommand, EmulatorOptions, Fault, emulator_app
 from unified_accounting.emulation import oauth as kit
+from unified_accounting.emulation.pdf import document_pdf
 from unified_accounting.types import Scope
 from unified_accounting.webhook_signatures import sign_hmac_sha256_base64
 
+from . import books
 from .webhooks import SIGNATURE_HEADER
 
 COLLECTIONS = ("customers", "invoices", "payments", "taxRates")
 #: Values of a tax rate's ``state`` (Ledgerly archives a rate no longer charged; it never deletes one).
 TAX_RATE_STATES = ("active", "archived")
 API_PREFIX = "/v1/"
+#: Collections whose records hold files, and Ledgerly's (fictional) published limits on them.
+ATTACHABLE = ("invoices", "payments")
+ATTACHMENT_MAX_BYTES = 5_000_000
+ATTACHMENTS_PER_RECORD = 5
+ATTACHMENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain", "text/csv")
+#: Where an attachment's temporary download link points (no API call, no token needed; any host
+#: reaches the app in process), and how long a link works.
+FILES_HOST = "https://files.ledgerly.example"
+LINK_TTL = timedelta(minutes=15)
 TOKEN_PATH = "/oauth/token"
 
 
@@ -77,6 +88,10 @@ class LedgerlyEmulator(Emulator):
         self.refresh_tokens = self.oauth.refresh_tokens
         self.records: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self.idempotency: dict[tuple[str, str], tuple[int, Any]] = {}
+        #: Attached files by (company, attachment id): Ledgerly's metadata and the bytes.
+        self.attachments: dict[tuple[str, str], tuple[dict[str, Any], bytes]] = {}
+        #: Download links: token → (company, attachment id, when issued).
+        self.links: dict[str, tuple[str, str, datetime]] = {}
         self.refresh_calls = 0
         self.code_exchanges = 0
         self.revoked: list[str] = []
@@ -355,6 +370,141 @@ class LedgerlyEmulator(Emulator):
         record.update(state="void", balance="0")
         return JSONResponse(self._stamp(record))
 
+    # ----------------------------------------------------------------- reports, files, PDFs
+
+    async def report(self, request: Request) -> Response:
+        company, name = request.path_params["company"], request.path_params["report"]
+        if denied := self._authorize(request, company):
+            return denied
+        if name not in books.REPORTS:
+            return _error(404, "not_found", f"no report {name}")
+        query = request.query_params
+        invoices = list(self.table(company, "invoices").values())
+        payments = list(self.table(company, "payments").values())
+        try:
+            basis = query.get("basis", "accrual")
+            if basis not in ("accrual", "cash"):
+                raise books.ReportRequestError("basis", "basis is accrual or cash")
+            entries = books.postings(invoices, payments, basis)
+            if name == "profitAndLoss":
+                start, end = _query_date(query, "from"), _query_date(query, "to")
+                body = books.profit_and_loss(entries, start, end, query.get("period", "total"), basis)
+            elif name == "agedReceivables":
+                customers = self.table(company, "customers")
+                body = books.aged_receivables(
+                    customers, invoices, payments, _query_date(query, "asOf"), query.get("customer")
+                )
+            elif name == "balanceSheet":
+                body = books.balance_sheet(entries, _query_date(query, "asOf"), basis)
+            else:
+                body = books.trial_balance(entries, _query_date(query, "asOf"), basis)
+        except books.ReportRequestError as error:
+            return _error(422, "invalid", str(error), field=error.field)
+        return JSONResponse(body)
+
+    async def pdf(self, request: Request) -> Response:
+        company, record_id = request.path_params["company"], request.path_params["id"]
+        if denied := self._authorize(request, company):
+            return denied
+        invoice = self.table(company, "invoices").get(record_id)
+        if invoice is None or invoice.get("state") == "deleted":
+            return _error(404, "not_found", f"invoice {record_id} does not exist")
+        lines = [
+            f"{line.get('description') or ''}  {line.get('qty', '')} x {line.get('price', '')}"
+            for line in invoice.get("lines", [])
+        ]
+        title = f"Invoice {invoice.get('number') or invoice['id']}"
+        document = document_pdf(title, [*lines, f"Total {invoice['total']}", f"Due {invoice['balance']}"])
+        return Response(document, media_type="application/pdf")
+
+    async def record_attachments(self, request: Request) -> Response:
+        company, name, record_id = (request.path_params[k] for k in ("company", "collection", "id"))
+        if denied := self._authorize(request, company):
+            return denied
+        if name not in ATTACHABLE:
+            return _error(404, "not_found", f"{name} records hold no attachments")
+        record = self.table(company, name).get(record_id)
+        if record is None or record.get("state") == "deleted":
+            return _error(404, "not_found", f"{name} {record_id} does not exist")
+        held = [
+            meta
+            for (owner, _), (meta, _) in self.attachments.items()
+            if owner == company and meta["parent"] == {"collection": name, "id": record_id}
+        ]
+        if request.method == "GET":
+            return JSONResponse({"data": sorted(held, key=lambda meta: int(meta["id"].split("-")[1]))})
+        if len(held) >= ATTACHMENTS_PER_RECORD:
+            return _error(409, "too_many_files", f"a record holds at most {ATTACHMENTS_PER_RECORD} files")
+        declared = int(request.headers.get("content-length") or 0)
+        if declared > ATTACHMENT_MAX_BYTES + 64 * 1024:
+            return _error(413, "too_large", f"files are at most {ATTACHMENT_MAX_BYTES} bytes", field="file")
+        async with request.form(max_part_size=ATTACHMENT_MAX_BYTES + 1) as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                return _error(422, "invalid", "the form has no file part", field="file")
+            content = await upload.read()
+            kind = (upload.content_type or "").split(";")[0].strip().lower()
+            note, public = form.get("note"), form.get("public") == "true"
+            file_name = upload.filename or ""
+        if len(content) > ATTACHMENT_MAX_BYTES:
+            return _error(413, "too_large", f"files are at most {ATTACHMENT_MAX_BYTES} bytes", field="file")
+        if kind not in ATTACHMENT_TYPES:
+            return _error(415, "unsupported_type", f"{kind} files are not accepted", field="file")
+        attachment_id = f"att-{next(self._ids)}"
+        meta = self._stamp(
+            {
+                "id": attachment_id,
+                "fileName": file_name,
+                "mimeType": kind,
+                "bytes": len(content),
+                "note": note if isinstance(note, str) else None,
+                "public": public,
+                "parent": {"collection": name, "id": record_id},
+                "downloadUrl": self._link(company, attachment_id),
+                "version": 0,
+            },
+            created=True,
+        )
+        self.attachments[(company, attachment_id)] = (meta, content)
+        return JSONResponse(meta, status_code=201)
+
+    def _link(self, company: str, attachment_id: str) -> str:
+        token = secrets.token_urlsafe(16)
+        self.links[token] = (company, attachment_id, self.now())
+        return f"{FILES_HOST}/t/{token}"
+
+    async def linked_file(self, request: Request) -> Response:
+        """A download link: works without a token for 15 minutes, like a signed URL."""
+        link = self.links.get(request.path_params["token"])
+        if link is None or self.now() - link[2] > LINK_TTL:
+            return Response("link expired or unknown", status_code=403, media_type="text/plain")
+        held = self.attachments.get((link[0], link[1]))
+        if held is None:
+            return Response("no such file", status_code=404, media_type="text/plain")
+        return Response(held[1], media_type=held[0]["mimeType"])
+
+    async def attachment(self, request: Request) -> Response:
+        company, attachment_id = request.path_params["company"], request.path_params["id"]
+        if denied := self._authorize(request, company):
+            return denied
+        held = self.attachments.get((company, attachment_id))
+        if held is None:
+            return _error(404, "not_found", f"attachment {attachment_id} does not exist")
+        meta, content = held
+        if request.method == "DELETE":
+            del self.attachments[(company, attachment_id)]
+            return Response(status_code=204)
+        if request.url.path.endswith("/content"):
+            return Response(content, media_type=meta["mimeType"])
+        return JSONResponse(meta)
+
+
+def _query_date(query: Mapping[str, str], name: str) -> date:
+    try:
+        return date.fromisoformat(query[name])
+    except (KeyError, ValueError):
+        raise books.ReportRequestError(name, f"{name} is a date (YYYY-MM-DD)") from None
+
 
 def _invalid_tax_rate(payload: dict[str, Any]) -> Response | None:
     """A tax rate needs a label and a percent (a decimal string, 0 or more); parts likewise."""
@@ -394,6 +544,16 @@ def create_emulator(**options: Any) -> Starlette:
         Route("/oauth/revoke", emulator.revoke, methods=["POST"]),
         Route("/v1/companies/{company}", emulator.company, methods=["GET"]),
         Route("/v1/companies/{company}/invoices/{id}/void", emulator.void, methods=["POST"]),
+        Route("/v1/companies/{company}/invoices/{id}/pdf", emulator.pdf, methods=["GET"]),
+        Route("/t/{token}", emulator.linked_file, methods=["GET"]),
+        Route("/v1/companies/{company}/reports/{report}", emulator.report, methods=["GET"]),
+        Route("/v1/companies/{company}/attachments/{id}", emulator.attachment, methods=["GET", "DELETE"]),
+        Route("/v1/companies/{company}/attachments/{id}/content", emulator.attachment, methods=["GET"]),
+        Route(
+            "/v1/companies/{company}/{collection}/{id}/attachments",
+            emulator.record_attachments,
+            methods=["GET", "POST"],
+        ),
         Route("/v1/companies/{company}/{collection}", emulator.collection, methods=["GET", "POST"]),
         Route("/v1/companies/{company}/{collection}/{id}", emulator.item, methods=["GET", "PATCH", "DELETE"]),
     ]

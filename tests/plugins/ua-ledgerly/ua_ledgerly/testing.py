@@ -32,3 +32,6 @@ class LedgerlyHarness(ProviderHarness):
     def now(self, app: Any) -> datetime:
         now: datetime = app.state.emulator.now()
         return now
+
+    def raw_read(self) -> tuple[str, dict[str, Any]] | None:
+        return "customers", {"limit": 1}
