@@ -124,7 +124,9 @@ def capability_table(providers: list[ProviderInfo]) -> list[str]:
             text = _operations(provider.capabilities.get(name, frozenset()))
             extra = sorted(provider.list_filters.get(name, frozenset()))
             if extra and text != NONE:
-                text += " (filters: " + ", ".join(["updated_since", *extra]) + ")"
+                # A provider may not apply updated_since where it keeps no update time (Xero tax rates).
+                applied = [f for f in ["updated_since", *extra] if provider.supports_filter(name, f)]
+                text += " (filters: " + ", ".join(applied) + ")"
             cells.append(text)
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -234,8 +236,8 @@ def page_source() -> str:
         "## Capabilities",
         "",
         "What each provider supports (anything else raises `UnsupportedOperation` before any HTTP",
-        "call). Every provider applies the `updated_since` filter; other filters are listed where",
-        "a provider applies them.",
+        "call). Providers apply the `updated_since` filter wherever they keep an update time; the",
+        "filters a provider applies are listed after its operations.",
         "",
         *capability_table(providers),
         "",
@@ -301,6 +303,8 @@ def field_table(spec: ResourceSpec, providers: list[ProviderInfo]) -> list[str]:
 BY_PROVIDER = "provider"
 AFTER_FETCH = "core, after fetching"
 IN_MEMORY = "core, in memory"
+#: ``updated_since`` where the provider keeps no update time: refused before any call.
+NO_UPDATE_TIME = "refused (no update time kept)"
 
 
 def list_table(spec: ResourceSpec, providers: list[ProviderInfo]) -> list[str]:
@@ -316,7 +320,10 @@ def list_table(spec: ResourceSpec, providers: list[ProviderInfo]) -> list[str]:
         cells = [f"`{list_filter.name}`"]
         for info in supporting:
             pushed = info.provider.supports_filter(spec.name, list_filter.name)
-            cells.append(BY_PROVIDER if pushed else AFTER_FETCH)
+            if list_filter.name == "updated_since" and not pushed:
+                cells.append(NO_UPDATE_TIME)
+            else:
+                cells.append(BY_PROVIDER if pushed else AFTER_FETCH)
         if spec.mirrored:
             cells.append(f"SQL on `{FIELD_COLUMNS[list_filter.field].name}` (indexed)")
         lines.append("| " + " | ".join(cells) + " |")
@@ -364,12 +371,14 @@ def portability_source(providers: list[ProviderInfo]) -> str:
         f"- **{AFTER_FETCH}**: the provider sends every record the other filters let through, and the",
         "  core keeps those that match. It costs the requests (and rate-limit budget) of the pages",
         "  the left-out records fill, and pages may hold fewer records than `page_size`. Give a",
-        "  filter the provider applies as well (`updated_since` always is) to fetch less.",
+        "  filter the provider applies as well (`updated_since`, where it keeps an update time) to fetch less.",
         f"- **{IN_MEMORY}** (sorts): every page is read before the first record is handed out and all",
         "  the matching records are held in memory; a later `list(cursor=...)` reads them all again.",
         '  On large books, sort on the mirror instead (`source="mirror"`: SQL over indexed columns).',
         "",
-        "`updated_since` is applied by every provider: incremental syncs rely on it.",
+        "`updated_since` is applied by the provider, which is what incremental syncs rely on; where a",
+        f"provider keeps no update time on a resource the table says **{NO_UPDATE_TIME}**: the filter",
+        "raises `UnsupportedOperation` before any call (list the resource whole instead).",
     ]
     for spec in RESOURCES.values():
         supported = [info for info in providers if _supports(info.provider, spec.name)]

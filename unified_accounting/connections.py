@@ -14,8 +14,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal, NamedTuple, Protocol
 
+import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from .errors import ConfigurationError
 from .models.common import UTCDateTime
 from .tokens import TokenSet
 
@@ -37,6 +39,47 @@ class ConnectionHealth(StrEnum):
     NEEDS_REAUTH = "needs_reauth"
     REVOKED = "revoked"
     ERROR = "error"
+
+
+#: The ``metadata`` key of the ``base_url`` a connection was made through (an emulator, a proxy):
+#: its tokens belong to that host, never to be sent to the provider's real one.
+BASE_URL_METADATA = "base_url"
+
+
+def host_setting(provider: str) -> str:
+    """The variable that moves a provider's hosts: ``UA_QUICKBOOKS_BASE_URL``."""
+    return f"UA_{provider.upper()}_BASE_URL"
+
+
+def unreachable_hint(provider: str, url: str, base_url: str | None) -> str:
+    """What to check when ``url`` cannot be reached: its host, and the setting it came from."""
+    try:
+        parsed = httpx.URL(url)
+        host = parsed.netloc.decode() or url
+        local = parsed.host in ("localhost", "127.0.0.1", "::1")
+    except (httpx.InvalidURL, TypeError):
+        host, local = url, False
+    if base_url or local:
+        origin = f" (base_url={base_url})" if base_url else ""
+        return (
+            f"{host} does not answer; it comes from {host_setting(provider)}{origin}: start what "
+            f"serves it ('ua sandbox {provider}' for the emulator) or correct the setting"
+        )
+    return f"{host} does not answer: check this machine's network, DNS and proxy settings"
+
+
+def check_host(record: ConnectionRecord, base_url: str | None) -> None:
+    """Refuse to use a connection made through a ``base_url`` while none is set: its tokens would
+    go to the provider's real hosts (and be refused there, or worse, refreshed into a failure)."""
+    made_at = record.metadata.get(BASE_URL_METADATA)
+    if made_at and not base_url:
+        setting = host_setting(record.provider)
+        raise ConfigurationError(
+            f"consumer {record.consumer_id!r}'s {record.provider} connection (company "
+            f"{record.company_id}) was made through {made_at}, and {setting} (base_url) is not set "
+            f"now: set {setting}={made_at} (with 'ua sandbox {record.provider}' running, if it was a "
+            "sandbox) or connect again"
+        )
 
 
 class ConnectionRecord(BaseModel):

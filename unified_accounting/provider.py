@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 import httpx
 
 from .catalog import RESOURCES, UPDATED_SINCE, ListSort, Operation
+from .connections import unreachable_hint
 from .decoding import RecordIssue, decode_one, readable_raw
 from .errors import (
     AuthenticationError,
@@ -274,6 +275,10 @@ class ProviderSession(Protocol):
     settings: ProviderSettings
     company_id: str
     include_raw: bool
+    #: Where the session's requests wait for room in the provider's limits: the client's choice
+    #: (this process's limiter, or one shared through the client's database). ``None``: the
+    #: provider's own :attr:`Provider.limiter`.
+    limiter: Limiter | None
 
     async def request(
         self,
@@ -461,8 +466,17 @@ class Provider(abc.ABC):
 
     @property
     def limiter(self) -> Limiter:
-        """Where this provider's requests wait: the process's limiter, shared by every client."""
+        """Where this provider's requests wait when their session names no limiter: the process's."""
         return process_limiter()
+
+    def limiter_for(self, session: ProviderSession) -> Limiter:
+        """Where a session's requests wait: the limiter its client chose (``session.limiter``), or
+        :attr:`limiter` for a session without one. A provider that overrides :attr:`limiter`
+        keeps its own."""
+        chosen: Limiter | None = getattr(session, "limiter", None)
+        if chosen is None or type(self).limiter is not Provider.limiter:
+            return self.limiter
+        return chosen
 
     def limits_for(self, settings: ProviderSettings) -> RateLimits | None:
         """The limits requests with ``settings`` obey: :attr:`rate_limits`, which a provider adjusts
@@ -497,7 +511,7 @@ class Provider(abc.ABC):
         limits = self.limits_for(session.settings)
         if limits is None:
             return contextlib.nullcontext()
-        return self.limiter.slot(self.limit_key(session), limits, refuse=self.rate_limit_refusal)
+        return self.limiter_for(session).slot(self.limit_key(session), limits, refuse=self.rate_limit_refusal)
 
     def observe_response(self, session: ProviderSession, response: httpx.Response) -> None:
         """Called with every response (also errors): feeds :meth:`rate_limit_feedback` to the
@@ -505,7 +519,7 @@ class Provider(abc.ABC):
         limits = self.limits_for(session.settings)
         feedback = self.rate_limit_feedback(response) if limits is not None else None
         if limits is not None and feedback is not None:
-            self.limiter.learn(self.limit_key(session), limits, feedback)
+            self.limiter_for(session).learn(self.limit_key(session), limits, feedback)
 
     # ------------------------------------------------------------------- reading through the codec
 
@@ -868,7 +882,8 @@ class Provider(abc.ABC):
         try:
             response = await http.request(method, url, params=params, headers=headers)
         except httpx.TransportError as exc:
-            unreachable = f"{self.display_name} is unreachable: {exc}"
+            hint = unreachable_hint(self.name, url, None)
+            unreachable = f"{self.display_name} is unreachable: {hint} ({exc or type(exc).__name__})"
             raise ProviderUnavailable(unreachable, provider=self.name) from exc
         if not response.is_success:
             raise self.error_from_response(response)

@@ -166,6 +166,17 @@ async def test_a_database_of_the_single_chain_is_adopted_at_any_revision(
         await db.dispose()
 
 
+def _tables_of_0103() -> list[Any]:
+    """The tables a vault of the single chain had: those of the schemas it is adopted into (a
+    schema added since, such as the shared rate limits, starts empty)."""
+    return [
+        table
+        for schema in installed_schemas()
+        if "0103" in schema.legacy
+        for table in schema.metadata.sorted_tables
+    ]
+
+
 async def _fill_like_a_0103_vault(conn: AsyncConnection, cipher: TokenCipher) -> None:
     """What a vault of the single chain held: a connection, its mirror, a sync, webhooks, a session."""
     await conn.execute(
@@ -305,8 +316,7 @@ async def test_a_vault_of_revision_0103_opens_with_everything_it_held(
         async with engine.connect() as conn:
             before = {
                 table.name: (await conn.execute(select(func.count()).select_from(table))).scalar_one()
-                for schema in installed_schemas()
-                for table in schema.metadata.sorted_tables
+                for table in _tables_of_0103()
             }
     finally:
         await engine.dispose()
@@ -320,8 +330,7 @@ async def test_a_vault_of_revision_0103_opens_with_everything_it_held(
             assert await conn.run_sync(_differences) == []
             after = {
                 table.name: (await conn.execute(select(func.count()).select_from(table))).scalar_one()
-                for schema in installed_schemas()
-                for table in schema.metadata.sorted_tables
+                for table in _tables_of_0103()
             }
         assert after == before
         key = ConnectionKey("acme", "quickbooks", "9130")

@@ -31,6 +31,9 @@ class ProviderCase:
     options: dict[str, Any] = field(default_factory=dict)
 
     def create_app(self, **options: Any) -> Any:
+        # The real limits would pace the tests on the wall clock: they are off on both sides
+        # unless a test asks for them (the limiters have tests of their own, on a fake clock).
+        options.setdefault("limits", False)
         if self.name == "quickbooks":
             from unified_accounting_quickbooks.emulator import create_emulator
 
@@ -63,6 +66,7 @@ class ProviderCase:
         }
 
     def client(self, app: Any, database_url: str, secret_key: str, **options: Any) -> AsyncClient:
+        options.setdefault("rate_limits", "off")
         return AsyncClient(
             providers={self.name: self.settings(app)},
             transport=options.pop("transport", None) or httpx.ASGITransport(app=app),

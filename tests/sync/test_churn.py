@@ -145,6 +145,8 @@ async def test_resumed_initial_sync_then_incremental_equals_the_provider(
         await assert_mirror_matches(case, app, conn)
 
 
+# Three syncs of a 120-invoice company under churn, paged by 40 (about 4 s of CPU on its own).
+@pytest.mark.slow
 async def test_full_resync_tombstones_only_what_the_provider_no_longer_has(
     database_url: str, secret_key: str
 ) -> None:

@@ -198,7 +198,7 @@ def test_ua_sync_mirrors_only_the_resources_named(
         assert customers == len(QBO.expected(app, "customer")) and customers > 0
         assert invoices == 0
         refused = CliRunner().invoke(
-            build_app(), ["sync", "-c", "acme", "-p", "quickbooks", "-r", "tax_rate"]
+            build_app(), ["sync", "-c", "acme", "-p", "quickbooks", "-r", "journal_entry"]
         )
         assert refused.exit_code == 1
-        assert "does not support list on 'tax_rate'" in refused.output
+        assert "does not support list on 'journal_entry'" in refused.output

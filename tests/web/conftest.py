@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ..sync.conftest import database_url, postgres_url
+from ..sync.conftest import database_url, migrated_sqlite, postgres_url
 
-__all__ = ["database_url", "postgres_url"]
+__all__ = ["database_url", "migrated_sqlite", "postgres_url"]

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from ..sync.conftest import database_url, postgres_url, secret_key
+from ..sync.conftest import database_url, migrated_sqlite, postgres_url, secret_key
 
-__all__ = ["database_url", "postgres_url", "secret_key"]
+__all__ = ["database_url", "migrated_sqlite", "postgres_url", "secret_key"]

@@ -13,10 +13,14 @@ from ..demo import run_demo
 from ..emulation import command as emulation
 from ..errors import UnifiedAccountingError
 from ..plugins import default_registry
+from ..vault.paths import data_dir
 from . import service as service_commands
 from . import vault as vault_commands
 
 console = Console()
+
+#: The directory, inside the data directory, of the vault that ``ua sandbox`` proposes.
+SANDBOX_VAULT = "sandbox"
 
 
 def build_app() -> typer.Typer:
@@ -61,7 +65,10 @@ def sandbox(
     ctx: typer.Context,
     provider: Annotated[str | None, typer.Argument(help="Provider whose emulator to run.")] = None,
 ) -> None:
-    """Run a provider's local emulator (OAuth and API) on loopback until interrupted.
+    """Run a provider's local emulator (OAuth and API) on loopback, seeded, until interrupted.
+
+    Prints the environment lines that point the library at it and the command that connects a
+    consumer ('ua connect PROVIDER --consumer acme', no browser needed).
 
     Flags after the provider: --port, --host, --seed, --no-limits, --latency-ms, --error-rate, --clock,
     --webhook-url, -o NAME=VALUE and the emulator's own; 'ua sandbox PROVIDER --help' lists them.
@@ -82,7 +89,12 @@ def sandbox(
         def show(line: str) -> None:
             console.print(line, markup=False, highlight=False, soft_wrap=True)
 
-        code = emulation.run(command, invocation, prog=prog, out=show)
+        # The sandbox's connections go to a vault of their own, so that they never sit beside (and
+        # make ambiguous) a consumer's real connections in the default vault.
+        sandbox_vault = str(data_dir() / SANDBOX_VAULT)
+        code = emulation.run(
+            command, invocation, prog=prog, out=show, sandbox_for=provider, data_dir=sandbox_vault
+        )
     except UnifiedAccountingError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None

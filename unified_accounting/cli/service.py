@@ -15,6 +15,7 @@ from rich.console import Console
 
 from ..catalog import RESOURCES
 from ..client.async_client import AsyncClient
+from ..emulation.command import PortInUse, bind
 from ..errors import UnifiedAccountingError
 from ..http.deadlines import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_READ_TIMEOUT, hardened_server_options
 from ..mirror.query import count
@@ -156,15 +157,19 @@ def serve(
         or f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
     )
     try:
+        # The port is taken before anything is printed, so a busy one is the only thing said.
+        sock = bind(host, port)
+    except PortInUse as exc:
+        raise _fail(exc) from None
+    try:
         client = AsyncClient(database_url=database_url)
         connect_app = create_connect_app(client, signing_key=signing_key, public_url=base)
         limits = BodyLimits(max_bytes=max_body, read_timeout=read_timeout)
         app = create_service_app(
             client, connect_app=connect_app, worker=worker, webhook_limits=limits, close_client=True
         )
-    except UnifiedAccountingError as exc:
-        raise _fail(exc) from None
-    except ValueError as exc:
+    except (UnifiedAccountingError, ValueError) as exc:
+        sock.close()
         raise _fail(exc) from None
     typer.echo(f"Connect page on {base}/ (callbacks: {base}/callback/<provider>)")
     typer.echo(f"Webhooks on {base}/webhooks/<provider>; Ctrl-C stops it.")
@@ -172,7 +177,10 @@ def serve(
         typer.echo(f"Link for consumer {consumer!r} (valid once, within 1 hour):")
         typer.echo(connect_link(base, consumer, signing_key))
     options = hardened_server_options(read_timeout=read_timeout, limit_concurrency=limit_concurrency)
-    uvicorn.run(app, host=host, port=port, log_level="warning", **options)
+    try:
+        uvicorn.Server(uvicorn.Config(app, log_level="warning", **options)).run(sockets=[sock])
+    finally:
+        sock.close()
 
 
 def register(app: typer.Typer) -> None:

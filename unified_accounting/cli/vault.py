@@ -7,11 +7,14 @@ Every command builds an ``AsyncClient`` the usual way (``UA_DATABASE_URL``, ``UA
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import re
 import webbrowser
 from datetime import datetime
 from html import escape
 from typing import Annotated
 
+import httpx
 import typer
 import uvicorn
 from rich.console import Console
@@ -22,6 +25,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from ..client.async_client import AsyncClient
+from ..emulation.command import PortInUse, bind
 from ..errors import ConfigurationError, UnifiedAccountingError
 from ..vault.crypto import new_key
 from ..vault.store import VaultStore
@@ -55,10 +59,71 @@ _DONE_PAGE = """<!DOCTYPE html>
 <body><main><h1>{title}</h1><p role="status">{text}</p></main></body></html>"""
 
 
+def _on_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine: only an emulator (``ua sandbox``) serves consent
+    there; a real provider's consent page never is on loopback."""
+    try:
+        host = httpx.URL(url).host
+    except httpx.InvalidURL:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _page_text(html: str, limit: int = 300) -> str:
+    text = " ".join(
+        re.sub(r"<[^>]+>", " ", re.sub(r"(?is)<(title|style|script)[^>]*>.*?</\1>", " ", html)).split()
+    )
+    return text[:limit] or "(no explanation)"
+
+
+async def _consent_on_loopback(consent_url: str, callback: str, port: int) -> bool:
+    """Ask a local emulator for the consent and follow its redirect to our callback, as a browser
+    would. Returns whether the redirect came (else the consent needs a browser: a picker page).
+
+    Only ever called for a consent URL on loopback (:func:`_on_loopback`), so a real provider's
+    consent is never automated."""
+    async with httpx.AsyncClient(follow_redirects=False, timeout=30.0) as http:
+        try:
+            answer = await http.get(consent_url)
+        except httpx.TransportError as exc:
+            host = httpx.URL(consent_url).netloc.decode()
+            raise ConfigurationError(
+                f"the emulator at {host} does not answer ({exc or type(exc).__name__}): is 'ua sandbox' "
+                "still running? Its base_url comes from UA_<PROVIDER>_BASE_URL"
+            ) from None
+        location = answer.headers.get("location", "")
+        if answer.is_redirect and location.startswith(callback):
+            # The callback listens on 127.0.0.1: go there directly whatever "localhost" resolves to.
+            here = httpx.URL(location).copy_with(host="127.0.0.1", port=port)
+            await http.get(here)
+            return True
+        if answer.is_client_error or answer.is_server_error:
+            raise ConfigurationError(
+                f"the emulator refused the consent request ({answer.status_code}): {_page_text(answer.text)}"
+            )
+        return False
+
+
 async def _connect(
     provider: str, consumer: str, port: int, open_browser: bool, wait_seconds: float, url: str | None
 ) -> int:
-    client = _client(url)
+    try:
+        sock = bind("127.0.0.1", port)
+    except PortInUse:
+        raise ConfigurationError(
+            f"port {port} on 127.0.0.1 is taken, so the callback cannot listen there: choose another "
+            "--port (a real provider needs http://localhost:PORT/callback registered for it)"
+        ) from None
+    try:
+        client = _client(url)
+    except BaseException:
+        sock.close()
+        raise
     outcome: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
     async def callback(request: Request) -> HTMLResponse:
@@ -79,23 +144,27 @@ async def _connect(
         return HTMLResponse(_DONE_PAGE.format(title="Connected", text=text))
 
     app = Starlette(routes=[Route("/callback", callback)])
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    serving = asyncio.create_task(server.serve())
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
             if serving.done():
                 raise ConfigurationError(f"cannot listen on 127.0.0.1:{port}: choose another --port")
             await asyncio.sleep(0.02)
+        redirect_uri = f"http://localhost:{port}/callback"
         consent_url = await client.authorization_url(
-            consumer_id=consumer, provider=provider, redirect_uri=f"http://localhost:{port}/callback"
+            consumer_id=consumer, provider=provider, redirect_uri=redirect_uri
         )
-        typer.echo(f"Open this URL to connect {provider} for consumer {consumer!r}:")
-        typer.echo(consent_url)
-        if open_browser:
-            webbrowser.open(consent_url)
-        typer.echo(f"Waiting for the provider to redirect to http://localhost:{port}/callback …")
+        followed = False
+        if _on_loopback(consent_url):
+            typer.echo(f"{provider} is a local emulator: consenting without a browser …")
+            followed = await _consent_on_loopback(consent_url, redirect_uri, port)
+        if not followed:
+            typer.echo(f"Open this URL to connect {provider} for consumer {consumer!r}:")
+            typer.echo(consent_url)
+            if open_browser:
+                webbrowser.open(consent_url)
+            typer.echo(f"Waiting for the provider to redirect to {redirect_uri} …")
         try:
             names = await asyncio.wait_for(asyncio.shield(outcome), wait_seconds)
         except TimeoutError:
@@ -107,6 +176,7 @@ async def _connect(
     finally:
         server.should_exit = True
         await serving
+        sock.close()
         await client.aclose()
 
 
@@ -122,7 +192,11 @@ def connect(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the consent.")] = 300.0,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Connect a company: print (and open) the consent URL, wait for the callback, store the connection."""
+    """Connect a company: print (and open) the consent URL, wait for the callback, store the connection.
+
+    Against a local emulator ('ua sandbox', a base_url on loopback) the consent is given without a
+    browser: the command asks the emulator itself and follows its redirect to the callback.
+    """
     try:
         code = asyncio.run(_connect(provider, consumer, port, browser, timeout, database_url))
     except UnifiedAccountingError as exc:

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from ..changes import RecordChange
 from ..connections import (
+    BASE_URL_METADATA,
     ConnectionHealth,
     ConnectionKey,
     ConnectionRecord,
@@ -27,7 +28,9 @@ from ..models import RecordMeta
 from ..models.common import to_utc
 from ..plugins import ProviderRegistry, default_registry, get_plugin_manager
 from ..provider import Provider, ProviderSettings
+from ..ratelimits import Limiter, Unlimited, process_limiter
 from ..settings import resolve_settings
+from ..shared_limits import DEFAULT_HOLD, SharedLimiter
 from ..storage.database import Database
 from ..tokens import TokenSet
 from ..vault import MemoryStateStore, StateStore, VaultStore, open_vault
@@ -160,10 +163,18 @@ class AsyncConnection(ResourceAccessors):
             tokens=client._tokens,
             retry_policy=policy,
             plugin_manager=client.plugin_manager,
+            limiter=client.limiter,
         )
 
     def fire_change(self, change: RecordChange) -> None:
         self._client.plugin_manager.hook.ua_record_changed(change=change)
+
+
+def _placeholder(value: str) -> bool:
+    """Text that stands for a value in documentation ("...", "…", "<company id>") rather than one:
+    no letter or digit at all, or angle brackets around it."""
+    stripped = value.strip()
+    return not any(ch.isalnum() for ch in stripped) or (stripped.startswith("<") and stripped.endswith(">"))
 
 
 class AsyncClient:
@@ -177,6 +188,13 @@ class AsyncClient:
     with tokens encrypted by ``secret_key`` (else ``UA_SECRET_KEY``, else — embedded SQLite only — a
     key file created beside the database). ``store=`` replaces the vault with any
     ``ConnectionStore``, such as ``MemoryConnectionStore()`` for tests.
+
+    ``rate_limits`` chooses where requests wait for room in the providers' limits (else
+    ``UA_RATE_LIMITS``): ``"shared"`` — the default with a vault — keeps the windows in the vault's
+    database, so every process using it stays under a company's limits together; ``"process"`` —
+    the default with another ``store`` — shares them with this process's other clients only;
+    ``"off"`` never waits (for an emulator started without limits, and tests). A
+    :class:`~unified_accounting.ratelimits.Limiter` object is used as it is.
 
     ``environ`` replaces ``os.environ`` as the source of ``UA_*`` settings, for hermetic tests. Such
     a client never opens the user's embedded vault: unless ``database_url`` or ``UA_DATABASE_URL``
@@ -192,6 +210,8 @@ class AsyncClient:
     store: ConnectionStore
     #: Where OAuth states wait for their callback: the vault itself, else process memory.
     states: StateStore
+    #: Where every session's requests wait for room in their provider's limits (``rate_limits``).
+    limiter: Limiter
 
     def __init__(
         self,
@@ -208,6 +228,7 @@ class AsyncClient:
         plugins: tuple[object, ...] = (),
         store: ConnectionStore | None = None,
         environ: Mapping[str, str] | None = None,
+        rate_limits: Literal["process", "shared", "off"] | Limiter | None = None,
     ) -> None:
         if max_retries < 0:
             raise ConfigurationError(f"max_retries must be 0 or more, got {max_retries}")
@@ -229,6 +250,8 @@ class AsyncClient:
         self.store = store or self._default_store(environ)
         self.states = self.store if isinstance(self.store, StateStore) else MemoryStateStore()
         self._tokens = TokenKeeper(self.store, self._http, self.plugin_manager, lead_time=refresh_lead_time)
+        self.limiter = self._choose_limiter(rate_limits, timeout)
+        self._owns_limiter = not isinstance(rate_limits, SharedLimiter)
 
     def _default_store(self, environ: Mapping[str, str] | None) -> ConnectionStore:
         hermetic = environ is not None and not (self.database_url or environ.get("UA_DATA_DIR"))
@@ -241,6 +264,28 @@ class AsyncClient:
             self.secret_key.get_secret_value() if self.secret_key else None,
             environ=self._environ,
         )
+
+    def _choose_limiter(self, rate_limits: str | Limiter | None, timeout: float) -> Limiter:
+        chosen = rate_limits if rate_limits is not None else self._environ.get("UA_RATE_LIMITS") or None
+        if chosen is None:
+            chosen = "shared" if isinstance(self.store, VaultStore) else "process"
+        if not isinstance(chosen, str):
+            return chosen
+        if chosen == "process":
+            return process_limiter()
+        if chosen == "off":
+            return Unlimited()
+        if chosen != "shared":
+            source = "rate_limits" if rate_limits is not None else "UA_RATE_LIMITS"
+            raise ConfigurationError(f"{source} must be 'process', 'shared' or 'off', got {chosen!r}")
+        if not isinstance(self.store, VaultStore):
+            raise ConfigurationError(
+                "rate_limits='shared' keeps the windows in the vault's database: create the client with "
+                f"database_url= (or UA_DATABASE_URL), not with store={type(self.store).__name__}(), "
+                "or choose rate_limits='process'"
+            )
+        # A request holds its room until answered; its hold outlives the slowest attempt.
+        return SharedLimiter(self.database, hold=max(DEFAULT_HOLD, timedelta(seconds=4 * timeout)))
 
     # --------------------------------------------------------------------------------- providers
 
@@ -276,7 +321,13 @@ class AsyncClient:
             ("access_token", access_token),
         ):
             if not value:
-                raise ConfigurationError(f"{name} must not be empty")
+                raise ConfigurationError(f"{name} must not be empty; nothing was stored")
+            if _placeholder(value):
+                raise ConfigurationError(
+                    f"{name} {value!r} is a placeholder, not a value: pass the real one (against an "
+                    f"emulator, 'ua connect {provider} --consumer {consumer_id}' stores a connection "
+                    "without copying tokens); nothing was stored"
+                )
         settings = self.settings_for(provider)
         try:
             tokens = TokenSet(
@@ -297,6 +348,7 @@ class AsyncClient:
             company_name=company_name,
             environment=environment or settings.environment,
             tokens=tokens,
+            metadata={BASE_URL_METADATA: settings.base_url} if settings.base_url else {},
         )
         await self.store.save(record)
         return AsyncConnection(self, record.key)
@@ -459,6 +511,8 @@ class AsyncClient:
     # --------------------------------------------------------------------------------- lifecycle
 
     async def aclose(self) -> None:
+        if isinstance(self.limiter, SharedLimiter) and self._owns_limiter:
+            await self.limiter.aclose()
         await self._http.aclose()
         close = getattr(self.store, "close", None)
         if self._owns_store and close is not None:

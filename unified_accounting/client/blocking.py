@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from ..models.common import RecordMeta
     from ..plugins import ProviderRegistry
     from ..provider import BulkResult, BulkUpdate, Page, Provider, ProviderSettings
+    from ..ratelimits import Limiter
     from ..vault import StateStore
     from .async_client import AsyncConnection
     from .attachments import AsyncAttachments, Content
@@ -704,6 +705,13 @@ class Client:
     key file created beside the database). ``store=`` replaces the vault with any
     ``ConnectionStore``, such as ``MemoryConnectionStore()`` for tests.
 
+    ``rate_limits`` chooses where requests wait for room in the providers' limits (else
+    ``UA_RATE_LIMITS``): ``"shared"`` — the default with a vault — keeps the windows in the vault's
+    database, so every process using it stays under a company's limits together; ``"process"`` —
+    the default with another ``store`` — shares them with this process's other clients only;
+    ``"off"`` never waits (for an emulator started without limits, and tests). A
+    :class:`~unified_accounting.ratelimits.Limiter` object is used as it is.
+
     ``environ`` replaces ``os.environ`` as the source of ``UA_*`` settings, for hermetic tests. Such
     a client never opens the user's embedded vault: unless ``database_url`` or ``UA_DATABASE_URL``
     / ``UA_DATA_DIR`` in ``environ`` name a database, it keeps connections in memory.
@@ -724,6 +732,7 @@ class Client:
         plugins: tuple[object, ...] = (),
         store: ConnectionStore | None = None,
         environ: Mapping[str, str] | None = None,
+        rate_limits: Literal["process", "shared", "off"] | Limiter | None = None,
     ) -> None:
         self._portal = Portal()
 
@@ -741,6 +750,7 @@ class Client:
                 plugins=plugins,
                 store=store,
                 environ=environ,
+                rate_limits=rate_limits,
             )
 
         try:
@@ -783,6 +793,10 @@ class Client:
     @property
     def states(self) -> StateStore:
         return self._target.states
+
+    @property
+    def limiter(self) -> Limiter:
+        return self._target.limiter
 
     def provider(self, name: str) -> Provider:
         return self._target.provider(name)

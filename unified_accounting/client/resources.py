@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import ValidationError
 
-from ..catalog import RESOURCES, ListFilter, ListSort, ResourceSpec
+from ..catalog import RESOURCES, UPDATED_SINCE, ListFilter, ListSort, ResourceSpec
 from ..changes import RecordChange
-from ..errors import DecodeFailed, FieldIssue, ValidationFailed
+from ..errors import DecodeFailed, FieldIssue, UnsupportedOperation, ValidationFailed
 from ..field_support import refusals
 from ..listing import ListPlan, SortCursor
 from ..mirror import query
@@ -217,6 +217,15 @@ class AsyncResource(Generic[M]):
                 "invalid list filter",
                 issues=[FieldIssue("page_size", f"must be at least 1, got {page_size}")],
             )
+        provider = self._conn.provider
+        if (
+            source != "mirror"
+            and updated_since is not None
+            and not provider.supports_filter(self.name, UPDATED_SINCE.name)
+        ):
+            # A provider that keeps no update time on the resource (Xero tax rates) cannot say what
+            # changed, and the core cannot tell either: refused rather than answered wrongly.
+            raise UnsupportedOperation(provider.name, "filtering by updated_since", self.name)
         sorted_by_core = order is not None and (
             source == "mirror" or not self._conn.provider.supports_sort(self.name, order.field)
         )

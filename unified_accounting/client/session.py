@@ -13,7 +13,7 @@ import httpx
 import pluggy
 
 from .. import jsonutil
-from ..connections import ConnectionKey
+from ..connections import ConnectionKey, unreachable_hint
 from ..errors import (
     AuthenticationError,
     FieldIssue,
@@ -25,6 +25,7 @@ from ..errors import (
 )
 from ..http.retry import RetryPolicy
 from ..provider import Provider, ProviderSettings
+from ..ratelimits import Limiter
 from .tokens import TokenKeeper
 
 #: Methods that may be re-sent without an idempotency key (RFC 9110 §9.2.2).
@@ -47,6 +48,7 @@ class HttpSession:
         tokens: TokenKeeper,
         retry_policy: RetryPolicy,
         plugin_manager: pluggy.PluginManager,
+        limiter: Limiter | None = None,
     ) -> None:
         self.provider = provider
         self.provider_name = provider.name
@@ -55,6 +57,7 @@ class HttpSession:
         self.consumer_id = key.consumer_id
         self.company_id = key.company_id
         self.include_raw = include_raw
+        self.limiter = limiter
         self._http = http
         self._tokens = tokens
         self._retry = retry_policy
@@ -185,8 +188,10 @@ class HttpSession:
                     if not (stream and response.is_success):
                         await response.aread()
             except httpx.TransportError as exc:
+                hint = unreachable_hint(self.provider_name, url, self.settings.base_url)
                 unreachable = ProviderUnavailable(
-                    f"{type(exc).__name__} calling {self.provider_name}: {exc}", provider=self.provider_name
+                    f"{type(exc).__name__} calling {self.provider_name}: {hint} ({exc or 'no detail'})",
+                    provider=self.provider_name,
                 )
                 attempt += 1
                 can_resend = safe_to_resend or isinstance(exc, NOT_SENT)

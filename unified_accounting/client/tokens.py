@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pluggy
 
-from ..connections import ConnectionHealth, ConnectionKey, ConnectionRecord, ConnectionStore
+from ..connections import ConnectionHealth, ConnectionKey, ConnectionRecord, ConnectionStore, check_host
 from ..errors import ConfigurationError, ProviderError, ReauthorizationRequired
 from ..provider import Provider, ProviderSettings
 
@@ -60,6 +60,7 @@ class TokenKeeper:
         lead_time = self.lead_time if valid_for is None else max(valid_for, self.lead_time)
         record = await self.record(key)
         self._raise_if_unusable(record)
+        check_host(record, settings.base_url)
         if not self._needs_refresh(record, rejected_token, lead_time):
             return record.tokens.access_token.get_secret_value()
         # Shielded: once the request is sent the provider may rotate the refresh token, so the

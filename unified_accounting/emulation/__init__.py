@@ -22,7 +22,7 @@ See "Writing a provider" in the docs for a worked example.
 from . import oauth
 from .app import CONTROL_PREFIX, FaultMiddleware, control_routes, emulator_app
 from .clock import ClockFn, EmulatorClock, RecordingSleep, SleepFn
-from .command import EmulatorCommand, Flag
+from .command import EmulatorCommand, Flag, Sandbox
 from .emulator import Emulator
 from .faults import Fault, FaultInjector
 from .options import EmulatorOptionError, EmulatorOptions, UnknownEmulatorOption
@@ -44,6 +44,7 @@ __all__ = [
     "RecordingSleep",
     "RequestLog",
     "RequestRecorder",
+    "Sandbox",
     "SleepFn",
     "UnknownEmulatorOption",
     "control_routes",

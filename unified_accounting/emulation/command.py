@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +57,21 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class Sandbox:
+    """What ``ua sandbox`` adds to a plain emulator run: a company product code can use at once.
+
+    ``options`` are defaults for the emulator (the command line wins); ``prepare(app)`` runs on the
+    built emulator before it serves, adds through the emulator's own seeding API whatever the
+    documented examples need, and returns the provider settings (beyond ``base_url``,
+    ``client_id`` and ``client_secret``) that product code needs to use that company, e.g.
+    ``{"default_item_id": "1"}``.
+    """
+
+    options: Mapping[str, Any] = field(default_factory=dict)
+    prepare: Callable[[Any], Mapping[str, str]] | None = None
+
+
+@dataclass(frozen=True)
 class EmulatorCommand:
     """How an emulator runs from the command line."""
 
@@ -73,6 +89,11 @@ class EmulatorCommand:
     #: Lines printed after the address, the companies and the app's client id and secret (given the
     #: app).
     banner: Callable[[Any], Sequence[str]] | None = None
+    #: What ``ua sandbox`` adds (``None``: it serves the plain emulator).
+    sandbox: Sandbox | None = None
+    #: The port served when ``--port`` is not given (emulators of different providers differ, so
+    #: that both sandboxes run side by side).
+    default_port: int = DEFAULT_PORT
 
 
 @dataclass
@@ -153,7 +174,10 @@ def build_parser(prog: str, command: EmulatorCommand | None) -> argparse.Argumen
     title = f"the {command.title}" if command else "a provider's"
     parser = _Parser(prog=prog, description=f"Run {title} emulator on loopback until interrupted.")
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to bind; keep it on loopback")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port to listen on (0: any free)")
+    port = command.default_port if command else DEFAULT_PORT
+    parser.add_argument(
+        "--port", type=int, default=port, help=f"port to listen on (default {port}; 0: any free)"
+    )
     for flag, option, kind, metavar, help_text in _SHARED:
         if offered(option):
             parser.add_argument(
@@ -277,6 +301,32 @@ def banner(command: EmulatorCommand, app: Any, host: str, port: int) -> list[str
     return lines
 
 
+def sandbox_settings(command: EmulatorCommand, app: Any, host: str, port: int) -> dict[str, str]:
+    """The provider settings that reach a served sandbox: ``base_url``, the app's credentials and
+    what the sandbox's ``prepare`` returned."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
+    shown = f"[{shown}]" if ":" in shown and not shown.startswith("[") else shown
+    settings = {"base_url": f"http://{shown}:{port}"}
+    emulator = getattr(getattr(app, "state", None), "emulator", None)
+    if isinstance(emulator, Emulator):
+        settings["client_id"] = emulator.options.client_id
+        settings["client_secret"] = emulator.options.client_secret
+    if command.sandbox is not None and command.sandbox.prepare is not None:
+        settings.update(command.sandbox.prepare(app))
+    return settings
+
+
+def environment_lines(provider: str, settings: Mapping[str, str], data_dir: str | None) -> list[str]:
+    """``export UA_<PROVIDER>_<SETTING>=value`` lines for a POSIX shell, values quoted when needed."""
+    lines = [
+        f"export UA_{provider.upper()}_{name.upper()}={shlex.quote(value)}"
+        for name, value in settings.items()
+    ]
+    if data_dir is not None:
+        lines.append(f"export UA_DATA_DIR={shlex.quote(data_dir)}")
+    return lines
+
+
 def main(command: EmulatorCommand, argv: Sequence[str] | None = None, *, prog: str) -> int:
     """``python -m <provider>.emulator``: parse, check the port, build, print the banner, serve."""
     invocation = parse(sys.argv[1:] if argv is None else argv, prog=prog, command=command)
@@ -284,14 +334,28 @@ def main(command: EmulatorCommand, argv: Sequence[str] | None = None, *, prog: s
 
 
 def run(
-    command: EmulatorCommand, invocation: Invocation, *, prog: str, out: Callable[[str], None] = print
+    command: EmulatorCommand,
+    invocation: Invocation,
+    *,
+    prog: str,
+    out: Callable[[str], None] = print,
+    sandbox_for: str | None = None,
+    data_dir: str | None = None,
 ) -> int:
-    """Serve a parsed invocation; 2 (with a one-line reason) when the port or an option is refused."""
+    """Serve a parsed invocation; 2 (with a one-line reason) when the port or an option is refused.
+
+    ``sandbox_for`` (a provider name) runs the command's :class:`Sandbox` and prints the
+    environment lines that point the library at it (with ``UA_DATA_DIR=data_dir`` when given) and
+    the command that connects a consumer.
+    """
     try:
         sock = bind(invocation.host, invocation.port)
     except PortInUse as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
+    sandbox = command.sandbox if sandbox_for is not None else None
+    if sandbox is not None:
+        invocation = Invocation(invocation.host, invocation.port, {**sandbox.options, **invocation.options})
     try:
         port = sock.getsockname()[1]
         try:
@@ -305,7 +369,17 @@ def run(
             # An emulator not built on this kit refusing a keyword it does not take.
             print(f"{prog}: error: {exc}", file=sys.stderr)
             return 2
-        serve(app, sock, banner(command, app, invocation.host, port), out=out)
+        lines = banner(command, app, invocation.host, port)
+        if sandbox_for is not None:
+            settings = sandbox_settings(command, app, invocation.host, port)
+            lines += [
+                "",
+                "Point the library at this sandbox (paste these lines into your shell):",
+                *environment_lines(sandbox_for, settings, data_dir),
+                "",
+                f"Next, in that shell: ua connect {sandbox_for} --consumer acme",
+            ]
+        serve(app, sock, lines, out=out)
     except KeyboardInterrupt:
         pass
     finally:

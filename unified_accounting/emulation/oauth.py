@@ -148,6 +148,24 @@ def client_credentials(
     return ClientCredentials(form.get("client_id", ""), form.get("client_secret"), basic=False)
 
 
+def loopback_redirect(redirect_uri: str, hosts: Collection[str]) -> bool:
+    """Whether ``redirect_uri`` is ``http://HOST[:PORT]/PATH`` on one of ``hosts``, with nothing a
+    redirect could smuggle elsewhere (no user info, no fragment)."""
+    if not hosts:
+        return False
+    try:
+        url = httpx.URL(redirect_uri)
+    except (httpx.InvalidURL, TypeError):
+        return False
+    return (
+        url.scheme == "http"
+        and url.host.lower() in {h.lower().strip("[]") for h in hosts}
+        and not url.userinfo
+        and not url.fragment
+        and redirect_uri.lower().startswith("http://")
+    )
+
+
 @dataclass(frozen=True)
 class OAuthClient:
     """The app registered with the emulated provider."""
@@ -156,11 +174,17 @@ class OAuthClient:
     client_secret: str
     #: Registered redirect URIs; ``None`` accepts any non-empty URI.
     redirect_uris: Collection[str] | None = None
+    #: Hosts whose plain-http redirect URIs count as registered, whatever their port and path: a
+    #: development app registers ``http://localhost:PORT/callback`` with the real provider, and an
+    #: emulator has no portal to register it in (see :func:`loopback_redirect`).
+    loopback_redirect_hosts: Collection[str] = ()
 
     def redirect_allowed(self, redirect_uri: str | None) -> bool:
         if not redirect_uri:
             return False
-        return self.redirect_uris is None or redirect_uri in self.redirect_uris
+        if self.redirect_uris is None or redirect_uri in self.redirect_uris:
+            return True
+        return loopback_redirect(redirect_uri, self.loopback_redirect_hosts)
 
     def authenticate(self, credentials: ClientCredentials) -> bool:
         """Check ``credentials`` name this client and, when a secret was sent, the right one.

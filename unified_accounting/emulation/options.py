@@ -40,6 +40,11 @@ class EmulatorOptions:
     client_secret: str = "emulator-client-secret"
     redirect_uris: Sequence[str] | None = None
     """Registered redirect URIs; ``None`` accepts any URI."""
+    loopback_redirect_hosts: Sequence[str] = ("localhost",)
+    """Hosts whose ``http://HOST:PORT/PATH`` redirect URIs count as registered, whatever the port and
+    path. Intuit and Xero both let a development app register plain-http ``localhost`` redirect
+    URIs (the real services then match the registered URI exactly); an emulator has no developer
+    portal, so it treats any such URI as one the developer registered. ``()`` turns this off."""
 
     # --- limits, faults and latency -----------------------------------------------------------
     limits: bool = True

@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 
+from ..connections import unreachable_hint
 from ..errors import ConfigurationError, DecodeFailed, ProviderUnavailable
 from ..settings import ProviderSettings
 from ..tokens import TokenSet
@@ -138,8 +139,10 @@ class OAuthFlow:
         try:
             return await http.post(self.endpoint(kind), content=content, headers=headers)
         except httpx.TransportError as exc:
+            hint = unreachable_hint(self.provider, self.endpoint(kind), self.settings.base_url)
             raise ProviderUnavailable(
-                f"the OAuth {kind} endpoint is unreachable: {exc}", provider=self.provider
+                f"the OAuth {kind} endpoint is unreachable: {hint} ({exc or type(exc).__name__})",
+                provider=self.provider,
             ) from exc
 
     async def token_request(self, http: httpx.AsyncClient, grant_type: str, **fields: Any) -> dict[str, Any]:

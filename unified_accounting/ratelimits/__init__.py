@@ -2,13 +2,15 @@
 
 A provider states its limits as :class:`RateLimits` (``Provider.rate_limits``), says what its
 answers reveal about the provider's own count through ``Provider.rate_limit_feedback``, and the
-core does the rest: every request waits in :func:`process_limiter` for a slot in each window of its
-budget. Budgets are keyed by :class:`LimitKey` — provider, app (OAuth client id), realm and
-company — and shared by every client of the process. Sharing rules: ``docs/scale.md``.
+core does the rest: every request waits for a slot in each window of its budget, in the limiter its
+client chose — :func:`process_limiter`, shared by every client of the process, or the
+:class:`~unified_accounting.shared_limits.SharedLimiter` of a database vault, shared by every
+process using the database. Budgets are keyed by :class:`LimitKey` — provider, app (OAuth client
+id), realm and company. Sharing rules: ``docs/scale.md``.
 """
 
 from .declaration import LimitFeedback, LimitKey, RateLimits, Window, counted_as, current_kinds
-from .limiter import Limiter, RateLimiter, Refusal, process_limiter
+from .limiter import Limiter, RateLimiter, Refusal, Unlimited, default_refusal, process_limiter
 
 __all__ = [
     "LimitFeedback",
@@ -17,8 +19,10 @@ __all__ = [
     "RateLimiter",
     "RateLimits",
     "Refusal",
+    "Unlimited",
     "Window",
     "counted_as",
     "current_kinds",
+    "default_refusal",
     "process_limiter",
 ]

@@ -9,10 +9,10 @@ done by sleeping on the caller's loop, and waiting for a call in flight to finis
 releasing thread completes on the waiter's own loop (``call_soon_threadsafe``). Clock and sleep are
 attributes, so tests drive time without sleeping.
 
-Windows are not shared with other processes yet: each process keeps its own, and learns what the
-others spent only from the provider's remaining-calls headers where it sends them. A limiter that
-keeps its windows in the shared database would implement :class:`Limiter` (``learn`` records, the
-next ``slot`` writes); see docs/scale.md.
+These windows are this process's: it learns what other processes spent only from the provider's
+remaining-calls headers where it sends them. A client with a database vault uses
+:class:`~unified_accounting.shared_limits.SharedLimiter` instead, which implements
+:class:`Limiter` over rows of the database with the same rules; see docs/scale.md.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ RELEASE_POLL = 0.25
 Refusal = Callable[[Window, float], RateLimited]
 
 
-def _default_refusal(window: Window, retry_after: float) -> RateLimited:
+def default_refusal(window: Window, retry_after: float) -> RateLimited:
+    """The error of a full ``when_full="refuse"`` window, for limiters used without a provider."""
     return RateLimited(
         f"the {window.name} budget of {window.calls} calls is spent",
         retry_after=retry_after,
@@ -52,7 +53,7 @@ class Limiter(Protocol):
         limits: RateLimits,
         *,
         kinds: frozenset[str] | None = None,
-        refuse: Refusal = _default_refusal,
+        refuse: Refusal = default_refusal,
     ) -> contextlib.AbstractAsyncContextManager[None]: ...
 
     def learn(self, key: LimitKey, limits: RateLimits, feedback: LimitFeedback) -> None: ...
@@ -81,7 +82,7 @@ class RateLimiter:
         limits: RateLimits,
         *,
         kinds: frozenset[str] | None = None,
-        refuse: Refusal = _default_refusal,
+        refuse: Refusal = default_refusal,
     ) -> AsyncIterator[None]:
         """Wait until one more request fits every window and the concurrency cap, and hold its
         place until the block ends (its answer has been read): then it is counted. ``kinds``
@@ -158,6 +159,29 @@ class RateLimiter:
             self._windows.clear()
 
 
+class Unlimited:
+    """A :class:`Limiter` that never waits: for an emulator started without limits
+    (``limits=False``, ``--no-limits``) and tests that are not about pacing. Against a real provider
+    the requests would meet its 429s instead."""
+
+    @contextlib.asynccontextmanager
+    async def slot(
+        self,
+        key: LimitKey,
+        limits: RateLimits,
+        *,
+        kinds: frozenset[str] | None = None,
+        refuse: Refusal = default_refusal,
+    ) -> AsyncIterator[None]:
+        yield
+
+    def learn(self, key: LimitKey, limits: RateLimits, feedback: LimitFeedback) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "<Unlimited>"
+
+
 def _wake(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -171,4 +195,4 @@ def process_limiter() -> RateLimiter:
     return _PROCESS_LIMITER
 
 
-__all__ = ["Limiter", "RateLimiter", "Refusal", "process_limiter"]
+__all__ = ["Limiter", "RateLimiter", "Refusal", "Unlimited", "default_refusal", "process_limiter"]

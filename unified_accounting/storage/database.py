@@ -28,11 +28,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from ..errors import ConfigurationError
 from .engine import IMMEDIATE, create_engine
 from .migrations import Schema, migrate
-from .urls import async_database_url
+from .urls import URL_SETTING, async_database_url, safe_url
 
 T = TypeVar("T")
 
@@ -58,6 +60,17 @@ async def to_the_end(work: Awaitable[T]) -> T:
     return task.result()
 
 
+def unreachable(url: str, exc: OperationalError | InterfaceError) -> ConfigurationError:
+    """A database that cannot be opened, named without its password, with the driver's first line
+    of explanation (the full SQLAlchemy error says nothing more a user can act on)."""
+    text = str(exc.orig if exc.orig is not None else exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    return ConfigurationError(
+        f"cannot open the database {safe_url(url)}: {reason}. Check the URL ({URL_SETTING}) and that "
+        "the server is running and accepts connections"
+    )
+
+
 class Database:
     """An async engine whose schema is migrated, and the transactions every package writes through."""
 
@@ -76,6 +89,9 @@ class Database:
         engine = create_engine(async_database_url(url))
         try:
             await migrate(engine, schemas)
+        except (OperationalError, InterfaceError) as exc:
+            await engine.dispose()
+            raise unreachable(url, exc) from None
         except BaseException:
             await engine.dispose()
             raise

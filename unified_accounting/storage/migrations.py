@@ -37,7 +37,7 @@ VERSION_TABLE = "ua_alembic_version"
 _MIGRATION_LOCK_ID = 0x75615F7661756C74  # "ua_vault"
 #: The schemas of this distribution: without them, it was not installed (its entry points are read
 #: from the installed metadata).
-CORE_SCHEMAS = frozenset({"vault", "mirror", "sync", "webhooks", "web"})
+CORE_SCHEMAS = frozenset({"vault", "mirror", "shared_limits", "sync", "webhooks", "web"})
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -262,23 +262,26 @@ class SyncEngine:
             pages = self._pages(
                 connection.provider, session, resource, state.cursor(resource), state.anchor(resource)
             )
-            async for listed in pages:
-                page = listed.page
-                now = datetime.now(UTC)
-                writes = [record_write(resource, record, now) for record in page.items]
-                report.skipped(page.issues)
-                if any(issue.record_id is None for issue in page.issues):
-                    unswept.add(resource)
-                # An unreadable record still exists at the provider: the sweep must not take it for
-                # deleted.
-                unreadable = [issue.record_id for issue in page.issues if issue.record_id is not None]
-                state = state.page_stored(resource, page.next_cursor, len(page.items), listed.anchor)
-                applied = await self._commit(db, key, writes, now, state, seen=(resource, unreadable))
-                self._announce(key, applied, "sync")
-                report.pages, report.records = state.pages, state.records
-                report.count(applied)
-                if progress:
-                    progress.page(resource, len(page.items), state)
+            # Closed before the sync goes on or ends, cancelled or not: no fetch of it outlives the
+            # sync (a fetch holds a rate-limit slot, which a shared limiter records in the database).
+            async with contextlib.aclosing(pages):
+                async for listed in pages:
+                    page = listed.page
+                    now = datetime.now(UTC)
+                    writes = [record_write(resource, record, now) for record in page.items]
+                    report.skipped(page.issues)
+                    if any(issue.record_id is None for issue in page.issues):
+                        unswept.add(resource)
+                    # An unreadable record still exists at the provider: the sweep must not take it for
+                    # deleted.
+                    unreadable = [issue.record_id for issue in page.issues if issue.record_id is not None]
+                    state = state.page_stored(resource, page.next_cursor, len(page.items), listed.anchor)
+                    applied = await self._commit(db, key, writes, now, state, seen=(resource, unreadable))
+                    self._announce(key, applied, "sync")
+                    report.pages, report.records = state.pages, state.records
+                    report.count(applied)
+                    if progress:
+                        progress.page(resource, len(page.items), state)
         assert state.signpost is not None
         for resource in resources:
             if resource in unswept:
@@ -316,7 +319,7 @@ class SyncEngine:
         resource: str,
         cursor: str | None,
         anchor: Anchor | None,
-    ) -> AsyncIterator[ListedPage]:
+    ) -> AsyncGenerator[ListedPage, None]:
         """Pages from ``cursor`` on, the next ones fetched while the current one is stored."""
 
         def fetch(page_cursor: str | None) -> Awaitable[Page]:

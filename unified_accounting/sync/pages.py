@@ -121,7 +121,7 @@ async def _cancel(tasks: deque[tuple[str, asyncio.Task[Page]]]) -> None:
     tasks.clear()
 
 
-async def buffered(pages: AsyncIterator[T], size: int) -> AsyncIterator[T]:
+async def buffered(pages: AsyncIterator[T], size: int) -> AsyncGenerator[T, None]:
     """``pages`` consumed by a task of its own into a queue of ``size``: fetching goes on while the
     consumer is busy storing (an async generator only advances when asked)."""
     queue: asyncio.Queue[T | BaseException | None] = asyncio.Queue(maxsize=max(1, size))

@@ -50,6 +50,10 @@ class ProviderHarness(abc.ABC):
     settings: ClassVar[dict[str, Any]] = {}
     #: The base URL the client uses for the emulator (any host: no network is involved).
     base_url: ClassVar[str] = "http://emulator.test"
+    #: ``Client(rate_limits=...)`` for the suite's clients: ``"off"`` when :meth:`create_app`
+    #: starts the emulator without limits, so that no test waits out the provider's real pacing
+    #: (the limits have tests of their own, on a fake clock).
+    rate_limits: ClassVar[str] = "process"
 
     @abc.abstractmethod
     def create_app(self) -> ASGIApp:

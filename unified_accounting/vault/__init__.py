@@ -34,13 +34,16 @@ def open_vault(
 ) -> VaultStore:
     """A :class:`VaultStore` for ``database_url`` (default: the embedded SQLite file), not yet opened."""
     environ = os.environ if environ is None else environ
-    url = database_url or environ.get("UA_DATABASE_URL") or default_database_url(environ)
+    given = database_url or environ.get("UA_DATABASE_URL")
+    url = given or default_database_url(environ)
     key_text = secret_key or environ.get("UA_SECRET_KEY")
-    database_file = sqlite_path(url)
+    database_file = sqlite_path(url)  # also refuses what is not a URL, before anything is written
+    # The embedded vault's data directory is the library's own: it is created on first use.
+    embedded = not given
     if key_text:
-        return VaultStore(url, keys=split_keys(key_text))
+        return VaultStore(url, keys=split_keys(key_text), create_directory=embedded)
     if database_file is not None:
-        return VaultStore(url, key_file=key_file_for(database_file))
+        return VaultStore(url, key_file=key_file_for(database_file), create_directory=embedded)
     raise ConfigurationError(
         "a vault on a database server needs a secret key: set UA_SECRET_KEY (or pass secret_key=) "
         "to a key made with 'ua vault new-key', and keep it out of the database"

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-from ..connections import ConnectionHealth, ConnectionRecord, ConnectionStore
+from ..connections import BASE_URL_METADATA, ConnectionHealth, ConnectionRecord, ConnectionStore
 from ..errors import ConfigurationError, PermissionDenied
 from ..oauth import code_challenge, new_code_verifier
 from ..provider import Provider, ProviderSettings
@@ -157,7 +157,10 @@ async def finish_authorization(
             environment=settings.environment,
             tokens=tokens,
             health=ConnectionHealth.OK,
-            metadata=dict(grant.metadata),
+            metadata={
+                **grant.metadata,
+                **({BASE_URL_METADATA: settings.base_url} if settings.base_url else {}),
+            },
             created_at=now,
             updated_at=now,
         )

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..connections import ConnectionHealth, ConnectionKey, ConnectionRecord
 from ..errors import ConfigurationError, ProviderUnavailable
 from ..storage.database import Database
-from ..storage.urls import async_database_url, sqlite_path
+from ..storage.urls import async_database_url, check_sqlite_directory, sqlite_path
 from ..tokens import TokenSet
 from .crypto import TokenCipher, VaultKeyError, load_or_create_key_file
 from .schema import connections, consumers, grants, oauth_states, vault_meta
@@ -84,10 +84,20 @@ class VaultStore:
     loop that first uses it (the blocking ``Client`` keeps all its work on one loop).
     """
 
-    def __init__(self, url: str, *, keys: Sequence[str] = (), key_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        keys: Sequence[str] = (),
+        key_file: Path | None = None,
+        create_directory: bool = False,
+    ) -> None:
         if not keys and key_file is None:
             raise ConfigurationError("VaultStore needs secret keys or a key file")
         self.url = async_database_url(url)
+        # Only the embedded vault's own data directory is created; a SQLite path the user gave
+        # must exist, or a typo would create directories wherever the program runs.
+        self._create_directory = create_directory
         # Keys are checked, and a key file read or created, when the store starts (first use).
         self._keys = tuple(keys)
         self._key_file = key_file
@@ -132,8 +142,9 @@ class VaultStore:
         async with self._starting:
             if self._db is None:
                 database_file = sqlite_path(self.url)
-                if database_file is not None:
+                if database_file is not None and self._create_directory:
                     database_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                check_sqlite_directory(self.url)
                 if self._cipher_or_none is None:
                     keys = self._keys
                     if not keys and self._key_file is not None:

@@ -116,6 +116,8 @@ async def target(**client_options: Any) -> AsyncIterator[Target]:
             "base_url": base_url,
             "default_item_id": "1",
         }
+        # Replayed answers need no pacing (recording against the emulator runs it without limits).
+        client_options.setdefault("rate_limits", "off")
         client = AsyncClient(providers={"quickbooks": settings}, environ={}, **client_options)
         token = app.state.emulator.issue_tokens()["access_token"] if app is not None else "replayed"
         conn = await client.import_connection(

@@ -89,7 +89,8 @@ def test_invoice_lines_by_detail_type() -> None:
         275,
         Decimal("275.0"),
     )
-    assert (sale.account_id, sale.tax_rate_id) == ("79", "TAX")
+    # A US taxable line is taxed at the transaction's code (TxnTaxCodeRef "2").
+    assert (sale.account_id, sale.tax_rate_id) == ("79", "2")
     assert lines[2].description == "Installed on site" and lines[2].total_amount is None
     assert (lines[3].item_id, lines[3].quantity, lines[3].total_amount) == ("19", 2, Decimal("30.10"))
     assert (lines[4].discount_percentage, lines[4].total_amount, lines[4].account_id) == (
@@ -99,14 +100,19 @@ def test_invoice_lines_by_detail_type() -> None:
     )
 
 
-def test_money_is_exact_decimal_never_float() -> None:
+def test_money_is_exact_decimal_never_float_at_the_currencys_minor_units() -> None:
     body = (
         b'{"Invoice": {"Id": "1", "CustomerRef": {"value": "2"}, "TotalAmt": 0.30000000000000004441,'
         b' "Balance": 0.1, "Line": []}}'
     )
     invoice = codec.decode("invoice", body)
-    assert invoice.total == Decimal("0.30000000000000004441")
-    assert isinstance(invoice.amount_due, Decimal) and str(invoice.amount_due) == "0.1"
+    # Read from the JSON's own digits (never through a float), then at two decimals, half up.
+    assert str(invoice.total) == "0.30"
+    assert isinstance(invoice.amount_due, Decimal) and str(invoice.amount_due) == "0.10"
+    yen = codec.decode(
+        "invoice", invoice_payload(CurrencyRef={"value": "JPY"}, TotalAmt=1350.5, Balance=1350)
+    )
+    assert (str(yen.total), str(yen.amount_due)) == ("1351", "1350")
 
 
 @pytest.mark.parametrize(

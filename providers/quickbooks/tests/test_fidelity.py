@@ -48,7 +48,7 @@ def test_a_free_form_taxed_invoice_keeps_every_address_line() -> None:
         line5="Beaverton, OR  97005",
     )
     assert invoice.total_tax == Decimal("36.0") and invoice.total == Decimal("486.0")
-    assert [line.tax_rate_id for line in invoice.line_items] == ["TAX"]
+    assert [line.tax_rate_id for line in invoice.line_items] == ["2"]  # TAX at the transaction's code
 
 
 def test_the_fast_page_decoder_keeps_every_address_line_too() -> None:

@@ -18,12 +18,14 @@ tables serve a full create and the fields of a sparse update. ``pass_through`` i
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import msgspec
+from pydantic import BaseModel
 
 from unified_accounting.decoding import (
     RecordIssue,
@@ -48,24 +50,35 @@ from unified_accounting.models import (
     LineItemType,
     Payment,
     PaymentStatus,
+    PhoneType,
     RecordMeta,
+    TaxMode,
+    TaxRate,
+    TrackingCategory,
+    TrackingRef,
 )
 from unified_accounting.models.context import from_provider
 from unified_accounting.models.currency import ISO_4217_CODES
+from unified_accounting.models.money import quantum
 
-from . import fastpath
+from . import contacts, fastpath, taxes, tracking
+from .company import PO_FIELD_NAME, CompanySetup, decode_company, setup_from
 from .models import Account
+from .terms import terms_of
 
 ZERO = Decimal(0)
 PROVIDER = "quickbooks"
 
-#: Unified resource name → QuickBooks entity name.
+#: Unified resource name → QuickBooks entity name (a tax rate is a TaxCode with its TaxRates; a
+#: tracking category is read from Preferences and the Class or Department list).
 ENTITIES: dict[str, str] = {
     "invoice": "Invoice",
     "customer": "Customer",
     "payment": "Payment",
     "item": "Item",
     "account": "Account",
+    "tax_rate": "TaxCode",
+    "company_info": "CompanyInfo",
 }
 RESOURCES: dict[str, str] = {entity: resource for resource, entity in ENTITIES.items()}
 MODELS: dict[str, type[RecordMeta]] = {
@@ -174,30 +187,53 @@ _SALES, _DISCOUNT, _DESCRIPTION, _GROUP = (
 )
 
 
-def _line(line: Mapping[str, Any]) -> LineItem | None:
+def _amount(value: Any, unit: Decimal | None) -> Decimal | None:
+    """Money at the currency's minor units (as the core would leave it: see ``models.money``)."""
+    amount = _money(value)
+    if amount is None or unit is None or amount.as_tuple().exponent == unit.as_tuple().exponent:
+        return amount
+    return amount.quantize(unit, rounding=ROUND_HALF_UP)
+
+
+def _line(
+    line: Mapping[str, Any], txn_code: str | None, inclusive: bool, unit: Decimal | None
+) -> tuple[LineItem | None, str | None]:
+    """One line and the tax code it names (``None``: the computed subtotal, not a line item)."""
     kind = line.get("DetailType")
     if kind == "SalesItemLineDetail":
         detail = line.get("SalesItemLineDetail") or {}
+        code = _ref(detail.get("TaxCodeRef"))
+        quantity, price = _money(detail.get("Qty")), _money(detail.get("UnitPrice"))
+        net = _amount(line.get("Amount"), unit)
+        gross = _amount(detail.get("TaxInclusiveAmt"), unit)
+        total = net
+        if inclusive and gross is not None:
+            # Tax-inclusive: the unified line is gross; QuickBooks keeps the net beside it.
+            total = gross
+            if quantity:
+                price = taxes.unit_price(gross, quantity)
         return _new_line(
             id=line.get("Id"),
             type=_SALES,
             description=line.get("Description"),
-            quantity=_money(detail.get("Qty")),
-            unit_price=_money(detail.get("UnitPrice")),
+            quantity=quantity,
+            unit_price=price,
             discount_percentage=None,
             discount_amount=None,
-            total_amount=_money(line.get("Amount")),
+            total_amount=total,
             item_id=_ref(detail.get("ItemRef")),
             account_id=_ref(detail.get("ItemAccountRef")),
-            tax_rate_id=_ref(detail.get("TaxCodeRef")),
-            tax_amount=None,
-            tracking=[],
-        )
+            tax_rate_id=taxes.line_rate_id(code, txn_code),
+            tax_amount=gross - net if gross is not None and net is not None else None,
+            tracking=tracking.line_tags(detail),
+        ), code
     if kind == "SubTotalLineDetail":
-        return None  # computed by QuickBooks from the other lines: not something sold
+        return None, None  # computed by QuickBooks from the other lines: not something sold
     if kind == "DiscountLineDetail":
         detail = line.get("DiscountLineDetail") or {}
         percent_based = detail.get("PercentBased") in (True, "true")
+        amount = _amount(line.get("Amount"), unit)
+        code = _ref(detail.get("TaxCodeRef"))
         return _new_line(
             id=line.get("Id"),
             type=_DISCOUNT,
@@ -205,14 +241,14 @@ def _line(line: Mapping[str, Any]) -> LineItem | None:
             quantity=None,
             unit_price=None,
             discount_percentage=_money(detail.get("DiscountPercent")) if percent_based else None,
-            discount_amount=None,
-            total_amount=_money(line.get("Amount")),
+            discount_amount=None if percent_based else amount,
+            total_amount=amount,
             item_id=None,
             account_id=_ref(detail.get("DiscountAccountRef")),
-            tax_rate_id=_ref(detail.get("TaxCodeRef")),
+            tax_rate_id=taxes.line_rate_id(code, txn_code),
             tax_amount=None,
-            tracking=[],
-        )
+            tracking=tracking.line_tags(detail),
+        ), code
     if kind == "GroupLineDetail":
         detail = line.get("GroupLineDetail") or {}
         return _new_line(
@@ -223,13 +259,13 @@ def _line(line: Mapping[str, Any]) -> LineItem | None:
             unit_price=None,
             discount_percentage=None,
             discount_amount=None,
-            total_amount=_money(line.get("Amount")),
+            total_amount=_amount(line.get("Amount"), unit),
             item_id=_ref(detail.get("GroupItemRef")),
             account_id=None,
             tax_rate_id=None,
             tax_amount=None,
             tracking=[],
-        )
+        ), None
     # DescriptionOnly, and any detail type added later: keep the text, the rest stays in ``raw``.
     return _new_line(
         id=line.get("Id"),
@@ -245,7 +281,7 @@ def _line(line: Mapping[str, Any]) -> LineItem | None:
         tax_rate_id=None,
         tax_amount=None,
         tracking=[],
-    )
+    ), None
 
 
 def is_voided(data: Mapping[str, Any]) -> bool:
@@ -279,25 +315,47 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _po_number(entries: Any) -> str | None:
+    for entry in entries or ():
+        if isinstance(entry, Mapping) and PO_FIELD_NAME.match(str(entry.get("Name") or "")):
+            value = entry.get("StringValue")
+            return None if value is None else str(value)
+    return None
+
+
+def _rate(value: Any) -> Decimal | None:
+    # A rate of 0 (or less) means none; QuickBooks writes 1 for the home currency.
+    rate = _money(value)
+    return rate if rate is not None and rate > 0 else None
+
+
 def decode_invoice(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Invoice:
+    currency = _currency(data.get("CurrencyRef"))
+    unit = quantum(currency)
+    txn_code = taxes.transaction_code(data)
+    inclusive = data.get("GlobalTaxCalculation") == "TaxInclusive"
     lines = []
+    codes = []
     sub_total = None
     for entry in data.get("Line") or ():
-        line = _line(entry)
+        line, code = _line(entry, txn_code, inclusive, unit)
         if line is None:
-            sub_total = _money(entry.get("Amount"))
+            sub_total = _amount(entry.get("Amount"), unit)
         else:
             lines.append(line)
-    total = _money(data.get("TotalAmt"))
-    balance = _money(data.get("Balance"))
+            if line.type is _SALES:
+                codes.append(code)
+    total = _amount(data.get("TotalAmt"), unit)
+    balance = _amount(data.get("Balance"), unit)
     status = invoice_status(data, total, balance)
     paid = None
     if total is not None and balance is not None:
-        paid = ZERO if status is InvoiceStatus.VOID else total - balance
+        paid = total - balance if status is not InvoiceStatus.VOID else _amount(ZERO, unit)
     customer = data.get("CustomerRef") or {}
     email = data.get("BillEmail")
     memo = data.get("CustomerMemo")
     tax = data.get("TxnTaxDetail")
+    fields = data.get("CustomField")
     values: dict[str, Any] = {
         **_meta(data, raw),
         "number": data.get("DocNumber"),
@@ -305,25 +363,25 @@ def decode_invoice(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
         "customer_name": customer.get("name"),
         "issue_date": _date(data.get("TxnDate")),
         "due_date": _date(data.get("DueDate")),
-        "currency": _currency(data.get("CurrencyRef")),
-        "currency_rate": None,
-        "tax_mode": None,
-        "po_number": None,
-        "terms": None,
-        "tracking": [],
+        "currency": currency,
+        "currency_rate": _rate(data.get("ExchangeRate")),
         "status": status,
+        "tax_mode": taxes.document_mode(data, codes),
         "line_items": lines,
         "sub_total": sub_total,
-        "total_tax": _money(tax.get("TotalTax")) if tax else None,
+        "total_tax": _amount(tax.get("TotalTax"), unit) if tax else None,
         "total": total,
         "amount_due": balance,
         "amount_paid": paid,
         "memo": memo.get("value") if memo else None,
         "reference": None,
+        "po_number": _po_number(fields),
+        "terms": terms_of(_ref(data.get("SalesTermRef"))),
+        "tracking": tracking.document_tags(data),
         "billing_address": _address(data.get("BillAddr")),
         "shipping_address": _address(data.get("ShipAddr")),
         "email": email.get("Address") if email else None,
-        "custom_fields": _custom_fields(data.get("CustomField")),
+        "custom_fields": _custom_fields(fields),
     }
     if _invoice_breaks_rules(values):
         validated: Invoice = _validated(Invoice, values)
@@ -357,28 +415,33 @@ def _validated(model: type[RecordMeta], values: Mapping[str, Any]) -> Any:
 def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(item) for item in value]
-    if isinstance(value, Address | LineItem | CustomField | Allocation):
+    if isinstance(value, BaseModel):
         return value.model_dump()
     return value
 
 
 def decode_customer(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Customer:
-    email = data.get("PrimaryEmailAddr")
-    phone = data.get("PrimaryPhone")
+    currency = _currency(data.get("CurrencyRef"))
+    emails = contacts.emails_of(data)
+    phones = contacts.phones_of(data)
     values: dict[str, Any] = {
         **_meta(data, raw),
         "display_name": data.get("DisplayName"),
         "company_name": data.get("CompanyName"),
         "first_name": data.get("GivenName"),
         "last_name": data.get("FamilyName"),
-        "email": email.get("Address") if email else None,
-        "phone": phone.get("FreeFormNumber") if phone else None,
+        "email": emails[0].address if emails else None,
+        "phone": next((phone.number for phone in phones if phone.type is PhoneType.PRIMARY), None),
+        "emails": emails,
+        "phones": phones,
         "billing_address": _address(data.get("BillAddr")),
         "shipping_address": _address(data.get("ShipAddr")),
-        "currency": _currency(data.get("CurrencyRef")),
-        "balance": _money(data.get("Balance")),
+        "currency": currency,
+        "balance": _amount(data.get("Balance"), quantum(currency)),
         "status": CustomerStatus.ARCHIVED if data.get("Active") is False else CustomerStatus.ACTIVE,
         "tax_number": data.get("PrimaryTaxIdentifier"),
+        "parent_id": _ref(data.get("ParentRef")),
+        "terms": terms_of(_ref(data.get("SalesTermRef"))),
     }
     if not any(values[key] for key in ("display_name", "company_name", "first_name", "last_name")):
         validated: Customer = _validated(Customer, values)
@@ -387,19 +450,22 @@ def decode_customer(data: Mapping[str, Any], raw: Mapping[str, Any] | None = Non
 
 
 def decode_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Payment:
+    currency = _currency(data.get("CurrencyRef"))
+    unit = quantum(currency)
     allocations = []
     for line in data.get("Line") or ():
-        amount = _money(line.get("Amount"))
+        amount = _amount(line.get("Amount"), unit)
         for link in line.get("LinkedTxn") or ():
             if link.get("TxnType") == "Invoice" and amount is not None:
                 allocations.append(Allocation.model_construct(invoice_id=str(link["TxnId"]), amount=amount))
-    total = _money(data.get("TotalAmt"))
-    unapplied = _money(data.get("UnappliedAmt"))
+    total = _amount(data.get("TotalAmt"), unit)
+    unapplied = _amount(data.get("UnappliedAmt"), unit)
     values: dict[str, Any] = {
         **_meta(data, raw),
         "customer_id": _ref(data.get("CustomerRef")),
         "date": _date(data.get("TxnDate")),
-        "currency": _currency(data.get("CurrencyRef")),
+        "currency": currency,
+        "currency_rate": _rate(data.get("ExchangeRate")),
         "total_amount": total,
         "unapplied_amount": unapplied,
         "reference": data.get("PaymentRefNum"),
@@ -485,13 +551,50 @@ def decode_account(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
 
 Decoder = Callable[[Mapping[str, Any], Mapping[str, Any] | None], Any]
 
+
+def decode_tax_rate(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> TaxRate:
+    """``{"TaxCode": {...}, "TaxRate": {id: {...}}}``: a code and the rates it names."""
+    code = data.get("TaxCode")
+    if not isinstance(code, Mapping):
+        raise ValueError("a tax rate is read from a TaxCode")
+    rates = data.get("TaxRate")
+    return taxes.decode_tax_code(code, rates if isinstance(rates, Mapping) else {}, raw)
+
+
+def decode_tracking_category(
+    data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
+) -> TrackingCategory:
+    """``{"Category": "class", "Preferences": {...}, "Options": [...]}``: one category and its options."""
+    category = data.get("Category")
+    if category not in tracking.CATEGORIES:
+        raise ValueError(f"QuickBooks has no tracking category {category!r}")
+    prefs = data.get("Preferences") if isinstance(data.get("Preferences"), Mapping) else {}
+    name = tracking.CATEGORY_NAMES[category]
+    if category == tracking.DEPARTMENT:
+        name = setup_from({}, prefs).department_label
+    meta = prefs.get("MetaData") or {}
+    found = tracking.category(
+        category,
+        name,
+        data.get("Options") or (),
+        _time(meta.get("LastUpdatedTime")),
+        _time(meta.get("CreateTime")),
+    )
+    return found.model_copy(update={"raw": raw}) if raw is not None else found
+
+
 DECODERS: dict[str, Decoder] = {
     "invoice": decode_invoice,
     "customer": decode_customer,
     "payment": decode_payment,
     "item": decode_item,
     "account": decode_account,
+    "tax_rate": decode_tax_rate,
+    "tracking_category": decode_tracking_category,
+    "company_info": decode_company,
 }
+#: Resources read from several QuickBooks entities at once: their payloads are mappings of entities.
+COMPOSITE = frozenset({"tax_rate", "tracking_category", "company_info"})
 
 
 def decoder(resource: str) -> Decoder:
@@ -507,11 +610,27 @@ Encoded = dict[str, Any]
 Encoder = Callable[[Any, "EncodeContext"], Encoded]
 
 
+@dataclass
 class EncodeContext:
-    """What encoding needs besides the record: the settings-provided default item."""
+    """What encoding needs besides the record. The provider fills it from the connected company;
+    with the defaults (the codec alone) tax codes and amounts are written as given."""
 
-    def __init__(self, default_item_id: str | None = None) -> None:
-        self.default_item_id = default_item_id
+    #: The item a sales line without ``item_id`` sells (the ``default_item_id`` setting).
+    default_item_id: str | None = None
+    #: The company's setup; ``None`` when unknown.
+    setup: CompanySetup | None = None
+    #: The document's tax mode (its lines are written by it).
+    tax_mode: TaxMode | None = None
+    #: Tax code id → its sales rates in percent (to split tax-inclusive lines).
+    code_percents: Mapping[str, Sequence[Decimal]] = field(default_factory=dict)
+    #: The document's currency (amounts are rounded to its minor units).
+    currency: str | None = None
+    #: A customer's current e-mail addresses (an update of ``email`` alone keeps the others).
+    current_emails: Sequence[str] = ()
+
+    @property
+    def us(self) -> bool:
+        return self.setup is not None and self.setup.us
 
 
 def _ref_out(value: Any) -> dict[str, str] | None:
@@ -539,30 +658,59 @@ def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _class_ref(tags: Sequence[TrackingRef]) -> dict[str, str] | None:
+    return next((_ref_out(tag.option_id) for tag in tags if tag.category_id == tracking.CLASS), None)
+
+
+def _line_code(line: LineItem, context: EncodeContext) -> dict[str, str] | None:
+    """The line's ``TaxCodeRef``: US lines are taxable or not (the code goes to the transaction)."""
+    code = line.tax_rate_id
+    if context.us:
+        if context.tax_mode is TaxMode.NO_TAX or code == taxes.NON:
+            return {"value": taxes.NON}
+        return None if code is None else {"value": taxes.TAX}
+    return _ref_out(code)
+
+
 def encode_line(line: LineItem, context: EncodeContext) -> dict[str, Any]:
     wire: dict[str, Any] = _drop_none({"Id": line.id, "Description": line.description})
     if line.type is LineItemType.SALES_ITEM:
         wire["DetailType"] = "SalesItemLineDetail"
+        detail: dict[str, Any] = {
+            "ItemRef": _ref_out(line.item_id or context.default_item_id),
+            "Qty": line.quantity,
+            "UnitPrice": line.unit_price,
+            "TaxCodeRef": _line_code(line, context),
+            "ItemAccountRef": _ref_out(line.account_id),
+            "ClassRef": _class_ref(line.tracking),
+        }
         wire["Amount"] = line.total_amount
-        wire["SalesItemLineDetail"] = _drop_none(
-            {
-                "ItemRef": _ref_out(line.item_id or context.default_item_id),
-                "Qty": line.quantity,
-                "UnitPrice": line.unit_price,
-                "TaxCodeRef": _ref_out(line.tax_rate_id),
-                "ItemAccountRef": _ref_out(line.account_id),
-            }
-        )
+        percents = context.code_percents.get(line.tax_rate_id or "")
+        if context.tax_mode is TaxMode.INCLUSIVE and not context.us and percents is not None:
+            # QuickBooks keeps the net amount and unit price, and the gross beside them.
+            unit = quantum(context.currency) or Decimal("0.01")
+            gross = line.total_amount
+            if gross is None and line.quantity is not None and line.unit_price is not None:
+                gross = line.quantity * line.unit_price
+            if gross is not None:
+                gross = gross.quantize(unit, rounding=ROUND_HALF_UP)
+                net = taxes.inclusive_net(gross, percents, unit)
+                wire["Amount"] = net
+                detail["TaxInclusiveAmt"] = gross
+                if line.quantity:
+                    detail["UnitPrice"] = taxes.unit_price(net, line.quantity)
+        wire["SalesItemLineDetail"] = _drop_none(detail)
     elif line.type is LineItemType.DISCOUNT:
         wire["DetailType"] = "DiscountLineDetail"
         percent = line.discount_percentage
-        wire["Amount"] = line.total_amount
+        wire["Amount"] = line.discount_amount if line.discount_amount is not None else line.total_amount
         wire["DiscountLineDetail"] = _drop_none(
             {
                 "PercentBased": percent is not None,
                 "DiscountPercent": percent,
                 "DiscountAccountRef": _ref_out(line.account_id),
-                "TaxCodeRef": _ref_out(line.tax_rate_id),
+                "TaxCodeRef": None if context.us else _ref_out(line.tax_rate_id),
+                "ClassRef": _class_ref(line.tracking),
             }
         )
     elif line.type is LineItemType.GROUP:
@@ -597,7 +745,21 @@ def _field(key: str, convert: Callable[[Any], Any]) -> Encoder:
 
 
 def _lines(value: Any, context: EncodeContext) -> Encoded:
-    return {"Line": [encode_line(line, context) for line in value or ()]}
+    lines = list(value or ())
+    encoded: Encoded = {"Line": [encode_line(line, context) for line in lines]}
+    if context.us and context.tax_mode is not TaxMode.NO_TAX:
+        # One code per US transaction: the one the taxable lines name (validated to be one).
+        codes = {line.tax_rate_id for line in lines} - {None, taxes.TAX, taxes.NON}
+        if len(codes) == 1:
+            encoded["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": codes.pop()}}
+    return encoded
+
+
+def _tax_mode(value: Any, context: EncodeContext) -> Encoded:
+    # US companies have no GlobalTaxCalculation: their no_tax is written by the lines (NON).
+    if value is None or context.us:
+        return {}
+    return {"GlobalTaxCalculation": taxes.GLOBAL_TAX_CALCULATION[TaxMode(value)]}
 
 
 def _custom_fields_out(value: Any, context: EncodeContext) -> Encoded:
@@ -607,6 +769,32 @@ def _custom_fields_out(value: Any, context: EncodeContext) -> Encoded:
             for f in value or ()
         ]
     }
+
+
+def _po_number_out(value: Any, context: EncodeContext) -> Encoded:
+    found = context.setup.po_field if context.setup is not None else None
+    if found is None:
+        raise ValueError("the company has no P.O. Number custom field (the provider refuses po_number)")
+    definition, name = found
+    return {
+        "CustomField": [
+            {"DefinitionId": definition, "Name": name, "Type": "StringType", "StringValue": value or ""}
+        ]
+    }
+
+
+def _terms(value: Any, context: EncodeContext) -> Encoded:
+    if value is None:
+        return {"SalesTermRef": None}
+    if value.id is None:
+        raise ValueError("terms need the id of a QuickBooks Term (the provider finds or creates it)")
+    return {"SalesTermRef": {"value": str(value.id)}}
+
+
+def _document_tracking(value: Any, context: EncodeContext) -> Encoded:
+    tags = list(value or ())
+    department = next((tag.option_id for tag in tags if tag.category_id == tracking.DEPARTMENT), None)
+    return {"DepartmentRef": _ref_out(department), "ClassRef": _class_ref(tags)}
 
 
 def _total_tax(value: Any, context: EncodeContext) -> Encoded:
@@ -626,9 +814,17 @@ def _active(value: Any, context: EncodeContext) -> Encoded:
     return {"Active": value != CustomerStatus.ARCHIVED}
 
 
+def _parent(value: Any, context: EncodeContext) -> Encoded:
+    # A sub-customer (a job) names its parent and is marked Job.
+    if value is None:
+        return {"ParentRef": None, "Job": False}
+    return {"ParentRef": {"value": str(value)}, "Job": True}
+
+
 _address_field = _field  # readability: addresses are objects converted by encode_address
 
-#: Unified field → how it is written. Fields absent here are computed by QuickBooks (read only).
+#: Unified field → how it is written. Fields absent here are computed by QuickBooks (read only);
+#: a customer's e-mails and phones are written together (see :func:`encode_fields`).
 ENCODERS: dict[str, dict[str, Encoder]] = {
     "invoice": {
         "number": _wrap("DocNumber"),
@@ -636,9 +832,14 @@ ENCODERS: dict[str, dict[str, Encoder]] = {
         "issue_date": _wrap("TxnDate"),
         "due_date": _wrap("DueDate"),
         "currency": _wrap("CurrencyRef", "value"),
+        "currency_rate": _wrap("ExchangeRate"),
+        "tax_mode": _tax_mode,
         "line_items": _lines,
         "total_tax": _total_tax,
         "memo": _wrap("CustomerMemo", "value"),
+        "po_number": _po_number_out,
+        "terms": _terms,
+        "tracking": _document_tracking,
         "billing_address": _address_field("BillAddr", encode_address),
         "shipping_address": _address_field("ShipAddr", encode_address),
         "email": _wrap("BillEmail", "Address"),
@@ -649,18 +850,19 @@ ENCODERS: dict[str, dict[str, Encoder]] = {
         "company_name": _wrap("CompanyName"),
         "first_name": _wrap("GivenName"),
         "last_name": _wrap("FamilyName"),
-        "email": _wrap("PrimaryEmailAddr", "Address"),
-        "phone": _wrap("PrimaryPhone", "FreeFormNumber"),
         "billing_address": _address_field("BillAddr", encode_address),
         "shipping_address": _address_field("ShipAddr", encode_address),
         "currency": _wrap("CurrencyRef", "value"),
         "status": _active,
         "tax_number": _wrap("PrimaryTaxIdentifier"),
+        "parent_id": _parent,
+        "terms": _terms,
     },
     "payment": {
         "customer_id": _wrap("CustomerRef", "value"),
         "date": _wrap("TxnDate"),
         "currency": _wrap("CurrencyRef", "value"),
+        "currency_rate": _wrap("ExchangeRate"),
         "total_amount": _wrap("TotalAmt"),
         "reference": _wrap("PaymentRefNum"),
         "account_id": _wrap("DepositToAccountRef", "value"),
@@ -668,6 +870,8 @@ ENCODERS: dict[str, dict[str, Encoder]] = {
         "allocations": _allocations,
     },
 }
+#: Customer fields written together: the e-mail list and the phone fields.
+CONTACT_FIELDS = frozenset({"email", "emails", "phone", "phones"})
 
 #: Unified fields QuickBooks computes or has no place for (refused in updates, ignored on create).
 READ_ONLY: dict[str, frozenset[str]] = {
@@ -675,6 +879,34 @@ READ_ONLY: dict[str, frozenset[str]] = {
     "customer": frozenset({"balance"}),
     "payment": frozenset({"unapplied_amount", "status"}),
 }
+
+
+def _merge(payload: dict[str, Any], encoded: Encoded) -> None:
+    """Add one field's JSON: ``TxnTaxDetail`` parts and ``CustomField`` entries from several
+    unified fields are combined (a P.O. number replaces a custom field of the same definition)."""
+    for key, value in encoded.items():
+        before = payload.get(key)
+        if key == "TxnTaxDetail" and isinstance(before, dict) and isinstance(value, dict):
+            payload[key] = {**before, **value}
+        elif key == "CustomField" and isinstance(before, list) and isinstance(value, list):
+            replaced = {entry.get("DefinitionId") for entry in value}
+            payload[key] = [entry for entry in before if entry.get("DefinitionId") not in replaced] + value
+        elif key == "TxnTaxDetail" and value is None and isinstance(before, dict):
+            continue  # total_tax=None only clears what no other field wrote
+        else:
+            payload[key] = value
+
+
+def _contacts(values: Mapping[str, Any], context: EncodeContext) -> Encoded:
+    encoded: Encoded = {}
+    if "email" in values or "emails" in values:
+        value = contacts.email_value(values.get("emails") or (), values.get("email"), context.current_emails)
+        encoded["PrimaryEmailAddr"] = None if value is None else {"Address": value}
+    if "phone" in values or "phones" in values:
+        phones = values.get("phones") or ()
+        fields = contacts.phone_fields(phones, values.get("phone"))
+        encoded.update(fields or {"PrimaryPhone": None})
+    return encoded
 
 
 def encode_fields(resource: str, values: Mapping[str, Any], context: EncodeContext) -> dict[str, Any]:
@@ -686,7 +918,9 @@ def encode_fields(resource: str, values: Mapping[str, Any], context: EncodeConte
     for name, value in values.items():
         encode = encoders.get(name)
         if encode is not None:
-            payload.update(encode(value, context))
+            _merge(payload, encode(value, context))
+    if resource == "customer":
+        payload.update(_contacts(values, context))
     pass_through = values.get("pass_through")
     if pass_through:
         payload.update(pass_through)
@@ -703,10 +937,11 @@ def resource_of(model: RecordMeta) -> str:
 def encode_record(model: RecordMeta, context: EncodeContext) -> dict[str, Any]:
     """A whole unified record → QuickBooks JSON for a create (unset fields are left out)."""
     resource = resource_of(model)
+    names = [*ENCODERS.get(resource, {}), *(CONTACT_FIELDS if resource == "customer" else ())]
     values = {
         name: getattr(model, name)
-        for name in ENCODERS.get(resource, {})
-        if getattr(model, name) is not None or name in model.model_fields_set
+        for name in names
+        if (getattr(model, name) not in (None, [])) or name in model.model_fields_set
     }
     payload = {
         key: value for key, value in encode_fields(resource, values, context).items() if value is not None
@@ -727,7 +962,12 @@ class QuickBooksCodec:
             decode_one(PROVIDER, resource, payload, _parsed) if isinstance(payload, bytes | str) else payload
         )
         entity = ENTITIES.get(resource)
-        if entity and isinstance(data, Mapping) and isinstance(data.get(entity), dict):
+        if (
+            entity
+            and resource not in COMPOSITE
+            and isinstance(data, Mapping)
+            and isinstance(data.get(entity), dict)
+        ):
             data = data[entity]  # a single-object answer: {"Invoice": {...}}
         return decode_record(resource, data, include_raw)
 
@@ -745,6 +985,8 @@ class QuickBooksCodec:
         not (one odd record never fails the page). ``body`` is the answer's bytes (invoices take the
         fast path), the answer parsed, or its rows already taken out (a CDC block). A body that is
         not a query answer at all raises ``DecodeFailed``."""
+        if resource in COMPOSITE and isinstance(body, Mapping):
+            return decode_composite_page(resource, body, include_raw)
         if isinstance(body, list):
             return decode_rows(resource, body, include_raw)
         if isinstance(body, Mapping):
@@ -787,6 +1029,52 @@ def decode_query_rows(
         resource,
         rows,
         (lambda row: decode(row, row)) if include_raw else (lambda row: decode(row, None)),
+        _record_id,
+    )
+
+
+def decode_composite_page(
+    resource: str, body: Mapping[str, Any], include_raw: bool = False
+) -> tuple[list[Any], list[RecordIssue]]:
+    """A page of a resource read from several entities: tax codes with the rates they name
+    (``{"TaxCode": [...], "TaxRate": {id: {...}}}``), or the tracking categories a company's
+    preferences turn on (``{"Preferences": {...}, "Class": [...], "Department": [...]}``)."""
+    if resource == "tax_rate":
+        rates = body.get("TaxRate") if isinstance(body.get("TaxRate"), Mapping) else {}
+        rows = body.get("TaxCode") or ()
+        return decode_each(
+            PROVIDER,
+            resource,
+            rows,
+            lambda row: decode_tax_rate({"TaxCode": row, "TaxRate": rates}, row if include_raw else None),
+            _record_id,
+        )
+    if resource == "tracking_category":
+        prefs = body.get("Preferences") if isinstance(body.get("Preferences"), Mapping) else {}
+        setup = setup_from({}, prefs)
+        enabled = [tracking.CLASS] if setup.class_tracking != "off" else []
+        if setup.track_departments:
+            enabled.append(tracking.DEPARTMENT)
+        payloads = [
+            {
+                "Category": category,
+                "Preferences": prefs,
+                "Options": body.get(tracking.ENTITIES[category]) or [],
+            }
+            for category in enabled
+        ]
+        return decode_each(
+            PROVIDER,
+            resource,
+            payloads,
+            lambda payload: decode_tracking_category(payload, payload if include_raw else None),
+            lambda payload: payload.get("Category"),
+        )
+    return decode_each(
+        PROVIDER,
+        resource,
+        [body],
+        lambda data: decode_company(data, data if include_raw else None),
         _record_id,
     )
 

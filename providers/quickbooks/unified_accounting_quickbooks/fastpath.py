@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NoReturn, TypeVar
 
 import msgspec
@@ -38,10 +38,22 @@ from unified_accounting.models import (
     LineItem,
     LineItemType,
     RawPayload,
+    TaxMode,
+    TrackingRef,
 )
 from unified_accounting.models.currency import ISO_4217_CODES
+from unified_accounting.models.money import quantum
 
 from . import wire
+from .company import PO_FIELD_NAME
+from .taxes import MODES as _MODES
+from .taxes import NON as _NON
+from .taxes import TAX as _TAX
+from .taxes import unit_price
+from .terms import terms_of
+from .tracking import CATEGORY_NAMES as _CATEGORY_NAMES
+from .tracking import CLASS as _CLASS
+from .tracking import DEPARTMENT as _DEPARTMENT
 
 Model = TypeVar("Model")
 
@@ -196,6 +208,7 @@ _new_invoice = _constructor(Invoice, INVOICE_FIELDS)
 _new_line = _constructor(LineItem, LINE_FIELDS)
 _new_address = _constructor(Address, ADDRESS_FIELDS)
 _new_custom_field = _constructor(CustomField, CUSTOM_FIELD_FIELDS)
+_new_tag = TrackingRef.model_construct
 
 _SALES, _DISCOUNT, _DESCRIPTION, _GROUP = (
     LineItemType.SALES_ITEM,
@@ -263,14 +276,40 @@ def _address(value: wire.PhysicalAddress | None) -> Address | None:
     )
 
 
-def _sales_line(line: wire.Line) -> LineItem:
+def _tag(category: str, ref: wire.NamedRef | None) -> list[TrackingRef]:
+    if ref is None or ref.value is None:
+        return []
+    return [
+        _new_tag(
+            category_id=category,
+            option_id=ref.value,
+            category_name=_CATEGORY_NAMES[category],
+            option_name=ref.name,
+        )
+    ]
+
+
+def _sales_line(line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None) -> LineItem:
     sale = line.sales_item_line_detail or _NO_SALES
-    quantity, price, amount = sale.qty, sale.unit_price, line.amount
+    quantity, price, amount, gross = sale.qty, sale.unit_price, line.amount, sale.tax_inclusive_amt
     if quantity is not None and (not quantity.is_finite() or quantity < 0):
         raise _Unusual
     if (price is not None and not price.is_finite()) or (amount is not None and not amount.is_finite()):
         raise _Unusual
+    if gross is not None and not gross.is_finite():
+        raise _Unusual
+    if unit is not None:
+        if amount is not None:
+            amount = amount.quantize(unit, ROUND_HALF_UP)
+        if gross is not None:
+            gross = gross.quantize(unit, ROUND_HALF_UP)
+    total = amount
+    if inclusive and gross is not None:
+        total = gross
+        if quantity:
+            price = unit_price(gross, quantity)
     item, account, tax_code = sale.item_ref, sale.item_account_ref, sale.tax_code_ref
+    code = tax_code.value if tax_code is not None else None
     return _new_line(
         {
             "id": line.id,
@@ -280,25 +319,30 @@ def _sales_line(line: wire.Line) -> LineItem:
             "unit_price": price,
             "discount_percentage": None,
             "discount_amount": None,
-            "total_amount": amount,
+            "total_amount": total,
             "item_id": item.value if item is not None else None,
             "account_id": account.value if account is not None else None,
-            "tax_rate_id": tax_code.value if tax_code is not None else None,
-            "tax_amount": None,
-            "tracking": [],
+            "tax_rate_id": txn_code if code == _TAX and txn_code is not None else code,
+            "tax_amount": gross - amount if gross is not None and amount is not None else None,
+            "tracking": _tag(_CLASS, sale.class_ref),
         }
     )
 
 
-def _discount_line(line: wire.Line) -> LineItem:
+def _discount_line(line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None) -> LineItem:
     discount = line.discount_line_detail or _NO_DISCOUNT
     based, amount = discount.percent_based, line.amount
-    percent = discount.discount_percent if based is True or based == "true" else None
+    percent_based = based is True or based == "true"
+    percent = discount.discount_percent if percent_based else None
     if percent is not None and (not percent.is_finite() or not _ZERO <= percent <= _HUNDRED):
         raise _Unusual
-    if amount is not None and not amount.is_finite():
-        raise _Unusual
+    if amount is not None:
+        if not amount.is_finite():
+            raise _Unusual
+        if unit is not None:
+            amount = amount.quantize(unit, ROUND_HALF_UP)
     account, tax_code = discount.discount_account_ref, discount.tax_code_ref
+    code = tax_code.value if tax_code is not None else None
     return _new_line(
         {
             "id": line.id,
@@ -307,24 +351,27 @@ def _discount_line(line: wire.Line) -> LineItem:
             "quantity": None,
             "unit_price": None,
             "discount_percentage": percent,
-            "discount_amount": None,
+            "discount_amount": None if percent_based else amount,
             "total_amount": amount,
             "item_id": None,
             "account_id": account.value if account is not None else None,
-            "tax_rate_id": tax_code.value if tax_code is not None else None,
+            "tax_rate_id": txn_code if code == _TAX and txn_code is not None else code,
             "tax_amount": None,
-            "tracking": [],
+            "tracking": _tag(_CLASS, discount.class_ref),
         }
     )
 
 
-def _group_line(line: wire.Line) -> LineItem:
+def _group_line(line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None) -> LineItem:
     group = line.group_line_detail or _NO_GROUP
     quantity, amount = group.quantity, line.amount
     if quantity is not None and (not quantity.is_finite() or quantity < 0):
         raise _Unusual
-    if amount is not None and not amount.is_finite():
-        raise _Unusual
+    if amount is not None:
+        if not amount.is_finite():
+            raise _Unusual
+        if unit is not None:
+            amount = amount.quantize(unit, ROUND_HALF_UP)
     item = group.group_item_ref
     return _new_line(
         {
@@ -345,7 +392,9 @@ def _group_line(line: wire.Line) -> LineItem:
     )
 
 
-def _description_line(line: wire.Line) -> LineItem:
+def _description_line(
+    line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None
+) -> LineItem:
     return _new_line(
         {
             "id": line.id,
@@ -371,12 +420,22 @@ def _custom_field(field: wire.CustomField) -> CustomField:
 
 #: Line ``DetailType`` → builder. Any other type (or none) leaves the record to the reference decoder;
 #: ``SubTotalLineDetail`` is not a line item and is handled by :func:`build_invoice`.
-_LINES: dict[str | None, Callable[[wire.Line], LineItem]] = {
+_LINES: dict[str | None, Callable[[wire.Line, str | None, bool, Decimal | None], LineItem]] = {
     "SalesItemLineDetail": _sales_line,
     "DiscountLineDetail": _discount_line,
     "GroupLineDetail": _group_line,
     "DescriptionOnly": _description_line,
 }
+#: Currency → the quantum of its amounts (``None``: a currency without minor units).
+_UNITS: dict[str | None, Decimal | None] = {}
+
+
+def _unit(currency: str | None) -> Decimal | None:
+    try:
+        return _UNITS[currency]
+    except KeyError:
+        found = _UNITS[currency] = quantum(currency)
+        return found
 
 
 def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoice:
@@ -392,33 +451,57 @@ def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoi
         currency = currency.upper()
         if currency not in ISO_4217_CODES:
             raise _Unusual
+    unit = _unit(currency)
 
+    tax = invoice.txn_tax_detail
+    txn_code_ref = tax.txn_tax_code_ref if tax is not None else None
+    txn_code = txn_code_ref.value if txn_code_ref is not None else None
+    calculation = invoice.global_tax_calculation
+    inclusive = calculation == "TaxInclusive"
     lines = []
+    taxed = False
     sub_total = None
     for line in invoice.line or ():
         kind = line.detail_type
         if kind == "SubTotalLineDetail":
             # Computed by QuickBooks from the other lines: the invoice's subtotal, not a line item.
             sub_total = line.amount
+            if sub_total is not None and unit is not None and sub_total.is_finite():
+                sub_total = sub_total.quantize(unit, ROUND_HALF_UP)
         else:
             build_line = _LINES.get(kind)
             if build_line is None:
                 raise _Unusual
-            lines.append(build_line(line))
+            built = build_line(line, txn_code, inclusive, unit)
+            lines.append(built)
+            if kind == "SalesItemLineDetail" and not taxed:
+                sale = line.sales_item_line_detail
+                code = sale.tax_code_ref if sale is not None else None
+                taxed = code is not None and code.value is not None and code.value != _NON
+    if calculation is not None:
+        mode = _MODES.get(calculation, TaxMode.EXCLUSIVE)
+    else:
+        mode = TaxMode.EXCLUSIVE if taxed or txn_code is not None else TaxMode.NO_TAX
 
     total, balance = invoice.total_amt, invoice.balance
-    tax = invoice.txn_tax_detail
     total_tax = tax.total_tax if tax is not None else None
     for amount in (total, balance, total_tax, sub_total):
         if amount is not None and not amount.is_finite():
             raise _Unusual
+    if unit is not None:
+        if total is not None:
+            total = total.quantize(unit, ROUND_HALF_UP)
+        if balance is not None:
+            balance = balance.quantize(unit, ROUND_HALF_UP)
+        if total_tax is not None:
+            total_tax = total_tax.quantize(unit, ROUND_HALF_UP)
     note = invoice.private_note
     paid = None
     if note and note.startswith("Voided") and not total:
         # QuickBooks keeps a voided invoice, zeroed, with "Voided" prepended to its note.
         status = InvoiceStatus.VOID
         if total is not None and balance is not None:
-            paid = _ZERO
+            paid = _ZERO if unit is None else _ZERO.quantize(unit)
     else:
         if total is None or balance is None or balance == total:
             status = InvoiceStatus.OPEN
@@ -432,6 +515,9 @@ def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoi
                 raise _Unusual
     if balance is not None and balance < 0:
         raise _Unusual
+    rate = invoice.exchange_rate
+    if rate is not None and (not rate.is_finite() or rate <= 0):
+        rate = None if rate.is_finite() else _unusual()
 
     issued, due = _date(invoice.txn_date), _date(invoice.due_date)
     if issued and due and due < issued:
@@ -443,6 +529,13 @@ def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoi
         # Often the same instant (never edited): parse it once.
         updated = created if meta.last_updated_time == meta.create_time else _time(meta.last_updated_time)
     memo, email, fields = invoice.customer_memo, invoice.bill_email, invoice.custom_field
+    po_number = None
+    for entry in fields or ():
+        if entry.name is not None and PO_FIELD_NAME.match(entry.name):
+            po_number = entry.string_value
+            break
+    terms_ref = invoice.sales_term_ref
+    tags = _tag(_DEPARTMENT, invoice.department_ref) + _tag(_CLASS, invoice.class_ref)
     return _new_invoice(
         {
             "id": invoice.id,
@@ -457,9 +550,9 @@ def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoi
             "issue_date": issued,
             "due_date": due,
             "currency": currency,
-            "currency_rate": None,
+            "currency_rate": rate,
             "status": status,
-            "tax_mode": None,
+            "tax_mode": mode,
             "line_items": lines,
             "sub_total": sub_total,
             "total_tax": total_tax,
@@ -468,15 +561,19 @@ def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoi
             "amount_paid": paid,
             "memo": memo.value if memo is not None else None,
             "reference": None,
-            "po_number": None,
-            "terms": None,
-            "tracking": [],
+            "po_number": po_number,
+            "terms": terms_of(terms_ref.value) if terms_ref is not None else None,
+            "tracking": tags,
             "billing_address": _address(invoice.bill_addr),
             "shipping_address": _address(invoice.ship_addr),
             "email": email.address if email is not None else None,
             "custom_fields": [_custom_field(field) for field in fields] if fields else [],
         }
     )
+
+
+def _unusual() -> NoReturn:
+    raise _Unusual
 
 
 # ------------------------------------------------------------------------------------ the page

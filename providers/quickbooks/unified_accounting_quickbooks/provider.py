@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -11,9 +12,27 @@ from typing import Any, ClassVar
 import httpx
 
 from unified_accounting.amounts import amounts_beyond
-from unified_accounting.errors import Conflict, DecodeFailed, FieldIssue, ProviderError, ValidationFailed
-from unified_accounting.models import Invoice, LineItemType, Payment, WebhookEvent
+from unified_accounting.decoding import RecordIssue
+from unified_accounting.errors import (
+    Conflict,
+    DecodeFailed,
+    FieldIssue,
+    NotFound,
+    ProviderError,
+    ValidationFailed,
+)
+from unified_accounting.models import (
+    Customer,
+    Invoice,
+    LineItemType,
+    Payment,
+    TaxMode,
+    TaxRate,
+    TaxRateStatus,
+    WebhookEvent,
+)
 from unified_accounting.models.common import RecordMeta
+from unified_accounting.models.money import excess_precision_in_update
 from unified_accounting.provider import (
     BulkResult,
     BulkUpdate,
@@ -30,16 +49,26 @@ from unified_accounting.settings import settings_as
 from unified_accounting.tokens import TokenSet
 
 from . import changes as change_reads
-from . import oauth, webhooks
+from . import checks, listing, oauth, taxes, terms, tracking, webhooks
 from .api import Api, app_of, company_url, is_metered, settings_of
-from .codec import ENTITIES, READ_ONLY, EncodeContext, QuickBooksCodec, encode_fields
+from .codec import (
+    ENTITIES,
+    READ_ONLY,
+    EncodeContext,
+    QuickBooksCodec,
+    encode_fields,
+    encode_record,
+)
 from .conflicts import VersionCache, changed_fields
+from .contacts import addresses
+from .directory import Directory, TaxBook, composite
 from .errors import error_from_fault, error_from_response, fault_errors
 from .limits import BATCH, RATE_LIMITS
 from .meter import UsageMeter
 from .models import Account
 from .query import MAX_RESULTS, select
 from .settings import QuickBooksSettings
+from .support import FIELD_SUPPORT, record_values, refused_issues
 from .taxes import keep_tax_code, needs_tax_code
 
 #: Intuit's bound on amounts, "max 15 digits in 10.5 format".
@@ -49,6 +78,8 @@ BATCH_SIZE = 30
 DEFAULT_PAGE_SIZE = MAX_RESULTS
 #: Name lists hide inactive rows from queries unless ``Active`` is filtered on.
 NAME_LISTS = frozenset({"Customer", "Item", "Account"})
+#: Resources read from several entities: their changes are listed, not read through CDC.
+LISTED_CHANGES = frozenset({"tax_rate", "tracking_category"})
 #: Ids per ``Id IN (...)`` query: keeps the GET's URL well under common 8 KB limits.
 ID_CHUNK = 100
 
@@ -80,7 +111,17 @@ class QuickBooksProvider(Provider):
         payment="create get list update delete void bulk_create bulk_update",
         item="get list",
         account="get list",
+        tax_rate="create get list",
+        tracking_category="get list",
+        company_info="get",
     )
+    list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
+        "tax_rate": frozenset({"status"}),
+        **listing.declared_filters(),
+    }
+    #: Sorts pushed down into ``ORDERBY`` (see :mod:`listing`).
+    list_sorts: ClassVar[Mapping[str, frozenset[str]]] = listing.declared_sorts()
+    field_support: ClassVar[Mapping[str, Mapping[str, tuple[str, str]]]] = FIELD_SUPPORT
     #: QuickBooks' own resources (not in the unified catalog): ``conn.resource("account")``.
     models: ClassVar[Mapping[str, type[RecordMeta]]] = {"account": Account}
     oauth = oauth.OAUTH
@@ -98,11 +139,14 @@ class QuickBooksProvider(Provider):
         self.meter = UsageMeter()
         self.versions = VersionCache()
         self.api = Api(self.meter)
+        self.directory = Directory(self.api)
 
     # ------------------------------------------------------------------------ checks and hooks
 
     def validate(self, resource: str, record: RecordMeta, operation: Operation) -> list[FieldIssue]:
         issues = amounts_beyond(record, self.max_amount, provider=self.name)
+        values = record_values(record)
+        issues += refused_issues(resource, values) + checks.static_issues(resource, values)
         if isinstance(record, Invoice):
             issues += self._invoice_issues(record.reference, record.line_items)
         if isinstance(record, Payment) and not record.customer_id:
@@ -116,6 +160,7 @@ class QuickBooksProvider(Provider):
             for name in fields
             if name in READ_ONLY.get(resource, frozenset())
         ]
+        issues += refused_issues(resource, fields) + checks.static_issues(resource, fields)
         if resource == "invoice":
             issues += self._invoice_issues(fields.get("reference"), fields.get("line_items") or [])
         return issues
@@ -123,10 +168,6 @@ class QuickBooksProvider(Provider):
     @staticmethod
     def _invoice_issues(reference: Any, lines: Sequence[Any]) -> list[FieldIssue]:
         issues = []
-        if reference:
-            issues.append(
-                FieldIssue("reference", "QuickBooks invoices have no reference field; use pass_through")
-            )
         for index, line in enumerate(lines):
             if line.type is LineItemType.SALES_ITEM and line.discount_percentage:
                 issues.append(
@@ -185,35 +226,269 @@ class QuickBooksProvider(Provider):
 
     # ------------------------------------------------------------------------------- decoding
 
-    def _decode(self, session: ProviderSession, resource: str, body: Mapping[str, Any]) -> Any:
+    def read_record(self, session: ProviderSession, resource: str, payload: Any) -> Any:
+        # ``SalesTermRef`` ids read as terms through the company's term list (see ``_load_terms``).
+        with terms.decoding_with(self.directory.kept_terms(session)):
+            return super().read_record(session, resource, payload)
+
+    def read_page(
+        self, session: ProviderSession, resource: str, body: Any
+    ) -> tuple[list[Any], list[RecordIssue]]:
+        with terms.decoding_with(self.directory.kept_terms(session)):
+            return super().read_page(session, resource, body)
+
+    async def _load_terms(self, session: ProviderSession, resource: str, payload: Any) -> None:
+        """Read the company's terms before decoding ``payload`` when it names one (one query, kept
+        for a while): a term made since the list was read refreshes it."""
+        if resource not in ("invoice", "customer"):
+            return
+        named = _term_ids(payload)
+        if not named:
+            return
+        book = await self.directory.terms(session)
+        if named - set(book.terms):
+            await self.directory.terms(session, fresh=True)
+
+    async def _decode(self, session: ProviderSession, resource: str, body: Mapping[str, Any]) -> Any:
         """A write's answer through the codec (the version remembered for the conflict policy)."""
         entity = ENTITIES[resource]
         payload = body[entity] if isinstance(body.get(entity), dict) else body
         if settings_of(session).conflict_policy == "reapply":
             self.versions.remember(session.company_id, entity, payload)
+        await self._load_terms(session, resource, payload)
+        return self.read_record(session, resource, payload)
+
+    async def get(self, session: ProviderSession, resource: str, record_id: str) -> Any:
+        payload = await self.fetch_record(session, resource, record_id)
+        await self._load_terms(session, resource, payload)
         return self.read_record(session, resource, payload)
 
     def _context(self, session: ProviderSession) -> EncodeContext:
         return EncodeContext(settings_of(session).default_item_id)
 
+    # ---------------------------------------------------------------------- checks with the company
+
+    async def _prepare(
+        self,
+        session: ProviderSession,
+        resource: str,
+        values: dict[str, Any],
+        *,
+        current: Mapping[str, Any] | None = None,
+    ) -> EncodeContext:
+        """Check ``values`` (a new record's fields, or an update's) against the company before any
+        write, resolve their terms to a ``Term`` id, and say how to encode them. ``current`` is the
+        record as stored, for an update. Raises ``ValidationFailed`` naming each refused field."""
+        context = self._context(session)
+        if resource not in ("invoice", "payment", "customer"):
+            return context
+        needs_setup = resource != "customer" or any(
+            values.get(name) is not None for name in ("currency", "terms")
+        )
+        setup = await self._setup(session) if needs_setup else None
+        issues: list[FieldIssue] = []
+        mode: TaxMode | None = None
+        percents: Mapping[str, Any] | None = None
+        if setup is not None:
+            if resource == "invoice":
+                given = values.get("tax_mode")
+                mode = TaxMode(given) if given is not None else None
+                if mode is None and current is not None:
+                    mode = taxes.document_mode(current, [])
+                if mode is TaxMode.INCLUSIVE and not setup.us:
+                    percents = (await self.directory.taxes(session)).percents()
+            if resource in ("invoice", "payment") and setup.multi_currency:
+                # Fills the currency from the customer's when none is given.
+                issues += await self._customer_currency(session, resource, values, current)
+            stored = ((current or {}).get("CurrencyRef") or {}).get("value")
+            issues += checks.setup_issues(
+                resource, values, setup, mode=mode, known_codes=percents, stored_currency=stored
+            )
+            issues += self._currency_precision(resource, values, setup.home_currency, current)
+            if resource == "customer" and current is not None and values.get("currency") is not None:
+                stored = (current.get("CurrencyRef") or {}).get("value")
+                if stored and stored != values["currency"]:
+                    issues.append(
+                        FieldIssue("currency", f"a QuickBooks customer's currency ({stored}) never changes")
+                    )
+        if issues:
+            raise ValidationFailed(
+                f"{resource} is not acceptable to this QuickBooks company", issues=issues, provider=self.name
+            )
+        if values.get("terms") is not None and values["terms"].id is None:
+            term_id = await self.directory.term_id(session, values["terms"])
+            values["terms"] = values["terms"].model_copy(update={"id": term_id})
+        context.setup = setup
+        context.tax_mode = mode
+        context.code_percents = percents or {}
+        stored_currency = ((current or {}).get("CurrencyRef") or {}).get("value")
+        context.currency = (
+            values.get("currency") or stored_currency or (setup.home_currency if setup else None)
+        )
+        if resource == "customer" and current is not None:
+            context.current_emails = addresses((current.get("PrimaryEmailAddr") or {}).get("Address"))
+        return context
+
+    async def _setup(self, session: ProviderSession) -> Any:
+        """The company's setup, read with ``Provider.company`` (cached) when possible."""
+        found = self.directory.kept_setup(session)
+        if found is None:
+            await self.company(session)  # reads CompanyInfo and Preferences, keeping the setup
+            found = await self.directory.setup(session)
+        return found
+
+    @staticmethod
+    def _currency_precision(
+        resource: str, values: Mapping[str, Any], home: str, current: Mapping[str, Any] | None
+    ) -> list[FieldIssue]:
+        # The client checks amounts at 2 decimals when a record names no currency; the company's
+        # home currency may have fewer (JPY) or more.
+        if values.get("currency") is not None:
+            return []
+        stored = ((current or {}).get("CurrencyRef") or {}).get("value")
+        currency = stored or home
+        model = {"invoice": Invoice, "payment": Payment, "customer": Customer}[resource]
+        return excess_precision_in_update(model, values, currency)
+
+    async def _customer_currency(
+        self,
+        session: ProviderSession,
+        resource: str,
+        values: dict[str, Any],
+        current: Mapping[str, Any] | None,
+    ) -> list[FieldIssue]:
+        """A multi-currency company fixes each customer's currency and its documents must be in it:
+        the customer is read, and a document naming no currency takes the customer's."""
+        customer_id = values.get("customer_id") or ((current or {}).get("CustomerRef") or {}).get("value")
+        if not customer_id or (
+            current is not None and "currency" not in values and "customer_id" not in values
+        ):
+            return []
+        customer = await self.fetch_record(session, "customer", str(customer_id))
+        theirs = (customer.get("CurrencyRef") or {}).get("value")
+        given = values.get("currency") or ((current or {}).get("CurrencyRef") or {}).get("value")
+        if theirs is None:
+            return []
+        if given is None:
+            values["currency"] = theirs
+            return []
+        if given != theirs:
+            return [
+                FieldIssue(
+                    "currency",
+                    f"customer {customer_id} is billed in {theirs} and QuickBooks fixes a customer's "
+                    f"currency: make the {resource} in {theirs}, or use a customer in {given}",
+                )
+            ]
+        return []
+
     # ----------------------------------------------------------------------------- operations
 
     async def create(self, session: ProviderSession, resource: str, record: RecordMeta) -> Any:
+        if resource == "tax_rate":
+            assert isinstance(record, TaxRate)
+            return await self._create_tax_rate(session, record)
         if isinstance(record, Invoice):
             self._require_items(settings_of(session), record.line_items)
-        payload = self.codec.encode(record, default_item_id=settings_of(session).default_item_id)
+        values = record_values(record)
+        context = await self._prepare(session, resource, values)
+        record = record.model_copy(
+            update={key: values[key] for key in ("terms", "currency") if key in values}
+        )
+        payload = encode_record(record, context)
         body = await self.api.write(session, ENTITIES[resource].lower(), payload=payload)
-        return self._decode(session, resource, body)
+        return await self._decode(session, resource, body)
 
     async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> dict[str, Any]:
         """The record's JSON (``get`` decodes it through the codec); its version is remembered for
-        the conflict policy."""
+        the conflict policy. Resources read from several entities come as a mapping of them."""
+        if resource == "company_info":
+            return await self.directory.company_payload(session)
+        if resource == "tax_rate":
+            return await self._fetch_tax_rate(session, record_id)
+        if resource == "tracking_category":
+            return await self._fetch_tracking_category(session, record_id)
         entity = ENTITIES[resource]
         body = await self.api.read(session, entity.lower(), record_id)
         payload: dict[str, Any] = body[entity]
         if settings_of(session).conflict_policy == "reapply":
             self.versions.remember(session.company_id, entity, payload)
         return payload
+
+    # -------------------------------------------------------------------- tax rates and tracking
+
+    async def _fetch_tax_rate(self, session: ProviderSession, record_id: str) -> dict[str, Any]:
+        if record_id == taxes.TAX:
+            raise NotFound(f"{taxes.TAX} is not a tax rate (US taxable lines)", provider=self.name)
+        book = await self.directory.read_taxes(session, [record_id])
+        if not book.codes:
+            raise NotFound(f"no tax code {record_id}", provider=self.name, code="610")
+        return {"TaxCode": book.codes[0], "TaxRate": book.rates}
+
+    async def _tax_rate_page(
+        self, session: ProviderSession, start: int, size: int, updated_since: Any
+    ) -> Page:
+        query = select("TaxCode").where("Active", "IN", [True, False])
+        if updated_since is not None:
+            query = query.where("MetaData.LastUpdatedTime", ">=", updated_since)
+        body = await self.api.query(session, str(query.order_by("Id").page(start, size)))
+        rows = list((body.get("QueryResponse") or {}).get("TaxCode") or ())
+        listed = [row for row in rows if str(row.get("Id")) != taxes.TAX]
+        ids = [str(row.get("Id")) for row in listed if taxes.rate_ids(row)]
+        book = await self.directory.read_taxes(session, ids) if ids else None
+        items, issues = self.read_page(session, "tax_rate", composite(book or TaxBook(), listed))
+        return Page(items=items, next_cursor=str(start + size) if len(rows) == size else None, issues=issues)
+
+    async def _create_tax_rate(self, session: ProviderSession, record: TaxRate) -> Any:
+        """``POST /taxservice/taxcode``: a code with a new rate per component and use, owed to the
+        company's first tax agency; then the code is read back."""
+        agency = await self.directory.tax_agency(session)
+        if agency is None:
+            raise ValidationFailed(
+                "tax_rate is not acceptable to this QuickBooks company",
+                issues=[
+                    FieldIssue("rate", "the company has no tax agency to owe a new rate to: add one first")
+                ],
+                provider=self.name,
+            )
+        payload = taxes.tax_service_payload(record, agency, await self.directory.rate_names(session))
+        body = await self.api.write(session, "taxservice", "taxcode", payload=payload)
+        self.directory.forget("taxes", session)
+        return await self.get(session, "tax_rate", str(body["TaxCodeId"]))
+
+    async def _fetch_tracking_category(self, session: ProviderSession, record_id: str) -> dict[str, Any]:
+        if record_id not in tracking.CATEGORIES:
+            raise NotFound(
+                f"QuickBooks tracking categories are {' and '.join(tracking.CATEGORIES)}, not {record_id!r}",
+                provider=self.name,
+            )
+        body = await self._tracking_body(session, [record_id])
+        if not _enabled(body["Preferences"], record_id):
+            raise NotFound(f"{record_id} tracking is off in this QuickBooks company", provider=self.name)
+        return {
+            "Category": record_id,
+            "Preferences": body["Preferences"],
+            "Options": body[tracking.ENTITIES[record_id]],
+        }
+
+    async def _tracking_body(self, session: ProviderSession, categories: Sequence[str]) -> dict[str, Any]:
+        prefs = (await self.api.read(session, "preferences")).get("Preferences") or {}
+        body: dict[str, Any] = {"Preferences": prefs}
+        for category in categories:
+            entity = tracking.ENTITIES[category]
+            rows: list[Any] = []
+            if _enabled(prefs, category):
+                start = 1
+                while True:
+                    query = select(entity).where("Active", "IN", [True, False]).order_by("Id")
+                    answer = await self.api.query(session, str(query.page(start, MAX_RESULTS)))
+                    found = (answer.get("QueryResponse") or {}).get(entity) or []
+                    rows += found
+                    if len(found) < MAX_RESULTS:
+                        break
+                    start += MAX_RESULTS
+            body[entity] = rows
+        return body
 
     def _select(self, resource: str) -> Any:
         entity = ENTITIES[resource]
@@ -231,15 +506,35 @@ class QuickBooksProvider(Provider):
         updated_since: datetime | None,
         page_size: int | None,
         filters: Mapping[str, Any] | None = None,
+        sort: Any = None,
     ) -> Page:
         # Overridden rather than built on fetch_page: the next cursor depends on how many records
         # the page held, read or not.
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_RESULTS)
         start = _start_position(cursor)
+        if resource == "tax_rate":
+            page = await self._tax_rate_page(session, start, size, updated_since)
+            wanted = (filters or {}).get("status")
+            if wanted is not None:
+                # QuickBooks has no status to query on: filtered here, page by page.
+                status = TaxRateStatus(getattr(wanted, "value", wanted))
+                page.items = [item for item in page.items if item.status is status]
+            return page
+        if resource == "tracking_category":
+            # At most two categories, both on one page; their options come with them.
+            body = await self._tracking_body(session, tracking.CATEGORIES)
+            items, issues = self.read_page(session, resource, body)
+            if updated_since is not None:
+                items = [
+                    item for item in items if item.updated_at is None or item.updated_at >= updated_since
+                ]
+            return Page(items=items, next_cursor=None, issues=issues)
         query = self._select(resource)
         if updated_since is not None:
             query = query.where("MetaData.LastUpdatedTime", ">=", updated_since)
-        body = await self.api.query_bytes(session, str(query.order_by("Id").page(start, size)))
+        query = listing.ordered(listing.narrowed(query, resource, filters or {}), resource, sort)
+        body = await self.api.query_bytes(session, str(query.page(start, size)))
+        await self._load_terms(session, resource, body)
         items, issues = self.read_page(session, resource, body)
         # A full page (records read or not) means there may be more.
         full = len(items) + len(issues) == size
@@ -251,10 +546,13 @@ class QuickBooksProvider(Provider):
 
     async def get_many(self, session: ProviderSession, resource: str, record_ids: Sequence[str]) -> Page:
         """One ``Id IN (...)`` query per chunk rather than one GET per record."""
+        if resource in LISTED_CHANGES:
+            return await super().get_many(session, resource, record_ids)
         found = Page(items=[])
         for start in range(0, len(record_ids), ID_CHUNK):
             query = self._select(resource).where("Id", "IN", list(record_ids[start : start + ID_CHUNK]))
             body = await self.api.query_bytes(session, str(query.page(1, MAX_RESULTS)))
+            await self._load_terms(session, resource, body)
             records, issues = self.read_page(session, resource, body)
             found.items += records
             found.issues += issues
@@ -271,13 +569,18 @@ class QuickBooksProvider(Provider):
         settings = settings_of(session)
         if resource == "invoice" and "line_items" in fields:
             self._require_items(settings, fields["line_items"] or [])
-        encoded = encode_fields(resource, fields, self._context(session))
         entity = ENTITIES[resource]
         current: Mapping[str, Any] | None = None
-        if row_version is None:
-            # No version given: the caller asked for last-writer-wins, so use the current one.
-            current = await self.fetch_record(session, resource, record_id)
-            row_version = str(current["SyncToken"])
+        if row_version is None or _needs_current(resource, fields):
+            # No version given: the caller asked for last-writer-wins, so use the current one. Some
+            # changes are checked against (or encoded with) what is stored: its currency, tax mode.
+            if row_version is not None:
+                current = self.versions.version(session.company_id, entity, record_id, row_version)
+            current = current or await self.fetch_record(session, resource, record_id)
+            row_version = row_version or str(current["SyncToken"])
+        values = dict(fields)
+        context = await self._prepare(session, resource, values, current=current)
+        encoded = encode_fields(resource, values, context)
         if needs_tax_code(encoded):
             if current is None:
                 known = self.versions.version(session.company_id, entity, record_id, row_version)
@@ -297,7 +600,7 @@ class QuickBooksProvider(Provider):
                 conflict.detail = f"{conflict.detail or ''} (changed meanwhile: {', '.join(moved)})".strip()
                 raise
             body = await self._sparse_update(session, resource, record_id, str(current["SyncToken"]), encoded)
-        return self._decode(session, resource, body)
+        return await self._decode(session, resource, body)
 
     async def _sparse_update(
         self,
@@ -340,14 +643,14 @@ class QuickBooksProvider(Provider):
             params = {"operation": "void"}
             payload = {"Id": record_id, "SyncToken": token}
         body = await self.api.write(session, entity, payload=payload, params=params)
-        return self._decode(session, resource, body)
+        return await self._decode(session, resource, body)
 
     async def archive(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
     ) -> Any:
         token = await self._sync_token(session, resource, record_id, row_version)
         body = await self._sparse_update(session, resource, record_id, token, {"Active": False})
-        return self._decode(session, resource, body)
+        return await self._decode(session, resource, body)
 
     async def send(self, session: ProviderSession, resource: str, record_id: str, to: str | None) -> Any:
         body = await self.api.write(
@@ -359,7 +662,7 @@ class QuickBooksProvider(Provider):
             content=b"",
             headers={"Content-Type": "application/octet-stream"},
         )
-        return self._decode(session, resource, body)
+        return await self._decode(session, resource, body)
 
     # ----------------------------------------------------------------------------------- batch
 
@@ -371,14 +674,12 @@ class QuickBooksProvider(Provider):
             if isinstance(record, Invoice):
                 self._require_items(settings, record.line_items)
         entity = ENTITIES[resource]
-        items = [
-            {
-                "bId": str(index),
-                "operation": "create",
-                entity: self.codec.encode(record, default_item_id=settings.default_item_id),
-            }
-            for index, record in enumerate(records)
-        ]
+        items = []
+        for index, record in enumerate(records):
+            values = record_values(record)
+            context = await self._prepare(session, resource, values)
+            record = record.model_copy(update={key: values[key] for key in ("terms", "currency")})
+            items.append({"bId": str(index), "operation": "create", entity: encode_record(record, context)})
         return await self._run_batch(session, resource, items)
 
     async def bulk_update(
@@ -389,11 +690,16 @@ class QuickBooksProvider(Provider):
         for update in updates:
             if resource == "invoice" and "line_items" in update.fields:
                 self._require_items(settings, update.fields["line_items"] or [])
-        tokens = await self._current_tokens(session, entity, [u.id for u in updates if u.row_version is None])
+        wanted = [u.id for u in updates if u.row_version is None or _needs_current(resource, u.fields)]
+        rows = await self._current_rows(session, entity, wanted)
+        tokens = {record_id: str(row["SyncToken"]) for record_id, row in rows.items()}
         items = []
         for index, update in enumerate(updates):
+            values = dict(update.fields)
+            current = rows.get(update.id) if _needs_current(resource, values) else None
+            context = await self._prepare(session, resource, values, current=current)
             payload = {
-                **encode_fields(resource, update.fields, self._context(session)),
+                **encode_fields(resource, values, context),
                 "Id": update.id,
                 "SyncToken": update.row_version or tokens.get(update.id, "0"),
                 "sparse": True,
@@ -401,9 +707,12 @@ class QuickBooksProvider(Provider):
             items.append({"bId": str(index), "operation": "update", entity: payload})
         return await self._run_batch(session, resource, items)
 
-    async def _current_tokens(self, session: ProviderSession, entity: str, ids: list[str]) -> dict[str, str]:
-        """SyncTokens of ``ids``, read with one query per chunk rather than one GET per record."""
-        tokens: dict[str, str] = {}
+    async def _current_rows(
+        self, session: ProviderSession, entity: str, ids: list[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The stored ``ids`` (their SyncTokens, and what updates are checked against), read with one
+        query per chunk rather than one GET per record."""
+        rows: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), MAX_RESULTS):
             chunk = ids[start : start + MAX_RESULTS]
             query = select(entity).where("Id", "IN", chunk)
@@ -411,8 +720,8 @@ class QuickBooksProvider(Provider):
                 query = query.where("Active", "IN", [True, False])
             body = await self.api.query(session, str(query.page(1, MAX_RESULTS)))
             for row in (body.get("QueryResponse") or {}).get(entity) or ():
-                tokens[str(row["Id"])] = str(row["SyncToken"])
-        return tokens
+                rows[str(row["Id"])] = row
+        return rows
 
     async def _run_batch(
         self, session: ProviderSession, resource: str, items: list[dict[str, Any]]
@@ -433,7 +742,7 @@ class QuickBooksProvider(Provider):
                     results.append(BulkResult(index=index, error=error))
                 else:
                     try:
-                        record = self._decode(session, resource, answer)
+                        record = await self._decode(session, resource, answer)
                     except DecodeFailed as exc:  # written, but its answer cannot be read
                         results.append(BulkResult(index=index, error=exc))
                     else:
@@ -445,12 +754,35 @@ class QuickBooksProvider(Provider):
     async def read_change_feed(
         self, session: ProviderSession, resources: Sequence[str], since: datetime
     ) -> ChangeFeedResult:
-        unknown = [r for r in resources if r not in ENTITIES]
+        unknown = [r for r in resources if r not in ENTITIES and r not in LISTED_CHANGES]
         if unknown:
             raise ValidationFailed(f"QuickBooks has no resource {', '.join(unknown)}", provider=self.name)
-        return await change_reads.read_changes(
-            self.api, session, resources, since, read_page=functools.partial(self.read_page, session)
+        if {"invoice", "customer"} & set(resources):
+            await self.directory.terms(session)  # the changes' SalesTermRef ids read as terms
+        captured = [r for r in resources if r not in LISTED_CHANGES]
+        result = (
+            await change_reads.read_changes(
+                self.api, session, captured, since, read_page=functools.partial(self.read_page, session)
+            )
+            if captured
+            else ChangeFeedResult()
         )
+        for resource in (r for r in resources if r in LISTED_CHANGES):
+            # Change Data Capture has no tax codes, and a category is read from its options: these
+            # small lists are read whole, changed since ``since``. QuickBooks never deletes them.
+            cursor: str | None = None
+            changed: list[Any] = []
+            while True:
+                page = await self.list_page(
+                    session, resource, cursor=cursor, updated_since=since, page_size=MAX_RESULTS
+                )
+                changed += page.items
+                result.issues += page.issues
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            result.records[resource] = changed
+        return result
 
     # ----------------------------------------------------------------------------------- OAuth
 
@@ -488,6 +820,40 @@ class QuickBooksProvider(Provider):
         """The URL of a company path (for calls the unified API does not cover). Each argument is one
         path segment, percent-encoded: ``company_url(session, "reports", "ProfitAndLoss")``."""
         return company_url(session, *path)
+
+
+_TERM_REF = re.compile(rb'"SalesTermRef"\s*:\s*\{[^}]*?"value"\s*:\s*"([^"\\]*)"')
+
+
+def _term_ids(payload: Any) -> set[str]:
+    """The ``SalesTermRef`` ids a record (or a page's bytes: any id at all) names."""
+    if isinstance(payload, bytes | bytearray):
+        if b'"SalesTermRef"' not in payload:
+            return set()
+        return {match.decode() for match in _TERM_REF.findall(payload)}
+    if not isinstance(payload, Mapping):
+        return set()
+    ref = payload.get("SalesTermRef")
+    value = ref.get("value") if isinstance(ref, Mapping) else None
+    return {str(value)} if value not in (None, "") else set()
+
+
+def _needs_current(resource: str, fields: Mapping[str, Any]) -> bool:
+    """Whether an update is checked against, or encoded with, the record as stored."""
+    if resource == "invoice":
+        return bool({"line_items", "currency", "currency_rate", "customer_id", "tax_mode"} & set(fields))
+    if resource == "payment":
+        return bool({"currency", "currency_rate", "customer_id"} & set(fields))
+    if resource == "customer":
+        return "currency" in fields or ("email" in fields and "emails" not in fields)
+    return False
+
+
+def _enabled(prefs: Mapping[str, Any], category: str) -> bool:
+    accounting = prefs.get("AccountingInfoPrefs") or {}
+    if category == tracking.CLASS:
+        return bool(accounting.get("ClassTrackingPerTxn") or accounting.get("ClassTrackingPerTxnLine"))
+    return bool(accounting.get("TrackDepartments"))
 
 
 __all__ = ["QuickBooksProvider"]

@@ -79,6 +79,12 @@ class Query:
     def order_by(self, name: str, *, descending: bool = False) -> Query:
         return replace(self, order=f"{_name(name)} {'DESC' if descending else 'ASC'}")
 
+    def then_by(self, name: str, *, descending: bool = False) -> Query:
+        """A further sort field, for rows equal in the ones before (QuickBooks takes several)."""
+        if self.order is None:
+            return self.order_by(name, descending=descending)
+        return replace(self, order=f"{self.order}, {_name(name)} {'DESC' if descending else 'ASC'}")
+
     def page(self, start_position: int, max_results: int) -> Query:
         if start_position < 1:
             raise ValueError("STARTPOSITION is 1-based")

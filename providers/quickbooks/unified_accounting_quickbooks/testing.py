@@ -27,12 +27,24 @@ class QuickBooksHarness(ProviderHarness):
         "default_item_id": SERVICE_ITEM_ID,
     }
     base_url = "http://qbo.test"
+    # Intuit's 10 requests a second would pace the suite on the wall clock; the limits are tested
+    # apart (tests/test_limits.py, on a fake clock).
+    rate_limits = "off"
+
+    def __init__(self, **emulator_options: Any) -> None:
+        """``emulator_options`` shape the company (see ``emulator.EmulatorOptions``): an Australian
+        company charging GST 10 % under a code named "GST on Income" is
+        ``QuickBooksHarness(country="AU", sales_tax_codes={"GST on Income": "10"})``; a multi-currency
+        one adds ``multi_currency=True, exchange_rates={"EUR": "1.08"}``."""
+        self.emulator_options = emulator_options
 
     def create_app(self) -> Any:
         from .emulator import create_emulator
 
         # Retry-After: 0 on throttles, so the suite's retries do not wait Intuit's minute.
-        app = create_emulator(realms=[new_realm_id()], retry_after_s=0)
+        app = create_emulator(
+            realms=[new_realm_id()], **{"retry_after_s": 0, "limits": False, **self.emulator_options}
+        )
         item = app.state.emulator.create("Item", {"Name": "Services", "Type": "Service", "UnitPrice": 0})
         assert item["Id"] == SERVICE_ITEM_ID
         return app

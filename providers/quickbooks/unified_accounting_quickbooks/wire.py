@@ -70,6 +70,7 @@ class Memo(msgspec.Struct, gc=False):
 
 
 class TaxDetail(_Wire):
+    txn_tax_code_ref: Ref | None = None
     total_tax: Decimal | None = None
 
 
@@ -85,6 +86,8 @@ class SalesItemLineDetail(_Wire):
     qty: Decimal | None = None
     item_account_ref: Ref | None = None
     tax_code_ref: Ref | None = None
+    tax_inclusive_amt: Decimal | None = None
+    class_ref: NamedRef | None = None
 
 
 class DiscountLineDetail(_Wire):
@@ -93,6 +96,7 @@ class DiscountLineDetail(_Wire):
     discount_percent: Decimal | None = None
     discount_account_ref: Ref | None = None
     tax_code_ref: Ref | None = None
+    class_ref: NamedRef | None = None
 
 
 class GroupLineDetail(_Wire):
@@ -129,6 +133,11 @@ class Invoice(_Wire):
     balance: Decimal | None = None
     private_note: str | None = None
     custom_field: list[CustomField] | None = None
+    exchange_rate: Decimal | None = None
+    global_tax_calculation: str | None = None
+    sales_term_ref: Ref | None = None
+    department_ref: NamedRef | None = None
+    class_ref: NamedRef | None = None
 
 
 def query_page(entity: str, element: Any) -> Any:

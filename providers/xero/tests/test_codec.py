@@ -22,6 +22,7 @@ from unified_accounting.models import (
     LineItemType,
     Payment,
     PaymentStatus,
+    TaxMode,
 )
 
 codec = XeroCodec()
@@ -54,7 +55,7 @@ def test_invoice_decodes_exactly() -> None:
     assert invoice.amount_due == Decimal("65.12") and invoice.amount_paid == Decimal("50.00")
     assert invoice.row_version is not None and invoice.row_version.startswith("1736164799123-")
     assert invoice.updated_at == datetime(2025, 1, 6, 11, 59, 59, 123000, tzinfo=UTC)
-    assert invoice.pass_through == {"LineAmountTypes": "Exclusive"}
+    assert invoice.tax_mode is TaxMode.EXCLUSIVE and invoice.pass_through == {}
     assert invoice.raw is None
 
 

@@ -78,7 +78,7 @@ class TestInvoiceMaths:
         assert second["LineAmount"] == Decimal("3.50")
         assert invoice["LineAmountTypes"] == "Exclusive"
         assert invoice["SubTotal"] == Decimal("57.47")
-        assert first["TaxType"] == "OUTPUT"
+        assert first["TaxType"] == "OUTPUT2"  # a new NZ organisation's sales rate, from account 200
         assert first["TaxAmount"] == Decimal("8.10")  # 15 % of 53.97 = 8.0955
         assert invoice["TotalTax"] == Decimal("8.63")
         assert invoice["Total"] == Decimal("66.10")
@@ -101,7 +101,7 @@ class TestInvoiceMaths:
         assert invoice["LineItems"][0]["TaxType"] == "NONE"
 
     async def test_exempt_tax_type_and_custom_rates(self) -> None:
-        app = create_emulator(tax_rates={"OUTPUT": "12.5", "NONE": 0, "EXEMPTOUTPUT": 0})
+        app = create_emulator(tax_rates={"OUTPUT2": "12.5", "EXEMPTOUTPUT": 0})
         client, _ = api_client(app)
         async with client:
             invoice = await create_invoice(

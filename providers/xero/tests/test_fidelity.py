@@ -37,6 +37,7 @@ def test_a_contact_keeps_every_address_line_and_its_balance() -> None:
         region="Auckland",
         postal_code="1010",
         country="New Zealand",
+        contact_name="Tamsin Ngata",
     )
     assert customer.billing_address == Address(
         line1="PO Box 4410",

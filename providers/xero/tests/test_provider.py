@@ -29,6 +29,7 @@ from unified_accounting.models import (
     InvoiceStatus,
     LineItem,
     Payment,
+    TaxMode,
 )
 from unified_accounting.plugins import get_provider
 from unified_accounting.provider import BulkUpdate
@@ -137,7 +138,7 @@ async def test_inclusive_amounts(env: Env) -> None:
         Decimal("15.00"),
         Decimal("115.00"),
     )
-    assert invoice.pass_through == {"LineAmountTypes": "Inclusive"}
+    assert invoice.tax_mode is TaxMode.INCLUSIVE
 
 
 async def test_inclusive_by_setting() -> None:

@@ -25,5 +25,12 @@ def test_numbers_compare_by_value_whatever_their_json_form() -> None:
     assert record_version(INVOICE) == record_version(exact)
 
 
-def test_no_update_time_no_version() -> None:
-    assert record_version({"Status": "DRAFT"}) is None
+def test_records_without_an_update_time_are_versioned_by_content() -> None:
+    # Tax rates and tracking categories carry no UpdatedDateUTC: any change must still move it.
+    rate = {"TaxType": "TAX001", "Name": "Levy", "TaxComponents": [{"Name": "Levy", "Rate": 5}]}
+    assert record_version(rate) is not None
+    assert record_version(rate) == record_version(
+        {**rate, "TaxComponents": [{"Name": "Levy", "Rate": Decimal("5.0000")}]}
+    )
+    assert record_version(rate) != record_version({**rate, "Name": "Levy 2"})
+    assert record_version({}) is None

@@ -23,24 +23,38 @@ from unified_accounting.provider import ProviderSession
 from .codec import RESOURCES
 from .dates import if_modified_since, parse_datetime
 from .errors import PROVIDER
+from .queries import XeroQuery
 
 API_BASE = "https://api.xero.com/api.xro/2.0"
 #: Xero's Invoices and Payments endpoints also hold bills and bill payments: keep to sales.
 SALES_FILTER = {"invoice": 'Type=="ACCREC"', "payment": 'PaymentType=="ACCRECPAYMENT"'}
 SALES_TYPE = {"invoice": ("Type", "ACCREC"), "payment": ("PaymentType", "ACCRECPAYMENT")}
-#: Xero pages these lists; accounts and items always come whole.
+#: Xero pages these lists; the others always come whole.
 PAGED = frozenset({"invoice", "customer", "payment"})
+#: Xero honours If-Modified-Since on these lists (not on tax rates, tracking categories, currencies).
+MODIFIED_SINCE = frozenset({"invoice", "customer", "payment", "account", "item"})
 #: Query parameters every read and write of a resource carries: four-decimal unit prices (Xero
-#: rounds to two otherwise), and archived contacts (hidden by default, yet still customers).
-READ_PARAMS: dict[str, dict[str, str]] = {"invoice": {"unitdp": "4"}, "customer": {"includeArchived": "true"}}
-WRITE_PARAMS: dict[str, dict[str, str]] = {"invoice": {"unitdp": "4"}}
+#: rounds to two otherwise), and archived contacts and categories (hidden by default, yet still there).
+READ_PARAMS: dict[str, dict[str, str]] = {
+    "invoice": {"unitdp": "4"},
+    "item": {"unitdp": "4"},
+    "customer": {"includeArchived": "true"},
+    "tracking_category": {"includeArchived": "true"},
+}
+WRITE_PARAMS: dict[str, dict[str, str]] = {"invoice": {"unitdp": "4"}, "item": {"unitdp": "4"}}
+#: Where a resource's URL differs from its envelope's name.
+PATHS = {"company_info": "Organisation"}
 
 
-def url(session: ProviderSession, resource: str, record_id: str | None = None) -> str:
-    path = f"{API_BASE}/{RESOURCES[resource][0]}"
-    if record_id is not None:
-        path += "/" + path_segment(record_id)
+def url(session: ProviderSession, resource: str, record_id: str | None = None, *more: str) -> str:
+    path = f"{API_BASE}/{PATHS.get(resource, RESOURCES[resource][0])}"
+    for segment in (record_id, *more) if record_id is not None else more:
+        path += "/" + path_segment(segment)
     return rebase(path, session.settings.base_url)
+
+
+def _path(session: ProviderSession, *segments: str) -> str:
+    return rebase("/".join((API_BASE, *(path_segment(s) for s in segments))), session.settings.base_url)
 
 
 def id_list(record_ids: Sequence[str]) -> str:
@@ -97,6 +111,30 @@ async def fetch_record(session: ProviderSession, resource: str, record_id: str) 
     return items[0]
 
 
+async def fetch_organisation(session: ProviderSession) -> dict[str, Any]:
+    """The organisation with its ``Actions`` (what decides multi-currency) merged in."""
+    response = await session.request("GET", url(session, "company_info"))
+    organisations = _items("company_info", _body(response))
+    if not organisations:
+        raise NotFound("Xero answered without the organisation", provider=PROVIDER, status_code=404)
+    actions = await session.request("GET", _path(session, "Organisation", "Actions"))
+    listed = _body(actions)
+    return {**organisations[0], "Actions": listed.get("Actions") if isinstance(listed, Mapping) else []}
+
+
+async def fetch_currencies(session: ProviderSession) -> list[str]:
+    """The codes of the organisation's currencies (its base currency and those it added)."""
+    body = _body(await session.request("GET", _path(session, "Currencies")))
+    items = body.get("Currencies") if isinstance(body, Mapping) else None
+    return [str(c.get("Code")).upper() for c in items or [] if isinstance(c, Mapping) and c.get("Code")]
+
+
+async def fetch_all(session: ProviderSession, resource: str) -> list[dict[str, Any]]:
+    """Every record of a resource Xero lists whole (tax rates, tracking categories)."""
+    response = await session.request("GET", url(session, resource), params=READ_PARAMS.get(resource))
+    return _items(resource, _body(response))
+
+
 async def fetch_records(
     session: ProviderSession, resource: str, record_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
@@ -121,25 +159,35 @@ async def fetch_page(
     page: int,
     page_size: int,
     updated_since: datetime | None,
+    query: XeroQuery | None = None,
 ) -> RawPage:
-    params: dict[str, Any] = dict(READ_PARAMS.get(resource, {}))
+    query = query or XeroQuery()
+    params: dict[str, Any] = {**READ_PARAMS.get(resource, {}), **query.params}
     if resource in PAGED:
-        # Ordered by id, which never changes: records updated while paging do not move between pages.
-        params.update(page=page, pageSize=page_size, order=f"{RESOURCES[resource][1]} ASC")
-    if resource in SALES_FILTER:
-        params["where"] = SALES_FILTER[resource]
-    headers = {"If-Modified-Since": if_modified_since(updated_since)} if updated_since else None
+        # Ordered by id unless asked otherwise: an id never changes, so records updated while
+        # paging do not move between pages.
+        params.update(page=page, pageSize=page_size, order=query.order or f"{RESOURCES[resource][1]} ASC")
+    where = [SALES_FILTER[resource]] if resource in SALES_FILTER else []
+    where += query.where
+    if where:
+        params["where"] = " AND ".join(where)
+    headers = (
+        {"If-Modified-Since": if_modified_since(updated_since)}
+        if updated_since and resource in MODIFIED_SINCE
+        else None
+    )
     response = await session.request("GET", url(session, resource), params=params, headers=headers)
     body = _body(response)
-    items = _items(resource, body)
+    fetched = _items(resource, body)
+    items = [item for item in fetched if query.keep is None or query.keep(item)]
     next_page: int | None = None
     if resource in PAGED:
         pagination = body.get("pagination") if isinstance(body, Mapping) else None
         if isinstance(pagination, Mapping) and pagination.get("pageCount") is not None:
             more = page < int(pagination["pageCount"])
         else:
-            more = len(items) >= page_size
-        next_page = page + 1 if more and items else None
+            more = len(fetched) >= page_size
+        next_page = page + 1 if more and fetched else None
     server_time = parse_datetime(body.get("DateTimeUTC")) if isinstance(body, Mapping) else None
     return RawPage(items, next_page, server_time)
 
@@ -170,6 +218,28 @@ async def write(
         idempotent=True,
     )
     return _items(resource, _body(response))
+
+
+async def send(
+    session: ProviderSession,
+    method: str,
+    path: Sequence[str],
+    key: str,
+    element: Mapping[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """One write to a sub-resource Xero keeps outside the usual envelope (``TrackingCategories/{id}``,
+    ``.../Options``): the answer's ``key`` list. A DELETE sends no body."""
+    headers = {"Idempotency-Key": session.new_idempotency_key()} if method != "DELETE" else None
+    response = await session.request(
+        method,
+        _path(session, *path),
+        json=dict(element) if element is not None else None,
+        headers=headers,
+        idempotent=True,
+    )
+    body = _body(response)
+    items = body.get(key) if isinstance(body, Mapping) else None
+    return [item for item in items or [] if isinstance(item, dict)]
 
 
 def has_errors(element: Mapping[str, Any]) -> bool:

@@ -1,13 +1,17 @@
 """Xero JSON ↔ unified models: pure functions, no I/O.
 
-Reading: ACCREC invoices → :class:`Invoice`, contacts → :class:`Customer`, payments →
-:class:`Payment`, accounts and items → the provider's own :class:`Account` and :class:`Item`. Money
-arrives as exact ``Decimal`` (bodies are parsed with ``parse_float=Decimal``), never through a float.
+Reading: ACCREC invoices → :class:`Invoice`, contacts → :class:`Customer` (:mod:`.contacts`), payments →
+:class:`Payment`, tax rates → :class:`TaxRate` (:mod:`.taxes`), tracking categories →
+:class:`TrackingCategory` (:mod:`.tracking`), the organisation → :class:`CompanyInfo`
+(:mod:`.organisation`), items → the unified :class:`Item`, the chart of accounts → the provider's own
+:class:`Account`. Money arrives as exact ``Decimal`` (bodies are parsed with
+``parse_float=Decimal``), never through a float.
 
 Writing: a unified model (or, for updates, a mapping of changed unified fields) → the Xero element.
 ``pass_through`` is merged last, so any Xero field the unified model lacks still reaches Xero.
 Defaults that depend on the connection (tax mode, default accounts, created status) come in
-:class:`EncodeOptions`, built from the provider settings.
+:class:`EncodeOptions`, built from the provider settings; so does what one write needs to know (the
+organisation's tracking categories, the record an update changes).
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from unified_accounting import jsonutil
 from unified_accounting.decoding import RecordIssue, decode_each, decode_one, id_in
 from unified_accounting.models import (
-    Address,
+    CompanyInfo,
     Customer,
     Invoice,
     InvoiceStatus,
@@ -30,55 +35,88 @@ from unified_accounting.models import (
     LineItem,
     LineItemType,
     Payment,
+    PaymentTerms,
     RecordMeta,
+    TaxMode,
+    TaxRate,
+    TrackingCategory,
 )
 from unified_accounting.models.context import from_provider
 
+from .contacts import (
+    BILLING_ADDRESS,
+    SHIPPING_ADDRESS,
+    decode_contact,
+    encode_contact,
+    encode_contact_fields,
+    first_address,
+)
+from .currency import unified_rate, xero_rate
 from .dates import format_date, parse_datetime, record_date
 from .models import Account
+from .organisation import decode_organisation
 from .settings import XeroSettings
-from .statuses import INVOICE_TO_XERO, contact_status, customer_status, invoice_status, payment_status
+from .statuses import INVOICE_TO_XERO, invoice_status, payment_status
+from .support import FIELD_SUPPORT, computed, refused
+from .taxes import TO_LINE_AMOUNT_TYPES, decode_tax_rate, encode_tax_rate, encode_tax_rate_changes, tax_mode
+from .terms import due_date
+from .tracking import TrackingNames, decode_category, decode_line_tracking, encode_category
 from .versions import record_version
 
-#: Unified resource → (Xero collection, id field, unified model).
+#: Unified resource → (Xero collection, id field, unified model). The collection names the envelope.
 RESOURCES: dict[str, tuple[str, str, type[RecordMeta]]] = {
     "invoice": ("Invoices", "InvoiceID", Invoice),
     "customer": ("Contacts", "ContactID", Customer),
     "payment": ("Payments", "PaymentID", Payment),
     "account": ("Accounts", "AccountID", Account),
     "item": ("Items", "ItemID", Item),
+    "tax_rate": ("TaxRates", "TaxType", TaxRate),
+    "tracking_category": ("TrackingCategories", "TrackingCategoryID", TrackingCategory),
+    "company_info": ("Organisations", "OrganisationID", CompanyInfo),
 }
 
 PROVIDER = "xero"
 
-#: Xero address types of the unified addresses (POBOX is Xero's postal/billing address).
-BILLING_ADDRESS, SHIPPING_ADDRESS = "POBOX", "STREET"
-
 
 @dataclass(frozen=True)
 class EncodeOptions:
-    """Connection-level defaults applied when a unified record leaves something unsaid."""
+    """Connection-level defaults applied when a unified record leaves something unsaid, and what one
+    write needs to know about the organisation and the record it changes."""
 
     line_amount_types: str = "Exclusive"
     default_invoice_status: str = "AUTHORISED"
     default_sales_account_code: str | None = "200"
     default_payment_account_code: str | None = "090"
+    #: The organisation's tracking categories, to write line tracking by name.
+    tracking: TrackingNames | None = None
+    #: The day a document without an issue date is dated (due dates from terms count from it).
+    today: date | None = None
+    #: The record an update changes, as Xero holds it (its lines, people, bills terms).
+    current: Mapping[str, Any] | None = None
 
     @classmethod
     def from_settings(cls, settings: XeroSettings) -> EncodeOptions:
         return cls(
-            line_amount_types=settings.line_amount_types,
+            line_amount_types=settings.line_amount_types or "Exclusive",
             default_invoice_status=settings.default_invoice_status,
             default_sales_account_code=settings.default_sales_account_code,
             default_payment_account_code=settings.default_payment_account_code,
         )
+
+    def previous_line(self, line_id: str | None) -> Mapping[str, Any] | None:
+        if not line_id or self.current is None:
+            return None
+        for line in self.current.get("LineItems") or []:
+            if isinstance(line, Mapping) and str(line.get("LineItemID") or "").lower() == line_id.lower():
+                return line
+        return None
 
 
 # =========================================================================================== decoding
 
 
 def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+    return None if value is None or value == "" else Decimal(str(value))
 
 
 def _text(value: Any) -> str | None:
@@ -95,19 +133,21 @@ def _meta(data: Mapping[str, Any], id_field: str, include_raw: bool) -> dict[str
 
 
 def _is_nonzero(value: Any) -> bool:
-    return value is not None and Decimal(str(value)) != 0
+    return value is not None and value != "" and Decimal(str(value)) != 0
 
 
 def decode_line(data: Mapping[str, Any]) -> dict[str, Any]:
     """A Xero line as the fields of a unified :class:`LineItem` (validated with the invoice)."""
     line_id = _text(data.get("LineItemID"))
     unit, amount = data.get("UnitAmount"), data.get("LineAmount")
+    tracking = decode_line_tracking(data.get("Tracking"))
     if not data.get("ItemCode") and not _is_nonzero(unit) and not _is_nonzero(amount):
         # Xero has no line type: a line carrying no amount and no item is a text line.
         return {
             "id": line_id,
             "type": LineItemType.DESCRIPTION,
             "description": _text(data.get("Description")),
+            "tracking": tracking,
         }
     quantity = _decimal(data.get("Quantity"))
     unit_price = _decimal(unit)
@@ -122,17 +162,21 @@ def decode_line(data: Mapping[str, Any]) -> dict[str, Any]:
         "quantity": quantity,
         "unit_price": unit_price,
         "discount_percentage": _decimal(data.get("DiscountRate")),
+        # Lists leave DiscountAmount out (Xero's, not ours): a single read carries it.
+        "discount_amount": _decimal(data.get("DiscountAmount")),
         "total_amount": _decimal(amount),
         "item_id": _text(data.get("ItemCode")),
         "account_id": _text(data.get("AccountCode")) or _text(data.get("AccountID")),
         "tax_rate_id": _text(data.get("TaxType")),
+        "tax_amount": _decimal(data.get("TaxAmount")),
+        "tracking": tracking,
     }
 
 
 def decode_invoice(data: Mapping[str, Any], include_raw: bool = False) -> Invoice:
     contact = data.get("Contact") or {}
     amount_paid = _decimal(data.get("AmountPaid"))
-    line_amount_types = data.get("LineAmountTypes")
+    reference = _text(data.get("Reference"))
     # Built with the provider context: Xero stores invoices that user-input rules would refuse
     # (a due date before the invoice date is in Xero's own API examples).
     return from_provider(
@@ -144,87 +188,26 @@ def decode_invoice(data: Mapping[str, Any], include_raw: bool = False) -> Invoic
             "issue_date": record_date(dict(data), "Date"),
             "due_date": record_date(dict(data), "DueDate"),
             "currency": _text(data.get("CurrencyCode")),
+            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
             "status": invoice_status(data.get("Status"), amount_paid),
+            "tax_mode": tax_mode(data.get("LineAmountTypes")),
             "line_items": [decode_line(line) for line in data.get("LineItems") or []],
             "sub_total": _decimal(data.get("SubTotal")),
             "total_tax": _decimal(data.get("TotalTax")),
             "total": _decimal(data.get("Total")),
             "amount_due": _decimal(data.get("AmountDue")),
             "amount_paid": amount_paid,
-            "reference": _text(data.get("Reference")),
-            # The tax mode says how to read unit prices and line totals, and writing it back keeps it.
-            "pass_through": {"LineAmountTypes": line_amount_types} if line_amount_types else {},
+            # A sales invoice's Reference is where Xero keeps the customer's order number.
+            "reference": reference,
+            "po_number": reference,
             **_meta(data, "InvoiceID", include_raw),
         },
     )
 
 
-#: Unified address field → Xero address field. Every line Xero holds has its own field.
-ADDRESS_FIELDS = {
-    "line1": "AddressLine1",
-    "line2": "AddressLine2",
-    "line3": "AddressLine3",
-    "line4": "AddressLine4",
-    "city": "City",
-    "region": "Region",
-    "postal_code": "PostalCode",
-    "country": "Country",
-}
-
-
-def decode_address(data: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """A Xero address as the fields of a unified :class:`Address`, or ``None`` when it is empty."""
-    if not data:
-        return None
-    fields = {name: _text(data.get(key)) for name, key in ADDRESS_FIELDS.items()}
-    return fields if any(value is not None for value in fields.values()) else None
-
-
-def _addresses(data: Mapping[str, Any], kinds: tuple[str, ...]) -> dict[str, Any] | None:
-    for kind in kinds:
-        for entry in data.get("Addresses") or []:
-            if str(entry.get("AddressType", "")).upper() == kind:
-                address = decode_address(entry)
-                if address is not None:
-                    return address
-    return None
-
-
-def decode_phone(phones: list[Mapping[str, Any]] | None) -> str | None:
-    ranked = sorted(
-        (p for p in phones or [] if p.get("PhoneNumber")),
-        key=lambda p: (
-            ("DEFAULT", "MOBILE", "DDI").index(p["PhoneType"])
-            if p.get("PhoneType") in ("DEFAULT", "MOBILE", "DDI")
-            else 3
-        ),
-    )
-    if not ranked:
-        return None
-    phone = ranked[0]
-    country = f"+{phone['PhoneCountryCode']}" if phone.get("PhoneCountryCode") else None
-    return " ".join(str(p) for p in (country, phone.get("PhoneAreaCode"), phone["PhoneNumber"]) if p)
-
-
-def decode_contact(data: Mapping[str, Any], include_raw: bool = False) -> Customer:
+def decode_customer(data: Mapping[str, Any], include_raw: bool = False) -> Customer:
     receivable = ((data.get("Balances") or {}).get("AccountsReceivable") or {}).get("Outstanding")
-    return from_provider(
-        Customer,
-        {
-            "display_name": _text(data.get("Name")) or str(data.get("ContactID")),
-            "first_name": _text(data.get("FirstName")),
-            "last_name": _text(data.get("LastName")),
-            "email": _text(data.get("EmailAddress")),
-            "phone": decode_phone(data.get("Phones")),
-            "billing_address": _addresses(data, (BILLING_ADDRESS,)),
-            "shipping_address": _addresses(data, (SHIPPING_ADDRESS, "DELIVERY")),
-            "currency": _text(data.get("DefaultCurrency")),
-            "balance": _decimal(receivable),
-            "status": customer_status(data.get("ContactStatus")),
-            "tax_number": _text(data.get("TaxNumber")),
-            **_meta(data, "ContactID", include_raw),
-        },
-    )
+    return decode_contact(data, _meta(data, "ContactID", include_raw), _decimal(receivable))
 
 
 def decode_payment(data: Mapping[str, Any], include_raw: bool = False) -> Payment:
@@ -240,6 +223,7 @@ def decode_payment(data: Mapping[str, Any], include_raw: bool = False) -> Paymen
             "customer_id": _text((invoice.get("Contact") or {}).get("ContactID")),
             "date": record_date(dict(data), "Date"),
             "currency": _text(invoice.get("CurrencyCode")),
+            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
             "total_amount": amount,
             "reference": _text(data.get("Reference")),
             "account_id": _text(account.get("Code")) or _text(account.get("AccountID")),
@@ -304,12 +288,28 @@ def _pricing(details: Mapping[str, Any], description: str | None) -> dict[str, A
     }
 
 
+def decode_rate(data: Mapping[str, Any], include_raw: bool = False) -> TaxRate:
+    return decode_tax_rate(data, _meta(data, "TaxType", include_raw))
+
+
+def decode_tracking_category(data: Mapping[str, Any], include_raw: bool = False) -> TrackingCategory:
+    return decode_category(data, _meta(data, "TrackingCategoryID", include_raw))
+
+
+def decode_company(data: Mapping[str, Any], include_raw: bool = False) -> CompanyInfo:
+    address = first_address(data.get("Addresses"), (BILLING_ADDRESS, SHIPPING_ADDRESS))
+    return decode_organisation(data, _meta(data, "OrganisationID", include_raw), address)
+
+
 DECODERS: dict[str, Callable[[Mapping[str, Any], bool], Any]] = {
     "invoice": decode_invoice,
-    "customer": decode_contact,
+    "customer": decode_customer,
     "payment": decode_payment,
     "account": decode_account,
     "item": decode_item,
+    "tax_rate": decode_rate,
+    "tracking_category": decode_tracking_category,
+    "company_info": decode_company,
 }
 
 
@@ -363,17 +363,64 @@ def _reference(value: str) -> dict[str, str]:
     return {"AccountID": value}
 
 
+def _same(value: Any, stored: Any) -> bool:
+    if value is None or stored is None or stored == "":
+        return (value is None) == (stored is None or stored == "")
+    if isinstance(value, Decimal):
+        return value == Decimal(str(stored))
+    return str(value).upper() == str(stored).upper()
+
+
+def _taxed_alike(line: LineItem, previous: Mapping[str, Any]) -> bool:
+    """Whether ``line`` is taxed on what the stored line was (so its old tax amount still holds)."""
+    pairs = (
+        (line.quantity, previous.get("Quantity")),
+        (line.unit_price, previous.get("UnitAmount")),
+        (line.discount_percentage, previous.get("DiscountRate")),
+        (line.total_amount, previous.get("LineAmount")),
+        (line.tax_rate_id, previous.get("TaxType")),
+        (line.account_id, previous.get("AccountCode") or previous.get("AccountID")),
+        (line.item_id, previous.get("ItemCode")),
+    )
+    return all(_same(value, stored) for value, stored in pairs)
+
+
 def encode_line(line: LineItem, options: EncodeOptions) -> dict[str, Any]:
     out: dict[str, Any] = {"LineItemID": line.id, "Description": line.description}
+    if line.tracking:
+        if options.tracking is None:
+            raise ValueError("line tracking is written by name: pass the organisation's TrackingNames")
+        out["Tracking"] = [options.tracking.encode(ref) for ref in line.tracking]
     if line.type is LineItemType.DESCRIPTION:
         return {k: v for k, v in out.items() if v is not None}
+    previous = options.previous_line(line.id)
+    discount_amount = line.discount_amount
+    if (
+        discount_amount is None
+        and line.discount_percentage is None
+        and previous is not None
+        and previous.get("DiscountAmount") not in (None, "")
+        and _same(line.total_amount, previous.get("LineAmount"))
+    ):
+        # The line was read from a list, which leaves DiscountAmount out; its total still has the
+        # discount in it. Write back what Xero holds, not less.
+        discount_amount = Decimal(str(previous["DiscountAmount"]))
     out.update(
         Quantity=line.quantity,
         UnitAmount=line.unit_price,
         DiscountRate=line.discount_percentage,
+        DiscountAmount=discount_amount,
         ItemCode=line.item_id,
         TaxType=line.tax_rate_id,
     )
+    if line.tax_amount is not None and (
+        previous is None
+        or not _same(line.tax_amount, previous.get("TaxAmount"))
+        or _taxed_alike(line, previous)
+    ):
+        # A tax amount is Xero's to compute, and an override when sent. One read back with a line and
+        # left as it was while the line changed is stale: Xero computes the new one.
+        out["TaxAmount"] = line.tax_amount
     if line.unit_price is None and line.total_amount is not None:
         # Only a total given: Xero derives the unit amount. With both, Xero checks they agree,
         # and a derived total may carry more decimals than Xero's rounded LineAmount.
@@ -387,16 +434,6 @@ def encode_line(line: LineItem, options: EncodeOptions) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _address(kind: str, address: Address | None) -> dict[str, Any]:
-    if address is None:
-        return {"AddressType": kind}
-    fields = {key: getattr(address, name) for name, key in ADDRESS_FIELDS.items()}
-    if address.line5:
-        # Xero has four address lines: a fifth (from QuickBooks) joins the fourth, not lost.
-        fields["AddressLine4"] = ", ".join(line for line in (address.line4, address.line5) if line)
-    return {"AddressType": kind, **{k: v for k, v in fields.items() if v is not None}}
-
-
 FieldEncoder = Callable[[Any, EncodeOptions], dict[str, Any]]
 
 INVOICE_FIELDS: dict[str, FieldEncoder] = {
@@ -405,41 +442,18 @@ INVOICE_FIELDS: dict[str, FieldEncoder] = {
     "issue_date": lambda v, o: {"Date": format_date(v) if v else None},
     "due_date": lambda v, o: {"DueDate": format_date(v) if v else None},
     "currency": lambda v, o: {"CurrencyCode": v},
+    "currency_rate": lambda v, o: {"CurrencyRate": xero_rate(v)} if v is not None else {},
     "reference": lambda v, o: {"Reference": v or ""},
+    "po_number": lambda v, o: {"Reference": v or ""},
     "status": lambda v, o: {"Status": INVOICE_TO_XERO[InvoiceStatus(v)]},
+    "tax_mode": lambda v, o: {"LineAmountTypes": TO_LINE_AMOUNT_TYPES[TaxMode(v)]} if v is not None else {},
     "line_items": lambda v, o: {"LineItems": [encode_line(line, o) for line in v]},
 }
 
-CONTACT_FIELDS: dict[str, FieldEncoder] = {
-    "display_name": lambda v, o: {"Name": v},
-    "first_name": lambda v, o: {"FirstName": v},
-    "last_name": lambda v, o: {"LastName": v},
-    "email": lambda v, o: {"EmailAddress": v},
-    "phone": lambda v, o: {"Phones": [{"PhoneType": "DEFAULT", "PhoneNumber": v}] if v else []},
-    "currency": lambda v, o: {"DefaultCurrency": v},
-    "status": lambda v, o: {"ContactStatus": contact_status(v)},
-    "tax_number": lambda v, o: {"TaxNumber": v},
-}
-
 #: Unified fields Xero computes: ignored when a whole record is created, refused in updates.
-COMPUTED_FIELDS: dict[str, frozenset[str]] = {
-    "invoice": frozenset({"customer_name", "sub_total", "total_tax", "total", "amount_due", "amount_paid"}),
-    "customer": frozenset({"balance"}),
-}
+COMPUTED_FIELDS: dict[str, frozenset[str]] = {name: computed(name) for name in FIELD_SUPPORT}
 #: Unified fields with no Xero counterpart: refused rather than silently dropped.
-UNSUPPORTED_FIELDS: dict[str, dict[str, str]] = {
-    "invoice": {
-        "memo": "Xero invoices have no memo; use reference (shown on the invoice)",
-        "billing_address": "Xero invoices take the address of their contact",
-        "shipping_address": "Xero invoices take the address of their contact",
-        "email": "Xero invoices are e-mailed to their contact",
-        "custom_fields": "Xero invoices have no custom fields",
-    },
-    "payment": {
-        "payment_method": "Xero payments have no payment method",
-        "unapplied_amount": "a Xero payment applies its whole amount to one invoice",
-    },
-}
+UNSUPPORTED_FIELDS: dict[str, dict[str, str]] = {name: refused(name) for name in FIELD_SUPPORT}
 
 
 def _apply(
@@ -453,15 +467,6 @@ def _apply(
     return out
 
 
-def _contact_addresses(values: Mapping[str, Any]) -> dict[str, Any]:
-    addresses = [
-        _address(kind, values[name])
-        for name, kind in (("billing_address", BILLING_ADDRESS), ("shipping_address", SHIPPING_ADDRESS))
-        if name in values
-    ]
-    return {"Addresses": addresses} if addresses else {}
-
-
 def _set_fields(model: RecordMeta) -> dict[str, Any]:
     """The model's fields that carry a value (what a create sends)."""
     skip = {"id", "row_version", "created_at", "updated_at", "raw", "pass_through"}
@@ -472,23 +477,29 @@ def _set_fields(model: RecordMeta) -> dict[str, Any]:
     }
 
 
+def _due_from_terms(values: Mapping[str, Any], options: EncodeOptions, payload: dict[str, Any]) -> None:
+    """Xero invoices keep no terms: without a due date, the terms give one (from the issue date, or
+    the date the invoice is given when it has none)."""
+    terms = values.get("terms")
+    if terms is None or values.get("due_date") is not None:
+        return
+    issued = values.get("issue_date")
+    if issued is None and options.current is not None:
+        issued = record_date(dict(options.current), "Date")
+    if issued is None:
+        issued = options.today or date.today()
+        payload["Date"] = format_date(issued)
+    payload["DueDate"] = format_date(due_date(PaymentTerms.model_validate(terms), issued))
+
+
 def encode_invoice(invoice: Invoice, options: EncodeOptions) -> dict[str, Any]:
     values = _set_fields(invoice)
     payload: dict[str, Any] = {"Type": "ACCREC", **_apply(INVOICE_FIELDS, values, options)}
     payload.setdefault("Status", options.default_invoice_status)
     payload.setdefault("LineItems", [])
-    payload["LineAmountTypes"] = options.line_amount_types
+    payload.setdefault("LineAmountTypes", options.line_amount_types)
+    _due_from_terms(values, options, payload)
     return {**payload, **invoice.pass_through}
-
-
-def encode_contact(customer: Customer, options: EncodeOptions) -> dict[str, Any]:
-    values = _set_fields(customer)
-    payload = {**_apply(CONTACT_FIELDS, values, options), **_contact_addresses(values)}
-    if "Name" not in payload:
-        # Xero contacts have one name: the company's, else the person's.
-        person = " ".join(n for n in (customer.first_name, customer.last_name) if n)
-        payload["Name"] = customer.company_name or person
-    return {**payload, **customer.pass_through}
 
 
 def encode_payment(payment: Payment, options: EncodeOptions) -> dict[str, Any]:
@@ -500,6 +511,7 @@ def encode_payment(payment: Payment, options: EncodeOptions) -> dict[str, Any]:
         "Date": format_date(payment.date) if payment.date else None,
         "Reference": payment.reference,
         "Account": _reference(account) if account else None,
+        "CurrencyRate": xero_rate(payment.currency_rate) if payment.currency_rate is not None else None,
     }
     return {**{k: v for k, v in payload.items() if v is not None}, **payment.pass_through}
 
@@ -508,10 +520,14 @@ def encode_changes(resource: str, changes: Mapping[str, Any], options: EncodeOpt
     """The Xero fields of a partial update (``changes`` maps unified fields to validated values)."""
     if resource == "invoice":
         payload = _apply(INVOICE_FIELDS, changes, options)
+        _due_from_terms(changes, options, payload)
     elif resource == "customer":
-        payload = {**_apply(CONTACT_FIELDS, changes, options), **_contact_addresses(changes)}
+        payload = encode_contact_fields(changes, options.current)
         if "Name" not in payload and changes.get("company_name"):
             payload["Name"] = changes["company_name"]
+    elif resource == "tax_rate":
+        payload = encode_tax_rate_changes(changes, options.current or {})
+        return payload
     else:
         raise ValueError(f"Xero updates no {resource!r} records")
     return {**payload, **dict(changes.get("pass_through") or {})}
@@ -554,7 +570,11 @@ class XeroCodec:
         if isinstance(model, Invoice):
             return encode_invoice(model, options)
         if isinstance(model, Customer):
-            return encode_contact(model, options)
+            return encode_contact(model, _set_fields(model))
         if isinstance(model, Payment):
             return encode_payment(model, options)
+        if isinstance(model, TaxRate):
+            return encode_tax_rate(model)
+        if isinstance(model, TrackingCategory):
+            return encode_category(model)
         raise ValueError(f"Xero cannot write a {type(model).__name__}")

@@ -1,15 +1,24 @@
-"""The Xero provider: unified operations on top of the codec, the API helpers and identity."""
+"""The Xero provider: unified operations on top of the codec, the API helpers and identity.
+
+Writes of invoices and payments first check what needs the organisation (:mod:`.checks`: currency,
+base-currency precision, tax rates, tracking) from its company info and lookups kept a while
+(:mod:`.lookups`); nothing refused reaches Xero. Tax rates are written to ``/TaxRates`` keyed by
+TaxType; tracking categories and their options one request each.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
 
 from unified_accounting.amounts import amounts_beyond
+from unified_accounting.catalog import RESOURCES as CATALOG
 from unified_accounting.errors import (
     Conflict,
     DecodeFailed,
@@ -19,7 +28,17 @@ from unified_accounting.errors import (
     UnsupportedOperation,
     ValidationFailed,
 )
-from unified_accounting.models import RecordMeta, WebhookEvent
+from unified_accounting.models import (
+    CompanyInfo,
+    RecordMeta,
+    TaxMode,
+    TaxRate,
+    TrackingCategory,
+    TrackingOption,
+    TrackingStatus,
+    WebhookEvent,
+)
+from unified_accounting.models.money import excess_precision, excess_precision_in_update
 from unified_accounting.provider import (
     BulkResult,
     BulkUpdate,
@@ -36,12 +55,18 @@ from unified_accounting.ratelimits import LimitFeedback, RateLimits, Window
 from unified_accounting.tokens import Grant, TokenSet
 from unified_accounting.types import ASGIApp
 
-from . import api, limits, oauth, rules, webhooks
+from . import api, checks, limits, oauth, queries, rules, webhooks
 from .changes import read_changes
+from .checks import Organisation
 from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
 from .errors import PROVIDER, XeroRateLimited, element_error, error_from_response
+from .lookups import Lookups
 from .models import Account
+from .queries import XeroQuery
 from .settings import XeroSettings, xero_settings
+from .support import FIELD_SUPPORT
+from .taxes import REPORT_TYPE_REGIONS, TO_LINE_AMOUNT_TYPES, tax_mode
+from .tracking import TO_XERO_STATUS, TrackingNames, status_of
 from .versions import record_version
 
 
@@ -63,6 +88,25 @@ def _check_version(resource: str, current: Mapping[str, Any], expected: str | No
         )
 
 
+def _refuse(resource: str, issues: list[FieldIssue]) -> None:
+    if issues:
+        raise ValidationFailed(f"the {resource} is not acceptable to Xero", issues=issues, provider=PROVIDER)
+
+
+#: Resources whose Xero lists ignore If-Modified-Since and whose records carry no update time.
+UNTIMED = frozenset({"tax_rate", "tracking_category"})
+#: The catalog's invoice filters Xero applies itself (the lead's catalog decides which exist).
+_DECLARED_INVOICE_FILTERS = {f.name for f in CATALOG["invoice"].filters} & queries.INVOICE_FILTERS
+#: The catalog's invoice sort keys Xero orders by (``order=``), where the catalog declares sorts.
+_DECLARED_INVOICE_SORTS = set(getattr(CATALOG["invoice"], "sorts", ())) & set(queries.SORT_FIELDS)
+
+
+def _values(given: RecordMeta | Mapping[str, Any]) -> Mapping[str, Any]:
+    if isinstance(given, RecordMeta):
+        return {name: getattr(given, name) for name in type(given).model_fields}
+    return given
+
+
 class XeroProvider(Provider):
     name = "xero"
     display_name = "Xero"
@@ -71,9 +115,19 @@ class XeroProvider(Provider):
         invoice="create get list update delete void bulk_create bulk_update",
         customer="create get list update archive bulk_create bulk_update",
         payment="create get list delete",
+        tax_rate="create get list update delete",
+        tracking_category="create get list update archive delete",
+        company_info="get",
         account="get list",
         item="get list",
     )
+    list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
+        "invoice": frozenset(_DECLARED_INVOICE_FILTERS),
+        "tax_rate": frozenset({"status"}),
+        "tracking_category": frozenset({"status"}),
+    }
+    list_sorts: ClassVar[Mapping[str, frozenset[str]]] = {"invoice": frozenset(_DECLARED_INVOICE_SORTS)}
+    field_support = FIELD_SUPPORT
     #: Xero's own resources (not in the unified catalog): ``conn.resource("account")``.
     models: ClassVar[Mapping[str, type[RecordMeta]]] = {"account": Account}
     oauth = oauth.OAUTH
@@ -85,6 +139,24 @@ class XeroProvider(Provider):
 
     def __init__(self) -> None:
         self.codec = XeroCodec()
+        self.lookups = Lookups()
+
+    def forget(self, session: ProviderSession | None = None) -> None:
+        """Forget what is kept about the session's organisation (every one: no session): its company
+        info, currencies, tax rates and tracking categories are read again when next needed."""
+        self.lookups.forget(session)
+        if session is None:
+            self._companies.clear()
+        else:
+            self._companies.pop(
+                (session.settings.client_id, session.settings.base_url, session.company_id), None
+            )
+
+    def supports_filter(self, resource: str, name: str) -> bool:
+        # Xero keeps no update time on tax rates and tracking categories and lists them whole.
+        if name == "updated_since" and resource in UNTIMED:
+            return False
+        return super().supports_filter(resource, name)
 
     # ------------------------------------------------------------------------------ HTTP plumbing
 
@@ -130,6 +202,100 @@ class XeroProvider(Provider):
         issues = amounts_beyond(fields, self.max_amount, provider=self.name)
         return issues + rules.check_changes(resource, fields)
 
+    def _organisation(self, session: ProviderSession, company: CompanyInfo) -> Organisation:
+        async def tracking(fresh: bool) -> TrackingNames:
+            return TrackingNames.of(await self.lookups.tracking.get(session, fresh=fresh))
+
+        async def tax_types() -> frozenset[str]:
+            rates = await self.lookups.tax_rates.get(session)
+            return frozenset(str(r.get("TaxType")).upper() for r in rates if str(r.get("Status")) == "ACTIVE")
+
+        return Organisation(company, lambda: self.lookups.currencies.get(session), tax_types, tracking)
+
+    async def _prepare(
+        self,
+        session: ProviderSession,
+        resource: str,
+        given: RecordMeta | Mapping[str, Any],
+        current: Mapping[str, Any] | None = None,
+    ) -> EncodeOptions:
+        """Check what needs the organisation (before any write) and say what encoding needs to know.
+        ``given`` is a whole record or an update's fields; ``current`` the record an update changes."""
+        options = replace(_options(session), current=current, today=datetime.now(UTC).date())
+        if resource not in ("invoice", "payment"):
+            return options
+        values = _values(given)
+        company = await self.company(session)
+        org = self._organisation(session, company)
+        currency = values.get("currency") or (current or {}).get("CurrencyCode")
+        issues: list[FieldIssue] = []
+        if resource == "payment":
+            issues += await self._payment_issues(session, org, values)
+        else:
+            rate = values.get("currency_rate")
+            if "currency" in values or rate is not None:
+                issues += await checks.currency_issues(org, currency, rate)
+            mode = values.get("tax_mode")
+            if mode is None and current is not None:
+                mode = tax_mode(current.get("LineAmountTypes"))
+            line_problems, names = await checks.line_issues(
+                org, values.get("line_items") or [], mode, options.previous_line
+            )
+            issues += line_problems
+            options = replace(options, tracking=names)
+            setting = xero_settings(session.settings).line_amount_types
+            if values.get("tax_mode") is None and current is None and setting is None:
+                default = company.default_tax_mode or TaxMode.EXCLUSIVE
+                options = replace(options, line_amount_types=TO_LINE_AMOUNT_TYPES[default])
+        issues += self._precision(resource, given, str(currency or company.base_currency))
+        _refuse(resource, issues)
+        return options
+
+    @staticmethod
+    def _precision(resource: str, given: RecordMeta | Mapping[str, Any], currency: str) -> list[FieldIssue]:
+        # The client checked amounts against their record's currency, or two decimals when it names
+        # none: the organisation's base currency (JPY, KWD) decides those.
+        if isinstance(given, RecordMeta):
+            return excess_precision(given, currency)
+        return excess_precision_in_update(RESOURCES[resource][2], dict(given), currency)
+
+    async def _payment_issues(
+        self, session: ProviderSession, org: Organisation, values: Mapping[str, Any]
+    ) -> list[FieldIssue]:
+        """A payment is in its invoice's currency and from its invoice's contact: another currency or
+        customer is refused, and its rate follows the invoice's currency. The invoice is read only
+        when one of them is given."""
+        currency, rate, customer = (
+            values.get("currency"),
+            values.get("currency_rate"),
+            values.get("customer_id"),
+        )
+        allocations = values.get("allocations") or []
+        if (currency is None and rate is None and not customer) or not allocations:
+            return []
+        invoice = await api.fetch_record(session, "invoice", allocations[0].invoice_id)
+        issues: list[FieldIssue] = []
+        contact = str((invoice.get("Contact") or {}).get("ContactID") or "")
+        if customer and contact and str(customer).lower() != contact.lower():
+            issues.append(
+                FieldIssue(
+                    "customer_id",
+                    f"a Xero payment is from its invoice's contact ({contact}): leave customer_id out "
+                    "or give that one",
+                )
+            )
+        invoice_currency = str(invoice.get("CurrencyCode") or org.company.base_currency)
+        if currency is not None and currency != invoice_currency:
+            return [
+                *issues,
+                FieldIssue(
+                    "currency",
+                    f"a Xero payment is in its invoice's currency ({invoice_currency}): leave currency out "
+                    f"or give {invoice_currency}",
+                ),
+            ]
+        return issues + await checks.currency_issues(org, invoice_currency, rate, "payment")
+
     # -------------------------------------------------------------------------------- operations
 
     def _decode(self, session: ProviderSession, resource: str, element: Mapping[str, Any]) -> Any:
@@ -152,11 +318,18 @@ class XeroProvider(Provider):
 
     async def create(self, session: ProviderSession, resource: str, record: RecordMeta) -> Any:
         self.require(resource, Operation.CREATE)
-        payload = self.codec.encode(record, _options(session))
+        if isinstance(record, TrackingCategory):
+            return await self._create_category(session, record)
+        if isinstance(record, TaxRate):
+            return await self._create_tax_rate(session, record)
+        options = await self._prepare(session, resource, record)
+        payload = self.codec.encode(record, options)
         return await self._write_one(session, resource, "PUT", payload, None)
 
     async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> Any:
         self.require(resource, Operation.GET)
+        if resource == "company_info":
+            return await api.fetch_organisation(session)
         return await api.fetch_record(session, resource, record_id)
 
     async def fetch_page(self, session: ProviderSession, resource: str, query: ListQuery) -> FetchedPage:
@@ -170,9 +343,32 @@ class XeroProvider(Provider):
             ) from None
         size = min(query.page_size or xero_settings(session.settings).page_size, 1000)
         raw = await api.fetch_page(
-            session, resource, page=page, page_size=size, updated_since=query.updated_since
+            session,
+            resource,
+            page=page,
+            page_size=size,
+            updated_since=query.updated_since,
+            query=self.list_query(resource, query.filters, getattr(query, "sort", None)),
         )
         return FetchedPage(raw.items, str(raw.next_page) if raw.next_page else None)
+
+    @staticmethod
+    def list_query(resource: str, filters: Mapping[str, Any], sort: Any = None) -> XeroQuery:
+        """The Xero parameters of a list's filters and sort, validated (see :mod:`.queries`)."""
+        wanted = {
+            name: value for name, value in filters.items() if value is not None and name != "updated_since"
+        }
+        if resource == "invoice":
+            return queries.invoice_query(wanted, sort)
+        if resource in UNTIMED:
+            return queries.status_query(resource, wanted)
+        if wanted or sort is not None:
+            raise ValidationFailed(
+                "invalid list filter",
+                issues=[FieldIssue(next(iter(wanted), "sort"), f"Xero cannot filter {resource} lists by it")],
+                provider=PROVIDER,
+            )
+        return XeroQuery()
 
     async def _current(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
@@ -199,9 +395,13 @@ class XeroProvider(Provider):
     ) -> Any:
         self.require(resource, Operation.UPDATE)
         current = await self._current(session, resource, record_id, row_version)
-        return await self._set(
-            session, resource, current, encode_changes(resource, fields, _options(session))
-        )
+        if resource == "tracking_category":
+            return await self._update_category(session, current, fields)
+        options = await self._prepare(session, resource, fields, current)
+        changes = encode_changes(resource, fields, options)
+        if resource == "tax_rate":
+            return await self._write_tax_rate(session, changes)
+        return await self._set(session, resource, current, changes)
 
     async def delete(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
@@ -219,10 +419,17 @@ class XeroProvider(Provider):
                 issues=[FieldIssue("status", "void the invoice instead (conn.invoices.void(id))")],
                 provider=self.name,
             )
-        if resource == "invoice":
-            await self._set(session, resource, current, {"Status": "DELETED"})
-        else:
-            await self._set(session, resource, current, {"Status": "DELETED"})
+        if resource == "tax_rate":
+            # Xero archives a rate documents used instead (and neither comes back).
+            await self._write_tax_rate(
+                session, {"TaxType": current.get("TaxType"), "Name": current.get("Name"), "Status": "DELETED"}
+            )
+            return
+        if resource == "tracking_category":
+            await api.send(session, "DELETE", ("TrackingCategories", record_id), "TrackingCategories", None)
+            self.lookups.tracking.forget(session)
+            return
+        await self._set(session, resource, current, {"Status": "DELETED"})
 
     async def void(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
@@ -236,7 +443,133 @@ class XeroProvider(Provider):
     ) -> Any:
         self.require(resource, Operation.ARCHIVE)
         current = await self._current(session, resource, record_id, row_version)
+        if resource == "tracking_category":
+            return await self._update_category(session, current, {"status": TrackingStatus.ARCHIVED})
         return await self._set(session, resource, current, {"ContactStatus": "ARCHIVED"})
+
+    # ------------------------------------------------------------------------------- tax rates
+
+    async def _write_tax_rate(self, session: ProviderSession, element: Mapping[str, Any]) -> Any:
+        """Xero keys tax rates by TaxType in the body, one per request, on ``/TaxRates`` itself."""
+        try:
+            return await self._write_one(session, "tax_rate", "POST", element, None)
+        finally:
+            self.lookups.tax_rates.forget(session)
+
+    async def _create_tax_rate(self, session: ProviderSession, rate: TaxRate) -> Any:
+        payload = self.codec.encode(rate)
+        if "ReportTaxType" not in payload:
+            company = await self.company(session)
+            if (company.country or "").upper() in REPORT_TYPE_REGIONS:
+                _refuse(
+                    "tax rate",
+                    [
+                        FieldIssue(
+                            "applies_to",
+                            f"Xero needs a report tax type for rates of a {company.country} organisation: "
+                            "give applies_to sales or purchases (one of them), or pass_through ReportTaxType",
+                        )
+                    ],
+                )
+        try:
+            return await self._write_one(session, "tax_rate", "PUT", payload, None)
+        finally:
+            self.lookups.tax_rates.forget(session)
+
+    # --------------------------------------------------------------------- tracking categories
+
+    async def _create_category(self, session: ProviderSession, category: TrackingCategory) -> Any:
+        """Xero creates a category, then each option on its own: when an option fails, the new category
+        is deleted again so nothing is left half made."""
+        self.lookups.tracking.forget(session)
+        (made,) = await api.write(session, "tracking_category", "PUT", [self.codec.encode(category)])
+        if api.has_errors(made):
+            raise element_error(made)
+        category_id = str(made.get("TrackingCategoryID"))
+        try:
+            for option in category.options:
+                await self._write_option(session, category_id, None, option.name, option.status)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await api.send(
+                    session, "DELETE", ("TrackingCategories", category_id), "TrackingCategories", None
+                )
+            raise
+        return await self.get(session, "tracking_category", category_id)
+
+    async def _write_option(
+        self,
+        session: ProviderSession,
+        category_id: str,
+        option_id: str | None,
+        name: str | None,
+        status: TrackingStatus | None,
+    ) -> None:
+        base = ("TrackingCategories", category_id, "Options")
+        if option_id is None:
+            (made,) = await api.send(session, "PUT", base, "Options", {"Name": name})
+            option_id = str(made.get("TrackingOptionID"))
+            name = None
+            status = status if status is not TrackingStatus.ACTIVE else None
+        if status is TrackingStatus.DELETED:
+            await api.send(session, "DELETE", (*base, option_id), "Options", None)
+            return
+        changes: dict[str, Any] = {"Name": name} if name is not None else {}
+        if status is not None:
+            changes["Status"] = TO_XERO_STATUS[status]
+        if changes:
+            await api.send(session, "POST", (*base, option_id), "Options", changes)
+
+    async def _update_category(
+        self, session: ProviderSession, current: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> Any:
+        """Rename, (un)archive or delete a category and add, rename, (un)archive or delete options,
+        each a request of its own; options left out stay as they are."""
+        category_id = str(current.get("TrackingCategoryID"))
+        known = {str(o.get("TrackingOptionID")).lower(): o for o in current.get("Options") or []}
+        options = [
+            o if isinstance(o, TrackingOption) else TrackingOption.model_validate(o)
+            for o in fields.get("options") or []
+        ]
+        unknown = [
+            FieldIssue(
+                f"options.{index}.id", f"the category has no option {option.id!r}: leave id out to add one"
+            )
+            for index, option in enumerate(options)
+            if option.id is not None and option.id.lower() not in known
+        ]
+        _refuse("tracking category", unknown)
+        status = TrackingStatus(fields["status"]) if fields.get("status") is not None else None
+        self.lookups.tracking.forget(session)
+        if status is TrackingStatus.DELETED:
+            await api.send(session, "DELETE", ("TrackingCategories", category_id), "TrackingCategories", None)
+            return await self.get(session, "tracking_category", category_id)
+        changes: dict[str, Any] = {"Name": fields["name"]} if fields.get("name") else {}
+        if changes:
+            await api.send(
+                session, "POST", ("TrackingCategories", category_id), "TrackingCategories", changes
+            )
+        for option in options:
+            stored = known.get((option.id or "").lower())
+            if stored is None:
+                await self._write_option(session, category_id, None, option.name, option.status)
+                continue
+            renamed = option.name if option.name != stored.get("Name") else None
+            moved = option.status if option.status is not status_of(stored.get("Status")) else None
+            await self._write_option(
+                session, category_id, str(stored.get("TrackingOptionID")), renamed, moved
+            )
+        if status is not None and status is not status_of(current.get("Status")):
+            await api.send(
+                session,
+                "POST",
+                ("TrackingCategories", category_id),
+                "TrackingCategories",
+                {"Status": TO_XERO_STATUS[status]},
+            )
+        return await self.get(session, "tracking_category", category_id)
+
+    # -------------------------------------------------------------------------------- bulk
 
     def _batches(self, session: ProviderSession, count: int) -> list[range]:
         size = xero_settings(session.settings).bulk_batch_size
@@ -283,9 +616,15 @@ class XeroProvider(Provider):
         self, session: ProviderSession, resource: str, records: Sequence[RecordMeta]
     ) -> list[BulkResult]:
         self.require(resource, Operation.BULK_CREATE)
-        options = _options(session)
         results: dict[int, BulkResult] = {}
-        elements = {i: self.codec.encode(record, options) for i, record in enumerate(records)}
+        elements: dict[int, Mapping[str, Any]] = {}
+        for index, record in enumerate(records):
+            try:
+                options = await self._prepare(session, resource, record)
+            except ValidationFailed as exc:
+                results[index] = BulkResult(index, error=exc)
+                continue
+            elements[index] = self.codec.encode(record, options)
         await self._bulk_write(session, resource, "PUT", elements, results)
         return [results[i] for i in range(len(records))]
 
@@ -293,7 +632,6 @@ class XeroProvider(Provider):
         self, session: ProviderSession, resource: str, updates: Sequence[BulkUpdate]
     ) -> list[BulkResult]:
         self.require(resource, Operation.BULK_UPDATE)
-        options = _options(session)
         id_field = RESOURCES[resource][1]
         results: dict[int, BulkResult] = {}
         current: dict[str, dict[str, Any]] = {}
@@ -306,7 +644,8 @@ class XeroProvider(Provider):
                 if record is None:
                     raise NotFound(f"no {resource} {update.id!r}", provider=PROVIDER, status_code=404)
                 _check_version(resource, record, update.row_version)
-            except ProviderError as exc:
+                options = await self._prepare(session, resource, update.fields, record)
+            except (ProviderError, ValidationFailed) as exc:
                 results[index] = BulkResult(index, error=exc)
                 continue
             changes = encode_changes(resource, update.fields, options)

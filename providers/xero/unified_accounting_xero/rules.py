@@ -1,41 +1,186 @@
-"""What Xero would refuse, found before any HTTP call (``Provider.validate``/``validate_update``)."""
+"""What Xero would refuse, found before any HTTP call (``Provider.validate``/``validate_update``).
+
+These checks need nothing but the record. Those that need the organisation (its base currency, its
+currencies, its tracking categories, its region) run in the provider before the write
+(:mod:`.checks`). Fields Xero has no place for are refused from the declaration in :mod:`.support`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from unified_accounting.errors import FieldIssue
-from unified_accounting.models import Invoice, InvoiceStatus, LineItem, LineItemType, Payment, RecordMeta
+from unified_accounting.models import (
+    EmailType,
+    Invoice,
+    InvoiceStatus,
+    LineItem,
+    LineItemType,
+    Payment,
+    RecordMeta,
+    TaxMode,
+    TaxRate,
+    TaxRateStatus,
+    TrackingCategory,
+    TrackingStatus,
+)
+from unified_accounting.models.customer import Customer
 
-from .codec import COMPUTED_FIELDS, UNSUPPORTED_FIELDS
+from .contacts import MAX_CONTACT_PERSONS, TO_PHONE_TYPE
+from .currency import xero_rate
 from .statuses import CREATABLE_INVOICE_STATUSES, INVOICE_TO_XERO
+from .support import computed, refused
+from .tracking import MAX_PER_LINE
 
-XERO_LINE_TYPES = (LineItemType.SALES_ITEM, LineItemType.DESCRIPTION)
 #: The largest amount sent to Xero. Xero publishes no bound (UNVERIFIED: its spec types amounts as
 #: plain numbers); twelve digits before the point cover any real ledger and keep absurd values
 #: (1e30) from reaching it, where they fail the server instead of being refused.
 MAX_AMOUNT = Decimal("999999999999.99")
+#: Decimals Xero keeps: unit prices with ``unitdp=4`` (which every request carries) and quantities;
+#: discount rates and tax rates (UNVERIFIED for discount rates).
+UNIT_PLACES = 4
+QUANTITY_PLACES = 4
+PERCENT_PLACES = 4
 
 
-def _unsupported(resource: str, values: Mapping[str, Any]) -> list[FieldIssue]:
+def places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _given(value: Any) -> bool:
+    return value not in (None, [], {})
+
+
+def _refused(resource: str, values: Mapping[str, Any]) -> list[FieldIssue]:
     return [
         FieldIssue(name, reason)
-        for name, reason in UNSUPPORTED_FIELDS.get(resource, {}).items()
-        if values.get(name) not in (None, [], {})
+        for name, reason in refused(resource).items()
+        if "." not in name and _given(values.get(name))
     ]
 
 
-def _lines(lines: list[LineItem]) -> list[FieldIssue]:
+def _too_precise(field: str, value: Decimal | None, limit: int, what: str) -> list[FieldIssue]:
+    if value is None or places(value) <= limit:
+        return []
     return [
-        FieldIssue(
-            f"line_items.{index}.type",
-            f"Xero has no {line.type.value} lines (a discount is a line's discount_percentage)",
-        )
-        for index, line in enumerate(lines)
-        if line.type not in XERO_LINE_TYPES
+        FieldIssue(field, f"{value} has more decimals than Xero keeps for {what} ({limit}): round it first")
     ]
+
+
+def line_issues(lines: Iterable[LineItem], mode: TaxMode | None) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+    for index, line in enumerate(lines):
+        at = f"line_items.{index}."
+        if line.type is LineItemType.DISCOUNT:
+            issues.append(
+                FieldIssue(
+                    f"{at}type",
+                    "Xero has no discount lines and no document-level discount: give each line its "
+                    "discount_percentage or discount_amount",
+                )
+            )
+        elif line.type is LineItemType.GROUP:
+            issues.append(FieldIssue(f"{at}type", "Xero has no group lines: send the lines of the group"))
+        issues += _too_precise(f"{at}unit_price", line.unit_price, UNIT_PLACES, "unit prices")
+        issues += _too_precise(f"{at}quantity", line.quantity, QUANTITY_PLACES, "quantities")
+        issues += _too_precise(
+            f"{at}discount_percentage", line.discount_percentage, PERCENT_PLACES, "discount rates"
+        )
+        issues += _discount_issues(at, line)
+        if mode is TaxMode.NO_TAX and line.tax_amount:
+            issues.append(
+                FieldIssue(f"{at}tax_amount", "a no_tax invoice carries no tax: leave tax_amount out")
+            )
+        issues += _tracking_issues(at, line)
+    return issues
+
+
+def _discount_issues(at: str, line: LineItem) -> list[FieldIssue]:
+    discounted = line.discount_percentage or line.discount_amount
+    if not discounted or line.quantity is None or line.unit_price is None:
+        return []
+    gross = line.quantity * line.unit_price
+    if gross < 0:
+        field = "discount_percentage" if line.discount_percentage else "discount_amount"
+        return [FieldIssue(f"{at}{field}", "Xero takes no discount on a negative line")]
+    if line.discount_amount is not None and line.discount_amount > gross:
+        return [
+            FieldIssue(
+                f"{at}discount_amount",
+                f"{line.discount_amount} is more than the line comes to before the discount ({gross})",
+            )
+        ]
+    return []
+
+
+def _tracking_issues(at: str, line: LineItem) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+    if len(line.tracking) > MAX_PER_LINE:
+        issues.append(
+            FieldIssue(f"{at}tracking", f"a Xero line has at most {MAX_PER_LINE} tracking categories")
+        )
+    seen: set[str] = set()
+    for position, ref in enumerate(line.tracking):
+        if ref.category_id.lower() in seen:
+            issues.append(
+                FieldIssue(f"{at}tracking.{position}.category_id", "a line takes one option of each category")
+            )
+        seen.add(ref.category_id.lower())
+    return issues
+
+
+def _reference_issues(values: Mapping[str, Any]) -> list[FieldIssue]:
+    reference, po_number = values.get("reference"), values.get("po_number")
+    if reference and po_number and reference != po_number:
+        return [
+            FieldIssue(
+                "po_number",
+                "Xero keeps one Reference on a sales invoice, which holds both reference and po_number: "
+                "give the same value, or only one of them",
+            )
+        ]
+    return []
+
+
+def _rate_issues(rate: Decimal | None) -> list[FieldIssue]:
+    if rate is not None and xero_rate(rate) <= 0:
+        return [FieldIssue("currency_rate", f"{rate} is beyond the six decimals Xero keeps of its inverse")]
+    return []
+
+
+def invoice_issues(values: Mapping[str, Any], lines: Iterable[LineItem]) -> list[FieldIssue]:
+    mode = values.get("tax_mode")
+    issues = line_issues(lines, TaxMode(mode) if mode is not None else None)
+    return issues + _reference_issues(values) + _rate_issues(values.get("currency_rate"))
+
+
+def customer_issues(values: Mapping[str, Any]) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+    emails = [e if isinstance(e, Mapping) else e.model_dump() for e in values.get("emails") or []]
+    primaries = [e for e in emails if EmailType(e["type"]) is EmailType.PRIMARY]
+    if len(primaries) > 1:
+        issues.append(FieldIssue("emails", "a Xero contact has one primary e-mail address (EmailAddress)"))
+    if len(emails) - len(primaries) > MAX_CONTACT_PERSONS:
+        issues.append(
+            FieldIssue(
+                "emails", f"Xero keeps at most {MAX_CONTACT_PERSONS} e-mail addresses besides the primary one"
+            )
+        )
+    kinds = [
+        TO_PHONE_TYPE[p["type"] if isinstance(p, Mapping) else p.type] for p in values.get("phones") or []
+    ]
+    duplicated = sorted({k for k in kinds if kinds.count(k) > 1})
+    if duplicated:
+        issues.append(
+            FieldIssue("phones", "Xero keeps one number of each type (primary, mobile, fax, other)")
+        )
+    terms = values.get("terms")
+    if terms is not None and (terms.get("id") if isinstance(terms, Mapping) else terms.id):
+        issues.append(FieldIssue("terms.id", "Xero terms are rules, not records: give type and days only"))
+    return issues
 
 
 def _values(record: RecordMeta) -> dict[str, Any]:
@@ -43,35 +188,91 @@ def _values(record: RecordMeta) -> dict[str, Any]:
 
 
 def check_record(resource: str, record: RecordMeta) -> list[FieldIssue]:
-    issues = _unsupported(resource, _values(record))
+    values = _values(record)
+    issues = _refused(resource, values)
     if isinstance(record, Invoice):
-        issues += _lines(record.line_items)
+        issues += invoice_issues(values, record.line_items)
         if record.status is not None and record.status not in CREATABLE_INVOICE_STATUSES:
             issues.append(
                 FieldIssue("status", "Xero creates invoices as draft, submitted or open (approved) only")
             )
+    if isinstance(record, Customer):
+        issues += customer_issues(values)
     if isinstance(record, Payment):
+        issues += _rate_issues(record.currency_rate)
         if len(record.allocations) != 1:
             issues.append(FieldIssue("allocations", "a Xero payment pays exactly one invoice"))
         elif record.allocations[0].amount != record.total_amount:
             issues.append(
                 FieldIssue("total_amount", "a Xero payment applies its whole amount to its one invoice")
             )
+    if isinstance(record, TaxRate):
+        issues += _too_precise("rate", record.rate, PERCENT_PLACES, "tax rates")
+        issues += [
+            issue
+            for index, component in enumerate(record.components)
+            for issue in _too_precise(f"components.{index}.rate", component.rate, PERCENT_PLACES, "tax rates")
+        ]
+        if record.status is not TaxRateStatus.ACTIVE:
+            issues.append(FieldIssue("status", "Xero creates tax rates active: create it, then delete it"))
+    if isinstance(record, TrackingCategory):
+        if record.status is not TrackingStatus.ACTIVE:
+            issues.append(
+                FieldIssue("status", "Xero creates tracking categories active: create it, then archive it")
+            )
+        issues += _option_name_issues(record.options)
+    return issues
+
+
+def _option_name_issues(options: Iterable[Any]) -> list[FieldIssue]:
+    seen: set[str] = set()
+    issues: list[FieldIssue] = []
+    for index, option in enumerate(options):
+        name = (option["name"] if isinstance(option, Mapping) else option.name).casefold()
+        if name in seen:
+            issues.append(FieldIssue(f"options.{index}.name", "option names are unique within a category"))
+        seen.add(name)
     return issues
 
 
 def check_changes(resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]:
-    issues = _unsupported(resource, changes)
+    issues = _refused(resource, changes)
     issues += [
         FieldIssue(name, "is computed by Xero and cannot be set")
-        for name in COMPUTED_FIELDS.get(resource, frozenset())
+        for name in computed(resource)
         if name in changes
     ]
     if resource == "invoice":
-        issues += _lines(list(changes.get("line_items") or []))
+        issues += invoice_issues(changes, list(changes.get("line_items") or []))
         status = changes.get("status")
         if status is not None and InvoiceStatus(status) not in INVOICE_TO_XERO:
             issues.append(FieldIssue("status", "paid and partially paid follow from payments"))
         if "customer_id" in changes and not changes["customer_id"]:
             issues.append(FieldIssue("customer_id", "an invoice needs a customer"))
+    if resource == "customer":
+        issues += customer_issues(changes)
+        if "terms" in changes and changes["terms"] is None:
+            issues.append(
+                FieldIssue("terms", "Xero's API offers no way to remove a contact's terms: give other terms")
+            )
+    if resource == "tax_rate":
+        if "applies_to" in changes:
+            issues.append(
+                FieldIssue(
+                    "applies_to",
+                    "Xero fixes where a rate applies when it is created (its ReportTaxType): "
+                    "create a new rate",
+                )
+            )
+        status = changes.get("status")
+        if status is not None and TaxRateStatus(status) is TaxRateStatus.ARCHIVED:
+            issues.append(
+                FieldIssue(
+                    "status", "Xero archives a rate itself, when a rate documents used is deleted: delete it"
+                )
+            )
+        if "rate" in changes and changes["rate"] is not None:
+            issues += _too_precise("rate", changes["rate"], PERCENT_PLACES, "tax rates")
+    if resource == "tracking_category":
+        issues += _option_name_issues(changes.get("options") or [])
     return issues

@@ -10,6 +10,7 @@ from unified_accounting.emulation import EmulatorCommand, Flag
 
 from .app import create_emulator
 from .options import EmulatorOptions
+from .sandbox import SANDBOX
 
 COMMAND = EmulatorCommand(
     title="QuickBooks Online",
@@ -22,4 +23,5 @@ COMMAND = EmulatorCommand(
         "invoices",
         Flag("payments", int),
     ),
+    sandbox=SANDBOX,
 )

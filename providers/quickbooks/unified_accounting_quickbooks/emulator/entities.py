@@ -27,29 +27,42 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from . import faults
+from . import books, faults, invoicing, lists
 from .clock import QuickBooksClock
 from .faults import QBOFault
+from .numbers import (
+    check_date,
+    money,
+    to_decimal,
+)
 from .options import EmulatorOptions
-from .state import ENTITY_BY_LOWER, RealmState, Record, Tombstone
+from .state import ENTITY_BY_LOWER, NAMED, RealmState, Record, Tombstone
 
-CENT = Decimal("0.01")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 SYSTEM_FIELDS = frozenset({"Id", "SyncToken", "MetaData", "domain", "sparse", "status", "time"})
 READ_ONLY: dict[str, frozenset[str]] = {
     "Invoice": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn", "DeliveryInfo"}),
-    "Customer": frozenset({"Balance", "BalanceWithJobs", "FullyQualifiedName"}),
+    "Customer": frozenset({"Balance", "BalanceWithJobs", "FullyQualifiedName", "Level"}),
     "Payment": frozenset({"UnappliedAmt"}),
     "Item": frozenset({"FullyQualifiedName"}),
     "Account": frozenset({"CurrentBalance", "CurrentBalanceWithSubAccounts", "FullyQualifiedName"}),
     "CompanyInfo": frozenset(),
+    "Preferences": frozenset(),
+    "TaxAgency": frozenset(),
+    "TaxRate": frozenset(),
+    "TaxCode": frozenset(),
+    "Term": frozenset({"Type"}),
+    "Class": frozenset({"FullyQualifiedName", "SubClass"}),
+    "Department": frozenset({"FullyQualifiedName", "SubDepartment"}),
 }
+#: Name lists built by :mod:`.lists` (the Customer, Item and Account builders are below).
+LISTS = frozenset({"Term", "Class", "Department", "TaxAgency"})
 ACCOUNT_CLASSIFICATION = {
     "Bank": "Asset",
     "Other Current Asset": "Asset",
@@ -76,6 +89,7 @@ CURRENCY_NAMES = {
     "AUD": "Australian Dollar",
 }
 INVALID_NAME_CHARS = (":", "\t", "\n")
+NAME_LABELS = {"Customer": "customer, vendor or employee", "TaxAgency": "tax agency", "TaxCode": "tax code"}
 
 _TXN_FIELDS = {
     "DocNumber",
@@ -250,6 +264,73 @@ KNOWN_PROPERTIES: dict[str, frozenset[str]] = {
             "OpeningBalanceDate",
         }
     ),
+    "Term": frozenset(
+        {
+            "Name",
+            "Active",
+            "Type",
+            "DueDays",
+            "DayOfMonthDue",
+            "DueNextMonthDays",
+            "DiscountPercent",
+            "DiscountDays",
+            "DiscountDayOfMonth",
+        }
+    ),
+    "Class": frozenset({"Name", "SubClass", "ParentRef", "FullyQualifiedName", "Active"}),
+    "Department": frozenset({"Name", "SubDepartment", "ParentRef", "FullyQualifiedName", "Active"}),
+    "TaxAgency": frozenset(
+        {
+            "DisplayName",
+            "TaxTrackedOnSales",
+            "TaxTrackedOnPurchases",
+            "TaxRegistrationNumber",
+            "ReportingPeriod",
+            "LastFileDate",
+            "TaxAgencyConfig",
+        }
+    ),
+    "TaxRate": frozenset(
+        {
+            "Name",
+            "Description",
+            "Active",
+            "RateValue",
+            "AgencyRef",
+            "TaxReturnLineRef",
+            "SpecialTaxType",
+            "DisplayType",
+            "EffectiveTaxRate",
+        }
+    ),
+    "TaxCode": frozenset(
+        {
+            "Name",
+            "Description",
+            "Active",
+            "Hidden",
+            "Taxable",
+            "TaxGroup",
+            "SalesTaxRateList",
+            "PurchaseTaxRateList",
+            "AdjustmentTaxRateList",
+            "TaxCodeConfigType",
+        }
+    ),
+    "Preferences": frozenset(
+        {
+            "AccountingInfoPrefs",
+            "ProductAndServicesPrefs",
+            "SalesFormsPrefs",
+            "EmailMessagesPrefs",
+            "VendorAndPurchasesPrefs",
+            "TimeTrackingPrefs",
+            "TaxPrefs",
+            "CurrencyPrefs",
+            "ReportPrefs",
+            "OtherPrefs",
+        }
+    ),
     "CompanyInfo": frozenset(
         {
             "CompanyName",
@@ -284,60 +365,6 @@ class Change:
     when: datetime
 
 
-#: Intuit documents amounts as "max 15 digits in 10.5 format": ten digits before the point.
-MAX_AMOUNT = Decimal("9999999999.99999")
-
-
-def _out_of_range(element: str, value: Decimal) -> QBOFault:
-    # The exact code and wording of the real answer are UNVERIFIED; it is a validation fault (400),
-    # never a server error.
-    return faults.invalid_property(
-        f"{element} {value} is out of range: amounts have at most 15 digits, 10 before the decimal point",
-        element,
-    )
-
-
-def money(value: Decimal, element: str = "Amount") -> Decimal:
-    if abs(value) > MAX_AMOUNT:
-        raise _out_of_range(element, value)
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def to_decimal(value: Any, element: str) -> Decimal:
-    if isinstance(value, bool):
-        raise faults.request_parse(f"{element} must be a number")
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, int):
-        result = Decimal(value)
-    elif isinstance(value, float | str):
-        try:
-            result = Decimal(str(value))
-        except InvalidOperation:
-            raise faults.request_parse(f"{element} must be a number") from None
-    else:
-        raise faults.request_parse(f"{element} must be a number")
-    if not result.is_finite():
-        raise faults.request_parse(f"{element} must be a finite number")
-    if abs(result) > MAX_AMOUNT:
-        raise _out_of_range(element, result)
-    return result
-
-
-def optional_decimal(value: Any, element: str) -> Decimal | None:
-    return None if value is None else to_decimal(value, element)
-
-
-def check_date(value: Any, element: str) -> str:
-    if not isinstance(value, str):
-        raise faults.request_parse(f"{element} must be a date (yyyy-mm-dd)")
-    try:
-        date.fromisoformat(value[:10])
-    except ValueError:
-        raise faults.request_parse(f"{element} must be a date (yyyy-mm-dd)") from None
-    return value[:10]
-
-
 def entity_name(path_part: str) -> str | None:
     return ENTITY_BY_LOWER.get(path_part.lower())
 
@@ -368,15 +395,16 @@ class Ledger:
         self.on_change = on_change
 
     # ------------------------------------------------------------------ helpers
-    def _emit(self, entity: str, record_id: str, operation: str, when: datetime) -> None:
+    def emit(self, entity: str, record_id: str, operation: str, when: datetime) -> None:
         if self.on_change is not None:
             self.on_change(Change(self.realm.realm_id, entity, record_id, operation, when))
 
-    def currency_ref(self) -> dict[str, str]:
-        code = self.options.currency
+    def currency_ref(self, code: str | None = None) -> dict[str, str]:
+        """``{"value": "USD", "name": ...}``: the home currency unless ``code`` is given."""
+        code = (code or self.options.home_currency).upper()
         return {"value": code, "name": CURRENCY_NAMES.get(code, code)}
 
-    def _resolve(self, entity: str, ref: Any, element: str, *, required: bool = True) -> Record | None:
+    def resolve(self, entity: str, ref: Any, element: str, *, required: bool = True) -> Record | None:
         value = ref_value(ref)
         if value is None:
             if ref is not None and not isinstance(ref, dict):
@@ -392,7 +420,7 @@ class Ledger:
         return record
 
     def read(self, entity: str, record_id: str) -> Record:
-        if entity == "CompanyInfo" and record_id == self.realm.realm_id:
+        if (entity == "CompanyInfo" and record_id == self.realm.realm_id) or entity == "Preferences":
             record_id = "1"
         record = self.realm.table(entity).get(record_id)
         if record is None:
@@ -400,16 +428,25 @@ class Ledger:
         return record
 
     def _stamp_new(
-        self, entity: str, data: dict[str, Any], when: datetime, stamp: str | None = None
+        self,
+        entity: str,
+        data: dict[str, Any],
+        when: datetime,
+        stamp: str | None = None,
+        record_id: str | None = None,
+        versioned: bool = True,
     ) -> Record:
         table = self.realm.table(entity)
-        rid = table.new_id()
+        rid = record_id or table.new_id()
+        if record_id is not None and record_id.isdigit():
+            table.next_id = max(table.next_id, int(record_id) + 1)
         stamp = stamp or self.clock.qbo(when)
         data["domain"] = "QBO"
         data["sparse"] = False
         data["Id"] = rid
-        data["SyncToken"] = "0"
-        data["MetaData"] = {"CreateTime": stamp, "LastUpdatedTime": stamp}
+        if versioned:  # US pseudo tax codes (TAX, NON) come without SyncToken and MetaData
+            data["SyncToken"] = "0"
+            data["MetaData"] = {"CreateTime": stamp, "LastUpdatedTime": stamp}
         record = Record(entity, rid, data, when, when)
         table.put(record)
         return record
@@ -446,6 +483,10 @@ class Ledger:
         return record
 
     @staticmethod
+    def _unstamped(record: Record) -> dict[str, Any]:
+        return {key: value for key, value in copy.deepcopy(record.data).items() if key not in SYSTEM_FIELDS}
+
+    @staticmethod
     def _writable(entity: str, body: dict[str, Any]) -> dict[str, Any]:
         blocked = SYSTEM_FIELDS | READ_ONLY[entity]
         return {key: value for key, value in body.items() if key not in blocked}
@@ -466,6 +507,15 @@ class Ledger:
         operation = (operation or "create").lower()
         if operation == "update" and include == "void":
             operation = "void"
+        if entity in ("TaxCode", "TaxRate"):
+            raise faults.unsupported_operation(
+                f"Operation {operation.capitalize()} {entity} is not supported: create tax codes and "
+                "rates with TaxService (POST /taxservice/taxcode)"
+            )
+        if entity == "Preferences":
+            if operation != "update" and body.get("Id") in (None, ""):
+                body = {**body, "Id": "1"}
+            operation = "update"
         if operation == "delete":
             tomb = self.delete(entity, body)
             return {entity: {"domain": "QBO", "status": "Deleted", "Id": tomb.id}}
@@ -480,25 +530,25 @@ class Ledger:
         return {entity: self.create(entity, body).data}
 
     def create(self, entity: str, body: dict[str, Any]) -> Record:
-        if entity == "CompanyInfo":
-            raise faults.unsupported_operation("Operation Create CompanyInfo is not supported.")
+        if entity in ("CompanyInfo", "Preferences"):
+            raise faults.unsupported_operation(f"Operation Create {entity} is not supported.")
         now = self.clock.now()
         data = self._writable(entity, body)
         if entity == "Invoice":
-            context = self._build_invoice(data, None)
+            context = self._build_invoice(data, None, body)
             record = self._stamp_new(entity, data, now)
             self._index_invoice(record, None, context)
         elif entity == "Payment":
             applications = self._build_payment(data, None)
             record = self._stamp_new(entity, data, now)
-            self._emit(entity, record.id, "Create", now)
+            self.emit(entity, record.id, "Create", now)
             self._apply_payment(record, applications, now)
             return record
         else:
             self._build_named(entity, data, None)
             record = self._stamp_new(entity, data, now)
             self._index_name(record, None)
-        self._emit(entity, record.id, "Create", now)
+        self.emit(entity, record.id, "Create", now)
         return record
 
     def update(self, entity: str, body: dict[str, Any]) -> Record:
@@ -514,9 +564,9 @@ class Ledger:
             data = self._writable(entity, body)
             if entity == "CompanyInfo":
                 data.setdefault("CompanyName", None)
-        old_name = record.data.get("DisplayName") or record.data.get("Name")
+        old_name = record.data.get(NAMED.get(entity, "Name"))
         if entity == "Invoice":
-            context = self._build_invoice(data, record)
+            context = self._build_invoice(data, record, body)
             old_customer = ref_value(record.data.get("CustomerRef"))
             old_doc = record.data.get("DocNumber")
             self._stamp_update(record, data, now)
@@ -531,11 +581,14 @@ class Ledger:
             if not data.get("CompanyName"):
                 raise faults.required("CompanyName")
             self._stamp_update(record, data, now)
+        elif entity == "Preferences":
+            sent = self._writable(entity, body)
+            self._stamp_update(record, lists.merge_preferences(self._unstamped(record), sent), now)
         else:
             self._build_named(entity, data, record)
             self._stamp_update(record, data, now)
             self._index_name(record, old_name)
-        self._emit(entity, record.id, "Update", now)
+        self.emit(entity, record.id, "Update", now)
         return record
 
     def delete(self, entity: str, body: dict[str, Any]) -> Tombstone:
@@ -560,7 +613,7 @@ class Ledger:
             self._apply_payment(record, {}, now)
         tomb = Tombstone(entity, record.id, now, self.clock.qbo(now))
         self.realm.table(entity).remove(record.id, tomb)
-        self._emit(entity, record.id, "Delete", now)
+        self.emit(entity, record.id, "Delete", now)
         return tomb
 
     def void(self, entity: str, body: dict[str, Any]) -> Record:
@@ -589,7 +642,7 @@ class Ledger:
             data["PrivateNote"] = _voided_note(data.get("PrivateNote"))
             self._stamp_update(record, data, now)
             self._apply_payment(record, {}, now)
-        self._emit(entity, record.id, "Void", now)
+        self.emit(entity, record.id, "Void", now)
         return record
 
     def send(self, invoice_id: str, send_to: str | None) -> Record:
@@ -606,12 +659,14 @@ class Ledger:
         data["EmailStatus"] = "EmailSent"
         data["DeliveryInfo"] = {"DeliveryType": "Email", "DeliveryTime": self.clock.qbo(now)}
         self._stamp_update(record, data, now)
-        self._emit("Invoice", record.id, "Emailed", now)
+        self.emit("Invoice", record.id, "Emailed", now)
         return record
 
     # ------------------------------------------------------------------ invoices
-    def _build_invoice(self, data: dict[str, Any], existing: Record | None) -> dict[str, Any]:
-        customer = self._resolve("Customer", data.get("CustomerRef"), "CustomerRef")
+    def _build_invoice(
+        self, data: dict[str, Any], existing: Record | None, sent: dict[str, Any]
+    ) -> dict[str, Any]:
+        customer = self.resolve("Customer", data.get("CustomerRef"), "CustomerRef")
         assert customer is not None
         if (
             existing is not None
@@ -629,13 +684,14 @@ class Ledger:
             raise faults.request_parse("Line must be an array")
         today = self.clock.today().isoformat()
         data["TxnDate"] = check_date(data.get("TxnDate") or today, "TxnDate")
-        if data.get("DueDate"):
+        due_given = bool(data.get("DueDate"))
+        if due_given:
             data["DueDate"] = check_date(data["DueDate"], "DueDate")
         else:
             data["DueDate"] = data["TxnDate"]
-        data.setdefault("CurrencyRef", self.currency_ref())
-        if data.get("CurrencyRef") is None:
-            data["CurrencyRef"] = self.currency_ref()
+        code = invoicing.currency(self, data, customer)
+        invoicing.terms(self, data, due_given)
+        invoicing.tracking(self, data)
         for key, default in (
             ("EmailStatus", "NotSet"),
             ("PrintStatus", "NotSet"),
@@ -646,6 +702,7 @@ class Ledger:
         for key in ("BillEmail", "BillAddr", "ShipAddr", "CustomerMemo", "SalesTermRef"):
             if key in data and data[key] is None:
                 del data[key]
+        self._custom_fields(data)
         if existing is None and not data.get("DocNumber") and self.options.auto_doc_number:
             data["DocNumber"] = self.next_doc_number()
         doc = data.get("DocNumber")
@@ -665,7 +722,7 @@ class Ledger:
                         f"TxnType=Invoice with TxnId={min(holders, key=int)}",
                         "DocNumber",
                     )
-        self._compute_invoice(data)
+        invoicing.SalesTotals(self, data, sent, code).run()
         applied = sum(self.realm.applied.get(existing.id, {}).values(), ZERO) if existing else ZERO
         if existing is not None and existing.voided:
             _zero_invoice(data, prefix_note=False)
@@ -676,6 +733,7 @@ class Ledger:
                 "Line",
             )
         data["Balance"] = ZERO if existing is not None and existing.voided else balance
+        invoicing.home_amounts(self, data, "TotalAmt", "Balance")
         data["LinkedTxn"] = (
             [{"TxnId": pid, "TxnType": "Payment"} for pid in self.realm.applied.get(existing.id, {})]
             if existing
@@ -683,121 +741,26 @@ class Ledger:
         )
         return {"customer": customer.id}
 
-    def _compute_invoice(self, data: dict[str, Any]) -> None:
-        raw_lines: list[Any] = data["Line"]
-        used_ids = {str(line["Id"]) for line in raw_lines if isinstance(line, dict) and line.get("Id")}
-        next_id = 1
-        out: list[dict[str, Any]] = []
-        discounts: list[dict[str, Any]] = []
-        subtotal = ZERO
-        taxable: list[tuple[Decimal, Decimal]] = []
-        for raw in raw_lines:
-            if not isinstance(raw, dict):
-                raise faults.request_parse("each Line must be an object")
-            line = dict(raw)
-            kind = line.get("DetailType")
-            if kind == "SubTotalLineDetail":
-                continue
-            if kind == "DiscountLineDetail":
-                discounts.append(line)
-                continue
-            if kind == "SalesItemLineDetail":
-                detail = dict(line.get("SalesItemLineDetail") or {})
-                item = self._resolve(
-                    "Item", detail.get("ItemRef"), "Line.SalesItemLineDetail.ItemRef", required=False
-                )
-                qty = optional_decimal(detail.get("Qty"), "Qty")
-                price = optional_decimal(detail.get("UnitPrice"), "UnitPrice")
-                if item is not None:
-                    detail["ItemRef"] = {"value": item.id, "name": item.data.get("Name", "")}
-                    if (
-                        price is None
-                        and line.get("Amount") is None
-                        and item.data.get("UnitPrice") is not None
-                    ):
-                        price = to_decimal(item.data["UnitPrice"], "UnitPrice")
-                        detail["UnitPrice"] = price
-                if line.get("Amount") is None:
-                    if price is None:
-                        raise faults.required("Line.Amount")
-                    amount = money((qty if qty is not None else Decimal(1)) * price)
-                    if qty is None:
-                        detail["Qty"] = 1
-                else:
-                    amount = to_decimal(line["Amount"], "Line.Amount")
-                    if qty is not None and price is not None and money(qty * price) != money(amount):
-                        raise QBOFault(
-                            faults.AMOUNT_MISMATCH,
-                            "A business validation error has occurred while processing your request",
-                            f"Business Validation Error: Amount is not equal to UnitPrice * Qty. "
-                            f"Supplied value:{amount}",
-                            "Line.Amount",
-                        )
-                if detail.get("ServiceDate"):
-                    detail["ServiceDate"] = check_date(detail["ServiceDate"], "ServiceDate")
-                line["SalesItemLineDetail"] = detail
-                line["Amount"] = amount
-                code = ref_value(detail.get("TaxCodeRef"))
-                if code is not None and code in self.tax_rates:
-                    taxable.append((amount, self.tax_rates[code]))
-                subtotal += amount
-            elif kind == "DescriptionOnly":
-                line["Amount"] = to_decimal(line.get("Amount") or 0, "Line.Amount")
-                line.setdefault("DescriptionLineDetail", {})
-            elif kind == "GroupLineDetail":
-                group = dict(line.get("GroupLineDetail") or {})
-                inner_total = ZERO
-                for inner in group.get("Line") or []:
-                    if isinstance(inner, dict) and inner.get("Amount") is not None:
-                        inner_total += to_decimal(inner["Amount"], "Line.Amount")
-                line["GroupLineDetail"] = group
-                line["Amount"] = inner_total
-                subtotal += inner_total
-            elif kind is None:
-                raise faults.required("Line.DetailType")
-            else:
-                raise faults.invalid_property(f"Unsupported DetailType {kind}", "Line.DetailType")
-            out.append(line)
-        for position, line in enumerate(out, start=1):
-            if not line.get("Id"):
-                while str(next_id) in used_ids:
-                    next_id += 1
-                line["Id"] = str(next_id)
-                used_ids.add(str(next_id))
-            else:
-                line["Id"] = str(line["Id"])
-            line["LineNum"] = position
-        out.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
-        discount_total = ZERO
-        for line in discounts:
-            detail = dict(line.get("DiscountLineDetail") or {})
-            if detail.get("PercentBased") in (True, "true"):
-                percent = to_decimal(detail.get("DiscountPercent", 0), "DiscountPercent")
-                amount = money(subtotal * percent / HUNDRED)
-            else:
-                amount = to_decimal(line.get("Amount") or 0, "Line.Amount")
-                detail.setdefault("PercentBased", False)
-            line["DiscountLineDetail"] = detail
-            line["Amount"] = amount
-            discount_total += amount
-            out.append(line)
-        if discount_total > subtotal:
-            raise faults.business("The discount is larger than the subtotal", "Line")
-        tax_detail = dict(data.get("TxnTaxDetail") or {})
-        if taxable:
-            factor = Decimal(1)
-            if data.get("ApplyTaxAfterDiscount") and discount_total and subtotal:
-                factor = (subtotal - discount_total) / subtotal
-            tax = money(sum((amount * factor * rate / HUNDRED for amount, rate in taxable), ZERO))
-        else:
-            tax = optional_decimal(tax_detail.get("TotalTax"), "TxnTaxDetail.TotalTax") or ZERO
-        tax_detail["TotalTax"] = tax
-        data["TxnTaxDetail"] = tax_detail
-        data["Line"] = out
-        total = subtotal - discount_total + tax
-        if total < 0:
-            raise faults.business("The transaction total cannot be negative", "Line")
-        data["TotalAmt"] = total
+    def _custom_fields(self, data: dict[str, Any]) -> None:
+        """Sales form custom fields: named after the company's definitions (by ``DefinitionId``)."""
+        fields = data.get("CustomField")
+        if fields is None:
+            data.pop("CustomField", None)
+            return
+        if not isinstance(fields, list):
+            raise faults.request_parse("CustomField must be an array")
+        defined = books.custom_field_definitions(invoicing.preferences(self))
+        out = []
+        for field in fields:
+            if not isinstance(field, dict):
+                raise faults.request_parse("each CustomField must be an object")
+            entry = dict(field)
+            definition = str(entry.get("DefinitionId") or "")
+            if definition in defined:
+                entry["Name"] = defined[definition]
+                entry.setdefault("Type", "StringType")
+            out.append(entry)
+        data["CustomField"] = out
 
     def next_doc_number(self) -> str:
         while str(self.realm.next_doc_number) in self.realm.doc_numbers:
@@ -850,7 +813,7 @@ class Ledger:
 
     # ------------------------------------------------------------------ payments
     def _build_payment(self, data: dict[str, Any], existing: Record | None) -> dict[str, Decimal]:
-        customer = self._resolve("Customer", data.get("CustomerRef"), "CustomerRef")
+        customer = self.resolve("Customer", data.get("CustomerRef"), "CustomerRef")
         assert customer is not None
         data["CustomerRef"] = {"value": customer.id, "name": customer.data.get("DisplayName", "")}
         if data.get("TotalAmt") is None:
@@ -858,12 +821,12 @@ class Ledger:
         total = to_decimal(data["TotalAmt"], "TotalAmt")
         if total < 0:
             raise faults.business("The payment amount cannot be negative", "TotalAmt")
-        data["TotalAmt"] = total
         data["TxnDate"] = check_date(data.get("TxnDate") or self.clock.today().isoformat(), "TxnDate")
-        if data.get("CurrencyRef") is None:
-            data["CurrencyRef"] = self.currency_ref()
+        code = invoicing.currency(self, data, customer)
+        total = money(total, "TotalAmt", invoicing.quantum(code))
+        data["TotalAmt"] = total
         if data.get("DepositToAccountRef") is not None:
-            account = self._resolve("Account", data["DepositToAccountRef"], "DepositToAccountRef")
+            account = self.resolve("Account", data["DepositToAccountRef"], "DepositToAccountRef")
             assert account is not None
             data["DepositToAccountRef"] = {"value": account.id, "name": account.data.get("Name", "")}
         else:
@@ -908,6 +871,12 @@ class Ledger:
                     raise faults.business(
                         f"Invoice {invoice_id} belongs to another customer", "Line.LinkedTxn.TxnId"
                     )
+                if ref_value(invoice.data.get("CurrencyRef")) not in (None, code):
+                    raise faults.business(
+                        f"Invoice {invoice_id} is in {ref_value(invoice.data.get('CurrencyRef'))}, "
+                        f"the payment in {code}",
+                        "Line.LinkedTxn.TxnId",
+                    )
                 new_links.append({"TxnId": invoice_id, "TxnType": "Invoice"})
             line["Amount"] = amount
             line["LinkedTxn"] = new_links
@@ -931,6 +900,7 @@ class Ledger:
                     "Line.Amount",
                 )
         data["UnappliedAmt"] = total - applied
+        invoicing.home_amounts(self, data, "TotalAmt")
         return applications
 
     def _find_account(self, name: str) -> Record | None:
@@ -963,7 +933,7 @@ class Ledger:
             invoice.data["Balance"] = invoice.data["TotalAmt"] - sum(amounts.values(), ZERO)
             invoice.data["LinkedTxn"] = [{"TxnId": pid, "TxnType": "Payment"} for pid in amounts]
             self._bump(invoice, when)
-            self._emit("Invoice", invoice_id, "Update", when)
+            self.emit("Invoice", invoice_id, "Update", when)
             customer = ref_value(invoice.data.get("CustomerRef"))
             if customer:
                 customers.add(customer)
@@ -976,6 +946,12 @@ class Ledger:
             self._build_customer(data, existing)
         elif entity == "Item":
             self._build_item(data, existing)
+        elif entity == "Term":
+            lists.build_term(self, data, existing)
+        elif entity in ("Class", "Department"):
+            lists.build_list_item(self, entity, data, existing)
+        elif entity == "TaxAgency":
+            lists.build_tax_agency(self, data, existing)
         else:
             self._build_account(data, existing)
         active = data.get("Active")
@@ -984,12 +960,14 @@ class Ledger:
         elif not isinstance(active, bool):
             raise faults.request_parse("Active must be true or false")
 
-    def _check_name(self, entity: str, name: str, existing: Record | None, element: str) -> None:
-        if any(char in name for char in INVALID_NAME_CHARS):
+    def check_name(self, entity: str, name: str, existing: Record | None, element: str) -> None:
+        # Fully qualified names (classes, departments) hold colons between their levels.
+        banned = INVALID_NAME_CHARS[1:] if NAMED.get(entity) == "FullyQualifiedName" else INVALID_NAME_CHARS
+        if any(char in name for char in banned):
             raise faults.invalid_property(f"{element} cannot contain a colon, tab or new line", element)
         holder = self.realm.names[entity].get(name.lower())
         if holder is not None and (existing is None or holder != existing.id):
-            label = {"Customer": "customer, vendor or employee", "Item": "item", "Account": "account"}[entity]
+            label = NAME_LABELS.get(entity, entity.lower())
             raise QBOFault(
                 faults.DUPLICATE_NAME,
                 "Duplicate Name Exists Error",
@@ -1016,16 +994,19 @@ class Ledger:
             and not display.endswith(" (deleted)")
         ):
             display = f"{display} (deleted)"
-        self._check_name("Customer", display, existing, "DisplayName")
+        self.check_name("Customer", display, existing, "DisplayName")
         data["DisplayName"] = display
-        data["FullyQualifiedName"] = display
         if not data.get("PrintOnCheckName"):
             data["PrintOnCheckName"] = display
         balance = existing.data.get("Balance", ZERO) if existing is not None else ZERO
         data["Balance"] = balance
         data["BalanceWithJobs"] = balance
-        if data.get("CurrencyRef") is None:
-            data["CurrencyRef"] = self.currency_ref()
+        self._customer_currency(data, existing)
+        self._customer_parent(data, existing, display)
+        if data.get("SalesTermRef") is not None:
+            term = self.resolve("Term", data["SalesTermRef"], "SalesTermRef")
+            assert term is not None
+            data["SalesTermRef"] = {"value": term.id, "name": term.data["Name"]}
         for key, default in (
             ("Job", False),
             ("BillWithParent", False),
@@ -1034,16 +1015,85 @@ class Ledger:
         ):
             if data.get(key) is None:
                 data[key] = default
-        for key in ("PrimaryEmailAddr", "PrimaryPhone", "BillAddr", "ShipAddr"):
+        for key in (
+            "PrimaryEmailAddr",
+            "PrimaryPhone",
+            "AlternatePhone",
+            "Mobile",
+            "Fax",
+            "BillAddr",
+            "ShipAddr",
+            "SalesTermRef",
+            "ParentRef",
+        ):
             if key in data and data[key] is None:
                 del data[key]
+        email = (data.get("PrimaryEmailAddr") or {}).get("Address")
+        if email is not None:
+            # Several addresses are one comma-separated value of at most 100 characters.
+            addresses = [part.strip() for part in str(email).split(",")]
+            if len(str(email)) > 100 or not all("@" in part and "." in part for part in addresses):
+                raise faults.invalid_property(
+                    "PrimaryEmailAddr.Address must hold e-mail addresses separated by commas, "
+                    "100 characters at most",
+                    "PrimaryEmailAddr",
+                )
+
+    def _customer_currency(self, data: dict[str, Any], existing: Record | None) -> None:
+        """A customer's currency is set once (default: the home currency) and never changes."""
+        home = self.options.home_currency
+        given = ref_value(data.get("CurrencyRef"))
+        before = ref_value(existing.data.get("CurrencyRef")) if existing is not None else None
+        code = (given or before or home).upper()
+        if before is not None and code != before.upper():
+            raise faults.business(f"The currency of a customer cannot change (it is {before})", "CurrencyRef")
+        if code != home and not self.options.multi_currency:
+            raise faults.business(
+                f"Multicurrency is off for this company: customers are in {home}", "CurrencyRef"
+            )
+        data["CurrencyRef"] = self.currency_ref(code)
+
+    def _customer_parent(self, data: dict[str, Any], existing: Record | None, display: str) -> None:
+        """Sub-customers and jobs: ``ParentRef``, ``Level`` (at most 4 below the top) and the
+        ``Parent:Child`` fully qualified name."""
+        parent = self.resolve("Customer", data.get("ParentRef"), "ParentRef", required=False)
+        if parent is None:
+            if data.get("Job") is True:
+                raise faults.required("ParentRef")
+            if data.get("BillWithParent") is True:
+                raise faults.invalid_property("BillWithParent is for sub-customers only", "BillWithParent")
+            data["FullyQualifiedName"] = display
+            data["Level"] = 0
+            data.pop("ParentRef", None)
+            return
+        level = int(parent.data.get("Level") or 0) + 1
+        chain, ancestor = set(), parent
+        while ancestor is not None and ancestor.id not in chain:
+            chain.add(ancestor.id)
+            up = ref_value(ancestor.data.get("ParentRef"))
+            ancestor = self.realm.table("Customer").get(up) if up else None
+        if existing is not None and existing.id in chain:
+            raise QBOFault(
+                faults.INVALID_PARENT, "Invalid parent", "A customer cannot be its own parent", "ParentRef"
+            )
+        if level > 4:
+            raise QBOFault(
+                faults.INVALID_PARENT, "Invalid parent", "Sub-customers go at most 4 levels deep", "ParentRef"
+            )
+        if ref_value(parent.data.get("CurrencyRef")) != ref_value(data.get("CurrencyRef")):
+            raise faults.business("A sub-customer has its parent's currency", "CurrencyRef")
+        data["ParentRef"] = {"value": parent.id, "name": parent.data.get("DisplayName", "")}
+        data["Level"] = level
+        data["FullyQualifiedName"] = (
+            f"{parent.data.get('FullyQualifiedName') or parent.data['DisplayName']}:{display}"
+        )
 
     def _build_item(self, data: dict[str, Any], existing: Record | None) -> None:
         name = data.get("Name")
         if not isinstance(name, str) or not name.strip():
             raise faults.required("Name")
         name = name.strip()
-        self._check_name("Item", name, existing, "Name")
+        self.check_name("Item", name, existing, "Name")
         data["Name"] = name
         data["FullyQualifiedName"] = name
         kind = data.get("Type") or "Service"
@@ -1052,7 +1102,7 @@ class Ledger:
         data["Type"] = kind
         data["UnitPrice"] = to_decimal(data.get("UnitPrice") or 0, "UnitPrice")
         if data.get("IncomeAccountRef") is not None:
-            account = self._resolve("Account", data["IncomeAccountRef"], "IncomeAccountRef")
+            account = self.resolve("Account", data["IncomeAccountRef"], "IncomeAccountRef")
             assert account is not None
             data["IncomeAccountRef"] = {"value": account.id, "name": account.data.get("Name", "")}
         elif kind in ("Service", "NonInventory", "Inventory"):
@@ -1069,7 +1119,7 @@ class Ledger:
         if not isinstance(name, str) or not name.strip():
             raise faults.required("Name")
         name = name.strip()
-        self._check_name("Account", name, existing, "Name")
+        self.check_name("Account", name, existing, "Name")
         data["Name"] = name
         data["FullyQualifiedName"] = name
         kind = data.get("AccountType")
@@ -1089,17 +1139,28 @@ class Ledger:
         names = self.realm.names[record.entity]
         if isinstance(old_name, str) and names.get(old_name.lower()) == record.id:
             del names[old_name.lower()]
-        new_name = record.data.get("DisplayName") if record.entity == "Customer" else record.data.get("Name")
+        new_name = record.data.get(NAMED[record.entity])
         if isinstance(new_name, str):
             names[new_name.lower()] = record.id
 
     # ------------------------------------------------------------------ seeding support
-    def insert(self, entity: str, data: dict[str, Any], when: datetime, stamp: str | None = None) -> Record:
+    def insert(
+        self,
+        entity: str,
+        data: dict[str, Any],
+        when: datetime,
+        stamp: str | None = None,
+        *,
+        record_id: str | None = None,
+        versioned: bool = True,
+    ) -> Record:
         """Store a fully built record as if created at ``when`` (used by the seeder; no checks).
 
-        ``stamp`` is ``when`` already formatted for ``MetaData`` (whole seconds, company offset).
+        ``stamp`` is ``when`` already formatted for ``MetaData`` (whole seconds, company offset);
+        ``record_id`` a fixed id (Intuit's sample ids), ``versioned=False`` a record without
+        SyncToken and MetaData (the US pseudo tax codes).
         """
-        record = self._stamp_new(entity, data, when, stamp)
+        record = self._stamp_new(entity, data, when, stamp, record_id, versioned)
         if entity in self.realm.names:
             self._index_name(record, None)
         elif entity == "Invoice":
@@ -1129,6 +1190,9 @@ def _zero_invoice(data: dict[str, Any], prefix_note: bool = True) -> None:
     data["TxnTaxDetail"] = tax
     data["TotalAmt"] = ZERO
     data["Balance"] = ZERO
+    for home in ("HomeTotalAmt", "HomeBalance"):
+        if home in data:
+            data[home] = ZERO
     if prefix_note:
         data["PrivateNote"] = _voided_note(data.get("PrivateNote"))
 

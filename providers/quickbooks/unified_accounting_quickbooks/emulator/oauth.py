@@ -83,7 +83,12 @@ class TokenStore(kit.OAuthServer[CodeGrant, str]):
 
     def __init__(self, options: EmulatorOptions) -> None:
         super().__init__(
-            kit.OAuthClient(options.client_id, options.client_secret, options.redirect_uris),
+            kit.OAuthClient(
+                options.client_id,
+                options.client_secret,
+                options.redirect_uris,
+                options.loopback_redirect_hosts,
+            ),
             code_ttl_s=options.auth_code_ttl_s,
             refresh_grace_s=options.refresh_token_grace_s,
             new_code=lambda: "AB" + secrets.token_urlsafe(24),

@@ -17,6 +17,8 @@ import httpx
 from unified_accounting.emulation import EmulatorOptionError
 from unified_accounting.emulation import EmulatorOptions as KitOptions
 
+from .books import Profile, profile
+
 DEFAULT_CLIENT_ID = "emulator-client-id"
 DEFAULT_CLIENT_SECRET = "emulator-client-secret"
 DEFAULT_REALM_ID = "9341453050298715"
@@ -51,7 +53,21 @@ class EmulatorOptions(KitOptions):
     history_days: int = 3 * 365
     """Seeded invoices are spread over this many days before the emulator's "now"."""
     company_name: str = "Emulated Company"
-    currency: str = "USD"
+    country: str = "US"
+    """The company's country, which decides its tax model: ``US`` (one tax code per transaction, lines
+    ``TAX``/``NON``) or ``AU``, ``GB``, ``CA`` (a tax code per line and ``GlobalTaxCalculation``). Each
+    country is seeded with its tax agencies, rates and codes (see ``emulator.books``)."""
+    sales_tax_codes: Mapping[str, Decimal | int | str] = field(default_factory=dict)
+    """Extra tax codes by name, each with one sales rate of that percent (owed to the country's first
+    tax agency), seeded after the country's own: ``{"GST on Income": "10"}`` gives an AU company the
+    code other providers' AU companies have, for tests that compare providers."""
+    currency: str | None = None
+    """The home currency; default: the country's (USD, AUD, GBP, CAD)."""
+    multi_currency: bool = False
+    """``Preferences.CurrencyPrefs.MultiCurrencyEnabled``: documents and customers in other currencies."""
+    exchange_rates: Mapping[str, Decimal | int | str] = field(default_factory=dict)
+    """Home-currency units per one unit of each foreign currency (``{"EUR": "1.08"}``), as of the
+    company's start; documents in a currency without a rate are booked at 1, as QuickBooks does."""
 
     # --- OAuth ------------------------------------------------------------------------------
     client_id: str = DEFAULT_CLIENT_ID
@@ -75,7 +91,30 @@ class EmulatorOptions(KitOptions):
     utc_offset: str | timedelta | timezone = "-08:00"
     """Offset written on ``MetaData`` times and response ``time`` (US Pacific standard time by default)."""
     tax_rates: Mapping[str, Decimal | int | str] = field(default_factory=dict)
-    """Flat tax rate in percent per ``TaxCodeRef`` value, e.g. ``{"TAX": "8.25"}``. Default: no tax."""
+    """Legacy flat tax rate in percent per line ``TaxCodeRef`` value (``{"TAX": "8.25"}``), used only
+    for a US transaction that names no tax code (``TxnTaxCodeRef``). Default: none."""
+    tax_rounding: Literal["line", "document"] = "line"
+    """Round each line's tax (``line``) or each rate's total once (``document``); UNVERIFIED which
+    QuickBooks does (see ``emulator.taxmath``)."""
+    using_sales_tax: bool = True
+    """``Preferences.TaxPrefs.UsingSalesTax``: off, ``TxnTaxDetail`` is ignored and no tax is charged."""
+    automated_sales_tax: bool = False
+    """US automated sales tax (``TaxPrefs.PartnerTaxEnabled``): the engine replaces the transaction's
+    tax code with its own choice, ``ast_tax_code`` here (real rates come from outside the API)."""
+    ast_tax_code: str = "2"
+    class_tracking: Literal["off", "line", "transaction"] = "off"
+    """Class tracking: one class per line (``ClassTrackingPerTxnLine``), one per transaction
+    (``ClassTrackingPerTxn``), or off."""
+    track_departments: bool = False
+    """``AccountingInfoPrefs.TrackDepartments`` (QuickBooks' UI calls departments locations)."""
+    department_terminology: str = "Location"
+    allow_discount: bool = True
+    """``SalesFormsPrefs.AllowDiscount``: discount lines on sales forms."""
+    sales_custom_fields: Sequence[str] = ()
+    """Names of the sales form custom fields turned on (at most 3), e.g. ``("P.O. Number",)``."""
+    unit_decimals: int = 7
+    """Decimals kept on ``UnitPrice`` and ``Qty`` (rounded half up beyond). Intuit documents none;
+    seven is what third-party integrators report (UNVERIFIED)."""
     auto_doc_number: bool = True
     """Assign the next ``DocNumber`` to invoices created without one (custom numbering off)."""
     reject_duplicate_doc_number: bool = False
@@ -128,6 +167,20 @@ class EmulatorOptions(KitOptions):
             raise EmulatorOptionError("webhook_format must be 'legacy' or 'cloudevents'")
         if self.query_max_results_overflow not in ("fault", "clamp"):
             raise EmulatorOptionError("query_max_results_overflow must be 'fault' or 'clamp'")
+        profile(self.country)  # an unknown country raises, naming the known ones
+        if self.tax_rounding not in ("line", "document"):
+            raise EmulatorOptionError("tax_rounding must be 'line' or 'document'")
+        if self.class_tracking not in ("off", "line", "transaction"):
+            raise EmulatorOptionError("class_tracking must be 'off', 'line' or 'transaction'")
+        if len(self.sales_custom_fields) > 3:
+            raise EmulatorOptionError("QuickBooks has at most 3 sales form custom fields")
+        for name, percent in self.sales_tax_codes.items():
+            if not name.strip() or not 0 <= Decimal(str(percent)) <= 100:
+                raise EmulatorOptionError(
+                    f"sales_tax_codes: {name!r} needs a name and a percent from 0 to 100"
+                )
+        if self.automated_sales_tax and self.country.upper() != "US":
+            raise EmulatorOptionError("automated sales tax exists in US companies only")
 
     def realm_ids(self) -> list[str]:
         if self.realms is None:
@@ -145,3 +198,11 @@ class EmulatorOptions(KitOptions):
 
     def tax_rate_table(self) -> dict[str, Decimal]:
         return {code: Decimal(str(rate)) for code, rate in self.tax_rates.items()}
+
+    @property
+    def profile(self) -> Profile:
+        return profile(self.country)
+
+    @property
+    def home_currency(self) -> str:
+        return (self.currency or self.profile.currency).upper()

@@ -36,7 +36,9 @@ from .state import ENTITY_BY_LOWER, Record, Table
 
 DEFAULT_MAX_RESULTS = 100
 MAX_RESULTS_LIMIT = 1000
-NAME_LISTS = frozenset({"Customer", "Item", "Account"})
+NAME_LISTS = frozenset(
+    {"Customer", "Item", "Account", "TaxCode", "TaxRate", "TaxAgency", "Term", "Class", "Department"}
+)
 
 NUMERIC_FIELDS = frozenset(
     {
@@ -53,6 +55,9 @@ NUMERIC_FIELDS = frozenset(
         "HomeTotalAmt",
         "HomeBalance",
         "QtyOnHand",
+        "RateValue",
+        "DueDays",
+        "DayOfMonthDue",
     }
 )
 DATETIME_FIELDS = frozenset({"MetaData.CreateTime", "MetaData.LastUpdatedTime"})
@@ -67,6 +72,12 @@ BOOL_FIELDS = frozenset(
         "ProcessPayment",
         "ApplyTaxAfterDiscount",
         "AllowOnlineCreditCardPayment",
+        "TaxGroup",
+        "Hidden",
+        "SubClass",
+        "SubDepartment",
+        "TaxTrackedOnSales",
+        "TaxTrackedOnPurchases",
     }
 )
 
@@ -152,7 +163,18 @@ QUERYABLE: dict[str, frozenset[str]] = {
         }
     ),
     "CompanyInfo": frozenset(_COMMON | {"CompanyName", "LegalName", "Country"}),
+    "Preferences": frozenset(_COMMON),
+    "TaxAgency": frozenset(_COMMON | {"DisplayName", "TaxTrackedOnSales", "TaxTrackedOnPurchases"}),
+    "TaxRate": frozenset(
+        _COMMON | {"Name", "Description", "Active", "RateValue", "AgencyRef", "SpecialTaxType"}
+    ),
+    "TaxCode": frozenset(_COMMON | {"Name", "Description", "Active", "Taxable", "TaxGroup", "Hidden"}),
+    "Term": frozenset(_COMMON | {"Name", "Active", "Type", "DueDays", "DayOfMonthDue"}),
+    "Class": frozenset(_COMMON | {"Name", "FullyQualifiedName", "Active", "ParentRef", "SubClass"}),
+    "Department": frozenset(_COMMON | {"Name", "FullyQualifiedName", "Active", "ParentRef", "SubDepartment"}),
 }
+#: Entities whose ids are not all numbers (US tax codes TAX and NON): ``Id`` compares as text.
+TEXT_IDS = frozenset({"TaxCode"})
 
 KEYWORDS = frozenset(
     {
@@ -478,7 +500,7 @@ def compile_predicate(
         name = condition.field
         if strict and name not in allowed:
             raise faults.query_validation(f"property '{name}' is not queryable for {entity}")
-        kind = _field_kind(name)
+        kind = "string" if name == "Id" and entity in TEXT_IDS else _field_kind(name)
         get = _getter(name, kind)
         folds = fold and kind == "string"
         if kind == "string":
@@ -569,6 +591,11 @@ def _sort_key(get: Getter) -> Callable[[Record], tuple[int, int, Any]]:
     return key
 
 
+def _id_order(record: Record) -> tuple[int, int, str]:
+    """Numeric ids by number; others (``TAX``, ``NON``) before them, by text."""
+    return (1, int(record.id), "") if record.id.isdigit() else (0, 0, record.id)
+
+
 @dataclass
 class QueryResult:
     entity: str
@@ -594,6 +621,7 @@ class QueryEngine:
         if (
             self.hide_inactive
             and query.entity in NAME_LISTS
+            and "Active" in QUERYABLE[query.entity]  # tax agencies have no Active
             and not any(condition.field == "Active" for condition in conditions)
         ):
             conditions = (*conditions, Condition("Active", "=", True))
@@ -643,7 +671,7 @@ class QueryEngine:
                     rows.reverse()
                 continue
             if name == "Id":
-                rows.sort(key=lambda record: int(record.id), reverse=descending)
+                rows.sort(key=_id_order, reverse=descending)
                 continue
             if name in DATETIME_FIELDS:
                 rows.sort(

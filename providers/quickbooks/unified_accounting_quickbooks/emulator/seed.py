@@ -25,17 +25,71 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .entities import ACCOUNT_CLASSIFICATION, CENT, Ledger, money
+from .books import DEFAULT_TERMS, Profile, preferences
+from .entities import ACCOUNT_CLASSIFICATION, Ledger
+from .invoicing import code_rates, quantum
+from .lists import pseudo_code, rate_detail, record_rate, tax_code_data, tax_rate_data
+from .numbers import CENT, money
 from .options import EmulatorOptions
+from .taxmath import Rate, RateTotal, Taxable, totals_by_rate
 
 #: Every how many customers one has a free-form address, and one is a job of an earlier customer.
 FREE_FORM_EVERY = 4
 JOB_EVERY = 6
-#: Every how many invoices one is taxed, at which rate, with which codes (Intuit's sample ids).
+#: Every how many invoices one is taxed; a US company's taxed invoices use Intuit's sample code "2"
+#: (California, rate "3", 8 %), other countries' the first code of their profile.
 TAXED_EVERY = 5
-SEED_TAX_PERCENT = Decimal(8)
 SEED_TXN_TAX_CODE = "2"
-SEED_TAX_RATE = "3"
+
+
+class _SeedTaxes:
+    """How the seeded invoices of a company are taxed: its tax model's codes and rates."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        profile = ledger.options.profile
+        self.global_tax = profile.global_tax
+        codes = ledger.realm.table("TaxCode")
+        if self.global_tax:
+            standard = codes.get(profile.codes[0].id)
+            zero = next(
+                (
+                    codes.get(c.id)
+                    for c in profile.codes
+                    if all(r.percent == 0 for r in _rates(profile, c.sales))
+                ),
+                standard,
+            )
+            assert standard is not None and zero is not None
+            self.taxed_code, self.untaxed_code = standard.id, zero.id
+            self.taxed: tuple[Rate, ...] | None = code_rates(ledger, standard)
+            self.untaxed: tuple[Rate, ...] | None = code_rates(ledger, zero)
+            self.header: dict[str, Any] = {"GlobalTaxCalculation": "TaxExcluded"}
+        else:
+            code = codes.get(SEED_TXN_TAX_CODE)
+            assert code is not None
+            self.taxed_code, self.untaxed_code = "TAX", "NON"
+            self.taxed, self.untaxed = code_rates(ledger, code), None
+            self.header = {"ApplyTaxAfterDiscount": False}
+
+    def line_code(self, taxed: bool) -> str:
+        return self.taxed_code if taxed else self.untaxed_code
+
+
+def _rates(profile: Profile, ids: tuple[str, ...]) -> list[Any]:
+    return [rate for rate in profile.rates if rate.id in ids]
+
+
+def _tax_line(total: RateTotal) -> dict[str, Any]:
+    return {
+        "Amount": total.tax,
+        "DetailType": "TaxLineDetail",
+        "TaxLineDetail": {
+            "TaxRateRef": {"value": total.rate.id, "name": total.rate.name},
+            "PercentBased": True,
+            "TaxPercent": total.rate.percent,
+            "NetAmountTaxable": total.net_taxable,
+        },
+    }
 
 
 def free_form(lines: list[str]) -> dict[str, Any]:
@@ -200,11 +254,22 @@ MEMOS = ("Thank you for your business.", "Payment due within 30 days.", "We appr
 
 
 def seed_company(ledger: Ledger, options: EmulatorOptions, realm_index: int, now: datetime) -> None:
-    """Fill one company: always CompanyInfo and accounts; sample data when ``options.seed`` is set."""
+    """Fill one company: always CompanyInfo, Preferences, its country's tax setup, the default terms
+    and a chart of accounts; sample data when ``options.seed`` is set."""
     tz = ledger.clock.tz
     company_start = now - timedelta(days=options.history_days + 1)
     name = options.company_name if realm_index == 0 else f"{options.company_name} {realm_index + 1}"
-    ledger.insert("CompanyInfo", _company_info(name, ledger.realm.realm_id, company_start, tz), company_start)
+    profile = options.profile
+    ledger.insert(
+        "CompanyInfo", _company_info(name, ledger.realm.realm_id, company_start, tz, profile), company_start
+    )
+    _seed_taxes(ledger, profile, company_start)
+    _seed_extra_codes(ledger, options, profile, company_start)
+    for term_name, days in DEFAULT_TERMS:
+        ledger.insert("Term", _term(term_name, days), company_start)
+    for code, rate in options.exchange_rates.items():
+        start_day = company_start.astimezone(tz).date().isoformat()
+        record_rate(ledger, code.upper(), start_day, Decimal(str(rate)), ledger.clock.qbo(company_start))
     accounts: dict[str, dict[str, str]] = {}
     for account_name, kind, subtype in CHART_OF_ACCOUNTS:
         record = ledger.insert(
@@ -224,6 +289,24 @@ def seed_company(ledger: Ledger, options: EmulatorOptions, realm_index: int, now
             company_start,
         )
         accounts[account_name] = {"value": record.id, "name": account_name}
+    ledger.insert(
+        "Preferences",
+        preferences(
+            home_currency=options.home_currency,
+            multi_currency=options.multi_currency,
+            class_tracking=options.class_tracking,
+            track_departments=options.track_departments,
+            department_terminology=options.department_terminology,
+            allow_discount=options.allow_discount,
+            using_sales_tax=options.using_sales_tax,
+            partner_tax=options.automated_sales_tax,
+            custom_fields=options.sales_custom_fields,
+            fiscal_year_start=profile.fiscal_year_start,
+            discount_account=accounts.get("Discounts given"),
+        ),
+        company_start,
+        record_id="1",
+    )
     if options.seed is None:
         return
     rng = random.Random(options.seed * 1_000_003 + realm_index)
@@ -237,15 +320,60 @@ def _classification(kind: str) -> str:
     return ACCOUNT_CLASSIFICATION[kind]
 
 
-def _company_info(name: str, realm_id: str, start: datetime, tz: Any) -> dict[str, Any]:
-    address = {
-        "Id": "1",
-        "Line1": "2600 Marine Way",
-        "City": "Mountain View",
-        "CountrySubDivisionCode": "CA",
-        "PostalCode": "94043",
-        "Country": "US",
+def _seed_taxes(ledger: Ledger, profile: Profile, when: datetime) -> None:
+    """The country's tax agencies, rates and codes, with the ids of the profile (US: Intuit's)."""
+    since = when.astimezone(ledger.clock.tz).date()
+    for agency_id, agency_name in profile.agencies:
+        ledger.insert(
+            "TaxAgency",
+            {
+                "DisplayName": agency_name,
+                "TaxTrackedOnSales": True,
+                "TaxTrackedOnPurchases": profile.global_tax,
+            },
+            when,
+            record_id=agency_id,
+        )
+    names: dict[str, str] = {}
+    for rate in profile.rates:
+        ledger.insert(
+            "TaxRate", tax_rate_data(rate.name, rate.percent, rate.agency, since), when, record_id=rate.id
+        )
+        names[rate.id] = rate.name
+    if not profile.global_tax:
+        for pseudo in ("TAX", "NON"):
+            ledger.insert("TaxCode", pseudo_code(pseudo), when, record_id=pseudo, versioned=False)
+    for code in profile.codes:
+        sales = [rate_detail(rate_id, names[rate_id], order) for order, rate_id in enumerate(code.sales)]
+        purchases = [
+            rate_detail(rate_id, names[rate_id], order) for order, rate_id in enumerate(code.purchases)
+        ]
+        ledger.insert(
+            "TaxCode", tax_code_data(code.name, code.description, sales, purchases), when, record_id=code.id
+        )
+
+
+def _seed_extra_codes(ledger: Ledger, options: EmulatorOptions, profile: Profile, when: datetime) -> None:
+    """Option ``sales_tax_codes``: one code per name with one new sales rate (ids after the profile's)."""
+    since = when.astimezone(ledger.clock.tz).date()
+    agency = profile.agencies[0][0]
+    for name, percent in options.sales_tax_codes.items():
+        rate = ledger.insert("TaxRate", tax_rate_data(name, Decimal(str(percent)), agency, since), when)
+        ledger.insert("TaxCode", tax_code_data(name, name, [rate_detail(rate.id, name, 0)], []), when)
+
+
+def _term(name: str, days: int) -> dict[str, Any]:
+    return {
+        "Name": name,
+        "Active": True,
+        "Type": "STANDARD",
+        "DueDays": days,
+        "DiscountPercent": Decimal(0),
     }
+
+
+def _company_info(name: str, realm_id: str, start: datetime, tz: Any, profile: Profile) -> dict[str, Any]:
+    address = {"Id": "1", **profile.address}
     return {
         "CompanyName": name,
         "LegalName": f"{name} LLC",
@@ -254,8 +382,8 @@ def _company_info(name: str, realm_id: str, start: datetime, tz: Any) -> dict[st
         "LegalAddr": dict(address),
         "PrimaryPhone": {"FreeFormNumber": "(650) 555-0100"},
         "CompanyStartDate": start.astimezone(tz).date().isoformat(),
-        "FiscalYearStartMonth": "January",
-        "Country": "US",
+        "FiscalYearStartMonth": profile.fiscal_year_start,
+        "Country": profile.country,
         "Email": {"Address": "owner@example.com"},
         "WebAddr": {"URI": "https://example.com"},
         "SupportedLanguages": "en",
@@ -402,6 +530,8 @@ def _seed_invoices_and_payments(
     offsets = sorted(int(rand() * span) for _ in range(count))
     start = (datetime.combine(today, time(), tz) - timedelta(days=options.history_days)).astimezone(UTC)
     currency = ledger.currency_ref()
+    unit = quantum(options.home_currency)
+    taxes = _SeedTaxes(ledger)
     zero = Decimal(0)
     ten_percent = Decimal("0.10")
     discount_account = accounts["Discounts given"]
@@ -424,11 +554,30 @@ def _seed_invoices_and_payments(
         taxed = index % TAXED_EVERY == TAXED_EVERY - 1
         lines: list[dict[str, Any]] = []
         subtotal = zero
+        taxables: list[Taxable] = []
+        line_rates = taxes.taxed if taxed else taxes.untaxed
         for line_no in range(1, 2 + int(rand() * 4)):
             item_ref, price = items[int(rand() * n_items)]
             qty = 1 + int(rand() * 10)
             amount = price * qty
             subtotal += amount
+            detail: dict[str, Any] = {
+                "ItemRef": {"value": item_ref["value"], "name": item_ref["name"]},
+                "UnitPrice": price,
+                "Qty": qty,
+                "TaxCodeRef": {"value": taxes.line_code(taxed)},
+            }
+            if line_rates is not None:
+                taxable = Taxable(amount, line_rates)
+                taxables.append(taxable)
+                if taxes.global_tax:
+                    detail["TaxInclusiveAmt"] = amount + sum(
+                        (
+                            t.tax
+                            for t in totals_by_rate([taxable], inclusive=False, rounding="line", quantum=unit)
+                        ),
+                        zero,
+                    )
             lines.append(
                 {
                     "Id": str(line_no),
@@ -436,12 +585,7 @@ def _seed_invoices_and_payments(
                     "Description": item_ref["name"],
                     "Amount": amount,
                     "DetailType": "SalesItemLineDetail",
-                    "SalesItemLineDetail": {
-                        "ItemRef": {"value": item_ref["value"], "name": item_ref["name"]},
-                        "UnitPrice": price,
-                        "Qty": qty,
-                        "TaxCodeRef": {"value": "TAX" if taxed else "NON"},
-                    },
+                    "SalesItemLineDetail": detail,
                 }
             )
         lines.append({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}})
@@ -460,26 +604,14 @@ def _seed_invoices_and_payments(
                 }
             )
             total = subtotal - discount
+        # Tax on the lines before the discount (ApplyTaxAfterDiscount false), per rate.
         tax_detail: dict[str, Any] = {"TotalTax": zero}
-        if taxed:
-            taxable = total
-            tax = money(taxable * SEED_TAX_PERCENT / 100)
-            tax_detail = {
-                "TxnTaxCodeRef": {"value": SEED_TXN_TAX_CODE},
-                "TotalTax": tax,
-                "TaxLine": [
-                    {
-                        "Amount": tax,
-                        "DetailType": "TaxLineDetail",
-                        "TaxLineDetail": {
-                            "TaxRateRef": {"value": SEED_TAX_RATE},
-                            "PercentBased": True,
-                            "TaxPercent": SEED_TAX_PERCENT,
-                            "NetAmountTaxable": taxable,
-                        },
-                    }
-                ],
-            }
+        totals = totals_by_rate(taxables, inclusive=False, rounding=options.tax_rounding, quantum=unit)
+        if totals:
+            tax = sum((t.tax for t in totals), zero)
+            tax_detail = {"TotalTax": tax, "TaxLine": [_tax_line(t) for t in totals]}
+            if not taxes.global_tax:
+                tax_detail = {"TxnTaxCodeRef": {"value": SEED_TXN_TAX_CODE}, **tax_detail}
             total += tax
         data: dict[str, Any] = {
             "DocNumber": str(doc_start + index),
@@ -496,7 +628,7 @@ def _seed_invoices_and_payments(
             "ShipAddr": dict(customer["ship"]),
             "CustomerMemo": {"value": MEMOS[index % len(MEMOS)]},
             "SalesTermRef": {"value": "3", "name": "Net 30"},
-            "ApplyTaxAfterDiscount": False,
+            **taxes.header,
             "EmailStatus": "EmailSent" if rand() < 0.7 else "NotSet",
             "PrintStatus": "NotSet",
             "LinkedTxn": [],

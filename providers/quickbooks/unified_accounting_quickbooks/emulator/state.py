@@ -16,8 +16,34 @@ from typing import Any
 
 from . import jsonutil
 
-ENTITIES: tuple[str, ...] = ("Invoice", "Customer", "Payment", "Item", "Account", "CompanyInfo")
+ENTITIES: tuple[str, ...] = (
+    "Invoice",
+    "Customer",
+    "Payment",
+    "Item",
+    "Account",
+    "CompanyInfo",
+    "Preferences",
+    "TaxAgency",
+    "TaxRate",
+    "TaxCode",
+    "Term",
+    "Class",
+    "Department",
+)
 ENTITY_BY_LOWER: dict[str, str] = {name.lower(): name for name in ENTITIES}
+#: Entities whose names are unique within the company (case-insensitively), and their name field.
+NAMED: dict[str, str] = {
+    "Customer": "DisplayName",
+    "Item": "Name",
+    "Account": "Name",
+    "TaxAgency": "DisplayName",
+    "TaxRate": "Name",
+    "TaxCode": "Name",
+    "Term": "Name",
+    "Class": "FullyQualifiedName",
+    "Department": "FullyQualifiedName",
+}
 
 
 @dataclass(slots=True, eq=False)
@@ -67,6 +93,9 @@ class Table:
 
     def new_id(self) -> str:
         value = str(self.next_id)
+        while value in self.rows or value in self.tombstones:
+            self.next_id += 1
+            value = str(self.next_id)
         self.next_id += 1
         return value
 
@@ -112,9 +141,9 @@ class RealmState:
     # customer id -> invoice ids
     customer_invoices: dict[str, set[str]] = field(default_factory=dict)
     # lower-cased names -> record id, per entity (uniqueness checks)
-    names: dict[str, dict[str, str]] = field(
-        default_factory=lambda: {"Customer": {}, "Item": {}, "Account": {}}
-    )
+    names: dict[str, dict[str, str]] = field(default_factory=lambda: {entity: {} for entity in NAMED})
+    # source currency -> [(as-of date, rate)], oldest first: the ExchangeRate entity
+    exchange_rates: dict[str, list[tuple[str, Decimal, str]]] = field(default_factory=dict)
     doc_numbers: dict[str, set[str]] = field(default_factory=dict)
     next_doc_number: int = 1001
 

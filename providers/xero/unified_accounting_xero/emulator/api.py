@@ -1,4 +1,5 @@
-"""Accounting API routes under ``/api.xro/2.0``: Invoices, Contacts, Payments, Accounts, Items, Organisation.
+"""Accounting API routes under ``/api.xro/2.0``: Invoices, Contacts, Payments, Accounts, Items, TaxRates,
+TrackingCategories (and their Options), Currencies, Organisation (and ``Organisation/Actions``).
 
 Request pipeline: ``Accept`` check (406 unless ``application/json``; the emulator never produces XML, option
 ``require_json_accept``) → Bearer token (401) → ``xero-tenant-id`` connected for the token (403) → scope (401)
@@ -14,7 +15,9 @@ Writes: ``PUT`` creates, ``POST`` creates or updates (by id; contacts also by ac
 ``Code``, ACCREC invoices by ``InvoiceNumber``), ``POST /{Resource}/{id}`` updates one record.  Bodies are
 ``{"Invoices": [...]}``, a list, or one object.  A batch is all-or-nothing (400 ``ValidationException``)
 unless ``summarizeErrors=false`` (200, per-element ``StatusAttributeString``).  ``Idempotency-Key`` replays a
-stored response.  Accounts are read-only in the emulator (405 on writes).
+stored response.  Accounts are read-only in the emulator (405 on writes).  Tax rates are keyed by ``TaxType``
+(one per request, :mod:`.taxes`); tracking categories have their own routes (:mod:`.tracking`); currencies are
+added with ``PUT`` (:mod:`.organisation`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from . import organisation, taxes, tracking
 from .dates import DateParseError, parse_if_modified_since, wire_envelope_timestamp
 from .emulator import XeroEmulator
 from .errors import (
@@ -48,6 +52,7 @@ from .journal import Journal
 from .ledger import WriteContext
 from .serialize import entity_wire, field_resolver, wire
 from .state import Record, TenantState
+from .tracking import category_wire, option_wire
 from .wirejson import loads
 
 #: Collection path → (entity, id field).
@@ -57,6 +62,9 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "Payments": ("Payment", "PaymentID"),
     "Accounts": ("Account", "AccountID"),
     "Items": ("Item", "ItemID"),
+    "TaxRates": ("TaxRate", "TaxType"),
+    "TrackingCategories": ("TrackingCategory", "TrackingCategoryID"),
+    "Currencies": ("Currency", "Code"),
 }
 _CANONICAL = {name.lower(): name for name in (*RESOURCES, "Organisation")}
 #: Alternative key a single record may be addressed by.
@@ -132,10 +140,23 @@ async def accounting(request: Request) -> Response:
 async def _dispatch(call: ApiRequest) -> Response:
     request = call.request
     record_id = request.path_params.get("record_id")
+    sub = request.path_params.get("sub")
     if call.resource == "Organisation":
         if request.method != "GET":
             return problem(405, "Method Not Allowed", "Organisation is read-only")
-        return json_response(call.envelope("Organisations", [wire(call.tenant.organisation)]))
+        if record_id is None:
+            return json_response(call.envelope("Organisations", [wire(call.tenant.organisation)]))
+        if record_id.lower() == "actions" and sub is None:
+            return json_response(call.envelope("Actions", organisation.actions(call.tenant)))
+        return not_found(call.em.options.not_found_body)
+    if sub is not None:
+        if call.resource == "TrackingCategories" and sub.lower() == "options" and record_id:
+            return await _options(call, record_id, request.path_params.get("sub_id"))
+        return not_found(call.em.options.not_found_body)
+    if call.resource == "TrackingCategories" and request.method in ("PUT", "POST", "DELETE"):
+        if request.method == "DELETE":
+            return _delete_category(call, record_id)
+        return await _write(call, record_id, _write_categories)
     if request.method == "GET":
         if record_id:
             return _get_one(call, record_id)
@@ -143,13 +164,20 @@ async def _dispatch(call: ApiRequest) -> Response:
     if request.method in ("PUT", "POST"):
         if call.resource == "Accounts":
             return problem(405, "Method Not Allowed", "The emulator serves Accounts read-only")
-        return await _write(call, record_id)
+        return await _write(call, record_id, _execute)
     return problem(405, "Method Not Allowed", f"{request.method} is not supported on {call.resource}")
 
 
 # ------------------------------------------------------------------------------------------------------ reads
 def _find(call: ApiRequest, entity: str, key: str) -> Record | None:
     collection = call.tenant.collection(entity)
+    if entity == "TaxRate":
+        return call.tenant.tax_rate(key)
+    if entity == "Currency":
+        return collection.get(key.upper())
+    if entity == "TrackingCategory":
+        found = collection.get(key.lower())
+        return None if found is None or found["Status"] == "DELETED" else found
     if _is_guid(key):
         found = collection.get(key.lower())
         if found is not None:
@@ -174,8 +202,14 @@ def _get_one(call: ApiRequest, key: str) -> Response:
     rec = _find(call, entity, key)
     if rec is None:
         return not_found(call.em.options.not_found_body)
-    body = entity_wire(call.tenant, entity, rec, full_contact=True, today=call.em.clock.now().date())
+    body = entity_wire(
+        call.tenant, entity, rec, full_contact=True, today=call.em.clock.now().date(), unitdp=_unitdp(call)
+    )
     return json_response(call.envelope(call.resource, [body]))
+
+
+def _unitdp(call: ApiRequest) -> int:
+    return 4 if call.request.query_params.get("unitdp") == "4" else 2
 
 
 def _csv(value: str | None) -> list[str]:
@@ -201,8 +235,12 @@ def _get_list(call: ApiRequest) -> Response:
         numbers = {n.upper() for n in _csv(query.get("InvoiceNumbers"))}
         if numbers:
             records = [r for r in records if str(r.get("InvoiceNumber") or "").upper() in numbers]
+    include_archived = query.get("includeArchived", "false").lower() == "true"
+    if entity == "TrackingCategory":
+        shown = ("ACTIVE", "ARCHIVED") if include_archived else ("ACTIVE",)
+        records = [r for r in records if r["Status"] in shown]
     if entity == "Contact":
-        if query.get("includeArchived", "false").lower() != "true" and not ids:
+        if not include_archived and not ids:
             records = [r for r in records if r.get("ContactStatus") != "ARCHIVED"]
         term = (query.get("searchTerm") or "").casefold()
         if term:
@@ -244,7 +282,14 @@ def _get_list(call: ApiRequest) -> Response:
         }
         records = records[(page - 1) * size : page * size]
     include_lines = paged or options.line_items_in_unpaged_lists
-    items = [entity_wire(t, entity, r, include_lines=include_lines) for r in records]
+    if entity == "TrackingCategory":
+        items = [category_wire(r, include_archived) for r in records]
+    else:
+        unitdp = _unitdp(call)
+        items = [
+            entity_wire(t, entity, r, include_lines=include_lines, listed=True, unitdp=unitdp)
+            for r in records
+        ]
     return json_response(call.envelope(call.resource, items, **extra))
 
 
@@ -260,7 +305,10 @@ def _elements(body: Any, resource: str) -> list[Any] | None:
     return None
 
 
-async def _write(call: ApiRequest, record_id: str | None) -> Response:
+Executor = Callable[[ApiRequest, list[Any], str | None], Response]
+
+
+async def _write(call: ApiRequest, record_id: str | None, run: Executor) -> Response:
     em = call.em
     request = call.request
     key = request.headers.get("idempotency-key")
@@ -283,7 +331,7 @@ async def _write(call: ApiRequest, record_id: str | None) -> Response:
     elements = _elements(body, call.resource)
     if not elements:
         return post_data_invalid(f"The request body must contain {call.resource}.")
-    response = _execute(call, elements, record_id)
+    response = run(call, elements, record_id)
     if key is not None:
         em.idempotency.put(
             call.tenant.tenant_id, key, response.status_code, bytes(response.body), "application/json"
@@ -299,6 +347,8 @@ def _execute(call: ApiRequest, elements: list[Any], record_id: str | None) -> Re
     query = call.request.query_params
     summarize = query.get("summarizeErrors", "true").lower() != "false"
     unitdp = 4 if query.get("unitdp") == "4" else 2
+    if entity == "TaxRate" and len(elements) > 1:
+        return simple_validation_error("Only one tax rate can be created or updated per request.")
     if record_id is not None:
         target = _find(call, entity, record_id)
         if target is None:
@@ -339,7 +389,9 @@ def _execute(call: ApiRequest, elements: list[Any], record_id: str | None) -> Re
     items: list[dict[str, Any]] = []
     for element, written, errors in outcomes:
         if written is not None:
-            out = entity_wire(t, entity, t.collection(entity)[written[id_field]], full_contact=False)
+            out = entity_wire(
+                t, entity, t.collection(entity)[written[id_field]], full_contact=False, unitdp=unitdp
+            )
             if not summarize:
                 out["StatusAttributeString"] = "OK"
         else:
@@ -398,6 +450,13 @@ def _write_element(
     method: str,
 ) -> Record:
     ledger = em.ledger
+    if entity == "TaxRate":
+        # Keyed by TaxType, which a PUT may not choose: the tax module finds the rate itself.
+        return taxes.write_tax_rate(ctx.tenant, ctx.journal, element, method)
+    if entity == "Currency":
+        if method != "PUT":
+            raise ValidationFailed("Currencies are added with PUT and cannot be changed.")
+        return organisation.add_currency(ctx.tenant, ctx.journal, element)
     _, existing = _existing(ctx.tenant, entity, id_field, element, method)
     if entity == "Payment":
         if existing is not None:
@@ -409,3 +468,104 @@ def _write_element(
         "Item": ledger.write_item,
     }
     return writers[entity](ctx, element, existing)
+
+
+# ------------------------------------------------------------------------------------- tracking categories
+def _answer(
+    call: ApiRequest, key: str, journal: Journal, work: Callable[[], list[dict[str, Any]]]
+) -> Response:
+    """Run ``work`` (tracking changes) all or nothing: a refusal undoes it and answers 400."""
+    try:
+        items = work()
+    except ValidationFailed as exc:
+        journal.rollback()
+        return json_response(
+            validation_body([{"ValidationErrors": [{"Message": m} for m in exc.messages]}]), 400
+        )
+    return json_response(call.envelope(key, items))
+
+
+def _write_categories(call: ApiRequest, elements: list[Any], record_id: str | None) -> Response:
+    t, em = call.tenant, call.em
+    journal = Journal()
+    limits = em.ledger.tracking_limits
+
+    def work() -> list[dict[str, Any]]:
+        out = []
+        for element in elements:
+            if not isinstance(element, dict):
+                raise ValidationFailed("Each element must be a TrackingCategory object.")
+            target_id = record_id or element.get("TrackingCategoryID")
+            if target_id and call.request.method == "POST":
+                category = _find(call, "TrackingCategory", str(target_id))
+                if category is None:
+                    raise ValidationFailed(f"Tracking category '{target_id}' could not be found.")
+                written = tracking.update_category(t, journal, category, element, limits)
+            elif call.request.method == "PUT" or not target_id:
+                written = tracking.create_category(t, journal, em.ids, element, limits)
+            else:
+                raise ValidationFailed("Tracking categories are created with PUT.")
+            out.append(category_wire(written))
+        return out
+
+    if record_id is not None and _find(call, "TrackingCategory", record_id) is None:
+        return not_found(em.options.not_found_body)
+    return _answer(call, "TrackingCategories", journal, work)
+
+
+def _delete_category(call: ApiRequest, record_id: str | None) -> Response:
+    category = _find(call, "TrackingCategory", record_id) if record_id else None
+    if category is None:
+        return not_found(call.em.options.not_found_body)
+    journal = Journal()
+    return _answer(
+        call,
+        "TrackingCategories",
+        journal,
+        lambda: [category_wire(tracking.delete_category(call.tenant, journal, category))],
+    )
+
+
+async def _options(call: ApiRequest, category_id: str, option_id: str | None) -> Response:
+    category = _find(call, "TrackingCategory", category_id)
+    method = call.request.method
+    if category is None:
+        return not_found(call.em.options.not_found_body)
+    if method == "GET" or (method == "PUT") == (option_id is not None):
+        return problem(405, "Method Not Allowed", f"{method} is not supported here")
+    if method == "DELETE":
+        assert option_id is not None
+        journal = Journal()
+        deleted = tracking.change_option(call.tenant, journal, category, option_id, None)
+        if deleted is None:
+            return not_found(call.em.options.not_found_body)
+        return json_response(call.envelope("Options", [option_wire(deleted)]))
+
+    def run(call: ApiRequest, elements: list[Any], _: str | None) -> Response:
+        journal = Journal()
+
+        def work() -> list[dict[str, Any]]:
+            out = []
+            current = category
+            given: list[Any] = []
+            for element in elements:  # {"Name": ...} or {"Options": [{"Name": ...}, ...]}
+                wrapped = isinstance(element, dict) and "Name" not in element and "Options" in element
+                given += list(element["Options"] or []) if wrapped else [element]
+            for element in given:
+                if not isinstance(element, dict):
+                    raise ValidationFailed("Each element must be a TrackingOption object.")
+                if option_id is None:
+                    out.append(
+                        option_wire(tracking.add_option(call.tenant, journal, call.em.ids, current, element))
+                    )
+                else:
+                    changed = tracking.change_option(call.tenant, journal, current, option_id, element)
+                    if changed is None:
+                        raise ValidationFailed(f"Tracking option '{option_id}' could not be found.")
+                    out.append(option_wire(changed))
+                current = call.tenant.tracking_categories[current["TrackingCategoryID"]]
+            return out
+
+        return _answer(call, "Options", journal, work)
+
+    return await _write(call, None, run)

@@ -54,6 +54,12 @@ ROUTES = [
     Route("/connections/{connection_id}", delete_connection, methods=["DELETE"]),
     Route("/api.xro/2.0/{resource}", accounting, methods=["GET", "PUT", "POST"]),
     Route("/api.xro/2.0/{resource}/{record_id}", accounting, methods=["GET", "PUT", "POST", "DELETE"]),
+    Route("/api.xro/2.0/{resource}/{record_id}/{sub}", accounting, methods=["GET", "PUT", "POST", "DELETE"]),
+    Route(
+        "/api.xro/2.0/{resource}/{record_id}/{sub}/{sub_id}",
+        accounting,
+        methods=["GET", "PUT", "POST", "DELETE"],
+    ),
 ]
 
 

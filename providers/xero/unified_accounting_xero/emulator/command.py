@@ -12,6 +12,7 @@ from unified_accounting.emulation import EmulatorCommand
 
 from .app import create_emulator
 from .options import DEFAULT_REDIRECT_URIS, EmulatorOptions
+from .sandbox import SANDBOX
 
 
 def _served_at(host: str, port: int) -> dict[str, Any]:
@@ -24,4 +25,7 @@ COMMAND = EmulatorCommand(
     options=EmulatorOptions,
     flags=("tenants", "contacts", "items", "invoices", "payments"),
     served_at=_served_at,
+    sandbox=SANDBOX,
+    # Beside ``ua sandbox quickbooks`` (8765), so that both run at once.
+    default_port=8766,
 )

@@ -27,9 +27,12 @@ from .journal import ChangeEvent
 from .ledger import Ledger
 from .limits import RateLimiter
 from .options import DEFAULT_SCOPE, EmulatorOptions
+from .organisation import seed_currencies
+from .regions import COUNTRY_CURRENCIES, version_of
 from .seed import SeedCounts, seed_chart, seed_data
 from .serialize import entity_wire
 from .state import COLLECTIONS, IdFactory, Record, TenantState
+from .taxes import seed_tax_rates
 from .webhooks import Delivery, WebhookDispatcher
 
 #: Headers copied into :attr:`XeroEmulator.request_log` entries next to the kit's (credentials never are).
@@ -61,14 +64,22 @@ class XeroEmulator(Emulator):
             tenant_id = (spec.tenant_id or self.ids.new()).lower()
             if tenant_id in self.tenants:
                 raise ValueError(f"duplicate tenant id {tenant_id}")
-            self.tenants[tenant_id] = TenantState(
+            country = (spec.country_code or o.country).upper()
+            tenant = TenantState(
                 tenant_id=tenant_id,
                 name=spec.name,
-                base_currency=spec.base_currency,
-                country_code=spec.country_code,
+                base_currency=(spec.base_currency or COUNTRY_CURRENCIES.get(country, "USD")).upper(),
+                country_code=country,
                 day_limit=spec.day_limit if spec.day_limit is not None else o.day_limit,
+                version=version_of(country),
+                multi_currency=spec.multi_currency if spec.multi_currency is not None else o.multi_currency,
             )
-        self.ledger = Ledger(self.ids, o.tax_rates, o.default_tax_type, o.zero_total_becomes_paid)
+            seed_currencies(tenant, tuple(spec.currencies if spec.currencies is not None else o.currencies))
+            seed_tax_rates(tenant, o.tax_rates)
+            self.tenants[tenant_id] = tenant
+        self.ledger = Ledger(
+            self.ids, o.default_tax_type, o.zero_total_becomes_paid, o.tracking_category_limits
+        )
         counts = SeedCounts(o.contacts, o.items, o.invoices, o.payments)
         for tenant in self.tenants.values():
             seed_chart(tenant, self.ids, now)
@@ -151,7 +162,8 @@ class XeroEmulator(Emulator):
     # ----------------------------------------------------------------------------------------------- data
     def records(self, entity: str, tenant_id: str | None = None, *, wire: bool = False) -> list[Record]:
         """Copies of the stored records of one entity (``Invoice``, ``Contact``, ``Payment``, ``Account``,
-        ``Item``), in insertion order.  Internal form (Decimal, date, datetime) unless ``wire=True``."""
+        ``Item``, ``TaxRate``, ``TrackingCategory``, ``Currency``), in insertion order.  Internal form
+        (Decimal, date, datetime) unless ``wire=True``."""
         tenant = self.tenant(tenant_id)
         collection = tenant.collection(entity)
         if wire:

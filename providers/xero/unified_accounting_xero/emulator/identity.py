@@ -57,6 +57,9 @@ RESOURCE_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Accounts": (("accounting.settings",), ("accounting.settings.read",)),
     "Items": (("accounting.settings",), ("accounting.settings.read",)),
     "Organisation": (("accounting.settings",), ("accounting.settings.read",)),
+    "TaxRates": (("accounting.settings",), ("accounting.settings.read",)),
+    "TrackingCategories": (("accounting.settings",), ("accounting.settings.read",)),
+    "Currencies": (("accounting.settings",), ("accounting.settings.read",)),
 }
 
 #: ``error_description`` per kit reason (Xero leaves it out for refresh failures).
@@ -121,7 +124,12 @@ class IdentityService(kit.OAuthServer[CodeGrant, Holder]):
         self, options: EmulatorOptions, clock: EmulatorClock, ids: IdFactory, tenant_names: dict[str, str]
     ) -> None:
         super().__init__(
-            kit.OAuthClient(options.client_id, options.client_secret, options.redirect_uris),
+            kit.OAuthClient(
+                options.client_id,
+                options.client_secret,
+                options.redirect_uris,
+                options.loopback_redirect_hosts,
+            ),
             code_ttl_s=options.authorization_code_lifetime_s,
             refresh_grace_s=options.refresh_grace_s,
             new_code=lambda: ids.token(24),

@@ -3,10 +3,16 @@
 Emulated rules:
 
 * ``LineAmount = Quantity × UnitAmount × (100 − DiscountRate) / 100`` (or ``Quantity × UnitAmount −
-  DiscountAmount``), rounded half-up to 2 dp; ``UnitAmount`` keeps 2 dp, or 4 with ``unitdp=4``.
+  DiscountAmount``), rounded half-up to 2 dp; ``UnitAmount`` keeps 2 dp, or 4 with ``unitdp=4``.  Discounts
+  are for sales invoices only; one larger than the line (or on a negative line) is refused with Xero's
+  "discount rate" message; sent both, the rate wins.  ``IsDiscounted`` and ``TotalDiscount`` follow.
 * ``LineAmountTypes`` Exclusive (default) / Inclusive / NoTax drive ``SubTotal``, ``TotalTax``, ``Total``
-  with a flat percentage per ``TaxType`` (option ``tax_rates``; default tax type per invoice type from
-  ``default_tax_type`` or the line's account).  Client-sent ``TaxAmount`` values are recalculated.
+  with per-line tax at the line's rate (:mod:`.taxes`): the line's ``TaxType``, else its item's, else its
+  account's, else the region's sales (or purchases) rate (option ``default_tax_type``).  A rate must be
+  active and allowed on the line's account class.  A ``TaxAmount`` sent on a line overrides the calculation.
+* ``CurrencyCode`` must be one of the organisation's currencies; a foreign document without
+  ``CurrencyRate`` gets the rate of the day (:func:`exchange_rate`); base-currency documents have 1.
+* Line ``Tracking`` names active categories and options (:mod:`.tracking`).
 * Status transitions: DRAFT/SUBMITTED → DRAFT, SUBMITTED, AUTHORISED, DELETED; AUTHORISED → VOIDED (only
   without payments), never DELETED; PAID, VOIDED and DELETED invoices cannot be edited.  An AUTHORISED
   invoice with a zero total becomes PAID (option ``zero_total_becomes_paid``).  Line items of an invoice with
@@ -32,10 +38,13 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from . import taxes, tracking
 from .dates import DateParseError, parse_date
 from .errors import ValidationFailed
 from .journal import Journal
+from .regions import CHART_TAX_TYPES, USD_VALUE
 from .state import IdFactory, Record, TenantState
+from .taxes import usable_rate
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -51,6 +60,7 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 LINE_AMOUNT_TYPES = {"EXCLUSIVE": "Exclusive", "INCLUSIVE": "Inclusive", "NOTAX": "NoTax"}
 CONTACT_STATUSES = ("ACTIVE", "ARCHIVED", "GDPRREQUEST")
+PAYMENT_TERM_TYPES = ("DAYSAFTERBILLDATE", "DAYSAFTERBILLMONTH", "OFCURRENTMONTH", "OFFOLLOWINGMONTH")
 ADDRESS_TYPES = ("POBOX", "STREET", "DELIVERY")
 PHONE_TYPES = ("DEFAULT", "DDI", "MOBILE", "FAX", "OFFICE")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -73,6 +83,28 @@ CONTACT_TEXT_FIELDS = (
 #: The largest amount the emulator stores (Xero publishes none: UNVERIFIED, kept equal to the
 #: provider's client-side bound).
 MAX_AMOUNT = Decimal("999999999999.99")
+
+
+RATE_PLACES = Decimal("0.000001")
+#: Xero's ``CurrencyRate`` counts units of the document's currency per unit of the base currency
+#: (UNVERIFIED: Xero's docs point to a page that is not found; its UI shows "1 <base> = x <foreign>").
+#: Only ``BankAmount`` and the rate of the day depend on it.
+CURRENCY_RATE_IS_FOREIGN_PER_BASE = True
+
+
+def exchange_rate(t: TenantState, currency: str) -> Decimal:
+    """The rate of the day Xero would use for a document in ``currency`` that names none: here from the
+    emulator's round figures (:data:`.regions.USD_VALUE`); 1 for the base currency."""
+    if currency == t.base_currency:
+        return Decimal("1.000000")
+    base, foreign = USD_VALUE.get(t.base_currency, Decimal(1)), USD_VALUE.get(currency, Decimal(1))
+    rate = base / foreign if CURRENCY_RATE_IS_FOREIGN_PER_BASE else foreign / base
+    return rate.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def in_base_currency(amount: Decimal, rate: Decimal) -> Decimal:
+    """``amount`` of a document's currency in the base currency, at Xero's ``CurrencyRate``."""
+    return money(amount / rate if CURRENCY_RATE_IS_FOREIGN_PER_BASE else amount * rate)
 
 
 def money(value: Decimal) -> Decimal:
@@ -101,6 +133,16 @@ def to_decimal(value: Any, field_name: str) -> Decimal:
     return result
 
 
+def _discount_message(value: Decimal) -> str:
+    # Xero says "rate" whatever was sent (XeroAPI/xero-php-oauth2#288, XeroAPI/Xero-OpenAPI#429).
+    return f"The discount rate '{money(value)}' is invalid. Discount must not be greater than the line total."
+
+
+def _merge_by_type(current: Any, given: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    kept = [entry for entry in current or [] if entry.get(key) not in {g.get(key) for g in given}]
+    return [*kept, *given]
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -121,14 +163,20 @@ class Ledger:
     def __init__(
         self,
         ids: IdFactory,
-        tax_rates: Mapping[str, Decimal | int | str],
-        default_tax_type: Mapping[str, str],
+        default_tax_type: Mapping[str, str] | None = None,
         zero_total_becomes_paid: bool = True,
+        tracking_limits: tuple[int, int] = (2, 4),
     ) -> None:
         self.ids = ids
-        self.tax_rates = {k.upper(): Decimal(str(v)) for k, v in tax_rates.items()}
-        self.default_tax_type = dict(default_tax_type)
+        self.default_tax_type = dict(default_tax_type) if default_tax_type is not None else None
         self.zero_total_becomes_paid = zero_total_becomes_paid
+        self.tracking_limits = tracking_limits
+
+    def default_tax_type_of(self, t: TenantState, invoice_type: str) -> str:
+        if self.default_tax_type is not None:
+            return self.default_tax_type.get(invoice_type, "NONE")
+        sales, purchases, _, _ = CHART_TAX_TYPES.get(t.version, CHART_TAX_TYPES["GLOBAL"])
+        return sales if invoice_type == "ACCREC" else purchases
 
     # ------------------------------------------------------------------------------------------------ c
     def write_contact(self, ctx: WriteContext, data: Mapping[str, Any], existing: Record | None) -> Record:
@@ -163,10 +211,17 @@ class Ledger:
                 errors.append(f"ContactStatus '{data['ContactStatus']}' is not valid.")
             else:
                 rec["ContactStatus"] = status
+        # Addresses and phones are kept one per type: those sent replace the ones of their type.
         if "Addresses" in data:
-            rec["Addresses"] = self._addresses(data["Addresses"], errors)
+            rec["Addresses"] = _merge_by_type(
+                rec.get("Addresses"), self._addresses(data["Addresses"], errors), "AddressType"
+            )
         if "Phones" in data:
-            rec["Phones"] = self._phones(data["Phones"], errors)
+            rec["Phones"] = _merge_by_type(
+                rec.get("Phones"), self._phones(data["Phones"], errors), "PhoneType"
+            )
+        if "PaymentTerms" in data:
+            rec["PaymentTerms"] = self._payment_terms(rec.get("PaymentTerms"), data["PaymentTerms"], errors)
         if "ContactPersons" in data:
             rec["ContactPersons"] = self._people(data["ContactPersons"], errors)
         if rec.get("ContactStatus") == "ACTIVE" and rec.get("Name"):
@@ -203,6 +258,43 @@ class Ledger:
             address["AddressType"] = kind
             result.append(address)
         return result
+
+    @staticmethod
+    def _payment_terms(current: Any, value: Any, errors: list[str]) -> dict[str, Any]:
+        """``PaymentTerms {Bills, Sales}``: each given side replaces that side; ``Day`` of an
+        ``OF...MONTH`` rule is a day of the month."""
+        terms: dict[str, Any] = dict(current or {})
+        if not isinstance(value, Mapping):
+            errors.append("PaymentTerms must be an object.")
+            return terms
+        for side, label in (("Bills", "Bills"), ("Sales", "Sales Invoices")):
+            rule = value.get(side)
+            if rule is None:
+                continue
+            if not isinstance(rule, Mapping):
+                errors.append(f"PaymentTerms.{side} must be an object.")
+                continue
+            kind = str(rule.get("Type") or "").upper()
+            if kind not in PAYMENT_TERM_TYPES:
+                errors.append(f"PaymentTerms {side} Type '{rule.get('Type')}' is not valid.")
+                continue
+            try:
+                day = int(str(rule.get("Day", 0)))
+            except ValueError:
+                errors.append(f"PaymentTerms {side} Day must be a whole number.")
+                continue
+            if kind.startswith("OF") and not 1 <= day <= 31:
+                # Xero's wording (calcinai/xero-php#839).
+                errors.append(
+                    f"Due Date for {label} must be between 1 and 31 when set to the following "
+                    "(or current) month."
+                )
+                continue
+            if day < 0:
+                errors.append(f"PaymentTerms {side} Day must not be negative.")
+                continue
+            terms[side] = {"Day": day, "Type": kind}
+        return terms
 
     @staticmethod
     def _people(value: Any, errors: list[str]) -> list[dict[str, Any]]:
@@ -309,7 +401,7 @@ class Ledger:
             details["AccountCode"] = code
         if value.get("TaxType"):
             tax = str(value["TaxType"]).upper()
-            if tax not in self.tax_rates:
+            if usable_rate(t, tax) is None:
                 errors.append(
                     f"The TaxType code '{tax}' does not exist or cannot be used for this type of item."
                 )
@@ -421,12 +513,20 @@ class Ledger:
         if "SentToContact" in data:
             rec["SentToContact"] = bool(data["SentToContact"])
         if data.get("CurrencyCode"):
-            rec["CurrencyCode"] = str(data["CurrencyCode"]).upper()
-        if data.get("CurrencyRate") is not None:
-            try:
-                rec["CurrencyRate"] = to_decimal(data["CurrencyRate"], "CurrencyRate")
-            except ValidationFailed as exc:
-                errors.extend(exc.messages)
+            code = str(data["CurrencyCode"]).upper()
+            if code not in t.currencies:
+                # Xero's wording is UNVERIFIED; the rule (add a currency before using it) is documented.
+                errors.append(f"The currency '{code}' has not been added to this organisation.")
+            elif has_payments and code != rec["CurrencyCode"]:
+                errors.append(
+                    "This document cannot be edited as it has a payment or credit note allocated to it."
+                )
+            rec["CurrencyCode"] = code
+        rate = self._currency_rate(t, rec["CurrencyCode"], data.get("CurrencyRate"), errors)
+        if rate is not None:
+            rec["CurrencyRate"] = rate
+        elif "CurrencyCode" in data:
+            rec["CurrencyRate"] = exchange_rate(t, rec["CurrencyCode"])
         if "LineAmountTypes" in data and data["LineAmountTypes"] is not None:
             lat = LINE_AMOUNT_TYPES.get(str(data["LineAmountTypes"]).upper())
             if lat is None:
@@ -464,7 +564,8 @@ class Ledger:
         elif "LineAmountTypes" in data and not has_payments:
             previous = {li["LineItemID"]: li for li in rec.get("LineItems", [])}
             rec["LineItems"] = [
-                self._line_item(t, rec, dict(li), previous, 4, errors) for li in rec.get("LineItems", [])
+                self._line_item(t, rec, self.stored_line_request(t, li), previous, 4, errors)
+                for li in rec.get("LineItems", [])
             ]
         if new_status in ("SUBMITTED", "AUTHORISED") and new_status != old_status:
             if not rec["LineItems"]:
@@ -477,7 +578,7 @@ class Ledger:
         if errors:
             raise ValidationFailed(*dict.fromkeys(errors))
         # Totals
-        self.compute_totals(rec)
+        self.compute_totals(t, rec)
         if rec["Total"] < rec["AmountPaid"]:
             raise ValidationFailed("The invoice total cannot be less than the amount already paid.")
         # Commit
@@ -506,9 +607,31 @@ class Ledger:
             j.delete(t.invoice_numbers, number_key_old)
         if rec["Type"] == "ACCREC" and rec["Status"] not in ("DELETED",):
             j.set(t.invoice_numbers, str(rec["InvoiceNumber"]).upper(), rec["InvoiceID"])
+        for li in rec["LineItems"]:
+            # A rate or tracking option a document used is archived, not deleted, when deleted.
+            taxes.mark_used(t, j, str(li.get("TaxType") or ""))
+            tracking.mark_used(t, j, li.get("Tracking") or [])
         j.set(t.invoices, rec["InvoiceID"], rec)
         j.event(t.tenant_id, "INVOICE", "CREATE" if existing is None else "UPDATE", rec["InvoiceID"])
         return rec
+
+    @staticmethod
+    def _currency_rate(t: TenantState, currency: str, value: Any, errors: list[str]) -> Decimal | None:
+        """The ``CurrencyRate`` a document asks for (``None``: none given). A base-currency document
+        always has 1."""
+        if value is None:
+            return None
+        if currency == t.base_currency:
+            return Decimal("1.000000")
+        try:
+            rate = to_decimal(value, "CurrencyRate")
+        except ValidationFailed as exc:
+            errors.extend(exc.messages)
+            return None
+        if rate <= 0:
+            errors.append("The CurrencyRate must be greater than zero.")  # UNVERIFIED wording
+            return None
+        return rate.quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
 
     def _line_item(
         self,
@@ -553,6 +676,10 @@ class Ledger:
         given_line = number("LineAmount", None)
         discount_rate = number("DiscountRate", None)
         discount_amount = number("DiscountAmount", None)
+        if discount_rate is not None and discount_amount is not None:
+            discount_amount = None  # Xero keeps the rate when both are sent (xeroizer#483)
+        if (discount_rate is not None or discount_amount is not None) and invoice["Type"] != "ACCREC":
+            errors.append("Discounts are only supported on sales invoices.")  # UNVERIFIED wording
         if unit is None:
             if given_line is not None and quantity != 0:
                 factor = (HUNDRED - (discount_rate or 0)) / HUNDRED
@@ -562,17 +689,20 @@ class Ledger:
         unit = unit.quantize(unit_q, rounding=ROUND_HALF_UP)
         gross = quantity * unit
         if discount_rate is not None:
-            if discount_rate < 0 or discount_rate > HUNDRED:
-                errors.append("DiscountRate must be between 0 and 100.")
+            if discount_rate < 0 or discount_rate > HUNDRED or (gross < 0 and discount_rate):
+                errors.append(_discount_message(discount_rate))
             line_amount = money(gross * (HUNDRED - discount_rate) / HUNDRED)
         elif discount_amount is not None:
+            discount_amount = money(discount_amount)
+            if discount_amount < 0 or discount_amount > gross or gross < 0:
+                errors.append(_discount_message(discount_amount))
             line_amount = money(gross - discount_amount)
         else:
             line_amount = money(gross)
         if given_line is not None and raw.get("UnitAmount") is not None and money(given_line) != line_amount:
+            # Xero's wording (XeroAPI/Xero-NetStandard#74).
             errors.append(
-                f"The line amount {money(given_line)} does not match Quantity × UnitAmount less discount "
-                f"({line_amount})."
+                f"The line total {money(given_line)} does not match the expected line total {line_amount}."
             )
         account_code = _text(raw.get("AccountCode")) or _text(details.get("AccountCode"))
         account: Record | None = None
@@ -593,13 +723,21 @@ class Ledger:
                 _text(raw.get("TaxType"))
                 or _text(details.get("TaxType"))
                 or (account.get("TaxType") if account else None)
-                or self.default_tax_type.get(invoice["Type"], "NONE")
+                or self.default_tax_type_of(t, invoice["Type"])
             ).upper()
-        if tax_type not in self.tax_rates:
-            errors.append(
-                f"The TaxType code '{tax_type}' does not exist or cannot be used for this type of "
-                "transaction."
-            )
+            rate = usable_rate(t, tax_type)
+            if rate is None:
+                errors.append(
+                    f"The TaxType code '{tax_type}' does not exist or cannot be used for this type of "
+                    "transaction."
+                )
+            elif not taxes.can_apply(rate, account):
+                # Xero's wording (Tax Rates page, "Tax Rate Constraints").
+                errors.append(
+                    f"The TaxType code '{tax_type}' cannot be used with account code '{account_code}'."
+                )
+        override = number("TaxAmount", None)
+        old = previous.get(line_id)
         line: Record = {
             "LineItemID": line_id,
             "Description": description,
@@ -608,8 +746,11 @@ class Ledger:
             "TaxType": tax_type,
             "LineAmount": line_amount,
             "TaxAmount": ZERO,
-            "Tracking": list(raw.get("Tracking") or []),
+            "Tracking": tracking.line_tracking(t, raw.get("Tracking"), (old or {}).get("Tracking"), errors),
         }
+        if override is not None and invoice["LineAmountTypes"] != "NoTax":
+            # A TaxAmount sent on a line replaces Xero's calculation (documented for invoices).
+            line["_TaxOverride"] = money(override)
         if item is not None:
             line["ItemCode"] = item["Code"]
             line["Item"] = {"ItemID": item["ItemID"], "Code": item["Code"], "Name": item.get("Name")}
@@ -619,34 +760,52 @@ class Ledger:
         if discount_rate is not None:
             line["DiscountRate"] = discount_rate
         elif discount_amount is not None:
-            line["DiscountAmount"] = money(discount_amount)
+            line["DiscountAmount"] = discount_amount
         return line
 
-    def compute_totals(self, rec: Record) -> None:
+    @staticmethod
+    def stored_line_request(t: TenantState, line: Record) -> dict[str, Any]:
+        """A stored line as a request would send it again (to recompute it under a new tax mode)."""
+        request = {
+            k: v for k, v in line.items() if not k.startswith("_") and k not in ("TaxAmount", "Tracking")
+        }
+        if line.get("_TaxOverride") is not None:
+            request["TaxAmount"] = line["_TaxOverride"]
+        request["Tracking"] = tracking.line_tracking_wire(t, line.get("Tracking") or [])
+        return request
+
+    def compute_totals(self, t: TenantState, rec: Record) -> None:
+        """Per-line tax at each line's rate (or its override), then Xero's totals: exclusive
+        ``Total = SubTotal + TotalTax``; inclusive ``Total = Σ LineAmount`` and
+        ``SubTotal = Total − TotalTax``; no tax ``Total = SubTotal``."""
         mode = rec["LineAmountTypes"]
-        sub_total = ZERO
+        line_total = ZERO
         total_tax = ZERO
+        discount = ZERO
         lines: list[Record] = []
         for original in rec["LineItems"]:
             line = dict(original)
             lines.append(line)
-            rate = self.tax_rates.get(str(line.get("TaxType")), Decimal(0))
+            rate = t.tax_rate(str(line.get("TaxType") or ""))
+            percent = rate["EffectiveRate"] if rate is not None else Decimal(0)
             amount: Decimal = line["LineAmount"]
-            if mode == "NoTax":
-                tax = ZERO
-                sub_total += amount
-            elif mode == "Inclusive":
-                tax = money(amount * rate / (HUNDRED + rate))
-                sub_total += amount - tax
-            else:
-                tax = money(amount * rate / HUNDRED)
-                sub_total += amount
+            tax = taxes.line_tax(mode, amount, percent)
+            if line.get("_TaxOverride") is not None and mode != "NoTax":
+                tax = line["_TaxOverride"]
             line["TaxAmount"] = tax
             total_tax += tax
+            line_total += amount
+            discount += money(line["Quantity"] * line["UnitAmount"]) - amount if "Quantity" in line else ZERO
         rec["LineItems"] = lines
-        rec["SubTotal"] = money(sub_total)
+        if mode == "Inclusive":
+            rec["Total"] = money(line_total)
+            rec["SubTotal"] = money(line_total - total_tax)
+        else:
+            rec["SubTotal"] = money(line_total)
+            rec["Total"] = money(line_total + total_tax)
         rec["TotalTax"] = money(total_tax)
-        rec["Total"] = money(sub_total + total_tax)
+        rec["TotalDiscount"] = money(discount)
+        rec["IsDiscounted"] = any("DiscountRate" in li or "DiscountAmount" in li for li in lines)
         rec["AmountDue"] = money(rec["Total"] - rec["AmountPaid"] - rec["AmountCredited"])
 
     # ------------------------------------------------------------------------------------------------ p
@@ -709,14 +868,18 @@ class Ledger:
         if errors:
             raise ValidationFailed(*dict.fromkeys(errors))
         assert invoice is not None and account is not None and amount is not None
-        rate = Decimal("1.000000")
-        if data.get("CurrencyRate") is not None:
-            rate = to_decimal(data["CurrencyRate"], "CurrencyRate")
+        # A payment is in its invoice's currency, at the rate given or the rate of the day.
+        rate_errors: list[str] = []
+        rate = self._currency_rate(t, invoice["CurrencyCode"], data.get("CurrencyRate"), rate_errors)
+        if rate_errors:
+            raise ValidationFailed(*rate_errors)
+        if rate is None:
+            rate = exchange_rate(t, invoice["CurrencyCode"])
         payment: Record = {
             "PaymentID": self.ids.new(),
             "Date": pay_date,
             "Amount": amount,
-            "BankAmount": amount,
+            "BankAmount": in_base_currency(amount, rate),
             "CurrencyRate": rate,
             "Reference": _text(data.get("Reference")),
             "Status": "AUTHORISED",

@@ -57,34 +57,32 @@ DEFAULT_SCOPE = (
     "openid profile email offline_access accounting.transactions accounting.contacts accounting.settings"
 )
 
-#: Percentage tax rate per TaxType (a deliberately simple model of Xero tax rates).
-DEFAULT_TAX_RATES: Mapping[str, Decimal] = {
-    "OUTPUT": Decimal("15"),
-    "OUTPUT2": Decimal("15"),
-    "INPUT": Decimal("15"),
-    "INPUT2": Decimal("15"),
-    "NONE": Decimal("0"),
-    "EXEMPTOUTPUT": Decimal("0"),
-    "EXEMPTINPUT": Decimal("0"),
-    "EXEMPTEXPENSES": Decimal("0"),
-    "ZERORATEDOUTPUT": Decimal("0"),
-    "ZERORATEDINPUT": Decimal("0"),
-    "BASEXCLUDED": Decimal("0"),
-}
-
 RateLimitProblem = Literal["minute", "day", "appminute", "concurrent"]
 
 
 @dataclass(frozen=True)
 class TenantSpec:
-    """One organisation served by the emulator."""
+    """One organisation served by the emulator (``None`` fields take the options' value)."""
 
     name: str
     tenant_id: str | None = None
-    base_currency: str = "NZD"
-    country_code: str = "NZ"
+    #: The home currency (``None``: the country's own, else ``USD``).
+    base_currency: str | None = None
+    #: ISO 3166 alpha-2 (``None``: ``EmulatorOptions.country``): decides Xero's ``Version`` (AU, NZ, UK,
+    #: US, else GLOBAL), hence the tax rates, chart tax types, financial year and time zone.
+    country_code: str | None = None
     #: Daily call budget for this tenant (``None``: use ``EmulatorOptions.day_limit``).
     day_limit: int | None = None
+    #: The plan allows foreign currencies (``None``: ``EmulatorOptions.multi_currency``).
+    multi_currency: bool | None = None
+    #: Currencies added besides the base currency (``None``: ``EmulatorOptions.currencies``).
+    currencies: tuple[str, ...] | None = None
+
+    @classmethod
+    def australia(cls, name: str = "Demo Company (AU)", **fields: Any) -> TenantSpec:
+        """An Australian organisation: AUD, GST 10 % ("GST on Income" ``OUTPUT``, "GST on Expenses"
+        ``INPUT``), financial year from July."""
+        return cls(name=name, country_code="AU", base_currency="AUD", **fields)
 
 
 @dataclass
@@ -147,10 +145,20 @@ class EmulatorOptions(KitOptions):
     not_found_body: Literal["problem", "text"] = "problem"
     #: String comparisons in ``where`` ignore case (unverified).
     where_case_insensitive: bool = True
-    tax_rates: Mapping[str, Decimal | int | str] = field(default_factory=lambda: dict(DEFAULT_TAX_RATES))
-    default_tax_type: Mapping[str, str] = field(
-        default_factory=lambda: {"ACCREC": "OUTPUT", "ACCPAY": "INPUT"}
-    )
+    #: Country of the organisations given by a count or by name (see :class:`TenantSpec`).
+    country: str = "NZ"
+    #: Organisations given by a count or by name may use foreign currencies (Xero gates this by plan).
+    multi_currency: bool = False
+    #: Currencies those organisations have added besides their base currency.
+    currencies: Sequence[str] = ()
+    #: Changes to the region's tax rates, TaxType → percent: a listed TaxType gets that rate, another
+    #: is added (``None``: the region's rates as Xero sets them up; see :mod:`.regions`).
+    tax_rates: Mapping[str, Decimal | int | str] | None = None
+    #: TaxType of a line naming none whose account and item name none either, per invoice type
+    #: (``None``: the region's sales and purchases rates).
+    default_tax_type: Mapping[str, str] | None = None
+    #: (active, total) tracking categories an organisation may have: Xero allows 2 active and 4 in all.
+    tracking_category_limits: tuple[int, int] = (2, 4)
     #: An AUTHORISED invoice with a zero total becomes PAID at once (as Xero does).
     zero_total_becomes_paid: bool = True
     max_body_bytes: int = 3_500_000

@@ -1,7 +1,8 @@
 """Deterministic sample data for emulated organisations.
 
 Every organisation gets an ``Organisation`` record and a small chart of accounts (including the bank account
-``090`` that payments can use, sales ``200`` and purchases ``310``).  With a ``seed`` it also gets contacts
+``090`` that payments can use, sales ``200`` and purchases ``310``) whose tax types are its region's (NZ sales
+``OUTPUT2`` at 15 %, AU ``OUTPUT`` at 10 %, ...).  With a ``seed`` it also gets contacts
 (with postal/street addresses and phones, a few archived), items, invoices (mostly ACCREC, some ACCPAY) dated
 over the last three years in every status, and payments that fully or partly pay authorised invoices.  The
 same seed and clock produce the same data.  Records are built directly (not through the HTTP layer) so tens
@@ -16,24 +17,34 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from .ledger import ZERO, Ledger, money
+from .organisation import organisation_record
+from .regions import CHART_TAX_TYPES
 from .state import IdFactory, Record, TenantState
 
-CHART: tuple[tuple[str, str, str, str, str, str], ...] = (
-    # code, name, type, class, tax type, reporting code
-    ("090", "Business Bank Account", "BANK", "ASSET", "NONE", "ASS"),
-    ("091", "Business Savings Account", "BANK", "ASSET", "NONE", "ASS"),
-    ("200", "Sales", "REVENUE", "REVENUE", "OUTPUT", "REV.TRA.GOO"),
-    ("260", "Other Revenue", "REVENUE", "REVENUE", "OUTPUT", "REV.OTH"),
-    ("270", "Interest Income", "REVENUE", "REVENUE", "NONE", "REV.INV"),
-    ("310", "Cost of Goods Sold", "DIRECTCOSTS", "EXPENSE", "INPUT", "EXP.COS"),
-    ("400", "Advertising", "EXPENSE", "EXPENSE", "INPUT", "EXP"),
-    ("404", "Bank Fees", "EXPENSE", "EXPENSE", "NONE", "EXP"),
-    ("429", "General Expenses", "EXPENSE", "EXPENSE", "INPUT", "EXP"),
-    ("453", "Office Expenses", "EXPENSE", "EXPENSE", "INPUT", "EXP"),
-    ("610", "Accounts Receivable", "CURRENT", "ASSET", "BASEXCLUDED", "ASS.CUR.REC.TRA"),
-    ("800", "Accounts Payable", "CURRLIAB", "LIABILITY", "BASEXCLUDED", "LIA.CUR.PAY"),
-    ("820", "GST", "CURRLIAB", "LIABILITY", "BASEXCLUDED", "LIA.CUR.TAX"),
-    ("960", "Retained Earnings", "EQUITY", "EQUITY", "BASEXCLUDED", "EQU.RET"),
+#: Tax roles of the chart's accounts: indexes into :data:`.regions.CHART_TAX_TYPES`.
+SALES_TAX, PURCHASE_TAX, UNTAXED, BALANCE_SHEET = range(4)
+
+
+def chart_tax_type(t: TenantState, role: int) -> str:
+    return CHART_TAX_TYPES.get(t.version, CHART_TAX_TYPES["GLOBAL"])[role]
+
+
+CHART: tuple[tuple[str, str, str, str, int, str], ...] = (
+    # code, name, type, class, tax role (index into regions.CHART_TAX_TYPES), reporting code
+    ("090", "Business Bank Account", "BANK", "ASSET", UNTAXED, "ASS"),
+    ("091", "Business Savings Account", "BANK", "ASSET", UNTAXED, "ASS"),
+    ("200", "Sales", "REVENUE", "REVENUE", SALES_TAX, "REV.TRA.GOO"),
+    ("260", "Other Revenue", "REVENUE", "REVENUE", SALES_TAX, "REV.OTH"),
+    ("270", "Interest Income", "REVENUE", "REVENUE", UNTAXED, "REV.INV"),
+    ("310", "Cost of Goods Sold", "DIRECTCOSTS", "EXPENSE", PURCHASE_TAX, "EXP.COS"),
+    ("400", "Advertising", "EXPENSE", "EXPENSE", PURCHASE_TAX, "EXP"),
+    ("404", "Bank Fees", "EXPENSE", "EXPENSE", UNTAXED, "EXP"),
+    ("429", "General Expenses", "EXPENSE", "EXPENSE", PURCHASE_TAX, "EXP"),
+    ("453", "Office Expenses", "EXPENSE", "EXPENSE", PURCHASE_TAX, "EXP"),
+    ("610", "Accounts Receivable", "CURRENT", "ASSET", BALANCE_SHEET, "ASS.CUR.REC.TRA"),
+    ("800", "Accounts Payable", "CURRLIAB", "LIABILITY", BALANCE_SHEET, "LIA.CUR.PAY"),
+    ("820", "GST", "CURRLIAB", "LIABILITY", BALANCE_SHEET, "LIA.CUR.TAX"),
+    ("960", "Retained Earnings", "EQUITY", "EQUITY", BALANCE_SHEET, "EQU.RET"),
 )
 
 _ADJECTIVES = (
@@ -104,43 +115,10 @@ class SeedCounts:
     payments: int
 
 
-def organisation_record(t: TenantState, ids: IdFactory, created: datetime) -> Record:
-    short = t.name.replace(" ", "")[:6].upper() or "ORG"
-    return {
-        "OrganisationID": t.tenant_id,
-        "APIKey": ids.token(15).upper()[:30],
-        "Name": t.name,
-        "LegalName": t.name,
-        "PaysTax": True,
-        "Version": t.country_code if t.country_code in ("AU", "NZ", "UK", "US") else "GLOBAL",
-        "OrganisationType": "COMPANY",
-        "BaseCurrency": t.base_currency,
-        "CountryCode": t.country_code,
-        "IsDemoCompany": False,
-        "OrganisationStatus": "ACTIVE",
-        "FinancialYearEndDay": 31,
-        "FinancialYearEndMonth": 3,
-        "SalesTaxBasis": "INVOICE",
-        "SalesTaxPeriod": "TWOMONTHS",
-        "DefaultSalesTax": "Tax Exclusive",
-        "DefaultPurchasesTax": "Tax Exclusive",
-        "CreatedDateUTC": created,
-        "OrganisationEntityType": "COMPANY",
-        "Timezone": "NEWZEALANDSTANDARDTIME",
-        "ShortCode": f"!{short[:5]}",
-        "Edition": "BUSINESS",
-        "Class": "STANDARD",
-        "LineOfBusiness": "Professional services",
-        "Addresses": [],
-        "Phones": [],
-        "ExternalLinks": [],
-        "PaymentTerms": {},
-    }
-
-
 def seed_chart(t: TenantState, ids: IdFactory, now: datetime) -> None:
     t.organisation = organisation_record(t, ids, now - timedelta(days=3 * 365 + 30))
-    for code, name, kind, klass, tax, reporting in CHART:
+    for code, name, kind, klass, role, reporting in CHART:
+        tax = chart_tax_type(t, role)
         account_id = ids.new()
         account: Record = {
             "AccountID": account_id,
@@ -289,11 +267,15 @@ def _seed_items(t: TenantState, ids: IdFactory, rng: random.Random, count: int, 
             "IsTrackedAsInventory": False,
             "IsSold": True,
             "IsPurchased": True,
-            "SalesDetails": {"UnitPrice": price, "AccountCode": "200", "TaxType": "OUTPUT"},
+            "SalesDetails": {
+                "UnitPrice": price,
+                "AccountCode": "200",
+                "TaxType": chart_tax_type(t, SALES_TAX),
+            },
             "PurchaseDetails": {
                 "UnitPrice": money(price * Decimal("0.6")),
                 "AccountCode": "310",
-                "TaxType": "INPUT",
+                "TaxType": chart_tax_type(t, PURCHASE_TAX),
             },
             "UpdatedDateUTC": _stamp(rng, now.date() - timedelta(days=rng.randrange(365, 3 * 365)), now),
         }
@@ -347,7 +329,8 @@ def _seed_invoices(
             gross = quantity * unit
             amount = money(gross * (100 - discount) / 100) if discount is not None else money(gross)
             account_id = sales if kind == "ACCREC" else purchases
-            tax_type = "NONE" if mode == "NoTax" else ("OUTPUT" if kind == "ACCREC" else "INPUT")
+            role = SALES_TAX if kind == "ACCREC" else PURCHASE_TAX
+            tax_type = "NONE" if mode == "NoTax" else chart_tax_type(t, role)
             line: Record = {
                 "LineItemID": ids.new(),
                 "Description": description,
@@ -395,7 +378,7 @@ def _seed_invoices(
                 t.invoice_numbers[number.upper()] = invoice_id
         elif rng.random() < 0.8:
             invoice["InvoiceNumber"] = f"SUP-{rng.randrange(10000, 99999)}"
-        ledger.compute_totals(invoice)
+        ledger.compute_totals(t, invoice)
         t.invoices[invoice_id] = invoice
         flag = "IsCustomer" if kind == "ACCREC" else "IsSupplier"
         contact[flag] = True

@@ -3,18 +3,21 @@
 Dates become ``/Date(ms+0000)/`` (plus ``DateString``/``DueDateString`` for calendar dates), ``None`` fields
 are omitted as Xero does, and internal bookkeeping keys (prefixed ``_``) are dropped.  Invoices embed a
 contact summary and payment summaries; payments embed their invoice and account.  Unpaged invoice lists drop
-line items (``EmulatorOptions.line_items_in_unpaged_lists``).
+line items (``EmulatorOptions.line_items_in_unpaged_lists``); lists drop a line's ``DiscountAmount`` (only a
+single invoice carries it, as on Xero).  Unit prices come at 2 dp unless the request asked ``unitdp=4``.
+Contacts list both address types and all four phone types, empty ones padded as Xero pads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .dates import date_string, wire_date, wire_timestamp
 from .state import Record, TenantState
+from .tracking import category_wire, line_tracking_wire
 
 _DATE_STRING_FIELDS = {"Date": "DateString", "DueDate": "DueDateString"}
 
@@ -58,10 +61,34 @@ def contact_summary(t: TenantState, contact_id: str | None, full: bool = False) 
     return {k: v for k, v in summary.items() if v is not None}
 
 
+def _unit_places(value: Any, unitdp: int) -> Any:
+    # Without unitdp=4 Xero answers unit prices rounded to 2 dp (Rounding in Xero).
+    if isinstance(value, Decimal) and unitdp < 4:
+        return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return value
+
+
+def line_wire(t: TenantState, line: Record, listed: bool, unitdp: int) -> dict[str, Any]:
+    out: dict[str, Any] = wire({k: v for k, v in line.items() if k != "Tracking"})
+    out["UnitAmount"] = _unit_places(line.get("UnitAmount"), unitdp)
+    out["Tracking"] = line_tracking_wire(t, line.get("Tracking") or [])
+    if listed:
+        # Lists (paged or by IDs) return DiscountRate but not DiscountAmount (XeroAPI/Xero-OpenAPI#592).
+        out.pop("DiscountAmount", None)
+    return out
+
+
 def invoice_wire(
-    t: TenantState, rec: Record, include_lines: bool = True, full_contact: bool = False
+    t: TenantState,
+    rec: Record,
+    include_lines: bool = True,
+    full_contact: bool = False,
+    *,
+    listed: bool = False,
+    unitdp: int = 4,
 ) -> dict[str, Any]:
-    out: dict[str, Any] = wire(rec)
+    out: dict[str, Any] = wire({k: v for k, v in rec.items() if k != "LineItems"})
+    out["LineItems"] = [line_wire(t, line, listed, unitdp) for line in rec.get("LineItems", [])]
     out["Contact"] = contact_summary(t, (rec.get("Contact") or {}).get("ContactID"), full_contact)
     out.setdefault("Reference", "")
     out["HasErrors"] = False
@@ -92,8 +119,24 @@ def invoice_wire(
     return out
 
 
+#: Real contacts list both address types and all four phone types, empty ones included.
+PADDED_ADDRESSES = ("STREET", "POBOX")
+PADDED_PHONES = ("DEFAULT", "DDI", "MOBILE", "FAX")
+
+
 def contact_wire(t: TenantState, rec: Record) -> dict[str, Any]:
     out: dict[str, Any] = wire(rec)
+    addresses = list(out.get("Addresses") or [])
+    kinds = {a.get("AddressType") for a in addresses}
+    addresses += [{"AddressType": kind} for kind in PADDED_ADDRESSES if kind not in kinds]
+    phones = list(out.get("Phones") or [])
+    kinds = {p.get("PhoneType") for p in phones}
+    phones += [
+        {"PhoneType": kind, "PhoneNumber": "", "PhoneAreaCode": "", "PhoneCountryCode": ""}
+        for kind in PADDED_PHONES
+        if kind not in kinds
+    ]
+    out["Addresses"], out["Phones"] = addresses, phones
     out["HasValidationErrors"] = False
     return out
 
@@ -123,11 +166,18 @@ def plain_wire(t: TenantState, rec: Record) -> dict[str, Any]:
     return result
 
 
+def tracking_wire(t: TenantState, rec: Record) -> dict[str, Any]:
+    return category_wire(rec)
+
+
 WIRE: dict[str, Callable[[TenantState, Record], dict[str, Any]]] = {
     "Contact": contact_wire,
     "Payment": payment_wire,
     "Account": plain_wire,
     "Item": plain_wire,
+    "TaxRate": plain_wire,
+    "TrackingCategory": tracking_wire,
+    "Currency": plain_wire,
 }
 
 
@@ -139,9 +189,19 @@ def entity_wire(
     include_lines: bool = True,
     full_contact: bool = False,
     today: date | None = None,
+    listed: bool = False,
+    unitdp: int = 4,
 ) -> dict[str, Any]:
     if entity == "Invoice":
-        return invoice_wire(t, rec, include_lines=include_lines, full_contact=full_contact)
+        return invoice_wire(
+            t, rec, include_lines=include_lines, full_contact=full_contact, listed=listed, unitdp=unitdp
+        )
+    if entity == "Item":
+        out = plain_wire(t, rec)
+        for side in ("SalesDetails", "PurchaseDetails"):
+            if isinstance(out.get(side), dict) and "UnitPrice" in out[side]:
+                out[side] = {**out[side], "UnitPrice": _unit_places(out[side]["UnitPrice"], unitdp)}
+        return out
     if entity == "Contact" and today is not None:
         # A single contact is answered with its balances (Xero's documented read-only Balances).
         return {**contact_wire(t, rec), "Balances": contact_balances(t, rec["ContactID"], today)}

@@ -22,6 +22,9 @@ COLLECTIONS: dict[str, str] = {
     "Payment": "payments",
     "Account": "accounts",
     "Item": "items",
+    "TaxRate": "tax_rates",
+    "TrackingCategory": "tracking_categories",
+    "Currency": "currencies",
 }
 
 
@@ -45,12 +48,22 @@ class TenantState:
     base_currency: str
     country_code: str
     day_limit: int
+    #: Xero's ``Version``: the region whose tax rates and chart the organisation started with.
+    version: str = "GLOBAL"
+    #: Whether the organisation's plan allows foreign currencies (Organisation Action ``UseMulticurrency``).
+    multi_currency: bool = False
     organisation: Record = field(default_factory=dict)
     invoices: dict[str, Record] = field(default_factory=dict)
     contacts: dict[str, Record] = field(default_factory=dict)
     payments: dict[str, Record] = field(default_factory=dict)
     accounts: dict[str, Record] = field(default_factory=dict)
     items: dict[str, Record] = field(default_factory=dict)
+    #: TaxType → tax rate (system rates first, then ``TAX001``, ``TAX002``, ... in creation order).
+    tax_rates: dict[str, Record] = field(default_factory=dict)
+    tracking_categories: dict[str, Record] = field(default_factory=dict)
+    #: Currency code → ``{"Code", "Description"}``: the base currency and the ones added.
+    currencies: dict[str, Record] = field(default_factory=dict)
+    next_tax_type: int = 1
     #: Upper-cased ACCREC invoice number → InvoiceID.
     invoice_numbers: dict[str, str] = field(default_factory=dict)
     #: Upper-cased name of an ACTIVE contact → ContactID.
@@ -85,6 +98,9 @@ class TenantState:
             if str(record.get("InvoiceNumber") or "").upper() == number.upper():
                 return record
         return None
+
+    def tax_rate(self, tax_type: str) -> Record | None:
+        return self.tax_rates.get(tax_type.upper())
 
     def mint_invoice_number(self) -> str:
         while True:

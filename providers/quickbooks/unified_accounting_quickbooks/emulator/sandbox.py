@@ -1,0 +1,47 @@
+"""``ua sandbox quickbooks``: a company product code can use at once.
+
+The seeded company (``seed=1``: customers, items, a chart of accounts, invoices and payments) gets
+an 8 % rate on the tax code ``TAX`` its taxed invoices use, and the sandbox makes sure one active
+service item exists (creating it through the emulator when the seed made none, e.g. with
+``--seed none``): QuickBooks needs an item on every sales line, so the sandbox prints it as
+``UA_QUICKBOOKS_DEFAULT_ITEM_ID`` and an invoice line without ``item_id`` uses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from unified_accounting.emulation import Sandbox
+
+from .emulator import QuickBooksEmulator
+from .seed import SEED_TAX_PERCENT
+
+#: The service item a sandbox makes when its company has none.
+SANDBOX_ITEM = "Services"
+
+
+def default_item_id(emulator: QuickBooksEmulator) -> str:
+    """The first active service item of the default company, created when there is none."""
+    for item in emulator.records("Item"):
+        if item.get("Active", True) and item.get("Type") == "Service":
+            return str(item["Id"])
+    income = next(a for a in emulator.records("Account") if a.get("AccountType") == "Income")
+    created = emulator.create(
+        "Item",
+        {
+            "Name": SANDBOX_ITEM,
+            "Type": "Service",
+            "UnitPrice": 100,
+            "IncomeAccountRef": {"value": income["Id"], "name": income["Name"]},
+        },
+    )
+    return str(created["Id"])
+
+
+def prepare(app: Any) -> Mapping[str, str]:
+    emulator: QuickBooksEmulator = app.state.emulator
+    return {"default_item_id": default_item_id(emulator)}
+
+
+SANDBOX = Sandbox(options={"tax_rates": {"TAX": str(SEED_TAX_PERCENT)}}, prepare=prepare)

@@ -1,0 +1,143 @@
+"""Which unified fields QuickBooks stores, computes, refuses or keeps in another shape.
+
+One declaration (:data:`FIELD_SUPPORT`, the provider's ``field_support``) serves the portability
+table of the docs and the refusals before any HTTP call (:func:`refused_issues`). Fields not named
+are stored as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from unified_accounting.errors import FieldIssue
+
+COMPUTED = "computed"
+REFUSED = "refused"
+MAPPED = "mapped"
+
+_CONTACT_NAME = (
+    REFUSED,
+    "QuickBooks addresses have no contact name (Line1-Line5, City, CountrySubDivisionCode, "
+    "PostalCode, Country): put the name in line1",
+)
+
+FIELD_SUPPORT: dict[str, dict[str, tuple[str, str]]] = {
+    "invoice": {
+        "customer_name": (COMPUTED, "the customer's DisplayName"),
+        "status": (COMPUTED, "from Balance, TotalAmt and the voided note; QuickBooks has no status field"),
+        "sub_total": (COMPUTED, "the SubTotalLineDetail line"),
+        "total_tax": (
+            MAPPED,
+            "TxnTaxDetail.TotalTax, computed by QuickBooks from the lines' tax codes; a value given "
+            "overrides it",
+        ),
+        "total": (COMPUTED, "TotalAmt"),
+        "amount_due": (COMPUTED, "Balance"),
+        "amount_paid": (COMPUTED, "TotalAmt - Balance"),
+        "reference": (REFUSED, "QuickBooks invoices have no reference field: use po_number or pass_through"),
+        "tax_mode": (
+            MAPPED,
+            "GlobalTaxCalculation (TaxExcluded, TaxInclusive, NotApplicable) outside the US; US companies "
+            "have exclusive (a TxnTaxCodeRef) or no_tax (every line NON), never inclusive",
+        ),
+        "currency_rate": (MAPPED, "ExchangeRate: home-currency units per unit of the invoice's currency"),
+        "po_number": (
+            MAPPED,
+            'the sales form custom field named "P.O. Number" (refused when the company has none turned on)',
+        ),
+        "terms": (MAPPED, "SalesTermRef: the company's Term with the same rule, created when missing"),
+        "tracking": (
+            MAPPED,
+            "DepartmentRef (category department) and, with class tracking per transaction, ClassRef "
+            "(category class)",
+        ),
+        "line_items.tax_rate_id": (
+            MAPPED,
+            "outside the US the line's TaxCodeRef; US companies: the transaction's TxnTaxCodeRef "
+            "(one per invoice), lines TAX or NON",
+        ),
+        "line_items.tax_amount": (
+            REFUSED,
+            "QuickBooks computes line tax from the tax code: leave tax_amount out (it is read back "
+            "where QuickBooks reports it)",
+        ),
+        "line_items.discount_amount": (
+            MAPPED,
+            "only on discount lines (DiscountLineDetail); sales lines have no discount in QuickBooks: "
+            "add a discount line",
+        ),
+        "line_items.discount_percentage": (
+            MAPPED,
+            "only on discount lines (DiscountLineDetail PercentBased); sales lines have no discount",
+        ),
+        "line_items.tracking": (MAPPED, "the line's ClassRef, with class tracking per line"),
+        "billing_address.contact_name": _CONTACT_NAME,
+        "shipping_address.contact_name": _CONTACT_NAME,
+    },
+    "customer": {
+        "balance": (COMPUTED, "Balance"),
+        "emails": (
+            MAPPED,
+            "PrimaryEmailAddr.Address holds several addresses separated by commas (100 characters): "
+            "primary first, then other; no billing type, no names",
+        ),
+        "phones": (MAPPED, "PrimaryPhone (primary), Mobile (mobile), Fax (fax), AlternatePhone (other)"),
+        "parent_id": (MAPPED, "ParentRef with Job true (a sub-customer or job)"),
+        "terms": (MAPPED, "SalesTermRef: the company's Term with the same rule, created when missing"),
+        "currency": (MAPPED, "CurrencyRef: fixed once the customer exists"),
+        "billing_address.contact_name": _CONTACT_NAME,
+        "shipping_address.contact_name": _CONTACT_NAME,
+    },
+    "payment": {
+        "unapplied_amount": (COMPUTED, "UnappliedAmt"),
+        "status": (COMPUTED, "from the voided note"),
+        "currency_rate": (MAPPED, "ExchangeRate: home-currency units per unit of the payment's currency"),
+    },
+    "tax_rate": {
+        "code": (COMPUTED, "QuickBooks tax codes are named by id"),
+        "rate": (MAPPED, "the sum of the code's sales rates (RateValue), or of its purchase rates"),
+        "components": (MAPPED, "the TaxRate records of the code's rate lists"),
+        "applies_to": (MAPPED, "which of SalesTaxRateList and PurchaseTaxRateList are not empty"),
+    },
+    "tracking_category": {
+        "name": (COMPUTED, '"Class", or the company\'s DepartmentTerminology ("Location")'),
+    },
+}
+
+
+def refused_issues(resource: str, values: Mapping[str, Any]) -> list[FieldIssue]:
+    """An issue for each refused field that ``values`` (a record's fields, or an update's) sets."""
+    refused = {
+        path: note for path, (kind, note) in FIELD_SUPPORT.get(resource, {}).items() if kind == REFUSED
+    }
+    issues: list[FieldIssue] = []
+    for path, note in refused.items():
+        head, _, rest = path.partition(".")
+        if head not in values:
+            continue
+        issues += _set_at(values[head], rest, head, note)
+    return issues
+
+
+def _set_at(value: Any, rest: str, where: str, note: str) -> list[FieldIssue]:
+    if value is None or value == [] or value == "":
+        return []
+    if not rest:
+        return [FieldIssue(where, note)]
+    if isinstance(value, list | tuple):
+        found: list[FieldIssue] = []
+        for index, entry in enumerate(value):
+            found += _set_at(entry, rest, f"{where}.{index}", note)
+        return found
+    head, _, tail = rest.partition(".")
+    inner = getattr(value, head, None) if isinstance(value, BaseModel) else None
+    if isinstance(value, Mapping):
+        inner = value.get(head)
+    return _set_at(inner, tail, f"{where}.{head}", note)
+
+
+def record_values(record: BaseModel) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in type(record).model_fields}
