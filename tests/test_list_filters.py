@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -30,6 +30,7 @@ from unified_accounting import (
     Provider,
     TaxRate,
     TaxRateStatus,
+    UnsupportedOperation,
     ValidationFailed,
     hookimpl,
 )
@@ -212,10 +213,21 @@ class Sorting(LedgerlyProvider):
         return Page(items=dated + [r for r in records if not r.issue_date])
 
 
+class Untimed(LedgerlyProvider):
+    """A provider that keeps no update time on tax rates (as Xero)."""
+
+    name = "untimed"
+
+    def supports_filter(self, resource: str, name: str) -> bool:
+        return not (resource == "tax_rate" and name == "updated_since") and super().supports_filter(
+            resource, name
+        )
+
+
 class Variants:
     @hookimpl
     def ua_register_providers(self) -> list[Provider]:
-        return [Plain(), Sorting()]
+        return [Plain(), Sorting(), Untimed()]
 
 
 @pytest.fixture
@@ -455,3 +467,19 @@ async def test_the_core_compares_hostile_values_exactly_as_the_mirror_does(
     assert await conn.invoices.list(number="A").to_list() == []
     by_number = await conn.invoices.list(sort="number").to_list()
     assert [r.number for r in by_number] == sorted(numbers)
+
+
+@pytest.mark.parametrize("variant", ["untimed"], indirect=True)
+async def test_updated_since_without_an_update_time_is_refused_before_any_call(
+    variant: tuple[AsyncConnection, Requests],
+) -> None:
+    conn, transport = variant
+    await rates(conn)
+    transport.seen.clear()
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(UnsupportedOperation, match="filtering by updated_since on 'tax_rate'"):
+        conn.tax_rates.list(updated_since=since, status="active")
+    assert transport.seen == []
+    # Without it the list works, and other resources keep the filter.
+    assert len(await conn.tax_rates.list().to_list()) == 3
+    assert await conn.invoices.list(updated_since=since).to_list() == []
