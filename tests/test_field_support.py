@@ -17,6 +17,7 @@ from unified_accounting import (
     AsyncConnection,
     BulkUpdate,
     Customer,
+    FieldIssue,
     Invoice,
     LineItem,
     MemoryConnectionStore,
@@ -183,3 +184,43 @@ def test_given_paths_name_each_line_and_skip_what_was_not_set() -> None:
     assert given_paths(update, "line_items.tax_amount") == ["line_items.0.tax_amount"]
     assert given_paths(update, "memo") == []
     assert refusals("X", {"memo": ("mapped", "kept as notes")}, invoice) == []
+
+
+class Checking(LedgerlyProvider):
+    """Ledgerly whose own check also refuses tax_mode (as QuickBooks and Xero do for some fields)."""
+
+    name = "checking"
+
+    def validate(self, resource: str, record: Any, operation: Any) -> list[FieldIssue]:
+        issues = super().validate(resource, record, operation)
+        if resource == "invoice" and getattr(record, "tax_mode", None) is not None:
+            issues.append(FieldIssue("tax_mode", "Checking's own words"))
+        return issues
+
+
+class CheckingPlugin:
+    @hookimpl
+    def ua_register_providers(self) -> list[Provider]:
+        return [Checking()]
+
+
+async def test_a_field_refused_by_both_the_declaration_and_validate_is_named_once(
+    ledgerly_app: Any, emulator: LedgerlyEmulator
+) -> None:
+    async with AsyncClient(
+        providers={"checking": LEDGERLY},
+        transport=httpx.ASGITransport(app=ledgerly_app),
+        environ={},
+        store=MemoryConnectionStore(),
+        plugins=(CheckingPlugin(),),
+    ) as client:
+        issued = emulator.issue_tokens()
+        conn = await client.import_connection(
+            consumer_id="acme",
+            provider="checking",
+            company_id=issued["company"],
+            access_token=issued["access_token"],
+        )
+        with pytest.raises(ValidationFailed) as caught:
+            await conn.invoices.create(Invoice(customer_id="1", tax_mode="exclusive", line_items=[line()]))
+        assert [(i.field, i.message) for i in caught.value.issues] == [("tax_mode", "Checking's own words")]

@@ -50,6 +50,13 @@ def _check_ranges(filters: Sequence[tuple[ListFilter, Any]]) -> None:
             raise ValidationFailed("invalid list filter", issues=[FieldIssue(low[0].name, message)])
 
 
+def _one_per_field(declared: list[FieldIssue], checked: list[FieldIssue]) -> list[FieldIssue]:
+    """The refusals of ``field_support`` and the other checks' issues, a field named once: where
+    the provider's own check also refuses a field, its message (the more specific) is kept."""
+    named = {issue.field for issue in checked}
+    return [issue for issue in declared if issue.field not in named] + checked
+
+
 class AsyncResource(Generic[M]):
     """One resource of a connection (``conn.invoices``): every operation checks the provider's
     capabilities and validates input before any HTTP call."""
@@ -99,10 +106,9 @@ class AsyncResource(Generic[M]):
         # Fields the provider would not store are refused, and so are amounts with more decimals
         # than their currency has (not rounded behind the user's back); then what the provider
         # itself cannot take.
-        issues = (
-            self._unsupported_fields(record)
-            + excess_precision(record)
-            + self._conn.provider.validate(self.name, record, operation)
+        issues = _one_per_field(
+            self._unsupported_fields(record),
+            excess_precision(record) + self._conn.provider.validate(self.name, record, operation),
         )
         if issues:
             raise ValidationFailed(
@@ -319,10 +325,10 @@ class AsyncResource(Generic[M]):
         self._require(Operation.UPDATE)
         check_record_id(record_id)
         validated = validate_update(self.model, fields)
-        issues = (
-            self._unsupported_fields(validated)
-            + excess_precision_in_update(self.model, validated)
-            + self._conn.provider.validate_update(self.name, validated)
+        issues = _one_per_field(
+            self._unsupported_fields(validated),
+            excess_precision_in_update(self.model, validated)
+            + self._conn.provider.validate_update(self.name, validated),
         )
         if issues:
             raise ValidationFailed(
@@ -449,10 +455,10 @@ class AsyncResource(Generic[M]):
         for update in updates:
             check_record_id(update.id)
             fields = validate_update(self.model, update.fields)
-            issues = (
-                self._unsupported_fields(fields)
-                + excess_precision_in_update(self.model, fields)
-                + self._conn.provider.validate_update(self.name, fields)
+            issues = _one_per_field(
+                self._unsupported_fields(fields),
+                excess_precision_in_update(self.model, fields)
+                + self._conn.provider.validate_update(self.name, fields),
             )
             if issues:
                 raise ValidationFailed(
