@@ -22,7 +22,6 @@ from unified_accounting.models import (
     CreditNoteStatus,
     Customer,
     Expense,
-    ExpensePaymentType,
     Invoice,
     InvoiceStatus,
     Item,
@@ -222,7 +221,6 @@ async def payables_and_credit(conn: AsyncConnection, sync: Callable[[], Awaitabl
             date=date(2026, 4, 12),
             account_id=str(bank.id),
             supplier_id=str(supplier.id),
-            payment_type=ExpensePaymentType.CARD,
             tax_mode=TaxMode.EXCLUSIVE,
             line_items=[
                 LineItem(

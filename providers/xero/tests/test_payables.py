@@ -232,3 +232,10 @@ async def test_expense_refusals_before_any_write(xero_conn: Conn) -> None:
             expense_of(str(supplier.id), currency="NZD").model_copy(update={"currency": "EUR"})
         )
     assert api_writes(emulator, since) == []
+
+
+async def test_an_expense_payment_type_is_refused_not_dropped(xero_conn: Conn) -> None:
+    conn, _ = xero_conn
+    with pytest.raises(ValidationFailed) as caught:
+        await conn.expenses.create(expense_of("s", payment_type="card"))
+    assert [issue.field for issue in caught.value.issues] == ["payment_type"]

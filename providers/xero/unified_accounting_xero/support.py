@@ -242,9 +242,9 @@ EXPENSE: dict[str, Support] = {
     "reference": ("mapped", "Reference"),
     "status": ("mapped", "Status AUTHORISED (posted) or DELETED"),
     "payment_type": (
-        "computed",
-        "not kept: Xero records the account paid from (a card is a BANK account with BankAccountType "
-        "CREDITCARD); reads give none",
+        "refused",
+        "Xero keeps no payment type, only the account paid from: pay by card from a credit-card "
+        "account (ledger account type credit_card) and leave payment_type out",
     ),
     "sub_total": ("computed", "SubTotal"),
     "total_tax": ("computed", "TotalTax"),
