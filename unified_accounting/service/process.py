@@ -29,6 +29,9 @@ POLL_INTERVAL = 0.5
 NICENESS = 10
 #: Seconds between the child's checks that its parent is alive.
 _PARENT_CHECK = 1.0
+#: Seconds a stopping worker has to finish its job; then it exits anyway (its transactions are
+#: atomic: an unfinished job's events stay pending and are processed later).
+STOP_GRACE = 8.0
 
 
 def start_worker_process(database_url: str | None, *, niceness: int = NICENESS) -> BaseProcess:
@@ -41,7 +44,7 @@ def start_worker_process(database_url: str | None, *, niceness: int = NICENESS) 
     return process
 
 
-def stop_worker_process(process: BaseProcess, timeout: float = 20.0) -> None:
+def stop_worker_process(process: BaseProcess, timeout: float = STOP_GRACE + 2) -> None:
     """Stop the worker (it finishes the statement it is in: its transactions are short)."""
     if process.is_alive():
         process.terminate()
@@ -71,9 +74,10 @@ def _run(database_url: str | None, parent: int, niceness: int) -> None:  # pragm
         await asyncio.wait({work, ended}, return_when=asyncio.FIRST_COMPLETED)
         for task in (work, watch, ended):
             task.cancel()
-        for task in (work, watch, ended):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        _, late = await asyncio.wait({work, watch, ended}, timeout=STOP_GRACE)
+        if late:
+            logging.getLogger(__name__).warning("the worker did not stop within %ss: exiting", STOP_GRACE)
+            os._exit(1)
 
     asyncio.run(main())
 
