@@ -141,6 +141,68 @@ async def store(
     return True
 
 
+async def store_many(
+    db: Database,
+    conn: AsyncConnection,
+    deliveries: Sequence[Delivery],
+    now: datetime,
+) -> list[bool]:
+    """:func:`store` for many deliveries in ``conn``'s transaction, in two statements whatever
+    their number (one for the deliveries, one for their events). Returns whether each delivery
+    was new (``False``: the same body was stored before, or earlier in ``deliveries``)."""
+    first: dict[tuple[str, str], int] = {}
+    digests = []
+    for index, delivery in enumerate(deliveries):
+        digest = body_digest(delivery.body)
+        digests.append(digest)
+        first.setdefault((delivery.provider, digest), index)
+    rows = [
+        {
+            "provider": deliveries[index].provider,
+            "received_at": now,
+            "body": deliveries[index].body.decode("utf-8", "replace"),
+            "body_sha256": digest,
+            "events": len(deliveries[index].events),
+        }
+        for (_, digest), index in first.items()
+    ]
+    if not rows:
+        return []
+    table = webhook_deliveries.c
+    inserted = await conn.execute(
+        db.insert(webhook_deliveries)
+        .on_conflict_do_nothing()
+        .returning(table.provider, table.body_sha256, table.id),
+        rows,
+    )
+    ids = {(row[0], row[1]): row[2] for row in inserted}
+    new = [
+        (delivery.provider, digest) in ids and first[(delivery.provider, digest)] == index
+        for index, (delivery, digest) in enumerate(zip(deliveries, digests, strict=True))
+    ]
+    events = [
+        {
+            "provider": delivery.provider,
+            "event_id": event_key(event),
+            "company_id": event.company_id,
+            "resource": event.resource,
+            "record_id": event.record_id,
+            "operation": event.operation.value,
+            "occurred_at": event.occurred_at,
+            "received_at": now,
+            "delivery_id": ids[(delivery.provider, digest)],
+            "status": PENDING,
+            "attempts": 0,
+        }
+        for delivery, digest, is_new in zip(deliveries, digests, new, strict=True)
+        if is_new
+        for event in delivery.events
+    ]
+    if events:
+        await conn.execute(db.insert(webhook_events).on_conflict_do_nothing(), events)
+    return new
+
+
 def _sqlite_time() -> Callable[[datetime | None], Any]:
     dialect = sqlite.dialect()
     processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)

@@ -241,11 +241,11 @@ class _GroupCommit:
         found: set[tuple[str, str]] = set()
 
         async def store(conn: AsyncConnection) -> list[WebhookJob]:
-            jobs: dict[WebhookJob, None] = {}
+            kept: list[Delivery] = []
             for delivery in group:
                 name, events = delivery.provider, delivery.events
                 companies = {e.company_id for e in events}
-                unknown = {c for c in companies if (name, c) not in known}
+                unknown = {c for c in companies if (name, c) not in known and (name, c) not in found}
                 connected = await inbox.connected_companies(conn, name, unknown)
                 found.update((name, company) for company in connected)
                 present = (companies - unknown) | connected
@@ -255,11 +255,13 @@ class _GroupCommit:
                         name,
                         sorted(companies - present),
                     )
-                kept = [e for e in events if e.company_id in present]
-                if not await inbox.store(db, conn, name, delivery.body, kept, now):
-                    continue  # the same body was stored before: nothing new to process
-                for company in sorted({e.company_id for e in kept}):
-                    jobs[WebhookJob(name, company)] = None
+                kept.append(Delivery(name, delivery.body, [e for e in events if e.company_id in present]))
+            new = await inbox.store_many(db, conn, kept, now)
+            jobs: dict[WebhookJob, None] = {}
+            # A delivery stored before adds nothing new to process.
+            for delivery, is_new in zip(kept, new, strict=True):
+                for company in sorted({e.company_id for e in delivery.events} if is_new else ()):
+                    jobs[WebhookJob(delivery.provider, company)] = None
             for job in jobs:
                 await self.queue.defer_in_transaction(conn, job)
             return list(jobs)
