@@ -21,7 +21,12 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
 from multiprocessing.process import BaseProcess
+
+from ..client.async_client import AsyncClient
+from .app import runner_for
+from .embedded import EmbeddedRunner
 
 #: Seconds between the embedded worker's looks at the inbox.
 POLL_INTERVAL = 0.5
@@ -55,8 +60,6 @@ def stop_worker_process(process: BaseProcess, timeout: float = STOP_GRACE + 2) -
 
 
 def _run(database_url: str | None, parent: int, niceness: int) -> None:  # pragma: no cover - child
-    import signal
-
     if niceness:
         with contextlib.suppress(OSError):
             os.nice(niceness)
@@ -90,10 +93,6 @@ async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
 
 
 async def _work(database_url: str | None) -> None:
-    from ..client.async_client import AsyncClient
-    from .app import runner_for
-    from .embedded import EmbeddedRunner
-
     async with AsyncClient(database_url=database_url) as client:
         runner = runner_for(client)
         if isinstance(runner, EmbeddedRunner):

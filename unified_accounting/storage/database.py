@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -169,8 +170,6 @@ class _SQLiteThread:
     """One thread and its own connection to a SQLite file, for :meth:`Database.write_direct`."""
 
     def __init__(self, path: str) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
         self.path = path
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ua-sqlite-writer")
         self._connection: sqlite3.Connection | None = None
