@@ -254,11 +254,15 @@ def store_direct(
     for delivery in deliveries:
         provider = delivery.provider
         companies = {event.company_id for event in delivery.events}
-        unknown = {company for company in companies if (provider, company) not in known | found}
+        seen = known | found
+        unknown = {company for company in companies if (provider, company) not in seen}
         found |= {
             (provider, company) for company in connected_companies_sqlite(connection, provider, unknown)
         }
-        kept = [event for event in delivery.events if (provider, event.company_id) in known | found]
+        present = {company for company in companies if company not in unknown} | {
+            company for (name, company) in found if name == provider and company in unknown
+        }
+        kept = [event for event in delivery.events if event.company_id in present]
         if len(kept) < len(delivery.events):
             _log_unknown(provider, companies - {event.company_id for event in kept})
         body = delivery.body
