@@ -25,8 +25,8 @@ Printed per phase, and checked (exit status 1 on a miss):
   processed ÷ events; ratio = that ÷ 1 ms; and its provider calls (GETs and change-feed reads);
 * in the database: every distinct event stored once and processed once, none lost, all ``200``.
 
-Run: ``uv run --group dev python bench/webhook_ingest.py [--deployment embedded|split] [--rate 200] [--seconds 30]
-[--burst-rate 1000] [--burst-seconds 10] [--database-url URL]``.
+Run: ``uv run --group dev python bench/webhook_ingest.py [--deployment embedded|split] [--rate 200]
+[--seconds 30] [--burst-rate 1000] [--burst-seconds 10] [--database-url URL]``.
 """
 
 from __future__ import annotations
