@@ -241,8 +241,10 @@ async def test_ua_serve_runs_its_worker_in_a_child_process(database_url: str, se
                     except OSError:
                         assert server.returncode is None and time.monotonic() < deadline
                         await asyncio.sleep(0.1)
-                children = _children(server.pid)
-                assert len(children) >= 1  # the worker
+                # The port is bound before the worker starts: wait for the worker too.
+                while not (children := _children(server.pid)):
+                    assert server.returncode is None and time.monotonic() < deadline, "no worker started"
+                    await asyncio.sleep(0.1)
                 invoice = next(iter(QBO.expected(app, "invoice")))
                 entity = {
                     "name": "Invoice",
