@@ -125,7 +125,7 @@ def documented_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     service = free_port()
     environment: dict[str, str] = {}
     with pytest.MonkeyPatch.context() as patch:
-        for name in [n for n in os.environ if n.startswith("UA_")]:
+        for name in [n for n in os.environ if n.startswith("UA_") and n != "UA_TEST_PLUGINS"]:
             patch.delenv(name)
         patch.setenv("HOME", str(home))
         patch.setenv("UA_DATA_DIR", str(home))
@@ -182,7 +182,7 @@ def test_the_page_runs_as_written(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    for name in [n for n in os.environ if n.startswith("UA_")]:
+    for name in [n for n in os.environ if n.startswith("UA_") and n != "UA_TEST_PLUGINS"]:
         monkeypatch.delenv(name)
     for name, value in documented_environment.items():
         monkeypatch.setenv(name, value)
