@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 import uvicorn
 from typer.testing import CliRunner
 
@@ -30,6 +31,7 @@ from unified_accounting import AsyncClient, Client
 from unified_accounting.cli import build_app
 from unified_accounting.emulation import command as emulation
 from unified_accounting.http.server import free_port, serve
+from unified_accounting.plugins import default_registry
 from unified_accounting.service import create_service_app
 
 ROOT = Path(__file__).parents[1]
@@ -49,7 +51,8 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.page.relative_to(ROOT)}:{self.line}"
+        page = self.page.relative_to(ROOT) if self.page.is_relative_to(ROOT) else self.page.name
+        return f"{page}:{self.line}"
 
 
 def python_blocks(page: Path) -> list[Block]:
@@ -68,9 +71,7 @@ def python_blocks(page: Path) -> list[Block]:
 
 def run_block(block: Block, namespace: dict[str, Any]) -> None:
     """Run one block as a script would (top-level ``await`` runs as in an async REPL)."""
-    code = compile(
-        block.source, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
-    )
+    code = compile(block.source, block.where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     if code.co_flags & inspect.CO_COROUTINE:
         asyncio.run(eval(code, namespace))
     else:
@@ -149,7 +150,9 @@ def documented_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator
                         refresh_token=issued.get("refresh_token"),
                     )
             for provider in apps:
-                synced = CliRunner().invoke(build_app(), ["sync", "--consumer", "acme", "--provider", provider])
+                synced = CliRunner().invoke(
+                    build_app(), ["sync", "--consumer", "acme", "--provider", provider]
+                )
                 assert synced.exit_code == 0, synced.output
             with ua_serve(service):
                 yield {**environment, "HOME": str(home)}
@@ -175,6 +178,7 @@ def test_a_fragment_marker_stands_right_before_a_block() -> None:
             assert following.startswith("```python"), f"{page.name}: {FRAGMENT} not before a python block"
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("page", list(RUN), ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_page_runs_as_written(
     page: Path,
@@ -198,3 +202,88 @@ def test_the_page_runs_as_written(
                 f"{block.where}: this example fails as written ({type(exc).__name__}: {exc}); fix it, "
                 f"or mark it '{FRAGMENT}' if it is a fragment on purpose"
             ) from exc
+
+
+# ------------------------------------------------------------------------ the ua commands shown
+
+
+def shown_commands() -> list[tuple[str, list[str]]]:
+    """Every ``ua ...`` command line of the docs' bash and console blocks, as words."""
+    found = []
+    for page in PAGES:
+        text = page.read_text()
+        for match in FENCE.finditer(text):
+            if match["info"].split()[:1] not in (["bash"], ["console"], ["sh"]):
+                continue
+            for line in match["body"].splitlines():
+                code = line.split(" #", 1)[0].strip().removeprefix("$ ")
+                for part in re.split(r"&&|;|\||\$\(|\)", code):
+                    words = part.split()
+                    while words and (re.fullmatch(r"[A-Z_]+=\S*", words[0]) or words[0] == "nice"):
+                        words = words[1:]
+                    if words[:2] == ["uv", "run"]:
+                        words = words[2:]
+                        if words[:2] == ["--group", "dev"]:
+                            words = words[2:]
+                    if words[:1] == ["ua"]:
+                        found.append((f"{page.relative_to(ROOT)}: {part.strip()}", words[1:]))
+    return found
+
+
+def sandbox_options(provider: str) -> set[str]:
+    plugin = default_registry().get(provider)
+    command = plugin.emulator_command()
+    assert command is not None, provider
+    return set(emulation.build_parser(f"ua sandbox {provider}", command)._option_string_actions)
+
+
+def test_the_docs_show_ua_commands() -> None:
+    shown = {words[0] for _, words in shown_commands() if words}
+    assert {"demo", "providers", "sandbox", "connect", "sync", "serve", "worker", "vault"} <= shown
+
+
+@pytest.mark.parametrize(("where", "words"), shown_commands(), ids=lambda v: v if isinstance(v, str) else "")
+def test_a_shown_ua_command_exists_with_its_options(where: str, words: list[str]) -> None:
+    command: Any = typer.main.get_command(build_app())
+    path: list[str] = []
+    while words and hasattr(command, "commands") and not words[0].startswith("-"):
+        assert words[0] in command.commands, f"{where}: 'ua {' '.join(path)}' has no command {words[0]!r}"
+        command, path, words = command.commands[words[0]], [*path, words[0]], words[1:]
+    if path == ["sandbox"]:
+        provider, *flags = words
+        offered = sandbox_options(provider)
+    else:
+        flags = words
+        offered = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    for flag in flags:
+        if flag.startswith("-"):
+            assert flag.split("=", 1)[0] in offered, f"{where}: 'ua {' '.join(path)}' takes no {flag}"
+
+
+def test_a_command_or_option_that_does_not_exist_is_caught() -> None:
+    for words in (
+        ["sync", "--consumer", "acme", "--tenant", "x"],
+        ["synchronise"],
+        ["sandbox", "xero", "--tenant"],
+    ):
+        with pytest.raises(AssertionError):
+            test_a_shown_ua_command_exists_with_its_options("made up", words)
+
+
+def test_only_a_block_right_after_the_marker_is_a_fragment(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        f"Text.\n\n{FRAGMENT}\n```python\nreturn early\n```\n\n"
+        "```python\nraise SystemExit('runs')\n```\n\n- a list item:\n\n  ```python\n  x = 1\n  ```\n"
+    )
+    blocks = python_blocks(page)
+    assert [(b.fragment, b.source.strip()) for b in blocks] == [
+        (True, "return early"),
+        (False, "raise SystemExit('runs')"),
+        (False, "x = 1"),
+    ]
+    namespace: dict[str, Any] = {}
+    with pytest.raises(SystemExit):
+        run_block(blocks[1], namespace)
+    run_block(Block(page, 1, "import asyncio\nawait asyncio.sleep(0)\ny = 2", False), namespace)
+    assert namespace["y"] == 2
