@@ -63,6 +63,8 @@ def test_quickbooks_sandbox_prints_the_environment_and_the_next_command(
     assert env["UA_QUICKBOOKS_CLIENT_ID"] == emulator.options.client_id
     assert env["UA_QUICKBOOKS_CLIENT_SECRET"] == emulator.options.client_secret
     assert env["UA_DATA_DIR"] == str(tmp_path / "sandbox")
+    # So that 'ua serve' accepts the webhooks the sandbox delivers.
+    assert env["UA_QUICKBOOKS_WEBHOOK_SECRET"] == emulator.options.webhook_verifier_token
     # The default item exists and is an active service item, even in empty books.
     item = emulator.record("Item", env["UA_QUICKBOOKS_DEFAULT_ITEM_ID"])
     assert item is not None and item["Type"] == "Service" and item["Active"]
@@ -78,6 +80,7 @@ def test_xero_sandbox_grants_every_organisation_and_serves_beside_quickbooks(cap
     options = captured.app.state.emulator.options
     assert options.auto_grant_all_tenants and options.seed == 1
     assert env["UA_XERO_CLIENT_SECRET"] == options.client_secret
+    assert env["UA_XERO_WEBHOOK_SECRET"] == options.webhook_key
     assert "UA_XERO_DEFAULT_SALES_ACCOUNT_CODE" not in env  # the chart has the default "200"
     assert captured.lines[-1] == "Next, in that shell: ua connect xero --consumer acme"
     # Different default ports, so both sandboxes run at once.

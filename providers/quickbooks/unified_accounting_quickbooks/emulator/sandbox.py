@@ -44,7 +44,11 @@ def default_item_id(emulator: QuickBooksEmulator) -> str:
 
 def prepare(app: Any) -> Mapping[str, str]:
     emulator: QuickBooksEmulator = app.state.emulator
-    return {"default_item_id": default_item_id(emulator)}
+    return {
+        "default_item_id": default_item_id(emulator),
+        # The verifier token the emulator signs its webhooks with, so that 'ua serve' accepts them.
+        "webhook_secret": emulator.options.webhook_verifier_token,
+    }
 
 
 SANDBOX = Sandbox(options={"tax_rates": {"TAX": str(SANDBOX_TAX_PERCENT)}}, prepare=prepare)

@@ -35,6 +35,8 @@ def prepare(app: Any) -> Mapping[str, str]:
     return {
         **_account_setting(emulator, "default_sales_account_code", PROVIDER_SALES_ACCOUNT, "REVENUE"),
         **_account_setting(emulator, "default_payment_account_code", PROVIDER_PAYMENT_ACCOUNT, "BANK"),
+        # The key the emulator signs its webhooks with, so that 'ua serve' accepts them.
+        "webhook_secret": emulator.options.webhook_key,
     }
 
 
