@@ -46,6 +46,12 @@ from unified_accounting.models import (
     Item,
     ItemStatus,
     ItemType,
+    JournalEntry,
+    JournalEntryStatus,
+    JournalLine,
+    LedgerAccount,
+    LedgerAccountStatus,
+    LedgerAccountType,
     LineItem,
     LineItemType,
     Payment,
@@ -59,9 +65,10 @@ from unified_accounting.models import (
 )
 from unified_accounting.models.context import from_provider
 from unified_accounting.models.currency import ISO_4217_CODES
+from unified_accounting.models.ledger_account import CLASSIFICATION_OF
 from unified_accounting.models.money import quantum
 
-from . import contacts, fastpath, taxes, tracking
+from . import accounts, contacts, fastpath, taxes, tracking
 from .company import PO_FIELD_NAME, CompanySetup, decode_company, setup_from
 from .models import Account
 from .terms import terms_of
@@ -77,15 +84,24 @@ ENTITIES: dict[str, str] = {
     "payment": "Payment",
     "item": "Item",
     "account": "Account",
+    "ledger_account": "Account",
+    "journal_entry": "JournalEntry",
     "tax_rate": "TaxCode",
     "company_info": "CompanyInfo",
 }
-RESOURCES: dict[str, str] = {entity: resource for resource, entity in ENTITIES.items()}
+#: QuickBooks entity → the resource its changes and webhook events are routed to (an Account is
+#: the unified ledger account; ``conn.resource("account")`` still reads QuickBooks' own shape).
+RESOURCES: dict[str, str] = {
+    **{entity: resource for resource, entity in ENTITIES.items() if resource != "ledger_account"},
+    "Account": "ledger_account",
+}
 MODELS: dict[str, type[RecordMeta]] = {
     "invoice": Invoice,
     "customer": Customer,
     "payment": Payment,
     "item": Item,
+    "ledger_account": LedgerAccount,
+    "journal_entry": JournalEntry,
     "account": Account,
 }
 
@@ -549,6 +565,82 @@ def decode_account(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
     )
 
 
+def decode_ledger_account(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> LedgerAccount:
+    kind, sub_type = data.get("AccountType"), data.get("AccountSubType")
+    unified = accounts.unified_type(kind, sub_type, data.get("Classification"))
+    currency = _currency(data.get("CurrencyRef"))
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "name": data.get("Name") or "",
+        "code": data.get("AcctNum"),
+        "description": data.get("Description"),
+        "type": unified,
+        "classification": CLASSIFICATION_OF[unified],
+        "provider_type": kind,
+        "sub_type": sub_type,
+        "currency": currency,
+        "tax_rate_id": _ref(data.get("TaxCodeRef")),
+        "parent_id": _ref(data.get("ParentRef")),
+        "bank_account_number": data.get("BankNum"),
+        "status": LedgerAccountStatus.ARCHIVED if data.get("Active") is False else LedgerAccountStatus.ACTIVE,
+        "current_balance": _amount(data.get("CurrentBalance"), quantum(currency)),
+        "system": accounts.is_system(data),
+    }
+    if not values["name"]:
+        validated: LedgerAccount = _validated(LedgerAccount, values)
+        return validated
+    return LedgerAccount.model_construct(**values)
+
+
+#: QuickBooks journal line ``Entity.Type`` → the unified line field naming it.
+JOURNAL_PARTIES = {"Customer": "customer_id", "Vendor": "supplier_id"}
+
+
+def _journal_line(line: Mapping[str, Any], unit: Decimal | None) -> dict[str, Any] | None:
+    if line.get("DetailType") != "JournalEntryLineDetail":
+        return None  # DescriptionOnly lines post nothing; they stay in ``raw``
+    detail = line.get("JournalEntryLineDetail") or {}
+    amount = _amount(line.get("Amount"), unit)
+    credit = detail.get("PostingType") == "Credit"
+    party = detail.get("Entity") or {}
+    values: dict[str, Any] = {
+        "ledger_account_id": _ref(detail.get("AccountRef")) or "",
+        "description": line.get("Description"),
+        "debit": None if credit else amount,
+        "credit": amount if credit else None,
+        "tax_rate_id": _ref(detail.get("TaxCodeRef")),
+        "tax_amount": _amount(detail.get("TaxAmount"), unit),
+        "tracking": [tag.model_dump() for tag in tracking.document_tags(detail)],
+        "customer_id": None,
+        "supplier_id": None,
+    }
+    field_name = JOURNAL_PARTIES.get(str(party.get("Type")))
+    if field_name is not None:
+        values[field_name] = _ref(party.get("EntityRef"))
+    return values
+
+
+def decode_journal_entry(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> JournalEntry:
+    currency = _currency(data.get("CurrencyRef"))
+    unit = quantum(currency)
+    lines = [found for line in data.get("Line") or () if (found := _journal_line(line, unit))]
+    validated: JournalEntry = from_provider(
+        JournalEntry,
+        {
+            **_meta(data, raw),
+            "date": _date(data.get("TxnDate")),
+            "number": data.get("DocNumber"),
+            "memo": data.get("PrivateNote"),
+            "currency": currency,
+            "currency_rate": _rate(data.get("ExchangeRate")),
+            "lines": lines,
+            # QuickBooks journal entries are posted when saved; they are deleted, never voided.
+            "status": JournalEntryStatus.POSTED,
+        },
+    )
+    return validated
+
+
 Decoder = Callable[[Mapping[str, Any], Mapping[str, Any] | None], Any]
 
 
@@ -589,6 +681,8 @@ DECODERS: dict[str, Decoder] = {
     "payment": decode_payment,
     "item": decode_item,
     "account": decode_account,
+    "ledger_account": decode_ledger_account,
+    "journal_entry": decode_journal_entry,
     "tax_rate": decode_tax_rate,
     "tracking_category": decode_tracking_category,
     "company_info": decode_company,
@@ -823,6 +917,102 @@ def _parent(value: Any, context: EncodeContext) -> Encoded:
 
 _address_field = _field  # readability: addresses are objects converted by encode_address
 
+
+def _archived_if(archived: Any) -> Encoder:
+    def encode(value: Any, context: EncodeContext) -> Encoded:
+        return {"Active": value != archived}
+
+    return encode
+
+
+def _account_type(value: Any, context: EncodeContext) -> Encoded:
+    # The sub-type goes with the type: a type change must not keep a sub-type of the old one.
+    kind, sub_type = accounts.QUICKBOOKS_TYPE[LedgerAccountType(value)]
+    return {"AccountType": kind, "AccountSubType": sub_type}
+
+
+def _account_parent(value: Any, context: EncodeContext) -> Encoded:
+    if value is None:
+        return {"ParentRef": None, "SubAccount": False}
+    return {"ParentRef": {"value": str(value)}, "SubAccount": True}
+
+
+#: Unified item type → QuickBooks ``Type`` (bundles and categories are not created through the API).
+ITEM_TYPES_OUT = {
+    ItemType.SERVICE: "Service",
+    ItemType.INVENTORY: "Inventory",
+    ItemType.NON_INVENTORY: "NonInventory",
+}
+
+
+def _item_type(value: Any, context: EncodeContext) -> Encoded:
+    kind = ItemType(value)
+    if kind not in ITEM_TYPES_OUT:
+        raise ValueError(f"QuickBooks items of type {kind.value} cannot be written through the API")
+    encoded: Encoded = {"Type": ITEM_TYPES_OUT[kind]}
+    if kind is ItemType.INVENTORY:
+        encoded["TrackQtyOnHand"] = True
+    return encoded
+
+
+def _item_sales(value: Any, context: EncodeContext) -> Encoded:
+    if value is None:
+        return {"UnitPrice": 0, "IncomeAccountRef": None, "SalesTaxCodeRef": None}
+    return {
+        "UnitPrice": value.unit_price if value.unit_price is not None else 0,
+        "IncomeAccountRef": _ref_out(value.account_id),
+        "SalesTaxCodeRef": _ref_out(value.tax_rate_id),
+    }
+
+
+def _item_purchase(value: Any, context: EncodeContext) -> Encoded:
+    if value is None:
+        return {
+            "PurchaseCost": None,
+            "ExpenseAccountRef": None,
+            "PurchaseTaxCodeRef": None,
+            "PurchaseDesc": None,
+        }
+    return {
+        "PurchaseCost": value.unit_price,
+        "ExpenseAccountRef": _ref_out(value.account_id),
+        "PurchaseTaxCodeRef": _ref_out(value.tax_rate_id),
+        "PurchaseDesc": value.description,
+    }
+
+
+def encode_journal_line(line: JournalLine, context: EncodeContext) -> dict[str, Any]:
+    credit = line.credit is not None
+    detail: dict[str, Any] = {
+        "PostingType": "Credit" if credit else "Debit",
+        "AccountRef": {"value": line.ledger_account_id},
+    }
+    party = ("Customer", line.customer_id) if line.customer_id else ("Vendor", line.supplier_id)
+    if party[1]:
+        detail["Entity"] = {"Type": party[0], "EntityRef": {"value": str(party[1])}}
+    for tag in line.tracking:
+        key = "DepartmentRef" if tag.category_id == tracking.DEPARTMENT else "ClassRef"
+        detail[key] = {"value": tag.option_id}
+    if line.tax_rate_id is not None:
+        # QuickBooks needs the side of the tax with the code: credits are read as sales tax,
+        # debits as purchase tax.
+        detail["TaxCodeRef"] = {"value": line.tax_rate_id}
+        detail["TaxApplicableOn"] = "Sales" if credit else "Purchase"
+        detail["TaxAmount"] = line.tax_amount if line.tax_amount is not None else ZERO
+    return _drop_none(
+        {
+            "Description": line.description,
+            "Amount": line.credit if credit else line.debit,
+            "DetailType": "JournalEntryLineDetail",
+            "JournalEntryLineDetail": detail,
+        }
+    )
+
+
+def _journal_lines(value: Any, context: EncodeContext) -> Encoded:
+    return {"Line": [encode_journal_line(line, context) for line in value or ()]}
+
+
 #: Unified field → how it is written. Fields absent here are computed by QuickBooks (read only);
 #: a customer's e-mails and phones are written together (see :func:`encode_fields`).
 ENCODERS: dict[str, dict[str, Encoder]] = {
@@ -869,15 +1059,52 @@ ENCODERS: dict[str, dict[str, Encoder]] = {
         "payment_method": _wrap("PaymentMethodRef", "value"),
         "allocations": _allocations,
     },
+    "ledger_account": {
+        "name": _wrap("Name"),
+        "code": _wrap("AcctNum"),
+        "description": _wrap("Description"),
+        "type": _account_type,
+        "currency": _wrap("CurrencyRef", "value"),
+        "tax_rate_id": _wrap("TaxCodeRef", "value"),
+        "parent_id": _account_parent,
+        "bank_account_number": _wrap("BankNum"),
+        "status": _archived_if(LedgerAccountStatus.ARCHIVED),
+    },
+    "item": {
+        "name": _wrap("Name"),
+        "code": _wrap("Sku"),
+        "description": _wrap("Description"),
+        "type": _item_type,
+        "sales": _item_sales,
+        "purchase": _item_purchase,
+        "quantity_on_hand": _wrap("QtyOnHand"),
+        "inventory_account_id": _wrap("AssetAccountRef", "value"),
+        "status": _archived_if(ItemStatus.ARCHIVED),
+    },
+    "journal_entry": {
+        "date": _wrap("TxnDate"),
+        "number": _wrap("DocNumber"),
+        "memo": _wrap("PrivateNote"),
+        "currency": _wrap("CurrencyRef", "value"),
+        "currency_rate": _wrap("ExchangeRate"),
+        "lines": _journal_lines,
+    },
 }
 #: Customer fields written together: the e-mail list and the phone fields.
 CONTACT_FIELDS = frozenset({"email", "emails", "phone", "phones"})
+#: Fields written by :func:`encode_fields` itself rather than by an encoder of their own.
+EXTRA_FIELDS: dict[str, frozenset[str]] = {
+    "customer": CONTACT_FIELDS,
+    "ledger_account": frozenset({"sub_type"}),
+}
 
 #: Unified fields QuickBooks computes or has no place for (refused in updates, ignored on create).
 READ_ONLY: dict[str, frozenset[str]] = {
     "invoice": frozenset({"customer_name", "status", "sub_total", "total", "amount_due", "amount_paid"}),
     "customer": frozenset({"balance"}),
     "payment": frozenset({"unapplied_amount", "status"}),
+    "ledger_account": frozenset({"classification", "provider_type", "current_balance", "system"}),
+    "journal_entry": frozenset({"status"}),
 }
 
 
@@ -921,6 +1148,8 @@ def encode_fields(resource: str, values: Mapping[str, Any], context: EncodeConte
             _merge(payload, encode(value, context))
     if resource == "customer":
         payload.update(_contacts(values, context))
+    if resource == "ledger_account" and values.get("sub_type") is not None:
+        payload["AccountSubType"] = values["sub_type"]  # after the type's default sub-type
     pass_through = values.get("pass_through")
     if pass_through:
         payload.update(pass_through)
@@ -937,7 +1166,7 @@ def resource_of(model: RecordMeta) -> str:
 def encode_record(model: RecordMeta, context: EncodeContext) -> dict[str, Any]:
     """A whole unified record → QuickBooks JSON for a create (unset fields are left out)."""
     resource = resource_of(model)
-    names = [*ENCODERS.get(resource, {}), *(CONTACT_FIELDS if resource == "customer" else ())]
+    names = [*ENCODERS.get(resource, {}), *EXTRA_FIELDS.get(resource, ())]
     values = {
         name: getattr(model, name)
         for name in names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -24,6 +24,8 @@ from unified_accounting.errors import (
 from unified_accounting.models import (
     Customer,
     Invoice,
+    Item,
+    ItemType,
     LineItemType,
     Payment,
     TaxMode,
@@ -48,8 +50,8 @@ from unified_accounting.ratelimits import RateLimits
 from unified_accounting.settings import settings_as
 from unified_accounting.tokens import TokenSet
 
+from . import accounts, checks, listing, oauth, taxes, terms, tracking, webhooks
 from . import changes as change_reads
-from . import checks, listing, oauth, taxes, terms, tracking, webhooks
 from .api import Api, app_of, company_url, is_metered, settings_of
 from .codec import (
     ENTITIES,
@@ -109,8 +111,10 @@ class QuickBooksProvider(Provider):
         invoice="create get list update delete void send bulk_create bulk_update",
         customer="create get list update archive bulk_create bulk_update",
         payment="create get list update delete void bulk_create bulk_update",
-        item="get list",
+        item="create get list update archive",
         account="get list",
+        ledger_account="create get list update archive",
+        journal_entry="create get list update delete",
         tax_rate="create get list",
         tracking_category="get list",
         company_info="get",
@@ -151,6 +155,8 @@ class QuickBooksProvider(Provider):
             issues += self._invoice_issues(record.reference, record.line_items)
         if isinstance(record, Payment) and not record.customer_id:
             issues.append(FieldIssue("customer_id", "QuickBooks needs the paying customer"))
+        if isinstance(record, Item):
+            issues += checks.item_issues(record)
         return issues
 
     def validate_update(self, resource: str, fields: Mapping[str, Any]) -> list[FieldIssue]:
@@ -163,6 +169,8 @@ class QuickBooksProvider(Provider):
         issues += refused_issues(resource, fields) + checks.static_issues(resource, fields)
         if resource == "invoice":
             issues += self._invoice_issues(fields.get("reference"), fields.get("line_items") or [])
+        if resource == "item":
+            issues += checks.item_update_issues(fields)
         return issues
 
     @staticmethod
@@ -396,6 +404,9 @@ class QuickBooksProvider(Provider):
             update={key: values[key] for key in ("terms", "currency") if key in values}
         )
         payload = encode_record(record, context)
+        if isinstance(record, Item) and record.type is ItemType.INVENTORY:
+            # QuickBooks counts tracked quantities from a start date, which it requires.
+            payload.setdefault("InvStartDate", datetime.now(UTC).date().isoformat())
         body = await self.api.write(session, ENTITIES[resource].lower(), payload=payload)
         return await self._decode(session, resource, body)
 
@@ -571,6 +582,9 @@ class QuickBooksProvider(Provider):
             self._require_items(settings, fields["line_items"] or [])
         entity = ENTITIES[resource]
         current: Mapping[str, Any] | None = None
+        if resource == "ledger_account":
+            current = await self._changeable_account(session, record_id, fields, archive=False)
+            row_version = row_version or str(current["SyncToken"])
         if row_version is None or _needs_current(resource, fields):
             # No version given: the caller asked for last-writer-wins, so use the current one. Some
             # changes are checked against (or encoded with) what is stored: its currency, tax mode.
@@ -645,9 +659,25 @@ class QuickBooksProvider(Provider):
         body = await self.api.write(session, entity, payload=payload, params=params)
         return await self._decode(session, resource, body)
 
+    async def _changeable_account(
+        self, session: ProviderSession, record_id: str, fields: Mapping[str, Any], *, archive: bool
+    ) -> Mapping[str, Any]:
+        """The stored account, read before any write: a system account's type, parent and status
+        are QuickBooks' own, and changing them is refused here with the reason."""
+        current = await self.fetch_record(session, "ledger_account", record_id)
+        issues = accounts.system_issues(current, fields, archive=archive)
+        if issues:
+            raise ValidationFailed(
+                "ledger_account is not acceptable to QuickBooks", issues=issues, provider=self.name
+            )
+        return current
+
     async def archive(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
     ) -> Any:
+        if resource == "ledger_account":
+            current = await self._changeable_account(session, record_id, {}, archive=True)
+            row_version = row_version or str(current["SyncToken"])
         token = await self._sync_token(session, resource, record_id, row_version)
         body = await self._sparse_update(session, resource, record_id, token, {"Active": False})
         return await self._decode(session, resource, body)

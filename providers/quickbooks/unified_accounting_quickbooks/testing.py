@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
+from unified_accounting.models import (
+    Item,
+    ItemPricing,
+    ItemType,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+    LedgerAccountType,
+    RecordMeta,
+)
 from unified_accounting.testing import EmulatorGrant, ProviderHarness
+from unified_accounting.testing.harness import SampleRecords
 
 from .emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
@@ -61,6 +74,46 @@ class QuickBooksHarness(ProviderHarness):
             issued["refresh_token"],
             now + timedelta(seconds=int(issued["expires_in"])),
         )
+
+    async def sample(
+        self, resource: str, records: SampleRecords, *, deletable: bool = False
+    ) -> RecordMeta | None:
+        tag = uuid.uuid4().hex[:8]
+        if resource == "ledger_account":
+            return LedgerAccount(
+                name=f"Conformance {tag}",
+                code=str(secrets.randbelow(9_000_000) + 1_000_000),
+                description="Made by the conformance suite",
+                type=LedgerAccountType.EXPENSE,
+            )
+        if resource == "item":
+            return Item(
+                name=f"Conformance {tag}",
+                code=f"SKU-{tag}",
+                description="Made by the conformance suite",
+                type=ItemType.SERVICE,
+                sales=ItemPricing(unit_price=Decimal("12.50")),
+            )
+        if resource == "journal_entry":
+            debit = str((await records.created("ledger_account")).id)
+            credit = str((await records.created("ledger_account")).id)
+            return JournalEntry(
+                date=date(2026, 1, 5),
+                number=f"JE-{tag}",
+                memo="Made by the conformance suite",
+                lines=[
+                    JournalLine(ledger_account_id=debit, debit=Decimal("25.10"), description="Moved in"),
+                    JournalLine(ledger_account_id=credit, credit=Decimal("25.10"), description="Moved out"),
+                ],
+            )
+        return await super().sample(resource, records, deletable=deletable)
+
+    def changes(self, resource: str) -> dict[str, Any] | None:
+        if resource in ("ledger_account", "item"):
+            return {"description": f"Changed {uuid.uuid4().hex[:6]}"}
+        if resource == "journal_entry":
+            return {"memo": f"Changed {uuid.uuid4().hex[:6]}"}
+        return super().changes(resource)
 
     def throttle(self, app: Any, count: int) -> None:
         emulator = app.state.emulator

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import books, faults, invoicing, lists
+from . import books, chart, faults, invoicing, lists
 from .clock import QuickBooksClock
 from .faults import QBOFault
 from .numbers import (
@@ -51,7 +51,16 @@ READ_ONLY: dict[str, frozenset[str]] = {
     "Customer": frozenset({"Balance", "BalanceWithJobs", "FullyQualifiedName", "Level"}),
     "Payment": frozenset({"UnappliedAmt"}),
     "Item": frozenset({"FullyQualifiedName"}),
-    "Account": frozenset({"CurrentBalance", "CurrentBalanceWithSubAccounts", "FullyQualifiedName"}),
+    "Account": frozenset(
+        {
+            "CurrentBalance",
+            "CurrentBalanceWithSubAccounts",
+            "FullyQualifiedName",
+            "Classification",
+            "SubAccount",
+        }
+    ),
+    "JournalEntry": frozenset({"TotalAmt", "HomeTotalAmt"}),
     "CompanyInfo": frozenset(),
     "Preferences": frozenset(),
     "TaxAgency": frozenset(),
@@ -63,24 +72,6 @@ READ_ONLY: dict[str, frozenset[str]] = {
 }
 #: Name lists built by :mod:`.lists` (the Customer, Item and Account builders are below).
 LISTS = frozenset({"Term", "Class", "Department", "TaxAgency"})
-ACCOUNT_CLASSIFICATION = {
-    "Bank": "Asset",
-    "Other Current Asset": "Asset",
-    "Fixed Asset": "Asset",
-    "Other Asset": "Asset",
-    "Accounts Receivable": "Asset",
-    "Equity": "Equity",
-    "Expense": "Expense",
-    "Other Expense": "Expense",
-    "Cost of Goods Sold": "Expense",
-    "Accounts Payable": "Liability",
-    "Credit Card": "Liability",
-    "Long Term Liability": "Liability",
-    "Other Current Liability": "Liability",
-    "Income": "Revenue",
-    "Other Income": "Revenue",
-}
-ITEM_TYPES = frozenset({"Service", "NonInventory", "Inventory", "Category", "Group"})
 CURRENCY_NAMES = {
     "USD": "United States Dollar",
     "CAD": "Canadian Dollar",
@@ -262,7 +253,14 @@ KNOWN_PROPERTIES: dict[str, frozenset[str]] = {
             "AccountAlias",
             "OpeningBalance",
             "OpeningBalanceDate",
+            "BankNum",
+            "AcctNumExtn",
+            "TaxAccount",
         }
+    ),
+    "JournalEntry": frozenset(
+        _TXN_FIELDS
+        | {"Adjustment", "HomeCurrencyAdjustment", "EnteredInHomeCurrency", "HomeTotalAmt", "TxnTaxDetail"}
     ),
     "Term": frozenset(
         {
@@ -544,6 +542,9 @@ class Ledger:
             self.emit(entity, record.id, "Create", now)
             self._apply_payment(record, applications, now)
             return record
+        elif entity == "JournalEntry":
+            self._build_journal_entry(data)
+            record = self._stamp_new(entity, data, now)
         else:
             self._build_named(entity, data, None)
             record = self._stamp_new(entity, data, now)
@@ -577,6 +578,9 @@ class Ledger:
             applications = self._build_payment(data, record)
             self._stamp_update(record, data, now)
             self._apply_payment(record, applications, now)
+        elif entity == "JournalEntry":
+            self._build_journal_entry(data)
+            self._stamp_update(record, data, now)
         elif entity == "CompanyInfo":
             if not data.get("CompanyName"):
                 raise faults.required("CompanyName")
@@ -592,7 +596,7 @@ class Ledger:
         return record
 
     def delete(self, entity: str, body: dict[str, Any]) -> Tombstone:
-        if entity not in ("Invoice", "Payment"):
+        if entity not in ("Invoice", "Payment", "JournalEntry"):
             raise faults.unsupported_operation(
                 f"Operation Delete {entity} is not supported. Make it inactive (Active=false) instead."
                 if entity != "CompanyInfo"
@@ -609,7 +613,7 @@ class Ledger:
             self._unindex_invoice(record)
             if customer:
                 self._refresh_customer_balance(customer)
-        else:
+        elif entity == "Payment":
             self._apply_payment(record, {}, now)
         tomb = Tombstone(entity, record.id, now, self.clock.qbo(now))
         self.realm.table(entity).remove(record.id, tomb)
@@ -903,6 +907,13 @@ class Ledger:
         invoicing.home_amounts(self, data, "TotalAmt")
         return applications
 
+    def _build_journal_entry(self, data: dict[str, Any]) -> None:
+        data["TxnDate"] = check_date(data.get("TxnDate") or self.clock.today().isoformat(), "TxnDate")
+        doc = data.get("DocNumber")
+        if doc is not None and len(str(doc)) > 21:
+            raise faults.invalid_property("DocNumber is longer than 21 characters", "DocNumber")
+        chart.build_journal_entry(self, data)
+
     def _find_account(self, name: str) -> Record | None:
         account_id = self.realm.names["Account"].get(name.lower())
         return self.realm.table("Account").get(account_id) if account_id else None
@@ -945,7 +956,7 @@ class Ledger:
         if entity == "Customer":
             self._build_customer(data, existing)
         elif entity == "Item":
-            self._build_item(data, existing)
+            chart.build_item(self, data, existing)
         elif entity == "Term":
             lists.build_term(self, data, existing)
         elif entity in ("Class", "Department"):
@@ -953,7 +964,7 @@ class Ledger:
         elif entity == "TaxAgency":
             lists.build_tax_agency(self, data, existing)
         else:
-            self._build_account(data, existing)
+            chart.build_account(self, data, existing)
         active = data.get("Active")
         if active is None:
             data["Active"] = True
@@ -1087,53 +1098,6 @@ class Ledger:
         data["FullyQualifiedName"] = (
             f"{parent.data.get('FullyQualifiedName') or parent.data['DisplayName']}:{display}"
         )
-
-    def _build_item(self, data: dict[str, Any], existing: Record | None) -> None:
-        name = data.get("Name")
-        if not isinstance(name, str) or not name.strip():
-            raise faults.required("Name")
-        name = name.strip()
-        self.check_name("Item", name, existing, "Name")
-        data["Name"] = name
-        data["FullyQualifiedName"] = name
-        kind = data.get("Type") or "Service"
-        if kind not in ITEM_TYPES:
-            raise faults.invalid_property(f"Unsupported item Type {kind}", "Type")
-        data["Type"] = kind
-        data["UnitPrice"] = to_decimal(data.get("UnitPrice") or 0, "UnitPrice")
-        if data.get("IncomeAccountRef") is not None:
-            account = self.resolve("Account", data["IncomeAccountRef"], "IncomeAccountRef")
-            assert account is not None
-            data["IncomeAccountRef"] = {"value": account.id, "name": account.data.get("Name", "")}
-        elif kind in ("Service", "NonInventory", "Inventory"):
-            income = self._find_account("Sales of Product Income") or self._find_account("Services")
-            if income is None:
-                raise faults.required("IncomeAccountRef")
-            data["IncomeAccountRef"] = {"value": income.id, "name": income.data.get("Name", "")}
-        for key, default in (("Taxable", False), ("TrackQtyOnHand", False)):
-            if data.get(key) is None:
-                data[key] = default
-
-    def _build_account(self, data: dict[str, Any], existing: Record | None) -> None:
-        name = data.get("Name")
-        if not isinstance(name, str) or not name.strip():
-            raise faults.required("Name")
-        name = name.strip()
-        self.check_name("Account", name, existing, "Name")
-        data["Name"] = name
-        data["FullyQualifiedName"] = name
-        kind = data.get("AccountType")
-        if not kind:
-            raise faults.required("AccountType")
-        if kind not in ACCOUNT_CLASSIFICATION:
-            raise faults.invalid_property(f"Unsupported AccountType {kind}", "AccountType")
-        data["Classification"] = ACCOUNT_CLASSIFICATION[kind]
-        data.setdefault("SubAccount", False)
-        balance = existing.data.get("CurrentBalance", ZERO) if existing is not None else ZERO
-        data["CurrentBalance"] = balance
-        data["CurrentBalanceWithSubAccounts"] = balance
-        if data.get("CurrencyRef") is None:
-            data["CurrencyRef"] = self.currency_ref()
 
     def _index_name(self, record: Record, old_name: Any) -> None:
         names = self.realm.names[record.entity]

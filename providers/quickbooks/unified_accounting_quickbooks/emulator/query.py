@@ -162,6 +162,7 @@ QUERYABLE: dict[str, frozenset[str]] = {
             "CurrencyRef",
         }
     ),
+    "JournalEntry": frozenset(_COMMON | _TXN | {"Adjustment", "HomeTotalAmt"}),
     "CompanyInfo": frozenset(_COMMON | {"CompanyName", "LegalName", "Country"}),
     "Preferences": frozenset(_COMMON),
     "TaxAgency": frozenset(_COMMON | {"DisplayName", "TaxTrackedOnSales", "TaxTrackedOnPurchases"}),

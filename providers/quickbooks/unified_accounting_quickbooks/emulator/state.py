@@ -30,6 +30,7 @@ ENTITIES: tuple[str, ...] = (
     "Term",
     "Class",
     "Department",
+    "JournalEntry",
 )
 ENTITY_BY_LOWER: dict[str, str] = {name.lower(): name for name in ENTITIES}
 #: Entities whose names are unique within the company (case-insensitively), and their name field.
