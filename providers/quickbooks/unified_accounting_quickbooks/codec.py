@@ -1148,6 +1148,9 @@ def encode_fields(resource: str, values: Mapping[str, Any], context: EncodeConte
             _merge(payload, encode(value, context))
     if resource == "customer":
         payload.update(_contacts(values, context))
+    sales = values.get("sales") if resource == "item" else None
+    if sales is not None and sales.description is not None and values.get("description") is None:
+        payload["Description"] = sales.description  # QuickBooks has one sales text
     if resource == "ledger_account" and values.get("sub_type") is not None:
         payload["AccountSubType"] = values["sub_type"]  # after the type's default sub-type
     pass_through = values.get("pass_through")

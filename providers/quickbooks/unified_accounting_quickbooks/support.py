@@ -105,6 +105,75 @@ FIELD_SUPPORT: dict[str, dict[str, tuple[str, str]]] = {
     "tracking_category": {
         "name": (COMPUTED, '"Class", or the company\'s DepartmentTerminology ("Location")'),
     },
+    "ledger_account": {
+        "code": (
+            MAPPED,
+            "AcctNum (unique; at most 7 characters in US, UK and IN companies, 20 in AU and CA)",
+        ),
+        "type": (
+            MAPPED,
+            "AccountType, written with a sub-type of that type (inventory, prepayment and depreciation "
+            "are Other Current Asset / Other Expense accounts with the Inventory, PrepaidExpenses and "
+            "Depreciation sub-types)",
+        ),
+        "classification": (COMPUTED, "Classification, which follows from AccountType (Revenue reads income)"),
+        "provider_type": (COMPUTED, "AccountType"),
+        "sub_type": (MAPPED, "AccountSubType (QuickBooks' detail type); must be one of the type's"),
+        "currency": (
+            MAPPED,
+            "CurrencyRef: multi-currency companies only, never for income or expense accounts",
+        ),
+        "tax_rate_id": (MAPPED, "TaxCodeRef (companies outside the US)"),
+        "parent_id": (MAPPED, "ParentRef with SubAccount true; a sub-account has its parent's type"),
+        "bank_account_number": (MAPPED, "BankNum"),
+        "status": (MAPPED, "Active; QuickBooks never deletes an account"),
+        "current_balance": (COMPUTED, "CurrentBalance"),
+        "system": (
+            COMPUTED,
+            "the sub-types QuickBooks keeps for itself (opening balance equity, undeposited funds, "
+            "retained earnings, cash receipt income, cash expenditure expense, exchange gain or loss): "
+            "their type, parent and status are refused before any write",
+        ),
+    },
+    "item": {
+        "code": (MAPPED, "Sku"),
+        "type": (
+            MAPPED,
+            "Type Service, Inventory (TrackQtyOnHand) or NonInventory; bundles (Group) and categories "
+            "are read only",
+        ),
+        "sales": (MAPPED, "UnitPrice, IncomeAccountRef (an income account) and SalesTaxCodeRef"),
+        "sales.description": (MAPPED, "the item's Description (QuickBooks has one sales text)"),
+        "purchase": (MAPPED, "PurchaseCost, ExpenseAccountRef, PurchaseTaxCodeRef and PurchaseDesc"),
+        "quantity_on_hand": (
+            MAPPED,
+            "QtyOnHand, for inventory items (which also need income, cost of sales and inventory asset "
+            "accounts; InvStartDate is the day of the create)",
+        ),
+        "inventory_account_id": (MAPPED, "AssetAccountRef (an Other Current Asset account)"),
+        "status": (MAPPED, "Active; QuickBooks never deletes an item"),
+    },
+    "journal_entry": {
+        "status": (
+            COMPUTED,
+            "always posted: QuickBooks journal entries are saved posted and deleted, never voided",
+        ),
+        "currency_rate": (MAPPED, "ExchangeRate: home-currency units per unit of the entry's currency"),
+        "lines.debit": (MAPPED, "Amount with PostingType Debit"),
+        "lines.credit": (MAPPED, "Amount with PostingType Credit"),
+        "lines.tax_rate_id": (
+            MAPPED,
+            "TaxCodeRef with TaxApplicableOn Sales on credit lines and Purchase on debit lines (companies "
+            "outside the US)",
+        ),
+        "lines.tax_amount": (MAPPED, "TaxAmount (0 when a tax code is given without it)"),
+        "lines.tracking": (MAPPED, "the line's ClassRef and DepartmentRef"),
+        "lines.customer_id": (
+            MAPPED,
+            "Entity of Type Customer; lines on accounts receivable accounts need one",
+        ),
+        "lines.supplier_id": (MAPPED, "Entity of Type Vendor; lines on accounts payable accounts need one"),
+    },
 }
 
 
