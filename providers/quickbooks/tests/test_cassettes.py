@@ -31,11 +31,20 @@ from unified_accounting_quickbooks.emulator import (
 )
 
 from unified_accounting import (
+    AccountClassification,
     AsyncClient,
     Conflict,
     Customer,
     Invoice,
     InvoiceStatus,
+    Item,
+    ItemPricing,
+    ItemStatus,
+    ItemType,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+    LedgerAccountType,
     LineItem,
     NotFound,
     Payment,
@@ -230,6 +239,41 @@ async def test_change_data_capture() -> None:
             )
             assert invoice.id in {i.id for i in changes.records["invoice"]}
             assert gone.id in changes.deleted["invoice"]
+
+
+async def test_chart_items_and_journal_entries() -> None:
+    async with target() as t:
+        with cassette("chart_and_journal"):
+            chart = [a async for a in t.conn.ledger_accounts.list()]
+            bank = next(a for a in chart if a.type is LedgerAccountType.BANK and not a.system)
+            income = await t.conn.ledger_accounts.create(
+                LedgerAccount(name="Cassette consulting", type=LedgerAccountType.INCOME, code="4100")
+            )
+            renamed = await t.conn.ledger_accounts.update(str(income.id), {"description": "Advice"})
+            assert renamed.description == "Advice" and renamed.classification is AccountClassification.INCOME
+            item = await t.conn.items.create(
+                Item(
+                    name="Cassette hour",
+                    type=ItemType.SERVICE,
+                    sales=ItemPricing(unit_price=Decimal("90.00"), account_id=str(income.id)),
+                )
+            )
+            assert (await t.conn.items.get(str(item.id))).sales.account_id == income.id  # type: ignore[union-attr]
+            entry = await t.conn.journal_entries.create(
+                JournalEntry(
+                    date=date(2026, 1, 15),
+                    memo="Cassette journal",
+                    lines=[
+                        JournalLine(ledger_account_id=str(bank.id), debit=Decimal("12.34")),
+                        JournalLine(ledger_account_id=str(income.id), credit=Decimal("12.34")),
+                    ],
+                )
+            )
+            fetched = await t.conn.journal_entries.get(str(entry.id))
+            assert fetched.total_debit == fetched.total_credit == Decimal("12.34")
+            await t.conn.journal_entries.delete(str(entry.id))
+            archived = await t.conn.items.archive(str(item.id))
+            assert archived.status is ItemStatus.ARCHIVED
 
 
 async def test_stale_sync_token_is_a_conflict() -> None:
