@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import books, chart, faults, invoicing, lists
+from . import books, chart, faults, invoicing, lists, payables
 from .clock import QuickBooksClock
 from .faults import QBOFault
 from .numbers import (
@@ -61,6 +61,9 @@ READ_ONLY: dict[str, frozenset[str]] = {
         }
     ),
     "JournalEntry": frozenset({"TotalAmt", "HomeTotalAmt"}),
+    "Vendor": frozenset({"Balance"}),
+    "Bill": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn"}),
+    "BillPayment": frozenset({"HomeTotalAmt"}),
     "CompanyInfo": frozenset(),
     "Preferences": frozenset(),
     "TaxAgency": frozenset(),
@@ -80,7 +83,12 @@ CURRENCY_NAMES = {
     "AUD": "Australian Dollar",
 }
 INVALID_NAME_CHARS = (":", "\t", "\n")
-NAME_LABELS = {"Customer": "customer, vendor or employee", "TaxAgency": "tax agency", "TaxCode": "tax code"}
+NAME_LABELS = {
+    "Customer": "customer, vendor or employee",
+    "Vendor": "customer, vendor or employee",
+    "TaxAgency": "tax agency",
+    "TaxCode": "tax code",
+}
 
 _TXN_FIELDS = {
     "DocNumber",
@@ -256,6 +264,83 @@ KNOWN_PROPERTIES: dict[str, frozenset[str]] = {
             "BankNum",
             "AcctNumExtn",
             "TaxAccount",
+        }
+    ),
+    "Vendor": frozenset(
+        {
+            "Title",
+            "GivenName",
+            "MiddleName",
+            "FamilyName",
+            "Suffix",
+            "DisplayName",
+            "CompanyName",
+            "PrintOnCheckName",
+            "Active",
+            "PrimaryPhone",
+            "AlternatePhone",
+            "Mobile",
+            "Fax",
+            "PrimaryEmailAddr",
+            "WebAddr",
+            "OtherContactInfo",
+            "BillAddr",
+            "ShipAddr",
+            "ContactName",
+            "AltContactName",
+            "Notes",
+            "TaxIdentifier",
+            "TaxCountry",
+            "BusinessNumber",
+            "VendorTypeRef",
+            "TermRef",
+            "PrefillAccountRef",
+            "Balance",
+            "BillRate",
+            "CostRate",
+            "OpenBalanceDate",
+            "CreditLimit",
+            "AcctNum",
+            "Vendor1099",
+            "T4AEligible",
+            "T5018Eligible",
+            "CurrencyRef",
+            "TaxReportingBasis",
+            "APAccountRef",
+            "VendorPaymentBankDetail",
+            "GSTIN",
+            "GSTRegistrationType",
+            "Source",
+        }
+    ),
+    "Bill": frozenset(
+        _TXN_FIELDS
+        | {
+            "VendorRef",
+            "APAccountRef",
+            "DueDate",
+            "SalesTermRef",
+            "GlobalTaxCalculation",
+            "TxnTaxDetail",
+            "Balance",
+            "HomeBalance",
+            "HomeTotalAmt",
+            "RecurDataRef",
+            "IncludeInAnnualTPAR",
+            "VendorAddr",
+            "RemitToAddr",
+        }
+    ),
+    "BillPayment": frozenset(
+        _TXN_FIELDS
+        | {
+            "VendorRef",
+            "APAccountRef",
+            "PayType",
+            "CheckPayment",
+            "CreditCardPayment",
+            "HomeTotalAmt",
+            "ProcessBillPayment",
         }
     ),
     "JournalEntry": frozenset(
@@ -545,6 +630,16 @@ class Ledger:
         elif entity == "JournalEntry":
             self._build_journal_entry(data)
             record = self._stamp_new(entity, data, now)
+        elif entity == "Bill":
+            payables.build_bill(self, data, None)
+            record = self._stamp_new(entity, data, now)
+            payables.refresh_vendor_balance(self, record.data["VendorRef"]["value"])
+        elif entity == "BillPayment":
+            bills = payables.build_bill_payment(self, data, None)
+            record = self._stamp_new(entity, data, now)
+            self.emit(entity, record.id, "Create", now)
+            payables.apply_bill_payment(self, record, bills, now)
+            return record
         else:
             self._build_named(entity, data, None)
             record = self._stamp_new(entity, data, now)
@@ -581,6 +676,20 @@ class Ledger:
         elif entity == "JournalEntry":
             self._build_journal_entry(data)
             self._stamp_update(record, data, now)
+        elif entity == "Bill":
+            old_vendor = record.data["VendorRef"]["value"]
+            if ref_value(data.get("VendorRef")) != old_vendor and self.realm.bill_applied.get(record.id):
+                raise faults.business("A bill with payments applied keeps its vendor", "VendorRef")
+            payables.build_bill(self, data, record)
+            self._stamp_update(record, data, now)
+            for vendor in {old_vendor, data["VendorRef"]["value"]}:
+                payables.refresh_vendor_balance(self, vendor)
+        elif entity == "BillPayment":
+            if record.voided:
+                raise faults.business("A voided bill payment cannot be changed")
+            bills = payables.build_bill_payment(self, data, record)
+            self._stamp_update(record, data, now)
+            payables.apply_bill_payment(self, record, bills, now)
         elif entity == "CompanyInfo":
             if not data.get("CompanyName"):
                 raise faults.required("CompanyName")
@@ -596,7 +705,7 @@ class Ledger:
         return record
 
     def delete(self, entity: str, body: dict[str, Any]) -> Tombstone:
-        if entity not in ("Invoice", "Payment", "JournalEntry"):
+        if entity not in ("Invoice", "Payment", "JournalEntry", "Bill", "BillPayment"):
             raise faults.unsupported_operation(
                 f"Operation Delete {entity} is not supported. Make it inactive (Active=false) instead."
                 if entity != "CompanyInfo"
@@ -615,18 +724,29 @@ class Ledger:
                 self._refresh_customer_balance(customer)
         elif entity == "Payment":
             self._apply_payment(record, {}, now)
+        elif entity == "Bill":
+            payables.bill_deletable(self, record)
+        elif entity == "BillPayment":
+            payables.apply_bill_payment(self, record, {}, now)
         tomb = Tombstone(entity, record.id, now, self.clock.qbo(now))
         self.realm.table(entity).remove(record.id, tomb)
+        if entity == "Bill":
+            payables.refresh_vendor_balance(self, record.data["VendorRef"]["value"])
         self.emit(entity, record.id, "Delete", now)
         return tomb
 
     def void(self, entity: str, body: dict[str, Any]) -> Record:
-        if entity not in ("Invoice", "Payment"):
+        if entity not in ("Invoice", "Payment", "BillPayment"):
             raise faults.unsupported_operation(f"Operation Void {entity} is not supported.")
         record = self._target(entity, body)
         now = self.clock.now()
         data = copy.deepcopy(record.data)
-        if entity == "Invoice":
+        if entity == "BillPayment":
+            record.voided = True
+            payables.void_bill_payment(data)
+            self._stamp_update(record, data, now)
+            payables.apply_bill_payment(self, record, {}, now)
+        elif entity == "Invoice":
             if self.realm.applied.get(record.id):
                 raise faults.business(
                     "This invoice has payments applied. Delete or void the payments first.", "Id"
@@ -957,6 +1077,8 @@ class Ledger:
             self._build_customer(data, existing)
         elif entity == "Item":
             chart.build_item(self, data, existing)
+        elif entity == "Vendor":
+            payables.build_vendor(self, data, existing)
         elif entity == "Term":
             lists.build_term(self, data, existing)
         elif entity in ("Class", "Department"):
@@ -977,7 +1099,12 @@ class Ledger:
         if any(char in name for char in banned):
             raise faults.invalid_property(f"{element} cannot contain a colon, tab or new line", element)
         holder = self.realm.names[entity].get(name.lower())
-        if holder is not None and (existing is None or holder != existing.id):
+        if holder is not None and existing is not None and holder == existing.id:
+            holder = None
+        if holder is None and entity in ("Customer", "Vendor"):
+            # Customers, vendors and employees share one name list.
+            holder = self.realm.names["Vendor" if entity == "Customer" else "Customer"].get(name.lower())
+        if holder is not None:
             label = NAME_LABELS.get(entity, entity.lower())
             raise QBOFault(
                 faults.DUPLICATE_NAME,
