@@ -277,3 +277,36 @@ def _item_type_issues(kind: Any) -> list[FieldIssue]:
             f"{', '.join(WRITABLE_ITEM_TYPES)} items",
         )
     ]
+
+
+def expense_line_issues(lines: Sequence[Any]) -> list[FieldIssue]:
+    """Bill (and expense) lines QuickBooks cannot hold: each names an expense account or an item,
+    and there are no discount, description or group lines on the purchase side."""
+    issues = []
+    for index, line in enumerate(lines):
+        where = f"line_items.{index}"
+        if line.type is not LineItemType.SALES_ITEM:
+            issues.append(
+                FieldIssue(
+                    f"{where}.type",
+                    f"QuickBooks bill lines are account or item lines, not {line.type.value} lines",
+                )
+            )
+        elif not line.account_id and not line.item_id:
+            issues.append(
+                FieldIssue(
+                    f"{where}.account_id",
+                    "a QuickBooks bill line names the expense account (account_id) or an item (item_id)",
+                )
+            )
+        elif line.account_id and line.item_id:
+            issues.append(
+                FieldIssue(
+                    f"{where}.item_id",
+                    "a QuickBooks bill line is by account or by item, not both: leave account_id out "
+                    "(the item's expense account is used)",
+                )
+            )
+        if line.discount_percentage is not None or line.discount_amount is not None:
+            issues.append(FieldIssue(f"{where}.discount_amount", "QuickBooks bill lines have no discount"))
+    return issues

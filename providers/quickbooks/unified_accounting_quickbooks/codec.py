@@ -38,6 +38,10 @@ from unified_accounting.decoding import (
 from unified_accounting.models import (
     Address,
     Allocation,
+    Bill,
+    BillPayment,
+    BillPaymentStatus,
+    BillStatus,
     Customer,
     CustomerStatus,
     CustomField,
@@ -54,10 +58,12 @@ from unified_accounting.models import (
     LedgerAccountType,
     LineItem,
     LineItemType,
+    PartyStatus,
     Payment,
     PaymentStatus,
     PhoneType,
     RecordMeta,
+    Supplier,
     TaxMode,
     TaxRate,
     TrackingCategory,
@@ -86,6 +92,9 @@ ENTITIES: dict[str, str] = {
     "account": "Account",
     "ledger_account": "Account",
     "journal_entry": "JournalEntry",
+    "supplier": "Vendor",
+    "bill": "Bill",
+    "bill_payment": "BillPayment",
     "tax_rate": "TaxCode",
     "company_info": "CompanyInfo",
 }
@@ -102,6 +111,9 @@ MODELS: dict[str, type[RecordMeta]] = {
     "item": Item,
     "ledger_account": LedgerAccount,
     "journal_entry": JournalEntry,
+    "supplier": Supplier,
+    "bill": Bill,
+    "bill_payment": BillPayment,
     "account": Account,
 }
 
@@ -641,6 +653,167 @@ def decode_journal_entry(data: Mapping[str, Any], raw: Mapping[str, Any] | None 
     return validated
 
 
+def decode_supplier(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Supplier:
+    currency = _currency(data.get("CurrencyRef"))
+    emails = contacts.emails_of(data)
+    phones = contacts.phones_of(data)
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "display_name": data.get("DisplayName"),
+        "company_name": data.get("CompanyName"),
+        "first_name": data.get("GivenName"),
+        "last_name": data.get("FamilyName"),
+        "email": emails[0].address if emails else None,
+        "phone": next((phone.number for phone in phones if phone.type is PhoneType.PRIMARY), None),
+        "emails": emails,
+        "phones": phones,
+        "billing_address": _address(data.get("BillAddr")),
+        "shipping_address": _address(data.get("ShipAddr")),
+        "currency": currency,
+        "balance": _amount(data.get("Balance"), quantum(currency)),
+        "status": PartyStatus.ARCHIVED if data.get("Active") is False else PartyStatus.ACTIVE,
+        "tax_number": data.get("TaxIdentifier"),
+        "terms": terms_of(_ref(data.get("TermRef"))),
+        "bank_account_details": None,
+        "default_expense_account_id": _ref(data.get("PrefillAccountRef")),
+        "account_number": data.get("AcctNum"),
+    }
+    if not any(values[key] for key in ("display_name", "company_name", "first_name", "last_name")):
+        validated: Supplier = _validated(Supplier, values)
+        return validated
+    return Supplier.model_construct(**values)
+
+
+def _expense_line(
+    line: Mapping[str, Any], txn_code: str | None, inclusive: bool, unit: Decimal | None
+) -> tuple[LineItem, str | None] | None:
+    """One bill (or expense) line and the tax code it names; ``None`` for a line that is not one."""
+    kind = line.get("DetailType")
+    if kind not in ("AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail"):
+        return None
+    detail = line.get(kind) or {}
+    code = _ref(detail.get("TaxCodeRef"))
+    net = _amount(line.get("Amount"), unit)
+    gross = _amount(detail.get("TaxInclusiveAmt"), unit)
+    total = gross if inclusive and gross is not None else net
+    by_item = kind == "ItemBasedExpenseLineDetail"
+    quantity = _money(detail.get("Qty")) if by_item else None
+    price = _money(detail.get("UnitPrice")) if by_item else None
+    if by_item and inclusive and gross is not None and quantity:
+        price = taxes.unit_price(gross, quantity)
+    return _new_line(
+        id=line.get("Id"),
+        type=_SALES,
+        description=line.get("Description"),
+        quantity=quantity,
+        unit_price=price,
+        discount_percentage=None,
+        discount_amount=None,
+        total_amount=total,
+        item_id=_ref(detail.get("ItemRef")) if by_item else None,
+        account_id=None if by_item else _ref(detail.get("AccountRef")),
+        tax_rate_id=taxes.line_rate_id(code, txn_code),
+        tax_amount=gross - net if gross is not None and net is not None else None,
+        tracking=tracking.line_tags(detail),
+    ), code
+
+
+def bill_status(data: Mapping[str, Any], total: Decimal | None, balance: Decimal | None) -> BillStatus:
+    if total is None or balance is None or balance == total:
+        return BillStatus.OPEN
+    if balance == 0:
+        return BillStatus.PAID
+    return BillStatus.PARTIALLY_PAID
+
+
+def decode_bill(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Bill:
+    currency = _currency(data.get("CurrencyRef"))
+    unit = quantum(currency)
+    txn_code = taxes.transaction_code(data)
+    inclusive = data.get("GlobalTaxCalculation") == "TaxInclusive"
+    lines, codes = [], []
+    sub_total = ZERO
+    for entry in data.get("Line") or ():
+        found = _expense_line(entry, txn_code, inclusive, unit)
+        if found is None:
+            continue
+        line, code = found
+        lines.append(line)
+        codes.append(code)
+        sub_total += line.total_amount or ZERO
+    total = _amount(data.get("TotalAmt"), unit)
+    balance = _amount(data.get("Balance"), unit)
+    vendor = data.get("VendorRef") or {}
+    tax = data.get("TxnTaxDetail")
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "number": data.get("DocNumber"),
+        "supplier_id": _ref(vendor) or "",
+        "supplier_name": vendor.get("name"),
+        "issue_date": _date(data.get("TxnDate")),
+        "due_date": _date(data.get("DueDate")),
+        "currency": currency,
+        "currency_rate": _rate(data.get("ExchangeRate")),
+        "tax_mode": taxes.document_mode(data, codes),
+        "line_items": [line.model_dump() for line in lines],
+        "sub_total": sub_total
+        if not inclusive or total is None
+        else total - (_amount((tax or {}).get("TotalTax"), unit) or ZERO),
+        "total_tax": _amount(tax.get("TotalTax"), unit) if tax else None,
+        "total": total,
+        "amount_due": balance,
+        "amount_paid": total - balance if total is not None and balance is not None else None,
+        "memo": data.get("PrivateNote"),
+        "reference": None,
+        "status": bill_status(data, total, balance),
+        "terms": terms_of(_ref(data.get("SalesTermRef"))),
+        "tracking": [tag.model_dump() for tag in tracking.document_tags(data)],
+    }
+    validated: Bill = from_provider(Bill, values)
+    return validated
+
+
+def _bill_sub_total(total: Decimal | None, tax: Any, unit: Decimal | None, lines: Decimal) -> Decimal:
+    total_tax = _amount(tax.get("TotalTax"), unit) if isinstance(tax, Mapping) else None
+    if total is not None and total_tax is not None:
+        return total - total_tax
+    return lines
+
+
+def decode_bill_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> BillPayment:
+    currency = _currency(data.get("CurrencyRef"))
+    unit = quantum(currency)
+    allocations = []
+    for line in data.get("Line") or ():
+        amount = _amount(line.get("Amount"), unit)
+        for link in line.get("LinkedTxn") or ():
+            kind = link.get("TxnType")
+            if amount is None or kind not in ("Bill", "VendorCredit"):
+                continue
+            named = "bill_id" if kind == "Bill" else "supplier_credit_id"
+            allocations.append({named: str(link["TxnId"]), "amount": amount})
+    paid_from = (
+        data.get("CreditCardPayment") if data.get("PayType") == "CreditCard" else data.get("CheckPayment")
+    )
+    paid_from = paid_from or {}
+    vendor = data.get("VendorRef") or {}
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "supplier_id": _ref(vendor) or "",
+        "supplier_name": vendor.get("name"),
+        "date": _date(data.get("TxnDate")),
+        "currency": currency,
+        "currency_rate": _rate(data.get("ExchangeRate")),
+        "total_amount": _amount(data.get("TotalAmt"), unit),
+        "account_id": _ref(paid_from.get("CCAccountRef") or paid_from.get("BankAccountRef")),
+        "reference": data.get("DocNumber"),
+        "allocations": allocations,
+        "status": BillPaymentStatus.VOID if is_voided(data) else BillPaymentStatus.POSTED,
+    }
+    validated: BillPayment = from_provider(BillPayment, values)
+    return validated
+
+
 Decoder = Callable[[Mapping[str, Any], Mapping[str, Any] | None], Any]
 
 
@@ -683,6 +856,9 @@ DECODERS: dict[str, Decoder] = {
     "account": decode_account,
     "ledger_account": decode_ledger_account,
     "journal_entry": decode_journal_entry,
+    "supplier": decode_supplier,
+    "bill": decode_bill,
+    "bill_payment": decode_bill_payment,
     "tax_rate": decode_tax_rate,
     "tracking_category": decode_tracking_category,
     "company_info": decode_company,
@@ -721,6 +897,8 @@ class EncodeContext:
     currency: str | None = None
     #: A customer's current e-mail addresses (an update of ``email`` alone keeps the others).
     current_emails: Sequence[str] = ()
+    #: How a bill payment pays: ``Check`` (from a bank account) or ``CreditCard``.
+    pay_type: str = "Check"
 
     @property
     def us(self) -> bool:
@@ -1009,6 +1187,75 @@ def encode_journal_line(line: JournalLine, context: EncodeContext) -> dict[str, 
     )
 
 
+def encode_expense_line(line: LineItem, context: EncodeContext) -> dict[str, Any]:
+    """A bill (or expense) line: by item when it names one, else by account."""
+    amount = line.total_amount
+    if amount is None and line.quantity is not None and line.unit_price is not None:
+        amount = line.quantity * line.unit_price
+    by_item = line.item_id is not None
+    detail: dict[str, Any] = {"TaxCodeRef": _line_code(line, context), "ClassRef": _class_ref(line.tracking)}
+    if by_item:
+        detail.update(
+            {"ItemRef": {"value": line.item_id}, "Qty": line.quantity, "UnitPrice": line.unit_price}
+        )
+    else:
+        detail["AccountRef"] = _ref_out(line.account_id)
+    percents = context.code_percents.get(line.tax_rate_id or "")
+    wire: dict[str, Any] = {"Id": line.id, "Description": line.description, "Amount": amount}
+    if (
+        context.tax_mode is TaxMode.INCLUSIVE
+        and not context.us
+        and percents is not None
+        and amount is not None
+    ):
+        unit = quantum(context.currency) or Decimal("0.01")
+        gross = amount.quantize(unit, rounding=ROUND_HALF_UP)
+        net = taxes.inclusive_net(gross, percents, unit)
+        wire["Amount"] = net
+        detail["TaxInclusiveAmt"] = gross
+        if by_item and line.quantity:
+            detail["UnitPrice"] = taxes.unit_price(net, line.quantity)
+    kind = "ItemBasedExpenseLineDetail" if by_item else "AccountBasedExpenseLineDetail"
+    wire["DetailType"] = kind
+    wire[kind] = _drop_none(detail)
+    return _drop_none(wire)
+
+
+def _expense_lines(value: Any, context: EncodeContext) -> Encoded:
+    lines = list(value or ())
+    encoded: Encoded = {"Line": [encode_expense_line(line, context) for line in lines]}
+    if context.us and context.tax_mode is not TaxMode.NO_TAX:
+        codes = {line.tax_rate_id for line in lines} - {None, taxes.TAX, taxes.NON}
+        if len(codes) == 1:
+            encoded["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": codes.pop()}}
+    return encoded
+
+
+def _supplier_terms(value: Any, context: EncodeContext) -> Encoded:
+    return {"TermRef": _terms(value, context)["SalesTermRef"]}
+
+
+def _bill_allocations(value: Any, context: EncodeContext) -> Encoded:
+    lines = []
+    for allocation in value or ():
+        if allocation.bill_id is not None:
+            link = {"TxnId": allocation.bill_id, "TxnType": "Bill"}
+        else:
+            link = {"TxnId": allocation.supplier_credit_id, "TxnType": "VendorCredit"}
+        lines.append({"Amount": allocation.amount, "LinkedTxn": [link]})
+    return {"Line": lines}
+
+
+def _paid_from(value: Any, context: EncodeContext) -> Encoded:
+    # QuickBooks pays by check from a bank account, or by credit card from a card account: the
+    # provider reads the account's type into the context.
+    if value is None:
+        return {}
+    if context.pay_type == "CreditCard":
+        return {"PayType": "CreditCard", "CreditCardPayment": {"CCAccountRef": {"value": str(value)}}}
+    return {"PayType": "Check", "CheckPayment": {"BankAccountRef": {"value": str(value)}}}
+
+
 def _journal_lines(value: Any, context: EncodeContext) -> Encoded:
     return {"Line": [encode_journal_line(line, context) for line in value or ()]}
 
@@ -1081,6 +1328,43 @@ ENCODERS: dict[str, dict[str, Encoder]] = {
         "inventory_account_id": _wrap("AssetAccountRef", "value"),
         "status": _archived_if(ItemStatus.ARCHIVED),
     },
+    "supplier": {
+        "display_name": _wrap("DisplayName"),
+        "company_name": _wrap("CompanyName"),
+        "first_name": _wrap("GivenName"),
+        "last_name": _wrap("FamilyName"),
+        "billing_address": _address_field("BillAddr", encode_address),
+        "shipping_address": _address_field("ShipAddr", encode_address),
+        "currency": _wrap("CurrencyRef", "value"),
+        "status": _archived_if(PartyStatus.ARCHIVED),
+        "tax_number": _wrap("TaxIdentifier"),
+        "terms": _supplier_terms,
+        "default_expense_account_id": _wrap("PrefillAccountRef", "value"),
+        "account_number": _wrap("AcctNum"),
+    },
+    "bill": {
+        "number": _wrap("DocNumber"),
+        "supplier_id": _wrap("VendorRef", "value"),
+        "issue_date": _wrap("TxnDate"),
+        "due_date": _wrap("DueDate"),
+        "currency": _wrap("CurrencyRef", "value"),
+        "currency_rate": _wrap("ExchangeRate"),
+        "tax_mode": _tax_mode,
+        "line_items": _expense_lines,
+        "memo": _wrap("PrivateNote"),
+        "terms": _terms,
+        "tracking": _document_tracking,
+    },
+    "bill_payment": {
+        "supplier_id": _wrap("VendorRef", "value"),
+        "date": _wrap("TxnDate"),
+        "currency": _wrap("CurrencyRef", "value"),
+        "currency_rate": _wrap("ExchangeRate"),
+        "total_amount": _wrap("TotalAmt"),
+        "account_id": _paid_from,
+        "reference": _wrap("DocNumber"),
+        "allocations": _bill_allocations,
+    },
     "journal_entry": {
         "date": _wrap("TxnDate"),
         "number": _wrap("DocNumber"),
@@ -1095,6 +1379,7 @@ CONTACT_FIELDS = frozenset({"email", "emails", "phone", "phones"})
 #: Fields written by :func:`encode_fields` itself rather than by an encoder of their own.
 EXTRA_FIELDS: dict[str, frozenset[str]] = {
     "customer": CONTACT_FIELDS,
+    "supplier": CONTACT_FIELDS,
     "ledger_account": frozenset({"sub_type"}),
 }
 
@@ -1105,6 +1390,11 @@ READ_ONLY: dict[str, frozenset[str]] = {
     "payment": frozenset({"unapplied_amount", "status"}),
     "ledger_account": frozenset({"classification", "provider_type", "current_balance", "system"}),
     "journal_entry": frozenset({"status"}),
+    "supplier": frozenset({"balance"}),
+    "bill": frozenset(
+        {"supplier_name", "status", "sub_total", "total_tax", "total", "amount_due", "amount_paid"}
+    ),
+    "bill_payment": frozenset({"supplier_name", "status"}),
 }
 
 
@@ -1146,7 +1436,7 @@ def encode_fields(resource: str, values: Mapping[str, Any], context: EncodeConte
         encode = encoders.get(name)
         if encode is not None:
             _merge(payload, encode(value, context))
-    if resource == "customer":
+    if resource in ("customer", "supplier"):
         payload.update(_contacts(values, context))
     sales = values.get("sales") if resource == "item" else None
     if sales is not None and sales.description is not None and values.get("description") is None:

@@ -22,6 +22,8 @@ from unified_accounting.errors import (
     ValidationFailed,
 )
 from unified_accounting.models import (
+    Bill,
+    BillPayment,
     Customer,
     Invoice,
     Item,
@@ -114,6 +116,9 @@ class QuickBooksProvider(Provider):
         item="create get list update archive",
         account="get list",
         ledger_account="create get list update archive",
+        supplier="create get list update archive",
+        bill="create get list update delete",
+        bill_payment="create get list update delete void",
         journal_entry="create get list update delete",
         tax_rate="create get list",
         tracking_category="get list",
@@ -157,6 +162,14 @@ class QuickBooksProvider(Provider):
             issues.append(FieldIssue("customer_id", "QuickBooks needs the paying customer"))
         if isinstance(record, Item):
             issues += checks.item_issues(record)
+        if isinstance(record, Bill):
+            issues += checks.expense_line_issues(record.line_items)
+        if isinstance(record, BillPayment) and not record.account_id:
+            issues.append(
+                FieldIssue(
+                    "account_id", "QuickBooks needs the bank or credit card account the bill is paid from"
+                )
+            )
         return issues
 
     def validate_update(self, resource: str, fields: Mapping[str, Any]) -> list[FieldIssue]:
@@ -171,6 +184,8 @@ class QuickBooksProvider(Provider):
             issues += self._invoice_issues(fields.get("reference"), fields.get("line_items") or [])
         if resource == "item":
             issues += checks.item_update_issues(fields)
+        if resource == "bill" and fields.get("line_items"):
+            issues += checks.expense_line_issues(fields["line_items"])
         return issues
 
     @staticmethod
@@ -248,7 +263,7 @@ class QuickBooksProvider(Provider):
     async def _load_terms(self, session: ProviderSession, resource: str, payload: Any) -> None:
         """Read the company's terms before decoding ``payload`` when it names one (one query, kept
         for a while): a term made since the list was read refreshes it."""
-        if resource not in ("invoice", "customer"):
+        if resource not in ("invoice", "customer", "supplier", "bill"):
             return
         named = _term_ids(payload)
         if not named:
@@ -288,6 +303,8 @@ class QuickBooksProvider(Provider):
         write, resolve their terms to a ``Term`` id, and say how to encode them. ``current`` is the
         record as stored, for an update. Raises ``ValidationFailed`` naming each refused field."""
         context = self._context(session)
+        if resource in ("supplier", "bill", "bill_payment"):
+            return await self._prepare_payables(session, resource, values, current, context)
         if resource not in ("invoice", "payment", "customer"):
             return context
         needs_setup = resource != "customer" or any(
@@ -335,6 +352,62 @@ class QuickBooksProvider(Provider):
         )
         if resource == "customer" and current is not None:
             context.current_emails = addresses((current.get("PrimaryEmailAddr") or {}).get("Address"))
+        return context
+
+    async def _prepare_payables(
+        self,
+        session: ProviderSession,
+        resource: str,
+        values: dict[str, Any],
+        current: Mapping[str, Any] | None,
+        context: EncodeContext,
+    ) -> EncodeContext:
+        """Suppliers, bills and bill payments: their terms as a Term id, a bill's tax setup, and how a
+        bill payment pays (by check from a bank account, or by credit card)."""
+        issues: list[FieldIssue] = []
+        stored_currency = ((current or {}).get("CurrencyRef") or {}).get("value")
+        if resource == "supplier" and current is not None:
+            given = values.get("currency")
+            if given is not None and stored_currency and stored_currency != given:
+                issues.append(
+                    FieldIssue(
+                        "currency", f"a QuickBooks vendor's currency ({stored_currency}) never changes"
+                    )
+                )
+            context.current_emails = addresses((current.get("PrimaryEmailAddr") or {}).get("Address"))
+        if resource == "bill":
+            setup = await self._setup(session)
+            context.setup = setup
+            given_mode = values.get("tax_mode")
+            mode = TaxMode(given_mode) if given_mode is not None else None
+            if mode is None and current is not None:
+                mode = taxes.document_mode(current, [])
+            if mode is TaxMode.INCLUSIVE and setup.us:
+                issues.append(FieldIssue("tax_mode", "US QuickBooks companies have no tax-inclusive amounts"))
+            elif mode is TaxMode.INCLUSIVE:
+                context.code_percents = (await self.directory.taxes(session)).percents()
+            context.tax_mode = mode
+            context.currency = values.get("currency") or stored_currency or setup.home_currency
+        if resource == "bill_payment" and values.get("account_id") is not None:
+            account = await self.fetch_record(session, "ledger_account", str(values["account_id"]))
+            kind = account.get("AccountType")
+            if kind == "Credit Card":
+                context.pay_type = "CreditCard"
+            elif kind != "Bank":
+                issues.append(
+                    FieldIssue(
+                        "account_id",
+                        f"QuickBooks pays bills from a bank account (by check) or a credit card account, "
+                        f"not from account {values['account_id']} ({kind})",
+                    )
+                )
+        if issues:
+            raise ValidationFailed(
+                f"{resource} is not acceptable to this QuickBooks company", issues=issues, provider=self.name
+            )
+        if values.get("terms") is not None and values["terms"].id is None:
+            term_id = await self.directory.term_id(session, values["terms"])
+            values["terms"] = values["terms"].model_copy(update={"id": term_id})
         return context
 
     async def _setup(self, session: ProviderSession) -> Any:
@@ -787,7 +860,7 @@ class QuickBooksProvider(Provider):
         unknown = [r for r in resources if r not in ENTITIES and r not in LISTED_CHANGES]
         if unknown:
             raise ValidationFailed(f"QuickBooks has no resource {', '.join(unknown)}", provider=self.name)
-        if {"invoice", "customer"} & set(resources):
+        if {"invoice", "customer", "supplier", "bill"} & set(resources):
             await self.directory.terms(session)  # the changes' SalesTermRef ids read as terms
         captured = [r for r in resources if r not in LISTED_CHANGES]
         result = (
@@ -852,18 +925,18 @@ class QuickBooksProvider(Provider):
         return company_url(session, *path)
 
 
-_TERM_REF = re.compile(rb'"SalesTermRef"\s*:\s*\{[^}]*?"value"\s*:\s*"([^"\\]*)"')
+_TERM_REF = re.compile(rb'"(?:Sales)?TermRef"\s*:\s*\{[^}]*?"value"\s*:\s*"([^"\\]*)"')
 
 
 def _term_ids(payload: Any) -> set[str]:
     """The ``SalesTermRef`` ids a record (or a page's bytes: any id at all) names."""
     if isinstance(payload, bytes | bytearray):
-        if b'"SalesTermRef"' not in payload:
+        if b'TermRef"' not in payload:
             return set()
         return {match.decode() for match in _TERM_REF.findall(payload)}
     if not isinstance(payload, Mapping):
         return set()
-    ref = payload.get("SalesTermRef")
+    ref = payload.get("SalesTermRef") or payload.get("TermRef")
     value = ref.get("value") if isinstance(ref, Mapping) else None
     return {str(value)} if value not in (None, "") else set()
 
@@ -874,8 +947,10 @@ def _needs_current(resource: str, fields: Mapping[str, Any]) -> bool:
         return bool({"line_items", "currency", "currency_rate", "customer_id", "tax_mode"} & set(fields))
     if resource == "payment":
         return bool({"currency", "currency_rate", "customer_id"} & set(fields))
-    if resource == "customer":
+    if resource in ("customer", "supplier"):
         return "currency" in fields or ("email" in fields and "emails" not in fields)
+    if resource == "bill":
+        return bool({"line_items", "tax_mode"} & set(fields))
     return False
 
 

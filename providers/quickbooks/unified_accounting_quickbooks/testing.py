@@ -9,6 +9,9 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from unified_accounting.models import (
+    Bill,
+    BillAllocation,
+    BillPayment,
     Item,
     ItemPricing,
     ItemType,
@@ -16,7 +19,9 @@ from unified_accounting.models import (
     JournalLine,
     LedgerAccount,
     LedgerAccountType,
+    LineItem,
     RecordMeta,
+    Supplier,
 )
 from unified_accounting.testing import EmulatorGrant, ProviderHarness
 from unified_accounting.testing.harness import SampleRecords
@@ -25,6 +30,8 @@ from .emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 #: Id of the service item every harness company starts with (used as ``default_item_id``).
 SERVICE_ITEM_ID = "1"
+#: Id of the seeded "Checking" bank account (the first account of the emulator's chart).
+CHECKING_ACCOUNT_ID = "1"
 
 
 def new_realm_id() -> str:
@@ -60,6 +67,8 @@ class QuickBooksHarness(ProviderHarness):
         )
         item = app.state.emulator.create("Item", {"Name": "Services", "Type": "Service", "UnitPrice": 0})
         assert item["Id"] == SERVICE_ITEM_ID
+        checking = app.state.emulator.record("Account", CHECKING_ACCOUNT_ID)
+        assert checking is not None and checking["AccountType"] == "Bank"
         return app
 
     async def grant(self, app: Any) -> EmulatorGrant:
@@ -106,13 +115,41 @@ class QuickBooksHarness(ProviderHarness):
                     JournalLine(ledger_account_id=credit, credit=Decimal("25.10"), description="Moved out"),
                 ],
             )
+        if resource == "supplier":
+            return Supplier(display_name=f"Conformance supplier {tag}", email="sales@example.com")
+        if resource == "bill":
+            supplier = str((await records.created("supplier")).id)
+            account = str((await records.created("ledger_account")).id)
+            return Bill(
+                supplier_id=supplier,
+                number=f"B-{tag}",
+                issue_date=date(2026, 1, 5),
+                due_date=date(2026, 2, 4),
+                line_items=[
+                    LineItem(description="Paper", total_amount=Decimal("40.20"), account_id=account),
+                    LineItem(description="Ink", total_amount=Decimal("9.80"), account_id=account),
+                ],
+            )
+        if resource == "bill_payment":
+            bill = await records.created("bill")
+            return BillPayment(
+                supplier_id=str(bill.supplier_id),
+                date=date(2026, 1, 6),
+                total_amount=Decimal("20.00"),
+                account_id=CHECKING_ACCOUNT_ID,
+                allocations=[BillAllocation(bill_id=str(bill.id), amount=Decimal("20.00"))],
+            )
         return await super().sample(resource, records, deletable=deletable)
 
     def changes(self, resource: str) -> dict[str, Any] | None:
         if resource in ("ledger_account", "item"):
             return {"description": f"Changed {uuid.uuid4().hex[:6]}"}
-        if resource == "journal_entry":
+        if resource in ("journal_entry", "bill"):
             return {"memo": f"Changed {uuid.uuid4().hex[:6]}"}
+        if resource == "supplier":
+            return {"company_name": f"Changed {uuid.uuid4().hex[:6]} Ltd"}
+        if resource == "bill_payment":
+            return {"reference": f"CHK-{uuid.uuid4().hex[:6]}"}
         return super().changes(resource)
 
     def throttle(self, app: Any, count: int) -> None:
