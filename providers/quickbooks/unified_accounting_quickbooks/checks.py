@@ -307,6 +307,6 @@ def expense_line_issues(lines: Sequence[Any]) -> list[FieldIssue]:
                     "(the item's expense account is used)",
                 )
             )
-        if line.discount_percentage is not None or line.discount_amount is not None:
+        elif line.discount_percentage is not None or line.discount_amount is not None:
             issues.append(FieldIssue(f"{where}.discount_amount", "QuickBooks bill lines have no discount"))
     return issues
