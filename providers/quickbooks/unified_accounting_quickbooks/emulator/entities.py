@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import books, chart, faults, invoicing, lists, payables
+from . import books, chart, credits, faults, invoicing, lists, payables
 from .clock import QuickBooksClock
 from .faults import QBOFault
 from .numbers import (
@@ -64,6 +64,9 @@ READ_ONLY: dict[str, frozenset[str]] = {
     "Vendor": frozenset({"Balance"}),
     "Bill": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn"}),
     "BillPayment": frozenset({"HomeTotalAmt"}),
+    "CreditMemo": frozenset(
+        {"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "RemainingCredit", "LinkedTxn"}
+    ),
     "CompanyInfo": frozenset(),
     "Preferences": frozenset(),
     "TaxAgency": frozenset(),
@@ -437,6 +440,9 @@ KNOWN_PROPERTIES: dict[str, frozenset[str]] = {
 }
 
 
+KNOWN_PROPERTIES["CreditMemo"] = KNOWN_PROPERTIES["Invoice"] | {"RemainingCredit", "InvoiceRef"}
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """A committed change, as reported by webhooks."""
@@ -622,14 +628,18 @@ class Ledger:
             record = self._stamp_new(entity, data, now)
             self._index_invoice(record, None, context)
         elif entity == "Payment":
-            applications = self._build_payment(data, None)
+            applications, uses = self._build_payment(data, None)
             record = self._stamp_new(entity, data, now)
             self.emit(entity, record.id, "Create", now)
-            self._apply_payment(record, applications, now)
+            self._apply_payment(record, applications, now, uses)
             return record
         elif entity == "JournalEntry":
             self._build_journal_entry(data)
             record = self._stamp_new(entity, data, now)
+        elif entity == "CreditMemo":
+            credits.build_credit_memo(self, data, None, body)
+            record = self._stamp_new(entity, data, now)
+            self._refresh_customer_balance(data["CustomerRef"]["value"])
         elif entity == "Bill":
             payables.build_bill(self, data, None)
             record = self._stamp_new(entity, data, now)
@@ -670,12 +680,20 @@ class Ledger:
         elif entity == "Payment":
             if record.voided:
                 raise faults.business("A voided payment cannot be changed")
-            applications = self._build_payment(data, record)
+            applications, uses = self._build_payment(data, record)
             self._stamp_update(record, data, now)
-            self._apply_payment(record, applications, now)
+            self._apply_payment(record, applications, now, uses)
         elif entity == "JournalEntry":
             self._build_journal_entry(data)
             self._stamp_update(record, data, now)
+        elif entity == "CreditMemo":
+            if record.voided:
+                raise faults.business("A voided credit memo cannot be changed")
+            before = ref_value(record.data.get("CustomerRef"))
+            credits.build_credit_memo(self, data, record, body)
+            self._stamp_update(record, data, now)
+            for customer_id in {before, data["CustomerRef"]["value"]} - {None}:
+                self._refresh_customer_balance(str(customer_id))
         elif entity == "Bill":
             old_vendor = record.data["VendorRef"]["value"]
             if ref_value(data.get("VendorRef")) != old_vendor and self.realm.bill_applied.get(record.id):
@@ -705,7 +723,7 @@ class Ledger:
         return record
 
     def delete(self, entity: str, body: dict[str, Any]) -> Tombstone:
-        if entity not in ("Invoice", "Payment", "JournalEntry", "Bill", "BillPayment"):
+        if entity not in ("Invoice", "Payment", "JournalEntry", "Bill", "BillPayment", "CreditMemo"):
             raise faults.unsupported_operation(
                 f"Operation Delete {entity} is not supported. Make it inactive (Active=false) instead."
                 if entity != "CompanyInfo"
@@ -726,22 +744,32 @@ class Ledger:
             self._apply_payment(record, {}, now)
         elif entity == "Bill":
             payables.bill_deletable(self, record)
+        elif entity == "CreditMemo":
+            credits.removable(self, record, "delete")
         elif entity == "BillPayment":
             payables.apply_bill_payment(self, record, {}, now)
         tomb = Tombstone(entity, record.id, now, self.clock.qbo(now))
         self.realm.table(entity).remove(record.id, tomb)
         if entity == "Bill":
             payables.refresh_vendor_balance(self, record.data["VendorRef"]["value"])
+        if entity == "CreditMemo":
+            self._refresh_customer_balance(record.data["CustomerRef"]["value"])
         self.emit(entity, record.id, "Delete", now)
         return tomb
 
     def void(self, entity: str, body: dict[str, Any]) -> Record:
-        if entity not in ("Invoice", "Payment", "BillPayment"):
+        if entity not in ("Invoice", "Payment", "BillPayment", "CreditMemo"):
             raise faults.unsupported_operation(f"Operation Void {entity} is not supported.")
         record = self._target(entity, body)
         now = self.clock.now()
         data = copy.deepcopy(record.data)
-        if entity == "BillPayment":
+        if entity == "CreditMemo":
+            credits.removable(self, record, "void")
+            record.voided = True
+            credits.void(data)
+            self._stamp_update(record, data, now)
+            self._refresh_customer_balance(data["CustomerRef"]["value"])
+        elif entity == "BillPayment":
             record.voided = True
             payables.void_bill_payment(data)
             self._stamp_update(record, data, now)
@@ -929,6 +957,10 @@ class Ledger:
             invoice = invoices.get(invoice_id)
             if invoice is not None:
                 total += invoice.data.get("Balance", ZERO)
+        # Unused credit is owed back: it lowers what the customer owes.
+        for memo in self.realm.table("CreditMemo"):
+            if ref_value(memo.data.get("CustomerRef")) == customer_id:
+                total -= Decimal(str(memo.data.get("RemainingCredit") or 0))
         if customer.data.get("Balance") != total:
             customer.data["Balance"] = total
             customer.data["BalanceWithJobs"] = total
@@ -936,7 +968,9 @@ class Ledger:
             self.realm.table("Customer").touch()
 
     # ------------------------------------------------------------------ payments
-    def _build_payment(self, data: dict[str, Any], existing: Record | None) -> dict[str, Decimal]:
+    def _build_payment(
+        self, data: dict[str, Any], existing: Record | None
+    ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
         customer = self.resolve("Customer", data.get("CustomerRef"), "CustomerRef")
         assert customer is not None
         data["CustomerRef"] = {"value": customer.id, "name": customer.data.get("DisplayName", "")}
@@ -963,6 +997,7 @@ class Ledger:
             raise faults.request_parse("Line must be an array")
         invoices = self.realm.table("Invoice")
         applications: dict[str, Decimal] = {}
+        uses: dict[str, Decimal] = {}
         out: list[dict[str, Any]] = []
         for raw in lines:
             if not isinstance(raw, dict):
@@ -977,6 +1012,13 @@ class Ledger:
                 raise faults.required("Line.LinkedTxn")
             line = dict(raw)
             new_links = []
+            if isinstance(links[0], dict) and links[0].get("TxnType") == "CreditMemo":
+                memo = credits.check_use(self, str(links[0].get("TxnId")), customer.id, code)
+                line["Amount"] = amount
+                line["LinkedTxn"] = [{"TxnId": memo.id, "TxnType": "CreditMemo"}]
+                uses[memo.id] = uses.get(memo.id, ZERO) + amount
+                out.append(line)
+                continue
             for link in links:
                 if not isinstance(link, dict) or link.get("TxnId") in (None, ""):
                     raise faults.required("Line.LinkedTxn.TxnId")
@@ -1007,11 +1049,15 @@ class Ledger:
             applications[new_links[0]["TxnId"]] = applications.get(new_links[0]["TxnId"], ZERO) + amount
             out.append(line)
         data["Line"] = out
-        applied = sum(applications.values(), ZERO)
+        # Credit used in the payment pays invoices too: only the rest is money received.
+        applied = sum(applications.values(), ZERO) - sum(uses.values(), ZERO)
         if applied > total:
             raise faults.business(
                 f"The amount applied ({applied}) is more than the payment amount ({total})", "Line.Amount"
             )
+        if applied < 0:
+            raise faults.business("More credit is used than the payment applies to invoices", "Line.Amount")
+        credits.check_uses(self, uses, existing)
         for invoice_id, amount in applications.items():
             invoice = invoices.get(invoice_id)
             assert invoice is not None
@@ -1025,7 +1071,7 @@ class Ledger:
                 )
         data["UnappliedAmt"] = total - applied
         invoicing.home_amounts(self, data, "TotalAmt")
-        return applications
+        return applications, uses
 
     def _build_journal_entry(self, data: dict[str, Any]) -> None:
         data["TxnDate"] = check_date(data.get("TxnDate") or self.clock.today().isoformat(), "TxnDate")
@@ -1038,7 +1084,13 @@ class Ledger:
         account_id = self.realm.names["Account"].get(name.lower())
         return self.realm.table("Account").get(account_id) if account_id else None
 
-    def _apply_payment(self, payment: Record, applications: dict[str, Decimal], when: datetime) -> None:
+    def _apply_payment(
+        self,
+        payment: Record,
+        applications: dict[str, Decimal],
+        when: datetime,
+        uses: dict[str, Decimal] | None = None,
+    ) -> None:
         """Make the invoice side match ``applications`` of this payment (empty: unapply it)."""
         realm = self.realm
         invoices = realm.table("Invoice")
@@ -1068,6 +1120,7 @@ class Ledger:
             customer = ref_value(invoice.data.get("CustomerRef"))
             if customer:
                 customers.add(customer)
+        credits.apply(self, payment, uses or {}, when)
         for customer in customers:
             self._refresh_customer_balance(customer)
 

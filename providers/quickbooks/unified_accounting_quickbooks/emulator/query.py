@@ -170,6 +170,7 @@ QUERYABLE: dict[str, frozenset[str]] = {
     ),
     "Bill": frozenset(_COMMON | _TXN | {"VendorRef", "DueDate", "Balance", "APAccountRef", "HomeBalance"}),
     "BillPayment": frozenset(_COMMON | _TXN | {"VendorRef", "PayType"}),
+    "CreditMemo": frozenset(_COMMON | _TXN | {"Balance", "RemainingCredit", "HomeBalance"}),
     "CompanyInfo": frozenset(_COMMON | {"CompanyName", "LegalName", "Country"}),
     "Preferences": frozenset(_COMMON),
     "TaxAgency": frozenset(_COMMON | {"DisplayName", "TaxTrackedOnSales", "TaxTrackedOnPurchases"}),

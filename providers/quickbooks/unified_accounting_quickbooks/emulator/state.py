@@ -34,6 +34,7 @@ ENTITIES: tuple[str, ...] = (
     "Vendor",
     "Bill",
     "BillPayment",
+    "CreditMemo",
 )
 ENTITY_BY_LOWER: dict[str, str] = {name.lower(): name for name in ENTITIES}
 #: Entities whose names are unique within the company (case-insensitively), and their name field.
@@ -145,6 +146,8 @@ class RealmState:
     applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     # bill id -> {bill payment id: amount applied}
     bill_applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    # credit memo id -> {payment id: credit used}
+    credit_applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     # customer id -> invoice ids
     customer_invoices: dict[str, set[str]] = field(default_factory=dict)
     # lower-cased names -> record id, per entity (uniqueness checks)
