@@ -42,6 +42,8 @@ from unified_accounting.models import (
     BillPayment,
     BillPaymentStatus,
     BillStatus,
+    CreditNote,
+    CreditNoteStatus,
     Customer,
     CustomerStatus,
     CustomField,
@@ -95,6 +97,7 @@ ENTITIES: dict[str, str] = {
     "supplier": "Vendor",
     "bill": "Bill",
     "bill_payment": "BillPayment",
+    "credit_note": "CreditMemo",
     "tax_rate": "TaxCode",
     "company_info": "CompanyInfo",
 }
@@ -114,6 +117,7 @@ MODELS: dict[str, type[RecordMeta]] = {
     "supplier": Supplier,
     "bill": Bill,
     "bill_payment": BillPayment,
+    "credit_note": CreditNote,
     "account": Account,
 }
 
@@ -484,8 +488,20 @@ def decode_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
     for line in data.get("Line") or ():
         amount = _amount(line.get("Amount"), unit)
         for link in line.get("LinkedTxn") or ():
-            if link.get("TxnType") == "Invoice" and amount is not None:
-                allocations.append(Allocation.model_construct(invoice_id=str(link["TxnId"]), amount=amount))
+            if amount is None:
+                continue
+            if link.get("TxnType") == "Invoice":
+                allocations.append(
+                    Allocation.model_construct(
+                        invoice_id=str(link["TxnId"]), credit_note_id=None, amount=amount
+                    )
+                )
+            elif link.get("TxnType") == "CreditMemo":
+                allocations.append(
+                    Allocation.model_construct(
+                        invoice_id=None, credit_note_id=str(link["TxnId"]), amount=amount
+                    )
+                )
     total = _amount(data.get("TotalAmt"), unit)
     unapplied = _amount(data.get("UnappliedAmt"), unit)
     values: dict[str, Any] = {
@@ -502,7 +518,9 @@ def decode_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
         "allocations": allocations,
         "status": PaymentStatus.VOID if is_voided(data) else PaymentStatus.POSTED,
     }
-    allocated = sum((a.amount for a in allocations), ZERO)
+    allocated = sum((a.amount for a in allocations if a.invoice_id), ZERO) - sum(
+        (a.amount for a in allocations if a.credit_note_id), ZERO
+    )
     if (
         total is None
         or total < 0
@@ -780,6 +798,44 @@ def _bill_sub_total(total: Decimal | None, tax: Any, unit: Decimal | None, lines
     return lines
 
 
+def decode_credit_note(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> CreditNote:
+    # A credit memo has the body of an invoice: its lines, tax and totals read the same way.
+    body = decode_invoice({**data, "Balance": data.get("TotalAmt")})
+    total = body.total
+    remaining = _amount(data.get("RemainingCredit"), quantum(body.currency))
+    if is_voided(data):
+        status = CreditNoteStatus.VOID
+    elif remaining is not None and remaining == 0 and total:
+        status = CreditNoteStatus.USED
+    else:
+        status = CreditNoteStatus.OPEN
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "number": body.number,
+        "customer_id": body.customer_id,
+        "customer_name": body.customer_name,
+        "issue_date": body.issue_date,
+        "currency": body.currency,
+        "currency_rate": body.currency_rate,
+        "tax_mode": body.tax_mode,
+        "line_items": body.line_items,
+        "sub_total": body.sub_total,
+        "total_tax": body.total_tax,
+        "total": total,
+        "memo": body.memo,
+        "reference": None,
+        "tracking": body.tracking,
+        "status": status,
+        "remaining_credit": remaining,
+        # QuickBooks links a credit memo to the payments that use it, not to the invoices.
+        "allocations": [],
+    }
+    if remaining is not None and remaining < 0:
+        validated: CreditNote = _validated(CreditNote, values)
+        return validated
+    return CreditNote.model_construct(**values)
+
+
 def decode_bill_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> BillPayment:
     currency = _currency(data.get("CurrencyRef"))
     unit = quantum(currency)
@@ -859,6 +915,7 @@ DECODERS: dict[str, Decoder] = {
     "supplier": decode_supplier,
     "bill": decode_bill,
     "bill_payment": decode_bill_payment,
+    "credit_note": decode_credit_note,
     "tax_rate": decode_tax_rate,
     "tracking_category": decode_tracking_category,
     "company_info": decode_company,
@@ -1074,12 +1131,12 @@ def _total_tax(value: Any, context: EncodeContext) -> Encoded:
 
 
 def _allocations(value: Any, context: EncodeContext) -> Encoded:
-    return {
-        "Line": [
-            {"Amount": a.amount, "LinkedTxn": [{"TxnId": a.invoice_id, "TxnType": "Invoice"}]}
-            for a in value or ()
-        ]
-    }
+    def link(allocation: Any) -> dict[str, Any]:
+        if allocation.invoice_id is not None:
+            return {"TxnId": allocation.invoice_id, "TxnType": "Invoice"}
+        return {"TxnId": allocation.credit_note_id, "TxnType": "CreditMemo"}
+
+    return {"Line": [{"Amount": a.amount, "LinkedTxn": [link(a)]} for a in value or ()]}
 
 
 def _active(value: Any, context: EncodeContext) -> Encoded:
@@ -1374,6 +1431,22 @@ ENCODERS: dict[str, dict[str, Encoder]] = {
         "lines": _journal_lines,
     },
 }
+#: A credit memo is written like an invoice (it has no due date, terms or P.O. number).
+ENCODERS["credit_note"] = {
+    name: ENCODERS["invoice"][name]
+    for name in (
+        "number",
+        "customer_id",
+        "issue_date",
+        "currency",
+        "currency_rate",
+        "tax_mode",
+        "line_items",
+        "total_tax",
+        "memo",
+        "tracking",
+    )
+}
 #: Customer fields written together: the e-mail list and the phone fields.
 CONTACT_FIELDS = frozenset({"email", "emails", "phone", "phones"})
 #: Fields written by :func:`encode_fields` itself rather than by an encoder of their own.
@@ -1395,6 +1468,9 @@ READ_ONLY: dict[str, frozenset[str]] = {
         {"supplier_name", "status", "sub_total", "total_tax", "total", "amount_due", "amount_paid"}
     ),
     "bill_payment": frozenset({"supplier_name", "status"}),
+    "credit_note": frozenset(
+        {"customer_name", "status", "sub_total", "total", "remaining_credit", "allocations"}
+    ),
 }
 
 

@@ -22,8 +22,11 @@ from unified_accounting.errors import (
     ValidationFailed,
 )
 from unified_accounting.models import (
+    Allocation,
     Bill,
     BillPayment,
+    CreditAllocation,
+    CreditNote,
     Customer,
     Invoice,
     Item,
@@ -116,6 +119,7 @@ class QuickBooksProvider(Provider):
         item="create get list update archive",
         account="get list",
         ledger_account="create get list update archive",
+        credit_note="create get list update delete void allocate",
         supplier="create get list update archive",
         bill="create get list update delete",
         bill_payment="create get list update delete void",
@@ -156,7 +160,7 @@ class QuickBooksProvider(Provider):
         issues = amounts_beyond(record, self.max_amount, provider=self.name)
         values = record_values(record)
         issues += refused_issues(resource, values) + checks.static_issues(resource, values)
-        if isinstance(record, Invoice):
+        if isinstance(record, Invoice | CreditNote):
             issues += self._invoice_issues(record.reference, record.line_items)
         if isinstance(record, Payment) and not record.customer_id:
             issues.append(FieldIssue("customer_id", "QuickBooks needs the paying customer"))
@@ -180,7 +184,7 @@ class QuickBooksProvider(Provider):
             if name in READ_ONLY.get(resource, frozenset())
         ]
         issues += refused_issues(resource, fields) + checks.static_issues(resource, fields)
-        if resource == "invoice":
+        if resource in ("invoice", "credit_note"):
             issues += self._invoice_issues(fields.get("reference"), fields.get("line_items") or [])
         if resource == "item":
             issues += checks.item_update_issues(fields)
@@ -305,9 +309,11 @@ class QuickBooksProvider(Provider):
         context = self._context(session)
         if resource in ("supplier", "bill", "bill_payment"):
             return await self._prepare_payables(session, resource, values, current, context)
-        if resource not in ("invoice", "payment", "customer"):
+        # A credit memo has the body of an invoice, and the same checks.
+        kind = "invoice" if resource == "credit_note" else resource
+        if kind not in ("invoice", "payment", "customer"):
             return context
-        needs_setup = resource != "customer" or any(
+        needs_setup = kind != "customer" or any(
             values.get(name) is not None for name in ("currency", "terms")
         )
         setup = await self._setup(session) if needs_setup else None
@@ -315,19 +321,19 @@ class QuickBooksProvider(Provider):
         mode: TaxMode | None = None
         percents: Mapping[str, Any] | None = None
         if setup is not None:
-            if resource == "invoice":
+            if kind == "invoice":
                 given = values.get("tax_mode")
                 mode = TaxMode(given) if given is not None else None
                 if mode is None and current is not None:
                     mode = taxes.document_mode(current, [])
                 if mode is TaxMode.INCLUSIVE and not setup.us:
                     percents = (await self.directory.taxes(session)).percents()
-            if resource in ("invoice", "payment") and setup.multi_currency:
+            if kind in ("invoice", "payment") and setup.multi_currency:
                 # Fills the currency from the customer's when none is given.
                 issues += await self._customer_currency(session, resource, values, current)
             stored = ((current or {}).get("CurrencyRef") or {}).get("value")
             issues += checks.setup_issues(
-                resource, values, setup, mode=mode, known_codes=percents, stored_currency=stored
+                kind, values, setup, mode=mode, known_codes=percents, stored_currency=stored
             )
             issues += self._currency_precision(resource, values, setup.home_currency, current)
             if resource == "customer" and current is not None and values.get("currency") is not None:
@@ -428,7 +434,9 @@ class QuickBooksProvider(Provider):
             return []
         stored = ((current or {}).get("CurrencyRef") or {}).get("value")
         currency = stored or home
-        model = {"invoice": Invoice, "payment": Payment, "customer": Customer}[resource]
+        model = {"invoice": Invoice, "payment": Payment, "customer": Customer, "credit_note": CreditNote}[
+            resource
+        ]
         return excess_precision_in_update(model, values, currency)
 
     async def _customer_currency(
@@ -469,7 +477,7 @@ class QuickBooksProvider(Provider):
         if resource == "tax_rate":
             assert isinstance(record, TaxRate)
             return await self._create_tax_rate(session, record)
-        if isinstance(record, Invoice):
+        if isinstance(record, Invoice | CreditNote):
             self._require_items(settings_of(session), record.line_items)
         values = record_values(record)
         context = await self._prepare(session, resource, values)
@@ -651,7 +659,7 @@ class QuickBooksProvider(Provider):
         row_version: str | None,
     ) -> Any:
         settings = settings_of(session)
-        if resource == "invoice" and "line_items" in fields:
+        if resource in ("invoice", "credit_note") and "line_items" in fields:
             self._require_items(settings, fields["line_items"] or [])
         entity = ENTITIES[resource]
         current: Mapping[str, Any] | None = None
@@ -754,6 +762,32 @@ class QuickBooksProvider(Provider):
         token = await self._sync_token(session, resource, record_id, row_version)
         body = await self._sparse_update(session, resource, record_id, token, {"Active": False})
         return await self._decode(session, resource, body)
+
+    async def allocate(
+        self, session: ProviderSession, resource: str, record_id: str, allocation: CreditAllocation
+    ) -> Any:
+        """QuickBooks applies a credit memo to an invoice with a payment naming both: one line
+        linking the invoice and one linking the credit memo, for the same amount, and no money
+        (``TotalAmt`` 0). The invoice's balance and the memo's remaining credit both fall."""
+        if resource != "credit_note":
+            return await super().allocate(session, resource, record_id, allocation)
+        memo = await self.fetch_record(session, resource, record_id)
+        customer_id = str((memo.get("CustomerRef") or {}).get("value"))
+        values: dict[str, Any] = {
+            "customer_id": customer_id,
+            "total_amount": Decimal(0),
+            "allocations": [
+                Allocation(invoice_id=allocation.document_id, amount=allocation.amount),
+                Allocation(credit_note_id=record_id, amount=allocation.amount),
+            ],
+            "currency": (memo.get("CurrencyRef") or {}).get("value"),
+            "date": allocation.date,
+        }
+        values = {key: value for key, value in values.items() if value is not None}
+        await self.api.write(
+            session, "payment", payload=encode_fields("payment", values, self._context(session))
+        )
+        return await self.get(session, resource, record_id)
 
     async def send(self, session: ProviderSession, resource: str, record_id: str, to: str | None) -> Any:
         body = await self.api.write(
@@ -943,7 +977,7 @@ def _term_ids(payload: Any) -> set[str]:
 
 def _needs_current(resource: str, fields: Mapping[str, Any]) -> bool:
     """Whether an update is checked against, or encoded with, the record as stored."""
-    if resource == "invoice":
+    if resource in ("invoice", "credit_note"):
         return bool({"line_items", "currency", "currency_rate", "customer_id", "tax_mode"} & set(fields))
     if resource == "payment":
         return bool({"currency", "currency_rate", "customer_id"} & set(fields))

@@ -12,6 +12,7 @@ from unified_accounting.models import (
     Bill,
     BillAllocation,
     BillPayment,
+    CreditNote,
     Item,
     ItemPricing,
     ItemType,
@@ -115,6 +116,16 @@ class QuickBooksHarness(ProviderHarness):
                     JournalLine(ledger_account_id=credit, credit=Decimal("25.10"), description="Moved out"),
                 ],
             )
+        if resource == "credit_note":
+            customer = str((await records.created("customer")).id)
+            return CreditNote(
+                customer_id=customer,
+                number=f"CN-{tag}",
+                issue_date=date(2026, 1, 5),
+                line_items=[
+                    LineItem(description="Returned", quantity=Decimal(1), unit_price=Decimal("7.50"))
+                ],
+            )
         if resource == "supplier":
             return Supplier(display_name=f"Conformance supplier {tag}", email="sales@example.com")
         if resource == "bill":
@@ -144,7 +155,7 @@ class QuickBooksHarness(ProviderHarness):
     def changes(self, resource: str) -> dict[str, Any] | None:
         if resource in ("ledger_account", "item"):
             return {"description": f"Changed {uuid.uuid4().hex[:6]}"}
-        if resource in ("journal_entry", "bill"):
+        if resource in ("journal_entry", "bill", "credit_note"):
             return {"memo": f"Changed {uuid.uuid4().hex[:6]}"}
         if resource == "supplier":
             return {"company_name": f"Changed {uuid.uuid4().hex[:6]} Ltd"}
