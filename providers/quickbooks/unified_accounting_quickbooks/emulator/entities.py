@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import books, chart, credits, faults, invoicing, lists, payables
+from . import books, chart, credits, expenses, faults, invoicing, lists, payables
 from .clock import QuickBooksClock
 from .faults import QBOFault
 from .numbers import (
@@ -67,6 +67,8 @@ READ_ONLY: dict[str, frozenset[str]] = {
     "CreditMemo": frozenset(
         {"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "RemainingCredit", "LinkedTxn"}
     ),
+    "VendorCredit": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn"}),
+    "Purchase": frozenset({"TotalAmt", "HomeTotalAmt", "PurchaseEx", "RemitToAddr"}),
     "CompanyInfo": frozenset(),
     "Preferences": frozenset(),
     "TaxAgency": frozenset(),
@@ -441,6 +443,20 @@ KNOWN_PROPERTIES: dict[str, frozenset[str]] = {
 
 
 KNOWN_PROPERTIES["CreditMemo"] = KNOWN_PROPERTIES["Invoice"] | {"RemainingCredit", "InvoiceRef"}
+KNOWN_PROPERTIES["VendorCredit"] = KNOWN_PROPERTIES["Bill"] - {"DueDate", "SalesTermRef"}
+KNOWN_PROPERTIES["Purchase"] = (
+    KNOWN_PROPERTIES["Bill"]
+    - {"DueDate", "SalesTermRef", "VendorRef", "Balance", "HomeBalance", "APAccountRef"}
+) | {
+    "AccountRef",
+    "PaymentType",
+    "EntityRef",
+    "Credit",
+    "PaymentMethodRef",
+    "PrintStatus",
+    "RemitToAddr",
+    "PurchaseEx",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -640,15 +656,18 @@ class Ledger:
             credits.build_credit_memo(self, data, None, body)
             record = self._stamp_new(entity, data, now)
             self._refresh_customer_balance(data["CustomerRef"]["value"])
-        elif entity == "Bill":
-            payables.build_bill(self, data, None)
+        elif entity in ("Bill", "VendorCredit"):
+            payables.build_bill(self, data, None, credit=entity == "VendorCredit")
             record = self._stamp_new(entity, data, now)
             payables.refresh_vendor_balance(self, record.data["VendorRef"]["value"])
+        elif entity == "Purchase":
+            expenses.build_purchase(self, data)
+            record = self._stamp_new(entity, data, now)
         elif entity == "BillPayment":
-            bills = payables.build_bill_payment(self, data, None)
+            bills, uses = payables.build_bill_payment(self, data, None)
             record = self._stamp_new(entity, data, now)
             self.emit(entity, record.id, "Create", now)
-            payables.apply_bill_payment(self, record, bills, now)
+            payables.apply_bill_payment(self, record, bills, now, uses)
             return record
         else:
             self._build_named(entity, data, None)
@@ -686,6 +705,11 @@ class Ledger:
         elif entity == "JournalEntry":
             self._build_journal_entry(data)
             self._stamp_update(record, data, now)
+        elif entity == "Purchase":
+            if record.voided:
+                raise faults.business("A voided expense cannot be changed")
+            expenses.build_purchase(self, data)
+            self._stamp_update(record, data, now)
         elif entity == "CreditMemo":
             if record.voided:
                 raise faults.business("A voided credit memo cannot be changed")
@@ -694,20 +718,23 @@ class Ledger:
             self._stamp_update(record, data, now)
             for customer_id in {before, data["CustomerRef"]["value"]} - {None}:
                 self._refresh_customer_balance(str(customer_id))
-        elif entity == "Bill":
+        elif entity in ("Bill", "VendorCredit"):
             old_vendor = record.data["VendorRef"]["value"]
-            if ref_value(data.get("VendorRef")) != old_vendor and self.realm.bill_applied.get(record.id):
-                raise faults.business("A bill with payments applied keeps its vendor", "VendorRef")
-            payables.build_bill(self, data, record)
+            book = self.realm.bill_applied if entity == "Bill" else self.realm.vendor_credit_applied
+            if ref_value(data.get("VendorRef")) != old_vendor and book.get(record.id):
+                raise faults.business(
+                    "A bill or vendor credit in a bill payment keeps its vendor", "VendorRef"
+                )
+            payables.build_bill(self, data, record, credit=entity == "VendorCredit")
             self._stamp_update(record, data, now)
             for vendor in {old_vendor, data["VendorRef"]["value"]}:
                 payables.refresh_vendor_balance(self, vendor)
         elif entity == "BillPayment":
             if record.voided:
                 raise faults.business("A voided bill payment cannot be changed")
-            bills = payables.build_bill_payment(self, data, record)
+            bills, uses = payables.build_bill_payment(self, data, record)
             self._stamp_update(record, data, now)
-            payables.apply_bill_payment(self, record, bills, now)
+            payables.apply_bill_payment(self, record, bills, now, uses)
         elif entity == "CompanyInfo":
             if not data.get("CompanyName"):
                 raise faults.required("CompanyName")
@@ -723,7 +750,16 @@ class Ledger:
         return record
 
     def delete(self, entity: str, body: dict[str, Any]) -> Tombstone:
-        if entity not in ("Invoice", "Payment", "JournalEntry", "Bill", "BillPayment", "CreditMemo"):
+        if entity not in (
+            "Invoice",
+            "Payment",
+            "JournalEntry",
+            "Bill",
+            "BillPayment",
+            "CreditMemo",
+            "VendorCredit",
+            "Purchase",
+        ):
             raise faults.unsupported_operation(
                 f"Operation Delete {entity} is not supported. Make it inactive (Active=false) instead."
                 if entity != "CompanyInfo"
@@ -742,7 +778,7 @@ class Ledger:
                 self._refresh_customer_balance(customer)
         elif entity == "Payment":
             self._apply_payment(record, {}, now)
-        elif entity == "Bill":
+        elif entity in ("Bill", "VendorCredit"):
             payables.bill_deletable(self, record)
         elif entity == "CreditMemo":
             credits.removable(self, record, "delete")
@@ -750,7 +786,7 @@ class Ledger:
             payables.apply_bill_payment(self, record, {}, now)
         tomb = Tombstone(entity, record.id, now, self.clock.qbo(now))
         self.realm.table(entity).remove(record.id, tomb)
-        if entity == "Bill":
+        if entity in ("Bill", "VendorCredit"):
             payables.refresh_vendor_balance(self, record.data["VendorRef"]["value"])
         if entity == "CreditMemo":
             self._refresh_customer_balance(record.data["CustomerRef"]["value"])
@@ -758,12 +794,16 @@ class Ledger:
         return tomb
 
     def void(self, entity: str, body: dict[str, Any]) -> Record:
-        if entity not in ("Invoice", "Payment", "BillPayment", "CreditMemo"):
+        if entity not in ("Invoice", "Payment", "BillPayment", "CreditMemo", "Purchase"):
             raise faults.unsupported_operation(f"Operation Void {entity} is not supported.")
         record = self._target(entity, body)
         now = self.clock.now()
         data = copy.deepcopy(record.data)
-        if entity == "CreditMemo":
+        if entity == "Purchase":
+            record.voided = True
+            expenses.void(data)
+            self._stamp_update(record, data, now)
+        elif entity == "CreditMemo":
             credits.removable(self, record, "void")
             record.voided = True
             credits.void(data)

@@ -101,14 +101,19 @@ def refresh_vendor_balance(ledger: Ledger, vendor_id: str) -> None:
     vendor = ledger.realm.table("Vendor").get(vendor_id)
     if vendor is None:
         return
-    owed = sum(
-        (
-            Decimal(str(bill.data.get("Balance") or 0))
-            for bill in ledger.realm.table("Bill")
-            if (bill.data.get("VendorRef") or {}).get("value") == vendor_id
-        ),
-        ZERO,
-    )
+
+    def left(entity: str) -> Decimal:
+        return sum(
+            (
+                Decimal(str(row.data.get("Balance") or 0))
+                for row in ledger.realm.table(entity)
+                if (row.data.get("VendorRef") or {}).get("value") == vendor_id
+            ),
+            ZERO,
+        )
+
+    # Unused vendor credit lowers what the company owes the vendor.
+    owed = left("Bill") - left("VendorCredit")
     vendor.data["Balance"] = owed
     vendor.changed()
 
@@ -116,17 +121,25 @@ def refresh_vendor_balance(ledger: Ledger, vendor_id: str) -> None:
 # ------------------------------------------------------------------------------------------- bills
 
 
-def build_bill(ledger: Ledger, data: dict[str, Any], existing: Record | None) -> None:
+def build_bill(
+    ledger: Ledger, data: dict[str, Any], existing: Record | None, *, credit: bool = False
+) -> None:
+    """A bill, or with ``credit`` a vendor credit (the same lines; no due date or terms; its
+    ``Balance`` is the credit left to apply)."""
     vendor = ledger.resolve("Vendor", data.get("VendorRef"), "VendorRef")
     assert vendor is not None
     data["VendorRef"] = _named(vendor, "DisplayName")
     data["TxnDate"] = check_date(data.get("TxnDate") or ledger.clock.today().isoformat(), "TxnDate")
-    due_given = data.get("DueDate") is not None
-    if due_given:
-        data["DueDate"] = check_date(data["DueDate"], "DueDate")
+    if credit:
+        data.pop("DueDate", None)
+        data.pop("SalesTermRef", None)
     else:
-        data["DueDate"] = data["TxnDate"]
-    invoicing.terms(ledger, data, due_given)
+        due_given = data.get("DueDate") is not None
+        if due_given:
+            data["DueDate"] = check_date(data["DueDate"], "DueDate")
+        else:
+            data["DueDate"] = data["TxnDate"]
+        invoicing.terms(ledger, data, due_given)
     code = invoicing.currency(ledger, data, vendor)
     unit = quantum(code)
     ap = data.get("APAccountRef")
@@ -144,6 +157,22 @@ def build_bill(ledger: Ledger, data: dict[str, Any], existing: Record | None) ->
         raise faults.business("APAccountRef must be an accounts payable account", "APAccountRef")
     data["APAccountRef"] = _named(account)
     invoicing.tracking(ledger, data)
+    total = expense_totals(ledger, data, unit)
+    data["TotalAmt"] = total
+    book = ledger.realm.vendor_credit_applied if credit else ledger.realm.bill_applied
+    paid = sum(book.get(existing.id, {}).values(), ZERO) if existing is not None else ZERO
+    if paid > total:
+        raise faults.business(
+            f"The total {total} is less than the {paid} already applied: unlink the bill payments first",
+            "Line",
+        )
+    data["Balance"] = total - paid
+    invoicing.home_amounts(ledger, data, "TotalAmt", "Balance")
+
+
+def expense_totals(ledger: Ledger, data: dict[str, Any], unit: Decimal) -> Decimal:
+    """Check and complete the expense lines of a bill, vendor credit or purchase, compute their tax
+    (``TxnTaxDetail``) and return the total."""
     lines = data.get("Line")
     if not isinstance(lines, list) or not lines:
         raise faults.required("Line")
@@ -184,17 +213,7 @@ def build_bill(ledger: Ledger, data: dict[str, Any], existing: Record | None) ->
     if not us:
         data.setdefault("GlobalTaxCalculation", "TaxExcluded")
     total = subtotal + (ZERO if inclusive else tax)
-    data["TotalAmt"] = total
-    paid = (
-        sum(ledger.realm.bill_applied.get(existing.id, {}).values(), ZERO) if existing is not None else ZERO
-    )
-    if paid > total:
-        raise faults.business(
-            f"The bill total {total} is less than the {paid} already paid on it: unlink payments first",
-            "Line",
-        )
-    data["Balance"] = total - paid
-    invoicing.home_amounts(ledger, data, "TotalAmt", "Balance")
+    return total
 
 
 def _expense_line(
@@ -264,7 +283,10 @@ def _expense_line(
 
 
 def bill_deletable(ledger: Ledger, bill: Record) -> None:
-    if ledger.realm.bill_applied.get(bill.id):
+    applied = (
+        ledger.realm.vendor_credit_applied if bill.entity == "VendorCredit" else ledger.realm.bill_applied
+    )
+    if applied.get(bill.id):
         raise faults.business(
             "This bill has payments applied: delete or void the bill payments first (unlink them).", "Id"
         )
@@ -273,8 +295,11 @@ def bill_deletable(ledger: Ledger, bill: Record) -> None:
 # ---------------------------------------------------------------------------------- bill payments
 
 
-def build_bill_payment(ledger: Ledger, data: dict[str, Any], existing: Record | None) -> dict[str, Decimal]:
-    """Check a bill payment and return the amount it applies to each bill."""
+def build_bill_payment(
+    ledger: Ledger, data: dict[str, Any], existing: Record | None
+) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    """Check a bill payment and return the amount it applies to each bill, and the credit it uses
+    of each vendor credit (credit pays bills instead of money)."""
     vendor = ledger.resolve("Vendor", data.get("VendorRef"), "VendorRef")
     assert vendor is not None
     data["VendorRef"] = _named(vendor, "DisplayName")
@@ -306,16 +331,26 @@ def build_bill_payment(ledger: Ledger, data: dict[str, Any], existing: Record | 
         paid_from.setdefault("PrintStatus", "NeedToPrint")
     data.pop("CreditCardPayment" if pay_type == "Check" else "CheckPayment", None)
     applications: dict[str, Decimal] = {}
+    uses: dict[str, Decimal] = {}
     bills = ledger.realm.table("Bill")
+    vendor_credits = ledger.realm.table("VendorCredit")
     for line in data.get("Line") or []:
         amount = money(to_decimal(line.get("Amount"), "Line.Amount"), "Line.Amount", unit)
         if amount < 0:
             raise faults.invalid_property("Line.Amount cannot be negative", "Line.Amount")
         line["Amount"] = amount
         for link in line.get("LinkedTxn") or []:
+            if link.get("TxnType") == "VendorCredit":
+                used = vendor_credits.get(str(link.get("TxnId")))
+                if used is None:
+                    raise faults.invalid_reference("VendorCredit", link.get("TxnId"), "Line.LinkedTxn.TxnId")
+                if (used.data.get("VendorRef") or {}).get("value") != vendor.id:
+                    raise faults.business(f"Vendor credit {used.id} is another vendor's", "Line.LinkedTxn")
+                uses[used.id] = uses.get(used.id, ZERO) + amount
+                continue
             if link.get("TxnType") != "Bill":
                 raise faults.business(
-                    f"A bill payment line links a Bill (TxnType {link.get('TxnType')} is not supported here)",
+                    f"A bill payment line links a Bill or a VendorCredit, not {link.get('TxnType')}",
                     "Line.LinkedTxn",
                 )
             bill = bills.get(str(link.get("TxnId")))
@@ -325,9 +360,23 @@ def build_bill_payment(ledger: Ledger, data: dict[str, Any], existing: Record | 
                 raise faults.business(f"Bill {bill.id} is not a bill of vendor {vendor.id}", "Line.LinkedTxn")
             applications[bill.id] = applications.get(bill.id, ZERO) + amount
     data.setdefault("Line", [])
-    applied = sum(applications.values(), ZERO)
+    applied = sum(applications.values(), ZERO) - sum(uses.values(), ZERO)
     if applied > total:
         raise faults.business(f"The lines apply {applied}, more than TotalAmt {total}", "Line.Amount")
+    if applied < 0:
+        raise faults.business("More vendor credit is used than the payment applies to bills", "Line.Amount")
+    for credit_id, amount in uses.items():
+        used = vendor_credits.get(credit_id)
+        assert used is not None
+        before = (
+            ledger.realm.vendor_credit_applied.get(credit_id, {}).get(existing.id, ZERO) if existing else ZERO
+        )
+        left = Decimal(str(used.data.get("Balance") or 0)) + before
+        if amount > left:
+            raise faults.business(
+                f"The credit {amount} used from vendor credit {credit_id} is more than its balance {left}",
+                "Line.Amount",
+            )
     for bill_id, amount in applications.items():
         bill = bills.get(bill_id)
         assert bill is not None
@@ -340,31 +389,44 @@ def build_bill_payment(ledger: Ledger, data: dict[str, Any], existing: Record | 
                 "Line.Amount",
             )
     invoicing.home_amounts(ledger, data, "TotalAmt")
-    return applications
+    return applications, uses
 
 
 def apply_bill_payment(
-    ledger: Ledger, payment: Record, applications: dict[str, Decimal], when: datetime
+    ledger: Ledger,
+    payment: Record,
+    applications: dict[str, Decimal],
+    when: datetime,
+    uses: dict[str, Decimal] | None = None,
 ) -> None:
-    """Make the bills' balances match ``applications`` of this payment (empty: unapply it)."""
+    """Make the bills' balances match ``applications`` of this payment, and the vendor credits'
+    match ``uses`` (both empty: unapply it)."""
+    _apply(ledger, payment, "Bill", ledger.realm.bill_applied, applications, when)
+    _apply(ledger, payment, "VendorCredit", ledger.realm.vendor_credit_applied, uses or {}, when)
+
+
+def _apply(
+    ledger: Ledger,
+    payment: Record,
+    entity: str,
+    book: dict[str, dict[str, Decimal]],
+    applications: dict[str, Decimal],
+    when: datetime,
+) -> None:
     realm = ledger.realm
-    previous = {
-        bill_id: amounts[payment.id]
-        for bill_id, amounts in realm.bill_applied.items()
-        if payment.id in amounts
-    }
+    previous = {bill_id: amounts[payment.id] for bill_id, amounts in book.items() if payment.id in amounts}
     vendors: set[str] = set()
     for bill_id in set(previous) | set(applications):
         if previous.get(bill_id) == applications.get(bill_id):
             continue
-        amounts = realm.bill_applied.setdefault(bill_id, {})
+        amounts = book.setdefault(bill_id, {})
         if bill_id in applications:
             amounts[payment.id] = applications[bill_id]
         else:
             amounts.pop(payment.id, None)
         if not amounts:
-            realm.bill_applied.pop(bill_id, None)
-        bill = realm.table("Bill").get(bill_id)
+            book.pop(bill_id, None)
+        bill = realm.table(entity).get(bill_id)
         if bill is None:
             continue
         bill.data["Balance"] = Decimal(str(bill.data["TotalAmt"])) - sum(amounts.values(), ZERO)
@@ -373,7 +435,7 @@ def apply_bill_payment(
         if not bill.data["LinkedTxn"]:
             bill.data.pop("LinkedTxn")
         ledger._bump(bill, when)
-        ledger.emit("Bill", bill_id, "Update", when)
+        ledger.emit(entity, bill_id, "Update", when)
         vendors.add(str((bill.data.get("VendorRef") or {}).get("value")))
     for vendor_id in vendors:
         refresh_vendor_balance(ledger, vendor_id)

@@ -171,6 +171,8 @@ QUERYABLE: dict[str, frozenset[str]] = {
     "Bill": frozenset(_COMMON | _TXN | {"VendorRef", "DueDate", "Balance", "APAccountRef", "HomeBalance"}),
     "BillPayment": frozenset(_COMMON | _TXN | {"VendorRef", "PayType"}),
     "CreditMemo": frozenset(_COMMON | _TXN | {"Balance", "RemainingCredit", "HomeBalance"}),
+    "VendorCredit": frozenset(_COMMON | _TXN | {"VendorRef", "Balance", "APAccountRef"}),
+    "Purchase": frozenset(_COMMON | _TXN | {"AccountRef", "PaymentType", "EntityRef", "Credit"}),
     "CompanyInfo": frozenset(_COMMON | {"CompanyName", "LegalName", "Country"}),
     "Preferences": frozenset(_COMMON),
     "TaxAgency": frozenset(_COMMON | {"DisplayName", "TaxTrackedOnSales", "TaxTrackedOnPurchases"}),

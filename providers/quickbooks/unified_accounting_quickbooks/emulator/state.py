@@ -35,6 +35,8 @@ ENTITIES: tuple[str, ...] = (
     "Bill",
     "BillPayment",
     "CreditMemo",
+    "VendorCredit",
+    "Purchase",
 )
 ENTITY_BY_LOWER: dict[str, str] = {name.lower(): name for name in ENTITIES}
 #: Entities whose names are unique within the company (case-insensitively), and their name field.
@@ -148,6 +150,8 @@ class RealmState:
     bill_applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     # credit memo id -> {payment id: credit used}
     credit_applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    # vendor credit id -> {bill payment id: credit used}
+    vendor_credit_applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     # customer id -> invoice ids
     customer_invoices: dict[str, set[str]] = field(default_factory=dict)
     # lower-cased names -> record id, per entity (uniqueness checks)
