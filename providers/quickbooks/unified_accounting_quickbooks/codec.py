@@ -47,6 +47,10 @@ from unified_accounting.models import (
     Customer,
     CustomerStatus,
     CustomField,
+    Expense,
+    ExpensePaymentType,
+    ExpenseStatus,
+    ExpenseType,
     Invoice,
     InvoiceStatus,
     Item,
@@ -66,6 +70,7 @@ from unified_accounting.models import (
     PhoneType,
     RecordMeta,
     Supplier,
+    SupplierCredit,
     TaxMode,
     TaxRate,
     TrackingCategory,
@@ -98,6 +103,8 @@ ENTITIES: dict[str, str] = {
     "bill": "Bill",
     "bill_payment": "BillPayment",
     "credit_note": "CreditMemo",
+    "supplier_credit": "VendorCredit",
+    "expense": "Purchase",
     "tax_rate": "TaxCode",
     "company_info": "CompanyInfo",
 }
@@ -118,6 +125,8 @@ MODELS: dict[str, type[RecordMeta]] = {
     "bill": Bill,
     "bill_payment": BillPayment,
     "credit_note": CreditNote,
+    "supplier_credit": SupplierCredit,
+    "expense": Expense,
     "account": Account,
 }
 
@@ -744,6 +753,90 @@ def bill_status(data: Mapping[str, Any], total: Decimal | None, balance: Decimal
     return BillStatus.PARTIALLY_PAID
 
 
+def _expense_document(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What bills, vendor credits and purchases share: expense lines, tax and totals."""
+    currency = _currency(data.get("CurrencyRef"))
+    unit = quantum(currency)
+    txn_code = taxes.transaction_code(data)
+    inclusive = data.get("GlobalTaxCalculation") == "TaxInclusive"
+    lines, codes = [], []
+    lines_total = ZERO
+    for entry in data.get("Line") or ():
+        found = _expense_line(entry, txn_code, inclusive, unit)
+        if found is None:
+            continue
+        line, code = found
+        lines.append(line)
+        codes.append(code)
+        lines_total += line.total_amount or ZERO
+    total = _amount(data.get("TotalAmt"), unit)
+    tax = data.get("TxnTaxDetail")
+    return {
+        "number": data.get("DocNumber"),
+        "currency": currency,
+        "currency_rate": _rate(data.get("ExchangeRate")),
+        "tax_mode": taxes.document_mode(data, codes),
+        "line_items": [line.model_dump() for line in lines],
+        "sub_total": _bill_sub_total(total, tax, unit, lines_total),
+        "total_tax": _amount(tax.get("TotalTax"), unit) if tax else None,
+        "total": total,
+        "memo": data.get("PrivateNote"),
+        "reference": None,
+        "tracking": [tag.model_dump() for tag in tracking.document_tags(data)],
+    }
+
+
+def decode_supplier_credit(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> SupplierCredit:
+    body = _expense_document(data)
+    left = _amount(data.get("Balance"), quantum(body["currency"]))
+    vendor = data.get("VendorRef") or {}
+    used = left is not None and left == 0 and bool(body["total"])
+    validated: SupplierCredit = from_provider(
+        SupplierCredit,
+        {
+            **_meta(data, raw),
+            **body,
+            "supplier_id": _ref(vendor) or "",
+            "supplier_name": vendor.get("name"),
+            "issue_date": _date(data.get("TxnDate")),
+            "status": CreditNoteStatus.USED if used else CreditNoteStatus.OPEN,
+            "remaining_credit": left,
+            # QuickBooks links a vendor credit to the bill payments that use it, not to the bills.
+            "allocations": [],
+        },
+    )
+    return validated
+
+
+#: QuickBooks ``PaymentType`` ↔ the unified expense payment type.
+EXPENSE_PAYMENT_TYPES = {
+    "Cash": ExpensePaymentType.CASH,
+    "Check": ExpensePaymentType.CHECK,
+    "CreditCard": ExpensePaymentType.CARD,
+}
+PAYMENT_TYPES_OUT = {kind: name for name, kind in EXPENSE_PAYMENT_TYPES.items()}
+
+
+def decode_expense(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Expense:
+    payee = data.get("EntityRef") or {}
+    vendor = payee if payee.get("type") in (None, "Vendor") else {}
+    validated: Expense = from_provider(
+        Expense,
+        {
+            **_meta(data, raw),
+            **_expense_document(data),
+            "date": _date(data.get("TxnDate")),
+            "account_id": _ref(data.get("AccountRef")) or "",
+            "supplier_id": _ref(vendor),
+            "supplier_name": vendor.get("name"),
+            "type": ExpenseType.REFUND if data.get("Credit") in (True, "true") else ExpenseType.EXPENSE,
+            "payment_type": EXPENSE_PAYMENT_TYPES.get(str(data.get("PaymentType"))),
+            "status": ExpenseStatus.VOID if is_voided(data) else ExpenseStatus.POSTED,
+        },
+    )
+    return validated
+
+
 def decode_bill(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Bill:
     currency = _currency(data.get("CurrencyRef"))
     unit = quantum(currency)
@@ -916,6 +1009,8 @@ DECODERS: dict[str, Decoder] = {
     "bill": decode_bill,
     "bill_payment": decode_bill_payment,
     "credit_note": decode_credit_note,
+    "supplier_credit": decode_supplier_credit,
+    "expense": decode_expense,
     "tax_rate": decode_tax_rate,
     "tracking_category": decode_tracking_category,
     "company_info": decode_company,
@@ -1313,6 +1408,18 @@ def _paid_from(value: Any, context: EncodeContext) -> Encoded:
     return {"PayType": "Check", "CheckPayment": {"BankAccountRef": {"value": str(value)}}}
 
 
+def _payee(value: Any, context: EncodeContext) -> Encoded:
+    return {"EntityRef": None if value is None else {"value": str(value), "type": "Vendor"}}
+
+
+def _refund(value: Any, context: EncodeContext) -> Encoded:
+    return {"Credit": ExpenseType(value) is ExpenseType.REFUND}
+
+
+def _payment_type(value: Any, context: EncodeContext) -> Encoded:
+    return {} if value is None else {"PaymentType": PAYMENT_TYPES_OUT[ExpensePaymentType(value)]}
+
+
 def _journal_lines(value: Any, context: EncodeContext) -> Encoded:
     return {"Line": [encode_journal_line(line, context) for line in value or ()]}
 
@@ -1431,6 +1538,34 @@ ENCODERS: dict[str, dict[str, Encoder]] = {
         "lines": _journal_lines,
     },
 }
+ENCODERS["supplier_credit"] = {
+    name: ENCODERS["bill"][name]
+    for name in (
+        "number",
+        "supplier_id",
+        "issue_date",
+        "currency",
+        "currency_rate",
+        "tax_mode",
+        "line_items",
+        "memo",
+        "tracking",
+    )
+}
+ENCODERS["expense"] = {
+    "number": _wrap("DocNumber"),
+    "date": _wrap("TxnDate"),
+    "account_id": _wrap("AccountRef", "value"),
+    "supplier_id": _payee,
+    "type": _refund,
+    "payment_type": _payment_type,
+    "currency": _wrap("CurrencyRef", "value"),
+    "currency_rate": _wrap("ExchangeRate"),
+    "tax_mode": _tax_mode,
+    "line_items": _expense_lines,
+    "memo": _wrap("PrivateNote"),
+    "tracking": _document_tracking,
+}
 #: A credit memo is written like an invoice (it has no due date, terms or P.O. number).
 ENCODERS["credit_note"] = {
     name: ENCODERS["invoice"][name]
@@ -1471,6 +1606,10 @@ READ_ONLY: dict[str, frozenset[str]] = {
     "credit_note": frozenset(
         {"customer_name", "status", "sub_total", "total", "remaining_credit", "allocations"}
     ),
+    "supplier_credit": frozenset(
+        {"supplier_name", "status", "sub_total", "total_tax", "total", "remaining_credit", "allocations"}
+    ),
+    "expense": frozenset({"supplier_name", "status", "sub_total", "total_tax", "total"}),
 }
 
 

@@ -28,11 +28,15 @@ from unified_accounting.models import (
     CreditAllocation,
     CreditNote,
     Customer,
+    Expense,
+    ExpensePaymentType,
+    ExpenseType,
     Invoice,
     Item,
     ItemType,
     LineItemType,
     Payment,
+    SupplierCredit,
     TaxMode,
     TaxRate,
     TaxRateStatus,
@@ -87,6 +91,10 @@ DEFAULT_PAGE_SIZE = MAX_RESULTS
 NAME_LISTS = frozenset({"Customer", "Item", "Account"})
 #: Resources read from several entities: their changes are listed, not read through CDC.
 LISTED_CHANGES = frozenset({"tax_rate", "tracking_category"})
+#: Fields ``_prepare`` may fill in (a term's id, a customer's currency, how an expense is paid).
+PREPARED = ("terms", "currency", "payment_type")
+#: Resources checked by :meth:`QuickBooksProvider._prepare_payables`.
+PAYABLES = frozenset({"supplier", "bill", "bill_payment", "supplier_credit", "expense"})
 #: Ids per ``Id IN (...)`` query: keeps the GET's URL well under common 8 KB limits.
 ID_CHUNK = 100
 
@@ -120,6 +128,8 @@ class QuickBooksProvider(Provider):
         account="get list",
         ledger_account="create get list update archive",
         credit_note="create get list update delete void allocate",
+        supplier_credit="create get list update delete allocate",
+        expense="create get list update delete void",
         supplier="create get list update archive",
         bill="create get list update delete",
         bill_payment="create get list update delete void",
@@ -166,7 +176,7 @@ class QuickBooksProvider(Provider):
             issues.append(FieldIssue("customer_id", "QuickBooks needs the paying customer"))
         if isinstance(record, Item):
             issues += checks.item_issues(record)
-        if isinstance(record, Bill):
+        if isinstance(record, Bill | SupplierCredit | Expense):
             issues += checks.expense_line_issues(record.line_items)
         if isinstance(record, BillPayment) and not record.account_id:
             issues.append(
@@ -188,7 +198,7 @@ class QuickBooksProvider(Provider):
             issues += self._invoice_issues(fields.get("reference"), fields.get("line_items") or [])
         if resource == "item":
             issues += checks.item_update_issues(fields)
-        if resource == "bill" and fields.get("line_items"):
+        if resource in ("bill", "supplier_credit", "expense") and fields.get("line_items"):
             issues += checks.expense_line_issues(fields["line_items"])
         return issues
 
@@ -307,7 +317,7 @@ class QuickBooksProvider(Provider):
         write, resolve their terms to a ``Term`` id, and say how to encode them. ``current`` is the
         record as stored, for an update. Raises ``ValidationFailed`` naming each refused field."""
         context = self._context(session)
-        if resource in ("supplier", "bill", "bill_payment"):
+        if resource in PAYABLES:
             return await self._prepare_payables(session, resource, values, current, context)
         # A credit memo has the body of an invoice, and the same checks.
         kind = "invoice" if resource == "credit_note" else resource
@@ -381,7 +391,7 @@ class QuickBooksProvider(Provider):
                     )
                 )
             context.current_emails = addresses((current.get("PrimaryEmailAddr") or {}).get("Address"))
-        if resource == "bill":
+        if resource in ("bill", "supplier_credit", "expense"):
             setup = await self._setup(session)
             context.setup = setup
             given_mode = values.get("tax_mode")
@@ -394,6 +404,8 @@ class QuickBooksProvider(Provider):
                 context.code_percents = (await self.directory.taxes(session)).percents()
             context.tax_mode = mode
             context.currency = values.get("currency") or stored_currency or setup.home_currency
+        if resource == "expense" and values.get("account_id") is not None:
+            issues += await self._paid_from(session, values, current)
         if resource == "bill_payment" and values.get("account_id") is not None:
             account = await self.fetch_record(session, "ledger_account", str(values["account_id"]))
             kind = account.get("AccountType")
@@ -415,6 +427,45 @@ class QuickBooksProvider(Provider):
             term_id = await self.directory.term_id(session, values["terms"])
             values["terms"] = values["terms"].model_copy(update={"id": term_id})
         return context
+
+    async def _paid_from(
+        self, session: ProviderSession, values: dict[str, Any], current: Mapping[str, Any] | None
+    ) -> list[FieldIssue]:
+        """An expense's payment type follows from the account paid from when not given: a credit
+        card account pays by card, a bank account in cash (QuickBooks' "Expense"); a refund (a
+        credit-card credit) needs a card account."""
+        account = await self.fetch_record(session, "ledger_account", str(values["account_id"]))
+        kind = account.get("AccountType")
+        card = kind == "Credit Card"
+        if kind not in ("Credit Card", "Bank", "Other Current Asset"):
+            return [
+                FieldIssue(
+                    "account_id",
+                    f"QuickBooks expenses are paid from a bank or credit card account, not from account "
+                    f"{values['account_id']} ({kind})",
+                )
+            ]
+        given = values.get("payment_type")
+        if given is None:
+            values["payment_type"] = ExpensePaymentType.CARD if card else ExpensePaymentType.CASH
+        elif (ExpensePaymentType(given) is ExpensePaymentType.CARD) != card:
+            return [
+                FieldIssue(
+                    "payment_type",
+                    f"a {ExpensePaymentType(given).value} expense is paid from "
+                    f"{'a credit card' if given == ExpensePaymentType.CARD else 'a bank'} account; account "
+                    f"{values['account_id']} is {kind}",
+                )
+            ]
+        refund = values.get("type") or ((current or {}).get("Credit") and ExpenseType.REFUND)
+        if refund == ExpenseType.REFUND and not card:
+            return [
+                FieldIssue(
+                    "type",
+                    "QuickBooks refunds an expense as a credit-card credit: pay it from a card account",
+                )
+            ]
+        return []
 
     async def _setup(self, session: ProviderSession) -> Any:
         """The company's setup, read with ``Provider.company`` (cached) when possible."""
@@ -482,7 +533,7 @@ class QuickBooksProvider(Provider):
         values = record_values(record)
         context = await self._prepare(session, resource, values)
         record = record.model_copy(
-            update={key: values[key] for key in ("terms", "currency") if key in values}
+            update={key: values[key] for key in PREPARED if key in values}
         )
         payload = encode_record(record, context)
         if isinstance(record, Item) and record.type is ItemType.INVENTORY:
@@ -769,6 +820,8 @@ class QuickBooksProvider(Provider):
         """QuickBooks applies a credit memo to an invoice with a payment naming both: one line
         linking the invoice and one linking the credit memo, for the same amount, and no money
         (``TotalAmt`` 0). The invoice's balance and the memo's remaining credit both fall."""
+        if resource == "supplier_credit":
+            return await self._apply_vendor_credit(session, record_id, allocation)
         if resource != "credit_note":
             return await super().allocate(session, resource, record_id, allocation)
         memo = await self.fetch_record(session, resource, record_id)
@@ -788,6 +841,42 @@ class QuickBooksProvider(Provider):
             session, "payment", payload=encode_fields("payment", values, self._context(session))
         )
         return await self.get(session, resource, record_id)
+
+    async def _apply_vendor_credit(
+        self, session: ProviderSession, record_id: str, allocation: CreditAllocation
+    ) -> Any:
+        """QuickBooks applies a vendor credit to a bill with a bill payment naming both, for the same
+        amount and no money; a bill payment names the bank account it pays from even then (the
+        company's first bank account)."""
+        credit = await self.fetch_record(session, "supplier_credit", record_id)
+        query = select("Account").where("AccountType", "=", "Bank").order_by("Id").page(1, 1)
+        banks = ((await self.api.query(session, str(query))).get("QueryResponse") or {}).get("Account") or []
+        if not banks:
+            raise ValidationFailed(
+                "supplier_credit cannot be allocated in this QuickBooks company",
+                issues=[FieldIssue("bill_id", "QuickBooks needs a bank account to record the allocation in")],
+                provider=self.name,
+            )
+        payload: dict[str, Any] = {
+            "VendorRef": {"value": str((credit.get("VendorRef") or {}).get("value"))},
+            "TotalAmt": Decimal(0),
+            "PayType": "Check",
+            "CheckPayment": {"BankAccountRef": {"value": str(banks[0]["Id"])}, "PrintStatus": "NotSet"},
+            "Line": [
+                {
+                    "Amount": allocation.amount,
+                    "LinkedTxn": [{"TxnId": allocation.document_id, "TxnType": "Bill"}],
+                },
+                {"Amount": allocation.amount, "LinkedTxn": [{"TxnId": record_id, "TxnType": "VendorCredit"}]},
+            ],
+        }
+        currency = (credit.get("CurrencyRef") or {}).get("value")
+        if currency:
+            payload["CurrencyRef"] = {"value": currency}
+        if allocation.date is not None:
+            payload["TxnDate"] = allocation.date.isoformat()
+        await self.api.write(session, "billpayment", payload=payload)
+        return await self.get(session, "supplier_credit", record_id)
 
     async def send(self, session: ProviderSession, resource: str, record_id: str, to: str | None) -> Any:
         body = await self.api.write(

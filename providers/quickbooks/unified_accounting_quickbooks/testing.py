@@ -13,6 +13,7 @@ from unified_accounting.models import (
     BillAllocation,
     BillPayment,
     CreditNote,
+    Expense,
     Item,
     ItemPricing,
     ItemType,
@@ -23,6 +24,7 @@ from unified_accounting.models import (
     LineItem,
     RecordMeta,
     Supplier,
+    SupplierCredit,
 )
 from unified_accounting.testing import EmulatorGrant, ProviderHarness
 from unified_accounting.testing.harness import SampleRecords
@@ -126,6 +128,19 @@ class QuickBooksHarness(ProviderHarness):
                     LineItem(description="Returned", quantity=Decimal(1), unit_price=Decimal("7.50"))
                 ],
             )
+        if resource in ("supplier_credit", "expense"):
+            account = str((await records.created("ledger_account")).id)
+            lines = [
+                LineItem(description="Returned paper", total_amount=Decimal("12.40"), account_id=account)
+            ]
+            if resource == "expense":
+                return Expense(
+                    date=date(2026, 1, 5), account_id=CHECKING_ACCOUNT_ID, number=f"E-{tag}", line_items=lines
+                )
+            supplier = str((await records.created("supplier")).id)
+            return SupplierCredit(
+                supplier_id=supplier, number=f"VC-{tag}", issue_date=date(2026, 1, 5), line_items=lines
+            )
         if resource == "supplier":
             return Supplier(display_name=f"Conformance supplier {tag}", email="sales@example.com")
         if resource == "bill":
@@ -155,7 +170,7 @@ class QuickBooksHarness(ProviderHarness):
     def changes(self, resource: str) -> dict[str, Any] | None:
         if resource in ("ledger_account", "item"):
             return {"description": f"Changed {uuid.uuid4().hex[:6]}"}
-        if resource in ("journal_entry", "bill", "credit_note"):
+        if resource in ("journal_entry", "bill", "credit_note", "supplier_credit", "expense"):
             return {"memo": f"Changed {uuid.uuid4().hex[:6]}"}
         if resource == "supplier":
             return {"company_name": f"Changed {uuid.uuid4().hex[:6]} Ltd"}
