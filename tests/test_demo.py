@@ -73,7 +73,7 @@ def test_demo_keep_leaves_everything_running_until_interrupted() -> None:
                 assert page.status_code == 200
                 # The demo consumer's two connections, made by the demo's OAuth flows, are listed.
                 assert page.text.count(">Disconnect<") == 2, page.text
-                assert "QuickBooks Online" in page.text and "Demo Company (Global)" in page.text
+                assert "QuickBooks Online" in page.text and "Demo Company (AU)" in page.text
             process.send_signal(signal.SIGINT)
             assert process.wait(timeout=30) == 0
         finally:

@@ -21,7 +21,7 @@ from unified_accounting.models import (
 )
 from unified_accounting.models.context import from_provider
 from unified_accounting.models.currency import minor_units
-from unified_accounting.models.money import excess_precision, excess_precision_in_update, quantized
+from unified_accounting.models.money import canonical, excess_precision, excess_precision_in_update, quantized
 
 
 @pytest.mark.parametrize(
@@ -45,8 +45,9 @@ def test_amounts_come_back_at_the_currency_s_minor_units() -> None:
     exact = quantized(usd)
     assert (str(exact.total), str(exact.amount_due)) == ("1350.00", "1350.00")
     [line] = exact.line_items
-    # A line total is an amount; a unit price and a quantity are not, and keep what they were.
-    assert (str(line.total_amount), str(line.unit_price), str(line.quantity)) == ("1350.00", "450.00000", "3")
+    # A line total is an amount; a unit price and a quantity are not: they keep every digit that
+    # carries value, in one canonical form.
+    assert (str(line.total_amount), str(line.unit_price), str(line.quantity)) == ("1350.00", "450.00", "3")
     jpy = quantized(from_provider(Invoice, {"customer_id": "1", "currency": "JPY", "total": "1350.00"}))
     assert str(jpy.total) == "1350"
 
@@ -115,3 +116,25 @@ def test_a_customer_s_primary_email_is_said_once() -> None:
     Customer(display_name="A", email="a@example.com", emails=[EmailAddress(address="a@example.com")])
     with pytest.raises(ValidationError, match="not the primary address"):
         Customer(display_name="A", email="a@example.com", emails=[EmailAddress(address="b@example.com")])
+
+
+@pytest.mark.parametrize(
+    ("kind", "currency", "given", "shown"),
+    [
+        ("unit_price", "USD", "450.0000", "450.00"),  # Xero's four decimals
+        ("unit_price", "USD", "450.0", "450.00"),  # QuickBooks' JSON number
+        ("unit_price", "USD", "33.3333", "33.3333"),  # digits that carry value are kept
+        ("unit_price", "USD", "10.0050", "10.005"),
+        ("unit_price", "JPY", "450.0", "450"),
+        ("unit_price", "USD", "100", "100.00"),
+        ("quantity", None, "3.0000", "3"),
+        ("quantity", None, "1.50", "1.5"),
+        ("quantity", None, "10", "10"),  # never 1E+1
+        ("quantity", None, "1E+2", "100"),
+    ],
+)
+def test_unit_prices_and_quantities_come_back_in_one_form(
+    kind: str, currency: str | None, given: str, shown: str
+) -> None:
+    value = canonical(Decimal(given), kind, currency)
+    assert value == Decimal(given) and str(value) == shown

@@ -20,20 +20,29 @@ from starlette.routing import Mount
 from ..client import AsyncClient, AsyncConnection
 from ..errors import Conflict
 from ..http.server import free_port
-from ..models import Allocation, Customer, Invoice, LineItem, Payment
+from ..models import Allocation, Customer, Invoice, LineItem, Payment, TaxMode, TaxRateUse
 from ..service.embedded import EmbeddedRunner
 from ..sync import SyncService
 from ..sync.progress import RichProgress
 from ..web import connect_link, create_connect_app
 from ..webhooks.receiver import WebhookReceiver
 from .report import CallCounter, calls_table, invoice_table
-from .stack import PROVIDERS, Stack, callback_url, emulators
+from .stack import GST_ON_INCOME, PROVIDERS, Stack, callback_url, emulators
 
 CONSUMER = "demo"
 
 
+async def sales_tax_rate(conn: AsyncConnection, name: str) -> str:
+    """The id of the sales tax rate called ``name``, found by listing (ids differ per provider)."""
+    async for rate in conn.tax_rates.list():
+        if rate.name == name and TaxRateUse.SALES in rate.applies_to:
+            return str(rate.id)
+    raise LookupError(f"{conn.provider} has no sales tax rate named {name!r}")
+
+
 async def bill_and_collect(conn: AsyncConnection) -> Invoice:
     """Product code: the same on every provider."""
+    gst = await sales_tax_rate(conn, GST_ON_INCOME)
     customer = await conn.customers.create(
         Customer(display_name=f"Globex Corporation {uuid.uuid4().hex[:4]}", email="ap@globex.example")
     )
@@ -42,7 +51,10 @@ async def bill_and_collect(conn: AsyncConnection) -> Invoice:
             customer_id=str(customer.id),
             issue_date=date.today(),
             due_date=date.today() + timedelta(days=30),
-            line_items=[LineItem(description="Consulting, 3 days", quantity=3, unit_price="450.00")],
+            tax_mode=TaxMode.EXCLUSIVE,
+            line_items=[
+                LineItem(description="Consulting, 3 days", quantity=3, unit_price="450.00", tax_rate_id=gst)
+            ],
         )
     )
 

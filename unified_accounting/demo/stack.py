@@ -72,6 +72,10 @@ def _require_providers() -> None:
         )
 
 
+#: The sales tax rate the demo's product code looks up by name on every provider.
+GST_ON_INCOME = "GST on Income"
+
+
 @contextmanager
 def emulators(directory: Path, app_port: int) -> Iterator[Stack]:
     """Start both emulators (seeded, webhooks pointed at the product app) on loopback ports."""
@@ -80,8 +84,12 @@ def emulators(directory: Path, app_port: int) -> Iterator[Stack]:
     app_url = f"http://127.0.0.1:{app_port}"
     webhook_secrets = {name: secrets.token_urlsafe(24) for name in PROVIDERS}
     apps = {
+        # Both companies are Australian and charge GST at 10 % under the same name, so that the
+        # same product code keeps the same books on both (the side-by-side table shows it).
         "quickbooks": registry.get("quickbooks").create_emulator(
             seed=42,
+            country="AU",
+            sales_tax_codes={GST_ON_INCOME: "10"},
             customers=8,
             items=4,
             invoices=40,
@@ -91,6 +99,7 @@ def emulators(directory: Path, app_port: int) -> Iterator[Stack]:
         ),
         "xero": registry.get("xero").create_emulator(
             seed=42,
+            tenants=[{"name": "Demo Company (AU)", "country_code": "AU", "base_currency": "AUD"}],
             contacts=8,
             items=4,
             invoices=40,

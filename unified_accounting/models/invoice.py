@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 
-from .common import Address, Currency, CustomField, Money, NonNegativeMoney, RecordMeta, UnifiedModel
+from .common import Address, Currency, CustomField, Money, RecordMeta, UnifiedModel
 from .context import is_provider_data
-from .money import Amount, NonNegativeAmount
+from .money import Amount, NonNegativeAmount, Quantity, UnitPrice
 from .tax import TaxMode
 from .terms import PaymentTerms
 from .tracking import TrackingRef
@@ -57,8 +57,8 @@ class LineItem(UnifiedModel):
     description: str | None = None
     # A negative quantity is a credit, which belongs on a credit note, not on an invoice line
     # (refused from users; a provider's stored line is read as it is).
-    quantity: NonNegativeMoney | None = None
-    unit_price: Money | None = None
+    quantity: Quantity | None = None
+    unit_price: UnitPrice | None = None
     #: A discount on this line, in percent; or ``discount_amount`` — not both.
     discount_percentage: DiscountPercentage | None = None
     #: A discount on this line, in money (for a discount line: see ``LineItemType.DISCOUNT``).

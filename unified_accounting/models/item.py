@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from .common import Money, RecordMeta, UnifiedModel
+from .money import UnitPrice
 
 
 class ItemType(StrEnum):
@@ -30,7 +31,7 @@ class ItemStatus(StrEnum):
 class ItemPricing(UnifiedModel):
     """How an item is sold, or bought."""
 
-    unit_price: Money | None = None
+    unit_price: UnitPrice | None = None
     #: The ledger account its lines post to (income when sold, expense or cost of sales when bought).
     account_id: str | None = None
     tax_rate_id: str | None = None

@@ -11,6 +11,10 @@ Amount fields are declared with :data:`Amount` (or :data:`NonNegativeAmount`). T
   (``Decimal('1350.0')`` from one provider and ``Decimal('1350.00')`` from another both become
   ``Decimal('1350.00')`` for USD, ``Decimal('1350')`` for JPY) — the core applies it to every
   record a provider returns;
+- a unit price (:data:`UnitPrice`) or a quantity (:data:`Quantity`) keeps every digit that carries
+  value but comes back in one canonical form, whatever the provider's JSON: trailing zeros dropped,
+  a price never shorter than its currency's minor units (``450.00``, ``33.3333``) and a whole
+  quantity without decimals (``3``, ``1.5``);
 - :func:`excess_precision` lists the amounts a user gave with more decimals than the currency has,
   which are refused before any HTTP call rather than rounded by the provider behind the user's back.
 """
@@ -36,10 +40,29 @@ class _CurrencyAmount:
 
 
 CURRENCY_AMOUNT = _CurrencyAmount()
+
+
+class _Canonical:
+    """Marks a unit price or a quantity: exact, shown in one form (see the module docstring)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"Canonical({self.kind})"
+
+
+UNIT_PRICE = _Canonical("unit_price")
+QUANTITY = _Canonical("quantity")
 #: Money in the record's currency: quantized to its minor units on the way out of a provider.
 Amount = Annotated[Money, CURRENCY_AMOUNT]
 #: An amount that a user may not give negative (see :mod:`.context` for provider records).
 NonNegativeAmount = Annotated[NonNegativeMoney, CURRENCY_AMOUNT]
+
+#: A price per unit in the record's currency: as many decimals as the provider keeps.
+UnitPrice = Annotated[Money, UNIT_PRICE]
+#: A count of units (never negative as input); fractional where the provider allows.
+Quantity = Annotated[NonNegativeMoney, QUANTITY]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -58,19 +81,41 @@ def quantize(value: Decimal, currency: str | None) -> Decimal:
     return value.quantize(unit, rounding=ROUND_HALF_UP)
 
 
-def _marked(annotation: Any) -> bool:
-    """Whether ``annotation`` is :data:`Amount`-like, alone or in a union (``Amount | None``)."""
+def canonical(value: Decimal, kind: str, currency: str | None) -> Decimal:
+    """``value`` in its canonical form for ``kind`` (``"unit_price"`` or ``"quantity"``), equal to it."""
+    if not value.is_finite():
+        return value
+    digits = max(0, -value.normalize().as_tuple().exponent)  # type: ignore[operator]
+    if kind == "unit_price":
+        digits = max(digits, minor_units(currency) or 0)
+    exact = value.quantize(Decimal(1).scaleb(-digits))
+    return value if exact.as_tuple() == value.as_tuple() else exact
+
+
+def _marked(annotation: Any, marker: object) -> bool:
+    """Whether ``annotation`` carries ``marker``, alone or in a union (``Amount | None``)."""
     if get_origin(annotation) is Annotated:
-        return any(marker is CURRENCY_AMOUNT for marker in annotation.__metadata__)
-    return any(_marked(arg) for arg in get_args(annotation))
+        return any(found is marker for found in annotation.__metadata__)
+    return any(_marked(arg, marker) for arg in get_args(annotation))
+
+
+def _fields_marked(model: type[BaseModel], marker: object) -> tuple[str, ...]:
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if any(found is marker for found in info.metadata) or _marked(info.annotation, marker)
+    )
 
 
 @functools.cache
 def _amount_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    return _fields_marked(model, CURRENCY_AMOUNT)
+
+
+@functools.cache
+def _canonical_fields(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
     return tuple(
-        name
-        for name, info in model.model_fields.items()
-        if any(marker is CURRENCY_AMOUNT for marker in info.metadata) or _marked(info.annotation)
+        (name, marker.kind) for marker in (UNIT_PRICE, QUANTITY) for name in _fields_marked(model, marker)
     )
 
 
@@ -81,7 +126,8 @@ def _currency_of(record: BaseModel, default: str | None) -> str | None:
 
 def quantized(record: ModelT, currency: str | None = None) -> ModelT:
     """``record`` with every amount — its own and its nested records' — at the minor units of its
-    currency (the record's ``currency`` field, else ``currency``, else two decimals).
+    currency (the record's ``currency`` field, else ``currency``, else two decimals), and every
+    unit price and quantity in its canonical form.
 
     Returns ``record`` itself when nothing changes, so a decoder already exact costs one pass."""
     currency = _currency_of(record, currency)
@@ -90,6 +136,12 @@ def quantized(record: ModelT, currency: str | None = None) -> ModelT:
         value = getattr(record, name)
         if isinstance(value, Decimal):
             exact = quantize(value, currency)
+            if exact is not value:
+                updates[name] = exact
+    for name, kind in _canonical_fields(type(record)):
+        value = getattr(record, name)
+        if isinstance(value, Decimal):
+            exact = canonical(value, kind, currency)
             if exact is not value:
                 updates[name] = exact
     for name in type(record).model_fields:
