@@ -135,3 +135,15 @@ def test_credit_memo_decodes_remaining_credit() -> None:
     )
     assert (note.customer_id, note.customer_name, note.sub_total) == ("3", "Cool Cars", Decimal(100))
     assert note.remaining_credit == Decimal("40.00") and note.status is CreditNoteStatus.OPEN
+
+
+async def test_payment_kinds_quickbooks_lacks_are_refused_before_http(env: Env) -> None:
+    invoice, _ = await invoice_and_credit(env, "12.00", "2.00")
+    with pytest.raises(ValidationFailed) as caught:
+        await env.conn.payments.create(
+            Payment(
+                customer_id=invoice.customer_id, total_amount=Decimal(2), type=PaymentType.CREDIT_NOTE_REFUND
+            )
+        )
+    assert caught.value.issues[0].field == "type"
+    assert "RefundReceipt" in caught.value.issues[0].message

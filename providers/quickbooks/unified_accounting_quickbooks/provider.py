@@ -36,6 +36,7 @@ from unified_accounting.models import (
     ItemType,
     LineItemType,
     Payment,
+    PaymentType,
     SupplierCredit,
     TaxMode,
     TaxRate,
@@ -174,6 +175,14 @@ class QuickBooksProvider(Provider):
             issues += self._invoice_issues(record.reference, record.line_items)
         if isinstance(record, Payment) and not record.customer_id:
             issues.append(FieldIssue("customer_id", "QuickBooks needs the paying customer"))
+        if isinstance(record, Payment) and record.type is not PaymentType.INVOICE_PAYMENT:
+            issues.append(
+                FieldIssue(
+                    "type",
+                    "QuickBooks payments are invoice payments: a refund of credit is a RefundReceipt "
+                    "(pass_through or conn.request), and QuickBooks has no overpayment or prepayment records",
+                )
+            )
         if isinstance(record, Item):
             issues += checks.item_issues(record)
         if isinstance(record, Bill | SupplierCredit | Expense):
@@ -532,9 +541,7 @@ class QuickBooksProvider(Provider):
             self._require_items(settings_of(session), record.line_items)
         values = record_values(record)
         context = await self._prepare(session, resource, values)
-        record = record.model_copy(
-            update={key: values[key] for key in PREPARED if key in values}
-        )
+        record = record.model_copy(update={key: values[key] for key in PREPARED if key in values})
         payload = encode_record(record, context)
         if isinstance(record, Item) and record.type is ItemType.INVENTORY:
             # QuickBooks counts tracked quantities from a start date, which it requires.
