@@ -17,7 +17,7 @@ CPU time (``time.process_time``) is used where the work is CPU-bound, so a loade
 fake a miss; the latency check is about wall time by nature. Exits non-zero on a miss (``--no-check``
 only prints)::
 
-    uv run python bench/emulators.py
+    uv run --group dev python bench/emulators.py
 """
 
 from __future__ import annotations

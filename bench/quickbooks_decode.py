@@ -11,7 +11,7 @@ run, best of several rounds:
 
 Prints the ratios and exits non-zero when a target is missed (``--no-check`` only prints)::
 
-    uv run python bench/quickbooks_decode.py
+    uv run --group dev python bench/quickbooks_decode.py
 """
 
 from __future__ import annotations

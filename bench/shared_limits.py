@@ -10,7 +10,7 @@ process) is not this process's, and a busy machine does not change the figure mu
 Prints CPU per request, the bound and the ratio against the process limiter; exits non-zero when
 the shared limiter costs more than the bound (``--no-check`` only prints)::
 
-    uv run python bench/shared_limits.py [--requests 2000]
+    uv run --group dev python bench/shared_limits.py [--requests 2000]
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ maximum), exactly as ``ua sync`` does, and prints:
 * ratio = wall ÷ bound (target ≤ 1.15), the number of 429 answers (target 0), and the peak
   resident memory of this, the syncing, process (target < 300 MB).
 
-Run: ``uv run python bench/sync_initial.py [--invoices 100000]``. Exits non-zero on a missed target.
+Run: ``uv run --group dev python bench/sync_initial.py [--invoices 100000]``. Exits non-zero on a
+missed target.
 """
 
 from __future__ import annotations

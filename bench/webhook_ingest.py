@@ -11,7 +11,8 @@ It prints the response-time percentiles and **ratio = p99 ÷ 50 ms** (target ≤
 the database that every distinct event was stored exactly once and processed exactly once
 (status ``done`` at the first attempt), none lost.
 
-Run: ``uv run python bench/webhook_ingest.py [--rate 200] [--seconds 30]``. Exits non-zero on a miss.
+Run: ``uv run --group dev python bench/webhook_ingest.py [--rate 200] [--seconds 30]``. Exits non-zero
+on a miss.
 """
 
 from __future__ import annotations

@@ -83,3 +83,77 @@ def test_round_trips_compare_the_plain_fields_a_sample_sets() -> None:
     assert echoed_fields(sample) == {"name": "GST", "rate": sample.rate}
     assert example_value(RESOURCES["tax_rate"].filter("status")) == "active"  # type: ignore[arg-type]
     assert example_value(UPDATED_SINCE).tzinfo is not None
+
+
+# ----------------------------------------------------- tests generated from what the provider declares
+
+SUITE_MODULE = """
+from unified_accounting.testing import ConformanceSuite
+
+class TestLedgerly(ConformanceSuite):
+    pass
+"""
+
+
+def collected(pytester: pytest.Pytester, conftest: str, *args: str) -> pytest.RunResult:
+    pytester.makeconftest(conftest)
+    pytester.makepyfile(test_suite=SUITE_MODULE)
+    return pytester.runpytest("--collect-only", "-q", "-p", "no:randomly", *args)
+
+
+HARNESS_FIXTURE = """
+import pytest
+from ua_ledgerly.testing import LedgerlyHarness
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+@pytest.fixture
+def ua_harness():
+    return LedgerlyHarness()
+"""
+
+
+def test_tests_are_generated_only_for_what_the_provider_declares(pytester: pytest.Pytester) -> None:
+    # CI showed ~400 skips: every test was made for every resource and skipped what was unsupported.
+    ids = {line.split("::")[-1] for line in collected(pytester, HARNESS_FIXTURE).outlines if "::" in line}
+    assert "test_round_trip[customer-async]" in ids and "test_round_trip[tax_rate-sync]" in ids
+    assert not any(name.startswith("test_round_trip[item") for name in ids)  # Ledgerly has no items
+    assert not any(name.startswith("test_list_pages_past_one_page[bill") for name in ids)
+    # Ledgerly voids and deletes invoices and nothing else.
+    assert {name for name in ids if name.startswith("test_delete_void_or_archive")} == {
+        "test_delete_void_or_archive[invoice-async]",
+        "test_delete_void_or_archive[invoice-sync]",
+    }
+    assert "test_list_filters[tax_rate-status-async]" in ids
+    # Resources it does not support at all are still checked: their calls fail before HTTP.
+    assert "test_unsupported_operations_fail_before_http[bill-async]" in ids
+
+
+def test_a_suite_test_needing_what_the_provider_lacks_is_deselected_not_skipped(
+    pytester: pytest.Pytester,
+) -> None:
+    conftest = HARNESS_FIXTURE + (
+        "\nfrom unified_accounting.provider import Operation\n"
+        "from unified_accounting.testing import conformance\n"
+        "NEEDS = {'customer': (Operation.ARCHIVE,)}\n"
+        "conformance.SUITE_NEEDS['test_stale_row_version_is_a_conflict'] = NEEDS\n"
+    )
+    result = collected(pytester, conftest)
+    assert not any("test_stale_row_version_is_a_conflict" in line for line in result.outlines)
+    assert any("test_rate_limit_is_retried_then_raised[async]" in line for line in result.outlines)
+    result.stdout.fnmatch_lines(["*2 deselected*"])
+
+
+def test_a_harness_needing_other_fixtures_takes_the_provider_from_the_suite(
+    pytester: pytest.Pytester,
+) -> None:
+    conftest = HARNESS_FIXTURE.replace("def ua_harness():", "def ua_harness(tmp_path):")
+    unknown = {line.split("::")[-1] for line in collected(pytester, conftest).outlines if "::" in line}
+    # Unknown provider: every resource, as before (unsupported ones skip at run time).
+    assert "test_round_trip[item-async]" in unknown
+    pytester.makepyfile(test_suite=SUITE_MODULE.replace("pass", 'provider = "ledgerly"'))
+    result = pytester.runpytest("--collect-only", "-q", "-p", "no:randomly")
+    named = {line.split("::")[-1] for line in result.outlines if "::" in line}
+    assert "test_round_trip[customer-async]" in named and "test_round_trip[item-async]" not in named

@@ -1,8 +1,9 @@
-"""A real browser (Debian's chromium, driven by Playwright) through the connect page and both
+"""A real browser (chromium, driven by Playwright) through the connect page and both
 providers' emulators: connect QuickBooks, connect two Xero organisations through Xero's picker, a
 forged callback, a disconnect, and a screenshot of the connections page.
 
-Chromium comes from the distribution (``apt-get install chromium``); Playwright never downloads one.
+Chromium comes from ``UA_CHROMIUM``, the system or Playwright's own install (``chromium.py``); without
+one the tests skip locally, naming the install command (under CI a skip fails the run).
 Set ``UA_ARTIFACTS_DIR`` to keep the screenshot.
 """
 
@@ -24,10 +25,11 @@ from unified_accounting.testing.cassettes import serve
 from unified_accounting.vault import new_key
 from unified_accounting.web import connect_link, create_connect_app
 
+from .chromium import ChromiumMissing, find_chromium
+
 # Drives chromium through Playwright against servers on loopback.
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-CHROMIUM = Path(os.environ.get("UA_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -42,10 +44,12 @@ SIGNING_KEY = new_key()
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"no chromium at {CHROMIUM}: install Debian's package ('apt-get install -y chromium')")
+    try:
+        chromium = find_chromium()
+    except ChromiumMissing as missing:
+        pytest.skip(str(missing))
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
 

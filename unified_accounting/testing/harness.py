@@ -114,8 +114,10 @@ class ProviderHarness(abc.ABC):
 
     def seed(self, app: ASGIApp, resource: str, count: int) -> list[str] | None:
         """Put ``count`` records of ``resource`` straight into the emulator and return their ids,
-        for a resource the provider cannot create through its API (QuickBooks tax rates). ``None``
-        (the default): the harness cannot, and tests needing such records skip."""
+        for a resource the provider cannot create through its API (QuickBooks tax rates). Fewer than
+        ``count`` when the provider holds no more (QuickBooks has two tracking categories, class and
+        department); at least two, so that paging is still tested. ``None`` (the default): the
+        harness cannot, and tests needing such records skip."""
         return None
 
     def tax_rate(self) -> TaxRate:

@@ -1,7 +1,8 @@
 """pytest plugin (entry point ``pytest11``): fixtures for testing code built on unified-accounting.
 
-It is loaded automatically wherever unified-accounting is installed and defines fixtures only;
-nothing runs unless a test asks for them.
+It is loaded automatically wherever unified-accounting is installed and defines fixtures; its one
+hook deselects conformance-suite tests the provider under test declares too little for (nothing
+else is touched), so nothing runs unless a test asks for it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from ..ratelimits import RateLimiter, process_limiter
+from .conformance import deselect_undeclared
 from .harness import ProviderHarness
 from .limits import LimiterTime
 
@@ -46,3 +48,9 @@ def ua_limiter_time(ua_fresh_rate_limits: RateLimiter, monkeypatch: pytest.Monke
     monkeypatch.setattr(ua_fresh_rate_limits, "clock", time.clock)
     monkeypatch.setattr(ua_fresh_rate_limits, "sleep", time.sleep)
     return time
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Conformance tests the provider under test declares too little for are generated once and
+    # dropped here, so they show as deselected rather than skipped (see testing.conformance).
+    deselect_undeclared(config, items)

@@ -10,4 +10,5 @@ from unified_accounting.testing import ProviderHarness
 
 @pytest.fixture
 def ua_harness() -> ProviderHarness:
-    return QuickBooksHarness()
+    # Both tracking categories on, so that the kit lists, pages and reads them.
+    return QuickBooksHarness(class_tracking="line", track_departments=True)

@@ -30,6 +30,7 @@ from unified_accounting.testing import EmulatorGrant, ProviderHarness
 from unified_accounting.testing.harness import SampleRecords
 
 from .emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from .tracking import CLASS, DEPARTMENT
 
 #: Id of the service item every harness company starts with (used as ``default_item_id``).
 SERVICE_ITEM_ID = "1"
@@ -191,3 +192,20 @@ class QuickBooksHarness(ProviderHarness):
     def now(self, app: Any) -> datetime:
         now: datetime = app.state.emulator.now()
         return now
+
+    def seed(self, app: Any, resource: str, count: int) -> list[str] | None:
+        """Items, which the provider reads but does not create, straight into the emulator; the two
+        tracking categories, when the company's preferences turn them on (``class_tracking``,
+        ``track_departments``): QuickBooks holds no others."""
+        if resource == "tracking_category":
+            options = app.state.emulator.options
+            both = options.class_tracking != "off" and options.track_departments
+            return [CLASS, DEPARTMENT] if both else None
+        if resource != "item":
+            return super().seed(app, resource, count)
+        emulator = app.state.emulator
+        body = {"Type": "Service", "UnitPrice": 25}
+        return [
+            str(emulator.create("Item", {**body, "Name": f"Conformance {secrets.token_hex(5)}"})["Id"])
+            for _ in range(count)
+        ]

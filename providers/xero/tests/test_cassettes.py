@@ -162,11 +162,13 @@ def xero_settings(backend: Backend) -> Any:
     return XeroSettings(**backend.settings)
 
 
+@pytest.mark.deselect_if(
+    LIVE and "UA_XERO_AUTH_CODE" not in os.environ,
+    reason="set UA_XERO_AUTH_CODE (a fresh authorization code) to record the exchange",
+)
 async def test_token_exchange_and_connections(backend: Backend, cassette: None) -> None:
     redirect_uri = os.environ.get("UA_XERO_REDIRECT_URI", DEFAULT_REDIRECT_URIS[0])
     if LIVE:
-        if "UA_XERO_AUTH_CODE" not in os.environ:
-            pytest.skip("set UA_XERO_AUTH_CODE (a fresh authorization code) to record the exchange")
         code = os.environ["UA_XERO_AUTH_CODE"]
     elif backend.emulator is not None:
         identity = backend.emulator.identity
@@ -280,9 +282,10 @@ async def test_validation_error(backend: Backend, cassette: None) -> None:
         assert any("99999" in issue.message for issue in caught.value.issues)
 
 
+@pytest.mark.deselect_if(
+    LIVE, reason="a real 429 cannot be provoked on demand; this cassette comes from the emulator"
+)
 async def test_rate_limited(backend: Backend, cassette: None) -> None:
-    if LIVE:
-        pytest.skip("a real 429 cannot be provoked on demand; this cassette comes from the emulator")
     if backend.emulator is not None:
         backend.emulator.fail_next(1, status=429)
     async for conn in connect(backend, max_retries=0):

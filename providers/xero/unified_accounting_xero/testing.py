@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from unified_accounting.models import Invoice, InvoiceStatus, RecordMeta, TrackingCategory, TrackingOption
@@ -95,6 +96,32 @@ class XeroHarness(ProviderHarness):
 
     def now(self, app: ASGIApp) -> datetime:
         return emulator_of(app).now()
+
+    def seed(self, app: ASGIApp, resource: str, count: int) -> list[str] | None:
+        """Items, which the provider reads but does not create, straight into the emulator's
+        default organisation, shaped as its seeded items are."""
+        if resource != "item":
+            return super().seed(app, resource, count)
+        emulator = emulator_of(app)
+        tenant = emulator.tenant()
+        ids = []
+        for _ in range(count):
+            item_id = emulator.ids.new()
+            code = f"CONF-{item_id[:8].upper()}"
+            tenant.items[item_id] = {
+                "ItemID": item_id,
+                "Code": code,
+                "Name": f"Conformance {code}",
+                "Description": "Conformance item",
+                "IsTrackedAsInventory": False,
+                "IsSold": True,
+                "IsPurchased": False,
+                "SalesDetails": {"UnitPrice": Decimal("25.00"), "AccountCode": "200", "TaxType": "OUTPUT"},
+                "UpdatedDateUTC": emulator.now(),
+            }
+            tenant.item_codes[code] = item_id
+            ids.append(item_id)
+        return ids
 
     async def sample(
         self, resource: str, records: SampleRecords, *, deletable: bool = False
