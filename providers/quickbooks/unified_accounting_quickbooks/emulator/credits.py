@@ -21,7 +21,7 @@ from . import faults, invoicing
 from .numbers import check_date
 
 if TYPE_CHECKING:
-    from .entities import Ledger
+    from .ledgerview import LedgerView as Ledger
     from .state import Record
 
 ZERO = Decimal(0)

@@ -23,7 +23,7 @@ from .numbers import check_date
 from .payables import expense_totals
 
 if TYPE_CHECKING:
-    from .entities import Ledger
+    from .ledgerview import LedgerView as Ledger
 
 ZERO = Decimal(0)
 #: PaymentType → the account types it pays from.

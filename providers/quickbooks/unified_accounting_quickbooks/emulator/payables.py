@@ -34,7 +34,7 @@ from .numbers import AMOUNT_MISMATCH_MESSAGE, check_date, money, to_decimal
 from .taxmath import Taxable, inclusive_net, totals_by_rate
 
 if TYPE_CHECKING:
-    from .entities import Ledger
+    from .ledgerview import LedgerView as Ledger
     from .state import Record
 
 ZERO = Decimal(0)
