@@ -1,13 +1,17 @@
-"""Write ``docs/resources.md`` from the resource catalog and the project's providers; ``--check``
-fails on drift.
+"""Write ``docs/resources.md`` and ``docs/portability.md`` from the resource catalog and the
+project's providers; ``--check`` fails on drift.
 
-The page lists every unified resource with its summary, accessor, model fields, list filters and
-event names, and a capability table (resource × provider × operations) built from the
-``capabilities`` the providers declare. Providers come from the installed plugins whose
-distribution is part of the project (``unified-accounting-*``): test plugins are left out.
+``resources.md`` lists every unified resource with its summary, accessor, model fields, list
+filters, sort keys and event names, and a capability table (resource × provider × operations)
+built from the ``capabilities`` the providers declare. ``portability.md`` is the portability
+table: per resource, what each provider does with each field it does not simply store (its
+``field_support``), and who applies each list filter and sort (its ``list_filters`` and
+``list_sorts``; the core after fetching otherwise), with the cost. Providers come from the
+installed plugins whose distribution is part of the project (``unified-accounting-*``): test
+plugins are left out.
 
 Run ``python scripts/generate_docs.py`` after changing the catalog, a model of the catalog or a
-provider's capabilities; the test suite runs it with ``--check``.
+provider's declarations; the test suite runs it with ``--check``.
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from unified_accounting.catalog import RESOURCES, ResourceSpec
+from unified_accounting.field_support import RECORD_FIELDS, field_paths, kind_of
+from unified_accounting.mirror.schema import FIELD_COLUMNS
 from unified_accounting.models import ReportName
 from unified_accounting.plugins import ProviderInfo, list_providers
 from unified_accounting.provider import Operation, Provider
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "resources.md"
+PORTABILITY_PAGE = ROOT / "docs" / "portability.md"
 #: Distributions whose providers the docs describe (the project's own).
 PROJECT_PREFIX = "unified-accounting-"
 #: Fields every record has, described once at the top of the page rather than per resource.
@@ -198,6 +205,13 @@ def resource_section(spec: ResourceSpec) -> list[str]:
     for list_filter in spec.filters:
         kind = type_name(list_filter.type)
         lines.append(f"| `{list_filter.name}` | `{_cell(kind)}` | {_cell(list_filter.description)} |")
+    if spec.sorts:
+        keys = ", ".join(f"`{key}`" for key in spec.sorts)
+        lines += [
+            "",
+            f"Sort keys (`list(sort=...)`, each descending with a leading `-`): {keys}. Who applies",
+            f"each filter and sort on each provider: [Portability](portability.md#{spec.name}).",
+        ]
     return lines
 
 
@@ -246,27 +260,167 @@ def page_source() -> str:
     return "\n".join(lines) + "\n"
 
 
+# ------------------------------------------------------------------------------ portability
+
+#: What each kind of declaration means for users, in the page's legend.
+KIND_MEANINGS = {
+    "stored": "written as given and read back as it is (every field not named below)",
+    "mapped": "stored, in the way the note explains",
+    "computed": "set by the provider and read back; a value given on create or update is refused "
+    "before any HTTP call (it would not be sent)",
+    "refused": "the provider cannot store it; a value given is refused before any HTTP call with "
+    "the note, which says what to do instead",
+}
+
+
+def _supports(provider: Provider, resource: str) -> bool:
+    return bool(provider.capabilities.get(resource))
+
+
+def _kind_cell(kind: str, note: str) -> str:
+    text = f"**{kind}**" if kind in ("refused", "computed") else kind
+    return _cell(f"{text}: {note}" if note else text)
+
+
+def field_table(spec: ResourceSpec, providers: list[ProviderInfo]) -> list[str]:
+    """The fields some provider does not simply store, × providers."""
+    supporting = [info for info in providers if _supports(info.provider, spec.name)]
+    declared = {info.name: info.provider.field_support.get(spec.name, {}) for info in supporting}
+    named = {path for paths in declared.values() for path in paths}
+    paths = [path for path in field_paths(spec.model, RECORD_FIELDS) if path in named]
+    if not paths:
+        return [f"No provider declares a field of `{spec.name}` that it does not store as it is."]
+    header = ["field", *(info.provider.display_name for info in supporting)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for path in paths:
+        cells = [f"`{path}`"]
+        cells += [_kind_cell(*kind_of(declared[info.name], path)) for info in supporting]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, "", "Fields not in the table are stored by every provider that supports the resource."]
+
+
+#: How each way of applying a filter or a sort reads in the table.
+BY_PROVIDER = "provider"
+AFTER_FETCH = "core, after fetching"
+IN_MEMORY = "core, in memory"
+#: ``updated_since`` where the provider keeps no update time: refused before any call.
+NO_UPDATE_TIME = "refused (no update time kept)"
+
+
+def list_table(spec: ResourceSpec, providers: list[ProviderInfo]) -> list[str]:
+    """Who applies each list filter and sort key of ``spec``, × providers, and the mirror."""
+    supporting = [
+        info for info in providers if Operation.LIST in info.provider.capabilities.get(spec.name, ())
+    ]
+    header = ["filter or sort", *(info.provider.display_name for info in supporting)]
+    if spec.mirrored:
+        header.append("mirror")
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for list_filter in spec.filters:
+        cells = [f"`{list_filter.name}`"]
+        for info in supporting:
+            pushed = info.provider.supports_filter(spec.name, list_filter.name)
+            if list_filter.name == "updated_since" and not pushed:
+                cells.append(NO_UPDATE_TIME)
+            else:
+                cells.append(BY_PROVIDER if pushed else AFTER_FETCH)
+        if spec.mirrored:
+            cells.append(f"SQL on `{FIELD_COLUMNS[list_filter.field].name}` (indexed)")
+        lines.append("| " + " | ".join(cells) + " |")
+    for key in spec.sorts:
+        cells = [f"`sort={key}` / `-{key}`"]
+        for info in supporting:
+            cells.append(BY_PROVIDER if info.provider.supports_sort(spec.name, key) else IN_MEMORY)
+        if spec.mirrored:
+            cells.append(f"SQL on `{FIELD_COLUMNS[key].name}` (indexed)")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def portability_source(providers: list[ProviderInfo]) -> str:
+    names = ", ".join(info.provider.display_name for info in providers) or "none"
+    lines = [
+        "<!-- Generated by scripts/generate_docs.py from the providers' field_support, list_filters "
+        "and list_sorts declarations: do not edit by hand. -->",
+        "",
+        "# Portability",
+        "",
+        f"What each provider of the project ({names}) does with the unified fields, and with the",
+        "filters and sorts of `list()`. The same declarations drive validation: a field a provider",
+        "refuses or computes is refused before any HTTP call, with the note below as the message",
+        "(see [Writing a provider](providers/writing.md#field-support)).",
+        "",
+        "## Fields",
+        "",
+        "| kind | meaning |",
+        "|---|---|",
+        *(f"| {kind} | {meaning} |" for kind, meaning in KIND_MEANINGS.items()),
+        "",
+        "A declaration on a field covers what is nested in it (`billing_address` covers",
+        "`billing_address.city`); `line_items.tax_amount` is the field of every line.",
+        "",
+        "## List filters and sort",
+        "",
+        "Every filter and sort of the catalog works on every provider and gives the same records in",
+        "the same order; what differs is who does the work, and so what it costs",
+        "([List filters and sort](list-filters.md) shows how to read `pager.plan`):",
+        "",
+        f"- **{BY_PROVIDER}**: the provider's query narrows the request, so only matching records",
+        "  are fetched (the core checks each one again against the unified rule, which costs nothing",
+        "  more).",
+        f"- **{AFTER_FETCH}**: the provider sends every record the other filters let through, and the",
+        "  core keeps those that match. It costs the requests (and rate-limit budget) of the pages",
+        "  the left-out records fill, and pages may hold fewer records than `page_size`. Give a",
+        "  filter the provider applies as well (`updated_since`, where it keeps an update time) to",
+        "  fetch less.",
+        f"- **{IN_MEMORY}** (sorts): every page is read before the first record is handed out and all",
+        "  the matching records are held in memory; a later `list(cursor=...)` reads them all again.",
+        '  On large books, sort on the mirror instead (`source="mirror"`: SQL over indexed columns).',
+        "",
+        "`updated_since` is applied by the provider, which is what incremental syncs rely on; where a",
+        f"provider keeps no update time on a resource the table says **{NO_UPDATE_TIME}**: the filter",
+        "raises `UnsupportedOperation` before any call (list the resource whole instead).",
+    ]
+    for spec in RESOURCES.values():
+        supported = [info for info in providers if _supports(info.provider, spec.name)]
+        lines += ["", f"## `{spec.name}`", ""]
+        if not supported:
+            lines.append("No provider of the project supports it yet.")
+            continue
+        lines += field_table(spec, providers)
+        has_list = any(Operation.LIST in info.provider.capabilities.get(spec.name, ()) for info in supported)
+        if has_list and (len(spec.filters) > 1 or spec.sorts):
+            lines += ["", "List filters and sort:", "", *list_table(spec, providers)]
+    return "\n".join(lines) + "\n"
+
+
+def pages() -> dict[Path, str]:
+    """Every generated page and its expected text."""
+    providers = project_providers()
+    return {PAGE: page_source(), PORTABILITY_PAGE: portability_source(providers)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the checked-in page differs")
+    parser.add_argument("--check", action="store_true", help="fail if a checked-in page differs")
     options = parser.parse_args(argv)
-    expected = page_source()
-    current = PAGE.read_text() if PAGE.exists() else ""
-    if current == expected:
-        return 0
-    if options.check:
-        diff = difflib.unified_diff(
-            current.splitlines(keepends=True),
-            expected.splitlines(keepends=True),
-            str(PAGE.relative_to(ROOT)),
-            "generated",
-        )
-        sys.stdout.writelines(diff)
-        print("docs/resources.md is out of date: run python scripts/generate_docs.py")
-        return 1
-    PAGE.write_text(expected)
-    print(f"wrote {PAGE.relative_to(ROOT)}")
-    return 0
+    stale = 0
+    for page, expected in pages().items():
+        current = page.read_text() if page.exists() else ""
+        if current == expected:
+            continue
+        name = str(page.relative_to(ROOT))
+        if options.check:
+            diff = difflib.unified_diff(
+                current.splitlines(keepends=True), expected.splitlines(keepends=True), name, "generated"
+            )
+            sys.stdout.writelines(diff)
+            print(f"{name} is out of date: run python scripts/generate_docs.py")
+            stale += 1
+            continue
+        page.write_text(expected)
+        print(f"wrote {name}")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from unified_accounting.catalog import UPDATED_SINCE, ListFilter, ResourceCatalo
 from unified_accounting.client.async_client import AsyncConnection
 from unified_accounting.client.blocking import Connection
 from unified_accounting.mirror.records import decode, record_json
+from unified_accounting.mirror.schema import FIELD_COLUMNS, mirror_records
 from unified_accounting.models import Customer, Invoice
 from unified_accounting.sync.engine import DEFAULT_RESOURCES, resources_for
 
@@ -121,3 +122,62 @@ def test_tax_rates_are_exact_and_refuse_negative_input() -> None:
     assert rate.model_dump(mode="json")["rate"] == "8.875"
     with pytest.raises(ValidationError, match="greater than or equal to 0"):
         TaxRate(name="Odd", rate="-1")
+
+
+def test_every_mirrored_filter_and_sort_has_an_indexed_mirror_column() -> None:
+    """``source="mirror"`` applies each declared filter and sort in SQL on a column of its own,
+    led by an index on (connection, resource, column): a new filter on a field without one fails
+    here (add the column to ``mirror.schema`` and a migration filling it)."""
+    key = ["consumer_id", "provider", "company_id", "resource"]
+    led = {
+        tuple(column.name for column in index.columns)[len(key)]
+        for index in mirror_records.indexes
+        if [column.name for column in index.columns][: len(key)] == key
+    }
+    missing = [
+        f"{spec.name}: {field}"
+        for spec in RESOURCES.values()
+        if spec.mirrored
+        for field in {f.field for f in spec.filters} | set(spec.sorts)
+        if field not in FIELD_COLUMNS or field not in led
+    ]
+    assert missing == []
+    documents = ("invoice", "bill", "credit_note", "supplier_credit", "expense", "journal_entry")
+    for name in documents:
+        filters = {f.name for f in RESOURCES[name].filters}
+        assert {"updated_since", "created_since", "status", "number"} <= filters, name
+        assert {"issue_date_from", "issue_date_to"} <= filters or {"date_from", "date_to"} <= filters
+        assert "updated_at" in RESOURCES[name].sorts and "number" in RESOURCES[name].sorts
+
+
+def test_filter_errors_name_the_filter_and_what_it_takes() -> None:
+    number = RESOURCES["bill"].filter("number")
+    since = RESOURCES["expense"].filter("created_since")
+    status = RESOURCES["journal_entry"].filter("status")
+    assert number is not None and since is not None and status is not None
+    cases: list[tuple[ListFilter, object, str, str]] = [
+        (number, 5, "number", "the number filter takes text of 1 to 255 characters, compared exactly"),
+        (number, ["B-1"], "number", "valid string"),
+        (
+            since,
+            1767225600,
+            "created_since",
+            "got the number 1767225600; the created_since filter takes a timezone-aware datetime",
+        ),
+        (since, "2026-01-01T00:00:00", "created_since", "timezone"),
+        (
+            status,
+            ["posted", 3],
+            "status.1",
+            "takes one of 'draft', 'posted', 'void', 'deleted', or a non-empty list of them",
+        ),
+    ]
+    for list_filter, value, field, words in cases:
+        with pytest.raises(ValidationFailed) as caught:
+            list_filter.validate(value)
+        [issue] = caught.value.issues
+        assert issue.field == field and words in issue.message, (value, issue)
+    date_from = RESOURCES["expense"].filter("date_from")
+    assert date_from is not None
+    with pytest.raises(ValidationFailed, match="date_from filter takes a date"):
+        date_from.validate(True)

@@ -68,7 +68,11 @@ async def test_provider_specific_validation_fails_before_any_http(
     )
     with pytest.raises(ValidationFailed) as caught:
         await conn.invoices.create(invoice)
-    assert [issue.field for issue in caught.value.issues] == ["line_items.0.type"]
+    # Ledgerly declares line discounts refused (field_support) and refuses discount lines (validate).
+    assert [issue.field for issue in caught.value.issues] == [
+        "line_items.0.discount_percentage",
+        "line_items.0.type",
+    ]
     assert caught.value.provider == "ledgerly"
     assert emulator.api_calls == before
 

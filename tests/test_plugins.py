@@ -152,9 +152,55 @@ def test_a_unified_resource_keeps_the_catalogs_model() -> None:
 
 def test_list_filters_must_be_declared_for_the_resource() -> None:
     with pytest.raises(
-        ConfigurationError, match=r"list_filters name status for 'invoice'.*take only updated_since"
+        ConfigurationError, match=r"list_filters name status for 'customer'.*take only updated_since"
     ):
-        register(variant(list_filters={"invoice": frozenset({"status"})}))
+        register(variant(list_filters={"customer": frozenset({"status"})}))
+
+
+def test_list_sorts_must_be_sort_keys_of_the_resource() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        register(
+            variant(list_sorts={"invoice": frozenset({"-number", "total"}), "customer": frozenset({"id"})})
+        )
+    message = str(caught.value)
+    assert (
+        "list_sorts name -number, total for 'invoice', "
+        "whose lists sort only by updated_at, issue_date, number" in message
+    )
+    assert "list_sorts name id for 'customer', whose lists sort only by nothing" in message
+    register(variant(list_sorts={"invoice": frozenset({"number", "issue_date"})}))
+
+
+def test_field_support_names_real_fields_and_one_of_four_kinds() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        register(
+            variant(
+                field_support={
+                    "invoice": {
+                        "line_items.discount_amount": ("refused", "use a discount line"),
+                        "line_items.discount": ("refused", "no such field"),
+                        "memo": ("ignored", "not a kind"),
+                        "reference": ("refused", ""),
+                        "total": "computed",
+                        "billing_address.contact_name": ("mapped", "kept in line1"),
+                    },
+                    "widget": {"name": ("stored", "")},
+                }
+            )
+        )
+    problems = str(caught.value)
+    assert "field_support['invoice']['line_items.discount'] names no field of Invoice" in problems
+    assert (
+        "field_support['invoice']['memo'] has kind 'ignored': use one of stored, computed, refused, mapped"
+        in problems
+    )
+    assert "field_support['invoice']['reference'] is refused without a note" in problems
+    assert "field_support['invoice']['total'] must be a (kind, note) pair" in problems
+    assert (
+        "field_support names 'widget', which is neither a unified resource nor in Variant.models" in problems
+    )
+    assert "discount_amount" not in problems and "contact_name" not in problems
+    register(variant(field_support={"customer": {"parent_id": ("refused", "no sub-customers here")}}))
 
 
 def test_a_provider_needs_a_codec_the_core_can_read_through() -> None:

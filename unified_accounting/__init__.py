@@ -1,6 +1,6 @@
 """unified-accounting: one accounting API over QuickBooks Online, Xero and provider plugins."""
 
-from .catalog import RESOURCES, ListFilter, ResourceCatalog, ResourceSpec
+from .catalog import RESOURCES, ListFilter, ListSort, ResourceCatalog, ResourceSpec
 from .changes import RecordChange
 from .client import (
     AsyncAttachments,
@@ -43,8 +43,10 @@ from .errors import (
     UnsupportedOperation,
     ValidationFailed,
 )
+from .field_support import FieldKind, FieldSupport
 from .hookspecs import hookimpl
 from .http.paths import path_segment
+from .listing import ListPlan
 from .models import (
     AccountClassification,
     AccountingMethod,
@@ -195,6 +197,8 @@ __all__ = [
     "ExpenseType",
     "FetchedPage",
     "FieldIssue",
+    "FieldKind",
+    "FieldSupport",
     "Grant",
     "Invoice",
     "InvoiceStatus",
@@ -212,7 +216,9 @@ __all__ = [
     "LineItem",
     "LineItemType",
     "ListFilter",
+    "ListPlan",
     "ListQuery",
+    "ListSort",
     "MemoryConnectionStore",
     "NotFound",
     "OAuthSettings",

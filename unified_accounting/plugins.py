@@ -16,6 +16,7 @@ import pluggy
 from . import hookspecs
 from .catalog import RESOURCE_NAME, RESOURCES, UPDATED_SINCE
 from .errors import ConfigurationError
+from .field_support import declaration_problems as field_support_problems
 from .models import RecordMeta
 from .provider import PROVIDER_NAME, Codec, Operation, Provider
 
@@ -120,8 +121,9 @@ class ProviderRegistry:
 
 
 def declaration_problems(provider: Provider) -> list[str]:
-    """What is wrong with a provider's ``capabilities``, ``models``, ``list_filters`` and ``codec``
-    measured against the resource catalog (empty when nothing is).
+    """What is wrong with a provider's ``capabilities``, ``models``, ``list_filters``,
+    ``list_sorts``, ``field_support`` and ``codec`` measured against the resource catalog (empty
+    when nothing is).
 
     A unified resource (one of the catalog) takes only the operations the catalog defines on it and
     keeps the catalog's model. Any other name is a resource of the provider's own (QuickBooks'
@@ -168,6 +170,26 @@ def declaration_problems(provider: Provider) -> list[str]:
                 f"list_filters name {', '.join(unknown)} for {resource!r}, whose lists take only "
                 f"{', '.join(f.name for f in declared)} (filters are declared in the resource catalog)"
             )
+    for resource, keys in provider.list_sorts.items():
+        spec = RESOURCES.get(resource)
+        sorts = spec.sorts if spec is not None else ()
+        unknown = sorted(set(keys) - set(sorts))
+        if unknown:
+            problems.append(
+                f"list_sorts name {', '.join(unknown)} for {resource!r}, whose lists sort only by "
+                f"{', '.join(sorts) or 'nothing'} (sort keys are declared in the resource catalog, "
+                "without the '-' of descending order)"
+            )
+    for resource, support in provider.field_support.items():
+        model = provider.models.get(resource) or (
+            RESOURCES[resource].model if resource in RESOURCES else None
+        )
+        if model is None:
+            problems.append(
+                f"field_support names {resource!r}, which is neither a unified resource nor in {owner}.models"
+            )
+            continue
+        problems += field_support_problems(resource, model, support)
     if provider.capabilities and not isinstance(getattr(provider, "codec", None), Codec):
         problems.append(
             f"{owner}.codec must be a Codec (decode, decode_list, decode_page, encode): every read "

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, runtime_chec
 
 import httpx
 
-from .catalog import RESOURCES, UPDATED_SINCE, Operation
+from .catalog import RESOURCES, UPDATED_SINCE, ListSort, Operation
 from .connections import unreachable_hint
 from .decoding import RecordIssue, decode_one, readable_raw
 from .errors import (
@@ -54,6 +54,7 @@ from .errors import (
     UnsupportedOperation,
     ValidationFailed,
 )
+from .field_support import FieldSupport
 from .http.bodies import UploadContent
 from .http.errors import error_from_status
 from .models import (
@@ -148,8 +149,18 @@ class ChangeFeedResult:
 
 @dataclass(frozen=True)
 class ListQuery:
-    """What one list request asks of :meth:`Provider.fetch_page`: which page, and the filters
-    (validated by the client against the resource's declaration in the catalog)."""
+    """What one list request asks of :meth:`Provider.fetch_page`: which page, the filters and
+    the order (validated by the client against the resource's declaration in the catalog).
+
+    ``filters`` holds only filters in :attr:`Provider.list_filters`, by name, with validated
+    values: text (``customer_id``, ``supplier_id``, ``number``: 1-255 characters, no NUL),
+    ``date`` (``issue_date_from``/``_to``, ``date_from``/``_to``: inclusive), timezone-aware UTC
+    ``datetime`` (``created_since``, strictly after), an enum member, or for a ``one_of`` filter
+    (``status``) a non-empty tuple of enum members. ``sort`` is set only when its field is in
+    :attr:`Provider.list_sorts`. Values are data: send them as typed parameters or escaped by the
+    query language's rules; one that cannot be sent safely is left out of the request (the core
+    applies every filter to what comes back anyway).
+    """
 
     #: ``None`` for the first page, else a ``next_cursor`` this provider returned.
     cursor: str | None = None
@@ -157,6 +168,8 @@ class ListQuery:
     updated_since: datetime | None = None
     #: The other filters asked for, by name: only those in ``Provider.list_filters``.
     filters: Mapping[str, Any] = field(default_factory=dict)
+    #: The order asked for, when the provider declares it in ``Provider.list_sorts``.
+    sort: ListSort | None = None
 
 
 @dataclass
@@ -331,9 +344,20 @@ class Provider(abc.ABC):
     #: Models of the provider's own resources, those the unified catalog does not declare
     #: (QuickBooks ``{"item": Item, "account": Account}``); reached with ``conn.resource(name)``.
     models: ClassVar[Mapping[str, type[RecordMeta]]] = {}
-    #: Per resource, the list filters declared in the catalog that the provider applies besides
-    #: ``updated_since`` (which every provider applies): ``{"tax_rate": frozenset({"status"})}``.
+    #: Per resource, the list filters declared in the catalog that the provider narrows its list
+    #: requests by besides ``updated_since`` (which every provider applies):
+    #: ``{"invoice": frozenset({"customer_id", "status"})}``. They reach :meth:`fetch_page` in
+    #: ``ListQuery.filters`` (and :meth:`list_page` as ``filters=``). A provider may narrow more
+    #: loosely than the unified rule (a unified status it can only map to a coarser one), never more
+    #: tightly: the core checks every filter on what comes back, and applies those not declared here
+    #: itself (the provider then sends the records they leave out).
     list_filters: ClassVar[Mapping[str, frozenset[str]]] = {}
+    #: Per resource, the sort keys of the catalog (model fields) the provider orders its lists by, in
+    #: both directions: ``{"invoice": frozenset({"issue_date", "updated_at"})}``. They reach
+    #: :meth:`fetch_page` as ``ListQuery.sort`` (and :meth:`list_page` as ``sort=``), and the pages
+    #: must then come in that order, records without a value last. A sort not declared here is done
+    #: by the core in memory, after reading every page.
+    list_sorts: ClassVar[Mapping[str, frozenset[str]]] = {}
     #: How the provider does OAuth 2.0; the default OAuth methods below run it.
     oauth: ClassVar[OAuthSettings | None] = None
     #: The provider's documented rate limits; every request waits for room in them (``None``: no
@@ -344,12 +368,16 @@ class Provider(abc.ABC):
     webhook_signature_header: ClassVar[str | None] = None
     #: Per resource, what the provider does with the unified fields it does not simply store:
     #: ``{"invoice": {"reference": ("refused", "QuickBooks invoices have no reference: use po_number")}}``.
-    #: A path reaches into nested records with dots (``"line_items.discount_amount"``). Kinds:
-    #: ``"stored"`` (the default for a field not named), ``"computed"`` (the provider sets it; a value
-    #: given is not sent), ``"refused"`` (given, it is refused before any HTTP call, the note saying
-    #: why and what to do instead) and ``"mapped"`` (stored, the note saying how). The client enforces
-    #: ``refused``; the portability table of the docs is generated from every provider's declaration.
-    field_support: ClassVar[Mapping[str, Mapping[str, tuple[str, str]]]] = {}
+    #: A path reaches into nested records with dots (``"line_items.discount_amount"``), and a
+    #: declaration covers what is nested in its field. Kinds: ``"stored"`` (the default for a field
+    #: not named), ``"computed"`` (the provider sets it and reads it back), ``"refused"`` (it cannot
+    #: be stored; the note says why and what to do instead) and ``"mapped"`` (stored, the note saying
+    #: how). The client refuses a ``computed`` or ``refused`` field a user gives (create: set in the
+    #: record; update: a key of the update, nested too) before any HTTP call, with the note; the
+    #: portability table of the docs is generated from every provider's declaration. Checked when
+    #: the provider is registered (real fields of the resource's model, one of the four kinds). See
+    #: :mod:`unified_accounting.field_support`.
+    field_support: ClassVar[FieldSupport] = {}
     #: How far back :meth:`read_change_feed` reaches, margin for clock differences included; a read
     #: from further back lists each resource with ``updated_since`` instead. ``None``: no limit.
     change_feed_window: ClassVar[timedelta | None] = None
@@ -368,8 +396,14 @@ class Provider(abc.ABC):
         return operation in self.capabilities.get(resource, frozenset())
 
     def supports_filter(self, resource: str, name: str) -> bool:
-        """Whether ``list()`` of ``resource`` can apply the catalog's filter ``name`` here."""
+        """Whether lists of ``resource`` are narrowed by the catalog's filter ``name`` here (else the
+        core applies it to what the provider returns)."""
         return name == UPDATED_SINCE.name or name in self.list_filters.get(resource, frozenset())
+
+    def supports_sort(self, resource: str, key: str) -> bool:
+        """Whether lists of ``resource`` can be ordered by ``key`` (a model field) here (else the
+        core sorts them in memory)."""
+        return key in self.list_sorts.get(resource, frozenset())
 
     def model_for(self, resource: str) -> type[RecordMeta]:
         """The model of ``resource``: the provider's own (:attr:`models`), else the catalog's."""
@@ -539,14 +573,16 @@ class Provider(abc.ABC):
         updated_since: datetime | None,
         page_size: int | None,
         filters: Mapping[str, Any] | None = None,
+        sort: ListSort | None = None,
     ) -> Page:
         """One page of records, oldest-first or in a stable order; ``cursor=None`` is the first page.
 
         The default fetches with :meth:`fetch_page` and decodes with :meth:`read_page`.
-        ``filters`` holds the other filters of ``list()`` (only those in :attr:`list_filters`); the
-        client passes it only when one is given, so an override without it keeps working.
+        ``filters`` holds the other filters of ``list()`` (only those in :attr:`list_filters`) and
+        ``sort`` the order asked for (only a key in :attr:`list_sorts`); the client passes each only
+        when there is one, so an override without them keeps working until it declares some.
         """
-        query = ListQuery(cursor, page_size, updated_since, dict(filters or {}))
+        query = ListQuery(cursor, page_size, updated_since, dict(filters or {}), sort)
         fetched = await self.fetch_page(session, resource, query)
         items, issues = self.read_page(session, resource, fetched.body)
         return Page(items=items, next_cursor=fetched.next_cursor, issues=issues)

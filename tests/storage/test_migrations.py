@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 import unified_accounting
+from unified_accounting.catalog import RESOURCES
 from unified_accounting.connections import ConnectionHealth, ConnectionKey
 from unified_accounting.mirror import query
 from unified_accounting.mirror.schema import mirror_records
@@ -343,5 +344,116 @@ async def test_a_vault_of_revision_0103_opens_with_everything_it_held(
         assert str(getattr(mirrored, "total", None)) == "120.50"
         assert (await checkpoint.read_state(db, key)).bookmark == NOW
         assert await inbox.pending(db, "quickbooks", "9130") != []
+    finally:
+        await store.close()
+
+
+async def test_mirror_rows_of_an_earlier_release_get_their_filter_columns(
+    database_url: str, secret_key: str
+) -> None:
+    """mirror_0002 and mirror_0003 fill the filter columns of rows already stored from their JSON,
+    keeping only what the upsert would keep: text a database refuses (NUL) or no filter can match
+    (a lone surrogate, over 255 characters) and values of the wrong shape are left NULL, and
+    nothing stops the upgrade."""
+    records = {
+        ("invoice", "1"): {
+            "id": "1",
+            "customer_id": "c'1",
+            "number": "A%",
+            "issue_date": "2026-01-05",
+            "created_at": "2026-01-05T10:00:00+00:00",
+            "status": "open",
+        },
+        ("invoice", "2"): {
+            "id": "2",
+            "customer_id": "c\u0000",
+            "number": "\ud800",
+            "issue_date": "2026-13-01",
+            "created_at": "2026-01-05T10:00:00",
+            "status": "open",
+        },
+        ("invoice", "3"): {"id": "3", "customer_id": 7, "number": "N" * 256, "issue_date": None},
+        ("bill", "4"): {
+            "id": "4",
+            "supplier_id": "s_1",
+            "number": "B-1",
+            "issue_date": "2026-02-01",
+            "status": "open",
+        },
+        ("expense", "5"): {
+            "id": "5",
+            "supplier_id": "s_1",
+            "date": "2026-02-03",
+            "account_id": "bank",
+            "status": "posted",
+        },
+        ("expense", "6"): {"id": "6", "supplier_id": ["s_1"], "date": "soon", "account_id": "bank"},
+    }
+    engine = create_engine(async_database_url(database_url))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_legacy_to("0103"))
+            for (resource, record_id), record in records.items():
+                await conn.execute(
+                    mirror_records.insert().values(
+                        consumer_id="acme",
+                        provider="quickbooks",
+                        company_id="9130",
+                        resource=resource,
+                        record_id=record_id,
+                        updated_at=NOW,
+                        version_rank=1,
+                        row_version="1",
+                        deleted=False,
+                        status=record.get("status"),
+                        # As record_json writes text UTF-8 cannot hold: ASCII escapes.
+                        record=json.dumps(record),
+                        seen_at=NOW,
+                        changed_at=NOW,
+                    )
+                )
+    finally:
+        await engine.dispose()
+
+    store = VaultStore(database_url, keys=[secret_key])
+    try:
+        db = await store.start()
+        columns = ["created_at", "customer_id", "number", "issue_date", "supplier_id", "date"]
+        async with db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        mirror_records.c.resource,
+                        mirror_records.c.record_id,
+                        *(mirror_records.c[c] for c in columns),
+                    )
+                )
+            ).all()
+        stored = {(row.resource, row.record_id): dict(zip(columns, row[2:], strict=True)) for row in rows}
+        assert stored[("invoice", "1")] == {
+            "created_at": datetime(2026, 1, 5, 10, tzinfo=UTC),
+            "customer_id": "c'1",
+            "number": "A%",
+            "issue_date": date(2026, 1, 5),
+            "supplier_id": None,
+            "date": None,
+        }
+        for record_id in ("2", "3"):
+            assert set(stored[("invoice", record_id)].values()) == {None}, record_id
+        assert stored[("bill", "4")]["supplier_id"] == "s_1"
+        assert stored[("bill", "4")]["issue_date"] == date(2026, 2, 1)
+        assert (stored[("expense", "5")]["supplier_id"], stored[("expense", "5")]["date"]) == (
+            "s_1",
+            date(2026, 2, 3),
+        )
+        assert set(stored[("expense", "6")].values()) == {None}
+        key = ConnectionKey("acme", "quickbooks", "9130")
+        number = RESOURCES["invoice"].filter("number")
+        dated = RESOURCES["expense"].filter("date_from")
+        assert number is not None and dated is not None
+        page = await query.list_page(db, key, "invoice", filters=[(number, "A%")])
+        assert [r.id for r in page.items] == ["1"]
+        page = await query.list_page(db, key, "expense", filters=[(dated, date(2026, 2, 1))])
+        assert [r.id for r in page.items] == ["5"]
     finally:
         await store.close()

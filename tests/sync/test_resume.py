@@ -65,9 +65,8 @@ async def test_kill_during_initial_sync_then_resume(
             assert killed_at.phase is Phase.INITIAL and killed_at.pages >= 2
             assert killed_at.next_resource() is not None, "killed too late: nothing left to resume"
 
-            report = await SyncService(client, SyncOptions(page_size=PAGE_SIZE, resources=RESOURCES)).sync(
-                conn
-            )
+            options = SyncOptions(page_size=PAGE_SIZE, resources=RESOURCES)
+            report = await SyncService(client, options).sync(conn)
             assert report.kind == "initial"
             for resource in RESOURCES:
                 assert await mirror_summary(conn, resource) == case.expected(app, resource), resource

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import datetime as dt
     import os
     from collections.abc import Iterator, Mapping, Sequence
-    from datetime import datetime
+    from datetime import date, datetime
     from decimal import Decimal
     from types import TracebackType
     from typing import Literal
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ..connections import ConnectionKey, ConnectionRecord, ConnectionStore
     from ..decoding import RecordIssue
     from ..http.retry import RetryPolicy
+    from ..listing import ListPlan
     from ..models import (
         Attachment,
         AttachmentLimits,
@@ -83,6 +84,9 @@ class Pager(Generic[T]):
     A record the provider returned but that cannot be read into the unified model does not stop the
     iteration: it is left out and reported in ``pager.issues`` (and in its page's ``issues``), a
     :class:`~unified_accounting.RecordIssue` with the record's id, the error and the raw payload.
+
+    ``pager.plan`` says who applies the list's filters and sort: the provider, the core after
+    fetching, or the mirror (a :class:`~unified_accounting.ListPlan`).
     """
 
     def __init__(self, target: AsyncPager[T], portal: Portal) -> None:
@@ -95,6 +99,10 @@ class Pager(Generic[T]):
     @property
     def issues(self) -> list[RecordIssue]:
         return self._target.issues
+
+    @property
+    def plan(self) -> ListPlan | None:
+        return self._target.plan
 
     def pages(self) -> Iterator[Page]:
         return BlockingIterator(self._target.pages(), self._portal)
@@ -150,28 +158,56 @@ class Resource(Generic[M]):
         self,
         *,
         updated_since: datetime | None = None,
-        status: str | None = None,
+        created_since: datetime | None = None,
+        customer_id: str | None = None,
+        supplier_id: str | None = None,
+        status: str | Sequence[str] | None = None,
+        number: str | None = None,
+        issue_date_from: date | None = None,
+        issue_date_to: date | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        sort: str | None = None,
         page_size: int | None = None,
         cursor: str | None = None,
         include_raw: bool | None = None,
         source: Literal["provider", "mirror"] = "provider",
         include_deleted: bool = False,
     ) -> Pager[M]:
-        """Every record that matches the filters given, fetched page by page as you iterate.
+        """Every record that matches the filters given, in the order asked, fetched page by page as
+        you iterate.
 
-        Each resource declares the filters its lists take (see ``docs/resources.md``):
-        ``updated_since`` keeps records created or changed after that moment; ``status`` keeps
-        those with that status (tax rates). A filter the resource does not declare raises
-        ``ValidationFailed``, one the provider cannot apply ``UnsupportedOperation``, both before
-        any HTTP call.
+        Each resource declares the filters and sort keys its lists take (see
+        ``docs/resources.md`` and ``docs/list-filters.md``): every list takes ``updated_since``;
+        documents also take ``created_since``, their party (``customer_id`` or ``supplier_id``),
+        ``status`` (one status or a list of them), ``number`` (exact), a range of their date
+        (``issue_date_from``/``issue_date_to`` on invoices, bills and credit notes,
+        ``date_from``/``date_to`` on expenses, payments and journal entries; inclusive), and
+        ``sort`` (``"issue_date"``, ``"-issue_date"`` for descending, ``"number"``,
+        ``"updated_at"``, ``"date"``); tax rates and tracking categories take ``status``. A filter
+        or sort the resource does not declare raises ``ValidationFailed`` before any HTTP call.
 
-        ``source="mirror"`` reads the local mirror instead of the provider (see ``docs/sync.md``):
-        records ordered by id, tombstones included only with ``include_deleted=True``.
+        Filters the provider cannot apply are applied by the core to what the provider returns
+        (pages may then hold fewer records than ``page_size``), and a sort it cannot do is done in
+        memory after every page was read: ``pager.plan`` says which (see ``docs/client.md``).
+
+        ``source="mirror"`` reads the local mirror instead of the provider (see ``docs/sync.md``),
+        with the same filters and sort applied in SQL: records ordered by id unless sorted,
+        tombstones included only with ``include_deleted=True``.
         """
         return Pager(
             self._target.list(
                 updated_since=updated_since,
+                created_since=created_since,
+                customer_id=customer_id,
+                supplier_id=supplier_id,
                 status=status,
+                number=number,
+                issue_date_from=issue_date_from,
+                issue_date_to=issue_date_to,
+                date_from=date_from,
+                date_to=date_to,
+                sort=sort,
                 page_size=page_size,
                 cursor=cursor,
                 include_raw=include_raw,

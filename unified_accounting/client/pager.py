@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
 from ..decoding import RecordIssue
+from ..listing import ListPlan
 from ..provider import Page, follow_cursors
 
 T = TypeVar("T")
@@ -23,15 +24,27 @@ class AsyncPager(Generic[T]):
     A record the provider returned but that cannot be read into the unified model does not stop the
     iteration: it is left out and reported in ``pager.issues`` (and in its page's ``issues``), a
     :class:`~unified_accounting.RecordIssue` with the record's id, the error and the raw payload.
+
+    ``pager.plan`` says who applies the list's filters and sort: the provider, the core after
+    fetching, or the mirror (a :class:`~unified_accounting.ListPlan`).
     """
 
     #: Records of the pages fetched so far that could not be read (see the class docstring).
     issues: list[RecordIssue]
+    #: Who applies the filters and the sort of this list (``None`` for a pager made without one).
+    plan: ListPlan | None
 
-    def __init__(self, fetch: Callable[[str | None], Awaitable[Page]], cursor: str | None = None) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[str | None], Awaitable[Page]],
+        cursor: str | None = None,
+        *,
+        plan: ListPlan | None = None,
+    ) -> None:
         self._fetch = fetch
         self._cursor = cursor
         self.issues = []
+        self.plan = plan
 
     async def _collect(self, cursor: str | None) -> Page:
         page = await self._fetch(cursor)

@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import ValidationError
 
-from ..catalog import RESOURCES, UPDATED_SINCE, ResourceSpec
+from ..catalog import RESOURCES, UPDATED_SINCE, ListFilter, ListSort, ResourceSpec
 from ..changes import RecordChange
 from ..errors import DecodeFailed, FieldIssue, UnsupportedOperation, ValidationFailed
+from ..field_support import refusals
+from ..listing import ListPlan, SortCursor
 from ..mirror import query
 from ..models.common import RecordMeta
 from ..models.credit_note import CreditAllocation
 from ..models.events import ChangeOperation
 from ..models.money import excess_precision, excess_precision_in_update
 from ..provider import BulkResult, BulkUpdate, Operation, Page
+from .listing import provider_pager
 from .pager import AsyncPager
 from .updates import check_record_id, field_issues, validate_update
 
@@ -34,6 +38,23 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=RecordMeta)
 #: How every PDF file starts (ISO 32000-1, 7.5.2).
 PDF_SIGNATURE = b"%PDF-"
+
+
+def _check_ranges(filters: Sequence[tuple[ListFilter, Any]]) -> None:
+    """Refuse a range that can hold nothing (``issue_date_from`` after ``issue_date_to``)."""
+    lows = {f.field: (f, v) for f, v in filters if f.match == "at_least"}
+    for high, value in ((f, v) for f, v in filters if f.match == "at_most"):
+        low = lows.get(high.field)
+        if low is not None and low[1] > value:
+            message = f"{low[0].name} ({low[1]}) is after {high.name} ({value}): no record can match"
+            raise ValidationFailed("invalid list filter", issues=[FieldIssue(low[0].name, message)])
+
+
+def _one_per_field(declared: list[FieldIssue], checked: list[FieldIssue]) -> list[FieldIssue]:
+    """The refusals of ``field_support`` and the other checks' issues, a field named once: where
+    the provider's own check also refuses a field, its message (the more specific) is kept."""
+    named = {issue.field for issue in checked}
+    return [issue for issue in declared if issue.field not in named] + checked
 
 
 class AsyncResource(Generic[M]):
@@ -74,10 +95,21 @@ class AsyncResource(Generic[M]):
             raise ValidationFailed(f"invalid {name}", issues=field_issues(exc)) from None
         raise ValidationFailed(f"expected a {name} or a mapping, got {type(record).__name__}")
 
+    def _unsupported_fields(self, given: RecordMeta | Mapping[str, Any]) -> builtins.list[FieldIssue]:
+        """The fields given (a record, or an update's fields) that the provider declares it
+        computes or refuses (``Provider.field_support``): sent, they would be lost."""
+        provider = self._conn.provider
+        declared = provider.field_support.get(self.name)
+        return refusals(provider.display_name, declared, given) if declared else []
+
     def _check(self, record: M, operation: Operation) -> None:
-        # Amounts with more decimals than their currency has are refused, not rounded behind the
-        # user's back; then what the provider itself cannot take.
-        issues = excess_precision(record) + self._conn.provider.validate(self.name, record, operation)
+        # Fields the provider would not store are refused, and so are amounts with more decimals
+        # than their currency has (not rounded behind the user's back); then what the provider
+        # itself cannot take.
+        issues = _one_per_field(
+            self._unsupported_fields(record),
+            excess_precision(record) + self._conn.provider.validate(self.name, record, operation),
+        )
         if issues:
             raise ValidationFailed(
                 f"{self.model.__name__} is not acceptable to {self._conn.provider.name}",
@@ -134,53 +166,103 @@ class AsyncResource(Generic[M]):
         self,
         *,
         updated_since: datetime | None = None,
-        status: str | None = None,
+        created_since: datetime | None = None,
+        customer_id: str | None = None,
+        supplier_id: str | None = None,
+        status: str | Sequence[str] | None = None,
+        number: str | None = None,
+        issue_date_from: date | None = None,
+        issue_date_to: date | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        sort: str | None = None,
         page_size: int | None = None,
         cursor: str | None = None,
         include_raw: bool | None = None,
         source: Literal["provider", "mirror"] = "provider",
         include_deleted: bool = False,
     ) -> AsyncPager[M]:
-        """Every record that matches the filters given, fetched page by page as you iterate.
+        """Every record that matches the filters given, in the order asked, fetched page by page as
+        you iterate.
 
-        Each resource declares the filters its lists take (see ``docs/resources.md``):
-        ``updated_since`` keeps records created or changed after that moment; ``status`` keeps
-        those with that status (tax rates). A filter the resource does not declare raises
-        ``ValidationFailed``, one the provider cannot apply ``UnsupportedOperation``, both before
-        any HTTP call.
+        Each resource declares the filters and sort keys its lists take (see
+        ``docs/resources.md`` and ``docs/list-filters.md``): every list takes ``updated_since``;
+        documents also take ``created_since``, their party (``customer_id`` or ``supplier_id``),
+        ``status`` (one status or a list of them), ``number`` (exact), a range of their date
+        (``issue_date_from``/``issue_date_to`` on invoices, bills and credit notes,
+        ``date_from``/``date_to`` on expenses, payments and journal entries; inclusive), and
+        ``sort`` (``"issue_date"``, ``"-issue_date"`` for descending, ``"number"``,
+        ``"updated_at"``, ``"date"``); tax rates and tracking categories take ``status``. A filter
+        or sort the resource does not declare raises ``ValidationFailed`` before any HTTP call.
 
-        ``source="mirror"`` reads the local mirror instead of the provider (see ``docs/sync.md``):
-        records ordered by id, tombstones included only with ``include_deleted=True``.
+        Filters the provider cannot apply are applied by the core to what the provider returns
+        (pages may then hold fewer records than ``page_size``), and a sort it cannot do is done in
+        memory after every page was read: ``pager.plan`` says which (see ``docs/client.md``).
+
+        ``source="mirror"`` reads the local mirror instead of the provider (see ``docs/sync.md``),
+        with the same filters and sort applied in SQL: records ordered by id unless sorted,
+        tombstones included only with ``include_deleted=True``.
         """
         if source != "mirror":
             self._require(Operation.LIST)
-        filters = self._filters(source, updated_since=updated_since, status=status)
+        filters = self._filters(
+            updated_since=updated_since,
+            created_since=created_since,
+            customer_id=customer_id,
+            supplier_id=supplier_id,
+            status=status,
+            number=number,
+            issue_date_from=issue_date_from,
+            issue_date_to=issue_date_to,
+            date_from=date_from,
+            date_to=date_to,
+        )
+        order = None if sort is None else self._spec.sort(sort)
         if page_size is not None and page_size < 1:
             raise ValidationFailed(
                 "invalid list filter",
                 issues=[FieldIssue("page_size", f"must be at least 1, got {page_size}")],
             )
-        since = filters.pop("updated_since", None)
+        provider = self._conn.provider
+        if (
+            source != "mirror"
+            and updated_since is not None
+            and not provider.supports_filter(self.name, UPDATED_SINCE.name)
+        ):
+            # A provider that keeps no update time on the resource (Xero tax rates) cannot say what
+            # changed, and the core cannot tell either: refused rather than answered wrongly.
+            raise UnsupportedOperation(provider.name, "filtering by updated_since", self.name)
+        sorted_by_core = order is not None and (
+            source == "mirror" or not self._conn.provider.supports_sort(self.name, order.field)
+        )
+        if sorted_by_core and order is not None and cursor is not None:
+            SortCursor.decode(cursor, order, self.model)  # a bad cursor fails here, before any call
         if source == "mirror":
-            return self._mirror_list(since, filters, page_size, cursor, include_deleted)
-        session = self._conn.session(include_raw)
-        # Only a provider asked for another filter gets the parameter: overrides of list_page
-        # written before filters existed keep working.
-        extra = {"filters": filters} if filters else {}
+            return self._mirror_list(filters, order, page_size, cursor, include_deleted)
+        return provider_pager(
+            self._conn.provider,
+            self._conn.session(include_raw),
+            self.name,
+            self.model,
+            filters=filters,
+            sort=order,
+            page_size=page_size,
+            cursor=cursor,
+        )
 
-        async def fetch(page_cursor: str | None) -> Page:
-            return await self._conn.provider.list_page(
-                session, self.name, cursor=page_cursor, updated_since=since, page_size=page_size, **extra
-            )
+    @functools.cached_property
+    def _spec(self) -> ResourceSpec:
+        """The resource's declaration; a provider's own resource lists with ``updated_since`` only."""
+        spec = RESOURCES.get(self.name)
+        if spec is None:
+            spec = ResourceSpec(self.name, self.name, self.model, "", mirrored=False)
+        return spec
 
-        return AsyncPager(fetch, cursor)
-
-    def _filters(self, source: str, **given: Any) -> dict[str, Any]:
+    def _filters(self, **given: Any) -> builtins.list[tuple[ListFilter, Any]]:
         """The filters given, validated against the resource's declaration (the catalog's; a
         provider's own resource takes ``updated_since`` only)."""
-        spec = RESOURCES.get(self.name)
-        declared = spec.filters if spec is not None else (UPDATED_SINCE,)
-        valid: dict[str, Any] = {}
+        declared = self._spec.filters
+        valid: builtins.list[tuple[ListFilter, Any]] = []
         for name, value in given.items():
             if value is None:
                 continue
@@ -191,20 +273,25 @@ class AsyncResource(Generic[M]):
                     "invalid list filter",
                     issues=[FieldIssue(name, f"{self.name} lists take no such filter (they take: {takes})")],
                 )
-            valid[name] = wanted.validate(value)
-            if source != "mirror" and not self._conn.provider.supports_filter(self.name, name):
-                raise UnsupportedOperation(self._conn.provider.name, f"filtering by {name}", self.name)
+            valid.append((wanted, wanted.validate(value)))
+        _check_ranges(valid)
         return valid
 
     def _mirror_list(
         self,
-        updated_since: datetime | None,
-        filters: Mapping[str, Any],
+        filters: Sequence[tuple[ListFilter, Any]],
+        sort: ListSort | None,
         page_size: int | None,
         cursor: str | None,
         include_deleted: bool,
     ) -> AsyncPager[M]:
-        status = filters.get("status")
+        plan = ListPlan(
+            self.name,
+            "mirror",
+            pushed_down=tuple(f.name for f, _ in filters),
+            sort=None if sort is None else str(sort),
+            sorted_by=None if sort is None else "mirror",
+        )
 
         async def fetch(page_cursor: str | None) -> Page:
             db = await self._conn._client.database()
@@ -214,13 +301,13 @@ class AsyncResource(Generic[M]):
                 self.name,
                 cursor=page_cursor,
                 page_size=page_size,
-                updated_since=updated_since,
-                status=None if status is None else str(status),
+                filters=filters,
+                sort=sort,
                 include_deleted=include_deleted,
                 model=self.model,
             )
 
-        return AsyncPager(fetch, cursor)
+        return AsyncPager(fetch, cursor, plan=plan)
 
     async def update(
         self,
@@ -238,8 +325,10 @@ class AsyncResource(Generic[M]):
         self._require(Operation.UPDATE)
         check_record_id(record_id)
         validated = validate_update(self.model, fields)
-        issues = excess_precision_in_update(self.model, validated) + self._conn.provider.validate_update(
-            self.name, validated
+        issues = _one_per_field(
+            self._unsupported_fields(validated),
+            excess_precision_in_update(self.model, validated)
+            + self._conn.provider.validate_update(self.name, validated),
         )
         if issues:
             raise ValidationFailed(
@@ -341,6 +430,7 @@ class AsyncResource(Generic[M]):
         for index, record in enumerate(records):
             try:
                 model = self._coerce(record)
+                self._check(model, Operation.CREATE)
             except ValidationFailed as exc:
                 raise ValidationFailed(
                     f"record {index} is invalid",
@@ -348,8 +438,8 @@ class AsyncResource(Generic[M]):
                         FieldIssue(f"{index}.{i.field}" if i.field else str(index), i.message)
                         for i in exc.issues
                     ],
+                    provider=exc.provider,
                 ) from None
-            self._check(model, Operation.CREATE)
             models.append(model)
         results = await self._conn.provider.bulk_create(self._conn.session(include_raw), self.name, models)
         for result in results:
@@ -365,8 +455,10 @@ class AsyncResource(Generic[M]):
         for update in updates:
             check_record_id(update.id)
             fields = validate_update(self.model, update.fields)
-            issues = excess_precision_in_update(self.model, fields) + self._conn.provider.validate_update(
-                self.name, fields
+            issues = _one_per_field(
+                self._unsupported_fields(fields),
+                excess_precision_in_update(self.model, fields)
+                + self._conn.provider.validate_update(self.name, fields),
             )
             if issues:
                 raise ValidationFailed(

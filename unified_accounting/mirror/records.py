@@ -34,31 +34,36 @@ from __future__ import annotations
 import json
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Any
 
 from pydantic_core import PydanticSerializationError
-from sqlalchemy import and_, case, func, or_, select, true, update
+from sqlalchemy import Date, and_, case, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..catalog import RESOURCES
 from ..connections import ConnectionKey
 from ..models import ChangeOperation, RecordMeta
-from ..models.context import PROVIDER_CONTEXT
+from ..models.context import PROVIDER_CONTEXT, lone_surrogate
 from ..provider import ChangeFeedResult
 from ..storage.database import Database
-from .schema import mirror_records
+from ..storage.types import UTCDateTime
+from .schema import RECORD_FIELD_COLUMNS, mirror_records
 
 # A JSON escape of half a UTF-16 pair (what record_json writes for text UTF-8 cannot hold).
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 #: Unified statuses meaning the record left the books (see the module docstring).
 GONE_STATUSES = frozenset({"deleted", "void", "archived"})
-#: Rows per statement: well under SQLite's bound-parameter limit (13 columns per row).
+#: Records per upsert batch: the ordering keys of a batch are read with one ``IN`` of its ids,
+#: well under SQLite's bound-parameter limit.
 BATCH_SIZE = 1000
 _MAX_RANK = 2**63 - 1
+#: Longest text kept in a filter column: longer text can match no filter value (``FilterText``).
+_INDEXED_TEXT = 255
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,9 @@ class MirrorWrite:
     deleted: bool
     status: str | None
     record: str | None
+    #: The record's values of the filter columns (``schema.RECORD_FIELD_COLUMNS``, in order); empty
+    #: for a tombstone known by id only, which keeps the stored ones.
+    indexed: tuple[Any, ...] = ()
     #: The unified record itself, when the write was made from one (spares decoding it again).
     model: RecordMeta | None = field(default=None, compare=False, repr=False)
 
@@ -105,6 +113,27 @@ def _status(record: RecordMeta) -> str | None:
     return str(status.value if hasattr(status, "value") else status) if status is not None else None
 
 
+def _indexable(value: Any, column: str) -> Any:
+    """A field's value as its filter column keeps it: enums by value; text a database cannot hold
+    (NUL, lone surrogates) or no filter can match (too long) is left out (NULL), and so is a value
+    of another type than the column's (a provider's own model with a ``date`` that is a moment)."""
+    kind = mirror_records.c[column].type
+    if isinstance(kind, UTCDateTime):
+        return value if isinstance(value, datetime) else None
+    if isinstance(kind, Date):
+        return value if isinstance(value, date) and not isinstance(value, datetime) else None
+    if not isinstance(value, str):
+        return None
+    if len(value) > _INDEXED_TEXT or "\x00" in value or lone_surrogate(value):
+        return None
+    return str(value.value) if isinstance(value, Enum) else value
+
+
+def indexed_values(record: RecordMeta) -> tuple[Any, ...]:
+    """The values of the filter columns for ``record`` (see :mod:`.schema`)."""
+    return tuple(_indexable(getattr(record, name, None), name) for name in RECORD_FIELD_COLUMNS)
+
+
 def record_write(resource: str, record: RecordMeta, observed_at: datetime) -> MirrorWrite:
     """The write for a record read from the provider (a tombstone if its status says it is gone)."""
     if not record.id:
@@ -119,6 +148,7 @@ def record_write(resource: str, record: RecordMeta, observed_at: datetime) -> Mi
         deleted=status in GONE_STATUSES,
         status=status,
         record=record_json(record),
+        indexed=indexed_values(record),
         model=record,
     )
 
@@ -250,6 +280,14 @@ def _upsert_statement(db: Database) -> Any:
             "status": pick("status", func.coalesce(excluded.status, stored.status)),
             # A tombstone known by id only keeps the last content seen.
             "record": pick("record", func.coalesce(excluded.record, stored.record)),
+            # So do its filter columns; a version read whole sets them all (to NULL too).
+            **{
+                name: pick(
+                    name,
+                    case((excluded.record.is_(None), getattr(stored, name)), else_=getattr(excluded, name)),
+                )
+                for name in RECORD_FIELD_COLUMNS
+            },
             "changed_at": pick("changed_at", excluded.changed_at),
             "seen_at": excluded.seen_at,
         },
@@ -273,6 +311,8 @@ class _DriverStatement:
     names: tuple[str, ...] | None  # positional order (SQLite), or None for named (PostgreSQL)
     constants: dict[str, Any]
     sqlite: bool
+    #: How each filter column's value goes to the driver (SQLite: times and dates as text).
+    converters: tuple[tuple[str, Callable[[Any], Any]], ...]
 
     def parameters(self, key: ConnectionKey, batch: Sequence[MirrorWrite], now: datetime) -> list[Any]:
         stamp: Any = _sqlite_time(now) if self.sqlite else now
@@ -285,6 +325,8 @@ class _DriverStatement:
             "changed_at": stamp,
         }
         time_of = _sqlite_time if self.sqlite else _same
+        converters = self.converters
+        none = (None,) * len(converters)
         rows = [
             {
                 **fixed,
@@ -296,6 +338,10 @@ class _DriverStatement:
                 "deleted": w.deleted,
                 "status": w.status,
                 "record": w.record,
+                **{
+                    name: None if value is None else convert(value)
+                    for (name, convert), value in zip(converters, w.indexed or none, strict=True)
+                },
             }
             for w in batch
         ]
@@ -305,8 +351,12 @@ class _DriverStatement:
         return [ordered(row) for row in rows]
 
 
-def _same(value: datetime) -> datetime:
+def _same(value: Any) -> Any:
     return value
+
+
+def _sqlite_day(value: date) -> str:
+    return value.isoformat()
 
 
 def _sqlite_time(value: datetime) -> str:
@@ -322,14 +372,26 @@ def _driver_statement(db: Database) -> _DriverStatement:
     if cached is None:
         compiled = _upsert_statement(db).compile(dialect=db.engine.dialect)
         columns = {column.name for column in mirror_records.columns}
+        sqlite = db.dialect == "sqlite"
         cached = _DriverStatement(
             sql=str(compiled),
             names=tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None,
             constants={k: v for k, v in compiled.params.items() if k not in columns},
-            sqlite=db.dialect == "sqlite",
+            sqlite=sqlite,
+            converters=tuple((name, _converter(name, sqlite)) for name in RECORD_FIELD_COLUMNS),
         )
         _DRIVER_STATEMENTS[db.dialect] = cached
     return cached
+
+
+def _converter(column: str, sqlite: bool) -> Callable[[Any], Any]:
+    """What the driver takes for a filter column's value (what SQLAlchemy's types would send)."""
+    kind = mirror_records.c[column].type
+    if sqlite and isinstance(kind, UTCDateTime):
+        return _sqlite_time
+    if sqlite and isinstance(kind, Date):
+        return _sqlite_day
+    return _same
 
 
 async def upsert(

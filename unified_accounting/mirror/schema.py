@@ -4,18 +4,28 @@ It lives in the vault's database (every name starts with ``ua_``); the Alembic r
 ``migrations/`` (branch ``mirror``) create it. Records are keyed by connection — (consumer,
 provider, company) — and resource; there is no foreign key to ``ua_connections`` so a mirror
 outlives a reconnect.
+
+Besides the record's JSON, a row keeps the fields list filters and sorts test in indexed columns
+named after the model fields (:data:`FIELD_COLUMNS`), written by the upsert: a filter declared in
+the catalog on one of those fields (``ListFilter.field``), or a sort key, works on the mirror for
+any resource that has the field. A catalog test fails when a mirrored resource declares a filter
+or sort on a field without a column: add one here and in a migration.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, Index, MetaData, String, Table, Text
 
 from ..storage.migrations import Schema
 from ..storage.types import UTCDateTime
 
 _ID = 255
+_KEY = ("consumer_id", "provider", "company_id", "resource")
+#: Text sorted by code point, as the core sorts in memory (a PostgreSQL database's own collation
+#: may order by language rules); SQLite compares text by code point already.
+SortableText = Text().with_variant(Text(collation="C"), "postgresql")
 
 metadata = MetaData()
 
@@ -40,15 +50,28 @@ mirror_records = Table(
     Column("seen_at", UTCDateTime, nullable=False),
     # Last time this row's content changed.
     Column("changed_at", UTCDateTime, nullable=False),
-    Index(
-        "ix_ua_mirror_records_updated",
-        "consumer_id",
-        "provider",
-        "company_id",
-        "resource",
-        "updated_at",
-    ),
+    # Fields list filters and sorts test (see the module docstring); NULL where a record has none.
+    Column("created_at", UTCDateTime),
+    Column("customer_id", Text),
+    Column("number", SortableText),
+    Column("issue_date", Date),
+    Column("supplier_id", Text),
+    Column("date", Date),
+    Index("ix_ua_mirror_records_updated", *_KEY, "updated_at"),
+    Index("ix_ua_mirror_records_status", *_KEY, "status"),
+    Index("ix_ua_mirror_records_created", *_KEY, "created_at"),
+    Index("ix_ua_mirror_records_customer", *_KEY, "customer_id"),
+    Index("ix_ua_mirror_records_number", *_KEY, "number", "record_id"),
+    Index("ix_ua_mirror_records_issued", *_KEY, "issue_date", "record_id"),
+    Index("ix_ua_mirror_records_supplier", *_KEY, "supplier_id"),
+    Index("ix_ua_mirror_records_dated", *_KEY, "date", "record_id"),
 )
+
+#: The columns the upsert fills from a record's fields (``updated_at`` and ``status`` have their
+#: own rules: see :mod:`.records`). Columns added in ``mirror_0002`` and ``mirror_0003``.
+RECORD_FIELD_COLUMNS = ("created_at", "customer_id", "number", "issue_date", "supplier_id", "date")
+#: Model field → the column holding it, for every field a list filter or sort may test.
+FIELD_COLUMNS = {name: mirror_records.c[name] for name in ("updated_at", "status", *RECORD_FIELD_COLUMNS)}
 
 
 SCHEMA = Schema(

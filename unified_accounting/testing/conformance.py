@@ -35,6 +35,7 @@ provider declares.
 from __future__ import annotations
 
 import enum
+import typing
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -45,7 +46,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from ..catalog import RESOURCES, UPDATED_SINCE, ListFilter
+from ..catalog import RESOURCES, UPDATED_SINCE, ListFilter, ResourceSpec
 from ..connections import MemoryConnectionStore
 from ..errors import (
     AuthenticationError,
@@ -55,6 +56,7 @@ from ..errors import (
     UnsupportedOperation,
     ValidationFailed,
 )
+from ..listing import sort_records, sort_value
 from ..models import InvoiceStatus, ReportName
 from ..plugins import get_provider
 from ..provider import Operation, Provider
@@ -121,6 +123,9 @@ class ConformanceEnv:
     def supports_filter(self, resource: str, name: str) -> bool:
         return self.provider.supports_filter(resource, name)
 
+    def supports_sort(self, resource: str, key: str) -> bool:
+        return self.provider.supports_sort(resource, key)
+
     def require(self, resource: str, *operations: Operation) -> None:
         missing = [op.value for op in operations if not self.supports(resource, op)]
         if missing:
@@ -166,6 +171,25 @@ class ConformanceEnv:
             )
         return seeded
 
+    async def varied(self, resource: str, count: int = 3) -> tuple[list[Any], list[Any]]:
+        """Every listed ``resource`` record, and ``count`` new ones among them made a minute apart
+        (one voided or archived where the provider can), so that filters and sorts have different
+        values to tell apart. A provider holding fewer (QuickBooks' two tracking categories) gives
+        what it has."""
+        ids: list[str] = []
+        for _ in range(count):
+            ids += await self.existing(resource, 1)
+            self.harness.advance(self.app, 61)
+        target = await self.records_of(resource)
+        for operation in (Operation.VOID, Operation.ARCHIVE):
+            if self.supports(resource, operation):
+                await getattr(target, operation.value)(ids[1])
+                break
+        everything = await target.list_all()
+        made = [record for record in everything if record.id in ids]
+        assert len(made) == len(set(ids)), f"{resource}: the list left out records just made"
+        return everything, made
+
     async def new_customer_id(self) -> str:
         return str((await self.created("customer")).id)
 
@@ -201,9 +225,71 @@ def status_of(record: Any) -> str | None:
     return None if status is None else str(getattr(status, "value", status))
 
 
+def _wire_value(value: Any) -> Any:
+    """A filter value as product code writes it (enum members as their text)."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def filter_values(list_filter: ListFilter, records: list[Any]) -> list[Any]:
+    """Values of ``list_filter`` worth trying on ``records``: those the records hold (the lowest
+    and highest for a range or a moment), and for a ``one_of`` filter several at once."""
+    held = sorted(
+        {value for r in records if (value := getattr(r, list_filter.field, None)) is not None}, key=str
+    )
+    if not held:
+        return []
+    if list_filter.match in ("at_least", "at_most", "after"):
+        ordered = sorted(held)
+        values = [ordered[0], ordered[-1]]
+    else:
+        values = held[:2]
+    single = [_wire_value(v) for v in dict.fromkeys(values)]
+    tried: list[Any] = list(single)
+    if list_filter.match == "one_of":
+        tried.append(list(single))  # several at once
+        kind = list_filter.type
+        if isinstance(kind, type) and issubclass(kind, enum.Enum):
+            absent = [m.value for m in kind if m.value not in single]
+            if absent:
+                tried.append([single[0], absent[0]])
+    return tried
+
+
+def combined_filters(filters: list[ListFilter], records: list[Any]) -> dict[str, Any]:
+    """Every filter at once, each given the value of one record (so that it matches), but the
+    ``after`` moments, which it would not pass."""
+    record = records[0]
+    combined: dict[str, Any] = {}
+    for list_filter in filters:
+        value = getattr(record, list_filter.field, None)
+        if value is not None and list_filter.match != "after":
+            combined[list_filter.name] = _wire_value(value)
+    return combined
+
+
+async def _same_as_the_rule(
+    target: FlavouredResource, spec: ResourceSpec, everything: list[Any], given: dict[str, Any]
+) -> int:
+    """List with ``given`` (two records a page) and compare with the unified rule applied to the
+    whole list."""
+    checks = [(spec.filter(name), value) for name, value in given.items()]
+    expected = {
+        r.id
+        for r in everything
+        if all(f.matches(r, f.validate(value)) for f, value in checks if f is not None)
+    }
+    listed = await target.list_all(page_size=2, **given)
+    got = [r.id for r in listed]
+    assert len(got) == len(set(got)), f"{given}: a record was listed twice"
+    assert set(got) == expected, f"{given}: listed {sorted(got)}, the rule keeps {sorted(expected)}"
+    return 1
+
+
 def example_value(list_filter: ListFilter) -> Any:
     """A valid value of a filter, for checks that must get past validation; ``None`` if unknown."""
     kind = list_filter.type
+    while typing.get_origin(kind) is typing.Annotated:
+        kind = typing.get_args(kind)[0]
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return next(iter(kind)).value
     examples: dict[Any, Any] = {str: "1", int: 1, bool: True, date: date(2026, 1, 5)}
@@ -230,31 +316,8 @@ UNSUPPORTED_CALLS: dict[Operation, tuple[str, tuple[Any, ...]]] = {
 CATALOG = [name for name, spec in RESOURCES.items() if not spec.singleton]
 #: Resources with one record per company (``conn.company_info.get()``).
 SINGLETONS = [name for name, spec in RESOURCES.items() if spec.singleton]
-#: Every declared list filter besides ``updated_since``, as (resource, filter name) pairs.
-FILTER_CASES = [
-    (name, list_filter.name)
-    for name, spec in RESOURCES.items()
-    if not spec.singleton
-    for list_filter in spec.filters
-    if list_filter is not UPDATED_SINCE
-]
-
 #: The ways off the books, each checked by ``test_delete_void_or_archive`` where supported.
 ANY_WAY_OFF_THE_BOOKS = (Operation.VOID, Operation.ARCHIVE, Operation.DELETE)
-
-
-def declared_filter(resource: str, name: str) -> ListFilter:
-    return next(f for f in RESOURCES[resource].filters if f.name == name)
-
-
-def _filter_is_checkable(provider: Provider, resource: str, name: str) -> bool:
-    if not provider.supports(resource, Operation.LIST):
-        return False
-    if provider.supports_filter(resource, name):
-        # Checked on a record made by the suite: its field must exist to compare with.
-        can_make = provider.supports(resource, Operation.CREATE) or provider.supports(resource, Operation.GET)
-        return can_make and name in RESOURCES[resource].model.model_fields
-    return example_value(declared_filter(resource, name)) is not None
 
 
 #: For each test run per resource: whether the provider declares what it needs of ``resource``.
@@ -265,6 +328,10 @@ RESOURCE_NEEDS: dict[str, Callable[[Provider, str], bool]] = {
         p.supports(r, Operation.CREATE)
         and p.supports(r, Operation.LIST)
         and p.supports_filter(r, "updated_since")
+    ),
+    "test_list_filters_and_sorts": lambda p, r: (
+        p.supports(r, Operation.LIST)
+        and (any(f is not UPDATED_SINCE for f in RESOURCES[r].filters) or bool(RESOURCES[r].sorts))
     ),
     "test_delete_void_or_archive": lambda p, r: any(p.supports(r, op) for op in ANY_WAY_OFF_THE_BOOKS),
     "test_missing_id_is_not_found": lambda p, r: p.supports(r, Operation.GET),
@@ -345,14 +412,6 @@ def generate(suite: ConformanceSuite, metafunc: pytest.Metafunc) -> None:
     """Parametrize the suite's test ``metafunc`` over what the provider under test declares."""
     test = metafunc.definition.originalname
     provider = provider_while_collecting(suite, metafunc)
-    if test == "test_list_filters":
-        cases = FILTER_CASES
-        if provider is not None:
-            cases = [case for case in FILTER_CASES if _filter_is_checkable(provider, *case)]
-        _parametrize(
-            metafunc, ("resource", "list_filter"), cases, FILTER_CASES, ids=["-".join(c) for c in cases]
-        )
-        return
     if "resource" in metafunc.fixturenames and test in RESOURCE_NEEDS:
         resources = CATALOG if provider is None else [r for r in CATALOG if RESOURCE_NEEDS[test](provider, r)]
         _parametrize(metafunc, "resource", resources, CATALOG, ids=resources)
@@ -492,36 +551,40 @@ class ConformanceSuite(DocumentConformance):
         assert new.id in ids
         assert old.id not in ids
 
-    async def test_list_filters(self, ua_env: ConformanceEnv, resource: str, list_filter: str) -> None:
-        """A declared filter the provider applies keeps exactly the records whose field has the
-        value; one it does not apply fails before any HTTP call."""
+    async def test_list_filters_and_sorts(self, ua_env: ConformanceEnv, resource: str) -> None:
+        """Every declared filter and sort gives the records the unified rule gives — the same
+        whether the provider applies it (``list_filters``, ``list_sorts``) or the core does after
+        fetching — alone and combined, across pages; ``pager.plan`` says which applied it."""
         ua_env.require(resource, Operation.LIST)
+        spec = RESOURCES[resource]
+        filters = [f for f in spec.filters if f is not UPDATED_SINCE]
+        if not filters and not spec.sorts:
+            pytest.skip(f"{resource} lists declare no filter besides updated_since and no sort")
         target = await ua_env.records_of(resource)
-        declared = declared_filter(resource, list_filter)
-        if not ua_env.supports_filter(resource, list_filter):
-            value = example_value(declared)
-            if value is None:
-                pytest.skip(f"no example value of the {list_filter} filter's type to send")
-            ua_env.wire.requests.clear()
-            with pytest.raises(UnsupportedOperation):
-                await target.list_all(**{list_filter: value})
-            assert ua_env.wire.requests == [], f"filter {list_filter} reached the provider"
-            return
-        if ua_env.supports(resource, Operation.CREATE):
-            record = await ua_env.created(resource)
-        else:
-            ua_env.require(resource, Operation.GET)
-            record = await target.get((await ua_env.existing(resource, 1))[0])
-        value = getattr(record, list_filter)
-        assert value is not None, (
-            f"the sample {resource} has no {list_filter} to filter by: make the harness's sample set it"
-        )
-        value = getattr(value, "value", value)
-        listed = await target.list_all(**{list_filter: value})
-        assert record.id in {r.id for r in listed}, f"{list_filter}={value!r} left out a match"
-        assert all(
-            getattr(getattr(r, list_filter), "value", getattr(r, list_filter)) == value for r in listed
-        )
+        everything, made = await ua_env.varied(resource)
+        checked = 0
+        for list_filter in filters:
+            plan = await target.list_plan(**{list_filter.name: example_value(list_filter)})
+            pushed = ua_env.supports_filter(resource, list_filter.name)
+            applied_by = plan.pushed_down if pushed else plan.filtered_after_fetch
+            assert list_filter.name in applied_by, f"{list_filter.name}: {plan}"
+            for value in filter_values(list_filter, made):
+                checked += await _same_as_the_rule(target, spec, everything, {list_filter.name: value})
+        combined = combined_filters(filters, made)
+        if len(combined) > 1:
+            checked += await _same_as_the_rule(target, spec, everything, combined)
+        for key in spec.sorts:
+            for text in (key, f"-{key}"):
+                plan = await target.list_plan(sort=text)
+                assert plan.sorted_by == ("provider" if ua_env.supports_sort(resource, key) else "core")
+                listed = await target.list_all(sort=text, page_size=2)
+                sort = spec.sort(text)
+                assert sorted(r.id for r in listed) == sorted(r.id for r in everything), f"sort={text}"
+                expected = [sort_value(r, sort) for r in sort_records(everything, sort)]
+                assert [sort_value(r, sort) for r in listed] == expected, f"sort={text} ({plan.sorted_by})"
+                checked += 1
+        if not checked:
+            pytest.skip(f"no {resource} record holds a value the declared filters test")
 
     async def test_delete_void_or_archive(self, ua_env: ConformanceEnv, resource: str) -> None:
         """Each way off the books the provider supports: voided and archived records say so; a

@@ -29,6 +29,12 @@ class FlavouredResource:
 
         return call
 
+    async def list_plan(self, **kwargs: Any) -> Any:
+        """The ``ListPlan`` of ``list(**kwargs)`` (nothing is fetched)."""
+        if self._blocking:
+            return await anyio.to_thread.run_sync(lambda: self._resource.list(**kwargs).plan)
+        return self._resource.list(**kwargs).plan
+
     async def collect(self, name: str, *args: Any, **kwargs: Any) -> list[Any]:
         """Everything the iterator ``name(*args, **kwargs)`` yields (``download``'s chunks)."""
         method = getattr(self._resource, name)

@@ -40,7 +40,30 @@ from unified_accounting_xero.provider import XeroProvider
 from unified_accounting import AsyncClient
 from unified_accounting.client import AsyncConnection
 from unified_accounting.errors import ValidationFailed
-from unified_accounting.models import Allocation, Customer, Invoice, InvoiceStatus, LineItem, Payment
+from unified_accounting.models import (
+    Allocation,
+    Bill,
+    BillAllocation,
+    BillPayment,
+    BillStatus,
+    CreditNote,
+    CreditNoteStatus,
+    Customer,
+    Expense,
+    Invoice,
+    InvoiceStatus,
+    Item,
+    ItemPricing,
+    JournalEntry,
+    JournalEntryStatus,
+    JournalLine,
+    LedgerAccount,
+    LedgerAccountType,
+    LineItem,
+    Payment,
+    Supplier,
+    SupplierCredit,
+)
 from unified_accounting.testing.cassettes import cassette_vcr, find_secrets, recording, serve
 from unified_accounting.tokens import TokenSet
 
@@ -248,6 +271,147 @@ async def test_crud(backend: Backend, cassette: None) -> None:
         assert voided.status is InvoiceStatus.VOID
         archived = await conn.customers.archive(str(customer.id))
         assert archived.status == "archived"
+
+
+async def test_chart_items_and_journals(backend: Backend, cassette: None) -> None:
+    async for conn in connect(backend):
+        tag = f"{int(backend.now().timestamp()) % 100000:05d}"
+        account = await conn.ledger_accounts.create(
+            LedgerAccount(code=f"C{tag}", name=f"Cassette costs {tag}", type=LedgerAccountType.EXPENSE)
+        )
+        # Replayed, the answers carry the tag of the recording: read it back from them.
+        tag = str(account.code)[1:]
+        assert account.id == f"C{tag}" and account.classification == "expense"
+        fetched = await conn.ledger_accounts.get(str(account.id))
+        renamed = await conn.ledger_accounts.update(
+            str(account.id), {"name": f"Cassette overheads {tag}"}, row_version=fetched.row_version
+        )
+        assert renamed.name == f"Cassette overheads {tag}"
+
+        item = await conn.items.create(
+            Item(
+                code=f"CAS-{tag}",
+                name=f"Cassette {tag}",
+                sales=ItemPricing(unit_price=Decimal("9.5"), account_id="200"),
+                purchase=ItemPricing(unit_price=Decimal("4.25"), account_id=str(account.id)),
+            )
+        )
+        assert item.id == f"CAS-{tag}" and (await conn.items.get(str(item.id))).name == f"Cassette {tag}"
+        changed = await conn.items.update(str(item.id), {"name": f"Cassette item {tag}"})
+        assert changed.purchase is not None and changed.purchase.account_id == str(account.id)
+
+        entry = await conn.journal_entries.create(
+            JournalEntry(
+                date=date(2026, 1, 31),
+                memo=f"Cassette accrual {tag}",
+                lines=[
+                    JournalLine(ledger_account_id=str(account.id), debit=Decimal("25.00")),
+                    JournalLine(ledger_account_id="429", credit=Decimal("25.00")),
+                ],
+            )
+        )
+        assert entry.status is JournalEntryStatus.POSTED
+        assert (await conn.journal_entries.get(str(entry.id))).total_credit == Decimal("25.00")
+        assert (await conn.journal_entries.void(str(entry.id))).status is JournalEntryStatus.VOID
+
+        await conn.items.delete(str(item.id))
+        archived = await conn.ledger_accounts.archive(str(account.id))
+        assert archived.status == "archived"
+
+
+async def test_payables_and_credit(backend: Backend, cassette: None) -> None:
+    async for conn in connect(backend):
+        supplier = await conn.suppliers.create(
+            Supplier(display_name=f"Cassette Supplies {backend.now().timestamp()}")
+        )
+        assert (await conn.suppliers.get(str(supplier.id))).display_name == supplier.display_name
+        bill = await conn.bills.create(
+            Bill(
+                supplier_id=str(supplier.id),
+                number="CAS-BILL-1",
+                issue_date=date(2026, 1, 5),
+                line_items=[
+                    LineItem(
+                        description="Paper",
+                        quantity=Decimal(2),
+                        unit_price=Decimal("20.00"),
+                        account_id="453",
+                    )
+                ],
+            )
+        )
+        paid = await conn.bill_payments.create(
+            BillPayment(
+                supplier_id=str(supplier.id),
+                total_amount=Decimal("10.00"),
+                date=date(2026, 1, 6),
+                allocations=[BillAllocation(bill_id=str(bill.id), amount=Decimal("10.00"))],
+            )
+        )
+        assert (await conn.bill_payments.get(str(paid.id))).total_amount == Decimal("10.00")
+        assert (await conn.bills.get(str(bill.id))).status is BillStatus.PARTIALLY_PAID
+
+        credit = await conn.supplier_credits.create(
+            SupplierCredit(
+                supplier_id=str(supplier.id),
+                number="CAS-CR-1",
+                line_items=[
+                    LineItem(
+                        description="Return",
+                        quantity=Decimal(1),
+                        unit_price=Decimal("5.00"),
+                        account_id="453",
+                    )
+                ],
+            )
+        )
+        credited = await conn.supplier_credits.allocate(
+            str(credit.id), bill_id=str(bill.id), amount=credit.total
+        )
+        assert credited.status is CreditNoteStatus.USED
+
+        customer = await conn.customers.create(
+            Customer(display_name=f"Cassette Returns {backend.now().timestamp()}")
+        )
+        invoice = await conn.invoices.create(
+            Invoice(
+                customer_id=str(customer.id),
+                issue_date=date(2026, 1, 5),
+                line_items=[LineItem(description="Desk", quantity=Decimal(1), unit_price=Decimal("100.00"))],
+            )
+        )
+        note = await conn.credit_notes.create(
+            CreditNote(
+                customer_id=str(customer.id),
+                line_items=[
+                    LineItem(
+                        description="Scratch",
+                        quantity=Decimal(1),
+                        unit_price=Decimal("10.00"),
+                        account_id="200",
+                    )
+                ],
+            )
+        )
+        allocated = await conn.credit_notes.allocate(
+            str(note.id), invoice_id=str(invoice.id), amount=Decimal("5.00")
+        )
+        assert allocated.remaining_credit == note.total - Decimal("5.00")
+
+        expense = await conn.expenses.create(
+            Expense(
+                date=date(2026, 1, 7),
+                account_id="090",
+                supplier_id=str(supplier.id),
+                line_items=[
+                    LineItem(
+                        description="Taxi", quantity=Decimal(1), unit_price=Decimal("23.00"), account_id="429"
+                    )
+                ],
+            )
+        )
+        assert (await conn.expenses.get(str(expense.id))).total == Decimal("23.00")
+        await conn.expenses.delete(str(expense.id))
 
 
 async def test_paging_and_if_modified_since(backend: Backend, cassette: None) -> None:

@@ -527,8 +527,8 @@ class TestContactsAndItems:
         assert by_path["Code"] == "NEW-2"
         assert (await client.get(f"{API}/Items/NEW-2")).status_code == 200
 
-    async def test_accounts_are_read_only(self, client: httpx.AsyncClient) -> None:
-        assert (await client.put(f"{API}/Accounts", json={"Code": "999"})).status_code == 405
+    async def test_an_account_needs_a_name_and_type(self, client: httpx.AsyncClient) -> None:
+        assert (await client.put(f"{API}/Accounts", json={"Code": "999"})).status_code == 400
 
 
 @pytest.mark.anyio

@@ -61,7 +61,7 @@ def test_intent_to_receive_answers_200_or_401() -> None:
 
 
 def test_events_become_unified_change_events() -> None:
-    created, updated = provider.parse_webhook(json.dumps(EVENTS).encode())
+    created, updated, as_supplier = provider.parse_webhook(json.dumps(EVENTS).encode())
     assert (created.resource, created.record_id, created.operation) == (
         "invoice",
         "i-1",
@@ -70,6 +70,28 @@ def test_events_become_unified_change_events() -> None:
     assert created.company_id == "t-1" and created.provider == "xero"
     assert created.occurred_at == datetime(2024, 6, 21, 1, 15, 39, 902000, tzinfo=UTC)
     assert (updated.resource, updated.operation) == ("customer", ChangeOperation.UPDATED)
+    # A contact is a customer and a supplier alike: both hear of it, each event with its own id.
+    assert (as_supplier.resource, as_supplier.record_id) == ("supplier", "c-1")
+    assert as_supplier.event_id != updated.event_id
+
+
+def test_credit_note_events_are_routed_by_their_type() -> None:
+    events = [
+        {
+            "resourceId": f"cn-{kind}",
+            "eventDateUtc": "2024-06-21T01:15:39.902",
+            "eventType": "UPDATE",
+            "eventCategory": "CREDITNOTE",
+            "tenantId": "t-1",
+            "data": {"Type": kind, "Status": "AUTHORISED"},
+        }
+        for kind in ("ACCRECCREDIT", "ACCPAYCREDIT", "OTHER")
+    ]
+    parsed = provider.parse_webhook(json.dumps({"events": events}).encode())
+    assert [(e.resource, e.record_id) for e in parsed] == [
+        ("credit_note", "cn-ACCRECCREDIT"),
+        ("supplier_credit", "cn-ACCPAYCREDIT"),
+    ]
 
 
 def test_event_ids_are_stable_and_distinct() -> None:

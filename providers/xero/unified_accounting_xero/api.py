@@ -20,28 +20,63 @@ from unified_accounting.http.paths import path_segment
 from unified_accounting.oauth import rebase
 from unified_accounting.provider import ProviderSession
 
+from .chart import is_guid
 from .codec import RESOURCES
 from .dates import if_modified_since, parse_datetime
 from .errors import PROVIDER
 from .queries import XeroQuery
 
 API_BASE = "https://api.xero.com/api.xro/2.0"
-#: Xero's Invoices and Payments endpoints also hold bills and bill payments: keep to sales.
-SALES_FILTER = {"invoice": 'Type=="ACCREC"', "payment": 'PaymentType=="ACCRECPAYMENT"'}
-SALES_TYPE = {"invoice": ("Type", "ACCREC"), "payment": ("PaymentType", "ACCRECPAYMENT")}
+#: Xero endpoints that hold several unified resources: the field telling them apart and the values
+#: of each (Invoices hold sales invoices and bills, Payments their payments and refunds...).
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "invoice": ("Type", ("ACCREC",)),
+    "bill": ("Type", ("ACCPAY",)),
+    # Customer payments: of invoices, refunds of credit notes, refunds of over- and prepayments.
+    "payment": (
+        "PaymentType",
+        ("ACCRECPAYMENT", "ARCREDITPAYMENT", "AROVERPAYMENTPAYMENT", "ARPREPAYMENTPAYMENT"),
+    ),
+    "bill_payment": ("PaymentType", ("ACCPAYPAYMENT",)),
+    "credit_note": ("Type", ("ACCRECCREDIT",)),
+    "supplier_credit": ("Type", ("ACCPAYCREDIT",)),
+    "expense": ("Type", ("SPEND", "RECEIVE")),
+}
+#: Contacts are customers and suppliers alike: a contact Xero has not yet seen on a sales invoice
+#: or a bill (IsCustomer and IsSupplier both false) is listed as both.
+CONTACT_FILTER = {
+    "customer": "(IsCustomer==true OR IsSupplier==false)",
+    "supplier": "(IsSupplier==true OR IsCustomer==false)",
+}
 #: Xero pages these lists; the others always come whole.
-PAGED = frozenset({"invoice", "customer", "payment"})
+PAGED = frozenset(
+    {
+        "invoice",
+        "customer",
+        "payment",
+        "journal_entry",
+        "supplier",
+        "bill",
+        "bill_payment",
+        "credit_note",
+        "supplier_credit",
+        "expense",
+    }
+)
 #: Xero honours If-Modified-Since on these lists (not on tax rates, tracking categories, currencies).
-MODIFIED_SINCE = frozenset({"invoice", "customer", "payment", "account", "item"})
+MODIFIED_SINCE = PAGED | {"account", "item", "ledger_account"}
+_UNIT_PLACES = {"unitdp": "4"}
 #: Query parameters every read and write of a resource carries: four-decimal unit prices (Xero
 #: rounds to two otherwise), and archived contacts and categories (hidden by default, yet still there).
 READ_PARAMS: dict[str, dict[str, str]] = {
-    "invoice": {"unitdp": "4"},
-    "item": {"unitdp": "4"},
+    **dict.fromkeys(("invoice", "bill", "item", "credit_note", "supplier_credit", "expense"), _UNIT_PLACES),
     "customer": {"includeArchived": "true"},
+    "supplier": {"includeArchived": "true"},
     "tracking_category": {"includeArchived": "true"},
 }
-WRITE_PARAMS: dict[str, dict[str, str]] = {"invoice": {"unitdp": "4"}, "item": {"unitdp": "4"}}
+WRITE_PARAMS: dict[str, dict[str, str]] = {
+    name: _UNIT_PLACES for name in ("invoice", "bill", "item", "credit_note", "supplier_credit", "expense")
+}
 #: Where a resource's URL differs from its envelope's name.
 PATHS = {"company_info": "Organisation"}
 
@@ -93,18 +128,46 @@ def _body(response: httpx.Response) -> Any:
         ) from None
 
 
-def _is_sales(resource: str, record: Mapping[str, Any]) -> bool:
-    rule = SALES_TYPE.get(resource)
-    return rule is None or str(record.get(rule[0]) or rule[1]).upper() == rule[1]
+def is_kind(resource: str, record: Mapping[str, Any]) -> bool:
+    """Whether a record of a shared endpoint is one of ``resource`` (a bill is no sales invoice)."""
+    rule = KINDS.get(resource)
+    return rule is None or str(record.get(rule[0]) or rule[1][0]).upper() in rule[1]
+
+
+def kind_filter(resource: str) -> list[str]:
+    """The ``where`` terms that keep a list to ``resource``."""
+    if resource in CONTACT_FILTER:
+        return [CONTACT_FILTER[resource]]
+    rule = KINDS.get(resource)
+    if rule is None:
+        return []
+    field, values = rule
+    terms = [f'{field}=="{value}"' for value in values]
+    return [terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"]
+
+
+def _by_code(record_id: str) -> dict[str, str] | None:
+    """The list filter that finds an account by code (Xero reads single accounts by AccountID only);
+    ``None`` for an AccountID, or for a "code" no account can have (a quote would end the filter)."""
+    if is_guid(record_id) or '"' in record_id or "\\" in record_id:
+        return None
+    return {"where": f'Code=="{record_id}"'}
 
 
 async def fetch_record(session: ProviderSession, resource: str, record_id: str) -> dict[str, Any]:
     """One record as Xero JSON; a bill (or bill payment) is not a sales record: ``NotFound``."""
+    query = _by_code(record_id) if resource == "ledger_account" else None
+    if resource == "ledger_account" and query is None and not is_guid(record_id):
+        raise NotFound(
+            f"no ledger account {record_id!r} in this Xero organisation", provider=PROVIDER, status_code=404
+        )
     response = await session.request(
-        "GET", url(session, resource, record_id), params=READ_PARAMS.get(resource)
+        "GET",
+        url(session, resource, None if query else record_id),
+        params={**READ_PARAMS.get(resource, {}), **(query or {})} or None,
     )
     items = _items(resource, _body(response))
-    if not items or not _is_sales(resource, items[0]):
+    if not items or not is_kind(resource, items[0]):
         raise NotFound(
             f"no {resource} {record_id!r} in this Xero organisation", provider=PROVIDER, status_code=404
         )
@@ -167,8 +230,7 @@ async def fetch_page(
         # Ordered by id unless asked otherwise: an id never changes, so records updated while
         # paging do not move between pages.
         params.update(page=page, pageSize=page_size, order=query.order or f"{RESOURCES[resource][1]} ASC")
-    where = [SALES_FILTER[resource]] if resource in SALES_FILTER else []
-    where += query.where
+    where = kind_filter(resource) + query.where
     if where:
         params["where"] = " AND ".join(where)
     headers = (
@@ -240,6 +302,11 @@ async def send(
     body = _body(response)
     items = body.get(key) if isinstance(body, Mapping) else None
     return [item for item in items or [] if isinstance(item, dict)]
+
+
+async def delete(session: ProviderSession, path: Sequence[str]) -> None:
+    """A DELETE Xero answers with no body (``/Items/{id}``: 204)."""
+    await session.request("DELETE", _path(session, *path), idempotent=True)
 
 
 def has_errors(element: Mapping[str, Any]) -> bool:

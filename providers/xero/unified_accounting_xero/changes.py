@@ -15,6 +15,7 @@ from unified_accounting.decoding import RecordIssue
 from unified_accounting.provider import ChangeFeedResult, ProviderSession
 
 from . import api
+from .chart import account_id_of
 from .codec import decode_rows
 from .statuses import GONE_INVOICE_STATUSES
 
@@ -22,11 +23,11 @@ MAX_PAGE_SIZE = 1000
 
 
 def is_gone(resource: str, record: Mapping[str, Any]) -> bool:
-    if resource == "invoice":
+    if resource in ("invoice", "bill", "credit_note", "supplier_credit"):
         return str(record.get("Status", "")).upper() in GONE_INVOICE_STATUSES
-    if resource == "customer":
+    if resource in ("customer", "supplier"):
         return str(record.get("ContactStatus", "ACTIVE")).upper() != "ACTIVE"
-    if resource == "payment":
+    if resource in ("payment", "bill_payment", "journal_entry", "ledger_account", "expense"):
         return str(record.get("Status", "")).upper() == "DELETED"
     return False
 
@@ -62,8 +63,9 @@ async def read_changes(
                 result.server_time = raw.server_time
             live = []
             for item in raw.items:
-                if is_gone(resource, item) and api.id_of(resource, item):
-                    deleted.append(api.id_of(resource, item))
+                gone_id = account_id_of(item) if resource == "ledger_account" else api.id_of(resource, item)
+                if is_gone(resource, item) and gone_id:
+                    deleted.append(gone_id)
                 else:
                     live.append(item)
             decoded, issues = read_page(resource, live)

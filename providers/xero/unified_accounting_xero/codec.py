@@ -26,27 +26,42 @@ from typing import Any
 from unified_accounting import jsonutil
 from unified_accounting.decoding import RecordIssue, decode_each, decode_one, id_in
 from unified_accounting.models import (
+    Bill,
+    BillPayment,
+    BillStatus,
     CompanyInfo,
+    CreditNote,
+    CreditNoteStatus,
     Customer,
+    Expense,
+    ExpenseStatus,
+    ExpenseType,
     Invoice,
     InvoiceStatus,
     Item,
-    ItemType,
+    JournalEntry,
+    LedgerAccount,
     LineItem,
     LineItemType,
     Payment,
     PaymentTerms,
+    PaymentType,
     RecordMeta,
+    Supplier,
+    SupplierCredit,
     TaxMode,
     TaxRate,
     TrackingCategory,
 )
 from unified_accounting.models.context import from_provider
 
+from . import chart
 from .contacts import (
     BILLING_ADDRESS,
     SHIPPING_ADDRESS,
+    SUPPLIER_FIELDS,
     decode_contact,
+    decode_supplier,
     encode_contact,
     encode_contact_fields,
     first_address,
@@ -56,7 +71,15 @@ from .dates import format_date, parse_datetime, record_date
 from .models import Account
 from .organisation import decode_organisation
 from .settings import XeroSettings
-from .statuses import INVOICE_TO_XERO, invoice_status, payment_status
+from .statuses import (
+    BILL_TO_XERO,
+    CREDIT_TO_XERO,
+    INVOICE_TO_XERO,
+    bill_status,
+    credit_status,
+    invoice_status,
+    payment_status,
+)
 from .support import FIELD_SUPPORT, computed, refused
 from .taxes import TO_LINE_AMOUNT_TYPES, decode_tax_rate, encode_tax_rate, encode_tax_rate_changes, tax_mode
 from .terms import due_date
@@ -70,6 +93,14 @@ RESOURCES: dict[str, tuple[str, str, type[RecordMeta]]] = {
     "payment": ("Payments", "PaymentID", Payment),
     "account": ("Accounts", "AccountID", Account),
     "item": ("Items", "ItemID", Item),
+    "ledger_account": ("Accounts", "AccountID", LedgerAccount),
+    "supplier": ("Contacts", "ContactID", Supplier),
+    "bill": ("Invoices", "InvoiceID", Bill),
+    "bill_payment": ("Payments", "PaymentID", BillPayment),
+    "credit_note": ("CreditNotes", "CreditNoteID", CreditNote),
+    "supplier_credit": ("CreditNotes", "CreditNoteID", SupplierCredit),
+    "expense": ("BankTransactions", "BankTransactionID", Expense),
+    "journal_entry": ("ManualJournals", "ManualJournalID", JournalEntry),
     "tax_rate": ("TaxRates", "TaxType", TaxRate),
     "tracking_category": ("TrackingCategories", "TrackingCategoryID", TrackingCategory),
     "company_info": ("Organisations", "OrganisationID", CompanyInfo),
@@ -93,6 +124,8 @@ class EncodeOptions:
     today: date | None = None
     #: The record an update changes, as Xero holds it (its lines, people, bills terms).
     current: Mapping[str, Any] | None = None
+    #: The status a journal entry that names none is created with.
+    journal_status: str = "POSTED"
 
     @classmethod
     def from_settings(cls, settings: XeroSettings) -> EncodeOptions:
@@ -210,19 +243,181 @@ def decode_customer(data: Mapping[str, Any], include_raw: bool = False) -> Custo
     return decode_contact(data, _meta(data, "ContactID", include_raw), _decimal(receivable))
 
 
+def decode_supplier_contact(data: Mapping[str, Any], include_raw: bool = False) -> Supplier:
+    payable = ((data.get("Balances") or {}).get("AccountsPayable") or {}).get("Outstanding")
+    return decode_supplier(data, _meta(data, "ContactID", include_raw), _decimal(payable))
+
+
+def decode_bill(data: Mapping[str, Any], include_raw: bool = False) -> Bill:
+    contact = data.get("Contact") or {}
+    amount_paid = _decimal(data.get("AmountPaid"))
+    return from_provider(
+        Bill,
+        {
+            # A bill's InvoiceNumber is what Xero shows as its reference: the supplier's number.
+            "number": _text(data.get("InvoiceNumber")),
+            "supplier_id": str(contact.get("ContactID") or ""),
+            "supplier_name": _text(contact.get("Name")),
+            "issue_date": record_date(dict(data), "Date"),
+            "due_date": record_date(dict(data), "DueDate"),
+            "currency": _text(data.get("CurrencyCode")),
+            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
+            "status": bill_status(data.get("Status"), amount_paid),
+            "tax_mode": tax_mode(data.get("LineAmountTypes")),
+            "line_items": [decode_line(line) for line in data.get("LineItems") or []],
+            "sub_total": _decimal(data.get("SubTotal")),
+            "total_tax": _decimal(data.get("TotalTax")),
+            "total": _decimal(data.get("Total")),
+            "amount_due": _decimal(data.get("AmountDue")),
+            "amount_paid": amount_paid,
+            **_meta(data, "InvoiceID", include_raw),
+        },
+    )
+
+
+def decode_bill_payment(data: Mapping[str, Any], include_raw: bool = False) -> BillPayment:
+    bill = data.get("Invoice") or {}
+    account = data.get("Account") or {}
+    amount = _decimal(data.get("Amount")) or Decimal(0)
+    return from_provider(
+        BillPayment,
+        {
+            "supplier_id": str((bill.get("Contact") or {}).get("ContactID") or ""),
+            "supplier_name": _text((bill.get("Contact") or {}).get("Name")),
+            "date": record_date(dict(data), "Date"),
+            "currency": _text(bill.get("CurrencyCode")),
+            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
+            "total_amount": amount,
+            "reference": _text(data.get("Reference")),
+            "account_id": _text(account.get("Code")) or _text(account.get("AccountID")),
+            "allocations": [{"bill_id": str(bill["InvoiceID"]), "amount": amount}]
+            if bill.get("InvoiceID")
+            else [],
+            "status": payment_status(data.get("Status")),
+            **_meta(data, "PaymentID", include_raw),
+        },
+    )
+
+
+def _credit_fields(data: Mapping[str, Any], include_raw: bool) -> dict[str, Any]:
+    return {
+        "number": _text(data.get("CreditNoteNumber")),
+        "issue_date": record_date(dict(data), "Date"),
+        "currency": _text(data.get("CurrencyCode")),
+        "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
+        "status": credit_status(data.get("Status")),
+        "tax_mode": tax_mode(data.get("LineAmountTypes")),
+        "line_items": [decode_line(line) for line in data.get("LineItems") or []],
+        "sub_total": _decimal(data.get("SubTotal")),
+        "total_tax": _decimal(data.get("TotalTax")),
+        "total": _decimal(data.get("Total")),
+        "remaining_credit": _decimal(data.get("RemainingCredit")),
+        "allocations": [
+            {
+                "document_id": str((a.get("Invoice") or {}).get("InvoiceID") or ""),
+                "amount": _decimal(a.get("Amount")) or Decimal(0),
+                "date": record_date(dict(a), "Date"),
+            }
+            for a in data.get("Allocations") or []
+            if isinstance(a, Mapping) and not a.get("IsDeleted")
+        ],
+        **_meta(data, "CreditNoteID", include_raw),
+    }
+
+
+def decode_credit_note(data: Mapping[str, Any], include_raw: bool = False) -> CreditNote:
+    contact = data.get("Contact") or {}
+    return from_provider(
+        CreditNote,
+        {
+            **_credit_fields(data, include_raw),
+            "customer_id": str(contact.get("ContactID") or ""),
+            "customer_name": _text(contact.get("Name")),
+            "reference": _text(data.get("Reference")),
+        },
+    )
+
+
+def decode_supplier_credit(data: Mapping[str, Any], include_raw: bool = False) -> SupplierCredit:
+    contact = data.get("Contact") or {}
+    return from_provider(
+        SupplierCredit,
+        {
+            **_credit_fields(data, include_raw),
+            "supplier_id": str(contact.get("ContactID") or ""),
+            "supplier_name": _text(contact.get("Name")),
+        },
+    )
+
+
+_EXPENSE_STATUS = {
+    "AUTHORISED": ExpenseStatus.POSTED,
+    "DELETED": ExpenseStatus.DELETED,
+    "VOIDED": ExpenseStatus.VOID,
+}
+EXPENSE_TYPES = {"SPEND": ExpenseType.EXPENSE, "RECEIVE": ExpenseType.REFUND}
+TO_BANK_TRANSACTION_TYPE = {kind: name for name, kind in EXPENSE_TYPES.items()}
+
+
+def decode_expense(data: Mapping[str, Any], include_raw: bool = False) -> Expense:
+    contact = data.get("Contact") or {}
+    account = data.get("BankAccount") or {}
+    return from_provider(
+        Expense,
+        {
+            "date": record_date(dict(data), "Date"),
+            "account_id": _text(account.get("Code")) or _text(account.get("AccountID")) or "",
+            "supplier_id": _text(contact.get("ContactID")),
+            "supplier_name": _text(contact.get("Name")),
+            "type": EXPENSE_TYPES.get(str(data.get("Type") or "").upper(), ExpenseType.EXPENSE),
+            "currency": _text(data.get("CurrencyCode")),
+            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
+            "tax_mode": tax_mode(data.get("LineAmountTypes")),
+            "line_items": [decode_line(line) for line in data.get("LineItems") or []],
+            "sub_total": _decimal(data.get("SubTotal")),
+            "total_tax": _decimal(data.get("TotalTax")),
+            "total": _decimal(data.get("Total")),
+            "reference": _text(data.get("Reference")),
+            "status": _EXPENSE_STATUS.get(str(data.get("Status") or "").upper()),
+            **_meta(data, "BankTransactionID", include_raw),
+        },
+    )
+
+
+#: Xero's customer payment types (``PaymentType``) and what each is.
+PAYMENT_TYPES = {
+    "ACCRECPAYMENT": PaymentType.INVOICE_PAYMENT,
+    "ARCREDITPAYMENT": PaymentType.CREDIT_NOTE_REFUND,
+    "AROVERPAYMENTPAYMENT": PaymentType.OVERPAYMENT,
+    "ARPREPAYMENTPAYMENT": PaymentType.PREPAYMENT,
+}
+
+
 def decode_payment(data: Mapping[str, Any], include_raw: bool = False) -> Payment:
+    """A customer payment by its ``PaymentType``: an invoice payment is allocated to its invoice; a
+    credit-note refund to its credit note (Xero names the note in ``CreditNote``, and in an object
+    still called ``Invoice``); refunds of over- and prepayments to neither."""
     invoice = data.get("Invoice") or {}
     account = data.get("Account") or {}
     amount = _decimal(data.get("Amount")) or Decimal(0)
-    allocations = (
-        [{"invoice_id": str(invoice["InvoiceID"]), "amount": amount}] if invoice.get("InvoiceID") else []
+    kind = PAYMENT_TYPES.get(
+        str(data.get("PaymentType") or "ACCRECPAYMENT").upper(), PaymentType.INVOICE_PAYMENT
     )
+    allocations: list[dict[str, Any]] = []
+    if kind is PaymentType.CREDIT_NOTE_REFUND:
+        credit_id = (data.get("CreditNote") or {}).get("CreditNoteID") or invoice.get("InvoiceID")
+        if credit_id:
+            allocations = [{"credit_note_id": str(credit_id), "amount": amount}]
+    elif kind is PaymentType.INVOICE_PAYMENT and invoice.get("InvoiceID"):
+        allocations = [{"invoice_id": str(invoice["InvoiceID"]), "amount": amount}]
+    document = invoice or data.get("Overpayment") or data.get("Prepayment") or {}
     return from_provider(
         Payment,
         {
-            "customer_id": _text((invoice.get("Contact") or {}).get("ContactID")),
+            "customer_id": _text((document.get("Contact") or {}).get("ContactID")),
+            "type": kind,
             "date": record_date(dict(data), "Date"),
-            "currency": _text(invoice.get("CurrencyCode")),
+            "currency": _text(document.get("CurrencyCode")),
             "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
             "total_amount": amount,
             "reference": _text(data.get("Reference")),
@@ -254,38 +449,15 @@ def decode_account(data: Mapping[str, Any], include_raw: bool = False) -> Accoun
 
 
 def decode_item(data: Mapping[str, Any], include_raw: bool = False) -> Item:
-    sales = data.get("SalesDetails") or {}
-    purchase = data.get("PurchaseDetails") or {}
-    tracked = data.get("IsTrackedAsInventory") is True
-    # Xero has no item types: an item whose quantity is tracked is inventory; the others may be
-    # goods or services alike, and are read as services.
-    return from_provider(
-        Item,
-        {
-            "code": _text(data.get("Code")),
-            "name": _text(data.get("Name")) or _text(data.get("Code")) or "",
-            "description": _text(data.get("Description")),
-            "type": ItemType.INVENTORY if tracked else ItemType.SERVICE,
-            "sales": _pricing(sales, _text(data.get("Description")))
-            if data.get("IsSold") is not False and sales
-            else None,
-            "purchase": _pricing(purchase, _text(data.get("PurchaseDescription")))
-            if data.get("IsPurchased") is not False and purchase
-            else None,
-            "quantity_on_hand": _decimal(data.get("QuantityOnHand")) if tracked else None,
-            "inventory_account_id": _text(data.get("InventoryAssetAccountCode")),
-            **_meta(data, "ItemID", include_raw),
-        },
-    )
+    return chart.decode_item(data, _meta(data, "ItemID", include_raw))
 
 
-def _pricing(details: Mapping[str, Any], description: str | None) -> dict[str, Any]:
-    return {
-        "unit_price": _decimal(details.get("UnitPrice")),
-        "account_id": _text(details.get("AccountCode")),
-        "tax_rate_id": _text(details.get("TaxType")),
-        "description": description,
-    }
+def decode_ledger_account(data: Mapping[str, Any], include_raw: bool = False) -> LedgerAccount:
+    return chart.decode_ledger_account(data, _meta(data, "AccountID", include_raw))
+
+
+def decode_journal_entry(data: Mapping[str, Any], include_raw: bool = False) -> JournalEntry:
+    return chart.decode_journal(data, _meta(data, "ManualJournalID", include_raw))
 
 
 def decode_rate(data: Mapping[str, Any], include_raw: bool = False) -> TaxRate:
@@ -307,6 +479,14 @@ DECODERS: dict[str, Callable[[Mapping[str, Any], bool], Any]] = {
     "payment": decode_payment,
     "account": decode_account,
     "item": decode_item,
+    "ledger_account": decode_ledger_account,
+    "supplier": decode_supplier_contact,
+    "bill": decode_bill,
+    "bill_payment": decode_bill_payment,
+    "credit_note": decode_credit_note,
+    "supplier_credit": decode_supplier_credit,
+    "expense": decode_expense,
+    "journal_entry": decode_journal_entry,
     "tax_rate": decode_rate,
     "tracking_category": decode_tracking_category,
     "company_info": decode_company,
@@ -385,7 +565,7 @@ def _taxed_alike(line: LineItem, previous: Mapping[str, Any]) -> bool:
     return all(_same(value, stored) for value, stored in pairs)
 
 
-def encode_line(line: LineItem, options: EncodeOptions) -> dict[str, Any]:
+def encode_line(line: LineItem, options: EncodeOptions, *, purchase: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {"LineItemID": line.id, "Description": line.description}
     if line.tracking:
         if options.tracking is None:
@@ -426,7 +606,7 @@ def encode_line(line: LineItem, options: EncodeOptions) -> dict[str, Any]:
         # and a derived total may carry more decimals than Xero's rounded LineAmount.
         out["LineAmount"] = line.total_amount
     account = line.account_id
-    if account is None and line.item_id is None:
+    if account is None and line.item_id is None and not purchase:
         account = options.default_sales_account_code
     if account is not None:
         reference = _reference(account)
@@ -448,6 +628,49 @@ INVOICE_FIELDS: dict[str, FieldEncoder] = {
     "status": lambda v, o: {"Status": INVOICE_TO_XERO[InvoiceStatus(v)]},
     "tax_mode": lambda v, o: {"LineAmountTypes": TO_LINE_AMOUNT_TYPES[TaxMode(v)]} if v is not None else {},
     "line_items": lambda v, o: {"LineItems": [encode_line(line, o) for line in v]},
+}
+
+BILL_FIELDS: dict[str, FieldEncoder] = {
+    "supplier_id": lambda v, o: {"Contact": {"ContactID": v}},
+    "number": lambda v, o: {"InvoiceNumber": v or ""},
+    "issue_date": INVOICE_FIELDS["issue_date"],
+    "due_date": INVOICE_FIELDS["due_date"],
+    "currency": INVOICE_FIELDS["currency"],
+    "currency_rate": INVOICE_FIELDS["currency_rate"],
+    "status": lambda v, o: {"Status": BILL_TO_XERO[BillStatus(v)]},
+    "tax_mode": INVOICE_FIELDS["tax_mode"],
+    "line_items": lambda v, o: {"LineItems": [encode_line(line, o, purchase=True) for line in v]},
+}
+
+CREDIT_FIELDS: dict[str, FieldEncoder] = {
+    "number": lambda v, o: {"CreditNoteNumber": v or ""},
+    "issue_date": INVOICE_FIELDS["issue_date"],
+    "currency": INVOICE_FIELDS["currency"],
+    "currency_rate": INVOICE_FIELDS["currency_rate"],
+    "status": lambda v, o: {"Status": CREDIT_TO_XERO[CreditNoteStatus(v)]},
+    "tax_mode": INVOICE_FIELDS["tax_mode"],
+}
+CREDIT_NOTE_FIELDS: dict[str, FieldEncoder] = {
+    **CREDIT_FIELDS,
+    "customer_id": lambda v, o: {"Contact": {"ContactID": v}},
+    "reference": lambda v, o: {"Reference": v or ""},
+    "line_items": lambda v, o: {"LineItems": [encode_line(line, o) for line in v]},
+}
+SUPPLIER_CREDIT_FIELDS: dict[str, FieldEncoder] = {
+    **CREDIT_FIELDS,
+    "supplier_id": lambda v, o: {"Contact": {"ContactID": v}},
+    "line_items": lambda v, o: {"LineItems": [encode_line(line, o, purchase=True) for line in v]},
+}
+
+EXPENSE_FIELDS: dict[str, FieldEncoder] = {
+    "date": lambda v, o: {"Date": format_date(v) if v else None},
+    "account_id": lambda v, o: {"BankAccount": _reference(v)},
+    "supplier_id": lambda v, o: {"Contact": {"ContactID": v}},
+    "type": lambda v, o: {"Type": TO_BANK_TRANSACTION_TYPE[ExpenseType(v)]},
+    "currency_rate": INVOICE_FIELDS["currency_rate"],
+    "tax_mode": INVOICE_FIELDS["tax_mode"],
+    "reference": lambda v, o: {"Reference": v or ""},
+    "line_items": lambda v, o: {"LineItems": [encode_line(line, o, purchase=True) for line in v]},
 }
 
 #: Unified fields Xero computes: ignored when a whole record is created, refused in updates.
@@ -502,11 +725,61 @@ def encode_invoice(invoice: Invoice, options: EncodeOptions) -> dict[str, Any]:
     return {**payload, **invoice.pass_through}
 
 
+def encode_bill(bill: Bill, options: EncodeOptions) -> dict[str, Any]:
+    values = _set_fields(bill)
+    payload: dict[str, Any] = {"Type": "ACCPAY", **_apply(BILL_FIELDS, values, options)}
+    payload.setdefault("Status", options.default_invoice_status)
+    payload.setdefault("LineItems", [])
+    payload.setdefault("LineAmountTypes", options.line_amount_types)
+    _due_from_terms(values, options, payload)
+    return {**payload, **bill.pass_through}
+
+
+def encode_credit(credit: CreditNote | SupplierCredit, options: EncodeOptions) -> dict[str, Any]:
+    customer = isinstance(credit, CreditNote)
+    fields = CREDIT_NOTE_FIELDS if customer else SUPPLIER_CREDIT_FIELDS
+    payload: dict[str, Any] = {
+        "Type": "ACCRECCREDIT" if customer else "ACCPAYCREDIT",
+        **_apply(fields, _set_fields(credit), options),
+    }
+    payload.setdefault("Status", options.default_invoice_status)
+    payload.setdefault("LineAmountTypes", options.line_amount_types)
+    return {**payload, **credit.pass_through}
+
+
+def encode_expense(expense: Expense, options: EncodeOptions) -> dict[str, Any]:
+    values = _set_fields(expense)
+    values.setdefault("type", expense.type)
+    payload = _apply(EXPENSE_FIELDS, values, options)
+    # Spend money is tax inclusive unless told otherwise (Xero's default, unlike invoices').
+    payload.setdefault("LineAmountTypes", "Inclusive")
+    return {**{k: v for k, v in payload.items() if v is not None}, **expense.pass_through}
+
+
+def encode_bill_payment(payment: BillPayment, options: EncodeOptions) -> dict[str, Any]:
+    allocation = payment.allocations[0]  # exactly one bill: Provider.validate refuses anything else
+    account = payment.account_id or options.default_payment_account_code
+    payload: dict[str, Any] = {
+        "Invoice": {"InvoiceID": allocation.bill_id},
+        "Amount": allocation.amount,
+        "Date": format_date(payment.date) if payment.date else None,
+        "Reference": payment.reference,
+        "Account": _reference(account) if account else None,
+        "CurrencyRate": xero_rate(payment.currency_rate) if payment.currency_rate is not None else None,
+    }
+    return {**{k: v for k, v in payload.items() if v is not None}, **payment.pass_through}
+
+
 def encode_payment(payment: Payment, options: EncodeOptions) -> dict[str, Any]:
     allocation = payment.allocations[0]  # exactly one: Provider.validate refuses anything else
     account = payment.account_id or options.default_payment_account_code
+    target = (
+        {"CreditNote": {"CreditNoteID": allocation.credit_note_id}}
+        if payment.type is PaymentType.CREDIT_NOTE_REFUND
+        else {"Invoice": {"InvoiceID": allocation.invoice_id}}
+    )
     payload: dict[str, Any] = {
-        "Invoice": {"InvoiceID": allocation.invoice_id},
+        **target,
         "Amount": allocation.amount,
         "Date": format_date(payment.date) if payment.date else None,
         "Reference": payment.reference,
@@ -521,13 +794,29 @@ def encode_changes(resource: str, changes: Mapping[str, Any], options: EncodeOpt
     if resource == "invoice":
         payload = _apply(INVOICE_FIELDS, changes, options)
         _due_from_terms(changes, options, payload)
-    elif resource == "customer":
-        payload = encode_contact_fields(changes, options.current)
+    elif resource in ("customer", "supplier"):
+        fields = SUPPLIER_FIELDS if resource == "supplier" else None
+        payload = encode_contact_fields(changes, options.current, fields)
         if "Name" not in payload and changes.get("company_name"):
             payload["Name"] = changes["company_name"]
+    elif resource == "bill":
+        payload = _apply(BILL_FIELDS, changes, options)
+        _due_from_terms(changes, options, payload)
+    elif resource == "expense":
+        payload = {k: v for k, v in _apply(EXPENSE_FIELDS, changes, options).items() if v is not None}
+    elif resource == "credit_note":
+        payload = _apply(CREDIT_NOTE_FIELDS, changes, options)
+    elif resource == "supplier_credit":
+        payload = _apply(SUPPLIER_CREDIT_FIELDS, changes, options)
     elif resource == "tax_rate":
         payload = encode_tax_rate_changes(changes, options.current or {})
         return payload
+    elif resource == "ledger_account":
+        payload = chart.encode_account_fields(changes, options.current)
+    elif resource == "item":
+        payload = chart.encode_item_fields(changes, options.current)
+    elif resource == "journal_entry":
+        payload = chart.encode_journal_fields(changes, options.tracking, None)
     else:
         raise ValueError(f"Xero updates no {resource!r} records")
     return {**payload, **dict(changes.get("pass_through") or {})}
@@ -569,12 +858,28 @@ class XeroCodec:
         options = options or EncodeOptions()
         if isinstance(model, Invoice):
             return encode_invoice(model, options)
-        if isinstance(model, Customer):
+        if isinstance(model, Customer | Supplier):
             return encode_contact(model, _set_fields(model))
+        if isinstance(model, Bill):
+            return encode_bill(model, options)
+        if isinstance(model, BillPayment):
+            return encode_bill_payment(model, options)
+        if isinstance(model, Expense):
+            return encode_expense(model, options)
+        if isinstance(model, CreditNote | SupplierCredit):
+            return encode_credit(model, options)
         if isinstance(model, Payment):
             return encode_payment(model, options)
         if isinstance(model, TaxRate):
             return encode_tax_rate(model)
         if isinstance(model, TrackingCategory):
             return encode_category(model)
+        if isinstance(model, LedgerAccount):
+            return chart.encode_ledger_account(model)
+        if isinstance(model, Item):
+            return chart.encode_item(model)
+        if isinstance(model, JournalEntry):
+            values = _set_fields(model)
+            payload = chart.encode_journal_fields(values, options.tracking, options.journal_status)
+            return {"LineAmountTypes": "NoTax", **payload, **model.pass_through}
         raise ValueError(f"Xero cannot write a {type(model).__name__}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from unified_accounting.models import Address, Customer, EmailType, PhoneType
+from unified_accounting.models import Address, Customer, EmailType, PhoneType, Supplier
 from unified_accounting.models.context import from_provider
 
 from .statuses import contact_status, customer_status
@@ -124,26 +124,40 @@ def decode_emails(data: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def decode_contact(data: Mapping[str, Any], meta: Mapping[str, Any], balance: Any) -> Customer:
+    return from_provider(Customer, _party(data, meta, balance, "Sales"))
+
+
+def decode_supplier(data: Mapping[str, Any], meta: Mapping[str, Any], balance: Any) -> Supplier:
+    """The same contact read as a supplier: its bills terms, bank details and purchases account."""
     return from_provider(
-        Customer,
+        Supplier,
         {
-            "display_name": _text(data.get("Name")) or str(data.get("ContactID")),
-            "first_name": _text(data.get("FirstName")),
-            "last_name": _text(data.get("LastName")),
-            "email": _text(data.get("EmailAddress")),
-            "phone": decode_phone(data.get("Phones")),
-            "emails": decode_emails(data),
-            "phones": decode_phones(data.get("Phones")),
-            "billing_address": first_address(data.get("Addresses"), (BILLING_ADDRESS,)),
-            "shipping_address": first_address(data.get("Addresses"), (SHIPPING_ADDRESS, "DELIVERY")),
-            "currency": _text(data.get("DefaultCurrency")),
-            "balance": balance,
-            "status": customer_status(data.get("ContactStatus")),
-            "tax_number": _text(data.get("TaxNumber")),
-            "terms": decode_terms((data.get("PaymentTerms") or {}).get("Sales")),
-            **meta,
+            **_party(data, meta, balance, "Bills"),
+            "bank_account_details": _text(data.get("BankAccountDetails")),
+            "default_expense_account_id": _text(data.get("PurchasesDefaultAccountCode")),
+            "account_number": _text(data.get("AccountNumber")),
         },
     )
+
+
+def _party(data: Mapping[str, Any], meta: Mapping[str, Any], balance: Any, terms: str) -> dict[str, Any]:
+    return {
+        "display_name": _text(data.get("Name")) or str(data.get("ContactID")),
+        "first_name": _text(data.get("FirstName")),
+        "last_name": _text(data.get("LastName")),
+        "email": _text(data.get("EmailAddress")),
+        "phone": decode_phone(data.get("Phones")),
+        "emails": decode_emails(data),
+        "phones": decode_phones(data.get("Phones")),
+        "billing_address": first_address(data.get("Addresses"), (BILLING_ADDRESS,)),
+        "shipping_address": first_address(data.get("Addresses"), (SHIPPING_ADDRESS, "DELIVERY")),
+        "currency": _text(data.get("DefaultCurrency")),
+        "balance": balance,
+        "status": customer_status(data.get("ContactStatus")),
+        "tax_number": _text(data.get("TaxNumber")),
+        "terms": decode_terms((data.get("PaymentTerms") or {}).get(terms)),
+        **meta,
+    }
 
 
 # ----------------------------------------------------------------------------------------------- writing
@@ -197,10 +211,12 @@ def encode_phones(phones: list[Any]) -> list[dict[str, Any]]:
     return [{"PhoneType": kind, "PhoneNumber": given.get(kind, "")} for kind in PHONE_TYPES]
 
 
-def encode_terms_of(terms: Any, current: Mapping[str, Any] | None) -> dict[str, Any]:
-    sales = encode_terms(terms)
-    bills = ((current or {}).get("PaymentTerms") or {}).get("Bills")
-    return {"PaymentTerms": {"Sales": sales, **({"Bills": dict(bills)} if bills else {})}}
+def encode_terms_of(terms: Any, current: Mapping[str, Any] | None, side: str = "Sales") -> dict[str, Any]:
+    """``PaymentTerms`` with ``side``'s rule (Sales for customers, Bills for suppliers); the other rule
+    Xero keeps beside it is sent back unchanged."""
+    other = "Bills" if side == "Sales" else "Sales"
+    kept = ((current or {}).get("PaymentTerms") or {}).get(other)
+    return {"PaymentTerms": {side: encode_terms(terms), **({other: dict(kept)} if kept else {})}}
 
 
 ContactEncoder = Callable[[Any, Mapping[str, Any] | None], dict[str, Any]]
@@ -220,12 +236,27 @@ CONTACT_FIELDS: dict[str, ContactEncoder] = {
 }
 
 
-def encode_contact_fields(values: Mapping[str, Any], current: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The Xero fields of the unified ``values`` given (a whole customer's, or an update's)."""
+SUPPLIER_FIELDS: dict[str, ContactEncoder] = {
+    **CONTACT_FIELDS,
+    "terms": lambda v, c: encode_terms_of(v, c, "Bills") if v is not None else {},
+    "bank_account_details": lambda v, c: {"BankAccountDetails": v or ""},
+    "default_expense_account_id": lambda v, c: {"PurchasesDefaultAccountCode": v or ""},
+    "account_number": lambda v, c: {"AccountNumber": v or ""},
+}
+
+
+def encode_contact_fields(
+    values: Mapping[str, Any],
+    current: Mapping[str, Any] | None,
+    fields: Mapping[str, ContactEncoder] | None = None,
+) -> dict[str, Any]:
+    """The Xero fields of the unified ``values`` given (a whole customer's or supplier's, or an
+    update's)."""
+    fields = CONTACT_FIELDS if fields is None else fields
     payload: dict[str, Any] = {}
     # ``emails``/``phones`` win over ``email``/``phone`` (the model keeps the two consistent).
     for name in sorted(values, key=lambda n: n in ("emails", "phones")):
-        encoder = CONTACT_FIELDS.get(name)
+        encoder = fields.get(name)
         if encoder is None or (name in ("emails", "phones") and not values[name] and name[:-1] in values):
             continue
         payload.update(encoder(values[name], current))
@@ -239,8 +270,9 @@ def encode_contact_fields(values: Mapping[str, Any], current: Mapping[str, Any] 
     return payload
 
 
-def encode_contact(customer: Customer, values: Mapping[str, Any]) -> dict[str, Any]:
-    payload = encode_contact_fields(values, None)
+def encode_contact(customer: Customer | Supplier, values: Mapping[str, Any]) -> dict[str, Any]:
+    fields = SUPPLIER_FIELDS if isinstance(customer, Supplier) else CONTACT_FIELDS
+    payload = encode_contact_fields(values, None, fields)
     if "Name" not in payload:
         # Xero contacts have one name: the company's, else the person's.
         person = " ".join(n for n in (customer.first_name, customer.last_name) if n)

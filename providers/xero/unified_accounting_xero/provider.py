@@ -13,6 +13,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -30,6 +31,9 @@ from unified_accounting.errors import (
 )
 from unified_accounting.models import (
     CompanyInfo,
+    CreditAllocation,
+    JournalLine,
+    LedgerAccountStatus,
     RecordMeta,
     TaxMode,
     TaxRate,
@@ -55,10 +59,11 @@ from unified_accounting.ratelimits import LimitFeedback, RateLimits, Window
 from unified_accounting.tokens import Grant, TokenSet
 from unified_accounting.types import ASGIApp
 
-from . import api, checks, limits, oauth, queries, rules, webhooks
+from . import api, chart, checks, limits, oauth, queries, rules, webhooks
 from .changes import read_changes
 from .checks import Organisation
 from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
+from .dates import format_date
 from .errors import PROVIDER, XeroRateLimited, element_error, error_from_response
 from .lookups import Lookups
 from .models import Account
@@ -93,6 +98,8 @@ def _refuse(resource: str, issues: list[FieldIssue]) -> None:
         raise ValidationFailed(f"the {resource} is not acceptable to Xero", issues=issues, provider=PROVIDER)
 
 
+#: Documents Xero deletes while unapproved and voids once approved.
+DOCUMENTS = frozenset({"invoice", "bill", "credit_note", "supplier_credit"})
 #: Resources whose Xero lists ignore If-Modified-Since and whose records carry no update time.
 UNTIMED = frozenset({"tax_rate", "tracking_category"})
 #: The catalog's invoice filters Xero applies itself (the lead's catalog decides which exist).
@@ -119,7 +126,15 @@ class XeroProvider(Provider):
         tracking_category="create get list update archive delete",
         company_info="get",
         account="get list",
-        item="get list",
+        item="create get list update delete",
+        ledger_account="create get list update archive delete",
+        journal_entry="create get list update delete void",
+        supplier="create get list update archive bulk_create bulk_update",
+        bill="create get list update delete void",
+        bill_payment="create get list delete",
+        credit_note="create get list update delete void allocate",
+        supplier_credit="create get list update delete void allocate",
+        expense="create get list update delete",
     )
     list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
         "invoice": frozenset(_DECLARED_INVOICE_FILTERS),
@@ -222,7 +237,11 @@ class XeroProvider(Provider):
         """Check what needs the organisation (before any write) and say what encoding needs to know.
         ``given`` is a whole record or an update's fields; ``current`` the record an update changes."""
         options = replace(_options(session), current=current, today=datetime.now(UTC).date())
-        if resource not in ("invoice", "payment"):
+        if resource == "journal_entry":
+            return replace(options, tracking=await self._journal_tracking(session, _values(given)))
+        if resource == "expense":
+            await self._expense_currency(session, given, current)
+        if resource not in ("invoice", "payment", "bill", "credit_note", "supplier_credit", "expense"):
             return options
         values = _values(given)
         company = await self.company(session)
@@ -251,6 +270,57 @@ class XeroProvider(Provider):
         _refuse(resource, issues)
         return options
 
+    async def _expense_currency(
+        self,
+        session: ProviderSession,
+        given: RecordMeta | Mapping[str, Any],
+        current: Mapping[str, Any] | None,
+    ) -> None:
+        """Spend money is in its bank account's currency: another one is refused (the account is read
+        only when a currency is given)."""
+        values = _values(given)
+        currency = values.get("currency")
+        if not currency:
+            return
+        account_id = values.get("account_id") or ((current or {}).get("BankAccount") or {}).get("Code")
+        if not account_id:
+            return
+        account = await api.fetch_record(session, "ledger_account", str(account_id))
+        held = account.get("CurrencyCode") or (await self.company(session)).base_currency
+        if str(held).upper() != str(currency).upper():
+            _refuse(
+                "expense",
+                [
+                    FieldIssue(
+                        "currency", f"Xero spends from a bank account in its currency ({held}): give {held}"
+                    )
+                ],
+            )
+
+    async def _journal_tracking(
+        self, session: ProviderSession, values: Mapping[str, Any]
+    ) -> TrackingNames | None:
+        """The names to write a journal's line tracking with; unknown categories or options refused."""
+        lines = [
+            JournalLine.model_validate(line) if isinstance(line, Mapping) else line
+            for line in values.get("lines") or []
+        ]
+        if not any(line.tracking for line in lines):
+            return None
+        names = TrackingNames.of(await self.lookups.tracking.get(session))
+        if any(not names.knows(ref) for line in lines for ref in line.tracking):
+            names = TrackingNames.of(await self.lookups.tracking.get(session, fresh=True))
+        _refuse(
+            "journal entry",
+            [
+                FieldIssue(f"lines.{index}.tracking.{position}", problem)
+                for index, line in enumerate(lines)
+                for position, ref in enumerate(line.tracking)
+                if (problem := names.problem(ref)) is not None
+            ],
+        )
+        return names
+
     @staticmethod
     def _precision(resource: str, given: RecordMeta | Mapping[str, Any], currency: str) -> list[FieldIssue]:
         # The client checked amounts against their record's currency, or two decimals when it names
@@ -272,6 +342,8 @@ class XeroProvider(Provider):
         )
         allocations = values.get("allocations") or []
         if (currency is None and rate is None and not customer) or not allocations:
+            return []
+        if allocations[0].invoice_id is None:  # a credit-note refund: Xero checks it
             return []
         invoice = await api.fetch_record(session, "invoice", allocations[0].invoice_id)
         issues: list[FieldIssue] = []
@@ -324,6 +396,12 @@ class XeroProvider(Provider):
             return await self._create_tax_rate(session, record)
         options = await self._prepare(session, resource, record)
         payload = self.codec.encode(record, options)
+        if resource == "ledger_account":
+            # Xero creates one account per request, from a bare object.
+            (made,) = await api.send(session, "PUT", ("Accounts",), "Accounts", payload)
+            if api.has_errors(made):
+                raise element_error(made)
+            return self._decode(session, resource, made)
         return await self._write_one(session, resource, "PUT", payload, None)
 
     async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> Any:
@@ -397,11 +475,114 @@ class XeroProvider(Provider):
         current = await self._current(session, resource, record_id, row_version)
         if resource == "tracking_category":
             return await self._update_category(session, current, fields)
+        if resource == "ledger_account":
+            return await self._update_account(session, current, fields)
         options = await self._prepare(session, resource, fields, current)
         changes = encode_changes(resource, fields, options)
         if resource == "tax_rate":
             return await self._write_tax_rate(session, changes)
         return await self._set(session, resource, current, changes)
+
+    # ------------------------------------------------------------------------------- credit
+
+    async def allocate(
+        self, session: ProviderSession, resource: str, record_id: str, allocation: CreditAllocation
+    ) -> Any:
+        """A credit note's allocation to an invoice (a supplier credit's to a bill): both are read
+        first, and what Xero would refuse is refused before the write."""
+        self.require(resource, Operation.ALLOCATE)
+        target = CATALOG[resource].allocates_to or "invoice"
+        credit = await api.fetch_record(session, resource, record_id)
+        document = await api.fetch_record(session, target, allocation.document_id)
+        issues: list[FieldIssue] = []
+        if str(credit.get("Status") or "").upper() != "AUTHORISED":
+            issues.append(
+                FieldIssue("id", f"Xero allocates approved credit only; this one is {credit.get('Status')}")
+            )
+        remaining = Decimal(str(credit.get("RemainingCredit") or 0))
+        if allocation.amount > remaining:
+            issues.append(
+                FieldIssue("amount", f"{allocation.amount} is more than the credit left ({remaining})")
+            )
+        due = Decimal(str(document.get("AmountDue") or 0))
+        if str(document.get("Status") or "").upper() != "AUTHORISED":
+            issues.append(
+                FieldIssue(
+                    f"{target}_id",
+                    f"Xero credits approved, unpaid documents; this one is {document.get('Status')}",
+                )
+            )
+        elif allocation.amount > due:
+            issues.append(
+                FieldIssue("amount", f"{allocation.amount} is more than the {target} still owes ({due})")
+            )
+        credit_currency = credit.get("CurrencyCode")
+        if (
+            credit_currency
+            and document.get("CurrencyCode")
+            and credit_currency != document.get("CurrencyCode")
+        ):
+            issues.append(
+                FieldIssue(
+                    f"{target}_id", f"the {target} is not in the credit's currency ({credit_currency})"
+                )
+            )
+        _refuse(resource.replace("_", " "), issues)
+        element: dict[str, Any] = {
+            "Invoice": {"InvoiceID": api.id_of(target, document)},
+            "Amount": allocation.amount,
+        }
+        if allocation.date is not None:
+            element["Date"] = format_date(allocation.date)
+        (made,) = await api.send(
+            session,
+            "PUT",
+            ("CreditNotes", api.id_of(resource, credit), "Allocations"),
+            "Allocations",
+            {"Allocations": [element]},
+        )
+        if api.has_errors(made):
+            raise element_error(made)
+        return await self.get(session, resource, record_id)
+
+    # ------------------------------------------------------------------------------- the chart
+
+    @staticmethod
+    def _refuse_system(current: Mapping[str, Any], action: str) -> None:
+        if current.get("SystemAccount"):
+            raise ValidationFailed(
+                f"Xero does not let anyone {action} its system account {current.get('Name')!r} "
+                f"({current.get('SystemAccount')})",
+                issues=[
+                    FieldIssue("id", "system accounts (receivables, payables, tax, retained earnings) stay")
+                ],
+                provider=PROVIDER,
+            )
+
+    async def _update_account(
+        self, session: ProviderSession, current: Mapping[str, Any], fields: Mapping[str, Any]
+    ) -> Any:
+        """Xero changes an account's details and its status in separate requests: details first."""
+        self._refuse_system(current, "change")
+        details = {name: value for name, value in fields.items() if name != "status"}
+        changes = {
+            **chart.encode_account_fields(details, current),
+            **dict(details.get("pass_through") or {}),
+        }
+        written: Any = None
+        if changes:
+            written = await self._set(session, "ledger_account", current, changes)
+        status = fields.get("status")
+        if (
+            status is not None
+            and str(current.get("Status") or "").upper() != LedgerAccountStatus(status).name
+        ):
+            written = await self._set(
+                session, "ledger_account", current, {"Status": LedgerAccountStatus(status).name}
+            )
+        if written is None:
+            return self._decode(session, "ledger_account", current)
+        return written
 
     async def delete(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
@@ -411,12 +592,14 @@ class XeroProvider(Provider):
         status = str(current.get("Status", "")).upper()
         if status in ("DELETED", "VOIDED"):
             return  # already gone
-        if resource == "invoice" and status not in ("DRAFT", "SUBMITTED"):
+        if resource in DOCUMENTS and status not in ("DRAFT", "SUBMITTED"):
             # Xero deletes only unapproved invoices. Voiding instead would keep the invoice on the
             # books under another status than the caller asked for, so say so and let them choose.
             raise ValidationFailed(
-                f"Xero cannot delete a {status} invoice: only DRAFT and SUBMITTED ones can be deleted",
-                issues=[FieldIssue("status", "void the invoice instead (conn.invoices.void(id))")],
+                f"Xero cannot delete a {status} {resource}: only DRAFT and SUBMITTED ones can be deleted",
+                issues=[
+                    FieldIssue("status", f"void it instead (conn.{CATALOG[resource].collection}.void(id))")
+                ],
                 provider=self.name,
             )
         if resource == "tax_rate":
@@ -429,6 +612,23 @@ class XeroProvider(Provider):
             await api.send(session, "DELETE", ("TrackingCategories", record_id), "TrackingCategories", None)
             self.lookups.tracking.forget(session)
             return
+        if resource == "ledger_account":
+            self._refuse_system(current, "delete")
+            (gone,) = await api.send(
+                session, "DELETE", ("Accounts", api.id_of(resource, current)), "Accounts", None
+            )
+            if api.has_errors(gone):
+                raise element_error(gone)
+            return
+        if resource == "item":
+            await api.delete(session, ("Items", api.id_of(resource, current)))
+            return
+        if resource == "journal_entry" and status == "POSTED":
+            raise ValidationFailed(
+                "Xero deletes only draft manual journals: this one is POSTED",
+                issues=[FieldIssue("status", "void it instead (conn.journal_entries.void(id))")],
+                provider=self.name,
+            )
         await self._set(session, resource, current, {"Status": "DELETED"})
 
     async def void(
@@ -436,6 +636,12 @@ class XeroProvider(Provider):
     ) -> Any:
         self.require(resource, Operation.VOID)
         current = await self._current(session, resource, record_id, row_version)
+        if resource == "journal_entry" and str(current.get("Status") or "").upper() == "DRAFT":
+            raise ValidationFailed(
+                "Xero voids only posted manual journals: this one is a DRAFT",
+                issues=[FieldIssue("status", "delete it instead (conn.journal_entries.delete(id))")],
+                provider=self.name,
+            )
         return await self._set(session, resource, current, {"Status": "VOIDED"})
 
     async def archive(
@@ -445,6 +651,8 @@ class XeroProvider(Provider):
         current = await self._current(session, resource, record_id, row_version)
         if resource == "tracking_category":
             return await self._update_category(session, current, {"status": TrackingStatus.ARCHIVED})
+        if resource == "ledger_account":
+            return await self._update_account(session, current, {"status": LedgerAccountStatus.ARCHIVED})
         return await self._set(session, resource, current, {"ContactStatus": "ARCHIVED"})
 
     # ------------------------------------------------------------------------------- tax rates

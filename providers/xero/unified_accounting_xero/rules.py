@@ -13,12 +13,28 @@ from typing import Any
 
 from unified_accounting.errors import FieldIssue
 from unified_accounting.models import (
+    Bill,
+    BillPayment,
+    BillStatus,
+    CreditNote,
+    CreditNoteStatus,
     EmailType,
+    Expense,
+    ExpenseStatus,
     Invoice,
     InvoiceStatus,
+    Item,
+    ItemStatus,
+    ItemType,
+    JournalEntry,
+    JournalEntryStatus,
+    LedgerAccount,
+    LedgerAccountStatus,
+    LedgerAccountType,
     LineItem,
     LineItemType,
     Payment,
+    PaymentType,
     RecordMeta,
     TaxMode,
     TaxRate,
@@ -26,11 +42,20 @@ from unified_accounting.models import (
     TrackingCategory,
     TrackingStatus,
 )
+from unified_accounting.models.credit_note import SupplierCredit
 from unified_accounting.models.customer import Customer
+from unified_accounting.models.supplier import Supplier
 
 from .contacts import MAX_CONTACT_PERSONS, TO_PHONE_TYPE
 from .currency import xero_rate
-from .statuses import CREATABLE_INVOICE_STATUSES, INVOICE_TO_XERO
+from .statuses import (
+    BILL_TO_XERO,
+    CREATABLE_BILL_STATUSES,
+    CREATABLE_CREDIT_STATUSES,
+    CREATABLE_INVOICE_STATUSES,
+    CREDIT_TO_XERO,
+    INVOICE_TO_XERO,
+)
 from .support import computed, refused
 from .tracking import MAX_PER_LINE
 
@@ -43,6 +68,10 @@ MAX_AMOUNT = Decimal("999999999999.99")
 UNIT_PLACES = 4
 QUANTITY_PLACES = 4
 PERCENT_PLACES = 4
+#: Xero's length limits on codes and names of accounts and items.
+ACCOUNT_CODE_LENGTH = 10
+ITEM_CODE_LENGTH = 30
+ITEM_NAME_LENGTH = 50
 
 
 def places(value: Decimal) -> int:
@@ -157,6 +186,38 @@ def invoice_issues(values: Mapping[str, Any], lines: Iterable[LineItem]) -> list
     return issues + _reference_issues(values) + _rate_issues(values.get("currency_rate"))
 
 
+def bill_issues(values: Mapping[str, Any], lines: Iterable[Any]) -> list[FieldIssue]:
+    lines = [line if isinstance(line, LineItem) else LineItem.model_validate(line) for line in lines]
+    issues = invoice_issues(values, lines)
+    for index, line in enumerate(lines):
+        if line.type is LineItemType.DESCRIPTION:
+            continue
+        if line.discount_percentage or line.discount_amount:
+            issues.append(
+                FieldIssue(f"line_items.{index}.discount_percentage", "Xero bills take no discounts")
+            )
+        if not line.account_id and not line.item_id:
+            issues.append(
+                FieldIssue(
+                    f"line_items.{index}.account_id",
+                    "a Xero bill line names the account it is spent on (account_id) or an item (item_id)",
+                )
+            )
+    return issues
+
+
+def credit_issues(values: Mapping[str, Any], lines: Iterable[Any], *, supplier: bool) -> list[FieldIssue]:
+    lines = [line if isinstance(line, LineItem) else LineItem.model_validate(line) for line in lines]
+    issues = bill_issues(values, lines) if supplier else invoice_issues(values, lines)
+    if not supplier:
+        issues += [
+            FieldIssue(f"line_items.{index}.discount_percentage", "Xero credit notes take no discounts")
+            for index, line in enumerate(lines)
+            if line.discount_percentage or line.discount_amount
+        ]
+    return [issue for issue in issues if issue.field != "po_number"]
+
+
 def customer_issues(values: Mapping[str, Any]) -> list[FieldIssue]:
     issues: list[FieldIssue] = []
     emails = [e if isinstance(e, Mapping) else e.model_dump() for e in values.get("emails") or []]
@@ -196,12 +257,68 @@ def check_record(resource: str, record: RecordMeta) -> list[FieldIssue]:
             issues.append(
                 FieldIssue("status", "Xero creates invoices as draft, submitted or open (approved) only")
             )
-    if isinstance(record, Customer):
+    if isinstance(record, Customer | Supplier):
         issues += customer_issues(values)
+    if isinstance(record, Bill):
+        issues += bill_issues(values, record.line_items)
+        if record.status is not None and record.status not in CREATABLE_BILL_STATUSES:
+            issues.append(FieldIssue("status", "Xero creates bills as draft or open (approved) only"))
+    if isinstance(record, CreditNote | SupplierCredit):
+        issues += credit_issues(values, record.line_items, supplier=isinstance(record, SupplierCredit))
+        if record.status is not None and record.status not in CREATABLE_CREDIT_STATUSES:
+            issues.append(FieldIssue("status", "Xero creates credit notes as draft or open (approved) only"))
+    if isinstance(record, Expense):
+        issues += bill_issues(values, record.line_items)
+        if not record.supplier_id:
+            issues.append(
+                FieldIssue("supplier_id", "Xero needs a contact on spend and receive money: give supplier_id")
+            )
+        if record.status is not None and record.status is not ExpenseStatus.POSTED:
+            issues.append(FieldIssue("status", "Xero creates spend money posted: create it, then delete it"))
+    if isinstance(record, BillPayment):
+        issues += _rate_issues(record.currency_rate)
+        if len(record.allocations) != 1 or record.allocations[0].bill_id is None:
+            issues.append(
+                FieldIssue(
+                    "allocations",
+                    "a Xero bill payment pays exactly one bill "
+                    "(use conn.supplier_credits.allocate for credit)",
+                )
+            )
+        elif record.allocations[0].amount != record.total_amount:
+            issues.append(
+                FieldIssue("total_amount", "a Xero bill payment applies its whole amount to its one bill")
+            )
     if isinstance(record, Payment):
         issues += _rate_issues(record.currency_rate)
-        if len(record.allocations) != 1:
-            issues.append(FieldIssue("allocations", "a Xero payment pays exactly one invoice"))
+        refund = record.type is PaymentType.CREDIT_NOTE_REFUND
+        if record.type in (PaymentType.OVERPAYMENT, PaymentType.PREPAYMENT):
+            issues.append(
+                FieldIssue(
+                    "type",
+                    "Xero makes over- and prepayments from receive-money transactions: they are read here, "
+                    "not created",
+                )
+            )
+        elif len(record.allocations) != 1:
+            issues.append(
+                FieldIssue(
+                    "allocations",
+                    "a Xero payment pays exactly one invoice (or refunds one credit note); apply a credit "
+                    "note to an invoice with conn.credit_notes.allocate",
+                )
+            )
+        elif refund and record.allocations[0].credit_note_id is None:
+            issues.append(
+                FieldIssue("allocations.0.credit_note_id", "a credit-note refund names its credit note")
+            )
+        elif not refund and record.allocations[0].invoice_id is None:
+            issues.append(
+                FieldIssue(
+                    "allocations.0.invoice_id",
+                    "an invoice payment names its invoice (type credit_note_refund refunds a credit note)",
+                )
+            )
         elif record.allocations[0].amount != record.total_amount:
             issues.append(
                 FieldIssue("total_amount", "a Xero payment applies its whole amount to its one invoice")
@@ -215,6 +332,12 @@ def check_record(resource: str, record: RecordMeta) -> list[FieldIssue]:
         ]
         if record.status is not TaxRateStatus.ACTIVE:
             issues.append(FieldIssue("status", "Xero creates tax rates active: create it, then delete it"))
+    if isinstance(record, LedgerAccount):
+        issues += account_issues(values, creating=True)
+    if isinstance(record, Item):
+        issues += item_issues(values, creating=True)
+    if isinstance(record, JournalEntry):
+        issues += journal_issues(values, creating=True)
     if isinstance(record, TrackingCategory):
         if record.status is not TrackingStatus.ACTIVE:
             issues.append(
@@ -249,7 +372,30 @@ def check_changes(resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]
             issues.append(FieldIssue("status", "paid and partially paid follow from payments"))
         if "customer_id" in changes and not changes["customer_id"]:
             issues.append(FieldIssue("customer_id", "an invoice needs a customer"))
-    if resource == "customer":
+    if resource == "bill":
+        issues += bill_issues(changes, list(changes.get("line_items") or []))
+        status = changes.get("status")
+        if status is not None and BillStatus(status) not in BILL_TO_XERO:
+            issues.append(FieldIssue("status", "paid and partially paid follow from payments"))
+    if resource == "expense":
+        issues += bill_issues(changes, list(changes.get("line_items") or []))
+        if "supplier_id" in changes and not changes["supplier_id"]:
+            issues.append(FieldIssue("supplier_id", "Xero keeps a contact on spend and receive money"))
+        status = changes.get("status")
+        if status is not None and ExpenseStatus(status) is not ExpenseStatus.POSTED:
+            issues.append(FieldIssue("status", "delete the expense with conn.expenses.delete(id)"))
+        if "type" in changes:
+            issues.append(
+                FieldIssue("type", "Xero keeps a bank transaction's type: delete it and create another")
+            )
+    if resource in ("credit_note", "supplier_credit"):
+        issues += credit_issues(
+            changes, list(changes.get("line_items") or []), supplier=resource == "supplier_credit"
+        )
+        status = changes.get("status")
+        if status is not None and CreditNoteStatus(status) not in CREDIT_TO_XERO:
+            issues.append(FieldIssue("status", "used follows from allocations and refunds"))
+    if resource in ("customer", "supplier"):
         issues += customer_issues(changes)
         if "terms" in changes and changes["terms"] is None:
             issues.append(
@@ -275,4 +421,118 @@ def check_changes(resource: str, changes: Mapping[str, Any]) -> list[FieldIssue]
             issues += _too_precise("rate", changes["rate"], PERCENT_PLACES, "tax rates")
     if resource == "tracking_category":
         issues += _option_name_issues(changes.get("options") or [])
+    if resource == "ledger_account":
+        issues += account_issues(changes, creating=False)
+    if resource == "item":
+        issues += item_issues(changes, creating=False)
+    if resource == "journal_entry":
+        issues += journal_issues(changes, creating=False)
+    return issues
+
+
+def account_issues(values: Mapping[str, Any], *, creating: bool) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+    kind = values.get("type")
+    if kind is not None and LedgerAccountType(kind) in (
+        LedgerAccountType.ACCOUNTS_RECEIVABLE,
+        LedgerAccountType.ACCOUNTS_PAYABLE,
+    ):
+        issues.append(
+            FieldIssue(
+                "type",
+                "Xero keeps one receivable and one payable account, its own system accounts: use "
+                "current_asset or current_liability",
+            )
+        )
+    code = values.get("code")
+    if code is not None and len(str(code)) > ACCOUNT_CODE_LENGTH:
+        issues.append(FieldIssue("code", f"Xero account codes are at most {ACCOUNT_CODE_LENGTH} characters"))
+    if "code" in values and code is None and not creating:
+        issues.append(FieldIssue("code", "a Xero account keeps its code: give another one"))
+    name = values.get("name")
+    if name is not None and len(str(name)) > 150:
+        issues.append(FieldIssue("name", "Xero account names are at most 150 characters"))
+    status = values.get("status")
+    if status is not None and LedgerAccountStatus(status) is LedgerAccountStatus.DELETED:
+        issues.append(FieldIssue("status", "delete the account with conn.ledger_accounts.delete(id)"))
+    elif creating and status is not None and LedgerAccountStatus(status) is not LedgerAccountStatus.ACTIVE:
+        issues.append(FieldIssue("status", "Xero creates accounts active: create it, then archive it"))
+    if creating:
+        bank = kind is not None and LedgerAccountType(kind) in (
+            LedgerAccountType.BANK,
+            LedgerAccountType.CREDIT_CARD,
+        )
+        if bank and not values.get("bank_account_number"):
+            issues.append(
+                FieldIssue("bank_account_number", "Xero needs the number of a bank or card account")
+            )
+        if not bank and not code:
+            issues.append(FieldIssue("code", "Xero needs a code for every account but bank accounts"))
+    return issues
+
+
+def item_issues(values: Mapping[str, Any], *, creating: bool) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+    code = values.get("code")
+    if creating and not code:
+        issues.append(FieldIssue("code", "Xero needs a code for every item (its lines name items by code)"))
+    if "code" in values and not code and not creating:
+        issues.append(FieldIssue("code", "a Xero item keeps a code: give another one"))
+    if code is not None and len(str(code)) > ITEM_CODE_LENGTH:
+        issues.append(FieldIssue("code", f"Xero item codes are at most {ITEM_CODE_LENGTH} characters"))
+    name = values.get("name")
+    if name is not None and len(str(name)) > ITEM_NAME_LENGTH:
+        issues.append(FieldIssue("name", f"Xero item names are at most {ITEM_NAME_LENGTH} characters"))
+    kind = values.get("type")
+    if kind is not None and ItemType(kind) in (ItemType.BUNDLE, ItemType.CATEGORY):
+        issues.append(FieldIssue("type", "Xero items are services or goods: it has no bundles or categories"))
+    if kind is not None and ItemType(kind) is ItemType.INVENTORY:
+        purchase = values.get("purchase")
+        cost = (
+            purchase.get("account_id")
+            if isinstance(purchase, Mapping)
+            else getattr(purchase, "account_id", None)
+        )
+        if not values.get("inventory_account_id") or not cost:
+            issues.append(
+                FieldIssue(
+                    "type",
+                    "a Xero tracked item needs inventory_account_id (an INVENTORY account) and "
+                    "purchase.account_id (its cost of sales account)",
+                )
+            )
+    status = values.get("status")
+    if status is not None and ItemStatus(status) is not ItemStatus.ACTIVE:
+        issues.append(FieldIssue("status", "Xero items have no status: delete the item instead"))
+    return issues
+
+
+def journal_issues(values: Mapping[str, Any], *, creating: bool) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+    if creating and not values.get("memo"):
+        issues.append(FieldIssue("memo", "Xero needs a narration for every manual journal: give memo"))
+    if "memo" in values and not values.get("memo") and not creating:
+        issues.append(FieldIssue("memo", "a Xero manual journal keeps its narration"))
+    status = values.get("status")
+    if (
+        creating
+        and status is not None
+        and JournalEntryStatus(status)
+        not in (
+            JournalEntryStatus.DRAFT,
+            JournalEntryStatus.POSTED,
+        )
+    ):
+        issues.append(FieldIssue("status", "Xero creates manual journals as draft or posted"))
+    for index, line in enumerate(values.get("lines") or []):
+        data = line if isinstance(line, Mapping) else line.model_dump()
+        for name in ("customer_id", "supplier_id"):
+            if data.get(name):
+                issues.append(FieldIssue(f"lines.{index}.{name}", "Xero journal lines name no contact"))
+        if len(data.get("tracking") or []) > MAX_PER_LINE:
+            issues.append(
+                FieldIssue(
+                    f"lines.{index}.tracking", f"Xero tracks a line by at most {MAX_PER_LINE} categories"
+                )
+            )
     return issues

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from unified_accounting.models import CustomerStatus, InvoiceStatus, PaymentStatus
+from unified_accounting.models import (
+    BillStatus,
+    CreditNoteStatus,
+    CustomerStatus,
+    InvoiceStatus,
+    PaymentStatus,
+)
 
 _INVOICE_FROM_XERO = {
     "DRAFT": InvoiceStatus.DRAFT,
@@ -55,3 +61,53 @@ def payment_status(xero_status: str | None) -> PaymentStatus | None:
     if not xero_status:
         return None
     return PaymentStatus.DELETED if xero_status.upper() == "DELETED" else PaymentStatus.POSTED
+
+
+_BILL_FROM_XERO = {
+    # A submitted bill awaits approval: not yet owed, like a draft.
+    "DRAFT": BillStatus.DRAFT,
+    "SUBMITTED": BillStatus.DRAFT,
+    "AUTHORISED": BillStatus.OPEN,
+    "PAID": BillStatus.PAID,
+    "VOIDED": BillStatus.VOID,
+    "DELETED": BillStatus.DELETED,
+}
+#: Unified bill statuses a caller may write, and the Xero status each becomes.
+BILL_TO_XERO = {
+    BillStatus.DRAFT: "DRAFT",
+    BillStatus.OPEN: "AUTHORISED",
+    BillStatus.VOID: "VOIDED",
+    BillStatus.DELETED: "DELETED",
+}
+CREATABLE_BILL_STATUSES = frozenset({BillStatus.DRAFT, BillStatus.OPEN})
+
+
+def bill_status(xero_status: str | None, amount_paid: Decimal | None) -> BillStatus | None:
+    if not xero_status:
+        return None
+    status = _BILL_FROM_XERO.get(xero_status.upper())
+    if status is BillStatus.OPEN and amount_paid is not None and amount_paid > 0:
+        return BillStatus.PARTIALLY_PAID
+    return status
+
+
+_CREDIT_FROM_XERO = {
+    "DRAFT": CreditNoteStatus.DRAFT,
+    "SUBMITTED": CreditNoteStatus.DRAFT,
+    "AUTHORISED": CreditNoteStatus.OPEN,
+    # Xero calls a credit note whose credit is all allocated or refunded PAID.
+    "PAID": CreditNoteStatus.USED,
+    "VOIDED": CreditNoteStatus.VOID,
+    "DELETED": CreditNoteStatus.DELETED,
+}
+CREDIT_TO_XERO = {
+    CreditNoteStatus.DRAFT: "DRAFT",
+    CreditNoteStatus.OPEN: "AUTHORISED",
+    CreditNoteStatus.VOID: "VOIDED",
+    CreditNoteStatus.DELETED: "DELETED",
+}
+CREATABLE_CREDIT_STATUSES = frozenset({CreditNoteStatus.DRAFT, CreditNoteStatus.OPEN})
+
+
+def credit_status(xero_status: str | None) -> CreditNoteStatus | None:
+    return _CREDIT_FROM_XERO.get(xero_status.upper()) if xero_status else None

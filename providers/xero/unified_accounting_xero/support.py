@@ -92,13 +92,23 @@ CUSTOMER: dict[str, Support] = {
 }
 
 PAYMENT: dict[str, Support] = {
+    "type": (
+        "mapped",
+        "PaymentType: invoice_payment ACCRECPAYMENT, credit_note_refund ARCREDITPAYMENT (the note in "
+        "CreditNote), overpayment AROVERPAYMENTPAYMENT and prepayment ARPREPAYMENTPAYMENT (refunds of "
+        "Xero's over- and prepayments: read only)",
+    ),
     "customer_id": (
         "mapped",
         "the contact of the invoice paid (Xero takes it from the invoice): another customer is refused",
     ),
     "currency": ("mapped", "the invoice's CurrencyCode (a payment is in its invoice's currency)"),
     "currency_rate": ("mapped", "1 / CurrencyRate (UNVERIFIED direction, as on invoices)"),
-    "allocations": ("mapped", "Invoice: a Xero payment pays exactly one invoice, with its whole amount"),
+    "allocations": (
+        "mapped",
+        "Invoice (or CreditNote for a refund): a Xero payment pays exactly one document, with its whole "
+        "amount; credit notes are applied to invoices with conn.credit_notes.allocate",
+    ),
     "account_id": ("mapped", "Account Code (or AccountID), a bank account"),
     "status": ("mapped", "Status AUTHORISED (posted) or DELETED"),
     "payment_method": ("refused", "Xero payments have no payment method"),
@@ -139,7 +149,213 @@ COMPANY_INFO: dict[str, Support] = {
     "website": ("computed", "ExternalLinks Website"),
 }
 
+SUPPLIER: dict[str, Support] = {
+    **{name: note for name, note in CUSTOMER.items() if name not in ("balance", "terms", "parent_id")},
+    "balance": ("computed", "Balances.AccountsPayable.Outstanding"),
+    "terms": ("mapped", "PaymentTerms.Bills (Day, Type); the sales terms are kept"),
+    "bank_account_details": ("mapped", "BankAccountDetails"),
+    "default_expense_account_id": ("mapped", "PurchasesDefaultAccountCode"),
+    "account_number": ("mapped", "AccountNumber"),
+}
+
+_BILL_LINES: dict[str, Support] = {
+    name: note
+    for name, note in INVOICE.items()
+    if name.startswith("line_items.")
+    and name not in ("line_items.discount_percentage", "line_items.discount_amount")
+}
+
+BILL: dict[str, Support] = {
+    "supplier_name": ("computed", "the contact's Name"),
+    "sub_total": ("computed", "SubTotal"),
+    "total_tax": ("computed", "TotalTax"),
+    "total": ("computed", "Total"),
+    "amount_due": ("computed", "AmountDue"),
+    "amount_paid": ("computed", "AmountPaid"),
+    "number": ("mapped", "InvoiceNumber: the supplier's number, which Xero shows as the bill's reference"),
+    "status": (
+        "mapped",
+        "Status: draft DRAFT (SUBMITTED reads so), open AUTHORISED (the default on create), "
+        "partially_paid and paid follow from payments",
+    ),
+    "tax_mode": ("mapped", "LineAmountTypes Exclusive / Inclusive / NoTax"),
+    "currency_rate": INVOICE["currency_rate"],
+    "terms": INVOICE["terms"],
+    "reference": ("refused", "Xero shows a bill's InvoiceNumber as its reference: use number"),
+    "memo": ("refused", "Xero bills have no memo"),
+    "tracking": INVOICE["tracking"],
+    **_BILL_LINES,
+    "line_items.account_id": (
+        "mapped",
+        "AccountCode (a GUID is sent as AccountID); each line needs one or an item",
+    ),
+    "line_items.discount_percentage": ("refused", "Xero bills take no discounts"),
+    "line_items.discount_amount": ("refused", "Xero bills take no discounts"),
+}
+
+_CREDIT: dict[str, Support] = {
+    "sub_total": ("computed", "SubTotal"),
+    "total_tax": ("computed", "TotalTax"),
+    "total": ("computed", "Total"),
+    "remaining_credit": ("computed", "RemainingCredit: the total less what is allocated or refunded"),
+    "allocations": (
+        "computed",
+        "Allocations (invoice or bill, amount, date): made with allocate(), never written with the note",
+    ),
+    "number": ("mapped", "CreditNoteNumber (customer credit notes get CN-0001... when none is given)"),
+    "status": (
+        "mapped",
+        "Status: draft DRAFT (SUBMITTED reads so), open AUTHORISED (the default on create), used PAID "
+        "(no credit left), void VOIDED, deleted DELETED",
+    ),
+    "tax_mode": ("mapped", "LineAmountTypes Exclusive / Inclusive / NoTax"),
+    "currency_rate": INVOICE["currency_rate"],
+    "memo": ("refused", "Xero credit notes have no memo"),
+    "tracking": INVOICE["tracking"],
+    **_BILL_LINES,
+    "line_items.discount_percentage": ("refused", "Xero credit notes take no discounts"),
+    "line_items.discount_amount": ("refused", "Xero credit notes take no discounts"),
+}
+
+CREDIT_NOTE: dict[str, Support] = {
+    **_CREDIT,
+    "customer_name": ("computed", "the contact's Name"),
+    "reference": ("mapped", "Reference (customer credit notes only)"),
+}
+
+SUPPLIER_CREDIT: dict[str, Support] = {
+    **_CREDIT,
+    "supplier_name": ("computed", "the contact's Name"),
+    "number": ("mapped", "CreditNoteNumber: the supplier's number, which Xero shows as its reference"),
+    "reference": ("refused", "Xero shows a supplier credit's CreditNoteNumber as its reference: use number"),
+    "line_items.account_id": BILL["line_items.account_id"],
+}
+
+EXPENSE: dict[str, Support] = {
+    "type": ("mapped", "Type: expense SPEND, refund RECEIVE (spend and receive money)"),
+    "account_id": ("mapped", "BankAccount Code (or AccountID): a bank or card account (Xero Type BANK)"),
+    "supplier_id": ("mapped", "Contact (Xero requires one)"),
+    "supplier_name": ("computed", "the contact's Name"),
+    "currency": ("mapped", "the bank account's CurrencyCode: another currency is refused"),
+    "currency_rate": INVOICE["currency_rate"],
+    "tax_mode": ("mapped", "LineAmountTypes; none given: Inclusive (Xero's default for spend money)"),
+    "reference": ("mapped", "Reference"),
+    "status": ("mapped", "Status AUTHORISED (posted) or DELETED"),
+    "payment_type": (
+        "refused",
+        "Xero keeps no payment type, only the account paid from: pay by card from a credit-card "
+        "account (ledger account type credit_card) and leave payment_type out",
+    ),
+    "sub_total": ("computed", "SubTotal"),
+    "total_tax": ("computed", "TotalTax"),
+    "total": ("computed", "Total"),
+    "number": ("refused", "Xero spend money has no number: use reference"),
+    "memo": ("refused", "Xero spend money has no memo: use reference or the lines' descriptions"),
+    "tracking": INVOICE["tracking"],
+    **_BILL_LINES,
+    "line_items.account_id": ("mapped", "AccountCode (a GUID is sent as AccountID); each line needs one"),
+    "line_items.tax_amount": (
+        "mapped",
+        "TaxAmount: computed per line; one sent must equal Xero's calculation",
+    ),
+    "line_items.discount_percentage": ("refused", "Xero spend money takes no discounts"),
+    "line_items.discount_amount": ("refused", "Xero spend money takes no discounts"),
+}
+
+BILL_PAYMENT: dict[str, Support] = {
+    "supplier_id": ("mapped", "the contact of the bill paid (Xero takes it from the bill)"),
+    "supplier_name": ("computed", "the bill's contact Name"),
+    "currency": ("mapped", "the bill's CurrencyCode (a payment is in its bill's currency)"),
+    "currency_rate": PAYMENT["currency_rate"],
+    "allocations": ("mapped", "Invoice: a Xero payment pays exactly one bill, with its whole amount"),
+    "account_id": ("mapped", "Account Code (or AccountID), a bank account"),
+    "status": ("mapped", "Status AUTHORISED (posted) or DELETED"),
+}
+
+LEDGER_ACCOUNT: dict[str, Support] = {
+    "id": ("computed", "the account's Code (AccountID for a bank account without a code): what lines name"),
+    "code": ("mapped", "Code, at most 10 characters, unique; changing it changes the id"),
+    "name": ("mapped", "Name, at most 150 characters, unique"),
+    "type": (
+        "mapped",
+        "Type: bank BANK, credit_card BANK with BankAccountType CREDITCARD, current_asset CURRENT, "
+        "fixed_asset FIXED, inventory INVENTORY, non_current_asset NONCURRENT, prepayment PREPAYMENT, "
+        "current_liability CURRLIAB (LIABILITY and PAYG read so), long_term_liability TERMLIAB, equity "
+        "EQUITY, income REVENUE (SALES reads so), other_income OTHERINCOME, cost_of_sales DIRECTCOSTS, "
+        "expense EXPENSE, other_expense OVERHEADS (read back as expense), depreciation DEPRECIATN; "
+        "accounts_receivable and accounts_payable are Xero's system accounts DEBTORS and CREDITORS",
+    ),
+    "provider_type": ("mapped", "Type as Xero names it; on writes a Xero type given here wins over type"),
+    "classification": ("computed", "follows from type (Xero's Class)"),
+    "currency": ("mapped", "CurrencyCode (bank accounts)"),
+    "tax_rate_id": ("mapped", "TaxType: the tax lines on the account get by default"),
+    "bank_account_number": ("mapped", "BankAccountNumber (bank accounts, required for them)"),
+    "status": (
+        "mapped",
+        "Status ACTIVE or ARCHIVED (changed in a request of its own); deleted accounts leave the chart",
+    ),
+    "system": ("computed", "SystemAccount is set: Xero refuses to change, archive or delete these"),
+    "current_balance": ("computed", "Xero's accounts carry no balance: always None (see the reports)"),
+    "sub_type": ("refused", "Xero accounts have no sub-type: use type (or provider_type)"),
+    "parent_id": ("refused", "Xero has no sub-accounts: keep the chart flat"),
+}
+
+ITEM: dict[str, Support] = {
+    "id": ("computed", "the item's Code: Xero lines name items by ItemCode (line_items.N.item_id)"),
+    "code": ("mapped", "Code, required, at most 30 characters, unique; changing it changes the id"),
+    "name": ("mapped", "Name, at most 50 characters"),
+    "description": ("mapped", "Description (the sales description)"),
+    "type": (
+        "mapped",
+        "inventory: IsTrackedAsInventory (needs inventory_account_id and purchase.account_id, the cost "
+        "of sales account); service and non_inventory are untracked items, read back as service",
+    ),
+    "sales": ("mapped", "IsSold and SalesDetails (UnitPrice, AccountCode, TaxType)"),
+    "sales.description": ("mapped", "Description"),
+    "purchase": (
+        "mapped",
+        "IsPurchased and PurchaseDetails (UnitPrice, AccountCode, or COGSAccountCode for tracked items, "
+        "TaxType)",
+    ),
+    "purchase.description": ("mapped", "PurchaseDescription"),
+    "quantity_on_hand": ("computed", "QuantityOnHand (tracked items; moved by bills and invoices)"),
+    "inventory_account_id": ("mapped", "InventoryAssetAccountCode"),
+    "status": ("computed", "Xero items have no status: active until deleted (delete removes them)"),
+}
+
+JOURNAL_ENTRY: dict[str, Support] = {
+    "memo": ("mapped", "Narration (required by Xero)"),
+    "status": (
+        "mapped",
+        "Status: draft DRAFT, posted POSTED (the default on create), void VOIDED, deleted DELETED (drafts "
+        "only)",
+    ),
+    "number": ("refused", "Xero manual journals have no number: put it in memo"),
+    "currency": ("refused", "Xero manual journals are in the base currency only: leave currency out"),
+    "currency_rate": ("refused", "Xero manual journals are in the base currency only"),
+    "lines.debit": ("mapped", "LineAmount, positive"),
+    "lines.credit": ("mapped", "LineAmount, negative"),
+    "lines.ledger_account_id": (
+        "mapped",
+        "AccountCode (a GUID is sent as AccountID); bank and system accounts are refused by Xero",
+    ),
+    "lines.tax_rate_id": ("mapped", "TaxType (journals are written with LineAmountTypes NoTax)"),
+    "lines.tax_amount": ("computed", "TaxAmount"),
+    "lines.tracking": ("mapped", "Tracking, written by category and option name; at most 2 per line"),
+    "lines.customer_id": ("refused", "Xero journal lines name no contact"),
+    "lines.supplier_id": ("refused", "Xero journal lines name no contact"),
+}
+
 FIELD_SUPPORT: Mapping[str, Mapping[str, Support]] = {
+    "supplier": SUPPLIER,
+    "bill": BILL,
+    "bill_payment": BILL_PAYMENT,
+    "credit_note": CREDIT_NOTE,
+    "expense": EXPENSE,
+    "supplier_credit": SUPPLIER_CREDIT,
+    "ledger_account": LEDGER_ACCOUNT,
+    "item": ITEM,
+    "journal_entry": JOURNAL_ENTRY,
     "invoice": INVOICE,
     "customer": CUSTOMER,
     "payment": PAYMENT,

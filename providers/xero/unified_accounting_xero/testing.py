@@ -13,11 +13,34 @@ harness's emulator allows more (the provider's own tests hold Xero's limit).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from unified_accounting.models import Invoice, InvoiceStatus, RecordMeta, TrackingCategory, TrackingOption
+from unified_accounting.models import (
+    Bill,
+    BillAllocation,
+    BillPayment,
+    BillStatus,
+    CreditNote,
+    CreditNoteStatus,
+    Expense,
+    Invoice,
+    InvoiceStatus,
+    Item,
+    ItemPricing,
+    JournalEntry,
+    JournalEntryStatus,
+    JournalLine,
+    LedgerAccount,
+    LedgerAccountType,
+    LineItem,
+    RecordMeta,
+    Supplier,
+    SupplierCredit,
+    TrackingCategory,
+    TrackingOption,
+)
 from unified_accounting.plugins import get_provider
 from unified_accounting.testing import EmulatorGrant, ProviderHarness
 from unified_accounting.testing.harness import SampleRecords
@@ -126,6 +149,92 @@ class XeroHarness(ProviderHarness):
     async def sample(
         self, resource: str, records: SampleRecords, *, deletable: bool = False
     ) -> RecordMeta | None:
+        tag = uuid.uuid4().hex[:6].upper()
+        if resource == "ledger_account":
+            return LedgerAccount(code=f"K{tag}", name=f"Conformance {tag}", type=LedgerAccountType.EXPENSE)
+        if resource == "item":
+            return Item(
+                code=f"KIT-{tag}",
+                name=f"Kit {tag}",
+                sales=ItemPricing(unit_price=Decimal("12.50"), account_id="200"),
+                purchase=ItemPricing(unit_price=Decimal("7.25"), account_id="429"),
+            )
+        if resource == "journal_entry":
+            # Xero deletes draft journals only; others are created posted.
+            status = {"status": JournalEntryStatus.DRAFT} if deletable else {}
+            return JournalEntry(
+                date=date(2026, 1, 5),
+                memo=f"Conformance {tag}",
+                lines=[
+                    JournalLine(ledger_account_id="429", debit=Decimal("40.00")),
+                    JournalLine(ledger_account_id="453", credit=Decimal("40.00")),
+                ],
+                **status,
+            )
+        if resource == "supplier":
+            return Supplier(
+                display_name=f"Supplier {tag}", email="sales@supplier.example", account_number="ACME-1"
+            )
+        if resource == "bill":
+            supplier = await records.created("supplier")
+            draft = {"status": BillStatus.DRAFT} if deletable else {}  # Xero deletes drafts only
+            return Bill(
+                supplier_id=str(supplier.id),
+                number=f"SUP-{tag}",
+                issue_date=date(2026, 1, 5),
+                **draft,
+                line_items=[
+                    LineItem(
+                        description="Paper",
+                        quantity=Decimal(2),
+                        unit_price=Decimal("10.50"),
+                        account_id="453",
+                    )
+                ],
+            )  # type: ignore[arg-type]
+        if resource == "bill_payment":
+            bill = await records.created("bill")
+            amount = (bill.total / 2).quantize(Decimal("0.01"))
+            return BillPayment(
+                supplier_id=bill.supplier_id,
+                total_amount=amount,
+                date=date(2026, 1, 6),
+                allocations=[BillAllocation(bill_id=str(bill.id), amount=amount)],
+            )
+        if resource in ("credit_note", "supplier_credit"):
+            customer = resource == "credit_note"
+            party = await records.created("customer" if customer else "supplier")
+            draft = {"status": CreditNoteStatus.DRAFT} if deletable else {}
+            line = LineItem(
+                description="Returned goods",
+                quantity=Decimal(1),
+                unit_price=Decimal("15.00"),
+                account_id="200" if customer else "429",
+            )
+            if customer:
+                return CreditNote(
+                    customer_id=str(party.id), issue_date=date(2026, 1, 7), line_items=[line], **draft
+                )
+            return SupplierCredit(
+                supplier_id=str(party.id),
+                number=f"SC-{tag}",
+                issue_date=date(2026, 1, 7),
+                line_items=[line],
+                **draft,
+            )
+        if resource == "expense":
+            supplier = await records.created("supplier")
+            return Expense(
+                date=date(2026, 1, 8),
+                account_id="090",
+                supplier_id=str(supplier.id),
+                reference=f"Receipt {tag}",
+                line_items=[
+                    LineItem(
+                        description="Taxi", quantity=Decimal(1), unit_price=Decimal("23.00"), account_id="429"
+                    )
+                ],
+            )
         if resource == "tracking_category":
             return TrackingCategory(
                 name=f"Conformance {uuid.uuid4().hex[:8]}",
@@ -134,6 +243,16 @@ class XeroHarness(ProviderHarness):
         return await super().sample(resource, records, deletable=deletable)
 
     def changes(self, resource: str) -> dict[str, Any] | None:
+        if resource in ("ledger_account", "item"):
+            return {"name": f"Renamed {uuid.uuid4().hex[:8]}"}
+        if resource == "journal_entry":
+            return {"memo": f"Changed {uuid.uuid4().hex[:8]}"}
+        if resource == "supplier":
+            return {"email": f"orders-{uuid.uuid4().hex[:6]}@supplier.example"}
+        if resource in ("bill", "supplier_credit"):
+            return {"number": f"SUP-{uuid.uuid4().hex[:6]}"}
+        if resource in ("credit_note", "expense"):
+            return {"reference": f"Changed {uuid.uuid4().hex[:6]}"}
         if resource == "tracking_category":
             return {"name": f"Renamed {uuid.uuid4().hex[:8]}"}
         return super().changes(resource)

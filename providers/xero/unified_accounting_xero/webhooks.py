@@ -21,8 +21,13 @@ from .dates import parse_datetime
 from .errors import PROVIDER
 
 SIGNATURE_HEADER = "x-xero-signature"
-#: Xero event categories with a unified resource; others (CREDITNOTE, SUBSCRIPTION, ...) are skipped.
-CATEGORIES = {"INVOICE": "invoice", "CONTACT": "customer"}
+#: Xero event categories and the unified resources each concerns; others (SUBSCRIPTION, ...) are
+#: skipped. A contact is a customer and a supplier alike (one id in both). Xero's INVOICE events do
+#: not say whether the invoice is a sale or a bill: they go to invoices, and bills follow through
+#: incremental syncs (If-Modified-Since).
+CATEGORIES: dict[str, tuple[str, ...]] = {"INVOICE": ("invoice",), "CONTACT": ("customer", "supplier")}
+#: CREDITNOTE events carry ``data.Type``: customer credit notes and supplier credits.
+CREDIT_NOTE_TYPES = {"ACCRECCREDIT": "credit_note", "ACCPAYCREDIT": "supplier_credit"}
 OPERATIONS = {"CREATE": ChangeOperation.CREATED, "UPDATE": ChangeOperation.UPDATED}
 
 
@@ -36,19 +41,32 @@ def parse(body: bytes) -> list[WebhookEvent]:
     payload = json.loads(body)
     events: list[WebhookEvent] = []
     for event in payload.get("events") or []:
-        resource = CATEGORIES.get(str(event.get("eventCategory", "")).upper())
         operation = OPERATIONS.get(str(event.get("eventType", "")).upper())
-        if resource is None or operation is None:
+        resources = resources_of(event)
+        if not resources or operation is None:
             continue
-        events.append(
-            WebhookEvent(
-                provider=PROVIDER,
-                company_id=str(event["tenantId"]),
-                resource=resource,
-                record_id=str(event["resourceId"]),
-                operation=operation,
-                occurred_at=parse_datetime(event.get("eventDateUtc")),
-                event_id=str(event.get("eventId") or event_id(event)),
+        base_id = str(event.get("eventId") or event_id(event))
+        for position, resource in enumerate(resources):
+            events.append(
+                WebhookEvent(
+                    provider=PROVIDER,
+                    company_id=str(event["tenantId"]),
+                    resource=resource,
+                    record_id=str(event["resourceId"]),
+                    operation=operation,
+                    occurred_at=parse_datetime(event.get("eventDateUtc")),
+                    # One Xero event, several unified ones: each keeps an id of its own.
+                    event_id=base_id if position == 0 else f"{base_id}:{resource}",
+                )
             )
-        )
     return events
+
+
+def resources_of(event: Mapping[str, Any]) -> tuple[str, ...]:
+    category = str(event.get("eventCategory", "")).upper()
+    if category == "CREDITNOTE":
+        data = event.get("data")
+        kind = str(data.get("Type") or "").upper() if isinstance(data, Mapping) else ""
+        resource = CREDIT_NOTE_TYPES.get(kind)
+        return (resource,) if resource else ()
+    return CATEGORIES.get(category, ())

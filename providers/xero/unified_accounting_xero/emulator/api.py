@@ -1,5 +1,6 @@
 """Accounting API routes under ``/api.xro/2.0``: Invoices, Contacts, Payments, Accounts, Items, TaxRates,
-TrackingCategories (and their Options), Currencies, Organisation (and ``Organisation/Actions``).
+TrackingCategories (and their Options), Currencies, Organisation (and ``Organisation/Actions``),
+ManualJournals, CreditNotes (and their Allocations), BankTransactions.
 
 Request pipeline: ``Accept`` check (406 unless ``application/json``; the emulator never produces XML, option
 ``require_json_accept``) → Bearer token (401) → ``xero-tenant-id`` connected for the token (403) → scope (401)
@@ -15,9 +16,11 @@ Writes: ``PUT`` creates, ``POST`` creates or updates (by id; contacts also by ac
 ``Code``, ACCREC invoices by ``InvoiceNumber``), ``POST /{Resource}/{id}`` updates one record.  Bodies are
 ``{"Invoices": [...]}``, a list, or one object.  A batch is all-or-nothing (400 ``ValidationException``)
 unless ``summarizeErrors=false`` (200, per-element ``StatusAttributeString``).  ``Idempotency-Key`` replays a
-stored response.  Accounts are read-only in the emulator (405 on writes).  Tax rates are keyed by ``TaxType``
-(one per request, :mod:`.taxes`); tracking categories have their own routes (:mod:`.tracking`); currencies are
-added with ``PUT`` (:mod:`.organisation`).
+stored response.  Accounts are created with ``PUT``, changed with ``POST /Accounts/{id}`` and removed with
+``DELETE`` (:mod:`.chart`, as are manual journals); ``DELETE /Items/{id}`` removes an item; credit notes,
+their allocations and refunds follow :mod:`.credits`, bank transactions :mod:`.bank`.  Tax rates are keyed
+by ``TaxType`` (one per request, :mod:`.taxes`); tracking categories have their own routes
+(:mod:`.tracking`); currencies are added with ``PUT`` (:mod:`.organisation`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import organisation, taxes, tracking
+from . import bank, chart, credits, organisation, taxes, tracking
 from .dates import DateParseError, parse_if_modified_since, wire_envelope_timestamp
 from .emulator import XeroEmulator
 from .errors import (
@@ -65,10 +68,19 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "TaxRates": ("TaxRate", "TaxType"),
     "TrackingCategories": ("TrackingCategory", "TrackingCategoryID"),
     "Currencies": ("Currency", "Code"),
+    "ManualJournals": ("ManualJournal", "ManualJournalID"),
+    "CreditNotes": ("CreditNote", "CreditNoteID"),
+    "BankTransactions": ("BankTransaction", "BankTransactionID"),
 }
 _CANONICAL = {name.lower(): name for name in (*RESOURCES, "Organisation")}
 #: Alternative key a single record may be addressed by.
-_ALT_KEYS = {"Invoice": "InvoiceNumber", "Contact": "ContactNumber", "Item": "Code", "Account": "Code"}
+_ALT_KEYS = {
+    "CreditNote": "CreditNoteNumber",
+    "Invoice": "InvoiceNumber",
+    "Contact": "ContactNumber",
+    "Item": "Code",
+    "Account": "Code",
+}
 
 
 def _is_guid(value: str) -> bool:
@@ -152,6 +164,8 @@ async def _dispatch(call: ApiRequest) -> Response:
     if sub is not None:
         if call.resource == "TrackingCategories" and sub.lower() == "options" and record_id:
             return await _options(call, record_id, request.path_params.get("sub_id"))
+        if call.resource == "CreditNotes" and sub.lower() == "allocations" and record_id:
+            return await _allocations(call, record_id, request.path_params.get("sub_id"))
         return not_found(call.em.options.not_found_body)
     if call.resource == "TrackingCategories" and request.method in ("PUT", "POST", "DELETE"):
         if request.method == "DELETE":
@@ -162,9 +176,9 @@ async def _dispatch(call: ApiRequest) -> Response:
             return _get_one(call, record_id)
         return _get_list(call)
     if request.method in ("PUT", "POST"):
-        if call.resource == "Accounts":
-            return problem(405, "Method Not Allowed", "The emulator serves Accounts read-only")
         return await _write(call, record_id, _execute)
+    if request.method == "DELETE" and record_id and call.resource in ("Accounts", "Items"):
+        return _delete(call, record_id)
     return problem(405, "Method Not Allowed", f"{request.method} is not supported on {call.resource}")
 
 
@@ -178,6 +192,9 @@ def _find(call: ApiRequest, entity: str, key: str) -> Record | None:
     if entity == "TrackingCategory":
         found = collection.get(key.lower())
         return None if found is None or found["Status"] == "DELETED" else found
+    if entity == "Account":
+        found = collection.get(key.lower()) if _is_guid(key) else call.tenant.account_by_code(key)
+        return None if found is None or found.get("Status") == "DELETED" else found
     if _is_guid(key):
         found = collection.get(key.lower())
         if found is not None:
@@ -235,6 +252,8 @@ def _get_list(call: ApiRequest) -> Response:
         numbers = {n.upper() for n in _csv(query.get("InvoiceNumbers"))}
         if numbers:
             records = [r for r in records if str(r.get("InvoiceNumber") or "").upper() in numbers]
+    if entity == "Account":
+        records = [r for r in records if r.get("Status") != "DELETED"]
     include_archived = query.get("includeArchived", "false").lower() == "true"
     if entity == "TrackingCategory":
         shown = ("ACTIVE", "ARCHIVED") if include_archived else ("ACTIVE",)
@@ -459,15 +478,102 @@ def _write_element(
         return organisation.add_currency(ctx.tenant, ctx.journal, element)
     _, existing = _existing(ctx.tenant, entity, id_field, element, method)
     if entity == "Payment":
+        if existing is not None and existing.get("CreditNote"):
+            return credits.delete_refund(ctx, existing, element)
         if existing is not None:
             return ledger.update_payment(ctx, existing, element)
+        if isinstance(element.get("CreditNote"), Mapping):
+            return credits.refund(ledger, ctx, element)
         return ledger.create_payment(ctx, element)
+    if entity == "Account":
+        if method == "PUT" and len(ctx.tenant.accounts) and existing is None and element.get("AccountID"):
+            raise ValidationFailed("AccountID cannot be set when creating an Account.")
+        return chart.write_account(em.ids, ctx, element, existing)
+    if entity == "ManualJournal":
+        return chart.write_manual_journal(em.ids, ctx, element, existing)
+    if entity == "CreditNote":
+        return credits.write_credit_note(ledger, ctx, element, existing)
+    if entity == "BankTransaction":
+        return bank.write_bank_transaction(ledger, ctx, element, existing)
     writers: dict[str, Callable[[WriteContext, Mapping[str, Any], Record | None], Record]] = {
         "Invoice": ledger.write_invoice,
         "Contact": ledger.write_contact,
         "Item": ledger.write_item,
     }
     return writers[entity](ctx, element, existing)
+
+
+async def _allocations(call: ApiRequest, credit_id: str, allocation_id: str | None) -> Response:
+    """``PUT /CreditNotes/{id}/Allocations`` and ``DELETE /CreditNotes/{id}/Allocations/{AllocationID}``."""
+    credit = _find(call, "CreditNote", credit_id)
+    method = call.request.method
+    if credit is None:
+        return not_found(call.em.options.not_found_body)
+    t = call.tenant
+    if method == "DELETE" and allocation_id:
+        journal = Journal()
+        removed = credits.remove_allocation(
+            WriteContext(t, journal, call.em.clock.now()), credit, allocation_id
+        )
+        if removed is None:
+            return not_found(call.em.options.not_found_body)
+        call.em.publish(journal.events)
+        return json_response(call.envelope("Allocations", [{**wire(removed), "IsDeleted": True}]))
+    if method != "PUT" or allocation_id is not None:
+        return problem(405, "Method Not Allowed", f"{method} is not supported here")
+
+    def run(call: ApiRequest, elements: list[Any], _: str | None) -> Response:
+        journal = Journal()
+        ctx = WriteContext(t, journal, call.em.clock.now())
+
+        def work() -> list[dict[str, Any]]:
+            out = []
+            given: list[Any] = []
+            for element in elements:  # {"Allocations": [...]} or one bare allocation
+                wrapped = isinstance(element, dict) and "Allocations" in element and "Invoice" not in element
+                given += list(element["Allocations"] or []) if wrapped else [element]
+            for element in given:
+                if not isinstance(element, dict):
+                    raise ValidationFailed("Each element must be an Allocation object.")
+                current = t.credit_notes[credit["CreditNoteID"]]
+                allocation = credits.allocate(call.em.ledger, ctx, current, element)
+                out.append({**wire(allocation), "CreditNote": {"CreditNoteID": credit["CreditNoteID"]}})
+            return out
+
+        response = _answer(call, "Allocations", journal, work)
+        if response.status_code == 200:
+            call.em.publish(journal.events)
+        return response
+
+    return await _write(call, None, run)
+
+
+def _delete(call: ApiRequest, record_id: str) -> Response:
+    """``DELETE /Accounts/{id}`` (answers the account, ``Status: DELETED``) and ``DELETE /Items/{id}``
+    (204, no body)."""
+    entity, id_field = RESOURCES[call.resource]
+    target = _find(call, entity, record_id)
+    if target is None:
+        return not_found(call.em.options.not_found_body)
+    t = call.tenant
+    journal = Journal()
+    ctx = WriteContext(t, journal, call.em.clock.now())
+    try:
+        if entity == "Account":
+            deleted = chart.delete_account(ctx, target)
+        else:
+            deleted = call.em.ledger.delete_item(ctx, target)
+    except ValidationFailed as exc:
+        journal.rollback()
+        return json_response(
+            validation_body(
+                [{id_field: target[id_field], "ValidationErrors": [{"Message": m} for m in exc.messages]}]
+            ),
+            400,
+        )
+    if entity == "Item":
+        return Response(status_code=204)
+    return json_response(call.envelope(call.resource, [entity_wire(t, entity, deleted)]))
 
 
 # ------------------------------------------------------------------------------------- tracking categories

@@ -189,7 +189,9 @@ class XeroEmulator(Emulator):
     # ------------------------------------------------------------------------------------------ webhooks
     def publish(self, events: Iterable[ChangeEvent]) -> None:
         for event in events:
-            self.webhooks.enqueue(event.tenant_id, event.category, event.event_type, event.resource_id)
+            self.webhooks.enqueue(
+                event.tenant_id, event.category, event.event_type, event.resource_id, dict(event.data) or None
+            )
 
     @property
     def pending_webhook_events(self) -> list[dict[str, Any]]:

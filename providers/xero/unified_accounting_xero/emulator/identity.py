@@ -49,11 +49,24 @@ RESOURCE_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("accounting.transactions", "accounting.invoices"),
         ("accounting.transactions.read", "accounting.invoices.read"),
     ),
+    "BankTransactions": (
+        ("accounting.transactions", "accounting.banktransactions"),
+        ("accounting.transactions.read", "accounting.banktransactions.read"),
+    ),
+    "CreditNotes": (
+        ("accounting.transactions", "accounting.invoices"),
+        ("accounting.transactions.read", "accounting.invoices.read"),
+    ),
     "Payments": (
         ("accounting.transactions", "accounting.payments"),
         ("accounting.transactions.read", "accounting.payments.read"),
     ),
     "Contacts": (("accounting.contacts",), ("accounting.contacts.read",)),
+    # The granular scope's name is UNVERIFIED.
+    "ManualJournals": (
+        ("accounting.transactions", "accounting.manualjournals"),
+        ("accounting.transactions.read", "accounting.manualjournals.read"),
+    ),
     "Accounts": (("accounting.settings",), ("accounting.settings.read",)),
     "Items": (("accounting.settings",), ("accounting.settings.read",)),
     "Organisation": (("accounting.settings",), ("accounting.settings.read",)),

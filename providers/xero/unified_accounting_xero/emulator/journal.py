@@ -22,9 +22,11 @@ class _Attr:
 @dataclass(frozen=True)
 class ChangeEvent:
     tenant_id: str
-    category: str  # INVOICE | CONTACT
+    category: str  # INVOICE | CONTACT | CREDITNOTE
     event_type: str  # CREATE | UPDATE
     resource_id: str
+    #: What CREDITNOTE events add: ``{"Type": ..., "Status": ...}``.
+    data: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -45,8 +47,8 @@ class Journal:
         self._undo.append((obj, name, _Attr(getattr(obj, name))))
         object.__setattr__(obj, name, value)
 
-    def event(self, tenant_id: str, category: str, event_type: str, resource_id: str) -> None:
-        self.events.append(ChangeEvent(tenant_id, category, event_type, resource_id))
+    def event(self, tenant_id: str, category: str, event_type: str, resource_id: str, **data: str) -> None:
+        self.events.append(ChangeEvent(tenant_id, category, event_type, resource_id, tuple(data.items())))
 
     def rollback(self) -> None:
         while self._undo:

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .credits import credits_of
 from .dates import date_string, wire_date, wire_timestamp
 from .state import Record, TenantState
 from .tracking import category_wire, line_tracking_wire
@@ -94,7 +95,7 @@ def invoice_wire(
     out["HasErrors"] = False
     out["Prepayments"] = []
     out["Overpayments"] = []
-    out["CreditNotes"] = []
+    out["CreditNotes"] = [wire(c) for c in credits_of(t, rec["InvoiceID"])]
     payments = []
     for payment_id in rec.get("_PaymentIDs", ()):
         payment = t.payments.get(payment_id)
@@ -143,6 +144,23 @@ def contact_wire(t: TenantState, rec: Record) -> dict[str, Any]:
 
 def payment_wire(t: TenantState, rec: Record) -> dict[str, Any]:
     out: dict[str, Any] = wire(rec)
+    credit = t.credit_notes.get((rec.get("CreditNote") or {}).get("CreditNoteID") or "")
+    if credit is not None:
+        # A refund names its credit note in an object still called Invoice (as Xero answers it),
+        # and in CreditNote.
+        out["Invoice"] = {
+            "Type": credit["Type"],
+            "InvoiceID": credit["CreditNoteID"],
+            "InvoiceNumber": credit.get("CreditNoteNumber"),
+            "Contact": contact_summary(t, (credit.get("Contact") or {}).get("ContactID")),
+            "CurrencyCode": credit.get("CurrencyCode"),
+            "HasErrors": False,
+        }
+        out["CreditNote"] = {
+            "CreditNoteID": credit["CreditNoteID"],
+            "CreditNoteNumber": credit.get("CreditNoteNumber"),
+        }
+        return out
     invoice = t.invoices.get(rec["Invoice"]["InvoiceID"])
     if invoice is not None:
         out["Invoice"] = {
@@ -170,7 +188,34 @@ def tracking_wire(t: TenantState, rec: Record) -> dict[str, Any]:
     return category_wire(rec)
 
 
+def credit_note_wire(t: TenantState, rec: Record, listed: bool = False, unitdp: int = 4) -> dict[str, Any]:
+    out: dict[str, Any] = wire({k: v for k, v in rec.items() if k != "LineItems"})
+    out["LineItems"] = [line_wire(t, line, listed, unitdp) for line in rec.get("LineItems", [])]
+    out["Contact"] = contact_summary(t, (rec.get("Contact") or {}).get("ContactID"))
+    out.setdefault("Reference", "")
+    out["Payments"] = [
+        wire({k: p[k] for k in ("PaymentID", "Date", "Amount", "Reference") if k in p})
+        for p in t.payments.values()
+        if (p.get("CreditNote") or {}).get("CreditNoteID") == rec["CreditNoteID"]
+    ]
+    out["HasErrors"] = False
+    return out
+
+
+def manual_journal_wire(t: TenantState, rec: Record) -> dict[str, Any]:
+    out: dict[str, Any] = wire({k: v for k, v in rec.items() if k != "JournalLines"})
+    out["JournalLines"] = [
+        {
+            **wire({k: v for k, v in line.items() if k != "Tracking"}),
+            "Tracking": line_tracking_wire(t, line.get("Tracking") or []),
+        }
+        for line in rec.get("JournalLines") or []
+    ]
+    return out
+
+
 WIRE: dict[str, Callable[[TenantState, Record], dict[str, Any]]] = {
+    "ManualJournal": manual_journal_wire,
     "Contact": contact_wire,
     "Payment": payment_wire,
     "Account": plain_wire,
@@ -196,6 +241,13 @@ def entity_wire(
         return invoice_wire(
             t, rec, include_lines=include_lines, full_contact=full_contact, listed=listed, unitdp=unitdp
         )
+    if entity == "CreditNote":
+        return credit_note_wire(t, rec, listed, unitdp)
+    if entity == "BankTransaction":
+        out = wire({k: v for k, v in rec.items() if k != "LineItems"})
+        out["LineItems"] = [line_wire(t, line, listed, unitdp) for line in rec.get("LineItems", [])]
+        out["Contact"] = contact_summary(t, (rec.get("Contact") or {}).get("ContactID"))
+        return out
     if entity == "Item":
         out = plain_wire(t, rec)
         for side in ("SalesDetails", "PurchaseDetails"):

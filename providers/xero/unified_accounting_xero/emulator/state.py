@@ -25,6 +25,9 @@ COLLECTIONS: dict[str, str] = {
     "TaxRate": "tax_rates",
     "TrackingCategory": "tracking_categories",
     "Currency": "currencies",
+    "ManualJournal": "manual_journals",
+    "CreditNote": "credit_notes",
+    "BankTransaction": "bank_transactions",
 }
 
 
@@ -63,6 +66,11 @@ class TenantState:
     tracking_categories: dict[str, Record] = field(default_factory=dict)
     #: Currency code → ``{"Code", "Description"}``: the base currency and the ones added.
     currencies: dict[str, Record] = field(default_factory=dict)
+    manual_journals: dict[str, Record] = field(default_factory=dict)
+    #: ACCRECCREDIT and ACCPAYCREDIT credit notes.
+    credit_notes: dict[str, Record] = field(default_factory=dict)
+    #: SPEND / RECEIVE money (bank transactions).
+    bank_transactions: dict[str, Record] = field(default_factory=dict)
     next_tax_type: int = 1
     #: Upper-cased ACCREC invoice number → InvoiceID.
     invoice_numbers: dict[str, str] = field(default_factory=dict)

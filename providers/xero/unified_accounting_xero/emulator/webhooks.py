@@ -84,13 +84,24 @@ class WebhookDispatcher:
     def entropy(self) -> str:
         return "".join(self._rng.choice(string.ascii_uppercase) for _ in range(20))
 
-    def enqueue(self, tenant_id: str, category: str, event_type: str, resource_id: str) -> None:
+    def enqueue(
+        self,
+        tenant_id: str,
+        category: str,
+        event_type: str,
+        resource_id: str,
+        data: dict[str, str] | None = None,
+    ) -> None:
         if self.url is None:
             return
         self._sequence += 1
-        collection = {"INVOICE": "Invoices", "CONTACT": "Contacts"}.get(category, category.title() + "s")
+        collection = {"INVOICE": "Invoices", "CONTACT": "Contacts", "CREDITNOTE": "CreditNotes"}.get(
+            category, category.title() + "s"
+        )
+        extra = {"data": dict(data)} if data else {}
         self.pending.append(
             {
+                **extra,
                 "_sequence": self._sequence,
                 "resourceUrl": f"{self.resource_base}/{collection}/{resource_id}",
                 "resourceId": resource_id,

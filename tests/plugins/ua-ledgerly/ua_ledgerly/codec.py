@@ -1,8 +1,9 @@
 """Ledgerly JSON ↔ unified models (pure functions), one :class:`Wire` entry per resource.
 
 This table is everything Ledgerly-specific about a resource: where Ledgerly serves it, what it
-supports there, and how its fields map. The provider derives its capabilities, list filters and
-URLs from it; ``unified_accounting.codec.RecordCodec`` turns the mappings into the ``Codec``
+supports there, how its fields map, which list filters its API takes and which unified fields it
+cannot store. The provider derives its capabilities, list filters, field support and URLs from
+it; ``unified_accounting.codec.RecordCodec`` turns the mappings into the ``Codec``
 contract (provider context, ``raw``, one unreadable record never failing a page).
 """
 
@@ -32,7 +33,20 @@ STATES = {
     "deleted": InvoiceStatus.DELETED,
 }
 
+#: The state Ledgerly keeps for each unified status it can hold (it derives partially paid from the
+#: balance, and has no submitted state).
+STATE_OF = {
+    InvoiceStatus.DRAFT: "draft",
+    InvoiceStatus.OPEN: "open",
+    InvoiceStatus.PARTIALLY_PAID: "open",
+    InvoiceStatus.PAID: "paid",
+    InvoiceStatus.VOID: "void",
+    InvoiceStatus.DELETED: "deleted",
+}
+
 Fields = dict[str, Any]
+#: A unified list filter's value → the value of Ledgerly's query parameter (``None``: do not send).
+FilterValue = Callable[[Any], str | None]
 
 
 @dataclass(frozen=True)
@@ -47,8 +61,11 @@ class Wire:
     read: Callable[[Mapping[str, Any]], Fields]
     #: The unified fields given (all of a new record, or the changes of an update) → Ledgerly JSON.
     write: Callable[[Mapping[str, Any]], Fields]
-    #: Unified list filter → Ledgerly's query parameter (``updated_since`` is always ``modified_after``).
-    filters: Mapping[str, str] = field(default_factory=dict)
+    #: Unified list filter → Ledgerly's query parameter and how its value is written
+    #: (``updated_since`` is always ``modified_after``).
+    filters: Mapping[str, tuple[str, FilterValue]] = field(default_factory=dict)
+    #: The unified fields Ledgerly does not simply store (``Provider.field_support``).
+    field_support: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _meta(data: Mapping[str, Any]) -> Fields:
@@ -113,6 +130,33 @@ def read_invoice(data: Mapping[str, Any]) -> Fields:
         "total": total,
         "amount_due": balance,
     }
+
+
+def invoice_states(statuses: tuple[InvoiceStatus, ...]) -> str | None:
+    """The ``state`` values holding invoices of these statuses (comma-separated; Ledgerly's open
+    state holds open and partially paid ones, which the core tells apart). ``None`` when no state
+    can hold them: the list is then not narrowed, and the core keeps nothing."""
+    states = sorted({STATE_OF[status] for status in statuses if status in STATE_OF})
+    return ",".join(states) or None
+
+
+#: What Ledgerly's invoices cannot hold, and what it computes.
+INVOICE_FIELD_SUPPORT: dict[str, tuple[str, str]] = {
+    "tax_mode": ("refused", "Ledgerly invoices carry no tax: leave tax_mode out"),
+    "line_items.tax_rate_id": ("refused", "Ledgerly lines carry no tax: leave tax_rate_id out"),
+    "line_items.tax_amount": ("refused", "Ledgerly lines carry no tax: leave tax_amount out"),
+    "tracking": ("refused", "Ledgerly has no tracking categories"),
+    "line_items.tracking": ("refused", "Ledgerly has no tracking categories"),
+    "line_items.discount_percentage": ("refused", "Ledgerly lines take no discount: lower unit_price"),
+    "line_items.discount_amount": ("refused", "Ledgerly lines take no discount: lower unit_price"),
+    "currency_rate": ("refused", "Ledgerly keeps no exchange rates"),
+    "total": ("computed", "the sum of quantity × unit_price over the lines"),
+    "amount_due": ("computed", "the total less the payments"),
+    "status": (
+        "mapped",
+        "only draft can be asked for on create; partially_paid is an open invoice with payments",
+    ),
+}
 
 
 def write_invoice(values: Mapping[str, Any]) -> Fields:
@@ -195,10 +239,18 @@ def write_tax_rate(values: Mapping[str, Any]) -> Fields:
 #: Every resource Ledgerly serves.
 WIRE: dict[str, Wire] = {
     "customer": Wire("customers", "create get list update", read_customer, write_customer),
-    "invoice": Wire("invoices", "create get list update delete void pdf", read_invoice, write_invoice),
+    "invoice": Wire(
+        "invoices",
+        "create get list update delete void pdf",
+        read_invoice,
+        write_invoice,
+        # Number, issue dates and creation time are left to the core: Ledgerly's API has no such filter.
+        filters={"customer_id": ("customer", str), "status": ("state", invoice_states)},
+        field_support=INVOICE_FIELD_SUPPORT,
+    ),
     "payment": Wire("payments", "create get list", read_payment, write_payment),
     "tax_rate": Wire(
-        "taxRates", "create get list", read_tax_rate, write_tax_rate, filters={"status": "state"}
+        "taxRates", "create get list", read_tax_rate, write_tax_rate, filters={"status": ("state", str)}
     ),
 }
 

@@ -268,10 +268,13 @@ class LedgerlyEmulator(Emulator):
             limit = min(int(request.query_params.get("limit", "50")), 200)
             after = request.query_params.get("after")
             since = request.query_params.get("modified_after")
-            state = request.query_params.get("state")
+            states = request.query_params.get("state")
+            customer = request.query_params.get("customer")
             rows = sorted(table.values(), key=lambda r: int(r["id"].split("-")[1]))
-            if state:
-                rows = [r for r in rows if r.get("state") == state]
+            if states:
+                rows = [r for r in rows if r.get("state") in states.split(",")]
+            if customer:
+                rows = [r for r in rows if r.get("customer") == customer]
             if after:
                 rows = [r for r in rows if int(r["id"].split("-")[1]) > int(after)]
             if since:
@@ -294,6 +297,8 @@ class LedgerlyEmulator(Emulator):
         if name == "invoices":
             record["balance"] = record["total"] = str(_total(record["lines"]))
             record.setdefault("state", "open")
+            if not record.get("number"):  # numbered in sequence unless the invoice names its own
+                record["number"] = f"INV-{len(table) + 1:04d}"
         if name == "payments":
             invoice = self.table(company, "invoices")[payload["invoice"]]
             invoice["balance"] = str(Decimal(invoice["balance"]) - Decimal(payload["amount"]))

@@ -18,6 +18,7 @@ from unified_accounting import (
     AttachmentRef,
     AttachmentUpload,
     FieldIssue,
+    FieldSupport,
     Invoice,
     LineItemType,
     OAuthSettings,
@@ -62,6 +63,9 @@ class LedgerlyProvider(Provider):
     capabilities = capabilities(**{resource: wire.operations for resource, wire in WIRE.items()})
     list_filters: ClassVar[Mapping[str, frozenset[str]]] = {
         resource: frozenset(wire.filters) for resource, wire in WIRE.items() if wire.filters
+    }
+    field_support: ClassVar[FieldSupport] = {
+        resource: wire.field_support for resource, wire in WIRE.items() if wire.field_support
     }
     oauth = OAuthSettings(
         authorize_url="https://auth.ledgerly.example/authorize",
@@ -143,7 +147,10 @@ class LedgerlyProvider(Provider):
         if query.updated_since:
             params["modified_after"] = query.updated_since.isoformat()
         for name, value in query.filters.items():
-            params[WIRE[resource].filters[name]] = str(value)
+            parameter, written = WIRE[resource].filters[name]
+            text = written(value)
+            if text is not None:
+                params[parameter] = text
         response = await session.request("GET", self._url(session, resource), params=params)
         body = decode_one(self.name, resource, response.content, jsonutil.loads)
         after = body.get("next") if isinstance(body, Mapping) else None
