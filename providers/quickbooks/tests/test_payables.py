@@ -292,3 +292,14 @@ async def test_change_feed_and_webhooks_cover_payables(env: Env) -> None:
         ("bill", ChangeOperation.CREATED),
         ("bill_payment", ChangeOperation.CREATED),
     ]
+
+
+async def test_bill_filters_are_pushed_into_the_query(env: Env) -> None:
+    kept = await new_bill(env, "10.00")
+    await new_bill(env, "12.00")
+    listed = [
+        b async for b in env.conn.bills.list(supplier_id=kept.supplier_id, issue_date_from=date(2026, 1, 1))
+    ]
+    assert [b.id for b in listed] == [kept.id]
+    query = [e.query["query"] for e in api_calls(env) if e.path.endswith("/query")][-1]
+    assert f"VendorRef = '{kept.supplier_id}'" in query and "TxnDate >= '2026-01-01'" in query
