@@ -209,3 +209,104 @@ def test_ua_sync_mirrors_only_the_resources_named(
         )
         assert refused.exit_code == 1
         assert "does not support list on 'journal_entry'" in refused.output
+
+
+@pytest.mark.anyio
+@pytest.mark.integration
+async def test_ua_serve_runs_its_worker_in_a_child_process(database_url: str, secret_key: str) -> None:
+    """``ua serve``: deliveries answered by the server process, processed by its child worker,
+    which stops with the server."""
+    import os
+    import signal
+    import socket
+    import sys
+
+    from unified_accounting.http.server import free_port
+
+    app = QBO.seeded(invoices=10)
+    with serve(app) as base_url:
+        env = {**os.environ, **environment(app, base_url, database_url, secret_key)}
+        async with AsyncClient(environ=env) as client:
+            conn = await QBO.connect(client, app)
+            port = free_port()
+            server = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                "from unified_accounting.cli import main; main()",
+                "serve",
+                "--port",
+                str(port),
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+            )
+            try:
+                deadline = time.monotonic() + 60
+                while True:
+                    try:
+                        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                        break
+                    except OSError:
+                        assert server.returncode is None and time.monotonic() < deadline
+                        await asyncio.sleep(0.1)
+                # The port is bound before the worker starts: wait for the worker too.
+                while not (children := _children(server.pid)):
+                    assert server.returncode is None and time.monotonic() < deadline, "no worker started"
+                    await asyncio.sleep(0.1)
+                invoice = next(iter(QBO.expected(app, "invoice")))
+                entity = {
+                    "name": "Invoice",
+                    "id": invoice,
+                    "operation": "Update",
+                    "lastUpdated": "2026-01-01T00:00:00Z",
+                }
+                body = json.dumps(
+                    {
+                        "eventNotifications": [
+                            {"realmId": conn.company_id, "dataChangeEvent": {"entities": [entity]}}
+                        ]
+                    }
+                ).encode()
+                secret = QBO.settings(app)["webhook_secret"].encode()
+                signature = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                    answer = await http.post(
+                        "/webhooks/quickbooks", content=body, headers={"intuit-signature": signature}
+                    )
+                assert answer.status_code == 200
+                while invoice not in await mirror_summary(conn, "invoice"):
+                    assert time.monotonic() < deadline, "the worker never processed the webhook"
+                    await asyncio.sleep(0.1)
+            finally:
+                server.send_signal(signal.SIGINT)
+                await asyncio.wait_for(server.wait(), 30)
+            # The worker stops with the server (and multiprocessing's helper right after it).
+            stopped = time.monotonic() + 10
+            while any(_state(child) not in ("gone", "Z") for child in children):
+                assert time.monotonic() < stopped, [_cmdline(child) for child in children]
+                await asyncio.sleep(0.1)
+
+
+def _children(pid: int) -> list[int]:
+    import os
+
+    found: list[int] = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/children") as listing:
+            found += [int(child) for child in listing.read().split()]
+    return found
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

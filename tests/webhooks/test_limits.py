@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -11,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from unified_accounting.http.deadlines import hardened_server_options
+from unified_accounting.http.deadlines import MAX_HEAD_BYTES, hardened_server_options
 from unified_accounting.http.server import serve
 from unified_accounting.webhooks.body import BodyLimits
 from unified_accounting.webhooks.receiver import WebhookReceiver
@@ -185,12 +186,58 @@ async def test_a_slow_body_is_cut_off_and_the_connection_closed(
 
 
 @pytest.mark.integration
-def test_the_served_app_drops_a_client_whose_request_head_never_ends() -> None:
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+def test_the_served_app_drops_a_client_whose_request_head_never_ends(parser: str) -> None:
     """``ua serve``'s server settings: a request head trickled byte by byte is cut off too."""
 
     async def app(scope: Any, receive: Any, send: Any) -> None:  # never reached
         raise AssertionError("a request whose head never completed reached the application")
 
-    with serve(app, **hardened_server_options(read_timeout=0.5)) as url:
-        answer = _slow_request(url, b"POST /webhooks/xero HTTP/1.1\r\n")
+    with serve(app, **hardened_server_options(read_timeout=0.5, parser=parser)) as url:
+        # A valid head so far (the trickled bytes are a header's value): only the deadline ends it.
+        answer = _slow_request(url, b"POST /webhooks/xero HTTP/1.1\r\nX-Slow: ")
     assert answer == b""  # closed without an answer: there was no request to answer
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+def test_the_served_app_refuses_an_oversized_request_head(parser: str) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:  # never reached
+        raise AssertionError("a request with an oversized head reached the application")
+
+    with serve(app, **hardened_server_options(parser=parser)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        head = b"POST /webhooks/xero HTTP/1.1\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES + 1024)
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(head)
+            answer = b""
+            while chunk := sock.recv(65536):  # the server answers, then closes
+                answer += chunk
+    assert answer.startswith(b"HTTP/1.1 4"), answer[:100]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("parser", ["httptools", "h11"])
+def test_the_served_app_keeps_a_slow_application_answering(parser: str) -> None:
+    """The read deadline bounds receiving a request, not the application's time to answer it."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        await asyncio.sleep(1.0)  # twice the read deadline
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    with serve(app, **hardened_server_options(read_timeout=0.5, parser=parser)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            for _ in range(2):  # and again on the same (kept-alive) connection
+                sock.sendall(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}")
+                answer = b""
+                while not answer.endswith(b"ok"):
+                    chunk = sock.recv(65536)
+                    assert chunk, f"closed after {answer!r}"
+                    answer += chunk
+                assert answer.startswith(b"HTTP/1.1 200")

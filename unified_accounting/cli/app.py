@@ -17,7 +17,11 @@ from ..vault.paths import data_dir
 from . import service as service_commands
 from . import vault as vault_commands
 
-console = Console()
+
+def console() -> Console:
+    """A console for one command's output, sized by the terminal (or ``COLUMNS``) at that moment."""
+    return Console()
+
 
 #: The directory, inside the data directory, of the vault that ``ua sandbox`` proposes.
 SANDBOX_VAULT = "sandbox"
@@ -54,9 +58,9 @@ def providers() -> None:
         table.add_row(
             info.name, info.provider.display_name, info.version or "-", info.distribution or "-", summary
         )
-    console.print(table)
+    console().print(table)
     if not infos:
-        console.print(
+        console().print(
             "No provider is installed: install one, e.g. 'pip install unified-accounting-quickbooks'."
         )
 
@@ -76,7 +80,7 @@ def sandbox(
     if provider is None or provider.startswith("-"):
         emulation.build_parser("ua sandbox PROVIDER", None).print_help()
         names = ", ".join(info.name for info in default_registry().infos()) or "none installed"
-        console.print(f"\nProviders: {names}", markup=False)
+        console().print(f"\nProviders: {names}", markup=False)
         raise typer.Exit(0 if provider in ("-h", "--help") else 2)
     prog = f"ua sandbox {provider}"
     try:
@@ -87,7 +91,7 @@ def sandbox(
         invocation = emulation.parse(ctx.args, prog=prog, command=command)
 
         def show(line: str) -> None:
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
+            console().print(line, markup=False, highlight=False, soft_wrap=True)
 
         # The sandbox's connections go to a vault of their own, so that they never sit beside (and
         # make ambiguous) a consumer's real connections in the default vault.
@@ -96,7 +100,7 @@ def sandbox(
             command, invocation, prog=prog, out=show, sandbox_for=provider, data_dir=sandbox_vault
         )
     except UnifiedAccountingError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console().print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
     raise typer.Exit(code)
 
@@ -108,11 +112,11 @@ def demo(
 ) -> None:
     """Run the whole library against local QuickBooks and Xero emulators (no accounts, no network)."""
     try:
-        code = asyncio.run(run_demo(console, keep=keep))
+        code = asyncio.run(run_demo(console(), keep=keep))
     except KeyboardInterrupt:
         code = 0
     except UnifiedAccountingError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console().print(f"[red]{exc}[/red]")
         code = 2
     raise typer.Exit(code)
 
@@ -121,6 +125,6 @@ def main() -> None:
     try:
         app = build_app()
     except UnifiedAccountingError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console().print(f"[red]{exc}[/red]")
         raise SystemExit(2) from None
     app()

@@ -10,17 +10,18 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from ..catalog import RESOURCES
 from ..client.async_client import AsyncClient
 from ..emulation.command import PortInUse, bind
 from ..errors import UnifiedAccountingError
-from ..http.deadlines import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_READ_TIMEOUT, hardened_server_options
+from ..http.deadlines import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_READ_TIMEOUT
 from ..mirror.query import count
 from ..service.app import create_service_app, runner_for
 from ..service.embedded import EmbeddedRunner
+from ..service.process import start_worker_process, stop_worker_process
+from ..service.server import serve_app
 from ..sync.engine import SyncOptions, resources_for
 from ..sync.progress import RichProgress
 from ..sync.service import SyncService
@@ -98,6 +99,8 @@ def worker(
     On PostgreSQL, start several workers (on several machines) to share the work.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One line per provider request is noise at this level (and costs the worker CPU per event).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     async def run() -> None:
         async with AsyncClient(database_url=database_url) as client:
@@ -136,7 +139,9 @@ def serve(
         str | None,
         typer.Option(help="The page's external https URL (default: UA_CONNECT_PUBLIC_URL, else localhost)."),
     ] = None,
-    worker: Annotated[bool, typer.Option(help="Run jobs in this process too.")] = True,
+    worker: Annotated[
+        bool, typer.Option(help="Run a worker too (in a process of its own, at a lower CPU priority).")
+    ] = True,
     max_body: Annotated[
         int, typer.Option(help="Largest webhook body accepted, in bytes (larger ones get 413).")
     ] = DEFAULT_MAX_BODY_BYTES,
@@ -165,8 +170,9 @@ def serve(
         client = AsyncClient(database_url=database_url)
         connect_app = create_connect_app(client, signing_key=signing_key, public_url=base)
         limits = BodyLimits(max_bytes=max_body, read_timeout=read_timeout)
+        # The worker runs in a process of its own (see unified_accounting.service.process).
         app = create_service_app(
-            client, connect_app=connect_app, worker=worker, webhook_limits=limits, close_client=True
+            client, connect_app=connect_app, worker=False, webhook_limits=limits, close_client=True
         )
     except (UnifiedAccountingError, ValueError) as exc:
         sock.close()
@@ -176,11 +182,13 @@ def serve(
     if consumer:
         typer.echo(f"Link for consumer {consumer!r} (valid once, within 1 hour):")
         typer.echo(connect_link(base, consumer, signing_key))
-    options = hardened_server_options(read_timeout=read_timeout, limit_concurrency=limit_concurrency)
+    process = start_worker_process(database_url) if worker else None
     try:
-        uvicorn.Server(uvicorn.Config(app, log_level="warning", **options)).run(sockets=[sock])
+        serve_app(app, sockets=[sock], read_timeout=read_timeout, limit_concurrency=limit_concurrency)
     finally:
         sock.close()
+        if process is not None:
+            stop_worker_process(process)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Mount
 from ..client.async_client import AsyncClient
 from ..sync.engine import SyncOptions
 from ..sync.jobs import InboxOnly, JobQueue
+from ..types import Receive, Scope, Send
 from ..webhooks.body import BodyLimits
 from ..webhooks.receiver import WebhookReceiver
 from .distributed import DistributedRunner
@@ -50,6 +51,27 @@ async def running(runner: EmbeddedRunner | DistributedRunner, *, worker: bool = 
         await runner.close()
 
 
+class _ServiceApp(Starlette):
+    """The service's Starlette app, except that webhook deliveries go straight to the receiver:
+    a provider's delivery skips the framework's middleware and routing (the receiver answers
+    every outcome itself)."""
+
+    def __init__(self, receiver: WebhookReceiver, **options: Any) -> None:
+        super().__init__(**options)
+        self._receiver = receiver
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(WEBHOOKS_PREFIX + "/"):
+            scope["root_path"] = scope.get("root_path", "") + WEBHOOKS_PREFIX
+            await self._receiver(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+#: Where the receiver is mounted: ``/webhooks/{provider}``.
+WEBHOOKS_PREFIX = "/webhooks"
+
+
 def create_service_app(
     client: AsyncClient,
     *,
@@ -83,7 +105,7 @@ def create_service_app(
     routes: list[BaseRoute] = [Mount("/webhooks", app=receiver.app)]
     if connect_app is not None:
         routes.append(Mount("/", app=connect_app))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = _ServiceApp(receiver, routes=routes, lifespan=lifespan)
     app.state.runner = jobs
     app.state.receiver = receiver
     return app

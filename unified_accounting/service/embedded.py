@@ -65,6 +65,9 @@ class EmbeddedRunner:
 
     # ------------------------------------------------------------------------------- JobQueue
 
+    #: The inbox rows are the queue (see :class:`~unified_accounting.sync.jobs.InboxOnly`).
+    inbox_is_queue = True
+
     async def defer(self, job: Job) -> None:
         self._schedule(job)
 

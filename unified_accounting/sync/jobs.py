@@ -83,6 +83,10 @@ class InboxOnly:
     async def defer(self, job: Job) -> None:
         logger.warning("%s not run: this process has no worker (start 'ua worker')", job)
 
+    #: The inbox rows are the queue: a receiver need not call ``defer_in_transaction`` (it may
+    #: then write the inbox on the driver directly, see ``Database.write_direct``).
+    inbox_is_queue = True
+
     async def defer_in_transaction(self, conn: AsyncConnection, job: Job) -> None:
         """Nothing to write: the inbox rows are the queue."""
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
+
+from ..types import Receive
 
 #: Intuit's CloudEvents deliveries carry up to 100 events, about 1 MB: twice that is accepted.
 DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -45,7 +47,12 @@ class BodyRefused(Exception):
 
 async def read_body(request: Request, limits: BodyLimits) -> bytes:
     """The request's body, or :class:`BodyRefused` (413 too large, 408 too slow, 400 malformed)."""
-    declared = request.headers.get("content-length")
+    return await read_asgi_body(request.receive, request.headers.get("content-length"), limits)
+
+
+async def read_asgi_body(receive: Receive, declared: str | None, limits: BodyLimits) -> bytes:
+    """The body of the ASGI request whose ``receive`` is given and whose ``Content-Length``
+    header is ``declared``, or :class:`BodyRefused` (see :func:`read_body`)."""
     if declared is not None:
         try:
             length = int(declared)
@@ -53,15 +60,20 @@ async def read_body(request: Request, limits: BodyLimits) -> bytes:
             raise BodyRefused(400, "malformed Content-Length") from None
         if length > limits.max_bytes:
             raise BodyRefused(413, f"body larger than {limits.max_bytes} bytes")
-    body = bytearray()
+    parts: list[bytes] = []
+    size = 0
     try:
         async with asyncio.timeout(limits.read_timeout):
-            async for chunk in request.stream():
-                if len(body) + len(chunk) > limits.max_bytes:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise BodyRefused(400, "the sender went away before the body ended")
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limits.max_bytes:
                     raise BodyRefused(413, f"body larger than {limits.max_bytes} bytes")
-                body += chunk
+                parts.append(chunk)
+                if not message.get("more_body", False):
+                    return parts[0] if len(parts) == 1 else b"".join(parts)
     except TimeoutError:
         raise BodyRefused(408, f"body not received within {limits.read_timeout:g} s") from None
-    except ClientDisconnect:
-        raise BodyRefused(400, "the sender went away before the body ended") from None
-    return bytes(body)

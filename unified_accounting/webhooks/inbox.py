@@ -12,18 +12,25 @@ connection of the company, or put in the backlog of a connection that could not 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..models import WebhookEvent
 from ..storage.database import Database
+from ..storage.types import UTCDateTime
 from ..vault.schema import connections
 from .backlog import companies_with_due_work
 from .schema import webhook_deliveries, webhook_events
+
+logger = logging.getLogger(__name__)
 
 PENDING, DONE, IGNORED, FAILED = "pending", "done", "ignored", "failed"
 #: Column sizes of ``ua_webhook_events`` (company and record ids; resource names).
@@ -40,6 +47,15 @@ class StoredEvent:
     operation: str
     attempts: int
     occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A verified delivery, as received: its provider, its body and the events it holds."""
+
+    provider: str
+    body: bytes
+    events: Sequence[WebhookEvent]
 
 
 def event_key(event: WebhookEvent) -> str:
@@ -123,6 +139,166 @@ async def store(
     ]
     await conn.execute(db.insert(webhook_events).values(rows).on_conflict_do_nothing())
     return True
+
+
+async def store_many(
+    db: Database,
+    conn: AsyncConnection,
+    deliveries: Sequence[Delivery],
+    now: datetime,
+) -> list[bool]:
+    """:func:`store` for many deliveries in ``conn``'s transaction, in two statements whatever
+    their number (one for the deliveries, one for their events). Returns whether each delivery
+    was new (``False``: the same body was stored before, or earlier in ``deliveries``)."""
+    first: dict[tuple[str, str], int] = {}
+    digests = []
+    for index, delivery in enumerate(deliveries):
+        digest = body_digest(delivery.body)
+        digests.append(digest)
+        first.setdefault((delivery.provider, digest), index)
+    rows = [
+        {
+            "provider": deliveries[index].provider,
+            "received_at": now,
+            "body": deliveries[index].body.decode("utf-8", "replace"),
+            "body_sha256": digest,
+            "events": len(deliveries[index].events),
+        }
+        for (_, digest), index in first.items()
+    ]
+    if not rows:
+        return []
+    table = webhook_deliveries.c
+    inserted = await conn.execute(
+        db.insert(webhook_deliveries)
+        .on_conflict_do_nothing()
+        .returning(table.provider, table.body_sha256, table.id),
+        rows,
+    )
+    ids = {(row[0], row[1]): row[2] for row in inserted}
+    new = [
+        (delivery.provider, digest) in ids and first[(delivery.provider, digest)] == index
+        for index, (delivery, digest) in enumerate(zip(deliveries, digests, strict=True))
+    ]
+    events = [
+        {
+            "provider": delivery.provider,
+            "event_id": event_key(event),
+            "company_id": event.company_id,
+            "resource": event.resource,
+            "record_id": event.record_id,
+            "operation": event.operation.value,
+            "occurred_at": event.occurred_at,
+            "received_at": now,
+            "delivery_id": ids[(delivery.provider, digest)],
+            "status": PENDING,
+            "attempts": 0,
+        }
+        for delivery, digest, is_new in zip(deliveries, digests, new, strict=True)
+        if is_new
+        for event in delivery.events
+    ]
+    if events:
+        await conn.execute(db.insert(webhook_events).on_conflict_do_nothing(), events)
+    return new
+
+
+def _sqlite_time() -> Callable[[datetime | None], Any]:
+    dialect = sqlite.dialect()
+    processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert processor is not None
+    return processor
+
+
+_to_sqlite_time = _sqlite_time()
+_INSERT_DELIVERY = (
+    f"INSERT INTO {webhook_deliveries.name} (provider, received_at, body, body_sha256, events) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+_INSERT_EVENT = (
+    f"INSERT INTO {webhook_events.name} (provider, event_id, company_id, resource, record_id, operation, "
+    "occurred_at, received_at, delivery_id, status, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+def connected_companies_sqlite(
+    connection: sqlite3.Connection, provider: str, company_ids: set[str]
+) -> set[str]:
+    """:func:`connected_companies` on the SQLite driver itself (see :func:`store_direct`)."""
+    if not company_ids:
+        return set()
+    wanted = sorted(company_ids)
+    rows = connection.execute(
+        f"SELECT DISTINCT company_id FROM {connections.name} "
+        f"WHERE provider = ? AND company_id IN ({', '.join('?' * len(wanted))})",
+        (provider, *wanted),
+    )
+    return {row[0] for row in rows}
+
+
+def store_direct(
+    connection: sqlite3.Connection, deliveries: Sequence[Delivery], known: set[tuple[str, str]], now: datetime
+) -> tuple[list[bool], set[tuple[str, str]], set[tuple[str, str]]]:
+    """:func:`store` for many deliveries at once, on the SQLite driver in its open transaction
+    (:meth:`Database.write_direct`): the same rows, without SQLAlchemy per statement.
+
+    ``known``: (provider, company) pairs known to have a connection (not looked up again). Returns
+    whether each delivery was new, the (provider, company) pairs with new events (their jobs), and
+    the pairs found connected here (for the caller's cache).
+    """
+    received = _to_sqlite_time(now)
+    found: set[tuple[str, str]] = set()
+    jobs: set[tuple[str, str]] = set()
+    new: list[bool] = []
+    for delivery in deliveries:
+        provider = delivery.provider
+        companies = {event.company_id for event in delivery.events}
+        seen = known | found
+        unknown = {company for company in companies if (provider, company) not in seen}
+        found |= {
+            (provider, company) for company in connected_companies_sqlite(connection, provider, unknown)
+        }
+        present = {company for company in companies if company not in unknown} | {
+            company for (name, company) in found if name == provider and company in unknown
+        }
+        kept = [event for event in delivery.events if event.company_id in present]
+        if len(kept) < len(delivery.events):
+            _log_unknown(provider, companies - {event.company_id for event in kept})
+        body = delivery.body
+        cursor = connection.execute(
+            _INSERT_DELIVERY,
+            (provider, received, body.decode("utf-8", "replace"), body_digest(body), len(kept)),
+        )
+        if cursor.rowcount != 1:
+            new.append(False)  # the same body was stored before: nothing new to process
+            continue
+        new.append(True)
+        delivery_id = cursor.lastrowid
+        connection.executemany(
+            _INSERT_EVENT,
+            [
+                (
+                    provider,
+                    event_key(event),
+                    event.company_id,
+                    event.resource,
+                    event.record_id,
+                    event.operation.value,
+                    _to_sqlite_time(event.occurred_at),
+                    received,
+                    delivery_id,
+                    PENDING,
+                )
+                for event in kept
+            ],
+        )
+        jobs |= {(provider, event.company_id) for event in kept}
+    return new, jobs, found
+
+
+def _log_unknown(provider: str, companies: set[str]) -> None:
+    logger.warning("webhook events for unknown %s companies ignored: %s", provider, sorted(companies))
 
 
 async def pending(db: Database, provider: str, company_id: str, limit: int = 100) -> list[StoredEvent]:

@@ -9,6 +9,9 @@ goes back with an empty body (deliveries arriving together share one transaction
 :class:`_GroupCommit`). Nothing is fetched or applied before answering: QuickBooks wants an
 answer within 3 seconds, Xero within 5, and both retry (or give up on) slow endpoints.
 
+The receiver is a plain ASGI app, not a framework route: a delivery costs the signature, the
+parse and its share of one commit, and little else (see the performance page of the docs).
+
 Xero's *intent to receive* is a signed delivery with no events: it gets ``200``, or ``401`` when
 its signature is wrong, exactly as Xero checks. Events of companies without a connection here are
 dropped and logged.
@@ -18,22 +21,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from ..errors import ConfigurationError, UnsupportedOperation
-from ..models import WebhookEvent
+from ..provider import Provider
 from ..sync.jobs import JobQueue, WebhookJob
+from ..types import Receive, Scope, Send
 from . import inbox
-from .body import BodyLimits, BodyRefused, read_body
+from .body import BodyLimits, BodyRefused, read_asgi_body
+from .inbox import Delivery
 
 if TYPE_CHECKING:
     from ..client.async_client import AsyncClient
@@ -62,7 +63,9 @@ class WebhookReceiver:
         self.limits = limits or BodyLimits()
         self._secrets = dict(secrets or {})
         self._inbox = _GroupCommit(client, queue)
-        self.app = Starlette(routes=[Route("/{provider}", self.receive, methods=["POST"])])
+        # Providers and their secrets, looked up once (the client's settings do not change).
+        self._providers: dict[str, tuple[Provider, str | None]] = {}
+        self.app = self
 
     def secret_for(self, provider: str) -> str | None:
         if provider in self._secrets:
@@ -70,31 +73,54 @@ class WebhookReceiver:
         configured = self.client.settings_for(provider).webhook_secret
         return configured.get_secret_value() if configured is not None else None
 
-    async def receive(self, request: Request) -> Response:
-        name = request.path_params["provider"]
+    def _provider(self, name: str) -> tuple[Provider, str | None]:
+        found = self._providers.get(name)
+        if found is None:
+            found = self._providers[name] = (self.client.provider(name), self.secret_for(name))
+        return found
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return  # no lifespan of its own; mounted apps never see one
+        name = _provider_name(scope)
+        if name is None:
+            await _answer(send, 404, close=True)
+            return
+        if scope["method"] != "POST":
+            await _answer(send, 405, close=True, extra=[(b"allow", b"POST")])
+            return
+        status = await self.receive(name, scope, receive, send)
+        if status is not None:
+            await _answer(send, status)
+
+    async def receive(self, name: str, scope: Scope, receive: Receive, send: Send) -> int | None:
+        """Handle one delivery to provider ``name``; return the status to answer (``None``: answered)."""
         try:
-            provider = self.client.provider(name)
-            secret = self.secret_for(name)
+            provider, secret = self._provider(name)
         except ConfigurationError:
-            return _unread(404)
+            await _answer(send, 404, close=True)
+            return None
         if not secret:
             logger.error("webhook for %s refused: no webhook secret is configured for it", name)
-            return _unread(401)
+            await _answer(send, 401, close=True)
+            return None
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         try:
-            body = await read_body(request, self.limits)
+            body = await read_asgi_body(receive, headers.get("content-length"), self.limits)
         except BodyRefused as refused:
             logger.warning("webhook for %s refused: %s", name, refused.reason)
-            return refused.response
+            await refused.response(scope, receive, send)
+            return None
         try:
-            verified = provider.verify_webhook(body, request.headers, secret)
+            verified = provider.verify_webhook(body, headers, secret)
         except UnsupportedOperation:
-            return Response(status_code=404)
+            return 404
         except Exception:
             logger.warning("webhook for %s refused: its signature could not be checked", name, exc_info=True)
-            return Response(status_code=401)
+            return 401
         if not verified:
             logger.warning("webhook for %s refused: bad signature", name)
-            return Response(status_code=401)
+            return 401
         try:
             # Signed is not well-formed: any failure to read it (a JSON array where an object was
             # expected, nesting deep enough to exhaust the parser) is the sender's error, not ours.
@@ -102,28 +128,43 @@ class WebhookReceiver:
             unfit = [event for event in events if not inbox.storable(event)]
         except Exception as exc:
             logger.error("webhook for %s is signed but unreadable (%s): dropped", name, type(exc).__name__)
-            return Response(status_code=400)
+            return 400
         if unfit:
             logger.error("webhook for %s is signed but holds ids too long to store: dropped", name)
-            return Response(status_code=400)
+            return 400
         try:
-            await self._inbox.store(_Delivery(name, body, events))
+            await self._inbox.store(Delivery(name, body, events))
         except Exception:
             logger.exception("webhook for %s could not be stored: answered 500, the provider retries", name)
-            return Response(status_code=500)
-        return Response(status_code=200)
+            return 500
+        return 200
 
 
-def _unread(status_code: int) -> Response:
-    """An answer given before the body was read: close the connection rather than wait for it."""
-    return Response(status_code=status_code, headers={"Connection": "close"})
+def _provider_name(scope: Scope) -> str | None:
+    """``provider`` of ``/{provider}`` under the app's mount point, or ``None`` for another path."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    name = path[1:] if path.startswith("/") else ""
+    if not name or "/" in name:
+        return None
+    return name
 
 
-@dataclass
-class _Delivery:
-    provider: str
-    body: bytes
-    events: list[WebhookEvent]
+_CLOSE = (b"connection", b"close")
+
+
+async def _answer(
+    send: Send, status: int, *, close: bool = False, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """An empty answer; ``close``: one given before the body was read closes the connection rather
+    than wait for the body."""
+    headers = [(b"content-length", b"0"), *(extra or ())]
+    if close:
+        headers.append(_CLOSE)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
 
 
 class _GroupCommit:
@@ -132,16 +173,24 @@ class _GroupCommit:
     Every request still waits until its own events are committed before it is answered. Under
     load, the deliveries that queued up while one transaction ran share the next one: one write
     lock and one commit for many requests, instead of each waiting its turn for the database.
+
+    Companies found connected here are remembered for :data:`KNOWN_FOR` seconds, so that a
+    delivery costs no lookup; events of a company disconnected meanwhile are stored and then
+    ignored by the worker (it finds no connection), as they would be had they arrived just before.
     """
 
-    def __init__(self, client: AsyncClient, queue: JobQueue, max_group: int = 200) -> None:
+    #: Seconds a company found connected is not looked up again.
+    KNOWN_FOR = 60.0
+
+    def __init__(self, client: AsyncClient, queue: JobQueue, max_group: int = 500) -> None:
         self.client = client
         self.queue = queue
         self.max_group = max_group
-        self._waiting: list[tuple[_Delivery, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[Delivery, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._known: dict[tuple[str, str], float] = {}
 
-    async def store(self, delivery: _Delivery) -> None:
+    async def store(self, delivery: Delivery) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append((delivery, done))
         if self._writer is None or self._writer.done():
@@ -152,7 +201,7 @@ class _GroupCommit:
         while self._waiting:
             group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
             try:
-                jobs = await self._write(group)
+                jobs = await self._write([delivery for delivery, _ in group])
             except Exception as exc:
                 for _, done in group:
                     if not done.done():
@@ -164,27 +213,59 @@ class _GroupCommit:
                 if not done.done():
                     done.set_result(None)
 
-    async def _write(self, group: list[tuple[_Delivery, asyncio.Future[None]]]) -> list[WebhookJob]:
+    def _known_now(self) -> set[tuple[str, str]]:
+        now = time.monotonic()
+        expired = [pair for pair, until in self._known.items() if until <= now]
+        for pair in expired:
+            del self._known[pair]
+        return set(self._known)
+
+    def _remember(self, pairs: set[tuple[str, str]]) -> None:
+        until = time.monotonic() + self.KNOWN_FOR
+        for pair in pairs:
+            self._known[pair] = until
+
+    async def _write(self, group: list[Delivery]) -> list[WebhookJob]:
         db = await self.client.database()
         now = datetime.now(UTC)
+        known = self._known_now()
+        if db.supports_direct_writes and getattr(self.queue, "inbox_is_queue", False):
+            # The inbox rows are the queue (embedded runner): nothing else to write in the
+            # transaction, so it runs on the driver directly.
+            _, pairs, connected = await db.write_direct(
+                lambda connection: inbox.store_direct(connection, group, known, now)
+            )
+            self._remember(connected)
+            return [WebhookJob(provider, company) for provider, company in sorted(pairs)]
+
+        found: set[tuple[str, str]] = set()
 
         async def store(conn: AsyncConnection) -> list[WebhookJob]:
-            jobs: dict[WebhookJob, None] = {}
-            for delivery, _ in group:
+            kept: list[Delivery] = []
+            for delivery in group:
                 name, events = delivery.provider, delivery.events
                 companies = {e.company_id for e in events}
-                known = await inbox.connected_companies(conn, name, companies)
-                if companies - known:
+                unknown = {c for c in companies if (name, c) not in known and (name, c) not in found}
+                connected = await inbox.connected_companies(conn, name, unknown)
+                found.update((name, company) for company in connected)
+                present = (companies - unknown) | connected
+                if companies - present:
                     logger.warning(
-                        "webhook events for unknown %s companies ignored: %s", name, sorted(companies - known)
+                        "webhook events for unknown %s companies ignored: %s",
+                        name,
+                        sorted(companies - present),
                     )
-                kept = [e for e in events if e.company_id in known]
-                if not await inbox.store(db, conn, name, delivery.body, kept, now):
-                    continue  # the same body was stored before: nothing new to process
-                for company in sorted(known):
-                    jobs[WebhookJob(name, company)] = None
+                kept.append(Delivery(name, delivery.body, [e for e in events if e.company_id in present]))
+            new = await inbox.store_many(db, conn, kept, now)
+            jobs: dict[WebhookJob, None] = {}
+            # A delivery stored before adds nothing new to process.
+            for delivery, is_new in zip(kept, new, strict=True):
+                for company in sorted({e.company_id for e in delivery.events} if is_new else ()):
+                    jobs[WebhookJob(delivery.provider, company)] = None
             for job in jobs:
                 await self.queue.defer_in_transaction(conn, job)
             return list(jobs)
 
-        return await db.transaction(store)
+        jobs = await db.transaction(store)
+        self._remember(found)
+        return jobs

@@ -1,0 +1,205 @@
+"""Deliveries arriving together share one commit: none lost, each stored once, all before ``200``.
+
+Both ways of writing the inbox are covered: on the SQLite driver directly (the embedded runner's
+queue is the inbox itself: ``InboxOnly``) and through SQLAlchemy with the job deferred in the
+same transaction (a queue that writes, here ``RecordingQueue``; on PostgreSQL, procrastinate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from unified_accounting.sync.jobs import InboxOnly, WebhookJob
+from unified_accounting.webhooks.receiver import WebhookReceiver
+from unified_accounting.webhooks.schema import webhook_events
+
+from ..sync.providers import CASES
+from .helpers import RecordingQueue, inbox_counts
+from .test_receiver import sign
+
+pytestmark = pytest.mark.anyio
+
+QBO = CASES["quickbooks"]
+
+
+@pytest.fixture(params=["inbox-only", "deferring"])
+def queue(request: pytest.FixtureRequest) -> Any:
+    return InboxOnly() if request.param == "inbox-only" else RecordingQueue()
+
+
+def body_for(company_id: str, record_id: str, *, minute: int = 0) -> bytes:
+    entity = {
+        "name": "Invoice",
+        "id": record_id,
+        "operation": "Update",
+        "lastUpdated": f"2026-01-01T00:{minute:02d}:00Z",
+    }
+    return json.dumps(
+        {"eventNotifications": [{"realmId": company_id, "dataChangeEvent": {"entities": [entity]}}]}
+    ).encode()
+
+
+async def deliver(receiver: WebhookReceiver, body: bytes, signature: str, on_answer: Any = None) -> int:
+    """One delivery through the receiver's ASGI app; ``on_answer(status)`` runs as the answer starts."""
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop() if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+            if on_answer is not None:
+                await on_answer(message["status"])
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/quickbooks",
+        "root_path": "",
+        "headers": [(b"intuit-signature", signature.encode()), (b"content-length", str(len(body)).encode())],
+    }
+    await receiver(scope, receive, send)
+    return statuses[0]
+
+
+async def stored_event_count(client: Any) -> int:
+    db = await client.database()
+    async with db.read() as conn:
+        return len((await conn.execute(select(webhook_events.c.id))).all())
+
+
+async def test_concurrent_deliveries_are_all_stored_once(
+    queue: Any, database_url: str, secret_key: str
+) -> None:
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        conn = await QBO.connect(client, app)
+        receiver = WebhookReceiver(client, queue)
+        bodies = [body_for(conn.company_id, str(n), minute=n % 60) for n in range(60)]
+        # 60 distinct deliveries and 20 repeats, all at once: they share commits.
+        sent = bodies + bodies[:20]
+        statuses = await asyncio.gather(*(deliver(receiver, body, sign(QBO, app, body)) for body in sent))
+        assert statuses == [200] * len(sent)
+        assert await inbox_counts(client) == (60, 60)
+        # Delivered again later, nothing is added.
+        assert await deliver(receiver, bodies[5], sign(QBO, app, bodies[5])) == 200
+        assert await inbox_counts(client) == (60, 60)
+        if isinstance(queue, RecordingQueue):
+            assert set(queue.in_transaction) == {WebhookJob("quickbooks", conn.company_id)}
+        db = await client.database()
+        # The inbox-only queue on SQLite writes on the driver directly (its own writer thread).
+        assert (db._direct is not None) == (isinstance(queue, InboxOnly) and db.dialect == "sqlite")
+
+
+async def test_each_delivery_is_committed_before_its_answer(
+    queue: Any, database_url: str, secret_key: str
+) -> None:
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        conn = await QBO.connect(client, app)
+        receiver = WebhookReceiver(client, queue)
+        seen_at_answer: list[int] = []
+
+        async def on_answer(status: int) -> None:
+            # Read on another connection of the pool: only what was committed is visible.
+            seen_at_answer.append(await stored_event_count(client))
+
+        bodies = [body_for(conn.company_id, str(n), minute=n) for n in range(20)]
+        statuses = await asyncio.gather(
+            *(deliver(receiver, body, sign(QBO, app, body), on_answer) for body in bodies)
+        )
+        assert statuses == [200] * 20
+        # Every answer saw at least its own event committed; the last answer saw all 20.
+        assert all(count >= 1 for count in seen_at_answer)
+        assert max(seen_at_answer) == 20
+
+
+async def test_events_of_unknown_companies_are_dropped_but_the_delivery_kept(
+    queue: Any, database_url: str, secret_key: str
+) -> None:
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        conn = await QBO.connect(client, app)
+        receiver = WebhookReceiver(client, queue)
+        known, unknown = body_for(conn.company_id, "1"), body_for("no-such-company", "1")
+        results = await asyncio.gather(
+            deliver(receiver, known, sign(QBO, app, known)),
+            deliver(receiver, unknown, sign(QBO, app, unknown)),
+        )
+        assert results == [200, 200]
+        assert await inbox_counts(client) == (2, 1)
+
+
+async def test_a_company_connected_after_a_delivery_is_found_by_the_next(
+    queue: Any, database_url: str, secret_key: str
+) -> None:
+    """Only companies found connected are remembered: a company connected later is not missed."""
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        receiver = WebhookReceiver(client, queue)
+        company_id = str(app.state.emulator.default_realm_id)
+        early = body_for(company_id, "1", minute=1)
+        assert await deliver(receiver, early, sign(QBO, app, early)) == 200
+        assert await inbox_counts(client) == (1, 0)
+        await QBO.connect(client, app)
+        late = body_for(company_id, "1", minute=2)
+        assert await deliver(receiver, late, sign(QBO, app, late)) == 200
+        assert await inbox_counts(client) == (2, 1)
+
+
+async def test_a_failed_commit_answers_500_to_every_delivery_of_its_batch(
+    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        conn = await QBO.connect(client, app)
+        receiver = WebhookReceiver(client, InboxOnly())
+        db = await client.database()
+
+        async def broken(work: Any) -> Any:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(db, "write_direct", broken)
+        monkeypatch.setattr(db, "transaction", broken)
+        bodies = [body_for(conn.company_id, str(n)) for n in range(5)]
+        statuses = await asyncio.gather(*(deliver(receiver, body, sign(QBO, app, body)) for body in bodies))
+        assert statuses == [500] * 5  # the provider delivers them again
+        monkeypatch.undo()
+        assert await inbox_counts(client) == (0, 0)
+        assert await deliver(receiver, bodies[0], sign(QBO, app, bodies[0])) == 200
+        assert await inbox_counts(client) == (1, 1)
+
+
+async def test_a_batch_read_by_id_applies_changes_and_deletions(database_url: str, secret_key: str) -> None:
+    """QuickBooks reads a batch's records in one query; a record it no longer has is deleted."""
+    from unified_accounting.sync import SyncService
+    from unified_accounting.webhooks.processor import process_company
+
+    from ..sync.providers import mirror_summary
+    from .test_receiver import CountRequests
+
+    app = QBO.seeded(invoices=6)
+    counter = CountRequests()
+    async with QBO.client(app, database_url, secret_key, plugins=(counter,)) as client:
+        conn = await QBO.connect(client, app)
+        await SyncService(client).sync(conn)
+        receiver = WebhookReceiver(client, InboxOnly())
+        ids = sorted(QBO.expected(app, "invoice"))
+        gone = ids[0]
+        await conn.invoices.delete(gone)
+        for n, record_id in enumerate(ids):
+            body = body_for(conn.company_id, record_id, minute=n)
+            assert await deliver(receiver, body, sign(QBO, app, body)) == 200
+        counter.urls.clear()
+        report = await process_company(client, "quickbooks", conn.company_id)
+        assert report.events == len(ids)
+        assert len(counter.urls) == 1 and "Id+IN" in counter.urls[0]
+        assert await mirror_summary(conn, "invoice") == QBO.expected(app, "invoice")
+        assert gone not in await mirror_summary(conn, "invoice")

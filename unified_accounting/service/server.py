@@ -1,0 +1,35 @@
+"""Running the service app with the server settings of ``ua serve``.
+
+uvloop (the event loop) and httptools (the HTTP parser) are used when installed, as they are with
+unified-accounting on Linux and macOS: a webhook receiver answering hundreds of deliveries a second
+on a small machine spends most of its time in the event loop and HTTP parsing otherwise. The
+hardened protocol (:mod:`..http.deadlines`) bounds each request's read time and head size.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import uvicorn
+
+from ..http.deadlines import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_READ_TIMEOUT, hardened_server_options
+
+
+def server_config(
+    app: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY,
+) -> uvicorn.Config:
+    """The uvicorn configuration ``ua serve`` runs ``app`` with."""
+    options = hardened_server_options(read_timeout=read_timeout, limit_concurrency=limit_concurrency)
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", **options)
+
+
+def serve_app(app: Any, *, sockets: list[socket.socket] | None = None, **settings: Any) -> None:
+    """Serve ``app`` until interrupted, as ``ua serve`` does (``settings``: see :func:`server_config`),
+    on ``sockets`` already bound when given (``ua serve`` takes its port before printing anything)."""
+    uvicorn.Server(server_config(app, **settings)).run(sockets=sockets)
