@@ -32,17 +32,39 @@ from unified_accounting_quickbooks.emulator import (
 )
 
 from unified_accounting import (
+    AccountClassification,
     AsyncClient,
     Conflict,
     Customer,
     Invoice,
     InvoiceStatus,
+    Item,
+    ItemPricing,
+    ItemStatus,
+    ItemType,
+    JournalEntry,
+    JournalLine,
+    LedgerAccount,
+    LedgerAccountType,
     LineItem,
     NotFound,
     Payment,
     RateLimited,
 )
-from unified_accounting.models import Allocation
+from unified_accounting.models import (
+    Allocation,
+    Bill,
+    BillAllocation,
+    BillPayment,
+    BillPaymentStatus,
+    BillStatus,
+    CreditNote,
+    CreditNoteStatus,
+    Expense,
+    ExpensePaymentType,
+    Supplier,
+    SupplierCredit,
+)
 from unified_accounting.testing.cassettes import cassette_vcr, find_secrets, recording, serve
 
 pytestmark = pytest.mark.anyio
@@ -230,6 +252,101 @@ async def test_change_data_capture() -> None:
             )
             assert invoice.id in {i.id for i in changes.records["invoice"]}
             assert gone.id in changes.deleted["invoice"]
+
+
+async def test_chart_items_and_journal_entries() -> None:
+    async with target() as t:
+        with cassette("chart_and_journal"):
+            chart = [a async for a in t.conn.ledger_accounts.list()]
+            bank = next(a for a in chart if a.type is LedgerAccountType.BANK and not a.system)
+            income = await t.conn.ledger_accounts.create(
+                LedgerAccount(name="Cassette consulting", type=LedgerAccountType.INCOME, code="4100")
+            )
+            renamed = await t.conn.ledger_accounts.update(str(income.id), {"description": "Advice"})
+            assert renamed.description == "Advice" and renamed.classification is AccountClassification.INCOME
+            item = await t.conn.items.create(
+                Item(
+                    name="Cassette hour",
+                    type=ItemType.SERVICE,
+                    sales=ItemPricing(unit_price=Decimal("90.00"), account_id=str(income.id)),
+                )
+            )
+            assert (await t.conn.items.get(str(item.id))).sales.account_id == income.id  # type: ignore[union-attr]
+            entry = await t.conn.journal_entries.create(
+                JournalEntry(
+                    date=date(2026, 1, 15),
+                    memo="Cassette journal",
+                    lines=[
+                        JournalLine(ledger_account_id=str(bank.id), debit=Decimal("12.34")),
+                        JournalLine(ledger_account_id=str(income.id), credit=Decimal("12.34")),
+                    ],
+                )
+            )
+            fetched = await t.conn.journal_entries.get(str(entry.id))
+            assert fetched.total_debit == fetched.total_credit == Decimal("12.34")
+            await t.conn.journal_entries.delete(str(entry.id))
+            archived = await t.conn.items.archive(str(item.id))
+            assert archived.status is ItemStatus.ARCHIVED
+
+
+async def test_payables_and_customer_credit() -> None:
+    async with target() as t:
+        with cassette("payables_and_credit"):
+            chart = [a async for a in t.conn.ledger_accounts.list()]
+            bank = next(a for a in chart if a.type is LedgerAccountType.BANK and not a.system)
+            spend = next(a for a in chart if a.type is LedgerAccountType.EXPENSE and not a.system)
+            supplier = await t.conn.suppliers.create(Supplier(display_name="Cassette Supplier"))
+            line = LineItem(description="Paper", total_amount=Decimal("45.00"), account_id=str(spend.id))
+            bill = await t.conn.bills.create(
+                Bill(supplier_id=str(supplier.id), issue_date=date(2026, 1, 15), line_items=[line])
+            )
+            paid = await t.conn.bill_payments.create(
+                BillPayment(
+                    supplier_id=str(supplier.id),
+                    date=date(2026, 1, 15),
+                    total_amount=Decimal("20.00"),
+                    account_id=str(bank.id),
+                    allocations=[BillAllocation(bill_id=str(bill.id), amount=Decimal("20.00"))],
+                )
+            )
+            assert (await t.conn.bills.get(str(bill.id))).status is BillStatus.PARTIALLY_PAID
+            credit = await t.conn.supplier_credits.create(
+                SupplierCredit(supplier_id=str(supplier.id), issue_date=date(2026, 1, 15), line_items=[line])
+            )
+            left = await t.conn.supplier_credits.allocate(
+                str(credit.id), bill_id=str(bill.id), amount=Decimal("25.00")
+            )
+            assert left.remaining_credit == Decimal("20.00")
+            assert (await t.conn.bills.get(str(bill.id))).status is BillStatus.PAID
+            expense = await t.conn.expenses.create(
+                Expense(date=date(2026, 1, 15), account_id=str(bank.id), line_items=[line])
+            )
+            assert expense.payment_type is ExpensePaymentType.CASH
+            customer = await t.conn.customers.create(Customer(display_name="Cassette Credit Customer"))
+            invoice = await t.conn.invoices.create(
+                Invoice(
+                    customer_id=str(customer.id),
+                    issue_date=date(2026, 1, 15),
+                    line_items=[
+                        LineItem(description="Work", quantity=Decimal(1), unit_price=Decimal("30.00"))
+                    ],
+                )
+            )
+            note = await t.conn.credit_notes.create(
+                CreditNote(
+                    customer_id=str(customer.id),
+                    issue_date=date(2026, 1, 15),
+                    line_items=[
+                        LineItem(description="Refund", quantity=Decimal(1), unit_price=Decimal("10.00"))
+                    ],
+                )
+            )
+            used = await t.conn.credit_notes.allocate(
+                str(note.id), invoice_id=str(invoice.id), amount=Decimal("10.00")
+            )
+            assert used.status is CreditNoteStatus.USED
+            assert (await t.conn.invoices.get(str(invoice.id))).amount_due == Decimal("20.00")
+            assert (await t.conn.bill_payments.void(str(paid.id))).status is BillPaymentStatus.VOID
 
 
 async def test_stale_sync_token_is_a_conflict() -> None:

@@ -220,3 +220,93 @@ def _tracking_issues(
                     )
                 )
     return issues
+
+
+#: Item types QuickBooks lets the API write (groups and categories are made in its screens).
+WRITABLE_ITEM_TYPES = ("service", "inventory", "non_inventory")
+
+
+def item_issues(item: Any) -> list[FieldIssue]:
+    """A new item QuickBooks would refuse: its type, and the accounts and quantity its type needs
+    (Intuit's Item reference: every sold item names an income account; an inventory item also
+    an expense (cost of sales) account, an asset account and its quantity on hand)."""
+    issues = _item_type_issues(item.type)
+    kind = getattr(item.type, "value", item.type)
+    if kind == "inventory":
+        if item.sales is None or not item.sales.account_id:
+            issues.append(
+                FieldIssue("sales.account_id", "a QuickBooks inventory item needs its income account")
+            )
+        if item.purchase is None or not item.purchase.account_id:
+            issues.append(
+                FieldIssue(
+                    "purchase.account_id", "a QuickBooks inventory item needs its cost of sales account"
+                )
+            )
+        if not item.inventory_account_id:
+            issues.append(
+                FieldIssue(
+                    "inventory_account_id", "a QuickBooks inventory item needs its inventory asset account"
+                )
+            )
+        if item.quantity_on_hand is None:
+            issues.append(
+                FieldIssue("quantity_on_hand", "a QuickBooks inventory item starts with a quantity on hand")
+            )
+    elif item.sales is None and item.purchase is None:
+        issues.append(
+            FieldIssue(
+                "sales", "a QuickBooks item is sold or bought: give sales (or purchase) with its account"
+            )
+        )
+    return issues
+
+
+def item_update_issues(fields: Mapping[str, Any]) -> list[FieldIssue]:
+    return _item_type_issues(fields["type"]) if fields.get("type") is not None else []
+
+
+def _item_type_issues(kind: Any) -> list[FieldIssue]:
+    value = getattr(kind, "value", kind)
+    if value in WRITABLE_ITEM_TYPES:
+        return []
+    return [
+        FieldIssue(
+            "type",
+            f"QuickBooks items of type {value} are made in QuickBooks itself: the API writes "
+            f"{', '.join(WRITABLE_ITEM_TYPES)} items",
+        )
+    ]
+
+
+def expense_line_issues(lines: Sequence[Any]) -> list[FieldIssue]:
+    """Bill (and expense) lines QuickBooks cannot hold: each names an expense account or an item,
+    and there are no discount, description or group lines on the purchase side."""
+    issues = []
+    for index, line in enumerate(lines):
+        where = f"line_items.{index}"
+        if line.type is not LineItemType.SALES_ITEM:
+            issues.append(
+                FieldIssue(
+                    f"{where}.type",
+                    f"QuickBooks bill lines are account or item lines, not {line.type.value} lines",
+                )
+            )
+        elif not line.account_id and not line.item_id:
+            issues.append(
+                FieldIssue(
+                    f"{where}.account_id",
+                    "a QuickBooks bill line names the expense account (account_id) or an item (item_id)",
+                )
+            )
+        elif line.account_id and line.item_id:
+            issues.append(
+                FieldIssue(
+                    f"{where}.item_id",
+                    "a QuickBooks bill line is by account or by item, not both: leave account_id out "
+                    "(the item's expense account is used)",
+                )
+            )
+        elif line.discount_percentage is not None or line.discount_amount is not None:
+            issues.append(FieldIssue(f"{where}.discount_amount", "QuickBooks bill lines have no discount"))
+    return issues

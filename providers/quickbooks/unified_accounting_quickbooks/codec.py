@@ -38,20 +38,39 @@ from unified_accounting.decoding import (
 from unified_accounting.models import (
     Address,
     Allocation,
+    Bill,
+    BillPayment,
+    BillPaymentStatus,
+    BillStatus,
+    CreditNote,
+    CreditNoteStatus,
     Customer,
     CustomerStatus,
     CustomField,
+    Expense,
+    ExpensePaymentType,
+    ExpenseStatus,
+    ExpenseType,
     Invoice,
     InvoiceStatus,
     Item,
     ItemStatus,
     ItemType,
+    JournalEntry,
+    JournalEntryStatus,
+    JournalLine,
+    LedgerAccount,
+    LedgerAccountStatus,
+    LedgerAccountType,
     LineItem,
     LineItemType,
+    PartyStatus,
     Payment,
     PaymentStatus,
     PhoneType,
     RecordMeta,
+    Supplier,
+    SupplierCredit,
     TaxMode,
     TaxRate,
     TrackingCategory,
@@ -59,9 +78,10 @@ from unified_accounting.models import (
 )
 from unified_accounting.models.context import from_provider
 from unified_accounting.models.currency import ISO_4217_CODES
+from unified_accounting.models.ledger_account import CLASSIFICATION_OF
 from unified_accounting.models.money import quantum
 
-from . import contacts, fastpath, taxes, tracking
+from . import accounts, contacts, fastpath, taxes, tracking
 from .company import PO_FIELD_NAME, CompanySetup, decode_company, setup_from
 from .models import Account
 from .terms import terms_of
@@ -77,15 +97,36 @@ ENTITIES: dict[str, str] = {
     "payment": "Payment",
     "item": "Item",
     "account": "Account",
+    "ledger_account": "Account",
+    "journal_entry": "JournalEntry",
+    "supplier": "Vendor",
+    "bill": "Bill",
+    "bill_payment": "BillPayment",
+    "credit_note": "CreditMemo",
+    "supplier_credit": "VendorCredit",
+    "expense": "Purchase",
     "tax_rate": "TaxCode",
     "company_info": "CompanyInfo",
 }
-RESOURCES: dict[str, str] = {entity: resource for resource, entity in ENTITIES.items()}
+#: QuickBooks entity → the resource its changes and webhook events are routed to (an Account is
+#: the unified ledger account; ``conn.resource("account")`` still reads QuickBooks' own shape).
+RESOURCES: dict[str, str] = {
+    **{entity: resource for resource, entity in ENTITIES.items() if resource != "ledger_account"},
+    "Account": "ledger_account",
+}
 MODELS: dict[str, type[RecordMeta]] = {
     "invoice": Invoice,
     "customer": Customer,
     "payment": Payment,
     "item": Item,
+    "ledger_account": LedgerAccount,
+    "journal_entry": JournalEntry,
+    "supplier": Supplier,
+    "bill": Bill,
+    "bill_payment": BillPayment,
+    "credit_note": CreditNote,
+    "supplier_credit": SupplierCredit,
+    "expense": Expense,
     "account": Account,
 }
 
@@ -456,8 +497,20 @@ def decode_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
     for line in data.get("Line") or ():
         amount = _amount(line.get("Amount"), unit)
         for link in line.get("LinkedTxn") or ():
-            if link.get("TxnType") == "Invoice" and amount is not None:
-                allocations.append(Allocation.model_construct(invoice_id=str(link["TxnId"]), amount=amount))
+            if amount is None:
+                continue
+            if link.get("TxnType") == "Invoice":
+                allocations.append(
+                    Allocation.model_construct(
+                        invoice_id=str(link["TxnId"]), credit_note_id=None, amount=amount
+                    )
+                )
+            elif link.get("TxnType") == "CreditMemo":
+                allocations.append(
+                    Allocation.model_construct(
+                        invoice_id=None, credit_note_id=str(link["TxnId"]), amount=amount
+                    )
+                )
     total = _amount(data.get("TotalAmt"), unit)
     unapplied = _amount(data.get("UnappliedAmt"), unit)
     values: dict[str, Any] = {
@@ -474,7 +527,9 @@ def decode_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
         "allocations": allocations,
         "status": PaymentStatus.VOID if is_voided(data) else PaymentStatus.POSTED,
     }
-    allocated = sum((a.amount for a in allocations), ZERO)
+    allocated = sum((a.amount for a in allocations if a.invoice_id), ZERO) - sum(
+        (a.amount for a in allocations if a.credit_note_id), ZERO
+    )
     if (
         total is None
         or total < 0
@@ -549,6 +604,365 @@ def decode_account(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
     )
 
 
+def decode_ledger_account(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> LedgerAccount:
+    kind, sub_type = data.get("AccountType"), data.get("AccountSubType")
+    unified = accounts.unified_type(kind, sub_type, data.get("Classification"))
+    currency = _currency(data.get("CurrencyRef"))
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "name": data.get("Name") or "",
+        "code": data.get("AcctNum"),
+        "description": data.get("Description"),
+        "type": unified,
+        "classification": CLASSIFICATION_OF[unified],
+        "provider_type": kind,
+        "sub_type": sub_type,
+        "currency": currency,
+        "tax_rate_id": _ref(data.get("TaxCodeRef")),
+        "parent_id": _ref(data.get("ParentRef")),
+        "bank_account_number": data.get("BankNum"),
+        "status": LedgerAccountStatus.ARCHIVED if data.get("Active") is False else LedgerAccountStatus.ACTIVE,
+        "current_balance": _amount(data.get("CurrentBalance"), quantum(currency)),
+        "system": accounts.is_system(data),
+    }
+    if not values["name"]:
+        validated: LedgerAccount = _validated(LedgerAccount, values)
+        return validated
+    return LedgerAccount.model_construct(**values)
+
+
+#: QuickBooks journal line ``Entity.Type`` → the unified line field naming it.
+JOURNAL_PARTIES = {"Customer": "customer_id", "Vendor": "supplier_id"}
+
+
+def _journal_line(line: Mapping[str, Any], unit: Decimal | None) -> dict[str, Any] | None:
+    if line.get("DetailType") != "JournalEntryLineDetail":
+        return None  # DescriptionOnly lines post nothing; they stay in ``raw``
+    detail = line.get("JournalEntryLineDetail") or {}
+    amount = _amount(line.get("Amount"), unit)
+    credit = detail.get("PostingType") == "Credit"
+    party = detail.get("Entity") or {}
+    values: dict[str, Any] = {
+        "ledger_account_id": _ref(detail.get("AccountRef")) or "",
+        "description": line.get("Description"),
+        "debit": None if credit else amount,
+        "credit": amount if credit else None,
+        "tax_rate_id": _ref(detail.get("TaxCodeRef")),
+        "tax_amount": _amount(detail.get("TaxAmount"), unit),
+        "tracking": [tag.model_dump() for tag in tracking.document_tags(detail)],
+        "customer_id": None,
+        "supplier_id": None,
+    }
+    field_name = JOURNAL_PARTIES.get(str(party.get("Type")))
+    if field_name is not None:
+        values[field_name] = _ref(party.get("EntityRef"))
+    return values
+
+
+def decode_journal_entry(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> JournalEntry:
+    currency = _currency(data.get("CurrencyRef"))
+    unit = quantum(currency)
+    lines = [found for line in data.get("Line") or () if (found := _journal_line(line, unit))]
+    validated: JournalEntry = from_provider(
+        JournalEntry,
+        {
+            **_meta(data, raw),
+            "date": _date(data.get("TxnDate")),
+            "number": data.get("DocNumber"),
+            "memo": data.get("PrivateNote"),
+            "currency": currency,
+            "currency_rate": _rate(data.get("ExchangeRate")),
+            "lines": lines,
+            # QuickBooks journal entries are posted when saved; they are deleted, never voided.
+            "status": JournalEntryStatus.POSTED,
+        },
+    )
+    return validated
+
+
+def decode_supplier(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Supplier:
+    currency = _currency(data.get("CurrencyRef"))
+    emails = contacts.emails_of(data)
+    phones = contacts.phones_of(data)
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "display_name": data.get("DisplayName"),
+        "company_name": data.get("CompanyName"),
+        "first_name": data.get("GivenName"),
+        "last_name": data.get("FamilyName"),
+        "email": emails[0].address if emails else None,
+        "phone": next((phone.number for phone in phones if phone.type is PhoneType.PRIMARY), None),
+        "emails": emails,
+        "phones": phones,
+        "billing_address": _address(data.get("BillAddr")),
+        "shipping_address": _address(data.get("ShipAddr")),
+        "currency": currency,
+        "balance": _amount(data.get("Balance"), quantum(currency)),
+        "status": PartyStatus.ARCHIVED if data.get("Active") is False else PartyStatus.ACTIVE,
+        "tax_number": data.get("TaxIdentifier"),
+        "terms": terms_of(_ref(data.get("TermRef"))),
+        "bank_account_details": None,
+        "default_expense_account_id": _ref(data.get("PrefillAccountRef")),
+        "account_number": data.get("AcctNum"),
+    }
+    if not any(values[key] for key in ("display_name", "company_name", "first_name", "last_name")):
+        validated: Supplier = _validated(Supplier, values)
+        return validated
+    return Supplier.model_construct(**values)
+
+
+def _expense_line(
+    line: Mapping[str, Any], txn_code: str | None, inclusive: bool, unit: Decimal | None
+) -> tuple[LineItem, str | None] | None:
+    """One bill (or expense) line and the tax code it names; ``None`` for a line that is not one."""
+    kind = line.get("DetailType")
+    if kind not in ("AccountBasedExpenseLineDetail", "ItemBasedExpenseLineDetail"):
+        return None
+    detail = line.get(kind) or {}
+    code = _ref(detail.get("TaxCodeRef"))
+    net = _amount(line.get("Amount"), unit)
+    gross = _amount(detail.get("TaxInclusiveAmt"), unit)
+    total = gross if inclusive and gross is not None else net
+    by_item = kind == "ItemBasedExpenseLineDetail"
+    quantity = _money(detail.get("Qty")) if by_item else None
+    price = _money(detail.get("UnitPrice")) if by_item else None
+    if by_item and inclusive and gross is not None and quantity:
+        price = taxes.unit_price(gross, quantity)
+    return _new_line(
+        id=line.get("Id"),
+        type=_SALES,
+        description=line.get("Description"),
+        quantity=quantity,
+        unit_price=price,
+        discount_percentage=None,
+        discount_amount=None,
+        total_amount=total,
+        item_id=_ref(detail.get("ItemRef")) if by_item else None,
+        account_id=None if by_item else _ref(detail.get("AccountRef")),
+        tax_rate_id=taxes.line_rate_id(code, txn_code),
+        tax_amount=gross - net if gross is not None and net is not None else None,
+        tracking=tracking.line_tags(detail),
+    ), code
+
+
+def bill_status(data: Mapping[str, Any], total: Decimal | None, balance: Decimal | None) -> BillStatus:
+    if total is None or balance is None or balance == total:
+        return BillStatus.OPEN
+    if balance == 0:
+        return BillStatus.PAID
+    return BillStatus.PARTIALLY_PAID
+
+
+def _expense_document(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What bills, vendor credits and purchases share: expense lines, tax and totals."""
+    currency = _currency(data.get("CurrencyRef"))
+    unit = quantum(currency)
+    txn_code = taxes.transaction_code(data)
+    inclusive = data.get("GlobalTaxCalculation") == "TaxInclusive"
+    lines, codes = [], []
+    lines_total = ZERO
+    for entry in data.get("Line") or ():
+        found = _expense_line(entry, txn_code, inclusive, unit)
+        if found is None:
+            continue
+        line, code = found
+        lines.append(line)
+        codes.append(code)
+        lines_total += line.total_amount or ZERO
+    total = _amount(data.get("TotalAmt"), unit)
+    tax = data.get("TxnTaxDetail")
+    return {
+        "number": data.get("DocNumber"),
+        "currency": currency,
+        "currency_rate": _rate(data.get("ExchangeRate")),
+        "tax_mode": taxes.document_mode(data, codes),
+        "line_items": [line.model_dump() for line in lines],
+        "sub_total": _bill_sub_total(total, tax, unit, lines_total),
+        "total_tax": _amount(tax.get("TotalTax"), unit) if tax else None,
+        "total": total,
+        "memo": data.get("PrivateNote"),
+        "reference": None,
+        "tracking": [tag.model_dump() for tag in tracking.document_tags(data)],
+    }
+
+
+def decode_supplier_credit(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> SupplierCredit:
+    body = _expense_document(data)
+    left = _amount(data.get("Balance"), quantum(body["currency"]))
+    vendor = data.get("VendorRef") or {}
+    used = left is not None and left == 0 and bool(body["total"])
+    validated: SupplierCredit = from_provider(
+        SupplierCredit,
+        {
+            **_meta(data, raw),
+            **body,
+            "supplier_id": _ref(vendor) or "",
+            "supplier_name": vendor.get("name"),
+            "issue_date": _date(data.get("TxnDate")),
+            "status": CreditNoteStatus.USED if used else CreditNoteStatus.OPEN,
+            "remaining_credit": left,
+            # QuickBooks links a vendor credit to the bill payments that use it, not to the bills.
+            "allocations": [],
+        },
+    )
+    return validated
+
+
+#: QuickBooks ``PaymentType`` ↔ the unified expense payment type.
+EXPENSE_PAYMENT_TYPES = {
+    "Cash": ExpensePaymentType.CASH,
+    "Check": ExpensePaymentType.CHECK,
+    "CreditCard": ExpensePaymentType.CARD,
+}
+PAYMENT_TYPES_OUT = {kind: name for name, kind in EXPENSE_PAYMENT_TYPES.items()}
+
+
+def decode_expense(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Expense:
+    payee = data.get("EntityRef") or {}
+    vendor = payee if payee.get("type") in (None, "Vendor") else {}
+    validated: Expense = from_provider(
+        Expense,
+        {
+            **_meta(data, raw),
+            **_expense_document(data),
+            "date": _date(data.get("TxnDate")),
+            "account_id": _ref(data.get("AccountRef")) or "",
+            "supplier_id": _ref(vendor),
+            "supplier_name": vendor.get("name"),
+            "type": ExpenseType.REFUND if data.get("Credit") in (True, "true") else ExpenseType.EXPENSE,
+            "payment_type": EXPENSE_PAYMENT_TYPES.get(str(data.get("PaymentType"))),
+            "status": ExpenseStatus.VOID if is_voided(data) else ExpenseStatus.POSTED,
+        },
+    )
+    return validated
+
+
+def decode_bill(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Bill:
+    currency = _currency(data.get("CurrencyRef"))
+    unit = quantum(currency)
+    txn_code = taxes.transaction_code(data)
+    inclusive = data.get("GlobalTaxCalculation") == "TaxInclusive"
+    lines, codes = [], []
+    sub_total = ZERO
+    for entry in data.get("Line") or ():
+        found = _expense_line(entry, txn_code, inclusive, unit)
+        if found is None:
+            continue
+        line, code = found
+        lines.append(line)
+        codes.append(code)
+        sub_total += line.total_amount or ZERO
+    total = _amount(data.get("TotalAmt"), unit)
+    balance = _amount(data.get("Balance"), unit)
+    vendor = data.get("VendorRef") or {}
+    tax = data.get("TxnTaxDetail")
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "number": data.get("DocNumber"),
+        "supplier_id": _ref(vendor) or "",
+        "supplier_name": vendor.get("name"),
+        "issue_date": _date(data.get("TxnDate")),
+        "due_date": _date(data.get("DueDate")),
+        "currency": currency,
+        "currency_rate": _rate(data.get("ExchangeRate")),
+        "tax_mode": taxes.document_mode(data, codes),
+        "line_items": [line.model_dump() for line in lines],
+        "sub_total": sub_total
+        if not inclusive or total is None
+        else total - (_amount((tax or {}).get("TotalTax"), unit) or ZERO),
+        "total_tax": _amount(tax.get("TotalTax"), unit) if tax else None,
+        "total": total,
+        "amount_due": balance,
+        "amount_paid": total - balance if total is not None and balance is not None else None,
+        "memo": data.get("PrivateNote"),
+        "reference": None,
+        "status": bill_status(data, total, balance),
+        "terms": terms_of(_ref(data.get("SalesTermRef"))),
+        "tracking": [tag.model_dump() for tag in tracking.document_tags(data)],
+    }
+    validated: Bill = from_provider(Bill, values)
+    return validated
+
+
+def _bill_sub_total(total: Decimal | None, tax: Any, unit: Decimal | None, lines: Decimal) -> Decimal:
+    total_tax = _amount(tax.get("TotalTax"), unit) if isinstance(tax, Mapping) else None
+    if total is not None and total_tax is not None:
+        return total - total_tax
+    return lines
+
+
+def decode_credit_note(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> CreditNote:
+    # A credit memo has the body of an invoice: its lines, tax and totals read the same way.
+    body = decode_invoice({**data, "Balance": data.get("TotalAmt")})
+    total = body.total
+    remaining = _amount(data.get("RemainingCredit"), quantum(body.currency))
+    if is_voided(data):
+        status = CreditNoteStatus.VOID
+    elif remaining is not None and remaining == 0 and total:
+        status = CreditNoteStatus.USED
+    else:
+        status = CreditNoteStatus.OPEN
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "number": body.number,
+        "customer_id": body.customer_id,
+        "customer_name": body.customer_name,
+        "issue_date": body.issue_date,
+        "currency": body.currency,
+        "currency_rate": body.currency_rate,
+        "tax_mode": body.tax_mode,
+        "line_items": body.line_items,
+        "sub_total": body.sub_total,
+        "total_tax": body.total_tax,
+        "total": total,
+        "memo": body.memo,
+        "reference": None,
+        "tracking": body.tracking,
+        "status": status,
+        "remaining_credit": remaining,
+        # QuickBooks links a credit memo to the payments that use it, not to the invoices.
+        "allocations": [],
+    }
+    if remaining is not None and remaining < 0:
+        validated: CreditNote = _validated(CreditNote, values)
+        return validated
+    return CreditNote.model_construct(**values)
+
+
+def decode_bill_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> BillPayment:
+    currency = _currency(data.get("CurrencyRef"))
+    unit = quantum(currency)
+    allocations = []
+    for line in data.get("Line") or ():
+        amount = _amount(line.get("Amount"), unit)
+        for link in line.get("LinkedTxn") or ():
+            kind = link.get("TxnType")
+            if amount is None or kind not in ("Bill", "VendorCredit"):
+                continue
+            named = "bill_id" if kind == "Bill" else "supplier_credit_id"
+            allocations.append({named: str(link["TxnId"]), "amount": amount})
+    paid_from = (
+        data.get("CreditCardPayment") if data.get("PayType") == "CreditCard" else data.get("CheckPayment")
+    )
+    paid_from = paid_from or {}
+    vendor = data.get("VendorRef") or {}
+    values: dict[str, Any] = {
+        **_meta(data, raw),
+        "supplier_id": _ref(vendor) or "",
+        "supplier_name": vendor.get("name"),
+        "date": _date(data.get("TxnDate")),
+        "currency": currency,
+        "currency_rate": _rate(data.get("ExchangeRate")),
+        "total_amount": _amount(data.get("TotalAmt"), unit),
+        "account_id": _ref(paid_from.get("CCAccountRef") or paid_from.get("BankAccountRef")),
+        "reference": data.get("DocNumber"),
+        "allocations": allocations,
+        "status": BillPaymentStatus.VOID if is_voided(data) else BillPaymentStatus.POSTED,
+    }
+    validated: BillPayment = from_provider(BillPayment, values)
+    return validated
+
+
 Decoder = Callable[[Mapping[str, Any], Mapping[str, Any] | None], Any]
 
 
@@ -589,6 +1003,14 @@ DECODERS: dict[str, Decoder] = {
     "payment": decode_payment,
     "item": decode_item,
     "account": decode_account,
+    "ledger_account": decode_ledger_account,
+    "journal_entry": decode_journal_entry,
+    "supplier": decode_supplier,
+    "bill": decode_bill,
+    "bill_payment": decode_bill_payment,
+    "credit_note": decode_credit_note,
+    "supplier_credit": decode_supplier_credit,
+    "expense": decode_expense,
     "tax_rate": decode_tax_rate,
     "tracking_category": decode_tracking_category,
     "company_info": decode_company,
@@ -627,6 +1049,8 @@ class EncodeContext:
     currency: str | None = None
     #: A customer's current e-mail addresses (an update of ``email`` alone keeps the others).
     current_emails: Sequence[str] = ()
+    #: How a bill payment pays: ``Check`` (from a bank account) or ``CreditCard``.
+    pay_type: str = "Check"
 
     @property
     def us(self) -> bool:
@@ -802,12 +1226,12 @@ def _total_tax(value: Any, context: EncodeContext) -> Encoded:
 
 
 def _allocations(value: Any, context: EncodeContext) -> Encoded:
-    return {
-        "Line": [
-            {"Amount": a.amount, "LinkedTxn": [{"TxnId": a.invoice_id, "TxnType": "Invoice"}]}
-            for a in value or ()
-        ]
-    }
+    def link(allocation: Any) -> dict[str, Any]:
+        if allocation.invoice_id is not None:
+            return {"TxnId": allocation.invoice_id, "TxnType": "Invoice"}
+        return {"TxnId": allocation.credit_note_id, "TxnType": "CreditMemo"}
+
+    return {"Line": [{"Amount": a.amount, "LinkedTxn": [link(a)]} for a in value or ()]}
 
 
 def _active(value: Any, context: EncodeContext) -> Encoded:
@@ -822,6 +1246,183 @@ def _parent(value: Any, context: EncodeContext) -> Encoded:
 
 
 _address_field = _field  # readability: addresses are objects converted by encode_address
+
+
+def _archived_if(archived: Any) -> Encoder:
+    def encode(value: Any, context: EncodeContext) -> Encoded:
+        return {"Active": value != archived}
+
+    return encode
+
+
+def _account_type(value: Any, context: EncodeContext) -> Encoded:
+    # The sub-type goes with the type: a type change must not keep a sub-type of the old one.
+    kind, sub_type = accounts.QUICKBOOKS_TYPE[LedgerAccountType(value)]
+    return {"AccountType": kind, "AccountSubType": sub_type}
+
+
+def _account_parent(value: Any, context: EncodeContext) -> Encoded:
+    if value is None:
+        return {"ParentRef": None, "SubAccount": False}
+    return {"ParentRef": {"value": str(value)}, "SubAccount": True}
+
+
+#: Unified item type → QuickBooks ``Type`` (bundles and categories are not created through the API).
+ITEM_TYPES_OUT = {
+    ItemType.SERVICE: "Service",
+    ItemType.INVENTORY: "Inventory",
+    ItemType.NON_INVENTORY: "NonInventory",
+}
+
+
+def _item_type(value: Any, context: EncodeContext) -> Encoded:
+    kind = ItemType(value)
+    if kind not in ITEM_TYPES_OUT:
+        raise ValueError(f"QuickBooks items of type {kind.value} cannot be written through the API")
+    encoded: Encoded = {"Type": ITEM_TYPES_OUT[kind]}
+    if kind is ItemType.INVENTORY:
+        encoded["TrackQtyOnHand"] = True
+    return encoded
+
+
+def _item_sales(value: Any, context: EncodeContext) -> Encoded:
+    if value is None:
+        return {"UnitPrice": 0, "IncomeAccountRef": None, "SalesTaxCodeRef": None}
+    return {
+        "UnitPrice": value.unit_price if value.unit_price is not None else 0,
+        "IncomeAccountRef": _ref_out(value.account_id),
+        "SalesTaxCodeRef": _ref_out(value.tax_rate_id),
+    }
+
+
+def _item_purchase(value: Any, context: EncodeContext) -> Encoded:
+    if value is None:
+        return {
+            "PurchaseCost": None,
+            "ExpenseAccountRef": None,
+            "PurchaseTaxCodeRef": None,
+            "PurchaseDesc": None,
+        }
+    return {
+        "PurchaseCost": value.unit_price,
+        "ExpenseAccountRef": _ref_out(value.account_id),
+        "PurchaseTaxCodeRef": _ref_out(value.tax_rate_id),
+        "PurchaseDesc": value.description,
+    }
+
+
+def encode_journal_line(line: JournalLine, context: EncodeContext) -> dict[str, Any]:
+    credit = line.credit is not None
+    detail: dict[str, Any] = {
+        "PostingType": "Credit" if credit else "Debit",
+        "AccountRef": {"value": line.ledger_account_id},
+    }
+    party = ("Customer", line.customer_id) if line.customer_id else ("Vendor", line.supplier_id)
+    if party[1]:
+        detail["Entity"] = {"Type": party[0], "EntityRef": {"value": str(party[1])}}
+    for tag in line.tracking:
+        key = "DepartmentRef" if tag.category_id == tracking.DEPARTMENT else "ClassRef"
+        detail[key] = {"value": tag.option_id}
+    if line.tax_rate_id is not None:
+        # QuickBooks needs the side of the tax with the code: credits are read as sales tax,
+        # debits as purchase tax.
+        detail["TaxCodeRef"] = {"value": line.tax_rate_id}
+        detail["TaxApplicableOn"] = "Sales" if credit else "Purchase"
+        detail["TaxAmount"] = line.tax_amount if line.tax_amount is not None else ZERO
+    return _drop_none(
+        {
+            "Description": line.description,
+            "Amount": line.credit if credit else line.debit,
+            "DetailType": "JournalEntryLineDetail",
+            "JournalEntryLineDetail": detail,
+        }
+    )
+
+
+def encode_expense_line(line: LineItem, context: EncodeContext) -> dict[str, Any]:
+    """A bill (or expense) line: by item when it names one, else by account."""
+    amount = line.total_amount
+    if amount is None and line.quantity is not None and line.unit_price is not None:
+        amount = line.quantity * line.unit_price
+    by_item = line.item_id is not None
+    detail: dict[str, Any] = {"TaxCodeRef": _line_code(line, context), "ClassRef": _class_ref(line.tracking)}
+    if by_item:
+        detail.update(
+            {"ItemRef": {"value": line.item_id}, "Qty": line.quantity, "UnitPrice": line.unit_price}
+        )
+    else:
+        detail["AccountRef"] = _ref_out(line.account_id)
+    percents = context.code_percents.get(line.tax_rate_id or "")
+    wire: dict[str, Any] = {"Id": line.id, "Description": line.description, "Amount": amount}
+    if (
+        context.tax_mode is TaxMode.INCLUSIVE
+        and not context.us
+        and percents is not None
+        and amount is not None
+    ):
+        unit = quantum(context.currency) or Decimal("0.01")
+        gross = amount.quantize(unit, rounding=ROUND_HALF_UP)
+        net = taxes.inclusive_net(gross, percents, unit)
+        wire["Amount"] = net
+        detail["TaxInclusiveAmt"] = gross
+        if by_item and line.quantity:
+            detail["UnitPrice"] = taxes.unit_price(net, line.quantity)
+    kind = "ItemBasedExpenseLineDetail" if by_item else "AccountBasedExpenseLineDetail"
+    wire["DetailType"] = kind
+    wire[kind] = _drop_none(detail)
+    return _drop_none(wire)
+
+
+def _expense_lines(value: Any, context: EncodeContext) -> Encoded:
+    lines = list(value or ())
+    encoded: Encoded = {"Line": [encode_expense_line(line, context) for line in lines]}
+    if context.us and context.tax_mode is not TaxMode.NO_TAX:
+        codes = {line.tax_rate_id for line in lines} - {None, taxes.TAX, taxes.NON}
+        if len(codes) == 1:
+            encoded["TxnTaxDetail"] = {"TxnTaxCodeRef": {"value": codes.pop()}}
+    return encoded
+
+
+def _supplier_terms(value: Any, context: EncodeContext) -> Encoded:
+    return {"TermRef": _terms(value, context)["SalesTermRef"]}
+
+
+def _bill_allocations(value: Any, context: EncodeContext) -> Encoded:
+    lines = []
+    for allocation in value or ():
+        if allocation.bill_id is not None:
+            link = {"TxnId": allocation.bill_id, "TxnType": "Bill"}
+        else:
+            link = {"TxnId": allocation.supplier_credit_id, "TxnType": "VendorCredit"}
+        lines.append({"Amount": allocation.amount, "LinkedTxn": [link]})
+    return {"Line": lines}
+
+
+def _paid_from(value: Any, context: EncodeContext) -> Encoded:
+    # QuickBooks pays by check from a bank account, or by credit card from a card account: the
+    # provider reads the account's type into the context.
+    if value is None:
+        return {}
+    if context.pay_type == "CreditCard":
+        return {"PayType": "CreditCard", "CreditCardPayment": {"CCAccountRef": {"value": str(value)}}}
+    return {"PayType": "Check", "CheckPayment": {"BankAccountRef": {"value": str(value)}}}
+
+
+def _payee(value: Any, context: EncodeContext) -> Encoded:
+    return {"EntityRef": None if value is None else {"value": str(value), "type": "Vendor"}}
+
+
+def _refund(value: Any, context: EncodeContext) -> Encoded:
+    return {"Credit": ExpenseType(value) is ExpenseType.REFUND}
+
+
+def _payment_type(value: Any, context: EncodeContext) -> Encoded:
+    return {} if value is None else {"PaymentType": PAYMENT_TYPES_OUT[ExpensePaymentType(value)]}
+
+
+def _journal_lines(value: Any, context: EncodeContext) -> Encoded:
+    return {"Line": [encode_journal_line(line, context) for line in value or ()]}
+
 
 #: Unified field → how it is written. Fields absent here are computed by QuickBooks (read only);
 #: a customer's e-mails and phones are written together (see :func:`encode_fields`).
@@ -869,15 +1470,146 @@ ENCODERS: dict[str, dict[str, Encoder]] = {
         "payment_method": _wrap("PaymentMethodRef", "value"),
         "allocations": _allocations,
     },
+    "ledger_account": {
+        "name": _wrap("Name"),
+        "code": _wrap("AcctNum"),
+        "description": _wrap("Description"),
+        "type": _account_type,
+        "currency": _wrap("CurrencyRef", "value"),
+        "tax_rate_id": _wrap("TaxCodeRef", "value"),
+        "parent_id": _account_parent,
+        "bank_account_number": _wrap("BankNum"),
+        "status": _archived_if(LedgerAccountStatus.ARCHIVED),
+    },
+    "item": {
+        "name": _wrap("Name"),
+        "code": _wrap("Sku"),
+        "description": _wrap("Description"),
+        "type": _item_type,
+        "sales": _item_sales,
+        "purchase": _item_purchase,
+        "quantity_on_hand": _wrap("QtyOnHand"),
+        "inventory_account_id": _wrap("AssetAccountRef", "value"),
+        "status": _archived_if(ItemStatus.ARCHIVED),
+    },
+    "supplier": {
+        "display_name": _wrap("DisplayName"),
+        "company_name": _wrap("CompanyName"),
+        "first_name": _wrap("GivenName"),
+        "last_name": _wrap("FamilyName"),
+        "billing_address": _address_field("BillAddr", encode_address),
+        "shipping_address": _address_field("ShipAddr", encode_address),
+        "currency": _wrap("CurrencyRef", "value"),
+        "status": _archived_if(PartyStatus.ARCHIVED),
+        "tax_number": _wrap("TaxIdentifier"),
+        "terms": _supplier_terms,
+        "default_expense_account_id": _wrap("PrefillAccountRef", "value"),
+        "account_number": _wrap("AcctNum"),
+    },
+    "bill": {
+        "number": _wrap("DocNumber"),
+        "supplier_id": _wrap("VendorRef", "value"),
+        "issue_date": _wrap("TxnDate"),
+        "due_date": _wrap("DueDate"),
+        "currency": _wrap("CurrencyRef", "value"),
+        "currency_rate": _wrap("ExchangeRate"),
+        "tax_mode": _tax_mode,
+        "line_items": _expense_lines,
+        "memo": _wrap("PrivateNote"),
+        "terms": _terms,
+        "tracking": _document_tracking,
+    },
+    "bill_payment": {
+        "supplier_id": _wrap("VendorRef", "value"),
+        "date": _wrap("TxnDate"),
+        "currency": _wrap("CurrencyRef", "value"),
+        "currency_rate": _wrap("ExchangeRate"),
+        "total_amount": _wrap("TotalAmt"),
+        "account_id": _paid_from,
+        "reference": _wrap("DocNumber"),
+        "allocations": _bill_allocations,
+    },
+    "journal_entry": {
+        "date": _wrap("TxnDate"),
+        "number": _wrap("DocNumber"),
+        "memo": _wrap("PrivateNote"),
+        "currency": _wrap("CurrencyRef", "value"),
+        "currency_rate": _wrap("ExchangeRate"),
+        "lines": _journal_lines,
+    },
+}
+ENCODERS["supplier_credit"] = {
+    name: ENCODERS["bill"][name]
+    for name in (
+        "number",
+        "supplier_id",
+        "issue_date",
+        "currency",
+        "currency_rate",
+        "tax_mode",
+        "line_items",
+        "memo",
+        "tracking",
+    )
+}
+ENCODERS["expense"] = {
+    "number": _wrap("DocNumber"),
+    "date": _wrap("TxnDate"),
+    "account_id": _wrap("AccountRef", "value"),
+    "supplier_id": _payee,
+    "type": _refund,
+    "payment_type": _payment_type,
+    "currency": _wrap("CurrencyRef", "value"),
+    "currency_rate": _wrap("ExchangeRate"),
+    "tax_mode": _tax_mode,
+    "line_items": _expense_lines,
+    "memo": _wrap("PrivateNote"),
+    "tracking": _document_tracking,
+}
+#: A credit memo is written like an invoice (it has no due date, terms or P.O. number).
+ENCODERS["credit_note"] = {
+    name: ENCODERS["invoice"][name]
+    for name in (
+        "number",
+        "customer_id",
+        "issue_date",
+        "currency",
+        "currency_rate",
+        "tax_mode",
+        "line_items",
+        "total_tax",
+        "memo",
+        "tracking",
+    )
 }
 #: Customer fields written together: the e-mail list and the phone fields.
 CONTACT_FIELDS = frozenset({"email", "emails", "phone", "phones"})
+#: Fields written by :func:`encode_fields` itself rather than by an encoder of their own.
+EXTRA_FIELDS: dict[str, frozenset[str]] = {
+    "customer": CONTACT_FIELDS,
+    "supplier": CONTACT_FIELDS,
+    "ledger_account": frozenset({"sub_type"}),
+}
 
 #: Unified fields QuickBooks computes or has no place for (refused in updates, ignored on create).
 READ_ONLY: dict[str, frozenset[str]] = {
     "invoice": frozenset({"customer_name", "status", "sub_total", "total", "amount_due", "amount_paid"}),
     "customer": frozenset({"balance"}),
     "payment": frozenset({"unapplied_amount", "status"}),
+    "ledger_account": frozenset({"classification", "provider_type", "current_balance", "system"}),
+    "journal_entry": frozenset({"status"}),
+    "supplier": frozenset({"balance"}),
+    "bill": frozenset(
+        {"supplier_name", "status", "sub_total", "total_tax", "total", "amount_due", "amount_paid"}
+    ),
+    "bill_payment": frozenset({"supplier_name", "status"}),
+    "credit_note": frozenset(
+        {"customer_name", "status", "sub_total", "total", "remaining_credit", "allocations"}
+    ),
+    "supplier_credit": frozenset(
+        {"supplier_name", "status", "sub_total", "total_tax", "total", "remaining_credit", "allocations"}
+    ),
+    "expense": frozenset({"supplier_name", "status", "sub_total", "total_tax", "total"}),
 }
 
 
@@ -919,8 +1651,13 @@ def encode_fields(resource: str, values: Mapping[str, Any], context: EncodeConte
         encode = encoders.get(name)
         if encode is not None:
             _merge(payload, encode(value, context))
-    if resource == "customer":
+    if resource in ("customer", "supplier"):
         payload.update(_contacts(values, context))
+    sales = values.get("sales") if resource == "item" else None
+    if sales is not None and sales.description is not None and values.get("description") is None:
+        payload["Description"] = sales.description  # QuickBooks has one sales text
+    if resource == "ledger_account" and values.get("sub_type") is not None:
+        payload["AccountSubType"] = values["sub_type"]  # after the type's default sub-type
     pass_through = values.get("pass_through")
     if pass_through:
         payload.update(pass_through)
@@ -937,7 +1674,7 @@ def resource_of(model: RecordMeta) -> str:
 def encode_record(model: RecordMeta, context: EncodeContext) -> dict[str, Any]:
     """A whole unified record → QuickBooks JSON for a create (unset fields are left out)."""
     resource = resource_of(model)
-    names = [*ENCODERS.get(resource, {}), *(CONTACT_FIELDS if resource == "customer" else ())]
+    names = [*ENCODERS.get(resource, {}), *EXTRA_FIELDS.get(resource, ())]
     values = {
         name: getattr(model, name)
         for name in names

@@ -1,7 +1,8 @@
 """List filters and sorts pushed down into QuickBooks' query (``WHERE`` and ``ORDERBY``).
 
 QuickBooks queries take ``=``, ``<``, ``>``, ``<=``, ``>=``, ``IN`` and ``LIKE`` joined by ``AND``
-(Intuit, "Data queries"); the invoice fields below are filterable and ``TxnDate`` and
+(Intuit, "Data queries"); the transaction fields below (party, ``DocNumber``, ``TxnDate``) are
+filterable and ``TxnDate`` and
 ``MetaData.LastUpdatedTime`` sortable (Intuit API reference, Invoice and Payment). Each unified
 filter becomes one condition whose value is a quoted literal (:func:`query.literal`: a quote or a
 backslash in it is escaped), so no value can change a query's meaning.
@@ -24,6 +25,19 @@ from unified_accounting.catalog import RESOURCES
 
 from .query import Query
 
+#: Filters every dated transaction has (``TxnDate``, ``MetaData.CreateTime``).
+_DATED: dict[str, tuple[str, str]] = {
+    "date_from": ("TxnDate", ">="),
+    "date_to": ("TxnDate", "<="),
+    "created_since": ("MetaData.CreateTime", ">="),
+}
+#: Filters of documents with a number and an issue date.
+_DOCUMENT: dict[str, tuple[str, str]] = {
+    "number": ("DocNumber", "="),
+    "issue_date_from": ("TxnDate", ">="),
+    "issue_date_to": ("TxnDate", "<="),
+    "created_since": ("MetaData.CreateTime", ">="),
+}
 #: Unified filter → (QuickBooks field, operator), per resource.
 FILTERS: dict[str, dict[str, tuple[str, str]]] = {
     "invoice": {
@@ -39,6 +53,17 @@ FILTERS: dict[str, dict[str, tuple[str, str]]] = {
         "date_to": ("TxnDate", "<="),
         "created_since": ("MetaData.CreateTime", ">="),
     },
+    "credit_note": {
+        "customer_id": ("CustomerRef", "="),
+        **_DOCUMENT,
+    },
+    "bill": {"supplier_id": ("VendorRef", "="), **_DOCUMENT},
+    "supplier_credit": {"supplier_id": ("VendorRef", "="), **_DOCUMENT},
+    "bill_payment": {"supplier_id": ("VendorRef", "="), **_DATED},
+    # A purchase's payee (EntityRef) is left to the core: whether QuickBooks filters on it is not
+    # documented.
+    "expense": {"number": ("DocNumber", "="), **_DATED},
+    "journal_entry": {"number": ("DocNumber", "="), **_DATED},
 }
 #: Unified sort key → QuickBooks field, per resource (fields every record has: none sorts last).
 SORTS: dict[str, dict[str, str]] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -22,10 +22,22 @@ from unified_accounting.errors import (
     ValidationFailed,
 )
 from unified_accounting.models import (
+    Allocation,
+    Bill,
+    BillPayment,
+    CreditAllocation,
+    CreditNote,
     Customer,
+    Expense,
+    ExpensePaymentType,
+    ExpenseType,
     Invoice,
+    Item,
+    ItemType,
     LineItemType,
     Payment,
+    PaymentType,
+    SupplierCredit,
     TaxMode,
     TaxRate,
     TaxRateStatus,
@@ -48,8 +60,8 @@ from unified_accounting.ratelimits import RateLimits
 from unified_accounting.settings import settings_as
 from unified_accounting.tokens import TokenSet
 
+from . import accounts, checks, listing, oauth, taxes, terms, tracking, webhooks
 from . import changes as change_reads
-from . import checks, listing, oauth, taxes, terms, tracking, webhooks
 from .api import Api, app_of, company_url, is_metered, settings_of
 from .codec import (
     ENTITIES,
@@ -80,6 +92,10 @@ DEFAULT_PAGE_SIZE = MAX_RESULTS
 NAME_LISTS = frozenset({"Customer", "Item", "Account"})
 #: Resources read from several entities: their changes are listed, not read through CDC.
 LISTED_CHANGES = frozenset({"tax_rate", "tracking_category"})
+#: Fields ``_prepare`` may fill in (a term's id, a customer's currency, how an expense is paid).
+PREPARED = ("terms", "currency", "payment_type")
+#: Resources checked by :meth:`QuickBooksProvider._prepare_payables`.
+PAYABLES = frozenset({"supplier", "bill", "bill_payment", "supplier_credit", "expense"})
 #: Ids per ``Id IN (...)`` query: keeps the GET's URL well under common 8 KB limits.
 ID_CHUNK = 100
 
@@ -109,8 +125,16 @@ class QuickBooksProvider(Provider):
         invoice="create get list update delete void send bulk_create bulk_update",
         customer="create get list update archive bulk_create bulk_update",
         payment="create get list update delete void bulk_create bulk_update",
-        item="get list",
+        item="create get list update archive",
         account="get list",
+        ledger_account="create get list update archive",
+        credit_note="create get list update delete void allocate",
+        supplier_credit="create get list update delete allocate",
+        expense="create get list update delete void",
+        supplier="create get list update archive",
+        bill="create get list update delete",
+        bill_payment="create get list update delete void",
+        journal_entry="create get list update delete",
         tax_rate="create get list",
         tracking_category="get list",
         company_info="get",
@@ -147,10 +171,28 @@ class QuickBooksProvider(Provider):
         issues = amounts_beyond(record, self.max_amount, provider=self.name)
         values = record_values(record)
         issues += refused_issues(resource, values) + checks.static_issues(resource, values)
-        if isinstance(record, Invoice):
+        if isinstance(record, Invoice | CreditNote):
             issues += self._invoice_issues(record.reference, record.line_items)
         if isinstance(record, Payment) and not record.customer_id:
             issues.append(FieldIssue("customer_id", "QuickBooks needs the paying customer"))
+        if isinstance(record, Payment) and record.type is not PaymentType.INVOICE_PAYMENT:
+            issues.append(
+                FieldIssue(
+                    "type",
+                    "QuickBooks payments are invoice payments: a refund of credit is a RefundReceipt "
+                    "(pass_through or conn.request), and QuickBooks has no overpayment or prepayment records",
+                )
+            )
+        if isinstance(record, Item):
+            issues += checks.item_issues(record)
+        if isinstance(record, Bill | SupplierCredit | Expense):
+            issues += checks.expense_line_issues(record.line_items)
+        if isinstance(record, BillPayment) and not record.account_id:
+            issues.append(
+                FieldIssue(
+                    "account_id", "QuickBooks needs the bank or credit card account the bill is paid from"
+                )
+            )
         return issues
 
     def validate_update(self, resource: str, fields: Mapping[str, Any]) -> list[FieldIssue]:
@@ -161,8 +203,12 @@ class QuickBooksProvider(Provider):
             if name in READ_ONLY.get(resource, frozenset())
         ]
         issues += refused_issues(resource, fields) + checks.static_issues(resource, fields)
-        if resource == "invoice":
+        if resource in ("invoice", "credit_note"):
             issues += self._invoice_issues(fields.get("reference"), fields.get("line_items") or [])
+        if resource == "item":
+            issues += checks.item_update_issues(fields)
+        if resource in ("bill", "supplier_credit", "expense") and fields.get("line_items"):
+            issues += checks.expense_line_issues(fields["line_items"])
         return issues
 
     @staticmethod
@@ -240,7 +286,7 @@ class QuickBooksProvider(Provider):
     async def _load_terms(self, session: ProviderSession, resource: str, payload: Any) -> None:
         """Read the company's terms before decoding ``payload`` when it names one (one query, kept
         for a while): a term made since the list was read refreshes it."""
-        if resource not in ("invoice", "customer"):
+        if resource not in ("invoice", "customer", "supplier", "bill"):
             return
         named = _term_ids(payload)
         if not named:
@@ -280,9 +326,13 @@ class QuickBooksProvider(Provider):
         write, resolve their terms to a ``Term`` id, and say how to encode them. ``current`` is the
         record as stored, for an update. Raises ``ValidationFailed`` naming each refused field."""
         context = self._context(session)
-        if resource not in ("invoice", "payment", "customer"):
+        if resource in PAYABLES:
+            return await self._prepare_payables(session, resource, values, current, context)
+        # A credit memo has the body of an invoice, and the same checks.
+        kind = "invoice" if resource == "credit_note" else resource
+        if kind not in ("invoice", "payment", "customer"):
             return context
-        needs_setup = resource != "customer" or any(
+        needs_setup = kind != "customer" or any(
             values.get(name) is not None for name in ("currency", "terms")
         )
         setup = await self._setup(session) if needs_setup else None
@@ -290,19 +340,19 @@ class QuickBooksProvider(Provider):
         mode: TaxMode | None = None
         percents: Mapping[str, Any] | None = None
         if setup is not None:
-            if resource == "invoice":
+            if kind == "invoice":
                 given = values.get("tax_mode")
                 mode = TaxMode(given) if given is not None else None
                 if mode is None and current is not None:
                     mode = taxes.document_mode(current, [])
                 if mode is TaxMode.INCLUSIVE and not setup.us:
                     percents = (await self.directory.taxes(session)).percents()
-            if resource in ("invoice", "payment") and setup.multi_currency:
+            if kind in ("invoice", "payment") and setup.multi_currency:
                 # Fills the currency from the customer's when none is given.
                 issues += await self._customer_currency(session, resource, values, current)
             stored = ((current or {}).get("CurrencyRef") or {}).get("value")
             issues += checks.setup_issues(
-                resource, values, setup, mode=mode, known_codes=percents, stored_currency=stored
+                kind, values, setup, mode=mode, known_codes=percents, stored_currency=stored
             )
             issues += self._currency_precision(resource, values, setup.home_currency, current)
             if resource == "customer" and current is not None and values.get("currency") is not None:
@@ -329,6 +379,103 @@ class QuickBooksProvider(Provider):
             context.current_emails = addresses((current.get("PrimaryEmailAddr") or {}).get("Address"))
         return context
 
+    async def _prepare_payables(
+        self,
+        session: ProviderSession,
+        resource: str,
+        values: dict[str, Any],
+        current: Mapping[str, Any] | None,
+        context: EncodeContext,
+    ) -> EncodeContext:
+        """Suppliers, bills and bill payments: their terms as a Term id, a bill's tax setup, and how a
+        bill payment pays (by check from a bank account, or by credit card)."""
+        issues: list[FieldIssue] = []
+        stored_currency = ((current or {}).get("CurrencyRef") or {}).get("value")
+        if resource == "supplier" and current is not None:
+            given = values.get("currency")
+            if given is not None and stored_currency and stored_currency != given:
+                issues.append(
+                    FieldIssue(
+                        "currency", f"a QuickBooks vendor's currency ({stored_currency}) never changes"
+                    )
+                )
+            context.current_emails = addresses((current.get("PrimaryEmailAddr") or {}).get("Address"))
+        if resource in ("bill", "supplier_credit", "expense"):
+            setup = await self._setup(session)
+            context.setup = setup
+            given_mode = values.get("tax_mode")
+            mode = TaxMode(given_mode) if given_mode is not None else None
+            if mode is None and current is not None:
+                mode = taxes.document_mode(current, [])
+            if mode is TaxMode.INCLUSIVE and setup.us:
+                issues.append(FieldIssue("tax_mode", "US QuickBooks companies have no tax-inclusive amounts"))
+            elif mode is TaxMode.INCLUSIVE:
+                context.code_percents = (await self.directory.taxes(session)).percents()
+            context.tax_mode = mode
+            context.currency = values.get("currency") or stored_currency or setup.home_currency
+        if resource == "expense" and values.get("account_id") is not None:
+            issues += await self._paid_from(session, values, current)
+        if resource == "bill_payment" and values.get("account_id") is not None:
+            account = await self.fetch_record(session, "ledger_account", str(values["account_id"]))
+            kind = account.get("AccountType")
+            if kind == "Credit Card":
+                context.pay_type = "CreditCard"
+            elif kind != "Bank":
+                issues.append(
+                    FieldIssue(
+                        "account_id",
+                        f"QuickBooks pays bills from a bank account (by check) or a credit card account, "
+                        f"not from account {values['account_id']} ({kind})",
+                    )
+                )
+        if issues:
+            raise ValidationFailed(
+                f"{resource} is not acceptable to this QuickBooks company", issues=issues, provider=self.name
+            )
+        if values.get("terms") is not None and values["terms"].id is None:
+            term_id = await self.directory.term_id(session, values["terms"])
+            values["terms"] = values["terms"].model_copy(update={"id": term_id})
+        return context
+
+    async def _paid_from(
+        self, session: ProviderSession, values: dict[str, Any], current: Mapping[str, Any] | None
+    ) -> list[FieldIssue]:
+        """An expense's payment type follows from the account paid from when not given: a credit
+        card account pays by card, a bank account in cash (QuickBooks' "Expense"); a refund (a
+        credit-card credit) needs a card account."""
+        account = await self.fetch_record(session, "ledger_account", str(values["account_id"]))
+        kind = account.get("AccountType")
+        card = kind == "Credit Card"
+        if kind not in ("Credit Card", "Bank", "Other Current Asset"):
+            return [
+                FieldIssue(
+                    "account_id",
+                    f"QuickBooks expenses are paid from a bank or credit card account, not from account "
+                    f"{values['account_id']} ({kind})",
+                )
+            ]
+        given = values.get("payment_type")
+        if given is None:
+            values["payment_type"] = ExpensePaymentType.CARD if card else ExpensePaymentType.CASH
+        elif (ExpensePaymentType(given) is ExpensePaymentType.CARD) != card:
+            return [
+                FieldIssue(
+                    "payment_type",
+                    f"a {ExpensePaymentType(given).value} expense is paid from "
+                    f"{'a credit card' if given == ExpensePaymentType.CARD else 'a bank'} account; account "
+                    f"{values['account_id']} is {kind}",
+                )
+            ]
+        refund = values.get("type") or ((current or {}).get("Credit") and ExpenseType.REFUND)
+        if refund == ExpenseType.REFUND and not card:
+            return [
+                FieldIssue(
+                    "type",
+                    "QuickBooks refunds an expense as a credit-card credit: pay it from a card account",
+                )
+            ]
+        return []
+
     async def _setup(self, session: ProviderSession) -> Any:
         """The company's setup, read with ``Provider.company`` (cached) when possible."""
         found = self.directory.kept_setup(session)
@@ -347,7 +494,9 @@ class QuickBooksProvider(Provider):
             return []
         stored = ((current or {}).get("CurrencyRef") or {}).get("value")
         currency = stored or home
-        model = {"invoice": Invoice, "payment": Payment, "customer": Customer}[resource]
+        model = {"invoice": Invoice, "payment": Payment, "customer": Customer, "credit_note": CreditNote}[
+            resource
+        ]
         return excess_precision_in_update(model, values, currency)
 
     async def _customer_currency(
@@ -388,14 +537,15 @@ class QuickBooksProvider(Provider):
         if resource == "tax_rate":
             assert isinstance(record, TaxRate)
             return await self._create_tax_rate(session, record)
-        if isinstance(record, Invoice):
+        if isinstance(record, Invoice | CreditNote):
             self._require_items(settings_of(session), record.line_items)
         values = record_values(record)
         context = await self._prepare(session, resource, values)
-        record = record.model_copy(
-            update={key: values[key] for key in ("terms", "currency") if key in values}
-        )
+        record = record.model_copy(update={key: values[key] for key in PREPARED if key in values})
         payload = encode_record(record, context)
+        if isinstance(record, Item) and record.type is ItemType.INVENTORY:
+            # QuickBooks counts tracked quantities from a start date, which it requires.
+            payload.setdefault("InvStartDate", datetime.now(UTC).date().isoformat())
         body = await self.api.write(session, ENTITIES[resource].lower(), payload=payload)
         return await self._decode(session, resource, body)
 
@@ -567,10 +717,13 @@ class QuickBooksProvider(Provider):
         row_version: str | None,
     ) -> Any:
         settings = settings_of(session)
-        if resource == "invoice" and "line_items" in fields:
+        if resource in ("invoice", "credit_note") and "line_items" in fields:
             self._require_items(settings, fields["line_items"] or [])
         entity = ENTITIES[resource]
         current: Mapping[str, Any] | None = None
+        if resource == "ledger_account":
+            current = await self._changeable_account(session, record_id, fields, archive=False)
+            row_version = row_version or str(current["SyncToken"])
         if row_version is None or _needs_current(resource, fields):
             # No version given: the caller asked for last-writer-wins, so use the current one. Some
             # changes are checked against (or encoded with) what is stored: its currency, tax mode.
@@ -645,12 +798,92 @@ class QuickBooksProvider(Provider):
         body = await self.api.write(session, entity, payload=payload, params=params)
         return await self._decode(session, resource, body)
 
+    async def _changeable_account(
+        self, session: ProviderSession, record_id: str, fields: Mapping[str, Any], *, archive: bool
+    ) -> Mapping[str, Any]:
+        """The stored account, read before any write: a system account's type, parent and status
+        are QuickBooks' own, and changing them is refused here with the reason."""
+        current = await self.fetch_record(session, "ledger_account", record_id)
+        issues = accounts.system_issues(current, fields, archive=archive)
+        if issues:
+            raise ValidationFailed(
+                "ledger_account is not acceptable to QuickBooks", issues=issues, provider=self.name
+            )
+        return current
+
     async def archive(
         self, session: ProviderSession, resource: str, record_id: str, row_version: str | None
     ) -> Any:
+        if resource == "ledger_account":
+            current = await self._changeable_account(session, record_id, {}, archive=True)
+            row_version = row_version or str(current["SyncToken"])
         token = await self._sync_token(session, resource, record_id, row_version)
         body = await self._sparse_update(session, resource, record_id, token, {"Active": False})
         return await self._decode(session, resource, body)
+
+    async def allocate(
+        self, session: ProviderSession, resource: str, record_id: str, allocation: CreditAllocation
+    ) -> Any:
+        """QuickBooks applies a credit memo to an invoice with a payment naming both: one line
+        linking the invoice and one linking the credit memo, for the same amount, and no money
+        (``TotalAmt`` 0). The invoice's balance and the memo's remaining credit both fall."""
+        if resource == "supplier_credit":
+            return await self._apply_vendor_credit(session, record_id, allocation)
+        if resource != "credit_note":
+            return await super().allocate(session, resource, record_id, allocation)
+        memo = await self.fetch_record(session, resource, record_id)
+        customer_id = str((memo.get("CustomerRef") or {}).get("value"))
+        values: dict[str, Any] = {
+            "customer_id": customer_id,
+            "total_amount": Decimal(0),
+            "allocations": [
+                Allocation(invoice_id=allocation.document_id, amount=allocation.amount),
+                Allocation(credit_note_id=record_id, amount=allocation.amount),
+            ],
+            "currency": (memo.get("CurrencyRef") or {}).get("value"),
+            "date": allocation.date,
+        }
+        values = {key: value for key, value in values.items() if value is not None}
+        await self.api.write(
+            session, "payment", payload=encode_fields("payment", values, self._context(session))
+        )
+        return await self.get(session, resource, record_id)
+
+    async def _apply_vendor_credit(
+        self, session: ProviderSession, record_id: str, allocation: CreditAllocation
+    ) -> Any:
+        """QuickBooks applies a vendor credit to a bill with a bill payment naming both, for the same
+        amount and no money; a bill payment names the bank account it pays from even then (the
+        company's first bank account)."""
+        credit = await self.fetch_record(session, "supplier_credit", record_id)
+        query = select("Account").where("AccountType", "=", "Bank").order_by("Id").page(1, 1)
+        banks = ((await self.api.query(session, str(query))).get("QueryResponse") or {}).get("Account") or []
+        if not banks:
+            raise ValidationFailed(
+                "supplier_credit cannot be allocated in this QuickBooks company",
+                issues=[FieldIssue("bill_id", "QuickBooks needs a bank account to record the allocation in")],
+                provider=self.name,
+            )
+        payload: dict[str, Any] = {
+            "VendorRef": {"value": str((credit.get("VendorRef") or {}).get("value"))},
+            "TotalAmt": Decimal(0),
+            "PayType": "Check",
+            "CheckPayment": {"BankAccountRef": {"value": str(banks[0]["Id"])}, "PrintStatus": "NotSet"},
+            "Line": [
+                {
+                    "Amount": allocation.amount,
+                    "LinkedTxn": [{"TxnId": allocation.document_id, "TxnType": "Bill"}],
+                },
+                {"Amount": allocation.amount, "LinkedTxn": [{"TxnId": record_id, "TxnType": "VendorCredit"}]},
+            ],
+        }
+        currency = (credit.get("CurrencyRef") or {}).get("value")
+        if currency:
+            payload["CurrencyRef"] = {"value": currency}
+        if allocation.date is not None:
+            payload["TxnDate"] = allocation.date.isoformat()
+        await self.api.write(session, "billpayment", payload=payload)
+        return await self.get(session, "supplier_credit", record_id)
 
     async def send(self, session: ProviderSession, resource: str, record_id: str, to: str | None) -> Any:
         body = await self.api.write(
@@ -757,7 +990,7 @@ class QuickBooksProvider(Provider):
         unknown = [r for r in resources if r not in ENTITIES and r not in LISTED_CHANGES]
         if unknown:
             raise ValidationFailed(f"QuickBooks has no resource {', '.join(unknown)}", provider=self.name)
-        if {"invoice", "customer"} & set(resources):
+        if {"invoice", "customer", "supplier", "bill"} & set(resources):
             await self.directory.terms(session)  # the changes' SalesTermRef ids read as terms
         captured = [r for r in resources if r not in LISTED_CHANGES]
         result = (
@@ -822,30 +1055,32 @@ class QuickBooksProvider(Provider):
         return company_url(session, *path)
 
 
-_TERM_REF = re.compile(rb'"SalesTermRef"\s*:\s*\{[^}]*?"value"\s*:\s*"([^"\\]*)"')
+_TERM_REF = re.compile(rb'"(?:Sales)?TermRef"\s*:\s*\{[^}]*?"value"\s*:\s*"([^"\\]*)"')
 
 
 def _term_ids(payload: Any) -> set[str]:
     """The ``SalesTermRef`` ids a record (or a page's bytes: any id at all) names."""
     if isinstance(payload, bytes | bytearray):
-        if b'"SalesTermRef"' not in payload:
+        if b'TermRef"' not in payload:
             return set()
         return {match.decode() for match in _TERM_REF.findall(payload)}
     if not isinstance(payload, Mapping):
         return set()
-    ref = payload.get("SalesTermRef")
+    ref = payload.get("SalesTermRef") or payload.get("TermRef")
     value = ref.get("value") if isinstance(ref, Mapping) else None
     return {str(value)} if value not in (None, "") else set()
 
 
 def _needs_current(resource: str, fields: Mapping[str, Any]) -> bool:
     """Whether an update is checked against, or encoded with, the record as stored."""
-    if resource == "invoice":
+    if resource in ("invoice", "credit_note"):
         return bool({"line_items", "currency", "currency_rate", "customer_id", "tax_mode"} & set(fields))
     if resource == "payment":
         return bool({"currency", "currency_rate", "customer_id"} & set(fields))
-    if resource == "customer":
+    if resource in ("customer", "supplier"):
         return "currency" in fields or ("email" in fields and "emails" not in fields)
+    if resource == "bill":
+        return bool({"line_items", "tax_mode"} & set(fields))
     return False
 
 

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import books, faults, invoicing, lists
+from . import books, chart, credits, expenses, faults, invoicing, lists, payables
 from .clock import QuickBooksClock
 from .faults import QBOFault
 from .numbers import (
@@ -51,7 +51,24 @@ READ_ONLY: dict[str, frozenset[str]] = {
     "Customer": frozenset({"Balance", "BalanceWithJobs", "FullyQualifiedName", "Level"}),
     "Payment": frozenset({"UnappliedAmt"}),
     "Item": frozenset({"FullyQualifiedName"}),
-    "Account": frozenset({"CurrentBalance", "CurrentBalanceWithSubAccounts", "FullyQualifiedName"}),
+    "Account": frozenset(
+        {
+            "CurrentBalance",
+            "CurrentBalanceWithSubAccounts",
+            "FullyQualifiedName",
+            "Classification",
+            "SubAccount",
+        }
+    ),
+    "JournalEntry": frozenset({"TotalAmt", "HomeTotalAmt"}),
+    "Vendor": frozenset({"Balance"}),
+    "Bill": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn"}),
+    "BillPayment": frozenset({"HomeTotalAmt"}),
+    "CreditMemo": frozenset(
+        {"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "RemainingCredit", "LinkedTxn"}
+    ),
+    "VendorCredit": frozenset({"TotalAmt", "Balance", "HomeBalance", "HomeTotalAmt", "LinkedTxn"}),
+    "Purchase": frozenset({"TotalAmt", "HomeTotalAmt", "PurchaseEx", "RemitToAddr"}),
     "CompanyInfo": frozenset(),
     "Preferences": frozenset(),
     "TaxAgency": frozenset(),
@@ -63,24 +80,6 @@ READ_ONLY: dict[str, frozenset[str]] = {
 }
 #: Name lists built by :mod:`.lists` (the Customer, Item and Account builders are below).
 LISTS = frozenset({"Term", "Class", "Department", "TaxAgency"})
-ACCOUNT_CLASSIFICATION = {
-    "Bank": "Asset",
-    "Other Current Asset": "Asset",
-    "Fixed Asset": "Asset",
-    "Other Asset": "Asset",
-    "Accounts Receivable": "Asset",
-    "Equity": "Equity",
-    "Expense": "Expense",
-    "Other Expense": "Expense",
-    "Cost of Goods Sold": "Expense",
-    "Accounts Payable": "Liability",
-    "Credit Card": "Liability",
-    "Long Term Liability": "Liability",
-    "Other Current Liability": "Liability",
-    "Income": "Revenue",
-    "Other Income": "Revenue",
-}
-ITEM_TYPES = frozenset({"Service", "NonInventory", "Inventory", "Category", "Group"})
 CURRENCY_NAMES = {
     "USD": "United States Dollar",
     "CAD": "Canadian Dollar",
@@ -89,7 +88,12 @@ CURRENCY_NAMES = {
     "AUD": "Australian Dollar",
 }
 INVALID_NAME_CHARS = (":", "\t", "\n")
-NAME_LABELS = {"Customer": "customer, vendor or employee", "TaxAgency": "tax agency", "TaxCode": "tax code"}
+NAME_LABELS = {
+    "Customer": "customer, vendor or employee",
+    "Vendor": "customer, vendor or employee",
+    "TaxAgency": "tax agency",
+    "TaxCode": "tax code",
+}
 
 _TXN_FIELDS = {
     "DocNumber",
@@ -262,7 +266,91 @@ KNOWN_PROPERTIES: dict[str, frozenset[str]] = {
             "AccountAlias",
             "OpeningBalance",
             "OpeningBalanceDate",
+            "BankNum",
+            "AcctNumExtn",
+            "TaxAccount",
         }
+    ),
+    "Vendor": frozenset(
+        {
+            "Title",
+            "GivenName",
+            "MiddleName",
+            "FamilyName",
+            "Suffix",
+            "DisplayName",
+            "CompanyName",
+            "PrintOnCheckName",
+            "Active",
+            "PrimaryPhone",
+            "AlternatePhone",
+            "Mobile",
+            "Fax",
+            "PrimaryEmailAddr",
+            "WebAddr",
+            "OtherContactInfo",
+            "BillAddr",
+            "ShipAddr",
+            "ContactName",
+            "AltContactName",
+            "Notes",
+            "TaxIdentifier",
+            "TaxCountry",
+            "BusinessNumber",
+            "VendorTypeRef",
+            "TermRef",
+            "PrefillAccountRef",
+            "Balance",
+            "BillRate",
+            "CostRate",
+            "OpenBalanceDate",
+            "CreditLimit",
+            "AcctNum",
+            "Vendor1099",
+            "T4AEligible",
+            "T5018Eligible",
+            "CurrencyRef",
+            "TaxReportingBasis",
+            "APAccountRef",
+            "VendorPaymentBankDetail",
+            "GSTIN",
+            "GSTRegistrationType",
+            "Source",
+        }
+    ),
+    "Bill": frozenset(
+        _TXN_FIELDS
+        | {
+            "VendorRef",
+            "APAccountRef",
+            "DueDate",
+            "SalesTermRef",
+            "GlobalTaxCalculation",
+            "TxnTaxDetail",
+            "Balance",
+            "HomeBalance",
+            "HomeTotalAmt",
+            "RecurDataRef",
+            "IncludeInAnnualTPAR",
+            "VendorAddr",
+            "RemitToAddr",
+        }
+    ),
+    "BillPayment": frozenset(
+        _TXN_FIELDS
+        | {
+            "VendorRef",
+            "APAccountRef",
+            "PayType",
+            "CheckPayment",
+            "CreditCardPayment",
+            "HomeTotalAmt",
+            "ProcessBillPayment",
+        }
+    ),
+    "JournalEntry": frozenset(
+        _TXN_FIELDS
+        | {"Adjustment", "HomeCurrencyAdjustment", "EnteredInHomeCurrency", "HomeTotalAmt", "TxnTaxDetail"}
     ),
     "Term": frozenset(
         {
@@ -351,6 +439,23 @@ KNOWN_PROPERTIES: dict[str, frozenset[str]] = {
             "OtherContactInfo",
         }
     ),
+}
+
+
+KNOWN_PROPERTIES["CreditMemo"] = KNOWN_PROPERTIES["Invoice"] | {"RemainingCredit", "InvoiceRef"}
+KNOWN_PROPERTIES["VendorCredit"] = KNOWN_PROPERTIES["Bill"] - {"DueDate", "SalesTermRef"}
+KNOWN_PROPERTIES["Purchase"] = (
+    KNOWN_PROPERTIES["Bill"]
+    - {"DueDate", "SalesTermRef", "VendorRef", "Balance", "HomeBalance", "APAccountRef"}
+) | {
+    "AccountRef",
+    "PaymentType",
+    "EntityRef",
+    "Credit",
+    "PaymentMethodRef",
+    "PrintStatus",
+    "RemitToAddr",
+    "PurchaseEx",
 }
 
 
@@ -539,10 +644,30 @@ class Ledger:
             record = self._stamp_new(entity, data, now)
             self._index_invoice(record, None, context)
         elif entity == "Payment":
-            applications = self._build_payment(data, None)
+            applications, uses = self._build_payment(data, None)
             record = self._stamp_new(entity, data, now)
             self.emit(entity, record.id, "Create", now)
-            self._apply_payment(record, applications, now)
+            self._apply_payment(record, applications, now, uses)
+            return record
+        elif entity == "JournalEntry":
+            self._build_journal_entry(data)
+            record = self._stamp_new(entity, data, now)
+        elif entity == "CreditMemo":
+            credits.build_credit_memo(self, data, None, body)
+            record = self._stamp_new(entity, data, now)
+            self._refresh_customer_balance(data["CustomerRef"]["value"])
+        elif entity in ("Bill", "VendorCredit"):
+            payables.build_bill(self, data, None, credit=entity == "VendorCredit")
+            record = self._stamp_new(entity, data, now)
+            payables.refresh_vendor_balance(self, record.data["VendorRef"]["value"])
+        elif entity == "Purchase":
+            expenses.build_purchase(self, data)
+            record = self._stamp_new(entity, data, now)
+        elif entity == "BillPayment":
+            bills, uses = payables.build_bill_payment(self, data, None)
+            record = self._stamp_new(entity, data, now)
+            self.emit(entity, record.id, "Create", now)
+            payables.apply_bill_payment(self, record, bills, now, uses)
             return record
         else:
             self._build_named(entity, data, None)
@@ -574,9 +699,42 @@ class Ledger:
         elif entity == "Payment":
             if record.voided:
                 raise faults.business("A voided payment cannot be changed")
-            applications = self._build_payment(data, record)
+            applications, uses = self._build_payment(data, record)
             self._stamp_update(record, data, now)
-            self._apply_payment(record, applications, now)
+            self._apply_payment(record, applications, now, uses)
+        elif entity == "JournalEntry":
+            self._build_journal_entry(data)
+            self._stamp_update(record, data, now)
+        elif entity == "Purchase":
+            if record.voided:
+                raise faults.business("A voided expense cannot be changed")
+            expenses.build_purchase(self, data)
+            self._stamp_update(record, data, now)
+        elif entity == "CreditMemo":
+            if record.voided:
+                raise faults.business("A voided credit memo cannot be changed")
+            before = ref_value(record.data.get("CustomerRef"))
+            credits.build_credit_memo(self, data, record, body)
+            self._stamp_update(record, data, now)
+            for customer_id in {before, data["CustomerRef"]["value"]} - {None}:
+                self._refresh_customer_balance(str(customer_id))
+        elif entity in ("Bill", "VendorCredit"):
+            old_vendor = record.data["VendorRef"]["value"]
+            book = self.realm.bill_applied if entity == "Bill" else self.realm.vendor_credit_applied
+            if ref_value(data.get("VendorRef")) != old_vendor and book.get(record.id):
+                raise faults.business(
+                    "A bill or vendor credit in a bill payment keeps its vendor", "VendorRef"
+                )
+            payables.build_bill(self, data, record, credit=entity == "VendorCredit")
+            self._stamp_update(record, data, now)
+            for vendor in {old_vendor, data["VendorRef"]["value"]}:
+                payables.refresh_vendor_balance(self, vendor)
+        elif entity == "BillPayment":
+            if record.voided:
+                raise faults.business("A voided bill payment cannot be changed")
+            bills, uses = payables.build_bill_payment(self, data, record)
+            self._stamp_update(record, data, now)
+            payables.apply_bill_payment(self, record, bills, now, uses)
         elif entity == "CompanyInfo":
             if not data.get("CompanyName"):
                 raise faults.required("CompanyName")
@@ -592,7 +750,16 @@ class Ledger:
         return record
 
     def delete(self, entity: str, body: dict[str, Any]) -> Tombstone:
-        if entity not in ("Invoice", "Payment"):
+        if entity not in (
+            "Invoice",
+            "Payment",
+            "JournalEntry",
+            "Bill",
+            "BillPayment",
+            "CreditMemo",
+            "VendorCredit",
+            "Purchase",
+        ):
             raise faults.unsupported_operation(
                 f"Operation Delete {entity} is not supported. Make it inactive (Active=false) instead."
                 if entity != "CompanyInfo"
@@ -609,20 +776,45 @@ class Ledger:
             self._unindex_invoice(record)
             if customer:
                 self._refresh_customer_balance(customer)
-        else:
+        elif entity == "Payment":
             self._apply_payment(record, {}, now)
+        elif entity in ("Bill", "VendorCredit"):
+            payables.bill_deletable(self, record)
+        elif entity == "CreditMemo":
+            credits.removable(self, record, "delete")
+        elif entity == "BillPayment":
+            payables.apply_bill_payment(self, record, {}, now)
         tomb = Tombstone(entity, record.id, now, self.clock.qbo(now))
         self.realm.table(entity).remove(record.id, tomb)
+        if entity in ("Bill", "VendorCredit"):
+            payables.refresh_vendor_balance(self, record.data["VendorRef"]["value"])
+        if entity == "CreditMemo":
+            self._refresh_customer_balance(record.data["CustomerRef"]["value"])
         self.emit(entity, record.id, "Delete", now)
         return tomb
 
     def void(self, entity: str, body: dict[str, Any]) -> Record:
-        if entity not in ("Invoice", "Payment"):
+        if entity not in ("Invoice", "Payment", "BillPayment", "CreditMemo", "Purchase"):
             raise faults.unsupported_operation(f"Operation Void {entity} is not supported.")
         record = self._target(entity, body)
         now = self.clock.now()
         data = copy.deepcopy(record.data)
-        if entity == "Invoice":
+        if entity == "Purchase":
+            record.voided = True
+            expenses.void(data)
+            self._stamp_update(record, data, now)
+        elif entity == "CreditMemo":
+            credits.removable(self, record, "void")
+            record.voided = True
+            credits.void(data)
+            self._stamp_update(record, data, now)
+            self._refresh_customer_balance(data["CustomerRef"]["value"])
+        elif entity == "BillPayment":
+            record.voided = True
+            payables.void_bill_payment(data)
+            self._stamp_update(record, data, now)
+            payables.apply_bill_payment(self, record, {}, now)
+        elif entity == "Invoice":
             if self.realm.applied.get(record.id):
                 raise faults.business(
                     "This invoice has payments applied. Delete or void the payments first.", "Id"
@@ -805,6 +997,10 @@ class Ledger:
             invoice = invoices.get(invoice_id)
             if invoice is not None:
                 total += invoice.data.get("Balance", ZERO)
+        # Unused credit is owed back: it lowers what the customer owes.
+        for memo in self.realm.table("CreditMemo"):
+            if ref_value(memo.data.get("CustomerRef")) == customer_id:
+                total -= Decimal(str(memo.data.get("RemainingCredit") or 0))
         if customer.data.get("Balance") != total:
             customer.data["Balance"] = total
             customer.data["BalanceWithJobs"] = total
@@ -812,7 +1008,9 @@ class Ledger:
             self.realm.table("Customer").touch()
 
     # ------------------------------------------------------------------ payments
-    def _build_payment(self, data: dict[str, Any], existing: Record | None) -> dict[str, Decimal]:
+    def _build_payment(
+        self, data: dict[str, Any], existing: Record | None
+    ) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
         customer = self.resolve("Customer", data.get("CustomerRef"), "CustomerRef")
         assert customer is not None
         data["CustomerRef"] = {"value": customer.id, "name": customer.data.get("DisplayName", "")}
@@ -839,6 +1037,7 @@ class Ledger:
             raise faults.request_parse("Line must be an array")
         invoices = self.realm.table("Invoice")
         applications: dict[str, Decimal] = {}
+        uses: dict[str, Decimal] = {}
         out: list[dict[str, Any]] = []
         for raw in lines:
             if not isinstance(raw, dict):
@@ -853,6 +1052,13 @@ class Ledger:
                 raise faults.required("Line.LinkedTxn")
             line = dict(raw)
             new_links = []
+            if isinstance(links[0], dict) and links[0].get("TxnType") == "CreditMemo":
+                memo = credits.check_use(self, str(links[0].get("TxnId")), customer.id, code)
+                line["Amount"] = amount
+                line["LinkedTxn"] = [{"TxnId": memo.id, "TxnType": "CreditMemo"}]
+                uses[memo.id] = uses.get(memo.id, ZERO) + amount
+                out.append(line)
+                continue
             for link in links:
                 if not isinstance(link, dict) or link.get("TxnId") in (None, ""):
                     raise faults.required("Line.LinkedTxn.TxnId")
@@ -883,11 +1089,15 @@ class Ledger:
             applications[new_links[0]["TxnId"]] = applications.get(new_links[0]["TxnId"], ZERO) + amount
             out.append(line)
         data["Line"] = out
-        applied = sum(applications.values(), ZERO)
+        # Credit used in the payment pays invoices too: only the rest is money received.
+        applied = sum(applications.values(), ZERO) - sum(uses.values(), ZERO)
         if applied > total:
             raise faults.business(
                 f"The amount applied ({applied}) is more than the payment amount ({total})", "Line.Amount"
             )
+        if applied < 0:
+            raise faults.business("More credit is used than the payment applies to invoices", "Line.Amount")
+        credits.check_uses(self, uses, existing)
         for invoice_id, amount in applications.items():
             invoice = invoices.get(invoice_id)
             assert invoice is not None
@@ -901,13 +1111,26 @@ class Ledger:
                 )
         data["UnappliedAmt"] = total - applied
         invoicing.home_amounts(self, data, "TotalAmt")
-        return applications
+        return applications, uses
+
+    def _build_journal_entry(self, data: dict[str, Any]) -> None:
+        data["TxnDate"] = check_date(data.get("TxnDate") or self.clock.today().isoformat(), "TxnDate")
+        doc = data.get("DocNumber")
+        if doc is not None and len(str(doc)) > 21:
+            raise faults.invalid_property("DocNumber is longer than 21 characters", "DocNumber")
+        chart.build_journal_entry(self, data)
 
     def _find_account(self, name: str) -> Record | None:
         account_id = self.realm.names["Account"].get(name.lower())
         return self.realm.table("Account").get(account_id) if account_id else None
 
-    def _apply_payment(self, payment: Record, applications: dict[str, Decimal], when: datetime) -> None:
+    def _apply_payment(
+        self,
+        payment: Record,
+        applications: dict[str, Decimal],
+        when: datetime,
+        uses: dict[str, Decimal] | None = None,
+    ) -> None:
         """Make the invoice side match ``applications`` of this payment (empty: unapply it)."""
         realm = self.realm
         invoices = realm.table("Invoice")
@@ -937,6 +1160,7 @@ class Ledger:
             customer = ref_value(invoice.data.get("CustomerRef"))
             if customer:
                 customers.add(customer)
+        credits.apply(self, payment, uses or {}, when)
         for customer in customers:
             self._refresh_customer_balance(customer)
 
@@ -945,7 +1169,9 @@ class Ledger:
         if entity == "Customer":
             self._build_customer(data, existing)
         elif entity == "Item":
-            self._build_item(data, existing)
+            chart.build_item(self, data, existing)
+        elif entity == "Vendor":
+            payables.build_vendor(self, data, existing)
         elif entity == "Term":
             lists.build_term(self, data, existing)
         elif entity in ("Class", "Department"):
@@ -953,7 +1179,7 @@ class Ledger:
         elif entity == "TaxAgency":
             lists.build_tax_agency(self, data, existing)
         else:
-            self._build_account(data, existing)
+            chart.build_account(self, data, existing)
         active = data.get("Active")
         if active is None:
             data["Active"] = True
@@ -966,7 +1192,12 @@ class Ledger:
         if any(char in name for char in banned):
             raise faults.invalid_property(f"{element} cannot contain a colon, tab or new line", element)
         holder = self.realm.names[entity].get(name.lower())
-        if holder is not None and (existing is None or holder != existing.id):
+        if holder is not None and existing is not None and holder == existing.id:
+            holder = None
+        if holder is None and entity in ("Customer", "Vendor"):
+            # Customers, vendors and employees share one name list.
+            holder = self.realm.names["Vendor" if entity == "Customer" else "Customer"].get(name.lower())
+        if holder is not None:
             label = NAME_LABELS.get(entity, entity.lower())
             raise QBOFault(
                 faults.DUPLICATE_NAME,
@@ -1087,53 +1318,6 @@ class Ledger:
         data["FullyQualifiedName"] = (
             f"{parent.data.get('FullyQualifiedName') or parent.data['DisplayName']}:{display}"
         )
-
-    def _build_item(self, data: dict[str, Any], existing: Record | None) -> None:
-        name = data.get("Name")
-        if not isinstance(name, str) or not name.strip():
-            raise faults.required("Name")
-        name = name.strip()
-        self.check_name("Item", name, existing, "Name")
-        data["Name"] = name
-        data["FullyQualifiedName"] = name
-        kind = data.get("Type") or "Service"
-        if kind not in ITEM_TYPES:
-            raise faults.invalid_property(f"Unsupported item Type {kind}", "Type")
-        data["Type"] = kind
-        data["UnitPrice"] = to_decimal(data.get("UnitPrice") or 0, "UnitPrice")
-        if data.get("IncomeAccountRef") is not None:
-            account = self.resolve("Account", data["IncomeAccountRef"], "IncomeAccountRef")
-            assert account is not None
-            data["IncomeAccountRef"] = {"value": account.id, "name": account.data.get("Name", "")}
-        elif kind in ("Service", "NonInventory", "Inventory"):
-            income = self._find_account("Sales of Product Income") or self._find_account("Services")
-            if income is None:
-                raise faults.required("IncomeAccountRef")
-            data["IncomeAccountRef"] = {"value": income.id, "name": income.data.get("Name", "")}
-        for key, default in (("Taxable", False), ("TrackQtyOnHand", False)):
-            if data.get(key) is None:
-                data[key] = default
-
-    def _build_account(self, data: dict[str, Any], existing: Record | None) -> None:
-        name = data.get("Name")
-        if not isinstance(name, str) or not name.strip():
-            raise faults.required("Name")
-        name = name.strip()
-        self.check_name("Account", name, existing, "Name")
-        data["Name"] = name
-        data["FullyQualifiedName"] = name
-        kind = data.get("AccountType")
-        if not kind:
-            raise faults.required("AccountType")
-        if kind not in ACCOUNT_CLASSIFICATION:
-            raise faults.invalid_property(f"Unsupported AccountType {kind}", "AccountType")
-        data["Classification"] = ACCOUNT_CLASSIFICATION[kind]
-        data.setdefault("SubAccount", False)
-        balance = existing.data.get("CurrentBalance", ZERO) if existing is not None else ZERO
-        data["CurrentBalance"] = balance
-        data["CurrentBalanceWithSubAccounts"] = balance
-        if data.get("CurrencyRef") is None:
-            data["CurrencyRef"] = self.currency_ref()
 
     def _index_name(self, record: Record, old_name: Any) -> None:
         names = self.realm.names[record.entity]

@@ -1,4 +1,5 @@
-"""What the rules of sales transactions and name lists (``invoicing``, ``lists``) use of a company's
+"""What the rules of sales transactions, name lists, the chart, payables, credit and expenses
+(``invoicing``, ``lists``, ``chart``, ``payables``, ``credits``, ``expenses``) use of a company's
 ledger: a protocol, so those modules need not import ``entities`` (which imports them)."""
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ class LedgerView(Protocol):
     def resolve(self, entity: str, ref: Any, element: str, *, required: bool = True) -> Record | None: ...
 
     def check_name(self, entity: str, name: str, existing: Record | None, element: str) -> None: ...
+
+    def _bump(self, record: Record, when: datetime) -> None: ...
+
+    def _refresh_customer_balance(self, customer_id: str) -> None: ...
 
     def insert(
         self,

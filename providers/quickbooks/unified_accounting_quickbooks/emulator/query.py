@@ -162,6 +162,17 @@ QUERYABLE: dict[str, frozenset[str]] = {
             "CurrencyRef",
         }
     ),
+    "JournalEntry": frozenset(_COMMON | _TXN | {"Adjustment", "HomeTotalAmt"}),
+    "Vendor": frozenset(
+        _COMMON
+        | {"DisplayName", "GivenName", "FamilyName", "CompanyName", "PrintOnCheckName", "Active", "Balance"}
+        | {"PrimaryEmailAddr", "PrimaryEmailAddr.Address", "CurrencyRef", "AcctNum", "Vendor1099"}
+    ),
+    "Bill": frozenset(_COMMON | _TXN | {"VendorRef", "DueDate", "Balance", "APAccountRef", "HomeBalance"}),
+    "BillPayment": frozenset(_COMMON | _TXN | {"VendorRef", "PayType"}),
+    "CreditMemo": frozenset(_COMMON | _TXN | {"Balance", "RemainingCredit", "HomeBalance"}),
+    "VendorCredit": frozenset(_COMMON | _TXN | {"VendorRef", "Balance", "APAccountRef"}),
+    "Purchase": frozenset(_COMMON | _TXN | {"AccountRef", "PaymentType", "EntityRef", "Credit"}),
     "CompanyInfo": frozenset(_COMMON | {"CompanyName", "LegalName", "Country"}),
     "Preferences": frozenset(_COMMON),
     "TaxAgency": frozenset(_COMMON | {"DisplayName", "TaxTrackedOnSales", "TaxTrackedOnPurchases"}),

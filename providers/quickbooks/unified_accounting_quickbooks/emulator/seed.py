@@ -26,7 +26,8 @@ from decimal import Decimal
 from typing import Any
 
 from .books import DEFAULT_TERMS, Profile, preferences
-from .entities import ACCOUNT_CLASSIFICATION, Ledger
+from .chart import CLASSIFICATION as ACCOUNT_CLASSIFICATION
+from .entities import Ledger
 from .invoicing import code_rates, quantum
 from .lists import pseudo_code, rate_detail, record_rate, tax_code_data, tax_rate_data
 from .numbers import CENT, money

@@ -30,11 +30,19 @@ ENTITIES: tuple[str, ...] = (
     "Term",
     "Class",
     "Department",
+    "JournalEntry",
+    "Vendor",
+    "Bill",
+    "BillPayment",
+    "CreditMemo",
+    "VendorCredit",
+    "Purchase",
 )
 ENTITY_BY_LOWER: dict[str, str] = {name.lower(): name for name in ENTITIES}
 #: Entities whose names are unique within the company (case-insensitively), and their name field.
 NAMED: dict[str, str] = {
     "Customer": "DisplayName",
+    "Vendor": "DisplayName",
     "Item": "Name",
     "Account": "Name",
     "TaxAgency": "DisplayName",
@@ -138,6 +146,12 @@ class RealmState:
     request_ids: dict[str, StoredResponse] = field(default_factory=dict)
     # invoice id -> {payment id: amount applied}
     applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    # bill id -> {bill payment id: amount applied}
+    bill_applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    # credit memo id -> {payment id: credit used}
+    credit_applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    # vendor credit id -> {bill payment id: credit used}
+    vendor_credit_applied: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     # customer id -> invoice ids
     customer_invoices: dict[str, set[str]] = field(default_factory=dict)
     # lower-cased names -> record id, per entity (uniqueness checks)
