@@ -6,7 +6,6 @@ import asyncio
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ..demo import run_demo
@@ -16,12 +15,7 @@ from ..plugins import default_registry
 from ..vault.paths import data_dir
 from . import service as service_commands
 from . import vault as vault_commands
-
-
-def console() -> Console:
-    """A console for one command's output, sized by the terminal (or ``COLUMNS``) at that moment."""
-    return Console()
-
+from .console import console
 
 #: The directory, inside the data directory, of the vault that ``ua sandbox`` proposes.
 SANDBOX_VAULT = "sandbox"

@@ -10,7 +10,6 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from ..catalog import RESOURCES
 from ..client.async_client import AsyncClient
@@ -27,8 +26,7 @@ from ..sync.progress import RichProgress
 from ..sync.service import SyncService
 from ..web import connect_link, create_connect_app
 from ..webhooks.body import DEFAULT_MAX_BODY_BYTES, BodyLimits
-
-console = Console()
+from .console import console
 
 DatabaseOption = Annotated[
     str | None,
@@ -43,7 +41,7 @@ ResourceName = StrEnum("ResourceName", {name: name for name in RESOURCES})  # ty
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]{exc}[/red]")
+    console().print(f"[red]{exc}[/red]")
     return typer.Exit(1)
 
 
@@ -77,9 +75,9 @@ def sync(
             expected = 0
             for name in resources_for(conn.provider, wanted):
                 expected += await count(db, conn.key, name, include_deleted=True)
-            with RichProgress(console, expected=expected) as progress:
+            with RichProgress(console(), expected=expected) as progress:
                 report = await service.sync(conn, full=full, progress=progress)
-            console.print(
+            console().print(
                 f"{report.kind} sync done: {report.records} records read, {report.created} created, "
                 f"{report.updated} updated, {report.deleted} deleted."
             )
@@ -106,11 +104,11 @@ def worker(
         async with AsyncClient(database_url=database_url) as client:
             runner = runner_for(client)
             if isinstance(runner, EmbeddedRunner):
-                console.print("Embedded worker on the SQLite store; Ctrl-C stops it.")
+                console().print("Embedded worker on the SQLite store; Ctrl-C stops it.")
                 async with runner:
                     await asyncio.Event().wait()
             else:
-                console.print("procrastinate worker on PostgreSQL; Ctrl-C stops it.")
+                console().print("procrastinate worker on PostgreSQL; Ctrl-C stops it.")
                 try:
                     await runner.run_worker(concurrency=concurrency)
                 finally:

@@ -17,7 +17,6 @@ from typing import Annotated
 import httpx
 import typer
 import uvicorn
-from rich.console import Console
 from rich.table import Table
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,8 +28,7 @@ from ..emulation.command import PortInUse, bind
 from ..errors import ConfigurationError, UnifiedAccountingError
 from ..vault.crypto import new_key
 from ..vault.store import VaultStore
-
-console = Console()
+from .console import console
 
 ConsumerOption = Annotated[str, typer.Option("--consumer", "-c", help="The consumer (your customer) id.")]
 DatabaseOption = Annotated[
@@ -44,7 +42,7 @@ def _client(database_url: str | None) -> AsyncClient:
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[red]{exc}[/red]")
+    console().print(f"[red]{exc}[/red]")
     return typer.Exit(1)
 
 
@@ -254,7 +252,7 @@ def list_connections(
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    console.print(table if rows else "No connections.")
+    console().print(table if rows else "No connections.")
 
 
 @connections_app.command("disconnect")
@@ -282,7 +280,7 @@ def disconnect(
     except UnifiedAccountingError as exc:
         raise _fail(exc) from None
     note = "" if confirmed else " (the provider did not confirm: revoke access in its settings too)"
-    console.print(f"Disconnected {provider} for consumer {consumer!r}{note}.")
+    console().print(f"Disconnected {provider} for consumer {consumer!r}{note}.")
 
 
 # ------------------------------------------------------------------------------------- ua vault
@@ -310,7 +308,7 @@ def vault_rotate_key(database_url: DatabaseOption = None) -> None:
         count = asyncio.run(run())
     except UnifiedAccountingError as exc:
         raise _fail(exc) from None
-    console.print(f"Re-encrypted {count} token set(s) with the first key.")
+    console().print(f"Re-encrypted {count} token set(s) with the first key.")
 
 
 def register(app: typer.Typer) -> None:
