@@ -273,7 +273,7 @@ async def payables_and_credit(conn: AsyncConnection, sync: Callable[[], Awaitabl
     note = await conn.credit_notes.allocate(str(note.id), invoice_id=str(invoice.id), amount=Decimal("75.00"))
     assert (note.status, note.remaining_credit) == (CreditNoteStatus.USED, Decimal("0.00"))
     invoice = await conn.invoices.get(str(invoice.id))
-    assert (invoice.status, invoice.amount_due) == (InvoiceStatus.OPEN, Decimal("225.00"))
+    assert (invoice.status, invoice.amount_due) == (InvoiceStatus.PARTIALLY_PAID, Decimal("225.00"))
 
     second = await sync()
 

@@ -79,6 +79,7 @@ from .statuses import (
     credit_status,
     invoice_status,
     payment_status,
+    settled,
 )
 from .support import FIELD_SUPPORT, computed, refused
 from .taxes import TO_LINE_AMOUNT_TYPES, decode_tax_rate, encode_tax_rate, encode_tax_rate_changes, tax_mode
@@ -222,7 +223,9 @@ def decode_invoice(data: Mapping[str, Any], include_raw: bool = False) -> Invoic
             "due_date": record_date(dict(data), "DueDate"),
             "currency": _text(data.get("CurrencyCode")),
             "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
-            "status": invoice_status(data.get("Status"), amount_paid),
+            "status": invoice_status(
+                data.get("Status"), settled(amount_paid, _decimal(data.get("AmountCredited")))
+            ),
             "tax_mode": tax_mode(data.get("LineAmountTypes")),
             "line_items": [decode_line(line) for line in data.get("LineItems") or []],
             "sub_total": _decimal(data.get("SubTotal")),
@@ -262,7 +265,9 @@ def decode_bill(data: Mapping[str, Any], include_raw: bool = False) -> Bill:
             "due_date": record_date(dict(data), "DueDate"),
             "currency": _text(data.get("CurrencyCode")),
             "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
-            "status": bill_status(data.get("Status"), amount_paid),
+            "status": bill_status(
+                data.get("Status"), settled(amount_paid, _decimal(data.get("AmountCredited")))
+            ),
             "tax_mode": tax_mode(data.get("LineAmountTypes")),
             "line_items": [decode_line(line) for line in data.get("LineItems") or []],
             "sub_total": _decimal(data.get("SubTotal")),

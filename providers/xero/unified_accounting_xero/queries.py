@@ -31,7 +31,7 @@ from typing import Any
 from unified_accounting.errors import FieldIssue, ValidationFailed
 from unified_accounting.models import InvoiceStatus, TaxRateStatus, TrackingStatus
 
-from .statuses import invoice_status
+from .statuses import invoice_status, settled
 
 #: The invoice filters (and sort) Xero applies itself.
 INVOICE_FILTERS = frozenset({"customer_id", "status", "number", "issue_date_from", "issue_date_to", "sort"})
@@ -145,10 +145,14 @@ def invoice_query(filters: Mapping[str, Any], sort: str | None = None) -> XeroQu
 
 
 def _status_test(wanted: set[InvoiceStatus]) -> Keep:
-    # Xero stores open and partially paid invoices alike (AUTHORISED): only AmountPaid tells them apart.
+    # Xero stores open and partially paid invoices alike (AUTHORISED): only what was paid or
+    # credited tells them apart.
     def keep(record: Mapping[str, Any]) -> bool:
-        paid = record.get("AmountPaid")
-        status = invoice_status(record.get("Status"), None if paid is None else _amount(paid))
+        paid, credited = record.get("AmountPaid"), record.get("AmountCredited")
+        status = invoice_status(
+            record.get("Status"),
+            settled(None if paid is None else _amount(paid), None if credited is None else _amount(credited)),
+        )
         return status in wanted
 
     return keep

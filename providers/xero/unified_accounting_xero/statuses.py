@@ -36,14 +36,23 @@ CREATABLE_INVOICE_STATUSES = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.SUBMI
 GONE_INVOICE_STATUSES = frozenset({"DELETED", "VOIDED"})
 
 
-def invoice_status(xero_status: str | None, amount_paid: Decimal | None) -> InvoiceStatus | None:
-    """AUTHORISED splits into open and partially paid, which Xero tells apart only by AmountPaid."""
+def invoice_status(xero_status: str | None, amount_settled: Decimal | None) -> InvoiceStatus | None:
+    """AUTHORISED splits into open and partially paid, which Xero tells apart only by what was
+    settled: AmountPaid plus AmountCredited (:func:`settled`). Part of an invoice settled by a
+    credit note is partially paid, as it is on QuickBooks, where credit is applied by a payment."""
     if not xero_status:
         return None
     status = _INVOICE_FROM_XERO.get(xero_status.upper())
-    if status is InvoiceStatus.OPEN and amount_paid is not None and amount_paid > 0:
+    if status is InvoiceStatus.OPEN and amount_settled is not None and amount_settled > 0:
         return InvoiceStatus.PARTIALLY_PAID
     return status
+
+
+def settled(paid: Decimal | None, credited: Decimal | None) -> Decimal | None:
+    """What was settled of a document: its AmountPaid plus its AmountCredited (``None``: neither given)."""
+    if paid is None and credited is None:
+        return None
+    return (paid or Decimal(0)) + (credited or Decimal(0))
 
 
 def customer_status(contact_status: str | None) -> CustomerStatus:
