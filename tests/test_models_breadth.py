@@ -142,3 +142,23 @@ def test_allocation_arguments_are_validated() -> None:
 def test_a_credit_note_keeps_what_is_left_to_use() -> None:
     note = CreditNote(customer_id="c1", total="100.00", remaining_credit="40.00")
     assert note.remaining_credit == Decimal("40.00")
+
+
+def test_an_unbalanced_journal_entry_is_refused_naming_its_lines() -> None:
+    """The refusal names ``lines`` (not the whole record), with both totals."""
+    from pydantic import ValidationError
+
+    from unified_accounting.models import JournalEntry
+
+    with pytest.raises(ValidationError) as refused:
+        JournalEntry.model_validate(
+            {
+                "lines": [
+                    {"ledger_account_id": "1", "debit": "100.00"},
+                    {"ledger_account_id": "2", "credit": "90.00"},
+                ]
+            }
+        )
+    [error] = refused.value.errors()
+    assert error["loc"] == ("lines",)
+    assert "debits total 100.00 and credits total 90.00" in error["msg"]

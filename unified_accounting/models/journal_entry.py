@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, ValidationInfo, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import FieldIssue
 from .common import Currency, RecordMeta, UnifiedModel
@@ -82,15 +82,17 @@ class JournalEntry(RecordMeta):
         problem = _imbalance(lines, fields.get("currency"))
         return [FieldIssue("lines", problem)] if problem else []
 
-    @model_validator(mode="after")
-    def _balanced(self, info: ValidationInfo) -> JournalEntry:
-        # Checked before any HTTP call, with both totals, so the fix is obvious.
-        if is_provider_data(info) or info.field_name not in (None, "lines"):
-            return self
-        problem = _imbalance(self.lines, self.currency)
+    @field_validator("lines")
+    @classmethod
+    def _balanced(cls, lines: list[JournalLine], info: ValidationInfo) -> list[JournalLine]:
+        # Checked before any HTTP call, with both totals, so the fix is obvious; on ``lines``, so
+        # that the refusal names the field (``currency`` is declared first: it is known here).
+        if is_provider_data(info):
+            return lines
+        problem = _imbalance(lines, info.data.get("currency"))
         if problem:
             raise ValueError(problem)
-        return self
+        return lines
 
 
 def _imbalance(lines: Sequence[JournalLine], currency: str | None) -> str | None:
