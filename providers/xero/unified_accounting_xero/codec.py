@@ -207,32 +207,40 @@ def decode_line(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _document_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What a sales invoice and a bill share: both are Xero ``Invoice`` documents (ACCREC, ACCPAY)."""
+    return {
+        "number": _text(data.get("InvoiceNumber")),
+        "issue_date": record_date(dict(data), "Date"),
+        "due_date": record_date(dict(data), "DueDate"),
+        "currency": _text(data.get("CurrencyCode")),
+        "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
+        "tax_mode": tax_mode(data.get("LineAmountTypes")),
+        "line_items": [decode_line(line) for line in data.get("LineItems") or []],
+        "sub_total": _decimal(data.get("SubTotal")),
+        "total_tax": _decimal(data.get("TotalTax")),
+        "total": _decimal(data.get("Total")),
+        "amount_due": _decimal(data.get("AmountDue")),
+        "amount_paid": _decimal(data.get("AmountPaid")),
+    }
+
+
+def _settled(data: Mapping[str, Any]) -> Decimal | None:
+    return settled(_decimal(data.get("AmountPaid")), _decimal(data.get("AmountCredited")))
+
+
 def decode_invoice(data: Mapping[str, Any], include_raw: bool = False) -> Invoice:
     contact = data.get("Contact") or {}
-    amount_paid = _decimal(data.get("AmountPaid"))
     reference = _text(data.get("Reference"))
     # Built with the provider context: Xero stores invoices that user-input rules would refuse
     # (a due date before the invoice date is in Xero's own API examples).
     return from_provider(
         Invoice,
         {
-            "number": _text(data.get("InvoiceNumber")),
+            **_document_fields(data),
             "customer_id": str(contact.get("ContactID") or ""),
             "customer_name": _text(contact.get("Name")),
-            "issue_date": record_date(dict(data), "Date"),
-            "due_date": record_date(dict(data), "DueDate"),
-            "currency": _text(data.get("CurrencyCode")),
-            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
-            "status": invoice_status(
-                data.get("Status"), settled(amount_paid, _decimal(data.get("AmountCredited")))
-            ),
-            "tax_mode": tax_mode(data.get("LineAmountTypes")),
-            "line_items": [decode_line(line) for line in data.get("LineItems") or []],
-            "sub_total": _decimal(data.get("SubTotal")),
-            "total_tax": _decimal(data.get("TotalTax")),
-            "total": _decimal(data.get("Total")),
-            "amount_due": _decimal(data.get("AmountDue")),
-            "amount_paid": amount_paid,
+            "status": invoice_status(data.get("Status"), _settled(data)),
             # A sales invoice's Reference is where Xero keeps the customer's order number.
             "reference": reference,
             "po_number": reference,
@@ -253,28 +261,14 @@ def decode_supplier_contact(data: Mapping[str, Any], include_raw: bool = False) 
 
 def decode_bill(data: Mapping[str, Any], include_raw: bool = False) -> Bill:
     contact = data.get("Contact") or {}
-    amount_paid = _decimal(data.get("AmountPaid"))
     return from_provider(
         Bill,
         {
             # A bill's InvoiceNumber is what Xero shows as its reference: the supplier's number.
-            "number": _text(data.get("InvoiceNumber")),
+            **_document_fields(data),
             "supplier_id": str(contact.get("ContactID") or ""),
             "supplier_name": _text(contact.get("Name")),
-            "issue_date": record_date(dict(data), "Date"),
-            "due_date": record_date(dict(data), "DueDate"),
-            "currency": _text(data.get("CurrencyCode")),
-            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
-            "status": bill_status(
-                data.get("Status"), settled(amount_paid, _decimal(data.get("AmountCredited")))
-            ),
-            "tax_mode": tax_mode(data.get("LineAmountTypes")),
-            "line_items": [decode_line(line) for line in data.get("LineItems") or []],
-            "sub_total": _decimal(data.get("SubTotal")),
-            "total_tax": _decimal(data.get("TotalTax")),
-            "total": _decimal(data.get("Total")),
-            "amount_due": _decimal(data.get("AmountDue")),
-            "amount_paid": amount_paid,
+            "status": bill_status(data.get("Status"), _settled(data)),
             **_meta(data, "InvoiceID", include_raw),
         },
     )
