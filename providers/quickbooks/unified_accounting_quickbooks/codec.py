@@ -461,11 +461,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def decode_customer(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Customer:
+def _party_fields(data: Mapping[str, Any], raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What a customer and a vendor share: both are QuickBooks name-list entities."""
     currency = _currency(data.get("CurrencyRef"))
     emails = contacts.emails_of(data)
     phones = contacts.phones_of(data)
-    values: dict[str, Any] = {
+    return {
         **_meta(data, raw),
         "display_name": data.get("DisplayName"),
         "company_name": data.get("CompanyName"),
@@ -479,6 +480,12 @@ def decode_customer(data: Mapping[str, Any], raw: Mapping[str, Any] | None = Non
         "shipping_address": _address(data.get("ShipAddr")),
         "currency": currency,
         "balance": _amount(data.get("Balance"), quantum(currency)),
+    }
+
+
+def decode_customer(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Customer:
+    values: dict[str, Any] = {
+        **_party_fields(data, raw),
         "status": CustomerStatus.ARCHIVED if data.get("Active") is False else CustomerStatus.ACTIVE,
         "tax_number": data.get("PrimaryTaxIdentifier"),
         "parent_id": _ref(data.get("ParentRef")),
@@ -681,23 +688,8 @@ def decode_journal_entry(data: Mapping[str, Any], raw: Mapping[str, Any] | None 
 
 
 def decode_supplier(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Supplier:
-    currency = _currency(data.get("CurrencyRef"))
-    emails = contacts.emails_of(data)
-    phones = contacts.phones_of(data)
     values: dict[str, Any] = {
-        **_meta(data, raw),
-        "display_name": data.get("DisplayName"),
-        "company_name": data.get("CompanyName"),
-        "first_name": data.get("GivenName"),
-        "last_name": data.get("FamilyName"),
-        "email": emails[0].address if emails else None,
-        "phone": next((phone.number for phone in phones if phone.type is PhoneType.PRIMARY), None),
-        "emails": emails,
-        "phones": phones,
-        "billing_address": _address(data.get("BillAddr")),
-        "shipping_address": _address(data.get("ShipAddr")),
-        "currency": currency,
-        "balance": _amount(data.get("Balance"), quantum(currency)),
+        **_party_fields(data, raw),
         "status": PartyStatus.ARCHIVED if data.get("Active") is False else PartyStatus.ACTIVE,
         "tax_number": data.get("TaxIdentifier"),
         "terms": terms_of(_ref(data.get("TermRef"))),
