@@ -366,6 +366,12 @@ class Provider(abc.ABC):
     #: The header carrying a base64 HMAC-SHA256 signature of webhook bodies (``None``: no webhooks,
     #: or another scheme — then override :meth:`verify_webhook`).
     webhook_signature_header: ClassVar[str | None] = None
+    #: Groups of resources the provider keeps in one collection, under one id space, told apart by a
+    #: field of each record — when its webhooks do not say which of them a record is (Xero's INVOICE
+    #: events name sales invoices and bills alike). An event naming any resource of a group is read
+    #: as whichever of them the record turns out to be (:meth:`get_many_of`), and written under that
+    #: one only: the others are not told "deleted" about a record they never held.
+    shared_id_groups: ClassVar[tuple[tuple[str, ...], ...]] = ()
     #: Per resource, what the provider does with the unified fields it does not simply store:
     #: ``{"invoice": {"reference": ("refused", "QuickBooks invoices have no reference: use po_number")}}``.
     #: A path reaches into nested records with dots (``"line_items.discount_amount"``), and a
@@ -611,6 +617,35 @@ class Provider(abc.ABC):
                 continue
             except DecodeFailed as exc:
                 found.issues.append(RecordIssue(resource=resource, record_id=record_id, error=exc))
+        return found
+
+    def id_siblings(self, resource: str) -> tuple[str, ...]:
+        """The resources a record announced as ``resource`` may be: its group of
+        :attr:`shared_id_groups` (``resource`` first), or ``resource`` alone."""
+        for group in self.shared_id_groups:
+            if resource in group:
+                return (resource, *(other for other in group if other != resource))
+        return (resource,)
+
+    async def get_many_of(
+        self, session: ProviderSession, resources: Sequence[str], record_ids: Sequence[str]
+    ) -> dict[str, Page]:
+        """Each of ``record_ids`` as whichever of ``resources`` (a group of :attr:`shared_id_groups`)
+        it is: per resource, the page of the records found as that resource (and of those found but
+        unreadable, as issues). An id in no page was not found as any of them. The default asks
+        :meth:`get_many` of each resource in turn for the ids not found yet; override it when one
+        read returns every kind (Xero: ``Invoices?IDs=`` holds sales invoices and bills)."""
+        found: dict[str, Page] = {}
+        left = list(record_ids)
+        for resource in resources:
+            if not left:
+                break
+            if not self.supports(resource, Operation.GET):
+                continue
+            page = await self.get_many(session, resource, left)
+            found[resource] = page
+            seen = {str(record.id) for record in page.items} | {i.record_id for i in page.issues}
+            left = [record_id for record_id in left if record_id not in seen]
         return found
 
     async def update(

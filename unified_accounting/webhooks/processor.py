@@ -34,7 +34,7 @@ from ..sync.apply import announce, apply_writes
 from ..sync.engine import SyncOptions, background_session
 from ..sync.lease import company_lease
 from ..vault.schema import connections
-from . import backlog, inbox
+from . import backlog, inbox, shared_ids
 from .backlog import RetryState
 
 logger = logging.getLogger(__name__)
@@ -317,13 +317,19 @@ async def _fetch_all(
     options: SyncOptions,
 ) -> list[MirrorWrite]:
     session = background_session(AsyncConnection(client, key), options)  # waits rate limits out
-    targets = {(e.resource, e.record_id) for e in events}
-    writes: list[MirrorWrite] = []
+    # Records that may be any of several resources (Xero's invoices and bills) are read first, each
+    # written under the resource it is; the others follow the usual way.
+    writes, targets = await shared_ids.read_resolved(
+        provider, session, {(e.resource, e.record_id) for e in events}
+    )
+    events = [e for e in events if (e.resource, e.record_id) in targets]
     if len(targets) >= 2 and has_batched_read(provider):
-        writes, targets = await _from_batched_reads(provider, session, targets)
+        batched, targets = await _from_batched_reads(provider, session, targets)
+        writes += batched
     elif len(targets) >= CHANGE_FEED_FROM:
-        writes = await _from_change_feed(provider, session, events, options)
-        targets -= {(w.resource, w.record_id) for w in writes}
+        fed = await _from_change_feed(provider, session, events, options)
+        writes += fed
+        targets -= {(w.resource, w.record_id) for w in fed}
     limiter = asyncio.Semaphore(FETCH_CONCURRENCY)
     fetched = await asyncio.gather(
         *(_fetch(provider, session, resource, record_id, limiter) for resource, record_id in sorted(targets))

@@ -94,6 +94,22 @@ def test_credit_note_events_are_routed_by_their_type() -> None:
     ]
 
 
+def test_credit_note_events_without_their_type_are_resolved_when_processed() -> None:
+    event = {
+        "resourceId": "cn-1",
+        "eventDateUtc": "2024-06-21T01:15:39.902",
+        "eventType": "UPDATE",
+        "eventCategory": "CREDITNOTE",
+        "tenantId": "t-1",
+    }
+    [parsed] = provider.parse_webhook(json.dumps({"events": [event]}).encode())
+    # Named by the first of its group; processing reads it as whichever credit note it is.
+    assert (parsed.resource, parsed.record_id) == ("credit_note", "cn-1")
+    assert set(provider.id_siblings(parsed.resource)) == {"credit_note", "supplier_credit"}
+    assert set(provider.id_siblings("invoice")) == {"invoice", "bill"}
+    assert provider.id_siblings("customer") == ("customer",)
+
+
 def test_event_ids_are_stable_and_distinct() -> None:
     first = provider.parse_webhook(json.dumps(EVENTS).encode())
     again = provider.parse_webhook(json.dumps(EVENTS).encode())

@@ -50,6 +50,7 @@ from unified_accounting.provider import (
     FetchedPage,
     ListQuery,
     Operation,
+    Page,
     Provider,
     ProviderSession,
     ProviderSettings,
@@ -59,7 +60,7 @@ from unified_accounting.ratelimits import LimitFeedback, RateLimits, Window
 from unified_accounting.tokens import Grant, TokenSet
 from unified_accounting.types import ASGIApp
 
-from . import api, chart, checks, limits, oauth, queries, rules, webhooks
+from . import api, chart, checks, limits, oauth, queries, rules, shared_reads, webhooks
 from .changes import read_changes
 from .checks import Organisation
 from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
@@ -148,6 +149,7 @@ class XeroProvider(Provider):
     oauth = oauth.OAUTH
     rate_limits = limits.RATE_LIMITS
     webhook_signature_header = webhooks.SIGNATURE_HEADER
+    shared_id_groups = shared_reads.GROUPS
     codec: XeroCodec
     #: The largest amount sent to Xero (see ``rules.MAX_AMOUNT``); larger ones are refused before any call.
     max_amount = rules.MAX_AMOUNT
@@ -860,6 +862,15 @@ class XeroProvider(Provider):
             elements[index] = {id_field: api.id_of(resource, record), **changes}
         await self._bulk_write(session, resource, "POST", elements, results)
         return [results[i] for i in range(len(updates))]
+
+    async def get_many_of(
+        self, session: ProviderSession, resources: Sequence[str], record_ids: Sequence[str]
+    ) -> dict[str, Page]:
+        """Invoices and bills in one ``IDs=`` read, credit notes by id, each decoded by its ``Type``."""
+        if not any(set(resources) == set(group) for group in shared_reads.GROUPS):
+            return await super().get_many_of(session, resources, record_ids)
+        records = await shared_reads.fetch_any(session, resources, record_ids)
+        return shared_reads.pages(functools.partial(self.read_page, session), resources, records)
 
     async def read_change_feed(
         self, session: ProviderSession, resources: Sequence[str], since: datetime

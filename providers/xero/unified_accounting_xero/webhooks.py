@@ -23,9 +23,14 @@ from .errors import PROVIDER
 SIGNATURE_HEADER = "x-xero-signature"
 #: Xero event categories and the unified resources each concerns; others (SUBSCRIPTION, ...) are
 #: skipped. A contact is a customer and a supplier alike (one id in both). Xero's INVOICE events do
-#: not say whether the invoice is a sale or a bill: they go to invoices, and bills follow through
-#: incremental syncs (If-Modified-Since).
-CATEGORIES: dict[str, tuple[str, ...]] = {"INVOICE": ("invoice",), "CONTACT": ("customer", "supplier")}
+#: not say whether the invoice is a sale or a bill: the event names ``invoice``, and processing reads
+#: the id as whichever of invoice and bill it is (``XeroProvider.shared_id_groups``).
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "INVOICE": ("invoice",),
+    "CONTACT": ("customer", "supplier"),
+    # Without ``data.Type`` (below): read as whichever of the two it is, like invoices.
+    "CREDITNOTE": ("credit_note",),
+}
 #: CREDITNOTE events carry ``data.Type``: customer credit notes and supplier credits.
 CREDIT_NOTE_TYPES = {"ACCRECCREDIT": "credit_note", "ACCPAYCREDIT": "supplier_credit"}
 OPERATIONS = {"CREATE": ChangeOperation.CREATED, "UPDATE": ChangeOperation.UPDATED}
@@ -67,6 +72,7 @@ def resources_of(event: Mapping[str, Any]) -> tuple[str, ...]:
     if category == "CREDITNOTE":
         data = event.get("data")
         kind = str(data.get("Type") or "").upper() if isinstance(data, Mapping) else ""
-        resource = CREDIT_NOTE_TYPES.get(kind)
-        return (resource,) if resource else ()
+        if kind:  # a kind of credit note not mirrored here is skipped
+            resource = CREDIT_NOTE_TYPES.get(kind)
+            return (resource,) if resource else ()
     return CATEGORIES.get(category, ())
