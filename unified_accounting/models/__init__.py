@@ -2,7 +2,7 @@
 
 from .attachment import Attachment, AttachmentLimits
 from .bill import Bill, BillStatus
-from .bill_payment import BillAllocation, BillPayment, BillPaymentStatus
+from .bill_payment import BillAllocation, BillPayment, BillPaymentStatus, BillPaymentType
 from .common import Address, Currency, CustomField, Money, Percentage, RecordMeta, UnifiedModel, UTCDateTime
 from .company import CompanyInfo, TaxSystem
 from .credit_note import CreditAllocation, CreditNote, CreditNoteStatus, SupplierCredit
@@ -52,6 +52,7 @@ __all__ = [
     "BillAllocation",
     "BillPayment",
     "BillPaymentStatus",
+    "BillPaymentType",
     "BillStatus",
     "ChangeOperation",
     "CompanyInfo",

@@ -208,6 +208,11 @@ FIELD_SUPPORT: dict[str, dict[str, tuple[str, str]]] = {
         "line_items.tracking": (MAPPED, "the line's ClassRef"),
     },
     "bill_payment": {
+        "type": (
+            COMPUTED,
+            "always bill_payment: a QuickBooks BillPayment pays bills; money a vendor pays back is not "
+            "a BillPayment",
+        ),
         "supplier_name": (COMPUTED, "the vendor's DisplayName"),
         "status": (COMPUTED, "void when voided (TotalAmt 0, Voided in PrivateNote), else posted"),
         "account_id": (

@@ -37,7 +37,11 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
         "PaymentType",
         ("ACCRECPAYMENT", "ARCREDITPAYMENT", "AROVERPAYMENTPAYMENT", "ARPREPAYMENTPAYMENT"),
     ),
-    "bill_payment": ("PaymentType", ("ACCPAYPAYMENT",)),
+    # Supplier payments: of bills, and refunds from suppliers (credit notes, over- and prepayments).
+    "bill_payment": (
+        "PaymentType",
+        ("ACCPAYPAYMENT", "APCREDITPAYMENT", "APOVERPAYMENTPAYMENT", "APPREPAYMENTPAYMENT"),
+    ),
     "credit_note": ("Type", ("ACCRECCREDIT",)),
     "supplier_credit": ("Type", ("ACCPAYCREDIT",)),
     "expense": ("Type", ("SPEND", "RECEIVE")),

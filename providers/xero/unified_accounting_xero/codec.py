@@ -28,6 +28,7 @@ from unified_accounting.decoding import RecordIssue, decode_each, decode_one, id
 from unified_accounting.models import (
     Bill,
     BillPayment,
+    BillPaymentType,
     BillStatus,
     CompanyInfo,
     CreditNote,
@@ -274,24 +275,48 @@ def decode_bill(data: Mapping[str, Any], include_raw: bool = False) -> Bill:
     )
 
 
+#: Xero's supplier payment types (``PaymentType``) and what each is: payments of bills, and money
+#: a supplier paid back (refunds of supplier credit notes, over- and prepayments).
+BILL_PAYMENT_TYPES = {
+    "ACCPAYPAYMENT": BillPaymentType.BILL_PAYMENT,
+    "APCREDITPAYMENT": BillPaymentType.SUPPLIER_CREDIT_REFUND,
+    "APOVERPAYMENTPAYMENT": BillPaymentType.OVERPAYMENT,
+    "APPREPAYMENTPAYMENT": BillPaymentType.PREPAYMENT,
+}
+
+
 def decode_bill_payment(data: Mapping[str, Any], include_raw: bool = False) -> BillPayment:
+    """A supplier payment by its ``PaymentType``: a bill payment is allocated to its bill; a refund
+    of a supplier credit to that credit (named in ``CreditNote``, and in an object still called
+    ``Invoice``); refunds of over- and prepayments to neither."""
     bill = data.get("Invoice") or {}
     account = data.get("Account") or {}
     amount = _decimal(data.get("Amount")) or Decimal(0)
+    kind = BILL_PAYMENT_TYPES.get(
+        str(data.get("PaymentType") or "ACCPAYPAYMENT").upper(), BillPaymentType.BILL_PAYMENT
+    )
+    allocations: list[dict[str, Any]] = []
+    if kind is BillPaymentType.SUPPLIER_CREDIT_REFUND:
+        credit_id = (data.get("CreditNote") or {}).get("CreditNoteID") or bill.get("InvoiceID")
+        if credit_id:
+            allocations = [{"supplier_credit_id": str(credit_id), "amount": amount}]
+    elif kind is BillPaymentType.BILL_PAYMENT and bill.get("InvoiceID"):
+        allocations = [{"bill_id": str(bill["InvoiceID"]), "amount": amount}]
+    document = bill or data.get("Overpayment") or data.get("Prepayment") or {}
+    contact = document.get("Contact") or {}
     return from_provider(
         BillPayment,
         {
-            "supplier_id": str((bill.get("Contact") or {}).get("ContactID") or ""),
-            "supplier_name": _text((bill.get("Contact") or {}).get("Name")),
+            "supplier_id": str(contact.get("ContactID") or ""),
+            "supplier_name": _text(contact.get("Name")),
+            "type": kind,
             "date": record_date(dict(data), "Date"),
-            "currency": _text(bill.get("CurrencyCode")),
+            "currency": _text(document.get("CurrencyCode")),
             "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
             "total_amount": amount,
             "reference": _text(data.get("Reference")),
             "account_id": _text(account.get("Code")) or _text(account.get("AccountID")),
-            "allocations": [{"bill_id": str(bill["InvoiceID"]), "amount": amount}]
-            if bill.get("InvoiceID")
-            else [],
+            "allocations": allocations,
             "status": payment_status(data.get("Status")),
             **_meta(data, "PaymentID", include_raw),
         },
@@ -756,10 +781,15 @@ def encode_expense(expense: Expense, options: EncodeOptions) -> dict[str, Any]:
 
 
 def encode_bill_payment(payment: BillPayment, options: EncodeOptions) -> dict[str, Any]:
-    allocation = payment.allocations[0]  # exactly one bill: Provider.validate refuses anything else
+    allocation = payment.allocations[0]  # exactly one document: Provider.validate refuses anything else
     account = payment.account_id or options.default_payment_account_code
+    target = (
+        {"CreditNote": {"CreditNoteID": allocation.supplier_credit_id}}
+        if payment.type is BillPaymentType.SUPPLIER_CREDIT_REFUND
+        else {"Invoice": {"InvoiceID": allocation.bill_id}}
+    )
     payload: dict[str, Any] = {
-        "Invoice": {"InvoiceID": allocation.bill_id},
+        **target,
         "Amount": allocation.amount,
         "Date": format_date(payment.date) if payment.date else None,
         "Reference": payment.reference,

@@ -15,6 +15,7 @@ from unified_accounting.errors import FieldIssue
 from unified_accounting.models import (
     Bill,
     BillPayment,
+    BillPaymentType,
     BillStatus,
     CreditNote,
     CreditNoteStatus,
@@ -277,7 +278,29 @@ def check_record(resource: str, record: RecordMeta) -> list[FieldIssue]:
             issues.append(FieldIssue("status", "Xero creates spend money posted: create it, then delete it"))
     if isinstance(record, BillPayment):
         issues += _rate_issues(record.currency_rate)
-        if len(record.allocations) != 1 or record.allocations[0].bill_id is None:
+        refund = record.type is BillPaymentType.SUPPLIER_CREDIT_REFUND
+        if record.type in (BillPaymentType.OVERPAYMENT, BillPaymentType.PREPAYMENT):
+            issues.append(
+                FieldIssue(
+                    "type",
+                    "Xero makes over- and prepayments from spend-money transactions: their refunds are "
+                    "read here, not created",
+                )
+            )
+        elif refund and (len(record.allocations) != 1 or record.allocations[0].supplier_credit_id is None):
+            issues.append(
+                FieldIssue(
+                    "allocations",
+                    "a Xero supplier credit refund refunds exactly one supplier credit: one allocation "
+                    "with supplier_credit_id",
+                )
+            )
+        elif refund:
+            if record.allocations[0].amount != record.total_amount:
+                issues.append(
+                    FieldIssue("total_amount", "a Xero refund applies its whole amount to its one credit")
+                )
+        elif len(record.allocations) != 1 or record.allocations[0].bill_id is None:
             issues.append(
                 FieldIssue(
                     "allocations",

@@ -263,11 +263,21 @@ EXPENSE: dict[str, Support] = {
 }
 
 BILL_PAYMENT: dict[str, Support] = {
+    "type": (
+        "mapped",
+        "PaymentType: bill_payment ACCPAYPAYMENT, supplier_credit_refund APCREDITPAYMENT (the supplier "
+        "credit in CreditNote), overpayment APOVERPAYMENTPAYMENT and prepayment APPREPAYMENTPAYMENT "
+        "(refunds of Xero's over- and prepayments to suppliers: read only)",
+    ),
     "supplier_id": ("mapped", "the contact of the bill paid (Xero takes it from the bill)"),
     "supplier_name": ("computed", "the bill's contact Name"),
     "currency": ("mapped", "the bill's CurrencyCode (a payment is in its bill's currency)"),
     "currency_rate": PAYMENT["currency_rate"],
-    "allocations": ("mapped", "Invoice: a Xero payment pays exactly one bill, with its whole amount"),
+    "allocations": (
+        "mapped",
+        "Invoice (or CreditNote for a refund): a Xero payment pays exactly one bill (or refunds one "
+        "supplier credit), with its whole amount",
+    ),
     "account_id": ("mapped", "Account Code (or AccountID), a bank account"),
     "status": ("mapped", "Status AUTHORISED (posted) or DELETED"),
 }
