@@ -317,6 +317,7 @@ async def test_payables_and_customer_credit() -> None:
                 str(credit.id), bill_id=str(bill.id), amount=Decimal("25.00")
             )
             assert left.remaining_credit == Decimal("20.00")
+            assert [(a.document_id, a.amount) for a in left.allocations] == [(str(bill.id), Decimal("25.00"))]
             assert (await t.conn.bills.get(str(bill.id))).status is BillStatus.PAID
             expense = await t.conn.expenses.create(
                 Expense(date=date(2026, 1, 15), account_id=str(bank.id), line_items=[line])
@@ -345,6 +346,9 @@ async def test_payables_and_customer_credit() -> None:
                 str(note.id), invoice_id=str(invoice.id), amount=Decimal("10.00")
             )
             assert used.status is CreditNoteStatus.USED
+            assert [(a.document_id, a.amount) for a in used.allocations] == [
+                (str(invoice.id), Decimal("10.00"))
+            ]
             assert (await t.conn.invoices.get(str(invoice.id))).amount_due == Decimal("20.00")
             assert (await t.conn.bill_payments.void(str(paid.id))).status is BillPaymentStatus.VOID
 

@@ -912,7 +912,8 @@ def decode_credit_note(data: Mapping[str, Any], raw: Mapping[str, Any] | None = 
         "tracking": body.tracking,
         "status": status,
         "remaining_credit": remaining,
-        # QuickBooks links a credit memo to the payments that use it, not to the invoices.
+        # QuickBooks links a credit memo to the payments that use it, not to the invoices: the
+        # provider reads them from those payments (see credit_uses).
         "allocations": [],
     }
     if remaining is not None and remaining < 0:

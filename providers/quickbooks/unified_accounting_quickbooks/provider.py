@@ -60,7 +60,7 @@ from unified_accounting.ratelimits import RateLimits
 from unified_accounting.settings import settings_as
 from unified_accounting.tokens import TokenSet
 
-from . import accounts, checks, listing, oauth, taxes, terms, tracking, webhooks
+from . import accounts, checks, credit_uses, listing, oauth, taxes, terms, tracking, webhooks
 from . import changes as change_reads
 from .api import Api, app_of, company_url, is_metered, settings_of
 from .codec import (
@@ -302,12 +302,24 @@ class QuickBooksProvider(Provider):
         if settings_of(session).conflict_policy == "reapply":
             self.versions.remember(session.company_id, entity, payload)
         await self._load_terms(session, resource, payload)
-        return self.read_record(session, resource, payload)
+        return await self._one_with_uses(session, resource, self.read_record(session, resource, payload))
 
     async def get(self, session: ProviderSession, resource: str, record_id: str) -> Any:
         payload = await self.fetch_record(session, resource, record_id)
         await self._load_terms(session, resource, payload)
-        return self.read_record(session, resource, payload)
+        return await self._one_with_uses(session, resource, self.read_record(session, resource, payload))
+
+    async def _with_uses(self, session: ProviderSession, resource: str, records: list[Any]) -> list[Any]:
+        """Credit memos and vendor credits with their allocations, read from the payments that
+        apply them (one query per page; see :mod:`.credit_uses`); other records as they are."""
+        if resource not in credit_uses.USES or not records:
+            return records
+        return await credit_uses.with_allocations(
+            functools.partial(self.api.query, session), resource, records
+        )
+
+    async def _one_with_uses(self, session: ProviderSession, resource: str, record: Any) -> Any:
+        return (await self._with_uses(session, resource, [record]))[0]
 
     def _context(self, session: ProviderSession) -> EncodeContext:
         return EncodeContext(settings_of(session).default_item_id)
@@ -688,6 +700,7 @@ class QuickBooksProvider(Provider):
         items, issues = self.read_page(session, resource, body)
         # A full page (records read or not) means there may be more.
         full = len(items) + len(issues) == size
+        items = await self._with_uses(session, resource, items)
         return Page(items=items, next_cursor=str(start + size) if full else None, issues=issues)
 
     def rewind_cursor(self, resource: str, cursor: str, records: int) -> str | None:
@@ -706,6 +719,7 @@ class QuickBooksProvider(Provider):
             records, issues = self.read_page(session, resource, body)
             found.items += records
             found.issues += issues
+        found.items = await self._with_uses(session, resource, found.items)
         return found
 
     async def update(
@@ -1000,6 +1014,10 @@ class QuickBooksProvider(Provider):
             if captured
             else ChangeFeedResult()
         )
+        for resource in set(result.records) & set(credit_uses.USES):
+            result.records[resource] = await self._with_uses(
+                session, resource, list(result.records[resource])
+            )
         for resource in (r for r in resources if r in LISTED_CHANGES):
             # Change Data Capture has no tax codes, and a category is read from its options: these
             # small lists are read whole, changed since ``since``. QuickBooks never deletes them.

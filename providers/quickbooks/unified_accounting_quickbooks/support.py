@@ -229,8 +229,9 @@ FIELD_SUPPORT: dict[str, dict[str, tuple[str, str]]] = {
         "remaining_credit": (COMPUTED, "RemainingCredit"),
         "allocations": (
             COMPUTED,
-            "not filled: QuickBooks links a credit memo to the payments that apply it; allocate() makes "
-            "a payment naming the invoice and the credit memo (TotalAmt 0)",
+            "read from the Payments that apply the credit memo (their Invoice and CreditMemo lines; one "
+            "query per page of credit notes, dated by the payment's TxnDate); allocate() makes a payment "
+            "naming the invoice and the credit memo (TotalAmt 0)",
         ),
         "reference": (REFUSED, "QuickBooks credit memos have no reference field: use pass_through"),
         "memo": (MAPPED, "CustomerMemo"),
@@ -245,8 +246,9 @@ FIELD_SUPPORT: dict[str, dict[str, tuple[str, str]]] = {
         "remaining_credit": (COMPUTED, "Balance"),
         "allocations": (
             COMPUTED,
-            "not filled: QuickBooks links a vendor credit to the bill payments that apply it; allocate() "
-            "makes a bill payment naming the bill and the vendor credit (TotalAmt 0)",
+            "read from the BillPayments that apply the vendor credit (their Bill and VendorCredit lines; "
+            "one query per page of supplier credits); allocate() makes a bill payment naming the bill and "
+            "the vendor credit (TotalAmt 0)",
         ),
         "reference": (REFUSED, "QuickBooks vendor credits have no reference besides DocNumber (number)"),
         "memo": (MAPPED, "PrivateNote"),
