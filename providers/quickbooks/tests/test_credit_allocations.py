@@ -9,7 +9,7 @@ invoice and the CreditMemo, a BillPayment linking the bill and the VendorCredit)
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -152,6 +152,22 @@ async def test_a_vendor_credit_reads_back_the_bill_it_was_applied_to(env: Env) -
     read = await env.conn.supplier_credits.get(str(credit.id))
     assert read.allocations == expected and read.remaining_credit == Decimal("10.00")
     assert [c.allocations async for c in env.conn.supplier_credits.list()] == [expected]
+
+
+async def test_the_change_feed_and_batched_reads_carry_allocations(env: Env) -> None:
+    """What syncs (CDC) and webhook batches (``Id IN`` reads) mirror carries the allocations too."""
+    since = env.emulator.now()
+    env.emulator.advance(5)
+    invoice, note = await customer_documents(env, "Mirrored Ltd", "40.00", "12.00")
+    await env.conn.credit_notes.allocate(str(note.id), invoice_id=str(invoice.id), amount=Decimal("12.00"))
+    expected = [(str(invoice.id), Decimal("12.00"))]
+    changes = await env.provider.read_change_feed(
+        env.conn.session(), ["credit_note"], since - timedelta(seconds=1)
+    )
+    [changed] = changes.records["credit_note"]
+    assert [(a.document_id, a.amount) for a in changed.allocations] == expected
+    batch = await env.provider.get_many(env.conn.session(), "credit_note", [str(note.id)])
+    assert [(a.document_id, a.amount) for a in batch.items[0].allocations] == expected
 
 
 def test_credit_lines_are_matched_to_the_documents_in_line_order() -> None:
