@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
+from unified_accounting_xero import api
 from unified_accounting_xero.codec import XeroCodec
 from unified_accounting_xero.emulator import XeroEmulator
 
@@ -22,7 +23,9 @@ from unified_accounting.models import (
     BillPayment,
     BillPaymentType,
     CreditNoteStatus,
+    Customer,
     LineItem,
+    PaymentType,
     Supplier,
     SupplierCredit,
 )
@@ -170,3 +173,90 @@ def test_xero_supplier_payment_kinds_decode_as_what_they_are() -> None:
         {**base, "PaymentType": "ACCPAYPAYMENT", "Invoice": {"InvoiceID": "b-1", "Contact": contact}},
     )
     assert (paid.type, paid.allocations[0].bill_id) == (BillPaymentType.BILL_PAYMENT, "b-1")
+
+
+def _xero(conn: AsyncConnection, collection: str) -> str:
+    """The Xero URL of ``collection`` for this connection (the library has no raw writes on Xero)."""
+    return api.url(conn.session(), {"BankTransactions": "expense", "Payments": "payment"}[collection])
+
+
+@pytest.mark.parametrize(
+    ("bank_type", "kind", "expected_payment_type"),
+    [
+        ("SPEND-PREPAYMENT", "Prepayment", "APPREPAYMENTPAYMENT"),
+        ("SPEND-OVERPAYMENT", "Overpayment", "APOVERPAYMENTPAYMENT"),
+    ],
+)
+async def test_refunds_of_supplier_over_and_prepayments_are_listed_bill_payments(
+    xero_conn: Conn, bank_type: str, kind: str, expected_payment_type: str
+) -> None:
+    """Made in Xero (a spend-money over- or prepayment, then money paid back out of it), read here."""
+    conn, emulator = xero_conn
+    session = conn.session()
+    supplier = await conn.suppliers.create(Supplier(display_name=f"{kind} Supplies Ltd"))
+    made = await session.request(
+        "PUT",
+        _xero(conn, "BankTransactions"),
+        json={
+            "Type": bank_type,
+            "Contact": {"ContactID": str(supplier.id)},
+            "BankAccount": {"Code": "090"},
+            "LineAmountTypes": "NoTax",
+            "LineItems": [
+                {"Description": "Paid ahead", "Quantity": 1, "UnitAmount": 80, "AccountCode": "429"}
+            ],
+        },
+    )
+    held_id = made.json()["BankTransactions"][0][f"{kind}ID"]
+
+    def refund(amount: int) -> dict[str, object]:
+        return {"Payments": [{kind: {f"{kind}ID": held_id}, "Account": {"Code": "090"}, "Amount": amount}]}
+
+    refunded = await session.request("PUT", _xero(conn, "Payments"), json=refund(30))
+    [payment_id] = [p["PaymentID"] for p in refunded.json()["Payments"]]
+    assert emulator.record("Payment", payment_id)["PaymentType"] == expected_payment_type  # type: ignore[index]
+    with pytest.raises(ValidationFailed, match="exceeds the amount outstanding"):  # 50 is left
+        await session.request("PUT", _xero(conn, "Payments"), json=refund(51))
+
+    [listed] = await conn.bill_payments.list().to_list()
+    expected = BillPaymentType.PREPAYMENT if kind == "Prepayment" else BillPaymentType.OVERPAYMENT
+    assert (listed.id, listed.type, listed.allocations) == (payment_id, expected, [])
+    assert (listed.supplier_id, listed.total_amount, listed.account_id) == (
+        str(supplier.id),
+        Decimal("30.00"),
+        "090",
+    )
+    assert await conn.payments.list().to_list() == []
+    await conn.bill_payments.delete(payment_id)
+    # The deleted refund gave its 30 back: all 80 can be paid back now.
+    await session.request("PUT", _xero(conn, "Payments"), json=refund(80))
+
+
+async def test_refunds_of_customer_prepayments_stay_customer_payments(xero_conn: Conn) -> None:
+    conn, _ = xero_conn
+    session = conn.session()
+    customer = await conn.customers.create(Customer(display_name="Prepaying Customer Ltd"))
+    made = await session.request(
+        "PUT",
+        _xero(conn, "BankTransactions"),
+        json={
+            "Type": "RECEIVE-PREPAYMENT",
+            "Contact": {"ContactID": str(customer.id)},
+            "BankAccount": {"Code": "090"},
+            "LineAmountTypes": "NoTax",
+            "LineItems": [{"Description": "Deposit", "Quantity": 1, "UnitAmount": 60, "AccountCode": "200"}],
+        },
+    )
+    prepayment_id = made.json()["BankTransactions"][0]["PrepaymentID"]
+    await session.request(
+        "PUT",
+        _xero(conn, "Payments"),
+        json={"Prepayment": {"PrepaymentID": prepayment_id}, "Account": {"Code": "090"}, "Amount": 25},
+    )
+    [listed] = await conn.payments.list().to_list()
+    assert (listed.type, listed.customer_id, listed.total_amount) == (
+        PaymentType.PREPAYMENT,
+        str(customer.id),
+        Decimal("25.00"),
+    )
+    assert await conn.bill_payments.list().to_list() == []

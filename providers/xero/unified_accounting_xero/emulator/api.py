@@ -32,7 +32,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import bank, chart, credits, organisation, taxes, tracking
+from . import bank, chart, credits, organisation, prepaid, taxes, tracking
 from .dates import DateParseError, parse_if_modified_since, wire_envelope_timestamp
 from .emulator import XeroEmulator
 from .errors import (
@@ -480,10 +480,14 @@ def _write_element(
     if entity == "Payment":
         if existing is not None and existing.get("CreditNote"):
             return credits.delete_refund(ctx, existing, element)
+        if existing is not None and prepaid.named(existing):
+            return prepaid.delete_refund(ctx, existing, element, str(prepaid.named(existing)))
         if existing is not None:
             return ledger.update_payment(ctx, existing, element)
         if isinstance(element.get("CreditNote"), Mapping):
             return credits.refund(ledger, ctx, element)
+        if prepaid.named(element):
+            return prepaid.refund(ledger, ctx, element, str(prepaid.named(element)))
         return ledger.create_payment(ctx, element)
     if entity == "Account":
         if method == "PUT" and len(ctx.tenant.accounts) and existing is None and element.get("AccountID"):

@@ -2,9 +2,10 @@
 
 Rules, from Xero's Bank Transactions page:
 
-* ``Type`` (SPEND or RECEIVE here; the over- and prepayment types are created by Xero's own flows and
-  refused), ``Contact``, ``BankAccount`` (``AccountID`` or ``Code`` of a BANK account) and at least one
-  line are required.  ``LineAmountTypes`` defaults to **Inclusive**.
+* ``Type`` (SPEND or RECEIVE; or one of the over- and prepayment types, which make an over- or
+  prepayment — :mod:`.prepaid` — and cannot be updated or deleted afterwards; the transfer types are
+  made by Xero's bank transfers and refused), ``Contact``, ``BankAccount`` (``AccountID`` or ``Code``
+  of a BANK account) and at least one line are required.  ``LineAmountTypes`` defaults to **Inclusive**.
 * Lines are worked out as on invoices (:mod:`.ledger`): a line needs an account; quantities are
   positive; the document's total must be positive.  A ``TaxAmount`` sent must equal the computed one.
 * Amounts are in the bank account's currency: ``CurrencyCode`` follows the account (a different one is
@@ -19,21 +20,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from . import taxes, tracking
+from . import prepaid, taxes, tracking
 from .dates import DateParseError, parse_date
 from .errors import ValidationFailed
 from .ledger import LINE_AMOUNT_TYPES, ZERO, Ledger, WriteContext, exchange_rate, money
 from .state import Record
 
 SPEND_TYPES = {"SPEND": "ACCPAY", "RECEIVE": "ACCPAY"}
-XERO_ONLY_TYPES = {
-    "RECEIVE-OVERPAYMENT",
-    "RECEIVE-PREPAYMENT",
-    "SPEND-OVERPAYMENT",
-    "SPEND-PREPAYMENT",
-    "RECEIVE-TRANSFER",
-    "SPEND-TRANSFER",
-}
+XERO_ONLY_TYPES = {"RECEIVE-TRANSFER", "SPEND-TRANSFER"}
 
 
 def _text(value: Any) -> str | None:
@@ -48,6 +42,10 @@ def write_bank_transaction(
     if existing is not None:
         if existing["Status"] == "DELETED":
             raise ValidationFailed("A deleted bank transaction cannot be changed.")
+        if existing["Type"] in prepaid.TYPES:
+            raise ValidationFailed(  # UNVERIFIED message; the rule is Xero's
+                "Bank transactions of type overpayment or prepayment cannot be updated or deleted."
+            )
         rec = dict(existing)
     else:
         rec = {
@@ -70,7 +68,7 @@ def write_bank_transaction(
         kind = str(data["Type"] or "").upper()
         if kind in XERO_ONLY_TYPES:
             errors.append(f"Bank transactions of type {kind} are not created this way.")  # UNVERIFIED
-        elif kind not in SPEND_TYPES:
+        elif kind not in SPEND_TYPES and kind not in prepaid.TYPES:
             errors.append(f"Bank transaction Type '{data['Type']}' is not valid.")
         elif existing is not None and kind != existing["Type"]:
             errors.append("The Type of an existing bank transaction cannot be changed.")
@@ -144,7 +142,7 @@ def write_bank_transaction(
         if not isinstance(data["LineItems"], list) or not data["LineItems"]:
             errors.append("A bank transaction must have at least one line item.")
         else:
-            side = {"Type": SPEND_TYPES[rec["Type"]], "LineAmountTypes": rec["LineAmountTypes"]}
+            side = {"Type": SPEND_TYPES[rec["Type"].split("-")[0]], "LineAmountTypes": rec["LineAmountTypes"]}
             previous = {li["LineItemID"]: li for li in rec.get("LineItems", [])}
             lines = [
                 ledger._line_item(t, side, raw, previous, ctx.unitdp, errors) for raw in data["LineItems"]
@@ -183,5 +181,7 @@ def write_bank_transaction(
     for li in rec["LineItems"]:
         taxes.mark_used(t, j, str(li.get("TaxType") or ""))
         tracking.mark_used(t, j, li.get("Tracking") or [])
+    if existing is None and rec["Type"] in prepaid.TYPES:
+        prepaid.record_for(ctx, ledger, rec)
     j.set(t.bank_transactions, rec["BankTransactionID"], rec)
     return rec

@@ -161,6 +161,17 @@ def payment_wire(t: TenantState, rec: Record) -> dict[str, Any]:
             "CreditNoteNumber": credit.get("CreditNoteNumber"),
         }
         return out
+    kind = next((k for k in ("Overpayment", "Prepayment") if isinstance(rec.get(k), dict)), None)
+    if kind is not None:
+        held = t.prepaid[rec[kind][f"{kind}ID"]]
+        out.pop("Invoice", None)
+        out[kind] = {
+            f"{kind}ID": held[f"{kind}ID"],
+            "Type": held["Type"],
+            "Contact": contact_summary(t, (held.get("Contact") or {}).get("ContactID")),
+            "CurrencyCode": held["CurrencyCode"],
+        }
+        return out
     invoice = t.invoices.get(rec["Invoice"]["InvoiceID"])
     if invoice is not None:
         out["Invoice"] = {
@@ -293,7 +304,9 @@ def field_resolver(t: TenantState, entity: str) -> Callable[[Record, list[str]],
                     )
                     continue
                 if index == 0 and part == "Invoice" and entity == "Payment":
-                    value = t.invoices.get(rec["Invoice"]["InvoiceID"], rec.get("Invoice"))
+                    value = t.invoices.get(
+                        (rec.get("Invoice") or {}).get("InvoiceID", ""), rec.get("Invoice")
+                    )
                     continue
                 value = _get_ci(value, part)
             else:

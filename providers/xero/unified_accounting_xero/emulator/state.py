@@ -71,6 +71,8 @@ class TenantState:
     credit_notes: dict[str, Record] = field(default_factory=dict)
     #: SPEND / RECEIVE money (bank transactions).
     bank_transactions: dict[str, Record] = field(default_factory=dict)
+    #: OverpaymentID / PrepaymentID → the over- or prepayment a bank transaction made (see ``prepaid``).
+    prepaid: dict[str, Record] = field(default_factory=dict)
     next_tax_type: int = 1
     #: Upper-cased ACCREC invoice number → InvoiceID.
     invoice_numbers: dict[str, str] = field(default_factory=dict)
