@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from unified_accounting import RecordChange, hookimpl
 from unified_accounting.errors import NotFound
+from unified_accounting.mirror.schema import mirror_records
 from unified_accounting.sync import SyncService
 from unified_accounting.webhooks.processor import process_company
 
@@ -40,6 +42,16 @@ class Told:
 
     def about(self, record_id: str) -> list[tuple[str, str]]:
         return [(c.resource, c.operation.value) for c in self.changes if c.record_id == record_id]
+
+
+async def _rows(client: Any, record_id: str) -> set[str]:
+    """The resources the mirror has a row of ``record_id`` under (tombstones too)."""
+    db = await client.database()
+    async with db.read() as conn:
+        found = await conn.execute(
+            select(mirror_records.c.resource).where(mirror_records.c.record_id == record_id)
+        )
+        return {row[0] for row in found}
 
 
 async def _absent(conn: Any, resource: str, record_id: str) -> bool:
@@ -77,6 +89,7 @@ async def test_a_bill_event_updates_the_mirrored_bill_and_nothing_else(
         assert mirrored.number == "SUP-WEBHOOK" and mirrored.row_version == changed.row_version
         # The event named "invoice": no invoice row for the bill's id, not even a tombstone.
         assert await _absent(conn, "invoice", str(bill.id))
+        assert await _rows(client, str(bill.id)) == {"bill"}
         assert told.about(str(bill.id)) == [("bill", "updated")]
 
 
@@ -141,7 +154,29 @@ async def test_a_supplier_credit_event_is_read_as_a_supplier_credit(
         await process_company(client, "xero", conn.company_id)
         assert (await conn.supplier_credits.get(str(credit.id), source="mirror")).number == "SC-WEBHOOK"
         assert await _absent(conn, "credit_note", str(credit.id))
+        assert await _rows(client, str(credit.id)) == {"supplier_credit"}
         assert told.about(str(credit.id)) == [("supplier_credit", "updated")]
+
+
+def _invoice_event(company_id: str, record_id: str) -> bytes:
+    return json.dumps(
+        {
+            "events": [
+                {
+                    "resourceUrl": f"https://api.xero.com/api.xro/2.0/Invoices/{record_id}",
+                    "resourceId": record_id,
+                    "eventDateUtc": "2026-01-07T10:00:00.000",
+                    "eventType": "UPDATE",
+                    "eventCategory": "INVOICE",
+                    "tenantId": company_id,
+                    "tenantType": "ORGANISATION",
+                }
+            ],
+            "firstEventSequence": 1,
+            "lastEventSequence": 1,
+            "entropy": "UVWXYZABCD",
+        }
+    ).encode()
 
 
 async def test_an_id_found_as_neither_is_tombstoned_only_where_it_was_held(
@@ -151,35 +186,33 @@ async def test_an_id_found_as_neither_is_tombstoned_only_where_it_was_held(
     told = Told()
     async with CASE.client(app, database_url, secret_key, plugins=(told,)) as client:
         conn = await CASE.connect(client, app)
+        bill = await conn.bills.create(await CASE.harness.sample("bill", _Records(conn)))
         await SyncService(client).sync(conn)
         receiver = mount(client, RecordingQueue())
         late.target = receiver
         told.changes.clear()
+
+        # Never held by the mirror: nothing is written, nobody is told.
         missing = "0b5c8f0e-0000-4000-8000-00000000abcd"
-        body = json.dumps(
-            {
-                "events": [
-                    {
-                        "resourceUrl": f"https://api.xero.com/api.xro/2.0/Invoices/{missing}",
-                        "resourceId": missing,
-                        "eventDateUtc": "2026-01-07T10:00:00.000",
-                        "eventType": "UPDATE",
-                        "eventCategory": "INVOICE",
-                        "tenantId": conn.company_id,
-                        "tenantType": "ORGANISATION",
-                    }
-                ],
-                "firstEventSequence": 1,
-                "lastEventSequence": 1,
-                "entropy": "UVWXYZABCD",
-            }
-        ).encode()
+        body = _invoice_event(conn.company_id, missing)
         assert (
             await post(receiver, "xero", body, {"x-xero-signature": sign(CASE, app, body)})
         ).status_code == 200
         report = await process_company(client, "xero", conn.company_id)
-        assert report.failures == {}
-        assert told.about(missing) == []  # never held: nobody is told it was deleted
+        assert report.failures == {} and told.about(missing) == []
+        assert await _rows(client, missing) == set()
+
+        # Held as a bill, then gone from the organisation: a tombstone for the bill only.
+        del CASE.emulator(app).tenant().invoices[str(bill.id)]
+        body = _invoice_event(conn.company_id, str(bill.id))
+        assert (
+            await post(receiver, "xero", body, {"x-xero-signature": sign(CASE, app, body)})
+        ).status_code == 200
+        await process_company(client, "xero", conn.company_id)
+        assert told.about(str(bill.id)) == [("bill", "deleted")]
+        assert await _rows(client, str(bill.id)) == {"bill"}
+        gone = await conn.bills.get(str(bill.id), source="mirror", include_deleted=True)
+        assert gone.number == bill.number  # the tombstone keeps the last content seen
 
 
 @dataclass

@@ -319,8 +319,9 @@ async def _fetch_all(
     session = background_session(AsyncConnection(client, key), options)  # waits rate limits out
     # Records that may be any of several resources (Xero's invoices and bills) are read first, each
     # written under the resource it is; the others follow the usual way.
+    held = shared_ids.held_in(await client.database(), key)
     writes, targets = await shared_ids.read_resolved(
-        provider, session, {(e.resource, e.record_id) for e in events}
+        provider, session, {(e.resource, e.record_id) for e in events}, held
     )
     events = [e for e in events if (e.resource, e.record_id) in targets]
     if len(targets) >= 2 and has_batched_read(provider):

@@ -9,22 +9,49 @@ the provider has one) and written under that resource only. The other resources 
 no write at all: a mirror that never held the record as one of them gets no tombstone, and product
 code is never told that such a record was deleted.
 
-An id found as none of the group's resources is gone: it is tombstoned under each of them, which
-changes only a mirror that held it (a tombstone of a record never seen alive is announced to
-nobody; see :mod:`unified_accounting.mirror.records`).
+An id found as none of the group's resources is gone: it is tombstoned under those of them the
+connection's mirror holds it as (a mirror that never held it gets nothing).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
+from ..connections import ConnectionKey
 from ..mirror.records import MirrorWrite, record_write, tombstone_write
+from ..mirror.schema import mirror_records
 from ..provider import Provider, ProviderSession
+from ..storage.database import Database
 
 logger = logging.getLogger(__name__)
 
 Target = tuple[str, str]
+#: Which of some ids of a resource a mirror holds (alive or as tombstones).
+Held = Callable[[str, Sequence[str]], Awaitable[set[str]]]
+
+
+def held_in(db: Database, key: ConnectionKey) -> Held:
+    """:data:`Held` of ``key``'s mirror."""
+
+    async def held(resource: str, record_ids: Sequence[str]) -> set[str]:
+        stored = mirror_records.c
+        async with db.read() as conn:
+            rows = await conn.execute(
+                select(stored.record_id).where(
+                    stored.consumer_id == key.consumer_id,
+                    stored.provider == key.provider,
+                    stored.company_id == key.company_id,
+                    stored.resource == resource,
+                    stored.record_id.in_(list(record_ids)),
+                )
+            )
+            return {row[0] for row in rows}
+
+    return held
 
 
 def split(provider: Provider, targets: set[Target]) -> tuple[dict[tuple[str, ...], set[str]], set[Target]]:
@@ -41,10 +68,11 @@ def split(provider: Provider, targets: set[Target]) -> tuple[dict[tuple[str, ...
 
 
 async def read_resolved(
-    provider: Provider, session: ProviderSession, targets: set[Target]
+    provider: Provider, session: ProviderSession, targets: set[Target], held: Held
 ) -> tuple[list[MirrorWrite], set[Target]]:
     """The writes of the targets whose resource belongs to a group of shared ids, each under the
-    resource its record is; and the targets left to fetch as they are."""
+    resource its record is; and the targets left to fetch as they are. ``held`` says which ids the
+    mirror holds (asked only of ids found as none of the group's resources)."""
     groups, plain = split(provider, targets)
     writes: list[MirrorWrite] = []
     for group, ids in sorted(groups.items()):
@@ -66,10 +94,7 @@ async def read_resolved(
                 logger.warning("webhook for %s %s left out: %s", resource, issue.record_id, issue.error)
                 if issue.record_id is not None:
                     seen.add(issue.record_id.lower())
-        writes += [
-            tombstone_write(resource, record_id, now)
-            for record_id in wanted
-            if record_id.lower() not in seen
-            for resource in group
-        ]
+        gone = [record_id for record_id in wanted if record_id.lower() not in seen]
+        for resource in group if gone else ():
+            writes += [tombstone_write(resource, record_id, now) for record_id in await held(resource, gone)]
     return writes, plain
