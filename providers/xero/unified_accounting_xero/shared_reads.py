@@ -5,8 +5,8 @@ Xero's INVOICE webhook events do not say which kind of invoice changed (its CRED
 in ``data.Type``, but a delivery without ``data`` must still be read). One read answers for every
 kind: ``GET /Invoices?IDs=...`` (paged, so that lines come with the records; ~40 ids a request, as
 Xero's guidance on filters by many values asks) and, as Xero's credit notes have no ``IDs``
-filter, ``GET /CreditNotes/{id}`` for each. Each record is then decoded by its ``Type`` as the
-resource it is.
+filter, ``GET /CreditNotes/{id}`` for each (a lone invoice id is read by id as well). Each record
+is then decoded by its ``Type`` as the resource it is.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ async def fetch_any(
     """The Xero JSON of each of ``record_ids`` found in the collection of ``resources``, whatever
     its kind."""
     resource = resources[0]
-    if RESOURCES[resource][0] == "Invoices":
+    # One id is read by id, whatever its kind: one call too, and a single read keeps the lines'
+    # DiscountAmount, which Xero's lists (by IDs too) leave out.
+    if RESOURCES[resource][0] == "Invoices" and len(record_ids) > 1:
         found: list[dict[str, Any]] = []
         for start in range(0, len(record_ids), ID_CHUNK):
             chunk = record_ids[start : start + ID_CHUNK]
