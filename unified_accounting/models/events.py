@@ -25,7 +25,9 @@ class ChangeOperation(StrEnum):
 
 class WebhookEvent(UnifiedModel):
     """A provider's webhook notice that one record changed. It says *what* changed, not the new
-    value: the webhook processor fetches the record."""
+    value: the webhook processor fetches the record. Where the provider's events cannot tell some
+    resources apart (``Provider.shared_id_groups``: a Xero INVOICE event is an invoice's or a
+    bill's), ``resource`` names one of the group and the record is read as whichever it is."""
 
     provider: str
     company_id: str
