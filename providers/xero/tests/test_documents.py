@@ -30,13 +30,21 @@ FILE = bytes(range(256)) * 1024
 
 
 def line(amount: str) -> LineItem:
-    return LineItem(description="Design work", quantity=Decimal(1), unit_price=Decimal(amount), account_id="200")
+    return LineItem(
+        description="Design work", quantity=Decimal(1), unit_price=Decimal(amount), account_id="200"
+    )
 
 
-async def _invoice(conn: AsyncConnection, *, email: str | None = "accounts@customer.example", **fields: object) -> Invoice:
-    customer = await conn.customers.create(Customer(display_name=f"Customer {id(fields)}-{email}", email=email))
+async def _invoice(
+    conn: AsyncConnection, *, email: str | None = "accounts@customer.example", **fields: object
+) -> Invoice:
+    customer = await conn.customers.create(
+        Customer(display_name=f"Customer {id(fields)}-{email}", email=email)
+    )
     return await conn.invoices.create(
-        Invoice(customer_id=str(customer.id), issue_date=date(2026, 2, 2), line_items=[line("120.00")], **fields)
+        Invoice(
+            customer_id=str(customer.id), issue_date=date(2026, 2, 2), line_items=[line("120.00")], **fields
+        )
     )
 
 
@@ -64,7 +72,9 @@ async def test_attachments_round_trip_byte_for_byte_in_chunks(xero_conn: Conn, t
     assert put.path.endswith("/Attachments/receipt [March].pdf") and put.query == {"IncludeOnline": "true"}
     chunks = [chunk async for chunk in conn.attachments.download(made)]
     assert len(chunks) > 1 and b"".join(chunks) == FILE
-    by_id = [c async for c in conn.attachments.download(made.id, resource="invoice", record_id=str(invoice.id))]
+    by_id = [
+        c async for c in conn.attachments.download(made.id, resource="invoice", record_id=str(invoice.id))
+    ]
     assert b"".join(by_id) == FILE
     target = tmp_path / "copy.pdf"
     assert await conn.attachments.download_to(made, target) == len(FILE)
@@ -78,7 +88,9 @@ async def test_a_file_of_the_same_name_replaces_the_first(xero_conn: Conn, tmp_p
     source = tmp_path / "notes.txt"
     source.write_bytes(b"first")
     first = await conn.attachments.upload("invoice", str(invoice.id), source)
-    second = await conn.attachments.upload("invoice", str(invoice.id), io.BytesIO(b"second"), file_name="notes.txt")
+    second = await conn.attachments.upload(
+        "invoice", str(invoice.id), io.BytesIO(b"second"), file_name="notes.txt"
+    )
     listed = await conn.attachments.list("invoice", str(invoice.id))
     assert [(a.id, a.file_name, a.content_type, a.size) for a in listed] == [
         (first.id, "notes.txt", "text/plain", 6)
@@ -105,9 +117,13 @@ async def test_xero_limits_are_checked_before_the_file_is_sent(xero_conn: Conn) 
     supplier = await conn.suppliers.create(Supplier(display_name="Limits Ltd"))
     emulator.request_log.clear()
     refused = {
-        "record_id": lambda: conn.attachments.upload("invoice", str(invoice.id), b"x", file_name="eleven.txt"),
+        "record_id": lambda: conn.attachments.upload(
+            "invoice", str(invoice.id), b"x", file_name="eleven.txt"
+        ),
         "file_name": lambda: conn.attachments.upload("invoice", str(invoice.id), b"x", file_name="a|b.txt"),
-        "note": lambda: conn.attachments.upload("supplier", str(supplier.id), b"x", file_name="n.txt", note="hi"),
+        "note": lambda: conn.attachments.upload(
+            "supplier", str(supplier.id), b"x", file_name="n.txt", note="hi"
+        ),
         "include_online": lambda: conn.attachments.upload(
             "supplier", str(supplier.id), b"x", file_name="o.txt", include_online=True
         ),
@@ -126,14 +142,20 @@ async def test_xero_limits_are_checked_before_the_file_is_sent(xero_conn: Conn) 
 
 
 async def test_the_emulator_enforces_the_limits_itself(xero_conn: Conn) -> None:
-    conn, emulator = xero_conn
+    conn, _ = xero_conn
     invoice = await _invoice(conn)
     supplier = await conn.suppliers.create(Supplier(display_name="Raw Attach"))
     put = {"content": b"x", "headers": {"Content-Type": "text/plain"}}
     answers = [
-        await conn.request("PUT", f"Invoices/{invoice.id}/Attachments/a*b.txt", raise_for_status=False, **put),
         await conn.request(
-            "PUT", f"Contacts/{supplier.id}/Attachments/a.txt", params={"IncludeOnline": "true"}, raise_for_status=False, **put
+            "PUT", f"Invoices/{invoice.id}/Attachments/a*b.txt", raise_for_status=False, **put
+        ),
+        await conn.request(
+            "PUT",
+            f"Contacts/{supplier.id}/Attachments/a.txt",
+            params={"IncludeOnline": "true"},
+            raise_for_status=False,
+            **put,
         ),
         await conn.request("DELETE", f"Invoices/{invoice.id}/Attachments/a.txt", raise_for_status=False),
         await conn.request("GET", f"Payments/{invoice.id}/Attachments", raise_for_status=False),
@@ -169,7 +191,9 @@ async def test_send_emails_an_approved_invoice_to_its_customer(xero_conn: Conn) 
     sent = await conn.invoices.send(str(invoice.id))
     assert sent.id == invoice.id
     tenant = emulator.tenant()
-    assert [(e["InvoiceID"], e["To"]) for e in tenant.emails] == [(str(invoice.id), ["accounts@customer.example"])]
+    assert [(e["InvoiceID"], e["To"]) for e in tenant.emails] == [
+        (str(invoice.id), ["accounts@customer.example"])
+    ]
     assert emulator.record("Invoice", str(invoice.id))["SentToContact"] is True
 
 

@@ -69,13 +69,25 @@ async def test_profit_and_loss_moves_by_each_document(xero_conn: Conn) -> None:
     invoice = await _invoice(conn, "1000.00", date(2031, 3, 3))
     supplier = await conn.suppliers.create(Supplier(display_name="Paper Co"))
     await conn.bills.create(
-        Bill(supplier_id=str(supplier.id), number="P-1", issue_date=date(2031, 3, 4), line_items=[line("200.00", "453")])
+        Bill(
+            supplier_id=str(supplier.id),
+            number="P-1",
+            issue_date=date(2031, 3, 4),
+            line_items=[line("200.00", "453")],
+        )
     )
     await conn.expenses.create(
-        Expense(date=date(2031, 3, 5), account_id="090", supplier_id=str(supplier.id), line_items=[line("46.00", "429")])
+        Expense(
+            date=date(2031, 3, 5),
+            account_id="090",
+            supplier_id=str(supplier.id),
+            line_items=[line("46.00", "429")],
+        )
     )
     await conn.credit_notes.create(
-        CreditNote(customer_id=invoice.customer_id, issue_date=date(2031, 3, 6), line_items=[line("100.00", "200")])
+        CreditNote(
+            customer_id=invoice.customer_id, issue_date=date(2031, 3, 6), line_items=[line("100.00", "200")]
+        )
     )
     await conn.journal_entries.create(
         JournalEntry(
@@ -109,7 +121,9 @@ async def test_the_balance_sheet_balances_and_moves_with_payments(xero_conn: Con
     after_invoice = await conn.reports.balance_sheet(day)
     moved = balance(after_invoice)
     assert moved[AccountClassification.ASSET] - before[AccountClassification.ASSET] == Decimal("460.00")
-    assert moved[AccountClassification.LIABILITY] - before[AccountClassification.LIABILITY] == Decimal("60.00")
+    assert moved[AccountClassification.LIABILITY] - before[AccountClassification.LIABILITY] == Decimal(
+        "60.00"
+    )
     assert moved[AccountClassification.EQUITY] - before[AccountClassification.EQUITY] == Decimal("400.00")
     await conn.payments.create(
         Payment(
@@ -124,7 +138,10 @@ async def test_the_balance_sheet_balances_and_moves_with_payments(xero_conn: Con
     column = report.amount_columns[0]
     paid = balance(report)
     assert paid[AccountClassification.ASSET] == moved[AccountClassification.ASSET]  # receivable became cash
-    assert paid[AccountClassification.ASSET] == paid[AccountClassification.LIABILITY] + paid[AccountClassification.EQUITY]
+    assert (
+        paid[AccountClassification.ASSET]
+        == paid[AccountClassification.LIABILITY] + paid[AccountClassification.EQUITY]
+    )
     receivable = report.find("Accounts Receivable").amount(column)
     assert receivable == after_invoice.find("Accounts Receivable").amount(column) - Decimal("160.00")
     assert report.find("Current Year Earnings").ledger_account_id == "abababab-abab-abab-abab-abababababab"
@@ -151,7 +168,10 @@ async def test_cash_basis_counts_what_is_paid(xero_conn: Conn) -> None:
     accrual = await conn.reports.profit_and_loss(*MARCH)
     assert income(accrual, accrual.amount_columns[0]) == Decimal("500.00")
     sheet = balance(await conn.reports.balance_sheet(MARCH[1], accounting_method="cash"))
-    assert sheet[AccountClassification.ASSET] == sheet[AccountClassification.LIABILITY] + sheet[AccountClassification.EQUITY]
+    assert (
+        sheet[AccountClassification.ASSET]
+        == sheet[AccountClassification.LIABILITY] + sheet[AccountClassification.EQUITY]
+    )
 
 
 async def test_profit_and_loss_by_month(xero_conn: Conn) -> None:
@@ -172,7 +192,11 @@ async def test_profit_and_loss_by_month(xero_conn: Conn) -> None:
         ("2031-01-31", date(2031, 1, 1), date(2031, 1, 31)),
     ]
     sales = report.find("Sales")
-    assert sales.values == {"2031-03-31": Decimal("30.00"), "2031-02-28": Decimal("0.00"), "2031-01-31": Decimal("10.00")}
+    assert sales.values == {
+        "2031-03-31": Decimal("30.00"),
+        "2031-02-28": Decimal("0.00"),
+        "2031-01-31": Decimal("10.00"),
+    }
 
 
 async def test_trial_balance_debits_equal_credits_and_name_accounts(xero_conn: Conn) -> None:
@@ -183,7 +207,9 @@ async def test_trial_balance_debits_equal_credits_and_name_accounts(xero_conn: C
     rows = [row for row in report.walk() if row.kind == "row"]
     assert all(row.ledger_account_id for row in rows)
     for debit, credit in (("debit", "credit"), ("ytd_debit", "ytd_credit")):
-        assert sum((r.amount(debit) or 0 for r in rows), Decimal(0)) == sum((r.amount(credit) or 0 for r in rows), Decimal(0))
+        assert sum((r.amount(debit) or 0 for r in rows), Decimal(0)) == sum(
+            (r.amount(credit) or 0 for r in rows), Decimal(0)
+        )
     assert report.find("Sales (200)").amount("credit") == Decimal("80.00")
     total = report.find("Total")
     assert total.amount("debit") == total.amount("credit") and total.kind == "total"
@@ -257,34 +283,56 @@ def test_reading_keeps_every_row_cell_and_id() -> None:
                             {
                                 "RowType": "Row",
                                 "Cells": [
-                                    {"Value": "Sales", "Attributes": [{"Id": "account", "Value": "3f1c2a80-0000-4000-8000-000000000200"}]},
+                                    {
+                                        "Value": "Sales",
+                                        "Attributes": [
+                                            {"Id": "account", "Value": "3f1c2a80-0000-4000-8000-000000000200"}
+                                        ],
+                                    },
                                     {"Value": "1200.00"},
                                 ],
                             },
                             {
                                 "RowType": "Row",
                                 "Cells": [
-                                    {"Value": "Foreign Currency Gains and Losses", "Attributes": [{"Id": "account", "Value": "FXGROUPID"}]},
+                                    {
+                                        "Value": "Foreign Currency Gains and Losses",
+                                        "Attributes": [{"Id": "account", "Value": "FXGROUPID"}],
+                                    },
                                     {"Attributes": [{"Id": "account", "Value": "FXGROUPID"}]},
                                 ],
                             },
-                            {"RowType": "SummaryRow", "Cells": [{"Value": "Total Income"}, {"Value": "1200.00"}]},
+                            {
+                                "RowType": "SummaryRow",
+                                "Cells": [{"Value": "Total Income"}, {"Value": "1200.00"}],
+                            },
                         ],
                     },
                     {"RowType": "Section", "Title": "", "Rows": []},
-                    {"RowType": "Section", "Rows": [{"RowType": "Row", "Cells": [{"Value": "NET PROFIT"}, {"Value": "1200.00"}]}]},
+                    {
+                        "RowType": "Section",
+                        "Rows": [
+                            {"RowType": "Row", "Cells": [{"Value": "NET PROFIT"}, {"Value": "1200.00"}]}
+                        ],
+                    },
                 ],
             }
         ]
     }
-    request = ReportRequest(ReportName.PROFIT_AND_LOSS, start_date=date(2025, 3, 1), end_date=date(2025, 3, 31))
+    request = ReportRequest(
+        ReportName.PROFIT_AND_LOSS, start_date=date(2025, 3, 1), end_date=date(2025, 3, 31)
+    )
     report = Report.model_validate(xero_reports.read(request, body, "NZD"))
     (column,) = report.amount_columns
     section = report.rows[0]
     assert (section.label, section.classification) == (" Income", AccountClassification.INCOME)
     assert [r.label for r in section.rows] == ["Sales", "Foreign Currency Gains and Losses"]
     assert section.rows[0].ledger_account_id == "3f1c2a80-0000-4000-8000-000000000200"
-    assert (section.rows[1].ledger_account_id, section.rows[1].group, section.rows[1].values) == (None, "FXGROUPID", {column: None})
+    assert (section.rows[1].ledger_account_id, section.rows[1].group, section.rows[1].values) == (
+        None,
+        "FXGROUPID",
+        {column: None},
+    )
     assert section.total is not None and section.total.amount(column) == Decimal("1200.00")
     assert len(report.rows) == 3 and report.find("NET PROFIT").amount(column) == Decimal("1200.00")
 

@@ -53,7 +53,9 @@ CHUNK = 64 * 1024
 
 
 def _refuse(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed("the attachment cannot be sent to Xero", issues=[FieldIssue(field, message)], provider=PROVIDER)
+    return ValidationFailed(
+        "the attachment cannot be sent to Xero", issues=[FieldIssue(field, message)], provider=PROVIDER
+    )
 
 
 async def _record_id(session: ProviderSession, resource: str, record_id: str) -> str:

@@ -26,7 +26,9 @@ EMAILABLE = frozenset({"SUBMITTED", "AUTHORISED", "PAID"})
 
 
 def _refuse(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed("Xero cannot email this invoice", issues=[FieldIssue(field, message)], provider=PROVIDER)
+    return ValidationFailed(
+        "Xero cannot email this invoice", issues=[FieldIssue(field, message)], provider=PROVIDER
+    )
 
 
 async def pdf(session: ProviderSession, resource: str, record_id: str) -> bytes:
@@ -71,5 +73,7 @@ async def email(session: ProviderSession, record_id: str, to: str | None) -> dic
             f"customer {contact_id or '(none)'} has no email address for Xero to send the invoice to: "
             "set the customer's email first",
         )
-    await session.request("POST", api.url(session, "invoice", api.id_of("invoice", invoice), "Email"), json={})
+    await session.request(
+        "POST", api.url(session, "invoice", api.id_of("invoice", invoice), "Email"), json={}
+    )
     return await api.fetch_record(session, "invoice", api.id_of("invoice", invoice))

@@ -45,7 +45,11 @@ REPORT_IDS = {
     ReportName.AGED_PAYABLES: "AgedPayablesByContact",
 }
 #: Xero's ``timeframe`` and the months in one of its periods.
-TIMEFRAMES = {ReportPeriod.MONTH: ("MONTH", 1), ReportPeriod.QUARTER: ("QUARTER", 3), ReportPeriod.YEAR: ("YEAR", 12)}
+TIMEFRAMES = {
+    ReportPeriod.MONTH: ("MONTH", 1),
+    ReportPeriod.QUARTER: ("QUARTER", 3),
+    ReportPeriod.YEAR: ("YEAR", 12),
+}
 #: Xero compares with at most 11 earlier periods.
 MAX_PERIODS = 11
 #: Earlier balance sheet dates asked for when split by period: a year of month or quarter ends, or 2 years.

@@ -208,7 +208,9 @@ def _binary(request: Request, resource: str) -> bool:
     if (params.get("sub") or "").lower() == "attachments":
         return True
     accept = request.headers.get("accept", "")
-    return resource in ("Invoices", "CreditNotes") and params.get("sub") is None and documents.wants_pdf(accept)
+    return (
+        resource in ("Invoices", "CreditNotes") and params.get("sub") is None and documents.wants_pdf(accept)
+    )
 
 
 # ------------------------------------------------------------------------------------------------------ reads

@@ -76,9 +76,7 @@ async def serve(call: Any, find: Any, record_id: str, name: str | None) -> Respo
     if request.method == "GET" and name is None:
         return json_response(call.envelope("Attachments", [_wire(call, endpoint, key, f) for f in files]))
     if request.method == "GET":
-        found = next(
-            (f for f in files if f["AttachmentID"] == name.lower() or f["FileName"] == name), None
-        )
+        found = next((f for f in files if f["AttachmentID"] == name.lower() or f["FileName"] == name), None)
         if found is None:
             return not_found(em.options.not_found_body)
         return _download(found)
@@ -86,7 +84,7 @@ async def serve(call: Any, find: Any, record_id: str, name: str | None) -> Respo
         return problem(405, "Method Not Allowed", f"{request.method} is not supported on attachments")
     if set(name) & FORBIDDEN or not name.strip():
         return simple_validation_error(f"The file name '{name}' holds a character that is not allowed.")
-    online = (request.query_params.get("IncludeOnline") or request.query_params.get("includeOnline") or "")
+    online = request.query_params.get("IncludeOnline") or request.query_params.get("includeOnline") or ""
     if online and online.lower() not in ("true", "false"):
         return simple_validation_error("IncludeOnline must be true or false.")
     if online.lower() == "true" and not _sales_document(record):

@@ -21,7 +21,12 @@ from .errors import not_found, problem, simple_validation_error
 from .state import Record, TenantState
 
 EMAILABLE_STATUSES = ("SUBMITTED", "AUTHORISED", "PAID")
-_TITLES = {"ACCREC": "Tax Invoice", "ACCPAY": "Bill", "ACCRECCREDIT": "Credit Note", "ACCPAYCREDIT": "Credit Note"}
+_TITLES = {
+    "ACCREC": "Tax Invoice",
+    "ACCPAY": "Bill",
+    "ACCRECCREDIT": "Credit Note",
+    "ACCPAYCREDIT": "Credit Note",
+}
 
 
 def wants_pdf(accept: str) -> bool:
@@ -37,7 +42,10 @@ def _lines(t: TenantState, rec: Record) -> list[str]:
     for line in rec.get("LineItems") or []:
         out.append(f"{line.get('Description') or ''}    {line.get('LineAmount')}")
     out.append("")
-    out.append(f"Subtotal {rec.get('SubTotal')}  Tax {rec.get('TotalTax')}  Total {rec.get('Total')} {rec.get('CurrencyCode')}")
+    out.append(
+        f"Subtotal {rec.get('SubTotal')}  Tax {rec.get('TotalTax')}  "
+        f"Total {rec.get('Total')} {rec.get('CurrencyCode')}"
+    )
     return out
 
 
@@ -67,7 +75,8 @@ def email(call: Any, rec: Record | None) -> Response:
         return simple_validation_error("Only sales invoices (ACCREC) can be emailed.")
     if rec.get("Status") not in EMAILABLE_STATUSES:
         return simple_validation_error(
-            f"An invoice with status {rec.get('Status')} cannot be emailed: it must be SUBMITTED, AUTHORISED or PAID."
+            f"An invoice with status {rec.get('Status')} cannot be emailed: "
+            "it must be SUBMITTED, AUTHORISED or PAID."
         )
     contact = t.contacts.get(str((rec.get("Contact") or {}).get("ContactID") or "")) or {}
     recipients = _recipients(contact)

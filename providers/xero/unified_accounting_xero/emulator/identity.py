@@ -400,5 +400,8 @@ class IdentityService(kit.OAuthServer[CodeGrant, Holder]):
             return True
         accepted = rule[0] if write else rule[0] + rule[1]
         if resource == "Reports" and not write:
-            return any(s == "accounting.reports.read" or s.startswith("accounting.reports.") for s in token.data.scopes)
+            return any(
+                s == "accounting.reports.read" or s.startswith("accounting.reports.")
+                for s in token.data.scopes
+            )
         return any(s in token.data.scopes for s in accepted)

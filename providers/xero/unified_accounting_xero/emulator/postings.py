@@ -150,7 +150,9 @@ def _accrual(t: TenantState) -> Iterator[Posting]:
         document = _paid_document(t, payment)
         if payment.get("Status") != "AUTHORISED" or document is None:
             continue
-        control = system_account(t, "DEBTORS" if document["Type"] in ("ACCREC", "ACCRECCREDIT") else "CREDITORS")
+        control = system_account(
+            t, "DEBTORS" if document["Type"] in ("ACCREC", "ACCRECCREDIT") else "CREDITORS"
+        )
         # Money comes in for a sale and for a supplier's refund; it goes out otherwise.
         incoming = document["Type"] in ("ACCREC", "ACCPAYCREDIT")
         amount = Decimal(payment.get("BankAmount") or payment["Amount"])
@@ -168,7 +170,9 @@ def _cash(t: TenantState) -> Iterator[Posting]:
             continue
         legs, _ = _document(t, document)
         share = _share(Decimal(payment["Amount"]), document)
-        yield from _balanced(legs, str(payment["Account"]["AccountID"]), payment["Date"], _contact(document), share)
+        yield from _balanced(
+            legs, str(payment["Account"]["AccountID"]), payment["Date"], _contact(document), share
+        )
     for credit in t.credit_notes.values():
         if credit.get("Status") not in POSTED_DOCUMENTS:
             continue

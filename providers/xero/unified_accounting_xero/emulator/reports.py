@@ -173,9 +173,7 @@ def _section(title: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {"RowType": "Section", "Title": title, "Rows": rows}
 
 
-def _accounts_of(
-    t: TenantState, types: frozenset[str], klass: str | None = None
-) -> list[Record]:
+def _accounts_of(t: TenantState, types: frozenset[str], klass: str | None = None) -> list[Record]:
     chosen = [
         a
         for a in t.accounts.values()
@@ -197,11 +195,15 @@ def _grouped_section(
             totals = [a + b for a, b in zip(totals, values, strict=True)]
     if not rows:
         return None, totals
-    return _section(title, [*rows, _summary(f"Total {title.removeprefix('Less ').removeprefix('Plus ')}", totals)]), totals
+    return _section(
+        title, [*rows, _summary(f"Total {title.removeprefix('Less ').removeprefix('Plus ')}", totals)]
+    ), totals
 
 
 # ------------------------------------------------------------------------------------------------ reports
-def _report(t: TenantState, key: str, titles: list[str], rows: list[dict[str, Any]], today: date, now: Any) -> dict[str, Any]:
+def _report(
+    t: TenantState, key: str, titles: list[str], rows: list[dict[str, Any]], today: date, now: Any
+) -> dict[str, Any]:
     report_id, name = NAMES[key]
     return {
         "ReportID": report_id,
@@ -215,7 +217,9 @@ def _report(t: TenantState, key: str, titles: list[str], rows: list[dict[str, An
     }
 
 
-def profit_and_loss(t: TenantState, query: Mapping[str, str], today: date) -> tuple[list[str], list[dict[str, Any]]]:
+def profit_and_loss(
+    t: TenantState, query: Mapping[str, str], today: date
+) -> tuple[list[str], list[dict[str, Any]]]:
     start = _date(query, "fromDate", None) or today.replace(day=1)
     end = _date(query, "toDate", None) or shift(start.replace(day=1), 1) - timedelta(days=1)
     assert start is not None and end is not None
@@ -246,7 +250,9 @@ def profit_and_loss(t: TenantState, query: Mapping[str, str], today: date) -> tu
             rows.append(_section("", [_plain("Gross Profit", gross)]))
     net = [
         income + other - costs - expenses
-        for income, costs, other, expenses in zip(*(totals[title] for title, _, _ in PROFIT_SECTIONS), strict=True)
+        for income, costs, other, expenses in zip(
+            *(totals[title] for title, _, _ in PROFIT_SECTIONS), strict=True
+        )
     ]
     rows.append(_section("", [_plain("Net Profit", net)]))
     titles = ["Profit & Loss", str(t.name), f"{_long(start)} to {_long(end)}"]
@@ -260,7 +266,9 @@ def _earnings(entries: list[Posting], t: TenantState, start: date | None, end: d
     return -sum((amount for account, amount in moved.items() if account in profit_accounts), ZERO)
 
 
-def balance_sheet(t: TenantState, query: Mapping[str, str], today: date) -> tuple[list[str], list[dict[str, Any]]]:
+def balance_sheet(
+    t: TenantState, query: Mapping[str, str], today: date
+) -> tuple[list[str], list[dict[str, Any]]]:
     as_of = _date(query, "date", today)
     assert as_of is not None
     periods, months = _periods(query, 1, "YEAR")
@@ -294,7 +302,9 @@ def balance_sheet(t: TenantState, query: Mapping[str, str], today: date) -> tupl
             rows.append(section)
         liabilities = [a + b for a, b in zip(liabilities, total, strict=True)]
     rows.append(_section("", [_summary("Total Liabilities", liabilities)]))
-    rows.append(_section("", [_plain("Net Assets", [a - b for a, b in zip(assets, liabilities, strict=True)])]))
+    rows.append(
+        _section("", [_plain("Net Assets", [a - b for a, b in zip(assets, liabilities, strict=True)])])
+    )
 
     retained = system_account(t, "RETAINEDEARNINGS")
     equity_rows = []
@@ -328,7 +338,9 @@ def balance_sheet(t: TenantState, query: Mapping[str, str], today: date) -> tupl
     return titles, rows
 
 
-def trial_balance(t: TenantState, query: Mapping[str, str], today: date) -> tuple[list[str], list[dict[str, Any]]]:
+def trial_balance(
+    t: TenantState, query: Mapping[str, str], today: date
+) -> tuple[list[str], list[dict[str, Any]]]:
     as_of = _date(query, "date", today)
     assert as_of is not None
     entries = postings(t, _basis(query))
@@ -441,7 +453,9 @@ def aged(
     return [title, str(contact.get("Name") or ""), str(t.name), f"As at {_long(as_of)}"], rows
 
 
-BUILDERS: dict[str, Callable[[TenantState, Mapping[str, str], date], tuple[list[str], list[dict[str, Any]]]]] = {
+BUILDERS: dict[
+    str, Callable[[TenantState, Mapping[str, str], date], tuple[list[str], list[dict[str, Any]]]]
+] = {
     "profitandloss": profit_and_loss,
     "balancesheet": balance_sheet,
     "trialbalance": trial_balance,
