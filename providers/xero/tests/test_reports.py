@@ -12,7 +12,7 @@ from unified_accounting_xero import reports as xero_reports
 from unified_accounting_xero.emulator import XeroEmulator
 from unified_accounting_xero.testing import XeroHarness, emulator_of
 
-from unified_accounting import AsyncConnection
+from unified_accounting import AsyncClient, AsyncConnection
 from unified_accounting.errors import ValidationFailed
 from unified_accounting.models import (
     AccountClassification,
@@ -356,3 +356,60 @@ async def test_reports_need_their_scope() -> None:
         ]
     assert [answer.status_code for answer in answers] == [401, 200]
     assert answers[1].json()["Reports"][0]["ReportID"] == "TrialBalance"
+
+
+async def test_balance_sheet_by_quarter_balances_at_each_quarter_end(xero_conn: Conn) -> None:
+    conn, emulator = xero_conn
+    await _invoice(conn, "70.00", date(2031, 2, 10))
+    report = await conn.reports.balance_sheet(date(2031, 3, 31), columns="quarter")
+    (sent,) = [r for r in emulator.request_log if "/Reports/" in r.path]
+    assert (sent.query["timeframe"], sent.query["periods"], sent.query["date"]) == (
+        "QUARTER",
+        "3",
+        "2031-03-31",
+    )
+    ends = [c.end_date for c in report.columns if c.kind == "amount"]
+    assert ends == [date(2031, 3, 31), date(2030, 12, 31), date(2030, 9, 30), date(2030, 6, 30)]
+    for column in report.amount_columns:
+        assets = report.classified_total(AccountClassification.ASSET, column)
+        claims = report.classified_total(AccountClassification.LIABILITY, column)
+        claims += report.classified_total(AccountClassification.EQUITY, column)
+        assert assets == claims, column
+    receivable = report.find("Accounts Receivable")
+    newest, previous = report.amount_columns[:2]
+    assert (receivable.amount(newest) or 0) - (receivable.amount(previous) or 0) == Decimal("80.50")
+
+
+async def test_earlier_years_profit_moves_to_retained_earnings() -> None:
+    """An Australian organisation's year starts in July: the profit of the year before lands in
+    Retained Earnings, this year's in Current Year Earnings."""
+    harness = XeroHarness.australia()
+    app = harness.create_app()
+    grant = await harness.grant(app)
+    async with AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        providers={"xero": {**harness.settings, "base_url": harness.base_url}},
+        environ={},
+    ) as client:
+        conn = await client.import_connection(
+            consumer_id="tests",
+            provider="xero",
+            company_id=grant.company_id,
+            access_token=grant.access_token,
+            refresh_token=grant.refresh_token,
+            expires_at=grant.expires_at,
+        )
+        before = await conn.reports.balance_sheet(date(2031, 9, 30))
+        await _invoice(conn, "100.00", date(2031, 1, 15))  # the year to June 2031
+        await _invoice(conn, "40.00", date(2031, 8, 15))  # the year to June 2032
+        after = await conn.reports.balance_sheet(date(2031, 9, 30))
+        column = after.amount_columns[0]
+
+        def amount(report: Report, label: str) -> Decimal:
+            return next((r.amount(column) for r in report.walk() if r.label == label), None) or Decimal(0)
+
+        assert amount(after, "Retained Earnings") - amount(before, "Retained Earnings") == Decimal("100.00")
+        assert amount(after, "Current Year Earnings") - amount(before, "Current Year Earnings") == Decimal(
+            "40.00"
+        )
+        assert after.find("Current Year Earnings").ledger_account_id == "abababab-abab-abab-abab-abababababab"

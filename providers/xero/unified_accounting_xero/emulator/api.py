@@ -21,6 +21,11 @@ stored response.  Accounts are created with ``PUT``, changed with ``POST /Accoun
 their allocations and refunds follow :mod:`.credits`, bank transactions :mod:`.bank`.  Tax rates are keyed
 by ``TaxType`` (one per request, :mod:`.taxes`); tracking categories have their own routes
 (:mod:`.tracking`); currencies are added with ``PUT`` (:mod:`.organisation`).
+
+Beyond records: ``GET /Reports/{ReportID}`` (:mod:`.reports`, computed from :mod:`.postings`),
+``/{Endpoint}/{id}/Attachments`` (:mod:`.attachments`; the ``Accept`` check does not apply), and
+documents (:mod:`.documents`): ``GET /Invoices/{id}`` or ``/CreditNotes/{id}`` with
+``Accept: application/pdf`` answers a PDF, ``POST /Invoices/{id}/Email`` emails a sales invoice.
 """
 
 from __future__ import annotations

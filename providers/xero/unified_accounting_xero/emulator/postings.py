@@ -18,7 +18,8 @@ receivables or payables, which then net out).
 
 Simplifications: amounts are converted at each document's (or payment's) own ``CurrencyRate`` and no
 foreign-exchange gain or loss is posted; tax on manual journal lines is not split out; a line without
-an account posts to Sales (200) or General Expenses (429); DRAFT, SUBMITTED, VOIDED and DELETED
+an account posts to Sales (200) or General Expenses (429) (a line's account is its ``AccountID``, then
+its ``AccountCode``); DRAFT, SUBMITTED, VOIDED and DELETED
 documents post nothing.
 """
 
@@ -50,8 +51,10 @@ class Posting:
     contact_id: str | None = None
 
 
-def _account_id(t: TenantState, code: str | None, side: int) -> str:
-    account = t.account_by_code(code) if code else None
+def _account_id(t: TenantState, line: Record, side: int) -> str:
+    account = t.accounts.get(str(line.get("AccountID") or "").lower())
+    if account is None and line.get("AccountCode"):
+        account = t.account_by_code(str(line["AccountCode"]))
     if account is None:
         account = t.account_by_code(_FALLBACK_CODES[side])
     assert account is not None, "the emulator's chart always holds Sales and General Expenses"
@@ -84,7 +87,7 @@ def _legs(t: TenantState, rec: Record, side: int) -> list[tuple[str, Decimal]]:
         amount = Decimal(line.get("LineAmount") or 0)
         tax = Decimal(line.get("TaxAmount") or 0)
         net = amount - tax if rec.get("LineAmountTypes") == "Inclusive" else amount
-        account = _account_id(t, line.get("AccountCode"), side)
+        account = _account_id(t, line, side)
         legs[account] = legs.get(account, ZERO) + side * in_base_currency(net, rate)
         tax_total += tax
     if tax_total:
