@@ -75,7 +75,7 @@ async def serve(call: Any, find: Any, record_id: str, name: str | None) -> Respo
     files: list[Record] = t.attachments.setdefault(key, [])
     if request.method == "GET" and name is None:
         return json_response(call.envelope("Attachments", [_wire(call, endpoint, key, f) for f in files]))
-    if request.method == "GET":
+    if request.method == "GET" and name is not None:
         found = next((f for f in files if f["AttachmentID"] == name.lower() or f["FileName"] == name), None)
         if found is None:
             return not_found(em.options.not_found_body)

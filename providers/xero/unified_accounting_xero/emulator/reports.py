@@ -446,8 +446,8 @@ def aged(
         ]
         lines.append((day, {"RowType": "Row", "Cells": cells}))
     lines.sort(key=lambda pair: pair[0])
-    summary = {"RowType": "SummaryRow", "Cells": [_cell("Total"), *(_cell("") for _ in range(3))]}
-    summary["Cells"] += [_cell(_amount(v)) for v in sums]
+    totals = [_cell("Total"), *(_cell("") for _ in range(3)), *(_cell(_amount(v)) for v in sums)]
+    summary = {"RowType": "SummaryRow", "Cells": totals}
     rows.append(_section("", [row for _, row in lines] + [summary]))
     title = "Aged Receivables" if kind == "ACCREC" else "Aged Payables"
     return [title, str(contact.get("Name") or ""), str(t.name), f"As at {_long(as_of)}"], rows
