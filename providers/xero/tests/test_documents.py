@@ -8,12 +8,14 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from unified_accounting_xero.emulator import XeroEmulator
+from unified_accounting_xero.testing import XeroHarness, emulator_of
 
-from unified_accounting import AsyncConnection
+from unified_accounting import AsyncClient, AsyncConnection
 from unified_accounting.emulation.pdf import pdf_problems
-from unified_accounting.errors import NotFound, UnsupportedOperation, ValidationFailed
+from unified_accounting.errors import NotFound, PermissionDenied, UnsupportedOperation, ValidationFailed
 from unified_accounting.models import (
     CreditNote,
     Customer,
@@ -261,3 +263,33 @@ async def test_raw_paths_cannot_leave_the_api(xero_conn: Conn) -> None:
             await conn.request("GET", path)
         assert [issue.field for issue in caught.value.issues] == ["path"]
     assert emulator.request_log == []
+
+
+async def test_a_connection_without_the_new_scopes_is_told_which_one_it_lacks() -> None:
+    harness = XeroHarness()
+    app = harness.create_app()
+    emulator = emulator_of(app)
+    issued = emulator.issue_tokens(
+        scopes="openid offline_access accounting.transactions accounting.contacts accounting.settings"
+    )
+    async with AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        providers={"xero": {**harness.settings, "base_url": harness.base_url}},
+        environ={},
+    ) as client:
+        conn = await client.import_connection(
+            consumer_id="tests",
+            provider="xero",
+            company_id=emulator.default_tenant_id,
+            access_token=issued["access_token"],
+            refresh_token=issued["refresh_token"],
+            expires_at=issued["expires_at"],
+        )
+        invoice = await _invoice(conn)
+        with pytest.raises(PermissionDenied, match=r"accounting\.reports\.read"):
+            await conn.reports.trial_balance(date(2031, 3, 31))
+        with pytest.raises(PermissionDenied, match=r"accounting\.attachments"):
+            await conn.attachments.list("invoice", str(invoice.id))
+        with pytest.raises(PermissionDenied, match=r"accounting\.attachments"):
+            [c async for c in conn.attachments.download("x", resource="invoice", record_id=str(invoice.id))]
+        assert (await conn.record()).health == "ok"

@@ -66,7 +66,20 @@ from unified_accounting.ratelimits import LimitFeedback, RateLimits, Window
 from unified_accounting.tokens import Grant, TokenSet
 from unified_accounting.types import ASGIApp
 
-from . import api, attachments, chart, checks, documents, limits, oauth, queries, reports, rules, webhooks
+from . import (
+    api,
+    attachments,
+    chart,
+    checks,
+    documents,
+    limits,
+    oauth,
+    queries,
+    reports,
+    rules,
+    scopes,
+    webhooks,
+)
 from .changes import read_changes
 from .checks import Organisation
 from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
@@ -881,24 +894,29 @@ class XeroProvider(Provider):
 
     async def report(self, session: ProviderSession, request: ReportRequest) -> Report:
         query = reports.params(request)
-        response = await session.request(
-            "GET", api.url_of(session, "Reports", reports.REPORT_IDS[request.name]), params=query
-        )
+        async with scopes.needing(scopes.REPORTS, "read reports"):
+            response = await session.request(
+                "GET", api.url_of(session, "Reports", reports.REPORT_IDS[request.name]), params=query
+            )
         currency = (await self.company(session)).base_currency
         return self.read_report(
             session, response.content, lambda body: reports.read(request, jsonutil.loads(body), currency)
         )
 
     async def upload_attachment(self, session: ProviderSession, upload: AttachmentUpload) -> Attachment:
-        return await attachments.upload(session, upload)
+        async with scopes.needing(scopes.ATTACHMENTS, "attach files"):
+            return await attachments.upload(session, upload)
 
     async def list_attachments(
         self, session: ProviderSession, resource: str, record_id: str
     ) -> list[Attachment]:
-        return await attachments.list_for(session, resource, record_id)
+        async with scopes.needing(scopes.ATTACHMENTS, "list attachments"):
+            return await attachments.list_for(session, resource, record_id)
 
-    def download_attachment(self, session: ProviderSession, ref: AttachmentRef) -> AsyncIterator[bytes]:
-        return attachments.download(session, ref)
+    async def download_attachment(self, session: ProviderSession, ref: AttachmentRef) -> AsyncIterator[bytes]:
+        async with scopes.needing(scopes.ATTACHMENTS, "read attachments"):
+            async for chunk in attachments.download(session, ref):
+                yield chunk
 
     async def pdf(self, session: ProviderSession, resource: str, record_id: str) -> bytes:
         self.require(resource, Operation.PDF)
