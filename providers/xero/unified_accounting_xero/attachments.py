@@ -137,6 +137,7 @@ async def download(session: ProviderSession, ref: AttachmentRef) -> AsyncIterato
         raise _refuse("resource", f"Xero keeps no attachments on {ref.resource} records")
     record_id = await _record_id(session, ref.resource, ref.record_id)
     url = _url(session, ref.resource, record_id, ref.id)
-    async with session.stream("GET", url, headers={"Accept": "*/*"}) as response:
+    # Xero's SDK asks for the bytes as octet-stream; Xero answers with the stored type.
+    async with session.stream("GET", url, headers={"Accept": "application/octet-stream"}) as response:
         async for chunk in response.aiter_bytes(CHUNK):
             yield chunk
