@@ -148,7 +148,9 @@ async def test_confirming_a_new_connection_spends_the_companys_budget(fake: Limi
     # the connection sits out Intuit's one-minute penalty.
     app = create_emulator()
     settings = QuickBooksSettings(
-        client_id=DEFAULT_CLIENT_ID, client_secret=SecretStr(DEFAULT_CLIENT_SECRET), base_url="http://qbo.test"
+        client_id=DEFAULT_CLIENT_ID,
+        client_secret=SecretStr(DEFAULT_CLIENT_SECRET),
+        base_url="http://qbo.test",
     )
     redirect = "https://app.example/callback"
     flow = RateLimiter(clock=fake.clock, sleep=fake.sleep)
