@@ -98,10 +98,20 @@ def _scrub_headers(headers: Any) -> None:
             headers[name] = scrub_value(value)
 
 
+def _text_of(body: bytes | str) -> str | None:
+    """A body as text; ``None`` for binary content (a PDF, an uploaded file), which is kept as it is."""
+    if isinstance(body, str):
+        return body
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        return None
+
+
 def scrub_request(request: Any) -> Any:
     body = request.body
-    if body:
-        text = body.decode() if isinstance(body, bytes) else str(body)
+    text = _text_of(body) if body else None
+    if text is not None:
         request.body = _scrub_text(text).encode()
     request.uri = scrub_value(request.uri)
     _scrub_headers(request.headers)
@@ -110,8 +120,8 @@ def scrub_request(request: Any) -> Any:
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     body = response.get("body", {}).get("string")
-    if body:
-        text = body.decode() if isinstance(body, bytes) else str(body)
+    text = _text_of(body) if body else None
+    if text is not None:
         scrubbed = _scrub_text(text)
         response["body"]["string"] = scrubbed.encode() if isinstance(body, bytes) else scrubbed
     headers = response.get("headers", {})

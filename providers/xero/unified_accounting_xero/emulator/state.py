@@ -73,6 +73,10 @@ class TenantState:
     bank_transactions: dict[str, Record] = field(default_factory=dict)
     #: OverpaymentID / PrepaymentID → the over- or prepayment a bank transaction made (see ``prepaid``).
     prepaid: dict[str, Record] = field(default_factory=dict)
+    #: Record id (lower case) → its attachments, bytes included (:mod:`.attachments`).
+    attachments: dict[str, list[Record]] = field(default_factory=dict)
+    #: Invoices emailed through ``POST /Invoices/{id}/Email`` (:mod:`.documents`), oldest first.
+    emails: list[Record] = field(default_factory=list)
     next_tax_type: int = 1
     #: Upper-cased ACCREC invoice number → InvoiceID.
     invoice_numbers: dict[str, str] = field(default_factory=dict)
