@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import faults, jsonutil, lists
+from . import faults, jsonutil, lists, reports
 from .clock import parse_datetime
 from .emulator import QuickBooksEmulator
 from .entities import Ledger, entity_name
@@ -149,6 +149,9 @@ async def _get(
             request.query_params.get("asofdate"),
         )
         return json_response(jsonutil.dumps({"ExchangeRate": found, "time": _time(emulator)}))
+    if len(parts) == 2 and parts[0].lower() == "reports":
+        ledger = emulator.ledger(realm.realm_id)
+        return json_response(jsonutil.dumps(reports.report(ledger, parts[1], request.query_params)))
     if len(parts) == 2:
         entity = entity_name(parts[0])
         if entity is None:
