@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -130,17 +131,22 @@ async def test_limits_are_intuits(env: Env) -> None:
 
 async def test_the_emulator_takes_base64_parts_and_reports_a_refused_file_next_to_it(env: Env) -> None:
     invoice = await new_invoice(env)
-    meta = '{"AttachableRef":[{"EntityRef":{"type":"Invoice","value":"%s"}}],"FileName":"n.txt","ContentType":"text/plain"}'
-    bad = '{"AttachableRef":[{"EntityRef":{"type":"Invoice","value":"%s"}}],"FileName":"x.exe","ContentType":"application/x-msdownload"}'
+
+    def described(file_name: str, kind: str) -> str:
+        ref = {"EntityRef": {"type": "Invoice", "value": invoice.id}}
+        return json.dumps({"AttachableRef": [ref], "FileName": file_name, "ContentType": kind})
+
+    meta, bad = described("n.txt", "text/plain"), described("x.exe", "application/x-msdownload")
     boundary = "b0undary"
     parts = []
     for suffix, metadata, content, extra in (
         ("01", meta, base64.b64encode(b"hello"), "Content-Transfer-Encoding: base64\r\n"),
         ("02", bad, b"MZ", ""),
     ):
+        disposition = f'form-data; name="file_metadata_{suffix}"; filename="a.json"'
         parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file_metadata_{suffix}"; filename="a.json"\r\n'
-            f"Content-Type: application/json\r\n\r\n{metadata % invoice.id}\r\n".encode()
+            f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+            f"Content-Type: application/json\r\n\r\n{metadata}\r\n".encode()
         )
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="file_content_{suffix}"; filename="f"\r\n'
@@ -161,7 +167,7 @@ async def test_the_emulator_takes_base64_parts_and_reports_a_refused_file_next_t
         found = await http.get(
             "/query",
             params={
-                "query": "select * from attachable where AttachableRef.EntityRef.value = '%s'" % invoice.id
+                "query": f"select * from attachable where AttachableRef.EntityRef.value = '{invoice.id}'"
             },
         )
         assert [row["Id"] for row in found.json()["QueryResponse"]["Attachable"]] == [
