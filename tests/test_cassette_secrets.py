@@ -105,3 +105,12 @@ def test_json_bodies_keep_error_codes_but_lose_tokens_and_urls_with_codes() -> N
         b'{"access_token": "REDACTED", "code": "5010", '
         b'"next": "https://app.example/cb?code=REDACTED&state=REDACTED"}'
     )
+
+
+def test_binary_bodies_are_kept_byte_for_byte() -> None:
+    """An uploaded file or a PDF is no UTF-8 text: recording it must neither fail nor change it."""
+    content = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + bytes(range(256))
+    request = Request("POST", "http://127.0.0.1/upload?requestid=r-1", content, {})
+    assert scrub_request(request).body == content
+    response = {"headers": {}, "body": {"string": content}}
+    assert scrub_response(response)["body"]["string"] == content
