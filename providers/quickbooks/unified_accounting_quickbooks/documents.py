@@ -119,6 +119,7 @@ class QuickBooksDocuments:
             start += len(rows)
 
     async def download_attachment(self, session: ProviderSession, ref: AttachmentRef) -> AsyncIterator[bytes]:
+        self.api._check_budget(session)  # the link is a metered read; its bytes are not
         response = await session.request(
             "GET",
             company_url(session, "download", ref.id),
