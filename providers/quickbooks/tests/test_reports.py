@@ -370,3 +370,46 @@ def test_a_row_with_more_cells_than_columns_is_not_read() -> None:
     payload["Rows"]["Row"][0]["Rows"]["Row"][0]["ColData"].append({"value": "1.00"})
     with pytest.raises(ValueError, match="cells for 2 columns"):
         read_report(ReportName.PROFIT_AND_LOSS, payload)
+
+
+async def test_a_foreign_currency_invoice_posts_at_its_rate_and_the_books_still_balance() -> None:
+    env = await make_env(country="GB", multi_currency=True, exchange_rates={"EUR": "1.0833"})
+    try:
+        customer = create(env, "Customer", {"DisplayName": "Euro customer", "CurrencyRef": {"value": "EUR"}})
+        standard = next(c["Id"] for c in env.emulator.records("TaxCode", env.realm) if c["Name"] == "20.0% S")
+        line = sales_line("43.34")
+        line["SalesItemLineDetail"]["TaxCodeRef"] = {"value": standard}
+        invoice = create(
+            env,
+            "Invoice",
+            {
+                "CustomerRef": {"value": customer["Id"]},
+                "CurrencyRef": {"value": "EUR"},
+                "TxnDate": "2026-01-05",
+                "Line": [line],
+            },
+        )
+        assert (invoice["TotalAmt"], invoice["HomeTotalAmt"]) == (Decimal("52.01"), Decimal("56.34"))
+        create(
+            env,
+            "Payment",
+            {
+                "CustomerRef": {"value": customer["Id"]},
+                "CurrencyRef": {"value": "EUR"},
+                "ExchangeRate": Decimal("1.2"),
+                "TotalAmt": Decimal(20),
+                "TxnDate": "2026-01-10",
+                "Line": [
+                    {"Amount": Decimal(20), "LinkedTxn": [{"TxnId": invoice["Id"], "TxnType": "Invoice"}]}
+                ],
+            },
+        )
+        report = await env.conn.reports.profit_and_loss(*JANUARY)
+        assert report.currency == "GBP" and amount(report, INCOME) == Decimal("46.95")  # 43.34 x 1.0833
+        for basis in ("accrual", "cash"):
+            assert_balances(await env.conn.reports.balance_sheet(JANUARY[1], accounting_method=basis))
+            trial = await env.conn.reports.trial_balance(JANUARY[1], accounting_method=basis)
+            total = trial.find("TOTAL")
+            assert total.amount("debit") == total.amount("credit")
+    finally:
+        await env.client.aclose()
