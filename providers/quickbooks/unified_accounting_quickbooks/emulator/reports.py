@@ -688,17 +688,17 @@ def trial_balance(ledger: Ledger, params: Mapping[str, str]) -> dict[str, Any]:
     for account, value in kept.balances(year_start, end).items():
         if str(kept.accounts[account].data.get("AccountType")) in PL_TYPES:
             balances[account] = value
-    rows = []
+    rows: list[dict[str, Any]] = []
     debits = credits = ZERO
-    for account in sorted(kept.accounts.values(), key=lambda a: str(a.data.get("Name", "")).lower()):
-        value = balances.get(account.id)
-        if not value:
+    for record in sorted(kept.accounts.values(), key=lambda a: str(a.data.get("Name", "")).lower()):
+        found = balances.get(record.id)
+        if not found:
             continue
-        debit, credit = (value, ZERO) if value > 0 else (ZERO, -value)
+        debit, credit = (found, ZERO) if found > 0 else (ZERO, -found)
         debits += debit
         credits += credit
         cells = [_money(debit) if debit else "", _money(credit) if credit else ""]
-        rows.append({"ColData": _cells(str(account.data.get("Name", "")), cells, account)})
+        rows.append({"ColData": _cells(str(record.data.get("Name", "")), cells, record)})
     rows.append(
         {
             "type": "Section",
@@ -792,7 +792,7 @@ def aging(ledger: Ledger, params: Mapping[str, str], payables: bool) -> dict[str
         buckets = parties.setdefault(item.party, [ZERO] * len(AGING_KEYS))
         buckets[_bucket((as_of - item.day).days)] += item.amount
     table = ledger.realm.table(entity)
-    rows = []
+    rows: list[dict[str, Any]] = []
     grand = [ZERO] * (len(AGING_KEYS) + 1)
 
     def name(party_id: str) -> str:
