@@ -40,7 +40,7 @@ from .state import Tombstone
 if TYPE_CHECKING:
     from starlette.datastructures import FormData, UploadFile
 
-    from .entities import Ledger
+    from .ledgerview import LedgerView as Ledger
 
 #: Intuit's limit of one upload request (all its files together).
 MAX_UPLOAD_BYTES = 100 * 1000 * 1000
