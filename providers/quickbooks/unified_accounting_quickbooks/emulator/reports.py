@@ -20,7 +20,8 @@ How the books are kept (a double entry per transaction, in the home currency):
 * Purchase: credit its ``AccountRef``, debit the lines and the tax (reversed for a refund,
   ``Credit: true``). Journal entry: each line as posted.
 * A document in another currency posts at its ``ExchangeRate``; exchange gains and losses are
-  not computed (simplification).
+  not computed (simplification). Home amounts are rounded to cents (a home currency without
+  minor units, JPY, is not modelled here).
 * Cash basis (``accounting_method=Cash``): an invoice or bill counts when payments settle it, in
   the proportion settled, at the payment's date; credit memos, vendor credits, purchases and
   journal entries count at their own date as on accrual (simplification: QuickBooks also defers
