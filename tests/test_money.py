@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 from ua_ledgerly.emulator import LedgerlyEmulator
 
-from unified_accounting import AsyncConnection, Provider, ValidationFailed
+from unified_accounting import AsyncConnection, ValidationFailed
 from unified_accounting.models import (
     Allocation,
     Customer,
@@ -21,13 +21,7 @@ from unified_accounting.models import (
 )
 from unified_accounting.models.context import from_provider
 from unified_accounting.models.currency import minor_units
-from unified_accounting.models.money import (
-    QuantizedRecords,
-    canonical,
-    excess_precision,
-    excess_precision_in_update,
-    quantized,
-)
+from unified_accounting.models.money import canonical, excess_precision, excess_precision_in_update, quantized
 
 
 @pytest.mark.parametrize(
@@ -144,54 +138,3 @@ def test_unit_prices_and_quantities_come_back_in_one_form(
 ) -> None:
     value = canonical(Decimal(given), kind, currency)
     assert value == Decimal(given) and str(value) == shown
-
-
-class _PageCodec:
-    """A codec whose pages come back as given: plain lists, or pages it vouches are quantized."""
-
-    def __init__(self) -> None:
-        self.records: list[Invoice] = []
-        self.vouch = False
-
-    def decode_page(
-        self, resource: str, body: object, include_raw: bool = False
-    ) -> tuple[list[Invoice], list[object]]:
-        return (QuantizedRecords(self.records) if self.vouch else list(self.records)), []
-
-
-class _PageProvider(Provider):
-    name = "pages"
-    display_name = "Pages"
-
-    def __init__(self) -> None:
-        self.codec = _PageCodec()  # type: ignore[assignment]
-
-
-class _Session:
-    include_raw = False
-
-
-def test_the_read_path_quantizes_pages_unless_the_codec_built_them_quantized(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import unified_accounting.provider as provider_module
-
-    walked: list[object] = []
-
-    def counting(record: Invoice) -> Invoice:
-        walked.append(record)
-        return quantized(record)
-
-    monkeypatch.setattr(provider_module, "quantized", counting)
-    loose = from_provider(Invoice, {"customer_id": "1", "currency": "USD", "total": "10.5"})
-    exact = quantized(from_provider(Invoice, {"customer_id": "2", "currency": "USD", "total": "7"}))
-    provider = _PageProvider()
-    provider.codec.records = [loose]  # type: ignore[attr-defined]
-    [read], _ = provider.read_page(_Session(), "invoice", b"")  # type: ignore[arg-type]
-    assert str(read.total) == "10.50" and walked == [loose]  # a plain page: record by record
-    walked.clear()
-    provider.codec.records, provider.codec.vouch = [exact], True  # type: ignore[attr-defined]
-    records, _ = provider.read_page(_Session(), "invoice", b"")  # type: ignore[arg-type]
-    # Taken as it is, and handed on as a plain list: the vouching belongs to the codec's page.
-    assert records == [exact] and records[0] is exact and type(records) is list
-    assert walked == []  # not walked again

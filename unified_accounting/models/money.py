@@ -157,15 +157,6 @@ def quantized(record: ModelT, currency: str | None = None) -> ModelT:
     return record.model_copy(update=updates) if updates else record
 
 
-class QuantizedRecords(list[Any]):
-    """A page of records its codec built already quantized: each is what :func:`quantized` would
-    make of it (``quantized(record) is record``), so the provider's read path hands them over
-    without walking every record and line again — on a 1,000-invoice page that walk cost more than
-    the decoding. A codec returns a page as one only when it vouches for every record in it."""
-
-    __slots__ = ()
-
-
 def excess_precision(record: BaseModel, currency: str | None = None, *, path: str = "") -> list[FieldIssue]:
     """Amounts a user set with more decimals than the currency has, each named by its field path.
 
@@ -227,6 +218,15 @@ def _too_precise(field: str, value: Decimal, currency: str | None, digits: int) 
 def _decimals(value: Decimal) -> int:
     exponent = value.normalize().as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+class QuantizedRecords(list[Any]):
+    """A page of records its codec built already quantized: each is what :func:`quantized` would
+    make of it (``quantized(record) is record``), so the provider's read path hands them over
+    without walking every record and line again — on a 1,000-invoice page that walk cost more than
+    the decoding. A codec returns a page as one only when it vouches for every record in it."""
+
+    __slots__ = ()
 
 
 __all__ = [

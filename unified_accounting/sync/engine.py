@@ -333,6 +333,7 @@ class SyncEngine:
             anchor=anchor,
             rewind=self._rewind(provider, resource),
             ahead=self.options.prefetch,
+            page_size=self.options.page_size,
         )
         return buffered(listing, size=2)
 
