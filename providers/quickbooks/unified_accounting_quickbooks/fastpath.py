@@ -251,8 +251,34 @@ def _time(text: str | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+#: Dates and custom field names repeat from record to record; dates are immutable, so a page's
+#: invoices of one day can share theirs.
+_DATES: dict[str, date] = {}
+_PO_NAMES: dict[str, bool] = {}
+_CACHE_CAP = 4096
+
+
 def _date(text: str | None) -> date | None:
-    return date.fromisoformat(text[:10]) if text else None
+    if not text:
+        return None
+    found = _DATES.get(text)
+    if found is None:
+        found = date.fromisoformat(text[:10])
+        if len(_DATES) >= _CACHE_CAP:
+            _DATES.clear()
+        _DATES[text] = found
+    return found
+
+
+def _po_name(name: str) -> bool:
+    """Whether a custom field's name says it holds the P.O. number (see ``company.PO_FIELD_NAME``)."""
+    found = _PO_NAMES.get(name)
+    if found is None:
+        found = PO_FIELD_NAME.match(name) is not None
+        if len(_PO_NAMES) >= _CACHE_CAP:
+            _PO_NAMES.clear()
+        _PO_NAMES[name] = found
+    return found
 
 
 def _address(value: wire.PhysicalAddress | None) -> Address | None:
@@ -296,7 +322,6 @@ def _tag(category: str, ref: wire.NamedRef | None) -> list[TrackingRef]:
 #: (value, kind, currency) → the value in its canonical form. Prices and quantities repeat from record
 #: to record, and working a form out costs several Decimal operations.
 _CANONICAL: dict[tuple[Decimal, str, str | None], Decimal] = {}
-_CANONICAL_CAP = 4096
 _PRICE, _QUANTITY = UNIT_PRICE.kind, QUANTITY.kind
 
 
@@ -311,7 +336,7 @@ def _canonical(value: Decimal | None, kind: str, currency: str | None) -> Decima
         found = canonical(value, kind, currency)
         if not value:
             return found  # zeros are equal whatever their sign, which their form keeps
-        if len(_CANONICAL) >= _CANONICAL_CAP:
+        if len(_CANONICAL) >= _CACHE_CAP:
             _CANONICAL.clear()
         _CANONICAL[key] = found
     return found
@@ -565,7 +590,7 @@ def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoi
     memo, email, fields = invoice.customer_memo, invoice.bill_email, invoice.custom_field
     po_number = None
     for entry in fields or ():
-        if entry.name is not None and PO_FIELD_NAME.match(entry.name):
+        if entry.name is not None and _po_name(entry.name):
             po_number = entry.string_value
             break
     terms_ref = invoice.sales_term_ref
