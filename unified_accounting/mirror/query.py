@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, func, literal, null, or_, select, true, tuple_
+from sqlalchemy import Connection, and_, func, literal, null, or_, select, true, tuple_
 
 from ..catalog import RESOURCES, ListFilter, ListSort
 from ..connections import ConnectionKey
@@ -163,12 +163,16 @@ async def list_page(
         if after is not None and after.value is None:
             unvalued = unvalued.where(stored.record_id > after.record_id)
         statements.append(unvalued.order_by(stored.record_id))
-    rows: list[Any] = []
-    async with db.read() as conn:
+
+    def read(conn: Connection) -> list[Any]:
+        rows: list[Any] = []
         for statement in statements:
-            rows += (await conn.execute(statement.limit(size + 1 - len(rows)))).all()
+            rows += conn.execute(statement.limit(size + 1 - len(rows))).all()
             if len(rows) > size:
                 break
+        return rows
+
+    rows = await db.read_blocking(read)
     more = len(rows) > size
     rows = rows[:size]
     items = decode_all(resource, [row.record for row in rows], model)
