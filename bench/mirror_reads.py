@@ -406,7 +406,8 @@ class Library:
             if self.statements is not None:
                 self.statements.append((statement, parameters))
 
-        event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+        for engine in db.engines:
+            event.listen(engine, "before_cursor_execute", record)
 
     async def page(self, case: Case, cursor: str | None) -> tuple[list[Invoice], str | None]:
         pager = self.conn.invoices.list(

@@ -121,6 +121,20 @@ class Database:
         await self.engine.dispose()
 
     @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every (blocking) SQLAlchemy engine this database runs statements on: the async engine's,
+        and on SQLite in a file the readers' of :meth:`read_blocking`. Listen to their events to
+        trace or log every statement."""
+        if not self.supports_direct_writes:
+            return (self.engine.sync_engine,)
+        return (self.engine.sync_engine, self._sqlite_readers().engine)
+
+    def _sqlite_readers(self) -> _SQLiteReaders:
+        if self._readers is None:
+            self._readers = _SQLiteReaders(str(self.engine.url.database))
+        return self._readers
+
+    @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
@@ -187,9 +201,14 @@ class Database:
         if not self.supports_direct_writes:
             async with self.read() as conn:
                 return await conn.run_sync(work)
-        if self._readers is None:
-            self._readers = _SQLiteReaders(str(self.engine.url.database))
-        return await self._readers.run(work)
+        return await self._sqlite_readers().run(work)
+
+    async def reopen_readers(self) -> None:
+        """Close the idle connections of :meth:`read_blocking` (new ones are opened as needed): a
+        SQLite connection loads the planner's statistics when it opens, so after ``ANALYZE`` the
+        readers plan with the new ones."""
+        if self._readers is not None:
+            await self._readers.reopen()
 
     async def snapshot(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """``work(conn)`` in one read transaction, never cut short by a cancellation of the caller."""
@@ -208,17 +227,20 @@ class _SQLiteReaders:
 
     def __init__(self, path: str) -> None:
         self._executor = ThreadPoolExecutor(self.THREADS, thread_name_prefix="ua-sqlite-reader")
-        self._engine: Engine = create_blocking_sqlite_engine(path, self.THREADS)
+        self.engine: Engine = create_blocking_sqlite_engine(path, self.THREADS)
 
     def _read(self, work: Callable[[Connection], T]) -> T:
-        with self._engine.connect() as conn, conn.begin():
+        with self.engine.connect() as conn, conn.begin():
             return work(conn)
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._read, work)
 
+    async def reopen(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.engine.dispose)
+
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._engine.dispose)
+        await self.reopen()
         self._executor.shutdown(wait=True)
 
 
