@@ -5,7 +5,8 @@ runs (``--rebuild`` makes it again). The records are real: QuickBooks query page
 invoices the QuickBooks emulator seeds: lines, tax, addresses; each with its own id, number,
 customer, dates, balance and version) read as the QuickBooks provider reads them (its codec, then
 amounts at the currency's minor units) and turned into mirror rows by the mirror's own code
-(``record_write`` and the upsert's row building), exactly as a sync stores them; about 1 % are tombstones (deleted at QuickBooks), 1 % void. Only the insert differs: one
+(``record_write`` and the upsert's row building), exactly as a sync stores them; about 1 % are
+tombstones (deleted at QuickBooks), 1 % void. Only the insert differs: one
 ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) into the mirror table with its indexes built
 afterwards, instead of the sync's ordered upserts.
 
@@ -60,7 +61,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -187,10 +188,10 @@ async def seed(db: Database, invoices: int) -> float:
             driver = _psycopg_blocking(db)
         cursor = driver.cursor()
         cursor.execute(f"DROP TABLE IF EXISTS {SEED_TABLE}")
+        mark = "?" if sqlite else "%s"
         cursor.execute(
-            "DELETE FROM ua_mirror_records WHERE consumer_id = {p} AND provider = {p} AND company_id = {p}".format(
-                p="?" if sqlite else "%s"
-            ),
+            f"DELETE FROM ua_mirror_records WHERE consumer_id = {mark} AND provider = {mark} "
+            f"AND company_id = {mark}",
             (KEY.consumer_id, KEY.provider, KEY.company_id),
         )
         for index in indexes:
@@ -420,22 +421,30 @@ class Library:
 KEY_COLUMNS = ("consumer_id", "provider", "company_id", "resource")
 
 
-def sqlite_problems(plan: list[str]) -> list[str]:
+#: Filters that keep a few records of a large company: a plan must read their index range.
+NARROW = {"customer_id": "customer_id", "number": "number"}
+
+
+def _mentioned(condition: str) -> set[str]:
+    return set(re.findall(r"\b([a-z_]+)\b", condition)) & {c.name for c in mirror_records.columns}
+
+
+def sqlite_problems(plan: list[str], case: Case) -> list[str]:
     """What is wrong with a SQLite plan of a mirror list (see the module docstring)."""
     problems = [f"table scan: {line}" for line in plan if line.startswith("SCAN ua_mirror_records")]
-    searches = [line for line in plan if line.startswith("SEARCH ua_mirror_records")]
-    narrowed = any(
-        re.search(
-            r"\b(?!(?:consumer_id|provider|company_id|resource)\b)\w+(?:[<>=]| IS)", line.split("(", 1)[-1]
-        )
-        for line in searches
+    searched = " ".join(
+        line.split("(", 1)[-1] for line in plan if line.startswith("SEARCH ua_mirror_records")
     )
-    if "USE TEMP B-TREE FOR ORDER BY" in plan and not narrowed:
+    bounded = _mentioned(searched) - set(KEY_COLUMNS)
+    if "USE TEMP B-TREE FOR ORDER BY" in plan and not bounded:
         problems.append("sorts every invoice of the company: " + " / ".join(plan))
+    for name, column in NARROW.items():
+        if name in case.filters and column not in bounded:
+            problems.append(f"reads the company's invoices for one {name}: " + " / ".join(plan))
     return problems
 
 
-def postgres_problems(plan: dict[str, Any]) -> list[str]:
+def postgres_problems(plan: dict[str, Any], case: Case) -> list[str]:
     """What is wrong with a PostgreSQL plan (``EXPLAIN (FORMAT JSON)``) of a mirror list."""
     problems: list[str] = []
     nodes: list[dict[str, Any]] = []
@@ -452,28 +461,32 @@ def postgres_problems(plan: dict[str, Any]) -> list[str]:
     conditions = " ".join(
         str(node.get("Index Cond", "")) + str(node.get("Recheck Cond", "")) for node in nodes
     )
-    mentioned = set(re.findall(r"\b([a-z_]+)\b", conditions)) & {c.name for c in mirror_records.columns}
-    narrowed = bool(mentioned - set(KEY_COLUMNS))
-    if any(node["Node Type"] == "Sort" for node in nodes) and not narrowed:
+    bounded = _mentioned(conditions) - set(KEY_COLUMNS)
+    if any(node["Node Type"] == "Sort" for node in nodes) and not bounded:
         problems.append("sorts every invoice of the company")
+    for name, column in NARROW.items():
+        if name in case.filters and column not in bounded:
+            problems.append(f"reads the company's invoices for one {name}")
     return problems
 
 
-async def explain(db: Database, statements: list[tuple[str, Any]]) -> list[str]:
+async def explain(db: Database, statements: list[tuple[str, Any]], case: Case) -> list[str]:
     problems: list[str] = []
     async with db.engine.connect() as conn:
         for statement, parameters in statements:
-            if not statement.lstrip().upper().startswith("SELECT"):
+            if not statement.lstrip().upper().startswith("SELECT") or "ua_mirror_records" not in statement:
                 continue
+            if "sqlite_stat1" in statement or "max(rowid)" in statement:
+                continue  # the statistics' check (unified_accounting.mirror.statistics)
             if db.dialect == "sqlite":
                 rows = (await conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)).all()
                 plan = [str(row[3]) for row in rows]
-                problems += sqlite_problems(plan)
+                problems += sqlite_problems(plan, case)
             else:
                 rows = (await conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)).all()
                 data = rows[0][0]
                 data = json.loads(data) if isinstance(data, str) else data
-                problems += postgres_problems(data[0]["Plan"])
+                problems += postgres_problems(data[0]["Plan"], case)
     return problems
 
 
@@ -535,7 +548,7 @@ async def measure(
         statistics.median(hand_times),
         sum(len(items) for items in library_pages),
         same,
-        await explain(db, statements),
+        await explain(db, statements, case),
     )
 
 
@@ -558,7 +571,8 @@ def load_average() -> str:
         return "unknown"
 
 
-async def run(args: argparse.Namespace) -> int:
+def _database(args: argparse.Namespace) -> tuple[str, str]:
+    """The database's URL and the vault's secret key (kept beside a cached SQLite file)."""
     from unified_accounting.vault.crypto import new_key
 
     if args.database_url:
@@ -579,6 +593,11 @@ async def run(args: argparse.Namespace) -> int:
         secret = new_key()
         if key_file is not None:
             key_file.write_text(secret)
+    return url, secret
+
+
+async def run(args: argparse.Namespace) -> int:
+    url, secret = _database(args)
     client = AsyncClient(database_url=url, secret_key=secret, environ={}, rate_limits="off")
     try:
         db = await client.database()
@@ -591,8 +610,9 @@ async def run(args: argparse.Namespace) -> int:
         library = Library(conn, db, args.page_size)
         by_hand = ByHand(db, args.page_size)
         print(
-            f"\n{args.invoices:,} invoices mirrored ({db.dialect}); pages of {args.page_size}, pages 1-{args.pages} "
-            f"from cursors; CPU per page, median of {args.rounds} rounds; load average {load_average()}\n"
+            f"\n{args.invoices:,} invoices mirrored ({db.dialect}); pages of {args.page_size}, "
+            f"pages 1-{args.pages} from cursors; CPU per page, median of {args.rounds} rounds; "
+            f"load average {load_average()}\n"
         )
         header = f"{'case':<52} {'library':>9} {'by hand':>9} {'ratio':>7}  rows  plans"
         print(header)
@@ -617,9 +637,8 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         await client.aclose()
     worst = max(results, key=lambda r: r.ratio)
-    print(
-        f"\nworst ratio {worst.ratio:.2f} ({worst.case.name}); target ≤ {TARGET_RATIO}; load average {load_average()}"
-    )
+    print(f"\nworst ratio {worst.ratio:.2f} ({worst.case.name}); target ≤ {TARGET_RATIO}")
+    print(f"load average {load_average()}")
     missed = [r for r in results if r.ratio > TARGET_RATIO or not r.same or r.problems]
     if missed:
         print(f"MISSED: {', '.join(r.case.name for r in missed)}")
