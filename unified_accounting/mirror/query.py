@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal, null, or_, select, true, tuple_
+from sqlalchemy import Connection, and_, func, literal, literal_column, null, or_, select, true, tuple_
 
 from ..catalog import RESOURCES, ListFilter, ListSort
 from ..connections import ConnectionKey
@@ -121,17 +121,28 @@ def _by_id(db: Database, filters: Sequence[tuple[ListFilter, Any]]) -> Any:
     return record_id
 
 
-def _beyond(sort: ListSort, cursor: SortCursor) -> Any:
+def _beyond(sort: ListSort, cursor: SortCursor, compared: Any) -> Any:
     """SQL keeping the rows with a value that come after ``cursor`` (which holds a value too) in
     ``sort``'s order, ties by id: a range of the sort's index (ascending: a row-value comparison;
     descending, its index being ``value DESC, id``: the range ``value <= v``, rows of ``v`` itself
-    kept from the id on)."""
+    kept from the id on). ``compared`` is the sort's column as the comparison names it."""
     column, record_id = _column(sort.field), mirror_records.c.record_id
+    value = literal(cursor.value, column.type)
     if not sort.descending:
-        return tuple_(column, record_id) > tuple_(
-            literal(cursor.value, column.type), literal(cursor.record_id)
-        )
-    return and_(column <= cursor.value, or_(column < cursor.value, record_id > cursor.record_id))
+        return tuple_(compared, record_id) > tuple_(value, literal(cursor.record_id))
+    return and_(compared <= value, or_(compared < value, record_id > cursor.record_id))
+
+
+def _compared(db: Database, sort: ListSort, filters: Sequence[tuple[ListFilter, Any]]) -> Any:
+    """The sort's column in a page's keyset condition. A list that keeps one customer's (supplier's)
+    records, or one number, reads that filter's index and orders the few records it holds; SQLite,
+    seeing a range of the sort's index in the condition, would rather read the whole company down
+    that index from the cursor (a range it cannot size). The column behind a unary ``+`` (SQLite's
+    way of saying "no index for this term") keeps it to the filter's index, as on the first page."""
+    column = _column(sort.field)
+    if db.dialect == "sqlite" and any(f.match == "equals" for f, _ in filters):
+        return literal_column(f"+{mirror_records.name}.{column.name}", column.type)
+    return column
 
 
 async def list_page(
@@ -175,7 +186,7 @@ async def list_page(
         after = SortCursor.decode(cursor, sort, model) if cursor is not None else None
         if after is None or after.value is not None:
             valued = query.add_columns(column).where(
-                column.is_not(None) if after is None else _beyond(sort, after)
+                column.is_not(None) if after is None else _beyond(sort, after, _compared(db, sort, filters))
             )
             statements.append(valued.order_by(column.desc() if sort.descending else column, stored.record_id))
         unvalued = query.add_columns(null()).where(column.is_(None))
