@@ -43,7 +43,8 @@ Run::
 
 The SQLite database is kept in ``--cache-dir`` (default: ``ua-bench`` in the system's temporary
 directory); a PostgreSQL database keeps the seeded rows (the bench's own connection key only) and
-a marker table, ``bench_mirror_seed``.
+a marker table, ``bench_mirror_seed``. Seeding drops the mirror's indexes and builds them again
+after the insert: give it a database of its own.
 """
 
 from __future__ import annotations
