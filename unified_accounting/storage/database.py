@@ -20,7 +20,10 @@ Hot paths. :meth:`Database.write_direct` runs a function on the driver's own con
 write transaction, for work that is many small writes a second (the webhook inbox): on SQLite,
 one thread keeps its own connection (``synchronous=FULL``: a commit is on disk when it returns) and
 each unit of work costs one hop to that thread, instead of SQLAlchemy's compilation, result
-processing and aiosqlite's hop per statement.
+processing and aiosqlite's hop per statement. :meth:`Database.read_blocking` is its twin for reads
+many times a second (mirror lists): on SQLite, the whole read runs on a blocking SQLAlchemy engine
+in a reader thread, one hop for the read instead of aiosqlite's eight or so (connection, begin,
+cursor, execute, fetch, close, commit, reset).
 
 Each package owns its tables and their migrations (:mod:`.migrations`); :meth:`Database.open`
 brings every installed package's schema up to date.
@@ -35,12 +38,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import ConfigurationError
-from .engine import IMMEDIATE, SQLITE_BUSY_TIMEOUT, create_engine
+from .engine import IMMEDIATE, SQLITE_BUSY_TIMEOUT, create_blocking_sqlite_engine, create_engine
 from .migrations import Schema, migrate
 from .urls import URL_SETTING, async_database_url, safe_url
 
@@ -87,6 +91,7 @@ class Database:
         # SQLite has one writer at a time: this process's writers queue here (see the module docstring).
         self._sqlite_writers = asyncio.Lock() if self.dialect == "sqlite" else None
         self._direct: _SQLiteThread | None = None
+        self._readers: _SQLiteReaders | None = None
 
     def __repr__(self) -> str:
         return f"<Database {self.dialect}>"
@@ -110,7 +115,24 @@ class Database:
         if self._direct is not None:
             await self._direct.close()
             self._direct = None
+        if self._readers is not None:
+            await self._readers.close()
+            self._readers = None
         await self.engine.dispose()
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every (blocking) SQLAlchemy engine this database runs statements on: the async engine's,
+        and on SQLite in a file the readers' of :meth:`read_blocking`. Listen to their events to
+        trace or log every statement."""
+        if not self.supports_direct_writes:
+            return (self.engine.sync_engine,)
+        return (self.engine.sync_engine, self._sqlite_readers().engine)
+
+    def _sqlite_readers(self) -> _SQLiteReaders:
+        if self._readers is None:
+            self._readers = _SQLiteReaders(str(self.engine.url.database))
+        return self._readers
 
     @property
     def dialect(self) -> str:
@@ -172,6 +194,22 @@ class Database:
 
         return await to_the_end(run())
 
+    async def read_blocking(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` in one read transaction on a blocking SQLAlchemy connection: on SQLite in
+        a file, in one of this database's reader threads (see the module docstring); elsewhere on
+        the async engine (``run_sync``: no thread). ``work`` is plain blocking code that only reads."""
+        if not self.supports_direct_writes:
+            async with self.read() as conn:
+                return await conn.run_sync(work)
+        return await self._sqlite_readers().run(work)
+
+    async def reopen_readers(self) -> None:
+        """Close the idle connections of :meth:`read_blocking` (new ones are opened as needed): a
+        SQLite connection loads the planner's statistics when it opens, so after ``ANALYZE`` the
+        readers plan with the new ones."""
+        if self._readers is not None:
+            await self._readers.reopen()
+
     async def snapshot(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """``work(conn)`` in one read transaction, never cut short by a cancellation of the caller."""
 
@@ -180,6 +218,30 @@ class Database:
                 return await work(conn)
 
         return await to_the_end(run())
+
+
+class _SQLiteReaders:
+    """Reader threads and their blocking engine on a SQLite file, for :meth:`Database.read_blocking`."""
+
+    THREADS = 2
+
+    def __init__(self, path: str) -> None:
+        self._executor = ThreadPoolExecutor(self.THREADS, thread_name_prefix="ua-sqlite-reader")
+        self.engine: Engine = create_blocking_sqlite_engine(path, self.THREADS)
+
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn, conn.begin():
+            return work(conn)
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._read, work)
+
+    async def reopen(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.engine.dispose)
+
+    async def close(self) -> None:
+        await self.reopen()
+        self._executor.shutdown(wait=True)
 
 
 class _SQLiteThread:
