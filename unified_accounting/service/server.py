@@ -9,11 +9,15 @@ hardened protocol (:mod:`..http.deadlines`) bounds each request's read time and 
 from __future__ import annotations
 
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from ..http.deadlines import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_READ_TIMEOUT, hardened_server_options
+from .webhook_http import webhook_protocol
+
+if TYPE_CHECKING:
+    from ..webhooks.receiver import WebhookReceiver
 
 
 def server_config(
@@ -23,10 +27,17 @@ def server_config(
     port: int = 8000,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY,
+    webhooks: WebhookReceiver | None = None,
+    webhooks_prefix: str = "/webhooks",
 ) -> uvicorn.Config:
-    """The uvicorn configuration ``ua serve`` runs ``app`` with."""
+    """The uvicorn configuration ``ua serve`` runs ``app`` with. ``webhooks``: the receiver that
+    ``app`` mounts at ``webhooks_prefix``, whose deliveries the HTTP protocol then answers itself
+    (:mod:`.webhook_http`)."""
     options = hardened_server_options(read_timeout=read_timeout, limit_concurrency=limit_concurrency)
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", **options)
+    if webhooks is not None:
+        options["http"] = webhook_protocol(options["http"], webhooks, webhooks_prefix)
+    # No access log: a line per webhook delivery would cost more than answering it.
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, **options)
 
 
 def serve_app(app: Any, *, sockets: list[socket.socket] | None = None, **settings: Any) -> None:
