@@ -167,6 +167,7 @@ async def test_a_failed_commit_answers_500_to_every_delivery_of_its_batch(
             raise OSError("disk full")
 
         monkeypatch.setattr(db, "write_direct", broken)
+        monkeypatch.setattr(db, "write_direct_postgres", broken)
         monkeypatch.setattr(db, "transaction", broken)
         bodies = [body_for(conn.company_id, str(n)) for n in range(5)]
         statuses = await asyncio.gather(*(deliver(receiver, body, sign(QBO, app, body)) for body in bodies))

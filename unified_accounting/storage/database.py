@@ -23,7 +23,9 @@ SQLAlchemy's compilation, result processing and aiosqlite's thread hop per state
 loop when the database's write lock is free — a few inserts and one commit, cheaper than waking a
 thread for them (a thread hop costs a webhook delivery about as much CPU as the rest of its
 storing) — and in a writer thread of its own when another process holds the lock, so that waiting
-for it never blocks the loop.
+for it never blocks the loop. On PostgreSQL (with psycopg, the default driver),
+:meth:`Database.write_direct_postgres` gives the work a connection of its own, outside the pool: no
+checkout, no liveness ping, one round trip per statement.
 
 Each package owns its tables and their migrations (:mod:`.migrations`); :meth:`Database.open`
 brings every installed package's schema up to date.
@@ -90,6 +92,8 @@ class Database:
         # SQLite has one writer at a time: this process's writers queue here (see the module docstring).
         self._sqlite_writers = asyncio.Lock() if self.dialect == "sqlite" else None
         self._direct: _SQLiteWriter | None = None
+        self._direct_postgres: Any = None  # a psycopg AsyncConnection, opened on first use
+        self._direct_postgres_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"<Database {self.dialect}>"
@@ -113,6 +117,10 @@ class Database:
         if self._direct is not None:
             await self._direct.close()
             self._direct = None
+        if self._direct_postgres is not None:
+            with contextlib.suppress(Exception):
+                await self._direct_postgres.close()
+            self._direct_postgres = None
         await self.engine.dispose()
 
     @property
@@ -173,6 +181,39 @@ class Database:
             assert self._sqlite_writers is not None
             async with self._sqlite_writers:
                 return await direct.run(work)
+
+        return await to_the_end(run())
+
+    @property
+    def supports_direct_postgres(self) -> bool:
+        """Whether :meth:`write_direct_postgres` can be used (PostgreSQL through psycopg)."""
+        return self.dialect == "postgresql" and self.engine.dialect.driver == "psycopg"
+
+    async def write_direct_postgres(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        """``await work(connection)`` on this database's own psycopg connection (autocommit: each
+        statement is its own transaction, so ``work`` is best one statement), one work at a time
+        and never cut short by a cancellation of the caller. A connection that fails is dropped
+        and the next work opens a new one."""
+        if not self.supports_direct_postgres:
+            raise RuntimeError("write_direct_postgres needs PostgreSQL through psycopg")
+
+        async def run() -> T:
+            import psycopg
+
+            async with self._direct_postgres_lock:
+                if self._direct_postgres is None or self._direct_postgres.closed:
+                    conninfo = self.engine.url.set(drivername="postgresql").render_as_string(
+                        hide_password=False
+                    )
+                    self._direct_postgres = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+                connection = self._direct_postgres
+                try:
+                    return await work(connection)
+                except psycopg.OperationalError:
+                    self._direct_postgres = None
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+                    raise
 
         return await to_the_end(run())
 

@@ -303,10 +303,23 @@ class _GroupCommit:
     def _writes_direct(self, db: Database) -> bool:
         return db.supports_direct_writes and getattr(self.queue, "inbox_is_queue", False)
 
+    def _defers_by_rows(self) -> bool:
+        """Whether the queue's jobs are rows the receiver can write itself (procrastinate's, or
+        none at all when the inbox is the queue)."""
+        return hasattr(self.queue, "webhook_job_rows") or getattr(self.queue, "inbox_is_queue", False)
+
     async def _write(self, group: list[Delivery]) -> list[WebhookJob]:
         db = await self.client.database()
         now = datetime.now(UTC)
         known = self._known_now()
+        if db.supports_direct_postgres and self._defers_by_rows():
+            # One statement on the driver: deliveries, events and (procrastinate) their jobs.
+            job_rows = getattr(self.queue, "webhook_job_rows", None)
+            _, pairs, connected = await db.write_direct_postgres(
+                lambda connection: inbox.store_direct_postgres(connection, group, known, now, job_rows)
+            )
+            self._remember(connected)
+            return [WebhookJob(provider, company) for provider, company in sorted(pairs)]
         if self._writes_direct(db):
             # The inbox rows are the queue (embedded runner): nothing else to write in the
             # transaction, so it runs on the driver directly.
