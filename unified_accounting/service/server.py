@@ -8,6 +8,7 @@ hardened protocol (:mod:`..http.deadlines`) bounds each request's read time and 
 
 from __future__ import annotations
 
+import gc
 import socket
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,16 @@ def server_config(
     return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, **options)
 
 
+class _Server(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # What start-up made (modules, the app, the database's engine) lives as long as the server:
+        # kept out of the garbage collector's full passes, which would otherwise walk all of it
+        # again and again while requests are answered.
+        gc.freeze()
+
+
 def serve_app(app: Any, *, sockets: list[socket.socket] | None = None, **settings: Any) -> None:
     """Serve ``app`` until interrupted, as ``ua serve`` does (``settings``: see :func:`server_config`),
     on ``sockets`` already bound when given (``ua serve`` takes its port before printing anything)."""
-    uvicorn.Server(server_config(app, **settings)).run(sockets=sockets)
+    _Server(server_config(app, **settings)).run(sockets=sockets)

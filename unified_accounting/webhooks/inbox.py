@@ -85,11 +85,16 @@ def body_digest(body: bytes) -> str:
 
 
 def storable(event: WebhookEvent) -> bool:
-    """Whether the event's fields fit the inbox's columns (a signed body could still hold anything)."""
+    """Whether the event's fields fit the inbox's columns (a signed body could still hold anything:
+    PostgreSQL text cannot hold a NUL character, which JSON can escape)."""
     return (
         0 < len(event.company_id) <= MAX_ID_LENGTH
         and 0 < len(event.record_id) <= MAX_ID_LENGTH
         and 0 < len(event.resource) <= MAX_NAME_LENGTH
+        and "\x00" not in event.company_id
+        and "\x00" not in event.record_id
+        and "\x00" not in event.resource
+        and "\x00" not in (event.event_id or "")
     )
 
 

@@ -165,7 +165,7 @@ class WebhookReceiver:
             logger.error("webhook for %s is signed but unreadable (%s): dropped", name, type(exc).__name__)
             return 400
         if unfit:
-            logger.error("webhook for %s is signed but holds ids too long to store: dropped", name)
+            logger.error("webhook for %s is signed but holds ids the inbox cannot store: dropped", name)
             return 400
         return Delivery(name, body, events)
 
@@ -188,6 +188,11 @@ def _provider_name(scope: Scope) -> str | None:
     return name
 
 
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 _CLOSE = (b"connection", b"close")
 
 
@@ -206,9 +211,13 @@ async def _answer(
 class _GroupCommit:
     """Stores deliveries, several per transaction when they arrive together ("group commit").
 
-    Every request still waits until its own events are committed before it is answered. Under
-    load, the deliveries that queued up while one transaction ran share the next one: one write
-    lock and one commit for many requests, instead of each waiting its turn for the database.
+    Every request still waits until its own events are committed before it is answered. The
+    first delivery of a group waits up to ``window`` seconds for others (at 200 deliveries a
+    second and 15 ms, about four share each commit), and under load the deliveries that queued up
+    while one transaction ran share the next one: one write lock and one commit for many
+    requests, instead of each waiting its turn for the database. A full group (``max_group``) is
+    written at once. When a group's transaction fails, each of its deliveries is written alone:
+    only those that fail alone are answered ``500``.
 
     Companies found connected here are remembered for :data:`KNOWN_FOR` seconds, so that a
     delivery costs no lookup; events of a company disconnected meanwhile are stored and then
@@ -228,6 +237,7 @@ class _GroupCommit:
         self._waiting: list[tuple[Delivery, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._due = 0.0  # when the waiting group is written
+        self._pause: asyncio.Future[None] | None = None  # the writer waiting for companions
         self._known: dict[tuple[str, str], float] = {}
 
     def submit(self, delivery: Delivery) -> asyncio.Future[None]:
@@ -241,6 +251,8 @@ class _GroupCommit:
         self._waiting.append((delivery, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all())
+        elif len(self._waiting) >= self.max_group and self._pause is not None and not self._pause.done():
+            self._pause.set_result(None)  # a full group is written without waiting
         return done
 
     async def store(self, delivery: Delivery) -> None:
@@ -256,7 +268,13 @@ class _GroupCommit:
         while self._waiting:
             wait = self._due - loop.time()
             if wait > 0 and len(self._waiting) < self.max_group:
-                await asyncio.sleep(wait)
+                self._pause = pause = loop.create_future()
+                timer = loop.call_later(wait, _settle, pause)
+                try:
+                    await pause
+                finally:
+                    timer.cancel()
+                    self._pause = None
             group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
             if self._waiting:
                 self._due = loop.time()  # left over from a full group: no more waiting
