@@ -105,3 +105,14 @@ def test_json_bodies_keep_error_codes_but_lose_tokens_and_urls_with_codes() -> N
         b'{"access_token": "REDACTED", "code": "5010", '
         b'"next": "https://app.example/cb?code=REDACTED&state=REDACTED"}'
     )
+
+
+def test_binary_bodies_are_recorded_as_they_are() -> None:
+    """A PDF answered or a file uploaded is no text: it is kept byte for byte, not decoded."""
+    pdf = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj"
+    response = {"status": {"code": 200}, "headers": {}, "body": {"string": pdf}}
+    assert scrub_response(response)["body"]["string"] == pdf
+    upload = bytes(range(256))
+    request = Request("PUT", "http://127.0.0.1/Invoices/1/Attachments/a.bin?code=abc", upload, {})
+    scrubbed = scrub_request(request)
+    assert scrubbed.body == upload and scrubbed.uri.endswith(f"code={REDACTED}")

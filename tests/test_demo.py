@@ -44,6 +44,10 @@ def test_demo_runs_to_completion_and_cleans_up() -> None:
             "demo finished",
         ):
             assert expected in out, f"{expected!r} missing from the demo output:\n{out[-3000:]}"
+        # Not one call was refused for its rate: the limiter counts every call, the OAuth
+        # confirmation included (an uncounted one once cost the demo Intuit's minute-long penalty).
+        throttled = re.findall(r"│ (quickbooks|xero)\s+│ \d+\s+│ \d+\s+│ (\d+)\s+│", out)
+        assert sorted(throttled) == [("quickbooks", "0"), ("xero", "0")], out[-2000:]
         assert re.search(r"quickbooks: webhook answered \[200\]; mirror due date (\S+) → (?!\1)\S+", out)
         assert os.listdir(tmp) == [], "the demo left files behind"
 

@@ -71,7 +71,15 @@ from .models import (
 )
 from .models.money import quantized
 from .oauth import OAuthFlow, OAuthSettings, token_set
-from .ratelimits import Limiter, LimitFeedback, LimitKey, RateLimits, Window, process_limiter
+from .ratelimits import (
+    Limiter,
+    LimitFeedback,
+    LimitKey,
+    RateLimits,
+    Window,
+    flow_limiter,
+    process_limiter,
+)
 from .settings import ProviderSettings
 from .tokens import Grant, TokenSet
 from .webhook_signatures import header_value, verify_hmac_sha256_base64
@@ -873,14 +881,30 @@ class Provider(abc.ABC):
         tokens: TokenSet,
         *,
         params: Mapping[str, str] | None = None,
+        settings: ProviderSettings | None = None,
+        company_id: str | None = None,
     ) -> httpx.Response:
-        """One request outside any connection (no retries, no limiter), authenticated with
-        ``tokens``: for OAuth steps such as :meth:`confirm_company`. Returns a 2xx answer, else
-        raises the mapped error."""
+        """One request outside any connection (no retries), authenticated with ``tokens``: for
+        OAuth steps such as :meth:`confirm_company`. Returns a 2xx answer, else raises the mapped
+        error.
+
+        Given ``settings`` and ``company_id``, the request spends that company's rate-limit budget
+        in the limiter of the client running the flow, as the connection's requests will: the
+        provider counts it too, and a connection's first burst must not overrun the window.
+        """
         bearer = tokens.access_token.get_secret_value()
         headers = {"Authorization": f"Bearer {bearer}", "Accept": "application/json"}
+        limits = self.limits_for(settings) if settings is not None else None
+        if limits is None or settings is None or company_id is None:
+            slot: contextlib.AbstractAsyncContextManager[None] = contextlib.nullcontext()
+        else:
+            chosen = flow_limiter()
+            limiter = self.limiter if chosen is None or type(self).limiter is not Provider.limiter else chosen
+            key = LimitKey.of(self.name, settings, company_id)
+            slot = limiter.slot(key, limits, refuse=self.rate_limit_refusal)
         try:
-            response = await http.request(method, url, params=params, headers=headers)
+            async with slot:
+                response = await http.request(method, url, params=params, headers=headers)
         except httpx.TransportError as exc:
             hint = unreachable_hint(self.name, url, None)
             unreachable = f"{self.display_name} is unreachable: {hint} ({exc or type(exc).__name__})"

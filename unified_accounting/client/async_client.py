@@ -28,7 +28,7 @@ from ..models import RecordMeta
 from ..models.common import to_utc
 from ..plugins import ProviderRegistry, default_registry, get_plugin_manager
 from ..provider import Provider, ProviderSettings
-from ..ratelimits import Limiter, Unlimited, process_limiter
+from ..ratelimits import Limiter, Unlimited, limiting_flow, process_limiter
 from ..settings import resolve_settings
 from ..shared_limits import DEFAULT_HOLD, SharedLimiter
 from ..storage.database import Database
@@ -454,14 +454,15 @@ class AsyncClient:
         pending = await claim_callback(
             states=self.states, params=params, provider=provider, consumer_id=consumer_id
         )
-        stored = await finish_authorization(
-            provider=self.provider(pending.provider),
-            settings=self.settings_for(pending.provider),
-            http=self._http,
-            store=self.store,
-            pending=pending,
-            params=params,
-        )
+        with limiting_flow(self.limiter):  # the new token's first calls spend the company's budget
+            stored = await finish_authorization(
+                provider=self.provider(pending.provider),
+                settings=self.settings_for(pending.provider),
+                http=self._http,
+                store=self.store,
+                pending=pending,
+                params=params,
+            )
         hooks = self.plugin_manager.hook
         for record, previous in stored:
             if previous is not None and previous.health is not record.health:

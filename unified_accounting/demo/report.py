@@ -38,6 +38,8 @@ class CallCounter:
         # QuickBooks meters reads (CorePlus) and not writes; Xero counts every call against its limits.
         kind = "read" if request.method in ("GET", "HEAD") or request.url.path.endswith("/query") else "write"
         self.calls[(provider, kind)] += 1
+        if response.status_code == 429:  # the client's limiter should make this impossible
+            self.calls[(provider, "throttled")] += 1
 
 
 def _show(value: Any) -> str:
@@ -69,10 +71,9 @@ def invoice_table(views: dict[str, Invoice]) -> Table:
 
 def calls_table(counter: CallCounter, metered: dict[str, str]) -> Table:
     table = Table(title="API calls made by the demo")
-    for column in ("provider", "reads", "writes", "what the provider counts"):
+    for column in ("provider", "reads", "writes", "429s", "what the provider counts"):
         table.add_column(column)
     for provider, note in metered.items():
-        table.add_row(
-            provider, str(counter.calls[(provider, "read")]), str(counter.calls[(provider, "write")]), note
-        )
+        counts = (str(counter.calls[(provider, kind)]) for kind in ("read", "write", "throttled"))
+        table.add_row(provider, *counts, note)
     return table

@@ -10,7 +10,16 @@ id), realm and company. Sharing rules: ``docs/scale.md``.
 """
 
 from .declaration import LimitFeedback, LimitKey, RateLimits, Window, counted_as, current_kinds
-from .limiter import Limiter, RateLimiter, Refusal, Unlimited, default_refusal, process_limiter
+from .limiter import (
+    Limiter,
+    RateLimiter,
+    Refusal,
+    Unlimited,
+    default_refusal,
+    flow_limiter,
+    limiting_flow,
+    process_limiter,
+)
 
 __all__ = [
     "LimitFeedback",
@@ -24,5 +33,7 @@ __all__ = [
     "counted_as",
     "current_kinds",
     "default_refusal",
+    "flow_limiter",
+    "limiting_flow",
     "process_limiter",
 ]

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Protocol
 
 from ..errors import RateLimited
@@ -195,4 +196,36 @@ def process_limiter() -> RateLimiter:
     return _PROCESS_LIMITER
 
 
-__all__ = ["Limiter", "RateLimiter", "Refusal", "Unlimited", "default_refusal", "process_limiter"]
+# The limiter of the client running an OAuth flow: requests made with a brand-new token, before any
+# connection exists (``Provider.call_with_token``), spend the same budget as the connection's later
+# requests, so the first calls after connecting do not overrun a limit the provider already counts.
+_flow_limiter: contextvars.ContextVar[Limiter | None] = contextvars.ContextVar(
+    "ua_flow_limiter", default=None
+)
+
+
+@contextlib.contextmanager
+def limiting_flow(limiter: Limiter) -> Iterator[None]:
+    """Requests made outside a connection in this block (OAuth steps) wait in ``limiter``."""
+    token = _flow_limiter.set(limiter)
+    try:
+        yield
+    finally:
+        _flow_limiter.reset(token)
+
+
+def flow_limiter() -> Limiter | None:
+    """The limiter :func:`limiting_flow` chose for this context, if any."""
+    return _flow_limiter.get()
+
+
+__all__ = [
+    "Limiter",
+    "RateLimiter",
+    "Refusal",
+    "Unlimited",
+    "default_refusal",
+    "flow_limiter",
+    "limiting_flow",
+    "process_limiter",
+]

@@ -98,10 +98,23 @@ def _scrub_headers(headers: Any) -> None:
             headers[name] = scrub_value(value)
 
 
+def _text_body(body: Any) -> str | None:
+    """A body as text to scrub, or ``None`` for none and for binary content (a file uploaded or
+    downloaded, a PDF): it is kept byte for byte, since secrets travel in JSON, forms and text."""
+    if not body:
+        return None
+    if not isinstance(body, bytes):
+        return str(body)
+    try:
+        return body.decode()
+    except UnicodeDecodeError:
+        return None
+
+
 def scrub_request(request: Any) -> Any:
     body = request.body
-    if body:
-        text = body.decode() if isinstance(body, bytes) else str(body)
+    text = _text_body(body)
+    if text is not None:
         request.body = _scrub_text(text).encode()
     request.uri = scrub_value(request.uri)
     _scrub_headers(request.headers)
@@ -110,8 +123,8 @@ def scrub_request(request: Any) -> Any:
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     body = response.get("body", {}).get("string")
-    if body:
-        text = body.decode() if isinstance(body, bytes) else str(body)
+    text = _text_body(body)
+    if text is not None:
         scrubbed = _scrub_text(text)
         response["body"]["string"] = scrubbed.encode() if isinstance(body, bytes) else scrubbed
     headers = response.get("headers", {})

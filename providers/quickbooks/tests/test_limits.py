@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+from pydantic import SecretStr
 from unified_accounting_quickbooks import QuickBooksProvider, QuickBooksSettings
+from unified_accounting_quickbooks.emulator import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, create_emulator
 from unified_accounting_quickbooks.emulator.limits import RateLimiter as QuickBooksThrottle
 from unified_accounting_quickbooks.limits import BATCH, RATE_LIMITS
 
-from unified_accounting.ratelimits import RateLimiter, counted_as
+from unified_accounting.ratelimits import RateLimiter, counted_as, limiting_flow
 from unified_accounting.testing import LimiterTime
 
 pytestmark = pytest.mark.anyio
@@ -137,3 +140,38 @@ async def test_a_starved_process_never_sends_more_than_quickbooks_allows(fake: L
             arrives()
             quickbooks.release("company")
     assert refused == []
+
+
+async def test_confirming_a_new_connection_spends_the_companys_budget(fake: LimiterTime) -> None:
+    # The token exchange reads the company to confirm it (QuickBooks counts that call): a burst
+    # right after connecting must wait for it, or the tenth call of that second gets a 429 and
+    # the connection sits out Intuit's one-minute penalty.
+    app = create_emulator()
+    settings = QuickBooksSettings(
+        client_id=DEFAULT_CLIENT_ID,
+        client_secret=SecretStr(DEFAULT_CLIENT_SECRET),
+        base_url="http://qbo.test",
+    )
+    redirect = "https://app.example/callback"
+    flow = RateLimiter(clock=fake.clock, sleep=fake.sleep)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://qbo.test") as http:
+        consent = await http.get(provider.authorization_url(settings, redirect_uri=redirect, state="s"))
+        callback = dict(httpx.URL(consent.headers["location"]).params)
+        with limiting_flow(flow):
+            [grant] = await provider.exchange_code(
+                http, settings, code=callback["code"], redirect_uri=redirect, callback_params=callback
+            )
+    burst = []
+    for _ in range(10):
+        async with flow.slot(provider.limit_key(Session(settings, grant.company_id)), RATE_LIMITS):
+            burst.append(fake.now)
+    assert burst[:9] == [0.0] * 9 and burst[9] >= 1.0  # the confirmation took the tenth place
+    # Outside a client's flow the provider's own (process) limiter counts it.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://qbo.test") as http:
+        consent = await http.get(provider.authorization_url(settings, redirect_uri=redirect, state="t"))
+        callback = dict(httpx.URL(consent.headers["location"]).params)
+        await provider.exchange_code(
+            http, settings, code=callback["code"], redirect_uri=redirect, callback_params=callback
+        )
+    started = await starts(fake, 10, Session(settings, grant.company_id))
+    assert started[:9] == [started[0]] * 9 and started[9] >= started[0] + 1.0

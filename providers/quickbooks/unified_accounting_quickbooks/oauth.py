@@ -57,7 +57,9 @@ async def company_name(
     issued for)."""
     url = api_url(settings, realm_id, "companyinfo", realm_id)
     params = {"minorversion": MINOR_VERSION}
-    response = await provider.call_with_token(http, "GET", url, tokens, params=params)
+    response = await provider.call_with_token(
+        http, "GET", url, tokens, params=params, settings=settings, company_id=realm_id
+    )
     info = parse(response).get("CompanyInfo")
     name = info.get("CompanyName") if isinstance(info, Mapping) else None
     return str(name) if name else None

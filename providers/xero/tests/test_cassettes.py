@@ -39,8 +39,10 @@ from unified_accounting_xero.provider import XeroProvider
 
 from unified_accounting import AsyncClient
 from unified_accounting.client import AsyncConnection
+from unified_accounting.emulation.pdf import pdf_problems
 from unified_accounting.errors import ValidationFailed
 from unified_accounting.models import (
+    AccountClassification,
     Allocation,
     Bill,
     BillAllocation,
@@ -456,6 +458,49 @@ async def test_rate_limited(backend: Backend, cassette: None) -> None:
         with pytest.raises(XeroRateLimited) as caught:
             await conn.customers.list().to_list()
         assert caught.value.limit_kind == "minute" and caught.value.retry_after == 60
+
+
+async def test_reports_attachments_and_pdf(backend: Backend, cassette: None) -> None:
+    async for conn in connect(backend):
+        customer = await conn.customers.create(
+            Customer(display_name=f"Cassette Reports {backend.now().timestamp()}", email="ap@reports.example")
+        )
+        invoice = await conn.invoices.create(
+            Invoice(
+                customer_id=str(customer.id),
+                issue_date=date(2031, 3, 3),
+                line_items=[
+                    LineItem(
+                        description="Survey",
+                        quantity=Decimal(1),
+                        unit_price=Decimal("200.00"),
+                        account_id="200",
+                    )
+                ],
+            )
+        )
+        march = await conn.reports.profit_and_loss(date(2031, 3, 1), date(2031, 3, 31))
+        (column,) = march.amount_columns
+        sales = march.find("Sales")
+        assert sales.ledger_account_id and (sales.amount(column) or 0) >= Decimal("200.00")
+        sheet = await conn.reports.balance_sheet(date(2031, 3, 31))
+        day = sheet.amount_columns[0]
+        claims = sheet.classified_total(AccountClassification.LIABILITY, day)
+        claims += sheet.classified_total(AccountClassification.EQUITY, day)
+        assert sheet.classified_total(AccountClassification.ASSET, day) == claims
+        aged = await conn.reports.aged_receivables(date(2031, 4, 30), customer_id=str(customer.id))
+        (row,) = [r for r in aged.walk() if r.document_id == str(invoice.id)]
+        assert row.amount("due") == invoice.amount_due
+
+        made = await conn.attachments.upload(
+            "invoice", str(invoice.id), b"%PDF-1.4 cassette", file_name="cassette.pdf"
+        )
+        assert [a.id for a in await conn.attachments.list("invoice", str(invoice.id))] == [made.id]
+        assert b"".join([c async for c in conn.attachments.download(made)]) == b"%PDF-1.4 cassette"
+        document = await conn.invoices.pdf(str(invoice.id))
+        assert pdf_problems(document) == []
+        organisation = await conn.request("GET", "Organisation")
+        assert organisation.json()["Organisations"][0]["OrganisationID"]
 
 
 def test_cassettes_hold_no_secrets() -> None:

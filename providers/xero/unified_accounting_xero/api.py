@@ -88,6 +88,11 @@ def url(session: ProviderSession, resource: str, record_id: str | None = None, *
     return rebase(path, session.settings.base_url)
 
 
+def url_of(session: ProviderSession, *segments: str) -> str:
+    """The URL of a path under the Accounting API, each segment encoded (``Reports``, ``ProfitAndLoss``)."""
+    return _path(session, *segments)
+
+
 def _path(session: ProviderSession, *segments: str) -> str:
     return rebase("/".join((API_BASE, *(path_segment(s) for s in segments))), session.settings.base_url)
 

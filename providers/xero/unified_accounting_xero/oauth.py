@@ -44,6 +44,8 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "accounting.transactions",
     "accounting.contacts",
     "accounting.settings",
+    "accounting.reports.read",
+    "accounting.attachments",
 )
 #: The same access for apps created from 2 March 2026, which must use Xero's granular scopes.
 GRANULAR_SCOPES: tuple[str, ...] = (
@@ -55,6 +57,7 @@ GRANULAR_SCOPES: tuple[str, ...] = (
     "accounting.payments",
     "accounting.contacts",
     "accounting.settings",
+    "accounting.attachments",
 )
 #: A refresh token expires when unused this long (each refresh starts the period again).
 REFRESH_TOKEN_IDLE_LIFETIME = timedelta(days=60)

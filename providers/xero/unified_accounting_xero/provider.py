@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from unified_accounting import jsonutil
 from unified_accounting.amounts import amounts_beyond
 from unified_accounting.catalog import RESOURCES as CATALOG
 from unified_accounting.errors import (
@@ -30,11 +31,13 @@ from unified_accounting.errors import (
     ValidationFailed,
 )
 from unified_accounting.models import (
+    Attachment,
     CompanyInfo,
     CreditAllocation,
     JournalLine,
     LedgerAccountStatus,
     RecordMeta,
+    Report,
     TaxMode,
     TaxRate,
     TrackingCategory,
@@ -43,7 +46,10 @@ from unified_accounting.models import (
     WebhookEvent,
 )
 from unified_accounting.models.money import excess_precision, excess_precision_in_update
+from unified_accounting.oauth import rebase
 from unified_accounting.provider import (
+    AttachmentRef,
+    AttachmentUpload,
     BulkResult,
     BulkUpdate,
     ChangeFeedResult,
@@ -53,13 +59,27 @@ from unified_accounting.provider import (
     Provider,
     ProviderSession,
     ProviderSettings,
+    ReportRequest,
     capabilities,
 )
 from unified_accounting.ratelimits import LimitFeedback, RateLimits, Window
 from unified_accounting.tokens import Grant, TokenSet
 from unified_accounting.types import ASGIApp
 
-from . import api, chart, checks, limits, oauth, queries, rules, webhooks
+from . import (
+    api,
+    attachments,
+    chart,
+    checks,
+    documents,
+    limits,
+    oauth,
+    queries,
+    reports,
+    rules,
+    scopes,
+    webhooks,
+)
 from .changes import read_changes
 from .checks import Organisation
 from .codec import RESOURCES, EncodeOptions, XeroCodec, encode_changes
@@ -119,7 +139,7 @@ class XeroProvider(Provider):
     display_name = "Xero"
     settings_model = XeroSettings
     capabilities = capabilities(
-        invoice="create get list update delete void bulk_create bulk_update",
+        invoice="create get list update delete void send pdf bulk_create bulk_update",
         customer="create get list update archive bulk_create bulk_update",
         payment="create get list delete",
         tax_rate="create get list update delete",
@@ -132,7 +152,7 @@ class XeroProvider(Provider):
         supplier="create get list update archive bulk_create bulk_update",
         bill="create get list update delete void",
         bill_payment="create get list delete",
-        credit_note="create get list update delete void allocate",
+        credit_note="create get list update delete void allocate pdf",
         supplier_credit="create get list update delete void allocate",
         expense="create get list update delete",
     )
@@ -149,6 +169,8 @@ class XeroProvider(Provider):
     rate_limits = limits.RATE_LIMITS
     webhook_signature_header = webhooks.SIGNATURE_HEADER
     codec: XeroCodec
+    reports = frozenset(reports.REPORT_IDS)
+    attachment_limits = attachments.LIMITS
     #: The largest amount sent to Xero (see ``rules.MAX_AMOUNT``); larger ones are refused before any call.
     max_amount = rules.MAX_AMOUNT
 
@@ -867,6 +889,57 @@ class XeroProvider(Provider):
         for resource in resources:
             self.require(resource, Operation.LIST)
         return await read_changes(session, resources, since, functools.partial(self.read_page, session))
+
+    # ------------------------------------------------------------------- reports and documents
+
+    async def report(self, session: ProviderSession, request: ReportRequest) -> Report:
+        query = reports.params(request)
+        async with scopes.needing(scopes.REPORTS, "read reports"):
+            response = await session.request(
+                "GET", api.url_of(session, "Reports", reports.REPORT_IDS[request.name]), params=query
+            )
+        currency = (await self.company(session)).base_currency
+        return self.read_report(
+            session, response.content, lambda body: reports.read(request, jsonutil.loads(body), currency)
+        )
+
+    async def upload_attachment(self, session: ProviderSession, upload: AttachmentUpload) -> Attachment:
+        async with scopes.needing(scopes.ATTACHMENTS, "attach files"):
+            return await attachments.upload(session, upload)
+
+    async def list_attachments(
+        self, session: ProviderSession, resource: str, record_id: str
+    ) -> list[Attachment]:
+        async with scopes.needing(scopes.ATTACHMENTS, "list attachments"):
+            return await attachments.list_for(session, resource, record_id)
+
+    async def download_attachment(self, session: ProviderSession, ref: AttachmentRef) -> AsyncIterator[bytes]:
+        async with scopes.needing(scopes.ATTACHMENTS, "read attachments"):
+            async for chunk in attachments.download(session, ref):
+                yield chunk
+
+    async def pdf(self, session: ProviderSession, resource: str, record_id: str) -> bytes:
+        self.require(resource, Operation.PDF)
+        return await documents.pdf(session, resource, record_id)
+
+    async def send(self, session: ProviderSession, resource: str, record_id: str, to: str | None) -> Any:
+        self.require(resource, Operation.SEND)
+        return self._decode(session, resource, await documents.email(session, record_id, to))
+
+    # ------------------------------------------------------------------------------ raw requests
+
+    def api_root(self, session: ProviderSession) -> str:
+        """Xero's Accounting API; the organisation is named by the ``xero-tenant-id`` header that
+        :meth:`default_headers` adds to every call."""
+        return rebase(api.API_BASE, session.settings.base_url)
+
+    def idempotent_request(
+        self, session: ProviderSession, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """Xero answers a write sent again with the same ``Idempotency-Key`` as it did the first time."""
+        if not any(name.lower() == "idempotency-key" for name in headers):
+            headers = {**headers, "Idempotency-Key": session.new_idempotency_key()}
+        return params, headers
 
     # ------------------------------------------------------------------------------------- OAuth
 

@@ -257,6 +257,9 @@ class XeroHarness(ProviderHarness):
             return {"name": f"Renamed {uuid.uuid4().hex[:8]}"}
         return super().changes(resource)
 
+    def raw_read(self) -> tuple[str, dict[str, Any]] | None:
+        return "Organisation", {}
+
     def invoice_changes(self) -> dict[str, Any]:
         # Xero invoices have no memo; the reference is the free-text field printed on them.
         return {"reference": "Changed by the conformance suite"}

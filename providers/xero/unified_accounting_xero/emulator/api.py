@@ -21,6 +21,11 @@ stored response.  Accounts are created with ``PUT``, changed with ``POST /Accoun
 their allocations and refunds follow :mod:`.credits`, bank transactions :mod:`.bank`.  Tax rates are keyed
 by ``TaxType`` (one per request, :mod:`.taxes`); tracking categories have their own routes
 (:mod:`.tracking`); currencies are added with ``PUT`` (:mod:`.organisation`).
+
+Beyond records: ``GET /Reports/{ReportID}`` (:mod:`.reports`, computed from :mod:`.postings`),
+``/{Endpoint}/{id}/Attachments`` (:mod:`.attachments`; the ``Accept`` check does not apply), and
+documents (:mod:`.documents`): ``GET /Invoices/{id}`` or ``/CreditNotes/{id}`` with
+``Accept: application/pdf`` answers a PDF, ``POST /Invoices/{id}/Email`` emails a sales invoice.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import bank, chart, credits, organisation, taxes, tracking
+from . import attachments, bank, chart, credits, documents, organisation, reports, taxes, tracking
 from .dates import DateParseError, parse_if_modified_since, wire_envelope_timestamp
 from .emulator import XeroEmulator
 from .errors import (
@@ -72,7 +77,7 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "CreditNotes": ("CreditNote", "CreditNoteID"),
     "BankTransactions": ("BankTransaction", "BankTransactionID"),
 }
-_CANONICAL = {name.lower(): name for name in (*RESOURCES, "Organisation")}
+_CANONICAL = {name.lower(): name for name in (*RESOURCES, "Organisation", "Reports")}
 #: Alternative key a single record may be addressed by.
 _ALT_KEYS = {
     "CreditNote": "CreditNoteNumber",
@@ -118,7 +123,8 @@ async def accounting(request: Request) -> Response:
     resource = _CANONICAL.get(request.path_params["resource"].lower())
     if resource is None:
         return not_found(options.not_found_body)
-    if options.require_json_accept and "application/json" not in request.headers.get("accept", "").lower():
+    accept = request.headers.get("accept", "").lower()
+    if options.require_json_accept and "application/json" not in accept and not _binary(request, resource):
         return not_acceptable()
     token = em.identity.authenticate(request.headers.get("authorization"))
     if isinstance(token, str):
@@ -128,7 +134,8 @@ async def accounting(request: Request) -> Response:
     if tenant is None or not em.identity.has_tenant(token, tenant_id):
         return forbidden()
     write = request.method in ("PUT", "POST", "DELETE")
-    if not em.identity.scope_allows(token, resource, write):
+    sub = (request.path_params.get("sub") or "").lower()
+    if not em.identity.scope_allows(token, "Attachments" if sub == "attachments" else resource, write):
         return unauthorized("AuthorizationUnsuccessful")
     decision = em.limiter.acquire(tenant_id, token.client_id, tenant.day_limit)
     if not decision.allowed:
@@ -161,6 +168,23 @@ async def _dispatch(call: ApiRequest) -> Response:
         if record_id.lower() == "actions" and sub is None:
             return json_response(call.envelope("Actions", organisation.actions(call.tenant)))
         return not_found(call.em.options.not_found_body)
+    if call.resource == "Reports":
+        return reports.serve(call, record_id)
+    if sub is not None and record_id and sub.lower() == "attachments":
+        return await attachments.serve(call, _find, record_id, request.path_params.get("sub_id"))
+    if sub is not None and record_id and sub.lower() == "email" and call.resource == "Invoices":
+        if request.path_params.get("sub_id") is not None:
+            return not_found(call.em.options.not_found_body)
+        return documents.email(call, _find(call, "Invoice", record_id))
+    if (
+        request.method == "GET"
+        and record_id
+        and sub is None
+        and call.resource in ("Invoices", "CreditNotes")
+        and documents.wants_pdf(request.headers.get("accept", ""))
+    ):
+        found = _find(call, RESOURCES[call.resource][0], record_id)
+        return documents.pdf(call, found) if found is not None else not_found(call.em.options.not_found_body)
     if sub is not None:
         if call.resource == "TrackingCategories" and sub.lower() == "options" and record_id:
             return await _options(call, record_id, request.path_params.get("sub_id"))
@@ -180,6 +204,18 @@ async def _dispatch(call: ApiRequest) -> Response:
     if request.method == "DELETE" and record_id and call.resource in ("Accounts", "Items"):
         return _delete(call, record_id)
     return problem(405, "Method Not Allowed", f"{request.method} is not supported on {call.resource}")
+
+
+def _binary(request: Request, resource: str) -> bool:
+    """Whether the request asks for bytes rather than JSON: a document as a PDF, an attachment's file
+    (or its upload, which Xero answers in JSON whatever the Accept header says)."""
+    params = request.path_params
+    if (params.get("sub") or "").lower() == "attachments":
+        return True
+    accept = request.headers.get("accept", "")
+    return (
+        resource in ("Invoices", "CreditNotes") and params.get("sub") is None and documents.wants_pdf(accept)
+    )
 
 
 # ------------------------------------------------------------------------------------------------------ reads

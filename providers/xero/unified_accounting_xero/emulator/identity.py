@@ -73,6 +73,10 @@ RESOURCE_SCOPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "TaxRates": (("accounting.settings",), ("accounting.settings.read",)),
     "TrackingCategories": (("accounting.settings",), ("accounting.settings.read",)),
     "Currencies": (("accounting.settings",), ("accounting.settings.read",)),
+    # Reports are read only; apps created from March 2026 have per-report scopes (names UNVERIFIED
+    # beyond the prefix), accepted here by their prefix.
+    "Reports": ((), ("accounting.reports.read",)),
+    "Attachments": (("accounting.attachments",), ("accounting.attachments.read",)),
 }
 
 #: ``error_description`` per kit reason (Xero leaves it out for refresh failures).
@@ -395,4 +399,9 @@ class IdentityService(kit.OAuthServer[CodeGrant, Holder]):
         if rule is None:
             return True
         accepted = rule[0] if write else rule[0] + rule[1]
+        if resource == "Reports" and not write:
+            return any(
+                s == "accounting.reports.read" or s.startswith("accounting.reports.")
+                for s in token.data.scopes
+            )
         return any(s in token.data.scopes for s in accepted)

@@ -54,7 +54,8 @@ DEFAULT_ALLOWED_SCOPES: tuple[str, ...] = (
 )
 
 DEFAULT_SCOPE = (
-    "openid profile email offline_access accounting.transactions accounting.contacts accounting.settings"
+    "openid profile email offline_access accounting.transactions accounting.contacts accounting.settings "
+    "accounting.reports.read accounting.attachments"
 )
 
 RateLimitProblem = Literal["minute", "day", "appminute", "concurrent"]
@@ -162,6 +163,10 @@ class EmulatorOptions(KitOptions):
     #: An AUTHORISED invoice with a zero total becomes PAID at once (as Xero does).
     zero_total_becomes_paid: bool = True
     max_body_bytes: int = 3_500_000
+    #: The largest attachment (Xero's attachments page says 10 MB; other pages say 25 MB).
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    #: Invoices an organisation may email a day (Xero: 1,000 for paying organisations, 20 on trial).
+    email_daily_limit: int = 1000
     provider_name: str = "Xero Emulator"
     #: How long ``Idempotency-Key`` responses are kept (unverified; ``None`` keeps them forever).
     idempotency_retention_s: int | None = 24 * 3600

@@ -71,6 +71,10 @@ class TenantState:
     credit_notes: dict[str, Record] = field(default_factory=dict)
     #: SPEND / RECEIVE money (bank transactions).
     bank_transactions: dict[str, Record] = field(default_factory=dict)
+    #: Record id (lower case) → its attachments, bytes included (:mod:`.attachments`).
+    attachments: dict[str, list[Record]] = field(default_factory=dict)
+    #: Invoices emailed through ``POST /Invoices/{id}/Email`` (:mod:`.documents`), oldest first.
+    emails: list[Record] = field(default_factory=list)
     next_tax_type: int = 1
     #: Upper-cased ACCREC invoice number → InvoiceID.
     invoice_numbers: dict[str, str] = field(default_factory=dict)
