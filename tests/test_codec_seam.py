@@ -25,6 +25,8 @@ from unified_accounting import (
     capabilities,
 )
 from unified_accounting.models import RecordMeta
+from unified_accounting.models.context import from_provider
+from unified_accounting.models.money import QuantizedRecords, quantized
 
 pytestmark = pytest.mark.anyio
 
@@ -197,3 +199,57 @@ async def test_ledgerly_records_are_read_as_provider_data(
     assert isinstance(invoice, Invoice)
     assert invoice.line_items[0].quantity == Decimal("-1") and invoice.amount_due == Decimal("-5")
     assert [i.id for i in await conn.invoices.list().to_list()] == ["inv-99"]
+
+
+# ------------------------------------------------------------------ quantized pages
+
+
+class _PageCodec:
+    """A codec whose pages come back as given: plain lists, or pages it vouches are quantized."""
+
+    def __init__(self) -> None:
+        self.records: list[Invoice] = []
+        self.vouch = False
+
+    def decode_page(
+        self, resource: str, body: object, include_raw: bool = False
+    ) -> tuple[list[Invoice], list[object]]:
+        return (QuantizedRecords(self.records) if self.vouch else list(self.records)), []
+
+
+class _PageProvider(Provider):
+    name = "pages"
+    display_name = "Pages"
+
+    def __init__(self) -> None:
+        self.codec = _PageCodec()  # type: ignore[assignment]
+
+
+class _Session:
+    include_raw = False
+
+
+def test_the_read_path_quantizes_pages_unless_the_codec_built_them_quantized(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import unified_accounting.provider as provider_module
+
+    walked: list[object] = []
+
+    def counting(record: Invoice) -> Invoice:
+        walked.append(record)
+        return quantized(record)
+
+    monkeypatch.setattr(provider_module, "quantized", counting)
+    loose = from_provider(Invoice, {"customer_id": "1", "currency": "USD", "total": "10.5"})
+    exact = quantized(from_provider(Invoice, {"customer_id": "2", "currency": "USD", "total": "7"}))
+    provider = _PageProvider()
+    provider.codec.records = [loose]  # type: ignore[attr-defined]
+    [read], _ = provider.read_page(_Session(), "invoice", b"")  # type: ignore[arg-type]
+    assert str(read.total) == "10.50" and walked == [loose]  # a plain page: record by record
+    walked.clear()
+    provider.codec.records, provider.codec.vouch = [exact], True  # type: ignore[attr-defined]
+    records, _ = provider.read_page(_Session(), "invoice", b"")  # type: ignore[arg-type]
+    # Taken as it is, and handed on as a plain list: the vouching belongs to the codec's page.
+    assert records == [exact] and records[0] is exact and type(records) is list
+    assert walked == []  # not walked again

@@ -42,4 +42,5 @@ def test_the_newcomers_path_comes_first_and_walks_every_step() -> None:
         "A first invoice",
         "Sync into a local mirror",
         "Webhooks keep it fresh",
+        "Beyond invoices: a bill, its receipt, a report",
     ]

@@ -138,3 +138,46 @@ def test_unit_prices_and_quantities_come_back_in_one_form(
 ) -> None:
     value = canonical(Decimal(given), kind, currency)
     assert value == Decimal(given) and str(value) == shown
+
+
+def _canonical_by_normalizing(value: Decimal, kind: str, currency: str | None) -> Decimal:
+    # The rule spelled out (what canonical() computes without normalizing when it can).
+    digits = max(0, -int(value.normalize().as_tuple().exponent))
+    if kind == "unit_price":
+        digits = max(digits, minor_units(currency) or 0)
+    return value.quantize(Decimal(1).scaleb(-digits))
+
+
+@pytest.mark.parametrize("kind", ["unit_price", "quantity"])
+@pytest.mark.parametrize("currency", ["USD", "JPY", "KWD", "XAU", None])
+def test_the_canonical_form_is_found_without_normalizing_when_it_is_already_held(
+    kind: str, currency: str | None
+) -> None:
+    given = [
+        "0",
+        "0.0",
+        "0.00",
+        "0.000",
+        "1E+2",
+        "10",
+        "100.0",
+        "7.5",
+        "7.50",
+        "7.500",
+        "33.3333",
+        "33.33330",
+        "10.005",
+        "10.0050",
+        "-4.10",
+        "-4.1",
+        "1350",
+        "1350.000",
+        "0.001",
+        "1E-5",
+    ]
+    for text in given:
+        held = Decimal(text)
+        value = canonical(held, kind, currency)
+        expected = _canonical_by_normalizing(held, kind, currency)
+        assert value.as_tuple() == expected.as_tuple(), (text, kind, currency)
+        assert (value is held) == (expected.as_tuple() == held.as_tuple()), (text, kind, currency)

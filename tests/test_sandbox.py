@@ -242,6 +242,21 @@ def test_the_xero_sandbox_checks_the_accounts_the_provider_defaults_to() -> None
     assert defaults.default_payment_account_code == xero_sandbox.PROVIDER_PAYMENT_ACCOUNT
 
 
+def test_the_quickbooks_sandbox_has_suppliers_for_bills_and_expenses() -> None:
+    # The seed makes no vendors: without the sandbox's, the quickstart's bill had none to name.
+    from unified_accounting_quickbooks.emulator import create_emulator
+    from unified_accounting_quickbooks.emulator import sandbox as quickbooks_sandbox
+
+    app = create_emulator(seed=1)
+    emulator = app.state.emulator
+    assert not list(emulator.records("Vendor"))
+    quickbooks_sandbox.prepare(app)
+    names = [vendor["DisplayName"] for vendor in emulator.records("Vendor")]
+    assert names == list(quickbooks_sandbox.SANDBOX_VENDORS)
+    quickbooks_sandbox.prepare(app)  # a sandbox prepared again adds none
+    assert len(list(emulator.records("Vendor"))) == len(names)
+
+
 # ------------------------------------------------------------------- loopback redirect URIs
 
 

@@ -69,7 +69,7 @@ from .models import (
     ReportPeriod,
     WebhookEvent,
 )
-from .models.money import quantized
+from .models.money import QuantizedRecords, quantized
 from .oauth import OAuthFlow, OAuthSettings, token_set
 from .ratelimits import (
     Limiter,
@@ -268,7 +268,11 @@ class Codec(Protocol):
     ) -> tuple[list[Any], list[RecordIssue]]:
         """A list answer (as ``fetch_page`` returned it) → the records that decode, in order, and a
         ``RecordIssue`` for each that does not: one odd record never fails a page. A body that is
-        not a list answer at all may raise."""
+        not a list answer at all may raise.
+
+        The read path quantizes every record (``unified_accounting.models.money.quantized``); a
+        codec that builds them quantized already returns them as a ``QuantizedRecords`` to be
+        spared that second walk."""
         ...
 
     def encode(self, model: RecordMeta) -> dict[str, Any]:
@@ -556,6 +560,8 @@ class Provider(abc.ABC):
         records, issues = decode_one(
             self.name, resource, body, lambda data: self.codec.decode_page(resource, data, include_raw)
         )
+        if isinstance(records, QuantizedRecords):  # the codec built them quantized already
+            return list(records), issues
         return [quantized(r) if isinstance(r, RecordMeta) else r for r in records], issues
 
     async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> Any:

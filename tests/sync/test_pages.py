@@ -195,3 +195,28 @@ async def test_without_rewind_pages_are_not_requested_ahead() -> None:
     pages = overlapping_pages(source.fetch, None, ahead=4)
     assert [int(row.id) async for page in pages for row in page.page.items] == list(range(1, 101))
     assert source.requests == list(range(1, 102, 10))  # one after the other, none guessed
+
+
+async def test_pages_are_requested_ahead_from_the_first_page_when_cursors_are_positions() -> None:
+    import asyncio
+
+    source = Shifting(100, 10)
+    pages = overlapping_pages(source.fetch, None, rewind=source.rewind, ahead=4, page_size=10)
+    first = await anext(pages)
+    await asyncio.sleep(0)  # the guessed pages' requests start
+    # Read from 3 records back, a full page ends 7 positions further: 11, 18, 25, 32 (at 8, 15, ...).
+    assert source.requests == [1, 8, 15, 22, 29]
+    rest = [int(row.id) async for page in pages for row in page.page.items]
+    assert [int(row.id) for row in first.page.items] + rest == list(range(1, 101))
+    assert len(source.requests) <= 15 + 4
+
+
+@pytest.mark.parametrize("page_size", [5, 20, 7])
+async def test_a_wrong_first_guess_changes_nothing_but_the_requests(page_size: int) -> None:
+    # The provider's pages hold 10 whatever the sync asked for: the guesses are dropped.
+    source = Shifting(100, 10)
+    source.before_request.append(delete_first(2, at_request=3))
+    pages = overlapping_pages(source.fetch, None, rewind=source.rewind, ahead=4, page_size=page_size)
+    seen = [int(row.id) async for page in pages for row in page.page.items]
+    assert seen == list(range(3, 101)) or set(range(3, 101)) <= set(seen)
+    assert len(seen) == len(set(seen))

@@ -94,8 +94,88 @@ async def test_concurrent_deliveries_are_all_stored_once(
         if isinstance(queue, RecordingQueue):
             assert set(queue.in_transaction) == {WebhookJob("quickbooks", conn.company_id)}
         db = await client.database()
-        # The inbox-only queue on SQLite writes on the driver directly (its own writer thread).
+        # The inbox-only queue writes on the driver directly (SQLite: on the event loop;
+        # PostgreSQL: one statement per group on a connection of its own).
         assert (db._direct is not None) == (isinstance(queue, InboxOnly) and db.dialect == "sqlite")
+        assert (db._direct_postgres is not None) == (
+            isinstance(queue, InboxOnly) and db.dialect == "postgresql"
+        )
+
+
+async def test_a_group_waits_for_companions_until_it_is_full(
+    queue: Any, database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first delivery waits for others to share its commit; a full group is written at once
+    (here the window is a minute: only the group filling up ends the wait)."""
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        conn = await QBO.connect(client, app)
+        receiver = WebhookReceiver(client, queue, commit_window=60)
+        group_commit = receiver._inbox
+        group_commit.max_group = 3
+        groups: list[int] = []
+        write = group_commit._write
+
+        async def counted(group: Any) -> Any:
+            groups.append(len(group))
+            return await write(group)
+
+        monkeypatch.setattr(group_commit, "_write", counted)
+        bodies = [body_for(conn.company_id, str(n), minute=n) for n in range(3)]
+        answered: list[int] = []
+
+        async def one(body: bytes) -> None:
+            answered.append(await deliver(receiver, body, sign(QBO, app, body)))
+
+        first = asyncio.create_task(one(bodies[0]))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert answered == [] and groups == []  # waiting for companions
+        async with asyncio.timeout(30):
+            await asyncio.gather(first, one(bodies[1]), one(bodies[2]))
+        assert answered == [200] * 3 and groups == [3]
+        assert await inbox_counts(client) == (3, 3)
+
+
+async def test_one_delivery_the_store_refuses_does_not_fail_its_group(
+    queue: Any, database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group whose transaction fails is written again one delivery at a time: only the one
+    the store refuses is answered 500 (and delivered again by the provider)."""
+    from unified_accounting.webhooks import inbox
+
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        conn = await QBO.connect(client, app)
+        receiver = WebhookReceiver(client, queue)
+        bodies = [body_for(conn.company_id, str(n), minute=n) for n in range(6)]
+        poison = bodies[3]
+
+        def refusing(write: Any, deliveries_at: int) -> Any:
+            def check(deliveries: Any) -> None:
+                if any(delivery.body == poison for delivery in deliveries):
+                    raise ValueError("the store refuses this delivery")
+
+            if asyncio.iscoroutinefunction(write):
+
+                async def refuse_async(connection: Any, *args: Any) -> Any:
+                    check(args[deliveries_at - 1])
+                    return await write(connection, *args)
+
+                return refuse_async
+
+            def refuse(connection: Any, deliveries: Any, *args: Any) -> Any:
+                check(deliveries)
+                return write(connection, deliveries, *args)
+
+            return refuse
+
+        # Where each way of writing takes the deliveries (after its connection or database).
+        for name, deliveries_at in (("store_direct", 1), ("store_direct_postgres", 1), ("store_many", 2)):
+            monkeypatch.setattr(inbox, name, refusing(getattr(inbox, name), deliveries_at))
+        statuses = await asyncio.gather(*(deliver(receiver, body, sign(QBO, app, body)) for body in bodies))
+        assert statuses == [200, 200, 200, 500, 200, 200]
+        assert await inbox_counts(client) == (5, 5)
 
 
 async def test_each_delivery_is_committed_before_its_answer(
@@ -167,6 +247,7 @@ async def test_a_failed_commit_answers_500_to_every_delivery_of_its_batch(
             raise OSError("disk full")
 
         monkeypatch.setattr(db, "write_direct", broken)
+        monkeypatch.setattr(db, "write_direct_postgres", broken)
         monkeypatch.setattr(db, "transaction", broken)
         bodies = [body_for(conn.company_id, str(n)) for n in range(5)]
         statuses = await asyncio.gather(*(deliver(receiver, body, sign(QBO, app, body)) for body in bodies))

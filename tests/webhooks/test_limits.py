@@ -113,17 +113,21 @@ async def test_any_signed_body_that_does_not_parse_gets_400(
         assert await inbox_counts(client) == (0, 0)
 
 
-async def test_ids_too_long_to_store_get_400(case: ProviderCase, database_url: str, secret_key: str) -> None:
+@pytest.mark.parametrize("bad_id", ["9" * 300, "12\\u00003"], ids=["too-long", "nul-character"])
+async def test_ids_the_store_cannot_hold_get_400(
+    case: ProviderCase, bad_id: str, database_url: str, secret_key: str
+) -> None:
+    """Too long for their column, or holding a NUL character (JSON escapes it; PostgreSQL text
+    cannot hold it): refused once with 400, not answered 500 and retried forever."""
     app = case.seeded(invoices=1)
     async with case.client(app, database_url, secret_key) as client:
         conn = await case.connect(client, app)
         receiver = mount(client, RecordingQueue())
         body = sample_body(case, conn.company_id)
-        long_id = "9" * 300
-        body = body.replace(b'"id": "1"', f'"id": "{long_id}"'.encode()).replace(
-            b'"resourceId": "11111111-1111-1111-1111-111111111111"', f'"resourceId": "{long_id}"'.encode()
+        body = body.replace(b'"id": "1"', f'"id": "{bad_id}"'.encode()).replace(
+            b'"resourceId": "11111111-1111-1111-1111-111111111111"', f'"resourceId": "{bad_id}"'.encode()
         )
-        assert long_id.encode() in body
+        assert bad_id.encode() in body
         answer = await post(receiver, case.name, body, {signature_header(case): sign(case, app, body)})
         assert answer.status_code == 400
         assert await inbox_counts(client) == (0, 0)

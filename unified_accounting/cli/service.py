@@ -17,7 +17,7 @@ from ..emulation.command import PortInUse, bind
 from ..errors import UnifiedAccountingError
 from ..http.deadlines import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_READ_TIMEOUT
 from ..mirror.query import count
-from ..service.app import create_service_app, runner_for
+from ..service.app import WEBHOOKS_PREFIX, create_service_app, runner_for
 from ..service.embedded import EmbeddedRunner
 from ..service.process import start_worker_process, stop_worker_process
 from ..service.server import serve_app
@@ -182,7 +182,14 @@ def serve(
         typer.echo(connect_link(base, consumer, signing_key))
     process = start_worker_process(database_url) if worker else None
     try:
-        serve_app(app, sockets=[sock], read_timeout=read_timeout, limit_concurrency=limit_concurrency)
+        serve_app(
+            app,
+            sockets=[sock],
+            read_timeout=read_timeout,
+            limit_concurrency=limit_concurrency,
+            webhooks=app.state.receiver,
+            webhooks_prefix=WEBHOOKS_PREFIX,
+        )
     finally:
         sock.close()
         if process is not None:

@@ -15,16 +15,18 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import Connection, and_, func, literal, literal_column, null, or_, select, true, tuple_
 
 from ..catalog import RESOURCES, ListFilter, ListSort
 from ..connections import ConnectionKey
 from ..errors import ConfigurationError, NotFound
 from ..listing import SortCursor
 from ..models import RecordMeta
+from ..models.context import PROVIDER_CONTEXT
 from ..models.money import quantized
 from ..provider import Page
 from ..storage.database import Database
+from . import statistics
 from .records import GONE_STATUSES, decode
 from .schema import FIELD_COLUMNS, mirror_records
 
@@ -79,13 +81,68 @@ def _statuses(filters: Sequence[tuple[ListFilter, Any]]) -> set[str]:
     return wanted
 
 
-def _after(sort: ListSort, cursor: SortCursor) -> Any:
-    """SQL keeping the rows after ``cursor`` in ``sort``'s order (nulls last, ties by id)."""
+def decode_all(
+    resource: str, texts: Sequence[str], model: type[RecordMeta] | None = None
+) -> list[RecordMeta]:
+    """Stored records back as ``model`` records (as :func:`.records.decode` reads them), with their
+    amounts at the currency's minor units, as from a provider (records mirrored by earlier
+    releases included): the per-record work of a mirror read, kept to one validation and one walk
+    of the amounts."""
+    if model is None:
+        spec = RESOURCES.get(resource)
+        if spec is None:
+            raise ValueError(f"no unified model for resource {resource!r}: pass model=")
+        model = spec.model
+    context = dict(PROVIDER_CONTEXT)
+    validate = model.model_validate_json
+    return [
+        quantized(
+            # A JSON escape (rare in stored records) may be a lone surrogate: decode() reads those.
+            validate(text, context=context) if "\\u" not in text else decode(resource, text, model)
+        )
+        for text in texts
+    ]
+
+
+#: How filters test their field: those that keep one value (or a few), and ranges.
+_EQUALITIES = frozenset({"equals", "one_of"})
+
+
+def _by_id(db: Database, filters: Sequence[tuple[ListFilter, Any]]) -> Any:
+    """The order of an unsorted list. SQLite, which keeps no statistics of how many records a range
+    holds, would read a list filtered by a range only (``updated_since``, an issue date range) in
+    the primary key's order, testing every record of the company until the page is full; ordering
+    by an expression of the id instead makes it read the range's index and order what it found —
+    a read bounded by the range (see ``docs/performance.md``)."""
+    record_id = mirror_records.c.record_id
+    ranged = filters and all(f.match not in _EQUALITIES for f, _ in filters)
+    if db.dialect == "sqlite" and ranged:
+        return record_id.concat("")
+    return record_id
+
+
+def _beyond(sort: ListSort, cursor: SortCursor, compared: Any) -> Any:
+    """SQL keeping the rows with a value that come after ``cursor`` (which holds a value too) in
+    ``sort``'s order, ties by id: a range of the sort's index (ascending: a row-value comparison;
+    descending, its index being ``value DESC, id``: the range ``value <= v``, rows of ``v`` itself
+    kept from the id on). ``compared`` is the sort's column as the comparison names it."""
     column, record_id = _column(sort.field), mirror_records.c.record_id
-    if cursor.value is None:
-        return and_(column.is_(None), record_id > cursor.record_id)
-    beyond = column < cursor.value if sort.descending else column > cursor.value
-    return or_(beyond, and_(column == cursor.value, record_id > cursor.record_id), column.is_(None))
+    value = literal(cursor.value, column.type)
+    if not sort.descending:
+        return tuple_(compared, record_id) > tuple_(value, literal(cursor.record_id))
+    return and_(compared <= value, or_(compared < value, record_id > cursor.record_id))
+
+
+def _compared(db: Database, sort: ListSort, filters: Sequence[tuple[ListFilter, Any]]) -> Any:
+    """The sort's column in a page's keyset condition. A list that keeps one customer's (supplier's)
+    records, or one number, reads that filter's index and orders the few records it holds; SQLite,
+    seeing a range of the sort's index in the condition, would rather read the whole company down
+    that index from the cursor (a range it cannot size). The column behind a unary ``+`` (SQLite's
+    way of saying "no index for this term") keeps it to the filter's index, as on the first page."""
+    column = _column(sort.field)
+    if db.dialect == "sqlite" and any(f.match == "equals" for f, _ in filters):
+        return literal_column(f"+{mirror_records.name}.{column.name}", column.type)
+    return column
 
 
 async def list_page(
@@ -102,39 +159,58 @@ async def list_page(
 ) -> Page:
     """One page of mirrored records of ``resource`` that pass ``filters`` (declared filters and
     their validated values), in ``sort``'s order or by id: live ones unless ``include_deleted``, or
-    unless a ``status`` filter asks for records that left the books (archived ones are tombstones)."""
+    unless a ``status`` filter asks for records that left the books (archived ones are tombstones).
+
+    Every statement reads one index range in the index's order (see ``docs/performance.md``): a
+    sorted list reads the records with a value first (``value``, then id, whichever the direction),
+    then, once those are exhausted, the records without one by id — two statements for the page
+    that crosses from one to the other, rather than one ``NULLS LAST`` order no index gives."""
     stored = mirror_records.c
     model = model or RESOURCES.model(resource)
     size = page_size or DEFAULT_PAGE_SIZE
-    sort_column = _column(sort.field) if sort is not None else stored.record_id
-    query = select(stored.record_id, stored.record, sort_column.label("sort_value")).where(
+    await statistics.keep_fresh(db)
+    query = select(stored.record_id, stored.record).where(
         _where(key, resource), stored.record.is_not(None), *(_condition(f, v) for f, v in filters)
     )
     if not include_deleted:
         gone = sorted(_statuses(filters) & GONE_STATUSES)
         live = stored.deleted != true()
         query = query.where(or_(live, stored.status.in_(gone)) if gone else live)
+    statements = []
     if sort is None:
         if cursor is not None:
             query = query.where(stored.record_id > cursor)
-        query = query.order_by(stored.record_id)
+        statements.append(query.order_by(_by_id(db, filters)))
     else:
-        if cursor is not None:
-            query = query.where(_after(sort, SortCursor.decode(cursor, sort, model)))
-        ordered = sort_column.desc() if sort.descending else sort_column.asc()
-        query = query.order_by(ordered.nulls_last(), stored.record_id)
-    async with db.read() as conn:
-        rows = (await conn.execute(query.limit(size + 1))).all()
+        column = _column(sort.field)
+        after = SortCursor.decode(cursor, sort, model) if cursor is not None else None
+        if after is None or after.value is not None:
+            valued = query.add_columns(column).where(
+                column.is_not(None) if after is None else _beyond(sort, after, _compared(db, sort, filters))
+            )
+            statements.append(valued.order_by(column.desc() if sort.descending else column, stored.record_id))
+        unvalued = query.add_columns(null()).where(column.is_(None))
+        if after is not None and after.value is None:
+            unvalued = unvalued.where(stored.record_id > after.record_id)
+        statements.append(unvalued.order_by(stored.record_id))
+
+    def read(conn: Connection) -> list[Any]:
+        rows: list[Any] = []
+        for statement in statements:
+            rows += conn.execute(statement.limit(size + 1 - len(rows))).all()
+            if len(rows) > size:
+                break
+        return rows
+
+    rows = await db.read_blocking(read)
     more = len(rows) > size
     rows = rows[:size]
-    items = [quantized(decode(resource, row.record, model)) for row in rows]
+    items = decode_all(resource, [row.record for row in rows], model)
     next_cursor: str | None = None
     if more and rows:
         last = rows[-1]
         next_cursor = (
-            last.record_id
-            if sort is None
-            else SortCursor(sort, last.sort_value, last.record_id).encode(model)
+            last.record_id if sort is None else SortCursor(sort, last[2], last.record_id).encode(model)
         )
     return Page(items=items, next_cursor=next_cursor)
 
@@ -157,7 +233,7 @@ async def get_record(
             f"{resource} {record_id} is not in the mirror of {key}",
             provider=key.provider,
         )
-    return quantized(decode(resource, row.record, model))
+    return decode_all(resource, [row.record], model)[0]
 
 
 async def count(db: Database, key: ConnectionKey, resource: str, *, include_deleted: bool = False) -> int:

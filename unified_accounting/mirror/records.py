@@ -31,6 +31,7 @@ tombstones those it answers "not found" for.
 
 from __future__ import annotations
 
+import functools
 import json
 import operator
 import re
@@ -117,7 +118,7 @@ def _indexable(value: Any, column: str) -> Any:
     """A field's value as its filter column keeps it: enums by value; text a database cannot hold
     (NUL, lone surrogates) or no filter can match (too long) is left out (NULL), and so is a value
     of another type than the column's (a provider's own model with a ``date`` that is a moment)."""
-    kind = mirror_records.c[column].type
+    kind = _COLUMN_TYPES[column]
     if isinstance(kind, UTCDateTime):
         return value if isinstance(value, datetime) else None
     if isinstance(kind, Date):
@@ -129,9 +130,22 @@ def _indexable(value: Any, column: str) -> Any:
     return str(value.value) if isinstance(value, Enum) else value
 
 
+_COLUMN_TYPES = {name: mirror_records.c[name].type for name in RECORD_FIELD_COLUMNS}
+
+
+@functools.cache
+def _held(model: type[RecordMeta]) -> tuple[bool, ...]:
+    """Which filter columns records of ``model`` can fill (a field, or a property of the class):
+    asking a pydantic record for an attribute it lacks costs an exception, every record, every time."""
+    return tuple(name in model.model_fields or hasattr(model, name) for name in RECORD_FIELD_COLUMNS)
+
+
 def indexed_values(record: RecordMeta) -> tuple[Any, ...]:
     """The values of the filter columns for ``record`` (see :mod:`.schema`)."""
-    return tuple(_indexable(getattr(record, name, None), name) for name in RECORD_FIELD_COLUMNS)
+    return tuple(
+        _indexable(getattr(record, name, None), name) if held else None
+        for name, held in zip(RECORD_FIELD_COLUMNS, _held(type(record)), strict=True)
+    )
 
 
 def record_write(resource: str, record: RecordMeta, observed_at: datetime) -> MirrorWrite:

@@ -57,15 +57,33 @@ mirror_records = Table(
     Column("issue_date", Date),
     Column("supplier_id", Text),
     Column("date", Date),
-    Index("ix_ua_mirror_records_updated", *_KEY, "updated_at"),
-    Index("ix_ua_mirror_records_status", *_KEY, "status"),
-    Index("ix_ua_mirror_records_created", *_KEY, "created_at"),
-    Index("ix_ua_mirror_records_customer", *_KEY, "customer_id"),
+    # Every index a list reads ends with record_id: records with the same value come by id, the
+    # order lists give them and page them in (see .query).
+    Index("ix_ua_mirror_records_updated", *_KEY, "updated_at", "record_id"),
+    Index("ix_ua_mirror_records_status", *_KEY, "status", "record_id"),
+    Index("ix_ua_mirror_records_created", *_KEY, "created_at", "record_id"),
+    Index("ix_ua_mirror_records_customer", *_KEY, "customer_id", "record_id"),
     Index("ix_ua_mirror_records_number", *_KEY, "number", "record_id"),
     Index("ix_ua_mirror_records_issued", *_KEY, "issue_date", "record_id"),
-    Index("ix_ua_mirror_records_supplier", *_KEY, "supplier_id"),
+    Index("ix_ua_mirror_records_supplier", *_KEY, "supplier_id", "record_id"),
     Index("ix_ua_mirror_records_dated", *_KEY, "date", "record_id"),
 )
+
+#: The sort keys (the fields ``ListSort`` orders by); each has an index in each direction, ties by
+#: id ascending both ways (an index read backwards would give ties by id descending).
+SORT_COLUMNS = ("updated_at", "issue_date", "number", "date")
+for _name, _column in (
+    ("updated", "updated_at"),
+    ("issued", "issue_date"),
+    ("number", "number"),
+    ("dated", "date"),
+):
+    Index(
+        f"ix_ua_mirror_records_{_name}_desc",
+        *(mirror_records.c[name] for name in _KEY),
+        mirror_records.c[_column].desc(),
+        mirror_records.c.record_id,
+    )
 
 #: The columns the upsert fills from a record's fields (``updated_at`` and ``status`` have their
 #: own rules: see :mod:`.records`). Columns added in ``mirror_0002`` and ``mirror_0003``.

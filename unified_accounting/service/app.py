@@ -93,6 +93,9 @@ def create_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
+            # Opened (and migrated) before the first request: the first deliveries must not
+            # wait for it, and a database that cannot be opened stops the server at once.
+            await receiver.start()
             if queue is jobs:
                 async with running(jobs, worker=worker):
                     yield

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ from ..errors import ConfigurationError, ProviderUnavailable, RateLimited
 from ..sync.engine import SyncOptions
 from ..sync.jobs import Job, ReconcileJob, SyncJob, WebhookJob
 from ..webhooks import inbox
+from ..webhooks.inbox import JobRow
 from .worker import run_job
 
 if TYPE_CHECKING:
@@ -189,6 +191,29 @@ class DistributedRunner:
 
     def committed(self, job: Job) -> None:
         """Nothing to do: workers are woken by PostgreSQL notifications."""
+
+    def webhook_job_rows(self, companies: Sequence[tuple[str, str]]) -> list[JobRow]:
+        """The ``procrastinate_jobs`` row of each (provider, company)'s webhook job, as
+        :meth:`defer_in_transaction` would defer it: for the webhook receiver, which inserts them
+        with its deliveries in one statement (a job already waiting is kept, as ``AlreadyEnqueued``
+        keeps it here)."""
+        rows = []
+        for provider, company_id in companies:
+            deferrer, arguments = self._deferrer(WebhookJob(provider, company_id))
+            job = deferrer.make_new_job(**arguments)
+            rows.append(
+                JobRow(
+                    provider,
+                    company_id,
+                    job.queue,
+                    job.task_name,
+                    job.priority,
+                    job.lock,
+                    job.queueing_lock,
+                    job.task_kwargs,
+                )
+            )
+        return rows
 
     # ------------------------------------------------------------------------------- lifecycle
 

@@ -8,12 +8,17 @@ hardened protocol (:mod:`..http.deadlines`) bounds each request's read time and 
 
 from __future__ import annotations
 
+import gc
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from ..http.deadlines import DEFAULT_LIMIT_CONCURRENCY, DEFAULT_READ_TIMEOUT, hardened_server_options
+from .webhook_http import webhook_protocol
+
+if TYPE_CHECKING:
+    from ..webhooks.receiver import WebhookReceiver
 
 
 def server_config(
@@ -23,13 +28,29 @@ def server_config(
     port: int = 8000,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY,
+    webhooks: WebhookReceiver | None = None,
+    webhooks_prefix: str = "/webhooks",
 ) -> uvicorn.Config:
-    """The uvicorn configuration ``ua serve`` runs ``app`` with."""
+    """The uvicorn configuration ``ua serve`` runs ``app`` with. ``webhooks``: the receiver that
+    ``app`` mounts at ``webhooks_prefix``, whose deliveries the HTTP protocol then answers itself
+    (:mod:`.webhook_http`)."""
     options = hardened_server_options(read_timeout=read_timeout, limit_concurrency=limit_concurrency)
-    return uvicorn.Config(app, host=host, port=port, log_level="warning", **options)
+    if webhooks is not None:
+        options["http"] = webhook_protocol(options["http"], webhooks, webhooks_prefix)
+    # No access log: a line per webhook delivery would cost more than answering it.
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, **options)
+
+
+class _Server(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # What start-up made (modules, the app, the database's engine) lives as long as the server:
+        # kept out of the garbage collector's full passes, which would otherwise walk all of it
+        # again and again while requests are answered.
+        gc.freeze()
 
 
 def serve_app(app: Any, *, sockets: list[socket.socket] | None = None, **settings: Any) -> None:
     """Serve ``app`` until interrupted, as ``ua serve`` does (``settings``: see :func:`server_config`),
     on ``sockets`` already bound when given (``ua serve`` takes its port before printing anything)."""
-    uvicorn.Server(server_config(app, **settings)).run(sockets=sockets)
+    _Server(server_config(app, **settings)).run(sockets=sockets)

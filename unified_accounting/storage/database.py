@@ -17,10 +17,18 @@ its own and, when the caller is cancelled, let it finish (commit or roll back, a
 connection) before the cancellation goes on. Units of work are short (one page, one delivery).
 
 Hot paths. :meth:`Database.write_direct` runs a function on the driver's own connection, in one
-write transaction, for work that is many small writes a second (the webhook inbox): on SQLite,
-one thread keeps its own connection (``synchronous=FULL``: a commit is on disk when it returns) and
-each unit of work costs one hop to that thread, instead of SQLAlchemy's compilation, result
-processing and aiosqlite's hop per statement.
+write transaction, for work that is many small writes a second (the webhook inbox), instead of
+SQLAlchemy's compilation, result processing and aiosqlite's thread hop per statement. On SQLite
+(``synchronous=FULL``: a commit is on disk when it returns) the transaction runs right on the event
+loop when the database's write lock is free — a few inserts and one commit, cheaper than waking a
+thread for them (a thread hop costs a webhook delivery about as much CPU as the rest of its
+storing) — and in a writer thread of its own when another process holds the lock, so that waiting
+for it never blocks the loop. On PostgreSQL (with psycopg, the default driver),
+:meth:`Database.write_direct_postgres` gives the work a connection of its own, outside the pool: no
+checkout, no liveness ping, one round trip per statement. Its twin for reads many times a second
+(mirror lists) is :meth:`Database.read_blocking`: on SQLite, the whole read runs on a blocking
+SQLAlchemy engine in a reader thread, one hop for the read instead of aiosqlite's eight or so
+(connection, begin, cursor, execute, fetch, close, commit, reset).
 
 Each package owns its tables and their migrations (:mod:`.migrations`); :meth:`Database.open`
 brings every installed package's schema up to date.
@@ -35,12 +43,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import ConfigurationError
-from .engine import IMMEDIATE, SQLITE_BUSY_TIMEOUT, create_engine
+from .engine import IMMEDIATE, SQLITE_BUSY_TIMEOUT, create_blocking_sqlite_engine, create_engine
 from .migrations import Schema, migrate
 from .urls import URL_SETTING, async_database_url, safe_url
 
@@ -86,7 +95,10 @@ class Database:
         self.engine = engine
         # SQLite has one writer at a time: this process's writers queue here (see the module docstring).
         self._sqlite_writers = asyncio.Lock() if self.dialect == "sqlite" else None
-        self._direct: _SQLiteThread | None = None
+        self._direct: _SQLiteWriter | None = None
+        self._direct_postgres: Any = None  # a psycopg AsyncConnection, opened on first use
+        self._direct_postgres_lock = asyncio.Lock()
+        self._readers: _SQLiteReaders | None = None
 
     def __repr__(self) -> str:
         return f"<Database {self.dialect}>"
@@ -110,7 +122,28 @@ class Database:
         if self._direct is not None:
             await self._direct.close()
             self._direct = None
+        if self._readers is not None:
+            await self._readers.close()
+            self._readers = None
+        if self._direct_postgres is not None:
+            with contextlib.suppress(Exception):
+                await self._direct_postgres.close()
+            self._direct_postgres = None
         await self.engine.dispose()
+
+    @property
+    def engines(self) -> tuple[Engine, ...]:
+        """Every (blocking) SQLAlchemy engine this database runs statements on: the async engine's,
+        and on SQLite in a file the readers' of :meth:`read_blocking`. Listen to their events to
+        trace or log every statement."""
+        if not self.supports_direct_writes:
+            return (self.engine.sync_engine,)
+        return (self.engine.sync_engine, self._sqlite_readers().engine)
+
+    def _sqlite_readers(self) -> _SQLiteReaders:
+        if self._readers is None:
+            self._readers = _SQLiteReaders(str(self.engine.url.database))
+        return self._readers
 
     @property
     def dialect(self) -> str:
@@ -155,20 +188,70 @@ class Database:
         return self.dialect == "sqlite" and bool(database) and database != ":memory:"
 
     async def write_direct(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """``work(connection)`` in one write transaction on the SQLite driver itself, in this
-        database's writer thread (see the module docstring); queued with this process's other
-        writers. ``work`` is plain blocking code: it must not touch the event loop."""
+        """``work(connection)`` in one write transaction on the SQLite driver itself, on the event
+        loop or in this database's writer thread (see the module docstring); queued with this
+        process's other writers. ``work`` is plain blocking code, a few statements: it must not
+        touch the event loop."""
         if not self.supports_direct_writes:
             raise RuntimeError("write_direct needs a SQLite database in a file")
         assert self._sqlite_writers is not None
         if self._direct is None:
-            self._direct = _SQLiteThread(str(self.engine.url.database))
+            self._direct = _SQLiteWriter(str(self.engine.url.database))
         direct = self._direct
 
         async def run() -> T:
             assert self._sqlite_writers is not None
             async with self._sqlite_writers:
                 return await direct.run(work)
+
+        return await to_the_end(run())
+
+    async def read_blocking(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` in one read transaction on a blocking SQLAlchemy connection: on SQLite in
+        a file, in one of this database's reader threads (see the module docstring); elsewhere on
+        the async engine (``run_sync``: no thread). ``work`` is plain blocking code that only reads."""
+        if not self.supports_direct_writes:
+            async with self.read() as conn:
+                return await conn.run_sync(work)
+        return await self._sqlite_readers().run(work)
+
+    async def reopen_readers(self) -> None:
+        """Close the idle connections of :meth:`read_blocking` (new ones are opened as needed): a
+        SQLite connection loads the planner's statistics when it opens, so after ``ANALYZE`` the
+        readers plan with the new ones."""
+        if self._readers is not None:
+            await self._readers.reopen()
+
+    @property
+    def supports_direct_postgres(self) -> bool:
+        """Whether :meth:`write_direct_postgres` can be used (PostgreSQL through psycopg)."""
+        return self.dialect == "postgresql" and self.engine.dialect.driver == "psycopg"
+
+    async def write_direct_postgres(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        """``await work(connection)`` on this database's own psycopg connection (autocommit: each
+        statement is its own transaction, so ``work`` is best one statement), one work at a time
+        and never cut short by a cancellation of the caller. A connection that fails is dropped
+        and the next work opens a new one."""
+        if not self.supports_direct_postgres:
+            raise RuntimeError("write_direct_postgres needs PostgreSQL through psycopg")
+
+        async def run() -> T:
+            import psycopg
+
+            async with self._direct_postgres_lock:
+                if self._direct_postgres is None or self._direct_postgres.closed:
+                    conninfo = self.engine.url.set(drivername="postgresql").render_as_string(
+                        hide_password=False
+                    )
+                    self._direct_postgres = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+                connection = self._direct_postgres
+                try:
+                    return await work(connection)
+                except psycopg.OperationalError:
+                    self._direct_postgres = None
+                    with contextlib.suppress(Exception):
+                        await connection.close()
+                    raise
 
         return await to_the_end(run())
 
@@ -182,29 +265,69 @@ class Database:
         return await to_the_end(run())
 
 
-class _SQLiteThread:
-    """One thread and its own connection to a SQLite file, for :meth:`Database.write_direct`."""
+class _SQLiteReaders:
+    """Reader threads and their blocking engine on a SQLite file, for :meth:`Database.read_blocking`."""
+
+    THREADS = 2
+
+    def __init__(self, path: str) -> None:
+        self._executor = ThreadPoolExecutor(self.THREADS, thread_name_prefix="ua-sqlite-reader")
+        self.engine: Engine = create_blocking_sqlite_engine(path, self.THREADS)
+
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn, conn.begin():
+            return work(conn)
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._read, work)
+
+    async def reopen(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.engine.dispose)
+
+    async def close(self) -> None:
+        await self.reopen()
+        self._executor.shutdown(wait=True)
+
+
+class _SQLiteWriter:
+    """The connections of :meth:`Database.write_direct` to a SQLite file: one used on the event
+    loop, which never waits for the write lock, and one in a thread of its own, which does."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ua-sqlite-writer")
         self._connection: sqlite3.Connection | None = None
+        self._on_loop: sqlite3.Connection | None = None
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, busy_timeout: float) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        connection.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        connection.execute("PRAGMA foreign_keys=ON")
+        # Stored means on disk: each commit waits for the disk (one wait per batch of work).
+        connection.execute("PRAGMA synchronous=FULL")
+        return connection
+
+    def _waiting_connection(self) -> sqlite3.Connection:
         if self._connection is None:
-            connection = sqlite3.connect(
-                self.path, timeout=SQLITE_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
-            )
-            connection.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
-            connection.execute("PRAGMA foreign_keys=ON")
-            # Stored means on disk: each commit waits for the disk (one wait per batch of work).
-            connection.execute("PRAGMA synchronous=FULL")
-            self._connection = connection
+            self._connection = self._connect(SQLITE_BUSY_TIMEOUT)
         return self._connection
 
-    def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        connection = self._connect()
+    def _loop_connection(self) -> sqlite3.Connection:
+        if self._on_loop is None:
+            self._on_loop = self._connect(0)
+        return self._on_loop
+
+    def _transaction(
+        self, work: Callable[[sqlite3.Connection], T], connection: sqlite3.Connection | None = None
+    ) -> T:
+        connection = connection or self._waiting_connection()
         connection.execute("BEGIN IMMEDIATE")
+        return self._finish(connection, work)
+
+    @staticmethod
+    def _finish(connection: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
         try:
             result = work(connection)
             connection.execute("COMMIT")
@@ -215,12 +338,22 @@ class _SQLiteThread:
         return result
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, work)
+        connection = self._loop_connection()
+        try:
+            # Never waits: the write lock is free (this process's writers queue before this).
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            # Another process writes: its transaction is waited for in the thread, not here.
+            return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, work)
+        return self._finish(connection, work)
 
     def _close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        for connection in (self._connection, self._on_loop):
+            if connection is not None:
+                connection.close()
+        self._connection = self._on_loop = None
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._close)

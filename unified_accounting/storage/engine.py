@@ -14,7 +14,8 @@ import sqlite3
 import time
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 #: Seconds a SQLite connection waits for another writer's transaction (another process) to finish.
@@ -32,13 +33,26 @@ def create_engine(url: str) -> AsyncEngine:
             pool_size=10,
             max_overflow=20,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def create_blocking_sqlite_engine(path: str, threads: int) -> Engine:
+    """A blocking engine on the SQLite file ``path``, set up as :func:`create_engine`'s, for
+    ``threads`` threads of one process (``Database.read_blocking``)."""
+    engine = create_sync_engine(
+        f"sqlite:///{path}",
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False},
+        pool_size=threads,
+        max_overflow=0,
+    )
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below emit BEGIN, instead of pysqlite's lazy implicit one.
         dbapi_connection.isolation_level = None
@@ -49,7 +63,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -62,5 +62,7 @@ def announce(
 ) -> None:
     """Fire ``ua_record_changed`` once per change (call after the commit)."""
     hook = plugin_manager.hook.ua_record_changed
+    if not hook.get_hookimpls():
+        return  # nobody listens: a sync's thousand changes a page are not built for nothing
     for change in record_changes(key, applied, source):
         hook(change=change)

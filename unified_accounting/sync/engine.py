@@ -73,8 +73,10 @@ class SyncOptions:
     page_size: int = 1000
     #: Incremental reads start this long before the bookmark: protection against clock skew.
     overlap: timedelta = timedelta(minutes=5)
-    #: Pages in flight or waiting ahead of the page being stored (see :mod:`.pages`).
-    prefetch: int = 4
+    #: Pages in flight or waiting ahead of the page being stored (see :mod:`.pages`): as many as
+    #: QuickBooks lets run at once, so a request is always waiting when its rate limit lets one go
+    #: (a decoded page of 1,000 invoices holds about 7 MB).
+    prefetch: int = 10
     #: Notifications to the product's URL, if wanted.
     outbound: OutboundWebhooks | None = None
     #: How long webhook changes wait for a connection that cannot take them (needs its user, or
@@ -333,6 +335,7 @@ class SyncEngine:
             anchor=anchor,
             rewind=self._rewind(provider, resource),
             ahead=self.options.prefetch,
+            page_size=self.options.page_size,
         )
         return buffered(listing, size=2)
 

@@ -66,9 +66,12 @@ async def stream_pages(
     *,
     ahead: int = 4,
     may_guess: Callable[[str], bool] | None = None,
+    first_step: Callable[[str], int | None] | None = None,
 ) -> AsyncGenerator[Page, None]:
     """Every page from ``cursor`` on, in order; pages are requested ahead only at cursors
-    ``may_guess`` accepts (all, without it)."""
+    ``may_guess`` accepts (all, without it). A listing from the start has one integer cursor after
+    its first page, too few for a progression: ``first_step(cursor)`` may say the step to guess
+    with then (checked like every guess)."""
     in_flight: deque[tuple[str, asyncio.Task[Page]]] = deque()
     try:
         previous: str | None = None
@@ -82,14 +85,13 @@ async def stream_pages(
                 page = await fetch(current)
             following = page.next_cursor
             step = _step(previous, current, following)
+            if step is None and current is None and following is not None and first_step is not None:
+                step = first_step(following)
             if in_flight and (step is None or following != in_flight[0][0]):
                 # The provider did not go where the progression said: drop the guesses.
                 await _cancel(in_flight)
-            yield page
-            if following is None:
-                return
-            previous, current = current, following
-            if step is not None and step > 0 and ahead > 1:
+            if following is not None and step is not None and step > 0 and ahead > 1:
+                # Requested before the page is handed over: they travel while it is stored.
                 last = int(in_flight[-1][0]) if in_flight else int(following) - step
                 while len(in_flight) < ahead:
                     last += step
@@ -97,8 +99,23 @@ async def stream_pages(
                     if may_guess is not None and not may_guess(guess):
                         break
                     in_flight.append((guess, asyncio.ensure_future(fetch(guess))))
+            yield page
+            if following is None:
+                return
+            previous, current = current, following
     finally:
         await _cancel(in_flight)
+
+
+def _first_step(following: str, rewound: str | None, page_size: int | None) -> int | None:
+    """The step between the cursors of full pages, guessed from the first page's next cursor when
+    the cursors look like positions counted in records: rewinding one by ``n`` records moved it by
+    ``n`` (QuickBooks' ``STARTPOSITION``). A full page read from ``rewound`` then ends ``page_size``
+    records on. A wrong guess (a provider that caps pages smaller) costs only the pages guessed."""
+    if page_size is None or rewound is None or not (following.isdigit() and rewound.isdigit()):
+        return None
+    step = page_size - (int(following) - int(rewound))
+    return step if step > 0 else None
 
 
 def _step(previous: str | None, current: str | None, following: str | None) -> int | None:
@@ -193,16 +210,22 @@ async def overlapping_pages(
     anchor: Anchor | None = None,
     rewind: Rewind | None = None,
     ahead: int = 4,
+    page_size: int | None = None,
 ) -> AsyncIterator[ListedPage]:
     """Every page from ``cursor`` on (see the module docstring), each read from ``rewind(cursor)``
     and checked against the one before (``anchor`` for the first, after a resume).
 
     Pages ``rewind`` cannot move (or all, without it) are handed over unchecked, and fetched one
-    after the other (see the module docstring).
+    after the other (see the module docstring). ``page_size``, the records a full page holds, lets
+    pages be requested ahead from the first page on rather than from the second (see
+    :func:`_first_step`).
     """
 
     def rewound(page_cursor: str | None) -> str | None:
         return rewind(page_cursor) if rewind is not None and page_cursor is not None else None
+
+    def first_step(following: str) -> int | None:
+        return _first_step(following, rewound(following), page_size)
 
     def fetch_from(page_cursor: str | None) -> Awaitable[Page]:
         return fetch(rewound(page_cursor) or page_cursor)
@@ -215,7 +238,11 @@ async def overlapping_pages(
         current: str | None = start
         restart: Any = None
         pages = stream_pages(
-            fetch_from, start, ahead=ahead, may_guess=lambda guess: rewound(guess) is not None
+            fetch_from,
+            start,
+            ahead=ahead,
+            may_guess=lambda guess: rewound(guess) is not None,
+            first_step=first_step,
         )
         try:
             async for page in pages:

@@ -98,10 +98,13 @@ def _scrub_headers(headers: Any) -> None:
             headers[name] = scrub_value(value)
 
 
-def _text_of(body: bytes | str) -> str | None:
-    """A body as text; ``None`` for binary content (a PDF, an uploaded file), which is kept as it is."""
-    if isinstance(body, str):
-        return body
+def _text_body(body: Any) -> str | None:
+    """A body as text to scrub, or ``None`` for none and for binary content (a file uploaded or
+    downloaded, a PDF): it is kept byte for byte, since secrets travel in JSON, forms and text."""
+    if not body:
+        return None
+    if not isinstance(body, bytes):
+        return str(body)
     try:
         return body.decode()
     except UnicodeDecodeError:
@@ -110,7 +113,7 @@ def _text_of(body: bytes | str) -> str | None:
 
 def scrub_request(request: Any) -> Any:
     body = request.body
-    text = _text_of(body) if body else None
+    text = _text_body(body)
     if text is not None:
         request.body = _scrub_text(text).encode()
     request.uri = scrub_value(request.uri)
@@ -120,7 +123,7 @@ def scrub_request(request: Any) -> Any:
 
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     body = response.get("body", {}).get("string")
-    text = _text_of(body) if body else None
+    text = _text_body(body)
     if text is not None:
         scrubbed = _scrub_text(text)
         response["body"]["string"] = scrubbed.encode() if isinstance(body, bytes) else scrubbed

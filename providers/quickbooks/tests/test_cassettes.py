@@ -367,6 +367,44 @@ async def test_stale_sync_token_is_a_conflict() -> None:
             assert caught.value.code == "5010"
 
 
+async def test_reports_attachments_pdf_and_raw_requests() -> None:
+    async with target() as t:
+        with cassette("documents"):
+            customer = await t.conn.customers.create(Customer(display_name="Cassette Documents Customer"))
+            before = await t.conn.reports.profit_and_loss(date(2026, 1, 1), date(2026, 1, 31))
+            invoice = await t.conn.invoices.create(
+                Invoice(
+                    customer_id=str(customer.id),
+                    issue_date=date(2026, 1, 15),
+                    line_items=[
+                        LineItem(description="Work", quantity=Decimal(2), unit_price=Decimal("21.50"))
+                    ],
+                )
+            )
+            after = await t.conn.reports.profit_and_loss(date(2026, 1, 1), date(2026, 1, 31))
+            income = AccountClassification.INCOME
+            grown = after.classified_total(income, "total") - before.classified_total(income, "total")
+            assert grown == Decimal("43.00")
+            sheet = await t.conn.reports.balance_sheet(date(2026, 1, 31))
+            assets = sheet.classified_total(AccountClassification.ASSET, "total")
+            claims = sheet.classified_total(AccountClassification.LIABILITY, "total")
+            assert assets == claims + sheet.classified_total(AccountClassification.EQUITY, "total")
+            aged = await t.conn.reports.aged_receivables(date(2026, 3, 1), customer_id=str(customer.id))
+            assert any(row.party_id == customer.id for row in aged.walk())
+            content = bytes(range(256)) * 4
+            attachment = await t.conn.attachments.upload(
+                "invoice", str(invoice.id), content, file_name="cassette.pdf", note="Recorded"
+            )
+            (listed,) = await t.conn.attachments.list("invoice", str(invoice.id))
+            assert listed.id == attachment.id and listed.size == len(content)
+            assert b"".join([chunk async for chunk in t.conn.attachments.download(attachment)]) == content
+            await t.conn.attachments.delete(attachment)
+            document = await t.conn.invoices.pdf(str(invoice.id))
+            assert document.startswith(b"%PDF-")
+            info = await t.conn.request("GET", "query", params={"query": "select * from CompanyInfo"})
+            assert info.json()["QueryResponse"]["CompanyInfo"][0]["CompanyName"]
+
+
 @emulator_only
 async def test_throttle_answers_xml_429() -> None:
     async with target(max_retry_wait=5) as t:

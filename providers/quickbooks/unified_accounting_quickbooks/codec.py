@@ -79,7 +79,7 @@ from unified_accounting.models import (
 from unified_accounting.models.context import from_provider
 from unified_accounting.models.currency import ISO_4217_CODES
 from unified_accounting.models.ledger_account import CLASSIFICATION_OF
-from unified_accounting.models.money import quantum
+from unified_accounting.models.money import QuantizedRecords, quantized, quantum
 
 from . import accounts, contacts, fastpath, taxes, tracking
 from .company import PO_FIELD_NAME, CompanySetup, decode_company, setup_from
@@ -1727,7 +1727,9 @@ class QuickBooksCodec:
             except fastpath.NotAPage:
                 pass  # not JSON, or not shaped like a query page: the reference path says why
             else:
-                records = [item for item in decoded if not isinstance(item, RecordIssue)]
+                # Built quantized (the records it hands to the reference decoder come back
+                # quantized too): the provider's read path takes them as they are.
+                records = QuantizedRecords(item for item in decoded if not isinstance(item, RecordIssue))
                 if len(records) == len(decoded):
                     return records, []
                 return records, [item for item in decoded if isinstance(item, RecordIssue)]
@@ -1856,9 +1858,10 @@ def parse_query_answer(resource: str, body: bytes) -> Any:
 
 
 def _decode_invoice_element(element: bytes, raw: Mapping[str, Any] | None) -> Invoice | RecordIssue:
-    """One invoice of a page the reference way (the fast path's fallback), or the issue it raised."""
+    """One invoice of a page the reference way (the fast path's fallback), quantized as the fast
+    path's records are, or the issue it raised."""
     try:
-        return decode_invoice(loads(element), raw)
+        return quantized(decode_invoice(loads(element), raw))
     except Exception as exc:  # a pure decoder's every failure means "this record cannot be read"
         data = readable_raw(element)
         record_id = _record_id(data)

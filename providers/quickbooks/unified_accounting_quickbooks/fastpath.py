@@ -12,7 +12,11 @@ structs (str ids, exact ``Decimal`` money, checked shapes); this module then bui
 Anything unusual — a failed check, an unknown line ``DetailType``, an address without any mapped
 field, a value of an unexpected JSON type — sends *that record* to the reference decoder
 (:func:`.codec.decode_invoice`) instead, so results and errors are always the reference decoder's.
-The records built here equal what it builds (``==``, ``model_dump``, fields set); tests check this.
+The records built here are what the provider's read path makes of the reference decoder's records:
+*quantized* (amounts at their currency's minor units, unit prices and quantities in their canonical
+form; see :func:`unified_accounting.models.money.quantized`), so that the read path need not walk
+them again. They equal ``quantized`` of the reference's records to the last digit (``repr``, JSON
+dump, fields set); tests check this.
 
 Trusted construction mirrors ``BaseModel.model_construct`` for models without private attributes,
 extras or ``model_post_init``: ``__dict__`` holding every field in declaration order, all fields
@@ -42,7 +46,7 @@ from unified_accounting.models import (
     TrackingRef,
 )
 from unified_accounting.models.currency import ISO_4217_CODES
-from unified_accounting.models.money import quantum
+from unified_accounting.models.money import QUANTITY, UNIT_PRICE, canonical, quantum
 
 from . import wire
 from .company import PO_FIELD_NAME
@@ -247,8 +251,34 @@ def _time(text: str | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+#: Dates and custom field names repeat from record to record; dates are immutable, so a page's
+#: invoices of one day can share theirs.
+_DATES: dict[str, date] = {}
+_PO_NAMES: dict[str, bool] = {}
+_CACHE_CAP = 4096
+
+
 def _date(text: str | None) -> date | None:
-    return date.fromisoformat(text[:10]) if text else None
+    if not text:
+        return None
+    found = _DATES.get(text)
+    if found is None:
+        found = date.fromisoformat(text[:10])
+        if len(_DATES) >= _CACHE_CAP:
+            _DATES.clear()
+        _DATES[text] = found
+    return found
+
+
+def _po_name(name: str) -> bool:
+    """Whether a custom field's name says it holds the P.O. number (see ``company.PO_FIELD_NAME``)."""
+    found = _PO_NAMES.get(name)
+    if found is None:
+        found = PO_FIELD_NAME.match(name) is not None
+        if len(_PO_NAMES) >= _CACHE_CAP:
+            _PO_NAMES.clear()
+        _PO_NAMES[name] = found
+    return found
 
 
 def _address(value: wire.PhysicalAddress | None) -> Address | None:
@@ -289,7 +319,32 @@ def _tag(category: str, ref: wire.NamedRef | None) -> list[TrackingRef]:
     ]
 
 
-def _sales_line(line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None) -> LineItem:
+#: (value, kind, currency) → the value in its canonical form. Prices and quantities repeat from record
+#: to record, and working a form out costs several Decimal operations.
+_CANONICAL: dict[tuple[Decimal, str, str | None], Decimal] = {}
+_PRICE, _QUANTITY = UNIT_PRICE.kind, QUANTITY.kind
+
+
+def _canonical(value: Decimal | None, kind: str, currency: str | None) -> Decimal | None:
+    """A unit price or quantity (finite) in the canonical form ``quantized`` gives it (see
+    :func:`unified_accounting.models.money.canonical`)."""
+    if value is None:
+        return None
+    key = (value, kind, currency)  # equal values share a form, so 150.0 and 150.00 share a slot
+    found = _CANONICAL.get(key)
+    if found is None:
+        found = canonical(value, kind, currency)
+        if not value:
+            return found  # zeros are equal whatever their sign, which their form keeps
+        if len(_CANONICAL) >= _CACHE_CAP:
+            _CANONICAL.clear()
+        _CANONICAL[key] = found
+    return found
+
+
+def _sales_line(
+    line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None, currency: str | None
+) -> LineItem:
     sale = line.sales_item_line_detail or _NO_SALES
     quantity, price, amount, gross = sale.qty, sale.unit_price, line.amount, sale.tax_inclusive_amt
     if quantity is not None and (not quantity.is_finite() or quantity < 0):
@@ -315,8 +370,8 @@ def _sales_line(line: wire.Line, txn_code: str | None, inclusive: bool, unit: De
             "id": line.id,
             "type": _SALES,
             "description": line.description,
-            "quantity": quantity,
-            "unit_price": price,
+            "quantity": _canonical(quantity, _QUANTITY, currency),
+            "unit_price": _canonical(price, _PRICE, currency),
             "discount_percentage": None,
             "discount_amount": None,
             "total_amount": total,
@@ -329,7 +384,9 @@ def _sales_line(line: wire.Line, txn_code: str | None, inclusive: bool, unit: De
     )
 
 
-def _discount_line(line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None) -> LineItem:
+def _discount_line(
+    line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None, currency: str | None
+) -> LineItem:
     discount = line.discount_line_detail or _NO_DISCOUNT
     based, amount = discount.percent_based, line.amount
     percent_based = based is True or based == "true"
@@ -362,7 +419,9 @@ def _discount_line(line: wire.Line, txn_code: str | None, inclusive: bool, unit:
     )
 
 
-def _group_line(line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None) -> LineItem:
+def _group_line(
+    line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None, currency: str | None
+) -> LineItem:
     group = line.group_line_detail or _NO_GROUP
     quantity, amount = group.quantity, line.amount
     if quantity is not None and (not quantity.is_finite() or quantity < 0):
@@ -378,7 +437,7 @@ def _group_line(line: wire.Line, txn_code: str | None, inclusive: bool, unit: De
             "id": line.id,
             "type": _GROUP,
             "description": line.description,
-            "quantity": quantity,
+            "quantity": _canonical(quantity, _QUANTITY, currency),
             "unit_price": None,
             "discount_percentage": None,
             "discount_amount": None,
@@ -393,7 +452,7 @@ def _group_line(line: wire.Line, txn_code: str | None, inclusive: bool, unit: De
 
 
 def _description_line(
-    line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None
+    line: wire.Line, txn_code: str | None, inclusive: bool, unit: Decimal | None, currency: str | None
 ) -> LineItem:
     return _new_line(
         {
@@ -420,7 +479,7 @@ def _custom_field(field: wire.CustomField) -> CustomField:
 
 #: Line ``DetailType`` → builder. Any other type (or none) leaves the record to the reference decoder;
 #: ``SubTotalLineDetail`` is not a line item and is handled by :func:`build_invoice`.
-_LINES: dict[str | None, Callable[[wire.Line, str | None, bool, Decimal | None], LineItem]] = {
+_LINES: dict[str | None, Callable[[wire.Line, str | None, bool, Decimal | None, str | None], LineItem]] = {
     "SalesItemLineDetail": _sales_line,
     "DiscountLineDetail": _discount_line,
     "GroupLineDetail": _group_line,
@@ -472,7 +531,7 @@ def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoi
             build_line = _LINES.get(kind)
             if build_line is None:
                 raise _Unusual
-            built = build_line(line, txn_code, inclusive, unit)
+            built = build_line(line, txn_code, inclusive, unit, currency)
             lines.append(built)
             if kind == "SalesItemLineDetail" and not taxed:
                 sale = line.sales_item_line_detail
@@ -531,7 +590,7 @@ def build_invoice(invoice: wire.Invoice, raw: Mapping[str, Any] | None) -> Invoi
     memo, email, fields = invoice.customer_memo, invoice.bill_email, invoice.custom_field
     po_number = None
     for entry in fields or ():
-        if entry.name is not None and PO_FIELD_NAME.match(entry.name):
+        if entry.name is not None and _po_name(entry.name):
             po_number = entry.string_value
             break
     terms_ref = invoice.sales_term_ref

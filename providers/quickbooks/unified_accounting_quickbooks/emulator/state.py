@@ -37,6 +37,7 @@ ENTITIES: tuple[str, ...] = (
     "CreditMemo",
     "VendorCredit",
     "Purchase",
+    "Attachable",
 )
 ENTITY_BY_LOWER: dict[str, str] = {name.lower(): name for name in ENTITIES}
 #: Entities whose names are unique within the company (case-insensitively), and their name field.
@@ -160,6 +161,8 @@ class RealmState:
     exchange_rates: dict[str, list[tuple[str, Decimal, str]]] = field(default_factory=dict)
     doc_numbers: dict[str, set[str]] = field(default_factory=dict)
     next_doc_number: int = 1001
+    # attachable id -> (media type, bytes) of an uploaded file
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
 
     def table(self, entity: str) -> Table:
         return self.tables[entity]
