@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from ua_ledgerly.emulator import LedgerlyEmulator
 
 from unified_accounting import (
@@ -41,6 +43,9 @@ async def test_an_invoice_pdf_is_a_well_formed_pdf(conn: AsyncConnection, emulat
     assert document.startswith(b"%PDF-")
     assert pdf_problems(document) == []
     assert b"(Invoice INV-\\(7\\))" in document  # the title, escaped as PDF strings are
+    reader = PdfReader(io.BytesIO(document), strict=True)  # a PDF reader opens it without repairs
+    assert reader.metadata is not None and reader.metadata.title == "Invoice INV-(7)"
+    assert "Invoice INV-(7)" in reader.pages[0].extract_text()
     (call,) = [r for r in emulator.requests_to("/v1/") if r.path.endswith("/pdf")]
     assert call.headers.get("accept") == "application/pdf"
 

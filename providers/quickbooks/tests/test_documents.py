@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pypdf import PdfReader
 from unified_accounting_quickbooks.attachments import LIMITS
 
 from unified_accounting import NotFound, ValidationFailed
@@ -203,6 +205,8 @@ async def test_invoice_and_credit_memo_pdfs_open_as_pdfs(env: Env) -> None:
     document = await env.conn.invoices.pdf(str(invoice.id))
     assert pdf_problems(document) == []
     assert b"Invoice " in document and b"42.00" in document
+    page = PdfReader(io.BytesIO(document), strict=True).pages[0]  # a PDF reader opens it as it is
+    assert "42.00" in page.extract_text()
     (call,) = [e for e in api_calls(env) if e.path.endswith("/pdf")]
     assert call.path == f"/v3/company/{env.realm}/invoice/{invoice.id}/pdf"
     customer = await new_customer(env)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pypdf import PdfReader
 from unified_accounting_xero.emulator import XeroEmulator
 from unified_accounting_xero.testing import XeroHarness, emulator_of
 
@@ -177,6 +178,7 @@ async def test_invoice_and_credit_note_pdfs_are_well_formed(xero_conn: Conn) -> 
     emulator.request_log.clear()
     for document in (await conn.invoices.pdf(str(invoice.id)), await conn.credit_notes.pdf(str(note.id))):
         assert document.startswith(b"%PDF-") and pdf_problems(document) == []
+        assert len(PdfReader(io.BytesIO(document), strict=True).pages) == 1  # a PDF reader opens it
     assert invoice.number is not None and invoice.number.encode() in await conn.invoices.pdf(str(invoice.id))
     with pytest.raises(NotFound):
         await conn.invoices.pdf("00000000-0000-4000-8000-000000000000")
