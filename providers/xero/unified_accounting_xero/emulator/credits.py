@@ -40,10 +40,10 @@ from .ledger import (
     Ledger,
     WriteContext,
     exchange_rate,
-    in_base_currency,
     money,
     to_decimal,
 )
+from .refunds import deleted_refund, refund_payment, refund_terms
 from .state import Record, TenantState
 
 CREDIT_TYPES = {"ACCRECCREDIT": "ACCREC", "ACCPAYCREDIT": "ACCPAY"}
@@ -309,7 +309,7 @@ def credits_of(t: TenantState, invoice_id: str) -> list[Record]:
 def refund(ledger: Ledger, ctx: WriteContext, data: Mapping[str, Any]) -> Record:
     """A payment naming ``CreditNote``: money paid back out of a customer's credit note
     (ARCREDITPAYMENT), or received back from a supplier's (APCREDITPAYMENT)."""
-    t, j = ctx.tenant, ctx.journal
+    t = ctx.tenant
     ref = data["CreditNote"]
     credit = t.credit_notes.get(str(ref.get("CreditNoteID") or "").lower())
     if credit is None and ref.get("CreditNoteNumber"):
@@ -319,62 +319,34 @@ def refund(ledger: Ledger, ctx: WriteContext, data: Mapping[str, Any]) -> Record
         )
     if credit is None:
         raise ValidationFailed("Credit note could not be found.")
-    errors: list[str] = []
-    account_ref = data.get("Account") if isinstance(data.get("Account"), Mapping) else {}
-    assert isinstance(account_ref, Mapping)
-    account = t.accounts.get(str(account_ref.get("AccountID") or "").lower()) or t.account_by_code(
-        str(account_ref.get("Code") or "")
+    found = credit
+
+    def credit_errors(amount: Decimal) -> list[str]:
+        if found["Status"] != "AUTHORISED":
+            return ["Refunds can only be made from Authorised credit notes."]
+        if amount <= 0 or amount > found["RemainingCredit"]:
+            return ["Payment amount exceeds the amount outstanding on this document"]
+        return []
+
+    terms = refund_terms(ctx, data, credit_errors)
+    payment = refund_payment(
+        ledger,
+        ctx,
+        data,
+        terms,
+        rate=exchange_rate(t, credit["CurrencyCode"]),
+        payment_type="ARCREDITPAYMENT" if credit["Type"] == "ACCRECCREDIT" else "APCREDITPAYMENT",
+        documents={
+            "Invoice": {"InvoiceID": credit["CreditNoteID"]},
+            "CreditNote": {"CreditNoteID": credit["CreditNoteID"]},
+        },
     )
-    if account is None or not (account.get("Type") == "BANK" or account.get("EnablePaymentsToAccount")):
-        errors.append("You must specify a bank Account (AccountID or Code) for the payment.")
-    amount = ZERO
-    try:
-        amount = money(to_decimal(data.get("Amount"), "Amount"))
-    except ValidationFailed as exc:
-        errors.extend(exc.messages)
-    if credit["Status"] != "AUTHORISED":
-        errors.append("Refunds can only be made from Authorised credit notes.")
-    elif amount <= 0 or amount > credit["RemainingCredit"]:
-        errors.append("Payment amount exceeds the amount outstanding on this document")
-    on = ctx.now.date()
-    if data.get("Date"):
-        try:
-            on = parse_date(data["Date"])
-        except DateParseError:
-            errors.append(f"The Date '{data['Date']}' is not a valid date.")
-    if errors:
-        raise ValidationFailed(*dict.fromkeys(errors))
-    assert account is not None
-    rate = exchange_rate(t, credit["CurrencyCode"])
-    payment: Record = {
-        "PaymentID": ledger.ids.new(),
-        "Date": on,
-        "Amount": amount,
-        "BankAmount": in_base_currency(amount, rate),
-        "CurrencyRate": rate,
-        "Reference": _text(data.get("Reference")),
-        "Status": "AUTHORISED",
-        "PaymentType": "ARCREDITPAYMENT" if credit["Type"] == "ACCRECCREDIT" else "APCREDITPAYMENT",
-        "IsReconciled": bool(data.get("IsReconciled", False)),
-        "HasAccount": True,
-        "HasValidationErrors": False,
-        "Account": {"AccountID": account["AccountID"], "Code": account.get("Code")},
-        "Invoice": {"InvoiceID": credit["CreditNoteID"]},
-        "CreditNote": {"CreditNoteID": credit["CreditNoteID"]},
-        "UpdatedDateUTC": ctx.now,
-    }
-    j.set(t.payments, payment["PaymentID"], payment)
-    use_credit(ctx, credit, amount, on)
+    use_credit(ctx, credit, payment["Amount"], payment["Date"])
     return payment
 
 
 def delete_refund(ctx: WriteContext, existing: Record, data: Mapping[str, Any]) -> Record:
     """``Status: DELETED`` on a refund: the credit comes back to its credit note."""
-    if str(data.get("Status") or "").upper() != "DELETED":
-        raise ValidationFailed("A payment can only be updated to delete it (Status DELETED).")
-    if existing["Status"] == "DELETED":
-        raise ValidationFailed("This payment has already been deleted.")
-    rec = {**existing, "Status": "DELETED", "UpdatedDateUTC": ctx.now}
-    ctx.journal.set(ctx.tenant.payments, rec["PaymentID"], rec)
+    rec = deleted_refund(ctx, existing, data)
     use_credit(ctx, ctx.tenant.credit_notes[rec["CreditNote"]["CreditNoteID"]], -rec["Amount"], None)
     return rec

@@ -20,11 +20,12 @@ payment's ``Overpayment`` / ``Prepayment`` object carries ``Contact`` and ``Curr
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-from .dates import DateParseError, parse_date
 from .errors import ValidationFailed
-from .ledger import ZERO, Ledger, WriteContext, in_base_currency, money, to_decimal
+from .ledger import Ledger, WriteContext, money
+from .refunds import deleted_refund, refund_payment, refund_terms
 from .state import Record
 
 #: Bank transaction types that make an over- or prepayment: the kind made and its side.
@@ -35,10 +36,6 @@ TYPES: dict[str, tuple[str, str]] = {
     "SPEND-PREPAYMENT": ("Prepayment", "AP"),
 }
 KINDS = ("Overpayment", "Prepayment")
-
-
-def _text(value: Any) -> str | None:
-    return None if value in (None, "") else str(value)
 
 
 def record_for(ctx: WriteContext, ledger: Ledger, transaction: Record) -> None:
@@ -72,65 +69,35 @@ def named(data: Mapping[str, Any]) -> str | None:
 
 def refund(ledger: Ledger, ctx: WriteContext, data: Mapping[str, Any], kind: str) -> Record:
     """A payment naming an over- or prepayment: money paid back out of it."""
-    t = ctx.tenant
     ref = data[kind]
-    held = t.prepaid.get(str(ref.get(f"{kind}ID") or "").lower())
+    held = ctx.tenant.prepaid.get(str(ref.get(f"{kind}ID") or "").lower())
     if held is None or held["Kind"] != kind:
         raise ValidationFailed(f"{kind} could not be found.")
-    errors: list[str] = []
-    given = data.get("Account") if isinstance(data.get("Account"), Mapping) else {}
-    assert isinstance(given, Mapping)
-    account = t.accounts.get(str(given.get("AccountID") or "").lower()) or t.account_by_code(
-        str(given.get("Code") or "")
-    )
-    if account is None or not (account.get("Type") == "BANK" or account.get("EnablePaymentsToAccount")):
-        errors.append("You must specify a bank Account (AccountID or Code) for the payment.")
-    amount = ZERO
-    try:
-        amount = money(to_decimal(data.get("Amount"), "Amount"))
-    except ValidationFailed as exc:
-        errors.extend(exc.messages)
-    if held["Status"] != "AUTHORISED" or amount <= 0 or amount > held["RemainingCredit"]:
-        errors.append("Payment amount exceeds the amount outstanding on this document")
-    on = ctx.now.date()
-    if data.get("Date"):
-        try:
-            on = parse_date(data["Date"])
-        except DateParseError:
-            errors.append(f"The Date '{data['Date']}' is not a valid date.")
-    if errors:
-        raise ValidationFailed(*dict.fromkeys(errors))
-    assert account is not None
+    found = held
+
+    def held_errors(amount: Decimal) -> list[str]:
+        if found["Status"] != "AUTHORISED" or amount <= 0 or amount > found["RemainingCredit"]:
+            return ["Payment amount exceeds the amount outstanding on this document"]
+        return []
+
+    terms = refund_terms(ctx, data, held_errors)
     _, side = TYPES[held["Type"]]
-    payment: Record = {
-        "PaymentID": ledger.ids.new(),
-        "Date": on,
-        "Amount": amount,
-        "BankAmount": in_base_currency(amount, held["CurrencyRate"]),
-        "CurrencyRate": held["CurrencyRate"],
-        "Reference": _text(data.get("Reference")),
-        "Status": "AUTHORISED",
-        "PaymentType": f"{side}{kind.upper()}PAYMENT",
-        "IsReconciled": bool(data.get("IsReconciled", False)),
-        "HasAccount": True,
-        "HasValidationErrors": False,
-        "Account": {"AccountID": account["AccountID"], "Code": account.get("Code")},
-        kind: {f"{kind}ID": held[f"{kind}ID"]},
-        "UpdatedDateUTC": ctx.now,
-    }
-    ctx.journal.set(t.payments, payment["PaymentID"], payment)
-    _use(ctx, held, amount)
+    payment = refund_payment(
+        ledger,
+        ctx,
+        data,
+        terms,
+        rate=held["CurrencyRate"],
+        payment_type=f"{side}{kind.upper()}PAYMENT",
+        documents={kind: {f"{kind}ID": held[f"{kind}ID"]}},
+    )
+    _use(ctx, held, payment["Amount"])
     return payment
 
 
 def delete_refund(ctx: WriteContext, existing: Record, data: Mapping[str, Any], kind: str) -> Record:
     """``Status: DELETED`` on a refund: the credit comes back to its over- or prepayment."""
-    if str(data.get("Status") or "").upper() != "DELETED":
-        raise ValidationFailed("A payment can only be updated to delete it (Status DELETED).")
-    if existing["Status"] == "DELETED":
-        raise ValidationFailed("This payment has already been deleted.")
-    rec = {**existing, "Status": "DELETED", "UpdatedDateUTC": ctx.now}
-    ctx.journal.set(ctx.tenant.payments, rec["PaymentID"], rec)
+    rec = deleted_refund(ctx, existing, data)
     _use(ctx, ctx.tenant.prepaid[rec[kind][f"{kind}ID"]], -rec["Amount"])
     return rec
 
