@@ -27,7 +27,7 @@ from ..models.money import quantized
 from ..provider import Page
 from ..storage.database import Database
 from . import statistics
-from .records import GONE_STATUSES, decode
+from .records import GONE_STATUSES, decode, model_of
 from .schema import FIELD_COLUMNS, mirror_records
 
 DEFAULT_PAGE_SIZE = 500
@@ -88,13 +88,8 @@ def decode_all(
     amounts at the currency's minor units, as from a provider (records mirrored by earlier
     releases included): the per-record work of a mirror read, kept to one validation and one walk
     of the amounts."""
-    if model is None:
-        spec = RESOURCES.get(resource)
-        if spec is None:
-            raise ValueError(f"no unified model for resource {resource!r}: pass model=")
-        model = spec.model
     context = dict(PROVIDER_CONTEXT)
-    validate = model.model_validate_json
+    validate = model_of(resource, model).model_validate_json
     return [
         quantized(
             # A JSON escape (rare in stored records) may be a lone surrogate: decode() reads those.

@@ -569,17 +569,23 @@ async def mark_seen(
     )
 
 
+def model_of(resource: str, model: type[RecordMeta] | None = None) -> type[RecordMeta]:
+    """``model``, else the catalog's unified model for ``resource``."""
+    if model is not None:
+        return model
+    spec = RESOURCES.get(resource)
+    if spec is None:
+        raise ValueError(f"no unified model for resource {resource!r}: pass model=")
+    return spec.model
+
+
 def decode(resource: str, text: str, model: type[RecordMeta] | None = None) -> RecordMeta:
     """A stored record back as its unified model (``model``, else the catalog's for ``resource``).
 
     Stored records are provider records: they are read with the provider context (input-only rules
     such as "due date not before the issue date" do not apply to them).
     """
-    if model is None:
-        spec = RESOURCES.get(resource)
-        if spec is None:
-            raise ValueError(f"no unified model for resource {resource!r}: pass model=")
-        model = spec.model
+    model = model_of(resource, model)
     context = dict(PROVIDER_CONTEXT)
     if _ESCAPED_SURROGATE.search(text) is None:
         return model.model_validate_json(text, context=context)
