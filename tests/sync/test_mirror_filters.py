@@ -248,3 +248,36 @@ async def test_wrong_values_are_refused_naming_the_filter_before_the_database(
         [issue] = caught.value.issues
         assert issue.field == field and words in issue.message, (given, issue)
     assert sql == []
+
+
+async def test_a_stored_record_that_no_longer_reads_is_reported_not_fatal(
+    mirrored: tuple[AsyncConnection, Database],
+) -> None:
+    # Say a release changed the model since the record was written, or someone edited the row:
+    # the page still answers, the record is left out and reported with its stored text.
+    from sqlalchemy import update
+
+    from unified_accounting import DecodeFailed
+    from unified_accounting.mirror.schema import mirror_records
+
+    conn, db = mirrored
+    await store(conn, db, "bill", bills())
+    broken = '{"id": "bill-03", "supplier_id": "sup-1", "total": "not money", "row_version": "1"}'
+    stored = mirror_records.c
+    await db.transaction(
+        lambda tx: tx.execute(
+            update(mirror_records)
+            .where(stored.resource == "bill", stored.record_id == "bill-03")
+            .values(record=broken)
+        )
+    )
+    for sort in (None, "number"):
+        pager = conn.bills.list(source="mirror", sort=sort, page_size=4)
+        listed = await pager.to_list()
+        assert "bill-03" not in ids(listed) and len(listed) == len(bills()) - 1
+        [issue] = pager.issues
+        assert (issue.resource, issue.record_id, issue.raw) == ("bill", "bill-03", broken)
+        assert "total" in str(issue.error)
+    with pytest.raises(DecodeFailed) as caught:
+        await conn.bills.get("bill-03", source="mirror")
+    assert caught.value.record_id == "bill-03"

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, func, literal, literal_column, null, or
 
 from ..catalog import RESOURCES, ListFilter, ListSort
 from ..connections import ConnectionKey
+from ..decoding import RecordIssue, decode_failure, decode_one
 from ..errors import ConfigurationError, NotFound
 from ..listing import SortCursor
 from ..models import RecordMeta
@@ -200,14 +201,34 @@ async def list_page(
     rows = await db.read_blocking(read)
     more = len(rows) > size
     rows = rows[:size]
-    items = decode_all(resource, [row.record for row in rows], model)
+    items, issues = _decode_page(key, resource, rows, model)
     next_cursor: str | None = None
     if more and rows:
         last = rows[-1]
         next_cursor = (
             last.record_id if sort is None else SortCursor(sort, last[2], last.record_id).encode(model)
         )
-    return Page(items=items, next_cursor=next_cursor)
+    return Page(items=items, next_cursor=next_cursor, issues=issues)
+
+
+def _decode_page(
+    key: ConnectionKey, resource: str, rows: Sequence[Any], model: type[RecordMeta]
+) -> tuple[list[RecordMeta], list[RecordIssue]]:
+    """A page's stored records decoded; one that no longer reads (written by a release whose model
+    has since changed, or edited by hand) is left out and reported, never failing the page — as a
+    provider's page does. The page is decoded in one go first: a failure is rare."""
+    try:
+        return decode_all(resource, [row.record for row in rows], model), []
+    except Exception:
+        items: list[RecordMeta] = []
+        issues: list[RecordIssue] = []
+        for row in rows:
+            try:
+                items.append(decode_all(resource, [row.record], model)[0])
+            except Exception as exc:
+                error = decode_failure(key.provider, resource, row.record, exc, record_id=row.record_id)
+                issues.append(RecordIssue(resource, row.record_id, error))
+        return items, issues
 
 
 async def get_record(
@@ -228,7 +249,14 @@ async def get_record(
             f"{resource} {record_id} is not in the mirror of {key}",
             provider=key.provider,
         )
-    return decode_all(resource, [row.record], model)[0]
+    stored_text: str = row.record
+    return decode_one(
+        key.provider,
+        resource,
+        stored_text,
+        lambda text: decode_all(resource, [text], model)[0],
+        record_id=record_id,
+    )
 
 
 async def count(db: Database, key: ConnectionKey, resource: str, *, include_deleted: bool = False) -> int:
