@@ -830,47 +830,26 @@ def decode_expense(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None
 
 
 def decode_bill(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Bill:
-    currency = _currency(data.get("CurrencyRef"))
-    unit = quantum(currency)
-    txn_code = taxes.transaction_code(data)
-    inclusive = data.get("GlobalTaxCalculation") == "TaxInclusive"
-    lines, codes = [], []
-    sub_total = ZERO
-    for entry in data.get("Line") or ():
-        found = _expense_line(entry, txn_code, inclusive, unit)
-        if found is None:
-            continue
-        line, code = found
-        lines.append(line)
-        codes.append(code)
-        sub_total += line.total_amount or ZERO
-    total = _amount(data.get("TotalAmt"), unit)
-    balance = _amount(data.get("Balance"), unit)
+    body = _expense_document(data)
+    total = body["total"]
+    balance = _amount(data.get("Balance"), quantum(body["currency"]))
     vendor = data.get("VendorRef") or {}
-    tax = data.get("TxnTaxDetail")
+    # A bill's sub-total: its lines' net amounts, or when its amounts include tax, the total less it.
+    if data.get("GlobalTaxCalculation") != "TaxInclusive" or total is None:
+        body["sub_total"] = sum((line["total_amount"] or ZERO for line in body["line_items"]), ZERO)
+    else:
+        body["sub_total"] = total - (body["total_tax"] or ZERO)
     values: dict[str, Any] = {
         **_meta(data, raw),
-        "number": data.get("DocNumber"),
+        **body,
         "supplier_id": _ref(vendor) or "",
         "supplier_name": vendor.get("name"),
         "issue_date": _date(data.get("TxnDate")),
         "due_date": _date(data.get("DueDate")),
-        "currency": currency,
-        "currency_rate": _rate(data.get("ExchangeRate")),
-        "tax_mode": taxes.document_mode(data, codes),
-        "line_items": [line.model_dump() for line in lines],
-        "sub_total": sub_total
-        if not inclusive or total is None
-        else total - (_amount((tax or {}).get("TotalTax"), unit) or ZERO),
-        "total_tax": _amount(tax.get("TotalTax"), unit) if tax else None,
-        "total": total,
         "amount_due": balance,
         "amount_paid": total - balance if total is not None and balance is not None else None,
-        "memo": data.get("PrivateNote"),
-        "reference": None,
         "status": bill_status(data, total, balance),
         "terms": terms_of(_ref(data.get("SalesTermRef"))),
-        "tracking": [tag.model_dump() for tag in tracking.document_tags(data)],
     }
     validated: Bill = from_provider(Bill, values)
     return validated
