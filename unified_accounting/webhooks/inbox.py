@@ -110,41 +110,8 @@ async def store(
 
     Returns ``False`` when the very same body was stored before: a redelivery adds nothing.
     """
-    inserted = await conn.execute(
-        db.insert(webhook_deliveries)
-        .values(
-            provider=provider,
-            received_at=now,
-            body=body.decode("utf-8", "replace"),
-            body_sha256=body_digest(body),
-            events=len(events),
-        )
-        .on_conflict_do_nothing()
-        .returning(webhook_deliveries.c.id)
-    )
-    delivery_id = inserted.scalar_one_or_none()
-    if delivery_id is None:
-        return False
-    if not events:
-        return True
-    rows = [
-        {
-            "provider": provider,
-            "event_id": event_key(event),
-            "company_id": event.company_id,
-            "resource": event.resource,
-            "record_id": event.record_id,
-            "operation": event.operation.value,
-            "occurred_at": event.occurred_at,
-            "received_at": now,
-            "delivery_id": delivery_id,
-            "status": PENDING,
-            "attempts": 0,
-        }
-        for event in events
-    ]
-    await conn.execute(db.insert(webhook_events).values(rows).on_conflict_do_nothing())
-    return True
+    [new] = await store_many(db, conn, [Delivery(provider, body, events)], now)
+    return new
 
 
 async def store_many(
