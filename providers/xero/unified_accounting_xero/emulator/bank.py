@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import prepaid, taxes, tracking
-from .dates import DateParseError, parse_date
+from .dates import read_date
 from .errors import ValidationFailed
 from .ledger import LINE_AMOUNT_TYPES, ZERO, Ledger, WriteContext, exchange_rate, money
 from .state import Record
@@ -121,11 +121,9 @@ def write_bank_transaction(
     )
     if rate is not None:
         rec["CurrencyRate"] = rate
-    if data.get("Date"):
-        try:
-            rec["Date"] = parse_date(data["Date"])
-        except DateParseError:
-            errors.append(f"The Date '{data['Date']}' is not a valid date.")
+    when = read_date(data, "Date", errors)
+    if when is not None:
+        rec["Date"] = when
     rec.setdefault("Date", ctx.now.date())
     for key in ("Reference", "Url"):
         if key in data:

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import taxes, tracking
-from .dates import DateParseError, parse_date
+from .dates import read_date
 from .errors import ValidationFailed
 from .ledger import LINE_AMOUNT_TYPES, ZERO, WriteContext, money, to_decimal
 from .state import IdFactory, Record, TenantState
@@ -280,11 +280,9 @@ def write_manual_journal(
         rec["Narration"] = _text(data["Narration"])
     if not rec.get("Narration"):
         errors.append("Narration must be specified.")
-    if data.get("Date"):
-        try:
-            rec["Date"] = parse_date(data["Date"])
-        except DateParseError:
-            errors.append(f"The Date '{data['Date']}' is not a valid date.")
+    when = read_date(data, "Date", errors)
+    if when is not None:
+        rec["Date"] = when
     for key in ("Url",):
         if key in data:
             rec[key] = _text(data[key])

@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import taxes, tracking
-from .dates import DateParseError, parse_date
+from .dates import read_date
 from .errors import ValidationFailed
 from .ledger import (
     CREATABLE_STATUSES,
@@ -121,11 +121,9 @@ def write_credit_note(
             "Name, ContactID, ContactNumber"
         )
     for key in ("Date", "DueDate"):
-        if data.get(key):
-            try:
-                rec[key] = parse_date(data[key])
-            except DateParseError:
-                errors.append(f"The {key} '{data[key]}' is not a valid date.")
+        when = read_date(data, key, errors)
+        if when is not None:
+            rec[key] = when
     rec.setdefault("Date", ctx.now.date())
     if "Reference" in data and rec["Type"] == "ACCRECCREDIT":
         rec["Reference"] = _text(data["Reference"])
@@ -253,12 +251,7 @@ def allocate(ledger: Ledger, ctx: WriteContext, credit: Record, data: Mapping[st
         errors.append("The allocation amount exceeds the credit note's remaining credit.")
     elif invoice["Status"] == "AUTHORISED" and amount > invoice["AmountDue"]:
         errors.append("Payment amount exceeds the amount outstanding on this document")
-    on = max(credit["Date"], invoice["Date"])
-    if data.get("Date"):
-        try:
-            on = parse_date(data["Date"])
-        except DateParseError:
-            errors.append(f"The Date '{data['Date']}' is not a valid date.")
+    on = read_date(data, "Date", errors) or max(credit["Date"], invoice["Date"])
     if errors:
         raise ValidationFailed(*dict.fromkeys(errors))
     allocation: Record = {

@@ -10,8 +10,10 @@ and RFC 1123 (HTTP-date) forms and is read as UTC with second precision.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -101,6 +103,20 @@ def parse_date(value: object) -> date:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
     except ValueError as exc:
         raise DateParseError(f"not a date: {value!r}") from exc
+
+
+def read_date(data: Mapping[str, Any], key: str, errors: list[str]) -> date | None:
+    """``data[key]`` as a date, ``None`` when it is absent or empty; a value that is no date adds
+    Xero's message for it to ``errors`` (so that every problem of a write is told at once) and
+    gives ``None`` too."""
+    value = data.get(key)
+    if not value:
+        return None
+    try:
+        return parse_date(value)
+    except DateParseError:
+        errors.append(f"The {key} '{value}' is not a valid date.")
+        return None
 
 
 def parse_if_modified_since(value: str) -> datetime:

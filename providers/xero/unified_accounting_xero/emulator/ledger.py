@@ -39,7 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from . import taxes, tracking
-from .dates import DateParseError, parse_date
+from .dates import DateParseError, parse_date, read_date
 from .errors import ValidationFailed
 from .journal import Journal
 from .regions import CHART_TAX_TYPES, USD_VALUE
@@ -873,12 +873,7 @@ class Ledger:
                     errors.append("Payment amount must be greater than zero.")
             except ValidationFailed as exc:
                 errors.extend(exc.messages)
-        pay_date = ctx.now.date()
-        if data.get("Date"):
-            try:
-                pay_date = parse_date(data["Date"])
-            except DateParseError:
-                errors.append(f"The Date '{data['Date']}' is not a valid date.")
+        pay_date = read_date(data, "Date", errors) or ctx.now.date()
         if invoice is not None:
             if invoice["Status"] != "AUTHORISED":
                 errors.append("Payments can only be made against Authorised invoices.")

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .dates import DateParseError, parse_date
+from .dates import read_date
 from .errors import ValidationFailed
 from .ledger import ZERO, Ledger, WriteContext, in_base_currency, money, to_decimal
 from .state import Record
@@ -40,12 +40,7 @@ def refund_terms(
     except ValidationFailed as exc:
         errors.extend(exc.messages)
     errors.extend(document_errors(amount))
-    on = ctx.now.date()
-    if data.get("Date"):
-        try:
-            on = parse_date(data["Date"])
-        except DateParseError:
-            errors.append(f"The Date '{data['Date']}' is not a valid date.")
+    on = read_date(data, "Date", errors) or ctx.now.date()
     if errors:
         raise ValidationFailed(*dict.fromkeys(errors))
     assert account is not None
