@@ -370,6 +370,13 @@ class TestPayments:
         too_much = await pay(client, invoice["InvoiceID"], "75.01")
         assert too_much.status_code == 400
         assert "exceeds the amount outstanding" in errors_of(too_much)[0]
+        # Every problem of a write is told at once, the date's with Xero's wording.
+        both = await pay(client, invoice["InvoiceID"], "75.01", Date="2024-13-45")
+        assert both.status_code == 400
+        assert errors_of(both) == [
+            "The Date '2024-13-45' is not a valid date.",
+            "Payment amount exceeds the amount outstanding on this document.",
+        ]
         rest = await pay(client, invoice["InvoiceID"], 75, Date="/Date(1717286400000+0000)/")
         assert rest.status_code == 200
         fetched = body(await client.get(f"{API}/Invoices/{invoice['InvoiceID']}"))["Invoices"][0]
