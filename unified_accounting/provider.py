@@ -491,7 +491,10 @@ class Provider(abc.ABC):
         """Where a session's requests wait: the limiter its client chose (``session.limiter``), or
         :attr:`limiter` for a session without one. A provider that overrides :attr:`limiter`
         keeps its own."""
-        chosen: Limiter | None = getattr(session, "limiter", None)
+        return self._limiter_given(getattr(session, "limiter", None))
+
+    def _limiter_given(self, chosen: Limiter | None) -> Limiter:
+        """``chosen`` (a client's limiter), unless there is none or the provider keeps its own."""
         if chosen is None or type(self).limiter is not Provider.limiter:
             return self.limiter
         return chosen
@@ -939,10 +942,8 @@ class Provider(abc.ABC):
         if limits is None or settings is None or company_id is None:
             slot: contextlib.AbstractAsyncContextManager[None] = contextlib.nullcontext()
         else:
-            chosen = flow_limiter()
-            limiter = self.limiter if chosen is None or type(self).limiter is not Provider.limiter else chosen
             key = LimitKey.of(self.name, settings, company_id)
-            slot = limiter.slot(key, limits, refuse=self.rate_limit_refusal)
+            slot = self._limiter_given(flow_limiter()).slot(key, limits, refuse=self.rate_limit_refusal)
         try:
             async with slot:
                 response = await http.request(method, url, params=params, headers=headers)
