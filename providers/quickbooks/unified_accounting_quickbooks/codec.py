@@ -497,27 +497,40 @@ def decode_customer(data: Mapping[str, Any], raw: Mapping[str, Any] | None = Non
     return Customer.model_construct(**values)
 
 
+#: The documents a payment's lines link (``LinkedTxn.TxnType``), by the allocation field naming them.
+PAYMENT_LINKS = {"Invoice": "invoice_id", "CreditMemo": "credit_note_id"}
+BILL_PAYMENT_LINKS = {"Bill": "bill_id", "VendorCredit": "supplier_credit_id"}
+NO_DOCUMENT = dict.fromkeys(PAYMENT_LINKS.values())
+
+
+def _linked(
+    data: Mapping[str, Any], unit: Decimal | None, fields: Mapping[str, str]
+) -> list[tuple[str, str, Decimal]]:
+    """A payment's allocations as its lines record them: (the unified field naming the document,
+    its id, the line's amount) for each linked transaction whose ``TxnType`` ``fields`` names."""
+    found = []
+    for line in data.get("Line") or ():
+        amount = _amount(line.get("Amount"), unit)
+        if amount is None:
+            continue
+        for link in line.get("LinkedTxn") or ():
+            field = fields.get(link.get("TxnType"))
+            if field is not None:
+                found.append((field, str(link["TxnId"]), amount))
+    return found
+
+
 def decode_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> Payment:
     currency = _currency(data.get("CurrencyRef"))
     unit = quantum(currency)
-    allocations = []
-    for line in data.get("Line") or ():
-        amount = _amount(line.get("Amount"), unit)
-        for link in line.get("LinkedTxn") or ():
-            if amount is None:
-                continue
-            if link.get("TxnType") == "Invoice":
-                allocations.append(
-                    Allocation.model_construct(
-                        invoice_id=str(link["TxnId"]), credit_note_id=None, amount=amount
-                    )
-                )
-            elif link.get("TxnType") == "CreditMemo":
-                allocations.append(
-                    Allocation.model_construct(
-                        invoice_id=None, credit_note_id=str(link["TxnId"]), amount=amount
-                    )
-                )
+    allocations = [
+        Allocation.model_construct(
+            **{"invoice_id": None, "credit_note_id": None, field: linked}, amount=amount
+        )
+        for field, linked, amount in _linked(
+            data, unit, {"Invoice": "invoice_id", "CreditMemo": "credit_note_id"}
+        )
+    ]
     total = _amount(data.get("TotalAmt"), unit)
     unapplied = _amount(data.get("UnappliedAmt"), unit)
     values: dict[str, Any] = {
@@ -904,15 +917,12 @@ def decode_credit_note(data: Mapping[str, Any], raw: Mapping[str, Any] | None = 
 def decode_bill_payment(data: Mapping[str, Any], raw: Mapping[str, Any] | None = None) -> BillPayment:
     currency = _currency(data.get("CurrencyRef"))
     unit = quantum(currency)
-    allocations = []
-    for line in data.get("Line") or ():
-        amount = _amount(line.get("Amount"), unit)
-        for link in line.get("LinkedTxn") or ():
-            kind = link.get("TxnType")
-            if amount is None or kind not in ("Bill", "VendorCredit"):
-                continue
-            named = "bill_id" if kind == "Bill" else "supplier_credit_id"
-            allocations.append({named: str(link["TxnId"]), "amount": amount})
+    allocations = [
+        {field: linked, "amount": amount}
+        for field, linked, amount in _linked(
+            data, unit, {"Bill": "bill_id", "VendorCredit": "supplier_credit_id"}
+        )
+    ]
     paid_from = (
         data.get("CreditCardPayment") if data.get("PayType") == "CreditCard" else data.get("CheckPayment")
     )
