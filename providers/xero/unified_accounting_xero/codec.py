@@ -289,38 +289,61 @@ def decode_bill_payment(data: Mapping[str, Any], include_raw: bool = False) -> B
     """A supplier payment by its ``PaymentType``: a bill payment is allocated to its bill; a refund
     of a supplier credit to that credit (named in ``CreditNote``, and in an object still called
     ``Invoice``); refunds of over- and prepayments to neither."""
-    bill = data.get("Invoice") or {}
-    account = data.get("Account") or {}
-    amount = _decimal(data.get("Amount")) or Decimal(0)
     kind = BILL_PAYMENT_TYPES.get(
         str(data.get("PaymentType") or "ACCPAYPAYMENT").upper(), BillPaymentType.BILL_PAYMENT
     )
-    allocations: list[dict[str, Any]] = []
-    if kind is BillPaymentType.SUPPLIER_CREDIT_REFUND:
-        credit_id = (data.get("CreditNote") or {}).get("CreditNoteID") or bill.get("InvoiceID")
-        if credit_id:
-            allocations = [{"supplier_credit_id": str(credit_id), "amount": amount}]
-    elif kind is BillPaymentType.BILL_PAYMENT and bill.get("InvoiceID"):
-        allocations = [{"bill_id": str(bill["InvoiceID"]), "amount": amount}]
-    document = bill or data.get("Overpayment") or data.get("Prepayment") or {}
+    fields, document = _payment_fields(
+        data,
+        include_raw,
+        kind,
+        (BillPaymentType.BILL_PAYMENT, "bill_id"),
+        (BillPaymentType.SUPPLIER_CREDIT_REFUND, "supplier_credit_id"),
+    )
     contact = document.get("Contact") or {}
     return from_provider(
         BillPayment,
         {
             "supplier_id": str(contact.get("ContactID") or ""),
             "supplier_name": _text(contact.get("Name")),
-            "type": kind,
-            "date": record_date(dict(data), "Date"),
-            "currency": _text(document.get("CurrencyCode")),
-            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
-            "total_amount": amount,
-            "reference": _text(data.get("Reference")),
-            "account_id": _text(account.get("Code")) or _text(account.get("AccountID")),
-            "allocations": allocations,
-            "status": payment_status(data.get("Status")),
-            **_meta(data, "PaymentID", include_raw),
+            **fields,
         },
     )
+
+
+def _payment_fields(
+    data: Mapping[str, Any],
+    include_raw: bool,
+    kind: Any,
+    paid: tuple[Any, str],
+    refunded: tuple[Any, str],
+) -> tuple[dict[str, Any], Mapping[str, Any]]:
+    """What customer and supplier payments share, and the document the payment is of (whose
+    contact is the party). ``paid`` is the type that pays the ``Invoice`` it names and the
+    allocation field naming it; ``refunded`` the type that refunds a credit note and its field."""
+    invoice = data.get("Invoice") or {}
+    account = data.get("Account") or {}
+    amount = _decimal(data.get("Amount")) or Decimal(0)
+    allocations: list[dict[str, Any]] = []
+    if kind is refunded[0]:
+        credit_id = (data.get("CreditNote") or {}).get("CreditNoteID") or invoice.get("InvoiceID")
+        if credit_id:
+            allocations = [{refunded[1]: str(credit_id), "amount": amount}]
+    elif kind is paid[0] and invoice.get("InvoiceID"):
+        allocations = [{paid[1]: str(invoice["InvoiceID"]), "amount": amount}]
+    document = invoice or data.get("Overpayment") or data.get("Prepayment") or {}
+    fields = {
+        "type": kind,
+        "date": record_date(dict(data), "Date"),
+        "currency": _text(document.get("CurrencyCode")),
+        "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
+        "total_amount": amount,
+        "reference": _text(data.get("Reference")),
+        "account_id": _text(account.get("Code")) or _text(account.get("AccountID")),
+        "allocations": allocations,
+        "status": payment_status(data.get("Status")),
+        **_meta(data, "PaymentID", include_raw),
+    }
+    return fields, document
 
 
 def _credit_fields(data: Mapping[str, Any], include_raw: bool) -> dict[str, Any]:
@@ -421,35 +444,18 @@ def decode_payment(data: Mapping[str, Any], include_raw: bool = False) -> Paymen
     """A customer payment by its ``PaymentType``: an invoice payment is allocated to its invoice; a
     credit-note refund to its credit note (Xero names the note in ``CreditNote``, and in an object
     still called ``Invoice``); refunds of over- and prepayments to neither."""
-    invoice = data.get("Invoice") or {}
-    account = data.get("Account") or {}
-    amount = _decimal(data.get("Amount")) or Decimal(0)
     kind = PAYMENT_TYPES.get(
         str(data.get("PaymentType") or "ACCRECPAYMENT").upper(), PaymentType.INVOICE_PAYMENT
     )
-    allocations: list[dict[str, Any]] = []
-    if kind is PaymentType.CREDIT_NOTE_REFUND:
-        credit_id = (data.get("CreditNote") or {}).get("CreditNoteID") or invoice.get("InvoiceID")
-        if credit_id:
-            allocations = [{"credit_note_id": str(credit_id), "amount": amount}]
-    elif kind is PaymentType.INVOICE_PAYMENT and invoice.get("InvoiceID"):
-        allocations = [{"invoice_id": str(invoice["InvoiceID"]), "amount": amount}]
-    document = invoice or data.get("Overpayment") or data.get("Prepayment") or {}
+    fields, document = _payment_fields(
+        data,
+        include_raw,
+        kind,
+        (PaymentType.INVOICE_PAYMENT, "invoice_id"),
+        (PaymentType.CREDIT_NOTE_REFUND, "credit_note_id"),
+    )
     return from_provider(
-        Payment,
-        {
-            "customer_id": _text((document.get("Contact") or {}).get("ContactID")),
-            "type": kind,
-            "date": record_date(dict(data), "Date"),
-            "currency": _text(document.get("CurrencyCode")),
-            "currency_rate": unified_rate(_decimal(data.get("CurrencyRate"))),
-            "total_amount": amount,
-            "reference": _text(data.get("Reference")),
-            "account_id": _text(account.get("Code")) or _text(account.get("AccountID")),
-            "allocations": allocations,
-            "status": payment_status(data.get("Status")),
-            **_meta(data, "PaymentID", include_raw),
-        },
+        Payment, {"customer_id": _text((document.get("Contact") or {}).get("ContactID")), **fields}
     )
 
 
