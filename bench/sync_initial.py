@@ -195,6 +195,8 @@ def emulator_cpu(pid: int) -> float:
 
 def sync_runs(invoices: int, runs: int, counts_from: str) -> dict[str, Any]:
     """``runs`` syncs of one emulated company, each into a fresh mirror."""
+    from unified_accounting.sync import bulk_collection
+
     process, info = start_emulator(invoices)
     results = []
     try:
@@ -202,7 +204,7 @@ def sync_runs(invoices: int, runs: int, counts_from: str) -> dict[str, Any]:
             if index:
                 time.sleep(1.2)  # the one-second windows of the run before are empty again
             before = emulator_cpu(process.pid)
-            with tempfile.TemporaryDirectory() as directory:
+            with tempfile.TemporaryDirectory() as directory, bulk_collection():  # as ua sync does
                 result = asyncio.run(run(invoices, Path(directory), info, counts_from))
             result["emulator_cpu"] = emulator_cpu(process.pid) - before
             results.append(result)

@@ -21,6 +21,7 @@ from ..service.app import WEBHOOKS_PREFIX, create_service_app, runner_for
 from ..service.embedded import EmbeddedRunner
 from ..service.process import start_worker_process, stop_worker_process
 from ..service.server import serve_app
+from ..sync.collector import bulk_collection
 from ..sync.engine import SyncOptions, resources_for
 from ..sync.progress import RichProgress
 from ..sync.service import SyncService
@@ -83,7 +84,8 @@ def sync(
             )
 
     try:
-        asyncio.run(run())
+        with bulk_collection():  # see unified_accounting.sync.collector
+            asyncio.run(run())
     except UnifiedAccountingError as exc:
         raise _fail(exc) from None
 
@@ -115,7 +117,8 @@ def worker(
                     await runner.close()
 
     try:
-        asyncio.run(run())
+        with bulk_collection():
+            asyncio.run(run())
     except KeyboardInterrupt:
         pass
     except UnifiedAccountingError as exc:

@@ -25,6 +25,7 @@ import signal
 from multiprocessing.process import BaseProcess
 
 from ..client.async_client import AsyncClient
+from ..sync.collector import bulk_collection
 from .app import runner_for
 from .embedded import EmbeddedRunner
 
@@ -82,7 +83,8 @@ def _run(database_url: str | None, parent: int, niceness: int) -> None:  # pragm
             logging.getLogger(__name__).warning("the worker did not stop within %ss: exiting", STOP_GRACE)
             os._exit(1)
 
-    asyncio.run(main())
+    with bulk_collection():  # a worker's syncs are bulk work (see unified_accounting.sync.collector)
+        asyncio.run(main())
 
 
 async def _watch_parent(parent: int, stop: asyncio.Event) -> None:

@@ -8,6 +8,7 @@ webhooks, which keep it current between syncs, are :mod:`unified_accounting.webh
 runners are :mod:`unified_accounting.service`.
 """
 
+from .collector import bulk_collection
 from .engine import SyncOptions, SyncProgress, SyncReport
 from .lease import CompanyBusy
 from .outbound import OutboundWebhooks, verify_signature
@@ -23,5 +24,6 @@ __all__ = [
     "SyncReport",
     "SyncService",
     "SyncState",
+    "bulk_collection",
     "verify_signature",
 ]
