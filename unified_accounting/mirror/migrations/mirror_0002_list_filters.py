@@ -109,7 +109,7 @@ def _fields(text: str) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str | None:
-    # What the upsert keeps (``records._indexable``): text a filter can match (at most 255
+    # What the upsert keeps (``records._keep_text``): text a filter can match (at most 255
     # characters) that the database can hold (PostgreSQL refuses NUL; UTF-8 has no lone surrogate).
     if not isinstance(value, str) or len(value) > 255 or "\x00" in value:
         return None
