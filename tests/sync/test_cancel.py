@@ -82,6 +82,7 @@ async def test_cancelled_while_a_page_is_written(database_url: str, secret_key: 
 
             def arm(task: asyncio.Task[Any], attempt: int = attempt) -> Callable[[], None]:
                 upserts = 0
+                loop = asyncio.get_running_loop()
 
                 def on_execute(*args: Any) -> None:
                     nonlocal upserts
@@ -89,11 +90,18 @@ async def test_cancelled_while_a_page_is_written(database_url: str, secret_key: 
                     if "ua_mirror_records" in statement and "INSERT" in statement.upper():
                         upserts += 1
                         if upserts == 3 + attempt:
-                            task.cancel()  # delivered while the driver runs this very statement
+                            # Delivered while the driver runs this very statement (on SQLite, in the
+                            # writer thread: hence through the loop).
+                            loop.call_soon_threadsafe(task.cancel)
 
-                engine = db.engine.sync_engine
-                event.listen(engine, "before_cursor_execute", on_execute)
-                return lambda: event.remove(engine, "before_cursor_execute", on_execute)
+                for engine in db.engines:
+                    event.listen(engine, "before_cursor_execute", on_execute)
+
+                def disarm() -> None:
+                    for engine in db.engines:
+                        event.remove(engine, "before_cursor_execute", on_execute)
+
+                return disarm
 
             await cancel_when(client, conn, db, arm)
             await assert_nothing_held(db, database_url, "quickbooks", conn.company_id)

@@ -57,6 +57,6 @@ def test_restores_the_thresholds_when_the_block_fails() -> None:
 
 
 def test_a_threshold_below_one_is_refused() -> None:
-    with pytest.raises(ValueError, match="threshold must be a positive number of allocations, not 0"):
-        with bulk_collection(threshold=0):
-            pass
+    refused = pytest.raises(ValueError, match="threshold must be a positive number of allocations, not 0")
+    with refused, bulk_collection(threshold=0):
+        pass

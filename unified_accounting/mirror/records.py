@@ -35,6 +35,7 @@ import functools
 import json
 import operator
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -42,7 +43,7 @@ from enum import Enum
 from typing import Any
 
 from pydantic_core import PydanticSerializationError
-from sqlalchemy import Date, and_, bindparam, case, func, or_, select, true, update
+from sqlalchemy import Connection, Date, and_, bindparam, case, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..catalog import RESOURCES
@@ -362,6 +363,10 @@ class _DriverStatement:
     names: tuple[str, ...] | None  # positional order (SQLite), or None for named (PostgreSQL)
     constants: dict[str, Any]
     sqlite: bool
+    #: SQLite: the statement's ``VALUES (?, …)`` clause, which :meth:`execute` repeats to insert many
+    #: rows with one statement (``None``: one row per execution), and how many parameters it holds.
+    values_clause: str | None
+    value_count: int
     #: How each filter column's value goes to the driver (SQLite: times and dates as text), in
     #: ``RECORD_FIELD_COLUMNS``' order.
     converters: tuple[Callable[[Any], Any], ...]
@@ -383,8 +388,8 @@ class _DriverStatement:
         # _VARYING's order; then put in the statement's order (by name for PostgreSQL).
         shared = tuple(fixed.values())
         rows = [
-            shared
-            + (
+            (
+                *shared,
                 w.resource,
                 w.record_id,
                 time_of(w.updated_at),
@@ -406,9 +411,42 @@ class _DriverStatement:
         ordered = operator.itemgetter(*(names.index(name) for name in self.names))
         return [ordered(row) for row in rows]
 
+    def execute(self, conn: Connection, rows: list[Any]) -> None:
+        """Run the upsert for ``rows`` (from :meth:`parameters`) on ``conn``.
+
+        On SQLite, many rows go in one statement (``VALUES (…), (…), …``) rather than one
+        ``executemany``: the driver releases the interpreter lock around each statement it steps
+        through and must take it back before the next, and while the event loop's thread is busy
+        (decoding the next page) each take waits up to the interpreter's switch interval (5 ms),
+        which made a page of 1000 rows take seconds instead of tens of milliseconds.
+        """
+        if self.values_clause is None or not rows:
+            conn.exec_driver_sql(self.sql, rows)
+            return
+        count = self.value_count
+        shared = tuple(rows[0][count:])  # the constants of the ON CONFLICT clause, once
+        per_statement = max(1, (_SQLITE_MAX_PARAMETERS - len(shared)) // count)
+        one_row = self.values_clause[len("VALUES ") :]
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            sql = self.sql.replace(self.values_clause, "VALUES " + ", ".join([one_row] * len(chunk)), 1)
+            conn.exec_driver_sql(sql, (*[value for row in chunk for value in row[:count]], *shared))
+
+
+#: Parameters one SQLite statement may hold: SQLite's default bound (32766 since 3.32, 999 before).
+_SQLITE_MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
 
 #: The columns a write gives its own value (after those every row of a batch shares).
-_VARYING = ("resource", "record_id", "updated_at", "version_rank", "row_version", "deleted", "status", "record")
+_VARYING = (
+    "resource",
+    "record_id",
+    "updated_at",
+    "version_rank",
+    "row_version",
+    "deleted",
+    "status",
+    "record",
+)
 
 
 def _same(value: Any) -> Any:
@@ -434,11 +472,18 @@ def _driver_statement(db: Database) -> _DriverStatement:
         compiled = _upsert_statement(db).compile(dialect=db.engine.dialect)
         columns = {column.name for column in mirror_records.columns}
         sqlite = db.dialect == "sqlite"
+        sql = str(compiled)
+        names = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+        # The inserted columns' parameters come first, the ON CONFLICT clause's constants after.
+        count = next((i for i, name in enumerate(names or ()) if name not in columns), len(names or ()))
+        values_clause = "VALUES (" + ", ".join(["?"] * count) + ")"
         cached = _DriverStatement(
-            sql=str(compiled),
-            names=tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None,
+            sql=sql,
+            names=names,
             constants={k: v for k, v in compiled.params.items() if k not in columns},
             sqlite=sqlite,
+            values_clause=values_clause if sqlite and count and sql.count(values_clause) == 1 else None,
+            value_count=count,
             converters=tuple(_converter(name, sqlite) for name in RECORD_FIELD_COLUMNS),
         )
         _DRIVER_STATEMENTS[db.dialect] = cached
@@ -466,14 +511,25 @@ async def upsert(
 
     Returns the writes that took effect (created, updated, deleted), for hooks and the outbox.
     """
+    return await conn.run_sync(upsert_rows, db, key, writes, now)
+
+
+def upsert_rows(
+    conn: Connection,
+    db: Database,
+    key: ConnectionKey,
+    writes: Sequence[MirrorWrite],
+    now: datetime,
+) -> list[AppliedWrite]:
+    """:func:`upsert` on a blocking connection (``Database.write_blocking``)."""
     applied: list[AppliedWrite] = []
     statement = _driver_statement(db)
     for start in range(0, len(writes), BATCH_SIZE):
         batch = _newest_per_record(writes[start : start + BATCH_SIZE])
         if not batch:
             continue
-        previous = await _stored_orders(conn, key, batch, lock=db.dialect == "postgresql")
-        await conn.exec_driver_sql(statement.sql, statement.parameters(key, batch, now))
+        previous = _stored_orders(conn, key, batch, lock=db.dialect == "postgresql")
+        statement.execute(conn, statement.parameters(key, batch, now))
         applied.extend(_classify(batch, previous))
     return applied
 
@@ -504,8 +560,8 @@ def _replaces(write: MirrorWrite, before: Stored | None) -> bool:
     return opaque_tie and write.row_version != before.row_version
 
 
-async def _stored_orders(
-    conn: AsyncConnection, key: ConnectionKey, batch: Sequence[MirrorWrite], *, lock: bool
+def _stored_orders(
+    conn: Connection, key: ConnectionKey, batch: Sequence[MirrorWrite], *, lock: bool
 ) -> dict[tuple[str, str], Stored]:
     """The ordering keys stored for the batch's records (locked on PostgreSQL until commit)."""
     by_resource: dict[str, list[str]] = {}
@@ -521,7 +577,7 @@ async def _stored_orders(
             "resource": resource,
             "ids": ids,
         }
-        for row in await conn.execute(query, values):
+        for row in conn.execute(query, values):
             orders[(resource, row.record_id)] = Stored(
                 (
                     row.updated_at or datetime.min.replace(tzinfo=UTC),
@@ -622,15 +678,15 @@ async def unseen(
     return [Unseen(row.record_id, row.updated_at) for row in rows]
 
 
-async def mark_seen(
-    conn: AsyncConnection, key: ConnectionKey, resource: str, record_ids: Sequence[str], now: datetime
+def mark_seen(
+    conn: Connection, key: ConnectionKey, resource: str, record_ids: Sequence[str], now: datetime
 ) -> None:
     """Note that a listing saw these records although it could not read them (keeps them from the
     sweep; their stored content is left as it was)."""
     if not record_ids:
         return
     stored = mirror_records.c
-    await conn.execute(
+    conn.execute(
         update(mirror_records)
         .where(_key_clause(key), stored.resource == resource, stored.record_id.in_(list(record_ids)))
         .values(seen_at=now)

@@ -28,7 +28,11 @@ for it never blocks the loop. On PostgreSQL (with psycopg, the default driver),
 checkout, no liveness ping, one round trip per statement. Its twin for reads many times a second
 (mirror lists) is :meth:`Database.read_blocking`: on SQLite, the whole read runs on a blocking
 SQLAlchemy engine in a reader thread, one hop for the read instead of aiosqlite's eight or so
-(connection, begin, cursor, execute, fetch, close, commit, reset).
+(connection, begin, cursor, execute, fetch, close, commit, reset). Its twin for big writes (a sync's
+page of a thousand records) is :meth:`Database.write_blocking`: the whole transaction runs on a
+blocking SQLAlchemy engine in a writer thread, one hop for the page instead of one per statement —
+each of which waits for the event loop, busy decoding the next pages, before the next statement
+can start.
 
 Each package owns its tables and their migrations (:mod:`.migrations`); :meth:`Database.open`
 brings every installed package's schema up to date.
@@ -99,6 +103,7 @@ class Database:
         self._direct_postgres: Any = None  # a psycopg AsyncConnection, opened on first use
         self._direct_postgres_lock = asyncio.Lock()
         self._readers: _SQLiteReaders | None = None
+        self._blocking_writer: _SQLiteBlockingWriter | None = None
 
     def __repr__(self) -> str:
         return f"<Database {self.dialect}>"
@@ -125,6 +130,9 @@ class Database:
         if self._readers is not None:
             await self._readers.close()
             self._readers = None
+        if self._blocking_writer is not None:
+            await self._blocking_writer.close()
+            self._blocking_writer = None
         if self._direct_postgres is not None:
             with contextlib.suppress(Exception):
                 await self._direct_postgres.close()
@@ -138,12 +146,17 @@ class Database:
         trace or log every statement."""
         if not self.supports_direct_writes:
             return (self.engine.sync_engine,)
-        return (self.engine.sync_engine, self._sqlite_readers().engine)
+        return (self.engine.sync_engine, self._sqlite_readers().engine, self._sqlite_blocking_writer().engine)
 
     def _sqlite_readers(self) -> _SQLiteReaders:
         if self._readers is None:
             self._readers = _SQLiteReaders(str(self.engine.url.database))
         return self._readers
+
+    def _sqlite_blocking_writer(self) -> _SQLiteBlockingWriter:
+        if self._blocking_writer is None:
+            self._blocking_writer = _SQLiteBlockingWriter(str(self.engine.url.database))
+        return self._blocking_writer
 
     @property
     def dialect(self) -> str:
@@ -214,6 +227,26 @@ class Database:
             async with self.read() as conn:
                 return await conn.run_sync(work)
         return await self._sqlite_readers().run(work)
+
+    async def write_blocking(self, work: Callable[[Connection], T]) -> T:
+        """``work(conn)`` in one write transaction on a blocking SQLAlchemy connection: on SQLite in
+        a file, in this database's writer thread (see the module docstring), queued with this
+        process's other writers; elsewhere on the async engine (``run_sync``: no thread). Never cut
+        short by a cancellation of the caller. ``work`` is plain blocking code."""
+        if not self.supports_direct_writes:
+
+            async def on_engine(conn: AsyncConnection) -> T:
+                return await conn.run_sync(work)
+
+            return await self.transaction(on_engine)
+        writer = self._sqlite_blocking_writer()
+
+        async def run() -> T:
+            assert self._sqlite_writers is not None
+            async with self._sqlite_writers:
+                return await writer.run(work)
+
+        return await to_the_end(run())
 
     async def reopen_readers(self) -> None:
         """Close the idle connections of :meth:`read_blocking` (new ones are opened as needed): a
@@ -286,6 +319,27 @@ class _SQLiteReaders:
 
     async def close(self) -> None:
         await self.reopen()
+        self._executor.shutdown(wait=True)
+
+
+class _SQLiteBlockingWriter:
+    """The writer thread and its blocking engine on a SQLite file, for :meth:`Database.write_blocking`."""
+
+    def __init__(self, path: str) -> None:
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="ua-sqlite-blocking-writer")
+        self.engine: Engine = create_blocking_sqlite_engine(path, 1)
+
+    def _write(self, work: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{IMMEDIATE: True})
+            with conn.begin():
+                return work(conn)
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._write, work)
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.engine.dispose)
         self._executor.shutdown(wait=True)
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Literal
 
 import pluggy
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..changes import RecordChange
@@ -35,9 +36,26 @@ async def apply_writes(
     source: Source,
     outbox: outbound.OutboundWebhooks | None,
 ) -> list[AppliedWrite]:
-    applied = await records.upsert(db, conn, key, writes, now)
+    def apply(blocking: Connection) -> list[AppliedWrite]:
+        return apply_rows(blocking, db, key, writes, now=now, source=source, outbox=outbox)
+
+    return await conn.run_sync(apply)
+
+
+def apply_rows(
+    conn: Connection,
+    db: Database,
+    key: ConnectionKey,
+    writes: Sequence[MirrorWrite],
+    *,
+    now: datetime,
+    source: Source,
+    outbox: outbound.OutboundWebhooks | None,
+) -> list[AppliedWrite]:
+    """:func:`apply_writes` on a blocking connection (``Database.write_blocking``)."""
+    applied = records.upsert_rows(conn, db, key, writes, now)
     if outbox is not None and applied:
-        await outbox.enqueue(db, conn, key, applied, source=source, now=now)
+        outbox.enqueue(conn, key, applied, source=source, now=now)
     return applied
 
 

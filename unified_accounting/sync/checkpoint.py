@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Connection, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..connections import ConnectionKey
@@ -32,6 +32,11 @@ async def load(conn: AsyncConnection, key: ConnectionKey) -> SyncState:
 
 
 async def save(db: Database, conn: AsyncConnection, key: ConnectionKey, state: SyncState) -> None:
+    await conn.run_sync(save_state, db, key, state)
+
+
+def save_state(conn: Connection, db: Database, key: ConnectionKey, state: SyncState) -> None:
+    """:func:`save` on a blocking connection (``Database.write_blocking``)."""
     statement = db.insert(sync_states).values(
         consumer_id=key.consumer_id,
         provider=key.provider,
@@ -39,7 +44,7 @@ async def save(db: Database, conn: AsyncConnection, key: ConnectionKey, state: S
         state=state.to_json(),
         updated_at=datetime.now(UTC),
     )
-    await conn.execute(
+    conn.execute(
         statement.on_conflict_do_update(
             index_elements=["consumer_id", "provider", "company_id"],
             set_={"state": statement.excluded.state, "updated_at": statement.excluded.updated_at},

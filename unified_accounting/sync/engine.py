@@ -43,13 +43,13 @@ from ..mirror.records import AppliedWrite, MirrorWrite, change_feed_writes, reco
 from ..provider import Operation, Page, Provider, ProviderSession
 from ..storage.database import Database
 from . import checkpoint
-from .apply import Source, announce, apply_writes
+from .apply import Source, announce, apply_rows
 from .outbound import OutboundWebhooks
 from .pages import Anchor, ListedPage, Rewind, buffered, overlapping_pages
 from .state import Phase, SyncState
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection as DbConnection
+    from sqlalchemy import Connection as BlockingConnection
 
     from ..client.async_client import AsyncClient, AsyncConnection
     from ..client.session import HttpSession
@@ -470,27 +470,25 @@ class SyncEngine:
         seen: tuple[str, Sequence[str]] | None = None,
     ) -> list[AppliedWrite]:
         """Apply ``writes`` and save ``state`` (when given) in one transaction, which a cancellation
-        of the sync lets finish (see :meth:`unified_accounting.storage.Database.transaction`).
-        ``seen`` names records of a resource that were listed but could not be read: they are marked
-        seen, content unchanged."""
+        of the sync lets finish (see :meth:`unified_accounting.storage.Database.write_blocking`:
+        on SQLite the whole page is one hop to the writer thread). ``seen`` names records of a
+        resource that were listed but could not be read: they are marked seen, content unchanged."""
+        outbox = self.options.outbound
 
-        async def work(conn: DbConnection) -> list[AppliedWrite]:
-            applied = await self._apply(db, conn, key, writes, now) if writes else []
+        def work(conn: BlockingConnection) -> list[AppliedWrite]:
+            applied = (
+                apply_rows(conn, db, key, writes, now=now, source="sync", outbox=outbox) if writes else []
+            )
             if seen is not None:
-                await records.mark_seen(conn, key, seen[0], seen[1], now)
+                records.mark_seen(conn, key, seen[0], seen[1], now)
             if state is not None:
-                await checkpoint.save(db, conn, key, state)
+                checkpoint.save_state(conn, db, key, state)
             return applied
 
-        return await db.transaction(work)
+        return await db.write_blocking(work)
 
     async def _save(self, db: Database, key: ConnectionKey, state: SyncState) -> None:
         await self._commit(db, key, [], datetime.now(UTC), state)
-
-    async def _apply(
-        self, db: Database, conn: Any, key: ConnectionKey, writes: list[MirrorWrite], now: datetime
-    ) -> list[AppliedWrite]:
-        return await apply_writes(db, conn, key, writes, now=now, source="sync", outbox=self.options.outbound)
 
     def _announce(self, key: ConnectionKey, applied: list[AppliedWrite], source: Source) -> None:
         if applied:

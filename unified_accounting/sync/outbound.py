@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlalchemy import and_, select, update
+from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..catalog import RESOURCES
@@ -73,17 +73,16 @@ class OutboundWebhooks:
     max_attempts: int = 12
     timeout: float = 10.0
 
-    async def enqueue(
+    def enqueue(
         self,
-        db: Database,
-        conn: AsyncConnection,
+        conn: Connection,
         key: ConnectionKey,
         changes: Sequence[AppliedWrite],
         *,
         source: str,
         now: datetime,
     ) -> None:
-        """Write one notification per change, inside the caller's transaction."""
+        """Write one notification per change, inside the caller's (blocking) transaction."""
         rows = []
         for change in changes:
             idempotency_key = uuid.uuid4().hex
@@ -110,7 +109,7 @@ class OutboundWebhooks:
                     "created_at": now,
                 }
             )
-        await conn.execute(outbox.insert(), rows)
+        conn.execute(outbox.insert(), rows)
 
     async def deliver_due(self, db: Database, http: httpx.AsyncClient, limit: int = 100) -> int:
         """Send the notifications that are due; return how many were delivered."""
