@@ -32,7 +32,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..catalog import RESOURCES
 from ..connections import ConnectionKey
@@ -266,24 +266,39 @@ class SyncEngine:
             )
             # Closed before the sync goes on or ends, cancelled or not: no fetch of it outlives the
             # sync (a fetch holds a rate-limit slot, which a shared limiter records in the database).
-            async with contextlib.aclosing(pages):
-                async for listed in pages:
-                    page = listed.page
-                    now = datetime.now(UTC)
-                    writes = [record_write(resource, record, now) for record in page.items]
-                    report.skipped(page.issues)
-                    if any(issue.record_id is None for issue in page.issues):
-                        unswept.add(resource)
-                    # An unreadable record still exists at the provider: the sweep must not take it for
-                    # deleted.
-                    unreadable = [issue.record_id for issue in page.issues if issue.record_id is not None]
-                    state = state.page_stored(resource, page.next_cursor, len(page.items), listed.anchor)
-                    applied = await self._commit(db, key, writes, now, state, seen=(resource, unreadable))
-                    self._announce(key, applied, "sync")
-                    report.pages, report.records = state.pages, state.records
-                    report.count(applied)
-                    if progress:
-                        progress.page(resource, len(page.items), state)
+            # Each page is written while the next one's rows are built (the write runs in the
+            # database's writer thread): at most one write in flight, in page order.
+            writing: asyncio.Future[list[AppliedWrite]] | None = None
+            written: Callable[[list[AppliedWrite]], None] = _nothing
+            try:
+                async with contextlib.aclosing(pages):
+                    async for listed in pages:
+                        page = listed.page
+                        now = datetime.now(UTC)
+                        writes = [record_write(resource, record, now) for record in page.items]
+                        report.skipped(page.issues)
+                        if any(issue.record_id is None for issue in page.issues):
+                            unswept.add(resource)
+                        # An unreadable record still exists at the provider: the sweep must not take
+                        # it for deleted.
+                        unreadable = [issue.record_id for issue in page.issues if issue.record_id is not None]
+                        state = state.page_stored(resource, page.next_cursor, len(page.items), listed.anchor)
+                        if writing is not None:
+                            written(await asyncio.shield(writing))
+                        writing = asyncio.ensure_future(
+                            self._commit(db, key, writes, now, state, seen=(resource, unreadable))
+                        )
+                        written = functools.partial(
+                            self._page_written, key, report, progress, resource, len(page.items), state
+                        )
+                if writing is not None:
+                    done, writing = writing, None
+                    written(await asyncio.shield(done))
+            finally:
+                if writing is not None:  # the sync failed or was cancelled: that write still ends,
+                    applied = await _finished(writing)  # and what it stored is still announced
+                    if applied is not None:
+                        written(applied)
         assert state.signpost is not None
         for resource in resources:
             if resource in unswept:
@@ -303,6 +318,22 @@ class SyncEngine:
         if progress:
             progress.finished(report)
         return report
+
+    def _page_written(
+        self,
+        key: ConnectionKey,
+        report: SyncReport,
+        progress: SyncProgress | None,
+        resource: str,
+        records: int,
+        state: SyncState,
+        applied: list[AppliedWrite],
+    ) -> None:
+        self._announce(key, applied, "sync")
+        report.pages, report.records = state.pages, state.records
+        report.count(applied)
+        if progress:
+            progress.page(resource, records, state)
 
     def _rewind(self, provider: Provider, resource: str) -> Rewind | None:
         records = min(self.options.page_overlap, self.options.page_size // 4)
@@ -493,6 +524,25 @@ class SyncEngine:
     def _announce(self, key: ConnectionKey, applied: list[AppliedWrite], source: Source) -> None:
         if applied:
             announce(self.client.plugin_manager, key, applied, source)
+
+
+T = TypeVar("T")
+
+
+def _nothing(applied: list[AppliedWrite]) -> None:
+    return None
+
+
+async def _finished(write: asyncio.Future[T]) -> T | None:
+    """Wait until ``write`` ended, however often this task is cancelled meanwhile (it runs on while
+    the sync unwinds, and must not outlive it): its result, or ``None`` when it failed (what ended
+    the sync is what the caller gets)."""
+    while not write.done():
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(write)
+    if write.cancelled() or write.exception() is not None:
+        return None
+    return write.result()
 
 
 def _deleted_at(candidate: records.Unseen, observed: datetime) -> datetime:
