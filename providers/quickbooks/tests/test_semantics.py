@@ -470,6 +470,34 @@ async def test_terms_and_po_number_round_trip(company: Env) -> None:
     assert again.terms is not None and again.terms.id == updated.terms.id  # found, not made twice
 
 
+async def test_a_term_made_since_the_term_list_was_read_is_found_by_the_next_page(company: Env) -> None:
+    customer = await customer_id(company.conn)
+    net30 = PaymentTerms(type=PaymentTermsType.DAYS_AFTER_ISSUE, days=30)
+    line = LineItem(quantity=1, unit_price="10")
+    await company.conn.invoices.create(Invoice(customer_id=customer, terms=net30, line_items=[line]))
+    assert [invoice.terms.days async for invoice in company.conn.invoices.list() if invoice.terms] == [30]
+
+    def term_reads() -> int:
+        log = company.emulator.request_log
+        return len([entry for entry in log if "from term" in entry.query.get("query", "").lower()])
+
+    # Made outside this client (another app, the QuickBooks screens): its term list does not have it.
+    made = await company.conn.request("POST", "term", json={"Name": "Net 17", "DueDays": 17})
+    term = made.json()["Term"]["Id"]
+    invoice = {
+        "CustomerRef": {"value": customer},
+        "SalesTermRef": {"value": term},
+        "Line": [{"DetailType": "SalesItemLineDetail", "Amount": 10, "SalesItemLineDetail": {"Qty": 1}}],
+    }
+    await company.conn.request("POST", "invoice", json=invoice)
+    reads = term_reads()
+    listed = [invoice.terms async for invoice in company.conn.invoices.list()]
+    assert sorted((terms.days, terms.name) for terms in listed if terms) == [(17, "Net 17"), (30, "Net 30")]
+    assert term_reads() == reads + 1  # the list read again once, for the page that named the new term
+    again = [invoice.terms async for invoice in company.conn.invoices.list()]
+    assert again == listed and term_reads() == reads + 1
+
+
 async def test_po_number_without_the_custom_field_is_refused(company: Env) -> None:
     customer = await customer_id(company.conn)
     with pytest.raises(ValidationFailed) as caught:
