@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -285,6 +287,29 @@ async def test_request_and_record_hooks_fire(ledgerly_app: Any, emulator: Ledger
         "after 201",
         f"changed customer created {created.id} acme",
     ]
+
+
+async def test_an_answer_read_is_freed_without_the_garbage_collector(
+    ledgerly_app: Any, emulator: LedgerlyEmulator
+) -> None:
+    # httpx's read stream refers back to its response: left in place, every answer (a sync's
+    # 2 MB page) would wait for the collector's next pass.
+    answers: list[weakref.ref[httpx.Response]] = []
+
+    class Keeper:
+        @hookimpl
+        def ua_after_response(self, response: httpx.Response) -> None:
+            answers.append(weakref.ref(response))
+
+    async with make_client(ledgerly_app, plugins=(Keeper(),)) as client:
+        conn = await connect(client, emulator)
+        gc.disable()
+        try:
+            created = await customer(conn)
+            assert (await conn.customers.get(str(created.id))).id == created.id
+            assert answers and all(answer() is None for answer in answers)
+        finally:
+            gc.enable()
 
 
 # -------------------------------------------------------------------------------------------- raw
