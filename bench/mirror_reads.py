@@ -68,7 +68,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.schema import CreateIndex
 
 from unified_accounting import AsyncClient
@@ -404,12 +403,11 @@ class Library:
         self.conn, self.page_size = conn, page_size
         self.statements: list[tuple[str, Any]] | None = None
 
-        def record(connection: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        def record(statement: str, parameters: Any) -> None:
             if self.statements is not None:
                 self.statements.append((statement, parameters))
 
-        for engine in db.engines:
-            event.listen(engine, "before_cursor_execute", record)
+        db.trace(record)
 
     async def page(self, case: Case, cursor: str | None) -> tuple[list[Invoice], str | None]:
         pager = self.conn.invoices.list(
