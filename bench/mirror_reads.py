@@ -574,27 +574,27 @@ def load_average() -> str:
 
 
 def _database(args: argparse.Namespace) -> tuple[str, str]:
-    """The database's URL and the vault's secret key (kept beside a cached SQLite file)."""
+    """The database's URL and the vault's secret key (kept in the cache directory)."""
     from unified_accounting.vault.crypto import new_key
 
+    directory = Path(args.cache_dir)
+    directory.mkdir(parents=True, exist_ok=True)
     if args.database_url:
         url = args.database_url
-        key_file = None
     else:
-        directory = Path(args.cache_dir)
-        directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"mirror-reads-{args.invoices}-v{SEED_VERSION}.sqlite3"
         if args.rebuild:
             for stale in directory.glob(path.name + "*"):
                 stale.unlink()
         url = f"sqlite:///{path}"
-        key_file = directory / "secret-key"
-    if key_file is not None and key_file.exists():
+    # Kept for the next run: the vault of a database made with one key opens with that key only
+    # (a PostgreSQL database keeps its seeded rows between runs too).
+    key_file = directory / "secret-key"
+    if key_file.exists():
         secret = key_file.read_text().strip()
     else:
         secret = new_key()
-        if key_file is not None:
-            key_file.write_text(secret)
+        key_file.write_text(secret)
     return url, secret
 
 
