@@ -8,6 +8,7 @@ server is run again on a new one. Either way ``Database.trace`` sees the stateme
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ import psycopg
 import pytest
 
 from unified_accounting.storage import Database
-from unified_accounting.storage.direct_reads import LOOP_BUDGET
+from unified_accounting.storage.direct_reads import CONNECTIONS, LOOP_BUDGET
 
 from ..postgres import fresh_database
 
@@ -117,3 +118,25 @@ async def _survives(database_url: str) -> None:
         assert pids[-1] != pids[0]
     finally:
         await db.dispose()
+
+
+async def test_postgres_reads_at_once_are_bounded(postgres_url: str) -> None:
+    with fresh_database(postgres_url) as database_url:
+        db = await Database.open(database_url)
+        try:
+            running, most = 0, 0
+
+            async def work(fetch: Any) -> Any:
+                nonlocal running, most
+                running += 1
+                most = max(most, running)
+                try:
+                    return await fetch("SELECT pg_sleep(0.05), %(n)s::int", {"n": 1})
+                finally:
+                    running -= 1
+
+            reads = [db.read_direct_postgres(work) for _ in range(CONNECTIONS + 5)]
+            assert len(await asyncio.gather(*reads)) == CONNECTIONS + 5
+            assert 1 < most <= CONNECTIONS
+        finally:
+            await db.dispose()

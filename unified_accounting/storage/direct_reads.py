@@ -18,11 +18,13 @@ thread hop.
 
 PostgreSQL (psycopg). Each read takes an idle connection of its own (autocommit: one round trip
 per statement, no ``BEGIN``, no rollback, no ping) and gives it back; a connection that fails is
-closed, and a read that failed on one left idle is tried once more on a new one.
+closed, and a read that failed on one left idle is tried once more on a new one. At most
+:data:`CONNECTIONS` reads run at once, as SQLAlchemy's pool bounds its connections.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import time
@@ -45,7 +47,8 @@ LOOP_BUDGET = 20 * CHECK_EVERY
 SLOW_FOR = 60.0
 #: Kinds of slow reads remembered at most (forgotten all at once beyond).
 SLOW_KINDS = 1000
-#: Idle PostgreSQL connections kept for reads.
+#: PostgreSQL connections open for reads at most (more reads at once wait for one), and kept idle.
+CONNECTIONS = 10
 IDLE_CONNECTIONS = 4
 
 #: SQLite's result codes for a statement interrupted, and a database busy or locked.
@@ -125,6 +128,7 @@ class PostgresReads:
         self._conninfo = conninfo
         self._tracers = tracers
         self._idle: list[Any] = []
+        self._slots = asyncio.Semaphore(CONNECTIONS)
 
     async def _connect(self) -> Any:
         import psycopg
@@ -159,12 +163,13 @@ class PostgresReads:
     async def run(self, work: Callable[[AsyncFetch], Awaitable[T]]) -> T:
         import psycopg
 
-        if self._idle:
-            try:
-                return await self._once(self._idle.pop(), work)
-            except psycopg.OperationalError:
-                pass  # left idle, it may have lost its server (a restart): once more on a new one
-        return await self._once(await self._connect(), work)
+        async with self._slots:
+            if self._idle:
+                try:
+                    return await self._once(self._idle.pop(), work)
+                except psycopg.OperationalError:
+                    pass  # left idle, it may have lost its server (a restart): once more on a new one
+            return await self._once(await self._connect(), work)
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
