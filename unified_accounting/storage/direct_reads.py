@@ -127,37 +127,36 @@ class PostgresReads:
     def __init__(self, conninfo: str, tracers: list[Tracer]) -> None:
         self._conninfo = conninfo
         self._tracers = tracers
-        self._idle: list[Any] = []
+        #: Idle connections, each with the ``fetch`` of its cursor (made once per connection).
+        self._idle: list[tuple[Any, AsyncFetch]] = []
         self._slots = asyncio.Semaphore(CONNECTIONS)
 
-    async def _connect(self) -> Any:
+    async def _connect(self) -> tuple[Any, AsyncFetch]:
         import psycopg
 
-        return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
-
-    def _fetch(self, connection: Any) -> AsyncFetch:
-        tracers = self._tracers
+        connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+        cursor, tracers = connection.cursor(), self._tracers
 
         async def fetch(sql: str, parameters: Any) -> list[tuple[Any, ...]]:
             for tracer in tracers:
                 tracer(sql, parameters)
-            cursor = await connection.execute(sql, parameters)
+            await cursor.execute(sql, parameters)
             rows: list[tuple[Any, ...]] = await cursor.fetchall()
             return rows
 
-        return fetch
+        return connection, fetch
 
-    async def _once(self, connection: Any, work: Callable[[AsyncFetch], Awaitable[T]]) -> T:
-        """``work`` on ``connection``, then given back; closed instead when the work failed."""
+    async def _once(self, reader: tuple[Any, AsyncFetch], work: Callable[[AsyncFetch], Awaitable[T]]) -> T:
+        """``work`` on ``reader``'s connection, then given back; closed instead when the work failed."""
         try:
-            result = await work(self._fetch(connection))
+            result = await work(reader[1])
         except BaseException:
-            await _close(connection)
+            await _close(reader[0])
             raise
-        if len(self._idle) < IDLE_CONNECTIONS and not connection.closed:
-            self._idle.append(connection)
+        if len(self._idle) < IDLE_CONNECTIONS and not reader[0].closed:
+            self._idle.append(reader)
         else:
-            await _close(connection)
+            await _close(reader[0])
         return result
 
     async def run(self, work: Callable[[AsyncFetch], Awaitable[T]]) -> T:
@@ -173,7 +172,7 @@ class PostgresReads:
 
     async def close(self) -> None:
         idle, self._idle = self._idle, []
-        for connection in idle:
+        for connection, _ in idle:
             await _close(connection)
 
 
