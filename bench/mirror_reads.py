@@ -42,7 +42,8 @@ Run::
     uv run --group dev python bench/mirror_reads.py --rebuild            # seed the database again
 
 The SQLite database is kept in ``--cache-dir`` (default: ``ua-bench`` in the system's temporary
-directory); a PostgreSQL database keeps the seeded rows (the bench's own connection key only) and
+directory), with the vault's secret key (``secret-key``), which a database made with it needs to
+open again; a PostgreSQL database keeps the seeded rows (the bench's own connection key only) and
 a marker table, ``bench_mirror_seed``. Seeding drops the mirror's indexes and builds them again
 after the insert: give it a database of its own.
 """
