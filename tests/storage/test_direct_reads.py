@@ -140,3 +140,16 @@ async def test_postgres_reads_at_once_are_bounded(postgres_url: str) -> None:
             assert 1 < most <= CONNECTIONS
         finally:
             await db.dispose()
+
+
+async def test_fresh_statistics_open_the_loop_connection_again(sqlite_db: Database) -> None:
+    """A SQLite connection loads the planner's statistics when it opens: after ``ANALYZE`` the
+    mirror opens its readers again (``reopen_readers``), the loop's connection too."""
+    assert await sqlite_db.read_direct(lambda fetch: fetch("SELECT 1", ())) == [(1,)]
+    before = sqlite_db._loop_reads._connection if sqlite_db._loop_reads else None
+    assert before is not None
+    await sqlite_db.reopen_readers()
+    assert await sqlite_db.read_direct(lambda fetch: fetch("SELECT 2", ())) == [(2,)]
+    assert sqlite_db._loop_reads is not None and sqlite_db._loop_reads._connection is not before
+    with pytest.raises(sqlite3.ProgrammingError):
+        before.execute("SELECT 1")  # closed
