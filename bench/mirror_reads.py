@@ -42,7 +42,8 @@ Run::
     uv run --group dev python bench/mirror_reads.py --rebuild            # seed the database again
 
 The SQLite database is kept in ``--cache-dir`` (default: ``ua-bench`` in the system's temporary
-directory); a PostgreSQL database keeps the seeded rows (the bench's own connection key only) and
+directory), with the vault's secret key (``secret-key``), which a database made with it needs to
+open again; a PostgreSQL database keeps the seeded rows (the bench's own connection key only) and
 a marker table, ``bench_mirror_seed``. Seeding drops the mirror's indexes and builds them again
 after the insert: give it a database of its own.
 """
@@ -68,7 +69,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.schema import CreateIndex
 
 from unified_accounting import AsyncClient
@@ -404,12 +404,11 @@ class Library:
         self.conn, self.page_size = conn, page_size
         self.statements: list[tuple[str, Any]] | None = None
 
-        def record(connection: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        def record(statement: str, parameters: Any) -> None:
             if self.statements is not None:
                 self.statements.append((statement, parameters))
 
-        for engine in db.engines:
-            event.listen(engine, "before_cursor_execute", record)
+        db.trace(record)
 
     async def page(self, case: Case, cursor: str | None) -> tuple[list[Invoice], str | None]:
         pager = self.conn.invoices.list(
@@ -576,27 +575,27 @@ def load_average() -> str:
 
 
 def _database(args: argparse.Namespace) -> tuple[str, str]:
-    """The database's URL and the vault's secret key (kept beside a cached SQLite file)."""
+    """The database's URL and the vault's secret key (kept in the cache directory)."""
     from unified_accounting.vault.crypto import new_key
 
+    directory = Path(args.cache_dir)
+    directory.mkdir(parents=True, exist_ok=True)
     if args.database_url:
         url = args.database_url
-        key_file = None
     else:
-        directory = Path(args.cache_dir)
-        directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"mirror-reads-{args.invoices}-v{SEED_VERSION}.sqlite3"
         if args.rebuild:
             for stale in directory.glob(path.name + "*"):
                 stale.unlink()
         url = f"sqlite:///{path}"
-        key_file = directory / "secret-key"
-    if key_file is not None and key_file.exists():
+    # Kept for the next run: the vault of a database made with one key opens with that key only
+    # (a PostgreSQL database keeps its seeded rows between runs too).
+    key_file = directory / "secret-key"
+    if key_file.exists():
         secret = key_file.read_text().strip()
     else:
         secret = new_key()
-        if key_file is not None:
-            key_file.write_text(secret)
+        key_file.write_text(secret)
     return url, secret
 
 

@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from ua_ledgerly.emulator import create_emulator
 
 from unified_accounting import AsyncConnection, ValidationFailed
@@ -82,11 +81,10 @@ def statements(db: Database) -> list[str]:
     """Every SQL statement the database runs from now on (its text, without parameters)."""
     seen: list[str] = []
 
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def record(statement: str, parameters: Any) -> None:
         seen.append(statement)
 
-    for engine in db.engines:
-        event.listen(engine, "before_cursor_execute", record)
+    db.trace(record)
     return seen
 
 

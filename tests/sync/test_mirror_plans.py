@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import event
 
 from unified_accounting.catalog import RESOURCES, ListFilter
 from unified_accounting.connections import ConnectionKey
@@ -120,14 +119,13 @@ class Plans:
         self.db = db
         self.statements: list[tuple[str, Any]] = []
 
-        def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        def record(statement: str, parameters: Any) -> None:
             listing = statement.lstrip().upper().startswith("SELECT") and "ua_mirror_records" in statement
             # (Not the statistics' check: unified_accounting.mirror.statistics.)
             if listing and "sqlite_stat1" not in statement and "max(rowid)" not in statement:
                 self.statements.append((statement, parameters))
 
-        for engine in db.engines:
-            event.listen(engine, "before_cursor_execute", record)
+        db.trace(record)
 
     async def of_list(self, resource: str, *, sorting: bool = False, **options: Any) -> list[Any]:
         self.statements.clear()

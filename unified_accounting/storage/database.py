@@ -28,11 +28,15 @@ for it never blocks the loop. On PostgreSQL (with psycopg, the default driver),
 checkout, no liveness ping, one round trip per statement. Its twin for reads many times a second
 (mirror lists) is :meth:`Database.read_blocking`: on SQLite, the whole read runs on a blocking
 SQLAlchemy engine in a reader thread, one hop for the read instead of aiosqlite's eight or so
-(connection, begin, cursor, execute, fetch, close, commit, reset). Its twin for big writes (a sync's
-page of a thousand records) is :meth:`Database.write_blocking`: the whole transaction runs on a
-blocking SQLAlchemy engine in a writer thread, one hop for the page instead of one per statement —
-each of which waits for the event loop, busy decoding the next pages, before the next statement
-can start.
+(connection, begin, cursor, execute, fetch, close, commit, reset). Reads of a few records many
+times a second go further with :meth:`Database.read_direct` (see :mod:`.direct_reads`): statements
+compiled once, run on the driver itself — on SQLite on the event loop within a small budget of
+database work (past it, in a reader thread), on PostgreSQL on an autocommit psycopg connection.
+Its twin for big writes (a sync's page of a thousand records) is :meth:`Database.write_blocking`:
+the whole transaction runs on a blocking SQLAlchemy engine in a writer thread, one hop for the page
+instead of one per statement — each of which waits for the event loop, busy decoding the next
+pages, before the next statement can start. :meth:`Database.trace` sees every statement, those of
+direct reads included.
 
 Each package owns its tables and their migrations (:mod:`.migrations`); :meth:`Database.open`
 brings every installed package's schema up to date.
@@ -42,17 +46,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import ConfigurationError
+from .direct_reads import AsyncFetch, Fetch, PostgresReads, SQLiteLoopReads, Tracer, sqlite_fetch
 from .engine import IMMEDIATE, SQLITE_BUSY_TIMEOUT, create_blocking_sqlite_engine, create_engine
 from .migrations import Schema, migrate
 from .urls import URL_SETTING, async_database_url, safe_url
@@ -104,6 +110,9 @@ class Database:
         self._direct_postgres_lock = asyncio.Lock()
         self._readers: _SQLiteReaders | None = None
         self._blocking_writer: _SQLiteBlockingWriter | None = None
+        self._tracers: list[Tracer] = []
+        self._loop_reads: SQLiteLoopReads | None = None
+        self._postgres_reads: PostgresReads | None = None
 
     def __repr__(self) -> str:
         return f"<Database {self.dialect}>"
@@ -127,12 +136,18 @@ class Database:
         if self._direct is not None:
             await self._direct.close()
             self._direct = None
+        if self._loop_reads is not None:
+            self._loop_reads.reopen()
+            self._loop_reads = None
         if self._readers is not None:
             await self._readers.close()
             self._readers = None
         if self._blocking_writer is not None:
             await self._blocking_writer.close()
             self._blocking_writer = None
+        if self._postgres_reads is not None:
+            await self._postgres_reads.close()
+            self._postgres_reads = None
         if self._direct_postgres is not None:
             with contextlib.suppress(Exception):
                 await self._direct_postgres.close()
@@ -142,8 +157,8 @@ class Database:
     @property
     def engines(self) -> tuple[Engine, ...]:
         """Every (blocking) SQLAlchemy engine this database runs statements on: the async engine's,
-        and on SQLite in a file the readers' of :meth:`read_blocking`. Listen to their events to
-        trace or log every statement."""
+        and on SQLite in a file the readers' of :meth:`read_blocking` and the writer's of
+        :meth:`write_blocking`. Listen to their events to trace or log every statement."""
         if not self.supports_direct_writes:
             return (self.engine.sync_engine,)
         return (self.engine.sync_engine, self._sqlite_readers().engine, self._sqlite_blocking_writer().engine)
@@ -197,6 +212,10 @@ class Database:
     @property
     def supports_direct_writes(self) -> bool:
         """Whether :meth:`write_direct` can be used (SQLite in a file)."""
+        return self._sqlite_file
+
+    @functools.cached_property
+    def _sqlite_file(self) -> bool:
         database = self.engine.url.database
         return self.dialect == "sqlite" and bool(database) and database != ":memory:"
 
@@ -252,12 +271,77 @@ class Database:
         """Close the idle connections of :meth:`read_blocking` (new ones are opened as needed): a
         SQLite connection loads the planner's statistics when it opens, so after ``ANALYZE`` the
         readers plan with the new ones."""
+        if self._loop_reads is not None:
+            self._loop_reads.reopen()
         if self._readers is not None:
             await self._readers.reopen()
 
     @property
+    def supports_direct_reads(self) -> bool:
+        """Whether :meth:`read_direct` (SQLite in a file) or :meth:`read_direct_postgres` (PostgreSQL
+        through psycopg) can be used."""
+        return self.supports_direct_writes or self.supports_direct_postgres
+
+    async def read_direct(self, work: Callable[[Fetch], T], *, key: Hashable | None = None) -> T:
+        """``work(fetch)`` in one read transaction on the SQLite driver: on the event loop within
+        a budget of database work, else (past it, or the database busy) again from the start in a
+        reader thread (see :mod:`.direct_reads`). ``fetch(sql, parameters)`` runs one statement in
+        the driver's own SQL and returns its rows as tuples; ``work`` only reads, and may run twice.
+        ``key`` names the kind of read: one known to run past the budget goes to the thread."""
+        if not self.supports_direct_writes:
+            raise RuntimeError("read_direct needs a SQLite database in a file")
+        if self._loop_reads is None:
+            self._loop_reads = SQLiteLoopReads(str(self.engine.url.database), self._tracers)
+        done, result = self._loop_reads.run(work, key)
+        if done:
+            return result  # type: ignore[return-value]  # (True, work's result)
+        tracers = self._tracers
+
+        def in_thread(conn: Connection) -> T:
+            driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+            return work(sqlite_fetch(driver, tracers))
+
+        return await self.read_blocking(in_thread)
+
+    async def read_direct_postgres(self, work: Callable[[AsyncFetch], Awaitable[T]]) -> T:
+        """``await work(fetch)`` on an autocommit psycopg connection of its own (each statement is
+        its own snapshot, as in any read-committed transaction): ``fetch(sql, parameters)`` runs
+        one statement in the driver's own SQL and returns its rows as tuples. ``work`` only reads;
+        it runs once more on a new connection when the idle one it was given has failed."""
+        if not self.supports_direct_postgres:
+            raise RuntimeError("read_direct_postgres needs PostgreSQL through psycopg")
+        if self._postgres_reads is None:
+            conninfo = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._postgres_reads = PostgresReads(conninfo, self._tracers)
+        return await self._postgres_reads.run(work)
+
+    def trace(self, tracer: Tracer) -> Callable[[], None]:
+        """Call ``tracer(statement, parameters)`` with every statement this database runs from now
+        on — SQLAlchemy's and direct reads' alike, in the driver's own SQL — until the function
+        returned is called."""
+
+        def on_execute(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+            tracer(statement, parameters)
+
+        engines = self.engines
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", on_execute)
+        self._tracers.append(tracer)
+
+        def stop() -> None:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", on_execute)
+            self._tracers.remove(tracer)
+
+        return stop
+
+    @property
     def supports_direct_postgres(self) -> bool:
         """Whether :meth:`write_direct_postgres` can be used (PostgreSQL through psycopg)."""
+        return self._postgres_psycopg
+
+    @functools.cached_property
+    def _postgres_psycopg(self) -> bool:
         return self.dialect == "postgresql" and self.engine.dialect.driver == "psycopg"
 
     async def write_direct_postgres(self, work: Callable[[Any], Awaitable[T]]) -> T:
