@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 #: Seconds the first delivery of a group waits for others to share its commit (see
 #: :class:`_GroupCommit`): a little latency (the answer budget is seconds) for much less CPU.
 COMMIT_WINDOW = 0.015
+#: Seconds before a window's end that a receiver sleeping through it wakes (see :class:`_GroupCommit`).
+WAKE_BEFORE = 0.002
 
 
 class WebhookReceiver:
@@ -176,6 +178,14 @@ class WebhookReceiver:
         the delivery (it may still be committed; a retry of it is stored once)."""
         return self._inbox.submit(delivery)
 
+    def sleep_through_windows(self, enabled: bool = True) -> None:
+        """Let the receiver's event loop sleep while a group's commit window is open, instead of
+        waking for each delivery that arrives meanwhile: they wait in the kernel's socket buffers
+        and are read together when the window ends, just before their commit (see
+        :class:`_GroupCommit`). Only for a loop that runs nothing else that cannot wait a window
+        (``ua serve``'s: the receiver and the connect page; its worker is another process)."""
+        self._inbox.sleeps = enabled
+
     def store_then(self, delivery: Delivery, settle: Settle) -> None:
         """:meth:`submit` for a caller that is not a coroutine (``ua serve``'s HTTP protocol):
         ``settle(None)`` is called once ``delivery`` is committed, ``settle(error)`` if it cannot
@@ -248,6 +258,14 @@ class _GroupCommit:
     Otherwise (the lock taken by another process, PostgreSQL, a queue that writes in the
     transaction) the group is written by a task, one at a time.
 
+    With :attr:`sleeps` (``ua serve``), opening a group also puts the event loop to sleep until
+    just before the window ends: at 200 deliveries a second each one arrives alone, and waking an
+    idle process for it (the wake-up, and caches gone cold meanwhile) costs more CPU than reading
+    and checking it. Asleep, the loop lets the deliveries of the window queue up in the kernel's
+    socket buffers, then reads them all at once, checks them one after another and commits them
+    together; they are answered when they would have been (at the window's end). Not while a
+    group is being written by a task: that write needs the loop.
+
     Companies found connected here are remembered for :data:`KNOWN_FOR` seconds, so that a
     delivery costs no lookup; events of a company disconnected meanwhile are stored and then
     ignored by the worker (it finds no connection), as they would be had they arrived just before.
@@ -269,6 +287,7 @@ class _GroupCommit:
         self._writer: asyncio.Task[None] | None = None  # a group written by a task
         self._db: Database | None = None  # known once opened: the timer's writes need it at hand
         self._known: dict[tuple[str, str], float] = {}
+        self.sleeps = False
 
     def submit(self, delivery: Delivery) -> asyncio.Future[None]:
         """Queue ``delivery`` for the next commit; the future is done when it is committed."""
@@ -284,6 +303,8 @@ class _GroupCommit:
             # The first of a group waits a little for companions: at a steady rate deliveries
             # rarely arrive together, and each commit costs more CPU than the rest of a delivery.
             self._due = loop.time() + self.window
+            if self.sleeps and self._writer is None:
+                loop.call_soon(self._sleep_through_window)  # once this wake-up's work is done
         self._waiting.append((delivery, settle))
         if self._writer is not None:
             return  # the task writing a group takes the next one when it is done
@@ -293,6 +314,15 @@ class _GroupCommit:
             self._timer = loop.call_soon(self._flush)  # a full group is written without waiting
         elif self._timer is None:
             self._timer = loop.call_at(self._due, self._flush)
+
+    def _sleep_through_window(self) -> None:
+        if not self._waiting or self._writer is not None:
+            return
+        # Woken a little before the window's end: what arrived meanwhile is read and checked
+        # first, then the window's timer writes the group.
+        wait = self._due - asyncio.get_running_loop().time() - WAKE_BEFORE
+        if wait > 0:
+            time.sleep(wait)
 
     async def store(self, delivery: Delivery) -> None:
         await asyncio.shield(self.submit(delivery))
