@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -386,3 +387,28 @@ async def test_a_receiver_sleeps_through_a_window_only_when_told_and_never_durin
         async with asyncio.timeout(30):
             assert await asyncio.gather(waiting, repeat) == [200, 200]
         assert await inbox_counts(client) == (3, 3)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        None,
+        datetime(2026, 11, 28, 21, 9, 47, 54765, tzinfo=UTC),
+        datetime(2026, 11, 28, 21, 9, 47, tzinfo=UTC),  # no microseconds: still written
+        datetime(2026, 1, 1, 1, 30, tzinfo=timezone(timedelta(hours=2))),  # the day before in UTC
+        datetime(5, 3, 4, 5, 6, 7, 8, tzinfo=UTC),  # a year of one digit
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_inbox_times_are_written_as_sqlalchemy_writes_them_on_sqlite(moment: datetime | None) -> None:
+    """The inbox's direct SQLite writes store times as the rest of the library reads them."""
+    from unified_accounting.webhooks import inbox
+
+    assert inbox._to_sqlite_time(moment) == inbox._sqlite_time_reference()(moment)
+
+
+def test_a_naive_inbox_time_is_refused() -> None:
+    from unified_accounting.webhooks import inbox
+
+    with pytest.raises(ValueError, match="naive datetime"):
+        inbox._to_sqlite_time(datetime(2026, 1, 1))

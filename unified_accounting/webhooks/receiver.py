@@ -286,6 +286,7 @@ class _GroupCommit:
         self._timer: asyncio.Handle | None = None
         self._writer: asyncio.Task[None] | None = None  # a group written by a task
         self._db: Database | None = None  # known once opened: the timer's writes need it at hand
+        self._on_loop = False  # whether groups can be written on the loop (_writes_direct)
         self._known: dict[tuple[str, str], float] = {}
         self.sleeps = False
 
@@ -328,9 +329,15 @@ class _GroupCommit:
         await asyncio.shield(self.submit(delivery))
 
     async def start(self) -> None:
-        db = self._db = await self.client.database()
-        if self._writes_direct(db):
+        db = await self._database()
+        if self._on_loop:
             await db.write_direct(lambda connection: None)  # its thread and connection
+
+    async def _database(self) -> Database:
+        if self._db is None:
+            db = await self.client.database()
+            self._db, self._on_loop = db, self._writes_direct(db)
+        return self._db
 
     def _flush(self) -> None:
         """The window's end: write the waiting group, here if it can be, else in a task."""
@@ -351,7 +358,7 @@ class _GroupCommit:
         """Write ``group`` on the event loop if the store allows it now (SQLite, the inbox as the
         queue, its write lock free) and tell its submitters; ``False``: nothing was done."""
         db = self._db
-        if db is None or not self._writes_direct(db):
+        if db is None or not self._on_loop:
             return False
         deliveries = [delivery for delivery, _ in group]
         now = datetime.now(UTC)
@@ -426,7 +433,7 @@ class _GroupCommit:
         return hasattr(self.queue, "webhook_job_rows") or getattr(self.queue, "inbox_is_queue", False)
 
     async def _write(self, group: list[Delivery]) -> list[WebhookJob]:
-        db = self._db = await self.client.database()
+        db = await self._database()
         now = datetime.now(UTC)
         known = self._known_now()
         if db.supports_direct_postgres and self._defers_by_rows():
