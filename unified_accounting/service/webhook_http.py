@@ -108,8 +108,9 @@ class _Delivery:
 
     def cancel(self, msg: str | None = None) -> None:
         """The server stops and will not wait: the connection is closed unanswered (the provider
-        retries; the delivery may still be committed, and a retry of it is stored once)."""
-        self.protocol.tasks.discard(self)
+        retries; the delivery may still be committed, and a retry of it is stored once). It
+        stays among the server's tasks until the receiver settles it: uvicorn cancels them while
+        iterating over them."""
         self.protocol.transport.close()
 
 
