@@ -412,3 +412,23 @@ def test_a_naive_inbox_time_is_refused() -> None:
 
     with pytest.raises(ValueError, match="naive datetime"):
         inbox._to_sqlite_time(datetime(2026, 1, 1))
+
+
+async def test_a_long_window_is_not_slept_through_whole(
+    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event loop sleeps at most MAX_SLEEP of a window, however long the window."""
+    from unified_accounting.webhooks import receiver as receiver_module
+
+    sqlite_path(database_url)
+    naps: list[float] = []
+    monkeypatch.setattr(receiver_module.time, "sleep", naps.append)
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        conn = await QBO.connect(client, app)
+        receiver = WebhookReceiver(client, InboxOnly(), commit_window=0.5)
+        await receiver.start()
+        receiver.sleep_through_windows()
+        body = body_for(conn.company_id, "1")
+        assert await deliver(receiver, body, sign(QBO, app, body)) == 200
+        assert naps == [receiver_module.MAX_SLEEP]

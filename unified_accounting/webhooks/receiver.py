@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 COMMIT_WINDOW = 0.015
 #: Seconds before a window's end that a receiver sleeping through it wakes (see :class:`_GroupCommit`).
 WAKE_BEFORE = 0.002
+#: The longest the event loop sleeps through a window: a longer window is waited for awake.
+MAX_SLEEP = 0.05
 
 
 class WebhookReceiver:
@@ -323,7 +325,7 @@ class _GroupCommit:
         # first, then the window's timer writes the group.
         wait = self._due - asyncio.get_running_loop().time() - WAKE_BEFORE
         if wait > 0:
-            time.sleep(wait)
+            time.sleep(min(wait, MAX_SLEEP))  # a long window is waited for awake, after that
 
     async def store(self, delivery: Delivery) -> None:
         await asyncio.shield(self.submit(delivery))
