@@ -20,6 +20,7 @@ from unified_accounting import (
     Payment,
     WebhookEvent,
 )
+from unified_accounting.models import ChangeOperation, webhook_event
 
 
 def error_locations(excinfo: pytest.ExceptionInfo[ValidationError]) -> set[str]:
@@ -135,6 +136,61 @@ def test_address_and_change_event_shapes() -> None:
         provider="quickbooks", company_id="1", resource="invoice", record_id="9", operation="updated"
     )
     assert event.operation == "updated" and event.event_id is None
+
+
+EVENT_FIELDS = {
+    "provider": "quickbooks",
+    "company_id": "9341",
+    "resource": "invoice",
+    "record_id": "130",
+    "operation": ChangeOperation.UPDATED,
+    "occurred_at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    "event_id": "e-1",
+}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},  # built from its slots: plain values
+        {"occurred_at": None, "event_id": None},
+        {"record_id": "130\x00"},  # NUL is text like any other (the inbox refuses it, not the model)
+        {"record_id": "130é"},  # validated from here on: not ASCII
+        {"operation": "updated"},  # a value, not the member
+        {"occurred_at": datetime(2026, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2)))},
+        {"company_id": CustomerStatus.ACTIVE},  # a str subclass
+    ],
+)
+def test_webhook_event_is_the_validated_event(changes: dict[str, object]) -> None:
+    """``webhook_event`` (what providers' webhook parsers call) gives what validation gives."""
+    fields = EVENT_FIELDS | changes
+    built, validated = webhook_event(**fields), WebhookEvent(**fields)  # type: ignore[arg-type]
+    assert built == validated and repr(built) == repr(validated)
+    assert list(built.__dict__) == list(validated.__dict__)
+    assert built.model_fields_set == validated.model_fields_set
+    assert built.model_dump_json() == validated.model_dump_json()
+    assert type(built.operation) is ChangeOperation and type(built.company_id) is type(validated.company_id)
+    built.record_id = "131"  # still validated on assignment
+    with pytest.raises(ValidationError):
+        built.operation = "archived"  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"record_id": "\ud800"},  # a lone surrogate
+        {"occurred_at": datetime(2026, 1, 2, 3, 4, 5)},  # naive
+        {"operation": "archived"},
+        {"company_id": 9341},
+    ],
+)
+def test_webhook_event_refuses_what_validation_refuses(changes: dict[str, object]) -> None:
+    fields = EVENT_FIELDS | changes
+    with pytest.raises(ValidationError) as expected:
+        WebhookEvent(**fields)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError) as got:
+        webhook_event(**fields)  # type: ignore[arg-type]
+    assert got.value.errors(include_context=False) == expected.value.errors(include_context=False)
 
 
 def test_a_lazy_raw_payload_dumps_like_a_dict() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -284,3 +285,150 @@ async def test_a_batch_read_by_id_applies_changes_and_deletions(database_url: st
         assert len(counter.urls) == 1 and "Id+IN" in counter.urls[0]
         assert await mirror_summary(conn, "invoice") == QBO.expected(app, "invoice")
         assert gone not in await mirror_summary(conn, "invoice")
+
+
+def sqlite_path(database_url: str) -> str:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    return database_url.removeprefix("sqlite:///")
+
+
+async def test_a_group_is_written_on_the_event_loop_while_the_write_lock_is_free(
+    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No thread and no task: the window's timer writes the group itself."""
+    sqlite_path(database_url)
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        conn = await QBO.connect(client, app)
+        receiver = WebhookReceiver(client, InboxOnly())
+        await receiver.start()
+        db = await client.database()
+
+        async def not_here(work: Any) -> Any:
+            raise AssertionError("written through write_direct (a task, maybe a thread)")
+
+        monkeypatch.setattr(db, "write_direct", not_here)
+        bodies = [body_for(conn.company_id, str(n), minute=n) for n in range(5)]
+        statuses = await asyncio.gather(*(deliver(receiver, body, sign(QBO, app, body)) for body in bodies))
+        assert statuses == [200] * 5
+        assert await inbox_counts(client) == (5, 5)
+
+
+async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_event_loop(
+    database_url: str, secret_key: str
+) -> None:
+    """Another process holding SQLite's write lock: the group waits for it in the writer thread
+    (the loop goes on), and nothing is answered before it is stored."""
+    import sqlite3
+
+    path = sqlite_path(database_url)
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        conn = await QBO.connect(client, app)
+        receiver = WebhookReceiver(client, InboxOnly())
+        await receiver.start()
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # the write lock, as a worker's transaction holds it
+        try:
+            bodies = [body_for(conn.company_id, str(n), minute=n) for n in range(4)]
+            answers = [asyncio.create_task(deliver(receiver, body, sign(QBO, app, body))) for body in bodies]
+            for _ in range(10):
+                await asyncio.sleep(0.03)  # the loop runs on while the group waits
+            assert not any(answer.done() for answer in answers)
+        finally:
+            other.execute("COMMIT")
+            other.close()
+        async with asyncio.timeout(30):
+            assert await asyncio.gather(*answers) == [200] * 4
+        assert await inbox_counts(client) == (4, 4)
+        # The lock free again: the next group is written on the loop.
+        later = body_for(conn.company_id, "9", minute=9)
+        assert await deliver(receiver, later, sign(QBO, app, later)) == 200
+        assert await inbox_counts(client) == (5, 5)
+
+
+async def test_a_receiver_sleeps_through_a_window_only_when_told_and_never_during_a_write(
+    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from unified_accounting.webhooks import receiver as receiver_module
+
+    path = sqlite_path(database_url)
+    naps: list[float] = []
+    monkeypatch.setattr(receiver_module.time, "sleep", naps.append)
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        conn = await QBO.connect(client, app)
+        receiver = WebhookReceiver(client, InboxOnly())
+        await receiver.start()
+        first, second, third = (body_for(conn.company_id, str(n), minute=n) for n in range(3))
+        assert await deliver(receiver, first, sign(QBO, app, first)) == 200
+        assert naps == []  # not told to
+        receiver.sleep_through_windows()
+        assert await deliver(receiver, second, sign(QBO, app, second)) == 200
+        assert len(naps) == 1 and 0 < naps[0] < receiver_module.COMMIT_WINDOW
+        # A group written by a task (the lock taken elsewhere): the loop must stay awake for it.
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            waiting = asyncio.create_task(deliver(receiver, third, sign(QBO, app, third)))
+            for _ in range(10):
+                await asyncio.sleep(0.03)
+            assert len(naps) == 2  # the group's opening: the write had not started
+            repeat = asyncio.create_task(deliver(receiver, first, sign(QBO, app, first)))
+            for _ in range(5):
+                await asyncio.sleep(0.03)
+            assert len(naps) == 2  # a group opened while one is being written: awake
+        finally:
+            other.execute("COMMIT")
+            other.close()
+        async with asyncio.timeout(30):
+            assert await asyncio.gather(waiting, repeat) == [200, 200]
+        assert await inbox_counts(client) == (3, 3)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        None,
+        datetime(2026, 11, 28, 21, 9, 47, 54765, tzinfo=UTC),
+        datetime(2026, 11, 28, 21, 9, 47, tzinfo=UTC),  # no microseconds: still written
+        datetime(2026, 1, 1, 1, 30, tzinfo=timezone(timedelta(hours=2))),  # the day before in UTC
+        datetime(5, 3, 4, 5, 6, 7, 8, tzinfo=UTC),  # a year of one digit
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_inbox_times_are_written_as_sqlalchemy_writes_them_on_sqlite(moment: datetime | None) -> None:
+    """The inbox's direct SQLite writes store times as the rest of the library reads them."""
+    from unified_accounting.webhooks import inbox
+
+    assert inbox._to_sqlite_time(moment) == inbox._sqlite_time_reference()(moment)
+
+
+def test_a_naive_inbox_time_is_refused() -> None:
+    from unified_accounting.webhooks import inbox
+
+    with pytest.raises(ValueError, match="naive datetime"):
+        inbox._to_sqlite_time(datetime(2026, 1, 1))
+
+
+async def test_a_long_window_is_not_slept_through_whole(
+    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event loop sleeps at most MAX_SLEEP of a window, however long the window."""
+    from unified_accounting.webhooks import receiver as receiver_module
+
+    sqlite_path(database_url)
+    naps: list[float] = []
+    monkeypatch.setattr(receiver_module.time, "sleep", naps.append)
+    app = QBO.seeded(invoices=1)
+    async with QBO.client(app, database_url, secret_key) as client:
+        conn = await QBO.connect(client, app)
+        receiver = WebhookReceiver(client, InboxOnly(), commit_window=0.5)
+        await receiver.start()
+        receiver.sleep_through_windows()
+        body = body_for(conn.company_id, "1")
+        assert await deliver(receiver, body, sign(QBO, app, body)) == 200
+        assert naps == [receiver_module.MAX_SLEEP]

@@ -210,3 +210,26 @@ async def _wait_answering(port: int, server: Any) -> None:
                 await http.get("/webhooks/quickbooks")
                 return
             await asyncio.sleep(0.1)
+
+
+def test_a_delivery_being_stored_is_cancelled_as_uvicorn_cancels_its_tasks() -> None:
+    """A shutdown out of time cancels the server's tasks while iterating over them: a delivery
+    being stored closes its connection unanswered, and leaves the tasks once it is settled."""
+    from types import SimpleNamespace
+
+    from unified_accounting.service.webhook_http import _Delivery
+
+    closed: list[bool] = []
+    answers: list[int] = []
+    protocol = SimpleNamespace(
+        tasks=set(),
+        transport=SimpleNamespace(close=lambda: closed.append(True)),
+        _answer=lambda delivery, status: answers.append(status),
+    )
+    delivery = _Delivery(protocol, "quickbooks", keep_alive=True)  # type: ignore[arg-type]
+    protocol.tasks.add(delivery)
+    for task in protocol.tasks:  # as uvicorn's shutdown does
+        task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
+    assert closed == [True] and delivery in protocol.tasks
+    delivery.stored(None)
+    assert protocol.tasks == set() and answers == [200]

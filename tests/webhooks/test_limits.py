@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -245,3 +246,63 @@ def test_the_served_app_keeps_a_slow_application_answering(parser: str) -> None:
                     assert chunk, f"closed after {answer!r}"
                     answer += chunk
                 assert answer.startswith(b"HTTP/1.1 200")
+
+
+def _answered(sock: socket.socket, request: bytes) -> bytes:
+    sock.sendall(request)
+    answer = b""
+    while not answer.endswith(b"ok"):
+        chunk = sock.recv(65536)
+        assert chunk, f"closed after {answer!r}"
+        answer += chunk
+    return answer
+
+
+async def _ok(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+REQUEST = b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}"
+
+
+@pytest.mark.integration
+def test_an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() -> None:
+    """uvicorn's keep-alive timeout, kept by the deadlines' shared timer (httptools)."""
+    with serve(_ok, timeout_keep_alive=0.3, **hardened_server_options(read_timeout=5)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            assert _answered(sock, REQUEST).startswith(b"HTTP/1.1 200")
+            assert sock.recv(65536) == b""  # closed by the server, well before the read deadline
+
+
+@pytest.mark.integration
+def test_a_busy_connection_is_kept_and_its_next_request_gets_a_deadline_of_its_own() -> None:
+    """Requests answered one after another keep the connection past the first deadlines (each
+    answer moves them later); a request head that then never ends is cut off (httptools)."""
+    with serve(_ok, timeout_keep_alive=0.3, **hardened_server_options(read_timeout=0.5)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            for _ in range(12):  # about 1.2 s: past both first deadlines, never idle for 0.3 s
+                assert _answered(sock, REQUEST).startswith(b"HTTP/1.1 200")
+                time.sleep(0.1)
+            # Then a head that never ends (its bytes keep coming, so the connection is not
+            # idle): the read deadline of this request cuts it off.
+            sock.sendall(b"POST /x HTTP/1.1\r\nX-Slow: ")
+            sock.settimeout(0.05)
+            closed = False
+            for _ in range(100):
+                try:
+                    sock.sendall(b"a")
+                    closed = sock.recv(65536) == b""
+                except TimeoutError:
+                    continue
+                except (BrokenPipeError, ConnectionResetError):
+                    closed = True
+                if closed:
+                    break
+            assert closed

@@ -7,7 +7,7 @@ from .common import Address, Currency, CustomField, Money, Percentage, RecordMet
 from .company import CompanyInfo, TaxSystem
 from .credit_note import CreditAllocation, CreditNote, CreditNoteStatus, SupplierCredit
 from .customer import Customer, CustomerStatus
-from .events import ChangeOperation, WebhookEvent
+from .events import ChangeOperation, WebhookEvent, webhook_event
 from .expense import Expense, ExpensePaymentType, ExpenseStatus, ExpenseType
 from .invoice import Invoice, InvoiceStatus, LineItem, LineItemType
 from .item import Item, ItemPricing, ItemStatus, ItemType
@@ -117,6 +117,7 @@ __all__ = [
     "UTCDateTime",
     "UnifiedModel",
     "WebhookEvent",
+    "webhook_event",
 ]
 
 #: Deprecated name of :class:`WebhookEvent`.

@@ -30,13 +30,17 @@ def server_config(
     limit_concurrency: int = DEFAULT_LIMIT_CONCURRENCY,
     webhooks: WebhookReceiver | None = None,
     webhooks_prefix: str = "/webhooks",
+    sleep_through_windows: bool = True,
 ) -> uvicorn.Config:
     """The uvicorn configuration ``ua serve`` runs ``app`` with. ``webhooks``: the receiver that
     ``app`` mounts at ``webhooks_prefix``, whose deliveries the HTTP protocol then answers itself
-    (:mod:`.webhook_http`)."""
+    (:mod:`.webhook_http`) and whose event loop sleeps through its commit windows
+    (``sleep_through_windows``: see :meth:`WebhookReceiver.sleep_through_windows`; the server's
+    loop runs nothing else that cannot wait one)."""
     options = hardened_server_options(read_timeout=read_timeout, limit_concurrency=limit_concurrency)
     if webhooks is not None:
         options["http"] = webhook_protocol(options["http"], webhooks, webhooks_prefix)
+        webhooks.sleep_through_windows(sleep_through_windows)
     # No access log: a line per webhook delivery would cost more than answering it.
     return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, **options)
 

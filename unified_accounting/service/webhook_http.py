@@ -21,10 +21,11 @@ concurrency limit) — goes through the ASGI app as before, which answers it the
 
 from __future__ import annotations
 
-import asyncio
 import http
 import logging
 from typing import TYPE_CHECKING, Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ..http.deadlines import DeadlineHttpToolsProtocol
 from ..webhooks.inbox import Delivery
@@ -49,9 +50,24 @@ _HEADS = {
 }
 
 
+#: The server's default headers (the date, changed once a second) as bytes, and their list.
+_default_heads: list[Any] = [None, b"\r\n"]
+
+
+def _default_head(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """``headers`` (uvicorn's default headers, a new list whenever they change) as the end of an
+    answer's head, built once per list."""
+    if _default_heads[0] is not headers:
+        lines = [name + b": " + value + b"\r\n" for name, value in headers]
+        _default_heads[:] = [headers, b"".join(lines) + b"\r\n"]
+    return _default_heads[1]  # type: ignore[no-any-return]
+
+
 class _Delivery:
     """One delivery in progress on a connection; it stands in for uvicorn's request cycle (the
-    attributes the protocol and the server read: ``response_complete``, ``keep_alive``, ...)."""
+    attributes the protocol and the server read: ``response_complete``, ``keep_alive``, ...) and,
+    while it is being stored, for a task in the server's tasks (counted by the concurrency limit,
+    cancelled by a shutdown that runs out of time)."""
 
     __slots__ = (
         "body",
@@ -60,12 +76,14 @@ class _Delivery:
         "message_event",
         "more_body",
         "name",
+        "protocol",
         "refused",
         "response_complete",
         "size",
     )
 
-    def __init__(self, name: str, keep_alive: bool) -> None:
+    def __init__(self, protocol: WebhookHttpToolsProtocol, name: str, keep_alive: bool) -> None:
+        self.protocol = protocol
         self.name = name
         self.keep_alive = keep_alive
         self.body: list[bytes] = []
@@ -74,7 +92,26 @@ class _Delivery:
         self.response_complete = False
         self.disconnected = False
         self.more_body = True
-        self.message_event = _NoEvent()
+        self.message_event = _NOT_AN_EVENT
+
+    def stored(self, error: BaseException | None) -> None:
+        """The receiver's word on this delivery: committed (``None``), or not."""
+        protocol = self.protocol
+        protocol.tasks.discard(self)
+        if error is not None:
+            logger.error(
+                "webhook for %s could not be stored: answered 500, the provider retries",
+                self.name,
+                exc_info=error,
+            )
+        protocol._answer(self, 500 if error is not None else 200)
+
+    def cancel(self, msg: str | None = None) -> None:
+        """The server stops and will not wait: the connection is closed unanswered (the provider
+        retries; the delivery may still be committed, and a retry of it is stored once). It
+        stays among the server's tasks until the receiver settles it: uvicorn cancels them while
+        iterating over them."""
+        self.protocol.transport.close()
 
 
 class _NoEvent:
@@ -86,6 +123,9 @@ class _NoEvent:
         pass
 
 
+_NOT_AN_EVENT = _NoEvent()
+
+
 class WebhookHttpToolsProtocol(DeadlineHttpToolsProtocol):
     """The hardened httptools protocol, answering webhook deliveries itself (see the module
     docstring). ``receiver`` and ``prefix`` are set on a subclass by :func:`webhook_protocol`."""
@@ -95,20 +135,31 @@ class WebhookHttpToolsProtocol(DeadlineHttpToolsProtocol):
     _delivery: _Delivery | None = None
 
     def on_message_begin(self) -> None:
+        # uvicorn's request state, except its ASGI scope: a delivery answered here needs none,
+        # so it is built once the head shows the request is not one (see on_headers_complete).
         self._delivery = None
-        super().on_message_begin()
+        self._receiving, self._head_done = True, False
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
+
+    def _begin_asgi_request(self) -> None:
+        """uvicorn's ``on_message_begin`` (its scope), keeping the head read so far."""
+        url, headers, expect_100_continue = self.url, self.headers, self.expect_100_continue
+        HttpToolsProtocol.on_message_begin(self)
+        self.url, self.expect_100_continue = url, expect_100_continue
+        self.headers.extend(headers)  # the list the scope holds
 
     def on_headers_complete(self) -> None:
         name = self._fast_path_name()
         if name is None:
+            self._begin_asgi_request()
             super().on_headers_complete()
             return
         self._head_done = True
         keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
-        delivery = self._delivery = _Delivery(name, keep_alive)
+        delivery = self._delivery = _Delivery(self, name, keep_alive)
         self.cycle = delivery  # type: ignore[assignment]
-        self.scope["method"] = "POST"
-        self.scope["path"] = self.url.decode("ascii")
         refused = self.receiver.refuse_before_body(name)
         if refused is None:
             refused = self._refuse_declared_length()
@@ -173,23 +224,8 @@ class WebhookHttpToolsProtocol(DeadlineHttpToolsProtocol):
         if not isinstance(checked, Delivery):
             self._answer(delivery, checked)
             return
-        stored = self.receiver.submit(checked)
-        self.tasks.add(stored)  # type: ignore[arg-type]  # counted by the concurrency limit and shutdown
-        stored.add_done_callback(lambda future: self._stored(delivery, future))
-
-    def _stored(self, delivery: _Delivery, stored: asyncio.Future[None]) -> None:
-        self.tasks.discard(stored)
-        if stored.cancelled():
-            self.transport.close()  # the server is stopping: the provider retries
-            return
-        error = stored.exception()
-        if error is not None:
-            logger.error(
-                "webhook for %s could not be stored: answered 500, the provider retries",
-                delivery.name,
-                exc_info=error,
-            )
-        self._answer(delivery, 500 if error is not None else 200)
+        self.tasks.add(delivery)  # type: ignore[arg-type]  # counted by the concurrency limit and shutdown
+        self.receiver.store_then(checked, delivery.stored)
 
     def _refuse(self, delivery: _Delivery, status: int) -> None:
         """Answer before the body ended, and close: the rest of it must not be read as a request."""
@@ -210,16 +246,12 @@ class WebhookHttpToolsProtocol(DeadlineHttpToolsProtocol):
         if self.transport.is_closing() or delivery.disconnected:
             return
         close = not delivery.keep_alive
-        head = [_HEADS[(status, close)]]
-        for name, value in self.server_state.default_headers:
-            head += (name, b": ", value, b"\r\n")
-        head.append(b"\r\n")
-        self.transport.write(b"".join(head))
+        self.transport.write(_HEADS[(status, close)] + _default_head(self.server_state.default_headers))
         if self.access_log and self.access_logger.isEnabledFor(logging.INFO):
             self.access_logger.info(
                 '%s - "POST %s HTTP/1.1" %d',
                 self.client[0] if self.client else "-",
-                self.scope["path"],
+                self.url.decode("ascii"),
                 status,
             )
         if close:

@@ -238,6 +238,20 @@ class Database:
 
         return await to_the_end(run())
 
+    def write_direct_now(self, work: Callable[[sqlite3.Connection], T]) -> tuple[bool, T | None]:
+        """:meth:`write_direct` of ``work`` right now, on the event loop, when nothing waits for it:
+        this process's writers idle and the database's write lock free. Returns ``(True, result)``,
+        or ``(False, None)`` without running ``work`` (then use :meth:`write_direct`). For a caller
+        that is not a coroutine (a timer's callback): no task, no future, no thread."""
+        if not self.supports_direct_writes:
+            raise RuntimeError("write_direct_now needs a SQLite database in a file")
+        assert self._sqlite_writers is not None
+        if self._sqlite_writers.locked():
+            return False, None
+        if self._direct is None:
+            self._direct = _SQLiteWriter(str(self.engine.url.database))
+        return self._direct.run_now(work)
+
     async def read_blocking(self, work: Callable[[Connection], T]) -> T:
         """``work(conn)`` in one read transaction on a blocking SQLAlchemy connection: on SQLite in
         a file, in one of this database's reader threads (see the module docstring); elsewhere on
@@ -475,17 +489,25 @@ class _SQLiteWriter:
             raise
         return result
 
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def run_now(self, work: Callable[[sqlite3.Connection], T]) -> tuple[bool, T | None]:
+        """``work`` in a transaction on the loop's connection, or ``(False, None)`` at once when
+        another process holds the write lock."""
         connection = self._loop_connection()
         try:
-            # Never waits: the write lock is free (this process's writers queue before this).
+            # Never waits (busy timeout 0): the lock is free, or another process has it.
             connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
                 raise
+            return False, None
+        return True, self._finish(connection, work)
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        done, result = self.run_now(work)  # this process's writers queue before this
+        if not done:
             # Another process writes: its transaction is waited for in the thread, not here.
             return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, work)
-        return self._finish(connection, work)
+        return result  # type: ignore[return-value]
 
     def _close(self) -> None:
         for connection in (self._connection, self._on_loop):

@@ -176,14 +176,26 @@ async def store_many(
     return new
 
 
-def _sqlite_time() -> Callable[[datetime | None], Any]:
+def _sqlite_time_reference() -> Callable[[datetime | None], Any]:
+    """How SQLAlchemy stores a :class:`UTCDateTime` on SQLite (what :func:`_to_sqlite_time` equals)."""
     dialect = sqlite.dialect()
     processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
     assert processor is not None
     return processor
 
 
-_to_sqlite_time = _sqlite_time()
+def _to_sqlite_time(value: datetime | None) -> str | None:
+    """An aware datetime as SQLAlchemy stores a ``UTCDateTime`` on SQLite (naive UTC text, to the
+    microsecond), without its two layers of processing: this runs for every stored event."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the database: pass timezone-aware datetimes")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 _INSERT_DELIVERY = (
     f"INSERT INTO {webhook_deliveries.name} (provider, received_at, body, body_sha256, events) "
     "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"

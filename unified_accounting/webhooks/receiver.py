@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,10 @@ logger = logging.getLogger(__name__)
 #: Seconds the first delivery of a group waits for others to share its commit (see
 #: :class:`_GroupCommit`): a little latency (the answer budget is seconds) for much less CPU.
 COMMIT_WINDOW = 0.015
+#: Seconds before a window's end that a receiver sleeping through it wakes (see :class:`_GroupCommit`).
+WAKE_BEFORE = 0.002
+#: The longest the event loop sleeps through a window: a longer window is waited for awake.
+MAX_SLEEP = 0.05
 
 
 class WebhookReceiver:
@@ -175,6 +180,20 @@ class WebhookReceiver:
         the delivery (it may still be committed; a retry of it is stored once)."""
         return self._inbox.submit(delivery)
 
+    def sleep_through_windows(self, enabled: bool = True) -> None:
+        """Let the receiver's event loop sleep while a group's commit window is open, instead of
+        waking for each delivery that arrives meanwhile: they wait in the kernel's socket buffers
+        and are read together when the window ends, just before their commit (see
+        :class:`_GroupCommit`). Only for a loop that runs nothing else that cannot wait a window
+        (``ua serve``'s: the receiver and the connect page; its worker is another process)."""
+        self._inbox.sleeps = enabled
+
+    def store_then(self, delivery: Delivery, settle: Settle) -> None:
+        """:meth:`submit` for a caller that is not a coroutine (``ua serve``'s HTTP protocol):
+        ``settle(None)`` is called once ``delivery`` is committed, ``settle(error)`` if it cannot
+        be, exactly once."""
+        self._inbox.add(delivery, settle)
+
 
 def _provider_name(scope: Scope) -> str | None:
     """``provider`` of ``/{provider}`` under the app's mount point, or ``None`` for another path."""
@@ -188,9 +207,21 @@ def _provider_name(scope: Scope) -> str | None:
     return name
 
 
-def _settle(future: asyncio.Future[None]) -> None:
-    if not future.done():
+def _settle_future(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
         future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
+def _settle_all(group: list[tuple[Delivery, Settle]], error: BaseException | None) -> None:
+    for _, settle in group:
+        try:
+            settle(error)
+        except Exception:  # one submitter's failure is no other's
+            logger.exception("a webhook delivery's answer failed")
 
 
 _CLOSE = (b"connection", b"close")
@@ -208,6 +239,10 @@ async def _answer(
     await send({"type": "http.response.body", "body": b""})
 
 
+#: What a stored delivery's submitter is told: ``None`` once it is committed, else the error.
+Settle = Callable[[BaseException | None], None]
+
+
 class _GroupCommit:
     """Stores deliveries, several per transaction when they arrive together ("group commit").
 
@@ -218,6 +253,20 @@ class _GroupCommit:
     requests, instead of each waiting its turn for the database. A full group (``max_group``) is
     written at once. When a group's transaction fails, each of its deliveries is written alone:
     only those that fail alone are answered ``500``.
+
+    On SQLite with the inbox as the queue, a group is written by the window's timer itself, on
+    the event loop, whenever the database's write lock is free (:meth:`Database.write_direct_now`),
+    and its submitters are told right there: no task, future or thread per group or delivery.
+    Otherwise (the lock taken by another process, PostgreSQL, a queue that writes in the
+    transaction) the group is written by a task, one at a time.
+
+    With :attr:`sleeps` (``ua serve``), opening a group also puts the event loop to sleep until
+    just before the window ends: at 200 deliveries a second each one arrives alone, and waking an
+    idle process for it (the wake-up, and caches gone cold meanwhile) costs more CPU than reading
+    and checking it. Asleep, the loop lets the deliveries of the window queue up in the kernel's
+    socket buffers, then reads them all at once, checks them one after another and commits them
+    together; they are answered when they would have been (at the window's end). Not while a
+    group is being written by a task: that write needs the loop.
 
     Companies found connected here are remembered for :data:`KNOWN_FOR` seconds, so that a
     delivery costs no lookup; events of a company disconnected meanwhile are stored and then
@@ -234,50 +283,107 @@ class _GroupCommit:
         self.queue = queue
         self.max_group = max_group
         self.window = window
-        self._waiting: list[tuple[Delivery, asyncio.Future[None]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._waiting: list[tuple[Delivery, Settle]] = []
         self._due = 0.0  # when the waiting group is written
-        self._pause: asyncio.Future[None] | None = None  # the writer waiting for companions
+        self._timer: asyncio.Handle | None = None
+        self._writer: asyncio.Task[None] | None = None  # a group written by a task
+        self._db: Database | None = None  # known once opened: the timer's writes need it at hand
+        self._on_loop = False  # whether groups can be written on the loop (_writes_direct)
         self._known: dict[tuple[str, str], float] = {}
+        self.sleeps = False
 
     def submit(self, delivery: Delivery) -> asyncio.Future[None]:
         """Queue ``delivery`` for the next commit; the future is done when it is committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.add(delivery, functools.partial(_settle_future, done))
+        return done
+
+    def add(self, delivery: Delivery, settle: Settle) -> None:
+        """Queue ``delivery`` for the next commit; ``settle(None)`` is called once it is committed,
+        ``settle(error)`` if it cannot be (never both, at most once)."""
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
         if not self._waiting:
             # The first of a group waits a little for companions: at a steady rate deliveries
             # rarely arrive together, and each commit costs more CPU than the rest of a delivery.
             self._due = loop.time() + self.window
-        self._waiting.append((delivery, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all())
-        elif len(self._waiting) >= self.max_group and self._pause is not None and not self._pause.done():
-            self._pause.set_result(None)  # a full group is written without waiting
-        return done
+            if self.sleeps and self._writer is None:
+                loop.call_soon(self._sleep_through_window)  # once this wake-up's work is done
+        self._waiting.append((delivery, settle))
+        if self._writer is not None:
+            return  # the task writing a group takes the next one when it is done
+        if len(self._waiting) >= self.max_group:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = loop.call_soon(self._flush)  # a full group is written without waiting
+        elif self._timer is None:
+            self._timer = loop.call_at(self._due, self._flush)
+
+    def _sleep_through_window(self) -> None:
+        if not self._waiting or self._writer is not None:
+            return
+        # Woken a little before the window's end: what arrived meanwhile is read and checked
+        # first, then the window's timer writes the group.
+        wait = self._due - asyncio.get_running_loop().time() - WAKE_BEFORE
+        if wait > 0:
+            time.sleep(min(wait, MAX_SLEEP))  # a long window is waited for awake, after that
 
     async def store(self, delivery: Delivery) -> None:
         await asyncio.shield(self.submit(delivery))
 
     async def start(self) -> None:
-        db = await self.client.database()
-        if self._writes_direct(db):
+        db = await self._database()
+        if self._on_loop:
             await db.write_direct(lambda connection: None)  # its thread and connection
 
-    async def _write_all(self) -> None:
+    async def _database(self) -> Database:
+        if self._db is None:
+            db = await self.client.database()
+            self._db, self._on_loop = db, self._writes_direct(db)
+        return self._db
+
+    def _flush(self) -> None:
+        """The window's end: write the waiting group, here if it can be, else in a task."""
+        self._timer = None
+        if self._writer is not None or not self._waiting:
+            return
+        group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
         loop = asyncio.get_running_loop()
-        while self._waiting:
-            wait = self._due - loop.time()
-            if wait > 0 and len(self._waiting) < self.max_group:
-                self._pause = pause = loop.create_future()
-                timer = loop.call_later(wait, _settle, pause)
-                try:
-                    await pause
-                finally:
-                    timer.cancel()
-                    self._pause = None
-            group, self._waiting = self._waiting[: self.max_group], self._waiting[self.max_group :]
+        if self._waiting:
+            self._due = loop.time()  # left over from a full group: no more waiting
+        if self._write_now(group):
             if self._waiting:
-                self._due = loop.time()  # left over from a full group: no more waiting
+                self._timer = loop.call_soon(self._flush)
+            return
+        self._writer = loop.create_task(self._write_in_task(group))
+
+    def _write_now(self, group: list[tuple[Delivery, Settle]]) -> bool:
+        """Write ``group`` on the event loop if the store allows it now (SQLite, the inbox as the
+        queue, its write lock free) and tell its submitters; ``False``: nothing was done."""
+        db = self._db
+        if db is None or not self._on_loop:
+            return False
+        deliveries = [delivery for delivery, _ in group]
+        now = datetime.now(UTC)
+        known = self._known_now()
+        try:
+            done, stored = db.write_direct_now(
+                lambda connection: inbox.store_direct(connection, deliveries, known, now)
+            )
+        except Exception:
+            # The group fails as a whole: the task writes each delivery alone.
+            return False
+        if not done:
+            return False
+        assert stored is not None
+        _, pairs, connected = stored
+        self._remember(connected)
+        for provider, company in sorted(pairs):
+            self.queue.committed(WebhookJob(provider, company))
+        _settle_all(group, None)
+        return True
+
+    async def _write_in_task(self, group: list[tuple[Delivery, Settle]]) -> None:
+        try:
             try:
                 await self._commit(group, alone=len(group) == 1)
             except Exception:
@@ -287,24 +393,26 @@ class _GroupCommit:
                 for one in group:
                     with contextlib.suppress(Exception):
                         await self._commit([one], alone=True)
+        finally:
+            self._writer = None
+            if self._waiting:
+                # Those that came meanwhile: at their window's end, or now if it has passed.
+                loop = asyncio.get_running_loop()
+                self._timer = loop.call_at(max(self._due, loop.time()), self._flush)
 
-    async def _commit(self, group: list[tuple[Delivery, asyncio.Future[None]]], *, alone: bool) -> None:
-        """Write ``group`` in one transaction and settle its futures; on failure, ``alone``: fail
-        them with the error (else the error is raised, their futures left pending)."""
+    async def _commit(self, group: list[tuple[Delivery, Settle]], *, alone: bool) -> None:
+        """Write ``group`` in one transaction and tell its submitters; on failure, ``alone``:
+        tell them the error (else the error is raised, and they are not told)."""
         try:
             jobs = await self._write([delivery for delivery, _ in group])
         except Exception as exc:
             if not alone:
                 raise
-            for _, done in group:
-                if not done.done():
-                    done.set_exception(exc)
+            _settle_all(group, exc)
             return
         for job in jobs:
             self.queue.committed(job)
-        for _, done in group:
-            if not done.done():
-                done.set_result(None)
+        _settle_all(group, None)
 
     def _known_now(self) -> set[tuple[str, str]]:
         now = time.monotonic()
@@ -327,7 +435,7 @@ class _GroupCommit:
         return hasattr(self.queue, "webhook_job_rows") or getattr(self.queue, "inbox_is_queue", False)
 
     async def _write(self, group: list[Delivery]) -> list[WebhookJob]:
-        db = await self.client.database()
+        db = await self._database()
         now = datetime.now(UTC)
         known = self._known_now()
         if db.supports_direct_postgres and self._defers_by_rows():

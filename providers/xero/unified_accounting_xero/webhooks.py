@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from unified_accounting.models import ChangeOperation, WebhookEvent
+from unified_accounting.models import ChangeOperation, WebhookEvent, webhook_event
 
 from .dates import parse_datetime
 from .errors import PROVIDER
@@ -53,7 +53,7 @@ def parse(body: bytes) -> list[WebhookEvent]:
         base_id = str(event.get("eventId") or event_id(event))
         for position, resource in enumerate(resources):
             events.append(
-                WebhookEvent(
+                webhook_event(
                     provider=PROVIDER,
                     company_id=str(event["tenantId"]),
                     resource=resource,
