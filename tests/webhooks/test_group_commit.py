@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -287,19 +288,23 @@ async def test_a_batch_read_by_id_applies_changes_and_deletions(database_url: st
         assert gone not in await mirror_summary(conn, "invoice")
 
 
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file's URL: the tests below are about SQLite's write lock."""
+    return f"sqlite:///{tmp_path / 'vault.sqlite3'}"
+
+
 def sqlite_path(database_url: str) -> str:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("SQLite's write lock")
     return database_url.removeprefix("sqlite:///")
 
 
 async def test_a_group_is_written_on_the_event_loop_while_the_write_lock_is_free(
-    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No thread and no task: the window's timer writes the group itself."""
-    sqlite_path(database_url)
+    sqlite_path(sqlite_url)
     app = QBO.seeded(invoices=1)
-    async with QBO.client(app, database_url, secret_key) as client:
+    async with QBO.client(app, sqlite_url, secret_key) as client:
         conn = await QBO.connect(client, app)
         receiver = WebhookReceiver(client, InboxOnly())
         await receiver.start()
@@ -316,15 +321,15 @@ async def test_a_group_is_written_on_the_event_loop_while_the_write_lock_is_free
 
 
 async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_event_loop(
-    database_url: str, secret_key: str
+    sqlite_url: str, secret_key: str
 ) -> None:
     """Another process holding SQLite's write lock: the group waits for it in the writer thread
     (the loop goes on), and nothing is answered before it is stored."""
     import sqlite3
 
-    path = sqlite_path(database_url)
+    path = sqlite_path(sqlite_url)
     app = QBO.seeded(invoices=1)
-    async with QBO.client(app, database_url, secret_key) as client:
+    async with QBO.client(app, sqlite_url, secret_key) as client:
         conn = await QBO.connect(client, app)
         receiver = WebhookReceiver(client, InboxOnly())
         await receiver.start()
@@ -349,17 +354,17 @@ async def test_a_write_lock_held_elsewhere_is_waited_for_off_the_event_loop(
 
 
 async def test_a_receiver_sleeps_through_a_window_only_when_told_and_never_during_a_write(
-    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import sqlite3
 
     from unified_accounting.webhooks import receiver as receiver_module
 
-    path = sqlite_path(database_url)
+    path = sqlite_path(sqlite_url)
     naps: list[float] = []
     monkeypatch.setattr(receiver_module.time, "sleep", naps.append)
     app = QBO.seeded(invoices=1)
-    async with QBO.client(app, database_url, secret_key) as client:
+    async with QBO.client(app, sqlite_url, secret_key) as client:
         conn = await QBO.connect(client, app)
         receiver = WebhookReceiver(client, InboxOnly())
         await receiver.start()
@@ -415,16 +420,16 @@ def test_a_naive_inbox_time_is_refused() -> None:
 
 
 async def test_a_long_window_is_not_slept_through_whole(
-    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The event loop sleeps at most MAX_SLEEP of a window, however long the window."""
     from unified_accounting.webhooks import receiver as receiver_module
 
-    sqlite_path(database_url)
+    sqlite_path(sqlite_url)
     naps: list[float] = []
     monkeypatch.setattr(receiver_module.time, "sleep", naps.append)
     app = QBO.seeded(invoices=1)
-    async with QBO.client(app, database_url, secret_key) as client:
+    async with QBO.client(app, sqlite_url, secret_key) as client:
         conn = await QBO.connect(client, app)
         receiver = WebhookReceiver(client, InboxOnly(), commit_window=0.5)
         await receiver.start()
