@@ -152,9 +152,14 @@ async def test_ua_worker_processes_the_inbox(database_url: str, secret_key: str)
                 await post(receiver, "quickbooks", body, {"intuit-signature": signature})
             ).status_code == 200
             assert await event_statuses(client) == {"pending": 1}
-            worker = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", "from unified_accounting.cli import main; main()", "worker", env=env
-            )
+            # Started as a shell's background job would be, with SIGINT ignored: it still stops on it.
+            inherited = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                worker = await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", "from unified_accounting.cli import main; main()", "worker", env=env
+                )
+            finally:
+                signal.signal(signal.SIGINT, inherited)
             try:
                 deadline = time.monotonic() + 60
                 while await event_statuses(client) != {"done": 1}:
@@ -162,7 +167,7 @@ async def test_ua_worker_processes_the_inbox(database_url: str, secret_key: str)
                     await asyncio.sleep(0.1)
             finally:
                 worker.send_signal(signal.SIGINT)
-                assert await worker.wait() == 0
+                assert await asyncio.wait_for(worker.wait(), 30) == 0
             assert invoice in await mirror_summary(conn, "invoice")
 
 

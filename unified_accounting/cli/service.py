@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import secrets
+import signal
 from enum import StrEnum
 from typing import Annotated
 
@@ -101,6 +102,9 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # One line per provider request is noise at this level (and costs the worker CPU per event).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # A shell starts a background job with SIGINT ignored, and Python then leaves it ignored: the
+    # worker would never stop on Ctrl-C or a supervisor's SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     async def run() -> None:
         async with AsyncClient(database_url=database_url) as client:
