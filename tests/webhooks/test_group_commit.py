@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.dialects import sqlite
 
+from unified_accounting.storage.types import UTCDateTime, sqlite_text
 from unified_accounting.sync.jobs import InboxOnly, WebhookJob
 from unified_accounting.webhooks.receiver import WebhookReceiver
 from unified_accounting.webhooks.schema import webhook_events
@@ -406,17 +408,16 @@ async def test_a_receiver_sleeps_through_a_window_only_when_told_and_never_durin
     ],
 )
 def test_inbox_times_are_written_as_sqlalchemy_writes_them_on_sqlite(moment: datetime | None) -> None:
-    """The inbox's direct SQLite writes store times as the rest of the library reads them."""
-    from unified_accounting.webhooks import inbox
-
-    assert inbox._to_sqlite_time(moment) == inbox._sqlite_time_reference()(moment)
+    """The direct SQLite writes (inbox, mirror) store times as the rest of the library reads them."""
+    dialect = sqlite.dialect()
+    reference = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert reference is not None
+    assert sqlite_text(moment) == reference(moment)
 
 
 def test_a_naive_inbox_time_is_refused() -> None:
-    from unified_accounting.webhooks import inbox
-
     with pytest.raises(ValueError, match="naive datetime"):
-        inbox._to_sqlite_time(datetime(2026, 1, 1))
+        sqlite_text(datetime(2026, 1, 1))
 
 
 async def test_a_long_window_is_not_slept_through_whole(

@@ -52,7 +52,7 @@ from ..models import ChangeOperation, RecordMeta
 from ..models.context import PROVIDER_CONTEXT, lone_surrogate
 from ..provider import ChangeFeedResult
 from ..storage.database import Database
-from ..storage.types import UTCDateTime
+from ..storage.types import UTCDateTime, sqlite_text
 from .schema import RECORD_FIELD_COLUMNS, mirror_records
 
 # A JSON escape of half a UTF-16 pair (what record_json writes for text UTF-8 cannot hold).
@@ -372,7 +372,7 @@ class _DriverStatement:
     converters: tuple[Callable[[Any], Any], ...]
 
     def parameters(self, key: ConnectionKey, batch: Sequence[MirrorWrite], now: datetime) -> list[Any]:
-        stamp: Any = _sqlite_time(now) if self.sqlite else now
+        stamp: Any = sqlite_text(now) if self.sqlite else now
         fixed = {
             **self.constants,
             "consumer_id": key.consumer_id,
@@ -381,7 +381,7 @@ class _DriverStatement:
             "seen_at": stamp,
             "changed_at": stamp,
         }
-        time_of = _sqlite_time if self.sqlite else _same
+        time_of = sqlite_text if self.sqlite else _same
         converters = self.converters
         none = (None,) * len(converters)
         # Each row: the values that are the same for every row, then the write's own, in
@@ -457,12 +457,6 @@ def _sqlite_day(value: date) -> str:
     return value.isoformat()
 
 
-def _sqlite_time(value: datetime) -> str:
-    # What the vault's UTCDateTime stores on SQLite: naive UTC text in SQLAlchemy's format
-    # (``%Y-%m-%d %H:%M:%S.%f``, which isoformat writes in a third less time).
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 _DRIVER_STATEMENTS: dict[str, _DriverStatement] = {}
 
 
@@ -494,7 +488,7 @@ def _converter(column: str, sqlite: bool) -> Callable[[Any], Any]:
     """What the driver takes for a filter column's value (what SQLAlchemy's types would send)."""
     kind = mirror_records.c[column].type
     if sqlite and isinstance(kind, UTCDateTime):
-        return _sqlite_time
+        return sqlite_text
     if sqlite and isinstance(kind, Date):
         return _sqlite_day
     return _same

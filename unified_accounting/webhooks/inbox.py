@@ -21,12 +21,11 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..models import WebhookEvent
 from ..storage.database import Database
-from ..storage.types import UTCDateTime
+from ..storage.types import sqlite_text
 from ..vault.schema import connections
 from .backlog import companies_with_due_work
 from .schema import webhook_deliveries, webhook_events
@@ -176,26 +175,6 @@ async def store_many(
     return new
 
 
-def _sqlite_time_reference() -> Callable[[datetime | None], Any]:
-    """How SQLAlchemy stores a :class:`UTCDateTime` on SQLite (what :func:`_to_sqlite_time` equals)."""
-    dialect = sqlite.dialect()
-    processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
-    assert processor is not None
-    return processor
-
-
-def _to_sqlite_time(value: datetime | None) -> str | None:
-    """An aware datetime as SQLAlchemy stores a ``UTCDateTime`` on SQLite (naive UTC text, to the
-    microsecond), without its two layers of processing: this runs for every stored event."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the database: pass timezone-aware datetimes")
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 _INSERT_DELIVERY = (
     f"INSERT INTO {webhook_deliveries.name} (provider, received_at, body, body_sha256, events) "
     "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
@@ -232,7 +211,7 @@ def store_direct(
     whether each delivery was new, the (provider, company) pairs with new events (their jobs), and
     the pairs found connected here (for the caller's cache).
     """
-    received = _to_sqlite_time(now)
+    received = sqlite_text(now)
     found: set[tuple[str, str]] = set()
     jobs: set[tuple[str, str]] = set()
     new: list[bool] = []
@@ -270,7 +249,7 @@ def store_direct(
                     event.resource,
                     event.record_id,
                     event.operation.value,
-                    _to_sqlite_time(event.occurred_at),
+                    sqlite_text(event.occurred_at),
                     received,
                     delivery_id,
                     PENDING,
