@@ -1044,16 +1044,43 @@ def constant_time_equal(a: str | bytes, b: str | bytes) -> bool:
     return hmac.compare_digest(a_bytes, b_bytes)
 
 
-async def follow_cursors(
+def follow_cursors(
     fetch: Callable[[str | None], Awaitable[Page]], cursor: str | None = None
 ) -> AsyncIterator[Page]:
     """Every page from ``cursor`` on, fetched lazily one at a time (constant memory)."""
-    while True:
-        page = await fetch(cursor)
-        yield page
+    return _CursorPages(fetch, cursor)
+
+
+class _CursorPages:
+    """:func:`follow_cursors`' pages. An iterator object rather than an async generator: one left
+    before its end (the first page only, ``await anext(aiter(pager.pages()))``) has nothing to
+    close, where an async generator makes the event loop schedule a task to close it — CPU a mirror
+    read of a few records notices."""
+
+    def __init__(self, fetch: Callable[[str | None], Awaitable[Page]], cursor: str | None) -> None:
+        self._fetch = fetch
+        self._cursor = cursor
+        self._done = False
+
+    def __aiter__(self) -> _CursorPages:
+        return self
+
+    async def __anext__(self) -> Page:
+        if self._done:
+            raise StopAsyncIteration
+        try:
+            page = await self._fetch(self._cursor)
+        except BaseException:
+            self._done = True  # as a generator ends when it raised
+            raise
         if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+            self._done = True
+        self._cursor = page.next_cursor
+        return page
+
+    async def aclose(self) -> None:
+        """Stop: no page is fetched after this (as closing a generator would)."""
+        self._done = True
 
 
 __all__ = [

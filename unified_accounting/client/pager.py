@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 from ..decoding import RecordIssue
 from ..listing import ListPlan
-from ..provider import Page
+from ..provider import Page, follow_cursors
 
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ class AsyncPager(Generic[T]):
         return page
 
     def pages(self) -> AsyncIterator[Page]:
-        return _Pages(self._collect, self._cursor)
+        return follow_cursors(self._collect, self._cursor)
 
     async def _records(self) -> AsyncIterator[T]:
         async for page in self.pages():
@@ -67,33 +67,3 @@ class AsyncPager(Generic[T]):
     async def to_list(self) -> list[T]:
         """Every record, in one list (convenient for small result sets)."""
         return [item async for item in self]
-
-
-class _Pages:
-    """Every page from ``cursor`` on, fetched lazily one at a time (constant memory).
-
-    An iterator object rather than an async generator: one left before its end (the first page
-    only, ``await anext(aiter(pager.pages()))``) has nothing to close, where an async generator
-    makes the event loop schedule a task to close it — CPU a mirror read of a few records notices.
-    """
-
-    def __init__(self, fetch: Callable[[str | None], Awaitable[Page]], cursor: str | None) -> None:
-        self._fetch = fetch
-        self._cursor = cursor
-        self._done = False
-
-    def __aiter__(self) -> _Pages:
-        return self
-
-    async def __anext__(self) -> Page:
-        if self._done:
-            raise StopAsyncIteration
-        try:
-            page = await self._fetch(self._cursor)
-        except BaseException:
-            self._done = True  # as a generator ends when it raised
-            raise
-        if page.next_cursor is None:
-            self._done = True
-        self._cursor = page.next_cursor
-        return page
