@@ -10,7 +10,7 @@ import pytest
 
 from unified_accounting.connections import ConnectionKey
 from unified_accounting.mirror import query
-from unified_accounting.mirror.records import record_write, tombstone_write, upsert
+from unified_accounting.mirror.records import record_write, tombstone_write, upsert_rows
 from unified_accounting.models import Customer, Invoice
 from unified_accounting.storage import Database
 
@@ -34,8 +34,8 @@ def invoice(version: int, at: datetime, total: str = "10.00", status: str = "ope
 
 
 async def apply(db: Database, *writes: object) -> list[str]:
-    changes = await db.transaction(
-        lambda conn: upsert(db, conn, KEY, list(writes), datetime.now(UTC))  # type: ignore[arg-type]
+    changes = await db.write_blocking(
+        lambda conn: upsert_rows(conn, db, KEY, list(writes), datetime.now(UTC))  # type: ignore[arg-type]
     )
     return [c.operation.value for c in changes]
 

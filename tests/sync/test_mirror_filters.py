@@ -15,7 +15,7 @@ from ua_ledgerly.emulator import create_emulator
 from unified_accounting import AsyncConnection, ValidationFailed
 from unified_accounting.catalog import RESOURCES
 from unified_accounting.listing import sort_records
-from unified_accounting.mirror.records import record_write, upsert
+from unified_accounting.mirror.records import record_write, upsert_rows
 from unified_accounting.models import Bill, Expense, JournalEntry, JournalLine, RecordMeta
 from unified_accounting.storage import Database
 
@@ -53,7 +53,7 @@ async def mirrored(database_url: str, secret_key: str) -> AsyncIterator[tuple[As
 
 async def store(conn: AsyncConnection, db: Database, resource: str, records: list[RecordMeta]) -> None:
     writes = [record_write(resource, record, T0) for record in records]
-    await db.transaction(lambda tx: upsert(db, tx, conn.key, writes, T0))
+    await db.write_blocking(lambda tx: upsert_rows(tx, db, conn.key, writes, T0))
 
 
 def bills() -> list[Bill]:

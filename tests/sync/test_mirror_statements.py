@@ -16,7 +16,7 @@ import pytest
 from unified_accounting.catalog import RESOURCES
 from unified_accounting.connections import ConnectionKey
 from unified_accounting.mirror import list_statements, query
-from unified_accounting.mirror.records import record_write, upsert
+from unified_accounting.mirror.records import record_write, upsert_rows
 from unified_accounting.models import Invoice
 from unified_accounting.storage import Database
 
@@ -59,8 +59,8 @@ async def db(database_url: str) -> AsyncIterator[Database]:
                 w if n % 10 != 3 else dataclasses.replace(w, deleted=True, status="deleted")
                 for n, w in enumerate(writes)
             ]
-            await database.transaction(
-                lambda tx, key=key, writes=writes: upsert(database, tx, key, writes, T0)
+            await database.write_blocking(
+                lambda tx, key=key, writes=writes: upsert_rows(tx, database, key, writes, T0)
             )
         yield database
     finally:

@@ -137,7 +137,7 @@ async def test_quickbooks_beyond_the_cdc_window_lists_by_last_updated_time(
         # The last sync was 40 days ago: too old for CDC (30 days).
         state = await checkpoint.read_state(db, conn.key)
         old = replace(state, bookmark=datetime.now(UTC) - timedelta(days=40))
-        await db.transaction(lambda c: checkpoint.save(db, c, conn.key, old))
+        await db.write_blocking(lambda c: checkpoint.save_state(c, db, conn.key, old))
         invoice_id = next(iter(case.expected(app, "invoice")))
         case.harness.advance(app, 60)
         await conn.invoices.update(invoice_id, case.harness.invoice_changes())

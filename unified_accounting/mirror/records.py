@@ -494,20 +494,6 @@ def _converter(column: str, sqlite: bool) -> Callable[[Any], Any]:
     return _same
 
 
-async def upsert(
-    db: Database,
-    conn: AsyncConnection,
-    key: ConnectionKey,
-    writes: Sequence[MirrorWrite],
-    now: datetime,
-) -> list[AppliedWrite]:
-    """Apply ``writes`` in order-respecting fashion inside ``conn``'s transaction.
-
-    Returns the writes that took effect (created, updated, deleted), for hooks and the outbox.
-    """
-    return await conn.run_sync(upsert_rows, db, key, writes, now)
-
-
 def upsert_rows(
     conn: Connection,
     db: Database,
@@ -515,7 +501,12 @@ def upsert_rows(
     writes: Sequence[MirrorWrite],
     now: datetime,
 ) -> list[AppliedWrite]:
-    """:func:`upsert` on a blocking connection (``Database.write_blocking``)."""
+    """Apply ``writes`` in order-respecting fashion inside ``conn``'s (blocking) transaction: on
+    SQLite in a file ``Database.write_blocking``'s, elsewhere the async engine's through
+    ``run_sync``.
+
+    Returns the writes that took effect (created, updated, deleted), for hooks and the outbox.
+    """
     applied: list[AppliedWrite] = []
     statement = _driver_statement(db)
     for start in range(0, len(writes), BATCH_SIZE):

@@ -1,6 +1,6 @@
 """Loading and saving a connection's :class:`~unified_accounting.sync.state.SyncState`.
 
-``save`` runs inside the caller's transaction: the engine saves the state with the page of records
+``save_state`` runs inside the caller's transaction: the engine saves the state with the page of records
 it describes, so the two are durable together or not at all.
 """
 
@@ -31,12 +31,8 @@ async def load(conn: AsyncConnection, key: ConnectionKey) -> SyncState:
     return SyncState.from_json(text)
 
 
-async def save(db: Database, conn: AsyncConnection, key: ConnectionKey, state: SyncState) -> None:
-    await conn.run_sync(save_state, db, key, state)
-
-
 def save_state(conn: Connection, db: Database, key: ConnectionKey, state: SyncState) -> None:
-    """:func:`save` on a blocking connection (``Database.write_blocking``)."""
+    """Save ``state`` inside ``conn``'s (blocking) transaction (``Database.write_blocking``)."""
     statement = db.insert(sync_states).values(
         consumer_id=key.consumer_id,
         provider=key.provider,
