@@ -178,7 +178,7 @@ async def run(invoices: int, directory: Path, info: dict[str, Any], counts_from:
             refresh_token=info["refresh_token"],
             expires_at=datetime.now(UTC) + timedelta(seconds=int(info["expires_in"])),
         )
-        service = SyncService(client, SyncOptions(resources=("invoice",), page_size=PAGE))
+        service = SyncService(client, SyncOptions(resources=("invoice",), page_size=PAGE, read_processes=1))
         await service.database()  # create the schema before the clock starts
         started, cpu = time.perf_counter(), time.process_time()
         report = await service.sync(conn)

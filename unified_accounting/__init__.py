@@ -128,11 +128,15 @@ from .provider import (
     OAuthSettings,
     Operation,
     Page,
+    PageReader,
     Provider,
     ProviderSession,
     ProviderSettings,
     ReportRequest,
+    StaleReader,
+    UnreadPage,
     capabilities,
+    read_codec_page,
 )
 from .ratelimits import LimitFeedback, RateLimits, Window, counted_as
 from .tokens import Grant, TokenSet
@@ -226,6 +230,7 @@ __all__ = [
     "OAuthSettings",
     "Operation",
     "Page",
+    "PageReader",
     "Pager",
     "PartyStatus",
     "Payment",
@@ -260,6 +265,7 @@ __all__ = [
     "Resource",
     "ResourceCatalog",
     "ResourceSpec",
+    "StaleReader",
     "Supplier",
     "SupplierCredit",
     "TaxComponent",
@@ -274,6 +280,7 @@ __all__ = [
     "TrackingRef",
     "TrackingStatus",
     "UnifiedAccountingError",
+    "UnreadPage",
     "UnsupportedOperation",
     "ValidationFailed",
     "WebhookEvent",
@@ -286,6 +293,7 @@ __all__ = [
     "hookimpl",
     "list_providers",
     "path_segment",
+    "read_codec_page",
     "sign_hmac_sha256_base64",
     "verify_hmac_sha256_base64",
 ]

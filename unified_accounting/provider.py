@@ -189,6 +189,56 @@ class FetchedPage:
     next_cursor: str | None = None
 
 
+#: Reads a list answer's body into its records and an issue for each record it cannot read, as
+#: :meth:`Provider.read_page` does. It must pickle (a module-level function, or a
+#: ``functools.partial`` of one over picklable arguments): it may run in another process.
+PageReader = Callable[[Any], tuple[list[Any], list[RecordIssue]]]
+
+
+@dataclass(frozen=True)
+class UnreadPage:
+    """A page of an unfiltered listing as the provider answered it, not read yet, and how to read
+    it in any process (see :meth:`Provider.list_page_unread`).
+
+    Reading it gives what :meth:`Provider.list_page` would have returned for the same cursor: the
+    records and issues from ``reader(body)``, and :meth:`cursor_after` as the next cursor.
+    """
+
+    body: Any
+    reader: PageReader
+    #: The cursor of the page after this one (``None`` when this one is the last).
+    next_cursor: str | None
+    #: When set, a page holding fewer records than this (read or not) is the last, whatever
+    #: ``next_cursor`` says: listings paged by position know only once the page is read.
+    last_unless: int | None = None
+
+    def cursor_after(self, held: int) -> str | None:
+        """The next cursor, for a page that held ``held`` records (read or not)."""
+        if self.last_unless is not None and held < self.last_unless:
+            return None
+        return self.next_cursor
+
+
+class StaleReader(Exception):
+    """Raised by a :data:`PageReader` whose copy of the company's data (QuickBooks' term list) lacks
+    something the page names: the page is read again with :meth:`Provider.list_page`, which can
+    refresh that data."""
+
+
+def read_codec_page(
+    codec: Codec, provider: str, resource: str, include_raw: bool, body: Any
+) -> tuple[list[Any], list[RecordIssue]]:
+    """``body`` read by ``codec.decode_page`` as :meth:`Provider.read_page` reads it (amounts at
+    their currency's minor units; a body that is no list answer raises ``DecodeFailed``), with no
+    session: a :data:`PageReader` built on it runs in any process."""
+    records, issues = decode_one(
+        provider, resource, body, lambda data: codec.decode_page(resource, data, include_raw)
+    )
+    if isinstance(records, QuantizedRecords):  # the codec built them quantized already
+        return list(records), issues
+    return [quantized(r) if isinstance(r, RecordMeta) else r for r in records], issues
+
+
 #: Deprecated name of :class:`ChangeFeedResult`.
 ChangeSet = ChangeFeedResult
 
@@ -559,13 +609,7 @@ class Provider(abc.ABC):
     ) -> tuple[list[Any], list[RecordIssue]]:
         """A list answer decoded by the codec: the records that decode and an issue for each that
         does not. A body that is no list answer at all raises ``DecodeFailed`` carrying it."""
-        include_raw = session.include_raw
-        records, issues = decode_one(
-            self.name, resource, body, lambda data: self.codec.decode_page(resource, data, include_raw)
-        )
-        if isinstance(records, QuantizedRecords):  # the codec built them quantized already
-            return list(records), issues
-        return [quantized(r) if isinstance(r, RecordMeta) else r for r in records], issues
+        return read_codec_page(self.codec, self.name, resource, session.include_raw, body)
 
     async def fetch_record(self, session: ProviderSession, resource: str, record_id: str) -> Any:
         """The provider's payload of one record, as ``codec.decode`` reads it (a mapping, or the
@@ -610,6 +654,22 @@ class Provider(abc.ABC):
         items, issues = self.read_page(session, resource, fetched.body)
         return Page(items=items, next_cursor=fetched.next_cursor, issues=issues)
 
+    async def list_page_unread(
+        self, session: ProviderSession, resource: str, *, cursor: str | None, page_size: int | None
+    ) -> UnreadPage | None:
+        """The page :meth:`list_page` returns for an unfiltered listing (no ``updated_since``,
+        filters or sort), fetched but not read, with a :data:`PageReader` that reads it in any
+        process; ``None`` when this resource's pages are read by :meth:`list_page` only (the
+        default).
+
+        A sync with ``SyncOptions.read_processes`` reads large listings this way: decoding a page
+        and building its mirror rows run in worker processes while this one fetches and writes
+        (see ``docs/sync.md``). Override it when reading a page needs nothing but its body and
+        picklable data (the codec, settings); a reader whose data may be out of date raises
+        :class:`StaleReader`.
+        """
+        return None
+
     def rewind_cursor(self, resource: str, cursor: str, records: int) -> str | None:
         """For lists paged by position: a cursor ``records`` records before ``cursor``; else ``None``.
 
@@ -617,6 +677,16 @@ class Provider(abc.ABC):
         two share a record, which proves that nothing was skipped when deletions shifted positions
         (see ``unified_accounting.sync.pages``). Override it when ``list_page`` pages by position
         in an order that never changes (by id); opaque cursors and page numbers cannot be moved.
+        """
+        return None
+
+    def advance_cursor(self, resource: str, cursor: str | None, records: int) -> str | None:
+        """For lists paged by position (see :meth:`rewind_cursor`): the cursor ``records`` records
+        after ``cursor`` (``None``: the listing's start), which a full page of ``records`` read
+        from ``cursor`` names as the next; else ``None`` (the default).
+
+        A sync asks for the pages after the first at once, before the first has answered (each is
+        checked against the page before it all the same; see ``unified_accounting.sync.pages``).
         """
         return None
 
@@ -1096,12 +1166,16 @@ __all__ = [
     "OAuthSettings",
     "Operation",
     "Page",
+    "PageReader",
     "Provider",
     "ProviderSession",
     "ProviderSettings",
     "RecordIssue",
     "ReportRequest",
+    "StaleReader",
+    "UnreadPage",
     "capabilities",
     "constant_time_equal",
     "follow_cursors",
+    "read_codec_page",
 ]

@@ -25,6 +25,7 @@ from ..service.server import serve_app
 from ..sync.collector import bulk_collection
 from ..sync.engine import SyncOptions, resources_for
 from ..sync.progress import RichProgress
+from ..sync.readers import default_read_processes, page_readers
 from ..sync.service import SyncService
 from ..web import connect_link, create_connect_app
 from ..webhooks.body import DEFAULT_MAX_BODY_BYTES, BodyLimits
@@ -63,16 +64,28 @@ def sync(
             help="A resource to mirror (repeat for several; default: every one the provider lists).",
         ),
     ] = None,
+    read_processes: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Worker processes that decode pages beside this one (default: 1 on a machine with "
+            "more than one core, else 0).",
+        ),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Sync one connection into the mirror, with a progress bar (resumes an interrupted sync)."""
 
     wanted = tuple(name.value for name in resource) if resource else None
+    readers = default_read_processes() if read_processes is None else read_processes
+    if readers:
+        page_readers(readers)  # started now: the workers import while this process connects
 
     async def run() -> None:
         async with AsyncClient(database_url=database_url) as client:
             conn = await client.connection(consumer_id=consumer, provider=provider, company_id=company)
-            service = SyncService(client, SyncOptions(page_size=page_size, resources=wanted))
+            options = SyncOptions(page_size=page_size, resources=wanted, read_processes=readers)
+            service = SyncService(client, options)
             db = await service.database()
             expected = 0
             for name in resources_for(conn.provider, wanted):

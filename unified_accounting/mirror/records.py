@@ -83,12 +83,19 @@ class MirrorWrite:
     #: The record's values of the filter columns (``schema.RECORD_FIELD_COLUMNS``, in order); empty
     #: for a tombstone known by id only, which keeps the stored ones.
     indexed: tuple[Any, ...] = ()
-    #: The unified record itself, when the write was made from one (spares decoding it again).
+    #: The unified record itself, when the write was made from one in this process (spares
+    #: decoding it again).
     model: RecordMeta | None = field(default=None, compare=False, repr=False)
 
     @property
     def order(self) -> tuple[datetime, int, bool]:
         return (self.updated_at, self.version_rank, self.deleted)
+
+    @property
+    def id(self) -> str:
+        """The record's id, as a listing's overlap check reads it from what a page holds (a page
+        read in a worker process holds writes, not records: see ``unified_accounting.sync.readers``)."""
+        return self.record_id
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,17 @@ class AppliedWrite:
     resource: str
     record_id: str
     operation: ChangeOperation
-    record: RecordMeta | None
+    #: The record as written: the unified model the write was made from, or its stored JSON, which
+    #: :attr:`record` decodes when first asked (a sync whose pages were read in worker processes
+    #: has no model at hand, and a page of a thousand changes is usually announced to nobody).
+    written: RecordMeta | str | None = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def record(self) -> RecordMeta | None:
+        """The record as written (``None`` for a deletion known by id only)."""
+        if isinstance(self.written, str):
+            return decode(self.resource, self.written)
+        return self.written
 
 
 def version_rank(row_version: str | None) -> int:
@@ -186,8 +203,12 @@ def indexed_values(record: RecordMeta) -> tuple[Any, ...]:
     return _indexer(type(record))(record)
 
 
-def record_write(resource: str, record: RecordMeta, observed_at: datetime) -> MirrorWrite:
-    """The write for a record read from the provider (a tombstone if its status says it is gone)."""
+def record_write(
+    resource: str, record: RecordMeta, observed_at: datetime, *, keep_model: bool = True
+) -> MirrorWrite:
+    """The write for a record read from the provider (a tombstone if its status says it is gone).
+    ``keep_model=False`` leaves the record out of it (a write built in a worker process travels
+    back without it)."""
     if not record.id:
         raise ValueError(f"a {resource} without an id cannot be mirrored")
     status = _status(record)
@@ -201,7 +222,7 @@ def record_write(resource: str, record: RecordMeta, observed_at: datetime) -> Mi
         status=status,
         record=record_json(record),
         indexed=indexed_values(record),
-        model=record,
+        model=record if keep_model else None,
     )
 
 
@@ -617,11 +638,7 @@ def _classify(batch: Sequence[MirrorWrite], previous: dict[tuple[str, str], Stor
                 resource=write.resource,
                 record_id=write.record_id,
                 operation=operation,
-                record=write.model
-                if write.model is not None
-                else decode(write.resource, write.record)
-                if write.record is not None
-                else None,
+                written=write.model if write.model is not None else write.record,
             )
         )
     return applied

@@ -40,12 +40,13 @@ from ..decoding import RecordIssue
 from ..errors import UnsupportedOperation
 from ..mirror import records
 from ..mirror.records import AppliedWrite, MirrorWrite, change_feed_writes, record_write, tombstone_write
-from ..provider import Operation, Page, Provider, ProviderSession
+from ..provider import Operation, Page, Provider, ProviderSession, StaleReader
 from ..storage.database import Database
 from . import checkpoint
 from .apply import Source, announce, apply_rows
 from .outbound import OutboundWebhooks
 from .pages import Anchor, ListedPage, Rewind, buffered, overlapping_pages
+from .readers import page_readers
 from .state import Phase, SyncState
 
 if TYPE_CHECKING:
@@ -90,6 +91,19 @@ class SyncOptions:
     #: How long one request of a sync (or webhook job) may wait out rate limits, in all, before the
     #: run stops with ``RateLimited`` (it resumes from its checkpoint when run again).
     rate_limit_patience: timedelta = timedelta(minutes=15)
+    #: Worker processes that decode an initial sync's pages and build their mirror rows while this
+    #: process fetches and writes (see :mod:`.readers`; providers that offer
+    #: ``Provider.list_page_unread``). 0 does everything in this process. ``ua sync`` uses 1 on a
+    #: machine with more than one core: a sync in one process cannot keep up with QuickBooks' rate
+    #: limit (``docs/performance.md``).
+    read_processes: int = 0
+
+    def __post_init__(self) -> None:
+        if self.read_processes < 0:
+            raise ValueError(
+                f"read_processes is a number of worker processes (0 reads pages in this process), "
+                f"not {self.read_processes}"
+            )
 
 
 @dataclass
@@ -275,7 +289,11 @@ class SyncEngine:
                     async for listed in pages:
                         page = listed.page
                         now = datetime.now(UTC)
-                        writes = [record_write(resource, record, now) for record in page.items]
+                        # A page read by worker processes holds its writes already (see _pages).
+                        writes = [
+                            item if type(item) is MirrorWrite else record_write(resource, item, now)
+                            for item in page.items
+                        ]
                         report.skipped(page.issues)
                         if any(issue.record_id is None for issue in page.issues):
                             unswept.add(resource)
@@ -353,12 +371,29 @@ class SyncEngine:
         cursor: str | None,
         anchor: Anchor | None,
     ) -> AsyncGenerator[ListedPage, None]:
-        """Pages from ``cursor`` on, the next ones fetched while the current one is stored."""
+        """Pages from ``cursor`` on, the next ones fetched while the current one is stored. With
+        ``read_processes``, a page the provider can hand over unread is read by worker processes
+        and holds its mirror writes instead of records (see :mod:`.readers`)."""
+        size = self.options.page_size
+        readers = page_readers(self.options.read_processes) if self.options.read_processes else None
 
-        def fetch(page_cursor: str | None) -> Awaitable[Page]:
+        def listed(page_cursor: str | None) -> Awaitable[Page]:
             return provider.list_page(
-                session, resource, cursor=page_cursor, updated_since=None, page_size=self.options.page_size
+                session, resource, cursor=page_cursor, updated_since=None, page_size=size
             )
+
+        async def read_by_workers(page_cursor: str | None) -> Page:
+            assert readers is not None
+            unread = await provider.list_page_unread(session, resource, cursor=page_cursor, page_size=size)
+            if unread is None:
+                return await listed(page_cursor)
+            try:
+                prepared = await readers.prepare(unread, resource)
+            except StaleReader:
+                return await listed(page_cursor)  # read again here, where its data is refreshed
+            return Page(prepared.writes, unread.cursor_after(prepared.held), prepared.issues)
+
+        fetch: Callable[[str | None], Awaitable[Page]] = listed if readers is None else read_by_workers
 
         listing = overlapping_pages(
             fetch,

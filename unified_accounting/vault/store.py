@@ -106,6 +106,7 @@ class VaultStore:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._starting: asyncio.Lock | None = None
         self._local_locks: dict[object, asyncio.Lock] = {}
+        self._reads: dict[ConnectionKey, asyncio.Lock] = {}
         #: How long a refresh lease outlives a holder that died (renewed every third while alive).
         self.refresh_lease_ttl = REFRESH_LEASE_TTL
         #: How long ``refresh_lock`` waits for another process's refresh before giving up.
@@ -281,7 +282,14 @@ class VaultStore:
         return int(target)
 
     async def get(self, key: ConnectionKey) -> ConnectionRecord | None:
-        async with (await self.start()).read() as conn:
+        # One connection's reads run one at a time, in the order asked. Each request of a
+        # connection reads its tokens first: read side by side they finished in any order, so
+        # requests asked for in order met the rate limiter shuffled, and a sync's pages after the
+        # one sent late waited for it.
+        reading = self._reads.get(key)
+        if reading is None:
+            reading = self._reads[key] = asyncio.Lock()
+        async with reading, (await self.start()).read() as conn:
             row = (await conn.execute(_joined().where(_key_clause(key)))).first()
         return self._record(row) if row is not None else None
 

@@ -54,7 +54,10 @@ from unified_accounting.provider import (
     Provider,
     ProviderSession,
     ProviderSettings,
+    StaleReader,
+    UnreadPage,
     capabilities,
+    read_codec_page,
 )
 from unified_accounting.ratelimits import RateLimits
 from unified_accounting.settings import settings_as
@@ -65,6 +68,7 @@ from . import changes as change_reads
 from .api import Api, app_of, company_url, is_metered, settings_of
 from .codec import (
     ENTITIES,
+    PROVIDER,
     READ_ONLY,
     EncodeContext,
     QuickBooksCodec,
@@ -710,20 +714,62 @@ class QuickBooksProvider(QuickBooksDocuments, Provider):
                     item for item in items if item.updated_at is None or item.updated_at >= updated_since
                 ]
             return Page(items=items, next_cursor=None, issues=issues)
-        query = self._select(resource)
-        if updated_since is not None:
-            query = query.where("MetaData.LastUpdatedTime", ">=", updated_since)
-        query = listing.ordered(listing.narrowed(query, resource, filters or {}), resource, sort)
-        body = await self.api.query_bytes(session, str(query.page(start, size)))
+        body = await self._query_page(session, resource, start, size, updated_since, filters, sort)
         items, issues = await self._read_page_with_terms(session, resource, body)
         # A full page (records read or not) means there may be more.
         full = len(items) + len(issues) == size
         items = await self._with_uses(session, resource, items)
         return Page(items=items, next_cursor=str(start + size) if full else None, issues=issues)
 
+    async def _query_page(
+        self,
+        session: ProviderSession,
+        resource: str,
+        start: int,
+        size: int,
+        updated_since: datetime | None,
+        filters: Mapping[str, Any] | None = None,
+        sort: Any = None,
+    ) -> bytes:
+        """The answer's bytes to a query for ``size`` records of ``resource`` from ``start``."""
+        query = self._select(resource)
+        if updated_since is not None:
+            query = query.where("MetaData.LastUpdatedTime", ">=", updated_since)
+        query = listing.ordered(listing.narrowed(query, resource, filters or {}), resource, sort)
+        return await self.api.query_bytes(session, str(query.page(start, size)))
+
+    async def list_page_unread(
+        self, session: ProviderSession, resource: str, *, cursor: str | None, page_size: int | None
+    ) -> UnreadPage | None:
+        # Pages that need more than their body are read by list_page only: tax rates and tracking
+        # categories (built from several queries), and credits with their uses (a query per page).
+        if resource in _READ_WHOLE or resource in credit_uses.USES or resource not in ENTITIES:
+            return None
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_RESULTS)
+        start = _start_position(cursor)
+        body = await self._query_page(session, resource, start, size, None)
+        book = self.directory.kept_terms(session)
+        if book is None and resource in _TERM_RESOURCES:
+            await self._load_terms(session, resource, body)
+            book = self.directory.kept_terms(session)
+        reader = functools.partial(
+            read_listing_page,
+            self.codec,
+            resource,
+            session.include_raw,
+            # What the reader needs of the book, without the ids it found missing so far.
+            None if book is None else terms.TermBook(terms=book.terms, active=book.active),
+        )
+        return UnreadPage(body, reader, next_cursor=str(start + size), last_unless=size)
+
     def rewind_cursor(self, resource: str, cursor: str, records: int) -> str | None:
         # Cursors are STARTPOSITIONs over a listing ordered by Id, which never changes.
         return str(max(1, int(cursor) - records)) if cursor.isdigit() else None
+
+    def advance_cursor(self, resource: str, cursor: str | None, records: int) -> str | None:
+        if cursor is not None and not cursor.isdigit():
+            return None
+        return str(_start_position(cursor) + records)
 
     async def get_many(self, session: ProviderSession, resource: str, record_ids: Sequence[str]) -> Page:
         """One ``Id IN (...)`` query per chunk rather than one GET per record."""
@@ -1092,6 +1138,23 @@ class QuickBooksProvider(QuickBooksDocuments, Provider):
 
 #: The resources whose records name a term (``SalesTermRef``, ``TermRef``).
 _TERM_RESOURCES = frozenset({"invoice", "customer", "supplier", "bill"})
+#: Resources whose pages ``list_page`` builds from more than one query answer.
+_READ_WHOLE = frozenset({"tax_rate", "tracking_category"})
+
+
+def read_listing_page(
+    codec: QuickBooksCodec, resource: str, include_raw: bool, book: terms.TermBook | None, body: bytes
+) -> tuple[list[Any], list[RecordIssue]]:
+    """A query answer read as :meth:`QuickBooksProvider.read_page` reads it, its terms from ``book``
+    (the :data:`~unified_accounting.PageReader` of :meth:`QuickBooksProvider.list_page_unread`:
+    it runs in any process). A page naming a term ``book`` lacks raises ``StaleReader``: the
+    provider reads it again after reading the company's terms anew."""
+    with terms.decoding_with(book):
+        found = read_codec_page(codec, PROVIDER, resource, include_raw, body)
+    if book is not None and book.missing:
+        raise StaleReader(f"the company's term list lacks term {min(book.missing)!r}, named on this page")
+    return found
+
 
 # Starts with a literal, which the regex engine looks for quickly (the quoted names are checked
 # behind it): a page of 1,000 invoices is scanned in about 1 ms, not 10. An empty id names no term
