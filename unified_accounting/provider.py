@@ -211,6 +211,9 @@ class UnreadPage:
     #: When set, a page holding fewer records than this (read or not) is the last, whatever
     #: ``next_cursor`` says: listings paged by position know only once the page is read.
     last_unless: int | None = None
+    #: How many records the page holds (read or not), when the answer says so without being read
+    #: (QuickBooks' ``maxResults``): a sync then asks for the next pages while this one is read.
+    held: int | None = None
 
     def cursor_after(self, held: int) -> str | None:
         """The next cursor, for a page that held ``held`` records (read or not)."""

@@ -45,7 +45,7 @@ from ..storage.database import Database
 from . import checkpoint
 from .apply import Source, announce, apply_rows
 from .outbound import OutboundWebhooks
-from .pages import Anchor, ListedPage, Rewind, buffered, overlapping_pages
+from .pages import Anchor, ListedPage, NextCursorHint, Rewind, buffered, overlapping_pages
 from .readers import page_readers
 from .state import Phase, SyncState
 
@@ -376,6 +376,7 @@ class SyncEngine:
         and holds its mirror writes instead of records (see :mod:`.readers`)."""
         size = self.options.page_size
         readers = page_readers(self.options.read_processes) if self.options.read_processes else None
+        hint = NextCursorHint() if readers is not None else None
 
         def listed(page_cursor: str | None) -> Awaitable[Page]:
             return provider.list_page(
@@ -383,10 +384,13 @@ class SyncEngine:
             )
 
         async def read_by_workers(page_cursor: str | None) -> Page:
-            assert readers is not None
+            assert readers is not None and hint is not None
             unread = await provider.list_page_unread(session, resource, cursor=page_cursor, page_size=size)
             if unread is None:
                 return await listed(page_cursor)
+            following = None if unread.held is None else unread.cursor_after(unread.held)
+            if following is not None:
+                hint.tell(following)  # the pages after it can be asked for while it is read
             try:
                 prepared = await readers.prepare(unread, resource)
             except StaleReader:
@@ -402,6 +406,7 @@ class SyncEngine:
             rewind=self._rewind(provider, resource),
             ahead=self.options.prefetch,
             page_size=self.options.page_size,
+            hint=hint,
         )
         return buffered(listing, size=2)
 

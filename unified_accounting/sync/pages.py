@@ -60,6 +60,39 @@ def _integer(cursor: str | None) -> int | None:
     return int(cursor)
 
 
+class NextCursorHint:
+    """A page's next cursor, told by its fetch before the page is read: a fetch that knows its page
+    is full (QuickBooks says how many records an answer holds) tells it, and the pages after the
+    first are asked for while the first is still being read. Only a hint: the page's own next
+    cursor is what counts, and a wrong hint costs only the pages guessed from it.
+
+    It is heard only while :func:`stream_pages` waits for a page with nothing else in flight, so
+    the one fetch running then is the one telling.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: asyncio.Future[str] | None = None
+
+    def tell(self, following: str) -> None:
+        """The page being fetched will name ``following`` as its next cursor."""
+        if self._waiting is not None and not self._waiting.done():
+            self._waiting.set_result(following)
+
+    async def wait(self, page: asyncio.Future[Page]) -> str | None:
+        """What the fetch of ``page`` tells, as soon as it does; ``None`` if ``page`` ends first."""
+        told: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting = told
+        try:
+            either: set[asyncio.Future[Any]] = {told, page}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._waiting = None
+        if told.done():
+            return told.result()
+        told.cancel()
+        return None
+
+
 async def stream_pages(
     fetch: Fetch,
     cursor: str | None,
@@ -67,12 +100,30 @@ async def stream_pages(
     ahead: int = 4,
     may_guess: Callable[[str], bool] | None = None,
     first_step: Callable[[str], int | None] | None = None,
+    hint: NextCursorHint | None = None,
 ) -> AsyncGenerator[Page, None]:
     """Every page from ``cursor`` on, in order; pages are requested ahead only at cursors
     ``may_guess`` accepts (all, without it). A listing from the start has one integer cursor after
     its first page, too few for a progression: ``first_step(cursor)`` may say the step to guess
-    with then (checked like every guess)."""
+    with then (checked like every guess). With ``hint``, guesses may leave before the page they
+    follow is read (see :class:`NextCursorHint`)."""
     in_flight: deque[tuple[str, asyncio.Task[Page]]] = deque()
+
+    def progression(previous: str | None, current: str | None, following: str | None) -> int | None:
+        step = _step(previous, current, following)
+        if step is None and current is None and following is not None and first_step is not None:
+            step = first_step(following)
+        return step
+
+    def guess(following: str, step: int, room: int) -> None:
+        last = int(in_flight[-1][0]) if in_flight else int(following) - step
+        while len(in_flight) < room:
+            last += step
+            guessed = str(last)
+            if may_guess is not None and not may_guess(guessed):
+                break
+            in_flight.append((guessed, asyncio.ensure_future(fetch(guessed))))
+
     try:
         previous: str | None = None
         current = cursor
@@ -82,23 +133,24 @@ async def stream_pages(
                 assert expected == current
                 page = await task
             else:
-                page = await fetch(current)
+                task = asyncio.ensure_future(fetch(current))
+                try:
+                    told = await hint.wait(task) if hint is not None and ahead > 1 else None
+                    step = progression(previous, current, told)
+                    if told is not None and step is not None and step > 0:
+                        guess(told, step, ahead - 1)  # this page is one of the ``ahead``
+                    page = await task
+                except BaseException:
+                    task.cancel()
+                    raise
             following = page.next_cursor
-            step = _step(previous, current, following)
-            if step is None and current is None and following is not None and first_step is not None:
-                step = first_step(following)
+            step = progression(previous, current, following)
             if in_flight and (step is None or following != in_flight[0][0]):
                 # The provider did not go where the progression said: drop the guesses.
                 await _cancel(in_flight)
             if following is not None and step is not None and step > 0 and ahead > 1:
                 # Requested before the page is handed over: they travel while it is stored.
-                last = int(in_flight[-1][0]) if in_flight else int(following) - step
-                while len(in_flight) < ahead:
-                    last += step
-                    guess = str(last)
-                    if may_guess is not None and not may_guess(guess):
-                        break
-                    in_flight.append((guess, asyncio.ensure_future(fetch(guess))))
+                guess(following, step, ahead)
             yield page
             if following is None:
                 return
@@ -211,6 +263,7 @@ async def overlapping_pages(
     rewind: Rewind | None = None,
     ahead: int = 4,
     page_size: int | None = None,
+    hint: NextCursorHint | None = None,
 ) -> AsyncIterator[ListedPage]:
     """Every page from ``cursor`` on (see the module docstring), each read from ``rewind(cursor)``
     and checked against the one before (``anchor`` for the first, after a resume).
@@ -218,7 +271,7 @@ async def overlapping_pages(
     Pages ``rewind`` cannot move (or all, without it) are handed over unchecked, and fetched one
     after the other (see the module docstring). ``page_size``, the records a full page holds, lets
     pages be requested ahead from the first page on rather than from the second (see
-    :func:`_first_step`).
+    :func:`_first_step`); ``hint`` lets them be requested before the first page is read.
     """
 
     def rewound(page_cursor: str | None) -> str | None:
@@ -243,6 +296,7 @@ async def overlapping_pages(
             ahead=ahead,
             may_guess=lambda guess: rewound(guess) is not None,
             first_step=first_step,
+            hint=hint,
         )
         try:
             async for page in pages:

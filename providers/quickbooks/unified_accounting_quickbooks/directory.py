@@ -16,6 +16,8 @@ preferences change rarely; a write QuickBooks then refuses is still reported wit
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -65,6 +67,7 @@ class Directory:
     def __init__(self, api: Api) -> None:
         self.api = api
         self._kept: dict[tuple[str, CacheKey], _Kept] = {}
+        self._reading: dict[tuple[str, CacheKey], asyncio.Task[Any]] = {}
 
     def _get(self, kind: str, session: ProviderSession) -> Any:
         kept = self._kept.get((kind, key_of(session)))
@@ -111,13 +114,32 @@ class Directory:
         return found
 
     async def terms(self, session: ProviderSession, *, fresh: bool = False) -> TermBook:
-        found = None if fresh else self.kept_terms(session)
-        if found is None:
-            query = select("Term").where("Active", "IN", [True, False]).order_by("Id").page(1, MAX_RESULTS)
-            body = await self.api.query(session, str(query))
-            rows = (body.get("QueryResponse") or {}).get("Term") or ()
-            found = self._put("terms", session, TermBook.from_rows(rows))
-        return found
+        """The company's term list, kept; ``fresh`` reads it again. Callers that want the kept list
+        while it is being read wait for that one read (a sync asks for it from many pages at once)."""
+        if fresh:
+            return await self._read_terms(session)
+        found = self.kept_terms(session)
+        if found is not None:
+            return found
+        key = ("terms", key_of(session))
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = self._reading[key] = asyncio.ensure_future(self._read_terms(session))
+            reading.add_done_callback(functools.partial(self._read, key))
+        book: TermBook = await asyncio.shield(reading)
+        return book
+
+    def _read(self, key: tuple[str, CacheKey], reading: asyncio.Task[Any]) -> None:
+        self._reading.pop(key, None)
+        if not reading.cancelled():
+            reading.exception()  # retrieved: each caller that waited got it raised already
+
+    async def _read_terms(self, session: ProviderSession) -> TermBook:
+        query = select("Term").where("Active", "IN", [True, False]).order_by("Id").page(1, MAX_RESULTS)
+        body = await self.api.query(session, str(query))
+        rows = (body.get("QueryResponse") or {}).get("Term") or ()
+        book: TermBook = self._put("terms", session, TermBook.from_rows(rows))
+        return book
 
     async def term_id(self, session: ProviderSession, wanted: Any) -> str:
         """The id of the company's active term with ``wanted``'s rule, created when it has none."""

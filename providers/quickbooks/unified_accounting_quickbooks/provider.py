@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -747,11 +748,15 @@ class QuickBooksProvider(QuickBooksDocuments, Provider):
             return None
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_RESULTS)
         start = _start_position(cursor)
-        body = await self._query_page(session, resource, start, size, None)
         book = self.directory.kept_terms(session)
         if book is None and resource in _TERM_RESOURCES:
-            await self._load_terms(session, resource, body)
-            book = self.directory.kept_terms(session)
+            # Read beside the first page rather than after it (when it names a term): a sync
+            # asks for the pages after the first only once the first has been read.
+            body, book = await asyncio.gather(
+                self._query_page(session, resource, start, size, None), self.directory.terms(session)
+            )
+        else:
+            body = await self._query_page(session, resource, start, size, None)
         reader = functools.partial(
             read_listing_page,
             self.codec,
@@ -760,7 +765,7 @@ class QuickBooksProvider(QuickBooksDocuments, Provider):
             # What the reader needs of the book, without the ids it found missing so far.
             None if book is None else terms.TermBook(terms=book.terms, active=book.active),
         )
-        return UnreadPage(body, reader, next_cursor=str(start + size), last_unless=size)
+        return UnreadPage(body, reader, next_cursor=str(start + size), last_unless=size, held=_held(body))
 
     def rewind_cursor(self, resource: str, cursor: str, records: int) -> str | None:
         # Cursors are STARTPOSITIONs over a listing ordered by Id, which never changes.
@@ -1140,6 +1145,16 @@ class QuickBooksProvider(QuickBooksDocuments, Provider):
 _TERM_RESOURCES = frozenset({"invoice", "customer", "supplier", "bill"})
 #: Resources whose pages ``list_page`` builds from more than one query answer.
 _READ_WHOLE = frozenset({"tax_rate", "tracking_category"})
+
+
+#: ``"maxResults": N`` of a query answer: the records it holds (after them, before ``"time"``).
+_MAX_RESULTS = re.compile(rb'"maxResults"\s*:\s*(\d+)')
+
+
+def _held(body: bytes) -> int | None:
+    """The records a query answer holds, as it says at its end (``None`` when it does not)."""
+    found = _MAX_RESULTS.search(body, max(0, len(body) - 256))
+    return int(found.group(1)) if found else None
 
 
 def read_listing_page(
