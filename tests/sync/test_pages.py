@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from unified_accounting.provider import Page
-from unified_accounting.sync.pages import Anchor, ListingUnstable, overlapping_pages, stream_pages
+from unified_accounting.sync.pages import (
+    Anchor,
+    ListingUnstable,
+    NextCursorHint,
+    overlapping_pages,
+    stream_pages,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -220,3 +228,63 @@ async def test_a_wrong_first_guess_changes_nothing_but_the_requests(page_size: i
     seen = [int(row.id) async for page in pages for row in page.page.items]
     assert seen == list(range(3, 101)) or set(range(3, 101)) <= set(seen)
     assert len(seen) == len(set(seen))
+
+
+class Hinting(Source):
+    """A source whose fetch tells the page's next cursor, then waits to be let through: the
+    first page is "being read" until the test says so."""
+
+    def __init__(self, total: int, size: int, told: str | None = None) -> None:
+        super().__init__(total, size)
+        self.hint = NextCursorHint()
+        self.first_read = asyncio.Event()
+        self.told = told
+
+    async def fetch(self, cursor: str | None) -> Page:
+        if cursor is None:
+            following = self.told if self.told is not None else self.cursor_of(self.size)
+            self.hint.tell(following)
+            await self.first_read.wait()
+        return await super().fetch(cursor)
+
+
+async def _first_requests(source: Hinting) -> list[str | None]:
+    """The requests made while the first page is still being read."""
+    pages = stream_pages(source.fetch, None, ahead=4, first_step=lambda following: 10, hint=source.hint)
+    first = asyncio.ensure_future(pages.__anext__())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    requested = list(source.requests)
+    source.first_read.set()
+    await first
+    await pages.aclose()
+    return requested
+
+
+async def test_a_hint_sends_the_next_pages_while_the_first_is_read() -> None:
+    source = Hinting(100, 10)
+    # The three guesses left before the first page was read (with it, ``ahead`` pages at once).
+    assert await _first_requests(source) == ["11", "21", "31"]
+    source = Hinting(100, 10)
+    source.first_read.set()
+    pages = stream_pages(source.fetch, None, ahead=4, first_step=lambda following: 10, hint=source.hint)
+    items = [item async for page in pages for item in page.items]
+    assert items == list(range(100)) and len(source.requests) <= 10 + 4
+
+
+async def test_a_wrong_hint_costs_only_its_guesses() -> None:
+    source = Hinting(100, 10, told="501")
+    assert await _first_requests(source) == ["501", "511", "521"]
+    source = Hinting(100, 10, told="501")
+    source.first_read.set()
+    pages = stream_pages(source.fetch, None, ahead=4, first_step=lambda following: 10, hint=source.hint)
+    items = [item async for page in pages for item in page.items]
+    assert items == list(range(100))
+
+
+async def test_a_hint_told_while_nobody_waits_is_not_kept() -> None:
+    hint = NextCursorHint()
+    hint.tell("11")  # a page fetched while others were in flight: nobody waits for it
+    page = asyncio.get_running_loop().create_future()
+    page.set_result(Page([]))
+    assert await hint.wait(page) is None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import stat
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -196,3 +200,33 @@ async def test_two_stores_starting_at_once_migrate_once(database_url: str, secre
     assert await stores[1].get(record().key) is not None
     for store in stores:
         await store.close()
+
+
+async def test_reads_of_one_connection_end_in_the_order_they_were_asked(
+    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each request of a connection reads its tokens first; requests asked for in order must meet
+    # the rate limiter in that order, so their reads must not overtake one another.
+    store = open_vault(database_url, secret_key, environ={})
+    saved = record()
+    await store.save(saved)
+    db = await store.start()
+    delays = iter([0.05, 0.04, 0.03, 0.02, 0.01])  # each later read would be answered sooner
+    real_read = type(db).read
+
+    @contextlib.asynccontextmanager
+    async def slow_read(self: Any, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        await asyncio.sleep(next(delays, 0))
+        async with real_read(self, *args, **kwargs) as conn:
+            yield conn
+
+    monkeypatch.setattr(type(db), "read", slow_read)
+    ended: list[int] = []
+
+    async def get(index: int) -> None:
+        assert await store.get(saved.key) is not None
+        ended.append(index)
+
+    await asyncio.gather(*(get(index) for index in range(5)))
+    await store.close()
+    assert ended == [0, 1, 2, 3, 4]

@@ -3,11 +3,12 @@ and the terms each decoded record gets from the company's term list."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from types import SimpleNamespace
 from typing import Any
 
-from unified_accounting_quickbooks.provider import QuickBooksProvider, _term_ids
+from unified_accounting_quickbooks.provider import QuickBooksProvider, _held, _term_ids
 from unified_accounting_quickbooks.settings import QuickBooksSettings
 from unified_accounting_quickbooks.terms import TermBook
 
@@ -62,3 +63,38 @@ def test_each_invoice_of_a_page_gets_its_own_copy_of_its_terms() -> None:
     assert (second.terms.days, book.terms["3"].days) == (30, 30)
     assert first.terms.model_dump() != second.terms.model_dump()
     assert unknown.terms is None and book.missing == {"7"}  # a term made since the list was read
+
+
+def test_the_term_list_is_read_once_for_callers_asking_at_the_same_time() -> None:
+    provider = QuickBooksProvider()
+    session = _session()
+    queries: list[str] = []
+
+    async def query(session: Any, text: str) -> dict[str, Any]:
+        queries.append(text)
+        await asyncio.sleep(0.01)  # answered while the others ask
+        return {"QueryResponse": {"Term": [{"Id": "3", "Name": "Net 30", "Type": "STANDARD", "DueDays": 30}]}}
+
+    provider.api.query = query  # type: ignore[method-assign]
+
+    async def asked() -> None:
+        books = await asyncio.gather(*(provider.directory.terms(session) for _ in range(5)))
+        assert len(queries) == 1 and all(book is books[0] for book in books)
+        # A fresh read is its own, never one that began before it was asked for.
+        fresh = await provider.directory.terms(session, fresh=True)
+        assert len(queries) == 2 and fresh is not books[0]
+
+    asyncio.run(asked())
+
+
+def test_a_query_answer_says_how_many_records_it_holds_at_its_end() -> None:
+    full = (
+        _page("3", "3")[:-2] + b',"startPosition":1,"maxResults":2},"time":"2026-11-28T00:00:00.000-08:00"}'
+    )
+    assert _held(full) == 2
+    assert _held(b'{"QueryResponse":{"startPosition":1,"maxResults":0},"time":"t"}') == 0
+    assert _held(_page("3")) is None  # not said: the next pages wait until this one is read
+    provider = QuickBooksProvider()
+    assert provider.advance_cursor("invoice", None, 1000) == "1001"
+    assert provider.advance_cursor("invoice", "981", 1000) == "1981"
+    assert provider.advance_cursor("invoice", "junk", 1000) is None
