@@ -289,3 +289,31 @@ async def test_rate_limits_are_per_process_without_a_database() -> None:
         AsyncClient(environ={}, store=MemoryConnectionStore(), rate_limits="shared")
     with pytest.raises(ConfigurationError, match="must be 'process', 'shared' or 'off', got 'everywhere'"):
         AsyncClient(environ={"UA_RATE_LIMITS": "everywhere"}, store=MemoryConnectionStore())
+
+
+async def test_a_call_counted_from_its_send_counts_from_when_it_really_left(
+    database_url: str, time: LimiterTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The moment of a call counted from its send is written in its take; the call leaves once that
+    # transaction has committed, which a busy database can delay past the margin. The provider
+    # counts the call when it arrives: the tenth call after it must wait a full window from then.
+    limits = RateLimits(windows=(Window("second", calls=10, seconds=1.0),), count_from="send", margin=0.05)
+    async with processes(database_url, time, count=1) as (limiter,):
+        db = await limiter.database()
+        real = db.transaction
+        taken = 0
+
+        async def slow_first_commit(work: Any) -> Any:
+            nonlocal taken
+            result = await real(work)
+            taken += 1
+            if taken == 1:
+                time.now += 0.3  # committed 0.3 s after the moment written in it
+            return result
+
+        monkeypatch.setattr(db, "transaction", slow_first_commit)
+        left: list[float] = []
+        for _ in range(11):
+            async with limiter.slot(KEY, limits):
+                left.append(time.now)
+    assert left[10] >= left[0] + 1.0 + 0.05

@@ -284,6 +284,16 @@ async def record_answer(conn: AsyncConnection, ask: Ask, call: str, *, stamp: fl
     await conn.execute(_answer_statement(ask.budgets, counted_from_answer), values)
 
 
+async def record_departure(conn: AsyncConnection, ask: Ask, call: str, *, moment: float) -> None:
+    """The call, counted from its send, left later than the moment written for it: counted from
+    ``moment`` (its departure plus the margin) instead."""
+    await conn.execute(
+        update(rate_limit_calls)
+        .where(calls.budget.in_(ask.budgets), calls.call == call, calls.moment < moment)
+        .values(moment=moment)
+    )
+
+
 async def forget(conn: AsyncConnection, ask: Ask, call: str) -> None:
     """The call's rows, taken for a request that was never sent, are gone."""
     await conn.execute(delete(rate_limit_calls).where(calls.budget.in_(ask.budgets), calls.call == call))

@@ -73,6 +73,10 @@ PRUNE_EVERY = 60.0
 #: a busy process records answers in its takes' transactions, one transaction per request.
 ANSWER_DELAY = 0.005
 
+#: Seconds a call counted from its send may leave after the moment written for it before that
+#: moment is moved to its real departure (see ``SharedLimiter._departed``).
+DEPARTURE_TOLERANCE = 0.005
+
 #: A database, or a coroutine function opening it on first use (``client.database``).
 DatabaseSource = Database | Callable[[], Awaitable[Database]]
 
@@ -110,6 +114,7 @@ class SharedLimiter:
         self._lessons: list[Lesson] = []
         self._writing: asyncio.Task[None] | None = None
         self._answers: list[Answer] = []
+        self._departures: list[Answer] = []
         self._answer_timer: asyncio.TimerHandle | None = None
         self._answering: asyncio.Task[None] | None = None
 
@@ -180,13 +185,15 @@ class SharedLimiter:
                 db = await self.database()
                 released = self._release_event(key)
                 call = secrets.token_hex(16)
+                stamped: list[float] = []
                 try:
-                    found = await db.transaction(self._taking(db, ask, call))
+                    found = await db.transaction(self._taking(db, ask, call, stamped))
                 except asyncio.CancelledError:
                     # The take may have committed before the cancellation got through.
                     await db.transaction(self._forgetting(ask, call))
                     raise
                 if found is None:
+                    self._departed(ask, call, stamped)
                     return call
                 verdict = ledger.verdict(ask, found, self._early())
                 if verdict.refused is not None:
@@ -198,16 +205,28 @@ class SharedLimiter:
                     await self.sleep(verdict.wait or self.poll)
 
     def _taking(
-        self, db: Database, ask: Ask, call: str
+        self, db: Database, ask: Ask, call: str, stamped: list[float]
     ) -> Callable[[AsyncConnection], Awaitable[ledger.Counts | None]]:
         async def take(conn: AsyncConnection) -> ledger.Counts | None:
             await self._recording(conn)  # answers of this process first: they may make room
             # The clock is read inside the transaction: on SQLite it may have waited for the lock.
-            return await ledger.take(
-                conn, db, ask, call, now=self._early(), stamp=self._late(), hold=self.hold
-            )
+            stamped.append(stamp := self._late())
+            return await ledger.take(conn, db, ask, call, now=self._early(), stamp=stamp, hold=self.hold)
 
         return take
+
+    def _departed(self, ask: Ask, call: str, stamped: list[float]) -> None:
+        """A call counted from its send leaves only once its take has committed, which on a busy
+        database (a sync's page being written beside it) can be tens of milliseconds after the
+        moment written for it, more than the margin: the provider, counting it on arrival, would
+        then see the tenth call after it inside its window. Its moment is moved to when it really
+        left, written with this process's next take (or soon after, by a task)."""
+        if ask.limits.count_from != "send" or not stamped:
+            return
+        departed = self._late()
+        if departed - stamped[-1] > DEPARTURE_TOLERANCE:
+            self._departures.append(Answer(ask, call, departed + ask.limits.margin))
+            self._write_soon()
 
     @staticmethod
     def _forgetting(ask: Ask, call: str) -> Callable[[AsyncConnection], Awaitable[None]]:
@@ -238,23 +257,26 @@ class SharedLimiter:
         """The call was answered: written with this process's next take (one transaction for
         both), or by a task of its own :data:`ANSWER_DELAY` seconds later when no take comes."""
         self._answers.append(Answer(ask, call, self._late()))
-        if self._answer_timer is None:
-            loop = asyncio.get_running_loop()
-            self._answer_timer = loop.call_later(ANSWER_DELAY, self._write_answers_soon)
+        self._write_soon()
         # This process's waiters ask again at once: their take writes the answer before it counts.
         event = self._released.pop(key, None)
         if event is not None:
             event.set()
 
+    def _write_soon(self) -> None:
+        if self._answer_timer is None:
+            loop = asyncio.get_running_loop()
+            self._answer_timer = loop.call_later(ANSWER_DELAY, self._write_answers_soon)
+
     def _write_answers_soon(self) -> None:
         self._answer_timer = None
-        if self._answers and (self._answering is None or self._answering.done()):
+        if (self._answers or self._departures) and (self._answering is None or self._answering.done()):
             self._answering = asyncio.get_running_loop().create_task(
                 self._write_answers(), name="ua-shared-limits-answers"
             )
 
     async def _write_answers(self) -> None:
-        while self._answers:
+        while self._answers or self._departures:
             try:
                 db = await self.database()
                 await db.transaction(self._recording)
@@ -267,7 +289,10 @@ class SharedLimiter:
         """Write the answers not written yet, in the caller's transaction. They are taken from the
         queue only here, inside the transaction, and put back if it fails."""
         answers, self._answers = self._answers, []
+        departures, self._departures = self._departures, []
         try:
+            for departure in departures:
+                await ledger.record_departure(conn, departure.ask, departure.call, moment=departure.stamp)
             for answer in answers:
                 await ledger.record_answer(conn, answer.ask, answer.call, stamp=answer.stamp)
                 company = answer.ask.company
@@ -276,11 +301,12 @@ class SharedLimiter:
                     await ledger.prune(conn, answer.ask, self._early())
         except BaseException:
             self._answers[:0] = answers
+            self._departures[:0] = departures
             raise
 
     async def settle(self) -> None:
         """Write what this process knows and others do not yet: answers and what they told."""
-        if self._answers:
+        if self._answers or self._departures:
             db = await self.database()
             await db.transaction(self._recording)
         await self._lessons_written()
