@@ -20,7 +20,17 @@ from unified_accounting_quickbooks.testing import QuickBooksHarness, new_realm_i
 from unified_accounting_xero.limits import RATE_LIMITS as XERO_LIMITS
 
 from unified_accounting import AsyncClient, ConfigurationError, MemoryConnectionStore, RateLimited
-from unified_accounting.ratelimits import LimitFeedback, LimitKey, RateLimiter, RateLimits, Unlimited, Window
+from unified_accounting.client import session as session_module
+from unified_accounting.ratelimits import (
+    LimitFeedback,
+    LimitKey,
+    RateLimiter,
+    RateLimits,
+    Unlimited,
+    Window,
+    counting_departure,
+    departing,
+)
 from unified_accounting.shared_limits import SharedLimiter
 from unified_accounting.storage.database import Database
 from unified_accounting.testing import LimiterTime
@@ -317,3 +327,30 @@ async def test_a_call_counted_from_its_send_counts_from_when_it_really_left(
             async with limiter.slot(KEY, limits):
                 left.append(time.now)
     assert left[10] >= left[0] + 1.0 + 0.05
+
+
+async def test_a_call_counted_from_its_send_counts_from_when_its_request_left(
+    database_url: str, time: LimiterTime
+) -> None:
+    # The HTTP layer says when a request starts to leave (it may first wait for a connection).
+    limits = RateLimits(windows=(Window("second", calls=10, seconds=1.0),), count_from="send", margin=0.05)
+    async with processes(database_url, time, count=1) as (limiter,):
+        left: list[float] = []
+        for index in range(11):
+            async with limiter.slot(KEY, limits):
+                if index == 0:
+                    time.now += 0.3  # no connection was free for 0.3 s
+                departing()
+                left.append(time.now)
+    assert left[10] >= left[0] + 1.0 + 0.05
+
+
+async def test_the_http_layer_says_when_a_request_leaves() -> None:
+    marked: list[str] = []
+    with counting_departure(lambda: marked.append("left")):
+        await session_module._trace("connection.connect_tcp.started", {})
+        assert marked == []
+        await session_module._trace("http11.send_request_headers.started", {})
+    assert marked == ["left"]
+    await session_module._trace("http11.send_request_headers.started", {})  # outside a slot: nobody
+    assert marked == ["left"]

@@ -279,3 +279,26 @@ def test_pages_of_several_queries_or_of_credits_with_their_uses_are_not_handed_o
     for resource in ("tax_rate", "tracking_category", "credit_note"):
         page = asyncio.run(provider.list_page_unread(session, resource, cursor=None, page_size=10))
         assert page is None, resource
+
+
+def test_pages_are_read_here_when_the_workers_cannot_start(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What a worker is first sent cannot reach it (as when a script without the main-module guard
+    # starts a sync again in the worker that imports it): the pages stay with the sync.
+    monkeypatch.setattr(readers_module, "_started", lambda: True)
+    readers = PageReaders(1)
+    try:
+        deadline = time.monotonic() + 60
+        while not all(started.done() for started in readers._started):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with caplog.at_level(logging.WARNING, logger=readers_module.__name__):
+            assert not readers.ready and not readers.ready
+        warnings = [r.getMessage() for r in caplog.records if r.name == readers_module.__name__]
+        assert len(warnings) == 1 and "could not start" in warnings[0]
+        unread = UnreadPage(body=_quickbooks_body(2), reader=_reader(), next_cursor=None)
+        prepared = asyncio.run(readers.prepare(unread, "invoice"))
+        assert [type(w.model) for w in prepared.writes] == [Invoice, Invoice]  # read here
+    finally:
+        readers.close()

@@ -25,7 +25,7 @@ from ..errors import (
 )
 from ..http.retry import RetryPolicy
 from ..provider import Provider, ProviderSettings
-from ..ratelimits import Limiter
+from ..ratelimits import Limiter, departing
 from .tokens import TokenKeeper
 
 #: Methods that may be re-sent without an idempotency key (RFC 9110 §9.2.2).
@@ -174,6 +174,8 @@ class HttpSession:
                 content=content,
                 headers=[*request_headers.multi_items(), *credentials],
             )
+            # A limiter counting calls from their send learns when this one really leaves.
+            request.extensions["trace"] = _trace
             self._hooks.ua_before_request(
                 provider=self.provider_name, company_id=self.company_id, request=request
             )
@@ -257,6 +259,15 @@ class HttpSession:
         if raise_for_status:
             raise error
         return response
+
+
+#: httpcore's trace events when a request's headers start to be written (it has a connection).
+_LEAVING = frozenset({"http11.send_request_headers.started", "http2.send_request_headers.started"})
+
+
+async def _trace(event: str, info: dict[str, Any]) -> None:
+    if event in _LEAVING:
+        departing()
 
 
 def _unbind(response: httpx.Response) -> None:

@@ -204,6 +204,31 @@ _flow_limiter: contextvars.ContextVar[Limiter | None] = contextvars.ContextVar(
 )
 
 
+# What a limiter that counts a call from its send wants to hear when the call really leaves (its
+# request's first bytes are written, after a connection was found or opened), set by its slot.
+_departing: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "ua_departing", default=None
+)
+
+
+@contextlib.contextmanager
+def counting_departure(mark: Callable[[], None]) -> Iterator[None]:
+    """Inside a limiter's slot: ``mark`` is called when the call's request starts to leave."""
+    token = _departing.set(mark)
+    try:
+        yield
+    finally:
+        _departing.reset(token)
+
+
+def departing() -> None:
+    """Called by the HTTP layer as a request starts to leave (its headers are being written): the
+    limiter whose slot it holds, counting it from its send, counts it from now."""
+    mark = _departing.get()
+    if mark is not None:
+        mark()
+
+
 @contextlib.contextmanager
 def limiting_flow(limiter: Limiter) -> Iterator[None]:
     """Requests made outside a connection in this block (OAuth steps) wait in ``limiter``."""
@@ -224,7 +249,9 @@ __all__ = [
     "RateLimiter",
     "Refusal",
     "Unlimited",
+    "counting_departure",
     "default_refusal",
+    "departing",
     "flow_limiter",
     "limiting_flow",
     "process_limiter",

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -42,6 +43,7 @@ from ..ratelimits import (
     RateLimits,
     Refusal,
     Window,
+    counting_departure,
     current_kinds,
     default_refusal,
 )
@@ -169,13 +171,20 @@ class SharedLimiter:
         of the database, and hold its room until the block ends: then it is counted."""
         chosen = current_kinds() if kinds is None else kinds
         ask = self._ask(key, limits, chosen)
-        call = await self._acquire(key, chosen, ask, refuse)
+        call, stamp = await self._acquire(key, chosen, ask, refuse)
         try:
-            yield
+            if limits.count_from == "send":
+                with counting_departure(functools.partial(self._departed, ask, call, stamp)):
+                    yield
+            else:
+                yield
         finally:
             self._release(key, ask, call)
 
-    async def _acquire(self, key: LimitKey, kinds: frozenset[str], ask: Ask, refuse: Refusal) -> str:
+    async def _acquire(
+        self, key: LimitKey, kinds: frozenset[str], ask: Ask, refuse: Refusal
+    ) -> tuple[str, float]:
+        """The call's id and the moment written for it, once it has room."""
         await self._lessons_written()
         turn = self._turns.get((key, kinds))
         if turn is None:
@@ -193,8 +202,8 @@ class SharedLimiter:
                     await db.transaction(self._forgetting(ask, call))
                     raise
                 if found is None:
-                    self._departed(ask, call, stamped)
-                    return call
+                    self._departed(ask, call, stamped[-1])  # at the latest now, if nobody says
+                    return call, stamped[-1]
                 verdict = ledger.verdict(ask, found, self._early())
                 if verdict.refused is not None:
                     raise refuse(verdict.refused, max(0.0, verdict.retry_after))
@@ -215,16 +224,17 @@ class SharedLimiter:
 
         return take
 
-    def _departed(self, ask: Ask, call: str, stamped: list[float]) -> None:
-        """A call counted from its send leaves only once its take has committed, which on a busy
-        database (a sync's page being written beside it) can be tens of milliseconds after the
-        moment written for it, more than the margin: the provider, counting it on arrival, would
-        then see the tenth call after it inside its window. Its moment is moved to when it really
-        left, written with this process's next take (or soon after, by a task)."""
-        if ask.limits.count_from != "send" or not stamped:
+    def _departed(self, ask: Ask, call: str, stamp: float) -> None:
+        """A call counted from its send leaves only once its take has committed and its request
+        has a connection, which in a busy process can be tens of milliseconds after the moment
+        written for it, more than the margin: the provider, counting it on arrival, would then see
+        the tenth call after it inside its window. Its moment is moved to when it really left
+        (the HTTP layer says so: :func:`~unified_accounting.ratelimits.departing`), written with
+        this process's next take, or soon after by a task."""
+        if ask.limits.count_from != "send":
             return
         departed = self._late()
-        if departed - stamped[-1] > DEPARTURE_TOLERANCE:
+        if departed - stamp > DEPARTURE_TOLERANCE:
             self._departures.append(Answer(ask, call, departed + ask.limits.margin))
             self._write_soon()
 

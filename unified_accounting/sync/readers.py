@@ -115,7 +115,14 @@ class PageReaders:
     @property
     def ready(self) -> bool:
         """Whether the workers have started and can take pages."""
-        return not self._broken and all(f.done() and f.exception() is None for f in self._started)
+        if self._broken or not all(started.done() for started in self._started):
+            return False
+        failed = next((f.exception() for f in self._started if f.exception() is not None), None)
+        if failed is not None:  # e.g. a main module that starts a sync when a worker imports it
+            self._broken = True
+            self._warn("start", "page-reading workers could not start (%r): pages are read here", failed)
+            return False
+        return True
 
     async def prepare(self, unread: UnreadPage, resource: str) -> PreparedPage:
         """``unread`` read and turned into mirror writes: by a worker when they are ready, else here.

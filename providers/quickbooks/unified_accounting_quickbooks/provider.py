@@ -750,8 +750,8 @@ class QuickBooksProvider(QuickBooksDocuments, Provider):
         start = _start_position(cursor)
         book = self.directory.kept_terms(session)
         if book is None and resource in _TERM_RESOURCES:
-            # Read beside the first page rather than after it (when it names a term): a sync
-            # asks for the pages after the first only once the first has been read.
+            # Read beside the first page, not after it (once it named a term): the page cannot
+            # be read without them, and the sync's first steps wait for it.
             body, book = await asyncio.gather(
                 self._query_page(session, resource, start, size, None), self.directory.terms(session)
             )
