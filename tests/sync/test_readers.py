@@ -75,6 +75,7 @@ class Changes:
         self.records[change.record_id] = change.record
 
 
+@pytest.mark.integration  # starts a worker process
 async def test_pages_read_by_a_worker_mirror_what_reading_them_here_mirrors(
     database_url: str, secret_key: str, workers: PageReaders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,6 +105,7 @@ async def test_pages_read_by_a_worker_mirror_what_reading_them_here_mirrors(
     }
 
 
+@pytest.mark.integration  # starts a worker process
 async def test_a_page_naming_a_term_the_workers_list_lacks_is_read_again_here(
     database_url: str, secret_key: str, workers: PageReaders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -149,6 +151,7 @@ class Unpicklable(bytes):
         raise TypeError("this body stays in its process")
 
 
+@pytest.mark.integration  # starts a worker process
 async def test_a_page_a_worker_cannot_read_is_read_here_and_said_once(
     database_url: str,
     secret_key: str,
@@ -177,6 +180,7 @@ async def test_a_page_a_worker_cannot_read_is_read_here_and_said_once(
     assert len(warnings) == 1 and "could not read a page" in warnings[0] and "TypeError" in warnings[0]
 
 
+@pytest.mark.integration  # starts a worker process
 async def test_pages_are_read_here_when_the_workers_died(caplog: pytest.LogCaptureFixture) -> None:
     readers = PageReaders(1)
     try:
@@ -281,6 +285,7 @@ def test_pages_of_several_queries_or_of_credits_with_their_uses_are_not_handed_o
         assert page is None, resource
 
 
+@pytest.mark.integration  # starts a worker process
 def test_pages_are_read_here_when_the_workers_cannot_start(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
