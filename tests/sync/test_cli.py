@@ -66,8 +66,12 @@ def test_ua_sync_fills_the_mirror(
                 return await mirror_summary(conn, "invoice")
 
         assert asyncio.run(mirrored()) == QBO.expected(app, "invoice")
-        again = CliRunner().invoke(build_app(), ["sync", "-c", "acme", "-p", "quickbooks", "--full"])
+        # The first run read its pages in a worker process (two cores here), this one in its own.
+        again = CliRunner().invoke(
+            build_app(), ["sync", "-c", "acme", "-p", "quickbooks", "--full", "--read-processes", "0"]
+        )
         assert again.exit_code == 0 and "initial sync done" in again.output
+        assert asyncio.run(mirrored()) == QBO.expected(app, "invoice")
 
 
 @pytest.mark.anyio
@@ -169,6 +173,13 @@ async def test_ua_worker_processes_the_inbox(database_url: str, secret_key: str)
                 worker.send_signal(signal.SIGINT)
                 assert await asyncio.wait_for(worker.wait(), 30) == 0
             assert invoice in await mirror_summary(conn, "invoice")
+
+
+def test_ua_sync_refuses_a_negative_number_of_read_processes() -> None:
+    refused = CliRunner().invoke(
+        build_app(), ["sync", "-c", "acme", "-p", "quickbooks", "--read-processes", "-1"]
+    )
+    assert refused.exit_code == 2 and "--read-processes" in refused.output
 
 
 def test_ua_sync_resource_choices_come_from_the_catalog() -> None:

@@ -25,7 +25,7 @@ from ..service.server import serve_app
 from ..sync.collector import bulk_collection
 from ..sync.engine import SyncOptions, resources_for
 from ..sync.progress import RichProgress
-from ..sync.readers import default_read_processes, page_readers
+from ..sync.readers import default_read_processes
 from ..sync.service import SyncService
 from ..web import connect_link, create_connect_app
 from ..webhooks.body import DEFAULT_MAX_BODY_BYTES, BodyLimits
@@ -77,9 +77,9 @@ def sync(
     """Sync one connection into the mirror, with a progress bar (resumes an interrupted sync)."""
 
     wanted = tuple(name.value for name in resource) if resource else None
+    # Started by the sync when it lists (an initial sync), not here: an incremental run has no
+    # pages to hand over, and would wait at exit for a worker still importing.
     readers = default_read_processes() if read_processes is None else read_processes
-    if readers:
-        page_readers(readers)  # started now: the workers import while this process connects
 
     async def run() -> None:
         async with AsyncClient(database_url=database_url) as client:

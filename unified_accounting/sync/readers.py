@@ -166,8 +166,8 @@ _shared_lock = threading.Lock()
 
 def page_readers(processes: int) -> PageReaders:
     """The process's readers with ``processes`` workers, started on first call and kept until
-    :func:`close_page_readers` or the interpreter exits. ``ua sync`` calls it as it starts, so the
-    workers import while it connects."""
+    :func:`close_page_readers` or the interpreter exits. An initial sync calls it as it starts
+    listing: the next syncs of the process find the workers running."""
     with _shared_lock:
         readers = _shared.get(processes)
         if readers is None:
