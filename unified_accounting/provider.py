@@ -683,16 +683,6 @@ class Provider(abc.ABC):
         """
         return None
 
-    def advance_cursor(self, resource: str, cursor: str | None, records: int) -> str | None:
-        """For lists paged by position (see :meth:`rewind_cursor`): the cursor ``records`` records
-        after ``cursor`` (``None``: the listing's start), which a full page of ``records`` read
-        from ``cursor`` names as the next; else ``None`` (the default).
-
-        A sync asks for the pages after the first at once, before the first has answered (each is
-        checked against the page before it all the same; see ``unified_accounting.sync.pages``).
-        """
-        return None
-
     async def get_many(self, session: ProviderSession, resource: str, record_ids: Sequence[str]) -> Page:
         """The current version of each of ``record_ids`` that still exists, as one page: a record
         left out of ``items`` and ``issues`` was not found (deleted); one that exists but cannot be

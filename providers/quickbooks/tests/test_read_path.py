@@ -94,7 +94,3 @@ def test_a_query_answer_says_how_many_records_it_holds_at_its_end() -> None:
     assert _held(full) == 2
     assert _held(b'{"QueryResponse":{"startPosition":1,"maxResults":0},"time":"t"}') == 0
     assert _held(_page("3")) is None  # not said: the next pages wait until this one is read
-    provider = QuickBooksProvider()
-    assert provider.advance_cursor("invoice", None, 1000) == "1001"
-    assert provider.advance_cursor("invoice", "981", 1000) == "1981"
-    assert provider.advance_cursor("invoice", "junk", 1000) is None

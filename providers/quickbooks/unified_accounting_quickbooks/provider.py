@@ -771,11 +771,6 @@ class QuickBooksProvider(QuickBooksDocuments, Provider):
         # Cursors are STARTPOSITIONs over a listing ordered by Id, which never changes.
         return str(max(1, int(cursor) - records)) if cursor.isdigit() else None
 
-    def advance_cursor(self, resource: str, cursor: str | None, records: int) -> str | None:
-        if cursor is not None and not cursor.isdigit():
-            return None
-        return str(_start_position(cursor) + records)
-
     async def get_many(self, session: ProviderSession, resource: str, record_ids: Sequence[str]) -> Page:
         """One ``Id IN (...)`` query per chunk rather than one GET per record."""
         if resource in LISTED_CHANGES:
