@@ -67,7 +67,8 @@ class Directory:
     def __init__(self, api: Api) -> None:
         self.api = api
         self._kept: dict[tuple[str, CacheKey], _Kept] = {}
-        self._reading: dict[tuple[str, CacheKey], asyncio.Task[Any]] = {}
+        # Reads in flight, per event loop (a provider may serve clients of several loops).
+        self._reading: dict[tuple[str, CacheKey, asyncio.AbstractEventLoop], asyncio.Task[Any]] = {}
 
     def _get(self, kind: str, session: ProviderSession) -> Any:
         kept = self._kept.get((kind, key_of(session)))
@@ -121,7 +122,7 @@ class Directory:
         found = self.kept_terms(session)
         if found is not None:
             return found
-        key = ("terms", key_of(session))
+        key = ("terms", key_of(session), asyncio.get_running_loop())
         reading = self._reading.get(key)
         if reading is None:
             reading = self._reading[key] = asyncio.ensure_future(self._read_terms(session))
@@ -129,7 +130,7 @@ class Directory:
         book: TermBook = await asyncio.shield(reading)
         return book
 
-    def _read(self, key: tuple[str, CacheKey], reading: asyncio.Task[Any]) -> None:
+    def _read(self, key: tuple[str, CacheKey, asyncio.AbstractEventLoop], reading: asyncio.Task[Any]) -> None:
         self._reading.pop(key, None)
         if not reading.cancelled():
             reading.exception()  # retrieved: each caller that waited got it raised already
