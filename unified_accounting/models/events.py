@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from .common import UnifiedModel, UTCDateTime
+from .slots import constructible, constructor
 
 
 class ChangeOperation(StrEnum):
@@ -50,15 +51,8 @@ ChangeEvent = WebhookEvent
 # operation member, a datetime in UTC or none — the instance is built from its slots, with the
 # same state (every field set, in declaration order) that validation leaves.
 _FIELDS = ("provider", "company_id", "resource", "record_id", "operation", "occurred_at", "event_id")
-_SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
-_TRUSTED = (
-    tuple(WebhookEvent.__pydantic_fields__) == _FIELDS
-    and not WebhookEvent.__private_attributes__
-    and WebhookEvent.__pydantic_post_init__ is None
-    and all(slot in BaseModel.__dict__ for slot in _SLOTS)
-)
-_set_dict, _set_fields_set, _set_extra, _set_private = (BaseModel.__dict__[slot].__set__ for slot in _SLOTS)
-_new = object.__new__
+_TRUSTED = constructible(WebhookEvent, _FIELDS)
+_new_event = constructor(WebhookEvent, _FIELDS)
 
 
 def _plain(text: object) -> bool:
@@ -88,9 +82,7 @@ def webhook_event(
         and (occurred_at is None or (type(occurred_at) is datetime and occurred_at.tzinfo is UTC))
         and (event_id is None or _plain(event_id))
     ):
-        event = _new(WebhookEvent)
-        _set_dict(
-            event,
+        return _new_event(
             {
                 "provider": provider,
                 "company_id": company_id,
@@ -99,12 +91,8 @@ def webhook_event(
                 "operation": operation,
                 "occurred_at": occurred_at,
                 "event_id": event_id,
-            },
+            }
         )
-        _set_fields_set(event, set(_FIELDS))
-        _set_extra(event, None)
-        _set_private(event, None)
-        return event
     return WebhookEvent(
         provider=provider,
         company_id=company_id,

@@ -26,13 +26,13 @@ unified models change shape, :data:`ENABLED` turns false and every page takes th
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NoReturn, TypeVar
 
 import msgspec
-from pydantic import BaseModel
 
 from unified_accounting.models import (
     Address,
@@ -47,6 +47,7 @@ from unified_accounting.models import (
 )
 from unified_accounting.models.currency import ISO_4217_CODES
 from unified_accounting.models.money import QUANTITY, UNIT_PRICE, canonical, quantum
+from unified_accounting.models.slots import constructible, constructor
 
 from . import wire
 from .company import PO_FIELD_NAME
@@ -125,25 +126,8 @@ ADDRESS_FIELDS = (
 CUSTOM_FIELD_FIELDS = ("id", "name", "value")
 
 
-# BaseModel keeps its state in four slots; their descriptors set them without going through
-# pydantic's __setattr__ (which would validate) and a little faster than object.__setattr__.
-_SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
-
-
-def _constructible(cls: type[Any], fields: tuple[str, ...]) -> bool:
-    """Whether ``cls`` is built by filling the four slots, with exactly ``fields`` in that order."""
-    return (
-        tuple(cls.__pydantic_fields__) == fields
-        and not cls.__private_attributes__
-        and cls.__pydantic_post_init__ is None
-        and cls.model_config.get("extra") != "allow"
-        and not cls.__pydantic_root_model__
-        and all(slot in BaseModel.__dict__ for slot in _SLOTS)
-    )
-
-
 ENABLED = all(
-    _constructible(cls, fields)
+    constructible(cls, fields)
     for cls, fields in (
         (Invoice, INVOICE_FIELDS),
         (LineItem, LINE_FIELDS),
@@ -191,21 +175,9 @@ def _read_only() -> NoReturn:
 
 
 def _constructor(cls: type[Model], fields: tuple[str, ...]) -> Callable[[dict[str, Any]], Model]:
-    """``cls.model_construct(**values)`` for ``values`` holding every field in declaration order,
-    minus its generic work (alias lookups, defaults): it leaves the same state on the instance."""
-    new = object.__new__
-    set_dict, set_fields_set, set_extra, set_private = (BaseModel.__dict__[slot].__set__ for slot in _SLOTS)
-    every_field = _EveryField(fields)
-
-    def construct(values: dict[str, Any]) -> Model:
-        instance = new(cls)
-        set_dict(instance, values)
-        set_fields_set(instance, every_field)
-        set_extra(instance, None)
-        set_private(instance, None)
-        return instance
-
-    return construct
+    """Records of ``cls`` built from their slots (see ``unified_accounting.models.slots``), all
+    sharing one read-only fields set."""
+    return constructor(cls, fields, itertools.repeat(_EveryField(fields)).__next__)
 
 
 _new_invoice = _constructor(Invoice, INVOICE_FIELDS)

@@ -22,9 +22,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from unified_accounting.models import PaymentTerms, PaymentTermsType
+from unified_accounting.models.slots import SET_DICT, SET_EXTRA, SET_FIELDS_SET, SET_PRIVATE
 
 #: ``DueNextMonthDays`` given to the date-driven terms created here: always the next month.
 ALWAYS_NEXT_MONTH = 31
@@ -101,8 +100,6 @@ class TermBook:
         return {str(terms.name).lower() for terms in self.terms.values() if terms.name}
 
 
-_SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
-_SET_DICT, _SET_FIELDS, _SET_EXTRA, _SET_PRIVATE = (BaseModel.__dict__[slot].__set__ for slot in _SLOTS)
 #: Whether terms are plain enough to copy by their slots (no extras, no private state).
 _PLAIN = not PaymentTerms.__private_attributes__ and PaymentTerms.model_config.get("extra") != "allow"
 
@@ -114,10 +111,10 @@ def _copy(terms: PaymentTerms) -> PaymentTerms:
     if not _PLAIN:
         return terms.model_copy()
     copied = object.__new__(PaymentTerms)
-    _SET_DICT(copied, terms.__dict__.copy())
-    _SET_FIELDS(copied, set(terms.__pydantic_fields_set__))
-    _SET_EXTRA(copied, None)
-    _SET_PRIVATE(copied, None)
+    SET_DICT(copied, terms.__dict__.copy())
+    SET_FIELDS_SET(copied, set(terms.__pydantic_fields_set__))
+    SET_EXTRA(copied, None)
+    SET_PRIVATE(copied, None)
     return copied
 
 
