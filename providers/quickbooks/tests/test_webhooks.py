@@ -64,20 +64,24 @@ def test_legacy_body() -> None:
     assert first.event_id == provider.parse_webhook(LEGACY)[0].event_id != second.event_id
 
 
+#: A CloudEvents delivery's event as QuickBooks sends it (a payment voided).
+VOIDED = {
+    "specversion": "1.0",
+    "id": "88cd52b1-1",
+    "source": "//quickbooks.api.intuit.com",
+    "type": "qbo.payment.voided.v1",
+    "datacontenttype": "application/json",
+    "time": "2026-05-20T10:00:00.000Z",
+    "intuitentityid": "55",
+    "intuitaccountid": "9341",
+    "data": {},
+}
+
+
 def test_cloudevents_body() -> None:
     body = json.dumps(
         [
-            {
-                "specversion": "1.0",
-                "id": "88cd52b1-1",
-                "source": "//quickbooks.api.intuit.com",
-                "type": "qbo.payment.voided.v1",
-                "datacontenttype": "application/json",
-                "time": "2026-05-20T10:00:00.000Z",
-                "intuitentityid": "55",
-                "intuitaccountid": "9341",
-                "data": {},
-            },
+            VOIDED,
             {
                 "specversion": "1.0",
                 "id": "x2",
@@ -102,21 +106,7 @@ def test_cloudevents_body() -> None:
 # ------------------------------------------------------------------ the fast path and the reference
 
 
-CLOUD = json.dumps(
-    [
-        {
-            "specversion": "1.0",
-            "id": "88cd52b1-1",
-            "source": "//quickbooks.api.intuit.com",
-            "type": "qbo.payment.voided.v1",
-            "datacontenttype": "application/json",
-            "time": "2026-05-20T10:00:00.000Z",
-            "intuitentityid": "55",
-            "intuitaccountid": "9341",
-            "data": {},
-        }
-    ]
-).encode()
+CLOUD = json.dumps([VOIDED]).encode()
 
 
 def legacy_with(**entity: Any) -> bytes:
