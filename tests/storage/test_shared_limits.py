@@ -32,6 +32,7 @@ from unified_accounting.ratelimits import (
     departing,
 )
 from unified_accounting.shared_limits import SharedLimiter
+from unified_accounting.shared_limits.limiter import RESERVE_AHEAD
 from unified_accounting.storage.database import Database
 from unified_accounting.testing import LimiterTime
 
@@ -343,6 +344,67 @@ async def test_a_call_counted_from_its_send_counts_from_when_its_request_left(
                 departing()
                 left.append(time.now)
     assert left[10] >= left[0] + 1.0 + 0.05
+
+
+async def test_a_call_waiting_for_a_window_takes_its_room_before_its_moment(
+    database_url: str, time: LimiterTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A sync writing a page holds SQLite's write lock for tens of milliseconds. A take that waited
+    # for it at the call's moment would send the call that much late, and every later call of the
+    # window's chain with it: the room is taken ahead, the call leaves at its moment.
+    limits = RateLimits(windows=(Window("second", calls=10, seconds=1.0),), count_from="send", margin=0.05)
+    async with processes(database_url, time, count=1) as (limiter,):
+        for _ in range(10):
+            async with limiter.slot(KEY, limits):
+                pass
+        first = time.now
+        db = await limiter.database()
+        real = db.transaction
+        taken: list[float] = []
+
+        async def busy_near_the_moment(work: Any) -> Any:
+            if time.now >= first + 1.0:
+                time.now += 0.2  # a page write holds the database from then on
+            taken.append(time.now)
+            return await real(work)
+
+        monkeypatch.setattr(db, "transaction", busy_near_the_moment)
+        async with limiter.slot(KEY, limits):
+            left, took = time.now, taken[-1]
+    assert left == pytest.approx(first + 1.05, abs=1e-6)
+    assert first < took <= first + 1.05 - RESERVE_AHEAD
+
+
+async def test_a_call_cancelled_before_its_moment_gives_its_room_back(
+    database_url: str, time: LimiterTime
+) -> None:
+    limits = RateLimits(windows=(Window("second", calls=10, seconds=1.0),), count_from="send", margin=0.05)
+    moment_reached = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        if seconds <= RESERVE_AHEAD + 1e-9:  # the wait from the reservation to the call's moment
+            moment_reached.set()
+            await asyncio.Event().wait()  # cancelled meanwhile
+        await time.sleep(seconds)
+
+    database = await Database.open(database_url)
+    limiter = SharedLimiter(database, clock=time.clock, sleep=sleep)
+    try:
+        for _ in range(10):
+            async with limiter.slot(KEY, limits):
+                pass
+        waiting = asyncio.ensure_future(limiter.slot(KEY, limits).__aenter__())
+        await moment_reached.wait()
+        assert await limiter.used(KEY, limits.windows[0]) == 11  # its room is taken
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert await limiter.used(KEY, limits.windows[0]) == 10
+        await limiter.settle()
+        assert await limiter.in_flight(KEY) == 0
+    finally:
+        await limiter.aclose()
+        await database.dispose()
 
 
 async def test_the_http_layer_says_when_a_request_leaves() -> None:

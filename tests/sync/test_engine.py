@@ -9,6 +9,7 @@ import pytest
 from ua_ledgerly.emulator import create_emulator
 
 from unified_accounting import RecordChange, hookimpl
+from unified_accounting.mirror import records
 from unified_accounting.sync import SyncOptions, SyncService
 from unified_accounting.sync.checkpoint import read_state
 from unified_accounting.sync.state import Phase
@@ -90,6 +91,35 @@ async def test_full_sync_sweeps_records_gone_unseen(database_url: str, secret_ke
         assert report.kind == "initial" and report.deleted == 1
         ids: Any = {i.id for i in await conn.invoices.list(source="mirror").to_list()}
         assert ids == set(emulator.table("c-1", "invoices"))
+
+
+async def test_the_sweep_skips_resources_the_mirror_held_nothing_of(
+    database_url: str, secret_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every row of a resource listed into an empty mirror was written by the run itself: the scan
+    for rows it did not see (a pass over all of them) is skipped, and only there."""
+    app = create_emulator()
+    emulator = app.state.emulator
+    seed(emulator, customers=2, invoices=5)
+    scanned: list[str] = []
+    real = records.unseen
+
+    async def unseen(conn: Any, **where: Any) -> Any:
+        scanned.append(where["resource"])
+        return await real(conn, **where)
+
+    monkeypatch.setattr(records, "unseen", unseen)
+    async with ledgerly_client(app, database_url, secret_key) as client:
+        conn = await connect(client, emulator)
+        await SyncService(client, SyncOptions(resources=("customer",))).sync(conn)
+        assert scanned == []
+        vanished = next(iter(emulator.table("c-1", "customers")))
+        del emulator.table("c-1", "customers")[vanished]
+        both = SyncService(client, SyncOptions(resources=("customer", "invoice")))
+        report = await both.sync(conn, full=True)
+        assert set(scanned) == {"customer"}  # the customers mirrored before were swept; invoices were new
+        assert (report.kind, report.deleted) == ("initial", 1)
+        assert len(await conn.invoices.list(source="mirror").to_list()) == 5
 
 
 async def test_tax_rates_are_mirrored_and_filtered_by_status_there(

@@ -56,3 +56,16 @@ def test_the_last_page_stored_is_kept_for_the_next_one_to_overlap() -> None:
     assert state.finish().anchors == {}
     # A state saved before anchors existed still loads.
     assert SyncState.from_json('{"phase": "initial", "resources": ["invoice"]}').anchors == {}
+
+
+def test_resources_listed_into_an_empty_mirror_are_kept_across_a_resume() -> None:
+    state = SyncState().start_initial(("customer", "invoice"), T0).listing_fresh("invoice")
+    assert state.listing_fresh("invoice").fresh == ("invoice",)
+    state = state.page_stored("invoice", "981", 1000)
+    restored = SyncState.from_json(state.to_json())
+    assert restored.fresh == ("invoice",) and restored == state
+    assert restored.start_initial(("customer", "invoice"), T0 + timedelta(hours=1)).fresh == ("invoice",)
+    # A new run, or the end of this one, forgets it: the mirror then holds what this run wrote.
+    assert state.start_initial(("invoice",), T0 + timedelta(hours=1)).fresh == ()
+    assert state.page_stored("invoice", None, 5).finish().fresh == ()
+    assert SyncState.from_json('{"phase": "initial", "resources": ["invoice"]}').fresh == ()

@@ -680,6 +680,16 @@ async def unseen(
     return [Unseen(row.record_id, row.updated_at) for row in rows]
 
 
+async def holds_any(conn: AsyncConnection, *, key: ConnectionKey, resource: str) -> bool:
+    """Whether the mirror holds any row of ``resource`` for ``key``, tombstones included (one seek
+    of the primary key)."""
+    stored = mirror_records.c
+    found = await conn.execute(
+        select(stored.record_id).where(_key_clause(key), stored.resource == resource).limit(1)
+    )
+    return found.first() is not None
+
+
 def mark_seen(
     conn: Connection, key: ConnectionKey, resource: str, record_ids: Sequence[str], now: datetime
 ) -> None:

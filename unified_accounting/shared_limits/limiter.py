@@ -15,7 +15,10 @@ call leaves at a known moment (sleep until then), a 429 that blocks until a know
 calls in flight whose answers alone can make room — then it waits for a release of this process
 or :attr:`SharedLimiter.poll` seconds, whichever comes first, and asks again (other processes'
 releases are seen by asking). Requests of this process for one budget wait their turn here, in
-order, so that one of them at a time asks the database.
+order, so that one of them at a time asks the database. A request waiting for a known moment takes
+its room a little before it (:data:`RESERVE_AHEAD`), written for that moment, then waits for it
+outside its turn: a transaction that has to wait for the database then (SQLite's one write lock,
+held by a sync writing a page) no longer makes the request leave late.
 
 What answers tell (``learn``: remaining calls, a 429's ``Retry-After``) is written for every
 process in a task of its own: ``learn`` is called synchronously from ``Provider.observe_response``.
@@ -80,6 +83,12 @@ ANSWER_DELAY = 0.005
 #: left to the margin (50 ms by default), which keeps most of itself for the network's jitter:
 #: moving every call by the few milliseconds a busy event loop takes would slow each window.
 DEPARTURE_TOLERANCE = 0.02
+
+#: Seconds before its moment a call waiting for a window reserves its room. While a sync writes a
+#: page on SQLite (tens of milliseconds, with the transactions queued behind it), a take waits for
+#: the write lock; taken at the moment itself it would leave that much late, and every call after
+#: it in that window's chain with it.
+RESERVE_AHEAD = 0.25
 
 #: A database, or a coroutine function opening it on first use (``client.database``).
 DatabaseSource = Database | Callable[[], Awaitable[Database]]
@@ -186,43 +195,77 @@ class SharedLimiter:
     async def _acquire(
         self, key: LimitKey, kinds: frozenset[str], ask: Ask, refuse: Refusal
     ) -> tuple[str, float]:
-        """The call's id and the moment written for it, once it has room."""
+        """The call's id and the moment written for it, once it has room and that moment has come."""
         await self._lessons_written()
         turn = self._turns.get((key, kinds))
         if turn is None:
             turn = self._turns[(key, kinds)] = asyncio.Lock()
         async with turn:
-            while True:
-                db = await self.database()
-                released = self._release_event(key)
-                call = secrets.token_hex(16)
-                stamped: list[float] = []
-                try:
-                    found = await db.transaction(self._taking(db, ask, call, stamped))
-                except asyncio.CancelledError:
-                    # The take may have committed before the cancellation got through.
-                    await db.transaction(self._forgetting(ask, call))
-                    raise
-                if found is None:
-                    self._departed(ask, call, stamped[-1])  # at the latest now, if nobody says
-                    return call, stamped[-1]
-                verdict = ledger.verdict(ask, found, self._early())
-                if verdict.refused is not None:
-                    raise refuse(verdict.refused, max(0.0, verdict.retry_after))
-                if verdict.wait is None:
-                    await self._await_release(released)
-                else:
-                    # 0 would mean the counts and the take disagree: look again shortly, not at once.
-                    await self.sleep(verdict.wait or self.poll)
+            call, moment, stamp = await self._reserve(key, ask, refuse)
+        # The next call of this process reserves its room while this one waits for its moment.
+        try:
+            if (ahead := moment - self.clock()) > 0:
+                await self.sleep(ahead)
+        except asyncio.CancelledError:
+            db = await self.database()
+            await db.transaction(self._forgetting(ask, call))
+            raise
+        self._departed(ask, call, stamp)  # at the latest now, if nobody says
+        return call, stamp
+
+    async def _reserve(self, key: LimitKey, ask: Ask, refuse: Refusal) -> tuple[str, float, float]:
+        """Room for one call: its id, the moment on the clock it may leave at, and the stamp
+        written for it. Once the windows say when room comes, it is reserved up to
+        :data:`RESERVE_AHEAD` seconds before that moment, so that a write holding the database then
+        (a page of a sync on SQLite) does not delay the call."""
+        at: float | None = None  # the moment asked for; None: now
+        while True:
+            db = await self.database()
+            released = self._release_event(key)
+            call = secrets.token_hex(16)
+            taken: list[tuple[float, float, float]] = []
+            try:
+                found = await db.transaction(self._taking(db, ask, call, at, taken))
+            except asyncio.CancelledError:
+                # The take may have committed before the cancellation got through.
+                await db.transaction(self._forgetting(ask, call))
+                raise
+            moment, now, stamp = taken[-1]
+            if found is None:
+                return call, moment, stamp
+            # Judged at the take's own moment: a window that emptied since is not a disagreement.
+            verdict = ledger.verdict(ask, found, now)
+            if verdict.refused is not None:
+                raise refuse(verdict.refused, max(0.0, verdict.retry_after + now - self._early()))
+            if verdict.wait is None:
+                await self._await_release(released)
+                at = None
+            elif verdict.wait == 0:
+                # The counts and the take disagree: look again shortly, not at once.
+                await self.sleep(self.poll)
+                at = None
+            else:
+                at = moment + verdict.wait
+                if (early := at - RESERVE_AHEAD - self.clock()) > 0:
+                    await self.sleep(early)
 
     def _taking(
-        self, db: Database, ask: Ask, call: str, stamped: list[float]
+        self,
+        db: Database,
+        ask: Ask,
+        call: str,
+        at: float | None,
+        taken: list[tuple[float, float, float]],
     ) -> Callable[[AsyncConnection], Awaitable[ledger.Counts | None]]:
         async def take(conn: AsyncConnection) -> ledger.Counts | None:
             await self._recording(conn)  # answers of this process first: they may make room
-            # The clock is read inside the transaction: on SQLite it may have waited for the lock.
-            stamped.append(stamp := self._late())
-            return await ledger.take(conn, db, ask, call, now=self._early(), stamp=stamp, hold=self.hold)
+            # The clock is read inside the transaction: on SQLite it may have waited for the lock,
+            # past the moment asked for.
+            moment = self.clock() if at is None else max(at, self.clock())
+            # Judged at the moment at the earliest, written for it at the latest.
+            now, stamp = moment - self._error, moment + self._error
+            taken.append((moment, now, stamp))
+            return await ledger.take(conn, db, ask, call, now=now, stamp=stamp, hold=self.hold)
 
         return take
 

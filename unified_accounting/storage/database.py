@@ -59,7 +59,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ..errors import ConfigurationError
 from .direct_reads import AsyncFetch, Fetch, PostgresReads, SQLiteLoopReads, Tracer, sqlite_fetch
-from .engine import IMMEDIATE, SQLITE_BUSY_TIMEOUT, create_blocking_sqlite_engine, create_engine
+from .engine import (
+    BULK_WRITER_CACHE_KIB,
+    IMMEDIATE,
+    SQLITE_BUSY_TIMEOUT,
+    create_blocking_sqlite_engine,
+    create_engine,
+)
 from .migrations import Schema, migrate
 from .urls import URL_SETTING, async_database_url, safe_url
 
@@ -425,7 +431,7 @@ class _SQLiteBlockingWriter:
 
     def __init__(self, path: str) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ua-sqlite-blocking-writer")
-        self.engine: Engine = create_blocking_sqlite_engine(path, 1)
+        self.engine: Engine = create_blocking_sqlite_engine(path, 1, cache_kib=BULK_WRITER_CACHE_KIB)
 
     def _write(self, work: Callable[[Connection], T]) -> T:
         with self.engine.connect() as conn:

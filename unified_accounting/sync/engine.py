@@ -275,6 +275,10 @@ class SyncEngine:
             progress.started(key, "initial", state)
         unswept: set[str] = set()  # resources with an unreadable record of unknown id: not swept
         while (resource := state.next_resource()) is not None:
+            if state.cursor(resource) is None and not await db.snapshot(
+                functools.partial(records.holds_any, key=key, resource=resource)
+            ):
+                state = state.listing_fresh(resource)  # saved with its first page
             pages = self._pages(
                 connection.provider, session, resource, state.cursor(resource), state.anchor(resource)
             )
@@ -319,6 +323,8 @@ class SyncEngine:
                         written(applied)
         assert state.signpost is not None
         for resource in resources:
+            if resource in state.fresh:
+                continue  # every row of it was written by this run: none is unseen
             if resource in unswept:
                 logger.warning(
                     "%s: a %s record could not be read and named no id; records of %s the listing did "

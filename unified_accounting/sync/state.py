@@ -48,6 +48,10 @@ class SyncState:
     #: Initial sync: the last page stored, per resource whose listing is checked for gaps (what the
     #: next page must overlap; see :mod:`unified_accounting.sync.pages`).
     anchors: dict[str, Anchor] = field(default_factory=dict)
+    #: Initial sync: resources the mirror held no row of when their listing began. Every row of
+    #: theirs was then written by this run, after the signpost: none is left for the sweep to
+    #: look up, and the scan of their rows that would find none is skipped.
+    fresh: tuple[str, ...] = ()
     bookmark: datetime | None = None
     signpost: datetime | None = None
     #: Progress of the run in progress (kept across a resume).
@@ -96,10 +100,15 @@ class SyncState:
             cursors={},
             done=(),
             anchors={},
+            fresh=(),
             signpost=now,
             pages=0,
             records=0,
         )
+
+    def listing_fresh(self, resource: str) -> SyncState:
+        """``resource``'s listing begins with no row of it in the mirror (see :attr:`fresh`)."""
+        return self if resource in self.fresh else replace(self, fresh=(*self.fresh, resource))
 
     def page_stored(
         self, resource: str, next_cursor: str | None, count: int, anchor: Anchor | None = None
@@ -141,7 +150,14 @@ class SyncState:
         if self.bookmark is not None and bookmark < self.bookmark:
             bookmark = self.bookmark  # a skewed server clock never moves the bookmark back
         return replace(
-            self, phase=Phase.IDLE, cursors={}, done=(), anchors={}, bookmark=bookmark, signpost=None
+            self,
+            phase=Phase.IDLE,
+            cursors={},
+            done=(),
+            anchors={},
+            fresh=(),
+            bookmark=bookmark,
+            signpost=None,
         )
 
     # ----------------------------------------------------------------------------- persistence
@@ -157,6 +173,7 @@ class SyncState:
                     resource: {"cursor": anchor.cursor, "ids": sorted(anchor.ids)}
                     for resource, anchor in self.anchors.items()
                 },
+                "fresh": list(self.fresh),
                 "bookmark": _iso(self.bookmark),
                 "signpost": _iso(self.signpost),
                 "pages": self.pages,
@@ -179,6 +196,7 @@ class SyncState:
                 resource: Anchor(value.get("cursor"), frozenset(value.get("ids", ())))
                 for resource, value in dict(data.get("anchors", {})).items()
             },
+            fresh=tuple(data.get("fresh", ())),
             bookmark=_parse(data.get("bookmark")),
             signpost=_parse(data.get("signpost")),
             pages=int(data.get("pages", 0)),
