@@ -31,7 +31,7 @@ from unified_accounting.ratelimits import (
     counting_departure,
     departing,
 )
-from unified_accounting.shared_limits import SharedLimiter
+from unified_accounting.shared_limits import SharedLimiter, ledger
 from unified_accounting.shared_limits.limiter import RESERVE_AHEAD
 from unified_accounting.storage.database import Database
 from unified_accounting.testing import LimiterTime
@@ -405,6 +405,22 @@ async def test_a_call_cancelled_before_its_moment_gives_its_room_back(
     finally:
         await limiter.aclose()
         await database.dispose()
+
+
+def test_a_window_holding_more_than_it_allows_waits_until_enough_calls_left() -> None:
+    # Calls reserved ahead of their moment are counted already: a window may hold 12 of its 10
+    # when the next call asks, and then three must leave (not only the oldest) before it fits.
+    limits = RateLimits(windows=(Window("second", calls=10, seconds=1.0),))
+    ask = ledger.Ask.of("company", "app", limits, frozenset())
+    over = ledger.WindowCount(calls=12, first_known=100.0, first=100.0, leaving=(100.0, 100.2, 100.4))
+    assert ledger.verdict(ask, ledger.Counts((over,), 0, None), now=100.5).wait == pytest.approx(0.9)
+    full = ledger.WindowCount(calls=10, first_known=100.0, first=100.0)
+    assert ledger.verdict(ask, ledger.Counts((full,), 0, None), now=100.5).wait == pytest.approx(0.5)
+    # What another process spent, learnt from an answer, leaves at its own moment, in turn.
+    unseen = ledger.WindowCount(
+        calls=10, first_known=100.0, first=100.0, unseen=1, unseen_until=101.1, leaving=(100.0, 100.2)
+    )
+    assert ledger.verdict(ask, ledger.Counts((unseen,), 0, None), now=100.5).wait == pytest.approx(0.6)
 
 
 async def test_the_http_layer_says_when_a_request_leaves() -> None:

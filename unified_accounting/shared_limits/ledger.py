@@ -21,7 +21,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import (
@@ -117,6 +117,9 @@ class WindowCount:
     unseen: int = 0
     unseen_until: float | None = None
     blocked_until: float | None = None
+    #: When the window is full: the moments of its oldest rows that will not move, as many as must
+    #: leave for one more call to fit (fewer when not that many are known), oldest first.
+    leaving: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,16 +257,26 @@ async def counts(conn: AsyncConnection, ask: Ask, now: float) -> Counts:
     for index, (window, budget) in enumerate(ask.windows):
         used, first_known, first = row[1 + 3 * index : 4 + 3 * index]
         lesson = told.get((budget, window.name))
-        found.append(
-            WindowCount(
-                calls=int(used),
-                first_known=first_known,
-                first=first,
-                unseen=lesson.unseen if lesson is not None else 0,
-                unseen_until=lesson.unseen_until if lesson is not None else None,
-                blocked_until=lesson.blocked_until if lesson is not None else None,
-            )
+        count = WindowCount(
+            calls=int(used),
+            first_known=first_known,
+            first=first,
+            unseen=lesson.unseen if lesson is not None else 0,
+            unseen_until=lesson.unseen_until if lesson is not None else None,
+            blocked_until=lesson.blocked_until if lesson is not None else None,
         )
+        # A window may hold more calls than it allows (those reserved ahead of their moment are
+        # counted already): then several must leave, not only the oldest, before one more fits.
+        over = count.calls + _unseen_now(count, now) - window.calls
+        if over > 0 and first_known is not None:
+            oldest = (
+                select(calls.moment)
+                .where(_in_window(budget, window, now), _final(now))
+                .order_by(calls.moment)
+                .limit(over + 1)
+            )
+            count = replace(count, leaving=tuple((await conn.execute(oldest)).scalars()))
+        found.append(count)
     whole = told.get((ask.company, WHOLE_BUDGET))
     return Counts(tuple(found), int(row[0]), whole.blocked_until if whole is not None else None)
 
@@ -403,10 +416,20 @@ def _departures(declared: Window, count: WindowCount, now: float, first: float |
 
 def _wait(declared: Window, count: WindowCount, now: float) -> float | None:
     blocked = max(0.0, (count.blocked_until or 0.0) - now)
-    if count.calls + _unseen_now(count, now) < declared.calls:
+    unseen = _unseen_now(count, now)
+    if count.calls + unseen < declared.calls:
         return blocked
-    # Full: room comes when the first call whose moment is final leaves; a window full of calls
-    # in flight frees only when one is answered (no time is known: wait for a release).
+    # Full: room comes when enough calls whose moment is final have left (one, unless the window
+    # holds more than it allows); a window full of calls in flight frees only when one is answered
+    # (no time is known: wait for a release).
+    must_leave = count.calls + unseen - declared.calls + 1
+    final = count.leaving or ((count.first_known,) if count.first_known is not None else ())
+    known = sorted(
+        [moment + declared.seconds for moment in final]
+        + ([count.unseen_until] * unseen if count.unseen_until is not None else [])
+    )
+    if len(known) >= must_leave:
+        return max(known[must_leave - 1] - now, blocked)
     departures = _departures(declared, count, now, count.first_known)
     if not departures:
         return blocked or None

@@ -50,6 +50,7 @@ from ..ratelimits import (
     current_kinds,
     default_refusal,
 )
+from ..ratelimits.windows import Verdict
 from ..storage.database import Database
 from . import ledger
 from .clock import DatabaseClock
@@ -89,6 +90,8 @@ DEPARTURE_TOLERANCE = 0.02
 #: the write lock; taken at the moment itself it would leave that much late, and every call after
 #: it in that window's chain with it.
 RESERVE_AHEAD = 0.25
+#: Takes one transaction tries, each at the moment the one before found room would come.
+TAKES_PER_TRANSACTION = 4
 
 #: A database, or a coroutine function opening it on first use (``client.database``).
 DatabaseSource = Database | Callable[[], Awaitable[Database]]
@@ -223,20 +226,19 @@ class SharedLimiter:
             db = await self.database()
             released = self._release_event(key)
             call = secrets.token_hex(16)
-            taken: list[tuple[float, float, float]] = []
+            taken: list[tuple[float, float]] = []
             try:
-                found = await db.transaction(self._taking(db, ask, call, at, taken))
+                verdict = await db.transaction(self._taking(db, ask, call, at, taken))
             except asyncio.CancelledError:
                 # The take may have committed before the cancellation got through.
                 await db.transaction(self._forgetting(ask, call))
                 raise
-            moment, now, stamp = taken[-1]
-            if found is None:
+            moment, stamp = taken[-1]
+            if verdict is None:
                 return call, moment, stamp
-            # Judged at the take's own moment: a window that emptied since is not a disagreement.
-            verdict = ledger.verdict(ask, found, now)
             if verdict.refused is not None:
-                raise refuse(verdict.refused, max(0.0, verdict.retry_after + now - self._early()))
+                judged = moment - self._error
+                raise refuse(verdict.refused, max(0.0, verdict.retry_after + judged - self._early()))
             if verdict.wait is None:
                 await self._await_release(released)
                 at = None
@@ -255,17 +257,32 @@ class SharedLimiter:
         ask: Ask,
         call: str,
         at: float | None,
-        taken: list[tuple[float, float, float]],
-    ) -> Callable[[AsyncConnection], Awaitable[ledger.Counts | None]]:
-        async def take(conn: AsyncConnection) -> ledger.Counts | None:
+        taken: list[tuple[float, float]],
+    ) -> Callable[[AsyncConnection], Awaitable[Verdict | None]]:
+        """The take: ``None`` once room is taken, else why not. When room comes within
+        :data:`RESERVE_AHEAD`, it is taken for then in the same transaction: every transaction
+        may first wait for the database, and a call needing two would leave late."""
+
+        async def take(conn: AsyncConnection) -> Verdict | None:
             await self._recording(conn)  # answers of this process first: they may make room
             # The clock is read inside the transaction: on SQLite it may have waited for the lock,
             # past the moment asked for.
             moment = self.clock() if at is None else max(at, self.clock())
-            # Judged at the moment at the earliest, written for it at the latest.
-            now, stamp = moment - self._error, moment + self._error
-            taken.append((moment, now, stamp))
-            return await ledger.take(conn, db, ask, call, now=now, stamp=stamp, hold=self.hold)
+            for _ in range(TAKES_PER_TRANSACTION):
+                # Judged at the moment at the earliest, written for it at the latest.
+                now, stamp = moment - self._error, moment + self._error
+                taken.append((moment, stamp))
+                found = await ledger.take(conn, db, ask, call, now=now, stamp=stamp, hold=self.hold)
+                if found is None:
+                    return None
+                # Judged at the take's own moment: a window that emptied since is no disagreement.
+                verdict = ledger.verdict(ask, found, now)
+                if verdict.refused is not None or not verdict.wait:
+                    return verdict
+                if moment + verdict.wait - self.clock() > RESERVE_AHEAD:
+                    return verdict
+                moment += verdict.wait
+            return verdict
 
         return take
 

@@ -4,9 +4,9 @@ Every write is a unit of work: ``await db.transaction(work)`` runs ``work(conn)`
 transaction, committed when it returns. On SQLite it begins with ``BEGIN IMMEDIATE`` (the engine's
 ``ua_immediate`` option): SQLite would otherwise let two read-then-write transactions both proceed
 and one of them fail or lose an update. SQLite also has one writer at a time, so this process's
-writers queue here, in order, rather than in SQLite's busy handler, which polls with growing sleeps
-and makes latency spiky. On PostgreSQL rows are locked with ``FOR UPDATE`` where it matters. No
-transaction is ever held across a network call.
+writers queue here (short transactions before bulk writes: :mod:`.turns`) rather than in SQLite's
+busy handler, which polls with growing sleeps and makes latency spiky. On PostgreSQL rows are
+locked with ``FOR UPDATE`` where it matters. No transaction is ever held across a network call.
 
 Cancellation. A task cancelled while a statement runs (a shutdown cancelling a sync) must not cut
 the transaction short: SQLAlchemy then invalidates the connection while the driver is still busy
@@ -47,6 +47,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -67,9 +68,12 @@ from .engine import (
     create_engine,
 )
 from .migrations import Schema, migrate
+from .turns import WriterTurns
 from .urls import URL_SETTING, async_database_url, safe_url
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 
 async def to_the_end(work: Awaitable[T]) -> T:
@@ -109,8 +113,9 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        # SQLite has one writer at a time: this process's writers queue here (see the module docstring).
-        self._sqlite_writers = asyncio.Lock() if self.dialect == "sqlite" else None
+        # SQLite has one writer at a time: this process's writers queue here (see the module
+        # docstring), short transactions before bulk writes (see .turns).
+        self._sqlite_writers = WriterTurns() if self.dialect == "sqlite" else None
         self._direct: _SQLiteWriter | None = None
         self._direct_postgres: Any = None  # a psycopg AsyncConnection, opened on first use
         self._direct_postgres_lock = asyncio.Lock()
@@ -193,7 +198,7 @@ class Database:
             async with self.engine.connect() as conn, conn.begin():
                 yield conn
             return
-        async with self._sqlite_writers, self.engine.connect() as conn:
+        async with self._sqlite_writers.turn(), self.engine.connect() as conn:
             conn = await conn.execution_options(**{IMMEDIATE: True})
             async with conn.begin():
                 yield conn
@@ -239,7 +244,7 @@ class Database:
 
         async def run() -> T:
             assert self._sqlite_writers is not None
-            async with self._sqlite_writers:
+            async with self._sqlite_writers.turn():
                 return await direct.run(work)
 
         return await to_the_end(run())
@@ -282,8 +287,12 @@ class Database:
 
         async def run() -> T:
             assert self._sqlite_writers is not None
-            async with self._sqlite_writers:
-                return await writer.run(work)
+            async with self._sqlite_writers.turn(bulk=True):
+                result = await writer.run(work)
+                # Started before the turn passes on: the next writer's commit finds it running
+                # and does not checkpoint in its stead.
+                writer.checkpoint_soon()
+                return result
 
         return await to_the_end(run())
 
@@ -427,11 +436,26 @@ class _SQLiteReaders:
 
 
 class _SQLiteBlockingWriter:
-    """The writer thread and its blocking engine on a SQLite file, for :meth:`Database.write_blocking`."""
+    """The writer thread and its blocking engine on a SQLite file, for :meth:`Database.write_blocking`,
+    and the thread that checkpoints what it wrote.
+
+    A bulk write leaves thousands of pages in the write-ahead log. SQLite's automatic checkpoint
+    would copy them into the database file in the writer's commit, while this process's turn to
+    write is still held: a third of a sync's page write, which every rate-limit take queued behind
+    it waited for. The writer's connection does not checkpoint; after each write a passive
+    checkpoint runs in a thread of its own, which needs no write lock, while the next writes go on.
+    """
 
     def __init__(self, path: str) -> None:
+        self.path = path
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="ua-sqlite-blocking-writer")
-        self.engine: Engine = create_blocking_sqlite_engine(path, 1, cache_kib=BULK_WRITER_CACHE_KIB)
+        self.engine: Engine = create_blocking_sqlite_engine(
+            path, 1, cache_kib=BULK_WRITER_CACHE_KIB, autocheckpoint=False
+        )
+        self._checkpoints = ThreadPoolExecutor(1, thread_name_prefix="ua-sqlite-checkpoint")
+        self._checkpointing: asyncio.Future[None] | None = None
+        self._checkpoint_again = False
+        self._checkpoint_connection: sqlite3.Connection | None = None
 
     def _write(self, work: Callable[[Connection], T]) -> T:
         with self.engine.connect() as conn:
@@ -442,8 +466,46 @@ class _SQLiteBlockingWriter:
     async def run(self, work: Callable[[Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._write, work)
 
+    def checkpoint_soon(self) -> None:
+        """Checkpoint what was written, in the checkpoint thread (once more after the one running)."""
+        if self._checkpointing is not None:
+            self._checkpoint_again = True
+            return
+        self._checkpointing = asyncio.get_running_loop().run_in_executor(self._checkpoints, self._checkpoint)
+        self._checkpointing.add_done_callback(self._checkpointed)
+
+    def _checkpoint(self) -> None:
+        if self._checkpoint_connection is None:
+            self._checkpoint_connection = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False
+            )
+        # Passive: copies what no reader still needs, waits for nobody.
+        self._checkpoint_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def _checkpointed(self, done: asyncio.Future[None]) -> None:
+        self._checkpointing = None
+        if not done.cancelled() and done.exception() is not None:
+            # The log is checkpointed by the next connection that commits past SQLite's threshold.
+            logger.warning("could not checkpoint the SQLite write-ahead log", exc_info=done.exception())
+        if self._checkpoint_again:
+            self._checkpoint_again = False
+            self.checkpoint_soon()
+
+    def _close_checkpoints(self) -> None:
+        if self._checkpoint_connection is not None:
+            self._checkpoint_connection.close()
+            self._checkpoint_connection = None
+
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, self.engine.dispose)
+        self._checkpoint_again = False
+        while self._checkpointing is not None:
+            with contextlib.suppress(Exception):
+                await self._checkpointing
+            await asyncio.sleep(0)  # its done-callback runs
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._checkpoints, self._close_checkpoints)
+        self._checkpoints.shutdown(wait=True)
+        await loop.run_in_executor(self._executor, self.engine.dispose)
         self._executor.shutdown(wait=True)
 
 

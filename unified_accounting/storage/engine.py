@@ -43,21 +43,24 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def create_blocking_sqlite_engine(path: str, threads: int, *, cache_kib: int | None = None) -> Engine:
+def create_blocking_sqlite_engine(
+    path: str, threads: int, *, cache_kib: int | None = None, autocheckpoint: bool = True
+) -> Engine:
     """A blocking engine on the SQLite file ``path``, set up as :func:`create_engine`'s, for
     ``threads`` threads of one process (``Database.read_blocking``), with a page cache of
-    ``cache_kib`` KiB per connection (SQLite's default without it)."""
+    ``cache_kib`` KiB per connection (SQLite's default without it), and without SQLite's automatic
+    checkpoint when ``autocheckpoint`` is false (whoever uses it then checkpoints)."""
     engine = create_sync_engine(
         f"sqlite:///{path}",
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False},
         pool_size=threads,
         max_overflow=0,
     )
-    _configure_sqlite(engine, cache_kib)
+    _configure_sqlite(engine, cache_kib, autocheckpoint)
     return engine
 
 
-def _configure_sqlite(engine: Engine, cache_kib: int | None = None) -> None:
+def _configure_sqlite(engine: Engine, cache_kib: int | None = None, autocheckpoint: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event below emit BEGIN, instead of pysqlite's lazy implicit one.
@@ -69,6 +72,8 @@ def _configure_sqlite(engine: Engine, cache_kib: int | None = None) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         if cache_kib is not None:
             cursor.execute(f"PRAGMA cache_size={-int(cache_kib)}")  # negative: in KiB, not pages
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
