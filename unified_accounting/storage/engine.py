@@ -25,8 +25,9 @@ IMMEDIATE = "ua_immediate"
 #: Page cache (KiB) of the connection that writes a sync's pages (``Database.write_blocking``). A
 #: page of a thousand records inserts into each of the mirror's indexes, each in its own order, so
 #: the writes touch many pages of each; with SQLite's default 2 MiB most of them were read back from
-#: the file for every page written, about a third of the writer's CPU.
-BULK_WRITER_CACHE_KIB = 32 * 1024
+#: the file for every page written, about a fifth of the writer's CPU. (32 MiB saved little more and
+#: cost the syncing process its memory.)
+BULK_WRITER_CACHE_KIB = 16 * 1024
 
 
 def create_engine(url: str) -> AsyncEngine:
