@@ -430,10 +430,9 @@ def _wait(declared: Window, count: WindowCount, now: float) -> float | None:
     )
     if len(known) >= must_leave:
         return max(known[must_leave - 1] - now, blocked)
-    departures = _departures(declared, count, now, count.first_known)
-    if not departures:
+    if not known:
         return blocked or None
-    return max(min(departures) - now, blocked)
+    return max(known[0] - now, blocked)  # not enough known: look again when the first leaves
 
 
 def _frees_at(declared: Window, count: WindowCount, now: float) -> float:

@@ -226,14 +226,12 @@ class SharedLimiter:
             db = await self.database()
             released = self._release_event(key)
             call = secrets.token_hex(16)
-            taken: list[tuple[float, float]] = []
             try:
-                verdict = await db.transaction(self._taking(db, ask, call, at, taken))
+                verdict, moment, stamp = await db.transaction(self._taking(db, ask, call, at))
             except asyncio.CancelledError:
                 # The take may have committed before the cancellation got through.
                 await db.transaction(self._forgetting(ask, call))
                 raise
-            moment, stamp = taken[-1]
             if verdict is None:
                 return call, moment, stamp
             if verdict.refused is not None:
@@ -257,32 +255,35 @@ class SharedLimiter:
         ask: Ask,
         call: str,
         at: float | None,
-        taken: list[tuple[float, float]],
-    ) -> Callable[[AsyncConnection], Awaitable[Verdict | None]]:
-        """The take: ``None`` once room is taken, else why not. When room comes within
-        :data:`RESERVE_AHEAD`, it is taken for then in the same transaction: every transaction
-        may first wait for the database, and a call needing two would leave late."""
+    ) -> Callable[[AsyncConnection], Awaitable[tuple[Verdict | None, float, float]]]:
+        """The take: its verdict (``None`` once room is taken, else why not), the moment it was
+        judged for and the stamp written. When room comes within :data:`RESERVE_AHEAD`, it is
+        taken for then in the same transaction: every transaction may first wait for the
+        database, and a call needing two would leave late."""
 
-        async def take(conn: AsyncConnection) -> Verdict | None:
+        async def take(conn: AsyncConnection) -> tuple[Verdict | None, float, float]:
             await self._recording(conn)  # answers of this process first: they may make room
             # The clock is read inside the transaction: on SQLite it may have waited for the lock,
             # past the moment asked for.
             moment = self.clock() if at is None else max(at, self.clock())
-            for _ in range(TAKES_PER_TRANSACTION):
+            tries = TAKES_PER_TRANSACTION
+            while True:
                 # Judged at the moment at the earliest, written for it at the latest.
                 now, stamp = moment - self._error, moment + self._error
-                taken.append((moment, stamp))
                 found = await ledger.take(conn, db, ask, call, now=now, stamp=stamp, hold=self.hold)
                 if found is None:
-                    return None
+                    return None, moment, stamp
                 # Judged at the take's own moment: a window that emptied since is no disagreement.
                 verdict = ledger.verdict(ask, found, now)
-                if verdict.refused is not None or not verdict.wait:
-                    return verdict
-                if moment + verdict.wait - self.clock() > RESERVE_AHEAD:
-                    return verdict
+                tries -= 1
+                if (
+                    not tries
+                    or verdict.refused is not None
+                    or not verdict.wait
+                    or moment + verdict.wait - self.clock() > RESERVE_AHEAD
+                ):
+                    return verdict, moment, stamp
                 moment += verdict.wait
-            return verdict
 
         return take
 

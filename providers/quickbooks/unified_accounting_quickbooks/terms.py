@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from unified_accounting.models import PaymentTerms, PaymentTermsType
-from unified_accounting.models.slots import SET_DICT, SET_EXTRA, SET_FIELDS_SET, SET_PRIVATE
+from unified_accounting.models.slots import SET_DICT, SET_EXTRA, SET_FIELDS_SET, SET_PRIVATE, constructible
 
 #: ``DueNextMonthDays`` given to the date-driven terms created here: always the next month.
 ALWAYS_NEXT_MONTH = 31
@@ -100,8 +100,8 @@ class TermBook:
         return {str(terms.name).lower() for terms in self.terms.values() if terms.name}
 
 
-#: Whether terms are plain enough to copy by their slots (no extras, no private state).
-_PLAIN = not PaymentTerms.__private_attributes__ and PaymentTerms.model_config.get("extra") != "allow"
+#: Whether terms are plain enough to copy by their slots (see ``unified_accounting.models.slots``).
+_PLAIN = constructible(PaymentTerms, tuple(PaymentTerms.__pydantic_fields__))
 
 
 def _copy(terms: PaymentTerms) -> PaymentTerms:
